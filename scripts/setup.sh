@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything the product and its tests need on a fresh Debian machine: system packages
+# (skipped when present), the npm dependencies, and code-server (a real VS Code) into .cache/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for pkg in git ripgrep chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config time; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing system packages: ${need[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+bash scripts/install-code-server.sh

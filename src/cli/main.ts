@@ -1,0 +1,145 @@
+import { Command, Option } from 'commander';
+import * as path from 'path';
+import { CancelledError, formatBytes, formatCount, formatMetric, importTrainingOutput, InputError, Registry, RegistryError, VersionRecord } from '../core';
+import { ProgressBar } from './progress';
+
+const program = new Command('modelreg')
+  .description('Model Registry: import, list and verify models and their versions')
+  .version('0.1.0')
+  .addOption(new Option('--registry <dir>', 'registry folder').default('.modelreg', './.modelreg under the current folder'))
+  .showHelpAfterError();
+
+function registryDir(): string {
+  return path.resolve(program.opts<{ registry: string }>().registry);
+}
+
+async function withRegistry<T>(fn: (r: Registry) => Promise<T>): Promise<T> {
+  const registry = await Registry.open(registryDir());
+  try {
+    return await fn(registry);
+  } finally {
+    await registry.close();
+  }
+}
+
+const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+
+async function versionJson(r: Registry, v: VersionRecord) {
+  return { ...v, files: await r.files(v.id), metrics: await r.finalMetrics(v.id) };
+}
+
+program
+  .command('import')
+  .description('import a training output folder or a weights file as a new model version')
+  .argument('<path>', 'folder or file')
+  .option('--model <name>', 'model name (default: the folder name)')
+  .option('--json', 'print the new version as JSON')
+  .action(async (input: string, o: { model?: string; json?: boolean }) => {
+    await withRegistry(async (r) => {
+      const bar = new ProgressBar(process.stderr);
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        const v = await importTrainingOutput(r, input, {
+          model: o.model,
+          signal: abort.signal,
+          onProgress: (p) => bar.update(p.phase, p.bytesDone, p.bytesTotal),
+        });
+        bar.done();
+        if (o.json) print(await versionJson(r, v));
+        else console.log(`Imported ${v.ref}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}${v.git.dirty ? ' (dirty)' : ''}` : ''}`);
+      } finally {
+        bar.done();
+        process.removeListener('SIGINT', onSigint);
+      }
+    });
+  });
+
+program
+  .command('list')
+  .description('list models, or the versions of one model')
+  .argument('[model]')
+  .option('--json', 'machine-readable output')
+  .action(async (model: string | undefined, o: { json?: boolean }) => {
+    await withRegistry(async (r) => {
+      if (model) {
+        if (!(await r.getModel(model))) throw new RegistryError(`no model named '${model}' in the registry at ${r.dir}`);
+        const versions = await r.listVersions(model);
+        if (o.json) return print(versions);
+        for (const v of versions) {
+          console.log(`${v.ref}\t${v.status}\t${v.format ?? '-'}\t${formatBytes(v.sizeBytes)}\t${v.git?.commit.slice(0, 8) ?? '-'}\t${v.createdAt}`);
+        }
+        return;
+      }
+      const models = await r.listModels();
+      if (o.json) return print(models);
+      if (models.length === 0) console.log(`No models in ${r.dir}. Import one with: modelreg import PATH`);
+      for (const m of models) console.log(`${m.name}\t${m.versionCount} version${m.versionCount === 1 ? '' : 's'}\tlatest v${m.latestVersion ?? '-'}`);
+    });
+  });
+
+program
+  .command('show')
+  .description('show a version (NAME@vN, or NAME for its latest)')
+  .argument('<ref>')
+  .option('--json', 'machine-readable output')
+  .action(async (ref: string, o: { json?: boolean }) => {
+    await withRegistry(async (r) => {
+      const v = await r.resolve(ref);
+      const full = await versionJson(r, v);
+      if (o.json) return print(full);
+      console.log(`${v.ref}  (${v.status})`);
+      console.log(`  format     ${v.format ?? '-'} / ${v.framework ?? '-'}${v.parameterCount !== null ? `, ${formatCount(v.parameterCount)} parameters` : ''}`);
+      console.log(`  size       ${formatBytes(v.sizeBytes)} in ${v.fileCount} files`);
+      console.log(`  source     ${v.source.kind} ${v.source.uri}`);
+      console.log(`  created    ${v.createdAt}`);
+      if (v.git) console.log(`  commit     ${v.git.commit}${v.git.dirty ? ' (dirty)' : ''} on ${v.git.branch ?? 'detached HEAD'} — ${v.git.subject}`);
+      for (const s of v.signature.inputs ?? []) console.log(`  input      ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
+      for (const s of v.signature.outputs ?? []) console.log(`  output     ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
+      if (full.metrics.length) console.log('  metrics');
+      for (const m of full.metrics) console.log(`    ${m.key.padEnd(24)} ${formatMetric(m.value)}${m.isBest ? ' (best)' : ''}  [${m.pointCount} points]`);
+      console.log('  files');
+      for (const f of full.files) console.log(`    ${f.path}  ${formatBytes(f.size)}  ${f.sha256.slice(0, 12)}`);
+    });
+  });
+
+program
+  .command('verify')
+  .description('re-hash every stored file and report the missing or corrupt ones')
+  .option('--json', 'machine-readable output')
+  .action(async (o: { json?: boolean }) => {
+    await withRegistry(async (r) => {
+      const bar = new ProgressBar(process.stderr);
+      const result = await r.verify({ onObject: (d, t) => bar.update('verifying', d, t, 'count') });
+      bar.done();
+      if (o.json) print(result);
+      else {
+        console.log(`Checked ${result.checked} objects: ${result.problems.length === 0 ? 'all intact' : `${result.problems.length} problems`}`);
+        for (const p of result.problems) console.log(`  ${p.problem.toUpperCase()} ${p.sha256}  used by ${p.usedBy.join(', ')}`);
+      }
+      if (result.problems.length) process.exitCode = 1;
+    });
+  });
+
+program
+  .command('gc')
+  .description('remove stored files no version refers to, and imports that died')
+  .option('--json', 'machine-readable output')
+  .action(async (o: { json?: boolean }) => {
+    await withRegistry(async (r) => {
+      const result = await r.gc();
+      if (o.json) print(result);
+      else console.log(`Removed ${result.removedObjects} objects (${formatBytes(result.removedBytes)}) and ${result.removedVersions} unfinished versions`);
+    });
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof CancelledError) {
+    console.error('modelreg: cancelled; nothing was registered');
+    process.exit(130);
+  }
+  const known = e instanceof InputError || e instanceof RegistryError;
+  console.error(`modelreg: ${known ? (e as Error).message : (e as Error)?.stack ?? String(e)}`);
+  process.exit(known ? 2 : 1);
+});

@@ -1,0 +1,27 @@
+import { formatBytes } from '../core/util/format';
+
+/** A one-line progress bar on a terminal; silent when the stream is not a TTY (CI logs, pipes). */
+export class ProgressBar {
+  private last = 0;
+  private shown = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  update(label: string, done: number, total: number, unit: 'bytes' | 'count' = 'bytes'): void {
+    if (!this.stream.isTTY) return;
+    const now = Date.now();
+    if (now - this.last < 100 && done < total) return;
+    this.last = now;
+    const width = 30;
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const bar = '█'.repeat(Math.round(frac * width)).padEnd(width, '░');
+    const amount = unit === 'bytes' ? `${formatBytes(done)} / ${formatBytes(total)}` : `${done} / ${total}`;
+    this.stream.write(`\r${label.padEnd(10)} ${bar} ${(frac * 100).toFixed(0).padStart(3)}%  ${amount}\x1b[K`);
+    this.shown = true;
+  }
+
+  done(): void {
+    if (this.shown) this.stream.write('\r\x1b[K');
+    this.shown = false;
+  }
+}

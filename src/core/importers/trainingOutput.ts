@@ -1,0 +1,117 @@
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { CancelledError, InputError } from '../errors';
+import { gitProvenance } from '../git/provenance';
+import { inspectOutput } from '../inspect/output';
+import { Registry } from '../registry/registry';
+import { FileEntry, VersionRecord } from '../registry/types';
+import { walkFiles, WalkedFile } from './walk';
+
+export interface ImportProgress {
+  phase: 'scanning' | 'inspecting' | 'copying' | 'committing';
+  bytesDone: number;
+  bytesTotal: number;
+  file?: string;
+}
+
+export interface ImportOptions {
+  /** Model to add the version to; defaults to the output folder's name. */
+  model?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+/**
+ * Imports a training output (a folder, or a single weights file) as a new version. Nothing is
+ * written until the input has been read and found sound; a failure or cancel after that leaves
+ * only unreferenced objects, which `gc` removes, never a half-registered version.
+ */
+export async function importTrainingOutput(registry: Registry, input: string, opts: ImportOptions = {}): Promise<VersionRecord> {
+  const target = path.resolve(input);
+  const st = await fsp.stat(target).catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(target, e.code === 'ENOENT' ? 'no such file or folder' : `cannot read (${e.code ?? e.message})`);
+  });
+  const report = (p: ImportProgress) => opts.onProgress?.(p);
+  const check = () => {
+    if (opts.signal?.aborted) throw new CancelledError();
+  };
+
+  report({ phase: 'scanning', bytesDone: 0, bytesTotal: 0 });
+  let root: string;
+  let files: WalkedFile[];
+  let sidecars: WalkedFile[] = [];
+  if (st.isDirectory()) {
+    root = target;
+    files = await walkFiles(root, opts.signal);
+    if (files.length === 0) throw new InputError(target, 'the folder has no files to import');
+  } else if (st.isFile()) {
+    // A single checkpoint: store it alone, but learn from the logs and configs beside it.
+    root = path.dirname(target);
+    files = [{ rel: path.basename(target), abs: target, size: st.size }];
+    sidecars = (await fsp.readdir(root, { withFileTypes: true }))
+      .filter((e) => e.isFile() && e.name !== path.basename(target))
+      .map((e) => ({ rel: e.name, abs: path.join(root, e.name), size: 0 }));
+  } else {
+    throw new InputError(target, 'not a regular file or folder');
+  }
+  check();
+
+  report({ phase: 'inspecting', bytesDone: 0, bytesTotal: 0 });
+  const inspected = await inspectOutput(root, files, sidecars);
+  const git = await gitProvenance(target);
+  check();
+
+  const modelName = opts.model ?? defaultModelName(target, st.isDirectory());
+  const { id } = await registry.beginVersion(modelName, { kind: 'training-output', uri: target });
+  try {
+    const total = files.reduce((s, f) => s + f.size, 0);
+    let done = 0;
+    const entries: FileEntry[] = [];
+    for (const f of files) {
+      check();
+      report({ phase: 'copying', bytesDone: done, bytesTotal: total, file: f.rel });
+      const hashFirst = await registry.hasObjectOfSize(f.size);
+      const r = await registry.store
+        .ingestFile(f.abs, {
+          signal: opts.signal,
+          hashFirst,
+          onBytes: (n) => {
+            done += n;
+            report({ phase: 'copying', bytesDone: done, bytesTotal: total, file: f.rel });
+          },
+        })
+        .catch((e: NodeJS.ErrnoException) => {
+          if (e instanceof CancelledError) throw e;
+          throw new InputError(f.abs, `cannot read (${e.code ?? e.message})`);
+        });
+      if (r.size !== f.size) throw new InputError(f.abs, `the file changed while it was imported (${f.size} bytes, then ${r.size})`);
+      entries.push({ path: f.rel, sha256: r.sha256, size: r.size, role: inspected.roles.get(f.rel) ?? 'other' });
+    }
+    check();
+    report({ phase: 'committing', bytesDone: total, bytesTotal: total });
+    return await registry.completeVersion(id, {
+      files: entries,
+      metrics: inspected.metrics,
+      format: inspected.format,
+      framework: inspected.framework,
+      parameterCount: inspected.parameterCount,
+      git,
+      params: inspected.params,
+      signature: inspected.signature,
+      details: {
+        weights: inspected.weights.map((w) => ({ path: w.rel, ...w.info })),
+        ...(sidecars.length ? { sidecars: inspected.metrics.map((m) => m.source) } : {}),
+      },
+    });
+  } catch (e) {
+    await registry.abandonVersion(id);
+    throw e;
+  }
+}
+
+/** The output folder's name (a single file's parent folder), made a valid model name. */
+export function defaultModelName(target: string, isDir: boolean): string {
+  const base = path.basename(isDir ? target : path.dirname(target));
+  const name = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  return name || 'model';
+}

@@ -1,0 +1,10 @@
+// The core's public surface for the extension and the CLI.
+export { Registry, parseRef } from './registry/registry';
+export type { VerifyProblem } from './registry/registry';
+export * from './registry/types';
+export { importTrainingOutput, defaultModelName } from './importers/trainingOutput';
+export type { ImportProgress, ImportOptions } from './importers/trainingOutput';
+export { gitProvenance, showCommit } from './git/provenance';
+export type { GitProvenance } from './git/provenance';
+export { InputError, CancelledError, RegistryError } from './errors';
+export * from './util/format';

@@ -1,0 +1,126 @@
+/** Helpers shared by the metric-log and parameter readers. */
+import { promises as fs } from 'fs';
+import { InputError } from '../../errors';
+import type { MetricSeries } from '../types';
+
+const MB = 1024 * 1024;
+/** Text logs (CSV, JSON) are read whole; above this they are more likely a mistake than a log. */
+export const MAX_LOG_TEXT_BYTES = 256 * MB;
+
+/** Reads a UTF-8 file, refusing files over `limit` bytes before reading them. BOM is dropped. */
+export async function readTextLimited(absPath: string, relPath: string, limit: number): Promise<string> {
+  const { size } = await fs.stat(absPath);
+  if (size > limit) {
+    throw new InputError(relPath, `file is too large to read (${(size / MB).toFixed(1)} MB, limit ${limit / MB} MB)`);
+  }
+  const text = await fs.readFile(absPath, 'utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+const NON_FINITE = '\u0000nonfinite:';
+
+/**
+ * JSON.parse that also accepts the bare NaN / Infinity / -Infinity tokens Python's json module writes
+ * (HF trainer_state.json does when a loss diverges). Errors become InputError with line and column.
+ */
+export function parseJsonTolerant(text: string, relPath: string, what = 'JSON'): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // Slow path only for files that need it: quote the non-finite tokens that are outside strings.
+    const fixed = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (m) => (m[0] === '"' ? m : `"${NON_FINITE}${m}"`));
+    if (fixed !== text) {
+      try {
+        return JSON.parse(fixed, (_k, v) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v));
+      } catch {
+        // report the error of the original text below
+      }
+    }
+    throw new InputError(relPath, `invalid ${what}${jsonErrorWhere(text, err)}: ${(err as Error).message}`);
+  }
+}
+
+function jsonErrorWhere(text: string, err: unknown): string {
+  const m = /position (\d+)/.exec(String((err as Error)?.message));
+  if (!m) return '';
+  const pos = Number(m[1]);
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < pos; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return ` at line ${line}, column ${pos - lineStart + 1}`;
+}
+
+/** Parses a number cell as loggers write it, including nan/inf spellings. undefined = not a number. */
+export function parseNumber(s: string): number | undefined {
+  const n = Number(s);
+  if (!Number.isNaN(n)) return n === 0 && s.trim() === '' ? undefined : n;
+  switch (s.trim().toLowerCase()) {
+    case 'nan':
+    case '-nan':
+    case '+nan':
+      return NaN;
+    case 'inf':
+    case '+inf':
+    case 'infinity':
+    case '+infinity':
+      return Infinity;
+    case '-inf':
+    case '-infinity':
+      return -Infinity;
+    default:
+      return undefined;
+  }
+}
+
+/** Accumulates points per key in parallel arrays (no per-point objects), keeping first-seen key order. */
+export class SeriesBuilder {
+  private readonly map = new Map<string, MetricSeries>();
+
+  add(key: string, step: number, value: number, wallTime?: number): void {
+    let s = this.map.get(key);
+    if (!s) {
+      s = { key, steps: [], values: [] };
+      if (wallTime !== undefined) s.wallTimes = [];
+      this.map.set(key, s);
+    }
+    s.steps.push(step);
+    s.values.push(value);
+    if (s.wallTimes) {
+      if (wallTime === undefined) s.wallTimes = undefined;
+      else s.wallTimes.push(wallTime);
+    }
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** The series; with sortSteps, points are stably re-ordered by step where they are out of order. */
+  build(sortSteps = false): MetricSeries[] {
+    const out = [...this.map.values()];
+    return sortSteps ? out.map(sortByStep) : out;
+  }
+}
+
+function sortByStep(s: MetricSeries): MetricSeries {
+  let sorted = true;
+  for (let i = 1; i < s.steps.length && sorted; i++) sorted = s.steps[i - 1] <= s.steps[i];
+  if (sorted) return s;
+  const idx = s.steps.map((_, i) => i).sort((a, b) => s.steps[a] - s.steps[b] || a - b);
+  const r: MetricSeries = { key: s.key, steps: idx.map((i) => s.steps[i]), values: idx.map((i) => s.values[i]) };
+  if (s.wallTimes) r.wallTimes = idx.map((i) => s.wallTimes![i]);
+  return r;
+}
+
+/** Relative paths are reported with forward slashes whatever the OS. */
+export function toPosix(relPath: string): string {
+  return relPath.replace(/\\/g, '/');
+}
+
+export function baseName(relPath: string): string {
+  const p = toPosix(relPath);
+  return p.slice(p.lastIndexOf('/') + 1);
+}

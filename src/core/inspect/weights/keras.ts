@@ -1,0 +1,204 @@
+/**
+ * Keras: `.keras` archives (a zip of config.json, metadata.json and model.weights.h5) and HDF5
+ * files (`.h5`/`.hdf5`, Keras 2's format). HDF5 is not parsed: we look for the signature, then for
+ * Keras' root attributes among the first MBs, which is where h5py writes them.
+ */
+import * as path from 'path';
+import { InputError } from '../../errors';
+import type { TensorSpec, WeightInfo } from '../types';
+import { countInto, errText, readAt, withFile } from './read';
+import { openZip } from './zip';
+
+const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+const SCAN_BYTES = 8 * 1024 * 1024;
+const BACKENDS = ['tensorflow', 'theano', 'cntk', 'jax', 'torch', 'numpy'];
+
+interface LayerConfig {
+  class_name?: string;
+  name?: string;
+  config?: { name?: string; batch_shape?: unknown; batch_input_shape?: unknown; dtype?: unknown };
+}
+interface ModelConfig {
+  class_name?: string;
+  config?: { name?: string; layers?: LayerConfig[]; build_input_shape?: unknown };
+  compile_config?: { optimizer?: unknown; loss?: unknown };
+}
+
+export async function readKerasArchive(file: string): Promise<WeightInfo> {
+  const zip = await openZip(file);
+  try {
+    const json = async (name: string, limit: number): Promise<Record<string, unknown> | undefined> => {
+      const bytes = await zip.read(name, limit);
+      if (!bytes) return undefined;
+      try {
+        const v = JSON.parse(bytes.toString('utf8'));
+        if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+      } catch (e) {
+        throw new InputError(file, `${name} in the Keras archive is not valid JSON: ${errText(e)}`);
+      }
+      throw new InputError(file, `${name} in the Keras archive is not a JSON object`);
+    };
+    const config = await json('config.json', 256 * 1024 * 1024);
+    if (!config) throw new InputError(file, 'not a Keras archive: config.json is missing');
+    const metadata = (await json('metadata.json', 1024 * 1024)) ?? {};
+    const weights = zip.entries.find((e) => e.fileName === 'model.weights.h5' || e.fileName === 'model.weights.npz');
+
+    const details: Record<string, unknown> = {};
+    if (typeof metadata.keras_version === 'string') details.kerasVersion = metadata.keras_version;
+    if (typeof metadata.date_saved === 'string') details.dateSaved = metadata.date_saved;
+    Object.assign(details, describeModel(config as ModelConfig));
+    if (weights) details.weightsBytes = weights.uncompressedSize;
+    else details.weightsMissing = true;
+    const inputs = modelInputs(config as ModelConfig);
+    return { format: 'keras', framework: 'keras', ...(inputs.length ? { inputs } : {}), details };
+  } finally {
+    zip.close();
+  }
+}
+
+/** Offset of the HDF5 signature (0, or after a user block of 512, 1024, 2048... bytes), or -1. */
+export function hdf5SignatureOffset(buf: Buffer): number {
+  for (let off = 0; off + 8 <= buf.length; off = off === 0 ? 512 : off * 2) {
+    if (buf.subarray(off, off + 8).equals(HDF5_SIGNATURE)) return off;
+  }
+  return -1;
+}
+
+export async function readHdf5(file: string): Promise<WeightInfo> {
+  return withFile(file, async (fh, size) => {
+    if (size === 0) throw new InputError(file, 'empty file');
+    const buf = await readAt(fh, 0, Math.min(size, SCAN_BYTES));
+    const sigAt = hdf5SignatureOffset(buf);
+    if (sigAt < 0) throw new InputError(file, 'not an HDF5 file (no HDF5 signature at offset 0, 512, 1024, 2048...)');
+
+    const details: Record<string, unknown> = {};
+    if (sigAt > 0) details.userBlockBytes = sigAt;
+    const text = buf.toString('latin1');
+    const hasKerasAttrs = text.includes('keras_version') || text.includes('model_config');
+    if (!hasKerasAttrs && !path.basename(file).toLowerCase().endsWith('.weights.h5')) {
+      return { format: 'h5', framework: 'hdf5', details };
+    }
+
+    // h5py stores str attributes as variable-length strings in a global heap ("GCOL").
+    const heap = globalHeapStrings(buf);
+    const version = heap.find((s) => /^\d+\.\d+(\.\d+)?[\w.+-]*$/.test(s)) ?? inlineAfter(text, 'keras_version', /(\d+\.\d+(?:\.\d+)?[\w.+-]*)/);
+    if (version) details.kerasVersion = version;
+    const backend = heap.find((s) => BACKENDS.includes(s)) ?? inlineAfter(text, 'backend', new RegExp(`(${BACKENDS.join('|')})`));
+    if (backend) details.backend = backend;
+
+    const config = heap.map(parseModelConfig).find((c) => c) ?? findInlineModelConfig(text);
+    let inputs: TensorSpec[] = [];
+    if (config) {
+      Object.assign(details, describeModel(config));
+      inputs = modelInputs(config);
+    } else {
+      details.weightsOnly = true;
+    }
+    return { format: 'h5', framework: 'keras', ...(inputs.length ? { inputs } : {}), details };
+  });
+}
+
+function describeModel(config: ModelConfig): Record<string, unknown> {
+  const d: Record<string, unknown> = {};
+  if (typeof config.class_name === 'string') d.className = config.class_name;
+  if (typeof config.config?.name === 'string') d.modelName = config.config.name;
+  const layers = Array.isArray(config.config?.layers) ? config.config.layers : undefined;
+  if (layers) {
+    // InputLayer entries are placeholders, not part of model.layers.
+    const real = layers.filter((l) => l?.class_name !== 'InputLayer');
+    const types: Record<string, number> = {};
+    for (const l of real) countInto(types, String(l?.class_name ?? 'unknown'));
+    d.layerCount = real.length;
+    d.layerTypes = types;
+  }
+  const name = (v: unknown) => (typeof v === 'string' ? v : (v as { class_name?: unknown } | null)?.class_name);
+  const optimizer = name(config.compile_config?.optimizer);
+  if (typeof optimizer === 'string') d.optimizer = optimizer;
+  const loss = name(config.compile_config?.loss);
+  if (typeof loss === 'string') d.loss = loss;
+  return d;
+}
+
+function modelInputs(config: ModelConfig): TensorSpec[] {
+  const layers = Array.isArray(config.config?.layers) ? config.config.layers : [];
+  const inputs: TensorSpec[] = [];
+  for (const l of layers) {
+    if (l?.class_name !== 'InputLayer') continue;
+    const shape = l.config?.batch_shape ?? l.config?.batch_input_shape;
+    inputs.push({
+      name: String(l.config?.name ?? l.name ?? 'input'),
+      dtype: typeof l.config?.dtype === 'string' ? l.config.dtype : 'float32',
+      shape: Array.isArray(shape) ? shape.map((d) => (typeof d === 'number' ? d : '?')) : [],
+    });
+  }
+  const build = config.config?.build_input_shape;
+  if (!inputs.length && Array.isArray(build) && build.every((d) => d === null || typeof d === 'number')) {
+    inputs.push({ name: 'input', dtype: 'float32', shape: build.map((d) => (typeof d === 'number' ? d : '?')) });
+  }
+  return inputs;
+}
+
+/** The strings held in the global heap collections found in `buf` (HDF5 spec III.E). */
+function globalHeapStrings(buf: Buffer): string[] {
+  const out: string[] = [];
+  for (let at = buf.indexOf('GCOL'); at >= 0; at = buf.indexOf('GCOL', at + 4)) {
+    if (buf[at + 4] !== 1 || at + 16 > buf.length) continue;
+    const end = Math.min(buf.length, at + Number(buf.readBigUInt64LE(at + 8)));
+    let p = at + 16;
+    while (p + 16 <= end) {
+      const index = buf.readUInt16LE(p);
+      const size = Number(buf.readBigUInt64LE(p + 8));
+      if (index === 0 || p + 16 + size > end) break; // free space, or not a heap after all
+      out.push(buf.toString('utf8', p + 16, p + 16 + size).replace(/\0+$/, ''));
+      p += 16 + Math.ceil(size / 8) * 8;
+    }
+  }
+  return out;
+}
+
+/** A value stored inline (fixed-length string attribute) shortly after the attribute's name. */
+function inlineAfter(text: string, name: string, re: RegExp): string | undefined {
+  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
+    const m = re.exec(text.slice(at + name.length, at + name.length + 256));
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+function parseModelConfig(s: string): ModelConfig | undefined {
+  if (!s.startsWith('{')) return undefined;
+  try {
+    const v = JSON.parse(s) as ModelConfig;
+    return v && typeof v.class_name === 'string' && v.config ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A model_config JSON written as a fixed-length string: find `{"class_name"` and match braces. */
+function findInlineModelConfig(text: string): ModelConfig | undefined {
+  let at = text.indexOf('{"class_name"');
+  while (at >= 0) {
+    const end = matchingBrace(text, at);
+    if (end < 0) return undefined; // cut off by the scan window; its nested layers are no model
+    const config = parseModelConfig(Buffer.from(text.slice(at, end + 1), 'latin1').toString('utf8'));
+    if (config) return config;
+    at = text.indexOf('{"class_name"', end + 1);
+  }
+  return undefined;
+}
+
+function matchingBrace(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === '{') depth++;
+    else if (ch === '}' && --depth === 0) return i;
+  }
+  return -1;
+}

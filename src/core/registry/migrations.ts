@@ -1,0 +1,98 @@
+import { SqlDb } from './db';
+
+/**
+ * Schema migrations, applied in order and recorded in schema_migrations. Never edit a released
+ * migration: append a new one. Metric series are stored packed (one row per series, float64 arrays
+ * as BLOBs) because the sqlite3 driver is slow per statement and series are read whole.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE models (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    task TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE model_tags (
+    model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (model_id, tag)
+  );
+  CREATE TABLE versions (
+    id INTEGER PRIMARY KEY,
+    model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('importing', 'ready', 'failed')),
+    source_kind TEXT NOT NULL,
+    source_uri TEXT NOT NULL,
+    format TEXT,
+    framework TEXT,
+    size_bytes INTEGER NOT NULL DEFAULT 0,
+    file_count INTEGER NOT NULL DEFAULT 0,
+    parameter_count INTEGER,
+    created_at TEXT NOT NULL,
+    git_commit TEXT,
+    git_branch TEXT,
+    git_dirty INTEGER,
+    git_remote TEXT,
+    git_subject TEXT,
+    git_author TEXT,
+    git_date TEXT,
+    git_root TEXT,
+    parent_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    signature TEXT NOT NULL DEFAULT '{}',
+    details TEXT NOT NULL DEFAULT '{}',
+    description TEXT NOT NULL DEFAULT '',
+    importer_pid INTEGER,
+    importer_host TEXT,
+    UNIQUE (model_id, number)
+  );
+  CREATE TABLE version_tags (
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (version_id, tag)
+  );
+  CREATE TABLE files (
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    PRIMARY KEY (version_id, path)
+  );
+  CREATE INDEX files_by_sha256 ON files (sha256);
+  CREATE INDEX files_by_size ON files (size);
+  CREATE TABLE metrics (
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    source TEXT NOT NULL,
+    point_count INTEGER NOT NULL,
+    final_value REAL,
+    final_step REAL,
+    final_is_best INTEGER NOT NULL DEFAULT 0,
+    step_data BLOB NOT NULL,
+    value_data BLOB NOT NULL,
+    wall_time_data BLOB,
+    PRIMARY KEY (version_id, key)
+  );
+  `,
+];
+
+export async function migrate(db: SqlDb): Promise<number> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  return db.transaction(async (tx) => {
+    const row = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+    const current = row?.v ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`registry schema version ${current} is newer than this Model Registry (${MIGRATIONS.length}); update the extension`);
+    }
+    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
+      await tx.exec(MIGRATIONS[v - 1]);
+      await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [v, new Date().toISOString()]);
+    }
+    return MIGRATIONS.length;
+  });
+}

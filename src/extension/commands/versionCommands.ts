@@ -1,0 +1,110 @@
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { formatBytes, showCommit } from '../../core';
+import { showError } from '../errors';
+import { RegistryService } from '../registry/registryService';
+import { RegistryTreeProvider } from '../registry/registryTree';
+import { TreeNode } from '../registry/treeNodes';
+
+const COMMIT_SCHEME = 'modelreg-commit';
+
+/** Commands on tree items (files, versions, commits) and on the registry as a whole. */
+export function registerVersionCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+  const selected = (n?: TreeNode) => n ?? view.selection[0];
+  return [
+    vscode.workspace.registerTextDocumentContentProvider(COMMIT_SCHEME, {
+      provideTextDocumentContent: (uri) => showCommit(new URLSearchParams(uri.query).get('root') ?? '', path.posix.basename(uri.path, '.diff')),
+    }),
+    vscode.commands.registerCommand('modelRegistry.refresh', () => tree.refresh()),
+
+    vscode.commands.registerCommand('modelRegistry.copySha256', async (n?: TreeNode) => {
+      const node = selected(n);
+      if (node?.kind !== 'file') return;
+      await vscode.env.clipboard.writeText(node.file.sha256);
+      vscode.window.setStatusBarMessage(`Copied SHA-256 of ${node.file.path}`, 3000);
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.revealFile', async (n?: TreeNode) => {
+      const node = selected(n);
+      if (node?.kind !== 'file') return;
+      const registry = await service.get();
+      const uri = vscode.Uri.file(registry.store.objectPath(node.file.sha256));
+      // The stored object has no extension; open it read-only for small text, reveal it otherwise.
+      await vscode.commands.executeCommand('revealInExplorer', uri);
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.openCommit', async (n?: TreeNode) => {
+      const node = selected(n);
+      const version = node && 'version' in node ? node.version : undefined;
+      if (!version?.git) {
+        void vscode.window.showInformationMessage('This version was not imported from a git repository.');
+        return;
+      }
+      const uri = vscode.Uri.from({ scheme: COMMIT_SCHEME, path: `/${version.git.commit}.diff`, query: new URLSearchParams({ root: version.git.root }).toString() });
+      try {
+        const doc = await vscode.workspace.openTextDocument(uri);
+        await vscode.window.showTextDocument(doc, { preview: true });
+      } catch (e) {
+        showError(`Could not show commit ${version.git.commit.slice(0, 10)} (is ${version.git.root} still a clone with that commit?)`, e);
+      }
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.deleteVersion', async (n?: TreeNode) => {
+      const node = selected(n);
+      if (node?.kind !== 'version') return;
+      const v = node.version;
+      const ok = await vscode.window.showWarningMessage(
+        `Delete ${v.ref}?`,
+        { modal: true, detail: `Its ${v.fileCount} files (${formatBytes(v.sizeBytes)}) stay in the store until "Remove Unreferenced Files (gc)" runs.` },
+        'Delete',
+      );
+      if (ok !== 'Delete') return;
+      try {
+        await (await service.get()).deleteVersion(v.ref);
+        tree.refresh();
+      } catch (e) {
+        showError(`Could not delete ${v.ref}`, e);
+      }
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.verify', () =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Verifying stored files', cancellable: true }, async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        try {
+          let last = 0;
+          const r = await (await service.get()).verify({
+            signal: abort.signal,
+            onObject: (done, total) => {
+              progress.report({ increment: (100 * (done - last)) / total, message: `${done} of ${total}` });
+              last = done;
+            },
+          });
+          if (r.problems.length === 0) void vscode.window.showInformationMessage(`All ${r.checked} stored files are intact.`);
+          else
+            void vscode.window.showErrorMessage(
+              `${r.problems.length} of ${r.checked} stored files are damaged: ${r.problems
+                .slice(0, 3)
+                .map((p) => `${p.problem} ${p.usedBy[0]}`)
+                .join('; ')}${r.problems.length > 3 ? '…' : ''}`,
+            );
+          return r;
+        } catch (e) {
+          if (!abort.signal.aborted) showError('Verification failed', e);
+          return undefined;
+        }
+      }),
+    ),
+
+    vscode.commands.registerCommand('modelRegistry.gc', async () => {
+      try {
+        const r = await (await service.get()).gc();
+        void vscode.window.showInformationMessage(`Removed ${r.removedObjects} unreferenced files (${formatBytes(r.removedBytes)}).`);
+        return r;
+      } catch (e) {
+        showError('Garbage collection failed', e);
+        return undefined;
+      }
+    }),
+  ];
+}

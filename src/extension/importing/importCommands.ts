@@ -1,0 +1,93 @@
+import * as vscode from 'vscode';
+import { CancelledError, formatBytes, importTrainingOutput, VersionRecord } from '../../core';
+import { RegistryService } from '../registry/registryService';
+import { RegistryTreeProvider } from '../registry/registryTree';
+import { TreeNode } from '../registry/treeNodes';
+import { showError } from '../errors';
+
+/** "Import as Model" (Explorer context menu) and "Import Training Output…" (palette, view title). */
+export function registerImportCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+  const run = async (target: vscode.Uri) => {
+    const version = await importWithProgress(service, target);
+    if (!version) return undefined;
+    service.fireSoon();
+    tree.refresh();
+    void vscode.window
+      .showInformationMessage(`Imported ${version.ref} (${version.format ?? 'no weights detected'}, ${formatBytes(version.sizeBytes)}).`, 'Reveal')
+      .then(async (choice) => {
+        if (choice === 'Reveal') await revealVersion(tree, view, version);
+      });
+    return version;
+  };
+  return [
+    // Explorer passes (clicked, allSelected); import each selected output as its own version.
+    vscode.commands.registerCommand('modelRegistry.importOutput', async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
+      const targets = uris?.length ? uris : uri ? [uri] : await pickOutput();
+      const done: VersionRecord[] = [];
+      for (const t of targets ?? []) {
+        const v = await run(t);
+        if (v) done.push(v);
+      }
+      return done.length === 1 ? done[0] : done;
+    }),
+    vscode.commands.registerCommand('modelRegistry.importOutputPick', async () => {
+      const picked = await pickOutput();
+      return picked ? run(picked[0]) : undefined;
+    }),
+  ];
+}
+
+async function pickOutput(): Promise<vscode.Uri[] | undefined> {
+  return vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: true,
+    canSelectMany: false,
+    openLabel: 'Import as Model',
+    title: 'Pick a training output folder or a weights file',
+    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+  });
+}
+
+async function importWithProgress(service: RegistryService, target: vscode.Uri): Promise<VersionRecord | undefined> {
+  const name = vscode.workspace.asRelativePath(target);
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Importing ${name}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      let reported = 0;
+      try {
+        const registry = await service.get();
+        return await importTrainingOutput(registry, target.fsPath, {
+          signal: abort.signal,
+          onProgress: (p) => {
+            if (p.phase !== 'copying' || p.bytesTotal === 0) return progress.report({ message: `${p.phase}…` });
+            const pct = (100 * p.bytesDone) / p.bytesTotal;
+            if (pct - reported < 1 && p.bytesDone < p.bytesTotal) return;
+            progress.report({ increment: pct - reported, message: `${p.file ?? ''} — ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}` });
+            reported = pct;
+          },
+        });
+      } catch (e) {
+        if (e instanceof CancelledError) {
+          void vscode.window.showInformationMessage(`Import of ${name} cancelled; nothing was registered.`);
+          return undefined;
+        }
+        showError(`Could not import ${name}`, e);
+        return undefined;
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+}
+
+export async function revealVersion(tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>, version: VersionRecord): Promise<void> {
+  // reveal() needs the parent chain: load the model's children so getParent knows them.
+  const models = await tree.getChildren();
+  const model = models.find((m) => m.kind === 'model' && m.model.name === version.model);
+  if (!model) return;
+  const versions = await tree.getChildren(model);
+  const node = versions.find((n) => n.kind === 'version' && n.version.id === version.id);
+  if (node) await view.reveal(node, { select: true, focus: true, expand: true });
+}

@@ -1,0 +1,126 @@
+// "Import as Model" inside the real extension host: the command, the registry on disk, the tree.
+import * as assert from 'assert';
+import { execFile, execFileSync } from 'child_process';
+import * as path from 'path';
+import { promisify } from 'util';
+import * as vscode from 'vscode';
+import type { ModelRegistryApi } from '../../src/extension/extension';
+import type { TreeNode } from '../../src/extension/registry/treeNodes';
+import type { VersionRecord } from '../../src/core';
+
+const EXTENSION_ID = 'modelreg.model-registry';
+const repoRoot = path.resolve(__dirname, '../../..');
+
+async function api(): Promise<ModelRegistryApi> {
+  return (await vscode.extensions.getExtension<ModelRegistryApi>(EXTENSION_ID)!.activate()) as ModelRegistryApi;
+}
+
+function workspace(): string {
+  return vscode.workspace.workspaceFolders![0].uri.fsPath;
+}
+
+async function labels(a: ModelRegistryApi, parent?: TreeNode): Promise<string[]> {
+  const children = await a.tree.getChildren(parent);
+  return children.map((c) => String(a.tree.getTreeItem(c).label));
+}
+
+async function child(a: ModelRegistryApi, parent: TreeNode | undefined, label: string): Promise<TreeNode> {
+  const children = await a.tree.getChildren(parent);
+  const found = children.find((c) => a.tree.getTreeItem(c).label === label);
+  assert.ok(found, `no child '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${await labels(a, parent)}`);
+  return found;
+}
+
+/** Resolves when the tree fires a change, or rejects after `ms`. */
+function nextTreeChange(a: ModelRegistryApi, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`the tree did not refresh within ${ms} ms`));
+    }, ms);
+    const sub = a.tree.onDidChangeTreeData(() => {
+      clearTimeout(timer);
+      sub.dispose();
+      resolve();
+    });
+  });
+}
+
+describe('Import as Model', () => {
+  it('imports a training output folder and shows it as run1 → v1 → Files / Metrics / Source', async () => {
+    const a = await api();
+    const out = vscode.Uri.file(path.join(workspace(), 'outputs', 'run1'));
+    const version = (await vscode.commands.executeCommand('modelRegistry.importOutput', out)) as VersionRecord;
+    assert.ok(version, 'the command returned the new version');
+    assert.strictEqual(version.ref, 'run1@v1');
+    assert.strictEqual(version.format, 'safetensors');
+
+    const model = await child(a, undefined, 'run1');
+    const v1 = await child(a, model, 'v1');
+    const item = a.tree.getTreeItem(v1);
+    assert.match(String(item.description), /safetensors/);
+    assert.deepStrictEqual(await labels(a, v1), ['Files', 'Metrics', 'Source']);
+
+    const files = await labels(a, await child(a, v1, 'Files'));
+    assert.ok(files.includes('model.safetensors'), `files: ${files}`);
+    assert.ok(files.includes('trainer_state.json'), `files: ${files}`);
+
+    const metrics = await child(a, v1, 'Metrics');
+    const loss = await child(a, metrics, 'loss');
+    assert.strictEqual(a.tree.getTreeItem(loss).description, '0.5000');
+
+    const source = await child(a, v1, 'Source');
+    const commit = await child(a, source, 'commit');
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspace(), encoding: 'utf8' }).trim();
+    assert.ok(String(a.tree.getTreeItem(commit).description).startsWith(head.slice(0, 10)), 'Source shows the workspace commit');
+  });
+
+  it('adds v2 to the same model when the output is imported again (files deduplicated)', async () => {
+    const a = await api();
+    const out = vscode.Uri.file(path.join(workspace(), 'outputs', 'run1'));
+    const version = (await vscode.commands.executeCommand('modelRegistry.importOutput', out)) as VersionRecord;
+    assert.strictEqual(version.ref, 'run1@v2');
+    const registry = await a.service.get();
+    const [f1, f2] = [await registry.files(version.id - 1), await registry.files(version.id)];
+    assert.deepStrictEqual(f2.map((f) => f.sha256), f1.map((f) => f.sha256));
+    assert.deepStrictEqual(await labels(a, await child(a, undefined, 'run1')), ['v2', 'v1']);
+  });
+
+  it('opens the commit of a version in an editor', async () => {
+    const a = await api();
+    const v1 = await child(a, await child(a, undefined, 'run1'), 'v1');
+    await vscode.commands.executeCommand('modelRegistry.openCommit', v1);
+    const doc = vscode.window.activeTextEditor?.document;
+    assert.ok(doc, 'an editor opened');
+    assert.strictEqual(doc.uri.scheme, 'modelreg-commit');
+    assert.match(doc.getText(), /^commit [0-9a-f]{40}/);
+  });
+
+  it('refreshes the tree when the CLI changes the registry from another process', async () => {
+    const a = await api();
+    const changed = nextTreeChange(a, 15000);
+    await promisify(execFile)(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'import', path.join(workspace(), 'outputs', 'run1'), '--model', 'from-cli'], {
+      cwd: workspace(),
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    await changed;
+    assert.ok((await labels(a)).includes('from-cli'));
+  });
+
+  it('reports a corrupt weights file and registers nothing', async () => {
+    const a = await api();
+    const before = await labels(a);
+    const bad = vscode.Uri.file(path.join(workspace(), 'outputs', 'broken'));
+    const result = await vscode.commands.executeCommand('modelRegistry.importOutput', bad);
+    assert.deepStrictEqual(result, []);
+    assert.deepStrictEqual(await labels(a), before);
+  });
+
+  it('deletes a version through the registry and the tree follows', async () => {
+    const a = await api();
+    const registry = await a.service.get();
+    await registry.deleteVersion('from-cli@v1');
+    a.tree.refresh();
+    assert.ok(!(await labels(a)).includes('from-cli'));
+  });
+});

@@ -1,0 +1,166 @@
+import * as assert from 'assert';
+import { chmodSync, existsSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { Registry, parseRef } from '../../../src/core/registry/registry';
+import { tempDir } from '../helpers/tmp';
+
+async function storedFile(r: Registry, dir: string, name: string, content: string) {
+  const p = path.join(dir, name);
+  writeFileSync(p, content);
+  const res = await r.store.ingestFile(p);
+  return { path: name, sha256: res.sha256, size: res.size, role: 'other' as const };
+}
+
+const empty = { metrics: [], format: null, framework: null, parameterCount: null, git: null, params: {}, signature: {}, details: {} };
+
+describe('Registry', () => {
+  let dir: string;
+  let r: Registry;
+  beforeEach(async () => {
+    dir = tempDir();
+    r = await Registry.open(path.join(dir, '.modelreg'));
+  });
+  afterEach(() => r.close());
+
+  it('creates registry.db in WAL mode with the schema migrated once', async () => {
+    assert.ok(existsSync(path.join(dir, '.modelreg', 'registry.db')));
+    const mode = await r.db.get<{ journal_mode: string }>('PRAGMA journal_mode');
+    assert.strictEqual(mode?.journal_mode, 'wal');
+    await r.close();
+    r = await Registry.open(path.join(dir, '.modelreg')); // reopening applies nothing twice
+    const rows = await r.db.all('SELECT version FROM schema_migrations');
+    assert.strictEqual(rows.length, 1);
+  });
+
+  it('numbers versions v1, v2… per model and resolves references', async () => {
+    const a = await r.beginVersion('resnet', { kind: 'training-output', uri: '/x' });
+    const b = await r.beginVersion('resnet', { kind: 'training-output', uri: '/y' });
+    const c = await r.beginVersion('bert', { kind: 'training-output', uri: '/z' });
+    assert.deepStrictEqual([a.number, b.number, c.number], [1, 2, 1]);
+    const f = await storedFile(r, dir, 'w', 'weights');
+    await r.completeVersion(a.id, { ...empty, files: [f] });
+    assert.strictEqual((await r.resolve('resnet')).number, 1, 'latest ready version');
+    await r.completeVersion(b.id, { ...empty, files: [f] });
+    assert.strictEqual((await r.resolve('resnet')).number, 2);
+    assert.strictEqual((await r.resolve('resnet@v1')).id, a.id);
+    assert.strictEqual((await r.resolve('resnet@1')).id, a.id);
+    await assert.rejects(r.resolve('resnet@v9'), /model 'resnet' has no version v9/);
+    await assert.rejects(r.resolve('nope'), /no model named 'nope'/);
+    await assert.rejects(r.resolve('bert'), /has no ready version/);
+    assert.throws(() => parseRef('x@latest!'), /cannot read version reference/);
+  });
+
+  it('gives concurrent importers in two connections distinct version numbers', async () => {
+    const other = await Registry.open(path.join(dir, '.modelreg'));
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? r : other).beginVersion('m', { kind: 'training-output', uri: String(i) })),
+      );
+      assert.deepStrictEqual(results.map((x) => x.number).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('completes a version with files and packed metric series in one go', async () => {
+    const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    const steps = Array.from({ length: 100000 }, (_, i) => i);
+    const loss = steps.map((s) => 1 / (s + 1));
+    const v = await r.completeVersion(id, {
+      ...empty,
+      files: [await storedFile(r, dir, 'model.bin', 'abc')],
+      format: 'safetensors',
+      metrics: [
+        { source: 'trainer_state.json', series: [{ key: 'loss', steps, values: loss }, { key: 'eval_accuracy', steps: [1, 2], values: [0.5, 0.7] }], best: { key: 'eval_accuracy', value: 0.9, step: 1 } },
+        { source: 'metrics.csv', series: [{ key: 'loss', steps: [0], values: [NaN] }] },
+      ],
+    });
+    assert.strictEqual(v.status, 'ready');
+    assert.strictEqual(v.sizeBytes, 3);
+    assert.strictEqual(v.fileCount, 1);
+    const finals = await r.finalMetrics(id);
+    assert.deepStrictEqual(
+      finals.map((m) => [m.key, m.value, m.isBest, m.pointCount]),
+      [
+        ['eval_accuracy', 0.9, true, 2],
+        ['loss', 1 / 100000, false, 100000],
+        ['loss (metrics.csv)', null, false, 1],
+      ],
+    );
+    const s = await r.metricSeries(id, 'loss');
+    assert.strictEqual(s!.values.length, 100000);
+    assert.strictEqual(s!.values[99999], 1 / 100000);
+    assert.strictEqual(s!.steps[12345], 12345);
+  });
+
+  it('refuses to complete a version whose objects are missing', async () => {
+    const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    await assert.rejects(r.completeVersion(id, { ...empty, files: [{ path: 'x', sha256: 'a'.repeat(64), size: 1, role: 'other' }] }), /not in the store/);
+    assert.strictEqual((await r.getVersionById(id))!.status, 'importing');
+  });
+
+  it('abandoning the only version of a model removes the model too', async () => {
+    const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    await r.abandonVersion(id);
+    assert.deepStrictEqual(await r.listModels(), []);
+  });
+
+  it('rejects invalid model names', async () => {
+    await assert.rejects(r.beginVersion('../evil', { kind: 'x', uri: '' }), /invalid model name/);
+    await assert.rejects(r.beginVersion('', { kind: 'x', uri: '' }), /invalid model name/);
+  });
+
+  it('gc removes unreferenced objects and dead imports, and keeps referenced ones', async () => {
+    const keep = await storedFile(r, dir, 'keep', 'keep me');
+    const orphan = await storedFile(r, dir, 'orphan', 'nobody refers to me');
+    const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    await r.completeVersion(id, { ...empty, files: [keep] });
+    const dead = await r.beginVersion('m', { kind: 'training-output', uri: '/dead' });
+    await r.db.run('UPDATE versions SET importer_pid = 999999999 WHERE id = ?', [dead.id]);
+    const res = await r.gc();
+    assert.deepStrictEqual(res, { removedObjects: 1, removedBytes: orphan.size, removedVersions: 1 });
+    assert.ok(await r.store.has(keep.sha256));
+    assert.ok(!(await r.store.has(orphan.sha256)));
+    assert.strictEqual(await r.getVersionById(dead.id), undefined);
+  });
+
+  it('deleting a version keeps its objects until gc', async () => {
+    const f = await storedFile(r, dir, 'w', 'weights');
+    const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    await r.completeVersion(id, { ...empty, files: [f] });
+    await r.deleteVersion('m@v1');
+    assert.ok(await r.store.has(f.sha256));
+    assert.deepStrictEqual(await r.listModels(), []);
+    await r.gc();
+    assert.ok(!(await r.store.has(f.sha256)));
+  });
+
+  it('verify reports a flipped byte and a missing object, naming the versions that use them', async () => {
+    const a = await storedFile(r, dir, 'a.bin', 'aaaaaaaa');
+    const b = await storedFile(r, dir, 'b.bin', 'bbbbbbbb');
+    const c = await storedFile(r, dir, 'c.bin', 'cccccccc');
+    const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    await r.completeVersion(id, { ...empty, files: [a, b, c] });
+    assert.deepStrictEqual((await r.verify()).problems, []);
+    const pa = r.store.objectPath(a.sha256);
+    chmodSync(pa, 0o644);
+    writeFileSync(pa, 'aaaabaaa'); // one byte flipped
+    chmodSync(r.store.objectPath(b.sha256), 0o644);
+    await r.store.remove(b.sha256);
+    const res = await r.verify();
+    assert.strictEqual(res.checked, 3);
+    assert.deepStrictEqual(
+      res.problems.map((p) => [p.sha256, p.problem, p.usedBy]).sort(),
+      [
+        [a.sha256, 'corrupt', ['m@v1:a.bin']],
+        [b.sha256, 'missing', ['m@v1:b.bin']],
+      ].sort(),
+    );
+  });
+
+  it('touches last-change on every write so other processes can refresh', async () => {
+    assert.ok(!existsSync(r.changeStamp));
+    await r.beginVersion('m', { kind: 'x', uri: '' });
+    assert.ok(existsSync(r.changeStamp));
+  });
+});
