@@ -115,20 +115,32 @@ export async function startCodeServer({ workspace, env = {}, extensionsDir, user
   const server = {
     url, port, pid: child.pid, userDataDir: ud, extensionsDir: ext, workspace,
     logTail: (n = 40) => lines.slice(-n).join('\n'),
-    /** Tails of code-server's and the extension host's own log files (under the user-data-dir). */
-    extHostLogTail(n = 40) {
-      const out = [];
+    /**
+     * Errors (with their stacks) from the extension host's log, e.g. a failed activation, plus the
+     * last lines of that log. The other logs under the user-data-dir are mostly noise.
+     */
+    extHostErrors(max = 40) {
+      const files = [];
       const walk = (d) => {
         for (const e of fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []) {
           const p = path.join(d, e.name);
           if (e.isDirectory()) walk(p);
-          else if (/exthost|remoteagent|server/i.test(p) && p.endsWith('.log')) {
-            const t = fs.readFileSync(p, 'utf8').trim().split('\n').slice(-n).join('\n');
-            if (t) out.push(`--- ${path.relative(ud, p)}\n${t}`);
-          }
+          else if (e.name === 'remoteexthost.log') files.push(p);
         }
       };
       walk(path.join(ud, 'logs'));
+      const out = [];
+      for (const f of files) {
+        const lines = fs.readFileSync(f, 'utf8').split('\n');
+        let inError = false;
+        const errors = lines.filter((l) => {
+          if (/^\d{4}-\d\d-\d\d /.test(l)) inError = / \[error\] /.test(l);
+          return inError;
+        });
+        const tail = lines.filter((l) => l.trim()).slice(-5);
+        out.push(`--- ${path.relative(ud, f)}${errors.length ? ' (errors)' : ' (no errors; last lines)'}`,
+          ...(errors.length ? errors.slice(-max) : tail));
+      }
       return out.join('\n');
     },
     async stop() {
@@ -211,7 +223,9 @@ export async function newWorkbenchPage(browser, { automation = false } = {}) {
   const logs = [];
   page.on('console', (m) => {
     // The gallery lookup (no network) and vsda 404s are expected noise offline.
-    if (m.type() === 'error' && !/open-vsx|ERR_NAME_NOT_RESOLVED|status of 404/.test(m.text())) errors.push(m.text());
+    // VS Code's console styling ("%c  ERR color: #f33 ...") is dropped.
+    const text = m.text().replace(/^%c\s*\S+\s+color: #\w+\s*/, '');
+    if (m.type() === 'error' && !/open-vsx|ERR_NAME_NOT_RESOLVED|status of 404/.test(text)) errors.push(text);
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack || e.message}`));
   let exitCode;

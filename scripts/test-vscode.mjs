@@ -81,12 +81,18 @@ function loadPrepareWorkspace() {
   };
 }
 
+function warnIfUnbuilt() {
+  if (extensionPath === repoRoot && !fs.existsSync(path.join(repoRoot, 'dist/extension.js'))) {
+    console.log('  warning: dist/extension.js is missing (run `npm run build`); the extension will not load');
+  }
+}
+
 function diagnostics(server, pageInfo) {
   const parts = [];
   if (server) {
-    parts.push(`code-server output (tail):\n${indent(server.logTail(30))}`);
-    const ext = server.extHostLogTail(25);
-    if (ext) parts.push(`VS Code logs (tails):\n${indent(ext)}`);
+    parts.push(`code-server output (tail):\n${indent(server.logTail(15))}`);
+    const ext = server.extHostErrors();
+    if (ext) parts.push(`extension host log:\n${indent(ext)}`);
   }
   if (pageInfo?.errors.length) parts.push(`browser console errors:\n${indent(pageInfo.errors.slice(-20).join('\n'))}`);
   if (pageInfo?.logs.length) parts.push(`workbench log (tail):\n${indent(pageInfo.logs.slice(-30).join('\n'))}`);
@@ -96,6 +102,7 @@ function diagnostics(server, pageInfo) {
 async function runIntegration(prepareWorkspace) {
   const t0 = Date.now();
   console.log(`\nIntegration tests (extension: ${path.relative(process.cwd(), extensionPath) || '.'})`);
+  warnIfUnbuilt();
   const workspace = await prepareWorkspace();
   const resultsFile = path.join(tempDir('modelreg-results-'), 'integration.json');
   const env = { MODELREG_TEST_RESULTS: resultsFile };
@@ -134,14 +141,19 @@ async function runIntegration(prepareWorkspace) {
     const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.copyFileSync(resultsFile, path.join(resultsDir, 'integration.json'));
-    console.log(indent(results.output.replace(/^\n+|\n+$/g, ''), 2));
+    // Stack frames inside VS Code itself say nothing about our code.
+    const report = results.output.replace(/^\n+|\n+$/g, '').split('\n')
+      .filter((l) => !/^\s+at .*\/\.cache\/code-server\//.test(l)).join('\n');
+    console.log(indent(report, 2));
     totals.passed += results.totals.passed;
     totals.failed += results.totals.failed;
     if (results.fatal) {
       totals.failed++;
       console.log(`  ✘ runner failed:\n${indent(results.fatal)}\n${diagnostics(server, pageInfo)}`);
-    } else if (results.totals.failed && pageInfo.errors.length) {
-      console.log(diagnostics(null, pageInfo));
+    } else {
+      // Errors the workbench logged besides run()'s own rejection may explain failures.
+      const errors = pageInfo.errors.filter((e) => !/integration test\(s\) failed/.test(e));
+      if (results.totals.failed && errors.length) console.log(`  browser console errors:\n${indent(errors.slice(-20).join('\n'))}`);
     }
     console.log(`  integration: ${results.totals.passed} passed, ${results.totals.failed} failed` +
       ` (VS Code ${results.vscodeVersion}, ${secs(t0)}); screenshot test-results/screenshots/integration.png`);
@@ -170,6 +182,7 @@ async function runE2e(prepareWorkspace) {
     console.log('  (no out/test/e2e/*.e2e.js files)');
     return;
   }
+  if (!vsix) warnIfUnbuilt();
   if (vsix) {
     const dist = path.join(repoRoot, 'dist/extension.js');
     if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs > fs.statSync(vsix).mtimeMs) {
@@ -250,9 +263,6 @@ async function main() {
   if (noE2e && onlyE2e) throw new Error('--no-e2e and --only-e2e exclude each other');
   for (const f of ['integration/index.js', 'integration/workspace.js']) {
     if (!fs.existsSync(path.join(outDir, f))) throw new Error(`out/test/${f} is missing: run \`npm run build && npm run compile\` first`);
-  }
-  if (extensionPath === repoRoot && !fs.existsSync(path.join(repoRoot, 'dist/extension.js'))) {
-    console.log('warning: dist/extension.js is missing (run `npm run build`); the extension will not load');
   }
   ensureCodeServer();
   const prepareWorkspace = loadPrepareWorkspace();

@@ -80,6 +80,8 @@ export async function run(ctx: E2eContext): Promise<void> {
   const done = page.locator('.notifications-toasts, .notifications-center').getByText(/Imported/).first();
   await done.waitFor({ timeout: IMPORT_TIMEOUT });
   ctx.log(`notification: ${(await done.textContent())?.trim()}`);
+  // Let the toast finish sliding in before the screenshot.
+  await page.locator('.notification-toast.notification-fade-in-done').first().waitFor({ timeout: 5_000 }).catch(() => {});
   await shot('3-imported');
 
   // 4. The Model Registry view shows model run1 with version v1. Clicking the tab of a container

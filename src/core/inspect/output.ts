@@ -1,7 +1,8 @@
 import * as path from 'path';
 import type { WalkedFile } from '../importers/walk';
 import type { FileRole, Signature } from '../registry/types';
-import { metricLogKind, PARAM_FILE_NAMES, readMetricLogs, readParams } from './logs';
+import { InputError } from '../errors';
+import { metricLogKind, readMetricLogs, readParamFiles } from './logs';
 import { MetricLog, WeightInfo } from './types';
 import { inspectWeights, isWeightFileName } from './weights';
 
@@ -34,16 +35,13 @@ export async function inspectOutput(root: string, files: WalkedFile[], sidecars:
     }
   }
   const all = [...files, ...sidecars];
-  const logRels = all.filter((f) => metricLogKind(f.rel) !== undefined).map((f) => f.rel);
-  const metrics = await readMetricLogs(root, logRels);
-  for (const m of metrics) roles.set(m.source, 'metrics');
-
-  const params: Record<string, unknown> = {};
-  for (const f of all) {
-    if (!PARAM_FILE_NAMES.includes(path.basename(f.rel)) || roles.has(f.rel)) continue;
-    params[f.rel] = await readParams(f.abs);
-    roles.set(f.rel, path.basename(f.rel) === 'config.json' ? 'config' : 'params');
-  }
+  const rels = all.map((f) => f.rel);
+  const metrics = await withRootInErrors(root, () => readMetricLogs(root, rels.filter((r) => metricLogKind(r) !== undefined)));
+  for (const m of metrics) for (const f of m.files ?? [m.source]) roles.set(f, 'metrics');
+  // Logs the readers skip on purpose (trainer states copied into checkpoint-N/) are still logs.
+  for (const rel of rels) if (!roles.has(rel) && ['hf-trainer-state', 'tfevents'].includes(metricLogKind(rel) ?? '')) roles.set(rel, 'metrics');
+  const params = await withRootInErrors(root, () => readParamFiles(root, rels));
+  for (const rel of Object.keys(params)) if (!roles.has(rel)) roles.set(rel, path.posix.basename(rel) === 'config.json' ? 'config' : 'params');
   for (const f of files) if (!roles.has(f.rel)) roles.set(f.rel, 'other');
 
   const primary = primaryWeights(weights);
@@ -55,7 +53,7 @@ export async function inspectOutput(root: string, files: WalkedFile[], sidecars:
     metrics,
     params,
     format: first?.format ?? null,
-    framework: first?.framework ?? null,
+    framework: first ? frameworkOf(first, primary[0].rel, params) : null,
     parameterCount: counted.length ? counted.reduce((s, w) => s + (w.info.parameterCount ?? 0), 0) : null,
     signature: withSignature ? { inputs: withSignature.inputs, outputs: withSignature.outputs } : {},
     roles,
@@ -77,4 +75,28 @@ function primaryWeights(weights: { rel: string; info: WeightInfo }[]) {
   for (const w of inDir) counts.set(w.info.format, (counts.get(w.info.format) ?? 0) + 1);
   const format = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
   return inDir.filter((w) => w.info.format === format);
+}
+
+/** Log readers name files relative to the root; users need the full path to find them. */
+async function withRootInErrors<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof InputError && !path.isAbsolute(e.file)) throw new InputError(path.join(root, e.file), e.problem);
+    throw e;
+  }
+}
+
+const SAFETENSORS_FORMATS: Record<string, string> = { pt: 'torch', tf: 'tensorflow', flax: 'flax', np: 'numpy', mlx: 'mlx' };
+
+/**
+ * The framework that produced the weights: Hugging Face transformers when its config.json sits
+ * beside them, else what the weights say (safetensors records the saving library in its metadata).
+ */
+function frameworkOf(info: WeightInfo, rel: string, params: Record<string, unknown>): string {
+  const config = params[path.posix.join(path.posix.dirname(rel), 'config.json').replace(/^\.\//, '')] as Record<string, unknown> | undefined;
+  if (config && typeof config.transformers_version === 'string') return 'transformers';
+  const saved = (info.details.metadata as Record<string, unknown> | undefined)?.format;
+  if (info.format === 'safetensors' && typeof saved === 'string') return SAFETENSORS_FORMATS[saved] ?? saved;
+  return info.framework;
 }

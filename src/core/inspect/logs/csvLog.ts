@@ -2,6 +2,7 @@
  * Per-epoch / per-step CSV logs: PyTorch Lightning `metrics.csv`, Keras CSVLogger, Ultralytics `results.csv`.
  * They share one shape: a header with `step` and/or `epoch` plus metric columns, empty cell = no value.
  */
+import { promises as fs } from 'fs';
 import { parse } from 'csv-parse/sync';
 import { InputError } from '../../errors';
 import type { MetricLog } from '../types';
@@ -12,14 +13,15 @@ import { MAX_LOG_TEXT_BYTES, SeriesBuilder, parseNumber, readTextLimited } from 
  * column (some other CSV). Step = `step` column, else `epoch`. Header names are trimmed (YOLO pads them).
  */
 export async function readCsvLog(absPath: string, relPath: string): Promise<MetricLog | undefined> {
+  // Decide from the first line alone, so a big unrelated .csv or text training.log is not read whole.
+  const peek = (await readFirstLine(absPath)).split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
+  if (!peek.includes('step') && !peek.includes('epoch')) return undefined;
+
   const text = await readTextLimited(absPath, relPath, MAX_LOG_TEXT_BYTES);
-  const nl = text.indexOf('\n');
-  const firstLine = nl === -1 ? text : text.slice(0, nl);
-  const header = splitRows(firstLine, relPath)[0]?.map((h) => h.trim()) ?? [];
+  const rows = splitRows(text, relPath);
+  const header = (rows[0] ?? []).map((h) => h.trim());
   const stepCol = header.indexOf('step') !== -1 ? header.indexOf('step') : header.indexOf('epoch');
   if (stepCol === -1) return undefined;
-
-  const rows = splitRows(text, relPath);
   const width = header.length;
   const builder = new SeriesBuilder();
   // Column-wise so a text column (all non-numeric) can be dropped, while garbage among numbers is an error.
@@ -52,6 +54,19 @@ export async function readCsvLog(absPath: string, relPath: string): Promise<Metr
   }
   const series = builder.build().filter((s) => s.steps.length > 0);
   return { source: relPath, series };
+}
+
+async function readFirstLine(absPath: string): Promise<string> {
+  const fh = await fs.open(absPath, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const text = buf.toString('utf8', 0, bytesRead).replace(/^\uFEFF/, '');
+    const nl = text.search(/\r?\n/);
+    return nl === -1 ? text : text.slice(0, nl);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Splits CSV text into rows of cells, skipping blank lines; ragged rows are an InputError. */

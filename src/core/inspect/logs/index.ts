@@ -5,13 +5,14 @@ import { baseName, toPosix } from './common';
 import { readCsvLog } from './csvLog';
 import { readTrainerState } from './hfTrainerState';
 import { readMetricsJson } from './metricsJson';
-import { ParamsBySource, isParamFile, mergeParams, readParams } from './params';
+import { type ParamsBySource, isParamFile, mergeParams, readParams } from './params';
 import { readTfEventFiles } from './tfevents';
 
 export { readCsvLog } from './csvLog';
 export { readTrainerState } from './hfTrainerState';
 export { readMetricsJson } from './metricsJson';
-export { MAX_PARAM_FILE_BYTES, PARAM_FILE_NAMES, ParamsBySource, isParamFile, mergeParams, readParams } from './params';
+export { MAX_PARAM_FILE_BYTES, PARAM_FILE_NAMES, isParamFile, mergeParams, readParams } from './params';
+export type { ParamsBySource } from './params';
 export { TF_EVENT_PROTO, forEachTfRecord, maskedCrc32c, readTfEventFiles, readTfEventsFile, tfEventType } from './tfevents';
 
 export type MetricLogKind = 'hf-trainer-state' | 'lightning-csv' | 'keras-csv' | 'yolo-csv' | 'tfevents' | 'metrics-json';

@@ -37,7 +37,7 @@ const MAX_STRING_KEPT = 500;
 
 /** Sequential little-endian reads from a file through a window buffer. */
 class Cursor {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private bufPos = 0; // file position of buf[0]
   pos = 0;
 
@@ -86,6 +86,19 @@ class Cursor {
     }
   }
 
+  /** Skips `n` length-prefixed strings (vocabularies), without an await per string when buffered. */
+  async skipStrings(n: number, what: string): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const off = this.pos - this.bufPos;
+      const len = off >= 0 && off + 8 <= this.buf.length ? this.buf.readBigUInt64LE(off) : (await this.bytes(8, what)).readBigUInt64LE(0);
+      if (off >= 0 && off + 8 <= this.buf.length) this.pos += 8;
+      if (len > BigInt(this.remaining)) {
+        throw new InputError(this.file, `${what}: string ${i} at byte ${this.pos - 8} declares ${len} bytes but only ${this.remaining} remain in the file`);
+      }
+      this.pos += Number(len);
+    }
+  }
+
   skip(n: number, what: string): void {
     if (n > this.remaining) {
       throw new InputError(this.file, `truncated: ${what} at byte ${this.pos} needs ${n} bytes but the file has ${this.size}`);
@@ -105,9 +118,9 @@ export async function readGguf(file: string): Promise<WeightInfo> {
     c.pos = 4;
     const version = await c.u32('the version');
     if (version === 0 || version > 0xffff) throw bad(`unsupported GGUF version ${version} (a big-endian file?)`);
-    if (version > 3) throw bad(`unsupported GGUF version ${version}`);
-    // Version 1 used 32-bit counts and string lengths.
-    const count = async (what: string) => (version === 1 ? BigInt(await c.u32(what)) : await c.u64(what));
+    // Version 1 (2023, used 32-bit counts) was short-lived and is not read.
+    if (version < 2 || version > 3) throw bad(`unsupported GGUF version ${version}`);
+    const count = (what: string) => c.u64(what);
 
     const tensorCount = await count('the tensor count');
     if (tensorCount > BigInt(MAX_TENSORS)) throw bad(`absurd tensor count ${tensorCount}`);
@@ -138,33 +151,32 @@ export async function readGguf(file: string): Promise<WeightInfo> {
         const elemType = await c.u32(`the array type of '${key}'`);
         if (elemType === VT.ARRAY || !(elemType in VT_NAMES)) throw bad(`metadata '${key}' has an array of unsupported type ${elemType}`);
         const len = await count(`the array length of '${key}'`);
-        const minSize = elemType === VT.STRING ? (version === 1 ? 4 : 8) : VT_SIZES[elemType];
+        const minSize = elemType === VT.STRING ? 8 : VT_SIZES[elemType];
         if (len * BigInt(minSize) > BigInt(c.remaining)) {
           throw bad(`metadata '${key}' declares ${len} array elements but only ${c.remaining} bytes remain in the file`);
         }
         const n = Number(len);
         const small = keep && n <= SMALL_ARRAY;
-        if (!small && elemType !== VT.STRING) {
-          c.skip(n * minSize, `the array '${key}'`);
+        if (!small) {
+          if (elemType === VT.STRING) await c.skipStrings(n, `the array '${key}'`);
+          else c.skip(n * minSize, `the array '${key}'`);
           return { type: VT_NAMES[elemType], length: n };
         }
         const items: unknown[] = [];
-        for (let i = 0; i < n; i++) {
-          const v = await readValue(elemType, key, small);
-          if (small) items.push(jsonable(v));
-        }
-        return small ? items : { type: VT_NAMES[elemType], length: n };
+        for (let i = 0; i < n; i++) items.push(jsonable(await readValue(elemType, key, true)));
+        return items;
       }
       if (!(type in VT_SIZES)) throw bad(`metadata '${key}' has unknown value type ${type}`);
       return c.scalar(type, `the value of '${key}'`);
     };
 
-    const metadata: Record<string, unknown> = {};
+    const entries: [string, unknown][] = [];
     for (let i = 0; i < Number(kvCount); i++) {
       const key = await readString(`metadata key ${i}`);
       const type = await c.u32(`the type of '${key}'`);
-      metadata[key] = jsonable(await readValue(type, key, true));
+      entries.push([key, jsonable(await readValue(type, key, true))]);
     }
+    const metadata: Record<string, unknown> = Object.fromEntries(entries);
 
     const dtypes: Record<string, number> = {};
     let parameterCount = 0;
@@ -183,13 +195,17 @@ export async function readGguf(file: string): Promise<WeightInfo> {
       const type = GGML_TYPES[typeNum] ?? `type${typeNum}`;
       const offset = await c.u64(`the data offset of '${name}'`);
       const n = product(dims);
+      if (!Number.isSafeInteger(n)) throw bad(`tensor '${name}' has an absurd shape [${dims.join(', ')}]`);
       parameterCount += n;
       countInto(dtypes, type);
       tensors.push({ name, type, count: n, offset });
     }
 
     // Tensor data starts at the next multiple of general.alignment after the header.
-    const alignment = typeof metadata['general.alignment'] === 'number' && metadata['general.alignment'] > 0 ? metadata['general.alignment'] : 32;
+    const alignment = metadata['general.alignment'] ?? 32;
+    if (typeof alignment !== 'number' || !Number.isInteger(alignment) || alignment < 1 || alignment > 1 << 20) {
+      throw bad(`invalid general.alignment ${JSON.stringify(alignment)}`);
+    }
     const dataStart = Math.ceil(c.pos / alignment) * alignment;
     for (const t of tensors) {
       const block = GGML_BLOCKS[t.type];

@@ -42,7 +42,9 @@ export function product(dims: number[]): number {
 }
 
 export function countInto(hist: Record<string, number>, key: string, by = 1): void {
-  hist[key] = (hist[key] ?? 0) + by;
+  // defineProperty so that a key such as "__proto__" from a hostile file stays a plain key.
+  const value = (Object.prototype.hasOwnProperty.call(hist, key) ? hist[key] : 0) + by;
+  Object.defineProperty(hist, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** The `n` most frequent keys of a histogram, most frequent first (ties by name). */

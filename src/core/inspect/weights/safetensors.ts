@@ -68,6 +68,7 @@ export async function readSafetensors(file: string): Promise<WeightInfo> {
         throw new InputError(file, `truncated: tensor '${name}' ends at byte ${dataStart + end} but the file has ${size} bytes`);
       }
       const count = product(t.shape);
+      if (!Number.isSafeInteger(count)) throw new InputError(file, `tensor '${name}' has an absurd shape ${JSON.stringify(t.shape)}`);
       const bits = DTYPE_BITS[t.dtype];
       if (bits !== undefined && bits % 8 === 0 && count * (bits / 8) !== end - begin) {
         throw new InputError(file, `tensor '${name}' has ${end - begin} bytes but ${t.dtype} ${JSON.stringify(t.shape)} needs ${count * (bits / 8)}`);

@@ -119,7 +119,8 @@ export async function readSavedModel(file: string): Promise<WeightInfo> {
       .map(([name, t]) => ({
         name,
         dtype: TF_DTYPES[t.dtype ?? 0] ?? (t.dtype && t.dtype > 100 ? `${TF_DTYPES[t.dtype - 100] ?? t.dtype - 100}_ref` : `dtype${t.dtype ?? 0}`),
-        shape: (t.tensor_shape?.dim ?? []).map((d) => (d.size === undefined || d.size < 0 ? '?' : d.size)),
+        // proto3 omits a size of 0; -1 means unknown.
+        shape: (t.tensor_shape?.dim ?? []).map((d) => ((d.size ?? 0) < 0 ? '?' : d.size ?? 0)),
       }));
   const info: WeightInfo = { format: 'savedmodel', framework: 'tensorflow', details };
   if (sig) {
