@@ -244,7 +244,9 @@ async function runE2e(prepareWorkspace) {
       for (const [i, p] of pages.entries()) {
         await p.page.screenshot({ path: path.join(screenshotDir, `e2e-${name}-failure${i || ''}.png`) }).catch(() => {});
       }
-      console.log(`  ✘ ${name} (${secs(t0)})\n${indent(error?.stack || error, 6)}`);
+      // Playwright colours its call log; plain text reads better in CI logs.
+      const text = String(error?.stack || error).replace(/\x1b\[[0-9;]*m/g, '');
+      console.log(`  ✘ ${name} (${secs(t0)})\n${indent(text, 6)}`);
       for (const s of servers) console.log(diagnostics(s));
       for (const p of pages) if (p.errors.length) console.log(diagnostics(null, p));
       console.log(`    screenshots in test-results/screenshots/e2e-${name}-*.png`);

@@ -60,50 +60,78 @@ export async function run(ctx: E2eContext): Promise<void> {
   const server = await ctx.startCodeServer({ workspace });
   const page = await ctx.openWorkbench(server, workspace);
   page.setDefaultTimeout(STEP_TIMEOUT);
-  const shot = (step: string) => page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-import-${step}.png`) });
-
-  // 1. The Explorer lists outputs/run1 (compact folders are off in the test settings).
+  // Each step ends with a screenshot; a failing step names itself in the error.
+  const step = async (n: number, name: string, shot: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      if (e instanceof Error) {
+        const message = `step ${n} (${name}): ${e.message}`;
+        e.stack = e.stack?.replace(e.message, message);
+        e.message = message;
+      }
+      throw e;
+    }
+    await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-import-${n}-${shot}.png`) });
+  };
   const explorer = page.locator('.explorer-folders-view');
-  await expand(treeItem(explorer, page, 'outputs'));
-  const run1Folder = treeItem(explorer, page, 'run1');
-  await run1Folder.waitFor();
-  await shot('1-explorer');
+  // The view container's id is derived from package.json's viewsContainers id.
+  const registry = page.locator('[id="workbench.view.extension.modelRegistry"]');
 
-  // 2. Right-click the folder → "Import as Model".
-  await run1Folder.click({ button: 'right' });
-  const importItem = page.getByRole('menuitem', { name: 'Import as Model' });
-  await importItem.waitFor();
-  await shot('2-context-menu');
-  await importItem.click();
+  await step(1, 'Explorer shows outputs/run1', 'explorer', async () => {
+    // Compact folders are off in the test settings, so run1 is a row of its own.
+    await expand(treeItem(explorer, page, 'outputs'));
+    await treeItem(explorer, page, 'run1').waitFor();
+  });
 
-  // 3. A notification says the import finished.
-  const done = page.locator('.notifications-toasts, .notifications-center').getByText(/Imported/).first();
-  await done.waitFor({ timeout: IMPORT_TIMEOUT });
-  ctx.log(`notification: ${(await done.textContent())?.trim()}`);
-  // Let the toast finish sliding in before the screenshot.
-  await page.locator('.notification-toast.notification-fade-in-done').first().waitFor({ timeout: 5_000 }).catch(() => {});
-  await shot('3-imported');
+  await step(2, 'right-click run1 shows "Import as Model"', 'context-menu', async () => {
+    // A context menu is built when it opens: wait until the workbench knows the extension's
+    // contributions (its activity bar tab is there), and reopen the menu if the item is missing.
+    await page.getByRole('tab', { name: /Model Registry/ }).waitFor();
+    const item = page.getByRole('menuitem', { name: 'Import as Model' });
+    for (let attempt = 1; ; attempt++) {
+      await treeItem(explorer, page, 'run1').click({ button: 'right' });
+      try {
+        await item.waitFor({ timeout: 5_000 });
+        break;
+      } catch (e) {
+        if (attempt === 4) throw e;
+        ctx.log(`"Import as Model" not in the context menu yet (attempt ${attempt}), reopening it`);
+        await page.keyboard.press('Escape');
+      }
+    }
+  });
 
-  // 4. The Model Registry view shows model run1 with version v1. Clicking the tab of a container
-  //    that is already showing would hide it, so only click when it is not selected.
-  const tab = page.getByRole('tab', { name: /Model Registry/ });
-  if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
-  await waitForAttribute(tab, 'aria-selected', 'true');
-  const sidebar = page.locator('.part.sidebar');
-  const model = treeItem(sidebar, page, 'run1');
-  await expand(model);
-  const version = treeItem(sidebar, page, 'v1');
-  await version.waitFor();
-  await shot('4-registry');
+  await step(3, 'the import reports "Imported"', 'imported', async () => {
+    await page.getByRole('menuitem', { name: 'Import as Model' }).click();
+    const done = page.locator('.notifications-toasts, .notifications-center').getByText(/Imported/).first();
+    // Fail fast on an error notification instead of waiting out the timeout.
+    const failed = page.locator('.notifications-toasts .notification-list-item').filter({ has: page.locator('.codicon-error') }).first();
+    await done.or(failed).waitFor({ timeout: IMPORT_TIMEOUT });
+    if (!(await done.isVisible())) throw new Error(`error notification: ${(await failed.textContent())?.trim()}`);
+    ctx.log(`notification: ${(await done.textContent())?.trim()}`);
+    // Let the toast finish sliding in before the screenshot.
+    await page.locator('.notification-toast.notification-fade-in-done').first().waitFor({ timeout: 5_000 }).catch(() => {});
+  });
 
-  // 5. Expanding v1 shows its sections, one level below it.
-  await expand(version);
-  const level = Number(await version.getAttribute('aria-level'));
-  for (const section of ['Files', 'Metrics', 'Source']) {
-    const row = treeItem(sidebar, page, section);
-    await row.waitFor();
-    const l = Number(await row.getAttribute('aria-level'));
-    if (l !== level + 1) throw new Error(`"${section}" is at tree level ${l}, expected ${level + 1} (under v1)`);
-  }
-  await shot('5-version');
+  await step(4, 'the Model Registry view shows run1 → v1', 'registry', async () => {
+    // Clicking the tab of a container that is already showing would hide it.
+    const tab = page.getByRole('tab', { name: /Model Registry/ });
+    if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+    await waitForAttribute(tab, 'aria-selected', 'true');
+    await expand(treeItem(registry, page, 'run1'));
+    await treeItem(registry, page, 'v1').waitFor();
+  });
+
+  await step(5, 'v1 expands to Files, Metrics, Source', 'version', async () => {
+    const version = treeItem(registry, page, 'v1');
+    await expand(version);
+    const level = Number(await version.getAttribute('aria-level'));
+    for (const section of ['Files', 'Metrics', 'Source']) {
+      const row = treeItem(registry, page, section);
+      await row.waitFor();
+      const l = Number(await row.getAttribute('aria-level'));
+      if (l !== level + 1) throw new Error(`"${section}" is at tree level ${l}, expected ${level + 1} (under v1)`);
+    }
+  });
 }

@@ -1,8 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
-import { createReadStream, createWriteStream, promises as fsp } from 'fs';
+import { createReadStream, promises as fsp } from 'fs';
 import * as path from 'path';
-import { Transform } from 'stream';
-import { pipeline } from 'stream/promises';
 import { CancelledError } from '../errors';
 
 export interface IngestResult {
@@ -68,38 +66,20 @@ export class LocalStore {
   /** One pass: read, hash and write a temp file together; fsync; rename into place unless already stored. */
   private async copyIn(src: string, opts: IngestOptions): Promise<IngestResult> {
     const tmp = path.join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        opts.onBytes?.(chunk.length);
-        done(null, chunk);
-      },
-    });
     try {
-      const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: CHUNK });
-      await pipeline(createReadStream(src, { highWaterMark: CHUNK }), tap, out, { signal: opts.signal });
-      const sha256 = hash.digest('hex');
-      const dest = this.objectPath(sha256);
+      const { sha256, size } = await copyHashing(src, tmp, opts);
       if (await this.has(sha256)) {
         await fsp.rm(tmp, { force: true });
         return { sha256, size, written: false };
       }
-      const fh = await fsp.open(tmp, 'r');
-      try {
-        await fh.sync(); // the object must be on disk before a version row can point at it
-      } finally {
-        await fh.close();
-      }
+      const dest = this.objectPath(sha256);
       await fsp.mkdir(path.dirname(dest), { recursive: true });
       await fsp.rename(tmp, dest);
       await fsp.chmod(dest, 0o444).catch(() => undefined); // objects are immutable
       return { sha256, size, written: true };
     } catch (e) {
       await fsp.rm(tmp, { force: true });
-      throw abortToCancel(e);
+      throw e;
     }
   }
 
@@ -149,6 +129,55 @@ export async function hashFile(file: string, opts: { signal?: AbortSignal; onByt
     throw abortToCancel(e);
   }
   return { sha256: hash.digest('hex'), size };
+}
+
+/**
+ * Copies src to dest, hashing the bytes on the way, and fsyncs dest. The next read and the previous
+ * write run in the thread pool while the main thread hashes, so hashing, reading and writing overlap;
+ * a small ring of reused buffers keeps memory flat (no per-chunk allocation) whatever the file size.
+ */
+async function copyHashing(src: string, dest: string, opts: IngestOptions): Promise<{ sha256: string; size: number }> {
+  const RING = 4;
+  const SIZE = 4 * CHUNK;
+  const input = await fsp.open(src, 'r');
+  let output: fsp.FileHandle | undefined;
+  let writes: Promise<unknown> = Promise.resolve();
+  let reading: Promise<{ bytesRead: number }> | undefined;
+  try {
+    output = await fsp.open(dest, 'wx');
+    const out = output;
+    const hash = createHash('sha256');
+    const buffers = Array.from({ length: RING }, () => Buffer.allocUnsafe(SIZE));
+    const lastWriteOf: Promise<unknown>[] = Array(RING).fill(Promise.resolve());
+    let size = 0;
+    reading = input.read(buffers[0], 0, SIZE, null);
+    for (let i = 0; ; i++) {
+      const { bytesRead } = await reading;
+      if (bytesRead === 0) break;
+      if (opts.signal?.aborted) throw new CancelledError();
+      const next = (i + 1) % RING;
+      await lastWriteOf[next]; // that buffer must be written out before it is refilled
+      reading = input.read(buffers[next], 0, SIZE, null);
+      const chunk = buffers[i % RING].subarray(0, bytesRead);
+      hash.update(chunk);
+      writes = writes.then(() => writeAll(out, chunk));
+      lastWriteOf[i % RING] = writes;
+      size += bytesRead;
+      opts.onBytes?.(bytesRead);
+    }
+    await writes;
+    await out.sync(); // the object must be on disk before a version row can point at it
+    return { sha256: hash.digest('hex'), size };
+  } finally {
+    // On an error or cancel, let in-flight reads and writes settle before closing their handles.
+    await Promise.allSettled([reading, writes]);
+    await input.close();
+    await output?.close();
+  }
+}
+
+async function writeAll(fh: fsp.FileHandle, data: Buffer): Promise<void> {
+  for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
 }
 
 function abortToCancel(e: unknown): unknown {

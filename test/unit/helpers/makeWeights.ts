@@ -157,7 +157,7 @@ export function onnxModelBytes(opts: OnnxOptions = {}): Buffer {
     },
     metadata_props: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
-  const type = onnxModelType('full');
+  const type = onnxModelType();
   const err = type.verify(model);
   if (err) throw new Error(`onnxModelBytes: ${err}`);
   return Buffer.from(type.encode(type.fromObject(model)).finish());
@@ -260,6 +260,7 @@ export function ggufBytes(opts: GgufOptions = {}): Buffer {
     const type = t.type ?? 'F32';
     const block = GGML_BLOCKS[type];
     if (!block || typeNumbers[type] === undefined) throw new Error(`ggufBytes: unsupported tensor type ${type}`);
+    if (t.shape.length && t.shape[0] % block[0]) throw new Error(`ggufBytes: ${type} needs a first dimension multiple of ${block[0]}`);
     const size = Math.ceil(product(t.shape) / block[0]) * block[1];
     str(t.name);
     u32(t.shape.length);

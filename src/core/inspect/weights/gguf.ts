@@ -90,8 +90,9 @@ class Cursor {
   async skipStrings(n: number, what: string): Promise<void> {
     for (let i = 0; i < n; i++) {
       const off = this.pos - this.bufPos;
-      const len = off >= 0 && off + 8 <= this.buf.length ? this.buf.readBigUInt64LE(off) : (await this.bytes(8, what)).readBigUInt64LE(0);
-      if (off >= 0 && off + 8 <= this.buf.length) this.pos += 8;
+      const buffered = off >= 0 && off + 8 <= this.buf.length;
+      const len = buffered ? this.buf.readBigUInt64LE(off) : (await this.bytes(8, what)).readBigUInt64LE(0);
+      if (buffered) this.pos += 8;
       if (len > BigInt(this.remaining)) {
         throw new InputError(this.file, `${what}: string ${i} at byte ${this.pos - 8} declares ${len} bytes but only ${this.remaining} remain in the file`);
       }
@@ -120,24 +121,19 @@ export async function readGguf(file: string): Promise<WeightInfo> {
     if (version === 0 || version > 0xffff) throw bad(`unsupported GGUF version ${version} (a big-endian file?)`);
     // Version 1 (2023, used 32-bit counts) was short-lived and is not read.
     if (version < 2 || version > 3) throw bad(`unsupported GGUF version ${version}`);
-    const count = (what: string) => c.u64(what);
 
-    const tensorCount = await count('the tensor count');
+    const tensorCount = await c.u64('the tensor count');
     if (tensorCount > BigInt(MAX_TENSORS)) throw bad(`absurd tensor count ${tensorCount}`);
-    const kvCount = await count('the metadata count');
+    const kvCount = await c.u64('the metadata count');
     if (kvCount > BigInt(MAX_KV)) throw bad(`absurd metadata count ${kvCount}`);
 
-    const readString = async (what: string, keep = true): Promise<string> => {
+    const readString = async (what: string): Promise<string> => {
       const at = c.pos;
-      const len = await count(`the length of ${what}`);
+      const len = await c.u64(`the length of ${what}`);
       if (len > BigInt(c.remaining)) {
         throw bad(`${what} at byte ${at} declares ${len} bytes but only ${c.remaining} remain in the file`);
       }
       const n = Number(len);
-      if (!keep) {
-        c.skip(n, what);
-        return '';
-      }
       // Keep long strings (chat templates) short; skip the rest without reading it.
       const kept = Math.min(n, MAX_STRING_KEPT * 4);
       const s = (await c.bytes(kept, what)).toString('utf8');
@@ -145,25 +141,24 @@ export async function readGguf(file: string): Promise<WeightInfo> {
       return n > kept || s.length > MAX_STRING_KEPT ? `${s.slice(0, MAX_STRING_KEPT)}…` : s;
     };
 
-    const readValue = async (type: number, key: string, keep: boolean): Promise<unknown> => {
-      if (type === VT.STRING) return readString(`the value of '${key}'`, keep);
+    const readValue = async (type: number, key: string): Promise<unknown> => {
+      if (type === VT.STRING) return readString(`the value of '${key}'`);
       if (type === VT.ARRAY) {
         const elemType = await c.u32(`the array type of '${key}'`);
         if (elemType === VT.ARRAY || !(elemType in VT_NAMES)) throw bad(`metadata '${key}' has an array of unsupported type ${elemType}`);
-        const len = await count(`the array length of '${key}'`);
+        const len = await c.u64(`the array length of '${key}'`);
         const minSize = elemType === VT.STRING ? 8 : VT_SIZES[elemType];
         if (len * BigInt(minSize) > BigInt(c.remaining)) {
           throw bad(`metadata '${key}' declares ${len} array elements but only ${c.remaining} bytes remain in the file`);
         }
         const n = Number(len);
-        const small = keep && n <= SMALL_ARRAY;
-        if (!small) {
+        if (n > SMALL_ARRAY) {
           if (elemType === VT.STRING) await c.skipStrings(n, `the array '${key}'`);
           else c.skip(n * minSize, `the array '${key}'`);
           return { type: VT_NAMES[elemType], length: n };
         }
         const items: unknown[] = [];
-        for (let i = 0; i < n; i++) items.push(jsonable(await readValue(elemType, key, true)));
+        for (let i = 0; i < n; i++) items.push(jsonable(await readValue(elemType, key)));
         return items;
       }
       if (!(type in VT_SIZES)) throw bad(`metadata '${key}' has unknown value type ${type}`);
@@ -174,7 +169,7 @@ export async function readGguf(file: string): Promise<WeightInfo> {
     for (let i = 0; i < Number(kvCount); i++) {
       const key = await readString(`metadata key ${i}`);
       const type = await c.u32(`the type of '${key}'`);
-      entries.push([key, jsonable(await readValue(type, key, true))]);
+      entries.push([key, jsonable(await readValue(type, key))]);
     }
     const metadata: Record<string, unknown> = Object.fromEntries(entries);
 

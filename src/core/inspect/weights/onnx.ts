@@ -1,10 +1,26 @@
-/** ONNX models: a single ModelProto protobuf (at most 2 GiB; bigger weights live in external data files). */
+/**
+ * ONNX models: a single ModelProto protobuf (up to 2 GiB; bigger weights live in external data
+ * files). Tensor contents are skipped while scanning the file, so only the structure is read.
+ */
 import { InputError } from '../../errors';
 import type { TensorSpec, WeightInfo } from '../types';
 import { ONNX_DTYPES, onnxModelType } from './onnxSchema';
-import { countInto, errText, product, readSmallFile, toNum, topEntries } from './read';
+import { pruneProtobufFile, WireError, type Prune } from './protoScan';
+import { countInto, errText, product, toNum, topEntries } from './read';
 
-const MAX_ONNX = 2 * 1024 * 1024 * 1024;
+/** Field numbers from onnx.proto3 of what is never needed: tensor data, node attributes, training info. */
+const PLAN: Prune = {
+  skip: [20, 25], // ModelProto.training_info, functions
+  nested: {
+    7: {
+      skip: [13, 14, 15], // GraphProto.value_info, quantization_annotation, sparse_initializer
+      nested: {
+        1: { skip: [5] }, // NodeProto.attribute (Constant nodes hold tensors)
+        5: { skip: [4, 5, 6, 7, 9, 10, 11] }, // TensorProto *_data and raw_data
+      },
+    },
+  },
+};
 
 interface Dim { dim_value?: unknown; dim_param?: string }
 interface TypeProto {
@@ -34,12 +50,19 @@ interface Model {
 }
 
 export async function readOnnx(file: string): Promise<WeightInfo> {
-  const bytes = await readSmallFile(file, MAX_ONNX, 'an ONNX protobuf');
+  let pruned: { bytes: Buffer; size: number };
+  try {
+    pruned = await pruneProtobufFile(file, PLAN);
+  } catch (e) {
+    if (e instanceof WireError) throw new InputError(file, `not a valid ONNX model: ${e.message}`);
+    throw e;
+  }
+  if (pruned.size === 0) throw new InputError(file, 'empty file');
   let model: Model;
   try {
-    const type = onnxModelType('lean');
+    const type = onnxModelType();
     // toObject keeps only the fields present in the file and turns int64 into numbers.
-    model = type.toObject(type.decode(bytes), { longs: Number, defaults: false }) as Model;
+    model = type.toObject(type.decode(pruned.bytes), { longs: Number, defaults: false }) as Model;
   } catch (e) {
     throw new InputError(file, `not a valid ONNX model: ${errText(e)}`);
   }

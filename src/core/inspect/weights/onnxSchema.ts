@@ -139,24 +139,9 @@ export const ONNX_DTYPES: Record<number, string> = {
   21: 'uint4', 22: 'int4', 23: 'float4e2m1',
 };
 
-let full: protobuf.Type | undefined;
-let lean: protobuf.Type | undefined;
+let modelType: protobuf.Type | undefined;
 
-/**
- * The ModelProto type. The lean variant (for reading) drops tensor contents and node attributes,
- * so decoding skips their bytes instead of turning weights into JS arrays.
- */
-export function onnxModelType(variant: 'full' | 'lean' = 'full'): protobuf.Type {
-  if (variant === 'full') return (full ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType('onnx.ModelProto'));
-  if (!lean) {
-    const root = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
-    const tensor = root.lookupType('onnx.TensorProto');
-    for (const f of ['float_data', 'int32_data', 'string_data', 'int64_data', 'raw_data', 'double_data', 'uint64_data']) {
-      tensor.remove(tensor.fields[f]);
-    }
-    const node = root.lookupType('onnx.NodeProto');
-    node.remove(node.fields.attribute);
-    lean = root.lookupType('onnx.ModelProto');
-  }
-  return lean;
+/** The ModelProto type (the reader decodes messages already stripped of tensor data, see onnx.ts). */
+export function onnxModelType(): protobuf.Type {
+  return (modelType ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType('onnx.ModelProto'));
 }

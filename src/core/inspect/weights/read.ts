@@ -1,6 +1,5 @@
 /** Small helpers shared by the weight readers: ranged reads, counting, number conversion. */
 import { open, type FileHandle } from 'fs/promises';
-import { InputError } from '../../errors';
 
 /** Opens `file`, runs `fn` with the handle and its size, and always closes the handle. */
 export async function withFile<T>(file: string, fn: (fh: FileHandle, size: number) => Promise<T>): Promise<T> {
@@ -23,15 +22,6 @@ export async function readAt(fh: FileHandle, position: number, length: number): 
     done += bytesRead;
   }
   return done === length ? buf : buf.subarray(0, done);
-}
-
-/** Reads the whole (small) file into memory, refusing files above `limit` bytes. */
-export async function readSmallFile(file: string, limit: number, what: string): Promise<Buffer> {
-  return withFile(file, async (fh, size) => {
-    if (size === 0) throw new InputError(file, 'empty file');
-    if (size > limit) throw new InputError(file, `${what} of ${size} bytes is larger than the ${limit}-byte limit`);
-    return readAt(fh, 0, size);
-  });
 }
 
 /** Product of the dimensions; 1 for a scalar. */

@@ -1,13 +1,14 @@
 /**
  * TensorFlow SavedModel: `saved_model.pb` (a SavedModel protobuf) beside `variables/`. We decode
- * the meta graphs' tags, versions and signatures; the GraphDef itself is skipped unparsed.
+ * the meta graphs' tags, versions and signatures; the GraphDef is skipped while scanning the file.
  */
 import { readdir, stat } from 'fs/promises';
 import * as path from 'path';
 import * as protobuf from 'protobufjs';
 import { InputError } from '../../errors';
 import type { TensorSpec, WeightInfo } from '../types';
-import { errText, readSmallFile } from './read';
+import { pruneProtobufFile, WireError, type Prune } from './protoScan';
+import { errText } from './read';
 
 /**
  * Subset of tensorflow/core/protobuf/saved_model.proto, meta_graph.proto and
@@ -64,7 +65,8 @@ export const TF_DTYPES: Record<number, string> = {
   22: 'uint32', 23: 'uint64',
 };
 
-const MAX_PB = 2 * 1024 * 1024 * 1024;
+/** Dropped while scanning: MetaGraphDef.graph_def, saver_def, collection_def, asset_file_def, object_graph_def, MetaInfoDef.stripped_op_list, any_info. */
+const PLAN: Prune = { nested: { 2: { skip: [2, 3, 4, 6, 7], nested: { 1: { skip: [2, 3] } } } } };
 
 let savedModelType: protobuf.Type | undefined;
 export function savedModelProtoType(): protobuf.Type {
@@ -83,11 +85,18 @@ interface SavedModel {
 
 /** `file` is the path of saved_model.pb. */
 export async function readSavedModel(file: string): Promise<WeightInfo> {
-  const bytes = await readSmallFile(file, MAX_PB, 'a SavedModel protobuf');
+  let pruned: { bytes: Buffer; size: number };
+  try {
+    pruned = await pruneProtobufFile(file, PLAN);
+  } catch (e) {
+    if (e instanceof WireError) throw new InputError(file, `not a valid SavedModel protobuf: ${e.message}`);
+    throw e;
+  }
+  if (pruned.size === 0) throw new InputError(file, 'empty file');
   let model: SavedModel;
   try {
     const type = savedModelProtoType();
-    model = type.toObject(type.decode(bytes), { longs: Number, defaults: false }) as SavedModel;
+    model = type.toObject(type.decode(pruned.bytes), { longs: Number, defaults: false }) as SavedModel;
   } catch (e) {
     throw new InputError(file, `not a valid SavedModel protobuf: ${errText(e)}`);
   }
