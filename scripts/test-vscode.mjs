@@ -5,7 +5,8 @@
 //  2. e2e: out/test/e2e/*.e2e.js drive the workbench UI in headless Chromium, with the extension
 //     installed from model-registry.vsix when present (as a user gets it), else from the repo.
 // Ends with a line `N passed, N failed`; exits non-zero on any failure or when nothing ran.
-// Flags: --no-e2e | --only-e2e | --grep <re> | --vsix <file> | --extension-path <dir>
+// Flags (npm run test:vscode -- <flags>): --no-e2e | --only-e2e | --grep <re> | --vsix <file> |
+// --no-vsix | --extension-path <dir>; --help explains them.
 // Needs `npm run build && npm run compile` first.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,6 +24,16 @@ const option = (name) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
+const known = ['--no-e2e', '--only-e2e', '--grep', '--vsix', '--no-vsix', '--extension-path', '--help'];
+const unknown = argv.filter((a, i) => a.startsWith('-') && !known.includes(a) && !['--grep', '--vsix', '--extension-path'].includes(argv[i - 1]));
+if (flag('--help') || unknown.length) {
+  if (unknown.length) console.error(`unknown option(s): ${unknown.join(' ')}`);
+  console.error('usage: node scripts/test-vscode.mjs [--no-e2e | --only-e2e] [--grep <regexp>] [--vsix <file> | --no-vsix] [--extension-path <dir>]\n' +
+    '  --grep: mocha grep for integration tests, and a filter on e2e file names\n' +
+    '  --vsix: e2e with this package instead of ./model-registry.vsix; --no-vsix: e2e from the development path\n' +
+    '  --extension-path: load the extension under development from <dir> instead of the repo');
+  process.exit(unknown.length ? 2 : 0);
+}
 const noE2e = flag('--no-e2e');
 const onlyE2e = flag('--only-e2e');
 const grep = option('--grep');
@@ -65,6 +76,11 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     process.exit(130);
   });
 }
+// A stray promise from a timed-out test must not kill the run; count it as a failure.
+process.on('unhandledRejection', (e) => {
+  totals.failed++;
+  console.log(`  ✘ unhandled rejection: ${e?.stack || e}`);
+});
 process.on('exit', () => {
   stopAllServersSync();
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
@@ -87,6 +103,11 @@ function warnIfUnbuilt() {
   }
 }
 
+// The last entries, each cut to its first lines: workbench stacks are minified noise.
+function briefErrors(errors, max = 12) {
+  return errors.slice(-max).map((e) => e.split('\n').slice(0, 4).join('\n')).join('\n');
+}
+
 function diagnostics(server, pageInfo) {
   const parts = [];
   if (server) {
@@ -94,8 +115,8 @@ function diagnostics(server, pageInfo) {
     const ext = server.extHostErrors();
     if (ext) parts.push(`extension host log:\n${indent(ext)}`);
   }
-  if (pageInfo?.errors.length) parts.push(`browser console errors:\n${indent(pageInfo.errors.slice(-20).join('\n'))}`);
-  if (pageInfo?.logs.length) parts.push(`workbench log (tail):\n${indent(pageInfo.logs.slice(-30).join('\n'))}`);
+  if (pageInfo?.errors.length) parts.push(`browser console errors:\n${indent(briefErrors(pageInfo.errors))}`);
+  if (pageInfo?.logs.length) parts.push(`workbench log (tail):\n${indent(briefErrors(pageInfo.logs, 30))}`);
   return indent(parts.join('\n'));
 }
 
@@ -134,7 +155,9 @@ async function runIntegration(prepareWorkspace) {
     await pageInfo.page.screenshot({ path: path.join(screenshotDir, 'integration.png') }).catch(() => {});
     if (!fs.existsSync(resultsFile)) {
       totals.failed++;
-      const why = exitCode !== undefined ? `the extension host exited with code ${exitCode}` : `timed out after ${secs(t0)}`;
+      const why = exitCode !== undefined
+        ? `the extension host stopped (reported exit code ${exitCode}) without writing them`
+        : `nothing after ${secs(t0)}`;
       console.log(`  ✘ no integration results: ${why}\n${diagnostics(server, pageInfo)}`);
       return;
     }
@@ -153,7 +176,7 @@ async function runIntegration(prepareWorkspace) {
     } else {
       // Errors the workbench logged besides run()'s own rejection may explain failures.
       const errors = pageInfo.errors.filter((e) => !/integration test\(s\) failed/.test(e));
-      if (results.totals.failed && errors.length) console.log(`  browser console errors:\n${indent(errors.slice(-20).join('\n'))}`);
+      if (results.totals.failed && errors.length) console.log(`  browser console errors:\n${indent(briefErrors(errors))}`);
     }
     console.log(`  integration: ${results.totals.passed} passed, ${results.totals.failed} failed` +
       ` (VS Code ${results.vscodeVersion}, ${secs(t0)}); screenshot test-results/screenshots/integration.png`);
@@ -175,7 +198,8 @@ async function runE2e(prepareWorkspace) {
   if (grep) files = files.filter((f) => new RegExp(grep).test(f));
   // The extension as a user gets it: installed from the packaged .vsix, if there is one.
   const vsixPath = option('--vsix') ? path.resolve(option('--vsix')) : path.join(repoRoot, 'model-registry.vsix');
-  const vsix = fs.existsSync(vsixPath) ? vsixPath : undefined;
+  if (option('--vsix') && !fs.existsSync(vsixPath)) throw new Error(`${vsixPath} does not exist`);
+  const vsix = !flag('--no-vsix') && fs.existsSync(vsixPath) ? vsixPath : undefined;
   let extensionsDir;
   console.log(`\nEnd-to-end tests (extension: ${vsix ? `installed from ${path.basename(vsix)}` : `development path ${path.relative(process.cwd(), extensionPath) || '.'}`})`);
   if (!files.length) {
@@ -193,7 +217,9 @@ async function runE2e(prepareWorkspace) {
     installVsix(vsix, extensionsDir);
     console.log(`  installed ${path.basename(vsix)} into a temporary --extensions-dir (${secs(t0)})`);
   }
+  // Old screenshots (e.g. of an earlier failure) would be misleading.
   fs.mkdirSync(screenshotDir, { recursive: true });
+  for (const f of fs.readdirSync(screenshotDir)) if (/^e2e-.*\.png$/.test(f)) fs.rmSync(path.join(screenshotDir, f));
 
   for (const file of files) {
     const name = file.replace(/\.e2e\.js$/, '');
@@ -232,8 +258,10 @@ async function runE2e(prepareWorkspace) {
       const mod = require(path.join(dir, file));
       if (typeof mod.run !== 'function') throw new Error(`${file} does not export run(ctx)`);
       let timer;
+      const running = mod.run(ctx);
+      running.catch?.(() => {}); // it may still reject after a timeout, when its page is gone
       await Promise.race([
-        mod.run(ctx),
+        running,
         new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${E2E_TIMEOUT_MS / 1000} s`)), E2E_TIMEOUT_MS); }),
       ]).finally(() => clearTimeout(timer));
     } catch (e) {

@@ -60,6 +60,15 @@ export async function run(ctx: E2eContext): Promise<void> {
   const server = await ctx.startCodeServer({ workspace });
   const page = await ctx.openWorkbench(server, workspace);
   page.setDefaultTimeout(STEP_TIMEOUT);
+  // A failed activation shows no notification when the command comes from a menu; the workbench
+  // only logs it. Watch the console so the import step can fail at once with the reason.
+  let activationFailed: (message: string) => void = () => {};
+  const activationFailure = new Promise<string>((resolve) => (activationFailed = resolve));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes("Activating extension 'modelreg.model-registry' failed")) {
+      activationFailed(m.text().replace(/^%c\s*\S+\s+color: #\w+\s*/, ''));
+    }
+  });
   // Each step ends with a screenshot; a failing step names itself in the error.
   const step = async (n: number, name: string, shot: string, fn: () => Promise<void>) => {
     try {
@@ -107,7 +116,10 @@ export async function run(ctx: E2eContext): Promise<void> {
     const done = page.locator('.notifications-toasts, .notifications-center').getByText(/Imported/).first();
     // Fail fast on an error notification instead of waiting out the timeout.
     const failed = page.locator('.notifications-toasts .notification-list-item').filter({ has: page.locator('.codicon-error') }).first();
-    await done.or(failed).waitFor({ timeout: IMPORT_TIMEOUT });
+    const shown = done.or(failed).waitFor({ timeout: IMPORT_TIMEOUT }).then(() => undefined);
+    shown.catch(() => {}); // may lose the race below
+    const activationError = await Promise.race([shown, activationFailure]);
+    if (activationError) throw new Error(activationError);
     if (!(await done.isVisible())) throw new Error(`error notification: ${(await failed.textContent())?.trim()}`);
     ctx.log(`notification: ${(await done.textContent())?.trim()}`);
     // Let the toast finish sliding in before the screenshot.
@@ -133,5 +145,14 @@ export async function run(ctx: E2eContext): Promise<void> {
       const l = Number(await row.getAttribute('aria-level'));
       if (l !== level + 1) throw new Error(`"${section}" is at tree level ${l}, expected ${level + 1} (under v1)`);
     }
+  });
+
+  await step(6, 'Metrics shows the final values, the best one marked', 'metrics', async () => {
+    await expand(treeItem(registry, page, 'Metrics'));
+    const accuracy = treeItem(registry, page, 'eval_accuracy');
+    await accuracy.waitFor();
+    const text = (await accuracy.textContent()) ?? '';
+    if (!/\(best\)/.test(text)) throw new Error(`eval_accuracy row says "${text}", expected a value marked (best)`);
+    await treeItem(registry, page, 'loss').waitFor();
   });
 }

@@ -1,12 +1,13 @@
 // "Import as Model" inside the real extension host: the command, the registry on disk, the tree.
 import * as assert from 'assert';
 import { execFile, execFileSync } from 'child_process';
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
 import * as vscode from 'vscode';
 import type { ModelRegistryApi } from '../../src/extension/extension';
 import type { TreeNode } from '../../src/extension/registry/treeNodes';
-import type { VersionRecord } from '../../src/core';
+import { formatMetric, type VersionRecord } from '../../src/core';
 
 const EXTENSION_ID = 'modelreg.model-registry';
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -67,7 +68,11 @@ describe('Import as Model', () => {
 
     const metrics = await child(a, v1, 'Metrics');
     const loss = await child(a, metrics, 'loss');
-    assert.strictEqual(a.tree.getTreeItem(loss).description, '0.5000');
+    const state = JSON.parse(readFileSync(path.join(workspace(), 'outputs', 'run1', 'trainer_state.json'), 'utf8'));
+    const lastLoss = state.log_history.filter((e: Record<string, number>) => 'loss' in e).at(-1).loss;
+    assert.strictEqual(a.tree.getTreeItem(loss).description, formatMetric(lastLoss));
+    const accuracy = await child(a, metrics, 'eval_accuracy');
+    assert.strictEqual(a.tree.getTreeItem(accuracy).description, `${formatMetric(state.best_metric)} (best)`);
 
     const source = await child(a, v1, 'Source');
     const commit = await child(a, source, 'commit');

@@ -25,6 +25,6 @@ export function formatCount(n: number): string {
 
 export function formatMetric(v: number | null): string {
   if (v === null) return 'n/a';
-  if (Number.isInteger(v)) return String(v);
+  if (Number.isInteger(v) && Math.abs(v) < 1e6) return String(v);
   return Math.abs(v) >= 1000 || Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toPrecision(4);
 }
