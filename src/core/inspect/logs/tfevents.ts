@@ -6,6 +6,7 @@ import * as CRC32C from 'crc-32/crc32c';
 import { InputError } from '../../errors';
 import type { MetricLog } from '../types';
 import { SeriesBuilder, toPosix } from './common';
+import { TF_TENSOR_SHAPE_PROTO } from '../tfShapeProto';
 
 /**
  * The parts of tensorflow/core/util/event.proto, framework/summary.proto, tensor.proto and
@@ -44,14 +45,7 @@ message SummaryMetadata {
   string summary_description = 3;
   int32 data_class = 4;
 }
-message TensorShapeProto {
-  message Dim {
-    int64 size = 1;
-    string name = 2;
-  }
-  repeated Dim dim = 2;
-  bool unknown_rank = 3;
-}
+${TF_TENSOR_SHAPE_PROTO}
 message TensorProto {
   int32 dtype = 1;
   TensorShapeProto tensor_shape = 2;

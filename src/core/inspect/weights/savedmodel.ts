@@ -9,6 +9,7 @@ import { InputError } from '../../errors';
 import type { TensorSpec, WeightInfo } from '../types';
 import { pruneProtobufFile, WireError, type Prune } from './protoScan';
 import { errText } from './read';
+import { TF_TENSOR_SHAPE_PROTO } from '../tfShapeProto';
 
 /**
  * Subset of tensorflow/core/protobuf/saved_model.proto, meta_graph.proto and
@@ -47,14 +48,7 @@ message TensorInfo {
   TensorShapeProto tensor_shape = 3;
 }
 
-message TensorShapeProto {
-  message Dim {
-    int64 size = 1;
-    string name = 2;
-  }
-  repeated Dim dim = 2;
-  bool unknown_rank = 3;
-}
+${TF_TENSOR_SHAPE_PROTO}
 `;
 
 /** tensorflow.DataType values (framework/types.proto), named like numpy. */
