@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { registerVersionCommands } from './commands/versionCommands';
+import { registerCompareCommands } from './compare/compareCommands';
 import { registerImportCommands } from './importing/importCommands';
 import { RegistryService } from './registry/registryService';
 import { RegistryTreeProvider } from './registry/registryTree';
@@ -21,6 +22,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     view,
     ...registerImportCommands(service, tree, view),
     ...registerVersionCommands(service, tree, view),
+    ...registerCompareCommands(context, service, view),
   );
   return { service, tree };
 }

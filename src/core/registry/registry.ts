@@ -142,8 +142,16 @@ export class Registry {
       'SELECT key, source, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ? AND key = ?',
       [versionId, key],
     );
-    if (!r) return undefined;
-    return { key: r.key, source: r.source, steps: unpack(r.step_data), values: unpack(r.value_data), wallTimes: r.wall_time_data ? unpack(r.wall_time_data) : null };
+    return r && toSeries(r);
+  }
+
+  /** Every metric series of a version, read in one query (series are stored packed, one row each). */
+  async allSeries(versionId: number): Promise<StoredSeries[]> {
+    const rows = await this.db.all<{ key: string; source: string; step_data: Buffer; value_data: Buffer; wall_time_data: Buffer | null }>(
+      'SELECT key, source, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ? ORDER BY key',
+      [versionId],
+    );
+    return rows.map(toSeries);
   }
 
   /**
@@ -374,6 +382,10 @@ function finiteOrNull(n: number): number | null {
 function pack(values: number[]): Buffer {
   const a = Float64Array.from(values);
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function toSeries(r: { key: string; source: string; step_data: Buffer; value_data: Buffer; wall_time_data: Buffer | null }): StoredSeries {
+  return { key: r.key, source: r.source, steps: unpack(r.step_data), values: unpack(r.value_data), wallTimes: r.wall_time_data ? unpack(r.wall_time_data) : null };
 }
 
 function unpack(b: Buffer): Float64Array {

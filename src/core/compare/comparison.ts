@@ -1,0 +1,129 @@
+import * as path from 'path';
+import { commitRange, hasCommit } from '../git/compare';
+import { Registry } from '../registry/registry';
+import { StoredSeries, VersionRecord } from '../registry/types';
+import { CodeComparison, ComparisonModel, Direction, MetricRow, SeriesData, VersionColumn, XAxis } from './contract';
+import { bestIndices, inferDirection } from './direction';
+import { downsampleMinMax, windowRange } from './downsample';
+import { diffParams } from './params';
+
+/** Tableau 10: distinguishable on light and dark backgrounds, and for most colour-blind readers. */
+export const VERSION_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+export const DEFAULT_MAX_POINTS = 2000;
+
+export interface ComparisonOptions {
+  /** Metric key → direction, from the user's settings; wins over the name-based guess. */
+  directions?: Record<string, Direction>;
+  maxPoints?: number;
+}
+
+/** Everything the compare panel shows for the given versions, with series downsampled for posting. */
+export async function buildComparison(registry: Registry, versionIds: number[], opts: ComparisonOptions = {}): Promise<ComparisonModel> {
+  const maxPoints = opts.maxPoints ?? DEFAULT_MAX_POINTS;
+  const versions: VersionRecord[] = [];
+  for (const id of versionIds) {
+    const v = await registry.getVersionById(id);
+    if (v) versions.push(v); // a version deleted meanwhile just drops out of the comparison
+  }
+  const finals = await Promise.all(versions.map((v) => registry.finalMetrics(v.id)));
+  const keys = [...new Set(finals.flatMap((f) => f.map((m) => m.key)))].sort();
+  const metrics: MetricRow[] = keys.map((key) => {
+    const values = finals.map((f) => f.find((m) => m.key === key)?.value ?? null);
+    const overridden = opts.directions?.[key];
+    const direction = overridden ?? inferDirection(key);
+    return { key, direction, directionOverridden: overridden !== undefined, values, best: bestIndices(values, direction) };
+  });
+
+  const series: SeriesData[] = [];
+  for (const v of versions) {
+    for (const s of await registry.allSeries(v.id)) {
+      if (s.steps.length > 1) series.push(toSeriesData(v.id, s, downsampleMinMax(s.steps, s.values, maxPoints)));
+    }
+  }
+
+  return {
+    versions: versions.map(toColumn),
+    metrics,
+    series,
+    params: diffParams(versions.map((v) => v.params)),
+    code: await Promise.all(versions.slice(1).map((v) => compareCode(versions[0], v))),
+    maxPoints,
+  };
+}
+
+/** A finer look at one metric of the given versions: the points with x in [min, max], downsampled. */
+export async function seriesWindow(registry: Registry, versionIds: number[], key: string, axis: XAxis, min: number, max: number, maxPoints = DEFAULT_MAX_POINTS): Promise<SeriesData[]> {
+  const out: SeriesData[] = [];
+  for (const id of versionIds) {
+    const s = await registry.metricSeries(id, key);
+    if (!s || s.steps.length === 0) continue;
+    const xs = axis === 'time' && s.wallTimes ? relative(s.wallTimes) : s.steps;
+    const [from, to] = windowRange(xs, min, max);
+    out.push(toSeriesData(id, s, downsampleMinMax(xs, s.values, maxPoints, from, to)));
+  }
+  return out;
+}
+
+function toSeriesData(versionId: number, s: StoredSeries, idx: number[]): SeriesData {
+  const rel = s.wallTimes ? relative(s.wallTimes) : null;
+  return {
+    versionId,
+    key: s.key,
+    steps: idx.map((i) => s.steps[i]),
+    values: idx.map((i) => s.values[i]),
+    relTimes: rel ? idx.map((i) => rel[i]) : null,
+    totalPoints: s.steps.length,
+  };
+}
+
+function relative(times: Float64Array): Float64Array {
+  const t0 = times[0];
+  return times.map((t) => t - t0);
+}
+
+function toColumn(v: VersionRecord, i: number): VersionColumn {
+  return {
+    id: v.id,
+    ref: v.ref,
+    model: v.model,
+    number: v.number,
+    aliases: [],
+    tags: v.tags,
+    format: v.format,
+    framework: v.framework,
+    sizeBytes: v.sizeBytes,
+    parameterCount: v.parameterCount,
+    createdAt: v.createdAt,
+    source: v.source,
+    git: v.git && {
+      commit: v.git.commit,
+      shortCommit: v.git.commit.slice(0, 8),
+      subject: v.git.subject,
+      author: v.git.author,
+      date: v.git.date,
+      branch: v.git.branch,
+      dirty: v.git.dirty,
+      remote: v.git.remote,
+    },
+    color: VERSION_COLORS[i % VERSION_COLORS.length],
+  };
+}
+
+async function compareCode(base: VersionRecord, head: VersionRecord): Promise<CodeComparison> {
+  const result: CodeComparison = { baseVersionId: base.id, headVersionId: head.id, baseRef: base.ref, headRef: head.ref, files: [], commits: [] };
+  if (!base.git || !head.git) return { ...result, unavailable: `${!base.git ? base.ref : head.ref} was not imported from a git repository` };
+  if (base.git.commit === head.git.commit) return { ...result, unavailable: `both were trained from the same commit ${base.git.commit.slice(0, 8)}` };
+  const root = base.git.root;
+  if (path.resolve(root) !== path.resolve(head.git.root) && (!base.git.remote || base.git.remote !== head.git.remote)) {
+    return { ...result, unavailable: 'the versions come from different repositories' };
+  }
+  for (const c of [base.git.commit, head.git.commit]) {
+    if (!(await hasCommit(root, c))) return { ...result, unavailable: `commit ${c.slice(0, 8)} is not in ${root} (rebased away, or not fetched)` };
+  }
+  try {
+    return { ...result, ...(await commitRange(root, base.git.commit, head.git.commit)) };
+  } catch (e) {
+    return { ...result, unavailable: `git could not compare the commits: ${(e as Error).message}` };
+  }
+}

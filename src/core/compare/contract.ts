@@ -1,0 +1,161 @@
+/**
+ * The compare panel's message contract, imported by the extension host and by the webview bundle
+ * (webview/compare). Plain data only. Every message from the page goes through parseFromWebview
+ * before use: the page is untrusted input.
+ */
+
+export type Direction = 'lower' | 'higher';
+
+export interface GitColumn {
+  commit: string;
+  shortCommit: string;
+  subject: string;
+  author: string;
+  date: string;
+  branch: string | null;
+  dirty: boolean;
+  remote: string | null;
+}
+
+/** One compared version: a column of the summary and a line colour in the charts. */
+export interface VersionColumn {
+  id: number;
+  ref: string;
+  model: string;
+  number: number;
+  aliases: string[];
+  tags: string[];
+  format: string | null;
+  framework: string | null;
+  sizeBytes: number;
+  parameterCount: number | null;
+  createdAt: string;
+  source: { kind: string; uri: string };
+  git: GitColumn | null;
+  /** CSS colour of this version's lines, stable for a given position. */
+  color: string;
+}
+
+export interface MetricRow {
+  key: string;
+  /** Which way is better; null when it cannot be told from the name and was not set. */
+  direction: Direction | null;
+  /** True when the direction comes from the user's setting rather than the metric's name. */
+  directionOverridden: boolean;
+  /** Final value per version, in column order; null where the version lacks the metric. */
+  values: (number | null)[];
+  /** Column indices holding the best value (ties share it); empty without a direction. */
+  best: number[];
+}
+
+export interface SeriesData {
+  versionId: number;
+  key: string;
+  steps: number[];
+  values: number[];
+  /** Seconds since the first point of this series, when the log has wall times. */
+  relTimes: number[] | null;
+  /** Points in the stored series; steps.length is at most the downsampling target. */
+  totalPoints: number;
+}
+
+export interface ParamRow {
+  /** Dotted path, prefixed by the parameter file (e.g. "training_args.json › learning_rate"). */
+  key: string;
+  /** Value per version rendered as text; null where the version lacks the key. */
+  values: (string | null)[];
+  differs: boolean;
+}
+
+export interface CodeComparison {
+  baseVersionId: number;
+  headVersionId: number;
+  baseRef: string;
+  headRef: string;
+  /** Why there is nothing to show (no git, different repositories, commit gone...). */
+  unavailable?: string;
+  files: { path: string; insertions: number; deletions: number; binary: boolean }[];
+  commits: { hash: string; subject: string; author: string; date: string }[];
+}
+
+export interface ComparisonModel {
+  versions: VersionColumn[];
+  metrics: MetricRow[];
+  series: SeriesData[];
+  params: ParamRow[];
+  /** Each version against the first one (the default baseline), in column order. */
+  code: CodeComparison[];
+  /** Target points per series of the overview (the extension's downsampling budget). */
+  maxPoints: number;
+}
+
+export type XAxis = 'step' | 'time';
+
+/** Extension → webview. */
+export type ToWebview =
+  | { type: 'comparison'; payload: ComparisonModel }
+  | { type: 'seriesWindow'; payload: { requestId: number; key: string; axis: XAxis; series: SeriesData[] } }
+  | { type: 'error'; payload: { message: string } };
+
+/** Webview → extension. */
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'requestWindow'; payload: { requestId: number; key: string; axis: XAxis; min: number; max: number } }
+  | { type: 'openCommit'; payload: { versionId: number } }
+  | { type: 'openDiff'; payload: { baseVersionId: number; headVersionId: number } }
+  | { type: 'export'; payload: { format: 'csv' | 'markdown'; baselineVersionId: number } }
+  | { type: 'savePng'; payload: { key: string; dataUrl: string } }
+  | { type: 'setDirection'; payload: { key: string; direction: Direction | null } };
+
+/** The state the page keeps with vscode.setState, used to restore the panel after a reload. */
+export interface CompareState {
+  versionIds: number[];
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown, max = 1000): v is string => typeof v === 'string' && v.length <= max;
+
+/** Returns the message when it is well-formed, else undefined. */
+export function parseFromWebview(msg: unknown): FromWebview | undefined {
+  if (!isObj(msg) || !isStr(msg.type, 40)) return undefined;
+  const p = msg.payload;
+  switch (msg.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'requestWindow':
+      if (isObj(p) && isInt(p.requestId) && isStr(p.key) && (p.axis === 'step' || p.axis === 'time') && isNum(p.min) && isNum(p.max) && p.min <= p.max) {
+        return { type: 'requestWindow', payload: { requestId: p.requestId, key: p.key, axis: p.axis, min: p.min, max: p.max } };
+      }
+      return undefined;
+    case 'openCommit':
+      return isObj(p) && isInt(p.versionId) ? { type: 'openCommit', payload: { versionId: p.versionId } } : undefined;
+    case 'openDiff':
+      return isObj(p) && isInt(p.baseVersionId) && isInt(p.headVersionId)
+        ? { type: 'openDiff', payload: { baseVersionId: p.baseVersionId, headVersionId: p.headVersionId } }
+        : undefined;
+    case 'export':
+      return isObj(p) && (p.format === 'csv' || p.format === 'markdown') && isInt(p.baselineVersionId)
+        ? { type: 'export', payload: { format: p.format, baselineVersionId: p.baselineVersionId } }
+        : undefined;
+    case 'savePng':
+      // A chart image, capped at 20 MB of base64 so a broken page cannot exhaust memory.
+      return isObj(p) && isStr(p.key) && isStr(p.dataUrl, 20_000_000) && p.dataUrl.startsWith('data:image/png;base64,')
+        ? { type: 'savePng', payload: { key: p.key, dataUrl: p.dataUrl } }
+        : undefined;
+    case 'setDirection':
+      return isObj(p) && isStr(p.key) && (p.direction === 'lower' || p.direction === 'higher' || p.direction === null)
+        ? { type: 'setDirection', payload: { key: p.key, direction: p.direction } }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Validates restored panel state (it comes from the page as well). */
+export function parseCompareState(state: unknown): CompareState | undefined {
+  if (!isObj(state) || !Array.isArray(state.versionIds)) return undefined;
+  const ids = state.versionIds.filter(isInt);
+  return ids.length >= 1 && ids.length <= 50 ? { versionIds: ids } : undefined;
+}

@@ -1,0 +1,77 @@
+import * as vscode from 'vscode';
+import { VersionRecord } from '../../core';
+import { parseCompareState } from '../../core/compare/contract';
+import { showError } from '../errors';
+import { RegistryService } from '../registry/registryService';
+import { TreeNode } from '../registry/treeNodes';
+import { registerGitFileProvider } from './codeDiff';
+import { COMPARE_VIEW_TYPE, ComparePanel } from './comparePanel';
+
+/** Compare Versions (tree multi-select or palette), Compare with…, and panel restore after reload. */
+export function registerCompareCommands(context: vscode.ExtensionContext, service: RegistryService, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+  const versionsOf = (nodes: readonly TreeNode[]) => nodes.flatMap((n) => (n.kind === 'version' && n.version.status === 'ready' ? [n.version] : []));
+  const open = (versions: VersionRecord[]) => ComparePanel.show(service, context.extensionUri, versions.map((v) => v.id));
+  return [
+    registerGitFileProvider(),
+    vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
+      async deserializeWebviewPanel(panel, state) {
+        const parsed = parseCompareState(state);
+        if (!parsed) {
+          panel.dispose();
+          return;
+        }
+        ComparePanel.revive(panel, service, context.extensionUri, parsed);
+      },
+    }),
+    // From the tree: (clicked, selection); from the palette: nothing, so ask.
+    vscode.commands.registerCommand('modelRegistry.compareVersions', async (node?: TreeNode, nodes?: TreeNode[]) => {
+      try {
+        let versions = versionsOf(nodes?.length ? nodes : node ? [node] : view.selection);
+        if (versions.length < 2) versions = (await pickVersions(service, versions)) ?? [];
+        if (versions.length < 2) return undefined;
+        return open(versions);
+      } catch (e) {
+        showError('Could not compare', e);
+        return undefined;
+      }
+    }),
+    vscode.commands.registerCommand('modelRegistry.compareWith', async (node?: TreeNode) => {
+      const first = versionsOf(node ? [node] : view.selection)[0];
+      if (!first) return undefined;
+      const others = await pickVersions(service, [first], first.id);
+      return others && others.length >= 2 ? open(others) : undefined;
+    }),
+  ];
+}
+
+/** A multi-select QuickPick of every ready version across models; `preselected` come checked. */
+async function pickVersions(service: RegistryService, preselected: VersionRecord[], fixed?: number): Promise<VersionRecord[] | undefined> {
+  if (!service.exists()) {
+    void vscode.window.showInformationMessage('The registry is empty: import a training output first.');
+    return undefined;
+  }
+  const registry = await service.get();
+  const items: (vscode.QuickPickItem & { version: VersionRecord })[] = [];
+  for (const m of await registry.listModels()) {
+    for (const v of await registry.listVersions(m.name)) {
+      if (v.status !== 'ready' || v.id === fixed) continue;
+      items.push({
+        label: v.ref,
+        description: [v.format, v.git ? v.git.commit.slice(0, 7) : undefined].filter(Boolean).join(' · '),
+        detail: v.git?.subject,
+        picked: preselected.some((p) => p.id === v.id),
+        version: v,
+      });
+    }
+  }
+  const chosen = await vscode.window.showQuickPick(items, {
+    canPickMany: true,
+    title: fixed ? `Compare ${preselected[0].ref} with…` : 'Compare Versions',
+    placeHolder: fixed ? 'Pick one or more versions' : 'Pick two or more versions',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  if (!chosen) return undefined;
+  const versions = chosen.map((c) => c.version);
+  return fixed ? [preselected[0], ...versions] : versions;
+}

@@ -1,0 +1,196 @@
+import { randomBytes } from 'crypto';
+import { promises as fsp } from 'fs';
+import * as vscode from 'vscode';
+import { Registry } from '../../core';
+import { buildComparison, DEFAULT_MAX_POINTS, seriesWindow } from '../../core/compare/comparison';
+import { CompareState, ComparisonModel, Direction, FromWebview, parseFromWebview, ToWebview } from '../../core/compare/contract';
+import { comparisonCsv, comparisonMarkdown } from '../../core/compare/export';
+import { showError } from '../errors';
+import { RegistryService } from '../registry/registryService';
+import { openCodeDiff } from './codeDiff';
+
+export const COMPARE_VIEW_TYPE = 'modelRegistry.compare';
+
+/** Directions the user set for metric keys (the panel's ↑/↓ toggle writes here). */
+function directionSettings(): Record<string, Direction> {
+  return vscode.workspace.getConfiguration('modelRegistry').get<Record<string, Direction>>('metricDirections') ?? {};
+}
+
+/**
+ * One compare panel: builds the comparison in the extension host, posts it to the page, answers
+ * the page's requests, and rebuilds when the registry or the direction settings change.
+ */
+export class ComparePanel implements vscode.Disposable {
+  private static readonly open = new Set<ComparePanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private model: ComparisonModel | undefined;
+  private rebuildTimer: NodeJS.Timeout | undefined;
+  /** Resolves when the page has said it is ready; posts before that would be lost. */
+  private ready: Promise<void>;
+  private markReady!: () => void;
+  private pageReady = false;
+  /** For tests: the last comparison posted to the page. */
+  lastPosted: ComparisonModel | undefined;
+
+  static show(service: RegistryService, extensionUri: vscode.Uri, versionIds: number[]): ComparePanel {
+    const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'Compare', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, panelOptions(extensionUri));
+    return new ComparePanel(panel, service, extensionUri, versionIds);
+  }
+
+  static revive(panel: vscode.WebviewPanel, service: RegistryService, extensionUri: vscode.Uri, state: CompareState): ComparePanel {
+    panel.webview.options = panelOptions(extensionUri);
+    return new ComparePanel(panel, service, extensionUri, state.versionIds);
+  }
+
+  /** Panels open now (the tests look at what they posted). */
+  static all(): ComparePanel[] {
+    return [...ComparePanel.open];
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly service: RegistryService,
+    private readonly extensionUri: vscode.Uri,
+    readonly versionIds: number[],
+  ) {
+    ComparePanel.open.add(this);
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'registry.svg');
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
+      service.onDidChange(() => this.rebuildSoon()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('modelRegistry.metricDirections') || e.affectsConfiguration('modelRegistry.compare.maxPoints')) this.rebuildSoon();
+      }),
+    );
+    void this.rebuild();
+  }
+
+  private async registry(): Promise<Registry> {
+    return this.service.get();
+  }
+
+  private maxPoints(): number {
+    return vscode.workspace.getConfiguration('modelRegistry').get<number>('compare.maxPoints') ?? DEFAULT_MAX_POINTS;
+  }
+
+  /** Builds the comparison and posts it once the page is listening. */
+  async rebuild(): Promise<ComparisonModel | undefined> {
+    try {
+      const model = await buildComparison(await this.registry(), this.versionIds, { directions: directionSettings(), maxPoints: this.maxPoints() });
+      this.model = model;
+      this.panel.title = `Compare ${model.versions.map((v) => v.ref).join(' · ') || '(deleted versions)'}`;
+      await this.ready;
+      await this.post({ type: 'comparison', payload: model });
+      this.lastPosted = model;
+      return model;
+    } catch (e) {
+      await this.post({ type: 'error', payload: { message: `Could not build the comparison: ${(e as Error).message}` } });
+      return undefined;
+    }
+  }
+
+  private rebuildSoon(): void {
+    clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = setTimeout(() => void this.rebuild(), 200);
+  }
+
+  private post(message: ToWebview): Thenable<boolean> {
+    return this.panel.webview.postMessage(message);
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const msg = parseFromWebview(raw);
+    if (!msg) return; // malformed or unknown: ignore, never act on it
+    try {
+      await this.handle(msg);
+    } catch (e) {
+      showError('Compare panel', e);
+    }
+  }
+
+  private async handle(msg: FromWebview): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        // The first 'ready' releases the pending rebuild; a later one (the page reloaded) needs the data again.
+        if (this.pageReady && this.model) await this.post({ type: 'comparison', payload: this.model });
+        this.pageReady = true;
+        this.markReady();
+        return;
+      case 'requestWindow': {
+        const { requestId, key, axis, min, max } = msg.payload;
+        const series = await seriesWindow(await this.registry(), this.versionIds, key, axis, min, max, this.maxPoints());
+        await this.post({ type: 'seriesWindow', payload: { requestId, key, axis, series } });
+        return;
+      }
+      case 'openCommit': {
+        const version = await (await this.registry()).getVersionById(msg.payload.versionId);
+        if (version && this.versionIds.includes(version.id)) await vscode.commands.executeCommand('modelRegistry.openCommit', { kind: 'version', version });
+        return;
+      }
+      case 'openDiff': {
+        const r = await this.registry();
+        const [base, head] = [await r.getVersionById(msg.payload.baseVersionId), await r.getVersionById(msg.payload.headVersionId)];
+        if (base && head && this.versionIds.includes(base.id) && this.versionIds.includes(head.id)) await openCodeDiff(base, head);
+        return;
+      }
+      case 'export': {
+        if (!this.model) return;
+        const { format, baselineVersionId } = msg.payload;
+        const content = format === 'csv' ? comparisonCsv(this.model, baselineVersionId) : comparisonMarkdown(this.model, baselineVersionId);
+        const doc = await vscode.workspace.openTextDocument({ content, language: format === 'csv' ? 'csv' : 'markdown' });
+        await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Active });
+        return;
+      }
+      case 'savePng': {
+        const target = await vscode.window.showSaveDialog({
+          filters: { 'PNG image': ['png'] },
+          defaultUri: vscode.workspace.workspaceFolders?.[0] && vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `${msg.payload.key.replace(/[^\w.-]+/g, '_')}.png`),
+        });
+        if (target) await fsp.writeFile(target.fsPath, Buffer.from(msg.payload.dataUrl.slice('data:image/png;base64,'.length), 'base64'));
+        return;
+      }
+      case 'setDirection': {
+        const config = vscode.workspace.getConfiguration('modelRegistry');
+        const next = { ...directionSettings() };
+        if (msg.payload.direction === null) delete next[msg.payload.key];
+        else next[msg.payload.key] = msg.payload.direction;
+        const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+        await config.update('metricDirections', next, target);
+        return;
+      }
+    }
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(16).toString('base64');
+    const dist = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'));
+    const csp = `default-src 'none'; img-src ${webview.cspSource} data: blob:; font-src ${webview.cspSource}; style-src ${webview.cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}';`;
+    return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${dist}/codicon.css" id="vscode-codicon-stylesheet">
+<link rel="stylesheet" href="${dist}/compare.css">
+<title>Compare</title></head>
+<body><div id="app"></div><script nonce="${nonce}" src="${dist}/compare.js"></script></body></html>`;
+  }
+
+  dispose(): void {
+    ComparePanel.open.delete(this);
+    clearTimeout(this.rebuildTimer);
+    this.markReady(); // release a rebuild waiting for a page that is gone
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    retainContextWhenHidden: true, // charts are costly to rebuild on every tab switch
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
+  };
+}
