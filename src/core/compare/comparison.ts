@@ -58,28 +58,25 @@ export async function seriesWindow(registry: Registry, versionIds: number[], key
   for (const id of versionIds) {
     const s = await registry.metricSeries(id, key);
     if (!s || s.steps.length === 0) continue;
-    const xs = axis === 'time' && s.wallTimes ? relative(s.wallTimes) : s.steps;
-    const [from, to] = windowRange(xs, min, max);
+    // Times are searched as stored (seconds since the epoch): shift the window instead of the series.
+    const t0 = axis === 'time' && s.wallTimes ? s.wallTimes[0] : 0;
+    const xs = axis === 'time' && s.wallTimes ? s.wallTimes : s.steps;
+    const [from, to] = windowRange(xs, min + t0, max + t0);
     out.push(toSeriesData(id, s, downsampleMinMax(xs, s.values, maxPoints, from, to)));
   }
   return out;
 }
 
 function toSeriesData(versionId: number, s: StoredSeries, idx: number[]): SeriesData {
-  const rel = s.wallTimes ? relative(s.wallTimes) : null;
+  const times = s.wallTimes;
   return {
     versionId,
     key: s.key,
     steps: idx.map((i) => s.steps[i]),
     values: idx.map((i) => s.values[i]),
-    relTimes: rel ? idx.map((i) => rel[i]) : null,
+    relTimes: times ? idx.map((i) => times[i] - times[0]) : null,
     totalPoints: s.steps.length,
   };
-}
-
-function relative(times: Float64Array): Float64Array {
-  const t0 = times[0];
-  return times.map((t) => t - t0);
 }
 
 function toColumn(v: VersionRecord, i: number): VersionColumn {

@@ -389,7 +389,8 @@ function toSeries(r: { key: string; source: string; step_data: Buffer; value_dat
 }
 
 function unpack(b: Buffer): Float64Array {
-  const copy = new Uint8Array(b); // aligned copy: a Buffer's offset in its pool may not be 8-aligned
+  if (b.byteOffset % 8 === 0) return new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8);
+  const copy = new Uint8Array(b); // a Buffer inside Node's pool may start off 8-byte alignment
   return new Float64Array(copy.buffer, 0, copy.byteLength / 8);
 }
 

@@ -76,9 +76,29 @@ export class ComparePanel implements vscode.Disposable {
     return vscode.workspace.getConfiguration('modelRegistry').get<number>('compare.maxPoints') ?? DEFAULT_MAX_POINTS;
   }
 
+  /**
+   * New versions of the compared models that landed since the panel opened join the comparison,
+   * so a panel left open during training shows each new run as it is imported.
+   */
+  private async followNewVersions(registry: Registry): Promise<void> {
+    const known = new Set(this.versionIds);
+    const newest = Math.max(...this.versionIds);
+    const models = new Set<string>();
+    for (const id of this.versionIds) {
+      const v = await registry.getVersionById(id);
+      if (v) models.add(v.model);
+    }
+    for (const model of models) {
+      for (const v of (await registry.listVersions(model)).reverse()) {
+        if (v.status === 'ready' && v.id > newest && !known.has(v.id)) this.versionIds.push(v.id);
+      }
+    }
+  }
+
   /** Builds the comparison and posts it once the page is listening. */
   async rebuild(): Promise<ComparisonModel | undefined> {
     try {
+      await this.followNewVersions(await this.registry());
       const model = await buildComparison(await this.registry(), this.versionIds, { directions: directionSettings(), maxPoints: this.maxPoints() });
       this.model = model;
       this.panel.title = `Compare ${model.versions.map((v) => v.ref).join(' · ') || '(deleted versions)'}`;

@@ -1,0 +1,83 @@
+// The compare panel inside the real extension host: command → comparison built → posted to the page.
+import * as assert from 'assert';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ComparisonModel } from '../../src/core/compare/contract';
+import type { VersionRecord } from '../../src/core';
+import type { ComparePanel } from '../../src/extension/compare/comparePanel';
+import type { ModelRegistryApi } from '../../src/extension/extension';
+import type { TreeNode } from '../../src/extension/registry/treeNodes';
+
+async function api(): Promise<ModelRegistryApi> {
+  return (await vscode.extensions.getExtension<ModelRegistryApi>('modelreg.model-registry')!.activate()) as ModelRegistryApi;
+}
+
+async function importOutput(name: string): Promise<VersionRecord> {
+  const uri = vscode.Uri.file(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', name));
+  return (await vscode.commands.executeCommand('modelRegistry.importOutput', uri)) as VersionRecord;
+}
+
+/** Waits until the panel has posted a comparison satisfying `ok` (the page must have said ready). */
+async function posted(panel: ComparePanel, ok: (m: ComparisonModel) => boolean, ms = 20000): Promise<ComparisonModel> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (panel.lastPosted && ok(panel.lastPosted)) return panel.lastPosted;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the panel did not post the expected comparison within ${ms} ms; last: ${JSON.stringify(panel.lastPosted?.versions.map((v) => v.ref))}`);
+}
+
+describe('Compare panel', () => {
+  it('compares two versions selected in the tree and posts the comparison to the page', async () => {
+    const a = await api();
+    const v1 = await importOutput('resnet-cifar');
+    const v2 = await importOutput('resnet-cifar');
+    const node = (version: VersionRecord): TreeNode => ({ kind: 'version', version });
+    const panel = (await vscode.commands.executeCommand('modelRegistry.compareVersions', node(v1), [node(v1), node(v2)])) as ComparePanel;
+    assert.ok(panel, 'the command returned the panel');
+    const model = await posted(panel, (m) => m.versions.length === 2);
+    assert.deepStrictEqual(model.versions.map((v) => v.ref), [v1.ref, v2.ref]);
+    assert.ok(model.versions.every((v) => v.git?.commit.length === 40));
+    const registry = await a.service.get();
+    for (const key of ['val_acc', 'val_loss', 'train/loss']) {
+      const row = model.metrics.find((m) => m.key === key);
+      assert.ok(row, `metric ${key} in the table`);
+      const finals = await Promise.all([v1, v2].map(async (v) => (await registry.finalMetrics(v.id)).find((f) => f.key === key)!.value));
+      assert.deepStrictEqual(row.values, finals);
+    }
+    assert.strictEqual(model.metrics.find((m) => m.key === 'val_acc')!.direction, 'higher');
+    assert.deepStrictEqual(model.metrics.find((m) => m.key === 'val_loss')!.best, [0, 1], 'equal values share best');
+    assert.ok(model.series.length >= 2 * 4, 'series for both versions');
+    assert.ok(model.series.every((s) => s.steps.length <= model.maxPoints));
+    assert.strictEqual(model.code.length, 1);
+    assert.match(model.code[0].unavailable ?? '', /same commit/);
+    assert.match(panel.panel.webview.html, /script-src 'nonce-[^']+'/);
+    assert.match(panel.panel.title, /Compare resnet-cifar@v\d+ · resnet-cifar@v\d+/);
+
+    // A new version of the compared model joins the open panel.
+    const v3 = await importOutput('resnet-cifar');
+    const updated = await posted(panel, (m) => m.versions.length === 3);
+    assert.strictEqual(updated.versions[2].ref, v3.ref);
+    panel.dispose();
+  });
+
+  it('applies a metric direction override from the settings', async () => {
+    const a = await api();
+    const registry = await a.service.get();
+    const versions = (await registry.listVersions('resnet-cifar')).slice(0, 2);
+    const panel = (await vscode.commands.executeCommand(
+      'modelRegistry.compareVersions',
+      undefined,
+      versions.map((version) => ({ kind: 'version', version })),
+    )) as ComparePanel;
+    await posted(panel, (m) => m.versions.length === 2);
+    await vscode.workspace.getConfiguration('modelRegistry').update('metricDirections', { 'lr-SGD': 'lower' }, vscode.ConfigurationTarget.Workspace);
+    try {
+      const m = await posted(panel, (x) => x.metrics.find((r) => r.key === 'lr-SGD')?.direction === 'lower');
+      assert.strictEqual(m.metrics.find((r) => r.key === 'lr-SGD')!.directionOverridden, true);
+    } finally {
+      await vscode.workspace.getConfiguration('modelRegistry').update('metricDirections', undefined, vscode.ConfigurationTarget.Workspace);
+      panel.dispose();
+    }
+  });
+});
