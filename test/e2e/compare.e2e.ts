@@ -1,0 +1,85 @@
+// End to end in code-server + Chromium: select two versions in the Model Registry tree, run
+// "Model Registry: Compare Versions…", and check the panel inside its webview frames: the
+// final-metrics table marks the right best values and the curves are drawn. Light and dark theme.
+import { execFileSync } from 'child_process';
+import { cpSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import type { Frame, Page } from 'playwright-core';
+import { E2eContext, expand, STEP_TIMEOUT, treeItem } from './workbench';
+
+const THEMES = [
+  ['light', 'Default Light Modern'],
+  ['dark', 'Default Dark Modern'],
+] as const;
+
+/** Two runs of the same model whose val_acc differ: v2 is better. */
+function importTwoRuns(ctx: E2eContext, workspace: string): { v1: number; v2: number } {
+  const better = path.join(workspace, 'outputs', 'resnet-lr-0.05');
+  cpSync(path.join(workspace, 'outputs', 'resnet-cifar'), better, { recursive: true });
+  const csv = path.join(better, 'lightning_logs', 'version_0', 'metrics.csv');
+  const lines = readFileSync(csv, 'utf8').trim().split('\n');
+  const col = lines[0].split(',').indexOf('val_acc');
+  const bumped = lines.map((l, i) => (i === 0 ? l : l.split(',').map((c, j) => (j === col && c !== '' ? String(Math.min(1, Number(c) + 0.15)) : c)).join(',')));
+  writeFileSync(csv, bumped.join('\n') + '\n');
+  const cli = (out: string) =>
+    JSON.parse(execFileSync(process.execPath, [path.join(ctx.repoRoot, 'dist', 'cli.js'), 'import', out, '--model', 'resnet', '--json'], { cwd: workspace, encoding: 'utf8' }));
+  const a = cli('outputs/resnet-cifar');
+  const b = cli('outputs/resnet-lr-0.05');
+  const acc = (v: { metrics: { key: string; value: number }[] }) => v.metrics.find((m) => m.key === 'val_acc')!.value;
+  return { v1: acc(a), v2: acc(b) };
+}
+
+async function compareFrame(page: Page): Promise<Frame> {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) {
+      if (await f.locator('.metrics-table').count().catch(() => 0)) return f;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('no webview frame with the metrics table appeared');
+}
+
+export async function run(ctx: E2eContext): Promise<void> {
+  const workspace = await ctx.prepareWorkspace();
+  const acc = importTwoRuns(ctx, workspace);
+  for (const [name, theme] of THEMES) {
+    const server = await ctx.startCodeServer({ workspace, settings: { 'workbench.colorTheme': theme } });
+    const page = await ctx.openWorkbench(server, workspace);
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    const tab = page.getByRole('tab', { name: /Model Registry/ });
+    await tab.waitFor();
+    if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+    const registry = page.locator('[id="workbench.view.extension.modelRegistry"]');
+    await expand(treeItem(registry, page, 'resnet'));
+    await treeItem(registry, page, 'v1').click();
+    await treeItem(registry, page, 'v2').click({ modifiers: ['Control'] });
+    const started = Date.now();
+    // Run it from the Command Palette: with two versions selected in the tree it compares them.
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor();
+    await input.fill('>Model Registry: Compare Versions');
+    await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Compare Versions' }).first().waitFor();
+    await page.keyboard.press('Enter');
+
+    const frame = await compareFrame(page);
+    await frame.locator('canvas').first().waitFor({ timeout: STEP_TIMEOUT });
+    ctx.log(`${name}: panel with its first chart ${Date.now() - started} ms after the command`);
+    const row = frame.locator('.metrics-table tr[data-key="val_acc"]');
+    const cells = row.locator('td.num');
+    if ((await cells.count()) !== 2) throw new Error(`val_acc row has ${await cells.count()} value cells`);
+    const best = await row.locator('td.best').count();
+    const bestText = (await row.locator('td.best span').first().textContent())?.trim();
+    if (best !== 1 || Number(bestText) !== Number(acc.v2.toPrecision(4))) {
+      throw new Error(`val_acc best should be v2's ${acc.v2}, table marks ${best} cell(s): "${bestText}"`);
+    }
+    if (!(await row.locator('td.best').evaluate((td) => td === td.parentElement!.lastElementChild))) throw new Error('best is not in the v2 column');
+    const charts = await frame.locator('canvas').count();
+    if (charts < 4) throw new Error(`expected a chart per metric, found ${charts} canvases`);
+    await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}.png`) });
+    await frame.locator('#curves').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}-curves.png`) });
+    await server.stop();
+  }
+}
