@@ -1,6 +1,6 @@
 // Bundles the extension host code and the CLI. Native and runtime-provided modules stay external.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync } from 'fs';
+import { copyFileSync, existsSync, mkdirSync } from 'fs';
 
 const watch = process.argv.includes('--watch');
 const common = {
@@ -16,24 +16,32 @@ const builds = [
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 ];
-// The compare panel's page: browser bundle plus its stylesheet and VS Code's icon font.
-builds.push({
-  bundle: true,
-  platform: 'browser',
-  target: 'es2022',
-  format: 'iife',
-  minify: true,
-  sourcemap: true,
-  entryPoints: ['webview/compare/main.ts'],
-  outfile: 'dist/webview/compare.js',
-  logLevel: 'info',
-});
+
+// The compare panel's page (browser) and its stylesheet; the panel may load only dist/webview.
+const page = { bundle: true, minify: true, sourcemap: 'linked', logLevel: 'info' };
+builds.push(
+  { ...page, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/compare/main.ts'], outfile: 'dist/webview/compare.js' },
+  // Through esbuild rather than a copy, so --watch picks up CSS edits too.
+  { ...page, sourcemap: false, entryPoints: ['webview/compare/compare.css'], outfile: 'dist/webview/compare.css' },
+);
+
+// VS Code's icon font, which the page links as vscode-codicon-stylesheet (vscode-elements finds it by that id).
+const codicons = 'node_modules/@vscode/codicons/dist';
 mkdirSync('dist/webview', { recursive: true });
-copyFileSync('webview/compare/compare.css', 'dist/webview/compare.css');
-for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);
+if (existsSync(`${codicons}/codicon.css`)) {
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`${codicons}/${f}`, `dist/webview/${f}`);
+} else {
+  console.warn('@vscode/codicons is not installed: the compare panel shows no icons');
+}
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+  // Let every bundle finish even when one fails, then fail the build.
+  const results = await Promise.allSettled(builds.map((b) => esbuild.build(b)));
+  const failed = results.filter((r) => r.status === 'rejected');
+  if (failed.length) {
+    process.exitCode = 1;
+    console.error(`${failed.length} of ${builds.length} bundles failed`);
+  }
 }
