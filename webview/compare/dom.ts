@@ -62,42 +62,10 @@ export function empty(text: string): HTMLElement {
   return el('p', { class: 'empty', text });
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
-}
-
-export function formatCount(n: number | null): string {
-  if (n === null) return '—';
-  const units = ['', 'K', 'M', 'B', 'T'];
-  let i = 0;
-  while (Math.abs(n) >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  // Three significant digits at most, without trailing zeros (10K, 26.8K, 1.25M).
-  let r = i === 0 ? n : Number(n.toPrecision(3));
-  if (Math.abs(r) >= 1000 && i > 0 && i < units.length - 1) {
-    r = Number((r / 1000).toPrecision(3)); // 999.95K rounds up to 1M, not 1000K
-    i++;
-  }
-  return `${r}${units[i]}`;
-}
-
-/** A metric value: integers as they are, else 4 significant digits, exponents for the very small or large. */
-export function formatNumber(v: number | null | undefined): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
-  if (Number.isInteger(v) && Math.abs(v) < 1e7) return String(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e7 || a < 1e-4)) return v.toExponential(3).replace(/\.?0+e/, 'e'); // 6e-5, 1.25e-7
-  return String(Number(v.toPrecision(4)));
-}
+// One formatting of sizes, counts and metric values for the tree, the CLI and the panel.
+import { formatMetric as formatNumber } from '../../src/core/util/format';
+export { formatBytes, formatCount } from '../../src/core/util/format';
+export { formatNumber };
 
 export function signed(v: number, text = formatNumber(v)): string {
   return v > 0 ? `+${text}` : v < 0 ? `−${text.replace(/^-/, '')}` : text;

@@ -1,30 +1,38 @@
-/** Human-readable sizes and counts shared by the CLI and the tree. */
+/** Human-readable sizes, counts and metric values, shared by the tree, the CLI and the compare panel. */
 export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
     i++;
   }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+  return `${i === 0 ? n : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
 }
 
-export function formatCount(n: number): string {
-  if (n < 1000) return String(n);
-  const units = ['K', 'M', 'B', 'T'];
-  let v = n / 1000;
+export function formatCount(n: number | null): string {
+  if (n === null) return '—';
+  const units = ['', 'K', 'M', 'B', 'T'];
   let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
+  while (Math.abs(n) >= 1000 && i < units.length - 1) {
+    n /= 1000;
     i++;
   }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
+  // Three significant digits at most, without trailing zeros (10K, 26.8K, 1.25M).
+  let r = i === 0 ? n : Number(n.toPrecision(3));
+  if (Math.abs(r) >= 1000 && i > 0 && i < units.length - 1) {
+    r = Number((r / 1000).toPrecision(3)); // 999.95K rounds up to 1M, not 1000K
+    i++;
+  }
+  return `${r}${units[i]}`;
 }
 
-export function formatMetric(v: number | null): string {
-  if (v === null) return 'n/a';
-  if (Number.isInteger(v) && Math.abs(v) < 1e6) return String(v);
-  return Math.abs(v) >= 1000 || Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toPrecision(4);
+/** A metric value: integers as they are, else 4 significant digits, exponents for the very small or large. */
+export function formatMetric(v: number | null | undefined): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  if (Number.isInteger(v) && Math.abs(v) < 1e7) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e7 || a < 1e-4)) return v.toExponential(3).replace(/\.?0+e/, 'e'); // 6e-5, 1.25e-7
+  return String(Number(v.toPrecision(4)));
 }
+
