@@ -1,6 +1,7 @@
 // End to end in code-server + Chromium: select two versions in the Model Registry tree, run
-// "Model Registry: Compare Versions…", and check the panel inside its webview frames: the
-// final-metrics table marks the right best values and the curves are drawn. Light and dark theme.
+// "Compare Versions…" (context menu in the light pass, Command Palette in the dark one), and check
+// the panel inside its webview frames: the final-metrics table marks the right best values and
+// the curves are drawn.
 import { execFileSync } from 'child_process';
 import { cpSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
@@ -55,13 +56,25 @@ export async function run(ctx: E2eContext): Promise<void> {
     await treeItem(registry, page, 'v1').click();
     await treeItem(registry, page, 'v2').click({ modifiers: ['Control'] });
     const started = Date.now();
-    // Run it from the Command Palette: with two versions selected in the tree it compares them.
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor();
-    await input.fill('>Model Registry: Compare Versions');
-    await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Compare Versions' }).first().waitFor();
-    await page.keyboard.press('Enter');
+    if (name === 'light') {
+      // From the context menu of the selection. Hovering first: a click that lands while the menu
+      // is still opening does not run the item.
+      await page.keyboard.up('Control');
+      await treeItem(registry, page, 'v2').click({ button: 'right' });
+      const item = page.getByRole('menuitem', { name: /Compare Versions/ });
+      await item.waitFor();
+      await item.hover();
+      await page.waitForTimeout(200);
+      await item.click();
+    } else {
+      // From the Command Palette: with two versions selected in the tree it compares them.
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor();
+      await input.fill('>Model Registry: Compare Versions');
+      await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Compare Versions' }).first().waitFor();
+      await page.keyboard.press('Enter');
+    }
 
     const frame = await compareFrame(page);
     await frame.locator('canvas').first().waitFor({ timeout: STEP_TIMEOUT });
