@@ -12,6 +12,10 @@ import { fileURLToPath } from 'url';
 import { chromium } from 'playwright-core';
 import { downsample, makeFixture } from './fixture.mjs';
 import { THEMES } from './themes.mjs';
+import { createRequire } from 'module';
+
+// Compiled by `npm run compile`.
+const { comparePageHtml } = createRequire(import.meta.url)('../../out/src/extension/compare/pageHtml.js');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results', 'screenshots');
@@ -25,16 +29,13 @@ const perfVersions = Number(arg('--versions', 10));
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.map': 'application/json' };
 
 function shell(origin, nonce, theme) {
-  // The extension's HTML (src/extension/compare/comparePanel.ts) with cspSource = this origin,
+  // The extension's own page (src/extension/compare/pageHtml.ts) with cspSource = this origin,
   // plus the stub of VS Code's webview API and theme variables, allowed by the same nonce.
-  const dist = `${origin}/dist/webview`;
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${origin} data: blob:; font-src ${origin}; style-src ${origin} 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${dist}/codicon.css" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${dist}/compare.css">
-<title>Compare</title></head>
-<body><div id="app"></div>
+  return comparePageHtml({
+    cspSource: origin,
+    dist: `${origin}/dist/webview`,
+    nonce,
+    beforeScript: `
 <script nonce="${nonce}">
   window.__themes = ${JSON.stringify(THEMES)};
   window.__setTheme = (name) => {
@@ -56,8 +57,8 @@ function shell(origin, nonce, theme) {
     setState: (s) => { state = s; window.__state = s; },
     getState: () => state,
   });
-</script>
-<script nonce="${nonce}" src="${dist}/compare.js"></script></body></html>`;
+</script>`,
+  });
 }
 
 function startServer() {

@@ -8,6 +8,7 @@ import { comparisonCsv, comparisonMarkdown } from '../../core/compare/export';
 import { showError } from '../errors';
 import { RegistryService } from '../registry/registryService';
 import { openCodeDiff } from './codeDiff';
+import { comparePageHtml } from './pageHtml';
 
 export const COMPARE_VIEW_TYPE = 'modelRegistry.compare';
 
@@ -186,16 +187,8 @@ export class ComparePanel implements vscode.Disposable {
 
   private html(): string {
     const webview = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const dist = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'));
-    const csp = `default-src 'none'; img-src ${webview.cspSource} data: blob:; font-src ${webview.cspSource}; style-src ${webview.cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}';`;
-    return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${dist}/codicon.css" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${dist}/compare.css">
-<title>Compare</title></head>
-<body><div id="app"></div><script nonce="${nonce}" src="${dist}/compare.js"></script></body></html>`;
+    const dist = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')).toString();
+    return comparePageHtml({ cspSource: webview.cspSource, dist, nonce: randomBytes(16).toString('base64') });
   }
 
   dispose(): void {
