@@ -15,6 +15,8 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // The config.json language server, a separate process started by the extension.
+  { ...common, entryPoints: ['src/server/server.ts'], outfile: 'dist/server.js' },
 ];
 
 // The compare panel's page (browser) and its stylesheet; the panel may load only dist/webview.

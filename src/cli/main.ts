@@ -1,6 +1,25 @@
 import { Command, Option } from 'commander';
 import * as path from 'path';
-import { CancelledError, formatBytes, formatCount, formatMetric, importTrainingOutput, InputError, Registry, RegistryError, VersionRecord } from '../core';
+import { promises as fsp } from 'fs';
+import {
+  CancelledError,
+  checkConfig,
+  ConfigLanguage,
+  describesModel,
+  errorsOf,
+  formatBytes,
+  formatCount,
+  formatDiagnostics,
+  formatMetric,
+  importTrainingOutput,
+  importWithConfig,
+  InputError,
+  loadTemplateCatalog,
+  Registry,
+  RegistryError,
+  USER_TEMPLATES_DIR,
+  VersionRecord,
+} from '../core';
 import { ProgressBar } from './progress';
 
 const program = new Command('modelreg')
@@ -22,6 +41,13 @@ async function withRegistry<T>(fn: (r: Registry) => Promise<T>): Promise<T> {
   }
 }
 
+/** Built-in templates plus the ones in ./.modelreg/templates; broken ones are reported on stderr. */
+async function configLanguage(): Promise<ConfigLanguage> {
+  const catalog = await loadTemplateCatalog({ userDirs: [path.resolve(USER_TEMPLATES_DIR)] });
+  for (const p of catalog.problems) console.error(`modelreg: warning: template not loaded: ${p.message}`);
+  return new ConfigLanguage(catalog);
+}
+
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 
 async function versionJson(r: Registry, v: VersionRecord) {
@@ -32,20 +58,20 @@ program
   .command('import')
   .description('import a training output folder or a weights file as a new model version')
   .argument('<path>', 'folder or file')
-  .option('--model <name>', 'model name (default: the folder name)')
+  .option('--model <name>', 'model name (default: registry.name in config.json, else the folder name)')
+  .option('--template <id>', "check the folder's config.json against this template (generated from its defaults when missing)")
   .option('--json', 'print the new version as JSON')
-  .action(async (input: string, o: { model?: string; json?: boolean }) => {
+  .action(async (input: string, o: { model?: string; template?: string; json?: boolean }) => {
+    // A folder whose config.json names a template is checked like one imported with --template.
+    const language = o.template || (await describesModel(input)) ? await configLanguage() : undefined;
     await withRegistry(async (r) => {
       const bar = new ProgressBar(process.stderr);
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
       try {
-        const v = await importTrainingOutput(r, input, {
-          model: o.model,
-          signal: abort.signal,
-          onProgress: (p) => bar.update(p.phase, p.bytesDone, p.bytesTotal),
-        });
+        const opts = { model: o.model, signal: abort.signal, onProgress: (p: { phase: string; bytesDone: number; bytesTotal: number }) => bar.update(p.phase, p.bytesDone, p.bytesTotal) };
+        const v = language ? await importWithConfig(r, language, input, { ...opts, templateId: o.template }) : await importTrainingOutput(r, input, opts);
         bar.done();
         if (o.json) print(await versionJson(r, v));
         else console.log(`Imported ${v.ref}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}${v.git.dirty ? ' (dirty)' : ''}` : ''}`);
@@ -54,6 +80,35 @@ program
         process.removeListener('SIGINT', onSigint);
       }
     });
+  });
+
+program
+  .command('templates')
+  .description('list the config.json templates (built-in and ./.modelreg/templates)')
+  .option('--json', 'machine-readable output')
+  .action(async (o: { json?: boolean }) => {
+    const { catalog } = await configLanguage();
+    if (o.json) return void print(catalog.templates.map(({ schema: _schema, ...t }) => t));
+    for (const t of catalog.templates) console.log(`${t.id.padEnd(24)} ${t.title}${t.builtin ? '' : '  (workspace)'}${t.files.length ? `  [${t.files.map((f) => f.pattern).join(', ')}]` : ''}`);
+  });
+
+program
+  .command('validate')
+  .description('check a config.json as the editor does; exit 1 when it has errors')
+  .argument('<config>', 'path of a config.json')
+  .option('--template <id>', 'template to check against when the file names none')
+  .option('--json', 'machine-readable output')
+  .action(async (file: string, o: { template?: string; json?: boolean }) => {
+    const language = await configLanguage();
+    const abs = path.resolve(file);
+    const text = await fsp.readFile(abs, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new InputError(abs, e.code === 'ENOENT' ? 'no such file' : `cannot read (${e.code})`);
+    });
+    const { diagnostics } = await checkConfig(language, abs, text, o.template);
+    if (o.json) print(diagnostics);
+    else for (const line of formatDiagnostics(file, diagnostics)) console.log(line);
+    if (errorsOf(diagnostics).length) process.exitCode = 1;
+    else if (!o.json) console.log(`${file}: no errors`);
   });
 
 program

@@ -1,6 +1,11 @@
 import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
 import { registerVersionCommands } from './commands/versionCommands';
 import { registerCompareCommands } from './compare/compareCommands';
+import { startConfigClient } from './config/configClient';
+import { registerStoredConfigs } from './config/storedConfig';
+import { registerTemplateCommands } from './config/templateCommands';
+import { log } from './errors';
 import { registerImportCommands } from './importing/importCommands';
 import { RegistryService } from './registry/registryService';
 import { RegistryTreeProvider } from './registry/registryTree';
@@ -10,6 +15,8 @@ import { TreeNode } from './registry/treeNodes';
 export interface ModelRegistryApi {
   service: RegistryService;
   tree: RegistryTreeProvider;
+  /** The config.json language client, once its server has started. */
+  configClient: Promise<LanguageClient | undefined>;
 }
 
 export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
@@ -23,8 +30,14 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     ...registerImportCommands(service, tree, view),
     ...registerVersionCommands(service, tree, view),
     ...registerCompareCommands(context, service, view),
+    registerStoredConfigs(service),
+    ...registerTemplateCommands(service, tree, view),
   );
-  return { service, tree };
+  const configClient = startConfigClient(context).catch((e: Error) => {
+    log().appendLine(`The config.json language server did not start: ${e.stack ?? e.message}`);
+    return undefined;
+  });
+  return { service, tree, configClient };
 }
 
 export function deactivate(): void {

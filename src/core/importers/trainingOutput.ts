@@ -17,6 +17,8 @@ export interface ImportProgress {
 export interface ImportOptions {
   /** Model to add the version to; defaults to the output folder's name. */
   model?: string;
+  /** A validated config.json to store with the version (see importers/template.ts). */
+  config?: { text: string; templateId: string | null; description?: string; tags?: string[] };
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
 }
@@ -102,6 +104,9 @@ export async function importTrainingOutput(registry: Registry, input: string, op
         weights: inspected.weights.map((w) => ({ path: w.rel, ...w.info })),
         ...(sidecars.length ? { sidecars: inspected.metrics.map((m) => m.source) } : {}),
       },
+      config: opts.config && { text: opts.config.text, templateId: opts.config.templateId },
+      description: opts.config?.description,
+      tags: opts.config?.tags,
     });
   } catch (e) {
     await registry.abandonVersion(id);

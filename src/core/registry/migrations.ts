@@ -79,6 +79,11 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (version_id, key)
   );
   `,
+  // A version's model description (config.json) and the template it follows, stored as written.
+  `
+  ALTER TABLE versions ADD COLUMN config TEXT;
+  ALTER TABLE versions ADD COLUMN template_id TEXT;
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {

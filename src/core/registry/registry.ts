@@ -7,7 +7,7 @@ import { MetricLog } from '../inspect/types';
 import { hashFile, LocalStore } from '../store/localStore';
 import { SqlDb, SqliteDb } from './db';
 import { migrate } from './migrations';
-import { FileEntry, FinalMetric, ModelSummary, Signature, StoredSeries, VersionRecord, VersionSource } from './types';
+import { FileEntry, FinalMetric, ModelConfig, ModelSummary, Signature, StoredSeries, VersionRecord, VersionSource } from './types';
 
 /** Everything a finished import knows about a version, committed in one transaction. */
 export interface VersionContent {
@@ -20,6 +20,10 @@ export interface VersionContent {
   params: Record<string, unknown>;
   signature: Signature;
   details: Record<string, unknown>;
+  /** The version's config.json and its template, when it was imported with one. */
+  config?: ModelConfig | null;
+  description?: string;
+  tags?: string[];
 }
 
 export interface VerifyProblem {
@@ -192,7 +196,8 @@ export class Registry {
       await tx.run(
         `UPDATE versions SET status = 'ready', format = ?, framework = ?, size_bytes = ?, file_count = ?, parameter_count = ?,
                 git_commit = ?, git_branch = ?, git_dirty = ?, git_remote = ?, git_subject = ?, git_author = ?, git_date = ?, git_root = ?,
-                params = ?, signature = ?, details = ?, importer_pid = NULL, importer_host = NULL
+                params = ?, signature = ?, details = ?, config = ?, template_id = ?, description = ?,
+                importer_pid = NULL, importer_host = NULL
           WHERE id = ?`,
         [
           c.format,
@@ -211,9 +216,13 @@ export class Registry {
           JSON.stringify(c.params),
           JSON.stringify(c.signature),
           JSON.stringify(c.details),
+          c.config?.text ?? null,
+          c.config?.templateId ?? null,
+          c.description ?? '',
           id,
         ],
       );
+      for (const tag of new Set(c.tags ?? [])) await tx.run('INSERT INTO version_tags (version_id, tag) VALUES (?, ?)', [id, tag]);
       await tx.run('UPDATE models SET updated_at = ? WHERE id = ?', [new Date().toISOString(), v.model_id]);
     });
     await this.touch();
@@ -450,6 +459,8 @@ interface VersionRow {
   params: string;
   signature: string;
   details: string;
+  config: string | null;
+  template_id: string | null;
   description: string;
   tags: string | null;
 }
@@ -494,6 +505,7 @@ function toVersion(r: VersionRow): VersionRecord {
     params: JSON.parse(r.params),
     signature: JSON.parse(r.signature),
     details: JSON.parse(r.details),
+    config: r.config === null ? null : { text: r.config, templateId: r.template_id },
     description: r.description,
     tags: r.tags ? r.tags.split('\x1f').sort() : [],
   };

@@ -46,8 +46,15 @@ export interface VersionRecord {
   params: Record<string, unknown>;
   signature: Signature;
   details: Record<string, unknown>;
+  /** The config.json the version was imported with (verbatim) and the template it follows. */
+  config: ModelConfig | null;
   description: string;
   tags: string[];
+}
+
+export interface ModelConfig {
+  text: string;
+  templateId: string | null;
 }
 
 export type FileRole = 'weights' | 'config' | 'metrics' | 'params' | 'other';

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { CancelledError, formatBytes, importTrainingOutput, VersionRecord } from '../../core';
+import { configImporter, currentLanguage } from '../config/catalog';
+import { CancelledError, describesModel, formatBytes, ImportOptions, importTrainingOutput, Registry, VersionRecord } from '../../core';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
@@ -8,16 +9,9 @@ import { showError } from '../errors';
 /** "Import as Model" (Explorer context menu) and "Import Training Output…" (palette, view title). */
 export function registerImportCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
   const run = async (target: vscode.Uri) => {
-    const version = await importWithProgress(service, target);
-    if (!version) return undefined;
-    service.fireSoon();
-    tree.refresh();
-    void vscode.window
-      .showInformationMessage(`Imported ${version.ref} (${version.format ?? 'no weights detected'}, ${formatBytes(version.sizeBytes)}).`, 'Reveal')
-      .then(async (choice) => {
-        if (choice === 'Reveal') await revealVersion(tree, view, version);
-      });
-    return version;
+    // A folder whose config.json names a template is checked against it, as "Import as Model" on the config is.
+    const importer = (await describesModel(target.fsPath)) ? configImporter(await currentLanguage()) : undefined;
+    return importAndAnnounce(service, tree, view, target, importer);
   };
   return [
     // Explorer passes (clicked, allSelected); import each selected output as its own version.
@@ -48,7 +42,24 @@ async function pickOutput(): Promise<vscode.Uri[] | undefined> {
   });
 }
 
-async function importWithProgress(service: RegistryService, target: vscode.Uri): Promise<VersionRecord | undefined> {
+/** Imports with progress, refreshes the tree and offers to reveal the new version. */
+export async function importAndAnnounce(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>, target: vscode.Uri, importer?: Importer) {
+  const version = await importWithProgress(service, target, importer);
+  if (!version) return undefined;
+  service.fireSoon();
+  tree.refresh();
+  void vscode.window
+    .showInformationMessage(`Imported ${version.ref} (${version.format ?? 'no weights detected'}, ${formatBytes(version.sizeBytes)}).`, 'Reveal')
+    .then(async (choice) => {
+      if (choice === 'Reveal') await revealVersion(tree, view, version);
+    });
+  return version;
+}
+
+type Importer = (registry: Registry, target: string, opts: ImportOptions) => Promise<VersionRecord>;
+
+/** Runs an import with a cancellable progress notification; errors and cancels are shown, not thrown. */
+export async function importWithProgress(service: RegistryService, target: vscode.Uri, importer: Importer = importTrainingOutput): Promise<VersionRecord | undefined> {
   const name = vscode.workspace.asRelativePath(target);
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Importing ${name}`, cancellable: true },
@@ -58,7 +69,7 @@ async function importWithProgress(service: RegistryService, target: vscode.Uri):
       let reported = 0;
       try {
         const registry = await service.get();
-        return await importTrainingOutput(registry, target.fsPath, {
+        return await importer(registry, target.fsPath, {
           signal: abort.signal,
           onProgress: (p) => {
             if (p.phase !== 'copying' || p.bytesTotal === 0) return progress.report({ message: `${p.phase}…` });

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { storedConfigUri } from '../config/storedConfig';
 import { formatBytes, formatCount, formatMetric, VersionRecord } from '../../core';
 import { RegistryService } from './registryService';
 import { nodeId, TreeNode } from './treeNodes';
@@ -42,7 +43,10 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         return (await registry.listVersions(parent.model.name)).map((version) => ({ kind: 'version', version }));
       case 'version':
         if (parent.version.status !== 'ready') return [];
-        return (['files', 'metrics', 'source'] as const).map((group) => ({ kind: 'group', group, version: parent.version }));
+        return [
+          ...(parent.version.config ? [{ kind: 'config', version: parent.version } as const] : []),
+          ...(['files', 'metrics', 'source'] as const).map((group) => ({ kind: 'group', group, version: parent.version }) as const),
+        ];
       case 'group': {
         const v = parent.version;
         if (parent.group === 'files') return (await registry.files(v.id)).map((file) => ({ kind: 'file', file, version: v }));
@@ -94,6 +98,12 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.tooltip = `${n.label}: ${n.value}`;
         if (n.label === 'commit' && n.version.git) item.command = { command: 'modelRegistry.openCommit', title: 'Open Commit', arguments: [n] };
         break;
+      case 'config':
+        item.description = n.version.config?.templateId ?? 'no template';
+        item.tooltip = `The config.json ${n.version.ref} was imported with${n.version.config?.templateId ? ` (template ${n.version.config.templateId})` : ''}; read-only, checked like any model config.`;
+        item.iconPath = new vscode.ThemeIcon('settings');
+        item.command = { command: 'vscode.open', title: 'Open config.json', arguments: [storedConfigUri(n.version)] };
+        break;
       case 'message':
         item.iconPath = new vscode.ThemeIcon('info');
         break;
@@ -121,6 +131,8 @@ function label(n: TreeNode): string {
       return n.metric.key;
     case 'fact':
       return n.label;
+    case 'config':
+      return 'config.json';
     case 'message':
       return n.text;
   }

@@ -7,6 +7,7 @@ export type TreeNode =
   | { kind: 'group'; group: 'files' | 'metrics' | 'source'; version: VersionRecord }
   | { kind: 'file'; file: FileEntry; version: VersionRecord }
   | { kind: 'metric'; metric: FinalMetric; version: VersionRecord }
+  | { kind: 'config'; version: VersionRecord }
   | { kind: 'fact'; label: string; value: string; version: VersionRecord; command?: string }
   | { kind: 'message'; text: string };
 
@@ -24,6 +25,8 @@ export function nodeId(n: TreeNode): string {
       return `version/${n.version.id}/metrics/${n.metric.key}`;
     case 'fact':
       return `version/${n.version.id}/source/${n.label}`;
+    case 'config':
+      return `version/${n.version.id}/config`;
     case 'message':
       return `message/${n.text}`;
   }

@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { chmodSync, existsSync, writeFileSync } from 'fs';
 import * as path from 'path';
+import { MIGRATIONS } from '../../../src/core/registry/migrations';
 import { Registry, parseRef } from '../../../src/core/registry/registry';
 import { tempDir } from '../helpers/tmp';
 
@@ -28,8 +29,8 @@ describe('Registry', () => {
     assert.strictEqual(mode?.journal_mode, 'wal');
     await r.close();
     r = await Registry.open(path.join(dir, '.modelreg')); // reopening applies nothing twice
-    const rows = await r.db.all('SELECT version FROM schema_migrations');
-    assert.strictEqual(rows.length, 1);
+    const rows = await r.db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    assert.deepStrictEqual(rows.map((row) => row.version), MIGRATIONS.map((_, i) => i + 1));
   });
 
   it('numbers versions v1, v2… per model and resolves references', async () => {

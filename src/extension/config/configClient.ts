@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { STORED_CONFIG_SCHEME } from '../../core';
+
+/**
+ * Starts the config.json language server (dist/server.js) in its own Node process. The client
+ * restarts it when it crashes. Every JSON document is synced; the server decides which are model
+ * configs (a `$template`, a stored version, or `modelRegistry.config.files`).
+ */
+export async function startConfigClient(context: vscode.ExtensionContext): Promise<LanguageClient> {
+  const module = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
+  };
+  const watcher = vscode.workspace.createFileSystemWatcher('**/.modelreg/templates/**');
+  context.subscriptions.push(watcher);
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: 'file', language: 'json' },
+      { scheme: 'file', language: 'jsonc' },
+      { scheme: 'untitled', language: 'json' },
+      { scheme: STORED_CONFIG_SCHEME },
+    ],
+    synchronize: { configurationSection: 'modelRegistry', fileEvents: watcher },
+    // VS Code's JSON support reports syntax errors already; ours would be duplicates.
+    initializationOptions: { syntaxErrors: false },
+    diagnosticCollectionName: 'modelRegistry.config',
+  };
+  const client = new LanguageClient('modelRegistry.config', 'Model Registry: config.json', serverOptions, clientOptions);
+  await client.start();
+  context.subscriptions.push(client);
+  return client;
+}

@@ -1,0 +1,167 @@
+// The config.json language server inside the real extension host: diagnostics, quick fixes,
+// template pick-up without reload, crash restart, and Import from Template end to end.
+import * as assert from 'assert';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ModelRegistryApi } from '../../src/extension/extension';
+import type { TreeNode } from '../../src/extension/registry/treeNodes';
+import type { VersionRecord } from '../../src/core';
+
+const EXTENSION_ID = 'modelreg.model-registry';
+const SOURCE = 'Model Registry';
+
+async function api(): Promise<ModelRegistryApi> {
+  return (await vscode.extensions.getExtension<ModelRegistryApi>(EXTENSION_ID)!.activate()) as ModelRegistryApi;
+}
+
+function workspace(): string {
+  return vscode.workspace.workspaceFolders![0].uri.fsPath;
+}
+
+function ours(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE);
+}
+
+/** Waits until our diagnostics for `uri` satisfy `ok` (they arrive from the server asynchronously). */
+async function diagnosticsUntil(uri: vscode.Uri, ok: (ds: vscode.Diagnostic[]) => boolean, what: string, ms = 20000): Promise<vscode.Diagnostic[]> {
+  if (ok(ours(uri))) return ours(uri);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`timed out waiting for ${what}; diagnostics now: ${JSON.stringify(ours(uri).map((d) => d.message))}`));
+    }, ms);
+    const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (!e.uris.some((u) => u.toString() === uri.toString()) || !ok(ours(uri))) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(ours(uri));
+    });
+  });
+}
+
+function modelFolder(name: string, files: Record<string, string> = {}): string {
+  const dir = path.join(workspace(), 'models', name);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(path.join(workspace(), 'models', 'squeezenet', 'squeezenet.onnx'), path.join(dir, 'model.onnx'));
+  for (const [n, text] of Object.entries(files)) writeFileSync(path.join(dir, n), text);
+  return dir;
+}
+
+const BAD_CONFIG = `{
+  "$template": "image-classification",
+  "model_type": "PyTorch",
+  "model_algorithm": "image_classification",
+  "metrics": { "accuracy": 93.5 },
+  "registry": { "files": ["missing.onnx"] }
+}
+`;
+
+describe('config.json language server', () => {
+  it('reports schema and semantic problems with their ranges, and applies a quick fix', async () => {
+    await api();
+    const dir = modelFolder('bad-config', { 'config.json': BAD_CONFIG });
+    const uri = vscode.Uri.file(path.join(dir, 'config.json'));
+    await vscode.window.showTextDocument(uri);
+    const ds = await diagnosticsUntil(uri, (d) => d.length >= 3, 'three diagnostics on the bad config');
+
+    const byCode = (code: string) => ds.find((d) => d.code === code);
+    const mismatch = byCode('model-type-mismatch');
+    assert.ok(mismatch, JSON.stringify(ds.map((d) => d.message)));
+    assert.match(mismatch.message, /model_type is "PyTorch", but the model file/);
+    assert.deepStrictEqual([mismatch.range.start.line, mismatch.range.start.character, mismatch.range.end.character], [2, 16, 25]);
+    const metric = byCode('metric-range')!;
+    assert.match(metric.message, /metrics.accuracy is 93.5/);
+    assert.deepStrictEqual([metric.range.start.line, metric.range.start.character], [4, 27]);
+    const missing = byCode('missing-file')!;
+    assert.match(missing.message, /"missing.onnx" does not exist beside config.json/);
+    assert.strictEqual(missing.range.start.line, 5);
+    assert.strictEqual(missing.severity, vscode.DiagnosticSeverity.Error);
+
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, metric.range, vscode.CodeActionKind.QuickFix.value);
+    const fix = actions.find((a) => a.title === 'Write accuracy as a proportion: 0.935');
+    assert.ok(fix?.edit, `quick fixes offered: ${actions.map((a) => a.title)}`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    await diagnosticsUntil(uri, (d) => !d.some((x) => x.code === 'metric-range') && d.some((x) => x.code === 'model-type-mismatch'), 'the metric problem to go');
+    assert.match(vscode.window.activeTextEditor!.document.getText(), /"accuracy": 0.935/);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('leaves JSON without $template alone (a Hugging Face config.json)', async () => {
+    const dir = modelFolder('hf-model', { 'config.json': '{ "model_type": "bert", "hidden_size": 768 }\n' });
+    const hf = vscode.Uri.file(path.join(dir, 'config.json'));
+    await vscode.workspace.openTextDocument(hf);
+    // The server answers in order: once a later model config has its diagnostics, the HF one has been seen.
+    const probe = vscode.Uri.file(path.join(modelFolder('probe', { 'config.json': '{ "$template": "image-classification", "model_type": 1 }\n' }), 'config.json'));
+    await vscode.workspace.openTextDocument(probe);
+    await diagnosticsUntil(probe, (d) => d.length > 0, 'diagnostics on the probe');
+    assert.deepStrictEqual(ours(hf), []);
+  });
+
+  it('picks up a workspace template without a reload', async () => {
+    const dir = modelFolder('tabular', { 'config.json': '{\n  "$template": "tabular",\n  "model_type": "ONNX"\n}\n' });
+    const uri = vscode.Uri.file(path.join(dir, 'config.json'));
+    await vscode.workspace.openTextDocument(uri);
+    await diagnosticsUntil(uri, (d) => d.some((x) => /Unknown template "tabular"/.test(x.message)), 'the unknown template');
+    const folder = path.join(workspace(), '.modelreg', 'templates', 'tabular');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'template.json'), JSON.stringify({ id: 'tabular', title: 'Tabular', defaults: { model_type: 'ONNX' } }));
+    await diagnosticsUntil(uri, (d) => d.length === 0, 'the template to be known');
+  });
+
+  it('restarts the server when it crashes, and diagnostics come back', async () => {
+    const client = (await (await api()).configClient)!;
+    const before = await client.sendRequest<{ pid: number }>('modelRegistry/serverInfo');
+    const dir = modelFolder('after-crash', { 'config.json': '{\n  "$template": "image-classification",\n  "model_type": "ONNX"\n}\n' });
+    const uri = vscode.Uri.file(path.join(dir, 'config.json'));
+    process.kill(before.pid, 'SIGKILL');
+    let after: { pid: number } | undefined;
+    for (let i = 0; i < 100 && !after; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await client.sendRequest<{ pid: number }>('modelRegistry/serverInfo').then((x) => (x.pid !== before.pid ? x : undefined), () => undefined);
+    }
+    assert.ok(after, 'a new server process answered');
+    const editor = await vscode.window.showTextDocument(uri);
+    await editor.edit((e) => e.replace(new vscode.Range(2, 16, 2, 22), '"Keras"'));
+    await diagnosticsUntil(uri, (d) => d.some((x) => /Value is not accepted/.test(x.message)), 'diagnostics from the restarted server');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('Import from Template: generates config.json, imports it, and the version shows it', async () => {
+    const a = await api();
+    const dir = modelFolder('mobilenet', { 'labels.txt': 'a\nb\n' });
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('modelRegistry.importFromTemplate', vscode.Uri.file(dir), 'image-classification');
+    assert.strictEqual(uri?.fsPath, path.join(dir, 'config.json'));
+    assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, uri.fsPath);
+    const config = JSON.parse(readFileSync(uri.fsPath, 'utf8'));
+    assert.strictEqual(config.model_type, 'ONNX');
+    await diagnosticsUntil(uri, (d) => d.length === 0, 'a clean generated config');
+
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+    assert.ok(lenses.some((l) => l.command?.command === 'modelRegistry.importConfig'), 'the Import as Model lens');
+
+    const version = (await vscode.commands.executeCommand('modelRegistry.importConfig', uri)) as VersionRecord;
+    assert.strictEqual(version.ref, 'mobilenet@v1');
+    assert.strictEqual(version.config?.templateId, 'image-classification');
+    const models = await a.tree.getChildren();
+    const model = models.find((m) => m.kind === 'model' && m.model.name === 'mobilenet')!;
+    const v1 = (await a.tree.getChildren(model))[0];
+    const children = await a.tree.getChildren(v1);
+    const configNode = children.find((c) => c.kind === 'config') as TreeNode;
+    assert.ok(configNode, 'a config.json node under the version');
+    const item = a.tree.getTreeItem(configNode);
+    assert.strictEqual(item.description, 'image-classification');
+    const stored = await vscode.workspace.openTextDocument(item.command!.arguments![0] as vscode.Uri);
+    assert.strictEqual(stored.getText(), readFileSync(uri.fsPath, 'utf8'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('refuses to import a config with errors and imports nothing', async () => {
+    const a = await api();
+    const dir = modelFolder('refused', { 'config.json': '{\n  "$template": "image-classification",\n  "model_type": "ONNX",\n  "metrics": { "f1": 5 }\n}\n' });
+    const result = await vscode.commands.executeCommand('modelRegistry.importConfig', vscode.Uri.file(path.join(dir, 'config.json')));
+    assert.strictEqual(result, undefined);
+    const models = await a.tree.getChildren();
+    assert.ok(!models.some((m) => m.kind === 'model' && m.model.name === 'refused'));
+  });
+});
