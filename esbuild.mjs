@@ -10,6 +10,8 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   external: ['vscode', 'sqlite3'],
+  // Prefer ES module builds: vscode-json-languageservice's UMD build loads its parts with a dynamic require esbuild cannot follow.
+  mainFields: ['module', 'main'],
   logLevel: 'info',
 };
 const builds = [

@@ -89,7 +89,8 @@ program
   .action(async (o: { json?: boolean }) => {
     const { catalog } = await configLanguage();
     if (o.json) return void print(catalog.templates.map(({ schema: _schema, ...t }) => t));
-    for (const t of catalog.templates) console.log(`${t.id.padEnd(24)} ${t.title}${t.builtin ? '' : '  (workspace)'}${t.files.length ? `  [${t.files.map((f) => f.pattern).join(', ')}]` : ''}`);
+    const width = Math.max(...catalog.templates.map((t) => t.title.length));
+    for (const t of catalog.templates) console.log(`${t.id.padEnd(24)} ${t.title.padEnd(width)}  ${t.description}${t.builtin ? '' : '  (workspace)'}`);
   });
 
 program

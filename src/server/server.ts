@@ -33,7 +33,8 @@ let syntaxErrors = false;
 /** Files with template problems we reported, to clear them once fixed. */
 let templateProblemFiles: string[] = [];
 const pending = new Map<string, NodeJS.Timeout>();
-const withDiagnostics = new Set<string>();
+/** The diagnostics last published per document, with their fixes: clients do not always return `data` with a code action request. */
+const published = new Map<string, Diagnostic[]>();
 
 connection.onInitialize((params) => {
   workspaceRoots = (params.workspaceFolders ?? []).map((f) => fileURLToPath(f.uri));
@@ -65,8 +66,12 @@ connection.onDidChangeConfiguration((change) => {
 // Template files changed (the client watches .modelreg/templates): load them again, no reload needed.
 connection.onDidChangeWatchedFiles(() => void reloadTemplates());
 
+let reloads = 0;
 async function reloadTemplates() {
+  const generation = ++reloads;
   const catalog = await loadTemplateCatalog({ userDirs: workspaceRoots.map((r) => path.join(r, USER_TEMPLATES_DIR)) });
+  // Writing a template fires several events; only the newest reload saw the final files.
+  if (generation !== reloads) return;
   language = new ConfigLanguage(catalog);
   const files = catalog.problems.map((p) => p.file);
   for (const file of new Set([...templateProblemFiles, ...files])) {
@@ -103,7 +108,7 @@ async function validate(doc: TextDocument) {
   pending.delete(doc.uri);
   if (!language) return;
   if (!isModelConfig(doc)) {
-    if (withDiagnostics.delete(doc.uri)) void connection.sendDiagnostics({ uri: doc.uri, diagnostics: [] });
+    if (published.delete(doc.uri)) void connection.sendDiagnostics({ uri: doc.uri, diagnostics: [] });
     return;
   }
   const version = doc.version;
@@ -111,7 +116,7 @@ async function validate(doc: TextDocument) {
   const diagnostics = await language.validate(doc, { dir, syntax: syntaxErrors, templateId: storedTemplateId(doc) });
   // A newer edit arrived meanwhile: its own validation will report.
   if (documents.get(doc.uri)?.version !== version) return;
-  withDiagnostics.add(doc.uri);
+  published.set(doc.uri, diagnostics);
   void connection.sendDiagnostics({ uri: doc.uri, version, diagnostics });
 }
 
@@ -130,7 +135,7 @@ documents.onDidClose((e) => {
   openedVersion.delete(e.document.uri);
   clearTimeout(pending.get(e.document.uri));
   pending.delete(e.document.uri);
-  if (withDiagnostics.delete(e.document.uri)) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  if (published.delete(e.document.uri)) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 
 /** The document with its template's language service, when it is a model config. */
@@ -170,13 +175,19 @@ connection.onCodeAction(({ textDocument, context }) => {
   const actions: CodeAction[] = [];
   for (const d of context.diagnostics) {
     if (d.source !== DIAGNOSTIC_SOURCE) continue;
-    const fixes = (d.data as { fixes?: QuickFix[] } | undefined)?.fixes ?? [];
+    const same = published.get(textDocument.uri)?.find((p) => p.code === d.code && p.message === d.message && sameRange(p, d));
+    const fixes = ((d.data ?? same?.data) as { fixes?: QuickFix[] } | undefined)?.fixes ?? [];
     for (const fix of fixes) {
       actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: fixes.length === 1, edit: { changes: { [textDocument.uri]: fix.edits } } });
     }
   }
   return actions;
 });
+
+function sameRange(a: Diagnostic, b: Diagnostic): boolean {
+  const r = a.range, s = b.range;
+  return r.start.line === s.start.line && r.start.character === s.start.character && r.end.line === s.end.line && r.end.character === s.end.character;
+}
 
 // For tests and the status command: which process serves, and what it loaded.
 connection.onRequest('modelRegistry/serverInfo', () => ({

@@ -15,7 +15,8 @@ async function replaceLine(page: Page, line: number, text: string): Promise<void
   await page.keyboard.press('Enter');
   await page.keyboard.press('End');
   await page.keyboard.press('Shift+Home');
-  // insertText, not typing: Monaco's auto-closing quotes would double them.
+  // Delete first: a quote inserted over a selection would surround it instead (editor.autoSurround).
+  await page.keyboard.press('Backspace');
   await page.keyboard.insertText(text);
 }
 
@@ -80,7 +81,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     await problems.getByText(/model_type is "PyTorch", but the model file squeezenet.onnx is a ONNX model/).first().waitFor();
     await problems.getByText(/Property modle_name is not allowed/).first().waitFor();
     // Hover the squiggle: the message shows in the editor as well.
-    await editor.locator('.squiggly-error').first().hover();
+    await editor.locator('.view-lines span', { hasText: /^"PyTorch"$/ }).first().hover();
     await page.locator('.monaco-hover').filter({ hasText: /model_type|modle_name/ }).first().waitFor().catch(() => ctx.log('no hover shown; the Problems panel has the messages'));
   });
 

@@ -40,6 +40,18 @@ async function diagnosticsUntil(uri: vscode.Uri, ok: (ds: vscode.Diagnostic[]) =
   });
 }
 
+/** VS Code cancels a code action request when the document changes meanwhile (a reload from disk after the open); ask again then. */
+async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, range, vscode.CodeActionKind.QuickFix.value);
+    } catch (e) {
+      if ((e as Error).message !== 'Canceled' || attempt === 3) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 function modelFolder(name: string, files: Record<string, string> = {}): string {
   const dir = path.join(workspace(), 'models', name);
   mkdirSync(dir, { recursive: true });
@@ -78,7 +90,7 @@ describe('config.json language server', () => {
     assert.strictEqual(missing.range.start.line, 5);
     assert.strictEqual(missing.severity, vscode.DiagnosticSeverity.Error);
 
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, metric.range, vscode.CodeActionKind.QuickFix.value);
+    const actions = await quickFixes(uri, metric.range);
     const fix = actions.find((a) => a.title === 'Write accuracy as a proportion: 0.935');
     assert.ok(fix?.edit, `quick fixes offered: ${actions.map((a) => a.title)}`);
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
