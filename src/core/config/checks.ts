@@ -182,7 +182,7 @@ async function checkFiles(doc: TextDocument, root: ObjectASTNode, resolved: Docu
   const template = resolved.template;
   for (const f of template?.files ?? []) {
     if (!f.required) continue;
-    const matches = picomatch(f.pattern, { nocase: true });
+    const matches = matcher(f.pattern);
     if (names.some((n) => matches(n))) continue;
     report(resolved.idNode ?? root, 'template-files', `Template "${template!.id}" expects ${f.description || 'a file'} (${f.pattern}) beside config.json; there is none in ${dir}.`, DiagnosticSeverity.Warning);
   }
@@ -219,6 +219,14 @@ function removeArrayItem(doc: TextDocument, array: ArrayASTNode, i: number): Tex
   const start = i > 0 ? array.items[i - 1].offset + array.items[i - 1].length : item.offset;
   const end = i > 0 || array.items.length === 1 ? item.offset + item.length : array.items[1].offset;
   return TextEdit.del({ start: doc.positionAt(start), end: doc.positionAt(end) });
+}
+
+/** Compiling a glob costs more than the rest of the file checks; templates' patterns come back on every keystroke. */
+const matchers = new Map<string, (name: string) => boolean>();
+function matcher(pattern: string): (name: string) => boolean {
+  let m = matchers.get(pattern);
+  if (!m) matchers.set(pattern, (m = picomatch(pattern, { nocase: true })));
+  return m;
 }
 
 async function exists(file: string): Promise<boolean> {
