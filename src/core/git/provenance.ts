@@ -1,4 +1,5 @@
 import { promises as fsp } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { simpleGit } from 'simple-git';
 
@@ -72,4 +73,13 @@ export function redactUrl(url: string): string {
 export async function showCommit(root: string, commit: string): Promise<string> {
   if (!/^[0-9a-f]{7,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
   return simpleGit({ baseDir: root }).raw(['show', '--stat', '--patch', '--format=fuller', commit]);
+}
+
+/** Who is acting, for histories: git's user.name <user.email> as seen from `dir`, else the OS user. */
+export async function gitUser(dir: string): Promise<string> {
+  const git = simpleGit({ baseDir: dir, trimmed: true });
+  const get = (key: string) => git.raw(['config', '--get', key]).then((s) => s.trim(), () => '');
+  const [name, email] = await Promise.all([get('user.name'), get('user.email')]).catch(() => ['', '']);
+  if (name) return email ? `${name} <${email}>` : name;
+  return os.userInfo().username;
 }

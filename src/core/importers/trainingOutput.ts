@@ -61,6 +61,7 @@ export async function importTrainingOutput(registry: Registry, input: string, op
   report({ phase: 'inspecting', bytesDone: 0, bytesTotal: 0 });
   const inspected = await inspectOutput(root, files, sidecars);
   const git = await gitProvenance(target);
+  const base = await registry.findBase(baseModelNames(root, inspected.params));
   check();
 
   const modelName = opts.model ?? defaultModelName(target, st.isDirectory());
@@ -107,11 +108,30 @@ export async function importTrainingOutput(registry: Registry, input: string, op
       config: opts.config && { text: opts.config.text, templateId: opts.config.templateId },
       description: opts.config?.description,
       tags: opts.config?.tags,
+      parent: base && { id: base.id, kind: 'fine-tune' },
     });
   } catch (e) {
     await registry.abandonVersion(id);
     throw e;
   }
+}
+
+/** Keys by which Hugging Face, PEFT and common training scripts name the model they started from. */
+const BASE_MODEL_KEYS = ['base_model', 'base_model_name_or_path', 'model_name_or_path', 'pretrained_model_name_or_path', '_name_or_path'];
+
+/** What the output's configs name as its base model: registry references, or folders (made absolute). */
+function baseModelNames(root: string, params: Record<string, unknown>): string[] {
+  const names: string[] = [];
+  for (const content of Object.values(params)) {
+    if (!content || typeof content !== 'object') continue;
+    for (const key of BASE_MODEL_KEYS) {
+      const value = (content as Record<string, unknown>)[key];
+      if (typeof value !== 'string' || !value.trim()) continue;
+      const v = value.trim();
+      names.push(path.isAbsolute(v) || /^\.{1,2}[\\/]/.test(v) ? path.resolve(root, v) : v);
+    }
+  }
+  return [...new Set(names)];
 }
 
 /** The output folder's name (a single file's parent folder), made a valid model name. */

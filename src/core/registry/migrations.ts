@@ -84,6 +84,37 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE versions ADD COLUMN config TEXT;
   ALTER TABLE versions ADD COLUMN template_id TEXT;
   `,
+  // Version lifecycle: aliases with their history, archive, soft delete (undo until gc), lineage
+  // kinds, the highest number ever made ready (numbers of deleted versions are never reused), and the indexes that keep search and paging off full scans at 100k versions.
+  `
+  ALTER TABLE versions ADD COLUMN archived_at TEXT;
+  ALTER TABLE versions ADD COLUMN deleted_at TEXT;
+  ALTER TABLE versions ADD COLUMN parent_kind TEXT;
+  ALTER TABLE models ADD COLUMN last_number INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE aliases (
+    model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    alias TEXT NOT NULL,
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    PRIMARY KEY (model_id, alias)
+  );
+  CREATE INDEX aliases_by_version ON aliases (version_id);
+  CREATE TABLE alias_history (
+    id INTEGER PRIMARY KEY,
+    model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    alias TEXT NOT NULL,
+    from_number INTEGER,
+    to_number INTEGER,
+    changed_at TEXT NOT NULL,
+    changed_by TEXT NOT NULL
+  );
+  CREATE INDEX alias_history_by_model ON alias_history (model_id, alias, id);
+  CREATE INDEX versions_by_parent ON versions (parent_id);
+  CREATE INDEX versions_by_commit ON versions (git_commit);
+  CREATE INDEX versions_by_format ON versions (format);
+  CREATE INDEX metrics_by_key_value ON metrics (key, final_value);
+  CREATE INDEX version_tags_by_tag ON version_tags (tag);
+  CREATE INDEX model_tags_by_tag ON model_tags (tag);
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {

@@ -2,12 +2,26 @@ import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, RegistryError } from '../errors';
-import { GitProvenance } from '../git/provenance';
+import { GitProvenance, gitUser } from '../git/provenance';
 import { MetricLog } from '../inspect/types';
 import { hashFile, LocalStore } from '../store/localStore';
-import { SqlDb, SqliteDb } from './db';
+import { SqlDb, SqliteDb, SqlValue } from './db';
 import { migrate } from './migrations';
-import { FileEntry, FinalMetric, ModelConfig, ModelSummary, Signature, StoredSeries, VersionRecord, VersionSource } from './types';
+import { parseSearch, SearchQuery } from './search';
+import {
+  AliasMove,
+  FileEntry,
+  FinalMetric,
+  Lineage,
+  LineageNode,
+  ListOptions,
+  ModelConfig,
+  ModelSummary,
+  Signature,
+  StoredSeries,
+  VersionRecord,
+  VersionSource,
+} from './types';
 
 /** Everything a finished import knows about a version, committed in one transaction. */
 export interface VersionContent {
@@ -24,6 +38,8 @@ export interface VersionContent {
   config?: ModelConfig | null;
   description?: string;
   tags?: string[];
+  /** The version this one was made from, and how (conversion, fine-tune). */
+  parent?: { id: number; kind: string } | null;
 }
 
 export interface VerifyProblem {
@@ -34,6 +50,11 @@ export interface VerifyProblem {
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const ALIAS_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
+const MAX_TAG = 64;
+const LINEAGE_LIMIT = 200;
+/** A version that is not deleted (deleted ones wait for gc, so that delete can be undone). */
+const LIVE = 'v.deleted_at IS NULL';
 
 /**
  * A registry: metadata in SQL, file contents in a content-addressed store. The folder layout is
@@ -75,31 +96,52 @@ export class Registry {
 
   // ---- models ----
 
-  async listModels(): Promise<ModelSummary[]> {
+  /** Models in name order, a page at a time; with a filter, only those with a matching version. */
+  async listModels(opts: ListOptions = {}): Promise<ModelSummary[]> {
+    const q = opts.filter ? parseSearch(opts.filter) : undefined;
+    const shown = versionCondition(q, opts);
     const rows = await this.db.all<ModelRow>(
-      `SELECT m.*, COUNT(v.id) AS version_count, MAX(v.number) AS latest_version,
-              (SELECT group_concat(tag, char(31)) FROM model_tags t WHERE t.model_id = m.id) AS tags
-         FROM models m LEFT JOIN versions v ON v.model_id = m.id
-        GROUP BY m.id ORDER BY m.name`,
+      `${MODEL_SELECT} WHERE EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${shown.where})
+        ORDER BY m.name LIMIT ? OFFSET ?`,
+      [...shown.params, opts.limit ?? -1, opts.offset ?? 0],
     );
     return rows.map(toModel);
   }
 
   async getModel(name: string): Promise<ModelSummary | undefined> {
-    const row = await this.db.get<ModelRow>(
-      `SELECT m.*, (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS version_count,
-              (SELECT MAX(number) FROM versions v WHERE v.model_id = m.id) AS latest_version,
-              (SELECT group_concat(tag, char(31)) FROM model_tags t WHERE t.model_id = m.id) AS tags
-         FROM models m WHERE m.name = ?`,
-      [name],
-    );
+    const row = await this.db.get<ModelRow>(`${MODEL_SELECT} WHERE m.name = ? AND EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${LIVE})`, [name]);
     return row && toModel(row);
+  }
+
+  private async requireModel(name: string): Promise<ModelSummary> {
+    const m = await this.getModel(name);
+    if (!m) throw new RegistryError(`no model named '${name}' in the registry at ${this.dir}`);
+    return m;
   }
 
   // ---- versions ----
 
-  async listVersions(model: string): Promise<VersionRecord[]> {
-    const rows = await this.db.all<VersionRow>(`${VERSION_SELECT} WHERE m.name = ? ORDER BY v.number DESC`, [model]);
+  /** A model's versions, newest first, a page at a time; archived ones only when asked for. */
+  async listVersions(model: string, opts: ListOptions = {}): Promise<VersionRecord[]> {
+    const q = opts.filter ? parseSearch(opts.filter) : undefined;
+    const shown = versionCondition(q, opts);
+    const rows = await this.db.all<VersionRow>(`${VERSION_SELECT} WHERE m.name = ? AND ${shown.where} ORDER BY v.number DESC LIMIT ? OFFSET ?`, [
+      model,
+      ...shown.params,
+      opts.limit ?? -1,
+      opts.offset ?? 0,
+    ]);
+    return rows.map(toVersion);
+  }
+
+  /** Versions of any model matching a search, newest first. */
+  async search(filter: string, opts: Omit<ListOptions, 'filter'> = {}): Promise<VersionRecord[]> {
+    const shown = versionCondition(parseSearch(filter), opts);
+    const rows = await this.db.all<VersionRow>(`${VERSION_SELECT} WHERE ${shown.where} ORDER BY v.created_at DESC, v.id DESC LIMIT ? OFFSET ?`, [
+      ...shown.params,
+      opts.limit ?? -1,
+      opts.offset ?? 0,
+    ]);
     return rows.map(toVersion);
   }
 
@@ -108,16 +150,24 @@ export class Registry {
     return row && toVersion(row);
   }
 
-  /** Resolves "name@v3", "name@3" or "name" (its latest ready version). */
+  /** Resolves "name@v3", "name@3", "name@production" (an alias), "name@latest" or "name" (its latest ready version). */
   async resolve(ref: string): Promise<VersionRecord> {
-    const { model, number } = parseRef(ref);
+    const { model, number, alias } = parseRef(ref);
+    const latest = `${VERSION_SELECT} WHERE m.name = ? AND v.status = 'ready' AND ${LIVE} AND v.archived_at IS NULL ORDER BY v.number DESC LIMIT 1`;
     const row =
-      number === undefined
-        ? await this.db.get<VersionRow>(`${VERSION_SELECT} WHERE m.name = ? AND v.status = 'ready' ORDER BY v.number DESC LIMIT 1`, [model])
-        : await this.db.get<VersionRow>(`${VERSION_SELECT} WHERE m.name = ? AND v.number = ?`, [model, number]);
+      number !== undefined
+        ? await this.db.get<VersionRow>(`${VERSION_SELECT} WHERE m.name = ? AND v.number = ? AND ${LIVE}`, [model, number])
+        : alias === undefined || alias === 'latest'
+          ? await this.db.get<VersionRow>(latest, [model])
+          : await this.db.get<VersionRow>(`${VERSION_SELECT} JOIN aliases a ON a.version_id = v.id AND a.model_id = m.id WHERE m.name = ? AND a.alias = ?`, [model, alias]);
     if (!row) {
-      if (!(await this.getModel(model))) throw new RegistryError(`no model named '${model}' in the registry at ${this.dir}`);
-      throw new RegistryError(number === undefined ? `model '${model}' has no ready version` : `model '${model}' has no version v${number}`);
+      await this.requireModel(model);
+      if (number !== undefined) throw new RegistryError(`model '${model}' has no version v${number}`);
+      if (alias !== undefined && alias !== 'latest') {
+        const known = (await this.aliases(model)).map((a) => `${a.alias} → v${a.number}`);
+        throw new RegistryError(`model '${model}' has no alias '${alias}'${known.length ? ` (it has ${known.join(', ')})` : ''}`);
+      }
+      throw new RegistryError(`model '${model}' has no ready version`);
     }
     return toVersion(row);
   }
@@ -170,13 +220,13 @@ export class Registry {
     const result = await this.db.transaction(async (tx) => {
       await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [modelName, now, now]);
       const model = await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [modelName]);
-      const next = await tx.get<{ n: number }>('SELECT COALESCE(MAX(number), 0) + 1 AS n FROM versions WHERE model_id = ?', [model!.id]);
+      const next = await nextNumber(tx, model!.id);
       const { lastId } = await tx.run(
         `INSERT INTO versions (model_id, number, status, source_kind, source_uri, created_at, importer_pid, importer_host)
          VALUES (?, ?, 'importing', ?, ?, ?, ?, ?)`,
-        [model!.id, next!.n, source.kind, source.uri, now, process.pid, os.hostname()],
+        [model!.id, next, source.kind, source.uri, now, process.pid, os.hostname()],
       );
-      return { id: lastId, number: next!.n };
+      return { id: lastId, number: next };
     });
     await this.touch();
     return result;
@@ -188,7 +238,7 @@ export class Registry {
       if (!(await this.store.has(f.sha256))) throw new RegistryError(`object ${f.sha256} for ${f.path} is not in the store`);
     }
     await this.db.transaction(async (tx) => {
-      const v = await tx.get<{ status: string; model_id: number }>('SELECT status, model_id FROM versions WHERE id = ?', [id]);
+      const v = await tx.get<{ status: string; model_id: number; number: number }>('SELECT status, model_id, number FROM versions WHERE id = ?', [id]);
       if (!v || v.status !== 'importing') throw new RegistryError(`version ${id} is not being imported (it was deleted meanwhile?)`);
       await insertFiles(tx, id, c.files);
       await insertMetrics(tx, id, c.metrics);
@@ -196,7 +246,7 @@ export class Registry {
       await tx.run(
         `UPDATE versions SET status = 'ready', format = ?, framework = ?, size_bytes = ?, file_count = ?, parameter_count = ?,
                 git_commit = ?, git_branch = ?, git_dirty = ?, git_remote = ?, git_subject = ?, git_author = ?, git_date = ?, git_root = ?,
-                params = ?, signature = ?, details = ?, config = ?, template_id = ?, description = ?,
+                params = ?, signature = ?, details = ?, config = ?, template_id = ?, description = ?, parent_id = ?, parent_kind = ?,
                 importer_pid = NULL, importer_host = NULL
           WHERE id = ?`,
         [
@@ -219,11 +269,13 @@ export class Registry {
           c.config?.text ?? null,
           c.config?.templateId ?? null,
           c.description ?? '',
+          c.parent?.id ?? null,
+          c.parent?.kind ?? null,
           id,
         ],
       );
-      for (const tag of new Set(c.tags ?? [])) await tx.run('INSERT INTO version_tags (version_id, tag) VALUES (?, ?)', [id, tag]);
-      await tx.run('UPDATE models SET updated_at = ? WHERE id = ?', [new Date().toISOString(), v.model_id]);
+      for (const tag of new Set((c.tags ?? []).map(checkTag))) await tx.run('INSERT INTO version_tags (version_id, tag) VALUES (?, ?)', [id, tag]);
+      await tx.run('UPDATE models SET updated_at = ?, last_number = MAX(last_number, ?) WHERE id = ?', [new Date().toISOString(), v.number, v.model_id]);
     });
     await this.touch();
     return (await this.getVersionById(id))!;
@@ -240,15 +292,249 @@ export class Registry {
     await this.touch();
   }
 
-  /** Deletes a version's metadata; its objects stay until `gc` (so an undo is possible until then). */
-  async deleteVersion(ref: string): Promise<VersionRecord> {
+  /**
+   * Deletes a version: hidden at once, its row and objects kept until `gc`, so `restoreVersion` can
+   * undo it. Refused while an alias points at it, unless forced (the aliases go, and are recorded).
+   */
+  async deleteVersion(ref: string, opts: { force?: boolean } = {}): Promise<{ version: VersionRecord; removedAliases: string[] }> {
     const v = await this.resolve(ref);
-    await this.db.transaction(async (tx) => {
-      await tx.run('DELETE FROM versions WHERE id = ?', [v.id]);
-      await tx.run('DELETE FROM models WHERE id = ? AND NOT EXISTS (SELECT 1 FROM versions WHERE model_id = ?)', [v.modelId, v.modelId]);
+    const removedAliases = await this.dropAliasesOf(v, 'delete', opts.force);
+    await this.db.run(`UPDATE versions SET deleted_at = ? WHERE id = ?`, [new Date().toISOString(), v.id]);
+    await this.touch();
+    return { version: v, removedAliases };
+  }
+
+  /** Undoes a delete (until gc runs), putting back the aliases it removed unless they moved on meanwhile. */
+  async restoreVersion(id: number, aliases: string[] = []): Promise<VersionRecord> {
+    const row = await this.db.get<{ deleted_at: string | null }>('SELECT deleted_at FROM versions WHERE id = ?', [id]);
+    if (!row) throw new RegistryError(`version ${id} is gone (gc removed it); it cannot be restored`);
+    await this.db.run('UPDATE versions SET deleted_at = NULL WHERE id = ?', [id]);
+    const v = (await this.getVersionById(id))!;
+    const taken = new Set((await this.aliases(v.model)).map((a) => a.alias));
+    for (const alias of aliases) if (!taken.has(alias)) await this.setAlias(v.ref, alias);
+    await this.touch();
+    return (await this.getVersionById(id))!;
+  }
+
+  /** Archive hides a version from lists and `NAME`/`@latest` without deleting anything; refused while an alias points at it unless forced. */
+  async archiveVersion(ref: string, opts: { force?: boolean } = {}): Promise<{ version: VersionRecord; removedAliases: string[] }> {
+    const v = await this.resolve(ref);
+    const removedAliases = await this.dropAliasesOf(v, 'archive', opts.force);
+    await this.db.run('UPDATE versions SET archived_at = ? WHERE id = ?', [new Date().toISOString(), v.id]);
+    await this.touch();
+    return { version: (await this.getVersionById(v.id))!, removedAliases };
+  }
+
+  async unarchiveVersion(ref: string): Promise<VersionRecord> {
+    const v = await this.resolve(ref);
+    await this.db.run('UPDATE versions SET archived_at = NULL WHERE id = ?', [v.id]);
+    await this.touch();
+    return (await this.getVersionById(v.id))!;
+  }
+
+  private async dropAliasesOf(v: VersionRecord, action: string, force?: boolean): Promise<string[]> {
+    if (v.aliases.length && !force) {
+      const names = v.aliases.join(', ');
+      throw new RegistryError(`${v.ref} is ${names}: move the alias${v.aliases.length > 1 ? 'es' : ''} first, or ${action} with force (which removes ${v.aliases.length > 1 ? 'them' : 'it'})`);
+    }
+    for (const alias of v.aliases) await this.removeAlias(v.model, alias);
+    return v.aliases;
+  }
+
+  // ---- aliases ----
+
+  /** Points `alias` of the version's model at the version (moving it if it pointed elsewhere) and records the move. */
+  async setAlias(ref: string, alias: string): Promise<AliasMove> {
+    checkAlias(alias);
+    const v = await this.resolve(ref);
+    if (v.status !== 'ready') throw new RegistryError(`${v.ref} is still being imported; an alias can point only at a ready version`);
+    if (v.archivedAt) throw new RegistryError(`${v.ref} is archived; unarchive it before pointing '${alias}' at it`);
+    const by = await this.actor();
+    const move = await this.db.transaction(async (tx) => {
+      const current = await tx.get<{ number: number; version_id: number }>(
+        'SELECT v.number, a.version_id FROM aliases a JOIN versions v ON v.id = a.version_id WHERE a.model_id = ? AND a.alias = ?',
+        [v.modelId, alias],
+      );
+      const at = new Date().toISOString();
+      if (current?.version_id === v.id) return { model: v.model, alias, from: v.number, to: v.number, at, by };
+      await tx.run('INSERT INTO aliases (model_id, alias, version_id) VALUES (?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id', [v.modelId, alias, v.id]);
+      await tx.run('INSERT INTO alias_history (model_id, alias, from_number, to_number, changed_at, changed_by) VALUES (?, ?, ?, ?, ?, ?)', [
+        v.modelId,
+        alias,
+        current?.number ?? null,
+        v.number,
+        at,
+        by,
+      ]);
+      return { model: v.model, alias, from: current?.number ?? null, to: v.number, at, by };
     });
     await this.touch();
-    return v;
+    return move;
+  }
+
+  async removeAlias(model: string, alias: string): Promise<AliasMove> {
+    const m = await this.requireModel(model);
+    const by = await this.actor();
+    const move = await this.db.transaction(async (tx) => {
+      const current = await tx.get<{ number: number }>('SELECT v.number FROM aliases a JOIN versions v ON v.id = a.version_id WHERE a.model_id = ? AND a.alias = ?', [m.id, alias]);
+      if (!current) throw new RegistryError(`model '${model}' has no alias '${alias}'`);
+      const at = new Date().toISOString();
+      await tx.run('DELETE FROM aliases WHERE model_id = ? AND alias = ?', [m.id, alias]);
+      await tx.run('INSERT INTO alias_history (model_id, alias, from_number, to_number, changed_at, changed_by) VALUES (?, ?, ?, NULL, ?, ?)', [m.id, alias, current.number, at, by]);
+      return { model, alias, from: current.number, to: null, at, by };
+    });
+    await this.touch();
+    return move;
+  }
+
+  async aliases(model: string): Promise<{ alias: string; number: number }[]> {
+    return this.db.all('SELECT a.alias, v.number FROM aliases a JOIN versions v ON v.id = a.version_id JOIN models m ON m.id = a.model_id WHERE m.name = ? ORDER BY a.alias', [model]);
+  }
+
+  /** Every move of a model's aliases (or of one alias), newest first. */
+  async aliasHistory(model: string, alias?: string): Promise<AliasMove[]> {
+    const m = await this.requireModel(model);
+    const rows = await this.db.all<{ alias: string; from_number: number | null; to_number: number | null; changed_at: string; changed_by: string }>(
+      `SELECT alias, from_number, to_number, changed_at, changed_by FROM alias_history WHERE model_id = ? ${alias ? 'AND alias = ?' : ''} ORDER BY id DESC`,
+      alias ? [m.id, alias] : [m.id],
+    );
+    return rows.map((r) => ({ model, alias: r.alias, from: r.from_number, to: r.to_number, at: r.changed_at, by: r.changed_by }));
+  }
+
+  private actorName?: Promise<string>;
+  /** Who moves aliases: the git user of the registry's folder. */
+  private actor(): Promise<string> {
+    return (this.actorName ??= gitUser(this.dir));
+  }
+
+  // ---- tags and descriptions ----
+
+  async setModelTags(model: string, tags: string[]): Promise<void> {
+    const m = await this.requireModel(model);
+    const clean = [...new Set(tags.map(checkTag))];
+    await this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM model_tags WHERE model_id = ?', [m.id]);
+      for (const tag of clean) await tx.run('INSERT INTO model_tags (model_id, tag) VALUES (?, ?)', [m.id, tag]);
+    });
+    await this.touch();
+  }
+
+  async setVersionTags(ref: string, tags: string[]): Promise<void> {
+    const v = await this.resolve(ref);
+    const clean = [...new Set(tags.map(checkTag))];
+    await this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM version_tags WHERE version_id = ?', [v.id]);
+      for (const tag of clean) await tx.run('INSERT INTO version_tags (version_id, tag) VALUES (?, ?)', [v.id, tag]);
+    });
+    await this.touch();
+  }
+
+  /** Every tag in use, for completion in pickers. */
+  async allTags(): Promise<string[]> {
+    const rows = await this.db.all<{ tag: string }>('SELECT tag FROM model_tags UNION SELECT tag FROM version_tags ORDER BY tag');
+    return rows.map((r) => r.tag);
+  }
+
+  async setModelDescription(model: string, description: string): Promise<void> {
+    const m = await this.requireModel(model);
+    await this.db.run('UPDATE models SET description = ?, updated_at = ? WHERE id = ?', [description.trim(), new Date().toISOString(), m.id]);
+    await this.touch();
+  }
+
+  async setVersionDescription(ref: string, description: string): Promise<void> {
+    const v = await this.resolve(ref);
+    await this.db.run('UPDATE versions SET description = ? WHERE id = ?', [description.trim(), v.id]);
+    await this.touch();
+  }
+
+  // ---- clone and lineage ----
+
+  /**
+   * Copies a version into `toModel` (a new model, or the next version of an existing one) without
+   * copying bytes: the new version refers to the same objects, and remembers it was cloned.
+   */
+  async cloneVersion(ref: string, toModel: string, opts: { description?: string } = {}): Promise<VersionRecord> {
+    if (!MODEL_NAME.test(toModel)) throw new RegistryError(`invalid model name '${toModel}': use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`);
+    const src = await this.resolve(ref);
+    if (src.status !== 'ready') throw new RegistryError(`${src.ref} is still being imported; clone it once it is ready`);
+    const now = new Date().toISOString();
+    const id = await this.db.transaction(async (tx) => {
+      await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [toModel, now, now]);
+      const model = (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [toModel]))!;
+      const number = await nextNumber(tx, model.id);
+      const { lastId } = await tx.run(
+        `INSERT INTO versions (model_id, number, status, source_kind, source_uri, format, framework, size_bytes, file_count, parameter_count, created_at,
+                               git_commit, git_branch, git_dirty, git_remote, git_subject, git_author, git_date, git_root,
+                               parent_id, parent_kind, params, signature, details, description, config, template_id)
+         SELECT ?, ?, 'ready', 'clone', ?, format, framework, size_bytes, file_count, parameter_count, ?,
+                git_commit, git_branch, git_dirty, git_remote, git_subject, git_author, git_date, git_root,
+                id, 'clone', params, signature, details, ?, config, template_id
+           FROM versions WHERE id = ?`,
+        [model.id, number, src.ref, now, opts.description ?? src.description, src.id],
+      );
+      await tx.run('INSERT INTO files (version_id, path, sha256, size, role) SELECT ?, path, sha256, size, role FROM files WHERE version_id = ?', [lastId, src.id]);
+      await tx.run(
+        `INSERT INTO metrics (version_id, key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data)
+         SELECT ?, key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ?`,
+        [lastId, src.id],
+      );
+      await tx.run('INSERT INTO version_tags (version_id, tag) SELECT ?, tag FROM version_tags WHERE version_id = ?', [lastId, src.id]);
+      await tx.run('UPDATE models SET updated_at = ?, last_number = MAX(last_number, ?) WHERE id = ?', [now, number, model.id]);
+      return lastId;
+    });
+    await this.touch();
+    return (await this.getVersionById(id))!;
+  }
+
+  /** The version's ancestors back to their roots and its descendants, as a graph (deleted ones included, marked). */
+  async lineage(ref: string): Promise<Lineage> {
+    const v = await this.resolve(ref);
+    const up = await this.db.all<LineageRow>(
+      `WITH RECURSIVE up(id, depth) AS (
+         SELECT parent_id, 1 FROM versions WHERE id = ? AND parent_id IS NOT NULL
+         UNION SELECT p.parent_id, up.depth + 1 FROM versions p JOIN up ON p.id = up.id WHERE p.parent_id IS NOT NULL AND up.depth < ?)
+       ${LINEAGE_SELECT} WHERE v.id IN (SELECT id FROM up) LIMIT ?`,
+      [v.id, LINEAGE_LIMIT, LINEAGE_LIMIT],
+    );
+    const down = await this.db.all<LineageRow>(
+      `WITH RECURSIVE down(id, depth) AS (
+         SELECT id, 1 FROM versions WHERE parent_id = ?
+         UNION SELECT c.id, down.depth + 1 FROM versions c JOIN down ON c.parent_id = down.id WHERE down.depth < ?)
+       ${LINEAGE_SELECT} WHERE v.id IN (SELECT id FROM down) LIMIT ?`,
+      [v.id, LINEAGE_LIMIT, LINEAGE_LIMIT + 1],
+    );
+    const self = (await this.db.all<LineageRow>(`${LINEAGE_SELECT} WHERE v.id = ?`, [v.id]))[0];
+    const rows = [self, ...up, ...down.slice(0, LINEAGE_LIMIT)];
+    const ids = new Set(rows.map((r) => r.id));
+    return {
+      focus: v.id,
+      nodes: rows.map(toLineageNode),
+      edges: rows.filter((r) => r.parent_id !== null && ids.has(r.parent_id)).map((r) => ({ from: r.parent_id!, to: r.id, kind: r.parent_kind ?? 'derived' })),
+      truncated: down.length > LINEAGE_LIMIT || up.length >= LINEAGE_LIMIT,
+    };
+  }
+
+  /**
+   * The registered version a training output was fine-tuned from, when its config names one: a
+   * registry reference (`bert-base@production`) or the folder a version was imported from.
+   */
+  async findBase(names: string[]): Promise<VersionRecord | undefined> {
+    for (const name of names) {
+      if (path.isAbsolute(name)) {
+        const row = await this.db.get<VersionRow>(
+          `${VERSION_SELECT} WHERE v.source_uri = ? AND v.status = 'ready' AND ${LIVE} ORDER BY v.id DESC LIMIT 1`,
+          [path.resolve(name)],
+        );
+        if (row) return toVersion(row);
+        continue;
+      }
+      try {
+        return await this.resolve(name);
+      } catch (e) {
+        if (!(e instanceof RegistryError)) throw e; // not a registry name: a hub id such as bert-base-uncased
+      }
+    }
+    return undefined;
   }
 
   /** True when some stored file has this size: a new file of that size may well be a duplicate. */
@@ -265,10 +551,13 @@ export class Registry {
    */
   async gc(): Promise<{ removedObjects: number; removedBytes: number; removedVersions: number }> {
     const host = os.hostname();
+    // Deleted versions go for good now; their numbers stay used (models.last_number).
+    const purged = await this.db.run('DELETE FROM versions WHERE deleted_at IS NOT NULL');
+    await this.db.run('DELETE FROM models WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.model_id = models.id)');
     const importing = await this.db.all<{ id: number; importer_pid: number | null; importer_host: string | null; created_at: string }>(
       "SELECT id, importer_pid, importer_host, created_at FROM versions WHERE status <> 'ready'",
     );
-    let removedVersions = 0;
+    let removedVersions = purged.changes;
     let liveSince: number | undefined;
     for (const v of importing) {
       const alive = v.importer_host === host && v.importer_pid !== null && isAlive(v.importer_pid);
@@ -324,13 +613,44 @@ export class Registry {
   }
 }
 
-export function parseRef(ref: string): { model: string; number?: number } {
+/** "name", "name@v3", "name@3" or "name@alias". */
+export function parseRef(ref: string): { model: string; number?: number; alias?: string } {
   const at = ref.lastIndexOf('@');
   if (at < 0) return { model: ref };
   const model = ref.slice(0, at);
-  const m = /^v?(\d+)$/.exec(ref.slice(at + 1));
-  if (!model || !m) throw new RegistryError(`cannot read version reference '${ref}': expected NAME, NAME@vN or NAME@N`);
-  return { model, number: Number(m[1]) };
+  const after = ref.slice(at + 1);
+  const m = /^v?(\d+)$/.exec(after);
+  if (model && m) return { model, number: Number(m[1]) };
+  if (model && ALIAS_NAME.test(after)) return { model, alias: after };
+  throw new RegistryError(`cannot read version reference '${ref}': expected NAME, NAME@vN, NAME@N or NAME@ALIAS`);
+}
+
+function checkAlias(alias: string): void {
+  if (!ALIAS_NAME.test(alias) || /^v?\d+$/.test(alias)) {
+    throw new RegistryError(`invalid alias '${alias}': start with a letter, then letters, digits, '.', '_' or '-' (at most 64); not a version number such as v3`);
+  }
+  if (alias === 'latest') throw new RegistryError("'latest' is reserved: NAME@latest always means the newest ready version");
+}
+
+function checkTag(tag: string): string {
+  const t = tag.trim();
+  if (!t || t.length > MAX_TAG || /[,\x00-\x1f]/.test(t)) throw new RegistryError(`invalid tag '${tag}': 1 to ${MAX_TAG} characters, no commas or control characters`);
+  return t;
+}
+
+/** The next version number: never one a deleted version had (last_number survives gc). */
+async function nextNumber(tx: SqlDb, modelId: number): Promise<number> {
+  const row = await tx.get<{ n: number }>(
+    'SELECT MAX(COALESCE((SELECT MAX(number) FROM versions WHERE model_id = ?), 0), (SELECT last_number FROM models WHERE id = ?)) + 1 AS n',
+    [modelId, modelId],
+  );
+  return row!.n;
+}
+
+/** Which versions a listing shows: live ones, not archived unless asked, matching the search. */
+function versionCondition(q: SearchQuery | undefined, opts: ListOptions): { where: string; params: SqlValue[] } {
+  const archived = opts.includeArchived || q?.includeArchived ? '' : ' AND v.archived_at IS NULL';
+  return { where: `${LIVE}${archived}${q ? ` AND ${q.where}` : ''}`, params: q?.params ?? [] };
 }
 
 function isAlive(pid: number): boolean {
@@ -411,6 +731,7 @@ interface ModelRow {
   created_at: string;
   updated_at: string;
   version_count: number;
+  archived_count: number;
   latest_version: number | null;
   tags: string | null;
 }
@@ -423,15 +744,55 @@ function toModel(r: ModelRow): ModelSummary {
     task: r.task,
     tags: r.tags ? r.tags.split('\x1f').sort() : [],
     versionCount: r.version_count,
+    archivedCount: r.archived_count,
     latestVersion: r.latest_version,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
 }
 
+// Counts use the (model_id, number) index: a page of models costs a few index probes per model.
+const MODEL_SELECT = `SELECT m.*,
+  (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id AND ${LIVE} AND v.archived_at IS NULL) AS version_count,
+  (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id AND ${LIVE} AND v.archived_at IS NOT NULL) AS archived_count,
+  (SELECT MAX(number) FROM versions v WHERE v.model_id = m.id AND ${LIVE} AND v.archived_at IS NULL) AS latest_version,
+  (SELECT group_concat(tag, char(31)) FROM model_tags t WHERE t.model_id = m.id) AS tags
+  FROM models m`;
+
 const VERSION_SELECT = `SELECT v.*, m.name AS model_name,
-  (SELECT group_concat(tag, char(31)) FROM version_tags t WHERE t.version_id = v.id) AS tags
+  (SELECT group_concat(tag, char(31)) FROM version_tags t WHERE t.version_id = v.id) AS tags,
+  (SELECT group_concat(alias, char(31)) FROM aliases a WHERE a.version_id = v.id) AS aliases
   FROM versions v JOIN models m ON m.id = v.model_id`;
+
+const LINEAGE_SELECT = `SELECT v.id, v.number, v.format, v.git_commit, v.git_subject, v.created_at, v.deleted_at, v.parent_id, v.parent_kind, m.name AS model_name
+  FROM versions v JOIN models m ON m.id = v.model_id`;
+
+interface LineageRow {
+  id: number;
+  number: number;
+  format: string | null;
+  git_commit: string | null;
+  git_subject: string | null;
+  created_at: string;
+  deleted_at: string | null;
+  parent_id: number | null;
+  parent_kind: string | null;
+  model_name: string;
+}
+
+function toLineageNode(r: LineageRow): LineageNode {
+  return {
+    id: r.id,
+    ref: `${r.model_name}@v${r.number}`,
+    model: r.model_name,
+    number: r.number,
+    format: r.format,
+    commit: r.git_commit,
+    subject: r.git_subject,
+    createdAt: r.created_at,
+    deleted: r.deleted_at !== null,
+  };
+}
 
 interface VersionRow {
   id: number;
@@ -463,6 +824,9 @@ interface VersionRow {
   template_id: string | null;
   description: string;
   tags: string | null;
+  aliases: string | null;
+  archived_at: string | null;
+  parent_kind: string | null;
 }
 
 interface MetricRow {
@@ -502,11 +866,14 @@ function toVersion(r: VersionRow): VersionRecord {
         }
       : null,
     parentId: r.parent_id,
+    parentKind: r.parent_kind,
     params: JSON.parse(r.params),
     signature: JSON.parse(r.signature),
     details: JSON.parse(r.details),
     config: r.config === null ? null : { text: r.config, templateId: r.template_id },
     description: r.description,
     tags: r.tags ? r.tags.split('\x1f').sort() : [],
+    aliases: r.aliases ? r.aliases.split('\x1f').sort() : [],
+    archivedAt: r.archived_at,
   };
 }

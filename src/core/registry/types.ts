@@ -9,7 +9,9 @@ export interface ModelSummary {
   description: string;
   task: string | null;
   tags: string[];
+  /** Versions that are neither archived nor deleted. */
   versionCount: number;
+  archivedCount: number;
   latestVersion: number | null;
   createdAt: string;
   updatedAt: string;
@@ -43,6 +45,8 @@ export interface VersionRecord {
   createdAt: string;
   git: GitProvenance | null;
   parentId: number | null;
+  /** How the parent led to this version: clone | conversion | fine-tune. */
+  parentKind: string | null;
   params: Record<string, unknown>;
   signature: Signature;
   details: Record<string, unknown>;
@@ -50,6 +54,9 @@ export interface VersionRecord {
   config: ModelConfig | null;
   description: string;
   tags: string[];
+  /** Aliases pointing at this version (production, staging…). */
+  aliases: string[];
+  archivedAt: string | null;
 }
 
 export interface ModelConfig {
@@ -82,4 +89,44 @@ export interface StoredSeries {
   steps: Float64Array;
   values: Float64Array;
   wallTimes: Float64Array | null;
+}
+
+export interface ListOptions {
+  offset?: number;
+  limit?: number;
+  /** A search (see search.ts); only models and versions that match. */
+  filter?: string;
+  /** Show archived versions too (a filter with archived:yes does the same). */
+  includeArchived?: boolean;
+}
+
+export interface AliasMove {
+  model: string;
+  alias: string;
+  /** Version numbers; null when the alias was created or removed. */
+  from: number | null;
+  to: number | null;
+  at: string;
+  by: string;
+}
+
+export interface LineageNode {
+  id: number;
+  ref: string;
+  model: string;
+  number: number;
+  format: string | null;
+  commit: string | null;
+  subject: string | null;
+  createdAt: string;
+  deleted: boolean;
+}
+
+export interface Lineage {
+  focus: number;
+  nodes: LineageNode[];
+  /** parent → child, with how the child came from the parent. */
+  edges: { from: number; to: number; kind: string }[];
+  /** The walk stopped at the node limit. */
+  truncated: boolean;
 }

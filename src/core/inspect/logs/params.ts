@@ -1,11 +1,11 @@
-/** Training parameters: Lightning hparams.yaml, Ultralytics args.yaml, HF training_args.json and config.json. */
+/** Training parameters: Lightning hparams.yaml, Ultralytics args.yaml, HF training_args.json and config.json, PEFT adapter_config.json. */
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../../errors';
 import { parseJsonTolerant, readTextLimited, toPosix } from './common';
 
 /** File names (base names) read as parameters. */
-export const PARAM_FILE_NAMES: readonly string[] = ['hparams.yaml', 'args.yaml', 'training_args.json', 'config.json'];
+export const PARAM_FILE_NAMES: readonly string[] = ['hparams.yaml', 'args.yaml', 'training_args.json', 'config.json', 'adapter_config.json'];
 
 /** Parameter files bigger than this are not hand-made configs; refuse rather than load them. */
 export const MAX_PARAM_FILE_BYTES = 16 * 1024 * 1024;
