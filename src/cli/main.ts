@@ -20,6 +20,7 @@ import {
   USER_TEMPLATES_DIR,
   VersionRecord,
 } from '../core';
+import { registerLifecycleCommands, versionLine } from './lifecycleCommands';
 import { ProgressBar } from './progress';
 
 const program = new Command('modelreg')
@@ -116,15 +117,16 @@ program
   .command('list')
   .description('list models, or the versions of one model')
   .argument('[model]')
+  .option('--all', 'include archived versions')
   .option('--json', 'machine-readable output')
-  .action(async (model: string | undefined, o: { json?: boolean }) => {
+  .action(async (model: string | undefined, o: { all?: boolean; json?: boolean }) => {
     await withRegistry(async (r) => {
       if (model) {
-        if (!(await r.getModel(model))) throw new RegistryError(`no model named '${model}' in the registry at ${r.dir}`);
-        const versions = await r.listVersions(model);
+        await r.requireModel(model);
+        const versions = await r.listVersions(model, { includeArchived: o.all });
         if (o.json) return print(versions);
         for (const v of versions) {
-          console.log(`${v.ref}\t${v.status}\t${v.format ?? '-'}\t${formatBytes(v.sizeBytes)}\t${v.git?.commit.slice(0, 8) ?? '-'}\t${v.createdAt}`);
+          console.log(versionLine(v));
         }
         return;
       }
@@ -186,9 +188,11 @@ program
     await withRegistry(async (r) => {
       const result = await r.gc();
       if (o.json) print(result);
-      else console.log(`Removed ${result.removedObjects} objects (${formatBytes(result.removedBytes)}) and ${result.removedVersions} unfinished versions`);
+      else console.log(`Removed ${result.removedObjects} objects (${formatBytes(result.removedBytes)}) and ${result.removedVersions} deleted or unfinished versions`);
     });
   });
+
+registerLifecycleCommands(program, withRegistry, print);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CancelledError) {

@@ -11,3 +11,4 @@ export * from './util/format';
 export * from './config';
 export { importWithConfig, checkConfig, describesModel } from './importers/template';
 export type { TemplateImportOptions } from './importers/template';
+export { parseSearch } from './registry/search';

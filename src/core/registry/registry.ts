@@ -113,7 +113,8 @@ export class Registry {
     return row && toModel(row);
   }
 
-  private async requireModel(name: string): Promise<ModelSummary> {
+  /** The model, or an error naming it and the registry. */
+  async requireModel(name: string): Promise<ModelSummary> {
     const m = await this.getModel(name);
     if (!m) throw new RegistryError(`no model named '${name}' in the registry at ${this.dir}`);
     return m;
