@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { registerLifecycleCommands } from './commands/lifecycleCommands';
 import { registerVersionCommands } from './commands/versionCommands';
 import { registerCompareCommands } from './compare/compareCommands';
 import { startConfigClient } from './config/configClient';
@@ -7,7 +8,9 @@ import { registerStoredConfigs } from './config/storedConfig';
 import { registerTemplateCommands } from './config/templateCommands';
 import { log } from './errors';
 import { registerImportCommands } from './importing/importCommands';
+import { registerLineageCommands } from './lineage/lineagePanel';
 import { RegistryService } from './registry/registryService';
+import { registryStatusBar } from './registry/statusBar';
 import { RegistryTreeProvider } from './registry/registryTree';
 import { TreeNode } from './registry/treeNodes';
 
@@ -15,6 +18,7 @@ import { TreeNode } from './registry/treeNodes';
 export interface ModelRegistryApi {
   service: RegistryService;
   tree: RegistryTreeProvider;
+  view: vscode.TreeView<TreeNode>;
   /** The config.json language client, once its server has started. */
   configClient: Promise<LanguageClient | undefined>;
 }
@@ -29,6 +33,9 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     view,
     ...registerImportCommands(service, tree, view),
     ...registerVersionCommands(service, tree, view),
+    ...registerLifecycleCommands(service, tree, view),
+    ...registerLineageCommands(service),
+    registryStatusBar(service),
     ...registerCompareCommands(context, service, view),
     registerStoredConfigs(service),
     ...registerTemplateCommands(service, tree, view),
@@ -37,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     log().appendLine(`The config.json language server did not start: ${e.stack ?? e.message}`);
     return undefined;
   });
-  return { service, tree, configClient };
+  return { service, tree, view, configClient };
 }
 
 export function deactivate(): void {

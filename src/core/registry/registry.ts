@@ -108,6 +108,12 @@ export class Registry {
     return rows.map(toModel);
   }
 
+  /** How many models have a version that is not deleted (what the status bar shows). */
+  async countModels(): Promise<number> {
+    const row = await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM models m WHERE EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${LIVE})`);
+    return row!.n;
+  }
+
   async getModel(name: string): Promise<ModelSummary | undefined> {
     const row = await this.db.get<ModelRow>(`${MODEL_SELECT} WHERE m.name = ? AND EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${LIVE})`, [name]);
     return row && toModel(row);
@@ -133,6 +139,25 @@ export class Registry {
       opts.offset ?? 0,
     ]);
     return rows.map(toVersion);
+  }
+
+  /**
+   * Where a version sits in the listings above with the same options: its model's index among the
+   * models and its index among the model's versions, or undefined when those options hide it.
+   */
+  async positionOf(version: VersionRecord, opts: Omit<ListOptions, 'offset' | 'limit'> = {}): Promise<{ model: number; version: number } | undefined> {
+    const shown = versionCondition(opts.filter ? parseSearch(opts.filter) : undefined, opts);
+    const visible = await this.db.get(`SELECT 1 FROM versions v JOIN models m ON m.id = v.model_id WHERE v.id = ? AND ${shown.where}`, [version.id, ...shown.params]);
+    if (!visible) return undefined;
+    const models = await this.db.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM models m WHERE m.name < ? AND EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${shown.where})`,
+      [version.model, ...shown.params],
+    );
+    const versions = await this.db.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM versions v JOIN models m ON m.id = v.model_id WHERE v.model_id = ? AND v.number > ? AND ${shown.where}`,
+      [version.modelId, version.number, ...shown.params],
+    );
+    return { model: models!.n, version: versions!.n };
   }
 
   /** Versions of any model matching a search, newest first. */
@@ -513,6 +538,12 @@ export class Registry {
       edges: rows.filter((r) => r.parent_id !== null && ids.has(r.parent_id)).map((r) => ({ from: r.parent_id!, to: r.id, kind: r.parent_kind ?? 'derived' })),
       truncated: down.length > LINEAGE_LIMIT || up.length >= LINEAGE_LIMIT,
     };
+  }
+
+  /** Versions made directly from this one (clones, conversions, fine-tunes), oldest first. */
+  async childrenOf(versionId: number, limit = 100): Promise<VersionRecord[]> {
+    const rows = await this.db.all<VersionRow>(`${VERSION_SELECT} WHERE v.parent_id = ? AND ${LIVE} ORDER BY v.id LIMIT ?`, [versionId, limit]);
+    return rows.map(toVersion);
   }
 
   /**

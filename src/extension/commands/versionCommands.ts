@@ -49,24 +49,6 @@ export function registerVersionCommands(service: RegistryService, tree: Registry
       }
     }),
 
-    vscode.commands.registerCommand('modelRegistry.deleteVersion', async (n?: TreeNode) => {
-      const node = selected(n);
-      if (node?.kind !== 'version') return;
-      const v = node.version;
-      const ok = await vscode.window.showWarningMessage(
-        `Delete ${v.ref}?`,
-        { modal: true, detail: `Its ${v.fileCount} files (${formatBytes(v.sizeBytes)}) stay in the store until "Remove Unreferenced Files (gc)" runs.` },
-        'Delete',
-      );
-      if (ok !== 'Delete') return;
-      try {
-        await (await service.get()).deleteVersion(v.ref);
-        tree.refresh();
-      } catch (e) {
-        showError(`Could not delete ${v.ref}`, e);
-      }
-    }),
-
     vscode.commands.registerCommand('modelRegistry.verify', () =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Verifying stored files', cancellable: true }, async (progress, token) => {
         const abort = new AbortController();

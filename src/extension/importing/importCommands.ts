@@ -94,11 +94,6 @@ export async function importWithProgress(service: RegistryService, target: vscod
 }
 
 export async function revealVersion(tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>, version: VersionRecord): Promise<void> {
-  // reveal() needs the parent chain: load the model's children so getParent knows them.
-  const models = await tree.getChildren();
-  const model = models.find((m) => m.kind === 'model' && m.model.name === version.model);
-  if (!model) return;
-  const versions = await tree.getChildren(model);
-  const node = versions.find((n) => n.kind === 'version' && n.version.id === version.id);
+  const node = await tree.nodeFor(version);
   if (node) await view.reveal(node, { select: true, focus: true, expand: true });
 }

@@ -4,13 +4,27 @@ import { formatBytes, formatCount, formatMetric, VersionRecord } from '../../cor
 import { RegistryService } from './registryService';
 import { nodeId, TreeNode } from './treeNodes';
 
-/** Models → versions → Files / Metrics / Source. Children are queried on expand, never up front. */
+/** Rows per page: the tree asks for one page (plus one row, to know whether to offer "Show more…"). */
+export const MODEL_PAGE = 200;
+export const VERSION_PAGE = 100;
+
+/**
+ * Models → versions → Files / Metrics / Source / Lineage. Children are queried on expand, a page at
+ * a time, never up front: a registry of 10,000 models opens as fast as one of ten.
+ */
 export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private readonly filterChanged = new vscode.EventEmitter<void>();
+  /** Fires when the filter or the archived toggle changes (the view's title shows them). */
+  readonly onDidChangeFilter = this.filterChanged.event;
   private readonly subscription: vscode.Disposable;
   /** Parents of the nodes handed out, so that reveal() can walk up. */
   private readonly parents = new Map<string, TreeNode | undefined>();
+  /** Rows shown per parent ("" for the models, else the model name), grown by "Show more…". */
+  private readonly shown = new Map<string, number>();
+  private filterText = '';
+  private archived = false;
 
   constructor(private readonly service: RegistryService) {
     this.subscription = service.onDidChange(() => this.refresh());
@@ -19,6 +33,57 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   refresh(): void {
     this.parents.clear();
     this.changed.fire(undefined);
+  }
+
+  get filter(): string {
+    return this.filterText;
+  }
+
+  get showArchived(): boolean {
+    return this.archived;
+  }
+
+  /** Shows only models and versions matching a search (see core/registry/search.ts); '' shows all. */
+  setFilter(text: string, showArchived = this.archived): void {
+    this.filterText = text.trim();
+    this.archived = showArchived;
+    this.shown.clear();
+    this.filterChanged.fire();
+    this.refresh();
+  }
+
+  /** "Show more…": the next page of the node's parent. */
+  showMore(node: Extract<TreeNode, { kind: 'more' }>): void {
+    const key = node.of ?? '';
+    this.shown.set(key, (this.shown.get(key) ?? (node.of ? VERSION_PAGE : MODEL_PAGE)) + (node.of ? VERSION_PAGE : MODEL_PAGE));
+    const parent = this.parents.get(nodeId(node));
+    this.changed.fire(parent);
+  }
+
+  /**
+   * The tree node of a version, growing pages so that it is listed (reveal() needs it listed), and
+   * clearing the filter if the filter hides it.
+   */
+  async nodeFor(version: VersionRecord): Promise<TreeNode | undefined> {
+    const registry = await this.service.get();
+    let at = await registry.positionOf(version, { filter: this.filterText || undefined, includeArchived: this.archived });
+    if (!at) {
+      this.setFilter('', this.archived || version.archivedAt !== null);
+      at = await registry.positionOf(version, { includeArchived: this.archived });
+      if (!at) return undefined;
+    }
+    const grow = (key: string, index: number, page: number) => {
+      if (index >= (this.shown.get(key) ?? page)) this.shown.set(key, (Math.floor(index / page) + 1) * page);
+    };
+    grow('', at.model, MODEL_PAGE);
+    grow(version.model, at.version, VERSION_PAGE);
+    const model = (await this.getChildren()).find((n) => n.kind === 'model' && n.model.name === version.model);
+    if (!model) return undefined;
+    return (await this.getChildren(model)).find((n) => n.kind === 'version' && n.version.id === version.id);
+  }
+
+  private listOptions(key: string, page: number) {
+    return { limit: (this.shown.get(key) ?? page) + 1, filter: this.filterText || undefined, includeArchived: this.archived };
   }
 
   async getChildren(parent?: TreeNode): Promise<TreeNode[]> {
@@ -34,21 +99,33 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private async childrenOf(parent?: TreeNode): Promise<TreeNode[]> {
     if (!parent) {
       if (!this.service.exists()) return []; // the view's welcome text offers the import
-      const models = await (await this.service.get()).listModels();
-      return models.map((model) => ({ kind: 'model', model }));
+      const opts = this.listOptions('', MODEL_PAGE);
+      const models = await (await this.service.get()).listModels(opts);
+      if (models.length === 0 && this.filterText) return [{ kind: 'message', text: `No versions match "${this.filterText}"` }];
+      return paged(models.map((model) => ({ kind: 'model', model }) as const), opts.limit, undefined);
     }
     const registry = await this.service.get();
     switch (parent.kind) {
-      case 'model':
-        return (await registry.listVersions(parent.model.name)).map((version) => ({ kind: 'version', version }));
-      case 'version':
-        if (parent.version.status !== 'ready') return [];
-        return [
-          ...(parent.version.config ? [{ kind: 'config', version: parent.version } as const] : []),
-          ...(['files', 'metrics', 'source'] as const).map((group) => ({ kind: 'group', group, version: parent.version }) as const),
-        ];
+      case 'model': {
+        const opts = this.listOptions(parent.model.name, VERSION_PAGE);
+        const versions = await registry.listVersions(parent.model.name, opts);
+        return paged(versions.map((version) => ({ kind: 'version', version }) as const), opts.limit, parent.model.name);
+      }
+      case 'version': {
+        const v = parent.version;
+        if (v.status !== 'ready') return [];
+        const related = v.parentId !== null || (await registry.childrenOf(v.id, 1)).length > 0;
+        const groups = ['files', 'metrics', 'source', ...(related ? ['lineage' as const] : [])] as const;
+        return [...(v.config ? [{ kind: 'config', version: v } as const] : []), ...groups.map((group) => ({ kind: 'group', group, version: v }) as const)];
+      }
       case 'group': {
         const v = parent.version;
+        if (parent.group === 'lineage') {
+          const from = v.parentId !== null ? await registry.getVersionById(v.parentId) : undefined;
+          const nodes: TreeNode[] = from ? [{ kind: 'related', role: 'parent', relation: v.parentKind ?? 'derived', version: v, other: from }] : [];
+          for (const child of await registry.childrenOf(v.id)) nodes.push({ kind: 'related', role: 'child', relation: child.parentKind ?? 'derived', version: v, other: child });
+          return nodes;
+        }
         if (parent.group === 'files') return (await registry.files(v.id)).map((file) => ({ kind: 'file', file, version: v }));
         if (parent.group === 'metrics') {
           const metrics = await registry.finalMetrics(v.id);
@@ -65,22 +142,37 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   getTreeItem(n: TreeNode): vscode.TreeItem {
     const item = new vscode.TreeItem(label(n), collapsible(n));
     item.id = nodeId(n);
-    item.contextValue = n.kind === 'version' ? `version.${n.version.status}` : n.kind === 'fact' && n.label === 'commit' && n.version.git ? 'commit' : n.kind;
+    item.contextValue = contextValue(n);
     switch (n.kind) {
-      case 'model':
-        item.description = `${n.model.versionCount} version${n.model.versionCount === 1 ? '' : 's'}`;
-        item.tooltip = new vscode.MarkdownString(`**${n.model.name}**${n.model.description ? `\n\n${n.model.description}` : ''}\n\nUpdated ${n.model.updatedAt}`);
+      case 'model': {
+        const m = n.model;
+        const counts = `${m.versionCount} version${m.versionCount === 1 ? '' : 's'}${m.archivedCount ? ` (+${m.archivedCount} archived)` : ''}`;
+        item.description = [counts, ...m.tags.map((t) => `#${t}`)].join(' · ');
+        item.tooltip = new vscode.MarkdownString(`**${m.name}**${m.description ? `\n\n${m.description}` : ''}\n\n${m.tags.length ? `Tags: ${m.tags.join(', ')}\n\n` : ''}Updated ${m.updatedAt}`);
         item.iconPath = new vscode.ThemeIcon('package');
         break;
+      }
       case 'version': {
         const v = n.version;
         item.description = versionDescription(v);
         item.tooltip = versionTooltip(v);
-        item.iconPath = new vscode.ThemeIcon(v.status === 'importing' ? 'sync~spin' : v.status === 'failed' ? 'error' : 'versions');
+        item.iconPath = new vscode.ThemeIcon(v.status === 'importing' ? 'sync~spin' : v.status === 'failed' ? 'error' : v.archivedAt ? 'archive' : v.aliases.length ? 'star-full' : 'versions');
         break;
       }
+      case 'related': {
+        const o = n.other;
+        item.description = `${n.role === 'parent' ? 'made from it' : 'made from this'} (${n.relation})${o.git ? ` · ${o.git.commit.slice(0, 7)}` : ''}`;
+        item.tooltip = `${o.ref}: ${n.role === 'parent' ? `${n.version.ref} was made from it` : `made from ${n.version.ref}`} by ${n.relation}${o.git ? `\ncommit ${o.git.commit.slice(0, 10)} ${o.git.subject}` : ''}`;
+        item.iconPath = new vscode.ThemeIcon(n.role === 'parent' ? 'arrow-up' : 'arrow-down');
+        item.command = { command: 'modelRegistry.revealVersion', title: 'Reveal Version', arguments: [o.ref] };
+        break;
+      }
+      case 'more':
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: 'modelRegistry.showMore', title: 'Show More', arguments: [n] };
+        break;
       case 'group':
-        item.iconPath = new vscode.ThemeIcon(n.group === 'files' ? 'files' : n.group === 'metrics' ? 'graph-line' : 'git-commit');
+        item.iconPath = new vscode.ThemeIcon(n.group === 'files' ? 'files' : n.group === 'metrics' ? 'graph-line' : n.group === 'lineage' ? 'type-hierarchy' : 'git-commit');
         if (n.group === 'files') item.description = `${n.version.fileCount} · ${formatBytes(n.version.sizeBytes)}`;
         break;
       case 'file':
@@ -114,7 +206,21 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   dispose(): void {
     this.subscription.dispose();
     this.changed.dispose();
+    this.filterChanged.dispose();
   }
+}
+
+/** A page of rows fetched with one extra: the extra becomes "Show more…". */
+function paged(nodes: TreeNode[], limit: number, of: string | undefined): TreeNode[] {
+  return nodes.length < limit ? nodes : [...nodes.slice(0, limit - 1), { kind: 'more', of }];
+}
+
+/** Menus in package.json match these: version.<status>[.aliased][.archived], commit, model… */
+function contextValue(n: TreeNode): string {
+  if (n.kind === 'version') return `version.${n.version.status}${n.version.aliases.length ? '.aliased' : ''}${n.version.archivedAt ? '.archived' : ''}`;
+  if (n.kind === 'fact' && n.label === 'commit' && n.version.git) return 'commit';
+  if (n.kind === 'group') return `group.${n.group}`;
+  return n.kind;
 }
 
 function label(n: TreeNode): string {
@@ -124,7 +230,11 @@ function label(n: TreeNode): string {
     case 'version':
       return `v${n.version.number}`;
     case 'group':
-      return n.group === 'files' ? 'Files' : n.group === 'metrics' ? 'Metrics' : 'Source';
+      return { files: 'Files', metrics: 'Metrics', source: 'Source', lineage: 'Lineage' }[n.group];
+    case 'related':
+      return n.other.ref;
+    case 'more':
+      return 'Show more…';
     case 'file':
       return n.file.path;
     case 'metric':
@@ -146,7 +256,7 @@ function collapsible(n: TreeNode): vscode.TreeItemCollapsibleState {
 
 function versionDescription(v: VersionRecord): string {
   if (v.status !== 'ready') return v.status === 'importing' ? 'importing…' : 'failed';
-  const parts = [v.format ?? 'files', formatBytes(v.sizeBytes)];
+  const parts = [...v.aliases.map((a) => `@${a}`), ...(v.archivedAt ? ['archived'] : []), v.format ?? 'files', formatBytes(v.sizeBytes)];
   if (v.git) parts.push(v.git.commit.slice(0, 7) + (v.git.dirty ? '*' : ''));
   return parts.join(' · ');
 }
@@ -158,6 +268,10 @@ function versionTooltip(v: VersionRecord): vscode.MarkdownString {
   lines.push(`- size: ${formatBytes(v.sizeBytes)} in ${v.fileCount} files`);
   if (v.git) lines.push(`- commit: \`${v.git.commit.slice(0, 10)}\`${v.git.dirty ? ' (uncommitted changes)' : ''} ${v.git.subject}`);
   lines.push(`- imported: ${v.createdAt}`);
+  if (v.aliases.length) lines.push(`- aliases: ${v.aliases.join(', ')}`);
+  if (v.tags.length) lines.push(`- tags: ${v.tags.join(', ')}`);
+  if (v.archivedAt) lines.push(`- archived: ${v.archivedAt}`);
+  if (v.description) lines.push('', v.description);
   const md = new vscode.MarkdownString(lines.join('\n'));
   md.supportHtml = false;
   return md;

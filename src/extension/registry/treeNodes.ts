@@ -4,7 +4,10 @@ import type { FileEntry, FinalMetric, ModelSummary, VersionRecord } from '../../
 export type TreeNode =
   | { kind: 'model'; model: ModelSummary }
   | { kind: 'version'; version: VersionRecord }
-  | { kind: 'group'; group: 'files' | 'metrics' | 'source'; version: VersionRecord }
+  | { kind: 'group'; group: 'files' | 'metrics' | 'source' | 'lineage'; version: VersionRecord }
+  | { kind: 'related'; role: 'parent' | 'child'; relation: string; version: VersionRecord; other: VersionRecord }
+  /** "Show more…" at the end of a page; `of` is the model whose versions continue, or undefined for models. */
+  | { kind: 'more'; of?: string }
   | { kind: 'file'; file: FileEntry; version: VersionRecord }
   | { kind: 'metric'; metric: FinalMetric; version: VersionRecord }
   | { kind: 'config'; version: VersionRecord }
@@ -27,6 +30,10 @@ export function nodeId(n: TreeNode): string {
       return `version/${n.version.id}/source/${n.label}`;
     case 'config':
       return `version/${n.version.id}/config`;
+    case 'related':
+      return `version/${n.version.id}/lineage/${n.other.id}`;
+    case 'more':
+      return `more/${n.of ?? ''}`;
     case 'message':
       return `message/${n.text}`;
   }

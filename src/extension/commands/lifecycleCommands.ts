@@ -1,0 +1,277 @@
+import * as vscode from 'vscode';
+import { formatBytes, parseSearch, Registry, VersionRecord } from '../../core';
+import { showError } from '../errors';
+import { revealVersion } from '../importing/importCommands';
+import { RegistryService } from '../registry/registryService';
+import { RegistryTreeProvider } from '../registry/registryTree';
+import { TreeNode } from '../registry/treeNodes';
+
+/** Aliases offered first when setting one; any other name can be typed. */
+const COMMON_ALIASES = ['production', 'staging', 'candidate', 'champion', 'challenger'];
+
+/**
+ * Aliases, tags, descriptions, clone, archive, delete with undo, search and paging. Every command
+ * takes its inputs as optional arguments too, so tests and keybindings can run it without pickers.
+ */
+export function registerLifecycleCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+  const versionOf = (n?: TreeNode) => {
+    const node = n ?? view.selection[0];
+    return node?.kind === 'version' ? node.version : undefined;
+  };
+  const modelOf = (n?: TreeNode) => {
+    const node = n ?? view.selection[0];
+    return node?.kind === 'model' ? node.model.name : node && 'version' in node ? node.version.model : undefined;
+  };
+  /** Runs a registry change, refreshing the tree after and showing a failure as an error naming `what`. */
+  const change = async <T>(what: string, fn: (r: Registry) => Promise<T>): Promise<T | undefined> => {
+    try {
+      const result = await fn(await service.get());
+      tree.refresh();
+      return result;
+    } catch (e) {
+      showError(what, e);
+      return undefined;
+    }
+  };
+
+  const updateTitle = () => {
+    const parts = [tree.filter && `filter: ${tree.filter}`, tree.showArchived && 'archived shown'].filter(Boolean);
+    view.description = parts.join(' · ') || undefined;
+    void vscode.commands.executeCommand('setContext', 'modelRegistry.filtered', !!tree.filter);
+    void vscode.commands.executeCommand('setContext', 'modelRegistry.showArchived', tree.showArchived);
+  };
+
+  return [
+    tree.onDidChangeFilter(updateTitle),
+
+    vscode.commands.registerCommand('modelRegistry.setAlias', async (n?: TreeNode, alias?: string) => {
+      const v = versionOf(n);
+      if (!v) return;
+      const name = alias ?? (await pickAlias(await service.get(), v));
+      if (!name) return;
+      const move = await change(`Could not set alias ${name} on ${v.ref}`, (r) => r.setAlias(v.ref, name));
+      if (move && move.from !== move.to) vscode.window.setStatusBarMessage(`${v.model}@${name} → v${move.to}${move.from ? ` (was v${move.from})` : ''}`, 5000);
+      return move;
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.removeAlias', async (n?: TreeNode, alias?: string) => {
+      const v = versionOf(n);
+      if (!v?.aliases.length) return;
+      const name = alias ?? (v.aliases.length === 1 ? v.aliases[0] : await vscode.window.showQuickPick(v.aliases, { title: `Remove which alias of ${v.ref}?` }));
+      if (!name) return;
+      return change(`Could not remove alias ${name}`, (r) => r.removeAlias(v.model, name));
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.aliasHistory', async (n?: TreeNode) => {
+      const model = modelOf(n);
+      if (!model) return;
+      try {
+        const moves = await (await service.get()).aliasHistory(model);
+        if (moves.length === 0) return void vscode.window.showInformationMessage(`No alias of ${model} has been set yet.`);
+        await vscode.window.showQuickPick(
+          moves.map((m) => ({
+            label: `${m.alias}: ${m.from === null ? 'set to' : m.to === null ? 'removed from' : `v${m.from} →`} v${m.to ?? m.from}`,
+            description: m.by,
+            detail: new Date(m.at).toLocaleString(),
+          })),
+          { title: `Alias history of ${model} (newest first)` },
+        );
+      } catch (e) {
+        showError(`Could not read the alias history of ${model}`, e);
+      }
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.editTags', async (n?: TreeNode, tags?: string[]) => {
+      const node = n ?? view.selection[0];
+      if (node?.kind !== 'model' && node?.kind !== 'version') return;
+      const registry = await service.get();
+      const current = node.kind === 'model' ? node.model.tags : node.version.tags;
+      const label = node.kind === 'model' ? node.model.name : node.version.ref;
+      const next = tags ?? (await pickTags(await registry.allTags(), current, label));
+      if (!next) return;
+      return change(`Could not set the tags of ${label}`, (r) => (node.kind === 'model' ? r.setModelTags(label, next) : r.setVersionTags(label, next)));
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.editDescription', async (n?: TreeNode, text?: string) => {
+      const node = n ?? view.selection[0];
+      if (node?.kind !== 'model' && node?.kind !== 'version') return;
+      const label = node.kind === 'model' ? node.model.name : node.version.ref;
+      const next =
+        text ??
+        (await vscode.window.showInputBox({
+          title: `Description of ${label}`,
+          value: node.kind === 'model' ? node.model.description : node.version.description,
+          prompt: 'Empty clears it',
+        }));
+      if (next === undefined) return;
+      return change(`Could not set the description of ${label}`, (r) => (node.kind === 'model' ? r.setModelDescription(label, next) : r.setVersionDescription(label, next)));
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.cloneVersion', async (n?: TreeNode, toModel?: string) => {
+      const v = versionOf(n);
+      if (!v) return;
+      const target = toModel ?? (await pickCloneTarget(await service.get(), v));
+      if (!target) return;
+      const copy = await change(`Could not clone ${v.ref}`, (r) => r.cloneVersion(v.ref, target));
+      if (copy) {
+        void vscode.window.showInformationMessage(`Cloned ${v.ref} to ${copy.ref} (${formatBytes(copy.sizeBytes)} shared, nothing copied).`, 'Reveal').then((c) => {
+          if (c === 'Reveal') void revealVersion(tree, view, copy);
+        });
+      }
+      return copy;
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.archiveVersion', async (n?: TreeNode) => {
+      const v = versionOf(n);
+      if (!v) return;
+      const force = v.aliases.length > 0 && (await confirmAliasRemoval(v, 'Archive'));
+      if (v.aliases.length > 0 && !force) return;
+      return change(`Could not archive ${v.ref}`, (r) => r.archiveVersion(v.ref, { force }));
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.unarchiveVersion', async (n?: TreeNode) => {
+      const v = versionOf(n);
+      if (!v) return;
+      return change(`Could not unarchive ${v.ref}`, (r) => r.unarchiveVersion(v.ref));
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.deleteVersion', async (n?: TreeNode, confirmed?: boolean) => {
+      const v = versionOf(n);
+      if (!v) return;
+      if (!confirmed) {
+        const detail = `Its ${v.fileCount} files (${formatBytes(v.sizeBytes)}) stay in the store until "Remove Unreferenced Files (gc)" runs, so it can be undone until then.`;
+        const button = v.aliases.length ? `Delete and Remove ${v.aliases.map((a) => `@${a}`).join(', ')}` : 'Delete';
+        const message = v.aliases.length ? `${v.ref} is ${v.aliases.join(', ')}. Delete it anyway?` : `Delete ${v.ref}?`;
+        if ((await vscode.window.showWarningMessage(message, { modal: true, detail }, button)) !== button) return;
+      }
+      const done = await change(`Could not delete ${v.ref}`, (r) => r.deleteVersion(v.ref, { force: true }));
+      if (!done) return;
+      void vscode.window.showInformationMessage(`Deleted ${v.ref}.`, 'Undo').then((c) => {
+        if (c === 'Undo') void change(`Could not restore ${v.ref}`, (r) => r.restoreVersion(v.id, done.removedAliases));
+      });
+      return done;
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.filter', async (text?: string) => {
+      const query =
+        text ??
+        (await vscode.window.showInputBox({
+          title: 'Filter the Model Registry',
+          value: tree.filter,
+          placeHolder: 'resnet tag:baseline @production format:onnx commit:3f2a accuracy>0.9 archived:yes',
+          prompt: 'Words match model names and tags; name:, tag:, alias: (or @), format:, commit:, archived:, and metric comparisons. Empty shows everything.',
+          validateInput: (value) => {
+            try {
+              parseSearch(value);
+              return undefined;
+            } catch (e) {
+              return (e as Error).message;
+            }
+          },
+        }));
+      if (text === undefined && query === undefined) return;
+      tree.setFilter(query ?? '');
+    }),
+    vscode.commands.registerCommand('modelRegistry.clearFilter', () => tree.setFilter('')),
+    vscode.commands.registerCommand('modelRegistry.showArchived', () => tree.setFilter(tree.filter, true)),
+    vscode.commands.registerCommand('modelRegistry.hideArchived', () => tree.setFilter(tree.filter, false)),
+    vscode.commands.registerCommand('modelRegistry.showMore', (n: TreeNode) => n?.kind === 'more' && tree.showMore(n)),
+
+    vscode.commands.registerCommand('modelRegistry.revealVersion', async (ref?: string) => {
+      const target = ref ?? (await vscode.window.showInputBox({ title: 'Go to Version', placeHolder: 'resnet@v3, resnet@production, resnet' }));
+      if (!target) return;
+      try {
+        const v = await (await service.get()).resolve(target.trim());
+        await revealVersion(tree, view, v);
+        return v;
+      } catch (e) {
+        showError(`Could not find ${target}`, e);
+        return undefined;
+      }
+    }),
+  ];
+}
+
+async function pickAlias(registry: Registry, v: VersionRecord): Promise<string | undefined> {
+  const existing = await registry.aliases(v.model);
+  const where = new Map(existing.map((a) => [a.alias, a.number]));
+  const names = [...new Set([...existing.map((a) => a.alias), ...COMMON_ALIASES])];
+  const items = names.map((alias) => ({
+    label: alias,
+    description: where.has(alias) ? (where.get(alias) === v.number ? 'already here' : `now on v${where.get(alias)}; moves it`) : 'new',
+  }));
+  const pick = vscode.window.createQuickPick<{ label: string; description: string }>();
+  pick.title = `Set an alias on ${v.ref}`;
+  pick.placeholder = 'Pick an alias or type a new name';
+  pick.items = items;
+  pick.onDidChangeValue((value) => {
+    const typed = value.trim();
+    pick.items = typed && !names.includes(typed) ? [{ label: typed, description: 'new' }, ...items] : items;
+  });
+  return new Promise((resolve) => {
+    pick.onDidAccept(() => {
+      resolve(pick.selectedItems[0]?.label ?? (pick.value.trim() || undefined));
+      pick.hide();
+    });
+    pick.onDidHide(() => {
+      resolve(undefined);
+      pick.dispose();
+    });
+    pick.show();
+  });
+}
+
+async function pickTags(all: string[], current: string[], label: string): Promise<string[] | undefined> {
+  const pick = vscode.window.createQuickPick<vscode.QuickPickItem>();
+  pick.title = `Tags of ${label}`;
+  pick.placeholder = 'Tick the tags; type a new one and press Enter to add it';
+  pick.canSelectMany = true;
+  const items = [...new Set([...all, ...current])].map((t) => ({ label: t }));
+  pick.items = items;
+  pick.selectedItems = items.filter((i) => current.includes(i.label));
+  return new Promise((resolve) => {
+    pick.onDidAccept(() => {
+      const typed = pick.value.trim();
+      resolve([...pick.selectedItems.map((i) => i.label), ...(typed ? [typed] : [])]);
+      pick.hide();
+    });
+    pick.onDidHide(() => {
+      resolve(undefined);
+      pick.dispose();
+    });
+    pick.show();
+  });
+}
+
+async function pickCloneTarget(registry: Registry, v: VersionRecord): Promise<string | undefined> {
+  const models = await registry.listModels({ limit: 200 });
+  const pick = vscode.window.createQuickPick<vscode.QuickPickItem>();
+  pick.title = `Clone ${v.ref} into…`;
+  pick.placeholder = 'A new model name, or an existing model (the clone becomes its next version)';
+  const existing = models.filter((m) => m.name !== v.model).map((m) => ({ label: m.name, description: `next version v${(m.latestVersion ?? 0) + 1}` }));
+  pick.items = existing;
+  pick.value = `${v.model}-copy`;
+  const update = () => {
+    const typed = pick.value.trim();
+    pick.items = typed && !models.some((m) => m.name === typed) ? [{ label: typed, description: 'new model' }, ...existing] : existing;
+  };
+  update();
+  pick.onDidChangeValue(update);
+  return new Promise((resolve) => {
+    pick.onDidAccept(() => {
+      resolve(pick.selectedItems[0]?.label);
+      pick.hide();
+    });
+    pick.onDidHide(() => {
+      resolve(undefined);
+      pick.dispose();
+    });
+    pick.show();
+  });
+}
+
+async function confirmAliasRemoval(v: VersionRecord, action: string): Promise<boolean> {
+  const button = `${action} and Remove ${v.aliases.map((a) => `@${a}`).join(', ')}`;
+  const choice = await vscode.window.showWarningMessage(`${v.ref} is ${v.aliases.join(', ')}.`, { modal: true, detail: `${action} removes the alias; nothing else points there until you set it again.` }, button);
+  return choice === button;
+}

@@ -1,0 +1,100 @@
+// Aliases, clone, lineage, filter and delete inside the real extension host, seen through the tree.
+import * as assert from 'assert';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { importTrainingOutput } from '../../src/core';
+import type { ModelRegistryApi } from '../../src/extension/extension';
+import type { TreeNode } from '../../src/extension/registry/treeNodes';
+
+const EXTENSION_ID = 'modelreg.model-registry';
+
+async function api(): Promise<ModelRegistryApi> {
+  return (await vscode.extensions.getExtension<ModelRegistryApi>(EXTENSION_ID)!.activate()) as ModelRegistryApi;
+}
+
+async function child(a: ModelRegistryApi, parent: TreeNode | undefined, label: string): Promise<TreeNode> {
+  const children = await a.tree.getChildren(parent);
+  const found = children.find((c) => a.tree.getTreeItem(c).label === label);
+  assert.ok(found, `no '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${children.map((c) => a.tree.getTreeItem(c).label)}`);
+  return found;
+}
+
+const describe_ = (a: ModelRegistryApi, n: TreeNode) => String(a.tree.getTreeItem(n).description ?? '');
+
+describe('Version lifecycle in the tree', () => {
+  let a: ModelRegistryApi;
+  before(async () => {
+    a = await api();
+    const registry = await a.service.get();
+    const out = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', 'resnet-cifar');
+    await importTrainingOutput(registry, out, { model: 'lc-resnet' });
+    await importTrainingOutput(registry, out, { model: 'lc-resnet' });
+    a.tree.refresh();
+  });
+
+  it('Set Alias puts a badge on the version; moving it moves the badge; the history records both', async () => {
+    const model = await child(a, undefined, 'lc-resnet');
+    await vscode.commands.executeCommand('modelRegistry.setAlias', await child(a, model, 'v1'), 'production');
+    let v1 = await child(a, model, 'v1');
+    assert.match(describe_(a, v1), /^@production · /);
+    assert.strictEqual(a.tree.getTreeItem(v1).contextValue, 'version.ready.aliased');
+
+    await vscode.commands.executeCommand('modelRegistry.setAlias', await child(a, model, 'v2'), 'production');
+    v1 = await child(a, model, 'v1');
+    const v2 = await child(a, model, 'v2');
+    assert.match(describe_(a, v2), /^@production · /);
+    assert.doesNotMatch(describe_(a, v1), /@production/);
+    const history = await (await a.service.get()).aliasHistory('lc-resnet', 'production');
+    assert.deepStrictEqual(history.map((h) => [h.from, h.to]), [[1, 2], [null, 1]]);
+    const resolved = await vscode.commands.executeCommand<{ ref: string }>('modelRegistry.revealVersion', 'lc-resnet@production');
+    assert.strictEqual(resolved?.ref, 'lc-resnet@v2');
+    const selected = () => (a.view.selection[0]?.kind === 'version' ? a.view.selection[0].version.ref : undefined);
+    for (let i = 0; i < 50 && selected() !== 'lc-resnet@v2'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.strictEqual(selected(), 'lc-resnet@v2', 'revealed and selected in the tree');
+  });
+
+  it('Clone makes a new model whose version shows its lineage; the lineage graph names both', async () => {
+    const model = await child(a, undefined, 'lc-resnet');
+    const copy = await vscode.commands.executeCommand<{ ref: string }>('modelRegistry.cloneVersion', await child(a, model, 'v2'), 'lc-resnet-edge');
+    assert.strictEqual(copy?.ref, 'lc-resnet-edge@v1');
+    const cloneModel = await child(a, undefined, 'lc-resnet-edge');
+    const v1 = await child(a, cloneModel, 'v1');
+    const lineage = await child(a, v1, 'Lineage');
+    const parent = await child(a, lineage, 'lc-resnet@v2');
+    assert.match(describe_(a, parent), /made from it \(clone\)/);
+    // And forward from the source.
+    const source = await child(a, await child(a, await child(a, undefined, 'lc-resnet'), 'v2'), 'Lineage');
+    assert.match(describe_(a, await child(a, source, 'lc-resnet-edge@v1')), /made from this \(clone\)/);
+
+    const panel = await vscode.commands.executeCommand<{ html: string }>('modelRegistry.showLineage', v1);
+    for (let i = 0; i < 50 && !panel!.html.includes('<svg'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(panel!.html, /data-ref="lc-resnet@v2"/);
+    assert.match(panel!.html, /data-ref="lc-resnet-edge@v1"/);
+    assert.match(panel!.html, />clone</);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('Filter narrows the tree and shows itself in the view title; clearing it brings everything back', async () => {
+    await vscode.commands.executeCommand('modelRegistry.filter', '@production');
+    const names = (await a.tree.getChildren()).map((n) => a.tree.getTreeItem(n).label);
+    assert.deepStrictEqual(names, ['lc-resnet']);
+    assert.deepStrictEqual((await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label), ['v2']);
+    assert.strictEqual(a.view.description, 'filter: @production');
+    await vscode.commands.executeCommand('modelRegistry.clearFilter');
+    assert.strictEqual(a.view.description, undefined);
+    assert.ok((await a.tree.getChildren()).length > 1);
+  });
+
+  it('Archive hides a version until archived ones are shown; Delete (confirmed) removes it from the tree', async () => {
+    const model = await child(a, undefined, 'lc-resnet');
+    await vscode.commands.executeCommand('modelRegistry.archiveVersion', await child(a, model, 'v1'));
+    assert.deepStrictEqual((await a.tree.getChildren(model)).map((n) => a.tree.getTreeItem(n).label), ['v2']);
+    await vscode.commands.executeCommand('modelRegistry.showArchived');
+    const archived = await child(a, model, 'v1');
+    assert.match(describe_(a, archived), /^archived · /);
+    await vscode.commands.executeCommand('modelRegistry.unarchiveVersion', archived);
+    await vscode.commands.executeCommand('modelRegistry.hideArchived');
+    await vscode.commands.executeCommand('modelRegistry.deleteVersion', await child(a, model, 'v1'), true);
+    assert.deepStrictEqual((await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label), ['v2']);
+  });
+});
