@@ -2,7 +2,7 @@
 // see the "Imported" notification, open the Model Registry view and find run1 → v1 → Files,
 // Metrics, Source. Run by scripts/test-vscode.mjs (code-server + headless Chromium).
 import * as path from 'path';
-import { E2eContext, expand, STEP_TIMEOUT, treeItem, waitForAttribute } from './workbench';
+import { E2eContext, expand, STEP_TIMEOUT, stepper, treeItem, waitForAttribute } from './workbench';
 
 const IMPORT_TIMEOUT = 120_000;
 
@@ -20,20 +20,7 @@ export async function run(ctx: E2eContext): Promise<void> {
       activationFailed(m.text().replace(/^%c\s*\S+\s+color: #\w+\s*/, ''));
     }
   });
-  // Each step ends with a screenshot; a failing step names itself in the error.
-  const step = async (n: number, name: string, shot: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch (e) {
-      if (e instanceof Error) {
-        const message = `step ${n} (${name}): ${e.message}`;
-        e.stack = e.stack?.replace(e.message, message);
-        e.message = message;
-      }
-      throw e;
-    }
-    await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-import-${n}-${shot}.png`) });
-  };
+  const step = stepper(ctx, page, 'import');
   const explorer = page.locator('.explorer-folders-view');
   // The view container's id is derived from package.json's viewsContainers id.
   const registry = page.locator('[id="workbench.view.extension.modelRegistry"]');

@@ -3,7 +3,7 @@
 // it (squiggles, Problems, the CodeLens counts the errors), mend it, and import it from the CodeLens.
 import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { E2eContext, expand, STEP_TIMEOUT, treeItem } from './workbench';
+import { contextMenu, E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from './workbench';
 
 const IMPORT_TIMEOUT = 120_000;
 
@@ -25,19 +25,7 @@ export async function run(ctx: E2eContext): Promise<void> {
   const server = await ctx.startCodeServer({ workspace });
   const page = await ctx.openWorkbench(server, workspace);
   page.setDefaultTimeout(STEP_TIMEOUT);
-  const step = async (n: number, name: string, shot: string, fn: () => Promise<void>) => {
-    try {
-      await fn();
-    } catch (e) {
-      if (e instanceof Error) {
-        const message = `step ${n} (${name}): ${e.message}`;
-        e.stack = e.stack?.replace(e.message, message);
-        e.message = message;
-      }
-      throw e;
-    }
-    await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-template-${n}-${shot}.png`) });
-  };
+  const step = stepper(ctx, page, 'template');
   const explorer = page.locator('.explorer-folders-view');
   const editor = page.locator('.editor-instance .monaco-editor').first();
   const lens = (text: RegExp) => editor.locator('.codelens-decoration a').filter({ hasText: text });
@@ -45,20 +33,7 @@ export async function run(ctx: E2eContext): Promise<void> {
   await step(1, 'right-click models/squeezenet → Import from Template…', 'templates', async () => {
     await page.getByRole('tab', { name: /Model Registry/ }).waitFor();
     await expand(treeItem(explorer, page, 'models'));
-    const item = page.getByRole('menuitem', { name: 'Import from Template…' });
-    for (let attempt = 1; ; attempt++) {
-      await treeItem(explorer, page, 'squeezenet').click({ button: 'right' });
-      try {
-        await item.waitFor({ timeout: 5_000 });
-        break;
-      } catch (e) {
-        if (attempt === 4) throw e;
-        await page.keyboard.press('Escape');
-      }
-    }
-    await item.hover();
-    await page.waitForTimeout(200);
-    await item.click();
+    await contextMenu(page, treeItem(explorer, page, 'squeezenet'), 'Import from Template…');
     await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Object detection' }).first().waitFor();
   });
 

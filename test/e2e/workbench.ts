@@ -51,3 +51,45 @@ export async function waitForAttribute(el: Locator, name: string, value: string)
   }
 }
 
+
+/**
+ * Numbered steps that end with a screenshot (`e2e-<name>-<n>-<shot>.png`); a failing step names
+ * itself in the error.
+ */
+export function stepper(ctx: E2eContext, page: Page, name: string) {
+  return async (n: number, what: string, shot: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      if (e instanceof Error) {
+        const message = `step ${n} (${what}): ${e.message}`;
+        e.stack = e.stack?.replace(e.message, message);
+        e.message = message;
+      }
+      throw e;
+    }
+    await page.screenshot({ path: `${ctx.screenshotDir}/e2e-${name}-${n}-${shot}.png` });
+  };
+}
+
+/**
+ * Right-clicks `row` and clicks `item` in its context menu. Menus are built when they open, so a
+ * missing item (contributions not loaded yet) reopens the menu a few times.
+ */
+export async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  const entry = page.getByRole('menuitem', { name: item });
+  for (let attempt = 1; ; attempt++) {
+    await row.click({ button: 'right' });
+    try {
+      await entry.waitFor({ timeout: 5_000 });
+      break;
+    } catch (e) {
+      if (attempt === 4) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
+  // The menu ignores a click that lands while it is still animating in.
+  await entry.hover();
+  await page.waitForTimeout(200);
+  await entry.click();
+}

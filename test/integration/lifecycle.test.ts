@@ -80,6 +80,7 @@ describe('Version lifecycle in the tree', () => {
     assert.deepStrictEqual(names, ['lc-resnet']);
     assert.deepStrictEqual((await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label), ['v2']);
     assert.strictEqual(a.view.description, 'filter: @production');
+    assert.strictEqual(a.view.message, 'Showing versions that match: @production');
     await vscode.commands.executeCommand('modelRegistry.clearFilter');
     assert.strictEqual(a.view.description, undefined);
     assert.ok((await a.tree.getChildren()).length > 1);

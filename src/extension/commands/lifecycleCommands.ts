@@ -37,6 +37,8 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
   const updateTitle = () => {
     const parts = [tree.filter && `filter: ${tree.filter}`, tree.showArchived && 'archived shown'].filter(Boolean);
     view.description = parts.join(' · ') || undefined;
+    // The title is often cut short by the view's buttons; the message above the tree always shows.
+    view.message = tree.filter ? `Showing versions that match: ${tree.filter}` : undefined;
     void vscode.commands.executeCommand('setContext', 'modelRegistry.filtered', !!tree.filter);
     void vscode.commands.executeCommand('setContext', 'modelRegistry.showArchived', tree.showArchived);
   };
@@ -44,20 +46,20 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
   return [
     tree.onDidChangeFilter(updateTitle),
 
-    vscode.commands.registerCommand('modelRegistry.setAlias', async (n?: TreeNode, alias?: string) => {
+    vscode.commands.registerCommand('modelRegistry.setAlias', async (n?: TreeNode, arg?: unknown) => {
       const v = versionOf(n);
       if (!v) return;
-      const name = alias ?? (await pickAlias(await service.get(), v));
+      const name = asString(arg) ?? (await pickAlias(await service.get(), v));
       if (!name) return;
       const move = await change(`Could not set alias ${name} on ${v.ref}`, (r) => r.setAlias(v.ref, name));
       if (move && move.from !== move.to) vscode.window.setStatusBarMessage(`${v.model}@${name} → v${move.to}${move.from ? ` (was v${move.from})` : ''}`, 5000);
       return move;
     }),
 
-    vscode.commands.registerCommand('modelRegistry.removeAlias', async (n?: TreeNode, alias?: string) => {
+    vscode.commands.registerCommand('modelRegistry.removeAlias', async (n?: TreeNode, arg?: unknown) => {
       const v = versionOf(n);
       if (!v?.aliases.length) return;
-      const name = alias ?? (v.aliases.length === 1 ? v.aliases[0] : await vscode.window.showQuickPick(v.aliases, { title: `Remove which alias of ${v.ref}?` }));
+      const name = asString(arg) ?? (v.aliases.length === 1 ? v.aliases[0] : await vscode.window.showQuickPick(v.aliases, { title: `Remove which alias of ${v.ref}?` }));
       if (!name) return;
       return change(`Could not remove alias ${name}`, (r) => r.removeAlias(v.model, name));
     }),
@@ -81,7 +83,8 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
       }
     }),
 
-    vscode.commands.registerCommand('modelRegistry.editTags', async (n?: TreeNode, tags?: string[]) => {
+    vscode.commands.registerCommand('modelRegistry.editTags', async (n?: TreeNode, arg?: unknown) => {
+      const tags = Array.isArray(arg) && arg.every((t) => typeof t === 'string') ? (arg as string[]) : undefined;
       const node = n ?? view.selection[0];
       if (node?.kind !== 'model' && node?.kind !== 'version') return;
       const registry = await service.get();
@@ -92,7 +95,8 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
       return change(`Could not set the tags of ${label}`, (r) => (node.kind === 'model' ? r.setModelTags(label, next) : r.setVersionTags(label, next)));
     }),
 
-    vscode.commands.registerCommand('modelRegistry.editDescription', async (n?: TreeNode, text?: string) => {
+    vscode.commands.registerCommand('modelRegistry.editDescription', async (n?: TreeNode, arg?: unknown) => {
+      const text = asString(arg);
       const node = n ?? view.selection[0];
       if (node?.kind !== 'model' && node?.kind !== 'version') return;
       const label = node.kind === 'model' ? node.model.name : node.version.ref;
@@ -107,10 +111,10 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
       return change(`Could not set the description of ${label}`, (r) => (node.kind === 'model' ? r.setModelDescription(label, next) : r.setVersionDescription(label, next)));
     }),
 
-    vscode.commands.registerCommand('modelRegistry.cloneVersion', async (n?: TreeNode, toModel?: string) => {
+    vscode.commands.registerCommand('modelRegistry.cloneVersion', async (n?: TreeNode, arg?: unknown) => {
       const v = versionOf(n);
       if (!v) return;
-      const target = toModel ?? (await pickCloneTarget(await service.get(), v));
+      const target = asString(arg) ?? (await pickCloneTarget(await service.get(), v));
       if (!target) return;
       const copy = await change(`Could not clone ${v.ref}`, (r) => r.cloneVersion(v.ref, target));
       if (copy) {
@@ -135,10 +139,10 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
       return change(`Could not unarchive ${v.ref}`, (r) => r.unarchiveVersion(v.ref));
     }),
 
-    vscode.commands.registerCommand('modelRegistry.deleteVersion', async (n?: TreeNode, confirmed?: boolean) => {
+    vscode.commands.registerCommand('modelRegistry.deleteVersion', async (n?: TreeNode, confirmed?: unknown) => {
       const v = versionOf(n);
       if (!v) return;
-      if (!confirmed) {
+      if (confirmed !== true) {
         const detail = `Its ${v.fileCount} files (${formatBytes(v.sizeBytes)}) stay in the store until "Remove Unreferenced Files (gc)" runs, so it can be undone until then.`;
         const button = v.aliases.length ? `Delete and Remove ${v.aliases.map((a) => `@${a}`).join(', ')}` : 'Delete';
         const message = v.aliases.length ? `${v.ref} is ${v.aliases.join(', ')}. Delete it anyway?` : `Delete ${v.ref}?`;
@@ -152,7 +156,8 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
       return done;
     }),
 
-    vscode.commands.registerCommand('modelRegistry.filter', async (text?: string) => {
+    vscode.commands.registerCommand('modelRegistry.filter', async (arg?: unknown) => {
+      const text = asString(arg);
       const query =
         text ??
         (await vscode.window.showInputBox({
@@ -177,8 +182,8 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
     vscode.commands.registerCommand('modelRegistry.hideArchived', () => tree.setFilter(tree.filter, false)),
     vscode.commands.registerCommand('modelRegistry.showMore', (n: TreeNode) => n?.kind === 'more' && tree.showMore(n)),
 
-    vscode.commands.registerCommand('modelRegistry.revealVersion', async (ref?: string) => {
-      const target = ref ?? (await vscode.window.showInputBox({ title: 'Go to Version', placeHolder: 'resnet@v3, resnet@production, resnet' }));
+    vscode.commands.registerCommand('modelRegistry.revealVersion', async (arg?: unknown) => {
+      const target = asString(arg) ?? (await vscode.window.showInputBox({ title: 'Go to Version', placeHolder: 'resnet@v3, resnet@production, resnet' }));
       if (!target) return;
       try {
         const v = await (await service.get()).resolve(target.trim());
@@ -190,6 +195,14 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
       }
     }),
   ];
+}
+
+/**
+ * Commands take their input as a second argument (tests, keybindings); a menu passes other things
+ * there (the selected nodes, its context), which must not be taken for input.
+ */
+function asString(arg: unknown): string | undefined {
+  return typeof arg === 'string' ? arg : undefined;
 }
 
 async function pickAlias(registry: Registry, v: VersionRecord): Promise<string | undefined> {
