@@ -98,6 +98,7 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (model_id, alias)
   );
   CREATE INDEX aliases_by_version ON aliases (version_id);
+  CREATE INDEX aliases_by_name ON aliases (alias);
   CREATE TABLE alias_history (
     id INTEGER PRIMARY KEY,
     model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,

@@ -100,10 +100,22 @@ export class Registry {
   async listModels(opts: ListOptions = {}): Promise<ModelSummary[]> {
     const q = opts.filter ? parseSearch(opts.filter) : undefined;
     const shown = versionCondition(q, opts);
+    // A filter with an indexed term finds its few matching models first; otherwise models are walked
+    // in name order (those the model-level part of the filter rejects cost no version lookups), each
+    // checked for one shown version, until the page is full.
+    const listed = q?.indexed
+      ? `m.id IN (SELECT v.model_id FROM versions v JOIN models m ON m.id = v.model_id WHERE ${shown.where})`
+      : `${q ? q.modelWhere : '1'} AND EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${shown.where})`;
     const rows = await this.db.all<ModelRow>(
-      `${MODEL_SELECT} WHERE EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${shown.where})
-        ORDER BY m.name LIMIT ? OFFSET ?`,
-      [...shown.params, opts.limit ?? -1, opts.offset ?? 0],
+      `SELECT m.*,
+              COUNT(v.id) FILTER (WHERE v.archived_at IS NULL) AS version_count,
+              COUNT(v.id) FILTER (WHERE v.archived_at IS NOT NULL) AS archived_count,
+              MAX(v.number) FILTER (WHERE v.archived_at IS NULL) AS latest_version,
+              (SELECT group_concat(tag, char(31)) FROM model_tags t WHERE t.model_id = m.id) AS tags
+         FROM (SELECT * FROM models m WHERE ${listed} ORDER BY m.name LIMIT ? OFFSET ?) m
+         LEFT JOIN versions v ON v.model_id = m.id AND ${LIVE}
+        GROUP BY m.id ORDER BY m.name`,
+      [...(q && !q.indexed ? q.modelParams : []), ...shown.params, opts.limit ?? -1, opts.offset ?? 0],
     );
     return rows.map(toModel);
   }

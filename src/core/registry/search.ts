@@ -20,6 +20,11 @@ export interface SearchQuery {
   where: string;
   params: SqlValue[];
   includeArchived: boolean;
+  /** A term looked up in an index (metric, alias, tag, commit): the matches are few, find them first. */
+  indexed: boolean;
+  /** What a model must satisfy to have a matching version, over `models m` alone: rejects most models without touching their versions. */
+  modelWhere: string;
+  modelParams: SqlValue[];
 }
 
 const TOKEN = /(?:[^\s"]+:)?"[^"]*"|\S+/g;
@@ -29,11 +34,22 @@ const OPERATORS: Record<string, string> = { '>': '>', '>=': '>=', '<': '<', '<='
 export function parseSearch(text: string): SearchQuery {
   const clauses: string[] = [];
   const params: SqlValue[] = [];
+  const modelClauses: string[] = [];
+  const modelParams: SqlValue[] = [];
   let includeArchived = false;
-  for (const token of text.match(TOKEN) ?? []) {
+  const tokens = text.match(TOKEN) ?? [];
+  // A metric comparison alone is looked up in its index (key, final_value). Next to a term that
+  // narrows the candidates far more (an alias, a tag, a commit), it is cheaper checked per candidate.
+  const narrowed = tokens.some((t) => /^(@|alias:|tag:|commit:)/i.test(t));
+  for (const token of tokens) {
     const metric = METRIC.exec(token);
     if (metric) {
-      clauses.push(`EXISTS (SELECT 1 FROM metrics x WHERE x.version_id = v.id AND x.key = ? AND x.final_value ${OPERATORS[metric[2]]} ?)`);
+      const op = OPERATORS[metric[2]];
+      clauses.push(
+        narrowed
+          ? `EXISTS (SELECT 1 FROM metrics x WHERE x.version_id = v.id AND x.key = ? AND x.final_value ${op} ?)`
+          : `v.id IN (SELECT version_id FROM metrics WHERE key = ? AND final_value ${op} ?)`,
+      );
       params.push(metric[1], Number(metric[3]));
       continue;
     }
@@ -45,18 +61,22 @@ export function parseSearch(text: string): SearchQuery {
       case '':
         clauses.push(`(m.name LIKE ? ESCAPE '\\' OR ${TAGGED})`);
         params.push(contains(value), value, value);
+        modelClauses.push(`(m.name LIKE ? ESCAPE '\\' OR ${MODEL_TAGGED})`);
+        modelParams.push(contains(value), value, value);
         break;
       case 'name':
       case 'model':
         clauses.push(`m.name LIKE ? ESCAPE '\\'`);
         params.push(contains(value));
+        modelClauses.push(`m.name LIKE ? ESCAPE '\\'`);
+        modelParams.push(contains(value));
         break;
       case 'tag':
         clauses.push(TAGGED);
         params.push(value, value);
         break;
       case 'alias':
-        clauses.push('EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id AND a.alias = ?)');
+        clauses.push('v.id IN (SELECT version_id FROM aliases WHERE alias = ?)');
         params.push(value);
         break;
       case 'format':
@@ -78,11 +98,15 @@ export function parseSearch(text: string): SearchQuery {
         throw new RegistryError(`search: unknown field '${field}:' in '${token}' (use name:, tag:, alias:, format:, commit:, archived: or a metric comparison such as accuracy>0.9)`);
     }
   }
-  return { text, where: clauses.join(' AND ') || '1', params, includeArchived };
+  const indexed = narrowed || tokens.some((t) => METRIC.test(t));
+  return { text, where: clauses.join(' AND ') || '1', params, includeArchived, indexed, modelWhere: modelClauses.join(' AND ') || '1', modelParams };
 }
 
-const TAGGED =
-  '(EXISTS (SELECT 1 FROM version_tags t WHERE t.version_id = v.id AND t.tag = ?) OR EXISTS (SELECT 1 FROM model_tags t WHERE t.model_id = m.id AND t.tag = ?))';
+// Terms are `IN (subquery)` on indexed columns rather than correlated EXISTS: SQLite computes each
+// set once from its index and can drive the query from the most selective one (bench/registry.mjs).
+const TAGGED = '(v.id IN (SELECT version_id FROM version_tags WHERE tag = ?) OR v.model_id IN (SELECT model_id FROM model_tags WHERE tag = ?))';
+const MODEL_TAGGED =
+  '(m.id IN (SELECT model_id FROM model_tags WHERE tag = ?) OR m.id IN (SELECT tv.model_id FROM version_tags t JOIN versions tv ON tv.id = t.version_id WHERE t.tag = ?))';
 
 function unquote(s: string): string {
   return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
