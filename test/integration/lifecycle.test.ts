@@ -50,7 +50,7 @@ describe('Version lifecycle in the tree', () => {
     assert.strictEqual(resolved?.ref, 'lc-resnet@v2');
     const selected = () => (a.view.selection[0]?.kind === 'version' ? a.view.selection[0].version.ref : undefined);
     for (let i = 0; i < 50 && selected() !== 'lc-resnet@v2'; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.strictEqual(selected(), 'lc-resnet@v2', 'revealed and selected in the tree');
+    assert.strictEqual(selected(), 'lc-resnet@v2', `revealed and selected in the tree (view visible: ${a.view.visible}, selection: ${JSON.stringify(a.view.selection.map((n) => n.kind))})`);
   });
 
   it('Clone makes a new model whose version shows its lineage; the lineage graph names both', async () => {

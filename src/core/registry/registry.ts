@@ -90,8 +90,12 @@ export class Registry {
     return path.join(this.dir, 'last-change');
   }
 
+  /** What this process last wrote to the change stamp: a watcher can tell its own changes from others'. */
+  lastStamp: string | undefined;
+
   private async touch(): Promise<void> {
-    await fsp.writeFile(this.changeStamp, new Date().toISOString());
+    this.lastStamp = `${new Date().toISOString()} ${process.pid}`;
+    await fsp.writeFile(this.changeStamp, this.lastStamp);
   }
 
   // ---- models ----

@@ -22,11 +22,11 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
     const node = n ?? view.selection[0];
     return node?.kind === 'model' ? node.model.name : node && 'version' in node ? node.version.model : undefined;
   };
-  /** Runs a registry change, refreshing the tree after and showing a failure as an error naming `what`. */
+  /** Runs a registry change, then tells the tree (and open panels), or shows the failure as an error naming `what`. */
   const change = async <T>(what: string, fn: (r: Registry) => Promise<T>): Promise<T | undefined> => {
     try {
       const result = await fn(await service.get());
-      tree.refresh();
+      service.fireSoon();
       return result;
     } catch (e) {
       showError(what, e);

@@ -94,6 +94,16 @@ export async function importWithProgress(service: RegistryService, target: vscod
 }
 
 export async function revealVersion(tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>, version: VersionRecord): Promise<void> {
-  const node = await tree.nodeFor(version);
-  if (node) await view.reveal(node, { select: true, focus: true, expand: true });
+  // A refresh (this window's change arriving again through the file watcher) can land while reveal
+  // walks the tree and make it lose the node; look it up again and retry.
+  for (let attempt = 1; ; attempt++) {
+    const node = await tree.nodeFor(version);
+    if (!node) return;
+    try {
+      return await view.reveal(node, { select: true, focus: true, expand: true });
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }

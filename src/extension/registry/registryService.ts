@@ -16,13 +16,18 @@ export class RegistryService implements vscode.Disposable {
 
   constructor() {
     const watcher = vscode.workspace.createFileSystemWatcher('**/last-change');
-    const onStamp = (uri: vscode.Uri) => {
-      if (this.dir && path.resolve(uri.fsPath) === path.join(this.dir, 'last-change')) this.fireSoon();
+    const onStamp = async (uri: vscode.Uri) => {
+      if (!this.dir || path.resolve(uri.fsPath) !== path.join(this.dir, 'last-change')) return;
+      // This window's own changes already fired (their commands call fireSoon); a second refresh
+      // arriving later would only reset the tree under the user (selection, a reveal in progress).
+      const stamp = await fs.promises.readFile(uri.fsPath, 'utf8').catch(() => '');
+      const own = await this.registry?.then((r) => r.lastStamp === stamp, () => false);
+      if (!own) this.fireSoon();
     };
     this.disposables.push(
       watcher,
-      watcher.onDidChange(onStamp),
-      watcher.onDidCreate(onStamp),
+      watcher.onDidChange((uri) => void onStamp(uri)),
+      watcher.onDidCreate((uri) => void onStamp(uri)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('modelRegistry.registryPath')) void this.reopen();
       }),

@@ -19,7 +19,10 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   /** Fires when the filter or the archived toggle changes (the view's title shows them). */
   readonly onDidChangeFilter = this.filterChanged.event;
   private readonly subscription: vscode.Disposable;
-  /** Parents of the nodes handed out, so that reveal() can walk up. */
+  /**
+   * Parents of the nodes handed out, so that reveal() can walk up. Kept across refreshes: node ids
+   * are stable, and a refresh landing between finding a node and revealing it must not orphan it.
+   */
   private readonly parents = new Map<string, TreeNode | undefined>();
   /** Rows shown per parent ("" for the models, else the model name), grown by "Show more…". */
   private readonly shown = new Map<string, number>();
@@ -31,7 +34,6 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   refresh(): void {
-    this.parents.clear();
     this.changed.fire(undefined);
   }
 
