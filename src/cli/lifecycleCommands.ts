@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { AliasMove, formatBytes, Lineage, Registry, VersionRecord } from '../core';
+import { AliasMove, exportVersion, formatBytes, importArchive, Lineage, Registry, VersionRecord } from '../core';
+import { ProgressBar } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
 
@@ -162,6 +163,38 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     );
 
   program
+    .command('export')
+    .description('write a version to a .tar (.tar.gz, .tgz) or a new folder: files, metrics and a manifest with hashes and provenance')
+    .argument('<ref>')
+    .argument('<dest>', 'DEST.tar, DEST.tar.gz or a folder')
+    .option('--json', 'machine-readable output')
+    .action(async (ref: string, dest: string, o: { json?: boolean }) =>
+      withRegistry((r) =>
+        withProgress('exporting', async (signal, onProgress) => {
+          const out = await exportVersion(r, ref, dest, { signal, onProgress });
+          if (o.json) print({ ref: out.version.ref, dest: out.dest, bytes: out.bytes });
+          else console.log(`Exported ${out.version.ref} to ${out.dest} (${out.version.fileCount} files, ${formatBytes(out.bytes)})`);
+        }),
+      ),
+    );
+
+  program
+    .command('import-archive')
+    .description('register a version from an archive made by `export` (hashes checked; hostile archives refused)')
+    .argument('<src>', 'a .tar, .tar.gz or an exported folder')
+    .option('--model <name>', "model to add it to (default: the archive's model)")
+    .option('--json', 'machine-readable output')
+    .action(async (src: string, o: { model?: string; json?: boolean }) =>
+      withRegistry((r) =>
+        withProgress('importing', async (signal, onProgress) => {
+          const v = await importArchive(r, src, { model: o.model, signal, onProgress });
+          if (o.json) print(v);
+          else console.log(`Imported ${v.ref} from ${src} (${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}` : ''})`);
+        }),
+      ),
+    );
+
+  program
     .command('archive')
     .description('hide a version from lists and NAME/@latest without deleting it (--undo brings it back)')
     .argument('<ref>')
@@ -186,4 +219,18 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
         console.log(`Deleted ${version.ref}${removedAliases.length ? ` (removed alias ${removedAliases.join(', ')})` : ''}; run modelreg gc to free its files`);
       }),
     );
+}
+
+/** Runs long work with a progress bar on stderr; Ctrl+C cancels it cleanly. */
+async function withProgress<T>(label: string, fn: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
+  const bar = new ProgressBar(process.stderr);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await fn(abort.signal, (done, total) => bar.update(label, done, total));
+  } finally {
+    bar.done();
+    process.removeListener('SIGINT', onSigint);
+  }
 }

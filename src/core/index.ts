@@ -12,3 +12,5 @@ export * from './config';
 export { importWithConfig, checkConfig, describesModel } from './importers/template';
 export type { TemplateImportOptions } from './importers/template';
 export { parseSearch } from './registry/search';
+export { exportVersion, importArchive, ARCHIVE_FORMAT } from './archive/archive';
+export type { ArchiveOptions } from './archive/archive';

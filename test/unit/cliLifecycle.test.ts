@@ -84,4 +84,16 @@ describe('modelreg lifecycle commands', () => {
     ok('import', 'outputs/resnet-cifar', '--model', 'resnet');
     assert.deepStrictEqual(json('list', 'resnet').map((v: { number: number }) => v.number), [3, 1], 'v2 is not reused');
   });
+
+  it('export to a .tar and import-archive into another registry, with --json', () => {
+    const exported = json('export', 'resnet@v1', 'resnet-v1.tar');
+    assert.strictEqual(exported.ref, 'resnet@v1');
+    const v = json('--registry', 'team', 'import-archive', 'resnet-v1.tar', '--model', 'resnet-shared');
+    assert.strictEqual(v.ref, 'resnet-shared@v1');
+    assert.strictEqual(v.git.commit, json('show', 'resnet@v1').git.commit);
+    assert.match(ok('--registry', 'team', 'verify'), /all intact/);
+    const bad = run('import-archive', 'no-such.tar');
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.err, /no-such\.tar: no such file or folder/);
+  });
 });

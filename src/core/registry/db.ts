@@ -13,6 +13,21 @@ export interface SqlDb {
   close(): Promise<void>;
 }
 
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** Runs op again while it fails with SQLITE_BUSY, backing off, for at most timeoutMs. */
+async function retryBusy<T>(op: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(2 * delay, 100)) {
+    try {
+      return await op();
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+    }
+  }
+}
+
 /**
  * SQLite through the async `sqlite3` driver. One connection per process; a promise queue keeps a
  * transaction's statements from interleaving with other callers' statements on that connection.
@@ -28,8 +43,19 @@ export class SqliteDb implements SqlDb {
     });
     const s = new SqliteDb(db);
     // Another process (CLI, second window) may hold the write lock briefly; wait instead of failing.
-    db.configure('busyTimeout', 10000);
-    await s.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;');
+    db.configure('busyTimeout', BUSY_TIMEOUT_MS);
+    try {
+      // Switching a database to WAL takes an exclusive lock from inside a statement that already
+      // reads it, so SQLite answers a conflict with SQLITE_BUSY at once instead of waiting (waiting
+      // could deadlock). Two processes creating the registry together hit that: retry as the busy
+      // timeout would. The mode is stored in the file, so an existing registry skips this.
+      const mode = await s.get<{ journal_mode: string }>('PRAGMA journal_mode');
+      if (mode?.journal_mode !== 'wal') await retryBusy(() => s.exec('PRAGMA journal_mode=WAL'), BUSY_TIMEOUT_MS);
+      await s.exec('PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;');
+    } catch (e) {
+      await s.close().catch(() => undefined);
+      throw e;
+    }
     return s;
   }
 

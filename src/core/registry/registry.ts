@@ -276,12 +276,14 @@ export class Registry {
 
   /** Turns an importing version into a ready one with its files, metrics and facts, all at once. */
   async completeVersion(id: number, c: VersionContent): Promise<VersionRecord> {
-    for (const f of c.files) {
-      if (!(await this.store.has(f.sha256))) throw new RegistryError(`object ${f.sha256} for ${f.path} is not in the store`);
-    }
     await this.db.transaction(async (tx) => {
       const v = await tx.get<{ status: string; model_id: number; number: number }>('SELECT status, model_id, number FROM versions WHERE id = ?', [id]);
       if (!v || v.status !== 'importing') throw new RegistryError(`version ${id} is not being imported (it was deleted meanwhile?)`);
+      // Checked under the write lock, which gc holds while it removes objects: once this commits, gc
+      // sees the references; before, a removed object is caught here instead of a broken version.
+      for (const f of c.files) {
+        if (!(await this.store.has(f.sha256))) throw new RegistryError(`object ${f.sha256} for ${f.path} is not in the store (removed by a gc running meanwhile?); import again`);
+      }
       await insertFiles(tx, id, c.files);
       await insertMetrics(tx, id, c.metrics);
       const g = c.git;
@@ -619,18 +621,23 @@ export class Registry {
       }
     }
     await this.store.removeStaleTemp(isAlive);
-    const referenced = new Set((await this.db.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM files')).map((r) => r.sha256));
-    let removedObjects = 0;
-    let removedBytes = 0;
-    for await (const sha of this.store.list()) {
-      if (referenced.has(sha)) continue;
-      if (liveSince !== undefined) {
-        const st = await fsp.stat(this.store.objectPath(sha)).catch(() => undefined);
-        if (st && st.mtimeMs >= liveSince - 1000) continue;
+    // Objects go under the write lock, so no version can complete with a reference to one meanwhile.
+    const { removedObjects, removedBytes } = await this.db.transaction(async (tx) => {
+      const referenced = new Set((await tx.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM files')).map((r) => r.sha256));
+      let count = 0;
+      let bytes = 0;
+      for await (const sha of this.store.list()) {
+        if (referenced.has(sha)) continue;
+        if (liveSince !== undefined) {
+          // A live import may have written (or reused: the store refreshes mtime) this object.
+          const st = await fsp.stat(this.store.objectPath(sha)).catch(() => undefined);
+          if (st && st.mtimeMs >= liveSince - 1000) continue;
+        }
+        bytes += await this.store.remove(sha);
+        count++;
       }
-      removedBytes += await this.store.remove(sha);
-      removedObjects++;
-    }
+      return { removedObjects: count, removedBytes: bytes };
+    });
     if (removedVersions || removedObjects) await this.touch();
     return { removedObjects, removedBytes, removedVersions };
   }

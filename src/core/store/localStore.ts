@@ -53,11 +53,18 @@ export class LocalStore {
     }
   }
 
+  /** True when the object is stored; refreshes its mtime, which tells a concurrent gc it is in use again. */
+  private async reuse(sha256: string): Promise<boolean> {
+    const now = new Date();
+    // Another user's object cannot be touched (EPERM) but is still there to reuse.
+    return fsp.utimes(this.objectPath(sha256), now, now).then(() => true, () => this.has(sha256));
+  }
+
   /** Stores a file's content; reads the source once (twice only for hashFirst on a new file). */
   async ingestFile(src: string, opts: IngestOptions = {}): Promise<IngestResult> {
     if (opts.hashFirst) {
       const { sha256, size } = await hashFile(src, opts);
-      if (await this.has(sha256)) return { sha256, size, written: false };
+      if (await this.reuse(sha256)) return { sha256, size, written: false };
       return this.copyIn(src, { ...opts, onBytes: undefined }); // progress already counted these bytes
     }
     return this.copyIn(src, opts);
@@ -65,22 +72,57 @@ export class LocalStore {
 
   /** One pass: read, hash and write a temp file together; fsync; rename into place unless already stored. */
   private async copyIn(src: string, opts: IngestOptions): Promise<IngestResult> {
-    const tmp = path.join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = this.tempPath();
     try {
       const { sha256, size } = await copyHashing(src, tmp, opts);
-      if (await this.has(sha256)) {
-        await fsp.rm(tmp, { force: true });
-        return { sha256, size, written: false };
-      }
-      const dest = this.objectPath(sha256);
-      await fsp.mkdir(path.dirname(dest), { recursive: true });
-      await fsp.rename(tmp, dest);
-      await fsp.chmod(dest, 0o444).catch(() => undefined); // objects are immutable
-      return { sha256, size, written: true };
+      return await this.place(tmp, sha256, size);
     } catch (e) {
       await fsp.rm(tmp, { force: true });
       throw e;
     }
+  }
+
+  /** Stores bytes from a stream (an archive entry, a download), hashing them on the way. */
+  async ingestStream(source: AsyncIterable<Buffer | Uint8Array>, opts: Omit<IngestOptions, 'hashFirst'> = {}): Promise<IngestResult> {
+    const tmp = this.tempPath();
+    try {
+      const out = await fsp.open(tmp, 'wx');
+      const hash = createHash('sha256');
+      let size = 0;
+      try {
+        for await (const chunk of source) {
+          if (opts.signal?.aborted) throw new CancelledError();
+          hash.update(chunk);
+          await writeAll(out, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          size += chunk.byteLength;
+          opts.onBytes?.(chunk.byteLength);
+        }
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      return await this.place(tmp, hash.digest('hex'), size);
+    } catch (e) {
+      await fsp.rm(tmp, { force: true });
+      throw abortToCancel(e);
+    }
+  }
+
+  private tempPath(): string {
+    return path.join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** Moves a finished temp file to its object path, or drops it when that content is already stored. */
+  private async place(tmp: string, sha256: string, size: number): Promise<IngestResult> {
+    if (await this.reuse(sha256)) {
+      await fsp.rm(tmp, { force: true });
+      return { sha256, size, written: false };
+    }
+    const dest = this.objectPath(sha256);
+    await fsp.mkdir(path.dirname(dest), { recursive: true });
+    await fsp.rename(tmp, dest);
+    await fsp.chmod(dest, 0o444).catch(() => undefined); // objects are immutable
+    return { sha256, size, written: true };
   }
 
   /** Every stored object's digest. */
