@@ -98,4 +98,19 @@ describe('Version lifecycle in the tree', () => {
     await vscode.commands.executeCommand('modelRegistry.deleteVersion', await child(a, model, 'v1'), true);
     assert.deepStrictEqual((await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label), ['v2']);
   });
+
+  it('Export Version writes a .tar; Import Archive brings it back as a version with the same files and commit', async () => {
+    const model = await child(a, undefined, 'lc-resnet');
+    const dest = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'lc-resnet-v2.tar');
+    const written = await vscode.commands.executeCommand<string>('modelRegistry.exportVersion', await child(a, model, 'v2'), dest);
+    assert.strictEqual(written, dest);
+    const imported = await vscode.commands.executeCommand<{ ref: string; model: string; git: { commit: string } | null }>('modelRegistry.importArchive', vscode.Uri.file(dest));
+    // The archive's model already exists here, so it lands as that model's next version.
+    assert.strictEqual(imported?.ref, 'lc-resnet@v3');
+    const registry = await a.service.get();
+    const [orig, back] = [await registry.resolve('lc-resnet@v2'), await registry.resolve('lc-resnet@v3')];
+    assert.deepStrictEqual(await registry.files(back.id), await registry.files(orig.id));
+    assert.strictEqual(back.git?.commit, orig.git?.commit);
+    assert.deepStrictEqual((await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label), ['v3', 'v2']);
+  });
 });

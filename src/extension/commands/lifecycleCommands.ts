@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { formatBytes, parseSearch, Registry, VersionRecord } from '../../core';
+import * as path from 'path';
+import { CancelledError, exportVersion, formatBytes, parseSearch, Registry, VersionRecord } from '../../core';
 import { showError } from '../errors';
 import { revealVersion } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
@@ -123,6 +124,13 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
         });
       }
       return copy;
+    }),
+
+    vscode.commands.registerCommand('modelRegistry.exportVersion', async (n?: TreeNode, arg?: unknown) => {
+      const v = versionOf(n);
+      if (!v) return;
+      const dest = asString(arg) ?? (await pickExportTarget(v));
+      return dest ? exportWithProgress(await service.get(), v, dest) : undefined;
     }),
 
     vscode.commands.registerCommand('modelRegistry.archiveVersion', async (n?: TreeNode) => {
@@ -287,4 +295,59 @@ async function confirmAliasRemoval(v: VersionRecord, action: string): Promise<bo
   const button = `${action} and Remove ${v.aliases.map((a) => `@${a}`).join(', ')}`;
   const choice = await vscode.window.showWarningMessage(`${v.ref} is ${v.aliases.join(', ')}.`, { modal: true, detail: `${action} removes the alias; nothing else points there until you set it again.` }, button);
   return choice === button;
+}
+
+/** Where to export: a .tar or .tar.gz file (save dialog), or a new folder inside a picked one. */
+async function pickExportTarget(v: VersionRecord): Promise<string | undefined> {
+  const base = `${v.model}-v${v.number}`;
+  const near = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const kind = await vscode.window.showQuickPick(
+    [
+      { label: '.tar file', detail: 'One file with the files, metrics and a manifest of hashes and provenance', ext: '.tar' },
+      { label: '.tar.gz file', detail: 'The same, compressed (slower; weights rarely shrink much)', ext: '.tar.gz' },
+      { label: 'Folder', detail: `A new folder ${base}/ with manifest.json, metrics.json and files/`, ext: '' },
+    ],
+    { title: `Export ${v.ref} as` },
+  );
+  if (!kind) return undefined;
+  if (kind.ext) {
+    const uri = await vscode.window.showSaveDialog({
+      title: `Export ${v.ref}`,
+      saveLabel: 'Export',
+      defaultUri: near && vscode.Uri.joinPath(near, base + kind.ext),
+      filters: { 'Model archive': [kind.ext.slice(1)] },
+    });
+    return uri?.fsPath;
+  }
+  const parent = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: `Export ${base}/ Here`, defaultUri: near });
+  return parent && path.join(parent[0].fsPath, base);
+}
+
+async function exportWithProgress(registry: Registry, v: VersionRecord, dest: string): Promise<string | undefined> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${v.ref}`, cancellable: true }, async (progress, token) => {
+    const abort = new AbortController();
+    const sub = token.onCancellationRequested(() => abort.abort());
+    let reported = 0;
+    try {
+      const out = await exportVersion(registry, v.ref, dest, {
+        signal: abort.signal,
+        onProgress: (done, total) => {
+          const pct = total ? (100 * done) / total : 100;
+          if (pct - reported < 1 && done < total) return;
+          progress.report({ increment: pct - reported, message: `${formatBytes(done)} of ${formatBytes(total)}` });
+          reported = pct;
+        },
+      });
+      void vscode.window.showInformationMessage(`Exported ${v.ref} to ${out.dest} (${formatBytes(out.bytes)}).`, 'Reveal in File Explorer').then((c) => {
+        if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out.dest));
+      });
+      return out.dest;
+    } catch (e) {
+      if (e instanceof CancelledError) void vscode.window.showInformationMessage(`Export of ${v.ref} cancelled; nothing was left behind.`);
+      else showError(`Could not export ${v.ref}`, e);
+      return undefined;
+    } finally {
+      sub.dispose();
+    }
+  });
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { configImporter, currentLanguage } from '../config/catalog';
-import { CancelledError, describesModel, formatBytes, ImportOptions, importTrainingOutput, Registry, VersionRecord } from '../../core';
+import { CancelledError, describesModel, formatBytes, importArchive, ImportOptions, importTrainingOutput, Registry, VersionRecord } from '../../core';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
@@ -23,6 +23,22 @@ export function registerImportCommands(service: RegistryService, tree: RegistryT
         if (v) done.push(v);
       }
       return done.length === 1 ? done[0] : done;
+    }),
+    // An archive made by "Export Version…" or `modelreg export`: a .tar/.tar.gz or an exported folder.
+    vscode.commands.registerCommand('modelRegistry.importArchive', async (uri?: vscode.Uri) => {
+      const target =
+        uri ??
+        (
+          await vscode.window.showOpenDialog({
+            canSelectFiles: true,
+            canSelectFolders: true,
+            openLabel: 'Import Archive',
+            title: 'Pick an exported version: a .tar, .tar.gz or an exported folder',
+            filters: { 'Model archives': ['tar', 'gz', 'tgz'] },
+            defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+          })
+        )?.[0];
+      return target && importAndAnnounce(service, tree, view, target, archiveImporter);
     }),
     vscode.commands.registerCommand('modelRegistry.importOutputPick', async () => {
       const picked = await pickOutput();
@@ -55,6 +71,10 @@ export async function importAndAnnounce(service: RegistryService, tree: Registry
     });
   return version;
 }
+
+/** importArchive in the shape of the other importers, its bytes reported as the copying phase. */
+const archiveImporter: Importer = (registry, target, opts) =>
+  importArchive(registry, target, { model: opts.model, signal: opts.signal, onProgress: (bytesDone, bytesTotal) => opts.onProgress?.({ phase: 'copying', bytesDone, bytesTotal }) });
 
 type Importer = (registry: Registry, target: string, opts: ImportOptions) => Promise<VersionRecord>;
 
@@ -96,6 +116,9 @@ export async function importWithProgress(service: RegistryService, target: vscod
 export async function revealVersion(tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>, version: VersionRecord): Promise<void> {
   // A refresh (this window's change arriving again through the file watcher) can land while reveal
   // walks the tree and make it lose the node; look it up again and retry.
+  // Likewise a refresh this window has scheduled (a command just changed the registry) would reset
+  // the selection right after the reveal: let it land first.
+  await tree.settled();
   for (let attempt = 1; ; attempt++) {
     const node = await tree.nodeFor(version);
     if (!node) return;

@@ -63,8 +63,19 @@ export class RegistryService implements vscode.Disposable {
   /** Called after this process changed the registry; the file watcher covers other processes. */
   fireSoon(): void {
     clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.changed.fire(), 150);
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      this.changed.fire();
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
+    }, 150);
   }
+
+  /** Resolves once a pending refresh has fired (at once when none is pending). */
+  settled(): Promise<void> {
+    return this.debounce === undefined ? Promise.resolve() : new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  private readonly settledWaiters: (() => void)[] = [];
 
   private async reopen(): Promise<void> {
     const old = this.registry;

@@ -33,6 +33,11 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     this.subscription = service.onDidChange(() => this.refresh());
   }
 
+  /** Resolves once a refresh the registry has scheduled has reached the tree (reveal waits for it). */
+  settled(): Promise<void> {
+    return this.service.settled();
+  }
+
   refresh(): void {
     this.changed.fire(undefined);
   }

@@ -329,9 +329,24 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
 
     // One unkilled import to learn how long an import takes (and to have a v1 that must survive).
     stamp(-1);
-    const first = await cliImport(registry, input, '--json').done;
+    const stampFile = path.join(registry, 'last-change'); // Registry.changeStamp: "<iso time> <pid>" of the last change
+    const whenReserved = (pid: number, done: Promise<unknown>) =>
+      new Promise<number | undefined>((resolve) => {
+        const poll = setInterval(() => {
+          if (!existsSync(stampFile) || !readFileSync(stampFile, 'utf8').endsWith(` ${pid}`)) return;
+          clearInterval(poll);
+          resolve(performance.now());
+        }, 2);
+        void done.then(() => (clearInterval(poll), resolve(undefined)));
+      });
+    const firstRun = cliImport(registry, input, '--json');
+    const reserved = whenReserved(firstRun.child.pid!, firstRun.done);
+    const first = await firstRun.done;
     assert.strictEqual(first.code, 0, first.stderr);
     const duration = first.ms;
+    const reservedAt = await reserved;
+    assert.ok(reservedAt !== undefined, 'the import wrote its change stamp when it reserved its version');
+    const copyDuration = performance.now() - reservedAt;
     const firstVersion = JSON.parse(first.stdout) as { number: number; fileCount: number };
     assert.strictEqual(firstVersion.number, 1);
     assert.strictEqual(firstVersion.fileCount, FILES);
@@ -340,11 +355,17 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
     const outcomes: { delay: number; outcome: Outcome }[] = [];
     let seenIds = new Set<number>([1]);
     let seenUnreferenced = new Set<string>();
+    // Half the kills land anywhere from spawn on (most hit node's start-up); the other half are timed
+    // from the moment the import reserved its version (its change stamp names its pid), so they land
+    // while it copies, between copying and committing, or just after.
     for (let t = 0; t < TRIALS; t++) {
       stamp(t);
-      const delay = random() * 1.2 * duration;
+      const afterReservation = t % 2 === 1;
+      const delay = random() * 1.2 * (afterReservation ? copyDuration : duration);
       const p = cliImport(registry, input);
-      const timer = setTimeout(() => p.child.kill('SIGKILL'), delay);
+      let timer: NodeJS.Timeout | undefined;
+      if (!afterReservation) timer = setTimeout(() => p.child.kill('SIGKILL'), delay);
+      else void whenReserved(p.child.pid!, p.done).then((at) => at !== undefined && (timer = setTimeout(() => p.child.kill('SIGKILL'), delay)));
       const e = await p.done;
       clearTimeout(timer);
       // Either it finished before the kill (then it must have succeeded) or the kill ended it.
@@ -382,7 +403,9 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       }
     }
     const counts = outcomes.reduce<Record<string, number>>((m, o) => ((m[o.outcome] = (m[o.outcome] ?? 0) + 1), m), {});
-    console.log(`      one import takes ${duration.toFixed(0)} ms; kills at 0..${(1.2 * duration).toFixed(0)} ms left: ${JSON.stringify(counts)}`);
+    console.log(`      one import takes ${duration.toFixed(0)} ms (${copyDuration.toFixed(0)} after reserving); kills left: ${JSON.stringify(counts)}`);
+    const midImport = outcomes.filter((o) => o.outcome !== 'before reservation' && o.outcome !== 'completed').length;
+    assert.ok(midImport >= TRIALS / 8, `only ${midImport} of ${TRIALS} kills landed inside an import; the timing above is off`);
 
     const r = await Registry.open(registry);
     try {

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { chmodSync, existsSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, utimesSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MIGRATIONS } from '../../../src/core/registry/migrations';
 import { Registry, parseRef } from '../../../src/core/registry/registry';
@@ -123,6 +123,30 @@ describe('Registry', () => {
     assert.ok(await r.store.has(keep.sha256));
     assert.ok(!(await r.store.has(orphan.sha256)));
     assert.strictEqual(await r.getVersionById(dead.id), undefined);
+  });
+
+  it('gc spares an old unreferenced object that a running import has just reused', async () => {
+    const first = await storedFile(r, dir, 'w', 'weights of a deleted version');
+    const v1 = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    await r.completeVersion(v1.id, { ...empty, files: [first] });
+    await r.deleteVersion('m@v1');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(r.store.objectPath(first.sha256), hourAgo, hourAgo);
+    // A new import of the same bytes starts, reuses the stored object, and gc runs before it commits.
+    const v2 = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    const again = await storedFile(r, dir, 'w2', 'weights of a deleted version');
+    assert.strictEqual(again.sha256, first.sha256);
+    assert.deepStrictEqual(await r.gc(), { removedObjects: 0, removedBytes: 0, removedVersions: 1 });
+    await r.completeVersion(v2.id, { ...empty, files: [again] });
+    assert.deepStrictEqual((await r.verify()).problems, []);
+  });
+
+  it('an import whose object vanished before it committed fails clearly and leaves no version', async () => {
+    const f = await storedFile(r, dir, 'w', 'bytes');
+    const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    await r.store.remove(f.sha256);
+    await assert.rejects(r.completeVersion(id, { ...empty, files: [f] }), /object [0-9a-f]{64} for w is not in the store \(removed by a gc running meanwhile\?\); import again/);
+    assert.strictEqual((await r.getVersionById(id))!.status, 'importing');
   });
 
   it('deleting a version keeps its objects until gc', async () => {
