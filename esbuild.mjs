@@ -9,7 +9,7 @@ const common = {
   target: 'node20',
   format: 'cjs',
   sourcemap: true,
-  external: ['vscode', 'sqlite3'],
+  external: ['vscode', 'sqlite3', 'onnxruntime-node'],
   // Prefer ES module builds: vscode-json-languageservice's UMD build loads its parts with a dynamic require esbuild cannot follow.
   mainFields: ['module', 'main'],
   logLevel: 'info',

@@ -108,7 +108,19 @@ export class LocalStore {
     }
   }
 
-  private tempPath(): string {
+  /** Stores a file written at a tempPath() (a converter's output): hashes it and moves it into place, no copy. */
+  async adoptTemp(tmp: string, opts: { signal?: AbortSignal } = {}): Promise<IngestResult> {
+    try {
+      const { sha256, size } = await hashFile(tmp, opts);
+      return await this.place(tmp, sha256, size);
+    } catch (e) {
+      await fsp.rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  /** A fresh path in the store's temp folder; gc removes it if its process dies. */
+  tempPath(): string {
     return path.join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 

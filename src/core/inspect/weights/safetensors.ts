@@ -4,6 +4,7 @@
  */
 import { InputError } from '../../errors';
 import type { WeightInfo } from '../types';
+import type { FileHandle } from 'fs/promises';
 import { countInto, errText, product, readAt, withFile } from './read';
 
 const MAX_HEADER = 100 * 1024 * 1024;
@@ -17,85 +18,105 @@ const DTYPE_BITS: Record<string, number> = {
   C64: 64, F4: 4, F6_E2M3: 6, F6_E3M2: 6,
 };
 
-interface Entry {
+export interface SafetensorsTensor {
   name: string;
+  dtype: string;
+  shape: number[];
+  /** Byte range within the data section (after the header). */
   begin: number;
   end: number;
 }
 
+export interface SafetensorsHeader {
+  headerBytes: number;
+  /** File offset of the data section. */
+  dataStart: number;
+  dataBytes: number;
+  /** In data order; they tile the data section exactly. */
+  tensors: SafetensorsTensor[];
+  metadata?: Record<string, unknown>;
+}
+
 export async function readSafetensors(file: string): Promise<WeightInfo> {
   return withFile(file, async (fh, size) => {
-    if (size === 0) throw new InputError(file, 'empty file');
-    if (size < 8) throw new InputError(file, `too small for a safetensors file (${size} bytes)`);
-    const headerLen = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
-    if (headerLen > BigInt(size - 8)) {
-      throw new InputError(file, `safetensors header length ${headerLen} exceeds the file size ${size}`);
-    }
-    if (headerLen > BigInt(MAX_HEADER)) {
-      throw new InputError(file, `safetensors header length ${headerLen} is larger than ${MAX_HEADER} bytes`);
-    }
-    const hlen = Number(headerLen);
-    const text = (await readAt(fh, 8, hlen)).toString('utf8');
-    let header: unknown;
-    try {
-      header = JSON.parse(text);
-    } catch (e) {
-      throw new InputError(file, `safetensors header is not valid JSON: ${errText(e)}`);
-    }
-    if (!header || typeof header !== 'object' || Array.isArray(header)) {
-      throw new InputError(file, 'safetensors header is not a JSON object');
-    }
-
-    const dataStart = 8 + hlen;
-    const dataSize = size - dataStart;
+    const h = await readSafetensorsHeader(file, fh, size);
     const dtypes: Record<string, number> = {};
-    const entries: Entry[] = [];
     let parameterCount = 0;
-    let metadata: Record<string, unknown> | undefined;
-
-    for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
-      if (name === '__metadata__') {
-        if (raw && typeof raw === 'object' && !Array.isArray(raw)) metadata = raw as Record<string, unknown>;
-        continue;
-      }
-      const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      if (!t || typeof t !== 'object' || typeof t.dtype !== 'string' || !isIntArray(t.shape) || !isIntArray(t.data_offsets) || t.data_offsets.length !== 2) {
-        throw new InputError(file, `tensor '${name}' has no valid dtype, shape and data_offsets in the header`);
-      }
-      const [begin, end] = t.data_offsets;
-      if (end < begin) throw new InputError(file, `tensor '${name}' has data_offsets [${begin}, ${end}] that end before they begin`);
-      if (end > dataSize) {
-        throw new InputError(file, `truncated: tensor '${name}' ends at byte ${dataStart + end} but the file has ${size} bytes`);
-      }
-      const count = product(t.shape);
-      if (!Number.isSafeInteger(count)) throw new InputError(file, `tensor '${name}' has an absurd shape ${JSON.stringify(t.shape)}`);
-      const bits = DTYPE_BITS[t.dtype];
-      if (bits !== undefined && bits % 8 === 0 && count * (bits / 8) !== end - begin) {
-        throw new InputError(file, `tensor '${name}' has ${end - begin} bytes but ${t.dtype} ${JSON.stringify(t.shape)} needs ${count * (bits / 8)}`);
-      }
-      parameterCount += count;
+    for (const t of h.tensors) {
+      parameterCount += product(t.shape);
       countInto(dtypes, t.dtype);
-      entries.push({ name, begin, end });
     }
-
-    // The format requires the tensors to tile the data section exactly.
-    entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
-    let pos = 0;
-    let prev: Entry | undefined;
-    for (const e of entries) {
-      if (e.begin < pos) throw new InputError(file, `tensors '${prev?.name}' and '${e.name}' overlap`);
-      if (e.begin > pos) throw new InputError(file, `data bytes ${pos}..${e.begin} are not covered by any tensor (before '${e.name}')`);
-      pos = e.end;
-      prev = e;
-    }
-    if (pos !== dataSize) {
-      throw new InputError(file, `the tensors cover ${pos} data bytes but the file has ${dataSize} after the header`);
-    }
-
-    const details: Record<string, unknown> = { headerBytes: hlen, dataBytes: dataSize };
-    if (metadata) details.metadata = metadata;
-    return { format: 'safetensors', framework: 'safetensors', parameterCount, tensorCount: entries.length, dtypes, details };
+    const details: Record<string, unknown> = { headerBytes: h.headerBytes, dataBytes: h.dataBytes };
+    if (h.metadata) details.metadata = h.metadata;
+    return { format: 'safetensors', framework: 'safetensors', parameterCount, tensorCount: h.tensors.length, dtypes, details };
   });
+}
+
+/** Reads and checks the header: valid JSON, sizes that match dtypes and shapes, tensors that tile the data. */
+export async function readSafetensorsHeader(file: string, fh: FileHandle, size: number): Promise<SafetensorsHeader> {
+  if (size === 0) throw new InputError(file, 'empty file');
+  if (size < 8) throw new InputError(file, `too small for a safetensors file (${size} bytes)`);
+  const headerLen = (await readAt(fh, 0, 8)).readBigUInt64LE(0);
+  if (headerLen > BigInt(size - 8)) {
+    throw new InputError(file, `safetensors header length ${headerLen} exceeds the file size ${size}`);
+  }
+  if (headerLen > BigInt(MAX_HEADER)) {
+    throw new InputError(file, `safetensors header length ${headerLen} is larger than ${MAX_HEADER} bytes`);
+  }
+  const hlen = Number(headerLen);
+  const text = (await readAt(fh, 8, hlen)).toString('utf8');
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(file, `safetensors header is not valid JSON: ${errText(e)}`);
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) {
+    throw new InputError(file, 'safetensors header is not a JSON object');
+  }
+
+  const dataStart = 8 + hlen;
+  const dataSize = size - dataStart;
+  const tensors: SafetensorsTensor[] = [];
+  let metadata: Record<string, unknown> | undefined;
+
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (raw && typeof raw === 'object' && !Array.isArray(raw)) metadata = raw as Record<string, unknown>;
+      continue;
+    }
+    const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (!t || typeof t !== 'object' || typeof t.dtype !== 'string' || !isIntArray(t.shape) || !isIntArray(t.data_offsets) || t.data_offsets.length !== 2) {
+      throw new InputError(file, `tensor '${name}' has no valid dtype, shape and data_offsets in the header`);
+    }
+    const [begin, end] = t.data_offsets;
+    if (end < begin) throw new InputError(file, `tensor '${name}' has data_offsets [${begin}, ${end}] that end before they begin`);
+    if (end > dataSize) {
+      throw new InputError(file, `truncated: tensor '${name}' ends at byte ${dataStart + end} but the file has ${size} bytes`);
+    }
+    const count = product(t.shape);
+    if (!Number.isSafeInteger(count)) throw new InputError(file, `tensor '${name}' has an absurd shape ${JSON.stringify(t.shape)}`);
+    const bits = DTYPE_BITS[t.dtype];
+    if (bits !== undefined && bits % 8 === 0 && count * (bits / 8) !== end - begin) {
+      throw new InputError(file, `tensor '${name}' has ${end - begin} bytes but ${t.dtype} ${JSON.stringify(t.shape)} needs ${count * (bits / 8)}`);
+    }
+    tensors.push({ name, dtype: t.dtype, shape: t.shape, begin, end });
+  }
+
+  // The format requires the tensors to tile the data section exactly.
+  tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let pos = 0;
+  let prev: SafetensorsTensor | undefined;
+  for (const e of tensors) {
+    if (e.begin < pos) throw new InputError(file, `tensors '${prev?.name}' and '${e.name}' overlap`);
+    if (e.begin > pos) throw new InputError(file, `data bytes ${pos}..${e.begin} are not covered by any tensor (before '${e.name}')`);
+    pos = e.end;
+    prev = e;
+  }
+  if (pos !== dataSize) {
+    throw new InputError(file, `the tensors cover ${pos} data bytes but the file has ${dataSize} after the header`);
+  }
+  return { headerBytes: hlen, dataStart, dataBytes: dataSize, tensors, metadata };
 }
 
 function isIntArray(v: unknown): v is number[] {
