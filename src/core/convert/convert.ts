@@ -1,12 +1,14 @@
 import { promises as fsp } from 'fs';
+import * as path from 'path';
 import { CancelledError, RegistryError } from '../errors';
 import { readOnnx, readSafetensors } from '../inspect/weights';
 import { WeightInfo } from '../inspect/types';
 import { Registry } from '../registry/registry';
 import { FileEntry, VersionRecord } from '../registry/types';
+import { onnxFp16, onnxInt8 } from './onnx';
+import { commandLine, detectTool, lastLines, outputNames, profileAccepts, runTool, ToolProfile } from './profiles';
 import { toBf16, toFp16, toFp32 } from './safetensors';
 import { torchToSafetensors } from './torch';
-import { onnxFp16, onnxInt8 } from './onnx';
 import { FileConverter, ParamSpec } from './types';
 
 /** Bumped when a converter's output for the same input and parameters changes. */
@@ -17,7 +19,7 @@ export const BUILTIN_CONVERTERS: FileConverter[] = [toFp16, toBf16, toFp32, onnx
 export interface ConvertVersionOptions {
   params?: Record<string, string>;
   signal?: AbortSignal;
-  /** Input bytes converted so far, of all. */
+  /** Input bytes converted so far, of all (built-in converters). */
   onProgress?: (done: number, total: number) => void;
   log?: (line: string) => void;
 }
@@ -36,7 +38,7 @@ export function resolveParams(specs: ParamSpec[], given: Record<string, string>,
   const out: Record<string, string> = {};
   for (const p of specs) {
     const v = given[p.name] ?? p.default;
-    if (p.choices && !p.choices.includes(v)) throw new RegistryError(`${what}: ${p.name} must be one of ${p.choices.join(', ')}, not '${v}'`);
+    if (p.choices && !p.choices.includes(v)) throw new RegistryError(`${what}: ${p.name} must be one of ${p.choices.map((c) => JSON.stringify(c)).join(', ')}, not '${v}'`);
     out[p.name] = v;
   }
   return out;
@@ -44,74 +46,164 @@ export function resolveParams(specs: ParamSpec[], given: Record<string, string>,
 
 const READERS: Record<string, (file: string) => Promise<WeightInfo>> = { safetensors: readSafetensors, onnx: readOnnx };
 
+interface Produced {
+  /** Converted files, stored. */
+  files: FileEntry[];
+  /** Per output path: the converter's numbers. */
+  reports: Record<string, unknown>;
+  info?: WeightInfo;
+  /** Extra facts for details.conversion (tool, command, log). */
+  extra?: Record<string, unknown>;
+}
+
 /**
- * Converts a version into a new version of the same model: the files the converter accepts are
- * rewritten (each checked by the converter), the others are shared as they are. The new version's
- * parent is the input (lineage: conversion) and its details record converter, parameters and the
- * verification numbers. On any failure or cancel no version is left and the temp files go.
+ * Makes a new version of the same model from `ref`: `work` rewrites the target files; the others are
+ * shared as they are. Parent = the input (lineage: conversion); details record converter, parameters
+ * and the numbers. On any failure or cancel the version is abandoned.
  */
-export async function convertVersion(registry: Registry, ref: string, converter: FileConverter, opts: ConvertVersionOptions = {}): Promise<VersionRecord> {
+async function derive(
+  registry: Registry,
+  ref: string,
+  conv: { id: string; title: string; targetFormat: string; params: ParamSpec[]; accepts: (f: FileEntry) => boolean; outputPaths: (p: string) => string[] },
+  opts: ConvertVersionOptions,
+  work: (source: VersionRecord, files: FileEntry[], targets: FileEntry[], params: Record<string, string>) => Promise<Produced>,
+): Promise<VersionRecord> {
   const source = await registry.resolve(ref);
   if (source.status !== 'ready') throw new RegistryError(`${source.ref} is ${source.status}; only ready versions can be converted`);
   const files = await registry.files(source.id);
-  const targets = files.filter((f) => converter.accepts(f));
-  if (targets.length === 0) throw new RegistryError(`${converter.id} (${converter.title}) has nothing to convert in ${source.ref}: no file it accepts`);
-  const params = resolveParams(converter.params, opts.params ?? {}, converter.id);
-  const kept = files.filter((f) => !converter.accepts(f));
+  const targets = files.filter(conv.accepts);
+  if (targets.length === 0) throw new RegistryError(`${conv.id} (${conv.title}) has nothing to convert in ${source.ref}: no file it accepts`);
+  const params = resolveParams(conv.params, opts.params ?? {}, conv.id);
+  const kept = files.filter((f) => !conv.accepts(f));
   for (const t of targets) {
-    const out = converter.outputPath(t.path);
-    if (out !== t.path && kept.some((k) => k.path === out)) throw new RegistryError(`${source.ref} already has ${out}; converting ${t.path} would replace it`);
-  }
-
-  const total = targets.reduce((s, f) => s + f.size, 0);
-  let done = 0;
-  opts.onProgress?.(0, total);
-  const { id } = await registry.beginVersion(source.model, { kind: 'conversion', uri: `${source.ref} → ${converter.id}` });
-  const temps: string[] = [];
-  try {
-    const converted: FileEntry[] = [];
-    const reports: Record<string, unknown> = {};
-    let info: WeightInfo | undefined;
-    for (const f of targets) {
-      if (opts.signal?.aborted) throw new CancelledError();
-      const tmp = registry.store.tempPath();
-      temps.push(tmp);
-      const out = converter.outputPath(f.path);
-      opts.log?.(`${converter.id}: ${f.path} → ${out}`);
-      reports[out] = await converter.convert(registry.store.objectPath(f.sha256), tmp, {
-        params,
-        signal: opts.signal,
-        log: opts.log,
-        onBytes: (n) => opts.onProgress?.((done += n), total),
-      });
-      info ??= await READERS[converter.targetFormat]?.(tmp);
-      const stored = await registry.store.adoptTemp(tmp, { signal: opts.signal });
-      converted.push({ path: out, sha256: stored.sha256, size: stored.size, role: f.role });
+    for (const out of conv.outputPaths(t.path)) {
+      if (out !== t.path && kept.some((k) => k.path === out)) throw new RegistryError(`${source.ref} already has ${out}; converting ${t.path} would replace it`);
     }
+  }
+  const { id } = await registry.beginVersion(source.model, { kind: 'conversion', uri: `${source.ref} → ${conv.id}` });
+  try {
+    const p = await work(source, files, targets, params);
     const sizeBefore = targets.reduce((s, f) => s + f.size, 0);
-    const sizeAfter = converted.reduce((s, f) => s + f.size, 0);
-    opts.log?.(`${converter.id}: ${targets.length} file(s), ${sizeBefore} → ${sizeAfter} bytes`);
+    const sizeAfter = p.files.reduce((s, f) => s + f.size, 0);
+    opts.log?.(`${conv.id}: ${targets.length} file(s), ${sizeBefore} → ${sizeAfter} bytes`);
     return await registry.completeVersion(id, {
-      files: [...kept, ...converted].sort((a, b) => a.path.localeCompare(b.path)),
+      files: [...kept, ...p.files].sort((a, b) => a.path.localeCompare(b.path)),
       metrics: [], // the parent's training metrics were not measured on this version
-      format: converter.targetFormat,
-      framework: info?.framework ?? source.framework,
-      parameterCount: info?.parameterCount ?? source.parameterCount,
+      format: conv.targetFormat,
+      framework: p.info?.framework ?? conv.targetFormat,
+      parameterCount: p.info?.parameterCount ?? source.parameterCount,
       git: source.git, // the commit that trained it; the conversion itself is recorded below
       params: source.params,
-      signature: info?.inputs || info?.outputs ? { inputs: info.inputs, outputs: info.outputs } : source.signature,
+      signature: p.info?.inputs || p.info?.outputs ? { inputs: p.info.inputs, outputs: p.info.outputs } : source.signature,
       details: {
-        conversion: { converter: converter.id, title: converter.title, version: CONVERTERS_VERSION, params, from: source.ref, at: new Date().toISOString(), sizeBefore, sizeAfter, files: reports },
-        ...(info ? { weights: [{ path: converted[0].path, ...info }] } : {}),
+        conversion: { converter: conv.id, title: conv.title, version: CONVERTERS_VERSION, params, from: source.ref, at: new Date().toISOString(), sizeBefore, sizeAfter, ...p.extra, files: p.reports },
+        ...(p.info ? { weights: [{ path: p.files[0].path, ...p.info }] } : {}),
       },
       config: source.config,
-      description: `${converter.title} of ${source.ref}`,
+      description: `${conv.title} of ${source.ref}`,
       parent: { id: source.id, kind: 'conversion' },
     });
   } catch (e) {
     await registry.abandonVersion(id);
     throw e;
-  } finally {
-    for (const t of temps) await fsp.rm(t, { force: true });
   }
+}
+
+/** Converts a version with a built-in converter (see BUILTIN_CONVERTERS). */
+export async function convertVersion(registry: Registry, ref: string, converter: FileConverter, opts: ConvertVersionOptions = {}): Promise<VersionRecord> {
+  const spec = { ...converter, outputPaths: (p: string) => [converter.outputPath(p)] };
+  return derive(registry, ref, spec, opts, async (_source, _files, targets, params) => {
+    const total = targets.reduce((s, f) => s + f.size, 0);
+    let done = 0;
+    opts.onProgress?.(0, total);
+    const produced: Produced = { files: [], reports: {} };
+    for (const f of targets) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      const tmp = registry.store.tempPath();
+      try {
+        const out = converter.outputPath(f.path);
+        opts.log?.(`${converter.id}: ${f.path} → ${out}`);
+        produced.reports[out] = await converter.convert(registry.store.objectPath(f.sha256), tmp, {
+          params,
+          signal: opts.signal,
+          log: opts.log,
+          onBytes: (n) => opts.onProgress?.((done += n), total),
+        });
+        produced.info ??= await READERS[converter.targetFormat]?.(tmp);
+        const stored = await registry.store.adoptTemp(tmp, { signal: opts.signal });
+        produced.files.push({ path: out, sha256: stored.sha256, size: stored.size, role: f.role });
+      } finally {
+        await fsp.rm(tmp, { force: true });
+      }
+    }
+    return produced;
+  });
+}
+
+export interface ProfileRunOptions extends ConvertVersionOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Converts a version with an external tool: its files are linked into a work folder under their
+ * names, the tool runs once per accepted file, and its outputs become the new version's files. The
+ * tool's whole log is kept in <registry>/logs/, also when it fails.
+ */
+export async function convertWithProfile(registry: Registry, ref: string, profile: ToolProfile, opts: ProfileRunOptions = {}): Promise<VersionRecord> {
+  const spec = {
+    ...profile,
+    accepts: (f: FileEntry) => profileAccepts(profile, f.path),
+    outputPaths: (p: string) => outputNames(profile, p).map((o) => path.posix.join(path.posix.dirname(p), o)),
+  };
+  return derive(registry, ref, spec, opts, async (source, files, targets, params) => {
+    const tool = await detectTool(profile, opts.env);
+    if (!tool.available) throw new RegistryError(`${profile.id}: ${tool.problem}`);
+    const logFile = path.join(registry.dir, 'logs', `convert-${new Date().toISOString().replace(/[:.]/g, '-')}-${profile.id}.log`);
+    await fsp.mkdir(path.dirname(logFile), { recursive: true });
+    const logStream = await fsp.open(logFile, 'a');
+    const work = `${registry.store.tempPath()}-work`;
+    const log = (line: string) => {
+      opts.log?.(line);
+      void logStream.write(line + '\n');
+    };
+    try {
+      log(`# ${profile.id} on ${source.ref}; ${tool.path}${tool.version ? ` (${tool.version})` : ''}`);
+      for (const f of files) {
+        const at = path.join(work, 'in', ...f.path.split('/'));
+        await fsp.mkdir(path.dirname(at), { recursive: true });
+        // A hard link costs nothing; the objects are read-only, so the tool cannot change them.
+        await fsp.link(registry.store.objectPath(f.sha256), at).catch(() => fsp.copyFile(registry.store.objectPath(f.sha256), at));
+      }
+      const produced: Produced = { files: [], reports: {}, extra: { tool: { id: profile.tool, path: tool.path, version: tool.version ?? null }, log: logFile } };
+      for (const [i, t] of targets.entries()) {
+        if (opts.signal?.aborted) throw new CancelledError();
+        const input = path.join(work, 'in', ...t.path.split('/'));
+        const outputDir = path.join(work, `out-${i}`);
+        await fsp.mkdir(outputDir);
+        const args = commandLine(profile, { input, outputDir }, params);
+        log(`$ ${tool.path} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+        const started = Date.now();
+        const r = await runTool(tool.path!, args, { cwd: outputDir, env: opts.env, signal: opts.signal, log });
+        log(`# exit ${r.code ?? r.signal} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        if (r.code !== 0) throw new RegistryError(`${profile.tool} failed on ${t.path} (exit ${r.code ?? r.signal}): ${lastLines(r.output, 3) || 'no output'}. Full log: ${logFile}`);
+        const report: Record<string, unknown> = { seconds: (Date.now() - started) / 1000, exitCode: r.code };
+        for (const name of outputNames(profile, t.path)) {
+          const file = path.join(outputDir, name);
+          if (!(await fsp.stat(file).then((s) => s.isFile(), () => false))) throw new RegistryError(`${profile.tool} exited 0 but did not write ${name}. Full log: ${logFile}`);
+          const out = path.posix.join(path.posix.dirname(t.path), name);
+          produced.info ??= await READERS[profile.targetFormat]?.(file).catch(() => undefined);
+          const stored = await registry.store.adoptTemp(file);
+          produced.files.push({ path: out, sha256: stored.sha256, size: stored.size, role: t.role });
+          produced.reports[out] = report;
+        }
+      }
+      return produced;
+    } catch (e) {
+      log(`# failed: ${(e as Error).message}`);
+      throw e;
+    } finally {
+      await logStream.close();
+      await fsp.rm(work, { recursive: true, force: true });
+    }
+  });
 }

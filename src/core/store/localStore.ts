@@ -165,7 +165,7 @@ export class LocalStore {
   async removeStaleTemp(isAlive: (pid: number) => boolean): Promise<void> {
     for (const name of await fsp.readdir(this.tmpDir).catch(() => [] as string[])) {
       const pid = Number(name.split('-')[0]);
-      if (!Number.isInteger(pid) || !isAlive(pid)) await fsp.rm(path.join(this.tmpDir, name), { force: true });
+      if (!Number.isInteger(pid) || !isAlive(pid)) await fsp.rm(path.join(this.tmpDir, name), { force: true, recursive: true }); // converters' work folders too
     }
   }
 }
