@@ -20,6 +20,7 @@ import {
   USER_TEMPLATES_DIR,
   VersionRecord,
 } from '../core';
+import { registerConvertCommands } from './convertCommands';
 import { registerLifecycleCommands, versionLine } from './lifecycleCommands';
 import { ProgressBar } from './progress';
 
@@ -193,6 +194,7 @@ program
   });
 
 registerLifecycleCommands(program, withRegistry, print);
+registerConvertCommands(program, withRegistry, print);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CancelledError) {

@@ -14,3 +14,8 @@ export type { TemplateImportOptions } from './importers/template';
 export { parseSearch } from './registry/search';
 export { exportVersion, importArchive, ARCHIVE_FORMAT } from './archive/archive';
 export type { ArchiveOptions } from './archive/archive';
+export { BUILTIN_CONVERTERS, convertersFor, convertVersion, convertWithProfile, resolveParams } from './convert/convert';
+export type { ConvertVersionOptions } from './convert/convert';
+export { allProfiles, BUILTIN_PROFILES, detectTool, profileAccepts } from './convert/profiles';
+export type { ToolProfile, ToolStatus } from './convert/profiles';
+export type { FileConverter, ParamSpec } from './convert/types';

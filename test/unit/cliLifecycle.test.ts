@@ -96,4 +96,21 @@ describe('modelreg lifecycle commands', () => {
     assert.strictEqual(bad.code, 2);
     assert.match(bad.err, /no-such\.tar: no such file or folder/);
   });
+
+  it('converters lists what applies; convert --to onnx-fp16 makes a derived version; bad ids and params exit 2', () => {
+    const list = json('converters', 'resnet@v1');
+    // The sample output's weights are ONNX: the ONNX converters and the ONNX tool profiles apply.
+    const ids = list.map((c: { id: string }) => c.id);
+    assert.ok(ids.includes('onnx-fp16') && ids.includes('atc') && !ids.includes('fp16'), ids.join(' '));
+    assert.strictEqual(list.find((c: { id: string }) => c.id === 'atc').available, false);
+    const v = json('convert', 'resnet@v1', '--to', 'onnx-fp16', '--param', 'keep_io_types=false');
+    assert.strictEqual(v.parentKind, 'conversion');
+    assert.deepStrictEqual(v.details.conversion.params, { keep_io_types: 'false' });
+    assert.ok(v.details.conversion.sizeAfter < v.details.conversion.sizeBefore);
+    assert.match(ok('lineage', v.ref), /└─ conversion: resnet@v\d+/);
+    const bad = run('convert', 'resnet@v1', '--to', 'nope');
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.err, /no converter or profile 'nope'/);
+    assert.match(run('convert', 'resnet@v1', '--to', 'fp16', '--param', 'x').err, /--param x: write it as NAME=VALUE/);
+  });
 });

@@ -276,3 +276,9 @@ export function runTool(exe: string, args: string[], opts: { cwd?: string; env?:
 export function lastLines(text: string, n: number): string {
   return text.trim().split('\n').slice(-n).join(' | ');
 }
+
+/** Built-in profiles plus the user's (same id replaces the built-in one). */
+export function allProfiles(user: unknown[] = [], where = 'settings'): ToolProfile[] {
+  const mine = user.map((p) => checkProfile(p, where));
+  return [...BUILTIN_PROFILES.filter((b) => !mine.some((m) => m.id === b.id)), ...mine];
+}

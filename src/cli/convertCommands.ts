@@ -1,0 +1,82 @@
+import { Command } from 'commander';
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { allProfiles, BUILTIN_CONVERTERS, convertersFor, convertVersion, convertWithProfile, detectTool, formatBytes, profileAccepts, Registry, RegistryError, ToolProfile } from '../core';
+import { ProgressBar } from './progress';
+
+type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
+
+/** Profiles from <registry>/profiles.json (a list, as in the modelRegistry.convert.profiles setting). */
+async function profiles(r: Registry): Promise<ToolProfile[]> {
+  const file = path.join(r.dir, 'profiles.json');
+  const text = await fsp.readFile(file, 'utf8').catch(() => '[]');
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (e) {
+    throw new RegistryError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(list)) throw new RegistryError(`${file}: must be a list of profiles`);
+  return allProfiles(list, file);
+}
+
+function parseParams(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new RegistryError(`--param ${p}: write it as NAME=VALUE`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+export function registerConvertCommands(program: Command, withRegistry: WithRegistry, print: (value: unknown) => void): void {
+  program
+    .command('convert')
+    .description('convert a version into a new one (parent = the input): fp16, bf16, fp32, onnx-fp16, onnx-int8, safetensors, or a tool profile (atc, trtexec, ovc, …)')
+    .argument('<ref>')
+    .requiredOption('--to <id>', 'converter or profile id (see `modelreg converters`)')
+    .option('--param <name=value...>', 'converter parameters', [])
+    .option('--json', 'print the new version as JSON')
+    .action(async (ref: string, o: { to: string; param: string[]; json?: boolean }) =>
+      withRegistry(async (r) => {
+        const bar = new ProgressBar(process.stderr);
+        const abort = new AbortController();
+        const onSigint = () => abort.abort();
+        process.once('SIGINT', onSigint);
+        try {
+          const opts = { params: parseParams(o.param), signal: abort.signal, onProgress: (d: number, t: number) => bar.update('converting', d, t), log: (l: string) => (bar.done(), console.error(l)) };
+          const builtin = BUILTIN_CONVERTERS.find((c) => c.id === o.to);
+          const profile = builtin ? undefined : (await profiles(r)).find((p) => p.id === o.to);
+          if (!builtin && !profile) throw new RegistryError(`no converter or profile '${o.to}'; see modelreg converters`);
+          const v = builtin ? await convertVersion(r, ref, builtin, opts) : await convertWithProfile(r, ref, profile!, opts);
+          bar.done();
+          const c = v.details.conversion as { sizeBefore: number; sizeAfter: number; from: string };
+          if (o.json) print(v);
+          else console.log(`Converted ${c.from} to ${v.ref} (${v.format}): ${formatBytes(c.sizeBefore)} → ${formatBytes(c.sizeAfter)}`);
+        } finally {
+          bar.done();
+          process.removeListener('SIGINT', onSigint);
+        }
+      }),
+    );
+
+  program
+    .command('converters')
+    .description('built-in converters and tool profiles (with whether the tool is installed); with REF only those that apply to it')
+    .argument('[ref]')
+    .option('--json', 'machine-readable output')
+    .action(async (ref: string | undefined, o: { json?: boolean }) =>
+      withRegistry(async (r) => {
+        const files = ref ? await r.files((await r.resolve(ref)).id) : undefined;
+        const builtins = files ? convertersFor(files) : BUILTIN_CONVERTERS;
+        const tools = (await profiles(r)).filter((p) => !files || files.some((f) => profileAccepts(p, f.path)));
+        const rows = [
+          ...builtins.map((c) => ({ id: c.id, kind: 'built-in', title: c.title, params: c.params, available: true, detail: c.description })),
+          ...(await Promise.all(tools.map(async (p) => ({ p, s: await detectTool(p) })))).map(({ p, s }) => ({ id: p.id, kind: 'tool', title: p.title, params: p.params, available: s.available, detail: s.available ? `${s.path}${s.version ? ` (${s.version})` : ''}` : s.problem })),
+        ];
+        if (o.json) return print(rows);
+        for (const x of rows) console.log(`${x.id.padEnd(12)} ${x.available ? ' ' : '✗'} ${x.title}  — ${x.detail}${x.params.length ? `\n${' '.repeat(15)}params: ${x.params.map((p) => `${p.name}=${p.default}`).join(' ')}` : ''}`);
+      }),
+    );
+}
