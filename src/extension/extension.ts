@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { registerConvertCommands } from './commands/convertCommands';
 import { registerLifecycleCommands } from './commands/lifecycleCommands';
 import { registerVersionCommands } from './commands/versionCommands';
 import { registerCompareCommands } from './compare/compareCommands';
@@ -34,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     ...registerImportCommands(service, tree, view),
     ...registerVersionCommands(service, tree, view),
     ...registerLifecycleCommands(service, tree, view),
+    ...registerConvertCommands(service, tree, view),
     ...registerLineageCommands(service),
     registryStatusBar(service),
     ...registerCompareCommands(context, service, view),

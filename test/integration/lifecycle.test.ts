@@ -113,4 +113,19 @@ describe('Version lifecycle in the tree', () => {
     assert.strictEqual(back.git?.commit, orig.git?.commit);
     assert.deepStrictEqual((await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label), ['v3', 'v2']);
   });
+
+  it('Convert… (onnx-fp16) from the tree makes a derived version whose Lineage names its parent', async () => {
+    const registry = await a.service.get();
+    const out = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', 'resnet-cifar');
+    await importTrainingOutput(registry, out, { model: 'cv-resnet' });
+    a.tree.refresh();
+    const v1 = await child(a, await child(a, undefined, 'cv-resnet'), 'v1');
+    const derived = await vscode.commands.executeCommand<{ ref: string; format: string; details: { conversion: { converter: string } } }>('modelRegistry.convertVersion', v1, { to: 'onnx-fp16' });
+    assert.strictEqual(derived?.ref, 'cv-resnet@v2');
+    assert.strictEqual(derived.details.conversion.converter, 'onnx-fp16');
+    const model = await child(a, undefined, 'cv-resnet');
+    for (let i = 0; i < 30 && (await a.tree.getChildren(model)).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const lineage = await child(a, await child(a, model, 'v2'), 'Lineage');
+    assert.match(describe_(a, await child(a, lineage, 'cv-resnet@v1')), /made from it \(conversion\)/);
+  });
 });

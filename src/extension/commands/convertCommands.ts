@@ -1,0 +1,173 @@
+import * as vscode from 'vscode';
+import {
+  allProfiles,
+  BUILTIN_CONVERTERS,
+  CancelledError,
+  convertersFor,
+  convertVersion,
+  convertWithProfile,
+  detectTool,
+  FileConverter,
+  formatBytes,
+  ParamSpec,
+  profileAccepts,
+  Registry,
+  ToolProfile,
+  VersionRecord,
+} from '../../core';
+import { showError } from '../errors';
+import { revealVersion } from '../importing/importCommands';
+import { RegistryService } from '../registry/registryService';
+import { RegistryTreeProvider } from '../registry/registryTree';
+import { TreeNode } from '../registry/treeNodes';
+
+type Choice = { kind: 'builtin'; converter: FileConverter } | { kind: 'tool'; profile: ToolProfile };
+
+let channel: vscode.OutputChannel | undefined;
+const conversionLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Conversions'));
+
+function userProfiles(): ToolProfile[] {
+  return allProfiles(vscode.workspace.getConfiguration('modelRegistry').get<unknown[]>('convert.profiles') ?? [], 'setting modelRegistry.convert.profiles');
+}
+
+/**
+ * "Convert…" on a version: a QuickPick of the built-in converters and tool profiles that apply to its
+ * files (tools with whether they are installed), a parameter form, then a cancellable run whose log
+ * goes to an output channel. Arguments (to, params) skip the pickers, for tests and keybindings.
+ */
+export function registerConvertCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('modelRegistry.convertVersion', async (n?: TreeNode, arg?: unknown) => {
+      const node = n ?? view.selection[0];
+      const v = node?.kind === 'version' ? node.version : undefined;
+      if (!v) return undefined;
+      const given = typeof arg === 'object' && arg !== null && 'to' in arg ? (arg as { to: string; params?: Record<string, string> }) : undefined;
+      try {
+        const registry = await service.get();
+        const files = await registry.files(v.id);
+        const profiles = userProfiles().filter((p) => files.some((f) => profileAccepts(p, f.path)));
+        const choice = given ? findChoice(given.to, profiles) : await pickConverter(v, convertersFor(files), profiles);
+        if (!choice) return undefined;
+        if (choice.kind === 'tool' && !vscode.workspace.isTrusted) {
+          const manage = 'Manage Workspace Trust';
+          const c = await vscode.window.showErrorMessage(`${choice.profile.title} runs an external program; that is only allowed in a trusted workspace.`, manage);
+          if (c === manage) void vscode.commands.executeCommand('workbench.trust.manage');
+          return undefined;
+        }
+        const specs = choice.kind === 'builtin' ? choice.converter.params : choice.profile.params;
+        const title = choice.kind === 'builtin' ? choice.converter.title : choice.profile.title;
+        const params = given ? given.params ?? {} : await editParams(title, v, specs);
+        if (!params) return undefined;
+        const derived = await run(registry, v, choice, params);
+        if (!derived) return undefined;
+        service.fireSoon();
+        const c = derived.details.conversion as { sizeBefore: number; sizeAfter: number };
+        void vscode.window
+          .showInformationMessage(`Converted ${v.ref} to ${derived.ref} (${derived.format}, ${formatBytes(c.sizeBefore)} → ${formatBytes(c.sizeAfter)}).`, 'Compare with Parent', 'Reveal')
+          .then((pick) => {
+            if (pick === 'Reveal') void revealVersion(tree, view, derived);
+            if (pick === 'Compare with Parent') void vscode.commands.executeCommand('modelRegistry.compareVersions', undefined, [v, derived].map((version) => ({ kind: 'version', version })));
+          });
+        return derived;
+      } catch (e) {
+        showError(`Could not convert ${v.ref}`, e);
+        return undefined;
+      }
+    }),
+  ];
+}
+
+function findChoice(id: string, profiles: ToolProfile[]): Choice | undefined {
+  const converter = BUILTIN_CONVERTERS.find((c) => c.id === id);
+  if (converter) return { kind: 'builtin', converter };
+  const profile = profiles.find((p) => p.id === id);
+  if (profile) return { kind: 'tool', profile };
+  void vscode.window.showErrorMessage(`No converter or tool profile '${id}' applies here.`);
+  return undefined;
+}
+
+async function pickConverter(v: VersionRecord, builtins: FileConverter[], profiles: ToolProfile[]): Promise<Choice | undefined> {
+  type Item = vscode.QuickPickItem & { choice?: Choice; problem?: string };
+  const quick = vscode.window.createQuickPick<Item>();
+  quick.title = `Convert ${v.ref} (${v.format ?? 'unknown format'})`;
+  quick.placeholder = builtins.length || profiles.length ? 'Pick a converter' : 'Nothing converts this version’s files';
+  const base: Item[] = [
+    { label: 'Built-in', kind: vscode.QuickPickItemKind.Separator },
+    ...builtins.map((c) => ({ label: c.title, description: c.id, detail: c.description, choice: { kind: 'builtin' as const, converter: c } })),
+    { label: 'Tool chains', kind: vscode.QuickPickItemKind.Separator },
+  ];
+  const toolItems: Item[] = profiles.map((p) => ({ label: `$(loading~spin) ${p.title}`, description: p.id, detail: 'looking for the tool…', choice: { kind: 'tool' as const, profile: p } }));
+  quick.items = [...base, ...toolItems];
+  quick.busy = profiles.length > 0;
+  // Tool detection runs a program per profile: fill availability in as each answers.
+  void Promise.all(
+    profiles.map(async (p, i) => {
+      const s = await detectTool(p);
+      toolItems[i] = { ...toolItems[i], label: `${s.available ? '$(tools)' : '$(warning)'} ${p.title}`, detail: s.available ? `${s.path}${s.version ? ` — ${s.version}` : ''}` : s.problem, problem: s.available ? undefined : s.problem };
+      quick.items = [...base, ...toolItems];
+    }),
+  ).then(() => (quick.busy = false));
+  const picked = await new Promise<Item | undefined>((resolve) => {
+    quick.onDidAccept(() => resolve(quick.selectedItems[0]));
+    quick.onDidHide(() => resolve(undefined));
+    quick.show();
+  });
+  quick.dispose();
+  if (picked?.problem) {
+    void vscode.window.showErrorMessage(picked.problem);
+    return undefined;
+  }
+  return picked?.choice;
+}
+
+/** A small form: each parameter with its value; pick one to change it, or run. */
+async function editParams(title: string, v: VersionRecord, specs: ParamSpec[]): Promise<Record<string, string> | undefined> {
+  const values: Record<string, string> = Object.fromEntries(specs.map((p) => [p.name, p.default]));
+  if (specs.length === 0) return values;
+  for (;;) {
+    const run = { label: '$(play) Convert', description: `${v.ref} with these parameters` };
+    const items = [run, ...specs.map((p) => ({ label: `${p.name} = ${values[p.name] === '' ? '(empty)' : values[p.name]}`, detail: p.description, spec: p }))];
+    const pick = await vscode.window.showQuickPick(items, { title: `${title}: parameters`, placeHolder: 'Enter runs; pick a parameter to change it' });
+    if (!pick) return undefined;
+    if (pick === run) return values;
+    const spec = (pick as { spec: ParamSpec }).spec;
+    const value = spec.choices
+      ? (await vscode.window.showQuickPick(spec.choices.map((c) => ({ label: c === '' ? '(empty)' : c, value: c, picked: c === values[spec.name] })), { title: spec.name, placeHolder: spec.description }))?.value
+      : await vscode.window.showInputBox({ title: spec.name, prompt: spec.description, value: values[spec.name] });
+    if (value !== undefined) values[spec.name] = value;
+  }
+}
+
+async function run(registry: Registry, v: VersionRecord, choice: Choice, params: Record<string, string>): Promise<VersionRecord | undefined> {
+  const out = conversionLog();
+  const id = choice.kind === 'builtin' ? choice.converter.id : choice.profile.id;
+  out.appendLine(`${new Date().toISOString()} ${v.ref} → ${id} ${JSON.stringify(params)}`);
+  if (choice.kind === 'tool') out.show(true);
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Converting ${v.ref} → ${id}`, cancellable: true }, async (progress, token) => {
+    const abort = new AbortController();
+    const sub = token.onCancellationRequested(() => abort.abort());
+    let reported = 0;
+    try {
+      const opts = {
+        params,
+        signal: abort.signal,
+        log: (line: string) => out.appendLine(line),
+        onProgress: (done: number, total: number) => {
+          const pct = total ? (100 * done) / total : 0;
+          if (pct - reported < 1 && done < total) return;
+          progress.report({ increment: pct - reported, message: `${formatBytes(done)} of ${formatBytes(total)}` });
+          reported = pct;
+        },
+      };
+      return choice.kind === 'builtin' ? await convertVersion(registry, v.ref, choice.converter, opts) : await convertWithProfile(registry, v.ref, choice.profile, opts);
+    } catch (e) {
+      if (e instanceof CancelledError) {
+        void vscode.window.showInformationMessage(`Conversion of ${v.ref} cancelled; no version was made.`);
+        return undefined;
+      }
+      throw e;
+    } finally {
+      sub.dispose();
+    }
+  });
+}
