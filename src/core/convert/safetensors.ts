@@ -141,6 +141,9 @@ export async function convertSafetensors(src: string, dest: string, target: Floa
     let converted = 0;
     let reading: Promise<void> | undefined;
     let writing: Promise<void> = Promise.resolve();
+    let flushing: Promise<void> = Promise.resolve();
+    let written = 0;
+    let synced = 0;
     try {
       await writeFully(out, Buffer.from(head));
       // Two input and two output buffers: the next read and the last write run while this chunk converts.
@@ -172,13 +175,20 @@ export async function convertSafetensors(src: string, dest: string, target: Floa
         }
         writing = writing.then(() => writeFully(out, data));
         lastWriteOf[turn] = writing;
+        // Start writeback every 64 MiB instead of leaving it all to the final fsync: the disk then
+        // works while we convert. (The page cache would otherwise hold it all until the end.)
+        if ((written += data.length) - synced >= 64 << 20) {
+          synced = written;
+          flushing = Promise.all([flushing, writing.then(() => out.datasync())]).then(() => undefined);
+        }
         opts.onBytes?.(piece.length);
         turn = 1 - turn;
       }
       await writing;
+      await flushing;
       await out.sync();
     } finally {
-      await Promise.allSettled([reading, writing]); // on an error or cancel, let in-flight I/O settle first
+      await Promise.allSettled([reading, writing, flushing]); // on an error or cancel, let in-flight I/O settle first
       await out.close();
     }
     // Read the result back: a valid header whose tensors tile the data as planned.
