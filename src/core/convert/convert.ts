@@ -64,7 +64,16 @@ interface Produced {
 async function derive(
   registry: Registry,
   ref: string,
-  conv: { id: string; title: string; targetFormat: string; params: ParamSpec[]; accepts: (f: FileEntry) => boolean; outputPaths: (p: string) => string[] },
+  conv: {
+    id: string;
+    title: string;
+    targetFormat: string;
+    params: ParamSpec[];
+    accepts: (f: FileEntry) => boolean;
+    outputPaths: (p: string) => string[];
+    /** The input stands for its whole folder (a SavedModel's saved_model.pb): the folder is replaced. */
+    takesFolder?: boolean;
+  },
   opts: ConvertVersionOptions,
   work: (source: VersionRecord, files: FileEntry[], targets: FileEntry[], params: Record<string, string>) => Promise<Produced>,
 ): Promise<VersionRecord> {
@@ -74,7 +83,11 @@ async function derive(
   const targets = files.filter(conv.accepts);
   if (targets.length === 0) throw new RegistryError(`${conv.id} (${conv.title}) has nothing to convert in ${source.ref}: no file it accepts`);
   const params = resolveParams(conv.params, opts.params ?? {}, conv.id);
-  const kept = files.filter((f) => !conv.accepts(f));
+  const folders = conv.takesFolder ? targets.map((t) => path.posix.dirname(t.path)) : [];
+  // What goes with a SavedModel's saved_model.pb; configs and logs beside it stay.
+  const SAVED_MODEL_PARTS = /^(variables|assets)\/|^(fingerprint|keras_metadata)\.pb$/;
+  const inFolder = (f: FileEntry) => folders.some((d) => SAVED_MODEL_PARTS.test(d === '.' ? f.path : f.path.startsWith(d + '/') ? f.path.slice(d.length + 1) : ''));
+  const kept = files.filter((f) => !conv.accepts(f) && !inFolder(f));
   for (const t of targets) {
     for (const out of conv.outputPaths(t.path)) {
       if (out !== t.path && kept.some((k) => k.path === out)) throw new RegistryError(`${source.ref} already has ${out}; converting ${t.path} would replace it`);
@@ -154,6 +167,8 @@ export async function convertWithProfile(registry: Registry, ref: string, profil
     ...profile,
     accepts: (f: FileEntry) => profileAccepts(profile, f.path),
     outputPaths: (p: string) => outputNames(profile, p).map((o) => path.posix.join(path.posix.dirname(p), o)),
+    // An input named in full (saved_model.pb) rather than by suffix (.onnx) is a model folder.
+    takesFolder: profile.inputs.some((s) => !s.startsWith('.')),
   };
   return derive(registry, ref, spec, opts, async (source, files, targets, params) => {
     const tool = await detectTool(profile, opts.env);

@@ -7,7 +7,7 @@ import { convertWithProfile } from '../../../src/core/convert/convert';
 import { BUILTIN_PROFILES, checkProfile, commandLine, detectTool } from '../../../src/core/convert/profiles';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../src/core/registry/registry';
-import { writeOnnx } from '../helpers/makeWeights';
+import { writeOnnx, writeSavedModel } from '../helpers/makeWeights';
 import { makeGitRepo, tempDir } from '../helpers/tmp';
 
 const atc = BUILTIN_PROFILES.find((p) => p.id === 'atc')!;
@@ -93,5 +93,24 @@ describe('external tool profiles', () => {
     await assert.rejects(running, /cancelled/);
     assert.deepStrictEqual((await r.listVersions('net')).map((v) => v.number), [1]);
     assert.ok(!existsSync(path.join(work, '.modelreg', 'tmp')) || readdirSync(path.join(work, '.modelreg', 'tmp')).length === 0);
+  });
+
+  it('a SavedModel profile (input saved_model.pb) gets the folder and replaces its variables; files beside it stay', async () => {
+    const sm = path.join(work, 'sm');
+    await writeSavedModel(sm);
+    writeFileSync(path.join(sm, 'metrics.json'), '{"accuracy": 0.7}');
+    await importTrainingOutput(r, sm, { model: 'tfnet' });
+    // A stand-in converter: lists the folder it was given into the output, as tf2onnx would read it.
+    writeFileSync(path.join(bin, 'fake-tf2onnx'), `#!/usr/bin/env node
+const fs = require('fs'), path = require('path');
+const dir = process.argv[2];
+fs.writeFileSync(process.argv[3], fs.readdirSync(dir).sort().join(',') + ';' + fs.readdirSync(path.join(dir, 'variables')).sort().join(','));
+`);
+    chmodSync(path.join(bin, 'fake-tf2onnx'), 0o755);
+    const profile = checkProfile({ id: 'sm2onnx', tool: 'fake-tf2onnx', inputs: ['saved_model.pb'], targetFormat: 'onnx', args: ['${inputDir}', '${outputDir}/model.onnx'], outputs: ['model.onnx'] }, 'test');
+    const v = await convertWithProfile(r, 'tfnet@v1', profile, { env });
+    const files = await r.files(v.id);
+    assert.deepStrictEqual(files.map((f) => f.path), ['metrics.json', 'model.onnx']);
+    assert.strictEqual(readFileSync(r.store.objectPath(files[1].sha256), 'utf8'), 'metrics.json,saved_model.pb,variables;variables.data-00000-of-00001,variables.index');
   });
 });
