@@ -116,6 +116,53 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX version_tags_by_tag ON version_tags (tag);
   CREATE INDEX model_tags_by_tag ON model_tags (tag);
   `,
+  // 4: datasets (content-hashed manifests in the store) and evaluations of versions on them.
+  `
+  CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    root TEXT NOT NULL,
+    manifest_sha256 TEXT NOT NULL,
+    sample_count INTEGER NOT NULL,
+    classes TEXT NOT NULL,
+    splits TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (name, manifest_sha256)
+  );
+  CREATE TABLE evaluations (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    split TEXT,
+    evaluator TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    git_commit TEXT,
+    git_dirty INTEGER,
+    sample_count INTEGER NOT NULL DEFAULT 0,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    per_class TEXT NOT NULL DEFAULT '[]',
+    confusion TEXT NOT NULL DEFAULT '[]',
+    details TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX evaluations_by_version ON evaluations (version_id, id);
+  CREATE INDEX evaluations_by_dataset ON evaluations (dataset_id);
+  CREATE TABLE evaluation_samples (
+    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    sample_id TEXT NOT NULL,
+    label INTEGER,
+    prediction INTEGER,
+    score REAL,
+    error TEXT,
+    PRIMARY KEY (evaluation_id, idx)
+  ) WITHOUT ROWID;
+  CREATE INDEX evaluation_samples_by_cell ON evaluation_samples (evaluation_id, label, prediction, score);
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {

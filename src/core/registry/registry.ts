@@ -623,7 +623,7 @@ export class Registry {
     await this.store.removeStaleTemp(isAlive);
     // Objects go under the write lock, so no version can complete with a reference to one meanwhile.
     const { removedObjects, removedBytes } = await this.db.transaction(async (tx) => {
-      const referenced = new Set((await tx.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM files')).map((r) => r.sha256));
+      const referenced = new Set((await tx.all<{ sha256: string }>('SELECT sha256 FROM files UNION SELECT manifest_sha256 FROM datasets')).map((r) => r.sha256));
       let count = 0;
       let bytes = 0;
       for await (const sha of this.store.list()) {

@@ -83,7 +83,7 @@ export class LocalStore {
   }
 
   /** Stores bytes from a stream (an archive entry, a download), hashing them on the way. */
-  async ingestStream(source: AsyncIterable<Buffer | Uint8Array>, opts: Omit<IngestOptions, 'hashFirst'> = {}): Promise<IngestResult> {
+  async ingestStream(source: AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>, opts: Omit<IngestOptions, 'hashFirst'> = {}): Promise<IngestResult> {
     const tmp = this.tempPath();
     try {
       const out = await fsp.open(tmp, 'wx');

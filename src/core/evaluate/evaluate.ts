@@ -1,0 +1,204 @@
+/**
+ * The built-in evaluator: runs an ONNX version on a dataset with onnxruntime-node, in batches, images
+ * decoded on worker threads while the previous batch runs. Classification today; the Task interface is
+ * where detection would plug in (its own outputs → outcomes, its own tally and metrics).
+ */
+
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { CancelledError, InputError, RegistryError } from '../errors';
+import { gitProvenance } from '../git/provenance';
+import { ArrayReader, preprocessFromConfig, sampleFilePath, TableReader } from '../datasets/samples';
+import { DatasetManifest, DatasetRecord, DatasetSample, ImagePreprocess } from '../datasets/types';
+import { Registry } from '../registry/registry';
+import { VersionRecord } from '../registry/types';
+import { ImagePool } from './imagePool';
+import { ClassificationTally, toProbabilities } from './metrics';
+import { addEvaluationSamples, beginEvaluation, completeEvaluation, dropEvaluation, getDataset, readManifest } from './store';
+import { EvaluationRecord, SamplePrediction } from './types';
+
+export interface EvaluateOptions {
+  /** Dataset name (or name@sha). */
+  dataset: string;
+  /** A split to run on; default: test, else val/validation, else every sample. */
+  split?: string;
+  batchSize?: number;
+  /** The workspace folder, whose git commit the evaluation records. */
+  cwd?: string;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  log?: (line: string) => void;
+}
+
+const SPLIT_PREFERENCE = ['test', 'val', 'valid', 'validation'];
+
+/** Where the model's own class names are in its config (Hugging Face id2label, or a labels/classes list). */
+function modelLabels(config: unknown): string[] | undefined {
+  const c = config as Record<string, unknown> | null;
+  if (!c || typeof c !== 'object') return undefined;
+  if (c.id2label && typeof c.id2label === 'object') {
+    const m = c.id2label as Record<string, unknown>;
+    return Object.keys(m)
+      .sort((a, b) => Number(a) - Number(b))
+      .map((k) => String(m[k]));
+  }
+  for (const key of ['labels', 'classes', 'class_names']) if (Array.isArray(c[key])) return (c[key] as unknown[]).map(String);
+  return undefined;
+}
+
+function chooseSplit(d: DatasetRecord, wanted: string | undefined): string | null {
+  if (wanted !== undefined) {
+    if (!d.splits.includes(wanted)) throw new RegistryError(`dataset ${d.name} has no split '${wanted}' (${d.splits.length ? `splits: ${d.splits.join(', ')}` : 'it has no splits'})`);
+    return wanted;
+  }
+  return SPLIT_PREFERENCE.find((s) => d.splits.includes(s)) ?? null;
+}
+
+/** Turns samples into input rows of the model's first input. */
+interface InputSource {
+  /** Elements per sample. */
+  width: number;
+  /** The per-sample part of the tensor shape. */
+  shape: number[];
+  load(s: DatasetSample): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+function inputSource(d: DatasetRecord, m: DatasetManifest, v: VersionRecord, config: unknown): InputSource {
+  const spec = v.signature.inputs?.[0];
+  const dims = spec?.shape.slice(1) ?? [];
+  if (m.kind === 'image-folder') {
+    const pre: ImagePreprocess = preprocessFromConfig(config, spec?.shape);
+    const pool = new ImagePool();
+    const [h, w] = pre.size;
+    const shape = pre.layout === 'NCHW' ? [3, h, w] : [h, w, 3];
+    return { width: 3 * h * w, shape, load: (s) => pool.load(sampleFilePath(d.root, d.kind, s.file), pre), close: () => pool.close() };
+  }
+  if (m.kind === 'table') {
+    const reader = new TableReader(d.root, m);
+    const width = m.table!.featureColumns.length;
+    return { width, shape: [width], load: (s) => reader.features(s), close: async () => undefined };
+  }
+  const reader = new ArrayReader(d.root, m);
+  const shape = m.arrays!.shape.length ? m.arrays!.shape : dims.map((x) => (typeof x === 'number' ? x : 1));
+  return { width: shape.reduce((a, b) => a * b, 1), shape, load: (s) => reader.sample(s), close: () => reader.close() };
+}
+
+export async function evaluateVersion(registry: Registry, ref: string, opts: EvaluateOptions): Promise<EvaluationRecord> {
+  const v = await registry.resolve(ref);
+  const files = await registry.files(v.id);
+  const onnx = files.find((f) => f.path.toLowerCase().endsWith('.onnx'));
+  if (!onnx) throw new RegistryError(`${v.ref} has no ONNX file; the built-in evaluator runs ONNX models (convert it first, or use an external evaluator)`);
+  const dataset = await getDataset(registry, opts.dataset);
+  const manifest = await readManifest(registry, dataset);
+  const split = chooseSplit(dataset, opts.split);
+  const samples = manifest.samples.filter((s) => split === null || s.split === split);
+  if (samples.length === 0) throw new RegistryError(`dataset ${dataset.name}${split ? ` (split ${split})` : ''} has no samples`);
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+  const modelFile = registry.store.objectPath(onnx.sha256);
+  const session = await ort.InferenceSession.create(modelFile).catch((e: Error) => {
+    throw new InputError(`${v.ref}:${onnx.path}`, `onnxruntime cannot load the model (${e.message.split('\n')[0]})`);
+  });
+  // The config stored with the version (template imports), else a config.json beside the model.
+  const configFile = files.find((f) => f.path === path.posix.join(path.posix.dirname(onnx.path), 'config.json')) ?? files.find((f) => f.path === 'config.json');
+  const configText = v.config?.text ?? (configFile ? await fsp.readFile(registry.store.objectPath(configFile.sha256), 'utf8') : undefined);
+  const config = configText === undefined ? undefined : safeJson(configText);
+  const source = inputSource(dataset, manifest, v, config);
+  const classes = manifest.classes;
+  // Model output index → dataset class index, by name when the model names its classes.
+  const names = modelLabels(config);
+  const toDataset = names ? names.map((n) => classes.indexOf(n)) : undefined;
+  const tally = new ClassificationTally(classes);
+  const batchSize = Math.max(1, opts.batchSize ?? 32);
+  const fixedBatch = typeof v.signature.inputs?.[0]?.shape[0] === 'number' && (v.signature.inputs[0].shape[0] as number) > 0 ? (v.signature.inputs[0].shape[0] as number) : undefined;
+  const batch = fixedBatch ?? batchSize;
+  const git = opts.cwd ? await gitProvenance(opts.cwd).catch(() => null) : null;
+  const id = await beginEvaluation(registry, { versionId: v.id, datasetId: dataset.id, split, evaluator: 'builtin', git: git && { commit: git.commit, dirty: git.dirty } });
+  opts.log?.(`${v.ref} on ${dataset.name}${split ? `/${split}` : ''}: ${samples.length} samples, batches of ${batch}, input ${session.inputNames[0]} [${source.shape.join(', ')}]`);
+
+  let done = 0;
+  let errors = 0;
+  let outputWidth: number | undefined;
+  let pending: SamplePrediction[] = [];
+  const started = Date.now();
+  const loadBatch = (from: number) =>
+    Promise.all(
+      samples.slice(from, from + batch).map((s, k) =>
+        s.label < 0 || s.label >= classes.length
+          ? Promise.resolve({ idx: from + k, s, error: `label index ${s.label} is not one of the dataset's ${classes.length} classes` })
+          : source.load(s).then(
+              (data) => (data.length === source.width ? { idx: from + k, s, data } : { idx: from + k, s, error: `input has ${data.length} values, the model takes ${source.width}` }),
+              (e: Error) => ({ idx: from + k, s, error: e.message }),
+            ),
+      ),
+    );
+  try {
+    let next = loadBatch(0);
+    for (let from = 0; from < samples.length; from += batch) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      const items = await next;
+      if (from + batch < samples.length) next = loadBatch(from + batch); // decode the next batch while this one runs
+      const ok = items.filter((x): x is typeof x & { data: Float32Array } => 'data' in x);
+      for (const x of items) if (!('data' in x)) pending.push({ idx: x.idx, sampleId: x.s.id, label: x.s.label, prediction: null, score: null, error: x.error }), errors++;
+      if (ok.length) {
+        // A fixed batch size (often 1) is filled with zeros; their outputs are ignored.
+        const n = fixedBatch ?? ok.length;
+        const input = new Float32Array(n * source.width);
+        ok.forEach((x, k) => input.set(x.data, k * source.width));
+        const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [n, ...source.shape]) });
+        const y = out[session.outputNames[0]];
+        const values = y.data as Float32Array;
+        const width = values.length / n;
+        if (outputWidth === undefined) {
+          outputWidth = width;
+          if (!toDataset && width !== classes.length) opts.log?.(`warning: the model has ${width} outputs and the dataset ${classes.length} classes; matching by index`);
+        }
+        ok.forEach((x, k) => {
+          const probs = toProbabilities(values.subarray(k * width, (k + 1) * width));
+          // Probabilities over the dataset's classes (a model class the dataset lacks is dropped).
+          const p = new Float64Array(classes.length);
+          probs.forEach((q, j) => {
+            const c = toDataset ? toDataset[j] : j;
+            if (c >= 0 && c < classes.length) p[c] += q;
+          });
+          const { prediction, score } = tally.add({ label: x.s.label, probs: p });
+          pending.push({ idx: x.idx, sampleId: x.s.id, label: x.s.label, prediction, score });
+        });
+      }
+      done += items.length;
+      opts.onProgress?.(done, samples.length);
+      if (pending.length >= 1000) {
+        await addEvaluationSamples(registry, id, pending);
+        pending = [];
+      }
+    }
+    await addEvaluationSamples(registry, id, pending);
+    const seconds = (Date.now() - started) / 1000;
+    opts.log?.(`${done} samples in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)}/s), ${errors} could not be evaluated`);
+    return await completeEvaluation(registry, id, {
+      metrics: { ...tally.metrics() },
+      perClass: tally.perClass(),
+      confusion: tally.confusion,
+      sampleCount: done - errors,
+      errorCount: errors,
+      details: { seconds, samplesPerSecond: done / seconds, batch, model: onnx.path, input: session.inputNames[0], output: session.outputNames[0], outputWidth, classMap: names ? 'by name' : 'by index' },
+    });
+  } catch (e) {
+    await dropEvaluation(registry, id);
+    throw e;
+  } finally {
+    await source.close();
+    await session.release?.();
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+

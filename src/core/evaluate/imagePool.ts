@@ -1,0 +1,54 @@
+import { existsSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { loadImage } from '../datasets/samples';
+import { ImagePreprocess } from '../datasets/types';
+
+/**
+ * Image decoding on worker threads (one per spare core, at least one). The worker script sits next to
+ * this module: out/src/core/evaluate/decodeWorker.js when compiled, dist/decodeWorker.js when bundled.
+ * Without it, decoding runs on this thread.
+ */
+export class ImagePool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, { resolve: (d: Float32Array) => void; reject: (e: Error) => void }>();
+  private next = 0;
+
+  constructor(size = Math.max(1, os.cpus().length - 1)) {
+    const script = path.join(__dirname, 'decodeWorker.js');
+    if (!existsSync(script)) return;
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(script);
+      w.on('message', (m: { id: number; data?: Float32Array; error?: string }) => {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        if (m.data) p?.resolve(m.data);
+        else p?.reject(new Error(m.error));
+      });
+      w.on('error', (e) => {
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+      });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  load(file: string, pre: ImagePreprocess): Promise<Float32Array> {
+    if (this.workers.length === 0) return loadImage(file, pre);
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.workers[id % this.workers.length].postMessage({ id, file, pre });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
