@@ -19,6 +19,8 @@ const builds = [
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // The config.json language server, a separate process started by the extension.
   { ...common, entryPoints: ['src/server/server.ts'], outfile: 'dist/server.js' },
+  // The evaluator's image-decoding worker thread, loaded from beside the bundle that starts it.
+  { ...common, entryPoints: ['src/core/evaluate/decodeWorker.ts'], outfile: 'dist/decodeWorker.js' },
 ];
 
 // The compare panel's page (browser) and its stylesheet; the panel may load only dist/webview.
@@ -27,6 +29,9 @@ builds.push(
   { ...page, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/compare/main.ts'], outfile: 'dist/webview/compare.js' },
   // Through esbuild rather than a copy, so --watch picks up CSS edits too.
   { ...page, sourcemap: false, entryPoints: ['webview/compare/compare.css'], outfile: 'dist/webview/compare.css' },
+  // The evaluation panel's page and stylesheet, built the same way.
+  { ...page, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/evaluation/main.ts'], outfile: 'dist/webview/evaluation.js' },
+  { ...page, sourcemap: false, entryPoints: ['webview/evaluation/evaluation.css'], outfile: 'dist/webview/evaluation.css' },
 );
 
 // VS Code's icon font, which the page links as vscode-codicon-stylesheet (vscode-elements finds it by that id).

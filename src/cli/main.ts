@@ -21,6 +21,7 @@ import {
   VersionRecord,
 } from '../core';
 import { registerConvertCommands } from './convertCommands';
+import { registerEvaluateCommands } from './evaluateCommands';
 import { registerLifecycleCommands, versionLine } from './lifecycleCommands';
 import { ProgressBar } from './progress';
 
@@ -195,6 +196,7 @@ program
 
 registerLifecycleCommands(program, withRegistry, print);
 registerConvertCommands(program, withRegistry, print);
+registerEvaluateCommands(program, withRegistry, print);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CancelledError) {

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { registerConvertCommands } from './commands/convertCommands';
+import { registerEvaluateCommands } from './evaluation/evaluateCommands';
+import { registerEvaluationPanel } from './evaluation/evaluationPanel';
 import { registerLifecycleCommands } from './commands/lifecycleCommands';
 import { registerVersionCommands } from './commands/versionCommands';
 import { registerCompareCommands } from './compare/compareCommands';
@@ -36,6 +38,8 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     ...registerVersionCommands(service, tree, view),
     ...registerLifecycleCommands(service, tree, view),
     ...registerConvertCommands(service, tree, view),
+    ...registerEvaluationPanel(context, service),
+    ...registerEvaluateCommands(context, service, view),
     ...registerLineageCommands(service),
     registryStatusBar(service),
     ...registerCompareCommands(context, service, view),

@@ -2,6 +2,7 @@ import * as path from 'path';
 import { commitRange, hasCommit } from '../git/compare';
 import { Registry } from '../registry/registry';
 import { StoredSeries, VersionRecord } from '../registry/types';
+import { evaluationsOf } from '../evaluate/store';
 import { CodeComparison, ComparisonModel, Direction, MetricRow, SeriesData, VersionColumn, XAxis } from './contract';
 import { bestIndices, inferDirection } from './direction';
 import { downsampleMinMax, windowRange } from './downsample';
@@ -35,6 +36,8 @@ export async function buildComparison(registry: Registry, versionIds: number[], 
     return { key, direction, directionOverridden: overridden !== undefined, values, best: bestIndices(values, direction) };
   });
 
+  metrics.push(...(await evaluationRows(registry, versions)));
+
   const series: SeriesData[] = [];
   for (const v of versions) {
     for (const s of await registry.allSeries(v.id)) {
@@ -50,6 +53,38 @@ export async function buildComparison(registry: Registry, versionIds: number[], 
     code: await Promise.all(versions.slice(1).map((v) => compareCode(versions[0], v))),
     maxPoints,
   };
+}
+
+const EVALUATION_METRICS: [string, string, Direction][] = [
+  ['accuracy', 'accuracy', 'higher'],
+  ['top5', 'top-5', 'higher'],
+  ['macroF1', 'macro F1', 'higher'],
+  ['weightedF1', 'weighted F1', 'higher'],
+  ['ece', 'ECE', 'lower'],
+];
+
+/** Each version's newest evaluation per dataset and split, as rows "eval points/test: accuracy". */
+async function evaluationRows(registry: Registry, versions: VersionRecord[]): Promise<MetricRow[]> {
+  const latest = await Promise.all(
+    versions.map(async (v) => {
+      const byDataset = new Map<string, Record<string, number | null | undefined>>();
+      for (const e of await evaluationsOf(registry, v.id)) {
+        const where = `${e.datasetName}${e.split ? `/${e.split}` : ''}`;
+        if (!byDataset.has(where)) byDataset.set(where, e.metrics);
+      }
+      return byDataset;
+    }),
+  );
+  const datasets = [...new Set(latest.flatMap((m) => [...m.keys()]))].sort();
+  const rows: MetricRow[] = [];
+  for (const where of datasets) {
+    for (const [key, label, direction] of EVALUATION_METRICS) {
+      const values = latest.map((m) => m.get(where)?.[key] ?? null);
+      if (values.every((x) => x === null)) continue;
+      rows.push({ key: `eval ${where}: ${label}`, direction, directionOverridden: false, values, best: bestIndices(values, direction) });
+    }
+  }
+  return rows;
 }
 
 /** A finer look at one metric of the given versions: the points with x in [min, max], downsampled. */

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { storedConfigUri } from '../config/storedConfig';
-import { formatBytes, formatCount, formatMetric, VersionRecord } from '../../core';
+import { evaluationsOf, formatBytes, formatCount, formatMetric, VersionRecord } from '../../core';
 import { RegistryService } from './registryService';
 import { nodeId, TreeNode } from './treeNodes';
 
@@ -122,7 +122,8 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         const v = parent.version;
         if (v.status !== 'ready') return [];
         const related = v.parentId !== null || (await registry.childrenOf(v.id, 1)).length > 0;
-        const groups = ['files', 'metrics', 'source', ...(related ? ['lineage' as const] : [])] as const;
+        const evaluated = (await evaluationsOf(registry, v.id)).length > 0;
+        const groups = ['files', 'metrics', ...(evaluated ? ['evaluations' as const] : []), 'source', ...(related ? ['lineage' as const] : [])] as const;
         return [...(v.config ? [{ kind: 'config', version: v } as const] : []), ...groups.map((group) => ({ kind: 'group', group, version: v }) as const)];
       }
       case 'group': {
@@ -133,6 +134,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
           for (const child of await registry.childrenOf(v.id)) nodes.push({ kind: 'related', role: 'child', relation: child.parentKind ?? 'derived', version: v, other: child });
           return nodes;
         }
+        if (parent.group === 'evaluations') return (await evaluationsOf(registry, v.id)).map((evaluation) => ({ kind: 'evaluation', evaluation, version: v }));
         if (parent.group === 'files') return (await registry.files(v.id)).map((file) => ({ kind: 'file', file, version: v }));
         if (parent.group === 'metrics') {
           const metrics = await registry.finalMetrics(v.id);
@@ -179,7 +181,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.command = { command: 'modelRegistry.showMore', title: 'Show More', arguments: [n] };
         break;
       case 'group':
-        item.iconPath = new vscode.ThemeIcon(n.group === 'files' ? 'files' : n.group === 'metrics' ? 'graph-line' : n.group === 'lineage' ? 'type-hierarchy' : 'git-commit');
+        item.iconPath = new vscode.ThemeIcon({ files: 'files', metrics: 'graph-line', lineage: 'type-hierarchy', evaluations: 'checklist', source: 'git-commit' }[n.group]);
         if (n.group === 'files') item.description = `${n.version.fileCount} · ${formatBytes(n.version.sizeBytes)}`;
         break;
       case 'file':
@@ -203,6 +205,14 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.iconPath = new vscode.ThemeIcon('settings');
         item.command = { command: 'vscode.open', title: 'Open config.json', arguments: [storedConfigUri(n.version)] };
         break;
+      case 'evaluation': {
+        const e = n.evaluation;
+        item.description = `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${new Date(e.finishedAt ?? e.startedAt).toLocaleDateString()}`;
+        item.tooltip = `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (manifest ${e.datasetSha256.slice(0, 12)}), ${e.evaluator} evaluator${e.git ? `, workspace at ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' (dirty)' : ''}` : ''}`;
+        item.iconPath = new vscode.ThemeIcon('beaker');
+        item.command = { command: 'modelRegistry.openEvaluation', title: 'Open Evaluation', arguments: [n] };
+        break;
+      }
       case 'message':
         item.iconPath = new vscode.ThemeIcon('info');
         break;
@@ -237,7 +247,9 @@ function label(n: TreeNode): string {
     case 'version':
       return `v${n.version.number}`;
     case 'group':
-      return { files: 'Files', metrics: 'Metrics', source: 'Source', lineage: 'Lineage' }[n.group];
+      return { files: 'Files', metrics: 'Metrics', source: 'Source', lineage: 'Lineage', evaluations: 'Evaluations' }[n.group];
+    case 'evaluation':
+      return `${n.evaluation.datasetName}${n.evaluation.split ? `/${n.evaluation.split}` : ''}`;
     case 'related':
       return n.other.ref;
     case 'more':

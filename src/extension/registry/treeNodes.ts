@@ -1,10 +1,11 @@
-import type { FileEntry, FinalMetric, ModelSummary, VersionRecord } from '../../core';
+import type { EvaluationRecord, FileEntry, FinalMetric, ModelSummary, VersionRecord } from '../../core';
 
 /** The registry tree's node kinds; `contextValue`s in package.json menus match `kind`. */
 export type TreeNode =
   | { kind: 'model'; model: ModelSummary }
   | { kind: 'version'; version: VersionRecord }
-  | { kind: 'group'; group: 'files' | 'metrics' | 'source' | 'lineage'; version: VersionRecord }
+  | { kind: 'group'; group: 'files' | 'metrics' | 'source' | 'lineage' | 'evaluations'; version: VersionRecord }
+  | { kind: 'evaluation'; evaluation: EvaluationRecord; version: VersionRecord }
   | { kind: 'related'; role: 'parent' | 'child'; relation: string; version: VersionRecord; other: VersionRecord }
   /** "Show more…" at the end of a page; `of` is the model whose versions continue, or undefined for models. */
   | { kind: 'more'; of?: string }
@@ -32,6 +33,8 @@ export function nodeId(n: TreeNode): string {
       return `version/${n.version.id}/config`;
     case 'related':
       return `version/${n.version.id}/lineage/${n.other.id}`;
+    case 'evaluation':
+      return `version/${n.version.id}/evaluations/${n.evaluation.id}`;
     case 'more':
       return `more/${n.of ?? ''}`;
     case 'message':

@@ -2,44 +2,20 @@
 // folder generated here, known predictions, so known accuracy and confusion; a corrupt image and a
 // label the model does not know are reported per sample without stopping the run.
 import * as assert from 'assert';
-import { mkdirSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { PNG } from 'pngjs';
+import { buildComparison } from '../../../src/core/compare/comparison';
 import { registerDataset } from '../../../src/core/datasets/register';
 import { evaluateVersion } from '../../../src/core/evaluate/evaluate';
+import { checkEvaluatorProfile, evaluateExternally } from '../../../src/core/evaluate/external';
 import { evaluationSamples, evaluationsOf } from '../../../src/core/evaluate/store';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
-import { onnxModelType } from '../../../src/core/inspect/weights/onnxSchema';
 import { Registry } from '../../../src/core/registry/registry';
-import { onnxModelBytes } from '../helpers/makeWeights';
+import { channelMeanModelBytes, onnxModelBytes, solidPng } from '../helpers/makeWeights';
 import { git, makeGitRepo, tempDir } from '../helpers/tmp';
 
-/** Input [batch, 3, 4, 4] → GlobalAveragePool → Flatten → [batch, 3]: the mean of each colour channel. */
-function channelMeanModel(): Buffer {
-  const dim = (d: number | string) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d });
-  const info = (name: string, dims: (number | string)[]) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: dims.map(dim) } } } });
-  const model = {
-    ir_version: 8,
-    opset_import: [{ domain: '', version: 13 }],
-    producer_name: 'modelreg-tests',
-    graph: {
-      name: 'channel_mean',
-      node: [
-        { op_type: 'GlobalAveragePool', name: 'pool', input: ['image'], output: ['pooled'] },
-        { op_type: 'Flatten', name: 'flat', input: ['pooled'], output: ['scores'] },
-      ],
-      input: [info('image', ['batch', 3, 4, 4])],
-      output: [info('scores', ['batch', 3])],
-    },
-  };
-  const t = onnxModelType();
-  return Buffer.from(t.encode(t.fromObject(model)).finish());
-}
-
 function png(file: string, rgb: [number, number, number], w = 4, h = 4): void {
-  const img = new PNG({ width: w, height: h });
-  for (let i = 0; i < w * h; i++) img.data.set([...rgb, 255], 4 * i);
-  writeFileSync(file, PNG.sync.write(img));
+  writeFileSync(file, solidPng(rgb, w, h));
 }
 
 describe('built-in evaluator', () => {
@@ -87,7 +63,7 @@ describe('built-in evaluator', () => {
 
   it('an image folder: preprocessing from config.json, classes matched by name, a corrupt image reported and skipped', async () => {
     const config = { preprocessing: { size: [4, 4], scale: 1 / 255, mean: 0, std: 1 }, labels: ['red', 'green', 'blue'] };
-    await importModel('colours', channelMeanModel(), config);
+    await importModel('colours', channelMeanModelBytes(), config);
     const root = path.join(work, 'colours');
     for (const c of ['red', 'green', 'blue']) mkdirSync(path.join(root, c), { recursive: true });
     png(path.join(root, 'red', 'r1.png'), [255, 0, 0]);
@@ -122,5 +98,77 @@ describe('built-in evaluator', () => {
     assert.deepStrictEqual(await r.db.all('SELECT id FROM evaluations'), []);
     // The default split is test: one sample.
     assert.strictEqual((await evaluateVersion(r, 'mlp@v1', { dataset: 'points' })).sampleCount, 1);
+  });
+
+  it('evaluations of the same dataset appear in the comparison as metric rows, best marked', async () => {
+    await importModel('mlp', onnxModelBytes({ features: 2, classes: 3, weights: [1, 0, 0, 0, 1, 0], bias: [0, 0, 0.5], softmax: false }));
+    await importModel('mlp', onnxModelBytes({ features: 2, classes: 3, weights: [0, 1, 0, 1, 0, 0], bias: [0, 0, 0.5], softmax: false }));
+    const csv = path.join(work, 'data.csv');
+    writeFileSync(csv, 'x1,x2,label\n1,0,a\n0.9,0.1,a\n0,1,b\n0,0,c\n');
+    await registerDataset(r, csv, { name: 'points' });
+    const [a, b] = [await evaluateVersion(r, 'mlp@v1', { dataset: 'points' }), await evaluateVersion(r, 'mlp@v2', { dataset: 'points' })];
+    assert.deepStrictEqual([a.metrics.accuracy, b.metrics.accuracy], [1, 0.25]);
+    const cmp = await buildComparison(r, [a.versionId, b.versionId]);
+    const row = cmp.metrics.find((m) => m.key === 'eval points: accuracy')!;
+    assert.deepStrictEqual([row.values, row.direction, row.best], [[1, 0.25], 'higher', [0]]);
+    assert.ok(cmp.metrics.some((m) => m.key === 'eval points: ECE' && m.direction === 'lower'));
+  });
+
+  describe('external evaluators', () => {
+    /** A stand-in evaluator: reads the manifest, predicts each sample's label except the first ("c"), scores 0.9. */
+    const SCRIPT = `#!/usr/bin/env node
+const fs = require('fs'), path = require('path');
+const [model, dataset, manifestFile, split, out] = process.argv.slice(2);
+if (!fs.existsSync(model)) { console.error('no model at ' + model); process.exit(4); }
+if (split === 'fail') { console.error('CUDA error: out of memory'); process.exit(2); }
+const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+console.log('evaluating ' + m.samples.length + ' samples of ' + dataset);
+const lines = m.samples.map((s, i) => JSON.stringify({ sample_id: s.id, prediction: i === 0 ? 'c' : m.classes[s.label], score: 0.9 }));
+lines.push(JSON.stringify({ sample_id: 'not-in-dataset', prediction: 'a' }));
+fs.writeFileSync(path.join(out, 'predictions.jsonl'), lines.join('\\n') + '\\n');
+fs.writeFileSync(path.join(out, 'metrics.json'), JSON.stringify({ latency_ms: 12.5, accuracy: 0.5 }));
+`;
+    it('runs the command, ingests predictions.jsonl and metrics.json (its numbers win), keeps the log', async () => {
+      await importModel('mlp', onnxModelBytes({ features: 2, classes: 3, softmax: false }));
+      const csv = path.join(work, 'data.csv');
+      writeFileSync(csv, 'x1,x2,label\n1,0,a\n0,1,b\n0,0,c\n1,1,a\n');
+      await registerDataset(r, csv, { name: 'points' });
+      const tool = path.join(work, 'fake-eval');
+      writeFileSync(tool, SCRIPT);
+      chmodSync(tool, 0o755);
+      const profile = checkEvaluatorProfile({ id: 'fake', tool, args: ['${model}', '${dataset}', '${manifest}', '${split}', '${outputDir}'] }, 'test');
+      const lines: string[] = [];
+      const e = await evaluateExternally(r, 'mlp@v1', profile, { dataset: 'points', log: (l) => lines.push(l) });
+      assert.deepStrictEqual([e.evaluator, e.sampleCount, e.errorCount], ['fake', 4, 0]);
+      assert.deepStrictEqual(e.confusion, [
+        [1, 0, 1],
+        [0, 1, 0],
+        [0, 0, 1],
+      ]);
+      assert.strictEqual(e.metrics.accuracy, 0.5, "the evaluator's own accuracy wins over the computed 0.75");
+      assert.strictEqual(e.metrics.latency_ms, 12.5);
+      assert.strictEqual(e.metrics.macroRecall, (0.5 + 1 + 1) / 3);
+      assert.ok(lines.some((l) => l === 'evaluating 4 samples of ' + csv));
+      assert.match(readFileSync((e.details as { log: string }).log, 'utf8'), /1 unknown or repeated ids ignored/);
+      await assert.rejects(evaluateExternally(r, 'mlp@v1', profile, { dataset: 'points', split: 'fail' }), /no split 'fail'/);
+    });
+
+    it('a failing evaluator leaves no evaluation and names its last lines and log', async () => {
+      await importModel('mlp', onnxModelBytes({ features: 2, classes: 3, softmax: false }));
+      const csv = path.join(work, 'data.csv');
+      writeFileSync(csv, 'x1,x2,label,split\n1,0,a,fail\n');
+      await registerDataset(r, csv, { name: 'points' });
+      const tool = path.join(work, 'fake-eval');
+      writeFileSync(tool, SCRIPT);
+      chmodSync(tool, 0o755);
+      const profile = checkEvaluatorProfile({ id: 'fake', tool, args: ['${model}', '${dataset}', '${manifest}', '${split}', '${outputDir}'] }, 'test');
+      await assert.rejects(evaluateExternally(r, 'mlp@v1', profile, { dataset: 'points', split: 'fail' }), (err: Error) => {
+        assert.match(err.message, /fake-eval failed \(exit 2\): CUDA error: out of memory\. Full log: (.*\.log)$/);
+        assert.ok(existsSync(/Full log: (.*\.log)$/.exec(err.message)![1]));
+        return true;
+      });
+      assert.deepStrictEqual(await r.db.all('SELECT id FROM evaluations'), []);
+      assert.throws(() => checkEvaluatorProfile({ id: 'x', tool: 'y', args: 'z' }, 'settings'), /settings: evaluator "x": "args" must be a list of strings/);
+    });
   });
 });

@@ -3,6 +3,7 @@
  * torch zip / legacy pickle, Keras archive and HDF5, TensorFlow SavedModel, TFLite.
  * Every writer has a `...Bytes` twin where corrupting the bytes is useful.
  */
+import { PNG } from 'pngjs';
 import { createWriteStream } from 'fs';
 import { mkdir, writeFile } from 'fs/promises';
 import * as path from 'path';
@@ -160,6 +161,31 @@ export function onnxModelBytes(opts: OnnxOptions = {}): Buffer {
   const type = onnxModelType();
   const err = type.verify(model);
   if (err) throw new Error(`onnxModelBytes: ${err}`);
+  return Buffer.from(type.encode(type.fromObject(model)).finish());
+}
+
+/**
+ * An image classifier onnxruntime can run: input [batch, 3, size, size] → GlobalAveragePool → Flatten
+ * → [batch, 3], the mean of each colour channel as the score of "red", "green", "blue".
+ */
+export function channelMeanModelBytes(size = 4): Buffer {
+  const dim = (d: number | string) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d });
+  const info = (name: string, dims: (number | string)[]) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: dims.map(dim) } } } });
+  const model = {
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    producer_name: 'modelreg-tests',
+    graph: {
+      name: 'channel_mean',
+      node: [
+        { op_type: 'GlobalAveragePool', name: 'pool', input: ['image'], output: ['pooled'] },
+        { op_type: 'Flatten', name: 'flat', input: ['pooled'], output: ['scores'] },
+      ],
+      input: [info('image', ['batch', 3, size, size])],
+      output: [info('scores', ['batch', 3])],
+    },
+  };
+  const type = onnxModelType();
   return Buffer.from(type.encode(type.fromObject(model)).finish());
 }
 
@@ -725,4 +751,11 @@ export function tfliteBytes(opts: TfliteOptions = {}): Buffer {
 
 export async function writeTflite(file: string, opts: TfliteOptions = {}): Promise<void> {
   await writeFile(file, tfliteBytes(opts));
+}
+
+/** A solid-colour PNG (RGB), w×h. */
+export function solidPng(rgb: [number, number, number], w = 4, h = 4): Buffer {
+  const img = new PNG({ width: w, height: h });
+  for (let i = 0; i < w * h; i++) img.data.set([...rgb, 255], 4 * i);
+  return PNG.sync.write(img);
 }

@@ -1,0 +1,95 @@
+import { Command } from 'commander';
+import { EvaluationRecord, evaluateVersion, evaluationsOf, formatMetric, listDatasets, Registry, registerDataset } from '../core';
+import { ProgressBar } from './progress';
+
+type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
+
+/** Runs long work with a progress bar on stderr; Ctrl+C cancels it cleanly. */
+async function withProgress<T>(label: string, unit: 'bytes' | 'count', fn: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
+  const bar = new ProgressBar(process.stderr);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await fn(abort.signal, (done, total) => bar.update(label, done, total, unit));
+  } finally {
+    bar.done();
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+function summary(e: EvaluationRecord): string[] {
+  const m = e.metrics;
+  const lines = [
+    `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (dataset ${e.datasetSha256.slice(0, 12)}${e.git ? `, commit ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' dirty' : ''}` : ''}): ${e.sampleCount} samples${e.errorCount ? `, ${e.errorCount} could not be evaluated` : ''}`,
+    `  accuracy ${formatMetric(m.accuracy ?? null)}${m.top5 !== undefined ? `  top-5 ${formatMetric(m.top5 ?? null)}` : ''}  macro F1 ${formatMetric(m.macroF1 ?? null)}  weighted F1 ${formatMetric(m.weightedF1 ?? null)}  ECE ${formatMetric(m.ece ?? null)}`,
+  ];
+  const width = Math.max(5, ...e.perClass.map((c) => c.class.length));
+  lines.push(`  ${'class'.padEnd(width)}  support  precision  recall  F1`);
+  for (const c of e.perClass) lines.push(`  ${c.class.padEnd(width)}  ${String(c.support).padStart(7)}  ${formatMetric(c.precision).padStart(9)}  ${formatMetric(c.recall).padStart(6)}  ${formatMetric(c.f1)}`);
+  return lines;
+}
+
+export function registerEvaluateCommands(program: Command, withRegistry: WithRegistry, print: (value: unknown) => void): void {
+  const dataset = program.command('dataset').description('register datasets to evaluate on');
+  dataset
+    .command('add')
+    .description('register a folder of class folders with images (optionally under train/val/test), a CSV/JSONL with a label column, or a .npz / inputs.npy+labels.npy')
+    .argument('<path>')
+    .option('--name <name>', 'dataset name (default: the folder or file name)')
+    .option('--label-column <col>', 'table label column', 'label')
+    .option('--split-column <col>', 'table split column (default: "split" when present)')
+    .option('--text-column <col>', 'table text column (kept out of the features)')
+    .option('--json', 'machine-readable output')
+    .action(async (src: string, o: { name?: string; labelColumn: string; splitColumn?: string; textColumn?: string; json?: boolean }) =>
+      withRegistry((r) =>
+        withProgress('hashing', 'bytes', async (signal, onProgress) => {
+          const d = await registerDataset(r, src, { name: o.name, labelColumn: o.labelColumn, splitColumn: o.splitColumn, textColumn: o.textColumn, signal, onProgress });
+          if (o.json) print(d);
+          else console.log(`Registered dataset ${d.name} (${d.kind}): ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}; manifest ${d.manifestSha256.slice(0, 12)}`);
+        }),
+      ),
+    );
+  program
+    .command('datasets')
+    .description('list registered datasets')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { json?: boolean }) =>
+      withRegistry(async (r) => {
+        const list = await listDatasets(r);
+        if (o.json) return print(list);
+        if (list.length === 0) console.log('No datasets. Register one with: modelreg dataset add PATH');
+        for (const d of list) console.log(`${d.name}\t${d.kind}\t${d.sampleCount} samples\t${d.classes.length} classes\t${d.manifestSha256.slice(0, 12)}\t${d.root}`);
+      }),
+    );
+  program
+    .command('evaluate')
+    .description('run an ONNX version on a dataset: accuracy, top-k, per-class precision/recall/F1, confusion matrix, calibration; per-sample predictions kept')
+    .argument('<ref>')
+    .requiredOption('--dataset <name>', 'a registered dataset (modelreg datasets)')
+    .option('--split <name>', 'default: test, else val, else all samples')
+    .option('--batch <n>', 'batch size when the model allows any', (s) => Number(s), 32)
+    .option('--json', 'machine-readable output')
+    .action(async (ref: string, o: { dataset: string; split?: string; batch: number; json?: boolean }) =>
+      withRegistry((r) =>
+        withProgress('evaluating', 'count', async (signal, onProgress) => {
+          const e = await evaluateVersion(r, ref, { dataset: o.dataset, split: o.split, batchSize: o.batch, cwd: process.cwd(), signal, onProgress, log: (l) => console.error(l) });
+          if (o.json) print(e);
+          else for (const line of summary(e)) console.log(line);
+        }),
+      ),
+    );
+  program
+    .command('evaluations')
+    .description("a version's evaluations, newest first")
+    .argument('<ref>')
+    .option('--json', 'machine-readable output')
+    .action(async (ref: string, o: { json?: boolean }) =>
+      withRegistry(async (r) => {
+        const list = await evaluationsOf(r, (await r.resolve(ref)).id);
+        if (o.json) return print(list);
+        if (list.length === 0) console.log(`${ref} has not been evaluated. Run: modelreg evaluate ${ref} --dataset NAME`);
+        for (const e of list) console.log(`#${e.id}\t${e.finishedAt}\t${e.datasetName}${e.split ? `/${e.split}` : ''}\taccuracy ${formatMetric(e.metrics.accuracy ?? null)}\t${e.sampleCount} samples`);
+      }),
+    );
+}

@@ -1,0 +1,167 @@
+import * as vscode from 'vscode';
+import { CancelledError, DatasetRecord, evaluateVersion, formatMetric, listDatasets, registerDataset, VersionRecord } from '../../core';
+import { showError } from '../errors';
+import { RegistryService } from '../registry/registryService';
+import { TreeNode } from '../registry/treeNodes';
+import { EvaluationPanel } from './evaluationPanel';
+
+type DatasetNode = { kind: 'dataset'; dataset: DatasetRecord } | { kind: 'dataset-fact'; dataset: DatasetRecord; label: string; value: string };
+
+/** The "Datasets" view: each registered dataset with its kind, size, classes, splits and manifest hash. */
+export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly service: RegistryService) {
+    this.sub = service.onDidChange(() => this.changed.fire());
+  }
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  async getChildren(n?: DatasetNode): Promise<DatasetNode[]> {
+    if (!n) return this.service.exists() ? (await listDatasets(await this.service.get())).map((dataset) => ({ kind: 'dataset', dataset })) : [];
+    if (n.kind !== 'dataset') return [];
+    const d = n.dataset;
+    const facts: [string, string][] = [
+      ['kind', d.kind],
+      ['samples', String(d.sampleCount)],
+      ['classes', `${d.classes.length}: ${d.classes.slice(0, 12).join(', ')}${d.classes.length > 12 ? ', …' : ''}`],
+      ...(d.splits.length ? [['splits', d.splits.join(', ')] as [string, string]] : []),
+      ['manifest', d.manifestSha256.slice(0, 16)],
+      ['root', d.root],
+    ];
+    return facts.map(([label, value]) => ({ kind: 'dataset-fact', dataset: d, label, value }));
+  }
+
+  getTreeItem(n: DatasetNode): vscode.TreeItem {
+    if (n.kind === 'dataset') {
+      const d = n.dataset;
+      const item = new vscode.TreeItem(d.name, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `dataset/${d.id}`;
+      item.description = `${d.kind} · ${d.sampleCount} samples · ${d.classes.length} classes`;
+      item.tooltip = `${d.name}: ${d.root}\nmanifest ${d.manifestSha256}\nregistered ${d.createdAt}`;
+      item.iconPath = new vscode.ThemeIcon('database');
+      item.contextValue = 'dataset';
+      return item;
+    }
+    const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.None);
+    item.id = `dataset/${n.dataset.id}/${n.label}`;
+    item.description = n.value;
+    item.tooltip = `${n.label}: ${n.label === 'manifest' ? n.dataset.manifestSha256 : n.value}`;
+    return item;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.changed.dispose();
+  }
+}
+
+/** Register Dataset…, Evaluate… (a version) and the Datasets view. Arguments skip the pickers (tests, keybindings). */
+export function registerEvaluateCommands(context: vscode.ExtensionContext, service: RegistryService, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+  const datasets = new DatasetsTree(service);
+  const register = async (uri?: vscode.Uri): Promise<DatasetRecord | undefined> => {
+    const target =
+      uri ??
+      (
+        await vscode.window.showOpenDialog({
+          canSelectFiles: true,
+          canSelectFolders: true,
+          openLabel: 'Register Dataset',
+          title: 'A folder of class folders with images, a CSV/JSONL with a label column, or a .npz',
+          defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+        })
+      )?.[0];
+    if (!target) return undefined;
+    const name = vscode.workspace.asRelativePath(target);
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Registering dataset ${name}`, cancellable: true }, async (progress, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      try {
+        const d = await registerDataset(await service.get(), target.fsPath, { signal: abort.signal, onProgress: (done, total) => progress.report({ message: `hashing ${Math.round((100 * done) / Math.max(1, total))}%` }) });
+        service.fireSoon();
+        void vscode.window.showInformationMessage(`Registered dataset ${d.name}: ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}.`);
+        return d;
+      } catch (e) {
+        if (!(e instanceof CancelledError)) showError(`Could not register ${name} as a dataset`, e);
+        return undefined;
+      } finally {
+        sub.dispose();
+      }
+    });
+  };
+
+  return [
+    datasets,
+    vscode.window.createTreeView('modelRegistry.datasets', { treeDataProvider: datasets }),
+    vscode.commands.registerCommand('modelRegistry.registerDataset', (uri?: vscode.Uri) => register(uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.commands.registerCommand('modelRegistry.evaluateVersion', async (n?: TreeNode, arg?: unknown) => {
+      const node = n ?? view.selection[0];
+      const v = node?.kind === 'version' ? node.version : undefined;
+      if (!v) return undefined;
+      const given = typeof arg === 'object' && arg !== null && 'dataset' in arg ? (arg as { dataset: string; split?: string; open?: boolean }) : undefined;
+      try {
+        const target = given ?? (await pickDataset(service, v, register));
+        if (!target) return undefined;
+        const e = await run(service, v, target.dataset, target.split);
+        if (e && given?.open !== false) await EvaluationPanel.show(service, context.extensionUri, e.id);
+        return e;
+      } catch (e) {
+        showError(`Could not evaluate ${v.ref}`, e);
+        return undefined;
+      }
+    }),
+  ];
+}
+
+async function pickDataset(service: RegistryService, v: VersionRecord, register: () => Promise<DatasetRecord | undefined>): Promise<{ dataset: string; split?: string } | undefined> {
+  const list = await listDatasets(await service.get());
+  const add = { label: '$(add) Register a Dataset…', detail: 'A folder of class folders with images, a CSV/JSONL, or a .npz' };
+  const items = [...list.map((d) => ({ label: d.name, description: `${d.kind} · ${d.sampleCount} samples · ${d.classes.length} classes`, detail: d.root, dataset: d })), add];
+  const pick = await vscode.window.showQuickPick(items, { title: `Evaluate ${v.ref} on`, placeHolder: list.length ? 'Pick a dataset' : 'No datasets yet' });
+  if (!pick) return undefined;
+  const d: DatasetRecord | undefined = 'dataset' in pick ? (pick as { dataset: DatasetRecord }).dataset : await register();
+  if (!d) return undefined;
+  if (d.splits.length === 0) return { dataset: d.name };
+  const split = await vscode.window.showQuickPick(
+    d.splits.map((s) => ({ label: s, picked: s === 'test' })),
+    { title: `Which split of ${d.name}?` },
+  );
+  return split && { dataset: d.name, split: split.label };
+}
+
+async function run(service: RegistryService, v: VersionRecord, dataset: string, split?: string) {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${v.ref} on ${dataset}`, cancellable: true }, async (progress, token) => {
+    const abort = new AbortController();
+    const sub = token.onCancellationRequested(() => abort.abort());
+    let reported = 0;
+    try {
+      const e = await evaluateVersion(await service.get(), v.ref, {
+        dataset,
+        split,
+        cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+        signal: abort.signal,
+        onProgress: (done, total) => {
+          const pct = (100 * done) / total;
+          if (pct - reported < 1 && done < total) return;
+          progress.report({ increment: pct - reported, message: `${done} of ${total} samples` });
+          reported = pct;
+        },
+      });
+      service.fireSoon();
+      void vscode.window.setStatusBarMessage(`${v.ref} on ${dataset}: accuracy ${formatMetric(e.metrics.accuracy ?? null)}`, 8000);
+      return e;
+    } catch (e) {
+      if (e instanceof CancelledError) {
+        void vscode.window.showInformationMessage(`Evaluation of ${v.ref} cancelled; nothing was recorded.`);
+        return undefined;
+      }
+      throw e;
+    } finally {
+      sub.dispose();
+    }
+  });
+}

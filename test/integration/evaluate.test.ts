@@ -1,0 +1,48 @@
+// Evaluate inside the real extension host: register the sample's colours dataset, evaluate the
+// colour classifier from the tree, see the Evaluations node and the panel with its confusion matrix.
+import * as assert from 'assert';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { importTrainingOutput } from '../../src/core';
+import type { ModelRegistryApi } from '../../src/extension/extension';
+import type { TreeNode } from '../../src/extension/registry/treeNodes';
+
+const EXTENSION_ID = 'modelreg.model-registry';
+
+async function child(a: ModelRegistryApi, parent: TreeNode | undefined, label: string): Promise<TreeNode> {
+  for (let i = 0; ; i++) {
+    const children = await a.tree.getChildren(parent);
+    const found = children.find((c) => a.tree.getTreeItem(c).label === label);
+    if (found) return found;
+    if (i === 30) assert.fail(`no '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${children.map((c) => a.tree.getTreeItem(c).label)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('Evaluate in the tree', () => {
+  it('Register Dataset, then Evaluate… on a version: an Evaluations node and a panel with the confusion matrix', async () => {
+    const a = (await vscode.extensions.getExtension<ModelRegistryApi>(EXTENSION_ID)!.activate()) as ModelRegistryApi;
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    await importTrainingOutput(await a.service.get(), path.join(root, 'outputs', 'colour-net'), { model: 'ev-colours' });
+    a.tree.refresh();
+    const dataset = await vscode.commands.executeCommand<{ name: string; splits: string[]; sampleCount: number }>('modelRegistry.registerDataset', vscode.Uri.file(path.join(root, 'datasets', 'colours')));
+    assert.deepStrictEqual([dataset?.name, dataset?.splits, dataset?.sampleCount], ['colours', ['train', 'test'], 36]);
+
+    const v1 = await child(a, await child(a, undefined, 'ev-colours'), 'v1');
+    const e = await vscode.commands.executeCommand<{ id: number; sampleCount: number; metrics: { accuracy: number }; confusion: number[][] }>('modelRegistry.evaluateVersion', v1, { dataset: 'colours', split: 'test' });
+    assert.strictEqual(e?.sampleCount, 18);
+    assert.ok(e.metrics.accuracy > 0.5 && e.metrics.accuracy < 1, `some shades are misread: ${e.metrics.accuracy}`);
+
+    const evaluations = await child(a, await child(a, await child(a, undefined, 'ev-colours'), 'v1'), 'Evaluations');
+    const node = await child(a, evaluations, 'colours/test');
+    assert.match(String(a.tree.getTreeItem(node).description), /^accuracy 0\.\d+ · 18 samples/);
+
+    // The run opened the panel; opening it again reveals that same panel.
+    const panel = await vscode.commands.executeCommand<{ evaluationId: number; lastPosted?: { type: string } }>('modelRegistry.openEvaluation', node);
+    assert.strictEqual(panel?.evaluationId, e.id);
+    for (let i = 0; i < 50 && panel.lastPosted?.type !== 'init'; i++) await new Promise((r) => setTimeout(r, 100));
+    const init = panel.lastPosted as { type: 'init'; evaluation: { confusion: number[][]; classes: string[] } };
+    assert.deepStrictEqual(init.evaluation.confusion, e.confusion);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+});
