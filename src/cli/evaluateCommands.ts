@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { EvaluationRecord, evaluateVersion, evaluationsOf, formatMetric, listDatasets, Registry, registerDataset } from '../core';
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { checkEvaluatorProfile, EvaluationRecord, evaluateExternally, evaluateVersion, evaluationsOf, formatMetric, listDatasets, Registry, RegistryError, registerDataset } from '../core';
 import { ProgressBar } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
@@ -69,11 +71,15 @@ export function registerEvaluateCommands(program: Command, withRegistry: WithReg
     .requiredOption('--dataset <name>', 'a registered dataset (modelreg datasets)')
     .option('--split <name>', 'default: test, else val, else all samples')
     .option('--batch <n>', 'batch size when the model allows any', (s) => Number(s), 32)
+    .option('--evaluator <id>', 'an external evaluator from <registry>/evaluators.json instead of the built-in one')
     .option('--json', 'machine-readable output')
-    .action(async (ref: string, o: { dataset: string; split?: string; batch: number; json?: boolean }) =>
+    .action(async (ref: string, o: { dataset: string; split?: string; batch: number; evaluator?: string; json?: boolean }) =>
       withRegistry((r) =>
         withProgress('evaluating', 'count', async (signal, onProgress) => {
-          const e = await evaluateVersion(r, ref, { dataset: o.dataset, split: o.split, batchSize: o.batch, cwd: process.cwd(), signal, onProgress, log: (l) => console.error(l) });
+          const log = (l: string) => console.error(l);
+          const e = o.evaluator
+            ? await evaluateExternally(r, ref, await evaluatorProfile(r, o.evaluator), { dataset: o.dataset, split: o.split, cwd: process.cwd(), signal, log })
+            : await evaluateVersion(r, ref, { dataset: o.dataset, split: o.split, batchSize: o.batch, cwd: process.cwd(), signal, onProgress, log });
           if (o.json) print(e);
           else for (const line of summary(e)) console.log(line);
         }),
@@ -92,4 +98,21 @@ export function registerEvaluateCommands(program: Command, withRegistry: WithReg
         for (const e of list) console.log(`#${e.id}\t${e.finishedAt}\t${e.datasetName}${e.split ? `/${e.split}` : ''}\taccuracy ${formatMetric(e.metrics.accuracy ?? null)}\t${e.sampleCount} samples`);
       }),
     );
+}
+
+/** An evaluator from <registry>/evaluators.json (a list, as in the modelRegistry.evaluate.profiles setting). */
+async function evaluatorProfile(r: Registry, id: string) {
+  const file = path.join(r.dir, 'evaluators.json');
+  const text = await fsp.readFile(file, 'utf8').catch(() => {
+    throw new RegistryError(`no evaluator '${id}': ${file} does not exist (a list of {id, tool, args})`);
+  });
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (e) {
+    throw new RegistryError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const found = (Array.isArray(list) ? list : []).map((p) => checkEvaluatorProfile(p, file)).find((p) => p.id === id);
+  if (!found) throw new RegistryError(`no evaluator '${id}' in ${file}`);
+  return found;
 }

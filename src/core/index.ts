@@ -26,3 +26,5 @@ export { evaluateVersion } from './evaluate/evaluate';
 export type { EvaluateOptions } from './evaluate/evaluate';
 export { evaluationSamples, evaluationsOf, getDataset, getEvaluation, listDatasets, readManifest } from './evaluate/store';
 export type { ClassificationMetrics, ClassMetrics, EvaluationRecord, SamplePrediction } from './evaluate/types';
+export { checkEvaluatorProfile, evaluateExternally } from './evaluate/external';
+export type { EvaluatorProfile } from './evaluate/external';

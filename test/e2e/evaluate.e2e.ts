@@ -8,9 +8,9 @@ import { E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from './workbench
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
   const cli = (...args: string[]) => execFileSync(process.execPath, [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args], { cwd: workspace });
-  cli('import', 'outputs/colour-net', '--model', 'colours');
+  cli('import', 'outputs/colour-net', '--model', 'colour-net');
   cli('dataset', 'add', 'datasets/colours');
-  cli('evaluate', 'colours@v1', '--dataset', 'colours', '--split', 'test');
+  cli('evaluate', 'colour-net@v1', '--dataset', 'colours', '--split', 'test');
 
   const server = await ctx.startCodeServer({ workspace });
   const page = await ctx.openWorkbench(server, workspace);
@@ -20,7 +20,7 @@ export async function run(ctx: E2eContext): Promise<void> {
 
   await step(1, 'v1 → Evaluations → colours/test, with its accuracy; the Datasets view lists colours', 'tree', async () => {
     await page.getByRole('tab', { name: /Model Registry/ }).click();
-    await expand(treeItem(registry, page, 'colours'));
+    await expand(treeItem(registry, page, 'colour-net'));
     await expand(treeItem(registry, page, 'v1'));
     await expand(treeItem(registry, page, 'Evaluations'));
     await treeItem(registry, page, 'colours/test').locator('.label-description', { hasText: /accuracy 0\.\d+ · 18 samples/ }).waitFor();
@@ -29,7 +29,7 @@ export async function run(ctx: E2eContext): Promise<void> {
   const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
   await step(2, 'open it: metric cards, per-class table and the confusion matrix', 'panel', async () => {
     await treeItem(registry, page, 'colours/test').click();
-    await page.getByRole('tab', { name: /Evaluation: colours@v1 on colours/ }).waitFor();
+    await page.getByRole('tab', { name: /Evaluation: colour-net@v1 on colours/ }).waitFor();
     await frame.getByRole('button', { name: '1 sample labelled red predicted blue' }).waitFor();
   });
 

@@ -110,6 +110,8 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
   // Model output index → dataset class index, by name when the model names its classes.
   const names = modelLabels(config);
   const toDataset = names ? names.map((n) => classes.indexOf(n)) : undefined;
+  // With named model classes, a sample whose class the model does not have cannot be judged.
+  const known = toDataset ? new Set(toDataset.filter((c) => c >= 0)) : undefined;
   const tally = new ClassificationTally(classes);
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const fixedBatch = typeof v.signature.inputs?.[0]?.shape[0] === 'number' && (v.signature.inputs[0].shape[0] as number) > 0 ? (v.signature.inputs[0].shape[0] as number) : undefined;
@@ -128,7 +130,9 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
       samples.slice(from, from + batch).map((s, k) =>
         s.label < 0 || s.label >= classes.length
           ? Promise.resolve({ idx: from + k, s, error: `label index ${s.label} is not one of the dataset's ${classes.length} classes` })
-          : source.load(s).then(
+          : known && !known.has(s.label)
+            ? Promise.resolve({ idx: from + k, s, error: `label '${classes[s.label]}' is not a class of the model (it has: ${names!.join(', ')})` })
+            : source.load(s).then(
               (data) => (data.length === source.width ? { idx: from + k, s, data } : { idx: from + k, s, error: `input has ${data.length} values, the model takes ${source.width}` }),
               (e: Error) => ({ idx: from + k, s, error: e.message }),
             ),

@@ -1,9 +1,12 @@
 import * as vscode from 'vscode';
-import { CancelledError, DatasetRecord, evaluateVersion, formatMetric, listDatasets, registerDataset, VersionRecord } from '../../core';
+import { CancelledError, checkEvaluatorProfile, DatasetRecord, evaluateExternally, evaluateVersion, EvaluatorProfile, formatMetric, listDatasets, registerDataset, VersionRecord } from '../../core';
 import { showError } from '../errors';
 import { RegistryService } from '../registry/registryService';
 import { TreeNode } from '../registry/treeNodes';
 import { EvaluationPanel } from './evaluationPanel';
+
+let channel: vscode.OutputChannel | undefined;
+const conversionLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Evaluations'));
 
 type DatasetNode = { kind: 'dataset'; dataset: DatasetRecord } | { kind: 'dataset-fact'; dataset: DatasetRecord; label: string; value: string };
 
@@ -102,11 +105,18 @@ export function registerEvaluateCommands(context: vscode.ExtensionContext, servi
       const node = n ?? view.selection[0];
       const v = node?.kind === 'version' ? node.version : undefined;
       if (!v) return undefined;
-      const given = typeof arg === 'object' && arg !== null && 'dataset' in arg ? (arg as { dataset: string; split?: string; open?: boolean }) : undefined;
+      const given = typeof arg === 'object' && arg !== null && 'dataset' in arg ? (arg as { dataset: string; split?: string; open?: boolean; evaluator?: string }) : undefined;
       try {
         const target = given ?? (await pickDataset(service, v, register));
         if (!target) return undefined;
-        const e = await run(service, v, target.dataset, target.split);
+        const profiles = evaluatorProfiles();
+        const evaluator = given ? profiles.find((p) => p.id === given.evaluator) : await pickEvaluator(profiles);
+        if (evaluator === null) return undefined;
+        if (evaluator && !vscode.workspace.isTrusted) {
+          void vscode.window.showErrorMessage(`The evaluator ${evaluator.id} runs an external program; that is only allowed in a trusted workspace.`);
+          return undefined;
+        }
+        const e = await run(service, v, target.dataset, target.split, evaluator);
         if (e && given?.open !== false) await EvaluationPanel.show(service, context.extensionUri, e.id);
         return e;
       } catch (e) {
@@ -133,12 +143,33 @@ async function pickDataset(service: RegistryService, v: VersionRecord, register:
   return split && { dataset: d.name, split: split.label };
 }
 
-async function run(service: RegistryService, v: VersionRecord, dataset: string, split?: string) {
+function evaluatorProfiles(): EvaluatorProfile[] {
+  const list = vscode.workspace.getConfiguration('modelRegistry').get<unknown[]>('evaluate.profiles') ?? [];
+  return list.map((p) => checkEvaluatorProfile(p, 'setting modelRegistry.evaluate.profiles'));
+}
+
+/** undefined = the built-in evaluator; null = cancelled. Asks only when external evaluators are configured. */
+async function pickEvaluator(profiles: EvaluatorProfile[]): Promise<EvaluatorProfile | undefined | null> {
+  if (profiles.length === 0) return undefined;
+  const builtin = { label: 'Built-in (onnxruntime)', detail: 'Runs the ONNX model on the samples in this window' };
+  const pick = await vscode.window.showQuickPick([builtin, ...profiles.map((p) => ({ label: p.title ?? p.id, detail: `${p.tool} ${p.args.join(' ')}`, profile: p }))], { title: 'Evaluator' });
+  if (!pick) return null;
+  return 'profile' in pick ? (pick as { profile: EvaluatorProfile }).profile : undefined;
+}
+
+async function run(service: RegistryService, v: VersionRecord, dataset: string, split?: string, evaluator?: EvaluatorProfile) {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${v.ref} on ${dataset}`, cancellable: true }, async (progress, token) => {
     const abort = new AbortController();
     const sub = token.onCancellationRequested(() => abort.abort());
     let reported = 0;
     try {
+      if (evaluator) {
+        const out = conversionLog();
+        out.show(true);
+        const e = await evaluateExternally(await service.get(), v.ref, evaluator, { dataset, split, cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, signal: abort.signal, log: (l) => out.appendLine(l) });
+        service.fireSoon();
+        return e;
+      }
       const e = await evaluateVersion(await service.get(), v.ref, {
         dataset,
         split,

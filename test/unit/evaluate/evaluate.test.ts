@@ -72,17 +72,20 @@ describe('built-in evaluator', () => {
     png(path.join(root, 'green', 'g1.png'), [0, 255, 0]);
     png(path.join(root, 'blue', 'b1.png'), [10, 20, 250]);
     writeFileSync(path.join(root, 'green', 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\n this is not a png'));
+    mkdirSync(path.join(root, 'purple'));
+    png(path.join(root, 'purple', 'p1.png'), [128, 0, 128]); // a class the model does not have
     await registerDataset(r, root, { name: 'colours' });
     const e = await evaluateVersion(r, 'colours@v1', { dataset: 'colours', batchSize: 2 });
-    assert.deepStrictEqual(e.classes, ['blue', 'green', 'red']);
-    assert.deepStrictEqual([e.sampleCount, e.errorCount], [5, 1]);
+    assert.deepStrictEqual(e.classes, ['blue', 'green', 'purple', 'red']);
+    assert.deepStrictEqual([e.sampleCount, e.errorCount], [5, 2]);
     assert.strictEqual(e.metrics.accuracy, 4 / 5);
-    assert.strictEqual(e.confusion[2][0], 1, 'the blue image labelled red');
+    assert.strictEqual(e.confusion[3][0], 1, 'the blue image labelled red');
     const errors = await evaluationSamples(r, e.id, { errors: true });
-    assert.deepStrictEqual(errors.map((s) => s.sampleId), ['green/broken.png']);
-    assert.match(errors[0].error!, /broken\.png: not a readable PNG/);
+    assert.deepStrictEqual(errors.map((s) => s.sampleId).sort(), ['green/broken.png', 'purple/p1.png']);
+    assert.match(errors.find((s) => s.sampleId === 'green/broken.png')!.error!, /broken\.png: not a readable PNG/);
+    assert.match(errors.find((s) => s.sampleId === 'purple/p1.png')!.error!, /label 'purple' is not a class of the model \(it has: red, green, blue\)/);
     const wrong = await evaluationSamples(r, e.id, { wrong: true });
-    assert.deepStrictEqual(wrong.map((s) => [s.sampleId, s.label, s.prediction]), [['red/mislabelled.png', 2, 0]]);
+    assert.deepStrictEqual(wrong.map((s) => [s.sampleId, s.label, s.prediction]), [['red/mislabelled.png', 3, 0]]);
   });
 
   it('refuses a version without ONNX, an unknown split, and leaves nothing when cancelled', async () => {
