@@ -71,13 +71,11 @@ export function preprocessRgba(img: Rgba, pre: ImagePreprocess): Float32Array {
   const hw = outH * outW;
   for (let c = 0; c < 3; c++) {
     const src = planes[pre.channelOrder === 'BGR' ? 2 - c : c];
-    const mean = pre.mean[c];
-    const std = pre.std[c];
-    for (let i = 0; i < hw; i++) {
-      const v = (src[i] * pre.scale - mean) / std;
-      if (pre.layout === 'NCHW') out[c * hw + i] = v;
-      else out[i * 3 + c] = v;
-    }
+    // (x * scale - mean) / std as one multiply-add, the layout decided outside the hot loop.
+    const a = pre.scale / pre.std[c];
+    const b = -pre.mean[c] / pre.std[c];
+    if (pre.layout === 'NCHW') for (let i = 0, o = c * hw; i < hw; i++) out[o + i] = src[i] * a + b;
+    else for (let i = 0; i < hw; i++) out[i * 3 + c] = src[i] * a + b;
   }
   return out;
 }

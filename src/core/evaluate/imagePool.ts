@@ -30,7 +30,6 @@ export class ImagePool {
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
       });
-      w.unref();
       this.workers.push(w);
     }
   }
