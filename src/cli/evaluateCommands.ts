@@ -2,23 +2,10 @@ import { Command } from 'commander';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { checkEvaluatorProfile, EvaluationRecord, evaluateExternally, evaluateVersion, evaluationsOf, formatMetric, listDatasets, Registry, RegistryError, registerDataset } from '../core';
-import { ProgressBar } from './progress';
+import { withProgress } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
 
-/** Runs long work with a progress bar on stderr; Ctrl+C cancels it cleanly. */
-async function withProgress<T>(label: string, unit: 'bytes' | 'count', fn: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
-  const bar = new ProgressBar(process.stderr);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    return await fn(abort.signal, (done, total) => bar.update(label, done, total, unit));
-  } finally {
-    bar.done();
-    process.removeListener('SIGINT', onSigint);
-  }
-}
 
 function summary(e: EvaluationRecord): string[] {
   const m = e.metrics;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { AliasMove, exportVersion, formatBytes, importArchive, Lineage, Registry, VersionRecord } from '../core';
-import { ProgressBar } from './progress';
+import { withProgress } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
 
@@ -170,7 +170,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .option('--json', 'machine-readable output')
     .action(async (ref: string, dest: string, o: { json?: boolean }) =>
       withRegistry((r) =>
-        withProgress('exporting', async (signal, onProgress) => {
+        withProgress('exporting', 'bytes', async (signal, onProgress) => {
           const out = await exportVersion(r, ref, dest, { signal, onProgress });
           if (o.json) print({ ref: out.version.ref, dest: out.dest, bytes: out.bytes });
           else console.log(`Exported ${out.version.ref} to ${out.dest} (${out.version.fileCount} files, ${formatBytes(out.bytes)})`);
@@ -186,7 +186,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .option('--json', 'machine-readable output')
     .action(async (src: string, o: { model?: string; json?: boolean }) =>
       withRegistry((r) =>
-        withProgress('importing', async (signal, onProgress) => {
+        withProgress('importing', 'bytes', async (signal, onProgress) => {
           const v = await importArchive(r, src, { model: o.model, signal, onProgress });
           if (o.json) print(v);
           else console.log(`Imported ${v.ref} from ${src} (${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}` : ''})`);
@@ -221,16 +221,3 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     );
 }
 
-/** Runs long work with a progress bar on stderr; Ctrl+C cancels it cleanly. */
-async function withProgress<T>(label: string, fn: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
-  const bar = new ProgressBar(process.stderr);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    return await fn(abort.signal, (done, total) => bar.update(label, done, total));
-  } finally {
-    bar.done();
-    process.removeListener('SIGINT', onSigint);
-  }
-}

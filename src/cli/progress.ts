@@ -25,3 +25,17 @@ export class ProgressBar {
     this.shown = false;
   }
 }
+
+/** Runs long work with a progress bar on stderr; Ctrl+C cancels it cleanly (the work sees the signal). */
+export async function withProgress<T>(label: string, unit: 'bytes' | 'count', fn: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
+  const bar = new ProgressBar(process.stderr);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await fn(abort.signal, (done, total) => bar.update(label, done, total, unit));
+  } finally {
+    bar.done();
+    process.removeListener('SIGINT', onSigint);
+  }
+}

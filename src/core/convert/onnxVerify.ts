@@ -6,6 +6,7 @@
 import type * as Ort from 'onnxruntime-node';
 import { InputError } from '../errors';
 import { f16BitsToF32, f32BitsToF16 } from './safetensors';
+import { mulberry32 } from '../util/random';
 
 export interface CompareResult {
   /** Largest |original − converted| over every element of every float output and run. */
@@ -13,18 +14,6 @@ export interface CompareResult {
   inputsTried: number;
   /** The float outputs compared. */
   outputs: string[];
-}
-
-/** mulberry32: small, fast and the same on every platform, so a seed always gives the same inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FLOAT_TYPES = new Set(['float32', 'float16', 'float64']);
@@ -92,7 +81,7 @@ export async function compareOnnx(original: string, converted: string, opts: { r
   // Loaded here, not at the top: importing this module must not load the native library.
   const ort = require('onnxruntime-node') as typeof Ort;
   const runs = opts.runs ?? 3;
-  const rand = prng(opts.seed ?? 1);
+  const rand = mulberry32(opts.seed ?? 1);
   const a = await load(ort, original);
   let b: Ort.InferenceSession | undefined;
   try {

@@ -4,21 +4,10 @@
  * before use: the page is untrusted input.
  */
 import type { DatasetKind } from '../datasets/types';
-import type { ClassMetrics } from './types';
+import type { ClassificationMetrics, ClassMetrics } from './types';
 
 /** The headline numbers shown as cards; null where undefined (or the evaluator did not compute it). */
-export interface MetricsView {
-  accuracy: number | null;
-  top3: number | null;
-  top5: number | null;
-  macroPrecision: number | null;
-  macroRecall: number | null;
-  macroF1: number | null;
-  weightedPrecision: number | null;
-  weightedRecall: number | null;
-  weightedF1: number | null;
-  ece: number | null;
-}
+export type MetricsView = { [K in Exclude<keyof ClassificationMetrics, 'count'>]-?: number | null };
 
 export interface EvaluationView {
   id: number;

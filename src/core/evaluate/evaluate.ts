@@ -1,6 +1,6 @@
 /**
  * The built-in evaluator: runs an ONNX version on a dataset with onnxruntime-node, in batches, images
- * decoded on worker threads while the previous batch runs. Classification today; the Task interface is
+ * decoded on worker threads while the previous batch runs. Classification today; EvaluationTask is
  * where detection would plug in (its own outputs → outcomes, its own tally and metrics).
  */
 
@@ -15,7 +15,7 @@ import { VersionRecord } from '../registry/types';
 import { ImagePool } from './imagePool';
 import { ClassificationTally, toProbabilities } from './metrics';
 import { addEvaluationSamples, beginEvaluation, completeEvaluation, dropEvaluation, getDataset, readManifest } from './store';
-import { EvaluationRecord, SamplePrediction } from './types';
+import { ClassMetrics, EvaluationRecord, SamplePrediction } from './types';
 
 export interface EvaluateOptions {
   /** Dataset name (or name@sha). */
@@ -84,6 +84,53 @@ function inputSource(d: DatasetRecord, m: DatasetManifest, v: VersionRecord, con
   return { width: shape.reduce((a, b) => a * b, 1), shape, load: (s) => reader.sample(s), close: () => reader.close() };
 }
 
+/**
+ * What a task makes of the model's outputs. Classification is built in; object detection would be a
+ * second implementation: boxes, scores and classes from the outputs, matched to the sample's
+ * annotations, with mAP and per-class AP as its result (the store and panel take any metrics).
+ */
+export interface EvaluationTask {
+  readonly id: string;
+  /** One sample: its rows of every model output → the predicted class and its score. */
+  score(sample: DatasetSample, outputs: Float32Array[]): { prediction: number | null; score: number | null };
+  result(): { metrics: Record<string, number | null | undefined>; perClass: ClassMetrics[]; confusion: number[][] };
+}
+
+/** Single-label classification from the first output (logits or probabilities). */
+class ClassificationTask implements EvaluationTask {
+  readonly id = 'classification';
+  private readonly tally: ClassificationTally;
+  private warned = false;
+
+  constructor(
+    private readonly classes: string[],
+    /** Model output index → dataset class index, when the model names its classes. */
+    private readonly toDataset: number[] | undefined,
+    private readonly log?: (line: string) => void,
+  ) {
+    this.tally = new ClassificationTally(classes);
+  }
+
+  score(sample: DatasetSample, outputs: Float32Array[]) {
+    const probs = toProbabilities(outputs[0]);
+    if (!this.toDataset && probs.length !== this.classes.length && !this.warned) {
+      this.warned = true;
+      this.log?.(`warning: the model has ${probs.length} outputs and the dataset ${this.classes.length} classes; matching by index`);
+    }
+    // Probabilities over the dataset's classes (a model class the dataset lacks is dropped).
+    const p = new Float64Array(this.classes.length);
+    probs.forEach((q, j) => {
+      const c = this.toDataset ? this.toDataset[j] : j;
+      if (c >= 0 && c < this.classes.length) p[c] += q;
+    });
+    return this.tally.add({ label: sample.label, probs: p });
+  }
+
+  result() {
+    return { metrics: { ...this.tally.metrics() }, perClass: this.tally.perClass(), confusion: this.tally.confusion };
+  }
+}
+
 export async function evaluateVersion(registry: Registry, ref: string, opts: EvaluateOptions): Promise<EvaluationRecord> {
   const v = await registry.resolve(ref);
   const files = await registry.files(v.id);
@@ -112,7 +159,7 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
   const toDataset = names ? names.map((n) => classes.indexOf(n)) : undefined;
   // With named model classes, a sample whose class the model does not have cannot be judged.
   const known = toDataset ? new Set(toDataset.filter((c) => c >= 0)) : undefined;
-  const tally = new ClassificationTally(classes);
+  const task: EvaluationTask = new ClassificationTask(classes, toDataset, opts.log);
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const fixedBatch = typeof v.signature.inputs?.[0]?.shape[0] === 'number' && (v.signature.inputs[0].shape[0] as number) > 0 ? (v.signature.inputs[0].shape[0] as number) : undefined;
   const batch = fixedBatch ?? batchSize;
@@ -122,7 +169,6 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
 
   let done = 0;
   let errors = 0;
-  let outputWidth: number | undefined;
   let pending: SamplePrediction[] = [];
   const started = Date.now();
   const loadBatch = (from: number) =>
@@ -152,22 +198,11 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
         const input = new Float32Array(n * source.width);
         ok.forEach((x, k) => input.set(x.data, k * source.width));
         const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [n, ...source.shape]) });
-        const y = out[session.outputNames[0]];
-        const values = y.data as Float32Array;
-        const width = values.length / n;
-        if (outputWidth === undefined) {
-          outputWidth = width;
-          if (!toDataset && width !== classes.length) opts.log?.(`warning: the model has ${width} outputs and the dataset ${classes.length} classes; matching by index`);
-        }
+        // Every output, cut into per-sample rows (a detector would read boxes, scores and classes from several).
+        const outputs = session.outputNames.map((name) => out[name].data as Float32Array);
         ok.forEach((x, k) => {
-          const probs = toProbabilities(values.subarray(k * width, (k + 1) * width));
-          // Probabilities over the dataset's classes (a model class the dataset lacks is dropped).
-          const p = new Float64Array(classes.length);
-          probs.forEach((q, j) => {
-            const c = toDataset ? toDataset[j] : j;
-            if (c >= 0 && c < classes.length) p[c] += q;
-          });
-          const { prediction, score } = tally.add({ label: x.s.label, probs: p });
+          const rows = outputs.map((o) => o.subarray((k * o.length) / n, ((k + 1) * o.length) / n));
+          const { prediction, score } = task.score(x.s, rows);
           pending.push({ idx: x.idx, sampleId: x.s.id, label: x.s.label, prediction, score });
         });
       }
@@ -182,12 +217,10 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
     const seconds = (Date.now() - started) / 1000;
     opts.log?.(`${done} samples in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)}/s), ${errors} could not be evaluated`);
     return await completeEvaluation(registry, id, {
-      metrics: { ...tally.metrics() },
-      perClass: tally.perClass(),
-      confusion: tally.confusion,
+      ...task.result(),
       sampleCount: done - errors,
       errorCount: errors,
-      details: { seconds, samplesPerSecond: done / seconds, batch, model: onnx.path, input: session.inputNames[0], output: session.outputNames[0], outputWidth, classMap: names ? 'by name' : 'by index' },
+      details: { seconds, samplesPerSecond: done / seconds, batch, model: onnx.path, input: session.inputNames[0], outputs: session.outputNames, task: task.id, classMap: names ? 'by name' : 'by index' },
     });
   } catch (e) {
     await dropEvaluation(registry, id);

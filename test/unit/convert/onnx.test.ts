@@ -10,24 +10,13 @@ import { ConvertOptions, FileConverter } from '../../../src/core/convert/types';
 import { CancelledError, InputError } from '../../../src/core/errors';
 import { FileEntry } from '../../../src/core/registry/types';
 import { tempDir } from '../helpers/tmp';
+import { mulberry32 } from '../../../src/core/util/random';
 
 const SQUEEZENET = path.resolve(__dirname, '../../../../test/fixtures/onnx-model-zoo/light_squeezenet.onnx');
 const root = protobuf.parse(ONNX_FULL_PROTO, { keepCase: true }).root;
 const ModelProto = root.lookupType('onnx.ModelProto');
 
 // ------------------------------------------------------------------ helpers: building real ONNX models
-
-/** mulberry32, seeded: the test models are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FLOAT = 1;
 const INT8 = 3;
@@ -59,7 +48,7 @@ const uniform = (r: () => number, n: number, scale: number) => Float32Array.from
  * Gemm(W3[16,64], transB=1, C=b3) → y[batch,16]. Weights U(±1/√fan_in); b2 is stored as float_data.
  */
 function mlpBytes(opts: { seed?: number; opset?: number } = {}): Buffer {
-  const r = rng(opts.seed ?? 7);
+  const r = mulberry32(opts.seed ?? 7);
   return modelBytes({
     name: 'mlp',
     node: [
@@ -124,7 +113,7 @@ async function rejectsInput(p: Promise<unknown>, file: string, pattern: RegExp):
 async function maxAbsOutput(file: string, inputName: string, dims: number[]): Promise<number> {
   const ort = require('onnxruntime-node') as typeof Ort;
   const s = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
-  const r = rng(99);
+  const r = mulberry32(99);
   let max = 0;
   for (let k = 0; k < 3; k++) {
     const n = dims.reduce((a, b) => a * b, 1);
@@ -221,7 +210,7 @@ describe('ONNX converters', function () {
   describe('onnx-fp16', () => {
     it('rounds float32 to float16 bit-exactly (ties to even, subnormals, overflow to Inf, NaN) in initializers and Constant nodes', async () => {
       // 2,000 random float32 values around fp16's range besides the edge cases.
-      const r = rng(3);
+      const r = mulberry32(3);
       const rand = Array.from({ length: 2000 }, () => (r() < 0.5 ? -1 : 1) * 2 ** (r() * 46 - 30) * (1 + r()));
       const values = Float32Array.from([...EDGE_VALUES, ...rand]);
       const n = values.length;
@@ -395,7 +384,7 @@ describe('ONNX converters', function () {
 
     it('per channel keeps small channels accurate where one per-tensor scale crushes them', async () => {
       // W[16,8]: column 0 is ~1000x larger than the others.
-      const r = rng(11);
+      const r = mulberry32(11);
       const w = Float32Array.from({ length: 16 * 8 }, (_, i) => (r() * 2 - 1) * (i % 8 === 0 ? 1 : 1e-3));
       const src = path.join(dir, 'skewed.onnx');
       await writeFile(src, modelBytes({

@@ -16,6 +16,7 @@ import { Registry } from '../../../src/core/registry/registry';
 import { writeLightningCsv } from '../helpers/makeLogs';
 import { safetensorsBytes, writeSafetensors } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
+import { mulberry32 } from '../../../src/core/util/random';
 
 const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
 const CORE = path.resolve(__dirname, '../../../src/core/index.js');
@@ -52,18 +53,6 @@ function run(args: string[], opts: { stdin?: boolean; env?: Record<string, strin
 }
 
 const cliImport = (registry: string, input: string, ...extra: string[]) => run([CLI, '--registry', registry, 'import', input, ...extra]);
-
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with CONCURRENCY_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -301,7 +290,7 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
     const TRIALS = Number(process.env.CONCURRENCY_TRIALS ?? 40);
     const seed = Number(process.env.CONCURRENCY_SEED ?? Math.floor(Math.random() * 2 ** 31));
     console.log(`      SIGKILL trials: ${TRIALS}, seed ${seed} (replay with CONCURRENCY_SEED=${seed})`);
-    const random = prng(seed);
+    const random = mulberry32(seed);
 
     const root = tempDir();
     const registry = path.join(root, 'reg');

@@ -131,15 +131,20 @@ lines.push(JSON.stringify({ sample_id: 'not-in-dataset', prediction: 'a' }));
 fs.writeFileSync(path.join(out, 'predictions.jsonl'), lines.join('\\n') + '\\n');
 fs.writeFileSync(path.join(out, 'metrics.json'), JSON.stringify({ latency_ms: 12.5, accuracy: 0.5 }));
 `;
-    it('runs the command, ingests predictions.jsonl and metrics.json (its numbers win), keeps the log', async () => {
+    /** A model, a "points" dataset from the CSV text, and the stand-in evaluator as a profile. */
+    async function setup(csvText: string) {
       await importModel('mlp', onnxModelBytes({ features: 2, classes: 3, softmax: false }));
       const csv = path.join(work, 'data.csv');
-      writeFileSync(csv, 'x1,x2,label\n1,0,a\n0,1,b\n0,0,c\n1,1,a\n');
+      writeFileSync(csv, csvText);
       await registerDataset(r, csv, { name: 'points' });
       const tool = path.join(work, 'fake-eval');
       writeFileSync(tool, SCRIPT);
       chmodSync(tool, 0o755);
-      const profile = checkEvaluatorProfile({ id: 'fake', tool, args: ['${model}', '${dataset}', '${manifest}', '${split}', '${outputDir}'] }, 'test');
+      return { csv, profile: checkEvaluatorProfile({ id: 'fake', tool, args: ['${model}', '${dataset}', '${manifest}', '${split}', '${outputDir}'] }, 'test') };
+    }
+
+    it('runs the command, ingests predictions.jsonl and metrics.json (its numbers win), keeps the log', async () => {
+      const { csv, profile } = await setup('x1,x2,label\n1,0,a\n0,1,b\n0,0,c\n1,1,a\n');
       const lines: string[] = [];
       const e = await evaluateExternally(r, 'mlp@v1', profile, { dataset: 'points', log: (l) => lines.push(l) });
       assert.deepStrictEqual([e.evaluator, e.sampleCount, e.errorCount], ['fake', 4, 0]);
@@ -157,14 +162,7 @@ fs.writeFileSync(path.join(out, 'metrics.json'), JSON.stringify({ latency_ms: 12
     });
 
     it('a failing evaluator leaves no evaluation and names its last lines and log', async () => {
-      await importModel('mlp', onnxModelBytes({ features: 2, classes: 3, softmax: false }));
-      const csv = path.join(work, 'data.csv');
-      writeFileSync(csv, 'x1,x2,label,split\n1,0,a,fail\n');
-      await registerDataset(r, csv, { name: 'points' });
-      const tool = path.join(work, 'fake-eval');
-      writeFileSync(tool, SCRIPT);
-      chmodSync(tool, 0o755);
-      const profile = checkEvaluatorProfile({ id: 'fake', tool, args: ['${model}', '${dataset}', '${manifest}', '${split}', '${outputDir}'] }, 'test');
+      const { profile } = await setup('x1,x2,label,split\n1,0,a,fail\n');
       await assert.rejects(evaluateExternally(r, 'mlp@v1', profile, { dataset: 'points', split: 'fail' }), (err: Error) => {
         assert.match(err.message, /fake-eval failed \(exit 2\): CUDA error: out of memory\. Full log: (.*\.log)$/);
         assert.ok(existsSync(/Full log: (.*\.log)$/.exec(err.message)![1]));
