@@ -40,7 +40,8 @@ const server = spawn(
 server.stdout.on('data', (d) => {
   if (/HTTP server listening/.test(String(d))) {
     console.log(`\nModel Registry is running in VS Code at  http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n`);
-    console.log('Open the "Model Registry" view in the activity bar; right-click outputs/* in the Explorer → "Import as Model". Ctrl+C stops.');
+    console.log('Open the "Model Registry" view in the activity bar; right-click outputs/* in the Explorer → "Import as Model".');
+    console.log('Then right-click datasets/colours → "Register Dataset…" and a colour-net version → "Evaluate…", or a version → "Convert…". Ctrl+C stops.');
   }
 });
 process.on('SIGINT', () => server.kill('SIGTERM'));
