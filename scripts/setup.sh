@@ -17,4 +17,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   # onnxruntime-node bundles its CPU binaries; its install script would only fetch optional GPU ones.
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
+# Real servers for the tests (PostgreSQL, Swift with s3api, docker-registry, skopeo); started per test on 127.0.0.1.
+bash scripts/services/install.sh
 bash scripts/install-code-server.sh

@@ -11,6 +11,7 @@ import {
   formatCount,
   formatDiagnostics,
   formatMetric,
+  importFromObjectStorage,
   importTrainingOutput,
   importWithConfig,
   InputError,
@@ -23,7 +24,7 @@ import {
 import { registerConvertCommands } from './convertCommands';
 import { registerEvaluateCommands } from './evaluateCommands';
 import { registerLifecycleCommands, versionLine } from './lifecycleCommands';
-import { ProgressBar } from './progress';
+import { ProgressBar, withProgress } from './progress';
 
 const program = new Command('modelreg')
   .description('Model Registry: import, list and verify models and their versions')
@@ -63,8 +64,11 @@ program
   .argument('<path>', 'folder or file')
   .option('--model <name>', 'model name (default: registry.name in config.json, else the folder name)')
   .option('--template <id>', "check the folder's config.json against this template (generated from its defaults when missing)")
+  .option('--endpoint <url>', 'for s3://BUCKET/PREFIX: the S3-compatible endpoint (OBS, MinIO, Swift…); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws')
+  .option('--region <region>', 'for s3://: the region', 'us-east-1')
   .option('--json', 'print the new version as JSON')
-  .action(async (input: string, o: { model?: string; template?: string; json?: boolean }) => {
+  .action(async (input: string, o: { model?: string; template?: string; endpoint?: string; region: string; json?: boolean }) => {
+    if (input.startsWith('s3://')) return importS3(input, o);
     // A folder whose config.json names a template is checked like one imported with --template.
     const language = o.template || (await describesModel(input)) ? await configLanguage() : undefined;
     await withRegistry(async (r) => {
@@ -84,6 +88,17 @@ program
       }
     });
   });
+
+/** modelreg import s3://BUCKET/PREFIX: objects streamed into the store, then detected like a local output. */
+async function importS3(uri: string, o: { model?: string; endpoint?: string; region: string; json?: boolean }) {
+  await withRegistry((r) =>
+    withProgress('download', 'bytes', async (signal, onBytes) => {
+      const v = await importFromObjectStorage(r, { endpoint: o.endpoint, region: o.region }, uri, { model: o.model, signal, onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal) });
+      if (o.json) print(await versionJson(r, v));
+      else console.log(`Imported ${v.ref} from ${uri}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}`);
+    }),
+  );
+}
 
 program
   .command('templates')

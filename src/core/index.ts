@@ -28,3 +28,5 @@ export { evaluationSamples, evaluationsOf, getDataset, getEvaluation, listDatase
 export type { ClassificationMetrics, ClassMetrics, EvaluationRecord, SamplePrediction } from './evaluate/types';
 export { checkEvaluatorProfile, evaluateExternally } from './evaluate/external';
 export type { EvaluatorProfile } from './evaluate/external';
+export { browse, importFromObjectStorage, listObjects, parseS3Uri, s3Client } from './importers/objectStorage';
+export type { ObjectStorageImportOptions, S3Connection, S3Object } from './importers/objectStorage';

@@ -4,11 +4,11 @@ import { CancelledError, InputError } from '../errors';
 import { gitProvenance } from '../git/provenance';
 import { inspectOutput } from '../inspect/output';
 import { Registry } from '../registry/registry';
-import { FileEntry, VersionRecord } from '../registry/types';
+import { FileEntry, VersionSource, VersionRecord } from '../registry/types';
 import { walkFiles, WalkedFile } from './walk';
 
 export interface ImportProgress {
-  phase: 'scanning' | 'inspecting' | 'copying' | 'committing';
+  phase: 'downloading' | 'scanning' | 'inspecting' | 'copying' | 'committing';
   bytesDone: number;
   bytesTotal: number;
   file?: string;
@@ -21,6 +21,8 @@ export interface ImportOptions {
   config?: { text: string; templateId: string | null; description?: string; tags?: string[] };
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
+  /** Where the output really came from, when `input` is a local staging copy (object storage, an image). */
+  source?: VersionSource;
 }
 
 /**
@@ -65,7 +67,7 @@ export async function importTrainingOutput(registry: Registry, input: string, op
   check();
 
   const modelName = opts.model ?? defaultModelName(target, st.isDirectory());
-  const { id } = await registry.beginVersion(modelName, { kind: 'training-output', uri: target });
+  const { id } = await registry.beginVersion(modelName, opts.source ?? { kind: 'training-output', uri: target });
   try {
     const total = files.reduce((s, f) => s + f.size, 0);
     let done = 0;

@@ -1,0 +1,187 @@
+/**
+ * Import from S3-compatible object storage (AWS S3, Huawei OBS, MinIO, Swift s3api…). Every object
+ * under a prefix is streamed straight into the store, hashed on the way; big objects come in ranges
+ * fetched in parallel and hashed in order; a range that fails is fetched again (resume), and a
+ * download that cannot complete fails cleanly before any version exists. The stored objects are then
+ * linked under their names into a staging folder, where the usual detection (formats, metric logs,
+ * parameters) runs, and the version is registered with source `object-storage`.
+ */
+import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { CancelledError, InputError, RegistryError } from '../errors';
+import { Registry } from '../registry/registry';
+import { VersionRecord } from '../registry/types';
+import { ImportProgress, importTrainingOutput } from './trainingOutput';
+
+export interface S3Connection {
+  /** e.g. https://obs.cn-north-4.myhuaweicloud.com, http://127.0.0.1:9000; empty for AWS. */
+  endpoint?: string;
+  region?: string;
+  /** Path-style URLs (endpoint/bucket/key), which most non-AWS servers need. */
+  forcePathStyle?: boolean;
+  /** When absent, the standard AWS chain (environment, ~/.aws profile…). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+export interface S3Object {
+  key: string;
+  size: number;
+  etag?: string;
+}
+
+export interface ObjectStorageImportOptions {
+  model?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: ImportProgress) => void;
+  /** Objects larger than this are fetched as parallel ranges of this size (default 16 MiB). */
+  partSize?: number;
+  /** Ranges in flight per object (default 4). */
+  parallel?: number;
+  /** Attempts per range before giving up (default 4). */
+  attempts?: number;
+}
+
+export function s3Client(c: S3Connection): S3Client {
+  const config: S3ClientConfig = {
+    region: c.region || 'us-east-1',
+    forcePathStyle: c.forcePathStyle ?? !!c.endpoint,
+    maxAttempts: 3,
+    // Checksums only where the API requires them: many S3-compatible servers (Swift s3api, older
+    // OBS/MinIO) reject the SDK's default aws-chunked checksummed transfers.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+  if (c.endpoint) config.endpoint = c.endpoint;
+  if (c.credentials) config.credentials = c.credentials;
+  return new S3Client(config);
+}
+
+/** "s3://bucket/some/prefix" → bucket and prefix. */
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw new RegistryError(`not an s3:// address: ${uri} (write s3://BUCKET/PREFIX)`);
+  return { bucket: m[1], prefix: m[2] };
+}
+
+/** Every object under the prefix (all pages); "folder" markers (keys ending in /) are skipped. */
+export async function listObjects(client: S3Client, bucket: string, prefix: string, signal?: AbortSignal): Promise<S3Object[]> {
+  const out: S3Object[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal }).catch((e) => {
+      throw storageError(`s3://${bucket}/${prefix}`, e);
+    });
+    for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, size: o.Size ?? 0, etag: o.ETag });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/** Folders (common prefixes) and objects one level below a prefix: what a browser shows. */
+export async function browse(client: S3Client, bucket: string, prefix: string): Promise<{ folders: string[]; objects: S3Object[] }> {
+  const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/' })).catch((e) => {
+    throw storageError(`s3://${bucket}/${prefix}`, e);
+  });
+  return {
+    folders: (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])),
+    objects: (page.Contents ?? []).flatMap((o) => (o.Key && !o.Key.endsWith('/') ? [{ key: o.Key, size: o.Size ?? 0, etag: o.ETag }] : [])),
+  };
+}
+
+function storageError(where: string, e: unknown): Error {
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+  if (err.name === 'AbortError') return new CancelledError();
+  const status = err.$metadata?.httpStatusCode;
+  const what = err.name === 'NoSuchBucket' ? 'no such bucket' : err.name === 'AccessDenied' || status === 403 ? 'access denied (check the credentials)' : err.code ?? err.name ?? 'error';
+  return new InputError(where, `${what}${err.message && err.message !== err.name ? `: ${err.message}` : ''}`);
+}
+
+/** The bytes of bytes [start, end] of an object, retried (a dropped connection resumes at this range). */
+async function fetchRange(client: S3Client, bucket: string, key: string, start: number, end: number, attempts: number, signal?: AbortSignal): Promise<Buffer> {
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw new CancelledError();
+    try {
+      const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }), { abortSignal: signal });
+      const bytes = Buffer.from(await r.Body!.transformToByteArray());
+      if (bytes.length !== end - start + 1) throw new Error(`short read: ${bytes.length} of ${end - start + 1} bytes`);
+      return bytes;
+    } catch (e) {
+      if (signal?.aborted) throw new CancelledError();
+      if (attempt >= attempts) throw storageError(`s3://${bucket}/${key}`, e);
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+  }
+}
+
+/** An object's bytes in order; ranges beyond the first are fetched `parallel` at a time ahead of the reader. */
+async function* objectBytes(client: S3Client, bucket: string, o: S3Object, opts: Required<Pick<ObjectStorageImportOptions, 'partSize' | 'parallel' | 'attempts'>> & { signal?: AbortSignal }): AsyncGenerator<Buffer> {
+  const ranges: [number, number][] = [];
+  for (let start = 0; start < o.size; start += opts.partSize) ranges.push([start, Math.min(o.size, start + opts.partSize) - 1]);
+  const inFlight: Promise<Buffer>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (next < ranges.length && inFlight.length < opts.parallel) {
+      const [s, e] = ranges[next++];
+      const p = fetchRange(client, bucket, o.key, s, e, opts.attempts, opts.signal);
+      p.catch(() => undefined); // awaited in order below; a failure surfaces there
+      inFlight.push(p);
+    }
+  };
+  fill();
+  while (inFlight.length) {
+    const bytes = await inFlight.shift()!;
+    fill();
+    yield bytes;
+  }
+}
+
+/** A key below the prefix as a safe relative path ('/'-separated, no '..', not absolute). */
+function relativeKey(prefix: string, key: string): string {
+  const rel = key.slice(prefix.length).replace(/^\/+/, '');
+  const parts = rel.split('/');
+  if (!rel || parts.some((p) => p === '..' || p === '.' || p === '') || rel.includes('\\')) throw new InputError(key, 'an object name that is not a safe relative path below the prefix');
+  return rel;
+}
+
+export async function importFromObjectStorage(registry: Registry, conn: S3Connection, uri: string, opts: ObjectStorageImportOptions = {}): Promise<VersionRecord> {
+  const { bucket, prefix } = parseS3Uri(uri);
+  const client = s3Client(conn);
+  const staging = `${registry.store.tempPath()}-s3`;
+  try {
+    const objects = await listObjects(client, bucket, prefix, opts.signal);
+    if (objects.length === 0) throw new InputError(uri, 'no objects under this prefix');
+    // A prefix naming one object imports that object; otherwise the objects below the "folder".
+    const single = objects.length === 1 && objects[0].key === prefix;
+    const base = single ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : prefix.endsWith('/') || prefix === '' ? prefix : prefix + '/';
+    const total = objects.reduce((s, o) => s + o.size, 0);
+    let done = 0;
+    const ropts = { partSize: opts.partSize ?? 16 << 20, parallel: opts.parallel ?? 4, attempts: opts.attempts ?? 4, signal: opts.signal };
+    for (const o of objects) {
+      const rel = relativeKey(base, o.key);
+      opts.onProgress?.({ phase: 'downloading', bytesDone: done, bytesTotal: total, file: rel });
+      const stored = await registry.store.ingestStream(objectBytes(client, bucket, o, ropts), {
+        signal: opts.signal,
+        onBytes: (n) => opts.onProgress?.({ phase: 'downloading', bytesDone: (done += n), bytesTotal: total, file: rel }),
+      });
+      if (stored.size !== o.size) throw new InputError(`s3://${bucket}/${o.key}`, `got ${stored.size} bytes, the listing says ${o.size}`);
+      // Linked under its name for detection; the import then finds the object already stored.
+      const at = path.join(staging, 'out', ...rel.split('/'));
+      await fsp.mkdir(path.dirname(at), { recursive: true });
+      await fsp.link(registry.store.objectPath(stored.sha256), at).catch(() => fsp.copyFile(registry.store.objectPath(stored.sha256), at));
+    }
+    const name = opts.model ?? defaultName(single ? prefix : base, bucket, single);
+    const input = single ? path.join(staging, 'out', relativeKey(base, objects[0].key)) : path.join(staging, 'out');
+    return await importTrainingOutput(registry, input, { model: name, signal: opts.signal, onProgress: opts.onProgress, source: { kind: 'object-storage', uri: `s3://${bucket}/${prefix}${conn.endpoint ? ` (${conn.endpoint})` : ''}` } });
+  } finally {
+    client.destroy();
+    await fsp.rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** The prefix's last segment (an object's name without its extension), or the bucket, as a model name. */
+function defaultName(prefix: string, bucket: string, isObject: boolean): string {
+  let last = prefix.replace(/\/+$/, '').split('/').pop() || bucket;
+  if (isObject) last = last.replace(/\.[^.]+$/, '');
+  return last.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'model';
+}

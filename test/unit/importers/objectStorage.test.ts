@@ -1,0 +1,106 @@
+// Import from S3-compatible object storage against a real server: OpenStack Swift with its s3api
+// middleware on 127.0.0.1 (started by test/services), through @aws-sdk/client-s3.
+import * as assert from 'assert';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash, randomFillSync } from 'crypto';
+import * as path from 'path';
+import { importFromObjectStorage, S3Connection } from '../../../src/core/importers/objectStorage';
+import { Registry } from '../../../src/core/registry/registry';
+import { startSwiftS3 } from '../../services/services';
+import { writeLightningCsv } from '../helpers/makeLogs';
+import { safetensorsBytes } from '../helpers/makeWeights';
+import { tempDir } from '../helpers/tmp';
+import { readFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('import from object storage (Swift s3api)', function () {
+  this.timeout(180_000);
+  let swift: Awaited<ReturnType<typeof startSwiftS3>>;
+  let conn: S3Connection;
+  let s3: S3Client;
+  let work: string;
+  let r: Registry;
+  const weights = safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [256, 64], fill: 0.5 }]);
+  const big = randomFillSync(Buffer.alloc(9 * 1024 * 1024 + 123)); // 9 MiB + a bit: 5 ranges of 2 MiB
+
+  before(async () => {
+    swift = await startSwiftS3();
+    conn = { endpoint: swift.endpoint, region: swift.region, forcePathStyle: true, credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey } };
+    s3 = new S3Client({ ...conn, region: conn.region! });
+    await s3.send(new CreateBucketCommand({ Bucket: 'models' }));
+    const put = (Key: string, Body: Buffer) => s3.send(new PutObjectCommand({ Bucket: 'models', Key, Body }));
+    await put('runs/bert-sst2/model.safetensors', weights);
+    const csvDir = tempDir();
+    await writeLightningCsv(path.join(csvDir, 'metrics.csv'), { epochs: 3, stepsPerEpoch: 5 });
+    await put('runs/bert-sst2/logs/metrics.csv', readFileSync(path.join(csvDir, 'metrics.csv')));
+    await put('runs/bert-sst2/big.bin', big);
+    await put('runs/other/model.safetensors', weights);
+  });
+  after(async () => {
+    s3?.destroy();
+    await swift?.stop();
+  });
+  beforeEach(async () => {
+    work = tempDir();
+    r = await Registry.open(path.join(work, '.modelreg'));
+  });
+  afterEach(() => r.close());
+
+  it('imports a prefix: objects hashed while downloading (big ones in parallel ranges), formats and metrics detected', async () => {
+    const phases = new Set<string>();
+    const v = await importFromObjectStorage(r, conn, 's3://models/runs/bert-sst2', { partSize: 2 << 20, onProgress: (p) => phases.add(p.phase) });
+    assert.strictEqual(v.ref, 'bert-sst2@v1');
+    assert.deepStrictEqual([v.source.kind, v.format], ['object-storage', 'safetensors']);
+    assert.match(v.source.uri, /^s3:\/\/models\/runs\/bert-sst2 \(http:\/\/127\.0\.0\.1:\d+\)$/);
+    const files = await r.files(v.id);
+    assert.deepStrictEqual(files.map((f) => f.path).sort(), ['big.bin', 'logs/metrics.csv', 'model.safetensors']);
+    assert.strictEqual(files.find((f) => f.path === 'big.bin')!.sha256, sha(big));
+    assert.strictEqual(files.find((f) => f.path === 'model.safetensors')!.sha256, sha(weights));
+    assert.ok((await r.finalMetrics(v.id)).length > 0, 'metrics.csv was read');
+    assert.ok(phases.has('downloading') && phases.has('committing'));
+    assert.deepStrictEqual((await r.verify()).problems, []);
+  });
+
+  it('a single object, a missing prefix and bad credentials give clear errors and no version', async () => {
+    const one = await importFromObjectStorage(r, conn, 's3://models/runs/other/model.safetensors');
+    assert.deepStrictEqual([one.ref, one.fileCount], ['model@v1', 1]);
+    await assert.rejects(importFromObjectStorage(r, conn, 's3://models/nothing-here/'), /s3:\/\/models\/nothing-here\/: no objects under this prefix/);
+    await assert.rejects(importFromObjectStorage(r, conn, 's3://no-such-bucket/x'), /no-such-bucket.*no such bucket/i);
+    await assert.rejects(importFromObjectStorage(r, { ...conn, credentials: { accessKeyId: 'test:tester', secretAccessKey: 'wrong' } }, 's3://models/runs/other'), /access denied|SignatureDoesNotMatch/i);
+    assert.deepStrictEqual((await r.listModels()).map((m) => m.name), ['model']);
+  });
+
+  it('the server going away mid-download fails cleanly (no version); after a restart the import completes', async () => {
+    let killed = false;
+    const attempt = importFromObjectStorage(r, conn, 's3://models/runs/bert-sst2', {
+      partSize: 1 << 20,
+      parallel: 1,
+      attempts: 2,
+      onProgress: (p) => {
+        if (!killed && p.phase === 'downloading' && p.bytesDone > 2 << 20) {
+          killed = true;
+          swift.kill();
+        }
+      },
+    });
+    await assert.rejects(attempt, /s3:\/\/models\/runs\/bert-sst2\/big\.bin: /);
+    assert.deepStrictEqual(await r.listModels(), []);
+    await swift.restart();
+    const v = await importFromObjectStorage(r, conn, 's3://models/runs/bert-sst2', { partSize: 1 << 20 });
+    assert.strictEqual((await r.files(v.id)).find((f) => f.path === 'big.bin')!.sha256, sha(big));
+  });
+
+  it('modelreg import s3://… --endpoint, credentials from the AWS environment variables', () => {
+    const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: swift.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.secretAccessKey, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' };
+    const run = spawnSync(process.execPath, [cli, '--registry', path.join(work, 'cli-reg'), 'import', 's3://models/runs/bert-sst2/', '--endpoint', swift.endpoint, '--model', 'bert', '--json'], { env, encoding: 'utf8' });
+    assert.strictEqual(run.status, 0, run.stderr);
+    const v = JSON.parse(run.stdout);
+    assert.deepStrictEqual([v.ref, v.source.kind, v.fileCount], ['bert@v1', 'object-storage', 3]);
+    const bad = spawnSync(process.execPath, [cli, '--registry', path.join(work, 'cli-reg'), 'import', 's3://models/none/', '--endpoint', swift.endpoint], { env, encoding: 'utf8' });
+    assert.strictEqual(bad.status, 2);
+    assert.match(bad.stderr, /s3:\/\/models\/none\/: no objects under this prefix/);
+  });
+});
