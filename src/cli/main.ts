@@ -11,6 +11,7 @@ import {
   formatCount,
   formatDiagnostics,
   formatMetric,
+  importContainerImage,
   importFromObjectStorage,
   importTrainingOutput,
   importWithConfig,
@@ -99,6 +100,24 @@ async function importS3(uri: string, o: { model?: string; endpoint?: string; reg
     }),
   );
 }
+
+program
+  .command('import-image')
+  .description('import from a container image (OCI distribution API): pins the digest, records entrypoint/env/ports/labels, and with --path extracts the model files from its layers')
+  .argument('<image>', 'registry/repository:tag or registry/repository@sha256:…')
+  .option('--path <dir>', 'folder inside the image holding the model (e.g. /model); without it only the runtime is recorded')
+  .option('--model <name>', 'model name (default: the repository name)')
+  .option('--username <user>', 'registry user; the password comes from MODELREG_REGISTRY_PASSWORD')
+  .option('--json', 'print the new version as JSON')
+  .action(async (image: string, o: { path?: string; model?: string; username?: string; json?: boolean }) => {
+    await withRegistry((r) =>
+      withProgress('download', 'bytes', async (signal, onBytes) => {
+        const v = await importContainerImage(r, image, { path: o.path, model: o.model, username: o.username, password: process.env.MODELREG_REGISTRY_PASSWORD, signal, onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal) });
+        if (o.json) print(await versionJson(r, v));
+        else console.log(`Imported ${v.ref} from ${v.source.uri}: ${v.format ?? '-'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}`);
+      }),
+    );
+  });
 
 program
   .command('templates')

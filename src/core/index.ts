@@ -30,3 +30,5 @@ export { checkEvaluatorProfile, evaluateExternally } from './evaluate/external';
 export type { EvaluatorProfile } from './evaluate/external';
 export { browse, importFromObjectStorage, listObjects, parseS3Uri, s3Client } from './importers/objectStorage';
 export type { ObjectStorageImportOptions, S3Connection, S3Object } from './importers/objectStorage';
+export { importContainerImage, parseImageReference, resolveImage } from './importers/containerImage';
+export type { ImageImportOptions, ImageReference } from './importers/containerImage';

@@ -11,6 +11,7 @@ import { registerStoredConfigs } from './config/storedConfig';
 import { registerTemplateCommands } from './config/templateCommands';
 import { log } from './errors';
 import { registerImportCommands } from './importing/importCommands';
+import { registerObjectStorageCommands } from './importing/objectStorageCommands';
 import { registerLineageCommands } from './lineage/lineagePanel';
 import { RegistryService } from './registry/registryService';
 import { registryStatusBar } from './registry/statusBar';
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     tree,
     view,
     ...registerImportCommands(service, tree, view),
+    ...registerObjectStorageCommands(context, service, tree, view),
     ...registerVersionCommands(service, tree, view),
     ...registerLifecycleCommands(service, tree, view),
     ...registerConvertCommands(service, tree, view),

@@ -23,6 +23,8 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Where the output really came from, when `input` is a local staging copy (object storage, an image). */
   source?: VersionSource;
+  /** More facts for the version's details (an image's runtime…). */
+  details?: Record<string, unknown>;
 }
 
 /**
@@ -106,6 +108,7 @@ export async function importTrainingOutput(registry: Registry, input: string, op
       details: {
         weights: inspected.weights.map((w) => ({ path: w.rel, ...w.info })),
         ...(sidecars.length ? { sidecars: inspected.metrics.map((m) => m.source) } : {}),
+        ...opts.details,
       },
       config: opts.config && { text: opts.config.text, templateId: opts.config.templateId },
       description: opts.config?.description,
