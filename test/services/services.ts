@@ -654,6 +654,8 @@ export interface TestImageOptions {
   /** e.g. ['8080/tcp'] */
   exposedPorts?: string[];
   labels?: Record<string, string>;
+  /** Layers on top of the first (`files`), in order; whiteouts are empty files named `.wh.NAME` or `.wh..wh..opq`. */
+  moreLayers?: Record<string, Buffer>[];
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -708,8 +710,8 @@ export async function pushTestImage(host: string, repo: string, tag: string, fil
       return { digest: `sha256:${hex}`, size: Buffer.byteLength(data) };
     };
 
-    const layerTar = await tarOf(files);
-    const layer = putBlob(zlib.gzipSync(layerTar));
+    const layerTars = await Promise.all([files, ...(options.moreLayers ?? [])].map((l) => tarOf(l)));
+    const layers = layerTars.map((t) => putBlob(zlib.gzipSync(t)));
     const created = '2024-01-01T00:00:00Z';
     const imageConfig = {
       created,
@@ -726,7 +728,7 @@ export async function pushTestImage(host: string, repo: string, tag: string, fil
         },
         WorkingDir: '/',
       },
-      rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layerTar)}`] },
+      rootfs: { type: 'layers', diff_ids: layerTars.map((t) => `sha256:${sha256(t)}`) },
       history: [{ created, created_by: 'pushTestImage (test/services/services.ts)' }],
     };
     const config = putBlob(JSON.stringify(imageConfig));
@@ -734,7 +736,7 @@ export async function pushTestImage(host: string, repo: string, tag: string, fil
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+      layers: layers.map((layer) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer })),
     });
     const manifest = putBlob(manifestJson);
     fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));

@@ -82,4 +82,18 @@ describe('import from a container image (docker-registry + skopeo)', function ()
     const v = JSON.parse(run.stdout);
     assert.deepStrictEqual([v.ref, v.source.uri, v.files.length], ['classifier@v1', `${oci.host}/team/classifier@${digest}`, 2]);
   });
+
+  it('applies later layers: a replaced file, a whiteout and an opaque folder', async () => {
+    const one = safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [4], fill: 1 }]);
+    const two = safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [4], fill: 2 }]);
+    await pushTestImage(oci.host, 'team/layered', 'v1', { 'model/model.safetensors': one, 'model/old.txt': Buffer.from('old'), 'model/cache/a.bin': Buffer.from('a') }, {
+      moreLayers: [{ 'model/model.safetensors': two, 'model/.wh.old.txt': Buffer.alloc(0) }, { 'model/cache/.wh..wh..opq': Buffer.alloc(0), 'model/cache/b.bin': Buffer.from('b') }],
+    });
+    const v = await importContainerImage(r, `${oci.host}/team/layered:v1`, { path: '/model' });
+    const files = await r.files(v.id);
+    assert.deepStrictEqual(files.map((f) => f.path).sort(), ['cache/b.bin', 'model.safetensors']);
+    assert.strictEqual(files.find((f) => f.path === 'model.safetensors')!.size, two.length);
+    const { createHash } = await import('crypto');
+    assert.strictEqual(files.find((f) => f.path === 'model.safetensors')!.sha256, createHash('sha256').update(two).digest('hex'), 'the top layer wins');
+  });
 });
