@@ -1,0 +1,81 @@
+/**
+ * Content-addressed objects in an S3 bucket (the team registry's store): key `objects/ab/cdef…` by
+ * SHA-256, as in LocalStore. Puts are skipped when the object is already there (HEAD), big objects
+ * go up as multipart uploads, and a download is checked against its name (the hash) on arrival.
+ * Not yet wired into Registry: push/pull build on it (issue 8, team registry).
+ */
+import { GetObjectCommand, HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createHash } from 'crypto';
+import { createReadStream } from 'fs';
+import { Readable } from 'stream';
+import { CancelledError, InputError } from '../errors';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export class S3Store {
+  constructor(
+    private readonly client: S3Client,
+    readonly bucket: string,
+    /** Key prefix inside the bucket, e.g. "team-registry/". */
+    readonly prefix = '',
+  ) {}
+
+  key(sha256: string): string {
+    if (!SHA256.test(sha256)) throw new Error(`not a SHA-256 digest: ${sha256}`);
+    return `${this.prefix}objects/${sha256.slice(0, 2)}/${sha256.slice(2)}`;
+  }
+
+  async has(sha256: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
+      return true;
+    } catch (e) {
+      if (e instanceof NotFound || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw e;
+    }
+  }
+
+  /** Uploads a local file as the object `sha256` unless it is there already; returns whether bytes were sent. */
+  async put(sha256: string, file: string, opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<boolean> {
+    if (await this.has(sha256, opts.signal)) return false;
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: this.key(sha256), Body: createReadStream(file) },
+      partSize: 8 << 20,
+      queueSize: 4,
+      leavePartsOnError: false, // a failed multipart upload is aborted, so no half object stays
+      abortController: opts.signal ? abortControllerFor(opts.signal) : undefined,
+    });
+    let last = 0;
+    upload.on('httpUploadProgress', (p) => {
+      if (p.loaded !== undefined) opts.onBytes?.(p.loaded - last), (last = p.loaded);
+    });
+    try {
+      await upload.done();
+    } catch (e) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      throw e;
+    }
+    return true;
+  }
+
+  /** The object's bytes, checked against its hash at the end (a corrupt or truncated download throws). */
+  async *get(sha256: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
+    const hash = createHash('sha256');
+    for await (const chunk of r.Body as Readable) {
+      hash.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+    if (hash.digest('hex') !== sha256) throw new InputError(`s3://${this.bucket}/${this.key(sha256)}`, 'the object does not match its SHA-256 (corrupt or altered in the bucket)');
+  }
+}
+
+/** The SDK's Upload wants an AbortController; follow an AbortSignal with one. */
+function abortControllerFor(signal: AbortSignal): AbortController {
+  const c = new AbortController();
+  if (signal.aborted) c.abort();
+  else signal.addEventListener('abort', () => c.abort(), { once: true });
+  return c;
+}
