@@ -9,6 +9,7 @@
 import { promises as fsp } from 'fs';
 import * as yauzl from 'yauzl';
 import { InputError } from '../errors';
+import { halfToNumber } from '../util/float16';
 
 export interface NpyDtype {
   /** numpy name: float32, int64... */
@@ -235,7 +236,7 @@ export function toNumbers(bytes: Buffer, dtype: NpyDtype): number[] {
 
 function readElement(b: Buffer, at: number, dtype: NpyDtype): number {
   switch (dtype.name) {
-    case 'float16': return halfToFloat(b.readUInt16LE(at));
+    case 'float16': return halfToNumber(b.readUInt16LE(at));
     case 'float32': return b.readFloatLE(at);
     case 'float64': return b.readDoubleLE(at);
     case 'int8': return b.readInt8(at);
@@ -251,14 +252,6 @@ function readElement(b: Buffer, at: number, dtype: NpyDtype): number {
   }
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 // ---------------------------------------------------------------- npz
 

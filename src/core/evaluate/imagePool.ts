@@ -34,10 +34,6 @@ export class ImagePool {
     }
   }
 
-  get threads(): number {
-    return this.workers.length;
-  }
-
   load(file: string, pre: ImagePreprocess): Promise<Float32Array> {
     if (this.workers.length === 0) return loadImage(file, pre);
     const id = this.next++;

@@ -177,6 +177,11 @@ export async function evaluationsOf(registry: Registry, versionId: number): Prom
   return rows.map(toEvaluation);
 }
 
+/** Whether a version has a finished evaluation (the tree asks on every expand; no rows are read). */
+export async function hasEvaluations(registry: Registry, versionId: number): Promise<boolean> {
+  return !!(await registry.db.get("SELECT 1 AS x FROM evaluations WHERE version_id = ? AND status = 'done' LIMIT 1", [versionId]));
+}
+
 /**
  * Samples of an evaluation, most confident first: those in one confusion-matrix cell (label →
  * prediction), the wrong ones, or the ones that failed.

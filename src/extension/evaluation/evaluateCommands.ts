@@ -6,7 +6,7 @@ import { TreeNode } from '../registry/treeNodes';
 import { EvaluationPanel } from './evaluationPanel';
 
 let channel: vscode.OutputChannel | undefined;
-const conversionLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Evaluations'));
+const evaluationLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Evaluations'));
 
 type DatasetNode = { kind: 'dataset'; dataset: DatasetRecord } | { kind: 'dataset-fact'; dataset: DatasetRecord; label: string; value: string };
 
@@ -164,7 +164,7 @@ async function run(service: RegistryService, v: VersionRecord, dataset: string, 
     let reported = 0;
     try {
       if (evaluator) {
-        const out = conversionLog();
+        const out = evaluationLog();
         out.show(true);
         const e = await evaluateExternally(await service.get(), v.ref, evaluator, { dataset, split, cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, signal: abort.signal, log: (l) => out.appendLine(l) });
         service.fireSoon();

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { storedConfigUri } from '../config/storedConfig';
-import { evaluationsOf, formatBytes, formatCount, formatMetric, VersionRecord } from '../../core';
+import { evaluationsOf, formatBytes, hasEvaluations, formatCount, formatMetric, VersionRecord } from '../../core';
 import { RegistryService } from './registryService';
 import { nodeId, TreeNode } from './treeNodes';
 
@@ -122,7 +122,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         const v = parent.version;
         if (v.status !== 'ready') return [];
         const related = v.parentId !== null || (await registry.childrenOf(v.id, 1)).length > 0;
-        const evaluated = (await evaluationsOf(registry, v.id)).length > 0;
+        const evaluated = await hasEvaluations(registry, v.id);
         const groups = ['files', 'metrics', ...(evaluated ? ['evaluations' as const] : []), 'source', ...(related ? ['lineage' as const] : [])] as const;
         return [...(v.config ? [{ kind: 'config', version: v } as const] : []), ...groups.map((group) => ({ kind: 'group', group, version: v }) as const)];
       }

@@ -7,10 +7,11 @@ import type * as Ort from 'onnxruntime-node';
 import { ONNX_FULL_PROTO, onnxFp16, onnxInt8 } from '../../../src/core/convert/onnx';
 import { compareOnnx } from '../../../src/core/convert/onnxVerify';
 import { ConvertOptions, FileConverter } from '../../../src/core/convert/types';
-import { CancelledError, InputError } from '../../../src/core/errors';
+import { CancelledError } from '../../../src/core/errors';
 import { FileEntry } from '../../../src/core/registry/types';
 import { tempDir } from '../helpers/tmp';
 import { mulberry32 } from '../../../src/core/util/random';
+import { rejectsInput } from '../helpers/assertions';
 
 const SQUEEZENET = path.resolve(__dirname, '../../../../test/fixtures/onnx-model-zoo/light_squeezenet.onnx');
 const root = protobuf.parse(ONNX_FULL_PROTO, { keepCase: true }).root;
@@ -96,18 +97,6 @@ async function run(c: FileConverter, src: string, params: Record<string, string>
   return { dest, report, logs };
 }
 
-async function rejectsInput(p: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
-  let err: unknown;
-  try {
-    await p;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof InputError, `expected an InputError, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-  assert.equal(err.file, file);
-  assert.ok(err.message.startsWith(`${file}: `), err.message);
-  assert.match(err.message, pattern);
-}
 
 /** The largest |output| of a model over a few seeded random inputs (the scale int8 errors are measured against). */
 async function maxAbsOutput(file: string, inputName: string, dims: number[]): Promise<number> {

@@ -2,11 +2,10 @@
 // model inputs, on real files written by the tests.
 import * as assert from 'assert';
 import { createHash } from 'crypto';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import * as yazl from 'yazl';
 import { NpyArray, parseNpyHeader } from '../../../src/core/datasets/npy';
 import { registerDataset } from '../../../src/core/datasets/register';
 import { ArrayReader, loadImage, preprocessFromConfig, resizePlane, TableReader } from '../../../src/core/datasets/samples';
@@ -60,17 +59,6 @@ function npyBytes(descr: string, shape: number[], data: Buffer, opts: { fortran?
 const f32 = (v: number[]) => { const b = Buffer.alloc(v.length * 4); v.forEach((x, i) => b.writeFloatLE(x, i * 4)); return b; };
 const i64 = (v: number[]) => { const b = Buffer.alloc(v.length * 8); v.forEach((x, i) => b.writeBigInt64LE(BigInt(x), i * 8)); return b; };
 
-function zipDeflated(file: string, members: [string, Buffer][]): Promise<void> {
-  const zip = new yazl.ZipFile();
-  for (const [name, bytes] of members) zip.addBuffer(bytes, name, { compress: true, mtime: new Date(0) });
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const out = createWriteStream(file);
-    out.on('close', () => resolve());
-    out.on('error', reject);
-    zip.outputStream.pipe(out);
-  });
-}
 
 async function rejectsInput(p: Promise<unknown>, file: string, ...parts: (string | RegExp)[]): Promise<InputError> {
   try {
@@ -328,10 +316,10 @@ describe('Datasets', () => {
 
     it('a compressed npz (np.savez_compressed) with inputs/labels', async () => {
       const file = path.join(dir, 'packed.npz');
-      await zipDeflated(file, [
+      await writeZip(file, [
         ['inputs.npy', npyBytes('<f8', [2, 3], Buffer.concat([0.5, 1.5, 2.5, 3.5, 4.5, 5.5].map((v) => { const b = Buffer.alloc(8); b.writeDoubleLE(v); return b; })))],
         ['labels.npy', npyBytes('|i1', [2], Buffer.from([0, 3]))],
-      ]);
+      ], { compress: true });
       const d = await registerDataset(registry, file);
       assert.deepStrictEqual(d.classes, ['0', '1', '2', '3']);
       assert.strictEqual(d.details.compressed, true);

@@ -345,10 +345,10 @@ export async function writeLegacyTorch(file: string): Promise<void> {
   await writeFile(file, Buffer.concat([magic, protocolVersion, sysInfo, Buffer.from('80027d71002e', 'hex')]));
 }
 
-/** Writes a zip with stored (uncompressed) members, in order. */
-export function writeZip(file: string, members: [string, Buffer][]): Promise<void> {
+/** Writes a zip with its members in order, stored (uncompressed) unless `compress`. */
+export function writeZip(file: string, members: [string, Buffer][], opts: { compress?: boolean } = {}): Promise<void> {
   const zip = new yazl.ZipFile();
-  for (const [name, bytes] of members) zip.addBuffer(bytes, name, { compress: false, mtime: new Date(0) });
+  for (const [name, bytes] of members) zip.addBuffer(bytes, name, { compress: opts.compress ?? false, mtime: new Date(0) });
   zip.end();
   return new Promise((resolve, reject) => {
     const out = createWriteStream(file);

@@ -2,7 +2,6 @@ import * as assert from 'assert/strict';
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { InputError } from '../../../src/core/errors';
 import { inspectWeights, isWeightFileName } from '../../../src/core/inspect/weights';
 import { onnxModelType } from '../../../src/core/inspect/weights/onnxSchema';
 import {
@@ -22,25 +21,10 @@ import {
   writeTorchZip,
   writeZip,
 } from '../helpers/makeWeights';
+import { rejectsInput } from '../helpers/assertions';
 
 const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/onnx-model-zoo');
 
-async function rejectsInput(p: Promise<unknown>, file: string, ...parts: (string | RegExp)[]): Promise<InputError> {
-  let err: unknown;
-  try {
-    await p;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof InputError, `expected an InputError, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-  assert.equal(err.file, file);
-  assert.ok(err.message.startsWith(`${file}: `), err.message);
-  for (const p of parts) {
-    if (typeof p === 'string') assert.ok(err.message.includes(p), `"${err.message}" should contain "${p}"`);
-    else assert.match(err.message, p);
-  }
-  return err;
-}
 
 describe('weight readers', () => {
   let dir: string;

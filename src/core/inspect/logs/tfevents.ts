@@ -7,6 +7,7 @@ import { InputError } from '../../errors';
 import type { MetricLog } from '../types';
 import { SeriesBuilder, toPosix } from './common';
 import { TF_TENSOR_SHAPE_PROTO } from '../tfShapeProto';
+import { halfToNumber } from '../../util/float16';
 
 /**
  * The parts of tensorflow/core/util/event.proto, framework/summary.proto, tensor.proto and
@@ -231,14 +232,6 @@ function toNumber(x: number | { toNumber(): number }): number {
   return typeof x === 'number' ? x : x.toNumber();
 }
 
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 function bfloat16ToNumber(b: number): number {
   const tmp = Buffer.alloc(4);
