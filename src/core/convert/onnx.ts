@@ -125,7 +125,6 @@ message FunctionProto {
 const FLOAT = 1;
 const INT8 = 3;
 const FLOAT16 = 10;
-const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_TENSOR = 4;
 

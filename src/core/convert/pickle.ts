@@ -76,8 +76,6 @@ function lookupGlobal(module: string, name: string): Global | undefined {
 const refusal = (what: string) =>
   `refused to unpickle: ${what} is not allowed (only tensor and container types are); the file may run code when loaded with torch.load`;
 
-const MARK = Symbol('mark');
-
 function isGlobal(v: unknown): v is Global {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'global';
 }

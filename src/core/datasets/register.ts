@@ -10,7 +10,7 @@ import { addDataset } from '../evaluate/store';
 import { Registry } from '../registry/registry';
 import { hashFile } from '../store/localStore';
 import { listNpz, NpyArray, NpzMember, openNpzArray, toNumbers } from './npy';
-import { cellNumber, cellText, isJsonl, readTable } from './samples';
+import { cellNumber, cellText, readTable } from './samples';
 import { DatasetFile, DatasetManifest, DatasetRecord, DatasetSample } from './types';
 
 export interface RegisterDatasetOptions {

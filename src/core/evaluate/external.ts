@@ -12,7 +12,7 @@
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { CancelledError, InputError, RegistryError } from '../errors';
+import { InputError, RegistryError } from '../errors';
 import { gitProvenance } from '../git/provenance';
 import { Registry } from '../registry/registry';
 import { lastLines, runTool } from '../convert/profiles';

@@ -10,7 +10,7 @@ import { importTrainingOutput } from '../../../src/core/importers/trainingOutput
 import { Registry } from '../../../src/core/registry/registry';
 import { writeLightningCsv } from '../helpers/makeLogs';
 import { safetensorsBytes } from '../helpers/makeWeights';
-import { git, makeGitRepo, tempDir } from '../helpers/tmp';
+import { makeGitRepo, tempDir } from '../helpers/tmp';
 
 /** A tar built entry by entry, hostile ones included (tar-stream writes names and types as given). */
 type Entry = Parameters<tar.Pack['entry']>[0] & { data?: Buffer };
