@@ -2,7 +2,6 @@ import * as vscode from 'vscode';
 import {
   allProfiles,
   BUILTIN_CONVERTERS,
-  CancelledError,
   convertersFor,
   convertVersion,
   convertWithProfile,
@@ -16,6 +15,7 @@ import {
   VersionRecord,
 } from '../../core';
 import { showError } from '../errors';
+import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
@@ -143,31 +143,8 @@ async function run(registry: Registry, v: VersionRecord, choice: Choice, params:
   const id = choice.kind === 'builtin' ? choice.converter.id : choice.profile.id;
   out.appendLine(`${new Date().toISOString()} ${v.ref} → ${id} ${JSON.stringify(params)}`);
   if (choice.kind === 'tool') out.show(true);
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Converting ${v.ref} → ${id}`, cancellable: true }, async (progress, token) => {
-    const abort = new AbortController();
-    const sub = token.onCancellationRequested(() => abort.abort());
-    let reported = 0;
-    try {
-      const opts = {
-        params,
-        signal: abort.signal,
-        log: (line: string) => out.appendLine(line),
-        onProgress: (done: number, total: number) => {
-          const pct = total ? (100 * done) / total : 0;
-          if (pct - reported < 1 && done < total) return;
-          progress.report({ increment: pct - reported, message: `${formatBytes(done)} of ${formatBytes(total)}` });
-          reported = pct;
-        },
-      };
-      return choice.kind === 'builtin' ? await convertVersion(registry, v.ref, choice.converter, opts) : await convertWithProfile(registry, v.ref, choice.profile, opts);
-    } catch (e) {
-      if (e instanceof CancelledError) {
-        void vscode.window.showInformationMessage(`Conversion of ${v.ref} cancelled; no version was made.`);
-        return undefined;
-      }
-      throw e;
-    } finally {
-      sub.dispose();
-    }
+  return withCancellableProgress(`Converting ${v.ref} → ${id}`, `Conversion of ${v.ref} cancelled; no version was made.`, ({ signal, advance }) => {
+    const opts = { params, signal, log: (line: string) => out.appendLine(line), onProgress: (done: number, total: number) => advance(done, total, `${formatBytes(done)} of ${formatBytes(total)}`) };
+    return choice.kind === 'builtin' ? convertVersion(registry, v.ref, choice.converter, opts) : convertWithProfile(registry, v.ref, choice.profile, opts);
   });
 }

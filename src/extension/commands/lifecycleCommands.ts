@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import * as path from 'path';
-import { CancelledError, exportVersion, formatBytes, parseSearch, Registry, VersionRecord } from '../../core';
+import { exportVersion, formatBytes, parseSearch, Registry, VersionRecord } from '../../core';
 import { showError } from '../errors';
+import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
@@ -324,30 +325,17 @@ async function pickExportTarget(v: VersionRecord): Promise<string | undefined> {
 }
 
 async function exportWithProgress(registry: Registry, v: VersionRecord, dest: string): Promise<string | undefined> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${v.ref}`, cancellable: true }, async (progress, token) => {
-    const abort = new AbortController();
-    const sub = token.onCancellationRequested(() => abort.abort());
-    let reported = 0;
-    try {
-      const out = await exportVersion(registry, v.ref, dest, {
-        signal: abort.signal,
-        onProgress: (done, total) => {
-          const pct = total ? (100 * done) / total : 100;
-          if (pct - reported < 1 && done < total) return;
-          progress.report({ increment: pct - reported, message: `${formatBytes(done)} of ${formatBytes(total)}` });
-          reported = pct;
-        },
-      });
-      void vscode.window.showInformationMessage(`Exported ${v.ref} to ${out.dest} (${formatBytes(out.bytes)}).`, 'Reveal in File Explorer').then((c) => {
-        if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out.dest));
-      });
-      return out.dest;
-    } catch (e) {
-      if (e instanceof CancelledError) void vscode.window.showInformationMessage(`Export of ${v.ref} cancelled; nothing was left behind.`);
-      else showError(`Could not export ${v.ref}`, e);
-      return undefined;
-    } finally {
-      sub.dispose();
-    }
-  });
+  try {
+    const out = await withCancellableProgress(`Exporting ${v.ref}`, `Export of ${v.ref} cancelled; nothing was left behind.`, ({ signal, advance }) =>
+      exportVersion(registry, v.ref, dest, { signal, onProgress: (done, total) => advance(done, total, `${formatBytes(done)} of ${formatBytes(total)}`) }),
+    );
+    if (!out) return undefined;
+    void vscode.window.showInformationMessage(`Exported ${v.ref} to ${out.dest} (${formatBytes(out.bytes)}).`, 'Reveal in File Explorer').then((c) => {
+      if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out.dest));
+    });
+    return out.dest;
+  } catch (e) {
+    showError(`Could not export ${v.ref}`, e);
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { CancelledError, checkEvaluatorProfile, DatasetRecord, evaluateExternally, evaluateVersion, EvaluatorProfile, formatMetric, listDatasets, registerDataset, VersionRecord } from '../../core';
 import { showError } from '../errors';
+import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
 import { TreeNode } from '../registry/treeNodes';
 import { EvaluationPanel } from './evaluationPanel';
@@ -158,41 +159,18 @@ async function pickEvaluator(profiles: EvaluatorProfile[]): Promise<EvaluatorPro
 }
 
 async function run(service: RegistryService, v: VersionRecord, dataset: string, split?: string, evaluator?: EvaluatorProfile) {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${v.ref} on ${dataset}`, cancellable: true }, async (progress, token) => {
-    const abort = new AbortController();
-    const sub = token.onCancellationRequested(() => abort.abort());
-    let reported = 0;
-    try {
-      if (evaluator) {
-        const out = evaluationLog();
-        out.show(true);
-        const e = await evaluateExternally(await service.get(), v.ref, evaluator, { dataset, split, cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, signal: abort.signal, log: (l) => out.appendLine(l) });
-        service.fireSoon();
-        return e;
-      }
-      const e = await evaluateVersion(await service.get(), v.ref, {
-        dataset,
-        split,
-        cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
-        signal: abort.signal,
-        onProgress: (done, total) => {
-          const pct = (100 * done) / total;
-          if (pct - reported < 1 && done < total) return;
-          progress.report({ increment: pct - reported, message: `${done} of ${total} samples` });
-          reported = pct;
-        },
-      });
+  const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return withCancellableProgress(`Evaluating ${v.ref} on ${dataset}`, `Evaluation of ${v.ref} cancelled; nothing was recorded.`, async ({ signal, advance }) => {
+    if (evaluator) {
+      const out = evaluationLog();
+      out.show(true);
+      const e = await evaluateExternally(await service.get(), v.ref, evaluator, { dataset, split, cwd, signal, log: (l) => out.appendLine(l) });
       service.fireSoon();
-      void vscode.window.setStatusBarMessage(`${v.ref} on ${dataset}: accuracy ${formatMetric(e.metrics.accuracy ?? null)}`, 8000);
       return e;
-    } catch (e) {
-      if (e instanceof CancelledError) {
-        void vscode.window.showInformationMessage(`Evaluation of ${v.ref} cancelled; nothing was recorded.`);
-        return undefined;
-      }
-      throw e;
-    } finally {
-      sub.dispose();
     }
+    const e = await evaluateVersion(await service.get(), v.ref, { dataset, split, cwd, signal, onProgress: (done, total) => advance(done, total, `${done} of ${total} samples`) });
+    service.fireSoon();
+    void vscode.window.setStatusBarMessage(`${v.ref} on ${dataset}: accuracy ${formatMetric(e.metrics.accuracy ?? null)}`, 8000);
+    return e;
   });
 }

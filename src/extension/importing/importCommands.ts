@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
 import { configImporter, currentLanguage } from '../config/catalog';
-import { CancelledError, describesModel, formatBytes, importArchive, ImportOptions, importTrainingOutput, Registry, VersionRecord } from '../../core';
+import { describesModel, formatBytes, importArchive, ImportOptions, importTrainingOutput, Registry, VersionRecord } from '../../core';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
 import { showError } from '../errors';
+import { withCancellableProgress } from '../progress';
 
 /** "Import as Model" (Explorer context menu) and "Import Training Output…" (palette, view title). */
 export function registerImportCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
@@ -81,36 +82,20 @@ type Importer = (registry: Registry, target: string, opts: ImportOptions) => Pro
 /** Runs an import with a cancellable progress notification; errors and cancels are shown, not thrown. */
 export async function importWithProgress(service: RegistryService, target: vscode.Uri, importer: Importer = importTrainingOutput): Promise<VersionRecord | undefined> {
   const name = vscode.workspace.asRelativePath(target);
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Importing ${name}`, cancellable: true },
-    async (progress, token) => {
-      const abort = new AbortController();
-      const sub = token.onCancellationRequested(() => abort.abort());
-      let reported = 0;
-      try {
-        const registry = await service.get();
-        return await importer(registry, target.fsPath, {
-          signal: abort.signal,
-          onProgress: (p) => {
-            if (p.phase !== 'copying' || p.bytesTotal === 0) return progress.report({ message: `${p.phase}…` });
-            const pct = (100 * p.bytesDone) / p.bytesTotal;
-            if (pct - reported < 1 && p.bytesDone < p.bytesTotal) return;
-            progress.report({ increment: pct - reported, message: `${p.file ?? ''} — ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}` });
-            reported = pct;
-          },
-        });
-      } catch (e) {
-        if (e instanceof CancelledError) {
-          void vscode.window.showInformationMessage(`Import of ${name} cancelled; nothing was registered.`);
-          return undefined;
-        }
-        showError(`Could not import ${name}`, e);
-        return undefined;
-      } finally {
-        sub.dispose();
-      }
-    },
-  );
+  try {
+    return await withCancellableProgress(`Importing ${name}`, `Import of ${name} cancelled; nothing was registered.`, async ({ signal, say, advance }) =>
+      importer(await service.get(), target.fsPath, {
+        signal,
+        onProgress: (p) => {
+          if (p.phase !== 'copying' || p.bytesTotal === 0) return say(`${p.phase}…`);
+          advance(p.bytesDone, p.bytesTotal, `${p.file ?? ''} — ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`);
+        },
+      }),
+    );
+  } catch (e) {
+    showError(`Could not import ${name}`, e);
+    return undefined;
+  }
 }
 
 export async function revealVersion(tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>, version: VersionRecord): Promise<void> {

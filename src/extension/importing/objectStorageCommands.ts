@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { browse, CancelledError, formatBytes, importContainerImage, importFromObjectStorage, InputError, parseImageReference, S3Connection, s3Client, VersionRecord } from '../../core';
 import { showError } from '../errors';
+import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
@@ -194,32 +195,16 @@ async function browseFor(conn: S3Connection, c: Connection): Promise<string | un
 }
 
 async function run(service: RegistryService, conn: S3Connection, uri: string, model?: string): Promise<VersionRecord | undefined> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${uri}`, cancellable: true }, async (progress, token) => {
-    const abort = new AbortController();
-    const sub = token.onCancellationRequested(() => abort.abort());
-    let reported = 0;
-    try {
-      const v = await importFromObjectStorage(await service.get(), conn, uri, {
-        model,
-        signal: abort.signal,
-        onProgress: (p) => {
-          if (p.phase !== 'downloading' || !p.bytesTotal) return progress.report({ message: `${p.phase}…` });
-          const pct = (100 * p.bytesDone) / p.bytesTotal;
-          if (pct - reported < 1 && p.bytesDone < p.bytesTotal) return;
-          progress.report({ increment: pct - reported, message: `${p.file ?? ''} — ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}` });
-          reported = pct;
-        },
-      });
-      service.fireSoon();
-      return v;
-    } catch (e) {
-      if (e instanceof CancelledError) {
-        void vscode.window.showInformationMessage(`Import of ${uri} cancelled; nothing was registered.`);
-        return undefined;
-      }
-      throw e;
-    } finally {
-      sub.dispose();
-    }
+  return withCancellableProgress(`Importing ${uri}`, `Import of ${uri} cancelled; nothing was registered.`, async ({ signal, say, advance }) => {
+    const v = await importFromObjectStorage(await service.get(), conn, uri, {
+      model,
+      signal,
+      onProgress: (p) => {
+        if (p.phase !== 'downloading' || !p.bytesTotal) return say(`${p.phase}…`);
+        advance(p.bytesDone, p.bytesTotal, `${p.file ?? ''} — ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`);
+      },
+    });
+    service.fireSoon();
+    return v;
   });
 }
