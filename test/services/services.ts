@@ -8,7 +8,7 @@
  * SIGINT/SIGTERM/SIGHUP; a SIGKILLed test process leaves its servers running).
  */
 import { ChildProcess, execFile, spawn } from 'child_process';
-import { createHash, randomBytes } from 'crypto';
+import { createHash, createPrivateKey, randomBytes, sign, X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
@@ -180,6 +180,15 @@ function startDaemon(name: string, cmd: string, args: string[], log: string, env
   return daemon;
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isRunning(d: Daemon): boolean {
   return d.ended === undefined && d.child.pid !== undefined;
 }
@@ -244,6 +253,10 @@ export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:PORT/postgres (trust auth, no password). */
   url: string;
   stop(): Promise<void>;
+  /** Immediate shutdown (SIGQUIT: clients see their connections drop), for fault tests; data kept. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port after kill(), with its data. */
+  restart(): Promise<void>;
 }
 
 function findPostgresBin(): string {
@@ -320,8 +333,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   try {
     if (owner) fs.chownSync(dir, owner.uid, owner.gid);
     await run(...as(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']));
-    const port = await withPortRetry(async () => {
-      const [p] = await freePorts(1);
+    const start = async (p: number) => {
       const options = [
         '-c listen_addresses=127.0.0.1',
         `-p ${p}`,
@@ -335,12 +347,26 @@ export async function startPostgres(): Promise<PostgresServer> {
       } catch (err) {
         throw new Error(`${(err as Error).message}\n${tailOf(log)}`);
       }
+    };
+    const port = await withPortRetry(async () => {
+      const [p] = await freePorts(1);
+      await start(p);
       return p;
     });
+    const kill = async () => {
+      const pid = pidOf();
+      killPostmaster();
+      for (let i = 0; pid && i < 300 && pidAlive(pid); i++) await sleep(50);
+    };
 
     let stopped: Promise<void> | undefined;
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      kill,
+      restart: async () => {
+        await kill();
+        await start(port);
+      },
       stop: () =>
         (stopped ??= (async () => {
           try {
@@ -576,20 +602,35 @@ async function startSwiftOnce(exes: Record<'proxy' | 'account' | 'container' | '
 // OCI registry
 
 export interface OciRegistry {
-  /** 127.0.0.1:PORT (plain http, no auth). */
+  /** 127.0.0.1:PORT (plain http). */
   host: string;
+  /** The one user of a registry with auth (a fresh password each start). */
+  credentials?: { username: string; password: string };
+  /** With auth 'token': every request the token server answered, in order. */
+  tokenRequests?: TokenRequest[];
   stop(): Promise<void>;
 }
 
-/** Debian's docker-registry (CNCF distribution) with filesystem storage in a temp dir. */
-export async function startOciRegistry(): Promise<OciRegistry> {
-  const exe = requireExecutable('docker-registry', 'docker-registry');
-  return withPortRetry(() => startRegistryOnce(exe));
+export interface OciRegistryOptions {
+  /**
+   * 'htpasswd': HTTP basic auth against a bcrypt htpasswd file. 'token': the distribution token
+   * flow: the registry answers 401 with a Bearer challenge naming a token server (run in this
+   * process) that hands out JWTs signed by a key whose certificate the registry trusts.
+   * Without it the registry is anonymous.
+   */
+  auth?: 'htpasswd' | 'token';
 }
 
-async function startRegistryOnce(exe: string): Promise<OciRegistry> {
+/** Debian's docker-registry (CNCF distribution) with filesystem storage in a temp dir. */
+export async function startOciRegistry(options: OciRegistryOptions = {}): Promise<OciRegistry> {
+  const exe = requireExecutable('docker-registry', 'docker-registry');
+  return withPortRetry(() => startRegistryOnce(exe, options.auth));
+}
+
+async function startRegistryOnce(exe: string, auth: OciRegistryOptions['auth']): Promise<OciRegistry> {
   const dir = tempDir('modelreg-registry-');
   let daemon: Daemon | undefined;
+  let tokens: TokenServer | undefined;
   const unhook = onExit(() => {
     if (daemon) killNow(daemon);
     removeDir(dir);
@@ -598,6 +639,16 @@ async function startRegistryOnce(exe: string): Promise<OciRegistry> {
     const [port] = await freePorts(1);
     const config = path.join(dir, 'config.yml');
     const q = JSON.stringify; // a JSON string is a YAML string
+    const credentials = auth ? { username: 'tester', password: randomBytes(12).toString('base64url') } : undefined;
+    let authConfig: string[] = [];
+    if (auth === 'htpasswd') {
+      const htpasswd = path.join(dir, 'htpasswd');
+      fs.writeFileSync(htpasswd, `${credentials!.username}:${await bcryptHash(credentials!.password)}\n`);
+      authConfig = ['auth:', '  htpasswd:', '    realm: "modelreg-test"', `    path: ${q(htpasswd)}`];
+    } else if (auth === 'token') {
+      tokens = await startTokenServer(dir, credentials!);
+      authConfig = ['auth:', '  token:', `    realm: ${q(tokens.realm)}`, `    service: ${q(TOKEN_SERVICE)}`, `    issuer: ${q(TOKEN_ISSUER)}`, `    rootcertbundle: ${q(tokens.cert)}`];
+    }
     fs.writeFileSync(
       config,
       [
@@ -617,6 +668,7 @@ async function startRegistryOnce(exe: string): Promise<OciRegistry> {
         'http:',
         `  addr: ${q(`127.0.0.1:${port}`)}`,
         `  secret: ${q(randomBytes(16).toString('hex'))}`,
+        ...authConfig,
         '',
       ].join('\n'),
     );
@@ -624,15 +676,20 @@ async function startRegistryOnce(exe: string): Promise<OciRegistry> {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')));
     daemon = startDaemon('docker-registry', exe, ['serve', config], path.join(dir, 'registry.log'), env);
     const host = `127.0.0.1:${port}`;
-    await waitUntil('docker-registry (GET /v2/)', async () => (await httpStatus(`http://${host}/v2/`)) === 200, [daemon], 30_000);
+    // With auth, an anonymous GET /v2/ is answered 401 once the registry is up.
+    await waitUntil('docker-registry (GET /v2/)', async () => (await httpStatus(`http://${host}/v2/`)) === (auth ? 401 : 200), [daemon], 30_000);
 
     const d = daemon;
+    const t = tokens;
     let stopped: Promise<void> | undefined;
     return {
       host,
+      credentials,
+      tokenRequests: t?.requests,
       stop: () =>
         (stopped ??= (async () => {
           await stopDaemon(d);
+          await t?.close();
           removeDir(dir);
           unhook();
         })()),
@@ -642,10 +699,106 @@ async function startRegistryOnce(exe: string): Promise<OciRegistry> {
       killNow(daemon);
       await Promise.race([daemon.exited, sleep(2000)]);
     }
+    await tokens?.close();
     removeDir(dir);
     unhook();
     throw err;
   }
+}
+
+/**
+ * A bcrypt hash (cost 5, as `htpasswd -B`) for an htpasswd file: the C library's crypt()
+ * (libxcrypt on Debian) through perl, so neither apache2-utils nor an npm package is needed.
+ */
+async function bcryptHash(password: string): Promise<string> {
+  const perl = requireExecutable('perl', 'perl');
+  const alphabet = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const salt = [...randomBytes(22)].map((b) => alphabet[b & 63]).join('');
+  const hash = await run(perl, ['-e', 'print crypt($ARGV[0], $ARGV[1])', password, `$2b$05$${salt}`]);
+  if (!/^\$2b\$05\$[./A-Za-z0-9]{53}$/.test(hash)) throw new Error(`perl's crypt() made no bcrypt hash (got ${JSON.stringify(hash)}): this C library has no bcrypt`);
+  return hash;
+}
+
+// The distribution token flow (https://distribution.github.io/distribution/spec/auth/token/):
+// the client GETs REALM?service=…&scope=repository:NAME:pull with its basic credentials and gets
+// a JWT whose `access` claim lists what it may do; the registry checks issuer, audience, times
+// and the signature, the signing key coming from the certificate in the `x5c` header, which
+// must chain to the registry's rootcertbundle (here: that self-signed certificate itself).
+
+const TOKEN_SERVICE = 'modelreg-test-registry';
+const TOKEN_ISSUER = 'modelreg-test-token-server';
+
+export interface TokenRequest {
+  /** The basic-auth user, or null for an anonymous request. */
+  user: string | null;
+  service: string | null;
+  scopes: string[];
+  /** 200 with a token, or 401. */
+  status: number;
+}
+
+interface TokenServer {
+  /** http://127.0.0.1:PORT/token */
+  realm: string;
+  /** The PEM certificate of the signing key (the registry's rootcertbundle). */
+  cert: string;
+  requests: TokenRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * Right credentials: a token granting every scope asked for. No credentials: a token granting
+ * nothing (as Docker Hub and most token servers do for private repositories). Wrong ones: 401.
+ */
+async function startTokenServer(dir: string, credentials: { username: string; password: string }): Promise<TokenServer> {
+  const openssl = requireExecutable('openssl', 'openssl');
+  const keyFile = path.join(dir, 'token.key');
+  const cert = path.join(dir, 'token.crt');
+  await run(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', cert, '-days', '2', '-subj', '/CN=modelreg test token issuer']);
+  const key = createPrivateKey(fs.readFileSync(keyFile));
+  const x5c = [new X509Certificate(fs.readFileSync(cert)).raw.toString('base64')];
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const requests: TokenRequest[] = [];
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    const [user, ...pass] = basic ? Buffer.from(basic[1], 'base64').toString('utf8').split(':') : [];
+    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const ok = url.pathname === '/token' && (!basic || (user === credentials.username && pass.join(':') === credentials.password));
+    requests.push({ user: basic ? user : null, service: url.searchParams.get('service'), scopes, status: ok ? 200 : 401 });
+    if (!ok) {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="modelreg-test-token"' });
+      res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'wrong user name or password' }] }));
+      return;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const access = basic
+      ? scopes.map((s) => /^([^:]+):(.+):([^:]*)$/.exec(s)).filter((m) => m !== null).map((m) => ({ type: m[1], name: m[2], actions: m[3].split(',') }))
+      : [];
+    const claims = { iss: TOKEN_ISSUER, sub: user ?? '', aud: TOKEN_SERVICE, exp: now + 300, nbf: now - 5, iat: now, jti: randomBytes(8).toString('hex'), access };
+    const signed = `${b64({ typ: 'JWT', alg: 'ES256', x5c })}.${b64(claims)}`;
+    // JWS wants ES256 as the raw r||s pair, not DER.
+    const signature = sign('sha256', Buffer.from(signed), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ token: `${signed}.${signature}`, expires_in: 300, issued_at: new Date(now * 1000).toISOString() }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  server.unref(); // like the daemons: a forgotten stop() must not keep the test process alive
+  let closed: Promise<void> | undefined;
+  return {
+    realm: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/token`,
+    cert,
+    requests,
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // keep-alive connections of fetch would hold close() up
+      })),
+  };
 }
 
 export interface TestImageOptions {
@@ -656,6 +809,8 @@ export interface TestImageOptions {
   labels?: Record<string, string>;
   /** Layers on top of the first (`files`), in order; whiteouts are empty files named `.wh.NAME` or `.wh..wh..opq`. */
   moreLayers?: Record<string, Buffer>[];
+  /** For a registry with auth (OciRegistry.credentials); anonymous without. */
+  credentials?: { username: string; password: string };
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -693,7 +848,8 @@ async function tarOf(files: Record<string, Buffer>): Promise<Buffer> {
 
 /**
  * Builds a one-layer OCI image by hand (gzip tar layer with `files`, image config, OCI manifest,
- * index.json in an OCI layout) and pushes it with skopeo to HOST/REPO:TAG (plain http, anonymous).
+ * index.json in an OCI layout) and pushes it with skopeo to HOST/REPO:TAG (plain http; anonymous
+ * unless options.credentials).
  * Returns the manifest digest (sha256:…).
  */
 export async function pushTestImage(host: string, repo: string, tag: string, files: Record<string, Buffer>, options: TestImageOptions = {}): Promise<string> {
@@ -755,7 +911,8 @@ export async function pushTestImage(host: string, repo: string, tag: string, fil
     const digestFile = path.join(dir, 'digest');
     await run(skopeo, [
       '--policy', policy,
-      'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', '--dest-no-creds',
+      'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false',
+      ...(options.credentials ? ['--dest-creds', `${options.credentials.username}:${options.credentials.password}`] : ['--dest-no-creds']),
       '--digestfile', digestFile,
       `oci:${layout}:${tag}`, `docker://${host}/${repo}:${tag}`,
     ]);

@@ -87,7 +87,9 @@ class Distribution {
         if (e.name === 'AbortError') throw new CancelledError();
         throw new InputError(where, `cannot reach the registry (${(e.cause as Error)?.message ?? e.message})`);
       });
-      if (r.status !== 401 || attempt === 1) return r;
+      if (r.status !== 401) return r;
+      // Still 401 with what the challenge asked for (a token server may hand anonymous clients a token that grants nothing).
+      if (attempt === 1) throw new InputError(where, this.opts.username === undefined ? 'the registry wants a user name and password (401)' : `the registry refused access for user ${this.opts.username} (401)`);
       this.auth = await this.authorize(r.headers.get('www-authenticate') ?? '', where);
     }
     throw new Error('unreachable');

@@ -89,7 +89,8 @@ export async function browse(client: S3Client, bucket: string, prefix: string): 
   };
 }
 
-function storageError(where: string, e: unknown): Error {
+/** An S3 error as a clear one naming the place (cancel stays a cancel). */
+export function storageError(where: string, e: unknown): Error {
   const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
   if (err.name === 'AbortError') return new CancelledError();
   const status = err.$metadata?.httpStatusCode;

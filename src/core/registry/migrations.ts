@@ -163,11 +163,17 @@ export const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX evaluation_samples_by_cell ON evaluation_samples (evaluation_id, label, prediction, score);
   `,
+  // 5: a version's identity across registries (push/pull), so a copy is recognised instead of made twice.
+  `
+  ALTER TABLE versions ADD COLUMN origin TEXT;
+  CREATE UNIQUE INDEX versions_by_origin ON versions (origin);
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {
-  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
   return db.transaction(async (tx) => {
+    // Inside the write transaction: two processes opening a new registry at once take turns.
+    await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
     const row = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
     const current = row?.v ?? 0;
     if (current > MIGRATIONS.length) {

@@ -5,7 +5,9 @@ import { CancelledError, RegistryError } from '../errors';
 import { GitProvenance, gitUser } from '../git/provenance';
 import { MetricLog } from '../inspect/types';
 import { hashFile, LocalStore } from '../store/localStore';
+import { ObjectStore } from '../store/types';
 import { SqlDb, SqliteDb, SqlValue } from './db';
+import { PgDb } from './pgDb';
 import { migrate } from './migrations';
 import { parseSearch, SearchQuery } from './search';
 import {
@@ -55,34 +57,59 @@ const MAX_TAG = 64;
 const LINEAGE_LIMIT = 200;
 /** A version that is not deleted (deleted ones wait for gc, so that delete can be undone). */
 const LIVE = 'v.deleted_at IS NULL';
+/** LIMIT for "all": SQLite reads -1 so, PostgreSQL does not; both take a big number. */
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /**
  * A registry: metadata in SQL, file contents in a content-addressed store. The folder layout is
  * `<dir>/registry.db` and `<dir>/objects/`. Every write ends by touching `<dir>/last-change` so that
  * other processes (the extension watching a registry the CLI changed) can refresh.
  */
-export class Registry {
+export class Registry<S extends ObjectStore = LocalStore> {
   private constructor(
+    /** The local folder: the registry itself, or a team registry's local working folder (temp files, logs). */
     readonly dir: string,
     readonly db: SqlDb,
-    readonly store: LocalStore,
+    readonly store: S,
+    /** What messages call this registry: its folder, or the team database's address. */
+    readonly location: string = dir,
   ) {}
 
   static async open(dir: string): Promise<Registry> {
     await fsp.mkdir(dir, { recursive: true });
     const store = new LocalStore(dir);
     await store.init();
-    const db = await SqliteDb.open(path.join(dir, 'registry.db'));
+    return Registry.migrated(dir, await SqliteDb.open(path.join(dir, 'registry.db')), store, dir);
+  }
+
+  /**
+   * A team registry: metadata in PostgreSQL (same schema and migrations), objects in `store` (a
+   * bucket). `workDir` is a local folder for its change stamp and logs.
+   */
+  static async openTeam<T extends ObjectStore>(url: string, store: T, workDir: string): Promise<Registry<T>> {
+    await fsp.mkdir(workDir, { recursive: true });
+    const db = await PgDb.open(url);
+    return Registry.migrated(workDir, db, store, db.where);
+  }
+
+  private static async migrated<T extends ObjectStore>(dir: string, db: SqlDb, store: T, location: string): Promise<Registry<T>> {
     try {
       await migrate(db);
     } catch (e) {
       await db.close();
       throw e;
     }
-    return new Registry(dir, db, store);
+    return new Registry(dir, db, store, location);
+  }
+
+  /** The local store, for work on files (gc, verify): a team registry's bucket has none. */
+  private localStore(what: string): LocalStore {
+    if (!(this.store instanceof LocalStore)) throw new RegistryError(`${what} works on a local registry, not on the team registry ${this.location}`);
+    return this.store;
   }
 
   close(): Promise<void> {
+    this.store.close?.();
     return this.db.close();
   }
 
@@ -109,17 +136,10 @@ export class Registry {
     // checked for one shown version, until the page is full.
     const listed = q?.indexed
       ? `m.id IN (SELECT v.model_id FROM versions v JOIN models m ON m.id = v.model_id WHERE ${shown.where})`
-      : `${q ? q.modelWhere : '1'} AND EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${shown.where})`;
+      : `${q ? q.modelWhere : 'TRUE'} AND EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${shown.where})`;
     const rows = await this.db.all<ModelRow>(
-      `SELECT m.*,
-              COUNT(v.id) FILTER (WHERE v.archived_at IS NULL) AS version_count,
-              COUNT(v.id) FILTER (WHERE v.archived_at IS NOT NULL) AS archived_count,
-              MAX(v.number) FILTER (WHERE v.archived_at IS NULL) AS latest_version,
-              (SELECT group_concat(tag, char(31)) FROM model_tags t WHERE t.model_id = m.id) AS tags
-         FROM (SELECT * FROM models m WHERE ${listed} ORDER BY m.name LIMIT ? OFFSET ?) m
-         LEFT JOIN versions v ON v.model_id = m.id AND ${LIVE}
-        GROUP BY m.id ORDER BY m.name`,
-      [...(q && !q.indexed ? q.modelParams : []), ...shown.params, opts.limit ?? -1, opts.offset ?? 0],
+      `${MODEL_COLUMNS} FROM (SELECT * FROM models m WHERE ${listed} ORDER BY m.name LIMIT ? OFFSET ?) m ORDER BY m.name`,
+      [...(q && !q.indexed ? q.modelParams : []), ...shown.params, opts.limit ?? NO_LIMIT, opts.offset ?? 0],
     );
     return rows.map(toModel);
   }
@@ -138,7 +158,7 @@ export class Registry {
   /** The model, or an error naming it and the registry. */
   async requireModel(name: string): Promise<ModelSummary> {
     const m = await this.getModel(name);
-    if (!m) throw new RegistryError(`no model named '${name}' in the registry at ${this.dir}`);
+    if (!m) throw new RegistryError(`no model named '${name}' in the registry at ${this.location}`);
     return m;
   }
 
@@ -151,7 +171,7 @@ export class Registry {
     const rows = await this.db.all<VersionRow>(`${VERSION_SELECT} WHERE m.name = ? AND ${shown.where} ORDER BY v.number DESC LIMIT ? OFFSET ?`, [
       model,
       ...shown.params,
-      opts.limit ?? -1,
+      opts.limit ?? NO_LIMIT,
       opts.offset ?? 0,
     ]);
     return rows.map(toVersion);
@@ -181,7 +201,7 @@ export class Registry {
     const shown = versionCondition(parseSearch(filter), opts);
     const rows = await this.db.all<VersionRow>(`${VERSION_SELECT} WHERE ${shown.where} ORDER BY v.created_at DESC, v.id DESC LIMIT ? OFFSET ?`, [
       ...shown.params,
-      opts.limit ?? -1,
+      opts.limit ?? NO_LIMIT,
       opts.offset ?? 0,
     ]);
     return rows.map(toVersion);
@@ -319,7 +339,7 @@ export class Registry {
         ],
       );
       for (const tag of new Set((c.tags ?? []).map(checkTag))) await tx.run('INSERT INTO version_tags (version_id, tag) VALUES (?, ?)', [id, tag]);
-      await tx.run('UPDATE models SET updated_at = ?, last_number = MAX(last_number, ?) WHERE id = ?', [new Date().toISOString(), v.number, v.model_id]);
+      await bumpModel(tx, v.model_id, v.number);
     });
     await this.touch();
     return (await this.getVersionById(id))!;
@@ -510,24 +530,116 @@ export class Registry {
         `INSERT INTO versions (model_id, number, status, source_kind, source_uri, format, framework, size_bytes, file_count, parameter_count, created_at,
                                git_commit, git_branch, git_dirty, git_remote, git_subject, git_author, git_date, git_root,
                                parent_id, parent_kind, params, signature, details, description, config, template_id)
-         SELECT ?, ?, 'ready', 'clone', ?, format, framework, size_bytes, file_count, parameter_count, ?,
+         SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), 'ready', 'clone', CAST(? AS TEXT), format, framework, size_bytes, file_count, parameter_count, CAST(? AS TEXT),
                 git_commit, git_branch, git_dirty, git_remote, git_subject, git_author, git_date, git_root,
-                id, 'clone', params, signature, details, ?, config, template_id
+                id, 'clone', params, signature, details, CAST(? AS TEXT), config, template_id
            FROM versions WHERE id = ?`,
         [model.id, number, src.ref, now, opts.description ?? src.description, src.id],
       );
-      await tx.run('INSERT INTO files (version_id, path, sha256, size, role) SELECT ?, path, sha256, size, role FROM files WHERE version_id = ?', [lastId, src.id]);
+      await tx.run('INSERT INTO files (version_id, path, sha256, size, role) SELECT CAST(? AS BIGINT), path, sha256, size, role FROM files WHERE version_id = ?', [lastId, src.id]);
       await tx.run(
         `INSERT INTO metrics (version_id, key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data)
-         SELECT ?, key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ?`,
+         SELECT CAST(? AS BIGINT), key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ?`,
         [lastId, src.id],
       );
-      await tx.run('INSERT INTO version_tags (version_id, tag) SELECT ?, tag FROM version_tags WHERE version_id = ?', [lastId, src.id]);
-      await tx.run('UPDATE models SET updated_at = ?, last_number = MAX(last_number, ?) WHERE id = ?', [now, number, model.id]);
+      await tx.run('INSERT INTO version_tags (version_id, tag) SELECT CAST(? AS BIGINT), tag FROM version_tags WHERE version_id = ?', [lastId, src.id]);
+      await bumpModel(tx, model.id, number);
       return lastId;
     });
     await this.touch();
     return (await this.getVersionById(id))!;
+  }
+
+  // ---- copies between registries (push / pull) ----
+
+  async versionByOrigin(origin: string): Promise<VersionRecord | undefined> {
+    const row = await this.db.get<VersionRow>(`${VERSION_SELECT} WHERE v.origin = ?`, [origin]);
+    return row && toVersion(row);
+  }
+
+  /** A version's metric rows as stored (packed series included), for copying them verbatim. */
+  metricRows(versionId: number): Promise<StoredMetricRow[]> {
+    return this.db.all<StoredMetricRow>(`SELECT ${METRIC_COLUMNS} FROM metrics WHERE version_id = ? ORDER BY key`, [versionId]);
+  }
+
+  /** Remembers which cross-registry identity a version has (the first one given stays). */
+  async setOrigin(versionId: number, origin: string): Promise<void> {
+    await this.db.run('UPDATE versions SET origin = ? WHERE id = ? AND origin IS NULL AND NOT EXISTS (SELECT 1 FROM versions WHERE origin = ?)', [origin, versionId, origin]);
+  }
+
+  /**
+   * Records a version copied from another registry, ready at once: everything but its number, id,
+   * aliases and archive state is kept (provenance, facts, files, metric series, tags). The objects
+   * must be in this registry's store already. Returns the existing copy when `origin` is here.
+   */
+  async addCopy(v: VersionRecord, c: { origin: string; files: FileEntry[]; metrics: StoredMetricRow[]; parentId: number | null; copiedFrom: Record<string, unknown> }): Promise<{ version: VersionRecord; existed: boolean }> {
+    const now = new Date().toISOString();
+    const { id, existed } = await this.db.transaction(async (tx) => {
+      const existing = await tx.get<{ id: number }>('SELECT id FROM versions WHERE origin = ?', [c.origin]);
+      if (existing) return { id: existing.id, existed: true };
+      for (const f of c.files) {
+        if (!(await this.store.has(f.sha256))) throw new RegistryError(`object ${f.sha256} for ${f.path} is not in the store of ${this.location}; copy again`);
+      }
+      await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [v.model, now, now]);
+      const model = (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [v.model]))!;
+      const number = await nextNumber(tx, model.id);
+      const g = v.git;
+      const { lastId } = await tx.run(
+        `INSERT INTO versions (model_id, number, status, source_kind, source_uri, format, framework, size_bytes, file_count, parameter_count, created_at,
+                               git_commit, git_branch, git_dirty, git_remote, git_subject, git_author, git_date, git_root,
+                               parent_id, parent_kind, params, signature, details, description, config, template_id, origin)
+         VALUES (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          model.id,
+          number,
+          v.source.kind,
+          v.source.uri,
+          v.format,
+          v.framework,
+          v.sizeBytes,
+          v.fileCount,
+          v.parameterCount,
+          v.createdAt,
+          g?.commit ?? null,
+          g?.branch ?? null,
+          g ? (g.dirty ? 1 : 0) : null,
+          g?.remote ?? null,
+          g?.subject ?? null,
+          g?.author ?? null,
+          g?.date ?? null,
+          g?.root ?? null,
+          c.parentId,
+          c.parentId === null ? null : v.parentKind,
+          JSON.stringify(v.params),
+          JSON.stringify(v.signature),
+          JSON.stringify({ ...v.details, copiedFrom: c.copiedFrom }),
+          v.description,
+          v.config?.text ?? null,
+          v.config?.templateId ?? null,
+          c.origin,
+        ],
+      );
+      await insertFiles(tx, lastId, c.files);
+      for (const m of c.metrics) {
+        await tx.run(`INSERT INTO metrics (version_id, ${METRIC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+          lastId,
+          m.key,
+          m.source,
+          m.point_count,
+          m.final_value,
+          m.final_step,
+          m.final_is_best,
+          m.step_data,
+          m.value_data,
+          m.wall_time_data,
+        ]);
+      }
+      for (const tag of v.tags) await tx.run('INSERT INTO version_tags (version_id, tag) VALUES (?, ?)', [lastId, tag]);
+      await bumpModel(tx, model.id, number);
+      return { id: lastId, existed: false };
+    });
+    if (!existed) await this.touch();
+    return { version: (await this.getVersionById(id))!, existed };
   }
 
   /** The version's ancestors back to their roots and its descendants, as a graph (deleted ones included, marked). */
@@ -620,20 +732,21 @@ export class Registry {
         removedVersions++;
       }
     }
-    await this.store.removeStaleTemp(isAlive);
+    const store = this.localStore('gc');
+    await store.removeStaleTemp(isAlive);
     // Objects go under the write lock, so no version can complete with a reference to one meanwhile.
     const { removedObjects, removedBytes } = await this.db.transaction(async (tx) => {
       const referenced = new Set((await tx.all<{ sha256: string }>('SELECT sha256 FROM files UNION SELECT manifest_sha256 FROM datasets')).map((r) => r.sha256));
       let count = 0;
       let bytes = 0;
-      for await (const sha of this.store.list()) {
+      for await (const sha of store.list()) {
         if (referenced.has(sha)) continue;
         if (liveSince !== undefined) {
           // A live import may have written (or reused: the store refreshes mtime) this object.
-          const st = await fsp.stat(this.store.objectPath(sha)).catch(() => undefined);
+          const st = await fsp.stat(store.objectPath(sha)).catch(() => undefined);
           if (st && st.mtimeMs >= liveSince - 1000) continue;
         }
-        bytes += await this.store.remove(sha);
+        bytes += await store.remove(sha);
         count++;
       }
       return { removedObjects: count, removedBytes: bytes };
@@ -644,6 +757,7 @@ export class Registry {
 
   /** Re-hashes every referenced object and reports the missing and the corrupt ones. */
   async verify(opts: { signal?: AbortSignal; onObject?: (done: number, total: number) => void } = {}): Promise<{ checked: number; problems: VerifyProblem[] }> {
+    const store = this.localStore('verify');
     const rows = await this.db.all<{ sha256: string; size: number; model: string; number: number; path: string }>(
       `SELECT f.sha256, f.size, m.name AS model, v.number, f.path
          FROM files f JOIN versions v ON v.id = f.version_id JOIN models m ON m.id = v.model_id ORDER BY f.sha256`,
@@ -658,7 +772,7 @@ export class Registry {
     let done = 0;
     for (const [sha, usedBy] of users) {
       if (opts.signal?.aborted) throw new CancelledError();
-      const p = this.store.objectPath(sha);
+      const p = store.objectPath(sha);
       const exists = await fsp.stat(p).then(() => true, () => false);
       if (!exists) problems.push({ sha256: sha, problem: 'missing', usedBy });
       else if ((await hashFile(p, { signal: opts.signal })).sha256 !== sha) problems.push({ sha256: sha, problem: 'corrupt', usedBy });
@@ -695,11 +809,16 @@ function checkTag(tag: string): string {
 
 /** The next version number: never one a deleted version had (last_number survives gc). */
 async function nextNumber(tx: SqlDb, modelId: number): Promise<number> {
-  const row = await tx.get<{ n: number }>(
-    'SELECT MAX(COALESCE((SELECT MAX(number) FROM versions WHERE model_id = ?), 0), (SELECT last_number FROM models WHERE id = ?)) + 1 AS n',
+  const row = await tx.get<{ used: number | null; last: number }>(
+    'SELECT (SELECT MAX(number) FROM versions WHERE model_id = ?) AS used, (SELECT last_number FROM models WHERE id = ?) AS last',
     [modelId, modelId],
   );
-  return row!.n;
+  return Math.max(row!.used ?? 0, row!.last) + 1;
+}
+
+/** A version of the model became ready: its number stays used even after the version is deleted. */
+async function bumpModel(tx: SqlDb, modelId: number, number: number): Promise<void> {
+  await tx.run('UPDATE models SET updated_at = ?, last_number = CASE WHEN last_number > ? THEN last_number ELSE ? END WHERE id = ?', [new Date().toISOString(), number, number, modelId]);
 }
 
 /** Which versions a listing shows: live ones, not archived unless asked, matching the search. */
@@ -807,12 +926,12 @@ function toModel(r: ModelRow): ModelSummary {
 }
 
 // Counts use the (model_id, number) index: a page of models costs a few index probes per model.
-const MODEL_SELECT = `SELECT m.*,
+const MODEL_COLUMNS = `SELECT m.*,
   (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id AND ${LIVE} AND v.archived_at IS NULL) AS version_count,
   (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id AND ${LIVE} AND v.archived_at IS NOT NULL) AS archived_count,
   (SELECT MAX(number) FROM versions v WHERE v.model_id = m.id AND ${LIVE} AND v.archived_at IS NULL) AS latest_version,
-  (SELECT group_concat(tag, char(31)) FROM model_tags t WHERE t.model_id = m.id) AS tags
-  FROM models m`;
+  (SELECT group_concat(tag, char(31)) FROM model_tags t WHERE t.model_id = m.id) AS tags`;
+const MODEL_SELECT = `${MODEL_COLUMNS} FROM models m`;
 
 const VERSION_SELECT = `SELECT v.*, m.name AS model_name,
   (SELECT group_concat(tag, char(31)) FROM version_tags t WHERE t.version_id = v.id) AS tags,
@@ -882,6 +1001,21 @@ interface VersionRow {
   aliases: string | null;
   archived_at: string | null;
   parent_kind: string | null;
+  origin: string | null;
+}
+
+const METRIC_COLUMNS = 'key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data';
+
+export interface StoredMetricRow {
+  key: string;
+  source: string;
+  point_count: number;
+  final_value: number | null;
+  final_step: number | null;
+  final_is_best: number;
+  step_data: Buffer;
+  value_data: Buffer;
+  wall_time_data: Buffer | null;
 }
 
 interface MetricRow {
@@ -930,5 +1064,6 @@ function toVersion(r: VersionRow): VersionRecord {
     tags: r.tags ? r.tags.split('\x1f').sort() : [],
     aliases: r.aliases ? r.aliases.split('\x1f').sort() : [],
     archivedAt: r.archived_at,
+    origin: r.origin,
   };
 }

@@ -99,7 +99,7 @@ export function parseSearch(text: string): SearchQuery {
     }
   }
   const indexed = narrowed || tokens.some((t) => METRIC.test(t));
-  return { text, where: clauses.join(' AND ') || '1', params, includeArchived, indexed, modelWhere: modelClauses.join(' AND ') || '1', modelParams };
+  return { text, where: clauses.join(' AND ') || 'TRUE', params, includeArchived, indexed, modelWhere: modelClauses.join(' AND ') || 'TRUE', modelParams };
 }
 
 // Terms are `IN (subquery)` on indexed columns rather than correlated EXISTS: SQLite computes each

@@ -57,6 +57,8 @@ export interface VersionRecord {
   /** Aliases pointing at this version (production, staging…). */
   aliases: string[];
   archivedAt: string | null;
+  /** The version's identity across registries once it was pushed or pulled (see registry/team.ts). */
+  origin: string | null;
 }
 
 export interface ModelConfig {

@@ -2,7 +2,7 @@
  * Content-addressed objects in an S3 bucket (the team registry's store): key `objects/ab/cdef…` by
  * SHA-256, as in LocalStore. Puts are skipped when the object is already there (HEAD), big objects
  * go up as multipart uploads, and a download is checked against its name (the hash) on arrival.
- * Not yet wired into Registry: push/pull build on it (issue 8, team registry).
+ * A team registry keeps its objects here (registry/team.ts).
  */
 import { GetObjectCommand, HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -10,6 +10,7 @@ import { createHash } from 'crypto';
 import { createReadStream } from 'fs';
 import { Readable } from 'stream';
 import { CancelledError, InputError } from '../errors';
+import { parseS3Uri, s3Client, S3Connection, storageError } from '../importers/objectStorage';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -20,6 +21,20 @@ export class S3Store {
     /** Key prefix inside the bucket, e.g. "team-registry/". */
     readonly prefix = '',
   ) {}
+
+  /** The store at "s3://bucket/prefix" on a connection. */
+  static open(uri: string, connection: S3Connection): S3Store {
+    const { bucket, prefix } = parseS3Uri(uri);
+    return new S3Store(s3Client(connection), bucket, prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix);
+  }
+
+  get location(): string {
+    return `s3://${this.bucket}/${this.prefix}`;
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
 
   key(sha256: string): string {
     if (!SHA256.test(sha256)) throw new Error(`not a SHA-256 digest: ${sha256}`);
@@ -32,7 +47,7 @@ export class S3Store {
       return true;
     } catch (e) {
       if (e instanceof NotFound || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
-      throw e;
+      throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
     }
   }
 
@@ -55,20 +70,25 @@ export class S3Store {
       await upload.done();
     } catch (e) {
       if (opts.signal?.aborted) throw new CancelledError();
-      throw e;
+      throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
     }
     return true;
   }
 
   /** The object's bytes, checked against its hash at the end (a corrupt or truncated download throws). */
   async *get(sha256: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
+    const where = `s3://${this.bucket}/${this.key(sha256)}`;
     const hash = createHash('sha256');
-    for await (const chunk of r.Body as Readable) {
-      hash.update(chunk as Buffer);
-      yield chunk as Buffer;
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
+      for await (const chunk of r.Body as Readable) {
+        hash.update(chunk as Buffer);
+        yield chunk as Buffer;
+      }
+    } catch (e) {
+      throw signal?.aborted ? new CancelledError() : storageError(where, e);
     }
-    if (hash.digest('hex') !== sha256) throw new InputError(`s3://${this.bucket}/${this.key(sha256)}`, 'the object does not match its SHA-256 (corrupt or altered in the bucket)');
+    if (hash.digest('hex') !== sha256) throw new InputError(where, 'the object does not match its SHA-256 (corrupt or altered in the bucket)');
   }
 }
 

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../src/core/registry/registry';
 import { parseSearch } from '../../../src/core/registry/search';
+import { Backend, postgresBackend, sqliteBackend } from '../helpers/backends';
 import { safetensorsBytes } from '../helpers/makeWeights';
 import { git, makeGitRepo, tempDir } from '../helpers/tmp';
 
@@ -24,7 +25,13 @@ function objectCount(r: Registry): number {
   return readdirSync(r.store.objectsDir).reduce((n, d) => n + readdirSync(path.join(r.store.objectsDir, d)).length, 0);
 }
 
-describe('Version lifecycle', () => {
+for (const backend of [sqliteBackend, postgresBackend()]) lifecycle(backend);
+
+function lifecycle(backend: Backend) {
+describe(`Version lifecycle (${backend.name})`, function () {
+  this.timeout(60_000);
+  before(() => backend.setUp());
+  after(() => backend.tearDown());
   let work: string;
   let r: Registry;
   const imp = (name: string, metrics: Record<string, number> = { accuracy: 0.8 }, model = 'resnet', config?: Record<string, unknown>) =>
@@ -35,7 +42,7 @@ describe('Version lifecycle', () => {
     makeGitRepo(work);
     git(work, 'config', 'user.name', 'Ada Lovelace');
     git(work, 'config', 'user.email', 'ada@example.com');
-    r = await Registry.open(path.join(work, '.modelreg'));
+    r = await backend.open(path.join(work, '.modelreg'));
   });
   afterEach(() => r.close());
 
@@ -204,7 +211,7 @@ describe('Version lifecycle', () => {
       assert.throws(() => parseSearch('commit:xyz'), /commit:xyz is not a commit id/);
       assert.throws(() => parseSearch('tag:'), /'tag:' has no value/);
       assert.throws(() => parseSearch('archived:maybe'), /archived:yes/);
-      assert.strictEqual(parseSearch('').where, '1');
+      assert.strictEqual(parseSearch('').where, 'TRUE');
     });
   });
 
@@ -262,3 +269,4 @@ describe('Version lifecycle', () => {
     });
   });
 });
+}

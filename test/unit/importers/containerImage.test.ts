@@ -97,3 +97,70 @@ describe('import from a container image (docker-registry + skopeo)', function ()
     assert.strictEqual(files.find((f) => f.path === 'model.safetensors')!.sha256, createHash('sha256').update(two).digest('hex'), 'the top layer wins');
   });
 });
+
+// The same registry with auth: HTTP basic (htpasswd, bcrypt) and the distribution token flow (a
+// Bearer challenge naming a token server that signs JWTs the registry checks against its cert).
+for (const auth of ['htpasswd', 'token'] as const) {
+  describe(`import from a registry with ${auth} auth (docker-registry + skopeo)`, function () {
+    this.timeout(120_000);
+    let oci: Awaited<ReturnType<typeof startOciRegistry>>;
+    let digest: string;
+    let r: Registry;
+    let image: string;
+    const weights = safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [16, 4], fill: 3 }]);
+    before(async () => {
+      oci = await startOciRegistry({ auth });
+      image = `${oci.host}/team/private:v1`;
+      digest = await pushTestImage(oci.host, 'team/private', 'v1', { 'model/model.safetensors': weights }, { credentials: oci.credentials });
+    });
+    after(() => oci?.stop());
+    beforeEach(async () => {
+      r = await Registry.open(path.join(tempDir(), 'reg'));
+    });
+    afterEach(() => r.close());
+
+    it('imports with the right user name and password', async () => {
+      const { username, password } = oci.credentials!;
+      const before = oci.tokenRequests?.length ?? 0;
+      const v = await importContainerImage(r, image, { path: '/model', username, password });
+      assert.deepStrictEqual([v.source.uri, v.format], [`${oci.host}/team/private@${digest}`, 'safetensors']);
+      assert.deepStrictEqual((await r.files(v.id)).map((f) => [f.path, f.size]), [['model.safetensors', weights.length]]);
+      if (auth === 'token') {
+        // One token, asked for with the service and scope from the challenge, and only for pull.
+        assert.deepStrictEqual(oci.tokenRequests!.slice(before), [{ user: username, service: 'modelreg-test-registry', scopes: ['repository:team/private:pull'], status: 200 }]);
+      }
+    });
+
+    it('a wrong password: an error naming the registry and the 401', async () => {
+      const err = await importContainerImage(r, image, { path: '/model', username: oci.credentials!.username, password: 'wrong' }).then(
+        () => assert.fail('imported with a wrong password'),
+        (e: Error) => e,
+      );
+      // htpasswd: the registry refuses the retried request; token: the token server refuses.
+      assert.strictEqual(err.message, `${oci.host}/team/private: ${auth === 'htpasswd' ? 'the registry refused access for user tester (401)' : 'the token service refused (401)'}`);
+      if (auth === 'token') assert.deepStrictEqual(oci.tokenRequests!.at(-1), { user: 'tester', service: 'modelreg-test-registry', scopes: ['repository:team/private:pull'], status: 401 });
+      assert.deepStrictEqual(await r.listModels(), []);
+    });
+
+    it('no credentials: an error asking for a user name and password', async () => {
+      const err = await importContainerImage(r, image, { path: '/model' }).then(
+        () => assert.fail('imported without credentials'),
+        (e: Error) => e,
+      );
+      // token: an anonymous token that grants nothing, so the registry still answers 401.
+      assert.strictEqual(err.message, `${oci.host}/team/private: the registry wants a user name and password (401)`);
+      if (auth === 'token') assert.deepStrictEqual(oci.tokenRequests!.at(-1), { user: null, service: 'modelreg-test-registry', scopes: ['repository:team/private:pull'], status: 200 });
+    });
+
+    it('modelreg import-image --username, the password from MODELREG_REGISTRY_PASSWORD', () => {
+      const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+      const args = [cli, '--registry', path.join(tempDir(), 'reg'), 'import-image', image, '--path', '/model', '--username', oci.credentials!.username, '--json'];
+      const run = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, MODELREG_REGISTRY_PASSWORD: oci.credentials!.password } });
+      assert.strictEqual(run.status, 0, run.stderr);
+      assert.strictEqual(JSON.parse(run.stdout).source.uri, `${oci.host}/team/private@${digest}`);
+      const refused = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, MODELREG_REGISTRY_PASSWORD: 'wrong' } });
+      assert.notStrictEqual(refused.status, 0);
+      assert.match(refused.stderr, /refused/);
+    });
+  });
+}
