@@ -1,8 +1,10 @@
 import { Command } from 'commander';
-import { AliasMove, exportVersion, formatBytes, importArchive, Lineage, Registry, VersionRecord } from '../core';
+import { AliasMove, exportVersion, formatBytes, importArchive, Lineage, ObjectStore, Registry, VersionRecord } from '../core';
 import { withProgress } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
+/** A local or a team registry: for commands that touch only metadata. */
+type WithAnyRegistry = <T>(fn: (r: Registry<ObjectStore>) => Promise<T>) => Promise<T>;
 
 /** A model name, or a version reference (NAME@vN, NAME@alias): tags and descriptions apply to either. */
 const isVersionRef = (target: string) => target.includes('@');
@@ -36,7 +38,7 @@ function lineageLines(l: Lineage): string[] {
   return lines;
 }
 
-export function registerLifecycleCommands(program: Command, withRegistry: WithRegistry, print: (value: unknown) => void): void {
+export function registerLifecycleCommands(program: Command, withRegistry: WithRegistry, withAnyRegistry: WithAnyRegistry, print: (value: unknown) => void): void {
   const alias = program.command('alias').description('point aliases (production, staging…) at versions; NAME@ALIAS then works anywhere');
   alias
     .command('set')
@@ -45,7 +47,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .argument('<alias>')
     .option('--json', 'machine-readable output')
     .action(async (ref: string, name: string, o: { json?: boolean }) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         const move = await r.setAlias(ref, name);
         if (o.json) print(move);
         else console.log(moveLine(move));
@@ -58,7 +60,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .argument('<alias>')
     .option('--json', 'machine-readable output')
     .action(async (model: string, name: string, o: { json?: boolean }) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         const move = await r.removeAlias(model, name);
         if (o.json) print(move);
         else console.log(moveLine(move));
@@ -71,7 +73,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .option('--history', 'every move, newest first')
     .option('--json', 'machine-readable output')
     .action(async (model: string, o: { history?: boolean; json?: boolean }) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         if (o.history) {
           const moves = await r.aliasHistory(model);
           if (o.json) return print(moves);
@@ -94,7 +96,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .option('--remove <tags...>', 'tags to remove')
     .option('--json', 'machine-readable output')
     .action(async (target: string, add: string[], o: { remove?: string[]; json?: boolean }) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         const current = isVersionRef(target) ? (await r.resolve(target)).tags : (await r.requireModel(target)).tags;
         const next = [...new Set([...current, ...add])].filter((t) => !(o.remove ?? []).includes(t));
         if (add.length || o.remove?.length) {
@@ -113,7 +115,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .argument('<target>', 'NAME or NAME@vN')
     .argument('<text>', 'the description ("" clears it)')
     .action(async (target: string, text: string) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         if (isVersionRef(target)) await r.setVersionDescription(target, text);
         else await r.setModelDescription(target, text);
       }),
@@ -127,7 +129,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .option('--description <text>')
     .option('--json', 'machine-readable output')
     .action(async (ref: string, model: string, o: { description?: string; json?: boolean }) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         const v = await r.cloneVersion(ref, model, { description: o.description });
         if (o.json) print(v);
         else console.log(`Cloned ${v.source.uri} to ${v.ref} (${v.fileCount} files, ${formatBytes(v.sizeBytes)}, no bytes copied)`);
@@ -140,7 +142,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .argument('<ref>')
     .option('--json', 'machine-readable output')
     .action(async (ref: string, o: { json?: boolean }) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         const l = await r.lineage(ref);
         if (o.json) print(l);
         else for (const line of lineageLines(l)) console.log(line);
@@ -154,7 +156,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .option('--limit <n>', 'at most this many', (s) => Number(s), 100)
     .option('--json', 'machine-readable output')
     .action(async (terms: string[], o: { limit: number; json?: boolean }) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         const found = await r.search(terms.join(' '), { limit: o.limit });
         if (o.json) return print(found);
         if (found.length === 0) console.log('No versions match.');
@@ -201,7 +203,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .option('--undo', 'unarchive')
     .option('--force', 'also remove the aliases pointing at it')
     .action(async (ref: string, o: { undo?: boolean; force?: boolean }) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         if (o.undo) return void console.log(`Unarchived ${(await r.unarchiveVersion(ref)).ref}`);
         const { version, removedAliases } = await r.archiveVersion(ref, { force: o.force });
         console.log(`Archived ${version.ref}${removedAliases.length ? ` (removed alias ${removedAliases.join(', ')})` : ''}`);
@@ -214,7 +216,7 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .argument('<ref>')
     .option('--force', 'also remove the aliases pointing at it')
     .action(async (ref: string, o: { force?: boolean }) =>
-      withRegistry(async (r) => {
+      withAnyRegistry(async (r) => {
         const { version, removedAliases } = await r.deleteVersion(ref, { force: o.force });
         console.log(`Deleted ${version.ref}${removedAliases.length ? ` (removed alias ${removedAliases.join(', ')})` : ''}; run modelreg gc to free its files`);
       }),

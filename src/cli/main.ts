@@ -17,6 +17,7 @@ import {
   importWithConfig,
   InputError,
   loadTemplateCatalog,
+  ObjectStore,
   Registry,
   RegistryError,
   USER_TEMPLATES_DIR,
@@ -26,24 +27,49 @@ import { registerConvertCommands } from './convertCommands';
 import { registerEvaluateCommands } from './evaluateCommands';
 import { registerLifecycleCommands, versionLine } from './lifecycleCommands';
 import { ProgressBar, withProgress } from './progress';
+import { openTeam, registerTeamCommands, TeamOptions } from './teamCommands';
+
+// The AWS SDK warns on every run that its releases after January 2027 need Node 22; the version we
+// ship works on Node 20, so the warning is only noise to users (package.json pins it).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const program = new Command('modelreg')
   .description('Model Registry: import, list and verify models and their versions')
   .version('0.1.0')
-  .addOption(new Option('--registry <dir>', 'registry folder').default('.modelreg', './.modelreg under the current folder'))
+  .addOption(new Option('--registry <dir|url>', 'registry folder, or a team registry postgres://USER@HOST:PORT/DB (with --store)').default('.modelreg', './.modelreg under the current folder'))
+  .addOption(new Option('--store <s3-uri>', "the team registry's bucket, s3://BUCKET/PREFIX").env('MODELREG_TEAM_STORE'))
+  .addOption(new Option('--store-endpoint <url>', "the bucket's S3-compatible endpoint (OBS, MinIO…); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws").env('MODELREG_TEAM_STORE_ENDPOINT'))
+  .addOption(new Option('--store-region <region>', "the bucket's region").env('MODELREG_TEAM_STORE_REGION').default('us-east-1'))
   .showHelpAfterError();
 
+const registryOption = () => program.opts<{ registry: string }>().registry;
+const isTeamUrl = (s: string) => /^postgres(ql)?:\/\//.test(s);
+const teamOptions = () => program.opts<TeamOptions>();
+
 function registryDir(): string {
-  return path.resolve(program.opts<{ registry: string }>().registry);
+  if (isTeamUrl(registryOption())) {
+    throw new RegistryError('this command works on a local registry folder (--registry DIR); a team registry takes list, show, search, lineage, alias, tag, describe, clone, archive and delete, and push/pull');
+  }
+  return path.resolve(registryOption());
 }
 
-async function withRegistry<T>(fn: (r: Registry) => Promise<T>): Promise<T> {
-  const registry = await Registry.open(registryDir());
+async function using<R extends Registry<ObjectStore>, T>(registry: R, fn: (r: R) => Promise<T>): Promise<T> {
   try {
     return await fn(registry);
   } finally {
     await registry.close();
   }
+}
+
+/** The local registry (commands that read or write files). */
+async function withRegistry<T>(fn: (r: Registry) => Promise<T>): Promise<T> {
+  return using(await Registry.open(registryDir()), fn);
+}
+
+/** The registry --registry names, local or team (commands that only read or change metadata). */
+async function withAnyRegistry<T>(fn: (r: Registry<ObjectStore>) => Promise<T>): Promise<T> {
+  const where = registryOption();
+  return isTeamUrl(where) ? using(await openTeam(where, teamOptions()), fn) : withRegistry(fn);
 }
 
 /** Built-in templates plus the ones in ./.modelreg/templates; broken ones are reported on stderr. */
@@ -55,7 +81,7 @@ async function configLanguage(): Promise<ConfigLanguage> {
 
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 
-async function versionJson(r: Registry, v: VersionRecord) {
+async function versionJson(r: Registry<ObjectStore>, v: VersionRecord) {
   return { ...v, files: await r.files(v.id), metrics: await r.finalMetrics(v.id) };
 }
 
@@ -156,7 +182,7 @@ program
   .option('--all', 'include archived versions')
   .option('--json', 'machine-readable output')
   .action(async (model: string | undefined, o: { all?: boolean; json?: boolean }) => {
-    await withRegistry(async (r) => {
+    await withAnyRegistry(async (r) => {
       if (model) {
         await r.requireModel(model);
         const versions = await r.listVersions(model, { includeArchived: o.all });
@@ -168,7 +194,7 @@ program
       }
       const models = await r.listModels();
       if (o.json) return print(models);
-      if (models.length === 0) console.log(`No models in ${r.dir}. Import one with: modelreg import PATH`);
+      if (models.length === 0) console.log(`No models in ${r.location}. Import one with: modelreg import PATH`);
       for (const m of models) console.log(`${m.name}\t${m.versionCount} version${m.versionCount === 1 ? '' : 's'}\tlatest v${m.latestVersion ?? '-'}`);
     });
   });
@@ -179,7 +205,7 @@ program
   .argument('<ref>')
   .option('--json', 'machine-readable output')
   .action(async (ref: string, o: { json?: boolean }) => {
-    await withRegistry(async (r) => {
+    await withAnyRegistry(async (r) => {
       const v = await r.resolve(ref);
       const full = await versionJson(r, v);
       if (o.json) return print(full);
@@ -228,7 +254,8 @@ program
     });
   });
 
-registerLifecycleCommands(program, withRegistry, print);
+registerLifecycleCommands(program, withRegistry, withAnyRegistry, print);
+registerTeamCommands(program, withRegistry, teamOptions, print);
 registerConvertCommands(program, withRegistry, print);
 registerEvaluateCommands(program, withRegistry, print);
 

@@ -2,6 +2,9 @@
 export { Registry, parseRef } from './registry/registry';
 export type { VerifyProblem } from './registry/registry';
 export * from './registry/types';
+export { openTeamRegistry, originOf, pullVersion, pushVersion } from './registry/team';
+export type { TeamConfig, TeamRegistry, TransferOptions, TransferProgress, TransferResult } from './registry/team';
+export type { ObjectStore } from './store/types';
 export { importTrainingOutput, defaultModelName } from './importers/trainingOutput';
 export type { ImportProgress, ImportOptions } from './importers/trainingOutput';
 export { gitProvenance, showCommit } from './git/provenance';

@@ -28,6 +28,8 @@ export interface ModelRegistryApi {
 }
 
 export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
+  // The AWS SDK's "releases after January 2027 need Node 22" warning is noise for the version we ship.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const service = new RegistryService();
   const tree = new RegistryTreeProvider(service);
   const view = vscode.window.createTreeView<TreeNode>('modelRegistry.models', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
