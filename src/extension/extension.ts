@@ -16,6 +16,8 @@ import { registerLineageCommands } from './lineage/lineagePanel';
 import { RegistryService } from './registry/registryService';
 import { registryStatusBar } from './registry/statusBar';
 import { RegistryTreeProvider } from './registry/registryTree';
+import { TeamRegistryService } from './registry/teamService';
+import { registerTeamCommands } from './commands/teamCommands';
 import { TreeNode } from './registry/treeNodes';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
@@ -23,6 +25,7 @@ export interface ModelRegistryApi {
   service: RegistryService;
   tree: RegistryTreeProvider;
   view: vscode.TreeView<TreeNode>;
+  team: { service: TeamRegistryService; tree: RegistryTreeProvider; view: vscode.TreeView<TreeNode> };
   /** The config.json language client, once its server has started. */
   configClient: Promise<LanguageClient | undefined>;
 }
@@ -33,10 +36,17 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
   const service = new RegistryService();
   const tree = new RegistryTreeProvider(service);
   const view = vscode.window.createTreeView<TreeNode>('modelRegistry.models', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  const teamService = new TeamRegistryService(context.secrets);
+  const teamTree = new RegistryTreeProvider(teamService, true);
+  const team = { service: teamService, tree: teamTree, view: vscode.window.createTreeView<TreeNode>('modelRegistry.team', { treeDataProvider: teamTree, showCollapseAll: true }) };
   context.subscriptions.push(
     service,
     tree,
     view,
+    teamService,
+    teamTree,
+    team.view,
+    ...registerTeamCommands(context, service, teamService, { local: { tree, view }, team }),
     ...registerImportCommands(service, tree, view),
     ...registerObjectStorageCommands(context, service, tree, view),
     ...registerVersionCommands(service, tree, view),
@@ -54,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     log().appendLine(`The config.json language server did not start: ${e.stack ?? e.message}`);
     return undefined;
   });
-  return { service, tree, view, configClient };
+  return { service, tree, view, team, configClient };
 }
 
 export function deactivate(): void {

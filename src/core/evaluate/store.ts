@@ -2,6 +2,7 @@
 import { promises as fsp } from 'fs';
 import { RegistryError } from '../errors';
 import { Registry } from '../registry/registry';
+import { ObjectStore } from '../store/types';
 import { DatasetKind, DatasetManifest, DatasetRecord } from '../datasets/types';
 import { ClassMetrics, EvaluationRecord, EvaluationStatus, SamplePrediction } from './types';
 
@@ -172,13 +173,13 @@ export async function getEvaluation(registry: Registry, id: number): Promise<Eva
 }
 
 /** A version's finished evaluations, newest first. */
-export async function evaluationsOf(registry: Registry, versionId: number): Promise<EvaluationRecord[]> {
+export async function evaluationsOf(registry: Registry<ObjectStore>, versionId: number): Promise<EvaluationRecord[]> {
   const rows = await registry.db.all<EvaluationRow>(`${EVALUATION_SELECT} WHERE e.version_id = ? AND e.status = 'done' ORDER BY e.id DESC`, [versionId]);
   return rows.map(toEvaluation);
 }
 
 /** Whether a version has a finished evaluation (the tree asks on every expand; no rows are read). */
-export async function hasEvaluations(registry: Registry, versionId: number): Promise<boolean> {
+export async function hasEvaluations(registry: Registry<ObjectStore>, versionId: number): Promise<boolean> {
   return !!(await registry.db.get("SELECT 1 AS x FROM evaluations WHERE version_id = ? AND status = 'done' LIMIT 1", [versionId]));
 }
 

@@ -27,12 +27,18 @@ export class PgDb implements SqlDb {
     readonly where: string,
   ) {}
 
-  static async open(url: string): Promise<PgDb> {
-    const pool = new Pool({ connectionString: url, max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+  /** `password` when not in the URL (otherwise PGPASSWORD or ~/.pgpass, as libpq does). */
+  static async open(url: string, password?: string): Promise<PgDb> {
+    const pool = new Pool({ connectionString: url, ...(password ? { password } : {}), max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
     const db = new PgDb(pool, redact(url));
     // An idle connection whose server went away reports here; without a listener the process dies.
     pool.on('error', () => undefined);
-    await db.get('SELECT 1');
+    try {
+      await db.get('SELECT 1');
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw e;
+    }
     return db;
   }
 

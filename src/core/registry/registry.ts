@@ -86,9 +86,9 @@ export class Registry<S extends ObjectStore = LocalStore> {
    * A team registry: metadata in PostgreSQL (same schema and migrations), objects in `store` (a
    * bucket). `workDir` is a local folder for its change stamp and logs.
    */
-  static async openTeam<T extends ObjectStore>(url: string, store: T, workDir: string): Promise<Registry<T>> {
+  static async openTeam<T extends ObjectStore>(url: string, store: T, workDir: string, password?: string): Promise<Registry<T>> {
     await fsp.mkdir(workDir, { recursive: true });
-    const db = await PgDb.open(url);
+    const db = await PgDb.open(url, password);
     return Registry.migrated(workDir, db, store, db.where);
   }
 

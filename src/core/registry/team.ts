@@ -24,6 +24,8 @@ export type TeamRegistry = Registry<S3Store>;
 export interface TeamConfig {
   /** postgres://user@host:port/database (password from the URL, PGPASSWORD or ~/.pgpass). */
   registry: string;
+  /** The database password when not in the URL (the extension keeps it in SecretStorage). */
+  password?: string;
   /** s3://bucket/prefix */
   store: string;
   connection: S3Connection;
@@ -35,7 +37,7 @@ export async function openTeamRegistry(c: TeamConfig): Promise<TeamRegistry> {
   if (!/^postgres(ql)?:\/\//.test(c.registry)) throw new RegistryError(`the team registry must be a postgres:// address, not '${c.registry}'`);
   const store = S3Store.open(c.store, c.connection);
   try {
-    return await Registry.openTeam(c.registry, store, c.workDir);
+    return await Registry.openTeam(c.registry, store, c.workDir, c.password);
   } catch (e) {
     store.close();
     throw e;

@@ -9,7 +9,7 @@ import { TreeNode } from '../registry/treeNodes';
 import { revealVersion } from './importCommands';
 
 /** A connection from the modelRegistry.objectStorage.connections setting; its keys live in SecretStorage. */
-interface Connection {
+export interface Connection {
   name: string;
   endpoint?: string;
   region?: string;
@@ -116,6 +116,17 @@ export function registerObjectStorageCommands(context: vscode.ExtensionContext, 
   ];
 }
 
+/** A connection from settings by name (the team registry's bucket names one). */
+export function objectStorageConnection(name: string): Connection | undefined {
+  return connections().find((c) => c.name === name);
+}
+
+/** The keys stored for a connection, if any (otherwise the AWS chain applies). */
+export async function storedKeys(secrets: vscode.SecretStorage, c: Connection): Promise<S3Connection['credentials']> {
+  const stored = await secrets.get(secretKey(c));
+  return stored ? JSON.parse(stored) : undefined;
+}
+
 function connections(): Connection[] {
   return vscode.workspace.getConfiguration('modelRegistry').get<Connection[]>('objectStorage.connections') ?? [];
 }
@@ -138,10 +149,10 @@ async function pickConnection(allowAdd = true): Promise<Connection | undefined> 
 }
 
 /** Keys from SecretStorage, or asked once (and stored there), or the AWS default chain. */
-async function withCredentials(context: vscode.ExtensionContext, c: Connection): Promise<S3Connection | undefined> {
+export async function withCredentials(context: vscode.ExtensionContext, c: Connection): Promise<S3Connection | undefined> {
   const base: S3Connection = { endpoint: c.endpoint, region: c.region, forcePathStyle: c.forcePathStyle };
-  const stored = await context.secrets.get(secretKey(c));
-  if (stored) return { ...base, credentials: JSON.parse(stored) };
+  const credentials = await storedKeys(context.secrets, c);
+  if (credentials) return { ...base, credentials };
   const how = await vscode.window.showQuickPick(
     [
       { label: 'Enter an access key', detail: 'Stored in VS Code SecretStorage (the OS keychain), never in settings', keys: true },

@@ -1,12 +1,21 @@
 import * as vscode from 'vscode';
 import { storedConfigUri } from '../config/storedConfig';
-import { evaluationsOf, formatBytes, hasEvaluations, formatCount, formatMetric, VersionRecord } from '../../core';
-import { RegistryService } from './registryService';
+import { evaluationsOf, formatBytes, hasEvaluations, formatCount, formatMetric, ObjectStore, Registry, VersionRecord } from '../../core';
 import { nodeId, TreeNode } from './treeNodes';
 
 /** Rows per page: the tree asks for one page (plus one row, to know whether to offer "Show more…"). */
 export const MODEL_PAGE = 200;
 export const VERSION_PAGE = 100;
+
+/** Where a tree's registry comes from: the workspace's (RegistryService) or the team's (TeamRegistryService). */
+export interface RegistrySource {
+  readonly onDidChange: vscode.Event<void>;
+  /** False when there is nothing to open yet (the view's welcome text shows instead). */
+  exists(): boolean;
+  get(): Promise<Registry<ObjectStore>>;
+  /** Resolves once a pending refresh has fired. */
+  settled(): Promise<void>;
+}
 
 /**
  * Models → versions → Files / Metrics / Source / Lineage. Children are queried on expand, a page at
@@ -29,7 +38,11 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private filterText = '';
   private archived = false;
 
-  constructor(private readonly service: RegistryService) {
+  /** `team`: the team registry's tree, whose nodes open nothing locally (Pull brings a version here first). */
+  constructor(
+    private readonly service: RegistrySource,
+    private readonly team = false,
+  ) {
     this.subscription = service.onDidChange(() => this.refresh());
   }
 
@@ -105,9 +118,17 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   private async childrenOf(parent?: TreeNode): Promise<TreeNode[]> {
     if (!parent) {
-      if (!this.service.exists()) return []; // the view's welcome text offers the import
+      if (!this.service.exists()) return []; // the view's welcome text offers what to do
       const opts = this.listOptions('', MODEL_PAGE);
-      const models = await (await this.service.get()).listModels(opts);
+      let registry: Registry<ObjectStore>;
+      try {
+        registry = await this.service.get();
+      } catch (e) {
+        // The team registry is a server away: say so in the tree rather than leave it blank.
+        if (this.team) return [{ kind: 'message', text: `Team registry unavailable: ${(e as Error).message}` }];
+        throw e;
+      }
+      const models = await registry.listModels(opts);
       if (models.length === 0 && this.filterText) return [{ kind: 'message', text: `No versions match "${this.filterText}"` }];
       return paged(models.map((model) => ({ kind: 'model', model }) as const), opts.limit, undefined);
     }
@@ -173,7 +194,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.description = `${n.role === 'parent' ? 'made from it' : 'made from this'} (${n.relation})${o.git ? ` · ${o.git.commit.slice(0, 7)}` : ''}`;
         item.tooltip = `${o.ref}: ${n.role === 'parent' ? `${n.version.ref} was made from it` : `made from ${n.version.ref}`} by ${n.relation}${o.git ? `\ncommit ${o.git.commit.slice(0, 10)} ${o.git.subject}` : ''}`;
         item.iconPath = new vscode.ThemeIcon(n.role === 'parent' ? 'arrow-up' : 'arrow-down');
-        item.command = { command: 'modelRegistry.revealVersion', title: 'Reveal Version', arguments: [o.ref] };
+        if (!this.team) item.command = { command: 'modelRegistry.revealVersion', title: 'Reveal Version', arguments: [o.ref] };
         break;
       }
       case 'more':
@@ -197,20 +218,20 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       case 'fact':
         item.description = n.value;
         item.tooltip = `${n.label}: ${n.value}`;
-        if (n.label === 'commit' && n.version.git) item.command = { command: 'modelRegistry.openCommit', title: 'Open Commit', arguments: [n] };
+        if (n.label === 'commit' && n.version.git && !this.team) item.command = { command: 'modelRegistry.openCommit', title: 'Open Commit', arguments: [n] };
         break;
       case 'config':
         item.description = n.version.config?.templateId ?? 'no template';
         item.tooltip = `The config.json ${n.version.ref} was imported with${n.version.config?.templateId ? ` (template ${n.version.config.templateId})` : ''}; read-only, checked like any model config.`;
         item.iconPath = new vscode.ThemeIcon('settings');
-        item.command = { command: 'vscode.open', title: 'Open config.json', arguments: [storedConfigUri(n.version)] };
+        if (!this.team) item.command = { command: 'vscode.open', title: 'Open config.json', arguments: [storedConfigUri(n.version)] };
         break;
       case 'evaluation': {
         const e = n.evaluation;
         item.description = `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${new Date(e.finishedAt ?? e.startedAt).toLocaleDateString()}`;
         item.tooltip = `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (manifest ${e.datasetSha256.slice(0, 12)}), ${e.evaluator} evaluator${e.git ? `, workspace at ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' (dirty)' : ''}` : ''}`;
         item.iconPath = new vscode.ThemeIcon('beaker');
-        item.command = { command: 'modelRegistry.openEvaluation', title: 'Open Evaluation', arguments: [n] };
+        if (!this.team) item.command = { command: 'modelRegistry.openEvaluation', title: 'Open Evaluation', arguments: [n] };
         break;
       }
       case 'message':

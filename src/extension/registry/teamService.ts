@@ -1,0 +1,98 @@
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { openTeamRegistry, RegistryError, S3Connection, TeamRegistry } from '../../core';
+import { objectStorageConnection, storedKeys } from '../importing/objectStorageCommands';
+
+export const TEAM_PASSWORD_KEY = (url: string) => `modelRegistry.team.password/${url}`;
+
+interface TeamSettings {
+  registry: string;
+  store: string;
+  connection: string;
+}
+
+/**
+ * The team registry named in settings (modelRegistry.team.*): a PostgreSQL database and a bucket
+ * reached through one of the object storage connections. Opened on first use and again whenever the
+ * settings change; the database password and the bucket's keys come from SecretStorage (or
+ * PGPASSWORD/~/.pgpass and the AWS chain), never from settings.
+ */
+export class TeamRegistryService implements vscode.Disposable {
+  private registry: Promise<TeamRegistry> | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+
+  constructor(private readonly secrets: vscode.SecretStorage) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('modelRegistry.team') || e.affectsConfiguration('modelRegistry.objectStorage.connections')) void this.reopen();
+      }),
+    );
+    void this.updateContext();
+  }
+
+  private settings(): TeamSettings {
+    const c = vscode.workspace.getConfiguration('modelRegistry.team');
+    return { registry: c.get<string>('registry') ?? '', store: c.get<string>('store') ?? '', connection: c.get<string>('connection') ?? '' };
+  }
+
+  /** Set up in settings (the view's welcome text offers to do it otherwise). */
+  exists(): boolean {
+    return !!this.settings().registry;
+  }
+
+  get location(): string {
+    return this.settings().registry;
+  }
+
+  async get(): Promise<TeamRegistry> {
+    if (!this.registry) {
+      this.registry = this.open();
+      this.registry.catch(() => (this.registry = undefined));
+    }
+    return this.registry;
+  }
+
+  private async open(): Promise<TeamRegistry> {
+    const s = this.settings();
+    if (!s.registry) throw new RegistryError('no team registry is set up: set modelRegistry.team.registry (postgres://USER@HOST:PORT/DB) and modelRegistry.team.store (s3://BUCKET/PREFIX)');
+    if (!s.store) throw new RegistryError('the team registry needs its bucket: set modelRegistry.team.store (s3://BUCKET/PREFIX)');
+    let connection: S3Connection = {};
+    if (s.connection) {
+      const c = objectStorageConnection(s.connection);
+      if (!c) throw new RegistryError(`modelRegistry.team.connection names '${s.connection}', which is not in modelRegistry.objectStorage.connections`);
+      connection = { endpoint: c.endpoint, region: c.region, forcePathStyle: c.forcePathStyle, credentials: await storedKeys(this.secrets, c) };
+    }
+    const password = await this.secrets.get(TEAM_PASSWORD_KEY(s.registry));
+    const workDir = path.join(os.tmpdir(), 'modelreg-team-vscode');
+    return openTeamRegistry({ registry: s.registry, password, store: s.store, connection, workDir });
+  }
+
+  /** This window changed the team registry (push, alias…): refresh its tree. */
+  fireSoon(): void {
+    this.changed.fire();
+  }
+
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async reopen(): Promise<void> {
+    const old = this.registry;
+    this.registry = undefined;
+    await old?.then((r) => r.close()).catch(() => undefined);
+    await this.updateContext();
+    this.changed.fire();
+  }
+
+  private async updateContext(): Promise<void> {
+    await vscode.commands.executeCommand('setContext', 'modelRegistry.teamConfigured', this.exists());
+  }
+
+  dispose(): void {
+    void this.registry?.then((r) => r.close()).catch(() => undefined);
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,80 @@
+// The team registry inside the real extension host: a real PostgreSQL and Swift s3api on 127.0.0.1,
+// set up through settings; Push to Team Registry from the Models tree, the Team Registry view listing
+// it, and Pull into Workspace bringing a colleague's version into the workspace's registry.
+import * as assert from 'assert';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { importTrainingOutput, openTeamRegistry, pushVersion, Registry, s3Client, TransferResult, VersionRecord } from '../../src/core';
+import type { ModelRegistryApi } from '../../src/extension/extension';
+import type { RegistryTreeProvider } from '../../src/extension/registry/registryTree';
+import type { TreeNode } from '../../src/extension/registry/treeNodes';
+import { startPostgres, startSwiftS3 } from '../services/services';
+
+async function labels(tree: RegistryTreeProvider, parent?: TreeNode): Promise<string[]> {
+  return (await tree.getChildren(parent)).map((c) => String(tree.getTreeItem(c).label));
+}
+
+describe('Team registry (PostgreSQL + Swift s3api)', function () {
+  this.timeout(180_000);
+  let pg: Awaited<ReturnType<typeof startPostgres>>;
+  let swift: Awaited<ReturnType<typeof startSwiftS3>>;
+  const config = () => vscode.workspace.getConfiguration('modelRegistry');
+
+  before(async () => {
+    [pg, swift] = await Promise.all([startPostgres(), startSwiftS3()]);
+    const admin = s3Client({ endpoint: swift.endpoint, region: swift.region, credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey } });
+    await admin.send(new CreateBucketCommand({ Bucket: 'team' }));
+    admin.destroy();
+    // The bucket's keys through the AWS chain (a connection without stored keys uses it).
+    process.env.AWS_ACCESS_KEY_ID = swift.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = swift.secretAccessKey;
+  });
+  after(async () => {
+    for (const key of ['team.registry', 'team.store', 'team.connection', 'objectStorage.connections']) await config().update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    await Promise.all([pg?.stop(), swift?.stop()]);
+  });
+
+  it('pushes a version from Models, shows it under Team Registry, and pulls a colleague’s version into the workspace', async () => {
+    const a = (await vscode.extensions.getExtension<ModelRegistryApi>('modelreg.model-registry')!.activate()) as ModelRegistryApi;
+    assert.deepStrictEqual(await labels(a.team.tree), [], 'not set up: the welcome text shows');
+
+    await config().update('objectStorage.connections', [{ name: 'team-swift', endpoint: swift.endpoint, region: swift.region, forcePathStyle: true }], vscode.ConfigurationTarget.Workspace);
+    await config().update('team.connection', 'team-swift', vscode.ConfigurationTarget.Workspace);
+    await config().update('team.store', 's3://team/registry', vscode.ConfigurationTarget.Workspace);
+    await config().update('team.registry', pg.url, vscode.ConfigurationTarget.Workspace);
+
+    const out = vscode.Uri.file(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', 'resnet-cifar'));
+    const local = (await vscode.commands.executeCommand('modelRegistry.importOutput', out)) as VersionRecord;
+    const pushed = await vscode.commands.executeCommand<TransferResult>('modelRegistry.pushVersion', local.ref);
+    assert.ok(pushed, 'the push ran');
+    assert.deepStrictEqual([pushed.version.model, pushed.version.git?.commit], [local.model, local.git?.commit]);
+    assert.deepStrictEqual(await labels(a.team.tree), [local.model]);
+    const [model] = await a.team.tree.getChildren();
+    const [version] = await a.team.tree.getChildren(model);
+    assert.strictEqual(a.team.tree.getTreeItem(version).contextValue, 'version.ready', 'Pull into Workspace is offered on it');
+    const files = (await a.team.tree.getChildren(version)).find((n) => a.team.tree.getTreeItem(n).label === 'Files')!;
+    assert.deepStrictEqual((await labels(a.team.tree, files)).sort(), (await (await a.service.get()).files(local.id)).map((f) => f.path).sort());
+
+    // A colleague pushes from their own registry; Pull brings it here with its metrics.
+    const colleague = await Registry.open(path.join(os.tmpdir(), `colleague-${Date.now()}`, '.modelreg'));
+    const team = await openTeamRegistry({ registry: pg.url, store: 's3://team/registry', connection: { endpoint: swift.endpoint, region: swift.region, forcePathStyle: true }, workDir: colleague.dir });
+    try {
+      const theirs = await importTrainingOutput(colleague, out.fsPath, { model: 'colleague-resnet' });
+      await pushVersion(colleague, team, theirs.ref);
+    } finally {
+      await Promise.all([colleague.close(), team.close()]);
+    }
+    await vscode.commands.executeCommand('modelRegistry.refreshTeam');
+    assert.deepStrictEqual(await labels(a.team.tree), ['colleague-resnet', local.model]);
+    const [theirModel] = await a.team.tree.getChildren();
+    const [theirVersion] = await a.team.tree.getChildren(theirModel);
+    const pulled = await vscode.commands.executeCommand<TransferResult>('modelRegistry.pullVersion', theirVersion);
+    assert.strictEqual(pulled?.version.ref, 'colleague-resnet@v1');
+    const mine = await a.service.get();
+    assert.deepStrictEqual(await mine.finalMetrics(pulled.version.id), await mine.finalMetrics(local.id), 'same output, same metrics');
+    a.tree.refresh();
+    assert.ok((await labels(a.tree)).includes('colleague-resnet'), 'the pulled model is in the Models tree');
+  });
+});
