@@ -64,6 +64,14 @@ export function parseImageReference(ref: string): ImageReference {
   return { registry, repository: rest, reference };
 }
 
+/** A failed fetch as a clear error, or a cancel. */
+function unreachable(where: string, what: string) {
+  return (e: Error): never => {
+    if (e.name === 'AbortError') throw new CancelledError();
+    throw new InputError(where, `cannot reach ${what} (${(e.cause as Error)?.message ?? e.message})`);
+  };
+}
+
 /** A client for one repository: follows the Bearer/Basic challenge once and keeps the token. */
 class Distribution {
   private auth?: string;
@@ -83,10 +91,7 @@ class Distribution {
       const headers: Record<string, string> = {};
       if (accept) headers.accept = accept;
       if (this.auth) headers.authorization = this.auth;
-      const r = await fetch(this.url(p), { headers, signal: this.opts.signal }).catch((e: Error) => {
-        if (e.name === 'AbortError') throw new CancelledError();
-        throw new InputError(where, `cannot reach the registry (${(e.cause as Error)?.message ?? e.message})`);
-      });
+      const r = await fetch(this.url(p), { headers, signal: this.opts.signal }).catch(unreachable(where, 'the registry'));
       if (r.status !== 401) return r;
       // Still 401 with what the challenge asked for (a token server may hand anonymous clients a token that grants nothing).
       if (attempt === 1) throw new InputError(where, this.opts.username === undefined ? 'the registry wants a user name and password (401)' : `the registry refused access for user ${this.opts.username} (401)`);
@@ -106,7 +111,7 @@ class Distribution {
     const u = new URL(params.realm);
     if (params.service) u.searchParams.set('service', params.service);
     u.searchParams.set('scope', params.scope ?? `repository:${this.ref.repository}:pull`);
-    const r = await fetch(u, { headers: basic ? { authorization: basic } : {}, signal: this.opts.signal });
+    const r = await fetch(u, { headers: basic ? { authorization: basic } : {}, signal: this.opts.signal }).catch(unreachable(where, `the token service at ${u.origin}`));
     if (!r.ok) throw new InputError(where, `the token service refused (${r.status})${basic ? '' : '; the image may need a user name and password'}`);
     const body = (await r.json()) as { token?: string; access_token?: string };
     return `Bearer ${body.token ?? body.access_token}`;

@@ -76,8 +76,9 @@ export function pushVersion(local: Registry, team: TeamRegistry, ref: string, op
 export function pullVersion(team: TeamRegistry, local: Registry, ref: string, opts: TransferOptions = {}): Promise<TransferResult> {
   return copyVersion(team, local, ref, 'receiving', async (f, o) => {
     if (await local.store.has(f.sha256)) return false;
-    const got = await local.store.ingestStream(countBytes(team.store.get(f.sha256, o.signal), o.onBytes), { signal: o.signal });
-    if (got.sha256 !== f.sha256) throw new RegistryError(`${f.path}: the team store sent bytes that do not match ${f.sha256}`);
+    // The store hashes what arrives to name it; a mismatch is caught here (so get() need not hash too).
+    const got = await local.store.ingestStream(countBytes(team.store.get(f.sha256, o.signal, false), o.onBytes), { signal: o.signal });
+    if (got.sha256 !== f.sha256) throw new RegistryError(`${f.path}: the team store sent bytes that do not match ${f.sha256} (corrupt or altered in the bucket)`);
     return true;
   }, opts);
 }
