@@ -113,8 +113,10 @@ class Distribution {
     u.searchParams.set('scope', params.scope ?? `repository:${this.ref.repository}:pull`);
     const r = await fetch(u, { headers: basic ? { authorization: basic } : {}, signal: this.opts.signal }).catch(unreachable(where, `the token service at ${u.origin}`));
     if (!r.ok) throw new InputError(where, `the token service refused (${r.status})${basic ? '' : '; the image may need a user name and password'}`);
-    const body = (await r.json()) as { token?: string; access_token?: string };
-    return `Bearer ${body.token ?? body.access_token}`;
+    const body = (await r.json().catch(() => ({}))) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new InputError(where, `the token service at ${u.origin} answered without a token`);
+    return `Bearer ${token}`;
   }
 }
 
