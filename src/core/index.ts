@@ -11,6 +11,7 @@ export { gitProvenance, showCommit } from './git/provenance';
 export type { GitProvenance } from './git/provenance';
 export { InputError, CancelledError, RegistryError } from './errors';
 export * from './util/format';
+export { s3Sdk } from './util/lazyModules';
 export * from './config';
 export { importWithConfig, checkConfig, describesModel } from './importers/template';
 export type { TemplateImportOptions } from './importers/template';

@@ -6,7 +6,8 @@
  * linked under their names into a staging folder, where the usual detection (formats, metric logs,
  * parameters) runs, and the version is registered with source `object-storage`.
  */
-import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { s3Sdk } from '../util/lazyModules';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { CancelledError, InputError, RegistryError } from '../errors';
@@ -54,7 +55,7 @@ export function s3Client(c: S3Connection): S3Client {
   };
   if (c.endpoint) config.endpoint = c.endpoint;
   if (c.credentials) config.credentials = c.credentials;
-  return new S3Client(config);
+  return new (s3Sdk().S3Client)(config);
 }
 
 /** "s3://bucket/some/prefix" → bucket and prefix. */
@@ -69,7 +70,7 @@ export async function listObjects(client: S3Client, bucket: string, prefix: stri
   const out: S3Object[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal }).catch((e) => {
+    const page = await client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal }).catch((e) => {
       throw storageError(`s3://${bucket}/${prefix}`, e);
     });
     for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, size: o.Size ?? 0, etag: o.ETag });
@@ -80,7 +81,7 @@ export async function listObjects(client: S3Client, bucket: string, prefix: stri
 
 /** Folders (common prefixes) and objects one level below a prefix: what a browser shows. */
 export async function browse(client: S3Client, bucket: string, prefix: string): Promise<{ folders: string[]; objects: S3Object[] }> {
-  const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/' })).catch((e) => {
+  const page = await client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, Delimiter: '/' })).catch((e) => {
     throw storageError(`s3://${bucket}/${prefix}`, e);
   });
   return {
@@ -103,7 +104,7 @@ async function fetchRange(client: S3Client, bucket: string, key: string, start: 
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw new CancelledError();
     try {
-      const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }), { abortSignal: signal });
+      const r = await client.send(new (s3Sdk().GetObjectCommand)({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }), { abortSignal: signal });
       const bytes = Buffer.from(await r.Body!.transformToByteArray());
       if (bytes.length !== end - start + 1) throw new Error(`short read: ${bytes.length} of ${end - start + 1} bytes`);
       return bytes;

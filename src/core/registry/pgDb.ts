@@ -1,4 +1,5 @@
-import { Pool, PoolClient, types } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { pgDriver } from '../util/lazyModules';
 import { RegistryError } from '../errors';
 import { SqlDb, SqlValue } from './db';
 
@@ -17,7 +18,7 @@ const ID_TABLES = /^\s*INSERT\s+INTO\s+(models|versions|alias_history|datasets|e
 /** int8 (COUNT, ids, sizes) and numeric (SUM) as JS numbers, like SQLite gives them; sizes stay far below 2^53. */
 const parseNumber = (v: string) => Number(v);
 const TYPES = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 || oid === 1700 ? parseNumber : types.getTypeParser(oid, format ?? 'text'))) as typeof types.getTypeParser,
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 || oid === 1700 ? parseNumber : pgDriver().types.getTypeParser(oid, format ?? 'text')),
 };
 
 export class PgDb implements SqlDb {
@@ -29,7 +30,7 @@ export class PgDb implements SqlDb {
 
   /** `password` when not in the URL (otherwise PGPASSWORD or ~/.pgpass, as libpq does). */
   static async open(url: string, password?: string): Promise<PgDb> {
-    const pool = new Pool({ connectionString: url, ...(password ? { password } : {}), max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    const pool = new (pgDriver().Pool)({ connectionString: url, ...(password ? { password } : {}), max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
     const db = new PgDb(pool, redact(url));
     // An idle connection whose server went away reports here; without a listener the process dies.
     pool.on('error', () => undefined);

@@ -4,13 +4,13 @@
  * go up as multipart uploads, and a download is checked against its name (the hash) on arrival.
  * A team registry keeps its objects here (registry/team.ts).
  */
-import { GetObjectCommand, HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'crypto';
 import { createReadStream } from 'fs';
 import { Readable } from 'stream';
 import { CancelledError, InputError } from '../errors';
 import { parseS3Uri, s3Client, S3Connection, storageError } from '../importers/objectStorage';
+import { s3Sdk, s3Storage } from '../util/lazyModules';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -43,10 +43,10 @@ export class S3Store {
 
   async has(sha256: string, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
+      await this.client.send(new (s3Sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
       return true;
     } catch (e) {
-      if (e instanceof NotFound || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      if (e instanceof s3Sdk().NotFound || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
       throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
     }
   }
@@ -54,7 +54,7 @@ export class S3Store {
   /** Uploads a local file as the object `sha256` unless it is there already; returns whether bytes were sent. */
   async put(sha256: string, file: string, opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<boolean> {
     if (await this.has(sha256, opts.signal)) return false;
-    const upload = new Upload({
+    const upload = new (s3Storage().Upload)({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.key(sha256), Body: createReadStream(file) },
       partSize: 8 << 20,
@@ -83,7 +83,7 @@ export class S3Store {
     const where = `s3://${this.bucket}/${this.key(sha256)}`;
     const hash = createHash('sha256');
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
+      const r = await this.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
       for await (const chunk of r.Body as Readable) {
         if (verify) hash.update(chunk as Buffer);
         yield chunk as Buffer;

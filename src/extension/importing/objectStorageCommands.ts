@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import { ListBucketsCommand } from '@aws-sdk/client-s3';
-import { browse, CancelledError, formatBytes, importContainerImage, importFromObjectStorage, InputError, parseImageReference, S3Connection, s3Client, VersionRecord } from '../../core';
+import { browse, CancelledError, formatBytes, importContainerImage, importFromObjectStorage, InputError, parseImageReference, S3Connection, s3Client, s3Sdk, VersionRecord } from '../../core';
 import { showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
@@ -176,7 +175,7 @@ async function browseFor(conn: S3Connection, c: Connection): Promise<string | un
   if (!bucket) {
     const client = s3Client(conn);
     try {
-      const { Buckets } = await client.send(new ListBucketsCommand({}));
+      const { Buckets } = await client.send(new (s3Sdk().ListBucketsCommand)({}));
       const pick = await vscode.window.showQuickPick((Buckets ?? []).map((b) => ({ label: b.Name ?? '' })), { title: `${c.name}: bucket` });
       bucket = pick?.label;
     } finally {
