@@ -58,6 +58,11 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.deepStrictEqual((await labels(a.team.tree, files)).sort(), (await (await a.service.get()).files(local.id)).map((f) => f.path).sort());
 
     // A colleague pushes from their own registry; Pull brings it here with its metrics.
+    await new Promise((r) => setTimeout(r, 500)); // this window's own refresh (after its push) has landed
+    const heard = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the Team Registry view did not refresh within 10 s of a colleague’s push')), 10_000);
+      const sub = a.team.tree.onDidChangeTreeData(() => (clearTimeout(timer), sub.dispose(), resolve()));
+    });
     const colleague = await Registry.open(path.join(os.tmpdir(), `colleague-${Date.now()}`, '.modelreg'));
     const team = await openTeamRegistry({ registry: pg.url, store: 's3://team/registry', connection: { endpoint: swift.endpoint, region: swift.region, forcePathStyle: true }, workDir: colleague.dir });
     try {
@@ -66,7 +71,8 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     } finally {
       await Promise.all([colleague.close(), team.close()]);
     }
-    await vscode.commands.executeCommand('modelRegistry.refreshTeam');
+    // No refresh: the colleague's push is announced by the team database and the view follows.
+    await heard;
     assert.deepStrictEqual(await labels(a.team.tree), ['colleague-resnet', local.model]);
     const [theirModel] = await a.team.tree.getChildren();
     const [theirVersion] = await a.team.tree.getChildren(theirModel);

@@ -11,6 +11,13 @@ export interface SqlDb {
   /** Runs fn inside one write transaction; everything fn does through `tx` commits or rolls back together. */
   transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * A database that other machines share (PostgreSQL) tells their watchers about a change; a local
+   * one has no need (its folder's change stamp does that).
+   */
+  announce?(stamp: string): Promise<void>;
+  /** Calls `onChange` with each change another connection announces, until the returned stop is called. */
+  watch?(onChange: (stamp: string) => void): Promise<() => Promise<void>>;
 }
 
 const BUSY_TIMEOUT_MS = 10_000;

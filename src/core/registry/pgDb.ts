@@ -12,6 +12,8 @@ import { SqlDb, SqlValue } from './db';
 
 /** Serialises writers as SQLite's BEGIN IMMEDIATE does: every write transaction takes this lock first. */
 const WRITE_LOCK = 0x6d6f64656c; // "model"
+/** Where writers announce changes (NOTIFY) and watchers, such as the Team Registry view, listen. */
+const CHANNEL = 'modelreg_changed';
 /** Tables whose rows have an `id` the registry reads back after an insert. */
 const ID_TABLES = /^\s*INSERT\s+INTO\s+(models|versions|alias_history|datasets|evaluations)\b/i;
 
@@ -24,6 +26,8 @@ const TYPES = {
 export class PgDb implements SqlDb {
   private constructor(
     private readonly pool: Pool,
+    private readonly url: string,
+    private readonly password: string | undefined,
     /** The connection string without its password, for messages. */
     readonly where: string,
   ) {}
@@ -31,7 +35,7 @@ export class PgDb implements SqlDb {
   /** `password` when not in the URL (otherwise PGPASSWORD or ~/.pgpass, as libpq does). */
   static async open(url: string, password?: string): Promise<PgDb> {
     const pool = new (pgDriver().Pool)({ connectionString: url, ...(password ? { password } : {}), max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
-    const db = new PgDb(pool, redact(url));
+    const db = new PgDb(pool, url, password, redact(url));
     // An idle connection whose server went away reports here; without a listener the process dies.
     pool.on('error', () => undefined);
     try {
@@ -83,6 +87,20 @@ export class PgDb implements SqlDb {
 
   close(): Promise<void> {
     return this.pool.end();
+  }
+
+  async announce(stamp: string): Promise<void> {
+    await this.run(`SELECT pg_notify('${CHANNEL}', ?)`, [stamp]);
+  }
+
+  /** LISTENs on a connection of its own (a pooled one would be handed to others). */
+  async watch(onChange: (stamp: string) => void): Promise<() => Promise<void>> {
+    const client = new (pgDriver().Client)({ connectionString: this.url, ...(this.password ? { password: this.password } : {}) });
+    client.on('error', () => undefined); // the server going away: the watcher just stops hearing
+    client.on('notification', (n) => n.channel === CHANNEL && onChange(n.payload ?? ''));
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    return () => client.end();
   }
 
   private async runOn(on: Pool | PoolClient, sql: string, params: SqlValue[]) {

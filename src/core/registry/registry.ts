@@ -121,8 +121,9 @@ export class Registry<S extends ObjectStore = LocalStore> {
   lastStamp: string | undefined;
 
   private async touch(): Promise<void> {
-    this.lastStamp = `${new Date().toISOString()} ${process.pid}`;
+    this.lastStamp = `${new Date().toISOString()} ${os.hostname()} ${process.pid}`;
     await fsp.writeFile(this.changeStamp, this.lastStamp);
+    await this.db.announce?.(this.lastStamp);
   }
 
   // ---- models ----

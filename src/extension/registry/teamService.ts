@@ -23,6 +23,9 @@ export class TeamRegistryService implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
+  /** Stops listening to the team database's change announcements. */
+  private unwatch: Promise<(() => Promise<void>) | undefined> | undefined;
+  private debounce: NodeJS.Timeout | undefined;
 
   constructor(private readonly secrets: vscode.SecretStorage) {
     this.disposables.push(
@@ -49,8 +52,13 @@ export class TeamRegistryService implements vscode.Disposable {
 
   async get(): Promise<TeamRegistry> {
     if (!this.registry) {
-      this.registry = this.open();
-      this.registry.catch(() => (this.registry = undefined));
+      const opening = (this.registry = this.open());
+      opening.catch(() => (this.registry = undefined));
+      // Colleagues' pushes and alias moves arrive as announcements: refresh the view for them.
+      this.unwatch = opening.then(
+        (r) => r.db.watch?.((stamp) => stamp !== r.lastStamp && this.fireSoon()).catch(() => undefined),
+        () => undefined,
+      );
     }
     return this.registry;
   }
@@ -70,9 +78,10 @@ export class TeamRegistryService implements vscode.Disposable {
     return openTeamRegistry({ registry: s.registry, password, store: s.store, connection, workDir });
   }
 
-  /** This window changed the team registry (push, alias…): refresh its tree. */
+  /** The team registry changed (here or elsewhere): refresh its tree once a burst of changes is over. */
   fireSoon(): void {
-    this.changed.fire();
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => this.changed.fire(), 200);
   }
 
   settled(): Promise<void> {
@@ -80,9 +89,7 @@ export class TeamRegistryService implements vscode.Disposable {
   }
 
   async reopen(): Promise<void> {
-    const old = this.registry;
-    this.registry = undefined;
-    await old?.then((r) => r.close()).catch(() => undefined);
+    await this.closeRegistry();
     await this.updateContext();
     this.changed.fire();
   }
@@ -91,8 +98,16 @@ export class TeamRegistryService implements vscode.Disposable {
     await vscode.commands.executeCommand('setContext', 'modelRegistry.teamConfigured', this.exists());
   }
 
+  private async closeRegistry(): Promise<void> {
+    const [old, unwatch] = [this.registry, this.unwatch];
+    this.registry = this.unwatch = undefined;
+    await unwatch?.then((stop) => stop?.()).catch(() => undefined);
+    await old?.then((r) => r.close()).catch(() => undefined);
+  }
+
   dispose(): void {
-    void this.registry?.then((r) => r.close()).catch(() => undefined);
+    clearTimeout(this.debounce);
+    void this.closeRegistry();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -318,7 +318,7 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
 
     // One unkilled import to learn how long an import takes (and to have a v1 that must survive).
     stamp(-1);
-    const stampFile = path.join(registry, 'last-change'); // Registry.changeStamp: "<iso time> <pid>" of the last change
+    const stampFile = path.join(registry, 'last-change'); // Registry.changeStamp: "<iso time> <host> <pid>" of the last change
     const whenReserved = (pid: number, done: Promise<unknown>) =>
       new Promise<number | undefined>((resolve) => {
         const poll = setInterval(() => {

@@ -220,6 +220,25 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     }
   });
 
+  it('every change is announced to watchers of the team database (how the Team Registry view hears of colleagues’ pushes)', async () => {
+    const t = await newTeam();
+    team = await t.open();
+    const watcher = await t.open();
+    const heard: string[] = [];
+    const stop = await watcher.db.watch!((stamp) => heard.push(stamp));
+    try {
+      const v = await importTrainingOutput(local, output('run1'), { model: 'resnet' });
+      await pushVersion(local, team, v.ref);
+      await team.setAlias('resnet@v1', 'production');
+      for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepStrictEqual(heard.slice(-1), [team.lastStamp], 'the last change heard is the alias');
+      assert.ok(heard.length >= 2, `a push and an alias: ${heard.length} heard`);
+    } finally {
+      await stop();
+      await watcher.close();
+    }
+  });
+
   it('refuses what is not a team registry, naming it', async () => {
     await assert.rejects(openTeamRegistry({ registry: 'mysql://x', store: 's3://b', connection, workDir: tempDir() }), /must be a postgres:\/\/ address/);
     await assert.rejects(
