@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     ...registerImportCommands(service, tree, view),
     ...registerObjectStorageCommands(context, service, tree, view),
     ...registerVersionCommands(service, tree, view),
-    ...registerLifecycleCommands(service, tree, view),
+    ...registerLifecycleCommands(service, tree, view, team),
     ...registerConvertCommands(service, tree, view),
     ...registerEvaluationPanel(context, service),
     ...registerEvaluateCommands(context, service, view),

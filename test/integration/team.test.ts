@@ -54,6 +54,10 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     const [model] = await a.team.tree.getChildren();
     const [version] = await a.team.tree.getChildren(model);
     assert.strictEqual(a.team.tree.getTreeItem(version).contextValue, 'version.ready', 'Pull into Workspace is offered on it');
+    // Promote it in the team registry from the Team Registry view: the alias is the team's, not the workspace's.
+    await vscode.commands.executeCommand('modelRegistry.setAlias', version, 'production');
+    assert.deepStrictEqual((await (await a.team.service.get()).resolve(`${local.model}@production`)).id, pushed.version.id);
+    assert.deepStrictEqual((await (await a.service.get()).aliases(local.model)).map((x) => x.alias), [], 'the workspace registry has no such alias');
     const files = (await a.team.tree.getChildren(version)).find((n) => a.team.tree.getTreeItem(n).label === 'Files')!;
     assert.deepStrictEqual((await labels(a.team.tree, files)).sort(), (await (await a.service.get()).files(local.id)).map((f) => f.path).sort());
 

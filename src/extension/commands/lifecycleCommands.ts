@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import * as path from 'path';
-import { exportVersion, formatBytes, parseSearch, Registry, VersionRecord } from '../../core';
+import { exportVersion, formatBytes, ObjectStore, parseSearch, Registry, VersionRecord } from '../../core';
 import { showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
-import { RegistryTreeProvider } from '../registry/registryTree';
+import { RegistrySource, RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
 
 /** Aliases offered first when setting one; any other name can be typed. */
@@ -15,7 +15,14 @@ const COMMON_ALIASES = ['production', 'staging', 'candidate', 'champion', 'chall
  * Aliases, tags, descriptions, clone, archive, delete with undo, search and paging. Every command
  * takes its inputs as optional arguments too, so tests and keybindings can run it without pickers.
  */
-export function registerLifecycleCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+export function registerLifecycleCommands(
+  service: RegistryService,
+  tree: RegistryTreeProvider,
+  view: vscode.TreeView<TreeNode>,
+  team: { service: RegistrySource; tree: RegistryTreeProvider },
+): vscode.Disposable[] {
+  /** Aliases, tags and descriptions work in the Team Registry view too: on the registry the node came from. */
+  const sourceOf = (n?: TreeNode): RegistrySource => (n && team.tree.owns(n) ? team.service : service);
   const versionOf = (n?: TreeNode) => {
     const node = n ?? view.selection[0];
     return node?.kind === 'version' ? node.version : undefined;
@@ -25,10 +32,10 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
     return node?.kind === 'model' ? node.model.name : node && 'version' in node ? node.version.model : undefined;
   };
   /** Runs a registry change, then tells the tree (and open panels), or shows the failure as an error naming `what`. */
-  const change = async <T>(what: string, fn: (r: Registry) => Promise<T>): Promise<T | undefined> => {
+  const change = async <T>(what: string, fn: (r: Registry<ObjectStore>) => Promise<T>, source: RegistrySource = service): Promise<T | undefined> => {
     try {
-      const result = await fn(await service.get());
-      service.fireSoon();
+      const result = await fn(await source.get());
+      source.fireSoon();
       return result;
     } catch (e) {
       showError(what, e);
@@ -51,9 +58,10 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
     vscode.commands.registerCommand('modelRegistry.setAlias', async (n?: TreeNode, arg?: unknown) => {
       const v = versionOf(n);
       if (!v) return;
-      const name = asString(arg) ?? (await pickAlias(await service.get(), v));
+      const source = sourceOf(n);
+      const name = asString(arg) ?? (await pickAlias(await source.get(), v));
       if (!name) return;
-      const move = await change(`Could not set alias ${name} on ${v.ref}`, (r) => r.setAlias(v.ref, name));
+      const move = await change(`Could not set alias ${name} on ${v.ref}`, (r) => r.setAlias(v.ref, name), source);
       if (move && move.from !== move.to) vscode.window.setStatusBarMessage(`${v.model}@${name} → v${move.to}${move.from ? ` (was v${move.from})` : ''}`, 5000);
       return move;
     }),
@@ -63,14 +71,14 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
       if (!v?.aliases.length) return;
       const name = asString(arg) ?? (v.aliases.length === 1 ? v.aliases[0] : await vscode.window.showQuickPick(v.aliases, { title: `Remove which alias of ${v.ref}?` }));
       if (!name) return;
-      return change(`Could not remove alias ${name}`, (r) => r.removeAlias(v.model, name));
+      return change(`Could not remove alias ${name}`, (r) => r.removeAlias(v.model, name), sourceOf(n));
     }),
 
     vscode.commands.registerCommand('modelRegistry.aliasHistory', async (n?: TreeNode) => {
       const model = modelOf(n);
       if (!model) return;
       try {
-        const moves = await (await service.get()).aliasHistory(model);
+        const moves = await (await sourceOf(n).get()).aliasHistory(model);
         if (moves.length === 0) return void vscode.window.showInformationMessage(`No alias of ${model} has been set yet.`);
         await vscode.window.showQuickPick(
           moves.map((m) => ({
@@ -89,12 +97,13 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
       const tags = Array.isArray(arg) && arg.every((t) => typeof t === 'string') ? (arg as string[]) : undefined;
       const node = n ?? view.selection[0];
       if (node?.kind !== 'model' && node?.kind !== 'version') return;
-      const registry = await service.get();
+      const source = sourceOf(node);
+      const registry = await source.get();
       const current = node.kind === 'model' ? node.model.tags : node.version.tags;
       const label = node.kind === 'model' ? node.model.name : node.version.ref;
       const next = tags ?? (await pickTags(await registry.allTags(), current, label));
       if (!next) return;
-      return change(`Could not set the tags of ${label}`, (r) => (node.kind === 'model' ? r.setModelTags(label, next) : r.setVersionTags(label, next)));
+      return change(`Could not set the tags of ${label}`, (r) => (node.kind === 'model' ? r.setModelTags(label, next) : r.setVersionTags(label, next)), source);
     }),
 
     vscode.commands.registerCommand('modelRegistry.editDescription', async (n?: TreeNode, arg?: unknown) => {
@@ -110,7 +119,7 @@ export function registerLifecycleCommands(service: RegistryService, tree: Regist
           prompt: 'Empty clears it',
         }));
       if (next === undefined) return;
-      return change(`Could not set the description of ${label}`, (r) => (node.kind === 'model' ? r.setModelDescription(label, next) : r.setVersionDescription(label, next)));
+      return change(`Could not set the description of ${label}`, (r) => (node.kind === 'model' ? r.setModelDescription(label, next) : r.setVersionDescription(label, next)), sourceOf(node));
     }),
 
     vscode.commands.registerCommand('modelRegistry.cloneVersion', async (n?: TreeNode, arg?: unknown) => {
@@ -214,7 +223,7 @@ function asString(arg: unknown): string | undefined {
   return typeof arg === 'string' ? arg : undefined;
 }
 
-async function pickAlias(registry: Registry, v: VersionRecord): Promise<string | undefined> {
+async function pickAlias(registry: Registry<ObjectStore>, v: VersionRecord): Promise<string | undefined> {
   const existing = await registry.aliases(v.model);
   const where = new Map(existing.map((a) => [a.alias, a.number]));
   const names = [...new Set([...existing.map((a) => a.alias), ...COMMON_ALIASES])];

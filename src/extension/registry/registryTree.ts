@@ -15,6 +15,8 @@ export interface RegistrySource {
   get(): Promise<Registry<ObjectStore>>;
   /** Resolves once a pending refresh has fired. */
   settled(): Promise<void>;
+  /** This window changed the registry: refresh what shows it. */
+  fireSoon(): void;
 }
 
 /**
@@ -35,6 +37,8 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private readonly parents = new Map<string, TreeNode | undefined>();
   /** Rows shown per parent ("" for the models, else the model name), grown by "Show more…". */
   private readonly shown = new Map<string, number>();
+  /** Nodes this tree handed out: a command given a node can tell which registry (view) it is from. */
+  private readonly handedOut = new WeakSet<TreeNode>();
   private filterText = '';
   private archived = false;
 
@@ -108,8 +112,12 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   async getChildren(parent?: TreeNode): Promise<TreeNode[]> {
     const children = await this.childrenOf(parent);
-    for (const c of children) this.parents.set(nodeId(c), parent);
+    for (const c of children) this.parents.set(nodeId(c), parent), this.handedOut.add(c);
     return children;
+  }
+
+  owns(node: TreeNode): boolean {
+    return this.handedOut.has(node);
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
