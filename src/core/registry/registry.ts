@@ -307,7 +307,6 @@ export class Registry<S extends ObjectStore = LocalStore> {
       }
       await insertFiles(tx, id, c.files);
       await insertMetrics(tx, id, c.metrics);
-      const g = c.git;
       await tx.run(
         `UPDATE versions SET status = 'ready', format = ?, framework = ?, size_bytes = ?, file_count = ?, parameter_count = ?,
                 git_commit = ?, git_branch = ?, git_dirty = ?, git_remote = ?, git_subject = ?, git_author = ?, git_date = ?, git_root = ?,
@@ -320,14 +319,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
           c.files.reduce((s, f) => s + f.size, 0),
           c.files.length,
           c.parameterCount,
-          g?.commit ?? null,
-          g?.branch ?? null,
-          g ? (g.dirty ? 1 : 0) : null,
-          g?.remote ?? null,
-          g?.subject ?? null,
-          g?.author ?? null,
-          g?.date ?? null,
-          g?.root ?? null,
+          ...gitColumns(c.git),
           JSON.stringify(c.params),
           JSON.stringify(c.signature),
           JSON.stringify(c.details),
@@ -584,7 +576,6 @@ export class Registry<S extends ObjectStore = LocalStore> {
       await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [v.model, now, now]);
       const model = (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [v.model]))!;
       const number = await nextNumber(tx, model.id);
-      const g = v.git;
       const { lastId } = await tx.run(
         `INSERT INTO versions (model_id, number, status, source_kind, source_uri, format, framework, size_bytes, file_count, parameter_count, created_at,
                                git_commit, git_branch, git_dirty, git_remote, git_subject, git_author, git_date, git_root,
@@ -601,14 +592,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
           v.fileCount,
           v.parameterCount,
           v.createdAt,
-          g?.commit ?? null,
-          g?.branch ?? null,
-          g ? (g.dirty ? 1 : 0) : null,
-          g?.remote ?? null,
-          g?.subject ?? null,
-          g?.author ?? null,
-          g?.date ?? null,
-          g?.root ?? null,
+          ...gitColumns(v.git),
           c.parentId,
           c.parentId === null ? null : v.parentKind,
           JSON.stringify(v.params),
@@ -817,6 +801,11 @@ async function nextNumber(tx: SqlDb, modelId: number): Promise<number> {
   return Math.max(row!.used ?? 0, row!.last) + 1;
 }
 
+/** git_commit … git_root, in the order the version statements list them. */
+function gitColumns(g: GitProvenance | null | undefined): SqlValue[] {
+  return [g?.commit ?? null, g?.branch ?? null, g ? (g.dirty ? 1 : 0) : null, g?.remote ?? null, g?.subject ?? null, g?.author ?? null, g?.date ?? null, g?.root ?? null];
+}
+
 /** A version of the model became ready: its number stays used even after the version is deleted. */
 async function bumpModel(tx: SqlDb, modelId: number, number: number): Promise<void> {
   await tx.run('UPDATE models SET updated_at = ?, last_number = CASE WHEN last_number > ? THEN last_number ELSE ? END WHERE id = ?', [new Date().toISOString(), number, number, modelId]);
@@ -1007,18 +996,6 @@ interface VersionRow {
 
 const METRIC_COLUMNS = 'key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data';
 
-export interface StoredMetricRow {
-  key: string;
-  source: string;
-  point_count: number;
-  final_value: number | null;
-  final_step: number | null;
-  final_is_best: number;
-  step_data: Buffer;
-  value_data: Buffer;
-  wall_time_data: Buffer | null;
-}
-
 interface MetricRow {
   key: string;
   source: string;
@@ -1026,6 +1003,13 @@ interface MetricRow {
   final_value: number | null;
   final_step: number | null;
   final_is_best: number;
+}
+
+/** A metric row with its packed series, as stored. */
+export interface StoredMetricRow extends MetricRow {
+  step_data: Buffer;
+  value_data: Buffer;
+  wall_time_data: Buffer | null;
 }
 
 function toVersion(r: VersionRow): VersionRecord {
