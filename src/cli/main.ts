@@ -48,7 +48,7 @@ const teamOptions = () => program.opts<TeamOptions>();
 
 function registryDir(): string {
   if (isTeamUrl(registryOption())) {
-    throw new RegistryError('this command works on a local registry folder (--registry DIR); a team registry takes list, show, search, lineage, alias, tag, describe, clone, archive and delete, and push/pull');
+    throw new RegistryError('this command works on a local registry folder (--registry DIR); a team registry takes list, show, search, lineage, alias, tag, describe, clone, archive, delete and gc, and push/pull');
   }
   return path.resolve(registryOption());
 }
@@ -247,7 +247,7 @@ program
   .description('remove stored files no version refers to, and imports that died')
   .option('--json', 'machine-readable output')
   .action(async (o: { json?: boolean }) => {
-    await withRegistry(async (r) => {
+    await withAnyRegistry(async (r) => {
       const result = await r.gc();
       if (o.json) print(result);
       else console.log(`Removed ${result.removedObjects} objects (${formatBytes(result.removedBytes)}) and ${result.removedVersions} deleted or unfinished versions`);

@@ -106,8 +106,8 @@ describe('modelreg push / pull (PostgreSQL + Swift s3api)', function () {
     assert.match(noStore.err, /a team registry needs its bucket: --store s3:\/\/BUCKET\/PREFIX/);
     const noTeam = await modelreg(ws, ['pull', 'x'], { MODELREG_TEAM: '' });
     assert.match(noTeam.err, /which team registry\? --team postgres:/);
-    const gc = await modelreg(ws, ['--registry', pg.url, 'gc']);
-    assert.match(gc.err, /this command works on a local registry folder/);
+    const verify = await modelreg(ws, ['--registry', pg.url, 'verify']);
+    assert.match(verify.err, /this command works on a local registry folder/);
     const missing = await modelreg(ws, ['--registry', pg.url, 'show', 'nothing@v1']);
     assert.match(missing.err, /no model named 'nothing' in the registry at postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres/);
   });

@@ -57,6 +57,8 @@ const MAX_TAG = 64;
 const LINEAGE_LIMIT = 200;
 /** A version that is not deleted (deleted ones wait for gc, so that delete can be undone). */
 const LIVE = 'v.deleted_at IS NULL';
+/** How long gc spares unreferenced objects in a team registry's bucket (pushes in flight). */
+const SHARED_STORE_GRACE_MS = 60 * 60 * 1000;
 /** LIMIT for "all": SQLite reads -1 so, PostgreSQL does not; both take a big number. */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
@@ -696,7 +698,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
    * to. Imports running right now are safe: their rows are kept and their objects are referenced
    * only after commit, so gc skips objects newer than the oldest live import.
    */
-  async gc(): Promise<{ removedObjects: number; removedBytes: number; removedVersions: number }> {
+  async gc(opts: { sharedGraceMs?: number } = {}): Promise<{ removedObjects: number; removedBytes: number; removedVersions: number }> {
     const host = os.hostname();
     // Deleted versions go for good now; their numbers stay used (models.last_number).
     const purged = await this.db.run('DELETE FROM versions WHERE deleted_at IS NOT NULL');
@@ -717,8 +719,13 @@ export class Registry<S extends ObjectStore = LocalStore> {
         removedVersions++;
       }
     }
-    const store = this.localStore('gc');
-    await store.removeStaleTemp(isAlive);
+    const store = this.store;
+    if (store instanceof LocalStore) await store.removeStaleTemp(isAlive);
+    // A team registry's bucket: a push from another machine leaves no row until it commits, so its
+    // objects are spared for a while (an hour unless told otherwise).
+    const shared = !(store instanceof LocalStore);
+    // (A second of slack for the live imports: file times are coarser than their start times.)
+    const spareFrom = Math.min(liveSince === undefined ? Infinity : liveSince - 1000, shared ? Date.now() - (opts.sharedGraceMs ?? SHARED_STORE_GRACE_MS) : Infinity);
     // Objects go under the write lock, so no version can complete with a reference to one meanwhile.
     const { removedObjects, removedBytes } = await this.db.transaction(async (tx) => {
       const referenced = new Set((await tx.all<{ sha256: string }>('SELECT sha256 FROM files UNION SELECT manifest_sha256 FROM datasets')).map((r) => r.sha256));
@@ -726,10 +733,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
       let bytes = 0;
       for await (const sha of store.list()) {
         if (referenced.has(sha)) continue;
-        if (liveSince !== undefined) {
-          // A live import may have written (or reused: the store refreshes mtime) this object.
-          const st = await fsp.stat(store.objectPath(sha)).catch(() => undefined);
-          if (st && st.mtimeMs >= liveSince - 1000) continue;
+        if (spareFrom !== Infinity) {
+          // A live import may have written (or reused: the local store refreshes mtime) this object.
+          const modified = await store.modifiedMs(sha);
+          if (modified !== undefined && modified >= spareFrom) continue;
         }
         bytes += await store.remove(sha);
         count++;

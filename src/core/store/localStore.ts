@@ -154,6 +154,10 @@ export class LocalStore {
     }
   }
 
+  async modifiedMs(sha256: string): Promise<number | undefined> {
+    return (await fsp.stat(this.objectPath(sha256)).catch(() => undefined))?.mtimeMs;
+  }
+
   async remove(sha256: string): Promise<number> {
     const p = this.objectPath(sha256);
     const st = await fsp.stat(p).catch(() => undefined);

@@ -15,6 +15,9 @@ import { s3Sdk, s3Storage } from '../util/lazyModules';
 const SHA256 = /^[0-9a-f]{64}$/;
 
 export class S3Store {
+  /** What the last list() saw of each object: gc asks for ages and sizes without a HEAD each. */
+  private readonly listed = new Map<string, { modifiedMs: number; size: number }>();
+
   constructor(
     private readonly client: S3Client,
     readonly bucket: string,
@@ -47,6 +50,46 @@ export class S3Store {
       return true;
     } catch (e) {
       if (e instanceof s3Sdk().NotFound || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
+    }
+  }
+
+  async *list(): AsyncGenerator<string> {
+    const prefix = `${this.prefix}objects/`;
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })).catch((e) => {
+        throw storageError(`s3://${this.bucket}/${prefix}`, e);
+      });
+      for (const o of page.Contents ?? []) {
+        const sha = o.Key?.slice(prefix.length).replace('/', '') ?? '';
+        if (!SHA256.test(sha)) continue;
+        this.listed.set(sha, { modifiedMs: o.LastModified?.getTime() ?? Date.now(), size: o.Size ?? 0 });
+        yield sha;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async modifiedMs(sha256: string): Promise<number | undefined> {
+    return this.listed.get(sha256)?.modifiedMs ?? (await this.head(sha256))?.modifiedMs;
+  }
+
+  async remove(sha256: string): Promise<number> {
+    const size = this.listed.get(sha256)?.size ?? (await this.head(sha256))?.size ?? 0;
+    await this.client.send(new (s3Sdk().DeleteObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) })).catch((e) => {
+      throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
+    });
+    this.listed.delete(sha256);
+    return size;
+  }
+
+  private async head(sha256: string): Promise<{ modifiedMs: number; size: number } | undefined> {
+    try {
+      const r = await this.client.send(new (s3Sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }));
+      return { modifiedMs: r.LastModified?.getTime() ?? Date.now(), size: r.ContentLength ?? 0 };
+    } catch (e) {
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
       throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
     }
   }

@@ -239,6 +239,29 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     }
   });
 
+  it('gc on the team registry purges deleted versions; their objects go once older than the grace for pushes in flight', async () => {
+    const t = await newTeam();
+    team = await t.open();
+    const v1 = await importTrainingOutput(local, output('run1'), { model: 'resnet' });
+    const v2 = await importTrainingOutput(local, output('run2', { bigBytes: 1 << 20 }), { model: 'resnet' });
+    await pushVersion(local, team, v1.ref);
+    await pushVersion(local, team, v2.ref);
+    const keys = async () => (await objectKeys(t.bucket)).length;
+    assert.strictEqual(await keys(), 4, 'two weights, extra.bin, and one metrics.csv (the same in both)');
+    await team.deleteVersion('resnet@v2');
+    assert.deepStrictEqual(await team.gc(), { removedVersions: 1, removedObjects: 0, removedBytes: 0 }, 'fresh objects are spared');
+    const swept = await team.gc({ sharedGraceMs: 0 });
+    assert.strictEqual(swept.removedObjects, 2, "v2's weights and extra.bin");
+    assert.strictEqual(swept.removedBytes, (await local.files(v2.id)).filter((f) => f.path !== 'metrics.csv').reduce((s, f) => s + f.size, 0));
+    const other = await Registry.open(path.join(tempDir(), '.modelreg'));
+    try {
+      await pullVersion(team, other, 'resnet@v1');
+      assert.deepStrictEqual((await other.verify()).problems, [], 'what v1 uses is all still there');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses what is not a team registry, naming it', async () => {
     await assert.rejects(openTeamRegistry({ registry: 'mysql://x', store: 's3://b', connection, workDir: tempDir() }), /must be a postgres:\/\/ address/);
     await assert.rejects(
