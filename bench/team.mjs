@@ -2,10 +2,12 @@
 // Swift s3api on 127.0.0.1, each against the same bytes moved by the bare AWS SDK in the same run
 // (a multipart Upload of the file; a GetObject streamed to a file and synced). A push of a version already
 // there shows the cost of finding the copy. BENCH_TEAM_MIB sets the weights' size (default 256).
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+// A second case is a folder of 300 files of 64 KiB (sharded checkpoints, tokenizer files…), bound by
+// round trips: against the bare SDK doing HEAD + PutObject, and GetObject to a file, 8 at a time.
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { randomFillSync } from 'crypto';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, mkdirSync, openSync, rmSync, writeFileSync } from 'fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { createRequire } from 'module';
 import path from 'path';
 import { pipeline } from 'stream/promises';
@@ -78,13 +80,45 @@ try {
     rows.pull.push((await timed(() => pullVersion(team, other, v.ref))).ms);
     await Promise.all([other.close(), team.close()]);
   }
-  await local.close();
+  // Many small files, once.
+  const SMALL = 300;
+  mkdirSync(path.join(dir, 'shards', 'parts'), { recursive: true });
+  const parts = Array.from({ length: SMALL }, (_, i) => path.join(dir, 'shards', 'parts', `part-${i}.bin`));
+  for (const p of parts) writeFileSync(p, randomFillSync(Buffer.alloc(64 << 10)));
+  const sharded = await importTrainingOutput(local, path.join(dir, 'shards'), { model: 'sharded' });
+  await s3.send(new CreateBucketCommand({ Bucket: 'small' }));
+  await s3.send(new CreateBucketCommand({ Bucket: 'small-raw' }));
+  const eightAtOnce = async (fn) => {
+    let next = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < SMALL) await fn(next++);
+    }));
+  };
+  const smallTeam = await openTeamRegistry({ registry: pg.url, store: 's3://small/team', connection, workDir: path.join(dir, 'work-small') });
+  const small = {};
+  small.bare = (await timed(() => eightAtOnce(async (i) => {
+    await s3.send(new HeadObjectCommand({ Bucket: 'small-raw', Key: `p${i}` })).catch(() => undefined);
+    await s3.send(new PutObjectCommand({ Bucket: 'small-raw', Key: `p${i}`, Body: readFileSync(parts[i]) }));
+  }))).ms;
+  small.push = (await timed(() => pushVersion(local, smallTeam, sharded.ref))).ms;
+  mkdirSync(path.join(dir, 'small-raw'));
+  small.get = (await timed(() => eightAtOnce(async (i) => {
+    const r = await s3.send(new GetObjectCommand({ Bucket: 'small-raw', Key: `p${i}` }));
+    await pipeline(r.Body, createWriteStream(path.join(dir, 'small-raw', `p${i}`)));
+  }))).ms;
+  const smallPulled = await Registry.open(path.join(dir, 'pulled-small'));
+  small.pull = (await timed(() => pullVersion(smallTeam, smallPulled, sharded.ref))).ms;
+  await Promise.all([smallPulled.close(), smallTeam.close(), local.close()]);
+
   const m = Object.fromEntries(Object.entries(rows).map(([k, xs]) => [k, median(xs)]));
   const mbps = (ms) => `${((MIB / ms) * 1000).toFixed(0)} MiB/s`;
   console.log(`\nTeam registry, one version with ${MIB} MiB of weights (median of ${RUNS}; PostgreSQL + Swift s3api on 127.0.0.1)`);
   console.log(`  push         ${m.push.toFixed(0).padStart(7)} ms  ${mbps(m.push)}   bare SDK Upload ${m.upload.toFixed(0)} ms   ratio ${(m.push / m.upload).toFixed(2)}×`);
   console.log(`  pull         ${m.pull.toFixed(0).padStart(7)} ms  ${mbps(m.pull)}   bare SDK GetObject → file + fsync ${m.get.toFixed(0)} ms   ratio ${(m.pull / m.get).toFixed(2)}×`);
   console.log(`  push again   ${m.again.toFixed(1).padStart(7)} ms  (the copy is found; nothing sent)`);
+  console.log(`A folder of ${SMALL} files of 64 KiB (once)`);
+  console.log(`  push         ${small.push.toFixed(0).padStart(7)} ms   bare SDK HEAD + PutObject, 8 at once ${small.bare.toFixed(0)} ms   ratio ${(small.push / small.bare).toFixed(2)}×`);
+  console.log(`  pull         ${small.pull.toFixed(0).padStart(7)} ms   bare SDK GetObject → file, 8 at once ${small.get.toFixed(0)} ms   ratio ${(small.pull / small.get).toFixed(2)}×`);
 } finally {
   s3.destroy();
   await Promise.all([pg.stop(), swift.stop()]);

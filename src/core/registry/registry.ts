@@ -6,6 +6,7 @@ import { GitProvenance, gitUser } from '../git/provenance';
 import { MetricLog } from '../inspect/types';
 import { hashFile, LocalStore } from '../store/localStore';
 import { ObjectStore } from '../store/types';
+import { forEachLimit } from '../util/parallel';
 import { SqlDb, SqliteDb, SqlValue } from './db';
 import { PgDb } from './pgDb';
 import { migrate } from './migrations';
@@ -58,7 +59,7 @@ const LINEAGE_LIMIT = 200;
 /** A version that is not deleted (deleted ones wait for gc, so that delete can be undone). */
 const LIVE = 'v.deleted_at IS NULL';
 /** How long gc spares unreferenced objects in a team registry's bucket (pushes in flight). */
-const SHARED_STORE_GRACE_MS = 60 * 60 * 1000;
+export const SHARED_STORE_GRACE_MS = 60 * 60 * 1000;
 /** LIMIT for "all": SQLite reads -1 so, PostgreSQL does not; both take a big number. */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
@@ -567,14 +568,26 @@ export class Registry<S extends ObjectStore = LocalStore> {
    * aliases and archive state is kept (provenance, facts, files, metric series, tags). The objects
    * must be in this registry's store already. Returns the existing copy when `origin` is here.
    */
-  async addCopy(v: VersionRecord, c: { origin: string; files: FileEntry[]; metrics: StoredMetricRow[]; parentId: number | null; copiedFrom: Record<string, unknown> }): Promise<{ version: VersionRecord; existed: boolean }> {
+  async addCopy(
+    v: VersionRecord,
+    c: {
+      origin: string;
+      files: FileEntry[];
+      metrics: StoredMetricRow[];
+      parentId: number | null;
+      copiedFrom: Record<string, unknown>;
+      /** The objects to check for (default: all); ones the copy has just written may be left out. */
+      check?: FileEntry[];
+    },
+  ): Promise<{ version: VersionRecord; existed: boolean }> {
     const now = new Date().toISOString();
     const { id, existed } = await this.db.transaction(async (tx) => {
       const existing = await tx.get<{ id: number }>('SELECT id FROM versions WHERE origin = ?', [c.origin]);
       if (existing) return { id: existing.id, existed: true };
-      for (const f of c.files) {
+      // Under the write lock, which gc holds while it removes objects (several checks at once: a bucket answers each in a round trip).
+      await forEachLimit(c.check ?? c.files, 16, async (f) => {
         if (!(await this.store.has(f.sha256))) throw new RegistryError(`object ${f.sha256} for ${f.path} is not in the store of ${this.location}; copy again`);
-      }
+      });
       await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [v.model, now, now]);
       const model = (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [v.model]))!;
       const number = await nextNumber(tx, model.id);

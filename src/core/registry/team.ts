@@ -16,10 +16,14 @@ import { S3Connection } from '../importers/objectStorage';
 import { LocalStore } from '../store/localStore';
 import { S3Store } from '../store/s3Store';
 import { ObjectStore } from '../store/types';
-import { Registry } from './registry';
+import { forEachLimit } from '../util/parallel';
+import { Registry, SHARED_STORE_GRACE_MS } from './registry';
 import { FileEntry, VersionRecord } from './types';
 
 export type TeamRegistry = Registry<S3Store>;
+
+/** Objects moved at the same time (each big one also goes up in parallel parts). */
+const OBJECTS_AT_ONCE = 8;
 
 export interface TeamConfig {
   /** postgres://user@host:port/database (password from the URL, PGPASSWORD or ~/.pgpass). */
@@ -118,17 +122,21 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
     const origin = originOf(v, files);
     let copy = await to.versionByOrigin(origin);
     if (!copy) {
-      // Small objects first: a fault in the middle of a big one leaves the rest already there.
+      // Small objects first: a fault in the middle of a big one leaves the rest already there. Several
+      // at a time: a folder of many small files is bound by round trips, not bytes.
       const unique = [...new Map(files.map((f) => [f.sha256, f])).values()].sort((a, b) => a.size - b.size);
       const totalBytes = unique.reduce((s, f) => s + f.size, 0);
       let bytes = 0;
+      /** When this copy wrote each object it sent. */
+      const sentAt = new Map<string, number>();
       opts.onProgress?.({ phase, ref: v.ref, bytes, totalBytes });
-      for (const f of unique) {
+      await forEachLimit(unique, OBJECTS_AT_ONCE, async (f) => {
         if (opts.signal?.aborted) throw new CancelledError();
-        const before = bytes;
+        let counted = 0;
         const sent = await send(f, {
           signal: opts.signal,
           onBytes: (n) => {
+            counted += n;
             bytes += n;
             opts.onProgress?.({ phase, ref: v.ref, bytes, totalBytes });
           },
@@ -136,13 +144,17 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
           if (e instanceof CancelledError || opts.signal?.aborted) throw new CancelledError();
           throw new RegistryError(`copying ${v.ref} to ${to.location} stopped at ${f.path}: ${(e as Error).message}. Nothing was recorded; run it again to resume (objects already copied are kept).`);
         });
-        bytes = before + f.size;
-        if (sent) (result.objectsSent++, (result.bytesSent += f.size));
+        bytes += f.size - counted; // an object already there counts as done
+        if (sent) (result.objectsSent++, (result.bytesSent += f.size), sentAt.set(f.sha256, Date.now()));
         else result.objectsSkipped++;
-      }
+      });
       opts.onProgress?.({ phase: 'recording', ref: v.ref, bytes, totalBytes });
       const copiedFrom = { registry: from.location, host: os.hostname(), ref: v.ref, at: new Date().toISOString() };
-      const added = await to.addCopy(v, { origin, files, metrics: await from.metricRows(v.id), parentId: parentInTarget, copiedFrom });
+      // Recording checks that the objects are there (a gc may run meanwhile). In a bucket, gc spares what
+      // is younger than its grace, so what this copy wrote lately needs no round trip; a folder is cheap to check.
+      const fresh = (f: FileEntry) => to.store instanceof S3Store && Date.now() - (sentAt.get(f.sha256) ?? -Infinity) < SHARED_STORE_GRACE_MS / 2;
+      const check = files.filter((f) => !fresh(f));
+      const added = await to.addCopy(v, { origin, files, metrics: await from.metricRows(v.id), parentId: parentInTarget, copiedFrom, check });
       copy = added.version;
       if (!added.existed) result.copied.push(copy);
       // The source learns the identity too, so copying the copy back finds this version.

@@ -7,12 +7,15 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'crypto';
 import { createReadStream } from 'fs';
+import { readFile, stat } from 'fs/promises';
 import { Readable } from 'stream';
 import { CancelledError, InputError } from '../errors';
 import { parseS3Uri, s3Client, S3Connection, storageError } from '../importers/objectStorage';
 import { s3Sdk, s3Storage } from '../util/lazyModules';
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Objects from this size up go as multipart uploads of parts this big, several at once. */
+const PART_SIZE = 8 << 20;
 
 export class S3Store {
   /** What the last list() saw of each object: gc asks for ages and sizes without a HEAD each. */
@@ -97,10 +100,20 @@ export class S3Store {
   /** Uploads a local file as the object `sha256` unless it is there already; returns whether bytes were sent. */
   async put(sha256: string, file: string, opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<boolean> {
     if (await this.has(sha256, opts.signal)) return false;
+    const size = (await stat(file)).size;
+    if (size < PART_SIZE) {
+      // One request; the multipart machinery costs more than the bytes for the many small files of a model folder.
+      const body = await readFile(file);
+      await this.client.send(new (s3Sdk().PutObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256), Body: body, ContentLength: size }), { abortSignal: opts.signal }).catch((e) => {
+        throw opts.signal?.aborted ? new CancelledError() : storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
+      });
+      opts.onBytes?.(size);
+      return true;
+    }
     const upload = new (s3Storage().Upload)({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.key(sha256), Body: createReadStream(file) },
-      partSize: 8 << 20,
+      partSize: PART_SIZE,
       queueSize: 4,
       leavePartsOnError: false, // a failed multipart upload is aborted, so no half object stays
       abortController: opts.signal ? abortControllerFor(opts.signal) : undefined,
