@@ -8,6 +8,7 @@
  */
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { s3Sdk } from '../util/lazyModules';
+import { forEachLimit } from '../util/parallel';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { CancelledError, InputError, RegistryError } from '../errors';
@@ -146,6 +147,8 @@ function relativeKey(prefix: string, key: string): string {
   return rel;
 }
 
+const OBJECTS_AT_ONCE = 4;
+
 export async function importFromObjectStorage(registry: Registry, conn: S3Connection, uri: string, opts: ObjectStorageImportOptions = {}): Promise<VersionRecord> {
   const { bucket, prefix } = parseS3Uri(uri);
   const client = s3Client(conn);
@@ -159,8 +162,11 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
     const total = objects.reduce((s, o) => s + o.size, 0);
     let done = 0;
     const ropts = { partSize: opts.partSize ?? 16 << 20, parallel: opts.parallel ?? 4, attempts: opts.attempts ?? 4, signal: opts.signal };
-    for (const o of objects) {
-      const rel = relativeKey(base, o.key);
+    // Every name checked before any byte is fetched.
+    const rels = new Map(objects.map((o) => [o, relativeKey(base, o.key)]));
+    // Several objects at once (a model folder is often many small files); big ones also in parallel ranges.
+    await forEachLimit(objects, OBJECTS_AT_ONCE, async (o) => {
+      const rel = rels.get(o)!;
       opts.onProgress?.({ phase: 'downloading', bytesDone: done, bytesTotal: total, file: rel });
       const stored = await registry.store.ingestStream(objectBytes(client, bucket, o, ropts), {
         signal: opts.signal,
@@ -171,7 +177,7 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
       const at = path.join(staging, 'out', ...rel.split('/'));
       await fsp.mkdir(path.dirname(at), { recursive: true });
       await fsp.link(registry.store.objectPath(stored.sha256), at).catch(() => fsp.copyFile(registry.store.objectPath(stored.sha256), at));
-    }
+    });
     const name = opts.model ?? defaultName(single ? prefix : base, bucket, single);
     const input = single ? path.join(staging, 'out', relativeKey(base, objects[0].key)) : path.join(staging, 'out');
     return await importTrainingOutput(registry, input, { model: name, signal: opts.signal, onProgress: opts.onProgress, source: { kind: 'object-storage', uri: `s3://${bucket}/${prefix}${conn.endpoint ? ` (${conn.endpoint})` : ''}` } });

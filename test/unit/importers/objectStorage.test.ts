@@ -10,7 +10,7 @@ import { startSwiftS3 } from '../../services/services';
 import { writeLightningCsv } from '../helpers/makeLogs';
 import { safetensorsBytes } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
-import { readFileSync } from 'fs';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import { spawnSync } from 'child_process';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -70,6 +70,23 @@ describe('import from object storage (Swift s3api)', function () {
     await assert.rejects(importFromObjectStorage(r, conn, 's3://no-such-bucket/x'), /no-such-bucket.*no such bucket/i);
     await assert.rejects(importFromObjectStorage(r, { ...conn, credentials: { accessKeyId: 'test:tester', secretAccessKey: 'wrong' } }, 's3://models/runs/other'), /access denied|SignatureDoesNotMatch/i);
     assert.deepStrictEqual((await r.listModels()).map((m) => m.name), ['model']);
+  });
+
+  it('a hostile object name (.., a backslash) is refused before any byte is fetched; nothing lands outside the store', async () => {
+    for (const key of ['hostile/run/../../escape.txt', 'hostile2/run/a/../../../escape.txt', 'hostile3/run/..\\escape.txt']) {
+      await s3.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: Buffer.from('not yours') }));
+      await s3.send(new PutObjectCommand({ Bucket: 'models', Key: key.replace(/run\/.*/, 'run/model.safetensors'), Body: weights }));
+      const prefix = key.slice(0, key.indexOf('run/') + 4);
+      let fetched = 0;
+      await assert.rejects(
+        importFromObjectStorage(r, conn, `s3://models/${prefix}`, { onProgress: (p) => (fetched = p.bytesDone) }),
+        (e: Error) => e.message.startsWith(`${key}: an object name that is not a safe relative path below the prefix`),
+      );
+      assert.strictEqual(fetched, 0, 'no download started');
+    }
+    assert.deepStrictEqual(await r.listModels(), []);
+    assert.deepStrictEqual(readdirSync(path.join(r.dir, 'objects')), []);
+    assert.ok(!existsSync(path.join(r.dir, 'escape.txt')) && !existsSync(path.join(r.dir, 'tmp', 'escape.txt')));
   });
 
   it('the server going away mid-download fails cleanly (no version); after a restart the import completes', async () => {
