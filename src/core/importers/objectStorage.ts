@@ -164,23 +164,48 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
     const ropts = { partSize: opts.partSize ?? 16 << 20, parallel: opts.parallel ?? 4, attempts: opts.attempts ?? 4, signal: opts.signal };
     // Every name checked before any byte is fetched.
     const rels = new Map(objects.map((o) => [o, relativeKey(base, o.key)]));
+    const download = { objects: objects.length, reusedObjects: 0, bytesDownloaded: 0 };
     // Several objects at once (a model folder is often many small files); big ones also in parallel ranges.
     await forEachLimit(objects, OBJECTS_AT_ONCE, async (o) => {
       const rel = rels.get(o)!;
+      const location = `${conn.endpoint ?? 'aws'}|${bucket}|${o.key}`;
       opts.onProgress?.({ phase: 'downloading', bytesDone: done, bytesTotal: total, file: rel });
-      const stored = await registry.store.ingestStream(objectBytes(client, bucket, o, ropts), {
-        signal: opts.signal,
-        onBytes: (n) => opts.onProgress?.({ phase: 'downloading', bytesDone: (done += n), bytesTotal: total, file: rel }),
-      });
-      if (stored.size !== o.size) throw new InputError(`s3://${bucket}/${o.key}`, `got ${stored.size} bytes, the listing says ${o.size}`);
+      // The same key with the same ETag and size holds what it held when we last fetched it.
+      const known = o.etag ? await registry.db.get<{ sha256: string }>('SELECT sha256 FROM remote_objects WHERE location = ? AND etag = ? AND size = ?', [location, o.etag, o.size]) : undefined;
+      let sha256 = known && (await registry.store.reuse(known.sha256)) ? known.sha256 : undefined;
+      if (sha256) {
+        download.reusedObjects++;
+        opts.onProgress?.({ phase: 'downloading', bytesDone: (done += o.size), bytesTotal: total, file: rel });
+      } else {
+        const stored = await registry.store.ingestStream(objectBytes(client, bucket, o, ropts), {
+          signal: opts.signal,
+          onBytes: (n) => opts.onProgress?.({ phase: 'downloading', bytesDone: (done += n), bytesTotal: total, file: rel }),
+        });
+        if (stored.size !== o.size) throw new InputError(`s3://${bucket}/${o.key}`, `got ${stored.size} bytes, the listing says ${o.size}`);
+        sha256 = stored.sha256;
+        download.bytesDownloaded += stored.size;
+        if (o.etag) {
+          await registry.db.run(
+            `INSERT INTO remote_objects (location, etag, size, sha256, seen_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (location) DO UPDATE SET etag = excluded.etag, size = excluded.size, sha256 = excluded.sha256, seen_at = excluded.seen_at`,
+            [location, o.etag, o.size, sha256, new Date().toISOString()],
+          );
+        }
+      }
       // Linked under its name for detection; the import then finds the object already stored.
       const at = path.join(staging, 'out', ...rel.split('/'));
       await fsp.mkdir(path.dirname(at), { recursive: true });
-      await fsp.link(registry.store.objectPath(stored.sha256), at).catch(() => fsp.copyFile(registry.store.objectPath(stored.sha256), at));
+      await fsp.link(registry.store.objectPath(sha256), at).catch(() => fsp.copyFile(registry.store.objectPath(sha256!), at));
     });
     const name = opts.model ?? defaultName(single ? prefix : base, bucket, single);
     const input = single ? path.join(staging, 'out', relativeKey(base, objects[0].key)) : path.join(staging, 'out');
-    return await importTrainingOutput(registry, input, { model: name, signal: opts.signal, onProgress: opts.onProgress, source: { kind: 'object-storage', uri: `s3://${bucket}/${prefix}${conn.endpoint ? ` (${conn.endpoint})` : ''}` } });
+    return await importTrainingOutput(registry, input, {
+      model: name,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      source: { kind: 'object-storage', uri: `s3://${bucket}/${prefix}${conn.endpoint ? ` (${conn.endpoint})` : ''}` },
+      details: { download },
+    });
   } finally {
     client.destroy();
     await fsp.rm(staging, { recursive: true, force: true });

@@ -168,6 +168,17 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE versions ADD COLUMN origin TEXT;
   CREATE UNIQUE INDEX versions_by_origin ON versions (origin);
   `,
+  // 6: what each object-storage object (endpoint|bucket|key) held when last downloaded, by ETag and
+  // size, so a new import of the same prefix fetches only what changed.
+  `
+  CREATE TABLE remote_objects (
+    location TEXT PRIMARY KEY,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {

@@ -54,7 +54,8 @@ export class LocalStore {
   }
 
   /** True when the object is stored; refreshes its mtime, which tells a concurrent gc it is in use again. */
-  private async reuse(sha256: string): Promise<boolean> {
+  /** Marks a stored object as just used (gc spares it while an import runs); false when it is not there. */
+  async reuse(sha256: string): Promise<boolean> {
     const now = new Date();
     // Another user's object cannot be touched (EPERM) but is still there to reuse.
     return fsp.utimes(this.objectPath(sha256), now, now).then(() => true, () => this.has(sha256));

@@ -72,6 +72,40 @@ describe('import from object storage (Swift s3api)', function () {
     assert.deepStrictEqual((await r.listModels()).map((m) => m.name), ['model']);
   });
 
+  it('imports the same prefix again without downloading what did not change (same key, ETag and size)', async () => {
+    const put = (Key: string, Body: Buffer) => s3.send(new PutObjectCommand({ Bucket: 'models', Key, Body }));
+    const first = randomFillSync(Buffer.alloc(3 << 20));
+    await put('runs/again/model.safetensors', weights);
+    await put('runs/again/big.bin', first);
+    const downloaded = async () => {
+      let bytes = 0;
+      const v = await importFromObjectStorage(r, conn, 's3://models/runs/again/', { onProgress: (p) => p.phase === 'downloading' && (bytes = p.bytesDone) });
+      return { v, bytes, download: v.details.download as { reusedObjects: number; bytesDownloaded: number } };
+    };
+    const a = await downloaded();
+    assert.deepStrictEqual(a.download, { objects: 2, reusedObjects: 0, bytesDownloaded: weights.length + first.length });
+    const b = await downloaded();
+    assert.deepStrictEqual([b.v.ref, b.download.reusedObjects, b.download.bytesDownloaded], ['again@v2', 2, 0]);
+    assert.strictEqual(b.bytes, weights.length + first.length, 'progress still reaches the total');
+    assert.deepStrictEqual(await r.files(b.v.id), await r.files(a.v.id));
+
+    // big.bin replaced (same size, new bytes, so a new ETag): only it is fetched again.
+    const second = randomFillSync(Buffer.alloc(3 << 20));
+    await put('runs/again/big.bin', second);
+    const c = await downloaded();
+    assert.deepStrictEqual([c.download.reusedObjects, c.download.bytesDownloaded], [1, second.length]);
+    assert.strictEqual((await r.files(c.v.id)).find((f) => f.path === 'big.bin')!.sha256, sha(second));
+
+    // A stored object gc removed is fetched again, not trusted from the record.
+    await r.deleteVersion('again@v1');
+    await r.deleteVersion('again@v2');
+    await r.deleteVersion('again@v3');
+    await r.gc();
+    const d = await downloaded();
+    assert.deepStrictEqual([d.download.reusedObjects, d.download.bytesDownloaded], [0, weights.length + second.length]);
+    assert.deepStrictEqual((await r.verify()).problems, []);
+  });
+
   it('a hostile object name (.., a backslash) is refused before any byte is fetched; nothing lands outside the store', async () => {
     for (const key of ['hostile/run/../../escape.txt', 'hostile2/run/a/../../../escape.txt', 'hostile3/run/..\\escape.txt']) {
       await s3.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: Buffer.from('not yours') }));
