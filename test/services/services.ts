@@ -289,7 +289,8 @@ function lookupUser(name: string): { uid: number; gid: number } | undefined {
  * A fresh PostgreSQL cluster (initdb in a temp dir, trust auth, fsync off) listening on
  * 127.0.0.1:PORT and a Unix socket in its temp dir. As root it runs as the `postgres` user.
  */
-export async function startPostgres(): Promise<PostgresServer> {
+/** `password`: the postgres user needs it (scram-sha-256) instead of trust auth; the URL leaves it out. */
+export async function startPostgres(opts: { password?: string } = {}): Promise<PostgresServer> {
   const bin = findPostgresBin();
   const asRoot = process.getuid?.() === 0;
   let owner: { uid: number; gid: number } | undefined;
@@ -332,7 +333,14 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   try {
     if (owner) fs.chownSync(dir, owner.uid, owner.gid);
-    await run(...as(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']));
+    const auth = ['--auth=trust'];
+    if (opts.password !== undefined) {
+      const pwfile = path.join(dir, 'pwfile');
+      fs.writeFileSync(pwfile, `${opts.password}\n`);
+      if (owner) fs.chownSync(pwfile, owner.uid, owner.gid);
+      auth.splice(0, 1, '--auth=scram-sha-256', `--pwfile=${pwfile}`);
+    }
+    await run(...as(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']));
     const start = async (p: number) => {
       const options = [
         '-c listen_addresses=127.0.0.1',

@@ -26,22 +26,26 @@ const TYPES = {
 export class PgDb implements SqlDb {
   private constructor(
     private readonly pool: Pool,
+    /** With the password, if one was given apart. */
     private readonly url: string,
-    private readonly password: string | undefined,
     /** The connection string without its password, for messages. */
     readonly where: string,
   ) {}
 
   /** `password` when not in the URL (otherwise PGPASSWORD or ~/.pgpass, as libpq does). */
   static async open(url: string, password?: string): Promise<PgDb> {
-    const pool = new (pgDriver().Pool)({ connectionString: url, ...(password ? { password } : {}), max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
-    const db = new PgDb(pool, url, password, redact(url));
+    const pool = new (pgDriver().Pool)({ connectionString: withPassword(url, password), max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    const db = new PgDb(pool, withPassword(url, password), redact(url));
     // An idle connection whose server went away reports here; without a listener the process dies.
     pool.on('error', () => undefined);
     try {
       await db.get('SELECT 1');
     } catch (e) {
       await pool.end().catch(() => undefined);
+      // pg's words for "the server wants a password and none was given".
+      if (/client password must be a string/.test((e as Error).message)) {
+        throw new RegistryError(`${db.where} wants a password: give it in the extension (Enter Team Registry Credentials…), in PGPASSWORD or in ~/.pgpass`);
+      }
       throw e;
     }
     return db;
@@ -95,7 +99,7 @@ export class PgDb implements SqlDb {
 
   /** LISTENs on a connection of its own (a pooled one would be handed to others). */
   async watch(onChange: (stamp: string) => void): Promise<() => Promise<void>> {
-    const client = new (pgDriver().Client)({ connectionString: this.url, ...(this.password ? { password: this.password } : {}) });
+    const client = new (pgDriver().Client)({ connectionString: this.url });
     client.on('error', () => undefined); // the server going away: the watcher just stops hearing
     client.on('notification', (n) => n.channel === CHANNEL && onChange(n.payload ?? ''));
     await client.connect();
@@ -155,6 +159,14 @@ function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: string }).code ?? '';
   // No SQLSTATE (a socket error), class 08 (connection exception), 57P01-03 (server shutting down).
   return /^(E[A-Z]+|08...|57P0[123])$/.test(code) || /Connection terminated|connection timeout|Client has encountered a connection error/i.test((e as Error).message ?? '');
+}
+
+/** pg lets a connection string's fields override separate ones, so a password given apart goes into the URL. */
+function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.toString();
 }
 
 function redact(url: string): string {

@@ -52,7 +52,13 @@ export function registerTeamCommands(context: vscode.ExtensionContext, local: Re
       });
       return result;
     } catch (e) {
-      showError(`Could not ${verb.toLowerCase()} ${ref}`, e);
+      const message = (e as Error).message ?? '';
+      if (/password|credentials|access denied|SignatureDoesNotMatch|InvalidAccessKeyId/i.test(message)) {
+        // Credentials are the likely fix: offer to enter them.
+        void vscode.window.showErrorMessage(`Could not ${verb.toLowerCase()} ${ref}: ${message}`, 'Enter Team Registry Credentials…').then((c) => {
+          if (c) void vscode.commands.executeCommand('modelRegistry.teamCredentials');
+        });
+      } else showError(`Could not ${verb.toLowerCase()} ${ref}`, e);
       return undefined;
     }
   };

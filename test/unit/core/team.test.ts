@@ -250,6 +250,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.strictEqual(await keys(), 4, 'two weights, extra.bin, and one metrics.csv (the same in both)');
     await team.deleteVersion('resnet@v2');
     assert.deepStrictEqual(await team.gc(), { removedVersions: 1, removedObjects: 0, removedBytes: 0 }, 'fresh objects are spared');
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // Swift rounds Last-Modified up to the second
     const swept = await team.gc({ sharedGraceMs: 0 });
     assert.strictEqual(swept.removedObjects, 2, "v2's weights and extra.bin");
     assert.strictEqual(swept.removedBytes, (await local.files(v2.id)).filter((f) => f.path !== 'metrics.csv').reduce((s, f) => s + f.size, 0));
@@ -259,6 +260,20 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
       assert.deepStrictEqual((await other.verify()).problems, [], 'what v1 uses is all still there');
     } finally {
       await other.close();
+    }
+  });
+
+  it('a database that wants a password: asked for clearly, refused when wrong, opened with the right one', async () => {
+    const locked = await startPostgres({ password: 's3cret' });
+    try {
+      const open = (password?: string) => openTeamRegistry({ registry: locked.url, password, store: 's3://b', connection, workDir: tempDir() });
+      await assert.rejects(open(), /postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres wants a password: give it in the extension \(Enter Team Registry Credentials…\), in PGPASSWORD or in ~\/\.pgpass/);
+      await assert.rejects(open('wrong'), /password authentication failed for user "postgres"/);
+      const opened = await open('s3cret');
+      assert.deepStrictEqual(await opened.listModels(), []);
+      await opened.close();
+    } finally {
+      await locked.stop();
     }
   });
 
