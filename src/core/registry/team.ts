@@ -121,6 +121,9 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
     const files = await from.files(v.id);
     const origin = originOf(v, files);
     let copy = await to.versionByOrigin(origin);
+    if (copy && (await isDeleted(to, copy.id))) {
+      throw new RegistryError(`${v.ref} was copied to ${to.location} as ${copy.ref}, which was deleted there: restore it there, or run gc there before copying it again`);
+    }
     if (!copy) {
       // Small objects first: a fault in the middle of a big one leaves the rest already there. Several
       // at a time: a folder of many small files is bound by round trips, not bytes.

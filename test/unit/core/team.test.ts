@@ -104,6 +104,10 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
 
     const again = await pushVersion(local, team, clone.ref);
     assert.deepStrictEqual([again.copied.length, again.objectsSent, again.version.id], [0, 0, remote.id]);
+    // A copy deleted in the team registry is not silently "already there".
+    await team.deleteVersion(remote.ref);
+    await assert.rejects(pushVersion(local, team, clone.ref), /resnet-small@v1 was copied to postgres:.* as resnet-small@v1, which was deleted there: restore it there, or run gc there/);
+    await team.restoreVersion(remote.id);
 
     // Pull into another workspace's registry: same bytes, same facts; pulling twice changes nothing.
     const other = await Registry.open(path.join(tempDir(), '.modelreg'));
