@@ -43,6 +43,10 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     await config().update('objectStorage.connections', [{ name: 'team-swift', endpoint: swift.endpoint, region: swift.region, forcePathStyle: true }], vscode.ConfigurationTarget.Workspace);
     await config().update('team.connection', 'team-swift', vscode.ConfigurationTarget.Workspace);
     await config().update('team.store', 's3://team/registry', vscode.ConfigurationTarget.Workspace);
+    // A password in the setting is refused (credentials never live in settings), and the view says why.
+    await config().update('team.registry', pg.url.replace('postgres@', 'postgres:secret@'), vscode.ConfigurationTarget.Workspace);
+    await a.team.service.reopen();
+    assert.match((await labels(a.team.tree))[0], /^Team registry unavailable: modelRegistry\.team\.registry holds a password: remove it/);
     await config().update('team.registry', pg.url, vscode.ConfigurationTarget.Workspace);
 
     const out = vscode.Uri.file(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', 'resnet-cifar'));

@@ -67,6 +67,10 @@ export class TeamRegistryService implements vscode.Disposable {
     const s = this.settings();
     if (!s.registry) throw new RegistryError('no team registry is set up: set modelRegistry.team.registry (postgres://USER@HOST:PORT/DB) and modelRegistry.team.store (s3://BUCKET/PREFIX)');
     if (!s.store) throw new RegistryError('the team registry needs its bucket: set modelRegistry.team.store (s3://BUCKET/PREFIX)');
+    // Credentials never live in settings (they sync, and get committed with .vscode/settings.json).
+    if (/^[^:]+:\/\/[^/@]*:[^/@]*@/.test(s.registry)) {
+      throw new RegistryError('modelRegistry.team.registry holds a password: remove it from the setting and use "Enter Team Registry Credentials…" (or PGPASSWORD, ~/.pgpass)');
+    }
     let connection: S3Connection = {};
     if (s.connection) {
       const c = objectStorageConnection(s.connection);
