@@ -4,6 +4,9 @@
 // rows through the same connection. Goals: ≤ 3× the raw SQL, and < 50 ms to expand a model.
 // BENCH_MODELS (default 10000) scales it down for a quick look. The generated registry is kept in
 // .cache/bench-registry-<models> and reused while this generator's version is unchanged.
+// --postgres runs the same on a team registry's PostgreSQL (a fresh server, generated each time):
+// the same statements through the dialect layer, against the raw SQL on the same connection, with
+// interactive times as the goal (< 100 ms; < 50 ms to expand a model).
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import path from 'path';
 import { createRequire } from 'module';
@@ -12,6 +15,9 @@ import { fileURLToPath } from 'url';
 const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const require = createRequire(import.meta.url);
 const { Registry } = require(path.join(repo, 'out/src/core/index.js'));
+const { LocalStore } = require(path.join(repo, 'out/src/core/store/localStore.js'));
+const POSTGRES = process.argv.includes('--postgres');
+const pg = POSTGRES ? await require(path.join(repo, 'out/test/services/services.js')).startPostgres() : undefined;
 
 const GENERATOR = 3;
 const MODELS = Number(process.env.BENCH_MODELS ?? 10000);
@@ -19,7 +25,14 @@ const VERSIONS = 10;
 const BIG_MODEL_VERSIONS = 1000;
 const POINTS = 50; // per series; 2 series per version → 100 points × 100k versions = 10M
 const RUNS = 7;
-const dir = path.join(repo, '.cache', `bench-registry-${MODELS}`);
+const dir = path.join(repo, '.cache', `bench-registry-${POSTGRES ? 'pg-' : ''}${MODELS}`);
+
+async function openRegistry() {
+  if (!POSTGRES) return Registry.open(dir);
+  const store = new LocalStore(dir);
+  await store.init();
+  return Registry.openTeam(pg.url, store, dir);
+}
 
 /** Deterministic pseudo-random numbers, so every run generates the same registry. */
 function prng(seed) {
@@ -30,7 +43,7 @@ const pack = (values) => Buffer.from(Float64Array.from(values).buffer);
 
 async function generate() {
   rmSync(dir, { recursive: true, force: true });
-  const r = await Registry.open(dir);
+  const r = await openRegistry();
   const rand = prng(42);
   const t0 = performance.now();
   const now = new Date().toISOString();
@@ -84,9 +97,9 @@ async function generate() {
   await r.close();
 }
 
-if (!existsSync(path.join(dir, 'generator')) || readFileSync(path.join(dir, 'generator'), 'utf8') !== String(GENERATOR)) await generate();
+if (POSTGRES || !existsSync(path.join(dir, 'generator')) || readFileSync(path.join(dir, 'generator'), 'utf8') !== String(GENERATOR)) await generate();
 
-const r = await Registry.open(dir);
+const r = await openRegistry();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function time(fn) {
   const times = [];
@@ -156,18 +169,21 @@ const cases = [
   },
 ];
 
-console.log(`\nRegistry at scale: ${MODELS.toLocaleString('en')} models, median of ${RUNS} runs; reference = raw SQL of the same rows, same connection`);
+console.log(`\nRegistry at scale (${POSTGRES ? 'PostgreSQL, a team registry' : 'SQLite'}): ${MODELS.toLocaleString('en')} models, median of ${RUNS} runs; reference = raw SQL of the same rows, same connection`);
 let allMet = true;
 for (const c of cases) {
   const ours = await time(c.ours);
   const raw = await time(c.raw);
   const ratio = ours.ms / raw.ms;
-  const met = ratio <= 3 && (c.goalMs === undefined || ours.ms < c.goalMs);
+  // PostgreSQL plans every statement it is sent, and ours carry the tree's counts, tags and aliases:
+  // against a bare query the ratio says little, so there the goal is an interactive time.
+  const met = POSTGRES ? ours.ms < (c.goalMs ?? 100) : ratio <= 3 && (c.goalMs === undefined || ours.ms < c.goalMs);
   allMet &&= met;
   console.log(
     `  ${c.name.padEnd(58)} ${ours.ms.toFixed(1).padStart(7)} ms  raw ${raw.ms.toFixed(1).padStart(6)} ms  ${ratio.toFixed(2)}×  ${ours.result.length} rows` +
-      `  ${met ? 'met' : 'NOT met'} (≤ 3×${c.goalMs ? `, < ${c.goalMs} ms` : ''})`,
+      `  ${met ? 'met' : 'NOT met'} (${POSTGRES ? `< ${c.goalMs ?? 100} ms` : `≤ 3×${c.goalMs ? `, < ${c.goalMs} ms` : ''}`})`,
   );
 }
 await r.close();
+await pg?.stop();
 console.log(allMet ? '  all goals met' : '  some goals NOT met');
