@@ -38,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
   const view = vscode.window.createTreeView<TreeNode>('modelRegistry.models', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const teamService = new TeamRegistryService(context.secrets);
   const teamTree = new RegistryTreeProvider(teamService, true);
-  const team = { service: teamService, tree: teamTree, view: vscode.window.createTreeView<TreeNode>('modelRegistry.team', { treeDataProvider: teamTree, showCollapseAll: true }) };
+  const team = { service: teamService, tree: teamTree, view: vscode.window.createTreeView<TreeNode>('modelRegistry.team', { treeDataProvider: teamTree, showCollapseAll: true, canSelectMany: true }) };
   context.subscriptions.push(
     service,
     tree,

@@ -55,9 +55,18 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.ok(pushed, 'the push ran');
     assert.deepStrictEqual([pushed.version.model, pushed.version.git?.commit], [local.model, local.git?.commit]);
     assert.deepStrictEqual(await labels(a.team.tree), [local.model]);
-    const [model] = await a.team.tree.getChildren();
+    const model = (await a.team.tree.getChildren())[0];
     const [version] = await a.team.tree.getChildren(model);
     assert.strictEqual(a.team.tree.getTreeItem(version).contextValue, 'version.ready', 'Pull into Workspace is offered on it');
+    // Several selected versions go in one push.
+    const mineRegistry = await a.service.get();
+    for (let i = 0; i < 2; i++) await importTrainingOutput(mineRegistry, out.fsPath, { model: 'multi' });
+    a.tree.refresh();
+    const multi = (await a.tree.getChildren()).find((n) => a.tree.getTreeItem(n).label === 'multi')!;
+    const both = await a.tree.getChildren(multi);
+    const many = await vscode.commands.executeCommand<TransferResult[]>('modelRegistry.pushVersion', both[0], both);
+    assert.deepStrictEqual(many?.map((r) => r.version.ref).sort(), ['multi@v1', 'multi@v2']);
+
     // Promote it in the team registry from the Team Registry view: the alias is the team's, not the workspace's.
     await vscode.commands.executeCommand('modelRegistry.setAlias', version, 'production');
     assert.deepStrictEqual((await (await a.team.service.get()).resolve(`${local.model}@production`)).id, pushed.version.id);
@@ -81,7 +90,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     }
     // No refresh: the colleague's push is announced by the team database and the view follows.
     await heard;
-    assert.deepStrictEqual(await labels(a.team.tree), ['colleague-resnet', local.model]);
+    assert.deepStrictEqual(await labels(a.team.tree), ['colleague-resnet', 'multi', local.model]);
     const [theirModel] = await a.team.tree.getChildren();
     const [theirVersion] = await a.team.tree.getChildren(theirModel);
     const pulled = await vscode.commands.executeCommand<TransferResult>('modelRegistry.pullVersion', theirVersion);

@@ -20,58 +20,65 @@ interface Views {
  * ("resnet@v3"), so tests and keybindings can run them without a selection.
  */
 export function registerTeamCommands(context: vscode.ExtensionContext, local: RegistryService, team: TeamRegistryService, views: Views): vscode.Disposable[] {
-  const refOf = (n: TreeNode | string | undefined, view: vscode.TreeView<TreeNode>) => {
-    if (typeof n === 'string') return n;
-    const node = n ?? view.selection[0];
-    return node?.kind === 'version' ? node.version.ref : undefined;
+  /** The versions a command was run on: a reference, the clicked row, or every selected version row. */
+  const refsOf = (n: TreeNode | string | undefined, selected: TreeNode[] | undefined, view: vscode.TreeView<TreeNode>) => {
+    if (typeof n === 'string') return [n];
+    const nodes = selected && selected.length > 1 ? selected : [n ?? view.selection[0]];
+    return nodes.flatMap((node) => (node?.kind === 'version' ? [node.version.ref] : []));
   };
 
-  const transfer = async (verb: 'Push' | 'Pull', ref: string): Promise<TransferResult | undefined> => {
+  /** Copies the versions one after another under one cancellable progress; what finished stays copied. */
+  const transfer = async (verb: 'Push' | 'Pull', refs: string[]): Promise<TransferResult[] | undefined> => {
     if (!team.exists()) {
       const c = await vscode.window.showErrorMessage('No team registry is set up for this workspace.', 'Configure Team Registry…');
       if (c) await vscode.commands.executeCommand('modelRegistry.configureTeam');
       return undefined;
     }
+    const what = refs.length === 1 ? refs[0] : `${refs.length} versions`;
+    const results: TransferResult[] = [];
     try {
       const [mine, theirs] = await Promise.all([local.get(), team.get()]);
-      const past = verb === 'Push' ? 'Pushed' : 'Pulled';
-      const result = await withCancellableProgress(`${verb === 'Push' ? 'Pushing' : 'Pulling'} ${ref}`, `${verb} of ${ref} cancelled; nothing was recorded.`, (p) => {
-        const opts = {
-          signal: p.signal,
-          onProgress: (t: { phase: string; ref: string; bytes: number; totalBytes: number }) =>
-            t.phase === 'recording' ? p.say(`recording ${t.ref}…`) : p.advance(t.bytes, t.totalBytes, `${t.ref}: ${formatBytes(t.bytes)} of ${formatBytes(t.totalBytes)}`),
-        };
-        return verb === 'Push' ? pushVersion(mine, theirs, ref, opts) : pullVersion(theirs, mine, ref, opts);
+      const done = await withCancellableProgress(`${verb === 'Push' ? 'Pushing' : 'Pulling'} ${what}`, refs.length === 1 ? `${verb} of ${what} cancelled; nothing was recorded.` : `${verb} of ${what} cancelled; versions copied before stay, the one in progress was not recorded.`, async (p) => {
+        for (const ref of refs) {
+          const opts = {
+            signal: p.signal,
+            onProgress: (t: { phase: string; ref: string; bytes: number; totalBytes: number }) =>
+              t.phase === 'recording' ? p.say(`recording ${t.ref}…`) : p.advance(t.bytes, t.totalBytes, `${t.ref}: ${formatBytes(t.bytes)} of ${formatBytes(t.totalBytes)}`),
+          };
+          results.push(verb === 'Push' ? await pushVersion(mine, theirs, ref, opts) : await pullVersion(theirs, mine, ref, opts));
+        }
+        return results;
       });
-      if (!result) return undefined;
+      if (!done) return undefined;
       (verb === 'Push' ? team : local).fireSoon();
-      const where = verb === 'Push' ? 'the team registry' : 'this workspace';
-      const what = result.copied.length === 0 ? `already in ${where} as ${result.version.ref}` : `${past} ${ref} → ${result.version.ref}${result.copied.length > 1 ? ` with ${result.copied.length - 1} ancestor(s)` : ''} (${result.objectsSent} files, ${formatBytes(result.bytesSent)} ${verb === 'Push' ? 'sent' : 'received'}; ${result.objectsSkipped} already there)`;
-      void vscode.window.showInformationMessage(`${what.charAt(0).toUpperCase()}${what.slice(1)}.`, 'Reveal').then((c) => {
-        if (c === 'Reveal') void reveal(verb === 'Push' ? views.team : views.local, result.version);
+      void vscode.window.showInformationMessage(summary(verb, refs, results), 'Reveal').then((c) => {
+        if (c === 'Reveal') void reveal(verb === 'Push' ? views.team : views.local, results[results.length - 1].version);
       });
-      return result;
+      return results;
     } catch (e) {
+      if (results.length) (verb === 'Push' ? team : local).fireSoon();
+      const failed = refs[results.length] ?? what;
       const message = (e as Error).message ?? '';
       if (/password|credentials|access denied|SignatureDoesNotMatch|InvalidAccessKeyId/i.test(message)) {
         // Credentials are the likely fix: offer to enter them.
-        void vscode.window.showErrorMessage(`Could not ${verb.toLowerCase()} ${ref}: ${message}`, 'Enter Team Registry Credentials…').then((c) => {
+        void vscode.window.showErrorMessage(`Could not ${verb.toLowerCase()} ${failed}: ${message}`, 'Enter Team Registry Credentials…').then((c) => {
           if (c) void vscode.commands.executeCommand('modelRegistry.teamCredentials');
         });
-      } else showError(`Could not ${verb.toLowerCase()} ${ref}`, e);
+      } else showError(`Could not ${verb.toLowerCase()} ${failed}`, e);
       return undefined;
     }
   };
 
+  /** One version: the result itself (what tests and keybindings get back); several: the list. */
+  const run = async (verb: 'Push' | 'Pull', refs: string[]) => {
+    if (refs.length === 0) return undefined;
+    const results = await transfer(verb, refs);
+    return results && refs.length === 1 ? results[0] : results;
+  };
+
   return [
-    vscode.commands.registerCommand('modelRegistry.pushVersion', async (n?: TreeNode | string) => {
-      const ref = refOf(n, views.local.view);
-      return ref ? transfer('Push', ref) : undefined;
-    }),
-    vscode.commands.registerCommand('modelRegistry.pullVersion', async (n?: TreeNode | string) => {
-      const ref = refOf(n, views.team.view);
-      return ref ? transfer('Pull', ref) : undefined;
-    }),
+    vscode.commands.registerCommand('modelRegistry.pushVersion', (n?: TreeNode | string, selected?: TreeNode[]) => run('Push', refsOf(n, selected, views.local.view))),
+    vscode.commands.registerCommand('modelRegistry.pullVersion', (n?: TreeNode | string, selected?: TreeNode[]) => run('Pull', refsOf(n, selected, views.team.view))),
     vscode.commands.registerCommand('modelRegistry.refreshTeam', () => team.reopen()),
     vscode.commands.registerCommand('modelRegistry.configureTeam', () => vscode.commands.executeCommand('workbench.action.openSettings', 'modelRegistry.team')),
     vscode.commands.registerCommand('modelRegistry.teamCredentials', async () => {
@@ -92,6 +99,21 @@ export function registerTeamCommands(context: vscode.ExtensionContext, local: Re
       await team.reopen();
     }),
   ];
+}
+
+function summary(verb: 'Push' | 'Pull', refs: string[], results: TransferResult[]): string {
+  const moved = verb === 'Push' ? 'sent' : 'received';
+  const where = verb === 'Push' ? 'the team registry' : 'this workspace';
+  const files = results.reduce((n, r) => n + r.objectsSent, 0);
+  const bytes = formatBytes(results.reduce((n, r) => n + r.bytesSent, 0));
+  const there = results.reduce((n, r) => n + r.objectsSkipped, 0);
+  if (results.length === 1) {
+    const r = results[0];
+    if (r.copied.length === 0) return `${refs[0]} is already in ${where} as ${r.version.ref}.`;
+    return `${verb === 'Push' ? 'Pushed' : 'Pulled'} ${refs[0]} → ${r.version.ref}${r.copied.length > 1 ? ` with ${r.copied.length - 1} ancestor(s)` : ''} (${files} files, ${bytes} ${moved}; ${there} already there).`;
+  }
+  const copies = results.map((r, i) => `${refs[i]} → ${r.version.ref}`).join(', ');
+  return `${verb === 'Push' ? 'Pushed' : 'Pulled'} ${results.length} versions: ${copies} (${files} files, ${bytes} ${moved}; ${there} already there).`;
 }
 
 async function reveal(where: Views['local'], v: VersionRecord): Promise<void> {
