@@ -67,6 +67,14 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     const many = await vscode.commands.executeCommand<TransferResult[]>('modelRegistry.pushVersion', both[0], both);
     assert.deepStrictEqual(many?.map((r) => r.version.ref).sort(), ['multi@v1', 'multi@v2']);
 
+    // The team view filters on its own (the Models view keeps its rows).
+    await vscode.commands.executeCommand('modelRegistry.filterTeam', 'multi');
+    assert.deepStrictEqual(await labels(a.team.tree), ['multi']);
+    assert.match(a.team.view.message ?? '', /Showing versions that match: multi/);
+    assert.ok((await labels(a.tree)).includes(local.model), 'the Models view is not filtered');
+    await vscode.commands.executeCommand('modelRegistry.clearTeamFilter');
+    assert.deepStrictEqual(await labels(a.team.tree), ['multi', local.model]);
+
     // Promote it in the team registry from the Team Registry view: the alias is the team's, not the workspace's.
     await vscode.commands.executeCommand('modelRegistry.setAlias', version, 'production');
     assert.deepStrictEqual((await (await a.team.service.get()).resolve(`${local.model}@production`)).id, pushed.version.id);
@@ -99,5 +107,16 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.deepStrictEqual(await mine.finalMetrics(pulled.version.id), await mine.finalMetrics(local.id), 'same output, same metrics');
     a.tree.refresh();
     assert.ok((await labels(a.tree)).includes('colleague-resnet'), 'the pulled model is in the Models tree');
+
+    // A big team registry pages like the Models view: "Show more…" grows the team view, not the other one.
+    const teamDb = (await a.team.service.get()).db;
+    const now = new Date().toISOString();
+    await teamDb.run("INSERT INTO models (name, created_at, updated_at) SELECT 'bulk-' || lpad(g::text, 3, '0'), ?, ? FROM generate_series(1, 205) g", [now, now]);
+    await teamDb.run("INSERT INTO versions (model_id, number, status, source_kind, source_uri, created_at) SELECT id, 1, 'ready', 'training-output', '/bulk', ? FROM models WHERE name LIKE 'bulk-%'", [now]);
+    a.team.tree.refresh();
+    const page = await a.team.tree.getChildren();
+    assert.deepStrictEqual([page.length, page[page.length - 1].kind], [201, 'more']);
+    await vscode.commands.executeCommand('modelRegistry.showMore', page[page.length - 1]);
+    assert.strictEqual((await a.team.tree.getChildren()).length, 208, 'all 208 models after one more page');
   });
 });

@@ -174,31 +174,13 @@ export function registerLifecycleCommands(
       return done;
     }),
 
-    vscode.commands.registerCommand('modelRegistry.filter', async (arg?: unknown) => {
-      const text = asString(arg);
-      const query =
-        text ??
-        (await vscode.window.showInputBox({
-          title: 'Filter the Model Registry',
-          value: tree.filter,
-          placeHolder: 'resnet tag:baseline @production format:onnx commit:3f2a accuracy>0.9 archived:yes',
-          prompt: 'Words match model names and tags; name:, tag:, alias: (or @), format:, commit:, archived:, and metric comparisons. Empty shows everything.',
-          validateInput: (value) => {
-            try {
-              parseSearch(value);
-              return undefined;
-            } catch (e) {
-              return (e as Error).message;
-            }
-          },
-        }));
-      if (text === undefined && query === undefined) return;
-      tree.setFilter(query ?? '');
-    }),
+    vscode.commands.registerCommand('modelRegistry.filter', (arg?: unknown) => filterTree(tree, 'the Model Registry', asString(arg))),
+    vscode.commands.registerCommand('modelRegistry.filterTeam', (arg?: unknown) => filterTree(team.tree, 'the Team Registry', asString(arg))),
+    vscode.commands.registerCommand('modelRegistry.clearTeamFilter', () => team.tree.setFilter('')),
     vscode.commands.registerCommand('modelRegistry.clearFilter', () => tree.setFilter('')),
     vscode.commands.registerCommand('modelRegistry.showArchived', () => tree.setFilter(tree.filter, true)),
     vscode.commands.registerCommand('modelRegistry.hideArchived', () => tree.setFilter(tree.filter, false)),
-    vscode.commands.registerCommand('modelRegistry.showMore', (n: TreeNode) => n?.kind === 'more' && tree.showMore(n)),
+    vscode.commands.registerCommand('modelRegistry.showMore', (n: TreeNode) => n?.kind === 'more' && (team.tree.owns(n) ? team.tree : tree).showMore(n)),
 
     vscode.commands.registerCommand('modelRegistry.revealVersion', async (arg?: unknown) => {
       const target = asString(arg) ?? (await vscode.window.showInputBox({ title: 'Go to Version', placeHolder: 'resnet@v3, resnet@production, resnet' }));
@@ -221,6 +203,27 @@ export function registerLifecycleCommands(
  */
 function asString(arg: unknown): string | undefined {
   return typeof arg === 'string' ? arg : undefined;
+}
+
+/** Asks for a search (checked as it is typed) and filters the tree by it; empty shows everything. */
+async function filterTree(tree: RegistryTreeProvider, title: string, text: string | undefined): Promise<void> {
+  const query =
+    text ??
+    (await vscode.window.showInputBox({
+      title: `Filter ${title}`,
+      value: tree.filter,
+      placeHolder: 'resnet tag:baseline @production format:onnx commit:3f2a accuracy>0.9 archived:yes',
+      prompt: 'Words match model names and tags; name:, tag:, alias: (or @), format:, commit:, archived:, and metric comparisons. Empty shows everything.',
+      validateInput: (value) => {
+        try {
+          parseSearch(value);
+          return undefined;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
+    }));
+  if (query !== undefined) tree.setFilter(query);
 }
 
 async function pickAlias(registry: Registry<ObjectStore>, v: VersionRecord): Promise<string | undefined> {

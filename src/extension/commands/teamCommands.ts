@@ -77,6 +77,11 @@ export function registerTeamCommands(context: vscode.ExtensionContext, local: Re
   };
 
   return [
+    views.team.tree.onDidChangeFilter(() => {
+      const filter = views.team.tree.filter;
+      views.team.view.message = filter ? `Showing versions that match: ${filter}` : undefined;
+      void vscode.commands.executeCommand('setContext', 'modelRegistry.teamFiltered', !!filter);
+    }),
     vscode.commands.registerCommand('modelRegistry.pushVersion', (n?: TreeNode | string, selected?: TreeNode[]) => run('Push', refsOf(n, selected, views.local.view))),
     vscode.commands.registerCommand('modelRegistry.pullVersion', (n?: TreeNode | string, selected?: TreeNode[]) => run('Pull', refsOf(n, selected, views.team.view))),
     vscode.commands.registerCommand('modelRegistry.refreshTeam', () => team.reopen()),
