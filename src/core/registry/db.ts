@@ -17,7 +17,7 @@ export interface SqlDb {
    */
   announce?(stamp: string): Promise<void>;
   /** Calls `onChange` with each change another connection announces, until the returned stop is called. */
-  watch?(onChange: (stamp: string) => void): Promise<() => Promise<void>>;
+  watch?(onChange: (stamp: string) => void, retryMs?: number): Promise<() => Promise<void>>;
 }
 
 const BUSY_TIMEOUT_MS = 10_000;

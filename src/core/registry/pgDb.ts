@@ -97,14 +97,39 @@ export class PgDb implements SqlDb {
     await this.run(`SELECT pg_notify('${CHANNEL}', ?)`, [stamp]);
   }
 
-  /** LISTENs on a connection of its own (a pooled one would be handed to others). */
-  async watch(onChange: (stamp: string) => void): Promise<() => Promise<void>> {
-    const client = new (pgDriver().Client)({ connectionString: this.url });
-    client.on('error', () => undefined); // the server going away: the watcher just stops hearing
-    client.on('notification', (n) => n.channel === CHANNEL && onChange(n.payload ?? ''));
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
-    return () => client.end();
+  /**
+   * LISTENs on a connection of its own (a pooled one would be handed to others). When the server
+   * goes away it tries again every `retryMs`; once back it reports a change with an empty stamp,
+   * since what happened meanwhile is unknown.
+   */
+  async watch(onChange: (stamp: string) => void, retryMs = 5000): Promise<() => Promise<void>> {
+    let stopped = false;
+    let current: import('pg').Client | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = () => {
+      if (!stopped && !timer) timer = setTimeout(() => ((timer = undefined), void listen().then(() => onChange(''), schedule)), retryMs);
+    };
+    const listen = async () => {
+      const client = new (pgDriver().Client)({ connectionString: this.url });
+      client.on('error', () => undefined); // followed by 'end'
+      client.on('end', () => client === current && ((current = undefined), schedule()));
+      client.on('notification', (n) => n.channel === CHANNEL && onChange(n.payload ?? ''));
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${CHANNEL}`);
+      } catch (e) {
+        await client.end().catch(() => undefined);
+        throw e;
+      }
+      if (stopped) return void (await client.end());
+      current = client;
+    };
+    await listen();
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await current?.end();
+    };
   }
 
   private async runOn(on: Pool | PoolClient, sql: string, params: SqlValue[]) {

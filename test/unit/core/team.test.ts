@@ -243,6 +243,29 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     }
   });
 
+  it('a watcher listens again once the database is back, and says so (what happened meanwhile is unknown)', async () => {
+    const t = await newTeam();
+    team = await t.open();
+    const heard: string[] = [];
+    const stop = await team.db.watch!((stamp) => heard.push(stamp), 200);
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 150 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(ok(), what);
+    };
+    try {
+      // The test server runs with synchronous_commit=off: flush the new schema before the crash.
+      await team.db.exec('CHECKPOINT');
+      await pg.kill();
+      await pg.restart();
+      await until('the watcher came back and reported it', () => heard.includes(''));
+      const v = await importTrainingOutput(local, output('run1'), { model: 'resnet' });
+      await pushVersion(local, team, v.ref);
+      await until('a push after the restart is heard', () => heard.includes(team.lastStamp!));
+    } finally {
+      await stop();
+    }
+  });
+
   it('gc on the team registry purges deleted versions; their objects go once older than the grace for pushes in flight', async () => {
     const t = await newTeam();
     team = await t.open();
