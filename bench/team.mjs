@@ -18,7 +18,6 @@ const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const require = createRequire(import.meta.url);
 const { Registry, importTrainingOutput, openTeamRegistry, pushVersion, pullVersion, s3Client } = require(path.join(repo, 'out/src/core/index.js'));
 const { startPostgres, startSwiftS3 } = require(path.join(repo, 'out/test/services/services.js'));
-const { Client } = require('pg');
 
 const MIB = Number(process.env.BENCH_TEAM_MIB ?? 256);
 const RUNS = 3;
@@ -49,13 +48,10 @@ try {
   const rows = { upload: [], push: [], again: [], get: [], pull: [] };
   for (let run = 1; run <= RUNS; run++) {
     // A fresh database and bucket each run, so every byte is sent.
-    const admin = new Client({ connectionString: pg.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE bench_${run}`);
-    await admin.end();
+    const url = await pg.createDatabase(`bench_${run}`);
     await s3.send(new CreateBucketCommand({ Bucket: `bench-${run}` }));
     await s3.send(new CreateBucketCommand({ Bucket: `raw-${run}` }));
-    const team = await openTeamRegistry({ registry: pg.url.replace(/\/postgres$/, `/bench_${run}`), store: `s3://bench-${run}/team`, connection, workDir: path.join(dir, `work-${run}`) });
+    const team = await openTeamRegistry({ registry: url, store: `s3://bench-${run}/team`, connection, workDir: path.join(dir, `work-${run}`) });
 
     // Alternate which goes first, so neither always meets a colder server.
     const upload = async () => rows.upload.push((await timed(() => new Upload({ client: s3, params: { Bucket: `raw-${run}`, Key: 'weights', Body: createReadStream(weights) }, partSize: 8 << 20, queueSize: 4 }).done())).ms);

@@ -15,6 +15,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
+import { Client } from 'pg';
 import * as tar from 'tar-stream';
 
 const INSTALL = 'run bash scripts/services/install.sh';
@@ -257,6 +258,8 @@ export interface PostgresServer {
   kill(): Promise<void>;
   /** Starts the server again on the same port after kill(), with its data. */
   restart(): Promise<void>;
+  /** Creates an empty database (one per registry under test) and returns its URL. */
+  createDatabase(name: string): Promise<string>;
 }
 
 function findPostgresBin(): string {
@@ -370,6 +373,17 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<P
     let stopped: Promise<void> | undefined;
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      createDatabase: async (name) => {
+        const url = `postgres://postgres${opts.password === undefined ? '' : `:${encodeURIComponent(opts.password)}`}@127.0.0.1:${port}`;
+        const admin = new Client({ connectionString: `${url}/postgres` });
+        await admin.connect();
+        try {
+          await admin.query(`CREATE DATABASE ${name}`);
+        } finally {
+          await admin.end();
+        }
+        return `postgres://postgres@127.0.0.1:${port}/${name}`;
+      },
       kill,
       restart: async () => {
         await kill();
@@ -722,7 +736,7 @@ async function bcryptHash(password: string): Promise<string> {
   const perl = requireExecutable('perl', 'perl');
   const alphabet = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const salt = [...randomBytes(22)].map((b) => alphabet[b & 63]).join('');
-  const hash = await run(perl, ['-e', 'print crypt($ARGV[0], $ARGV[1])', password, `$2b$05$${salt}`]);
+  const hash = await run(perl, ['-e', 'print crypt($ARGV[0], $ARGV[1])', '--', password, `$2b$05$${salt}`]);
   if (!/^\$2b\$05\$[./A-Za-z0-9]{53}$/.test(hash)) throw new Error(`perl's crypt() made no bcrypt hash (got ${JSON.stringify(hash)}): this C library has no bcrypt`);
   return hash;
 }

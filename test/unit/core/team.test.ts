@@ -7,7 +7,6 @@ import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/cl
 import { randomFillSync } from 'crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { Client } from 'pg';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { s3Client, S3Connection } from '../../../src/core/importers/objectStorage';
 import { Registry } from '../../../src/core/registry/registry';
@@ -40,11 +39,8 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
   /** A fresh team registry: its own database and bucket. */
   async function newTeam(): Promise<{ url: string; bucket: string; open: () => Promise<TeamRegistry> }> {
     const n = ++count;
-    const c = new Client({ connectionString: pg.url });
-    await c.connect();
-    await c.query(`CREATE DATABASE team_${n}`).finally(() => c.end());
+    const url = await pg.createDatabase(`team_${n}`);
     await admin.send(new CreateBucketCommand({ Bucket: `team-${n}` }));
-    const url = pg.url.replace(/\/postgres$/, `/team_${n}`);
     const open = () => openTeamRegistry({ registry: url, store: `s3://team-${n}/models`, connection, workDir: tempDir() });
     return { url, bucket: `team-${n}`, open };
   }

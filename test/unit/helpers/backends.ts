@@ -1,6 +1,5 @@
 // The registry's two SQL backends for tests that must hold on both: SQLite in the folder, and a real
 // PostgreSQL (a fresh database per registry) with the same folder as its object store.
-import { Client } from 'pg';
 import { Registry } from '../../../src/core/registry/registry';
 import { LocalStore } from '../../../src/core/store/localStore';
 import { startPostgres } from '../../services/services';
@@ -33,17 +32,10 @@ export function postgresBackend(): Backend & { url(): string } {
     },
     url: () => server!.url,
     async open(dir) {
-      const db = `registry_${++count}`;
-      const admin = new Client({ connectionString: server!.url });
-      await admin.connect();
-      try {
-        await admin.query(`CREATE DATABASE ${db}`);
-      } finally {
-        await admin.end();
-      }
+      const url = await server!.createDatabase(`registry_${++count}`);
       const store = new LocalStore(dir);
       await store.init();
-      return Registry.openTeam(server!.url.replace(/\/postgres$/, `/${db}`), store, dir);
+      return Registry.openTeam(url, store, dir);
     },
   };
 }
