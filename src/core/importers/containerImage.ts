@@ -189,8 +189,8 @@ export function applyEntry(files: Map<string, FileEntry>, root: string, name: st
 
 export async function importContainerImage(registry: Registry, reference: string, opts: ImageImportOptions = {}): Promise<VersionRecord> {
   const ref = parseImageReference(reference);
-  const { client, digest, layers, runtime } = await resolveImage(ref, opts);
-  const pinned = `${ref.registry}/${ref.repository}@${digest}`;
+  const { client, layers, runtime } = await resolveImage(ref, opts);
+  const pinned = runtime.image;
   const model = opts.model ?? ref.repository.split('/').pop()!.replace(/[^A-Za-z0-9._-]/g, '-');
   const source = { kind: 'container-image', uri: pinned };
   if (!opts.path) {
@@ -251,11 +251,7 @@ export async function importContainerImage(registry: Registry, reference: string
   // Linked under their names for detection, as an import from a folder.
   const staging = `${registry.store.tempPath()}-image`;
   try {
-    for (const f of files.values()) {
-      const at = path.join(staging, ...f.path.split('/'));
-      await fsp.mkdir(path.dirname(at), { recursive: true });
-      await fsp.link(registry.store.objectPath(f.sha256), at).catch(() => fsp.copyFile(registry.store.objectPath(f.sha256), at));
-    }
+    for (const f of files.values()) await registry.store.linkTo(f.sha256, path.join(staging, ...f.path.split('/')));
     return await importTrainingOutput(registry, staging, { model, signal: opts.signal, onProgress: opts.onProgress, source, details: { runtime, extractedFrom: root } });
   } finally {
     await fsp.rm(staging, { recursive: true, force: true });

@@ -30,6 +30,8 @@ export interface S3Object {
   key: string;
   size: number;
   etag?: string;
+  /** Last-Modified, ms since the epoch. */
+  modifiedMs?: number;
 }
 
 export interface ObjectStorageImportOptions {
@@ -74,7 +76,7 @@ export async function listObjects(client: S3Client, bucket: string, prefix: stri
     const page = await client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal }).catch((e) => {
       throw storageError(`s3://${bucket}/${prefix}`, e);
     });
-    for (const o of page.Contents ?? []) if (o.Key && !o.Key.endsWith('/')) out.push({ key: o.Key, size: o.Size ?? 0, etag: o.ETag });
+    out.push(...objectsOf(page.Contents));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return out;
@@ -87,8 +89,13 @@ export async function browse(client: S3Client, bucket: string, prefix: string): 
   });
   return {
     folders: (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])),
-    objects: (page.Contents ?? []).flatMap((o) => (o.Key && !o.Key.endsWith('/') ? [{ key: o.Key, size: o.Size ?? 0, etag: o.ETag }] : [])),
+    objects: objectsOf(page.Contents),
   };
+}
+
+/** A listing page's objects; "folder" markers (keys ending in /) are not objects. */
+function objectsOf(contents: { Key?: string; Size?: number; ETag?: string; LastModified?: Date }[] | undefined): S3Object[] {
+  return (contents ?? []).flatMap((o) => (o.Key && !o.Key.endsWith('/') ? [{ key: o.Key, size: o.Size ?? 0, etag: o.ETag, modifiedMs: o.LastModified?.getTime() }] : []));
 }
 
 /** An S3 error as a clear one naming the place (cancel stays a cancel). */
@@ -193,12 +200,10 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
         }
       }
       // Linked under its name for detection; the import then finds the object already stored.
-      const at = path.join(staging, 'out', ...rel.split('/'));
-      await fsp.mkdir(path.dirname(at), { recursive: true });
-      await fsp.link(registry.store.objectPath(sha256), at).catch(() => fsp.copyFile(registry.store.objectPath(sha256!), at));
+      await registry.store.linkTo(sha256, path.join(staging, 'out', ...rel.split('/')));
     });
     const name = opts.model ?? defaultName(single ? prefix : base, bucket, single);
-    const input = single ? path.join(staging, 'out', relativeKey(base, objects[0].key)) : path.join(staging, 'out');
+    const input = single ? path.join(staging, 'out', rels.get(objects[0])!) : path.join(staging, 'out');
     return await importTrainingOutput(registry, input, {
       model: name,
       signal: opts.signal,

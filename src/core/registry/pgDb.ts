@@ -30,12 +30,17 @@ export class PgDb implements SqlDb {
     private readonly url: string,
     /** The connection string without its password, for messages. */
     readonly where: string,
-  ) {}
+  ) {
+    this.onPool = this.over(pool);
+  }
+
+  private readonly onPool: Pick<SqlDb, 'all' | 'get' | 'run' | 'exec'>;
 
   /** `password` when not in the URL (otherwise PGPASSWORD or ~/.pgpass, as libpq does). */
   static async open(url: string, password?: string): Promise<PgDb> {
-    const pool = new (pgDriver().Pool)({ connectionString: withPassword(url, password), max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
-    const db = new PgDb(pool, withPassword(url, password), redact(url));
+    const full = withPassword(url, password);
+    const pool = new (pgDriver().Pool)({ connectionString: full, max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    const db = new PgDb(pool, full, redact(url));
     // An idle connection whose server went away reports here; without a listener the process dies.
     pool.on('error', () => undefined);
     try {
@@ -52,16 +57,16 @@ export class PgDb implements SqlDb {
   }
 
   all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return this.query(this.pool, sql, params).then((r) => r.rows as T[]);
+    return this.onPool.all<T>(sql, params);
   }
   get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    return this.all<T>(sql, params).then((rows) => rows[0]);
+    return this.onPool.get<T>(sql, params);
   }
   run(sql: string, params: SqlValue[] = []) {
-    return this.runOn(this.pool, sql, params);
+    return this.onPool.run(sql, params);
   }
   exec(sql: string): Promise<void> {
-    return this.query(this.pool, toPostgresDdl(sql), undefined).then(() => undefined);
+    return this.onPool.exec(sql);
   }
 
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
@@ -71,10 +76,7 @@ export class PgDb implements SqlDb {
       await this.query(client, 'BEGIN', undefined);
       await this.query(client, `SELECT pg_advisory_xact_lock(${WRITE_LOCK})`, undefined);
       const tx: SqlDb = {
-        all: (sql, params = []) => this.query(client, sql, params).then((r) => r.rows),
-        get: (sql, params = []) => this.query(client, sql, params).then((r) => r.rows[0]),
-        run: (sql, params = []) => this.runOn(client, sql, params),
-        exec: (sql) => this.query(client, toPostgresDdl(sql), undefined).then(() => undefined),
+        ...this.over(client),
         transaction: () => Promise.reject(new Error('nested transactions are not supported')),
         close: () => Promise.reject(new Error('cannot close inside a transaction')),
       };
@@ -132,10 +134,18 @@ export class PgDb implements SqlDb {
     };
   }
 
-  private async runOn(on: Pool | PoolClient, sql: string, params: SqlValue[]) {
-    const returning = ID_TABLES.test(sql) && !/\bRETURNING\b/i.test(sql);
-    const r = await this.query(on, returning ? `${sql} RETURNING id` : sql, params);
-    return { changes: r.rowCount ?? 0, lastId: returning && r.rows.length ? Number(r.rows[0].id) : 0 };
+  /** The statements on the pool, or on one client (a transaction's). */
+  private over(on: Pool | PoolClient): Pick<SqlDb, 'all' | 'get' | 'run' | 'exec'> {
+    return {
+      all: <T>(sql: string, params: SqlValue[] = []) => this.query(on, sql, params).then((r) => r.rows as T[]),
+      get: <T>(sql: string, params: SqlValue[] = []) => this.query(on, sql, params).then((r) => r.rows[0] as T | undefined),
+      run: async (sql, params = []) => {
+        const returning = ID_TABLES.test(sql) && !/\bRETURNING\b/i.test(sql);
+        const r = await this.query(on, returning ? `${sql} RETURNING id` : sql, params);
+        return { changes: r.rowCount ?? 0, lastId: returning && r.rows.length ? Number(r.rows[0].id) : 0 };
+      },
+      exec: (sql) => this.query(on, toPostgresDdl(sql), undefined).then(() => undefined),
+    };
   }
 
   private async query(on: Pool | PoolClient, sql: string, params: SqlValue[] | undefined) {

@@ -284,15 +284,13 @@ export class Registry<S extends ObjectStore = LocalStore> {
     }
     const now = new Date().toISOString();
     const result = await this.db.transaction(async (tx) => {
-      await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [modelName, now, now]);
-      const model = await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [modelName]);
-      const next = await nextNumber(tx, model!.id);
+      const { modelId, number } = await nextVersionOf(tx, modelName, now);
       const { lastId } = await tx.run(
         `INSERT INTO versions (model_id, number, status, source_kind, source_uri, created_at, importer_pid, importer_host)
          VALUES (?, ?, 'importing', ?, ?, ?, ?, ?)`,
-        [model!.id, next, source.kind, source.uri, now, process.pid, os.hostname()],
+        [modelId, number, source.kind, source.uri, now, process.pid, os.hostname()],
       );
-      return { id: lastId, number: next };
+      return { id: lastId, number };
     });
     await this.touch();
     return result;
@@ -519,9 +517,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
     if (src.status !== 'ready') throw new RegistryError(`${src.ref} is still being imported; clone it once it is ready`);
     const now = new Date().toISOString();
     const id = await this.db.transaction(async (tx) => {
-      await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [toModel, now, now]);
-      const model = (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [toModel]))!;
-      const number = await nextNumber(tx, model.id);
+      const { modelId, number } = await nextVersionOf(tx, toModel, now);
       const { lastId } = await tx.run(
         `INSERT INTO versions (model_id, number, status, source_kind, source_uri, format, framework, size_bytes, file_count, parameter_count, created_at,
                                git_commit, git_branch, git_dirty, git_remote, git_subject, git_author, git_date, git_root,
@@ -530,16 +526,15 @@ export class Registry<S extends ObjectStore = LocalStore> {
                 git_commit, git_branch, git_dirty, git_remote, git_subject, git_author, git_date, git_root,
                 id, 'clone', params, signature, details, CAST(? AS TEXT), config, template_id
            FROM versions WHERE id = ?`,
-        [model.id, number, src.ref, now, opts.description ?? src.description, src.id],
+        [modelId, number, src.ref, now, opts.description ?? src.description, src.id],
       );
       await tx.run('INSERT INTO files (version_id, path, sha256, size, role) SELECT CAST(? AS BIGINT), path, sha256, size, role FROM files WHERE version_id = ?', [lastId, src.id]);
       await tx.run(
-        `INSERT INTO metrics (version_id, key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data)
-         SELECT CAST(? AS BIGINT), key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ?`,
+        `INSERT INTO metrics (version_id, ${METRIC_COLUMNS}) SELECT CAST(? AS BIGINT), ${METRIC_COLUMNS} FROM metrics WHERE version_id = ?`,
         [lastId, src.id],
       );
       await tx.run('INSERT INTO version_tags (version_id, tag) SELECT CAST(? AS BIGINT), tag FROM version_tags WHERE version_id = ?', [lastId, src.id]);
-      await bumpModel(tx, model.id, number);
+      await bumpModel(tx, modelId, number);
       return lastId;
     });
     await this.touch();
@@ -588,16 +583,14 @@ export class Registry<S extends ObjectStore = LocalStore> {
       await forEachLimit(c.check ?? c.files, 16, async (f) => {
         if (!(await this.store.has(f.sha256))) throw new RegistryError(`object ${f.sha256} for ${f.path} is not in the store of ${this.location}; copy again`);
       });
-      await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [v.model, now, now]);
-      const model = (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [v.model]))!;
-      const number = await nextNumber(tx, model.id);
+      const { modelId, number } = await nextVersionOf(tx, v.model, now);
       const { lastId } = await tx.run(
         `INSERT INTO versions (model_id, number, status, source_kind, source_uri, format, framework, size_bytes, file_count, parameter_count, created_at,
                                git_commit, git_branch, git_dirty, git_remote, git_subject, git_author, git_date, git_root,
                                parent_id, parent_kind, params, signature, details, description, config, template_id, origin)
          VALUES (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
-          model.id,
+          modelId,
           number,
           v.source.kind,
           v.source.uri,
@@ -635,7 +628,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
         ]);
       }
       for (const tag of v.tags) await tx.run('INSERT INTO version_tags (version_id, tag) VALUES (?, ?)', [lastId, tag]);
-      await bumpModel(tx, model.id, number);
+      await bumpModel(tx, modelId, number);
       return { id: lastId, existed: false };
     });
     if (!existed) await this.touch();
@@ -733,10 +726,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
       }
     }
     const store = this.store;
-    if (store instanceof LocalStore) await store.removeStaleTemp(isAlive);
+    const shared = !(store instanceof LocalStore);
+    if (!shared) await store.removeStaleTemp(isAlive);
     // A team registry's bucket: a push from another machine leaves no row until it commits, so its
     // objects are spared for a while (an hour unless told otherwise).
-    const shared = !(store instanceof LocalStore);
     // (A second of slack for the live imports: file times are coarser than their start times.)
     const spareFrom = Math.min(liveSince === undefined ? Infinity : liveSince - 1000, shared ? Date.now() - (opts.sharedGraceMs ?? SHARED_STORE_GRACE_MS) : Infinity);
     // Objects go under the write lock, so no version can complete with a reference to one meanwhile.
@@ -812,13 +805,15 @@ function checkTag(tag: string): string {
   return t;
 }
 
-/** The next version number: never one a deleted version had (last_number survives gc). */
-async function nextNumber(tx: SqlDb, modelId: number): Promise<number> {
+/** The model (created if new) and its next version number: never one a deleted version had (last_number survives gc). */
+async function nextVersionOf(tx: SqlDb, modelName: string, now: string): Promise<{ modelId: number; number: number }> {
+  await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [modelName, now, now]);
+  const modelId = (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [modelName]))!.id;
   const row = await tx.get<{ used: number | null; last: number }>(
     'SELECT (SELECT MAX(number) FROM versions WHERE model_id = ?) AS used, (SELECT last_number FROM models WHERE id = ?) AS last',
     [modelId, modelId],
   );
-  return Math.max(row!.used ?? 0, row!.last) + 1;
+  return { modelId, number: Math.max(row!.used ?? 0, row!.last) + 1 };
 }
 
 /** git_commit … git_root, in the order the version statements list them. */

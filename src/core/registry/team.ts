@@ -13,7 +13,6 @@ import { createHash } from 'crypto';
 import * as os from 'os';
 import { CancelledError, RegistryError } from '../errors';
 import { S3Connection } from '../importers/objectStorage';
-import { LocalStore } from '../store/localStore';
 import { S3Store } from '../store/s3Store';
 import { ObjectStore } from '../store/types';
 import { forEachLimit } from '../util/parallel';
@@ -81,7 +80,7 @@ export function pullVersion(team: TeamRegistry, local: Registry, ref: string, op
   return copyVersion(team, local, ref, 'receiving', async (f, o) => {
     if (await local.store.has(f.sha256)) return false;
     // The store hashes what arrives to name it; a mismatch is caught here (so get() need not hash too).
-    const got = await local.store.ingestStream(countBytes(team.store.get(f.sha256, o.signal, false), o.onBytes), { signal: o.signal });
+    const got = await local.store.ingestStream(team.store.get(f.sha256, o.signal, false), { signal: o.signal, onBytes: o.onBytes });
     if (got.sha256 !== f.sha256) throw new RegistryError(`${f.path}: the team store sent bytes that do not match ${f.sha256} (corrupt or altered in the bucket)`);
     return true;
   }, opts);
@@ -172,11 +171,3 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
 async function isDeleted(r: Registry<ObjectStore>, id: number): Promise<boolean> {
   return !!(await r.db.get('SELECT 1 FROM versions WHERE id = ? AND deleted_at IS NOT NULL', [id]));
 }
-
-async function* countBytes(source: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    onBytes(chunk.length);
-    yield chunk;
-  }
-}
-

@@ -54,7 +54,6 @@ export class LocalStore {
   }
 
   /** True when the object is stored; refreshes its mtime, which tells a concurrent gc it is in use again. */
-  /** Marks a stored object as just used (gc spares it while an import runs); false when it is not there. */
   async reuse(sha256: string): Promise<boolean> {
     const now = new Date();
     // Another user's object cannot be touched (EPERM) but is still there to reuse.
@@ -153,6 +152,12 @@ export class LocalStore {
         if (SHA256.test(sha)) yield sha;
       }
     }
+  }
+
+  /** Puts a stored object at `at` under its name (a hard link; a copy where links fail), for detection in a staging folder. */
+  async linkTo(sha256: string, at: string): Promise<void> {
+    await fsp.mkdir(path.dirname(at), { recursive: true });
+    await fsp.link(this.objectPath(sha256), at).catch(() => fsp.copyFile(this.objectPath(sha256), at));
   }
 
   async modifiedMs(sha256: string): Promise<number | undefined> {

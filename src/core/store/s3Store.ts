@@ -10,7 +10,7 @@ import { createReadStream } from 'fs';
 import { readFile, stat } from 'fs/promises';
 import { Readable } from 'stream';
 import { CancelledError, InputError } from '../errors';
-import { parseS3Uri, s3Client, S3Connection, storageError } from '../importers/objectStorage';
+import { listObjects, parseS3Uri, s3Client, S3Connection, storageError } from '../importers/objectStorage';
 import { s3Sdk, s3Storage } from '../util/lazyModules';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -47,31 +47,23 @@ export class S3Store {
     return `${this.prefix}objects/${sha256.slice(0, 2)}/${sha256.slice(2)}`;
   }
 
+  /** The object's address, for messages. */
+  private where(sha256: string): string {
+    return `s3://${this.bucket}/${this.key(sha256)}`;
+  }
+
   async has(sha256: string, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await this.client.send(new (s3Sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
-      return true;
-    } catch (e) {
-      if (e instanceof s3Sdk().NotFound || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
-      throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
-    }
+    return (await this.head(sha256, signal)) !== undefined;
   }
 
   async *list(): AsyncGenerator<string> {
     const prefix = `${this.prefix}objects/`;
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })).catch((e) => {
-        throw storageError(`s3://${this.bucket}/${prefix}`, e);
-      });
-      for (const o of page.Contents ?? []) {
-        const sha = o.Key?.slice(prefix.length).replace('/', '') ?? '';
-        if (!SHA256.test(sha)) continue;
-        this.listed.set(sha, { modifiedMs: o.LastModified?.getTime() ?? Date.now(), size: o.Size ?? 0 });
-        yield sha;
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    for (const o of await listObjects(this.client, this.bucket, prefix)) {
+      const sha = o.key.slice(prefix.length).replace('/', '');
+      if (!SHA256.test(sha)) continue;
+      this.listed.set(sha, { modifiedMs: o.modifiedMs ?? Date.now(), size: o.size });
+      yield sha;
+    }
   }
 
   async modifiedMs(sha256: string): Promise<number | undefined> {
@@ -81,19 +73,20 @@ export class S3Store {
   async remove(sha256: string): Promise<number> {
     const size = this.listed.get(sha256)?.size ?? (await this.head(sha256))?.size ?? 0;
     await this.client.send(new (s3Sdk().DeleteObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) })).catch((e) => {
-      throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
+      throw storageError(this.where(sha256), e);
     });
     this.listed.delete(sha256);
     return size;
   }
 
-  private async head(sha256: string): Promise<{ modifiedMs: number; size: number } | undefined> {
+  /** The object's age and size, or undefined when it is not there. */
+  private async head(sha256: string, signal?: AbortSignal): Promise<{ modifiedMs: number; size: number } | undefined> {
     try {
-      const r = await this.client.send(new (s3Sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }));
+      const r = await this.client.send(new (s3Sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
       return { modifiedMs: r.LastModified?.getTime() ?? Date.now(), size: r.ContentLength ?? 0 };
     } catch (e) {
-      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
-      throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
+      if (e instanceof s3Sdk().NotFound || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      throw storageError(this.where(sha256), e);
     }
   }
 
@@ -105,7 +98,7 @@ export class S3Store {
       // One request; the multipart machinery costs more than the bytes for the many small files of a model folder.
       const body = await readFile(file);
       await this.client.send(new (s3Sdk().PutObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256), Body: body, ContentLength: size }), { abortSignal: opts.signal }).catch((e) => {
-        throw opts.signal?.aborted ? new CancelledError() : storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
+        throw opts.signal?.aborted ? new CancelledError() : storageError(this.where(sha256), e);
       });
       opts.onBytes?.(size);
       return true;
@@ -126,7 +119,7 @@ export class S3Store {
       await upload.done();
     } catch (e) {
       if (opts.signal?.aborted) throw new CancelledError();
-      throw storageError(`s3://${this.bucket}/${this.key(sha256)}`, e);
+      throw storageError(this.where(sha256), e);
     }
     return true;
   }
@@ -136,7 +129,7 @@ export class S3Store {
    * `verify: false` skips that when the consumer hashes the bytes anyway (pull into a LocalStore).
    */
   async *get(sha256: string, signal?: AbortSignal, verify = true): AsyncGenerator<Buffer> {
-    const where = `s3://${this.bucket}/${this.key(sha256)}`;
+    const where = this.where(sha256);
     const hash = createHash('sha256');
     try {
       const r = await this.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
