@@ -17,3 +17,15 @@ export function showError(prefix: string, e: unknown): void {
     if (c === 'Show Log') log().show();
   });
 }
+
+/** An input box's validateInput from a parser that throws: the parser's message, or nothing when the value parses. */
+export function problemWith(parse: (value: string) => unknown): (value: string) => string | undefined {
+  return (value) => {
+    try {
+      parse(value);
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+}

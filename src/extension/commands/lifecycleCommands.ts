@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'path';
 import { exportVersion, formatBytes, ObjectStore, parseSearch, Registry, VersionRecord } from '../../core';
-import { showError } from '../errors';
+import { problemWith, showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
@@ -214,14 +214,7 @@ async function filterTree(tree: RegistryTreeProvider, title: string, text: strin
       value: tree.filter,
       placeHolder: 'resnet tag:baseline @production format:onnx commit:3f2a accuracy>0.9 archived:yes',
       prompt: 'Words match model names and tags; name:, tag:, alias: (or @), format:, commit:, archived:, and metric comparisons. Empty shows everything.',
-      validateInput: (value) => {
-        try {
-          parseSearch(value);
-          return undefined;
-        } catch (e) {
-          return (e as Error).message;
-        }
-      },
+      validateInput: problemWith(parseSearch),
     }));
   if (query !== undefined) tree.setFilter(query);
 }

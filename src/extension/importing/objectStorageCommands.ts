@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { browse, CancelledError, formatBytes, importContainerImage, importFromObjectStorage, InputError, parseImageReference, S3Connection, s3Client, s3Sdk, VersionRecord } from '../../core';
-import { showError } from '../errors';
+import { problemWith, showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
@@ -59,14 +59,7 @@ export function registerObjectStorageCommands(context: vscode.ExtensionContext, 
         (await vscode.window.showInputBox({
           title: 'Container image',
           prompt: 'registry/repository:tag or registry/repository@sha256:…',
-          validateInput: (v) => {
-            try {
-              parseImageReference(v);
-              return undefined;
-            } catch (e) {
-              return (e as Error).message;
-            }
-          },
+          validateInput: problemWith(parseImageReference),
         }));
       if (!image) return undefined;
       const inside = arg ? arg.path : await vscode.window.showInputBox({ title: `${image}: folder with the model`, prompt: 'e.g. /model — leave empty to record only the runtime (entrypoint, env, ports, labels)', value: '/model' });
