@@ -7,7 +7,10 @@ export type { TeamConfig, TeamRegistry, TransferOptions, TransferProgress, Trans
 export type { ObjectStore } from './store/types';
 export { importTrainingOutput, defaultModelName } from './importers/trainingOutput';
 export type { ImportProgress, ImportOptions } from './importers/trainingOutput';
-export { gitProvenance, showCommit } from './git/provenance';
+export { gitProvenance } from './git/provenance';
+export { showCommit, repositoryWithCommit } from './git/compare';
+export { findRepository } from './git/git';
+export type { GitRepo } from './git/git';
 export type { GitProvenance } from './git/provenance';
 export { InputError, CancelledError, RegistryError } from './errors';
 export * from './util/format';

@@ -1,5 +1,5 @@
-import * as path from 'path';
-import { commitRange, hasCommit } from '../git/compare';
+import { commitRange, repositoryWithCommit } from '../git/compare';
+import { GitRepo } from '../git/git';
 import { Registry } from '../registry/registry';
 import { StoredSeries, VersionRecord } from '../registry/types';
 import { evaluationsOf } from '../evaluate/store';
@@ -17,6 +17,8 @@ export interface ComparisonOptions {
   /** Metric key → direction, from the user's settings; wins over the name-based guess. */
   directions?: Record<string, Direction>;
   maxPoints?: number;
+  /** The workspace's repositories, where the code diff is read: never a folder a stored version names. */
+  repositories?: GitRepo[];
 }
 
 /** Everything the compare panel shows for the given versions, with series downsampled for posting. */
@@ -50,7 +52,7 @@ export async function buildComparison(registry: Registry, versionIds: number[], 
     metrics,
     series,
     params: diffParams(versions.map((v) => v.params)),
-    code: await Promise.all(versions.slice(1).map((v) => compareCode(versions[0], v))),
+    code: await Promise.all(versions.slice(1).map((v) => compareCode(versions[0], v, opts.repositories ?? []))),
     maxPoints,
   };
 }
@@ -142,19 +144,17 @@ function toColumn(v: VersionRecord, i: number): VersionColumn {
   };
 }
 
-async function compareCode(base: VersionRecord, head: VersionRecord): Promise<CodeComparison> {
+async function compareCode(base: VersionRecord, head: VersionRecord, repositories: GitRepo[]): Promise<CodeComparison> {
   const result: CodeComparison = { baseVersionId: base.id, headVersionId: head.id, baseRef: base.ref, headRef: head.ref, files: [], commits: [] };
   if (!base.git || !head.git) return { ...result, unavailable: `${!base.git ? base.ref : head.ref} was not imported from a git repository` };
   if (base.git.commit === head.git.commit) return { ...result, unavailable: `both were trained from the same commit ${base.git.commit.slice(0, 8)}` };
-  const root = base.git.root;
-  if (path.resolve(root) !== path.resolve(head.git.root) && (!base.git.remote || base.git.remote !== head.git.remote)) {
-    return { ...result, unavailable: 'the versions come from different repositories' };
-  }
-  for (const c of [base.git.commit, head.git.commit]) {
-    if (!(await hasCommit(root, c))) return { ...result, unavailable: `commit ${c.slice(0, 8)} is not in ${root} (rebased away, or not fetched)` };
+  const repo = await repositoryWithCommit(repositories, base.git.commit);
+  if (!repo) return { ...result, unavailable: `commit ${base.git.commit.slice(0, 8)} is not in the workspace's repository (another clone, rebased away, or not fetched)` };
+  if (!(await repositoryWithCommit([repo], head.git.commit))) {
+    return { ...result, unavailable: `commit ${head.git.commit.slice(0, 8)} is not in ${repo.workTree} (the versions come from different repositories, or it was not fetched)` };
   }
   try {
-    return { ...result, ...(await commitRange(root, base.git.commit, head.git.commit)) };
+    return { ...result, ...(await commitRange(repo, base.git.commit, head.git.commit)) };
   } catch (e) {
     return { ...result, unavailable: `git could not compare the commits: ${(e as Error).message}` };
   }

@@ -163,7 +163,7 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const fixedBatch = typeof v.signature.inputs?.[0]?.shape[0] === 'number' && (v.signature.inputs[0].shape[0] as number) > 0 ? (v.signature.inputs[0].shape[0] as number) : undefined;
   const batch = fixedBatch ?? batchSize;
-  const git = opts.cwd ? await gitProvenance(opts.cwd).catch(() => null) : null;
+  const git = opts.cwd ? (await gitProvenance(opts.cwd)).git : null;
   const id = await beginEvaluation(registry, { versionId: v.id, datasetId: dataset.id, split, evaluator: 'builtin', git: git && { commit: git.commit, dirty: git.dirty } });
   opts.log?.(`${v.ref} on ${dataset.name}${split ? `/${split}` : ''}: ${samples.length} samples, batches of ${batch}, input ${session.inputNames[0]} [${source.shape.join(', ')}]`);
 

@@ -57,7 +57,7 @@ export async function evaluateExternally(
     opts.log?.(line);
     void logStream.write(line + '\n');
   };
-  const git = opts.cwd ? await gitProvenance(opts.cwd).catch(() => null) : null;
+  const git = opts.cwd ? (await gitProvenance(opts.cwd)).git : null;
   const id = await beginEvaluation(registry, { versionId: v.id, datasetId: dataset.id, split, evaluator: profile.id, git: git && { commit: git.commit, dirty: git.dirty } });
   try {
     const modelDir = path.join(work, 'model');

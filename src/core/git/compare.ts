@@ -1,17 +1,15 @@
-import { simpleGit } from 'simple-git';
+import { checkCommitId, GitRepo, runGit } from './git';
 
 export interface CommitRange {
   files: { path: string; insertions: number; deletions: number; binary: boolean }[];
   commits: { hash: string; subject: string; author: string; date: string }[];
 }
 
-const COMMIT = /^[0-9a-f]{7,64}$/;
-
-/** `git diff --numstat base head` and the commits in base..head, from the repository at root. */
-export async function commitRange(root: string, base: string, head: string): Promise<CommitRange> {
-  if (!COMMIT.test(base) || !COMMIT.test(head)) throw new Error('not a commit id');
-  const git = simpleGit({ baseDir: root });
-  const numstat = await git.raw(['diff', '--numstat', '-z', base, head]);
+/** `git diff --numstat base head` and the commits in base..head. */
+export async function commitRange(repo: GitRepo, base: string, head: string): Promise<CommitRange> {
+  checkCommitId(base);
+  checkCommitId(head);
+  const numstat = await runGit(repo, ['diff', '--no-textconv', '--no-ext-diff', '--ignore-submodules', '--numstat', '-z', base, head, '--']);
   const files: CommitRange['files'] = [];
   // -z: "ins\tdel\tpath\0"; a rename is "ins\tdel\t\0old\0new\0".
   const parts = numstat.split('\0');
@@ -26,7 +24,7 @@ export async function commitRange(root: string, base: string, head: string): Pro
     const binary = m[1] === '-';
     files.push({ path: file, insertions: binary ? 0 : Number(m[1]), deletions: binary ? 0 : Number(m[2]), binary });
   }
-  const log = await git.raw(['log', '--format=%H%x00%s%x00%an%x00%aI', `${base}..${head}`]);
+  const log = await runGit(repo, ['log', '--no-show-signature', '--format=%H%x00%s%x00%an%x00%aI', `${base}..${head}`, '--']);
   const commits = log
     .split('\n')
     .filter(Boolean)
@@ -37,23 +35,35 @@ export async function commitRange(root: string, base: string, head: string): Pro
   return { files, commits };
 }
 
-/** Whether the repository at root has the commit (it may have been rebased away or never fetched). */
-export async function hasCommit(root: string, commit: string): Promise<boolean> {
-  if (!COMMIT.test(commit)) return false;
+/** Whether the repository has the commit (it may have been rebased away or never fetched). */
+export async function hasCommit(repo: GitRepo, commit: string): Promise<boolean> {
   try {
-    await simpleGit({ baseDir: root }).raw(['cat-file', '-e', `${commit}^{commit}`]);
+    checkCommitId(commit);
+    await runGit(repo, ['cat-file', '-e', `${commit}^{commit}`]);
     return true;
   } catch {
     return false;
   }
 }
 
+/** Of `repos` (the workspace's), the first that has `commit`: git runs only where the user works, never where a stored version says. */
+export async function repositoryWithCommit(repos: GitRepo[], commit: string): Promise<GitRepo | null> {
+  for (const repo of repos) if (await hasCommit(repo, commit)) return repo;
+  return null;
+}
+
 /** A file's content at a commit, for the diff editor. */
-export async function fileAtCommit(root: string, commit: string, file: string): Promise<string> {
-  if (!COMMIT.test(commit)) throw new Error('not a commit id');
+export async function fileAtCommit(repo: GitRepo, commit: string, file: string): Promise<string> {
+  checkCommitId(commit);
   try {
-    return await simpleGit({ baseDir: root }).raw(['show', `${commit}:${file}`]);
+    return await runGit(repo, ['show', '--no-textconv', `${commit}:${file}`]);
   } catch {
     return ''; // added or deleted in this range: the other side is empty
   }
+}
+
+/** The full text of a commit (header, stat and patch), as `git show` prints it. */
+export async function showCommit(repo: GitRepo, commit: string): Promise<string> {
+  checkCommitId(commit);
+  return runGit(repo, ['show', '--no-textconv', '--no-ext-diff', '--stat', '--patch', '--format=fuller', commit, '--']);
 }

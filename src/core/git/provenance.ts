@@ -1,7 +1,5 @@
-import { promises as fsp } from 'fs';
 import * as os from 'os';
-import * as path from 'path';
-import { simpleGit } from 'simple-git';
+import { findRepository, GitRepo, runGit, userGitConfig } from './git';
 
 /** Where a model came from in git: the commit checked out when it was imported. */
 export interface GitProvenance {
@@ -16,39 +14,39 @@ export interface GitProvenance {
   date: string;
 }
 
-/** Provenance of the repository containing `target`, or null when it is not inside a git work tree. */
-export async function gitProvenance(target: string): Promise<GitProvenance | null> {
-  const st = await fsp.stat(target);
-  const dir = st.isDirectory() ? target : path.dirname(target);
-  const git = simpleGit({ baseDir: dir, trimmed: true });
-  let root: string;
+/** Provenance, or why there is none: it is a fact about an import, never a reason for it to fail. */
+export interface ProvenanceResult {
+  git: GitProvenance | null;
+  /** Set when the target is in a repository but git could not say which commit (recorded with the version). */
+  problem?: string;
+}
+
+/** Provenance of the repository containing `target`; `git: null` when it is not inside a git work tree. */
+export async function gitProvenance(target: string): Promise<ProvenanceResult> {
+  const repo = await findRepository(target);
+  if (!repo) return { git: null };
   try {
-    root = await git.revparse(['--show-toplevel']);
-  } catch {
-    return null; // not a repository, or git is not installed
+    return { git: await provenanceOf(repo) };
+  } catch (e) {
+    return { git: null, problem: `git provenance not recorded: ${(e as Error).message}` };
   }
-  let commit: string;
-  try {
-    commit = await git.revparse(['HEAD']);
-  } catch {
-    return null; // a repository without commits has no provenance to record
-  }
-  const branchName = await git.revparse(['--abbrev-ref', 'HEAD']);
-  const status = await git.raw(['status', '--porcelain', '--untracked-files=no']);
-  const log = await git.raw(['log', '-1', '--format=%s%x00%an <%ae>%x00%aI', 'HEAD']);
+}
+
+async function provenanceOf(repo: GitRepo): Promise<GitProvenance | null> {
+  // --verify takes exactly one revision, so a file named HEAD in the work tree is never ambiguous.
+  const commit = (await runGit(repo, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']).catch(() => '')).trim();
+  if (!commit) return null; // a repository without commits has no provenance to record
+  const branch = (await runGit(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => '')).trim() || null;
+  const status = await runGit(repo, ['status', '--porcelain', '--untracked-files=no', '--ignore-submodules=all']);
+  const log = await runGit(repo, ['log', '-1', '--no-show-signature', '--format=%s%x00%an <%ae>%x00%aI', commit, '--']);
   const [subject, author, date] = log.trim().split('\0');
-  let remote: string | null = null;
-  try {
-    remote = redactUrl((await git.raw(['remote', 'get-url', 'origin'])).trim()) || null;
-  } catch {
-    remote = null;
-  }
+  const origin = (await runGit(repo, ['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
   return {
-    root,
+    root: repo.workTree,
     commit,
-    branch: branchName === 'HEAD' ? null : branchName,
+    branch,
     dirty: status.trim().length > 0,
-    remote,
+    remote: origin ? redactUrl(origin) : null,
     subject: subject ?? '',
     author: author ?? '',
     date: date ?? '',
@@ -69,17 +67,11 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** The full text of a commit (header, stat and patch), as `git show` prints it. */
-export async function showCommit(root: string, commit: string): Promise<string> {
-  if (!/^[0-9a-f]{7,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
-  return simpleGit({ baseDir: root }).raw(['show', '--stat', '--patch', '--format=fuller', commit]);
-}
-
-/** Who is acting, for histories: git's user.name <user.email> as seen from `dir`, else the OS user. */
+/** Who is acting, for histories: git's user.name <user.email> for the repository holding `dir` (else the user's own config), else the OS user. */
 export async function gitUser(dir: string): Promise<string> {
-  const git = simpleGit({ baseDir: dir, trimmed: true });
-  const get = (key: string) => git.raw(['config', '--get', key]).then((s) => s.trim(), () => '');
-  const [name, email] = await Promise.all([get('user.name'), get('user.email')]).catch(() => ['', '']);
+  const repo = await findRepository(dir).catch(() => null);
+  const get = (key: string) => (repo ? runGit(repo, ['config', '--get', key]).then((s) => s.trim(), () => '') : userGitConfig(key));
+  const [name, email] = await Promise.all([get('user.name'), get('user.email')]);
   if (name) return email ? `${name} <${email}>` : name;
   return os.userInfo().username;
 }

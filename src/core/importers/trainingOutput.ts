@@ -64,7 +64,7 @@ export async function importTrainingOutput(registry: Registry, input: string, op
 
   report({ phase: 'inspecting', bytesDone: 0, bytesTotal: 0 });
   const inspected = await inspectOutput(root, files, sidecars);
-  const git = await gitProvenance(target);
+  const { git, problem: gitProblem } = await gitProvenance(target);
   const base = await registry.findBase(baseModelNames(root, inspected.params));
   check();
 
@@ -108,6 +108,7 @@ export async function importTrainingOutput(registry: Registry, input: string, op
       details: {
         weights: inspected.weights.map((w) => ({ path: w.rel, ...w.info })),
         ...(sidecars.length ? { sidecars: inspected.metrics.map((m) => m.source) } : {}),
+        ...(gitProblem ? { gitProblem } : {}),
         ...opts.details,
       },
       config: opts.config && { text: opts.config.text, templateId: opts.config.templateId },

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { formatBytes, showCommit } from '../../core';
+import { workspaceRepositoryWith } from '../workspaceGit';
 import { showError } from '../errors';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
@@ -13,7 +14,11 @@ export function registerVersionCommands(service: RegistryService, tree: Registry
   const selected = (n?: TreeNode) => n ?? view.selection[0];
   return [
     vscode.workspace.registerTextDocumentContentProvider(COMMIT_SCHEME, {
-      provideTextDocumentContent: (uri) => showCommit(new URLSearchParams(uri.query).get('root') ?? '', path.posix.basename(uri.path, '.diff')),
+      // Only the commit comes from the URI; the repository is the workspace's own.
+      provideTextDocumentContent: async (uri) => {
+        const commit = path.posix.basename(uri.path, '.diff');
+        return showCommit(await workspaceRepositoryWith(commit), commit);
+      },
     }),
     vscode.commands.registerCommand('modelRegistry.refresh', () => tree.refresh()),
 
@@ -40,12 +45,13 @@ export function registerVersionCommands(service: RegistryService, tree: Registry
         void vscode.window.showInformationMessage('This version was not imported from a git repository.');
         return;
       }
-      const uri = vscode.Uri.from({ scheme: COMMIT_SCHEME, path: `/${version.git.commit}.diff`, query: new URLSearchParams({ root: version.git.root }).toString() });
+      const uri = vscode.Uri.from({ scheme: COMMIT_SCHEME, path: `/${version.git.commit}.diff` });
       try {
+        await workspaceRepositoryWith(version.git.commit); // says why before an empty editor would
         const doc = await vscode.workspace.openTextDocument(uri);
         await vscode.window.showTextDocument(doc, { preview: true });
       } catch (e) {
-        showError(`Could not show commit ${version.git.commit.slice(0, 10)} (is ${version.git.root} still a clone with that commit?)`, e);
+        showError(`Could not show commit ${version.git.commit.slice(0, 10)}`, e);
       }
     }),
 

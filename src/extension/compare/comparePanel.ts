@@ -8,6 +8,7 @@ import { comparisonCsv, comparisonMarkdown } from '../../core/compare/export';
 import { showError } from '../errors';
 import { RegistryService } from '../registry/registryService';
 import { openCodeDiff } from './codeDiff';
+import { workspaceRepositories } from '../workspaceGit';
 import { comparePageHtml } from './pageHtml';
 
 export const COMPARE_VIEW_TYPE = 'modelRegistry.compare';
@@ -100,7 +101,7 @@ export class ComparePanel implements vscode.Disposable {
   async rebuild(): Promise<ComparisonModel | undefined> {
     try {
       await this.followNewVersions(await this.registry());
-      const model = await buildComparison(await this.registry(), this.versionIds, { directions: directionSettings(), maxPoints: this.maxPoints() });
+      const model = await buildComparison(await this.registry(), this.versionIds, { directions: directionSettings(), maxPoints: this.maxPoints(), repositories: await workspaceRepositories() });
       this.model = model;
       this.panel.title = `Compare ${model.versions.map((v) => v.ref).join(' · ') || '(deleted versions)'}`;
       await this.ready;

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { buildComparison, seriesWindow } from '../../../src/core/compare/comparison';
 import { comparisonCsv, comparisonMarkdown } from '../../../src/core/compare/export';
+import { findRepository } from '../../../src/core/git/git';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../src/core/registry/registry';
 import { writeParamsFile, writeTrainerState } from '../helpers/makeLogs';
@@ -82,8 +83,8 @@ describe('buildComparison', () => {
     assert.strictEqual(z.steps.length, 103, 'the window at full resolution');
   });
 
-  it('diffs parameters and compares the code between the two commits', async () => {
-    const m = await buildComparison(r, ids);
+  it('diffs parameters and compares the code between the two commits, read from the workspace repository', async () => {
+    const m = await buildComparison(r, ids, { repositories: [(await findRepository(repo))!] });
     const lr = m.params.find((p) => p.key === 'training_args.json › learning_rate')!;
     assert.deepStrictEqual(lr.values, ['0.01', '0.001']);
     assert.strictEqual(lr.differs, true);
@@ -104,6 +105,15 @@ describe('buildComparison', () => {
     const v = await importTrainingOutput(r, loose, { model: 'loose' });
     const m = await buildComparison(r, [ids[0], v.id]);
     assert.match(m.code[0].unavailable ?? '', /loose@v1 was not imported from a git repository/);
+  });
+
+  it("never runs git where a stored version says: without the workspace's repository, code is not compared", async () => {
+    const m = await buildComparison(r, ids);
+    assert.match(m.code[0].unavailable ?? '', /is not in the workspace's repository/);
+    const other = tempDir();
+    makeGitRepo(other);
+    const elsewhere = await buildComparison(r, ids, { repositories: [(await findRepository(other))!] });
+    assert.match(elsewhere.code[0].unavailable ?? '', /is not in the workspace's repository/);
   });
 
   it('exports CSV with deltas and safe cells, and Markdown with the best values in bold', async () => {
