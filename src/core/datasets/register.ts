@@ -8,6 +8,7 @@ import * as path from 'path';
 import { CancelledError, InputError } from '../errors';
 import { addDataset } from '../evaluate/store';
 import { Registry } from '../registry/registry';
+import { realPathWithin } from '../util/paths';
 import { hashFile } from '../store/localStore';
 import { listNpz, NpyArray, NpzMember, openNpzArray, toNumbers } from './npy';
 import { cellNumber, cellText, readTable } from './samples';
@@ -23,6 +24,8 @@ export interface RegisterDatasetOptions {
   /** Table text column, left out of the features. */
   textColumn?: string;
   signal?: AbortSignal;
+  /** The folder the user chose (the workspace folder): links may not lead out of it. Default: the folder holding `src`. */
+  boundary?: string;
   /** Bytes hashed so far and in all. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -52,8 +55,7 @@ interface ToHash {
 /** Detects what `src` is, builds its manifest, and stores it (see the module comment). */
 export async function registerDataset(registry: Registry, src: string, opts: RegisterDatasetOptions = {}): Promise<DatasetRecord> {
   const abs = path.resolve(src);
-  const st = await fsp.stat(abs).catch(() => undefined);
-  if (!st) throw new InputError(abs, 'no such file or folder');
+  const st = await fsp.stat(await realPathWithin(abs, opts.boundary ?? path.dirname(abs)));
   checkCancel(opts.signal);
 
   let built: Built;
@@ -86,7 +88,7 @@ async function fromFile(abs: string, opts: RegisterDatasetOptions): Promise<Buil
 }
 
 async function fromFolder(abs: string, opts: RegisterDatasetOptions): Promise<Built> {
-  const top = await listDir(abs);
+  const top = await listDir(abs, abs);
   const fileNames = new Set(top.filter((e) => e.isFile).map((e) => e.name));
   for (const [x, y] of [['inputs', 'labels'], ['x', 'y'], ['X', 'Y']]) {
     if (fileNames.has(`${x}.npy`) && fileNames.has(`${y}.npy`)) return buildNpyFolder(abs, `${x}.npy`, `${y}.npy`, opts);
@@ -113,14 +115,16 @@ interface Entry {
   isFile: boolean;
 }
 
-/** Non-hidden entries; symlinks are followed (a broken one is left out). */
-async function listDir(dir: string): Promise<Entry[]> {
+/** Non-hidden entries of `dir`; symlinks are followed while they stay inside the dataset's `root` (a broken one is left out). */
+async function listDir(dir: string, root: string): Promise<Entry[]> {
   const dirents: Dirent[] = await fsp.readdir(dir, { withFileTypes: true });
   const out: Entry[] = [];
   for (const d of dirents) {
     if (d.name.startsWith('.')) continue;
     if (d.isSymbolicLink()) {
-      const st = await fsp.stat(path.join(dir, d.name)).catch(() => undefined);
+      const link = path.join(dir, d.name);
+      if (!(await fsp.stat(link).catch(() => undefined))) continue;
+      const st = await fsp.stat(await realPathWithin(link, root));
       if (st) out.push({ name: d.name, isDir: st.isDirectory(), isFile: st.isFile() });
     } else {
       out.push({ name: d.name, isDir: d.isDirectory(), isFile: d.isFile() });
@@ -153,7 +157,7 @@ async function buildImageFolder(root: string, top: Entry[], opts: RegisterDatase
   const groups: [string | null, string, string][] = [];
   if (splitLike.length === dirs.length) {
     for (const split of dirs) {
-      const inner = await listDir(path.join(root, split));
+      const inner = await listDir(path.join(root, split), root);
       for (const e of inner) {
         if (e.isDir) groups.push([split, e.name, `${split}/${e.name}`]);
         else if (e.isFile) skipped++, skippedExamples.push(`${split}/${e.name}`);
@@ -162,7 +166,7 @@ async function buildImageFolder(root: string, top: Entry[], opts: RegisterDatase
   } else {
     if (splitLike.length) {
       // e.g. train/ and test/ beside cat/ and dog/: probably a mistake, and guessing would mislabel every image.
-      const nested = await Promise.all(splitLike.map(async (d) => (await listDir(path.join(root, d))).some((e) => e.isDir)));
+      const nested = await Promise.all(splitLike.map(async (d) => (await listDir(path.join(root, d), root)).some((e) => e.isDir)));
       if (nested.some(Boolean)) {
         const others = dirs.filter((d) => !SPLIT_NAMES.has(d.toLowerCase()));
         throw new InputError(root, `folders ${splitLike.join(', ')} look like splits but ${others.join(', ')} do not; put every class folder under a split folder, or use no split folders`);
@@ -218,7 +222,7 @@ async function walkImages(root: string, rel: string): Promise<{ images: ToHash[]
   const images: ToHash[] = [];
   const skipped: string[] = [];
   const walk = async (relDir: string): Promise<void> => {
-    for (const e of await listDir(path.join(root, relDir))) {
+    for (const e of await listDir(path.join(root, relDir), root)) {
       const r = `${relDir}/${e.name}`;
       if (e.isDir) await walk(r);
       else if (e.isFile && IMAGE_EXT.test(e.name)) {

@@ -4,6 +4,7 @@
  */
 import { statSync, promises as fsp } from 'fs';
 import * as path from 'path';
+import { realPathWithinSync } from '../util/paths';
 import { parse as parseCsv } from 'csv-parse/sync';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -15,7 +16,8 @@ import { DatasetKind, DatasetManifest, DatasetSample, ImagePreprocess } from './
 export function sampleFilePath(root: string, kind: DatasetKind, file: string): string {
   if (kind === 'table') return root;
   if (kind === 'arrays' && statSync(root).isFile()) return root;
-  return path.join(root, ...file.split('/'));
+  // The manifest names files under root, but a file may have become a link since it was registered.
+  return realPathWithinSync(path.join(root, ...file.split('/')), root);
 }
 
 // ---------------------------------------------------------------- images

@@ -72,7 +72,7 @@ function inputSource(d: DatasetRecord, m: DatasetManifest, v: VersionRecord, con
     const pool = new ImagePool();
     const [h, w] = pre.size;
     const shape = pre.layout === 'NCHW' ? [3, h, w] : [h, w, 3];
-    return { width: 3 * h * w, shape, load: (s) => pool.load(sampleFilePath(d.root, d.kind, s.file), pre), close: () => pool.close() };
+    return { width: 3 * h * w, shape, load: async (s) => pool.load(sampleFilePath(d.root, d.kind, s.file), pre), close: () => pool.close() };
   }
   if (m.kind === 'table') {
     const reader = new TableReader(d.root, m);

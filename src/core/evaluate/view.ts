@@ -1,5 +1,6 @@
 /** What the evaluation panel shows, built from the stored records. No 'vscode' import, so tests run in plain Node. */
 import * as path from 'path';
+import { realPathWithinSync } from '../util/paths';
 import type { DatasetRecord } from '../datasets/types';
 import type { EvaluationView, MetricsView, SampleQuery } from './contract';
 import type { EvaluationRecord } from './types';
@@ -71,5 +72,10 @@ export function imagePath(root: string, sampleId: string): string | undefined {
   if (!path.isAbsolute(root) || !sampleId || sampleId.includes('\0') || /^[a-z][a-z0-9+.-]*:/i.test(sampleId) || path.isAbsolute(sampleId)) return undefined;
   const full = path.resolve(root, sampleId);
   const rel = path.relative(path.resolve(root), full);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? full : undefined;
+  if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  try {
+    return realPathWithinSync(full, root); // a link out of the dataset shows no thumbnail
+  } catch {
+    return undefined;
+  }
 }

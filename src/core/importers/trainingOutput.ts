@@ -5,6 +5,7 @@ import { gitProvenance } from '../git/provenance';
 import { inspectOutput } from '../inspect/output';
 import { Registry } from '../registry/registry';
 import { FileEntry, VersionSource, VersionRecord } from '../registry/types';
+import { realPathWithin } from '../util/paths';
 import { walkFiles, WalkedFile } from './walk';
 
 export interface ImportProgress {
@@ -23,6 +24,12 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Where the output really came from, when `input` is a local staging copy (object storage, an image). */
   source?: VersionSource;
+  /**
+   * The folder the user chose to work in (the workspace folder): the import's real path, through any
+   * links, must stay inside it. Default: the folder holding the target, so the target itself may not
+   * be a link that leads elsewhere.
+   */
+  boundary?: string;
   /** More facts for the version's details (an image's runtime…). */
   details?: Record<string, unknown>;
 }
@@ -34,8 +41,9 @@ export interface ImportOptions {
  */
 export async function importTrainingOutput(registry: Registry, input: string, opts: ImportOptions = {}): Promise<VersionRecord> {
   const target = path.resolve(input);
-  const st = await fsp.stat(target).catch((e: NodeJS.ErrnoException) => {
-    throw new InputError(target, e.code === 'ENOENT' ? 'no such file or folder' : `cannot read (${e.code ?? e.message})`);
+  const real = await realPathWithin(target, opts.boundary ?? path.dirname(target));
+  const st = await fsp.stat(real).catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(target, `cannot read (${e.code ?? e.message})`);
   });
   const report = (p: ImportProgress) => opts.onProgress?.(p);
   const check = () => {
@@ -53,7 +61,7 @@ export async function importTrainingOutput(registry: Registry, input: string, op
   } else if (st.isFile()) {
     // A single checkpoint: store it alone, but learn from the logs and configs beside it.
     root = path.dirname(target);
-    files = [{ rel: path.basename(target), abs: target, size: st.size }];
+    files = [{ rel: path.basename(target), abs: real, size: st.size }];
     sidecars = (await fsp.readdir(root, { withFileTypes: true }))
       .filter((e) => e.isFile() && e.name !== path.basename(target))
       .map((e) => ({ rel: e.name, abs: path.join(root, e.name), size: 0 }));

@@ -85,7 +85,7 @@ export function registerEvaluateCommands(context: vscode.ExtensionContext, servi
       const abort = new AbortController();
       const sub = token.onCancellationRequested(() => abort.abort());
       try {
-        const d = await registerDataset(await service.get(), target.fsPath, { signal: abort.signal, onProgress: (done, total) => progress.report({ message: `hashing ${Math.round((100 * done) / Math.max(1, total))}%` }) });
+        const d = await registerDataset(await service.get(), target.fsPath, { signal: abort.signal, boundary: vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath, onProgress: (done, total) => progress.report({ message: `hashing ${Math.round((100 * done) / Math.max(1, total))}%` }) });
         service.fireSoon();
         void vscode.window.showInformationMessage(`Registered dataset ${d.name}: ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}.`);
         return d;

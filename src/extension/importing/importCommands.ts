@@ -86,6 +86,8 @@ export async function importWithProgress(service: RegistryService, target: vscod
     return await withCancellableProgress(`Importing ${name}`, `Import of ${name} cancelled; nothing was registered.`, async ({ signal, say, advance }) =>
       importer(await service.get(), target.fsPath, {
         signal,
+        // Links inside the workspace may point anywhere in it, but not out of it.
+        boundary: vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath,
         onProgress: (p) => {
           if (p.phase !== 'copying' || p.bytesTotal === 0) return say(`${p.phase}…`);
           advance(p.bytesDone, p.bytesTotal, `${p.file ?? ''} — ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`);
