@@ -21,6 +21,8 @@ const builds = [
   { ...common, entryPoints: ['src/server/server.ts'], outfile: 'dist/server.js' },
   // The evaluator's image-decoding worker thread, loaded from beside the bundle that starts it.
   { ...common, entryPoints: ['src/core/evaluate/decodeWorker.ts'], outfile: 'dist/decodeWorker.js' },
+  // The child process that hosts onnxruntime sessions (src/core/onnxrt), found beside the bundle that forks it.
+  { ...common, entryPoints: ['src/core/onnxrt/ortHost.ts'], outfile: 'dist/ortHost.js' },
 ];
 
 // The compare panel's page (browser) and its stylesheet; the panel may load only dist/webview.

@@ -12,6 +12,7 @@ import { ArrayReader, preprocessFromConfig, sampleFilePath, TableReader } from '
 import { DatasetManifest, DatasetRecord, DatasetSample, ImagePreprocess } from '../datasets/types';
 import { Registry } from '../registry/registry';
 import { VersionRecord } from '../registry/types';
+import { OrtCrashError, OrtError, OrtSession, OrtTimeoutError } from '../onnxrt/session';
 import { ImagePool } from './imagePool';
 import { ClassificationTally, toProbabilities } from './metrics';
 import { addEvaluationSamples, beginEvaluation, completeEvaluation, dropEvaluation, getDataset, readManifest } from './store';
@@ -142,12 +143,6 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
   const samples = manifest.samples.filter((s) => split === null || s.split === split);
   if (samples.length === 0) throw new RegistryError(`dataset ${dataset.name}${split ? ` (split ${split})` : ''} has no samples`);
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
-  const modelFile = registry.store.objectPath(onnx.sha256);
-  const session = await ort.InferenceSession.create(modelFile).catch((e: Error) => {
-    throw new InputError(`${v.ref}:${onnx.path}`, `onnxruntime cannot load the model (${e.message.split('\n')[0]})`);
-  });
   // The config stored with the version (template imports), else a config.json beside the model.
   const configFile = files.find((f) => f.path === path.posix.join(path.posix.dirname(onnx.path), 'config.json')) ?? files.find((f) => f.path === 'config.json');
   const configText = v.config?.text ?? (configFile ? await fsp.readFile(registry.store.objectPath(configFile.sha256), 'utf8') : undefined);
@@ -164,7 +159,17 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
   const fixedBatch = typeof v.signature.inputs?.[0]?.shape[0] === 'number' && (v.signature.inputs[0].shape[0] as number) > 0 ? (v.signature.inputs[0].shape[0] as number) : undefined;
   const batch = fixedBatch ?? batchSize;
   const git = opts.cwd ? (await gitProvenance(opts.cwd)).git : null;
-  const id = await beginEvaluation(registry, { versionId: v.id, datasetId: dataset.id, split, evaluator: 'builtin', git: git && { commit: git.commit, dirty: git.dirty } });
+  const modelFile = registry.store.objectPath(onnx.sha256);
+  const where = `${v.ref}:${onnx.path}`;
+  // In a child process: a native crash in onnxruntime is an error here, not the end of the editor.
+  const session = await OrtSession.create(modelFile, { signal: opts.signal }).catch((e: Error) => {
+    void source.close();
+    throw e instanceof OrtError ? new InputError(where, `onnxruntime cannot load the model (${e.message.split('\n')[0]})`) : e instanceof OrtCrashError || e instanceof OrtTimeoutError ? new InputError(where, e.message) : e;
+  });
+  const id = await beginEvaluation(registry, { versionId: v.id, datasetId: dataset.id, split, evaluator: 'builtin', git: git && { commit: git.commit, dirty: git.dirty } }).catch(async (e) => {
+    await Promise.all([session.release(), source.close()]);
+    throw e;
+  });
   opts.log?.(`${v.ref} on ${dataset.name}${split ? `/${split}` : ''}: ${samples.length} samples, batches of ${batch}, input ${session.inputNames[0]} [${source.shape.join(', ')}]`);
 
   let done = 0;
@@ -197,7 +202,9 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
         const n = fixedBatch ?? ok.length;
         const input = new Float32Array(n * source.width);
         ok.forEach((x, k) => input.set(x.data, k * source.width));
-        const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [n, ...source.shape]) });
+        const out = await session.run({ [session.inputNames[0]]: { type: 'float32', data: input, dims: [n, ...source.shape] } }).catch((e: Error) => {
+          throw e instanceof OrtCrashError || e instanceof OrtTimeoutError ? new InputError(where, e.message) : e;
+        });
         // Every output, cut into per-sample rows (a detector would read boxes, scores and classes from several).
         const outputs = session.outputNames.map((name) => out[name].data as Float32Array);
         ok.forEach((x, k) => {
@@ -227,7 +234,7 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
     throw e;
   } finally {
     await source.close();
-    await session.release?.();
+    await session.release();
   }
 }
 
