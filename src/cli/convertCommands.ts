@@ -76,7 +76,10 @@ export function registerConvertCommands(program: Command, withRegistry: WithRegi
           ...(await Promise.all(tools.map(async (p) => ({ p, s: await detectTool(p) })))).map(({ p, s }) => ({ id: p.id, kind: 'tool', title: p.title, params: p.params, available: s.available, detail: s.available ? `${s.path}${s.version ? ` (${s.version})` : ''}` : s.problem })),
         ];
         if (o.json) return print(rows);
-        for (const x of rows) console.log(`${x.id.padEnd(12)} ${x.available ? ' ' : '✗'} ${x.title}  — ${x.detail}${x.params.length ? `\n${' '.repeat(15)}params: ${x.params.map((p) => `${p.name}=${p.default}`).join(' ')}` : ''}`);
+        for (const x of rows) {
+          console.log(`${x.id.padEnd(12)} ${x.available ? ' ' : '✗'} ${x.title}  — ${x.detail}`);
+          if (x.params.length) console.log(`${' '.repeat(15)}params: ${x.params.map((p) => `${p.name}=${p.default}`).join(' ')}`);
+        }
       }),
     );
 }

@@ -1,11 +1,15 @@
 import { Command, Option } from 'commander';
 import * as path from 'path';
+import { format } from 'util';
 import { promises as fsp } from 'fs';
 import {
   CancelledError,
   checkConfig,
   ConfigLanguage,
   describesModel,
+  escapeControl,
+  modelsOf,
+  versionWarnings,
   errorsOf,
   formatBytes,
   formatCount,
@@ -32,6 +36,14 @@ import { openTeam, registerTeamCommands, TeamOptions } from './teamCommands';
 // The AWS SDK warns on every run that its releases after January 2027 need Node 22; the version we
 // ship works on Node 20, so the warning is only noise to users (package.json pins it).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+// Every line printed may quote input (file and tensor names, commit subjects, tool output). One
+// console call is one line: control characters, newlines included, are shown escaped, never sent
+// raw. JSON output (print) goes to stdout directly and JSON already escapes them.
+for (const method of ['log', 'error', 'warn'] as const) {
+  const write = console[method].bind(console);
+  console[method] = (...args: unknown[]) => write(escapeControl(format(...args)));
+}
 
 const program = new Command('modelreg')
   .description('Model Registry: import, list and verify models and their versions')
@@ -265,6 +277,8 @@ program.parseAsync(process.argv).catch((e: unknown) => {
     process.exit(130);
   }
   const known = e instanceof InputError || e instanceof RegistryError;
-  console.error(`modelreg: ${known ? (e as Error).message : (e as Error)?.stack ?? String(e)}`);
+  // A bug's stack trace helps nobody reading a refusal; MODELREG_DEBUG=1 shows it.
+  const detail = process.env.MODELREG_DEBUG ? ((e as Error)?.stack ?? String(e)) : `${(e as Error)?.message ?? String(e)} (an internal error: MODELREG_DEBUG=1 shows where)`;
+  console.error(`modelreg: ${known ? (e as Error).message : detail}`);
   process.exit(known ? 2 : 1);
 });

@@ -36,3 +36,16 @@ export function formatMetric(v: number | null | undefined): string {
   return String(Number(v.toPrecision(4)));
 }
 
+
+/**
+ * Text from input (file and tensor names, commit subjects, messages quoting them) made safe to print
+ * on one terminal line: control characters, DEL, C1 codes and bidirectional overrides become visible
+ * escapes, so a file name can neither colour the terminal nor forge a line such as "modelreg: all good".
+ */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\x1b': '\\e' };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { modelTooltip, versionTooltip } from './tooltips';
 import { storedConfigUri } from '../config/storedConfig';
 import { evaluationsOf, formatBytes, hasEvaluations, formatCount, formatMetric, ObjectStore, Registry, VersionRecord } from '../../core';
 import { nodeId, TreeNode } from './treeNodes';
@@ -186,14 +187,14 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         const m = n.model;
         const counts = `${m.versionCount} version${m.versionCount === 1 ? '' : 's'}${m.archivedCount ? ` (+${m.archivedCount} archived)` : ''}`;
         item.description = [counts, ...m.tags.map((t) => `#${t}`)].join(' · ');
-        item.tooltip = new vscode.MarkdownString(`**${m.name}**${m.description ? `\n\n${m.description}` : ''}\n\n${m.tags.length ? `Tags: ${m.tags.join(', ')}\n\n` : ''}Updated ${m.updatedAt}`);
+        item.tooltip = markdownText(modelTooltip(m));
         item.iconPath = new vscode.ThemeIcon('package');
         break;
       }
       case 'version': {
         const v = n.version;
         item.description = versionDescription(v);
-        item.tooltip = versionTooltip(v);
+        item.tooltip = markdownText(versionTooltip(v));
         item.iconPath = new vscode.ThemeIcon(v.status === 'importing' ? 'sync~spin' : v.status === 'failed' ? 'error' : v.archivedAt ? 'archive' : v.aliases.length ? 'star-full' : 'versions');
         break;
       }
@@ -309,20 +310,12 @@ function versionDescription(v: VersionRecord): string {
   return parts.join(' · ');
 }
 
-function versionTooltip(v: VersionRecord): vscode.MarkdownString {
-  const lines = [`**${v.ref}** — ${v.status}`, ''];
-  lines.push(`- format: ${v.format ?? '—'} (${v.framework ?? '—'})`);
-  if (v.parameterCount !== null) lines.push(`- parameters: ${formatCount(v.parameterCount)}`);
-  lines.push(`- size: ${formatBytes(v.sizeBytes)} in ${v.fileCount} files`);
-  if (v.git) lines.push(`- commit: \`${v.git.commit.slice(0, 10)}\`${v.git.dirty ? ' (uncommitted changes)' : ''} ${v.git.subject}`);
-  lines.push(`- imported: ${v.createdAt}`);
-  if (v.aliases.length) lines.push(`- aliases: ${v.aliases.join(', ')}`);
-  if (v.tags.length) lines.push(`- tags: ${v.tags.join(', ')}`);
-  if (v.archivedAt) lines.push(`- archived: ${v.archivedAt}`);
-  if (v.description) lines.push('', v.description);
-  const md = new vscode.MarkdownString(lines.join('\n'));
+/** Markdown we wrote around escaped text: no HTML, no command links. */
+function markdownText(text: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(text);
   md.supportHtml = false;
   return md;
+  md.isTrusted = false;
 }
 
 function sourceFacts(v: VersionRecord): TreeNode[] {

@@ -1,0 +1,34 @@
+// Tooltip text of the registry tree, without 'vscode', so it is unit-tested. Descriptions, tags and
+// commit subjects come from people and repositories we do not control: they are shown as text,
+// never as Markdown (no links, images or command URIs of their own).
+import { formatBytes, formatCount, VersionRecord } from '../../core';
+import type { ModelSummary } from '../../core';
+
+/** `text` with every Markdown special character backslash-escaped, and no raw control characters. */
+export function escapeMarkdown(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~:&=$"'@]/g, '\\$&').replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, ' ');
+}
+
+export function modelTooltip(m: Pick<ModelSummary, 'name' | 'description' | 'tags' | 'updatedAt'>): string {
+  const parts = [`**${escapeMarkdown(m.name)}**`];
+  if (m.description) parts.push(escapeMarkdown(m.description));
+  if (m.tags.length) parts.push(`Tags: ${escapeMarkdown(m.tags.join(', '))}`);
+  parts.push(`Updated ${escapeMarkdown(m.updatedAt)}`);
+  return parts.join('\n\n');
+}
+
+export function versionTooltip(v: VersionRecord): string {
+  const e = escapeMarkdown;
+  const lines = [`**${e(v.ref)}** — ${v.status}`, ''];
+  lines.push(`- format: ${e(v.format ?? '—')} (${e(v.framework ?? '—')})`);
+  if (v.parameterCount !== null) lines.push(`- parameters: ${formatCount(v.parameterCount)}`);
+  lines.push(`- size: ${formatBytes(v.sizeBytes)} in ${v.fileCount} files`);
+  if (v.git) lines.push(`- commit: \`${v.git.commit.slice(0, 10).replace(/[^0-9a-f]/g, '')}\`${v.git.dirty ? ' (uncommitted changes)' : ''} ${e(v.git.subject)}`);
+  lines.push(`- imported: ${e(v.createdAt)}`);
+  if (v.aliases.length) lines.push(`- aliases: ${e(v.aliases.join(', '))}`);
+  if (v.tags.length) lines.push(`- tags: ${e(v.tags.join(', '))}`);
+  if (v.archivedAt) lines.push(`- archived: ${e(v.archivedAt)}`);
+  if (v.description) lines.push('', e(v.description));
+  return lines.join('\n');
+}
