@@ -1,7 +1,8 @@
 // "Import as Model" inside the real extension host: the command, the registry on disk, the tree.
 import * as assert from 'assert';
 import { execFile, execFileSync } from 'child_process';
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import * as vscode from 'vscode';
@@ -99,6 +100,23 @@ describe('Import as Model', () => {
     assert.ok(doc, 'an editor opened');
     assert.strictEqual(doc.uri.scheme, 'modelreg-commit');
     assert.match(doc.getText(), /^commit [0-9a-f]{40}/);
+  });
+
+  it('reads commits only from the workspace repository, whatever folder a commit URI names', async () => {
+    // A repository outside the workspace, as an archive's or a database's `git.root` could name it.
+    const other = mkdtempSync(path.join(os.tmpdir(), 'modelreg-other-'));
+    const run = (...args: string[]) => execFileSync('git', args, { cwd: other, encoding: 'utf8' }).trim();
+    run('init', '-q');
+    writeFileSync(path.join(other, 'secret.txt'), 'not in the workspace\n');
+    run('add', '-A');
+    run('-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-q', '-m', 'Elsewhere');
+    const foreign = run('rev-parse', 'HEAD');
+    const at = (commit: string) => vscode.Uri.from({ scheme: 'modelreg-commit', path: `/${commit}.diff`, query: new URLSearchParams({ root: other }).toString() });
+    await assert.rejects(Promise.resolve(vscode.workspace.openTextDocument(at(foreign))), /is not in/);
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspace(), encoding: 'utf8' }).trim();
+    const doc = await vscode.workspace.openTextDocument(at(head));
+    assert.match(doc.getText(), new RegExp(`^commit ${head}`), 'the workspace commit, though the URI names another folder');
+    rmSync(other, { recursive: true, force: true });
   });
 
   it('refreshes the tree when the CLI changes the registry from another process', async () => {
