@@ -46,7 +46,32 @@ type Callable = 'OrderedDict' | 'set' | 'frozenset' | 'Size' | 'rebuild_tensor_v
 type Global =
   | { kind: 'global'; name: string; call: Callable }
   | { kind: 'global'; name: string; storageDtype: string }
-  | { kind: 'global'; name: string; dtype: string };
+  | { kind: 'global'; name: string; dtype: string }
+  | { kind: 'global'; name: string; opaque: true };
+
+/** In a scan, what calling or instantiating a global outside the allowlist stands for: nothing is called. */
+export interface OpaqueObject {
+  kind: 'object';
+  /** The global that would be called (module.name). */
+  cls: string;
+  args: unknown;
+  /** What BUILD would set on it. */
+  state?: unknown;
+}
+
+/** What scanPickle learns from a pickle without running any of it. */
+export interface PickleScan {
+  /** The value, with objects of globals outside the allowlist as OpaqueObject. */
+  value: unknown;
+  /** Offset just after the STOP opcode (legacy torch files hold several pickles in a row). */
+  end: number;
+  /** Every global the pickle names (module.name), in order of first appearance. */
+  globals: string[];
+  /** Those outside the tensor/container allowlist: what torch.load (or pickle.load) would import and call. */
+  unsafeGlobals: string[];
+  /** Every tensor the pickle rebuilds, in order. */
+  tensors: TorchTensor[];
+}
 
 interface Storage {
   kind: 'storage';
@@ -79,6 +104,9 @@ const refusal = (what: string) =>
 function isGlobal(v: unknown): v is Global {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'global';
 }
+export function isOpaqueObject(v: unknown): v is OpaqueObject {
+  return typeof v === 'object' && v !== null && !(v instanceof Map) && (v as { kind?: unknown }).kind === 'object';
+}
 export function isTorchTensor(v: unknown): v is TorchTensor {
   return typeof v === 'object' && v !== null && !(v instanceof Map) && (v as { kind?: unknown }).kind === 'tensor';
 }
@@ -101,7 +129,24 @@ function rawUnicodeEscape(b: Buffer): string {
  * Throws InputError naming `where` for anything outside the allowlist, unknown opcodes and truncation.
  */
 export function safeUnpickle(data: Buffer, where: string): unknown {
-  let pos = 0;
+  return interpret(data, 0, where, false).value;
+}
+
+/**
+ * Walks the pickle at `start` the same way, but lets globals outside the allowlist through as
+ * opaque names (nothing is imported or called, ever) so that import can say what loading the
+ * file would run, and count the tensors of whole pickled models. Throws InputError for malformed
+ * pickles and unknown opcodes.
+ */
+export function scanPickle(data: Buffer, where: string, start = 0): PickleScan {
+  return interpret(data, start, where, true);
+}
+
+function interpret(data: Buffer, start: number, where: string, lenient: boolean): PickleScan {
+  let pos = start;
+  const globals = new Set<string>();
+  const unsafeGlobals = new Set<string>();
+  const tensors: TorchTensor[] = [];
   const stack: unknown[] = [];
   const marks: number[] = []; // stack heights at each MARK
   const memo = new Map<number, unknown>();
@@ -147,10 +192,15 @@ export function safeUnpickle(data: Buffer, where: string): unknown {
   };
   const memoPut = (i: number) => memo.set(i, top());
   const loadGlobal = (module: string, name: string): Global => {
+    const full = `${module}.${name}`;
+    globals.add(full);
     const g = lookupGlobal(module, name);
-    if (!g) throw new InputError(where, refusal(`${module}.${name}`));
-    return g;
+    if (g) return g;
+    if (!lenient) throw new InputError(where, refusal(full));
+    unsafeGlobals.add(full);
+    return { kind: 'global', name: full, opaque: true };
   };
+  const opaque = (cls: string, args: unknown): OpaqueObject => ({ kind: 'object', cls, args });
   const asText = (v: unknown, what: string): string => (typeof v === 'string' ? v : fail(`malformed pickle: ${what} is not a string`));
   const setItems = (target: unknown, items: unknown[]) => {
     if (!(target instanceof Map)) fail('malformed pickle: SETITEM(S) on something that is not a dict');
@@ -163,20 +213,23 @@ export function safeUnpickle(data: Buffer, where: string): unknown {
   };
 
   /** torch.save's persistent ids: ('storage', storage type, key, location, numel). */
-  const persistentLoad = (pid: unknown): Storage => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 3) return fail('unsupported persistent id: only torch storages are expected');
+  const persistentLoad = (pid: unknown): Storage | OpaqueObject => {
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 3) return lenient ? opaque('persistent id', pid) : fail('unsupported persistent id: only torch storages are expected');
     const [, type, key] = pid;
-    if (!isGlobal(type) || !('storageDtype' in type)) return fail('persistent id names a storage type that is not supported');
+    if (!isGlobal(type) || !('storageDtype' in type)) return lenient ? opaque('persistent id', pid) : fail('persistent id names a storage type that is not supported');
     return { kind: 'storage', key: String(key), dtype: type.storageDtype };
   };
 
   const dims = (v: unknown, what: string): number[] => {
+    // A scan keeps absurd dimensions (2^80, negative) as numbers: the caller refuses them naming the tensor.
+    if (lenient && Array.isArray(v) && v.every((d) => typeof d === 'number' || typeof d === 'bigint')) return v.map(Number);
     if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) return fail(`tensor ${what} is not a tuple of non-negative integers`);
     return v as number[];
   };
 
   /** REDUCE and NEWOBJ: "call" an allowlisted global, emulated. */
   const call = (fn: unknown, args: unknown): unknown => {
+    if (lenient && !(isGlobal(fn) && 'call' in fn)) return opaque(isGlobal(fn) ? fn.name : isOpaqueObject(fn) ? `${fn.cls}()` : 'a value', args);
     if (!isGlobal(fn) || !('call' in fn)) return fail(`cannot call ${isGlobal(fn) ? fn.name : 'a non-callable value'}`);
     if (!Array.isArray(args)) return fail(`arguments to ${fn.name} are not a tuple`);
     switch (fn.call) {
@@ -193,19 +246,50 @@ export function safeUnpickle(data: Buffer, where: string): unknown {
       case 'rebuild_tensor_v2': {
         // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
         const [storage, offset, size, stride] = args;
-        if (!isStorage(storage)) return fail('_rebuild_tensor_v2 without a storage');
+        if (!isStorage(storage)) return lenient ? opaque('torch._utils._rebuild_tensor_v2', args) : fail('_rebuild_tensor_v2 without a storage');
         if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return fail('tensor storage offset is not a non-negative integer');
         const shape = dims(size, 'size');
         const strides = dims(stride, 'stride');
         if (shape.length !== strides.length) return fail('tensor size and stride differ in length');
         const t: TorchTensor = { kind: 'tensor', storageKey: storage.key, dtype: storage.dtype, offset, shape: [...shape], stride: [...strides] };
+        tensors.push(t);
         return t;
       }
       case 'rebuild_parameter':
         // (data, requires_grad, backward_hooks[, state]): a Parameter is its tensor for our purposes.
-        if (!isTorchTensor(args[0])) return fail('_rebuild_parameter without a tensor');
+        if (!isTorchTensor(args[0])) return lenient ? opaque(fn.name, args) : fail('_rebuild_parameter without a tensor');
         return args[0];
     }
+  };
+
+  /**
+   * joblib.dump writes each numpy array's bytes into the stream right after its wrapper's BUILD
+   * (joblib/numpy_pickle.py, NumpyArrayWrapper.read_array): a padding length byte and padding when
+   * the wrapper has numpy_array_alignment_bytes, then the raw elements, or a whole pickle of
+   * their own for object arrays. Skip them, scanning the nested pickle too.
+   */
+  const skipJoblibArray = (w: OpaqueObject) => {
+    const state = w.state instanceof Map ? w.state : undefined;
+    const dtype = state?.get('dtype');
+    const code = isOpaqueObject(dtype) && Array.isArray(dtype.args) ? dtype.args[0] : undefined;
+    const shape = state?.get('shape');
+    if (typeof code !== 'string' || !Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+      fail('a joblib array wrapper without a readable dtype and shape');
+    }
+    const m = /^[<>|=]?([?biufcmMSUV])(\d*)$/.exec(code as string);
+    if (code === 'O' || code === '|O') {
+      const inner = interpret(data, pos, where, true);
+      for (const g of inner.globals) globals.add(g);
+      for (const g of inner.unsafeGlobals) unsafeGlobals.add(g);
+      pos = inner.end;
+      return;
+    }
+    if (!m) return fail(`a joblib array of dtype ${String(code)}, which this reader cannot skip`);
+    const width = m[1] === '?' ? 1 : m[1] === 'U' ? 4 * Number(m[2] || 1) : Number(m[2] || 1);
+    if (state?.has('numpy_array_alignment_bytes')) take(take(1)[0]);
+    const n = (shape as number[]).reduce((a, b) => a * b, 1) * width;
+    if (!Number.isSafeInteger(n)) fail('a joblib array of impossible size');
+    take(n);
   };
 
   for (;;) {
@@ -221,7 +305,7 @@ export function safeUnpickle(data: Buffer, where: string): unknown {
       case 0x95: u64(); break; // FRAME: only a length hint; the frame's opcodes follow inline
       case 0x2e: { // STOP
         if (stack.length !== 1 || marks.length) fail('malformed pickle: STOP with a stack that is not one value');
-        return stack[0];
+        return { value: stack[0], end: pos, globals: [...globals], unsafeGlobals: [...unsafeGlobals], tensors };
       }
       case 0x28: marks.push(stack.length); break; // MARK
       case 0x30: if (stack.length > markHeight()) stack.pop(); else popMark(); break; // POP
@@ -334,28 +418,53 @@ export function safeUnpickle(data: Buffer, where: string): unknown {
       case 0x69: { // INST "module\nname\n": instantiates a class by name; never allowed
         const module = line().toString('utf8');
         const name = line().toString('utf8');
-        throw new InputError(where, refusal(`${module}.${name} (INST)`));
+        if (!lenient) throw new InputError(where, refusal(`${module}.${name} (INST)`));
+        loadGlobal(module, name);
+        stack.push(opaque(`${module}.${name}`, popMark()));
+        break;
       }
       case 0x6f: { // OBJ: instantiates the class after the MARK; never allowed
         const items = marks.length ? stack.slice(marks[marks.length - 1]) : [];
-        throw new InputError(where, refusal(isGlobal(items[0]) ? `${items[0].name} (OBJ)` : 'the OBJ opcode'));
+        if (!lenient) throw new InputError(where, refusal(isGlobal(items[0]) ? `${items[0].name} (OBJ)` : 'the OBJ opcode'));
+        popMark();
+        stack.push(opaque(isGlobal(items[0]) ? items[0].name : 'a value', items.slice(1)));
+        break;
       }
       case 0x82: case 0x83: case 0x84: { // EXT1/2/4: globals from the copyreg extension registry
         const code = op === 0x82 ? take(1)[0] : op === 0x83 ? take(2).readUInt16LE() : take(4).readInt32LE();
-        throw new InputError(where, refusal(`extension code ${code} (EXT)`));
+        if (!lenient) throw new InputError(where, refusal(`extension code ${code} (EXT)`));
+        const g = `copyreg extension ${code}`;
+        globals.add(g);
+        unsafeGlobals.add(g);
+        stack.push({ kind: 'global', name: g, opaque: true });
+        break;
       }
       case 0x52: { const args = pop(); const fn = pop(); stack.push(call(fn, args)); break; } // REDUCE
       case 0x81: { // NEWOBJ: cls.__new__(cls, *args); only our container classes make sense here
         const args = pop();
         const cls = pop();
+        if (lenient && !(isGlobal(cls) && 'call' in cls)) { stack.push(call(cls, args)); break; }
         if (!isGlobal(cls) || !('call' in cls) || !['OrderedDict', 'set', 'frozenset', 'Size'].includes(cls.call)) fail(`NEWOBJ on ${isGlobal(cls) ? cls.name : 'a non-class value'}`);
         stack.push(call(cls, args));
         break;
       }
+      case 0x92: { // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs); never allowed
+        const kwargs = pop();
+        const args = pop();
+        const cls = pop();
+        if (!lenient) fail(`NEWOBJ_EX on ${isGlobal(cls) ? cls.name : 'a non-class value'}`);
+        stack.push(opaque(isGlobal(cls) ? cls.name : 'a value', [args, kwargs]));
+        break;
+      }
       case 0x62: { // BUILD: sets state on the object below; kept only for what torch emits
-        pop();
+        const state = pop();
         const target = top();
-        if (!(target instanceof Map) && !isTorchTensor(target)) fail('BUILD on a value that is not a dict or tensor');
+        if (lenient && isOpaqueObject(target)) {
+          target.state = state;
+          if (target.cls === 'joblib.numpy_pickle.NumpyArrayWrapper') skipJoblibArray(target);
+          break;
+        }
+        if (!(target instanceof Map) && !isTorchTensor(target) && !lenient) fail('BUILD on a value that is not a dict or tensor');
         break; // dropped: a state_dict's _metadata, a tensor's python attributes
       }
       case 0x51: stack.push(persistentLoad(pop())); break; // BINPERSID

@@ -115,6 +115,7 @@ export async function importTrainingOutput(registry: Registry, input: string, op
       signature: inspected.signature,
       details: {
         weights: inspected.weights.map((w) => ({ path: w.rel, ...w.info })),
+        ...(inspected.models.length > 1 ? { models: inspected.models } : {}),
         ...(sidecars.length ? { sidecars: inspected.metrics.map((m) => m.source) } : {}),
         ...(gitProblem ? { gitProblem } : {}),
         ...opts.details,

@@ -1,3 +1,4 @@
+import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { WalkedFile } from '../importers/walk';
 import type { FileRole, Signature } from '../registry/types';
@@ -6,8 +7,18 @@ import { metricLogKind, readMetricLogs, readParamFiles } from './logs';
 import { MetricLog, WeightInfo } from './types';
 import { inspectWeights, isWeightFileName } from './weights';
 
+/** One model among the weights: a single file, or the shards of one (model-0000k-of-0000n…). */
+export interface ModelFiles {
+  files: string[];
+  format: string;
+  parameterCount: number | null;
+  signature: Signature;
+}
+
 export interface InspectedOutput {
   weights: { rel: string; info: WeightInfo }[];
+  /** The models the primary weights make up; more than one for a folder of independent models. */
+  models: ModelFiles[];
   metrics: MetricLog[];
   /** One object per parameter file, keyed by its path relative to the root. */
   params: Record<string, unknown>;
@@ -32,6 +43,8 @@ export async function inspectOutput(root: string, files: WalkedFile[], sidecars:
     if (info) {
       weights.push({ rel: f.rel, info });
       roles.set(f.rel, 'weights');
+      // A TF.js model.json names its .bin shards, which are its weights too.
+      for (const shard of (info.format === 'tfjs' ? (info.details.shards as string[]) : [])) roles.set(path.posix.join(path.posix.dirname(f.rel), shard), 'weights');
     }
   }
   const all = [...files, ...sidecars];
@@ -46,18 +59,65 @@ export async function inspectOutput(root: string, files: WalkedFile[], sidecars:
 
   const primary = primaryWeights(weights);
   const first = primary[0]?.info;
-  const counted = primary.filter((w) => w.info.parameterCount !== undefined);
-  const withSignature = primary.find((w) => w.info.inputs?.length || w.info.outputs?.length)?.info;
+  const models = groupModels(primary, await shardIndexes(files, primary));
+  // Several independent models (openWakeWord's nine ONNX files) have no one count or signature;
+  // copies of one model (best.pt, last.pt) do.
+  const same = <T>(f: (m: ModelFiles) => T) => models.every((m) => JSON.stringify(f(m)) === JSON.stringify(f(models[0])));
   return {
     weights,
+    models,
     metrics,
     params,
     format: first?.format ?? null,
     framework: first ? frameworkOf(first, primary[0].rel, params) : null,
-    parameterCount: counted.length ? counted.reduce((s, w) => s + (w.info.parameterCount ?? 0), 0) : null,
-    signature: withSignature ? { inputs: withSignature.inputs, outputs: withSignature.outputs } : {},
+    parameterCount: models.length && same((m) => m.parameterCount) ? models[0].parameterCount : null,
+    signature: models.length && same((m) => m.signature) ? models[0].signature : {},
     roles,
   };
+}
+
+/** Hugging Face shard names: model-00001-of-00003.safetensors, pytorch_model-00001-of-00002.bin. */
+const SHARD = /^(.*)-\d+-of-(\d+)(\.[^./]+)$/;
+const INDEX_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * The shard groups that `*.index.json` files (safetensors' and transformers' weight_map) beside the
+ * weights name: file → the index's name. Unreadable indexes are left to the name pattern.
+ */
+async function shardIndexes(files: WalkedFile[], primary: { rel: string }[]): Promise<Map<string, string>> {
+  const group = new Map<string, string>();
+  const dirs = new Set(primary.map((w) => path.posix.dirname(w.rel)));
+  for (const f of files) {
+    if (!f.rel.endsWith('.index.json') || !dirs.has(path.posix.dirname(f.rel)) || f.size > INDEX_LIMIT) continue;
+    try {
+      const map = (JSON.parse(await fsp.readFile(f.abs, 'utf8')) as { weight_map?: Record<string, unknown> }).weight_map;
+      if (!map || typeof map !== 'object') continue;
+      for (const v of Object.values(map)) if (typeof v === 'string') group.set(path.posix.join(path.posix.dirname(f.rel), v), f.rel);
+    } catch {
+      // not an index after all
+    }
+  }
+  return group;
+}
+
+/** Puts shards of one model together (by index file, else by name); every other file is a model of its own. */
+function groupModels(primary: { rel: string; info: WeightInfo }[], indexed: Map<string, string>): ModelFiles[] {
+  const groups = new Map<string, { rel: string; info: WeightInfo }[]>();
+  for (const w of primary) {
+    const m = SHARD.exec(path.posix.basename(w.rel));
+    const key = indexed.get(w.rel) ?? (m ? `${path.posix.dirname(w.rel)}/${m[1]}-of-${m[2]}${m[3]}` : w.rel);
+    groups.set(key, [...(groups.get(key) ?? []), w]);
+  }
+  return [...groups.values()].map((ws) => {
+    const counted = ws.filter((w) => w.info.parameterCount !== undefined);
+    const withSignature = ws.find((w) => w.info.inputs?.length || w.info.outputs?.length)?.info;
+    return {
+      files: ws.map((w) => w.rel),
+      format: ws[0].info.format,
+      parameterCount: counted.length ? counted.reduce((s, w) => s + (w.info.parameterCount ?? 0), 0) : null,
+      signature: withSignature ? { inputs: withSignature.inputs, outputs: withSignature.outputs } : {},
+    };
+  });
 }
 
 /**

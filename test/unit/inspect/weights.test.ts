@@ -1,7 +1,10 @@
 import * as assert from 'assert/strict';
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'fs/promises';
+import { existsSync } from 'fs';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { walkFiles } from '../../../src/core/importers/walk';
+import { inspectOutput } from '../../../src/core/inspect/output';
 import { inspectWeights, isWeightFileName } from '../../../src/core/inspect/weights';
 import { onnxModelType } from '../../../src/core/inspect/weights/onnxSchema';
 import {
@@ -532,6 +535,209 @@ describe('weight readers', () => {
       const empty = at('empty.tflite');
       await writeFile(empty, '');
       await rejectsInput(inspectWeights(empty), empty, 'empty file');
+    });
+  });
+});
+
+// ---------------------------------------------------------------- real files (test/fixtures/weights, made by make_fixtures.py / make_tfjs.mjs)
+
+const REAL = path.resolve(__dirname, '../../../../test/fixtures/weights');
+const real = (name: string) => path.join(REAL, name);
+
+describe('weight readers on real files', () => {
+  let dir: string;
+  const at = (name: string) => path.join(dir, name);
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'modelreg-real-weights-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('parameter counts', () => {
+    it('ONNX: counts Constant nodes and the weights inside If branches and Loop bodies', async () => {
+      const info = await inspectWeights(real('control_flow.onnx'));
+      // top_w 256 + value_floats 3 + initializer 4 + then_w 128 + else_w 128 + body_b 8
+      assert.equal(info?.parameterCount, 527);
+      assert.equal(info?.tensorCount, 6);
+      assert.equal(info?.details.constantTensors, 4);
+      assert.equal(info?.details.subgraphs, 3);
+      assert.deepEqual(info?.inputs?.map((i) => i.name), ['input', 'flag', 'trips']);
+    });
+
+    it('PyTorch: counts the state_dict at import without running the pickle (zip, legacy, Lightning, whole module)', async () => {
+      // Conv2d 112 + BatchNorm2d 17 + Linear 10, in 9 tensors
+      for (const f of ['tiny_state_dict.pt', 'tiny_legacy.pt', 'tiny_lightning.ckpt', 'tiny_full_model.pt']) {
+        const info = await inspectWeights(real(f));
+        assert.equal(info?.parameterCount, 139, f);
+        assert.equal(info?.tensorCount, 9, f);
+        assert.deepEqual(info?.dtypes, { F32: 8, I64: 1 }, f);
+      }
+    });
+
+    it('Keras: counts HDF5 dataset shapes, without the optimizer (Keras 2 .h5, Keras 3 .weights.h5 and .keras)', async () => {
+      const k2 = await inspectWeights(real('keras2.h5'));
+      assert.equal(k2?.parameterCount, 6 * 5 + 5 + 5 * 3 + 3);
+      assert.equal(k2?.tensorCount, 4);
+      assert.equal(k2?.details.kerasVersion, '2.11.0');
+      assert.equal(k2?.details.backend, 'tensorflow');
+      assert.deepEqual(k2?.inputs, [{ name: 'input_1', dtype: 'float32', shape: ['?', 6] }]);
+      const k3 = await inspectWeights(real('keras3.weights.h5'));
+      assert.equal(k3?.parameterCount, 53);
+      const archive = at('model.keras');
+      await writeZip(archive, [
+        ['metadata.json', Buffer.from('{"keras_version": "3.3.3"}')],
+        ['config.json', Buffer.from(JSON.stringify({ class_name: 'Sequential', config: { name: 's', layers: [] } }))],
+        ['model.weights.h5', await readFile(real('keras3.weights.h5'))],
+      ]);
+      const k = await inspectWeights(archive);
+      assert.equal(k?.format, 'keras');
+      assert.equal(k?.parameterCount, 53);
+    });
+
+    it('refuses absurd declared shapes (2^80 elements, negative), naming the file and the tensor', async () => {
+      await rejectsInput(inspectWeights(real('absurd_shape.onnx')), real('absurd_shape.onnx'), 'tensor "huge"', 'more than 2^53 elements');
+      await rejectsInput(inspectWeights(real('negative_shape.onnx')), real('negative_shape.onnx'), 'tensor "bad"', '[-1, 3]');
+      await rejectsInput(inspectWeights(real('absurd_shape.pt')), real('absurd_shape.pt'), 'tensor "huge.weight"', '[1099511627776, 1099511627776]');
+      await rejectsInput(inspectWeights(real('negative_shape.pt')), real('negative_shape.pt'), 'tensor "bad.weight"', 'non-negative');
+      await rejectsInput(inspectWeights(real('absurd_shape.weights.h5')), real('absurd_shape.weights.h5'), '/layers/huge/vars/0', 'more than 2^53 elements');
+    });
+  });
+
+  describe('pickles', () => {
+    const warningsOf = (info: { details: Record<string, unknown> } | undefined) => info?.details.warnings as string[] | undefined;
+
+    it('flags a .pt whose pickle names posix.system, zip or bare, without running it', async () => {
+      const marker = path.join(process.cwd(), 'MARKER');
+      for (const f of ['hostile.pt', 'hostile_pickle.pt']) {
+        const info = await inspectWeights(real(f));
+        assert.equal(info?.format, 'pytorch', f);
+        assert.deepEqual(warningsOf(info), ['loading this file with torch.load would call posix.system'], f);
+      }
+      assert.equal((await inspectWeights(real('hostile.pt')))?.parameterCount, 8); // fc.weight, beside the payload
+      assert.ok(!existsSync(marker), 'the pickle ran');
+    });
+
+    it('names the classes a whole pickled module would import, and nothing for a state_dict', async () => {
+      assert.equal(warningsOf(await inspectWeights(real('tiny_state_dict.pt'))), undefined);
+      assert.equal(warningsOf(await inspectWeights(real('tiny_lightning.ckpt'))), undefined);
+      const full = warningsOf(await inspectWeights(real('tiny_full_model.pt')));
+      assert.equal(full?.length, 1);
+      assert.match(full![0], /^loading this file with torch\.load would call __main__\.Tiny, torch\.nn\.modules\.conv\.Conv2d/);
+    });
+
+    it('describes scikit-learn pickles and joblib files from their globals; warns only about what is not scikit-learn', async () => {
+      for (const f of ['forest.pkl', 'forest.joblib']) {
+        const info = await inspectWeights(real(f));
+        assert.equal(info?.format, 'pickle', f);
+        assert.equal(info?.framework, 'scikit-learn', f);
+        assert.equal(info?.details.description, 'scikit-learn pickle (RandomForestClassifier)', f);
+        assert.equal(info?.details.sklearnVersion, '1.2.1', f);
+        assert.equal(warningsOf(info), undefined, f);
+      }
+      // joblib writes array bytes inline between opcodes; the scan steps over them to the payload after.
+      const hostile = await inspectWeights(real('forest_hostile.joblib'));
+      assert.equal(hostile?.details.description, 'scikit-learn pickle (RandomForestClassifier)');
+      assert.deepEqual(warningsOf(hostile), ['loading this file with pickle.load or joblib.load would call posix.system']);
+    });
+  });
+
+  describe('TF.js', () => {
+    it('reads a layers model: format tfjs, parameters from the manifest shapes, shards', async () => {
+      const info = await inspectWeights(real('tfjs-layers/model.json'));
+      assert.equal(info?.format, 'tfjs');
+      assert.equal(info?.parameterCount, 4 * 3 + 3 + 3 * 2 + 2);
+      assert.equal(info?.tensorCount, 4);
+      assert.deepEqual(info?.dtypes, { float32: 4 });
+      assert.deepEqual(info?.details.shards, ['group1-shard1of2.bin', 'group1-shard2of2.bin']);
+      assert.equal(info?.details.tfjsFormat, 'layers-model');
+      assert.equal(info?.details.layerCount, 2);
+      assert.deepEqual(info?.inputs, [{ name: 'input', dtype: 'float32', shape: ['?', 4] }]);
+    });
+
+    it('reads a graph model with its signature', async () => {
+      const info = await inspectWeights(real('tfjs-graph/model.json'));
+      assert.equal(info?.parameterCount, 10);
+      assert.equal(info?.details.tfjsFormat, 'graph-model');
+      assert.deepEqual(info?.inputs, [{ name: 'x', dtype: 'float32', shape: ['?', 4] }]);
+      assert.deepEqual(info?.outputs, [{ name: 'scores', dtype: 'float32', shape: ['?', 2] }]);
+    });
+
+    it('ignores other model.json files; refuses missing or short shards and shards outside the folder', async () => {
+      const d = path.join(dir, 'tfjs-broken');
+      await rm(d, { recursive: true, force: true });
+      await mkdir(d);
+      const f = path.join(d, 'model.json');
+      await writeFile(f, '{"name": "some app", "version": 2}');
+      assert.equal(await inspectWeights(f), undefined);
+      const json = JSON.parse(await readFile(real('tfjs-layers/model.json'), 'utf8'));
+      await writeFile(f, JSON.stringify(json));
+      await rejectsInput(inspectWeights(f), f, 'group1-shard1of2.bin', 'missing');
+      await writeFile(path.join(d, 'group1-shard1of2.bin'), Buffer.alloc(46));
+      await writeFile(path.join(d, 'group1-shard2of2.bin'), Buffer.alloc(40));
+      await rejectsInput(inspectWeights(f), f, 'declares 92 bytes of weights, but its shards hold 86');
+      json.weightsManifest[0].paths = ['../../etc/passwd'];
+      await writeFile(f, JSON.stringify(json));
+      await rejectsInput(inspectWeights(f), f, 'outside the model\'s folder');
+      json.weightsManifest[0].paths = ['group1-shard1of2.bin'];
+      json.weightsManifest[0].weights[0].shape = [2 ** 40, 2 ** 40];
+      await writeFile(f, JSON.stringify(json));
+      await rejectsInput(inspectWeights(f), f, 'tensor "hidden/kernel"', 'more than 2^53');
+    });
+  });
+
+  describe('folders of weights (inspectOutput)', () => {
+    const inspectDir = async (d: string) => inspectOutput(d, await walkFiles(d));
+    const fresh = async (name: string) => {
+      const d = path.join(dir, name);
+      await rm(d, { recursive: true, force: true });
+      await mkdir(d, { recursive: true });
+      return d;
+    };
+
+    it('lists independent models each with its own count and signature, and sums none of them', async () => {
+      const d = await fresh('wakewords');
+      await writeOnnx(path.join(d, 'melspectrogram.onnx'), { features: 4, classes: 2, inputName: 'audio' });
+      await writeOnnx(path.join(d, 'embedding.onnx'), { features: 8, classes: 3, inputName: 'mel' });
+      await writeOnnx(path.join(d, 'hey_jarvis.onnx'), { features: 3, classes: 1, inputName: 'emb' });
+      const out = await inspectDir(d);
+      assert.equal(out.format, 'onnx');
+      assert.equal(out.parameterCount, null);
+      assert.deepEqual(out.signature, {});
+      const byFile = Object.fromEntries(out.models.map((m) => [m.files.join(','), m]));
+      assert.deepEqual(Object.keys(byFile).sort(), ['embedding.onnx', 'hey_jarvis.onnx', 'melspectrogram.onnx']);
+      assert.equal(byFile['embedding.onnx'].parameterCount, 8 * 3 + 3);
+      assert.equal(byFile['melspectrogram.onnx'].signature.inputs?.[0].name, 'audio');
+      assert.equal(byFile['hey_jarvis.onnx'].signature.outputs?.[0].shape[1], 1);
+    });
+
+    it('sums the shards of one model, by name and by index file; copies of one model keep its count', async () => {
+      const d = await fresh('sharded');
+      await writeSafetensors(path.join(d, 'model-00001-of-00002.safetensors'), [{ name: 'a', dtype: 'F32', shape: [10, 4] }]);
+      await writeSafetensors(path.join(d, 'model-00002-of-00002.safetensors'), [{ name: 'b', dtype: 'F32', shape: [6] }]);
+      const named = await inspectDir(d);
+      assert.equal(named.models.length, 1);
+      assert.equal(named.parameterCount, 46);
+
+      const e = await fresh('indexed');
+      await writeSafetensors(path.join(e, 'first.safetensors'), [{ name: 'a', dtype: 'F32', shape: [10, 4] }]);
+      await writeSafetensors(path.join(e, 'second.safetensors'), [{ name: 'b', dtype: 'F32', shape: [6] }]);
+      await writeFile(path.join(e, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: { a: 'first.safetensors', b: 'second.safetensors' } }));
+      assert.equal((await inspectDir(e)).parameterCount, 46);
+
+      const c = await fresh('copies');
+      await writeFile(path.join(c, 'best.pt'), await readFile(real('tiny_state_dict.pt')));
+      await writeFile(path.join(c, 'last.pt'), await readFile(real('tiny_legacy.pt')));
+      const copies = await inspectDir(c);
+      assert.equal(copies.models.length, 2);
+      assert.equal(copies.parameterCount, 139);
+    });
+
+    it('gives a TF.js model\'s shards the weights role', async () => {
+      const out = await inspectDir(path.join(REAL, 'tfjs-layers'));
+      assert.equal(out.format, 'tfjs');
+      assert.equal(out.parameterCount, 23);
+      assert.deepEqual([...out.roles.entries()].sort(), [['group1-shard1of2.bin', 'weights'], ['group1-shard2of2.bin', 'weights'], ['model.json', 'weights']]);
     });
   });
 });

@@ -6,13 +6,15 @@ import type { WeightInfo } from '../types';
 import { readGguf } from './gguf';
 import { readHdf5, readKerasArchive } from './keras';
 import { readOnnx } from './onnx';
+import { readPickleFile } from './pickled';
 import { readPytorch } from './pytorch';
 import { readAt, withFile } from './read';
 import { readSafetensors } from './safetensors';
 import { readSavedModel } from './savedmodel';
+import { readTfjs } from './tfjs';
 import { readTflite } from './tflite';
 
-type Kind = 'safetensors' | 'onnx' | 'gguf' | 'pytorch' | 'keras' | 'h5' | 'savedmodel' | 'tflite';
+type Kind = 'safetensors' | 'onnx' | 'gguf' | 'pytorch' | 'keras' | 'h5' | 'savedmodel' | 'tflite' | 'pickle' | 'tfjs';
 
 /** torch.save files of Trainer/Lightning state that hold no model weights. */
 const NOT_WEIGHTS = /^(training_args\.bin|optimizer\.pt|scheduler\.pt|scaler\.pt|rng_state(_\d+)?\.pth)$/;
@@ -21,6 +23,7 @@ function kindOf(name: string): Kind | undefined {
   const n = name.toLowerCase();
   if (NOT_WEIGHTS.test(n)) return undefined;
   if (n === 'saved_model.pb') return 'savedmodel';
+  if (n === 'model.json') return 'tfjs'; // TF.js; the reader says no to other model.json files
   const ext = path.extname(n);
   switch (ext) {
     case '.safetensors': return 'safetensors';
@@ -30,6 +33,7 @@ function kindOf(name: string): Kind | undefined {
     case '.keras': return 'keras';
     case '.h5': case '.hdf5': return 'h5';
     case '.tflite': return 'tflite';
+    case '.pkl': case '.pickle': case '.joblib': return 'pickle';
     default: return undefined;
   }
 }
@@ -61,7 +65,9 @@ export async function inspectWeights(file: string): Promise<WeightInfo | undefin
     case 'h5': return readHdf5(file);
     case 'savedmodel': return readSavedModel(file);
     case 'tflite': return readTflite(file);
+    case 'pickle': return readPickleFile(file);
+    case 'tfjs': return readTfjs(file);
   }
 }
 
-export { readGguf, readHdf5, readKerasArchive, readOnnx, readPytorch, readSafetensors, readSavedModel, readTflite };
+export { readPickleFile, readTfjs, readGguf, readHdf5, readKerasArchive, readOnnx, readPytorch, readSafetensors, readSavedModel, readTflite };

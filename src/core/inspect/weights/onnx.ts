@@ -6,21 +6,20 @@ import { InputError } from '../../errors';
 import type { TensorSpec, WeightInfo } from '../types';
 import { ONNX_DTYPES, onnxModelType } from './onnxSchema';
 import { pruneProtobufFile, WireError, type Prune } from './protoScan';
-import { countInto, errText, product, toNum, topEntries } from './read';
+import { countInto, elementCount, errText, toNum, topEntries } from './read';
 
-/** Field numbers from onnx.proto3 of what is never needed: tensor data, node attributes, training info. */
-const PLAN: Prune = {
-  skip: [20, 25], // ModelProto.training_info, functions
-  nested: {
-    7: {
-      skip: [13, 14, 15], // GraphProto.value_info, quantization_annotation, sparse_initializer
-      nested: {
-        1: { skip: [5] }, // NodeProto.attribute (Constant nodes hold tensors)
-        5: { skip: [4, 5, 6, 7, 9, 10, 11] }, // TensorProto *_data and raw_data
-      },
-    },
-  },
-};
+/**
+ * Field numbers from onnx.proto3 of what is never needed: tensor data, training info. Node
+ * attributes are kept (a Constant node holds a weight tensor, If/Loop/Scan hold whole subgraphs
+ * with initializers of their own), with their tensors' data dropped the same way.
+ */
+const TENSOR: Prune = { skip: [4, 5, 6, 7, 9, 10, 11] }; // TensorProto *_data and raw_data
+const GRAPH: Prune = { skip: [13, 14, 15] }; // GraphProto.value_info, quantization_annotation, sparse_initializer
+const NODE: Prune = {};
+const ATTRIBUTE: Prune = { nested: { 5: TENSOR, 6: GRAPH, 10: TENSOR, 11: GRAPH } }; // t, g, tensors, graphs
+GRAPH.nested = { 1: NODE, 5: TENSOR };
+NODE.nested = { 5: ATTRIBUTE };
+const PLAN: Prune = { skip: [20, 25], nested: { 7: GRAPH } }; // ModelProto.training_info, functions
 
 interface Dim { dim_value?: unknown; dim_param?: string }
 interface TypeProto {
@@ -31,6 +30,16 @@ interface TypeProto {
   optional_type?: { elem_type?: TypeProto };
 }
 interface ValueInfo { name?: string; type?: TypeProto }
+interface Tensor { name?: string; dims?: unknown[]; data_type?: number; data_location?: number }
+interface Attribute { name?: string; t?: Tensor; g?: Graph; tensors?: Tensor[]; graphs?: Graph[]; floats?: number[]; ints?: unknown[]; f?: number; i?: unknown }
+interface Node { op_type?: string; domain?: string; name?: string; output?: string[]; attribute?: Attribute[] }
+interface Graph {
+  name?: string;
+  node?: Node[];
+  initializer?: Tensor[];
+  input?: ValueInfo[];
+  output?: ValueInfo[];
+}
 interface Model {
   ir_version?: unknown;
   opset_import?: { domain?: string; version?: unknown }[];
@@ -40,13 +49,52 @@ interface Model {
   model_version?: unknown;
   doc_string?: string;
   metadata_props?: { key?: string; value?: string }[];
-  graph?: {
-    name?: string;
-    node?: { op_type?: string; domain?: string }[];
-    initializer?: { name?: string; dims?: unknown[]; data_type?: number; data_location?: number }[];
-    input?: ValueInfo[];
-    output?: ValueInfo[];
+  graph?: Graph;
+}
+
+/** What the weights of a graph and of its subgraphs add up to. */
+interface Tally {
+  parameterCount: number;
+  tensorCount: number;
+  constantTensors: number;
+  subgraphs: number;
+  external: number;
+  dtypes: Record<string, number>;
+}
+
+/**
+ * Counts the initializers and Constant nodes of `graph` and of every subgraph (If branches, Loop
+ * and Scan bodies), which is where exporters put the weights of control-flow models.
+ */
+function tally(file: string, graph: Graph, t: Tally): void {
+  const add = (name: string, dims: unknown[] | undefined, dtype: number | undefined) => {
+    t.parameterCount += elementCount(file, name, (dims ?? []).map(toNum));
+    if (!Number.isSafeInteger(t.parameterCount)) throw new InputError(file, `the tensors declare more than 2^53 elements in all (at "${name}")`);
+    t.tensorCount++;
+    countInto(t.dtypes, dtypeName(dtype));
   };
+  for (const init of graph.initializer ?? []) {
+    add(init.name ?? '', init.dims, init.data_type);
+    if (init.data_location === 1) t.external++;
+  }
+  for (const node of graph.node ?? []) {
+    const isConstant = node.op_type === 'Constant' && (!node.domain || node.domain === 'ai.onnx');
+    const constName = node.output?.[0] || node.name || 'Constant';
+    for (const a of node.attribute ?? []) {
+      if (isConstant) {
+        if (a.t) add(constName, a.t.dims, a.t.data_type);
+        else if (a.name === 'value_floats') add(constName, [a.floats?.length ?? 0], 1);
+        else if (a.name === 'value_ints') add(constName, [a.ints?.length ?? 0], 7);
+        else if (a.name === 'value_float') add(constName, [], 1);
+        else if (a.name === 'value_int') add(constName, [], 7);
+        if (a.t || a.name?.startsWith('value_')) t.constantTensors++;
+      }
+      for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) {
+        t.subgraphs++;
+        tally(file, g, t); // nesting is bounded by the wire scan (MAX_DEPTH)
+      }
+    }
+  }
 }
 
 export async function readOnnx(file: string): Promise<WeightInfo> {
@@ -73,16 +121,9 @@ export async function readOnnx(file: string): Promise<WeightInfo> {
     throw new InputError(file, `not a valid ONNX model: ${graph ? `implausible ir_version ${irVersion}` : 'no graph'}`);
   }
 
-  const initializers = graph.initializer ?? [];
-  const initNames = new Set(initializers.map((t) => t.name ?? ''));
-  const dtypes: Record<string, number> = {};
-  let parameterCount = 0;
-  let external = 0;
-  for (const t of initializers) {
-    parameterCount += product((t.dims ?? []).map(toNum));
-    countInto(dtypes, dtypeName(t.data_type));
-    if (t.data_location === 1) external++;
-  }
+  const initNames = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
+  const t: Tally = { parameterCount: 0, tensorCount: 0, constantTensors: 0, subgraphs: 0, external: 0, dtypes: {} };
+  tally(file, graph, t);
 
   const opTypes: Record<string, number> = {};
   for (const n of graph.node ?? []) countInto(opTypes, n.domain ? `${n.domain}.${n.op_type ?? ''}` : n.op_type ?? '');
@@ -100,7 +141,9 @@ export async function readOnnx(file: string): Promise<WeightInfo> {
     nodeCount: graph.node?.length ?? 0,
     opTypes: topEntries(opTypes, 20),
   };
-  if (external) details.externalDataTensors = external;
+  if (t.external) details.externalDataTensors = t.external;
+  if (t.constantTensors) details.constantTensors = t.constantTensors;
+  if (t.subgraphs) details.subgraphs = t.subgraphs;
   if (model.doc_string) details.docString = model.doc_string.slice(0, 500);
   if (model.metadata_props?.length) {
     details.metadata = Object.fromEntries(model.metadata_props.map((p) => [p.key ?? '', p.value ?? '']));
@@ -110,9 +153,9 @@ export async function readOnnx(file: string): Promise<WeightInfo> {
   return {
     format: 'onnx',
     framework: 'onnx',
-    parameterCount,
-    tensorCount: initializers.length,
-    dtypes,
+    parameterCount: t.parameterCount,
+    tensorCount: t.tensorCount,
+    dtypes: t.dtypes,
     // Old exporters list initializers among the inputs; they are not real inputs.
     inputs: (graph.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map(spec),
     outputs: (graph.output ?? []).map(spec),

@@ -1,11 +1,15 @@
 /**
  * PyTorch checkpoints (.pt/.pth/.bin/.ckpt). torch.save writes a zip holding `<prefix>/data.pkl`
  * and one member per storage under `<prefix>/data/`; before torch 1.6 it wrote a bare pickle
- * stream starting with a magic number. Nothing is unpickled: pickles can run code.
+ * stream starting with a magic number. Nothing is unpickled: pickles can run code. The pickle's
+ * opcodes are scanned (never run) to count tensor elements and to say which globals torch.load
+ * would call beyond tensors and containers (a hostile file names posix.system).
  */
 import * as path from 'path';
 import { InputError } from '../../errors';
+import { scanPickle, type PickleScan } from '../../convert/pickle';
 import type { WeightInfo } from '../types';
+import { countTorchTensors, loadWarning, PICKLE_SCAN_LIMIT } from './pickled';
 import { readAt, withFile } from './read';
 import { openZip } from './zip';
 
@@ -30,7 +34,8 @@ export async function readPytorch(file: string): Promise<WeightInfo | undefined>
   // A pickle starts with PROTO (0x80) and a protocol number.
   if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) {
     const torchMagic = head.subarray(2, 2 + LEGACY_MAGIC.length).equals(LEGACY_MAGIC);
-    return { format: 'pytorch', framework: 'torch', details: { legacy: true, pickleProtocol: head[1], torchMagic } };
+    const info: WeightInfo = { format: 'pytorch', framework: 'torch', details: { legacy: true, pickleProtocol: head[1], torchMagic } };
+    return describePickle(file, info, await readLegacyPickles(file, torchMagic), false);
   }
   if (mustBeTorch) throw new InputError(file, 'not a PyTorch checkpoint: neither a zip archive nor a pickle');
   return undefined;
@@ -63,8 +68,64 @@ async function readTorchZip(file: string, mustBeTorch: boolean): Promise<WeightI
     const byteorder = await text('byteorder');
     if (byteorder !== undefined) details.byteorder = byteorder;
     if (torchscript) details.torchscript = true;
-    return { format: 'pytorch', framework: 'torch', details };
+    const info: WeightInfo = { format: 'pytorch', framework: 'torch', details };
+    let scan: PickleScan | string;
+    if (pkl.uncompressedSize > PICKLE_SCAN_LIMIT) scan = `data.pkl is ${pkl.uncompressedSize} bytes, more than the ${PICKLE_SCAN_LIMIT} scanned`;
+    else {
+      const bytes = (await zip.read(pkl.fileName, PICKLE_SCAN_LIMIT))!;
+      scan = scanOrProblem(() => scanPickle(bytes, file));
+    }
+    return describePickle(file, info, scan, torchscript);
   } finally {
     zip.close();
   }
+}
+
+/** A scan, or why there is none (a malformed pickle is not refused at import: torch may still read it). */
+function scanOrProblem(fn: () => PickleScan): PickleScan | string {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InputError) return e.problem;
+    throw e;
+  }
+}
+
+/**
+ * A pre-1.6 torch.save stream is several pickles in a row (magic number, protocol version,
+ * sys_info, the object, its storage keys) followed by raw storage bytes; a bare pickle.dump is one.
+ * The object's pickle is the 4th, or the 1st; every pickle before it is scanned too.
+ */
+async function readLegacyPickles(file: string, torchMagic: boolean): Promise<PickleScan | string> {
+  const data = await withFile(file, (fh, size) => readAt(fh, 0, Math.min(size, PICKLE_SCAN_LIMIT)));
+  return scanOrProblem(() => {
+    let at = 0;
+    const seen: PickleScan[] = [];
+    for (let i = 0; i < (torchMagic ? 5 : 1) && at < data.length; i++) {
+      const s = scanPickle(data, file, at);
+      seen.push(s);
+      at = s.end;
+    }
+    const main = seen[torchMagic ? 3 : 0] ?? seen[seen.length - 1];
+    const all = (f: (s: PickleScan) => string[]) => [...new Set(seen.flatMap(f))];
+    return { ...main, globals: all((s) => s.globals), unsafeGlobals: all((s) => s.unsafeGlobals) };
+  });
+}
+
+/** Adds what the scan found: tensor counts, the globals torch.load would call, or why it could not tell. */
+function describePickle(file: string, info: WeightInfo, scan: PickleScan | string, torchscript: boolean): WeightInfo {
+  const warnings: string[] = [];
+  if (typeof scan === 'string') {
+    info.details.pickleProblem = scan;
+    warnings.push(`the pickle could not be scanned (${scan}); loading this file with torch.load may run code`);
+  } else {
+    Object.assign(info, countTorchTensors(file, scan));
+    // TorchScript archives name their own classes (__torch__.*), resolved from the archive's code, not Python.
+    const unsafe = torchscript ? scan.unsafeGlobals.filter((g) => !/^(__torch__|torch)\./.test(g)) : scan.unsafeGlobals;
+    if (unsafe.length) info.details.unsafeGlobals = unsafe.slice(0, 100);
+    const w = loadWarning('torch.load', unsafe);
+    if (w) warnings.push(w);
+  }
+  if (warnings.length) info.details.warnings = warnings;
+  return info;
 }

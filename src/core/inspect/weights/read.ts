@@ -1,5 +1,6 @@
 /** Small helpers shared by the weight readers: ranged reads, counting, number conversion. */
 import { open, type FileHandle } from 'fs/promises';
+import { InputError } from '../../errors';
 
 /** Opens `file`, runs `fn` with the handle and its size, and always closes the handle. */
 export async function withFile<T>(file: string, fn: (fh: FileHandle, size: number) => Promise<T>): Promise<T> {
@@ -28,6 +29,20 @@ export async function readAt(fh: FileHandle, position: number, length: number): 
 export function product(dims: number[]): number {
   let n = 1;
   for (const d of dims) n *= d;
+  return n;
+}
+
+/**
+ * Elements of a tensor from its declared shape, refusing shapes no real file has: a negative or
+ * fractional dimension, or more elements than a double counts exactly (2^53).
+ */
+export function elementCount(file: string, tensor: string, dims: number[]): number {
+  const shape = () => `[${dims.join(', ')}]`;
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new InputError(file, `tensor "${tensor}" declares an impossible shape ${shape()}: dimensions must be non-negative integers`);
+  }
+  const n = product(dims);
+  if (!Number.isSafeInteger(n)) throw new InputError(file, `tensor "${tensor}" declares an impossible shape ${shape()}: more than 2^53 elements`);
   return n;
 }
 
