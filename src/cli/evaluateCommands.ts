@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { checkEvaluatorProfile, EvaluationRecord, evaluateExternally, evaluateVersion, evaluationsOf, formatMetric, listDatasets, Registry, RegistryError, registerDataset } from '../core';
+import { profilesTrusted, registryProfileFile, trustHint } from './convertCommands';
 import { withProgress } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
@@ -59,13 +59,14 @@ export function registerEvaluateCommands(program: Command, withRegistry: WithReg
     .option('--split <name>', 'default: test, else val, else all samples')
     .option('--batch <n>', 'batch size when the model allows any', (s) => Number(s), 32)
     .option('--evaluator <id>', 'an external evaluator from <registry>/evaluators.json instead of the built-in one')
+    .option('--trust-profiles', 'load <registry>/evaluators.json (its commands run); also "trustProfiles": true in ~/.config/modelreg/config.json')
     .option('--json', 'machine-readable output')
-    .action(async (ref: string, o: { dataset: string; split?: string; batch: number; evaluator?: string; json?: boolean }) =>
+    .action(async (ref: string, o: { dataset: string; split?: string; batch: number; evaluator?: string; trustProfiles?: boolean; json?: boolean }) =>
       withRegistry((r) =>
         withProgress('evaluating', 'count', async (signal, onProgress) => {
           const log = (l: string) => console.error(l);
           const e = o.evaluator
-            ? await evaluateExternally(r, ref, await evaluatorProfile(r, o.evaluator), { dataset: o.dataset, split: o.split, cwd: process.cwd(), signal, log })
+            ? await evaluateExternally(r, ref, await evaluatorProfile(r, o.evaluator, o.trustProfiles), { dataset: o.dataset, split: o.split, cwd: process.cwd(), signal, log })
             : await evaluateVersion(r, ref, { dataset: o.dataset, split: o.split, batchSize: o.batch, cwd: process.cwd(), signal, onProgress, log });
           if (o.json) print(e);
           else for (const line of summary(e)) console.log(line);
@@ -87,12 +88,12 @@ export function registerEvaluateCommands(program: Command, withRegistry: WithReg
     );
 }
 
-/** An evaluator from <registry>/evaluators.json (a list, as in the modelRegistry.evaluate.profiles setting). */
-async function evaluatorProfile(r: Registry, id: string) {
+/** An evaluator from <registry>/evaluators.json (a list, as in the modelRegistry.evaluate.profiles setting), when trusted. */
+async function evaluatorProfile(r: Registry, id: string, trust: boolean | undefined) {
   const file = path.join(r.dir, 'evaluators.json');
-  const text = await fsp.readFile(file, 'utf8').catch(() => {
-    throw new RegistryError(`no evaluator '${id}': ${file} does not exist (a list of {id, tool, args})`);
-  });
+  const { text, ignored } = await registryProfileFile(file, await profilesTrusted(trust));
+  if (ignored) throw new RegistryError(`no evaluator '${id}': ${file} was not loaded because it is not trusted; ${trustHint()}`);
+  if (text === undefined) throw new RegistryError(`no evaluator '${id}': ${file} does not exist (a list of {id, tool, args})`);
   let list: unknown;
   try {
     list = JSON.parse(text);

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { CancelledError, RegistryError } from '../errors';
+import { CancelledError, InputError, RegistryError } from '../errors';
 import { readOnnx, readSafetensors } from '../inspect/weights';
 import { WeightInfo } from '../inspect/types';
 import { Registry } from '../registry/registry';
@@ -24,9 +24,41 @@ export interface ConvertVersionOptions {
   log?: (line: string) => void;
 }
 
-/** The converters that can rewrite at least one file of a version. */
-export function convertersFor(files: FileEntry[], all: FileConverter[] = BUILTIN_CONVERTERS): FileConverter[] {
-  return all.filter((c) => files.some((f) => c.accepts(f)));
+/**
+ * The format import (or a conversion) recorded for each weights file of a version, by path; undefined
+ * when the version's details have no weights list to go by.
+ */
+export function recordedFormats(details: Record<string, unknown> | undefined): Map<string, string> | undefined {
+  if (!details || !Array.isArray(details.weights)) return undefined;
+  const formats = new Map<string, string>();
+  for (const w of details.weights as { path?: unknown; format?: unknown }[]) {
+    if (typeof w?.path === 'string' && typeof w.format === 'string') formats.set(w.path, w.format);
+  }
+  return formats;
+}
+
+/**
+ * Whether `c` can read `f`: its name fits, and when the converter reads one format, the version's
+ * reader recognised the file as that format (a TF.js shard named .bin is no torch checkpoint).
+ */
+function canRead(c: { accepts: (f: FileEntry) => boolean; inputFormat?: string }, f: FileEntry, formats: Map<string, string> | undefined): boolean {
+  return c.accepts(f) && (!c.inputFormat || !formats || formats.get(f.path) === c.inputFormat);
+}
+
+/** The converters that can rewrite at least one file of a version (`details`: the version's, to check formats). */
+export function convertersFor(files: FileEntry[], all: FileConverter[] = BUILTIN_CONVERTERS, details?: Record<string, unknown>): FileConverter[] {
+  const formats = recordedFormats(details);
+  return all.filter((c) => files.some((f) => canRead(c, f, formats)));
+}
+
+/** How messages and written metadata name a file of a stored version: resnet@v2:model.pt, never its object path. */
+export function versionFileName(ref: string, p: string): string {
+  return `${ref}:${p}`;
+}
+
+/** An InputError about `disk` (an object, a temp file) retold about the version's file `name`. */
+function renamed(e: unknown, disk: string[], name: string): unknown {
+  return e instanceof InputError && disk.includes(e.file) ? new InputError(name, e.problem) : e;
 }
 
 /** Every declared parameter with its default, after checking the given ones exist and fit their choices. */
@@ -51,7 +83,10 @@ interface Produced {
   files: FileEntry[];
   /** Per output path: the converter's numbers. */
   reports: Record<string, unknown>;
+  /** What the reader says of the first converted file (format, parameters, signature). */
   info?: WeightInfo;
+  /** What the reader says of each converted file, by its path. */
+  weights?: ({ path: string } & WeightInfo)[];
   /** Extra facts for details.conversion (tool, command, log). */
   extra?: Record<string, unknown>;
 }
@@ -70,6 +105,8 @@ async function derive(
     targetFormat: string;
     params: ParamSpec[];
     accepts: (f: FileEntry) => boolean;
+    /** The only format of file it reads (see canRead). */
+    inputFormat?: string;
     outputPaths: (p: string) => string[];
     /** The input stands for its whole folder (a SavedModel's saved_model.pb): the folder is replaced. */
     takesFolder?: boolean;
@@ -80,14 +117,15 @@ async function derive(
   const source = await registry.resolve(ref);
   if (source.status !== 'ready') throw new RegistryError(`${source.ref} is ${source.status}; only ready versions can be converted`);
   const files = await registry.files(source.id);
-  const targets = files.filter(conv.accepts);
+  const formats = recordedFormats(source.details);
+  const targets = files.filter((f) => canRead(conv, f, formats));
   if (targets.length === 0) throw new RegistryError(`${conv.id} (${conv.title}) has nothing to convert in ${source.ref}: no file it accepts`);
   const params = resolveParams(conv.params, opts.params ?? {}, conv.id);
   const folders = conv.takesFolder ? targets.map((t) => path.posix.dirname(t.path)) : [];
   // What goes with a SavedModel's saved_model.pb; configs and logs beside it stay.
   const SAVED_MODEL_PARTS = /^(variables|assets)\/|^(fingerprint|keras_metadata)\.pb$/;
   const inFolder = (f: FileEntry) => folders.some((d) => SAVED_MODEL_PARTS.test(d === '.' ? f.path : f.path.startsWith(d + '/') ? f.path.slice(d.length + 1) : ''));
-  const kept = files.filter((f) => !conv.accepts(f) && !inFolder(f));
+  const kept = files.filter((f) => !targets.includes(f) && !inFolder(f));
   for (const t of targets) {
     for (const out of conv.outputPaths(t.path)) {
       if (out !== t.path && kept.some((k) => k.path === out)) throw new RegistryError(`${source.ref} already has ${out}; converting ${t.path} would replace it`);
@@ -110,7 +148,8 @@ async function derive(
       signature: p.info?.inputs || p.info?.outputs ? { inputs: p.info.inputs, outputs: p.info.outputs } : source.signature,
       details: {
         conversion: { converter: conv.id, title: conv.title, version: CONVERTERS_VERSION, params, from: source.ref, at: new Date().toISOString(), sizeBefore, sizeAfter, ...p.extra, files: p.reports },
-        ...(p.info ? { weights: [{ path: p.files[0].path, ...p.info }] } : {}),
+        // The kept weights as the source recorded them, and each converted file as read back.
+        ...(p.info ? { weights: [...storedWeights(source.details).filter((w) => kept.some((k) => k.path === w.path)), ...(p.weights ?? [{ path: p.files[0].path, ...p.info }])] } : {}),
       },
       config: source.config,
       description: `${conv.title} of ${source.ref}`,
@@ -122,10 +161,16 @@ async function derive(
   }
 }
 
+/** details.weights of a version, as stored. */
+function storedWeights(details: Record<string, unknown>): ({ path: string } & WeightInfo)[] {
+  return Array.isArray(details.weights) ? (details.weights as ({ path: string } & WeightInfo)[]).filter((w) => typeof w?.path === 'string') : [];
+}
+
 /** Converts a version with a built-in converter (see BUILTIN_CONVERTERS). */
 export async function convertVersion(registry: Registry, ref: string, converter: FileConverter, opts: ConvertVersionOptions = {}): Promise<VersionRecord> {
   const spec = { ...converter, outputPaths: (p: string) => [converter.outputPath(p)] };
-  return derive(registry, ref, spec, opts, async (_source, _files, targets, params) => {
+  return derive(registry, ref, spec, opts, async (source, files, targets, params) => {
+    const versionFile = (p: string) => { const f = files.find((x) => x.path === p); return f && registry.store.objectPath(f.sha256); };
     const total = targets.reduce((s, f) => s + f.size, 0);
     let done = 0;
     opts.onProgress?.(0, total);
@@ -135,14 +180,26 @@ export async function convertVersion(registry: Registry, ref: string, converter:
       const tmp = registry.store.tempPath();
       try {
         const out = converter.outputPath(f.path);
+        const name = versionFileName(source.ref, f.path);
+        const object = registry.store.objectPath(f.sha256);
         opts.log?.(`${converter.id}: ${f.path} → ${out}`);
-        produced.reports[out] = await converter.convert(registry.store.objectPath(f.sha256), tmp, {
-          params,
-          signal: opts.signal,
-          log: opts.log,
-          onBytes: (n) => opts.onProgress?.((done += n), total),
-        });
-        produced.info ??= await READERS[converter.targetFormat]?.(tmp);
+        try {
+          produced.reports[out] = await converter.convert(object, tmp, {
+            params,
+            signal: opts.signal,
+            log: opts.log,
+            path: f.path,
+            name,
+            versionFile,
+            onBytes: (n) => opts.onProgress?.((done += n), total),
+          });
+          const info = await READERS[converter.targetFormat]?.(tmp);
+          if (info) (produced.weights ??= []).push({ path: out, ...info });
+          produced.info ??= info;
+        } catch (e) {
+          // Errors name the object or temp file they read; the user knows the version's file.
+          throw renamed(e, [object, tmp], name);
+        }
         const stored = await registry.store.adoptTemp(tmp, { signal: opts.signal });
         produced.files.push({ path: out, sha256: stored.sha256, size: stored.size, role: f.role });
       } finally {
@@ -198,7 +255,7 @@ export async function convertWithProfile(registry: Registry, ref: string, profil
         const args = commandLine(profile, { input, outputDir }, params);
         log(`$ ${tool.path} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
         const started = Date.now();
-        const r = await runTool(tool.path!, args, { cwd: outputDir, env: opts.env, signal: opts.signal, log });
+        const r = await runTool(tool.path!, args, { cwd: outputDir, env: opts.env, passEnv: profile.env, signal: opts.signal, log });
         log(`# exit ${r.code ?? r.signal} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
         if (r.code !== 0) throw new RegistryError(`${profile.tool} failed on ${t.path} (exit ${r.code ?? r.signal}): ${lastLines(r.output, 3) || 'no output'}. Full log: ${logFile}`);
         const report: Record<string, unknown> = { seconds: (Date.now() - started) / 1000, exitCode: r.code };

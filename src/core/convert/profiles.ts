@@ -6,8 +6,10 @@
  */
 import { spawn } from 'child_process';
 import { constants, promises as fsp } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, RegistryError } from '../errors';
+import { looksSecret } from '../util/redact';
 import { ParamSpec } from './types';
 
 export interface ToolProfile {
@@ -32,6 +34,11 @@ export interface ToolProfile {
   args: string[];
   /** Files the tool writes into ${outputDir} (same placeholders); all must exist after it succeeds. */
   outputs: string[];
+  /**
+   * Environment variables the tool gets beyond the minimal set (see toolEnv): names, or prefixes
+   * ending in "*" ("ASCEND_*"). Nothing else of the caller's environment reaches it.
+   */
+  env?: string[];
 }
 
 const PY_TORCH_EXPORT = [
@@ -66,6 +73,7 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     ],
     args: ['-c', PY_TORCH_EXPORT, '${input}', '${outputDir}/${stem}.onnx', '${param:input_shape}', '${param:opset}'],
     outputs: ['${stem}.onnx'],
+    env: ['CUDA_*'],
   },
   {
     id: 'tf2onnx',
@@ -79,6 +87,7 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     params: [{ name: 'opset', description: 'ONNX opset', default: '17' }],
     args: ['-m', 'tf2onnx.convert', '--saved-model', '${inputDir}', '--output', '${outputDir}/model.onnx', '--opset', '${param:opset}'],
     outputs: ['model.onnx'],
+    env: ['TF_*', 'CUDA_*'],
   },
   {
     id: 'tflite',
@@ -92,6 +101,7 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     params: [{ name: 'optimize', description: 'quantisation', default: 'none', choices: ['none', 'dynamic-range', 'fp16'] }],
     args: ['-c', PY_TFLITE, '${inputDir}', '${outputDir}/model.tflite', '${param:optimize}'],
     outputs: ['model.tflite'],
+    env: ['TF_*', 'CUDA_*'],
   },
   {
     id: 'atc',
@@ -109,6 +119,8 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     ],
     args: ['--model=${input}', '--framework=${param:framework}', '--output=${outputDir}/${stem}', '--soc_version=${param:soc_version}', '${param:extra*}'],
     outputs: ['${stem}.om'],
+    // What CANN's set_env.sh exports besides PATH, LD_LIBRARY_PATH and PYTHONPATH.
+    env: ['ASCEND_*', 'TOOLCHAIN_HOME'],
   },
   {
     id: 'trtexec',
@@ -124,6 +136,7 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     ],
     args: ['--onnx=${input}', '--saveEngine=${outputDir}/${stem}.engine', '${param:precision*}', '${param:extra*}'],
     outputs: ['${stem}.engine'],
+    env: ['CUDA_*'],
   },
   {
     id: 'ovc',
@@ -153,6 +166,7 @@ export function checkProfile(p: unknown, where: string): ToolProfile {
   ['id', 'tool', 'targetFormat'].forEach(str);
   ['inputs', 'args', 'outputs'].forEach(strs);
   if (o.versionArgs !== undefined) strs('versionArgs');
+  if (o.env !== undefined) strs('env');
   const params = (o.params ?? []) as Record<string, unknown>[];
   if (!Array.isArray(params) || params.some((q) => typeof q?.name !== 'string' || typeof (q.default ?? '') !== 'string')) throw bad('params', 'a list of {name, default, description}');
   return {
@@ -167,6 +181,7 @@ export function checkProfile(p: unknown, where: string): ToolProfile {
     params: params.map((q) => ({ name: q.name as string, default: (q.default as string) ?? '', description: (q.description as string) ?? '', ...(Array.isArray(q.choices) ? { choices: q.choices as string[] } : {}) })),
     args: o.args as string[],
     outputs: o.outputs as string[],
+    ...(o.env ? { env: o.env as string[] } : {}),
   };
 }
 
@@ -184,18 +199,32 @@ export interface ToolStatus {
   problem?: string;
 }
 
+/**
+ * What the Convert… picker shows for a tool profile (VS Code codicons in the label): while its tool
+ * is looked for, once found or not, and in an untrusted workspace, where detection runs nothing.
+ * `problem` is set when picking the item should only explain why it cannot run.
+ */
+export function toolPickItem(p: ToolProfile, status: ToolStatus | 'checking' | 'untrusted'): { label: string; description: string; detail: string; problem?: string } {
+  const item = (icon: string, detail: string, problem?: string) => ({ label: `$(${icon}) ${p.title}`, description: p.id, detail, ...(problem ? { problem } : {}) });
+  if (status === 'untrusted') return item('shield', `not checked: untrusted workspace (${p.tool} runs only once you trust this workspace)`);
+  if (status === 'checking') return item('loading~spin', 'looking for the tool…');
+  if (!status.available) return item('warning', status.problem ?? `${p.tool} is not available`, status.problem ?? `${p.tool} is not available`);
+  return item('tools', `${status.path}${status.version ? ` — ${status.version}` : ''}`);
+}
+
 /** Finds the tool (PATH or absolute) and asks its version, with a timeout. */
 export async function detectTool(p: ToolProfile, env: NodeJS.ProcessEnv = process.env): Promise<ToolStatus> {
   const found = await which(p.tool, env);
   if (!found) return { available: false, problem: `${p.tool} not found on PATH. ${p.install}` };
   if (!p.versionArgs) return { available: true, path: found };
-  const r = await runTool(found, p.versionArgs, { env, timeoutMs: 20_000 });
+  const r = await runTool(found, p.versionArgs, { env, passEnv: p.env, timeoutMs: 20_000 });
   if (r.code !== 0) return { available: false, path: found, problem: `${found} ${p.versionArgs.join(' ')} failed (exit ${r.code}): ${lastLines(r.output, 3)}. ${p.install}` };
   return { available: true, path: found, version: r.output.split('\n').find((l) => l.trim())?.trim() };
 }
 
-async function which(tool: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const candidates = path.isAbsolute(tool) ? [tool] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, tool));
+/** The tool's absolute path: as given when absolute, else the first on PATH (relative PATH entries such as "." are skipped: they would find a program in whatever folder we run from). */
+export async function which(tool: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const candidates = path.isAbsolute(tool) ? [tool] : tool.includes('/') || tool.includes(path.sep) ? [] : (env.PATH ?? '').split(path.delimiter).filter((d) => path.isAbsolute(d)).map((d) => path.join(d, tool));
   for (const c of candidates) {
     if (await fsp.access(c, constants.X_OK).then(() => true, () => false)) return c;
   }
@@ -234,11 +263,46 @@ export interface RunResult {
   output: string;
 }
 
-/** Runs a tool without a shell; every line goes to `log` as it arrives; abort kills it (TERM, then KILL). */
-export function runTool(exe: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; log?: (line: string) => void; timeoutMs?: number } = {}): Promise<RunResult> {
+/** Variables every tool gets: finding programs and libraries, home, locale, temp, Python's own settings. */
+const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'TZ', 'LANG', 'LANGUAGE', 'LC_*', 'TMPDIR', 'TMP', 'TEMP', 'PYTHON*', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'LD_LIBRARY_PATH', 'DYLD_LIBRARY_PATH'];
+/** Windows cannot start most programs without these. */
+const WINDOWS_ENV = ['SYSTEMROOT', 'WINDIR', 'COMSPEC', 'PATHEXT', 'SYSTEMDRIVE', 'USERPROFILE', 'APPDATA', 'LOCALAPPDATA', 'PROGRAMDATA', 'PROGRAMFILES', 'PROGRAMFILES(X86)', 'NUMBER_OF_PROCESSORS', 'PROCESSOR_ARCHITECTURE'];
+
+const matches = (name: string, pattern: string) => (pattern.endsWith('*') ? name.toUpperCase().startsWith(pattern.slice(0, -1).toUpperCase()) : name.toUpperCase() === pattern.toUpperCase());
+
+/**
+ * The environment an external tool (converter, evaluator, version check) runs with: the minimal set
+ * above (minus anything whose name looks like a secret, e.g. PYTHON_KEYRING_PASSWORD) plus what the
+ * profile names. Never the caller's AWS keys, PGPASSWORD, MODELREG_*_PASSWORD… unless named.
+ */
+export function toolEnv(names: string[] = [], from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const base = process.platform === 'win32' ? [...BASE_ENV, ...WINDOWS_ENV] : BASE_ENV;
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(from)) {
+    if (v === undefined) continue;
+    if (names.some((n) => matches(k, n)) || (base.some((n) => matches(k, n)) && !looksSecret(k))) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Runs a tool without a shell; every line goes to `log` as it arrives; abort kills it (TERM, then KILL).
+ * It gets toolEnv(passEnv, env) and, without a cwd, a fresh empty folder as its working directory:
+ * never the workspace, where `python3 -c "import torch"` would import a torch.py lying there.
+ */
+export async function runTool(exe: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; passEnv?: string[]; signal?: AbortSignal; log?: (line: string) => void; timeoutMs?: number } = {}): Promise<RunResult> {
+  const neutral = opts.cwd ? undefined : await fsp.mkdtemp(path.join(os.tmpdir(), 'modelreg-tool-'));
+  try {
+    return await spawnTool(exe, args, { ...opts, cwd: opts.cwd ?? neutral!, env: toolEnv(opts.passEnv, opts.env ?? process.env) });
+  } finally {
+    if (neutral) await fsp.rm(neutral, { recursive: true, force: true });
+  }
+}
+
+function spawnTool(exe: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; signal?: AbortSignal; log?: (line: string) => void; timeoutMs?: number }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new CancelledError());
-    const child = spawn(exe, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(exe, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let partial = '';
     const onData = (d: Buffer) => {

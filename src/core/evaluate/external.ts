@@ -15,7 +15,7 @@ import * as path from 'path';
 import { InputError, RegistryError } from '../errors';
 import { gitProvenance } from '../git/provenance';
 import { Registry } from '../registry/registry';
-import { lastLines, runTool } from '../convert/profiles';
+import { lastLines, runTool, which } from '../convert/profiles';
 import { ClassificationTally } from './metrics';
 import { addEvaluationSamples, beginEvaluation, completeEvaluation, dropEvaluation, getDataset, readManifest } from './store';
 import { EvaluationRecord, SamplePrediction } from './types';
@@ -26,6 +26,8 @@ export interface EvaluatorProfile {
   /** Executable on PATH or an absolute path. */
   tool: string;
   args: string[];
+  /** Environment variables passed beyond the minimal set (names, or prefixes ending in "*"), as for tool profiles. */
+  env?: string[];
 }
 
 export function checkEvaluatorProfile(p: unknown, where: string): EvaluatorProfile {
@@ -33,7 +35,8 @@ export function checkEvaluatorProfile(p: unknown, where: string): EvaluatorProfi
   if (typeof o.id !== 'string' || !o.id) throw new RegistryError(`${where}: an evaluator profile needs an "id"`);
   if (typeof o.tool !== 'string' || !o.tool) throw new RegistryError(`${where}: evaluator "${o.id}": "tool" must be a command`);
   if (!Array.isArray(o.args) || o.args.some((a) => typeof a !== 'string')) throw new RegistryError(`${where}: evaluator "${o.id}": "args" must be a list of strings`);
-  return { id: o.id, title: typeof o.title === 'string' ? o.title : o.id, tool: o.tool, args: o.args as string[] };
+  if (o.env !== undefined && (!Array.isArray(o.env) || o.env.some((a) => typeof a !== 'string'))) throw new RegistryError(`${where}: evaluator "${o.id}": "env" must be a list of variable names`);
+  return { id: o.id, title: typeof o.title === 'string' ? o.title : o.id, tool: o.tool, args: o.args as string[], ...(o.env ? { env: o.env as string[] } : {}) };
 }
 
 export async function evaluateExternally(
@@ -74,7 +77,10 @@ export async function evaluateExternally(
     const vars: Record<string, string> = { model: path.join(modelDir, ...main.path.split('/')), modelDir, dataset: dataset.root, manifest: manifestFile, split: split ?? '', outputDir };
     const args = profile.args.map((a) => a.replace(/\$\{(model|modelDir|dataset|manifest|split|outputDir)\}/g, (_, k: string) => vars[k]));
     log(`$ ${profile.tool} ${args.join(' ')}`);
-    const r = await runTool(profile.tool, args, { cwd: outputDir, env: opts.env, signal: opts.signal, log });
+    // Found on PATH here (absolute entries only), run in its empty output folder with the minimal environment.
+    const exe = await which(profile.tool, opts.env);
+    if (!exe) throw new RegistryError(`${profile.id}: ${profile.tool} not found (give an absolute path, or a command on PATH)`);
+    const r = await runTool(exe, args, { cwd: outputDir, env: opts.env, passEnv: profile.env, signal: opts.signal, log });
     if (r.code !== 0) throw new RegistryError(`${profile.tool} failed (exit ${r.code ?? r.signal}): ${lastLines(r.output, 3) || 'no output'}. Full log: ${logFile}`);
 
     const read = (name: string) =>

@@ -14,6 +14,7 @@ import {
   ToolProfile,
   VersionRecord,
 } from '../../core';
+import { toolPickItem } from '../../core/convert/profiles';
 import { showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';
@@ -46,7 +47,7 @@ export function registerConvertCommands(service: RegistryService, tree: Registry
         const registry = await service.get();
         const files = await registry.files(v.id);
         const profiles = userProfiles().filter((p) => files.some((f) => profileAccepts(p, f.path)));
-        const choice = given ? findChoice(given.to, profiles) : await pickConverter(v, convertersFor(files), profiles);
+        const choice = given ? findChoice(given.to, profiles) : await pickConverter(v, convertersFor(files, undefined, v.details), profiles);
         if (!choice) return undefined;
         if (choice.kind === 'tool' && !vscode.workspace.isTrusted) {
           const manage = 'Manage Workspace Trust';
@@ -96,17 +97,19 @@ async function pickConverter(v: VersionRecord, builtins: FileConverter[], profil
     ...builtins.map((c) => ({ label: c.title, description: c.id, detail: c.description, choice: { kind: 'builtin' as const, converter: c } })),
     { label: 'Tool chains', kind: vscode.QuickPickItemKind.Separator },
   ];
-  const toolItems: Item[] = profiles.map((p) => ({ label: `$(loading~spin) ${p.title}`, description: p.id, detail: 'looking for the tool…', choice: { kind: 'tool' as const, profile: p } }));
+  // Tool detection runs a program per profile (python3 -c "import torch"…): only in a trusted workspace.
+  const trusted = vscode.workspace.isTrusted;
+  const toolItems: Item[] = profiles.map((p) => ({ ...toolPickItem(p, trusted ? 'checking' : 'untrusted'), choice: { kind: 'tool' as const, profile: p } }));
   quick.items = [...base, ...toolItems];
-  quick.busy = profiles.length > 0;
-  // Tool detection runs a program per profile: fill availability in as each answers.
-  void Promise.all(
-    profiles.map(async (p, i) => {
-      const s = await detectTool(p);
-      toolItems[i] = { ...toolItems[i], label: `${s.available ? '$(tools)' : '$(warning)'} ${p.title}`, detail: s.available ? `${s.path}${s.version ? ` — ${s.version}` : ''}` : s.problem, problem: s.available ? undefined : s.problem };
-      quick.items = [...base, ...toolItems];
-    }),
-  ).then(() => (quick.busy = false));
+  quick.busy = trusted && profiles.length > 0;
+  // Fill availability in as each answers.
+  if (trusted)
+    void Promise.all(
+      profiles.map(async (p, i) => {
+        toolItems[i] = { ...toolPickItem(p, await detectTool(p)), choice: toolItems[i].choice };
+        quick.items = [...base, ...toolItems];
+      }),
+    ).then(() => (quick.busy = false));
   const picked = await new Promise<Item | undefined>((resolve) => {
     quick.onDidAccept(() => resolve(quick.selectedItems[0]));
     quick.onDidHide(() => resolve(undefined));
