@@ -179,6 +179,18 @@ export const MIGRATIONS: string[] = [
     seen_at TEXT NOT NULL
   );
   `,
+  // 7: the registry's identity (one row; its id is also in the folder's .modelreg-registry marker, so
+  // gc works only in folders this registry made), and every model's last number made up to date from
+  // its versions (registries from before last_number lost it when gc removed the last version).
+  `
+  CREATE TABLE registry_identity (
+    one INTEGER NOT NULL PRIMARY KEY CHECK (one = 1),
+    id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  UPDATE models SET last_number = (SELECT MAX(v.number) FROM versions v WHERE v.model_id = models.id AND v.status = 'ready')
+   WHERE EXISTS (SELECT 1 FROM versions v WHERE v.model_id = models.id AND v.status = 'ready' AND v.number > models.last_number);
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {

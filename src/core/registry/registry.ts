@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -58,6 +59,8 @@ const MAX_TAG = 64;
 const LINEAGE_LIMIT = 200;
 /** A version that is not deleted (deleted ones wait for gc, so that delete can be undone). */
 const LIVE = 'v.deleted_at IS NULL';
+/** A model row that holds nothing: no version, and no number ever used (last_number is kept so numbers are never reused). */
+const NEVER_READY = 'last_number = 0 AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.model_id = models.id)';
 /** How long gc spares unreferenced objects in a team registry's bucket (pushes in flight). */
 export const SHARED_STORE_GRACE_MS = 60 * 60 * 1000;
 /** LIMIT for "all": SQLite reads -1 so, PostgreSQL does not; both take a big number. */
@@ -75,14 +78,29 @@ export class Registry<S extends ObjectStore = LocalStore> {
     readonly db: SqlDb,
     readonly store: S,
     /** What messages call this registry: its folder, or the team database's address. */
-    readonly location: string = dir,
+    readonly location: string,
+    /** The registry's identity, kept in its database (and, for a local one, in its folder's marker). */
+    readonly id: string,
   ) {}
 
+  /**
+   * Opens (creating if needed) the registry in `dir`. The store uses only folders this registry made
+   * (see LocalStore.init): a folder of the user's given as `dir` keeps its files, gc or not.
+   */
   static async open(dir: string): Promise<Registry> {
     await fsp.mkdir(dir, { recursive: true });
+    const dbFile = path.join(dir, 'registry.db');
+    const existed = (await fsp.stat(dbFile).catch(() => undefined))?.isFile() ?? false;
     const store = new LocalStore(dir);
-    await store.init();
-    return Registry.migrated(dir, await SqliteDb.open(path.join(dir, 'registry.db')), store, dir);
+    const registry = await Registry.migrated(dir, await SqliteDb.open(dbFile), store, dir);
+    try {
+      // A registry from before identities adopts the folders it made back then; a new one only makes its own.
+      await store.init({ id: registry.id, adopt: existed && registry.identityIsNew });
+    } catch (e) {
+      await registry.db.close();
+      throw e;
+    }
+    return registry;
   }
 
   /**
@@ -96,14 +114,27 @@ export class Registry<S extends ObjectStore = LocalStore> {
   }
 
   private static async migrated<T extends ObjectStore>(dir: string, db: SqlDb, store: T, location: string): Promise<Registry<T>> {
+    let identity: { id: string; created: boolean };
     try {
       await migrate(db);
+      identity = await db.transaction(async (tx) => {
+        const row = await tx.get<{ id: string }>('SELECT id FROM registry_identity');
+        if (row) return { id: row.id, created: false };
+        const id = randomBytes(16).toString('hex');
+        await tx.run('INSERT INTO registry_identity (one, id, created_at) VALUES (1, ?, ?)', [id, new Date().toISOString()]);
+        return { id, created: true };
+      });
     } catch (e) {
       await db.close();
       throw e;
     }
-    return new Registry(dir, db, store, location);
+    const registry = new Registry(dir, db, store, location, identity.id);
+    registry.identityIsNew = identity.created;
+    return registry;
   }
+
+  /** True when this open gave the database its identity (a new registry, or one from before identities). */
+  private identityIsNew = false;
 
   /** The local store, for work on files (gc, verify): a team registry's bucket has none. */
   private localStore(what: string): LocalStore {
@@ -339,15 +370,37 @@ export class Registry<S extends ObjectStore = LocalStore> {
     return (await this.getVersionById(id))!;
   }
 
-  /** Drops an unfinished version (failed or cancelled import); a model left without versions goes too. */
+  /**
+   * Drops an unfinished version (failed or cancelled import); a model left without versions goes too
+   * unless a version of it was ever ready (its row keeps last_number, so that number is never reused).
+   */
   async abandonVersion(id: number): Promise<void> {
     await this.db.transaction(async (tx) => {
       const v = await tx.get<{ model_id: number }>("SELECT model_id FROM versions WHERE id = ? AND status <> 'ready'", [id]);
       if (!v) return;
       await tx.run('DELETE FROM versions WHERE id = ?', [id]);
-      await tx.run('DELETE FROM models WHERE id = ? AND NOT EXISTS (SELECT 1 FROM versions WHERE model_id = ?)', [v.model_id, v.model_id]);
+      await tx.run(`DELETE FROM models WHERE id = ? AND ${NEVER_READY}`, [v.model_id]);
     });
     await this.touch();
+  }
+
+  /**
+   * Removes an import whose process died (Clean up in the tree): its row, and its temp files. Refused
+   * while the import runs, or when it runs on another machine (its pid means nothing here).
+   */
+  async cleanUpInterrupted(id: number): Promise<void> {
+    const v = await this.getVersionById(id);
+    if (!v || v.status !== 'importing') throw new RegistryError(`version ${id} is no longer being imported (it finished, or was cleaned up meanwhile)`);
+    if (!v.interrupted) {
+      if (!v.importer) throw new RegistryError(`${v.ref} does not record which process imports it; run gc once no import is running`);
+      throw new RegistryError(
+        v.importer.host === os.hostname()
+          ? `${v.ref} is still being imported by process ${v.importer.pid} on this machine`
+          : `${v.ref} is being imported on ${v.importer.host}; clean it up there`,
+      );
+    }
+    await this.abandonVersion(id);
+    if (this.store instanceof LocalStore) await this.store.removeStaleTemp(isAlive);
   }
 
   /**
@@ -701,42 +754,42 @@ export class Registry<S extends ObjectStore = LocalStore> {
 
   /**
    * Removes versions left `importing` by processes that died, then every object no version refers
-   * to. Imports running right now are safe: their rows are kept and their objects are referenced
-   * only after commit, so gc skips objects newer than the oldest live import.
+   * to, and the temp files of processes that died. Imports running right now are safe: gc reads them
+   * under the write lock, which beginVersion takes too, so an import either began before (and its
+   * fresh objects are spared) or waits until gc has finished.
    */
   async gc(opts: { sharedGraceMs?: number } = {}): Promise<{ removedObjects: number; removedBytes: number; removedVersions: number }> {
     const host = os.hostname();
-    // Deleted versions go for good now; their numbers stay used (models.last_number).
-    const purged = await this.db.run('DELETE FROM versions WHERE deleted_at IS NOT NULL');
-    await this.db.run('DELETE FROM models WHERE NOT EXISTS (SELECT 1 FROM versions v WHERE v.model_id = models.id)');
-    const importing = await this.db.all<{ id: number; importer_pid: number | null; importer_host: string | null; created_at: string }>(
-      "SELECT id, importer_pid, importer_host, created_at FROM versions WHERE status <> 'ready'",
-    );
-    let removedVersions = purged.changes;
-    let liveSince: number | undefined;
-    for (const v of importing) {
-      const alive = v.importer_host === host && v.importer_pid !== null && isAlive(v.importer_pid);
-      if (alive || v.importer_host !== host) {
-        // A live import (or one on another machine sharing this folder): keep it and its fresh objects.
-        const t = Date.parse(v.created_at);
-        liveSince = liveSince === undefined ? t : Math.min(liveSince, t);
-      } else {
-        await this.abandonVersion(v.id);
-        removedVersions++;
-      }
-    }
     const store = this.store;
     const shared = !(store instanceof LocalStore);
-    if (!shared) await store.removeStaleTemp(isAlive);
-    // A team registry's bucket: a push from another machine leaves no row until it commits, so its
-    // objects are spared for a while (an hour unless told otherwise).
-    // (A second of slack for the live imports: file times are coarser than their start times.)
-    const spareFrom = Math.min(liveSince === undefined ? Infinity : liveSince - 1000, shared ? Date.now() - (opts.sharedGraceMs ?? SHARED_STORE_GRACE_MS) : Infinity);
-    // Objects go under the write lock, so no version can complete with a reference to one meanwhile.
-    const { removedObjects, removedBytes } = await this.db.transaction(async (tx) => {
+    const result = await this.db.transaction(async (tx) => {
+      // Deleted versions go for good now; their numbers stay used (models.last_number).
+      let removedVersions = (await tx.run('DELETE FROM versions WHERE deleted_at IS NOT NULL')).changes;
+      const importing = await tx.all<{ id: number; importer_pid: number | null; importer_host: string | null; created_at: string }>(
+        "SELECT id, importer_pid, importer_host, created_at FROM versions WHERE status <> 'ready'",
+      );
+      let liveSince: number | undefined;
+      for (const v of importing) {
+        const alive = v.importer_host === host && v.importer_pid !== null && isAlive(v.importer_pid);
+        if (alive || v.importer_host !== host) {
+          // A live import (or one on another machine sharing this folder): keep it and its fresh objects.
+          const t = Date.parse(v.created_at);
+          liveSince = liveSince === undefined ? t : Math.min(liveSince, t);
+        } else {
+          await tx.run('DELETE FROM versions WHERE id = ?', [v.id]);
+          removedVersions++;
+        }
+      }
+      // A model goes only if it never had a ready version: the others keep their row and its last number.
+      await tx.run(`DELETE FROM models WHERE ${NEVER_READY}`);
+      // A team registry's bucket: a push from another machine leaves no row until it commits, so its
+      // objects are spared for a while (an hour unless told otherwise).
+      // (A second of slack for the live imports: file times are coarser than their start times.)
+      const spareFrom = Math.min(liveSince === undefined ? Infinity : liveSince - 1000, shared ? Date.now() - (opts.sharedGraceMs ?? SHARED_STORE_GRACE_MS) : Infinity);
+      // Objects go under the write lock, so no version can complete with a reference to one meanwhile.
       const referenced = new Set((await tx.all<{ sha256: string }>('SELECT sha256 FROM files UNION SELECT manifest_sha256 FROM datasets')).map((r) => r.sha256));
-      let count = 0;
-      let bytes = 0;
+      let removedObjects = 0;
+      let removedBytes = 0;
       for await (const sha of store.list()) {
         if (referenced.has(sha)) continue;
         if (spareFrom !== Infinity) {
@@ -744,13 +797,15 @@ export class Registry<S extends ObjectStore = LocalStore> {
           const modified = await store.modifiedMs(sha);
           if (modified !== undefined && modified >= spareFrom) continue;
         }
-        bytes += await store.remove(sha);
-        count++;
+        removedBytes += await store.remove(sha);
+        removedObjects++;
       }
-      return { removedObjects: count, removedBytes: bytes };
+      return { removedObjects, removedBytes, removedVersions };
     });
-    if (removedVersions || removedObjects) await this.touch();
-    return { removedObjects, removedBytes, removedVersions };
+    // Temp files are named by their process: a live one's are never touched, so no lock is needed.
+    if (!shared) await store.removeStaleTemp(isAlive);
+    if (result.removedVersions || result.removedObjects) await this.touch();
+    return result;
   }
 
   /** Re-hashes every referenced object and reports the missing and the corrupt ones. */
@@ -1007,6 +1062,8 @@ interface VersionRow {
   archived_at: string | null;
   parent_kind: string | null;
   origin: string | null;
+  importer_pid: number | null;
+  importer_host: string | null;
 }
 
 const METRIC_COLUMNS = 'key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data';
@@ -1065,5 +1122,7 @@ function toVersion(r: VersionRow): VersionRecord {
     aliases: r.aliases ? r.aliases.split('\x1f').sort() : [],
     archivedAt: r.archived_at,
     origin: r.origin,
+    importer: r.importer_pid !== null ? { pid: r.importer_pid, host: r.importer_host ?? '' } : null,
+    interrupted: r.status === 'importing' && r.importer_pid !== null && r.importer_host === os.hostname() && !isAlive(r.importer_pid),
   };
 }

@@ -59,6 +59,10 @@ export interface VersionRecord {
   archivedAt: string | null;
   /** The version's identity across registries once it was pushed or pulled (see registry/team.ts). */
   origin: string | null;
+  /** The process importing it (while `importing`). */
+  importer: { pid: number; host: string } | null;
+  /** Still `importing`, but its process on this machine is gone (killed): only gc or Clean up removes it. */
+  interrupted: boolean;
 }
 
 export interface ModelConfig {

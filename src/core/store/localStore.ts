@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'crypto';
 import { createReadStream, promises as fsp } from 'fs';
 import * as path from 'path';
-import { CancelledError } from '../errors';
+import { CancelledError, RegistryError } from '../errors';
 
 export interface IngestResult {
   sha256: string;
@@ -23,20 +23,74 @@ export interface IngestOptions {
 
 const CHUNK = 1 << 20; // 1 MiB reads: SHA-256 in Node runs ~50% faster than with the default 64 KiB.
 const SHA256 = /^[0-9a-f]{64}$/;
+/** What tempPath() names (plus the suffixes callers add for work folders: -work, -eval, -s3…): gc removes nothing else. */
+const TEMP_NAME = /^(\d+)-[0-9a-f]{12}(-[a-z0-9]+)?$/;
+/** A note in the temp folder naming a temp file this process made outside the store (an export's partial tar). */
+const OUTSIDE_NOTE = /-outside$/;
+/**
+ * Written beside the store's folders: the registry's id and the folders it made (or was given empty).
+ * gc works only in those: a `tmp/` the user had there is never swept.
+ */
+export const OWNER_MARKER = '.modelreg-registry';
+
+/** Which registry the store belongs to, so it uses only folders that registry made. */
+export interface StoreOwner {
+  /** The registry's id (from its database). */
+  id: string;
+  /** Take over existing objects/ and tmp/ without a marker: a registry made before markers existed. */
+  adopt: boolean;
+}
 
 /** Content-addressed objects in a folder: objects/ab/cdef… named by SHA-256 of their bytes. */
 export class LocalStore {
-  readonly objectsDir: string;
-  private readonly tmpDir: string;
+  private objects: string;
+  private tmp: string;
 
   constructor(readonly root: string) {
-    this.objectsDir = path.join(root, 'objects');
-    this.tmpDir = path.join(root, 'tmp');
+    this.objects = path.join(root, 'objects');
+    this.tmp = path.join(root, 'tmp');
   }
 
-  async init(): Promise<void> {
-    await fsp.mkdir(this.objectsDir, { recursive: true });
-    await fsp.mkdir(this.tmpDir, { recursive: true });
+  get objectsDir(): string {
+    return this.objects;
+  }
+
+  /** Where temp files go (tempPath), and what gc sweeps. */
+  get tempDir(): string {
+    return this.tmp;
+  }
+
+  /**
+   * Creates (or finds) the objects and temp folders. With an owner, a folder counts as the store's only
+   * when its marker names it, or it made it, or it is empty: a `tmp/` or `objects/` the user already
+   * had in that place is left alone, and the store uses `tmp-<id>` / `objects-<id>` instead.
+   */
+  async init(owner?: StoreOwner): Promise<void> {
+    await fsp.mkdir(this.root, { recursive: true });
+    if (!owner) {
+      await fsp.mkdir(this.objects, { recursive: true });
+      await fsp.mkdir(this.tmp, { recursive: true });
+      return;
+    }
+    const markerFile = path.join(this.root, OWNER_MARKER);
+    const marker = await fsp
+      .readFile(markerFile, 'utf8')
+      .then((t) => JSON.parse(t) as { registry?: unknown; objects?: unknown; tmp?: unknown })
+      .catch(() => undefined);
+    const mine = marker?.registry === owner.id ? marker : undefined;
+    const claim = async (name: 'objects' | 'tmp'): Promise<string> => {
+      const known = mine?.[name];
+      if (typeof known === 'string' && (known === name || known === `${name}-${owner.id.slice(0, 8)}`)) {
+        await fsp.mkdir(path.join(this.root, known), { recursive: true });
+        return known;
+      }
+      return claimFolder(this.root, name, owner);
+    };
+    const objects = await claim('objects');
+    const tmp = await claim('tmp');
+    if (mine?.objects !== objects || mine?.tmp !== tmp) await fsp.writeFile(markerFile, JSON.stringify({ registry: owner.id, objects, tmp }) + '\n');
+    this.objects = path.join(this.root, objects);
+    this.tmp = path.join(this.root, tmp);
   }
 
   objectPath(sha256: string): string {
@@ -121,7 +175,17 @@ export class LocalStore {
 
   /** A fresh path in the store's temp folder; gc removes it if its process dies. */
   tempPath(): string {
-    return path.join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    return path.join(this.tmp, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /**
+   * Notes a temp file this process makes outside the store (`<name>.<pid>.partial`), so gc can remove
+   * it should the process die before it does. Returns the function that drops the note.
+   */
+  async noteOutsideTemp(file: string): Promise<() => Promise<void>> {
+    const note = `${this.tempPath()}-outside`;
+    await fsp.writeFile(note, path.resolve(file), { flag: 'wx' });
+    return () => fsp.rm(note, { force: true });
   }
 
   /** Moves a finished temp file to its object path, or drops it when that content is already stored. */
@@ -131,9 +195,13 @@ export class LocalStore {
       return { sha256, size, written: false };
     }
     const dest = this.objectPath(sha256);
-    await fsp.mkdir(path.dirname(dest), { recursive: true });
+    const madeShard = await fsp.mkdir(path.dirname(dest), { recursive: true });
     await fsp.rename(tmp, dest);
     await fsp.chmod(dest, 0o444).catch(() => undefined); // objects are immutable
+    // The rename is durable only once its folder is synced (and a new shard folder's parent): a
+    // version row committed after a power loss must not point at an object that fell out of the folder.
+    if (madeShard) await syncFolder(this.objects);
+    await syncFolder(path.dirname(dest));
     return { sha256, size, written: true };
   }
 
@@ -171,12 +239,47 @@ export class LocalStore {
     return st?.size ?? 0;
   }
 
-  /** Removes temp files left by imports that died (not by running ones: those belong to live pids). */
+  /**
+   * Removes temp files left by processes that died (not by running ones: those belong to live pids),
+   * and the partial files outside the store their notes name. Only names tempPath() makes are touched.
+   */
   async removeStaleTemp(isAlive: (pid: number) => boolean): Promise<void> {
-    for (const name of await fsp.readdir(this.tmpDir).catch(() => [] as string[])) {
-      const pid = Number(name.split('-')[0]);
-      if (!Number.isInteger(pid) || !isAlive(pid)) await fsp.rm(path.join(this.tmpDir, name), { force: true, recursive: true }); // converters' work folders too
+    for (const name of await fsp.readdir(this.tmp).catch(() => [] as string[])) {
+      const m = TEMP_NAME.exec(name);
+      if (!m || isAlive(Number(m[1]))) continue;
+      const p = path.join(this.tmp, name);
+      if (OUTSIDE_NOTE.test(name)) {
+        const outside = await fsp.readFile(p, 'utf8').catch(() => '');
+        // Only the file the note was written for: its name ends in that dead process's pid.
+        if (path.isAbsolute(outside) && path.basename(outside).endsWith(`.${m[1]}.partial`)) await fsp.rm(outside, { force: true, recursive: true });
+      }
+      await fsp.rm(p, { force: true, recursive: true }); // converters' work folders too
     }
+  }
+}
+
+/** The name of the store's folder under root: `name` when it makes it now, finds it empty or adopts it; else `name-<id>`. */
+async function claimFolder(root: string, name: string, owner: StoreOwner): Promise<string> {
+  for (const candidate of [name, `${name}-${owner.id.slice(0, 8)}`]) {
+    const dir = path.join(root, candidate);
+    const made = await fsp.mkdir(dir).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? false : Promise.reject(e)));
+    if (made) return candidate;
+    const st = await fsp.lstat(dir);
+    if (st.isDirectory() && (owner.adopt || (await fsp.readdir(dir)).length === 0)) return candidate;
+  }
+  throw new RegistryError(`${path.join(root, name)}: this folder holds a ${name}/ of something else, and so does ${name}-${owner.id.slice(0, 8)}/; choose another registry folder`);
+}
+
+/** fsync of a folder, so that a rename into it survives a power loss (a no-op where folders cannot be opened, as on Windows). */
+export async function syncFolder(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  try {
+    await fh.sync();
+  } catch {
+    // some file systems refuse fsync on a folder (EINVAL); nothing more can be done there
+  } finally {
+    await fh.close();
   }
 }
 

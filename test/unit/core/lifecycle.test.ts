@@ -267,6 +267,29 @@ describe(`Version lifecycle (${backend.name})`, function () {
       assert.strictEqual(await r.getModel('resnet'), undefined, 'a model whose versions are all deleted is hidden');
       assert.deepStrictEqual(await r.listModels(), []);
     });
+
+    it("numbers are never reused: not after the model's only version is force-deleted and gc drops it, nor after a reopen", async () => {
+      const v1 = await imp('run1', { accuracy: 0.8 }, 'solo');
+      await r.setAlias('solo@v1', 'production');
+      await r.deleteVersion('solo@v1', { force: true });
+      assert.strictEqual((await r.gc()).removedVersions, 1);
+      assert.strictEqual(await r.getModel('solo'), undefined, 'the model is gone from every listing');
+      const v2 = await imp('run2', { accuracy: 0.9 }, 'solo');
+      assert.strictEqual(v2.number, 2, 'solo@v1 named other content once; it must not come back');
+      await assert.rejects(r.resolve('solo@v1'), /has no version v1/);
+      // Again, with an import abandoned in between and the registry reopened.
+      await r.deleteVersion('solo@v2');
+      await r.gc();
+      const { id } = await r.beginVersion('solo', { kind: 'training-output', uri: '/nowhere' });
+      await r.abandonVersion(id);
+      await r.gc();
+      if (backend.name === 'sqlite') {
+        await r.close(); // (the PostgreSQL helper opens a fresh database each time)
+        r = await backend.open(path.join(work, '.modelreg'));
+      }
+      assert.strictEqual((await imp('run3', { accuracy: 0.7 }, 'solo')).number, 3);
+      assert.strictEqual(v1.number, 1);
+    });
   });
 });
 }

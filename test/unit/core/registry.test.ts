@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { chmodSync, existsSync, utimesSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MIGRATIONS } from '../../../src/core/registry/migrations';
 import { Registry, parseRef } from '../../../src/core/registry/registry';
@@ -181,6 +181,90 @@ describe('Registry', () => {
         [b.sha256, 'missing', ['m@v1:b.bin']],
       ].sort(),
     );
+  });
+
+  it('gc takes the write lock before it reads the running imports: an import starting in between keeps its objects', async () => {
+    // A second connection, as another window or the CLI would have. Right before gc asks for the
+    // write lock, it begins an import and stores that import's object; gc must see that import.
+    const other = await Registry.open(path.join(dir, '.modelreg'));
+    try {
+      const transaction = r.db.transaction.bind(r.db);
+      let started: { id: number; file: Awaited<ReturnType<typeof storedFile>> } | undefined;
+      r.db.transaction = async (fn) => {
+        if (!started) {
+          const { id } = await other.beginVersion('m', { kind: 'training-output', uri: '/out' });
+          started = { id, file: await storedFile(other, dir, 'fresh', 'weights of an import that began just now') };
+        }
+        return transaction(fn);
+      };
+      await r.gc();
+      assert.ok(started, 'gc took the write lock');
+      assert.ok(await other.store.has(started.file.sha256), "gc removed the running import's object");
+      const v = await other.completeVersion(started.id, { ...empty, files: [started.file] });
+      assert.strictEqual(v.status, 'ready');
+      assert.deepStrictEqual((await other.verify()).problems, []);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("gc in a folder of the user's deletes nothing it did not make: user files, tmp/ files and subfolders stay", async () => {
+    const home = tempDir(); // say registryPath pointed at a home folder
+    const user = ['notes.txt', 'tmp/draft.txt', 'tmp/1-report.txt', 'tmp/999999999-0123456789ab', 'tmp/photos/a.jpg', 'tmp/999999998-abcdefabcdef-work/keep.txt'];
+    const look = `objects/ab/${'c'.repeat(62)}`; // an object of a SHA-256 git repository looks just like ours
+    for (const f of [...user, look]) {
+      mkdirSync(path.dirname(path.join(home, f)), { recursive: true });
+      writeFileSync(path.join(home, f), `the user's ${f}`);
+    }
+    const reg = await Registry.open(home);
+    try {
+      // The registry works there (its own objects and temp files go to folders it makes)…
+      const f = await storedFile(reg, dir, 'w', 'weights');
+      const { id } = await reg.beginVersion('m', { kind: 'training-output', uri: '/out' });
+      await reg.completeVersion(id, { ...empty, files: [f] });
+      await reg.deleteVersion('m@v1');
+      writeFileSync(`${reg.store.tempPath()}`, 'a temp file of this process');
+      const dead = reg.store.tempPath().replace(/^(.*\/)\d+-/, '$1999999997-');
+      writeFileSync(dead, 'a temp file of a process that died');
+      await reg.gc();
+      // …and gc removes what it made (the deleted version's object, the dead process's temp file)…
+      assert.ok(!(await reg.store.has(f.sha256)), 'its own unreferenced object goes');
+      assert.ok(!existsSync(dead), 'its own dead temp file goes');
+      // …and nothing of the user's.
+      for (const u of [...user, look]) assert.strictEqual(readFileSync(path.join(home, u), 'utf8'), `the user's ${u}`, `${u} was deleted`);
+      assert.deepStrictEqual(readdirSync(path.join(home, 'tmp', 'photos')), ['a.jpg']);
+    } finally {
+      await reg.close();
+    }
+    // Reopening keeps to the same folders: the user's tmp/ and objects/ are still not adopted.
+    const again = await Registry.open(home);
+    try {
+      await again.gc();
+      for (const u of [...user, look]) assert.ok(existsSync(path.join(home, u)), `${u} was deleted on the second gc`);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('a registry folder is recognised by the id in its database, not assumed: a copied database does not adopt another tmp/', async () => {
+    const a = tempDir();
+    const reg = await Registry.open(a);
+    const id = reg.id;
+    await reg.close();
+    assert.match(id, /^[0-9a-f]{32}$/);
+    // The same database in another folder whose tmp/ someone else made.
+    const b = tempDir();
+    mkdirSync(path.join(b, 'tmp'));
+    writeFileSync(path.join(b, 'tmp', '999999999-0123456789ab'), 'not ours');
+    writeFileSync(path.join(b, 'registry.db'), readFileSync(path.join(a, 'registry.db')));
+    const copy = await Registry.open(b);
+    try {
+      assert.strictEqual(copy.id, id);
+      await copy.gc();
+      assert.ok(existsSync(path.join(b, 'tmp', '999999999-0123456789ab')));
+    } finally {
+      await copy.close();
+    }
   });
 
   it('touches last-change on every write so other processes can refresh', async () => {

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { createHash } from 'crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CancelledError } from '../../../src/core/errors';
 import { LocalStore } from '../../../src/core/store/localStore';
@@ -96,14 +96,18 @@ describe('LocalStore (content-addressed objects)', () => {
     assert.throws(() => store.objectPath('../../etc/passwd'), /not a SHA-256/);
   });
 
-  it('removes temp files of dead importers only', async () => {
+  it('removes temp files of dead importers only, and only names it makes', async () => {
     const dir = tempDir();
     const store = new LocalStore(dir);
     await store.init();
-    writeFileSync(path.join(dir, 'tmp', `${process.pid}-live`), 'x');
-    writeFileSync(path.join(dir, 'tmp', '999999999-dead'), 'x');
+    const live = path.basename(store.tempPath());
+    writeFileSync(path.join(dir, 'tmp', live), 'x');
+    writeFileSync(path.join(dir, 'tmp', '999999999-0123456789ab'), 'x');
+    mkdirSync(path.join(dir, 'tmp', '999999999-0123456789ab-work'));
+    writeFileSync(path.join(dir, 'tmp', '999999999-dead'), 'not a name tempPath() makes');
+    writeFileSync(path.join(dir, 'tmp', 'notes.txt'), 'x');
     chmodSync(path.join(dir, 'tmp'), 0o755);
     await store.removeStaleTemp((pid) => pid === process.pid);
-    assert.deepStrictEqual(readdirSync(path.join(dir, 'tmp')), [`${process.pid}-live`]);
+    assert.deepStrictEqual(readdirSync(path.join(dir, 'tmp')).sort(), ['999999999-dead', live, 'notes.txt'].sort());
   });
 });
