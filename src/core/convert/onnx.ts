@@ -1,17 +1,20 @@
 /**
  * Built-in ONNX converters: fp32 → fp16 (onnx-fp16) and int8 weight-only quantisation of MatMul/Gemm
  * weights (onnx-int8). The model is decoded whole with protobufjs, edited and re-encoded; every
- * result is run against the original in onnxruntime (onnxVerify.ts) before it is accepted.
+ * result is run against the original in onnxruntime (onnxVerify.ts) before it is accepted, unless verify=skip.
  *
  * Limits, on purpose:
  * - Models with tensors in external data files are refused (we would have to rewrite those files).
  * - fp16 converts every float32 tensor and value type, in subgraphs too; only the inputs that ONNX
  *   types as float32 whatever the data (Resize roi/scales, Upsample scales) stay float32. Ops that
- *   onnxruntime's CPU provider has no fp16 kernel for still run: onnxruntime casts around them itself.
+ *   onnxruntime's CPU provider has no fp16 kernel for (FP32_OPS: GRU, LSTM, RNN, NonMaxSuppression…)
+ *   stay float32 between Casts we write, rather than leaving that to onnxruntime's optimiser.
  *   Model-local functions are kept as they are. Already quantised models (Q/DQ ops) are refused.
  * - int8 quantises the main graph's MatMul/Gemm B initializers only (not subgraphs, not Conv).
  * - Per-channel int8 needs opset 13; older models fall back to per tensor (raising the opset could change
  *   other ops' meaning). Models below opset 10 have no DequantizeLinear and are refused.
+ * Checks: the inputs fed are given (`inputs`, example_inputs.npz/.json in the version) or derived
+ * (checkInputs.ts); `verify=skip` writes the result unchecked and says so (verified: false).
  * Reports: bytesBefore/bytesAfter are file sizes; maxAbsError is over all float outputs (Infinity when a
  * value overflowed fp16 to Inf where the original was finite).
  */
@@ -19,9 +22,12 @@ import * as protobuf from 'protobufjs';
 import { promises as fsp } from 'fs';
 import { CancelledError, InputError } from '../errors';
 import { FileEntry } from '../registry/types';
-import { compareOnnx } from './onnxVerify';
+import * as path from 'path';
+import { OrtCrashError } from '../onnxrt/session';
+import { GivenInputs, parseInputsParam, readInputsFile } from './checkInputs';
+import { compareOnnx, CompareResult, OrtCheckError } from './onnxVerify';
 import { f32BitsToF16 } from './safetensors';
-import { ConvertOptions, FileConverter } from './types';
+import { ConvertOptions, FileConverter, ParamSpec } from './types';
 
 /**
  * onnx/onnx.proto3 (ONNX 1.17, IR 10) with every message and field, because protobufjs drops fields it
@@ -333,7 +339,116 @@ const QUANTISED_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQua
 // Inputs ONNX types as float32 (or a separate type variable) whatever the data type: keep them float32.
 const FLOAT32_INPUTS: Record<string, number[]> = { Resize: [1, 2], Upsample: [1] };
 
-interface Fp16Result { tensorsConverted: number; castsInserted: number }
+/**
+ * Ops kept in float32, with Casts around them: onnxruntime's CPU provider has no float16 kernel for
+ * them, and leaving the fix-up to onnxruntime (it inserts Casts itself while optimising the graph) is
+ * fragile: the probe saw fp16 GRUs crash its full optimisation. The idea follows onnxconverter-common's
+ * op block list, plus the recurrent ops. `t` lists the inputs of the op's float type T ('all' for
+ * variadic ops), `out` its outputs of type T; `floatOnly` says the schema allows only float T, so
+ * those inputs are float whatever we know of their types (otherwise only inputs known to be float32
+ * are cast: Range or Max can run on integers).
+ */
+const FP32_OPS: Record<string, { t: number[] | 'all'; out: number[]; floatOnly: boolean }> = {
+  GRU: { t: [0, 1, 2, 3, 5], out: [0, 1], floatOnly: true },
+  RNN: { t: [0, 1, 2, 3, 5], out: [0, 1], floatOnly: true },
+  LSTM: { t: [0, 1, 2, 3, 5, 6, 7], out: [0, 1, 2], floatOnly: true },
+  NonMaxSuppression: { t: [0, 1, 3, 4], out: [], floatOnly: true },
+  RoiAlign: { t: [0, 1], out: [0], floatOnly: true },
+  TopK: { t: [0], out: [0], floatOnly: false },
+  Range: { t: [0, 1, 2], out: [0], floatOnly: false },
+  CumSum: { t: [0], out: [0], floatOnly: false },
+  Min: { t: 'all', out: [0], floatOnly: false },
+  Max: { t: 'all', out: [0], floatOnly: false },
+};
+
+/** Ops whose first output has the type of their first input: enough to follow float32 through most graphs. */
+const SAME_TYPE_OPS = new Set([
+  'Abs', 'Add', 'AveragePool', 'BatchNormalization', 'Ceil', 'Clip', 'Concat', 'Conv', 'ConvTranspose', 'Cos', 'Div', 'Dropout', 'Elu', 'Erf', 'Exp', 'Expand',
+  'Flatten', 'Floor', 'Gather', 'GatherElements', 'GatherND', 'Gelu', 'Gemm', 'GlobalAveragePool', 'GlobalMaxPool', 'HardSigmoid', 'HardSwish', 'Identity',
+  'InstanceNormalization', 'LayerNormalization', 'LeakyRelu', 'Log', 'LogSoftmax', 'MatMul', 'MaxPool', 'Mul', 'Neg', 'Pad', 'Pow', 'PRelu', 'Reciprocal',
+  'ReduceMax', 'ReduceMean', 'ReduceMin', 'ReduceSum', 'Relu', 'Reshape', 'Resize', 'Round', 'Selu', 'Sigmoid', 'Sign', 'Sin', 'Slice', 'Softmax', 'Softplus',
+  'Split', 'Sqrt', 'Squeeze', 'Sub', 'Sum', 'Tanh', 'Tile', 'Transpose', 'Unsqueeze', 'Upsample', 'Where',
+  ...Object.keys(FP32_OPS),
+]);
+
+/** Names of values that are float32 in the (unconverted) model, from declared types, tensors and a forward pass over SAME_TYPE_OPS and Casts. */
+function float32Values(main: Graph): Set<string> {
+  const f = new Set<string>();
+  for (const g of graphs(main)) {
+    for (const v of [...g.input, ...g.output, ...g.value_info]) if (isFloatTensor(v)) f.add(v.name);
+    for (const t of g.initializer) if (t.data_type === FLOAT) f.add(t.name);
+  }
+  for (const g of graphs(main)) {
+    for (const n of g.node) {
+      if (!isDefaultDomain(n)) continue;
+      const isFloat =
+        n.op_type === 'Constant' ? attr(n, 'value')?.t?.data_type === FLOAT || !!attr(n, 'value_float') || !!attr(n, 'value_floats')
+        : n.op_type === 'Cast' ? num(attr(n, 'to')?.i) === FLOAT
+        : n.op_type === 'Where' ? f.has(n.input[1])
+        : SAME_TYPE_OPS.has(n.op_type) && f.has(n.input[0]);
+      if (isFloat && n.output[0]) f.add(n.output[0]);
+      // Recurrent ops: every output has type T.
+      if (isFloat && (n.op_type === 'GRU' || n.op_type === 'RNN' || n.op_type === 'LSTM')) n.output.forEach((o) => o && f.add(o));
+    }
+  }
+  return f;
+}
+
+/**
+ * Wraps every FP32_OPS node in Casts: float16 → float32 before its float inputs, float32 → float16
+ * after its float outputs, so the rest of the graph converts as usual. Runs before any retyping.
+ * Returns the Cast nodes it made (the fp16 pass must not turn their `to=FLOAT` into FLOAT16) and the
+ * op types it kept in float32.
+ */
+function wrapFp32Ops(model: Model, keep: Set<string>): { casts: Set<Node>; wrapped: string[] } {
+  const floats = float32Values(model.graph!);
+  const fresh = namer(model);
+  const made = new Set<Node>();
+  const wrapped: string[] = [];
+  const cast = (from: string, to: string, type: number): Node => {
+    const c: Node = { op_type: 'Cast', name: fresh(`${to}_cast`), input: [from], output: [to], attribute: [intAttr('to', type)] };
+    made.add(c);
+    return c;
+  };
+  for (const g of graphs(model.graph!)) {
+    const nodes: Node[] = [];
+    const toFloat32 = new Map<string, string>(); // one Cast per value and graph
+    for (const n of g.node) {
+      const spec = isDefaultDomain(n) ? FP32_OPS[n.op_type] : undefined;
+      if (!spec) { nodes.push(n); continue; }
+      const tInputs = spec.t === 'all' ? n.input.map((_, i) => i) : spec.t;
+      const isFloat = (name: string) => name !== '' && (spec.floatOnly || floats.has(name));
+      let anyFloat = false;
+      for (const i of tInputs) {
+        const name = n.input[i];
+        if (!name || !isFloat(name)) continue;
+        anyFloat = true;
+        if (keep.has(name)) continue; // stays float32 already (Resize scales and the like)
+        let f32 = toFloat32.get(name);
+        if (!f32) {
+          f32 = fresh(`${name}_fp32`);
+          toFloat32.set(name, f32);
+          nodes.push(cast(name, f32, FLOAT));
+        }
+        n.input[i] = f32;
+      }
+      nodes.push(n);
+      if (!anyFloat) continue;
+      wrapped.push(n.op_type);
+      for (const i of spec.out) {
+        const name = n.output[i];
+        if (!name) continue;
+        const f32 = fresh(`${name}_fp32`);
+        n.output[i] = f32;
+        nodes.push(cast(f32, name, FLOAT16));
+      }
+    }
+    g.node = nodes;
+  }
+  return { casts: made, wrapped };
+}
+
+interface Fp16Result { tensorsConverted: number; castsInserted: number; keptFloat32: string[] }
 
 /** Converts the decoded model in place. */
 function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
@@ -346,6 +461,8 @@ function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
       for (const i of FLOAT32_INPUTS[n.op_type] ?? []) if (n.input[i]) keep.add(n.input[i]);
     }
   }
+  const { casts: ownCasts, wrapped } = wrapFp32Ops(model, keep);
+  const keptFloat32 = [...new Set(wrapped)].sort();
   // The graph's real inputs (not initializers, not node outputs as in some IR 3 models) and outputs that keep_io_types leaves float32.
   const produced = new Set(main.node.flatMap((n) => n.output));
   const inits = new Set(main.initializer.map((t) => t.name));
@@ -359,7 +476,7 @@ function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
     for (const s of g.sparse_initializer) if (s.values?.data_type === FLOAT && !keep.has(s.values.name)) half(s.values);
     for (const v of [...g.input, ...g.output, ...g.value_info]) if (!keep.has(v.name)) retype(v.type);
     for (const n of g.node) {
-      if (!isDefaultDomain(n) || n.output.some((o) => keep.has(o))) continue;
+      if (!isDefaultDomain(n) || ownCasts.has(n) || n.output.some((o) => keep.has(o))) continue;
       // Ops whose output type comes from an attribute rather than from their inputs.
       if (n.op_type === 'Constant' || n.op_type === 'ConstantOfShape') {
         const value = attr(n, 'value');
@@ -413,7 +530,7 @@ function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
     kept.add(v.name);
   }
   main.node = [...before, ...main.node, ...after];
-  return { tensorsConverted, castsInserted: before.length + after.length };
+  return { tensorsConverted, castsInserted: before.length + after.length + ownCasts.size, keptFloat32 };
 }
 
 interface Int8Result { weightsQuantized: number; perChannel: boolean; weightBytesBefore: number; weightBytesAfter: number }
@@ -509,49 +626,111 @@ const isOnnx = (file: FileEntry) => file.path.toLowerCase().endsWith('.onnx');
 const bool = (v: string | undefined, dflt: boolean) => (v === undefined ? dflt : v === 'true');
 const kb = (n: number) => `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB`;
 
+/** Parameters both converters take: what the check feeds, and whether it runs at all. */
+const CHECK_PARAMS: ParamSpec[] = [
+  {
+    name: 'inputs',
+    description: 'Inputs for the onnxruntime check: name=[1,512]; sr=16000; state=[2,1,128]:0 (a shape is random values, :v fills it), JSON, or the path of an .npz/.json of example inputs in the version. Default: example_inputs.npz/.json beside the model if the version has one, else derived from the graph',
+    default: '',
+  },
+  { name: 'verify', description: 'check: run the original and the converted model in onnxruntime and compare; skip: do not (the version is recorded as unverified)', default: 'check', choices: ['check', 'skip'] },
+];
+
+const EXAMPLE_INPUTS = ['example_inputs.npz', 'example_inputs.json'];
+
+/** The inputs the check feeds, from the `inputs` parameter or an example-inputs file of the version. */
+async function givenInputs(src: string, opts: ConvertOptions): Promise<{ inputs: GivenInputs; from?: string }> {
+  const text = (opts.params.inputs ?? '').trim();
+  const asFile = /\.(npz|json)$/i.test(text) && !/[={;]/.test(text);
+  if (text && !asFile) return { inputs: parseInputsParam(text, src) };
+  const dir = opts.path ? path.posix.dirname(opts.path) : '.';
+  const candidates = asFile ? [text] : [...EXAMPLE_INPUTS.map((n) => path.posix.join(dir, n)), ...EXAMPLE_INPUTS];
+  for (const c of candidates) {
+    const file = opts.versionFile?.(c);
+    if (file) return { inputs: await readInputsFile(file, c), from: c };
+  }
+  if (asFile) throw new InputError(src, `inputs=${text}: the version has no file ${text}${opts.versionFile ? '' : ' (example-input files are read from the version being converted)'}`);
+  return { inputs: {} };
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : String(x));
+
+/** What the check says, for the log: error, inputs, warnings. */
+function describeCheck(c: CompareResult | undefined): string {
+  if (!c) return 'NOT verified (verify=skip)';
+  const inputs = Object.entries(c.inputs).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `max abs error ${fmt(c.maxAbsError)} (relative ${fmt(c.maxRelError)}) over ${c.inputsTried} input set${c.inputsTried === 1 ? '' : 's'} (${inputs})`;
+}
+
+interface Rewritten { bytesBefore: number; bytesAfter: number; check?: CompareResult; checkReport: Record<string, unknown> }
+
 /**
- * Shared tail of both converters: read, edit, write `dest`, then run both models in onnxruntime.
- * `edit` changes the model in place and returns its part of the report.
+ * Shared tail of both converters: read, edit, write `dest`, then run both models in onnxruntime
+ * (unless verify=skip). `edit` changes the model in place and returns its part of the report.
  */
-async function rewrite(src: string, dest: string, opts: ConvertOptions, edit: (m: Model) => Record<string, unknown>): Promise<Record<string, unknown> & { bytesBefore: number; bytesAfter: number; maxAbsError: number; inputsTried: number }> {
+async function rewrite(src: string, dest: string, opts: ConvertOptions, edit: (m: Model) => void): Promise<Rewritten> {
+  const verify = opts.params.verify ?? 'check';
+  if (verify !== 'check' && verify !== 'skip') throw new InputError(src, `verify must be check or skip, not '${verify}'`);
+  const given = verify === 'check' ? await givenInputs(src, opts) : { inputs: {} };
   const { model, size } = await readModel(src, opts);
-  const report = edit(model);
+  edit(model);
   if (opts.signal?.aborted) throw new CancelledError();
   const bytes = modelType().encode(model as unknown as protobuf.Message).finish();
   await fsp.writeFile(dest, bytes, { flag: 'wx' });
   if (opts.signal?.aborted) throw new CancelledError();
-  let check;
+  if (verify === 'skip') return { bytesBefore: size, bytesAfter: bytes.length, checkReport: { verified: false } };
+  if (given.from) opts.log?.(`checking with the example inputs in ${given.from}`);
+  let check: CompareResult;
   try {
-    check = await compareOnnx(src, dest, { runs: 3, seed: 1 });
+    check = await compareOnnx(src, dest, { runs: 3, seed: 1, inputs: given.inputs, signal: opts.signal, log: opts.log });
   } catch (e) {
+    if (e instanceof OrtCheckError) {
+      const which = e.file === dest ? 'the converted model' : 'the original model';
+      const what = e.cause instanceof OrtCrashError ? `onnxruntime crashed (${e.cause.how}) ${e.cause.phase} ${which}` : `${e.cause.message.replace('the model', which)}`;
+      throw new InputError(src, `${what}; nothing was registered`);
+    }
     if (e instanceof InputError && e.file === dest) throw new InputError(src, `the converted model fails in onnxruntime: ${e.problem}`);
-    if (e instanceof InputError) throw new InputError(src, `cannot check the conversion, onnxruntime fails on the original: ${e.problem}`);
+    if (e instanceof InputError) throw new InputError(src, `cannot check the conversion, onnxruntime fails on the original: ${e.problem}. Give the check example inputs (inputs=name=[shape];name=value, or an example_inputs.npz in the version), or convert with verify=skip`);
     throw e;
   }
   if (opts.signal?.aborted) throw new CancelledError();
-  return { ...report, bytesBefore: size, bytesAfter: bytes.length, maxAbsError: check.maxAbsError, inputsTried: check.inputsTried };
+  if (check.constantOutputs.length) {
+    opts.log?.(`warning: output${check.constantOutputs.length > 1 ? 's' : ''} ${check.constantOutputs.join(', ')} of the original did not change over the inputs tried (a saturated model?); the check compares little there — give real example inputs`);
+  }
+  return {
+    bytesBefore: size,
+    bytesAfter: bytes.length,
+    check,
+    checkReport: {
+      verified: true,
+      maxAbsError: check.maxAbsError,
+      maxRelError: check.maxRelError,
+      inputsTried: check.inputsTried,
+      checkInputs: check.inputs,
+      ...(given.from ? { exampleInputs: given.from } : {}),
+      ...(check.constantOutputs.length ? { constantOutputs: check.constantOutputs } : {}),
+    },
+  };
 }
 
 export const onnxFp16: FileConverter = {
   id: 'onnx-fp16',
   title: 'ONNX to float16',
-  description: 'Stores float32 weights, constants and activations of an ONNX model as float16 (half the size); checked against the original in onnxruntime.',
+  description: 'Stores float32 weights, constants and activations of an ONNX model as float16 (half the size); ops onnxruntime cannot run in float16 (GRU, LSTM, NonMaxSuppression…) stay float32 between Casts; checked against the original in onnxruntime.',
   targetFormat: 'onnx',
   params: [
     { name: 'keep_io_types', description: 'Keep graph inputs and outputs float32, with Cast nodes around the float16 graph', default: 'true', choices: ['true', 'false'] },
+    ...CHECK_PARAMS,
   ],
   accepts: isOnnx,
   outputPath: (path) => path,
   async convert(src, dest, opts) {
     const keepIo = bool(opts.params.keep_io_types, true);
-    let casts = 0;
-    const r = await rewrite(src, dest, opts, (m) => {
-      const { tensorsConverted, castsInserted } = convertFp16(src, m, keepIo);
-      casts = castsInserted;
-      return { tensorsConverted };
-    });
-    opts.log?.(`onnx-fp16 ${src}: ${r.tensorsConverted} tensors to float16, ${casts} Cast nodes, ${kb(r.bytesBefore)} → ${kb(r.bytesAfter)}, max abs error ${r.maxAbsError.toPrecision(3)} over ${r.inputsTried} random inputs`);
-    return { tensorsConverted: r.tensorsConverted, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, maxAbsError: r.maxAbsError, inputsTried: r.inputsTried };
+    let f: Fp16Result | undefined;
+    const r = await rewrite(src, dest, opts, (m) => { f = convertFp16(src, m, keepIo); });
+    const kept = f!.keptFloat32.length ? `, kept float32: ${f!.keptFloat32.join(', ')}` : '';
+    opts.log?.(`onnx-fp16 ${src}: ${f!.tensorsConverted} tensors to float16, ${f!.castsInserted} Cast nodes${kept}, ${kb(r.bytesBefore)} → ${kb(r.bytesAfter)}, ${describeCheck(r.check)}`);
+    return { tensorsConverted: f!.tensorsConverted, ...(f!.keptFloat32.length ? { keptFloat32: f!.keptFloat32 } : {}), bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ...r.checkReport };
   },
 };
 
@@ -563,6 +742,7 @@ export const onnxInt8: FileConverter = {
   params: [
     { name: 'per_channel', description: 'One scale per output channel instead of one per weight (needs opset 13; older models stay per tensor)', default: 'false', choices: ['true', 'false'] },
     { name: 'min_elements', description: 'Leave weights with fewer elements than this in float32', default: '64' },
+    ...CHECK_PARAMS,
   ],
   accepts: isOnnx,
   outputPath: (path) => path,
@@ -572,9 +752,8 @@ export const onnxInt8: FileConverter = {
     let q: Int8Result | undefined;
     const r = await rewrite(src, dest, opts, (m) => {
       q = quantizeInt8(src, m, bool(opts.params.per_channel, false), minElements, (line) => opts.log?.(`onnx-int8 ${src}: ${line}`));
-      return {};
     });
-    opts.log?.(`onnx-int8 ${src}: ${q!.weightsQuantized} weights to int8 ${q!.perChannel ? 'per channel' : 'per tensor'} (${kb(q!.weightBytesBefore)} → ${kb(q!.weightBytesAfter)}), file ${kb(r.bytesBefore)} → ${kb(r.bytesAfter)}, max abs error ${r.maxAbsError.toPrecision(3)} over ${r.inputsTried} random inputs`);
-    return { weightsQuantized: q!.weightsQuantized, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, maxAbsError: r.maxAbsError, perChannel: q!.perChannel };
+    opts.log?.(`onnx-int8 ${src}: ${q!.weightsQuantized} weights to int8 ${q!.perChannel ? 'per channel' : 'per tensor'} (${kb(q!.weightBytesBefore)} → ${kb(q!.weightBytesAfter)}), file ${kb(r.bytesBefore)} → ${kb(r.bytesAfter)}, ${describeCheck(r.check)}`);
+    return { weightsQuantized: q!.weightsQuantized, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, perChannel: q!.perChannel, ...r.checkReport };
   },
 };

@@ -17,6 +17,10 @@ export interface ConvertOptions {
   onBytes?: (n: number) => void;
   /** A line for the conversion log (output channel, stderr). */
   log?: (line: string) => void;
+  /** The converted file's path in the version (model/net.onnx), for messages and files beside it. */
+  path?: string;
+  /** Where another file of the same version is on disk, by its path in the version (example inputs…). */
+  versionFile?: (path: string) => string | undefined;
 }
 
 /**

@@ -179,14 +179,15 @@ describe('ONNX converters', function () {
       assert.ok(!c.accepts(entry('model.onnx.data')));
       assert.equal(c.outputPath('a/b/model.onnx'), 'a/b/model.onnx');
     }
-    assert.deepEqual(onnxFp16.params.map((p) => [p.name, p.default, p.choices]), [['keep_io_types', 'true', ['true', 'false']]]);
-    assert.deepEqual(onnxInt8.params.map((p) => [p.name, p.default]), [['per_channel', 'false'], ['min_elements', '64']]);
+    const check = [['inputs', '', undefined], ['verify', 'check', ['check', 'skip']]];
+    assert.deepEqual(onnxFp16.params.map((p) => [p.name, p.default, p.choices]), [['keep_io_types', 'true', ['true', 'false']], ...check]);
+    assert.deepEqual(onnxInt8.params.map((p) => [p.name, p.default, p.choices]), [['per_channel', 'false', ['true', 'false']], ['min_elements', '64', undefined], ...check]);
   });
 
   describe('compareOnnx', () => {
     it('gives 0 for a model against itself, deterministically, and names the float outputs', async () => {
       const a = await compareOnnx(mlp, mlp, { runs: 2, seed: 5 });
-      assert.deepEqual(a, { maxAbsError: 0, inputsTried: 2, outputs: ['y'] });
+      assert.deepEqual(a, { maxAbsError: 0, maxRelError: 0, inputsTried: 2, outputs: ['y'], constantOutputs: [], inputs: { x: '[1, 32] random' } });
     });
 
     it('throws an InputError naming a model onnxruntime cannot load', async () => {
@@ -320,7 +321,7 @@ describe('ONNX converters', function () {
       await rejectsInput(onnxFp16.convert(src, path.join(dir, 'ints.out.onnx'), { params: { keep_io_types: 'true' } }), src, /no float32 initializers or constants/);
     });
 
-    it('fails with an InputError when onnxruntime refuses the float16 graph (NonMaxSuppression takes float32 only)', async () => {
+    it('keeps NonMaxSuppression float32 between Casts (onnxruntime has no float16 kernel for it), and the check passes', async () => {
       const src = path.join(dir, 'nms.onnx');
       await writeFile(src, modelBytes({
         name: 'nms',
@@ -329,7 +330,31 @@ describe('ONNX converters', function () {
         input: [vi('boxes', FLOAT, [1, 4, 4]), vi('scores', FLOAT, [1, 1, 4])],
         output: [vi('selected', INT64, ['n', 3])],
       }));
-      await rejectsInput(run(onnxFp16, src), src, /the converted model fails in onnxruntime: .*onnxruntime cannot load it/);
+      const { dest, report } = await run(onnxFp16, src, { keep_io_types: 'false' });
+      assert.deepEqual(report.keptFloat32, ['NonMaxSuppression']);
+      assert.equal(report.verified, true);
+      const m = await decode(dest);
+      const nms = m.graph.node.find((n: Decoded) => n.op_type === 'NonMaxSuppression');
+      const producer = (v: string) => m.graph.node.find((n: Decoded) => n.output[0] === v);
+      for (const i of [0, 1, 3]) assert.deepEqual([producer(nms.input[i]).op_type, producer(nms.input[i]).attribute[0].i], ['Cast', FLOAT], `input ${i}`);
+      assert.equal(nms.input[2], 'max', 'the int64 input is left alone');
+      assert.equal(init(m, 'iou').data_type, FLOAT16, 'stored float16, cast to float32 where NMS reads it');
+    });
+
+    it('fails with an InputError when onnxruntime refuses the float16 graph (TfIdfVectorizer makes float32 only)', async () => {
+      const src = path.join(dir, 'tfidf.onnx');
+      const ints = (name: string, v: number[]): Obj => ({ name, type: 7, ints: v });
+      await writeFile(src, modelBytes({
+        name: 'tfidf',
+        node: [
+          node('TfIdfVectorizer', ['tokens'], ['counts'], [{ name: 'mode', type: 3, s: Buffer.from('TF') }, intAttr('min_gram_length', 1), intAttr('max_gram_length', 1), intAttr('max_skip_count', 0), ints('ngram_counts', [0]), ints('ngram_indexes', [0, 1]), ints('pool_int64s', [2, 3])]),
+          node('Add', ['counts', 'bias'], ['y']),
+        ],
+        initializer: [floatTensor('bias', [2], [0.5, 0.25])],
+        input: [vi('tokens', INT64, [4])],
+        output: [vi('y', FLOAT, [2])],
+      }, 9));
+      await rejectsInput(run(onnxFp16, src, { keep_io_types: 'false' }), src, /the converted model fails in onnxruntime: .*onnxruntime cannot load it/);
     });
   });
 
