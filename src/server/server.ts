@@ -141,7 +141,8 @@ documents.onDidClose((e) => {
 /** The document with its template's language service, when it is a model config. */
 function configDocument(uri: string) {
   const doc = documents.get(uri);
-  if (!doc || !language || !isModelConfig(doc)) return undefined;
+  // A too-deep document has its one diagnostic; parsing it for the other features would overflow.
+  if (!doc || !language || !isModelConfig(doc) || language.tooDeep(doc)) return undefined;
   const json = language.parse(doc);
   return { doc, json, service: language.resolve(json, storedTemplateId(doc)).service };
 }

@@ -1,5 +1,6 @@
 import {
   Diagnostic,
+  DiagnosticSeverity,
   getLanguageService,
   JSONDocument,
   JSONSchema,
@@ -7,6 +8,7 @@ import {
   StringASTNode,
   TextDocument,
 } from 'vscode-json-languageservice';
+import { scanJson } from '../util/json';
 import { semanticChecks } from './checks';
 import { BASE_SCHEMA_URI, Template, TemplateCatalog } from './templates';
 
@@ -71,7 +73,26 @@ export class ConfigLanguage {
     };
   }
 
+  /**
+   * Whether the document nests too deeply for the JSON language service (which recurses per level
+   * and overflows the stack at a few thousand): then it gets one diagnostic and no other service.
+   */
+  tooDeep(doc: TextDocument): Diagnostic | undefined {
+    const p = scanJson(doc.getText());
+    if (!p) return undefined;
+    const at = doc.positionAt(p.offset);
+    return {
+      range: { start: at, end: { line: at.line, character: at.character + 1 } },
+      severity: DiagnosticSeverity.Error,
+      source: DIAGNOSTIC_SOURCE,
+      code: 'nested-too-deep',
+      message: `This document ${p.problem}; it is not checked. Model configs need only a few levels.`,
+    };
+  }
+
   async validate(doc: TextDocument, opts: ValidateOptions = {}): Promise<Diagnostic[]> {
+    const deep = this.tooDeep(doc);
+    if (deep) return [deep];
     const json = this.parse(doc);
     const resolved = this.resolve(json, opts.templateId);
     let diagnostics = await resolved.service.doValidation(doc, json, { comments: 'error', trailingCommas: 'error', schemaValidation: 'error', schemaRequest: 'error' });

@@ -2,6 +2,8 @@ import Ajv from 'ajv';
 import { existsSync, promises as fsp } from 'fs';
 import * as path from 'path';
 import { InputError } from '../errors';
+import { parseJsonBounded } from '../util/json';
+import { readRegularText } from '../util/readFile';
 
 /** Base schema's id; template schemas `$ref` it. */
 export const BASE_SCHEMA_URI = 'modelreg://schemas/config.schema.json';
@@ -109,19 +111,13 @@ async function loadTemplate(folder: string, builtin: boolean, baseSchema: Record
   };
 }
 
+/** Templates and schemas are hand-written; one this big is a mistake. */
+const MAX_TEMPLATE_FILE_BYTES = 16 * 1024 * 1024;
+
 async function readJsonObject(file: string): Promise<Record<string, any>> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(file, `not valid JSON (${(e as Error).message})`);
-  }
+  // A regular file only (a FIFO would block), bounded in size and depth (defaults and schemas are
+  // walked recursively by the language service and Ajv).
+  const value = parseJsonBounded(await readRegularText(file, { maxBytes: MAX_TEMPLATE_FILE_BYTES }), file);
   if (!isObject(value)) throw new InputError(file, 'must hold a JSON object');
   return value;
 }

@@ -8,7 +8,10 @@ import { realPathWithinSync } from '../util/paths';
 import { parse as parseCsv } from 'csv-parse/sync';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { inflateSync } from 'zlib';
+import * as CRC32 from 'crc-32';
 import { InputError } from '../errors';
+import { checkJsonText } from '../util/json';
 import { NpyArray, openNpzArray, toFloat32 } from './npy';
 import { DatasetKind, DatasetManifest, DatasetSample, ImagePreprocess } from './types';
 
@@ -34,22 +37,54 @@ interface Rgba {
 /** Decodes by content, not extension (a .jpg that is really a PNG is common in scraped datasets). */
 export function decodeImage(file: string, bytes: Buffer): Rgba {
   const bad = (why: string) => new InputError(file, `not a readable PNG/JPEG image (${why})`);
-  try {
-    if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_MAGIC)) {
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_MAGIC)) {
+    try {
       // pngjs expands grayscale, palette and 16-bit images to 8-bit RGBA.
       const png = PNG.sync.read(bytes);
       return { width: png.width, height: png.height, data: png.data };
+    } catch {
+      // pngjs' sync reader reports most damage as "unrecognised content at end of stream": find what it is.
+      throw bad(`corrupt PNG: ${pngProblem(bytes)}`);
     }
-    if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+  }
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+    try {
       // jpeg-js fails on truncated files ("marker was not found"), so they do not pass as grey images.
       const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
       return { width: img.width, height: img.height, data: img.data };
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw bad(/memory|resolution/i.test(msg) ? 'JPEG too large to decode (over 512 MB of pixels)' : 'corrupt JPEG: its data is damaged or cut short');
     }
-  } catch (e) {
-    throw bad(e instanceof Error ? e.message : String(e));
   }
   throw bad(bytes.length === 0 ? 'empty file' : 'unknown format');
 }
+
+/** What is wrong with a PNG that does not decode, in our words: walks its chunks and inflates its data. */
+function pngProblem(bytes: Buffer): string {
+  const idat: Buffer[] = [];
+  let pos = 8;
+  for (let first = true; ; first = false) {
+    if (pos + 12 > bytes.length) return 'the file ends early (truncated)';
+    const len = bytes.readUInt32BE(pos);
+    const type = bytes.toString('latin1', pos + 4, pos + 8);
+    if (first && type !== 'IHDR') return 'it does not start with an IHDR header chunk';
+    if (pos + 12 + len > bytes.length) return 'the file ends early (truncated)';
+    if (CRC32.buf(bytes.subarray(pos + 4, pos + 8 + len)) >>> 0 !== bytes.readUInt32BE(pos + 8 + len)) {
+      return `a chunk's checksum does not match its data (${JSON.stringify(type)} at byte ${pos})`;
+    }
+    if (type === 'IDAT') idat.push(bytes.subarray(pos + 8, pos + 8 + len));
+    pos += 12 + len;
+    if (type === 'IEND') break;
+  }
+  try {
+    inflateSync(Buffer.concat(idat));
+  } catch {
+    return 'its compressed image data cannot be decompressed';
+  }
+  return 'its image data does not match the size and colour type its header declares';
+}
+
 
 /**
  * Reads an image as a model input of length 3*h*w: decode, drop alpha, resize to pre.size, then
@@ -295,8 +330,10 @@ function parseJsonl(file: string, text: string): ParsedTable {
     if (!line.trim()) return;
     let v: unknown;
     try {
+      checkJsonText(line, file, `line ${i + 1}`);
       v = JSON.parse(line);
     } catch (e) {
+      if (e instanceof InputError) throw e;
       throw new InputError(file, `line ${i + 1}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
     }
     if (!isObject(v)) throw new InputError(file, `line ${i + 1}: expected a JSON object per line`);

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { loadImage } from '../datasets/samples';
 import { ImagePreprocess } from '../datasets/types';
+import { InputError } from '../errors';
 
 /**
  * Image decoding on worker threads (one per spare core, at least one). The worker script sits next to
@@ -20,11 +21,11 @@ export class ImagePool {
     if (!existsSync(script)) return;
     for (let i = 0; i < size; i++) {
       const w = new Worker(script);
-      w.on('message', (m: { id: number; data?: Float32Array; error?: string }) => {
+      w.on('message', (m: { id: number; data?: Float32Array; error?: string; file?: string; problem?: string }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         if (m.data) p?.resolve(m.data);
-        else p?.reject(new Error(m.error));
+        else p?.reject(m.file !== undefined && m.problem !== undefined ? new InputError(m.file, m.problem) : new Error(m.error));
       });
       w.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e);

@@ -2,6 +2,9 @@ import { existsSync, promises as fsp } from 'fs';
 import * as path from 'path';
 import { TextDocument } from 'vscode-json-languageservice';
 import { InputError } from '../errors';
+import { MAX_PARAM_FILE_BYTES } from '../inspect/logs';
+import { scanJson } from '../util/json';
+import { readRegularText } from '../util/readFile';
 import { configFromTemplate, configPathIn } from '../config/generate';
 import { ConfigLanguage } from '../config/language';
 import { errorsOf, formatDiagnostics } from '../config/report';
@@ -31,7 +34,7 @@ export async function importWithConfig(registry: Registry, language: ConfigLangu
     if (!opts.templateId) throw new InputError(file, 'missing: give a template to generate one');
     await fsp.writeFile(file, await configFromTemplate(language.template(opts.templateId)!, { dir: target }), { flag: 'wx' });
   }
-  const text = await fsp.readFile(file, 'utf8');
+  const text = await readRegularText(file, { maxBytes: MAX_PARAM_FILE_BYTES });
   const { diagnostics, config, templateId } = await checkConfig(language, file, text, opts.templateId);
   const errors = errorsOf(diagnostics);
   if (errors.length) throw new InputError(file, `${errors.length} error${errors.length > 1 ? 's' : ''}, not imported:\n${formatDiagnostics(file, errors).join('\n')}`);
@@ -55,7 +58,8 @@ export async function checkConfig(language: ConfigLanguage, file: string, text: 
   const diagnostics = await language.validate(doc, { dir: path.dirname(file), syntax: true, templateId });
   let config: Record<string, unknown> = {};
   try {
-    const value = JSON.parse(text);
+    // A too-deep one is refused by its diagnostic; its value is never used.
+    const value = scanJson(text) ? undefined : JSON.parse(text);
     if (value && typeof value === 'object' && !Array.isArray(value)) config = value;
   } catch {
     // The diagnostics carry the syntax error.
@@ -66,6 +70,9 @@ export async function checkConfig(language: ConfigLanguage, file: string, text: 
 
 /** Whether a folder holds a config.json that names a template, so its import is checked against it. */
 export async function describesModel(input: string): Promise<boolean> {
-  const text = await fsp.readFile(configPathIn(path.resolve(input)), 'utf8').catch(() => '');
+  const file = configPathIn(path.resolve(input));
+  if (!existsSync(file)) return false;
+  // A FIFO or device named config.json is refused here rather than waited on forever.
+  const text = await readRegularText(file, { maxBytes: MAX_PARAM_FILE_BYTES });
   return /"\$template"\s*:/.test(text);
 }

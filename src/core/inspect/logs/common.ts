@@ -1,29 +1,41 @@
 /** Helpers shared by the metric-log and parameter readers. */
-import { promises as fs } from 'fs';
 import { InputError } from '../../errors';
+import { checkJsonText, jsonErrorWhere } from '../../util/json';
+import { Deadline, readRegularText } from '../../util/readFile';
 import type { MetricSeries } from '../types';
 
 const MB = 1024 * 1024;
 /** Text logs (CSV, JSON) are read whole; above this they are more likely a mistake than a log. */
 export const MAX_LOG_TEXT_BYTES = 256 * MB;
 
-/** Reads a UTF-8 file, refusing files over `limit` bytes before reading them. BOM is dropped. */
+/**
+ * Series one log may hold. Real logs have a few to a few hundred (per-class metrics of 1,000 classes
+ * are the widest we know of); each series costs a row in the database, so 10^6 columns cost 123 MB.
+ */
+export const MAX_SERIES_PER_LOG = 10_000;
+/**
+ * Points one log may hold: 2,000,000 is 200 metrics logged every step of a 10,000-step run, or
+ * 5 metrics at every step of 400,000; stored packed that is at most ~48 MB.
+ */
+export const MAX_POINTS_PER_LOG = 2_000_000;
+
+/**
+ * Reads a UTF-8 regular file (a FIFO or device is refused, not waited on), refusing files over
+ * `limit` bytes before reading them. BOM is dropped.
+ */
 export async function readTextLimited(absPath: string, relPath: string, limit: number): Promise<string> {
-  const { size } = await fs.stat(absPath);
-  if (size > limit) {
-    throw new InputError(relPath, `file is too large to read (${(size / MB).toFixed(1)} MB, limit ${limit / MB} MB)`);
-  }
-  const text = await fs.readFile(absPath, 'utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return readRegularText(absPath, { maxBytes: limit, name: relPath });
 }
 
 const NON_FINITE = '\u0000nonfinite:';
 
 /**
  * JSON.parse that also accepts the bare NaN / Infinity / -Infinity tokens Python's json module writes
- * (HF trainer_state.json does when a loss diverges). Errors become InputError with line and column.
+ * (HF trainer_state.json does when a loss diverges). Too-deep nesting and syntax errors become
+ * InputError with line and column.
  */
 export function parseJsonTolerant(text: string, relPath: string, what = 'JSON'): unknown {
+  checkJsonText(text, relPath, what);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -38,19 +50,6 @@ export function parseJsonTolerant(text: string, relPath: string, what = 'JSON'):
     }
     throw new InputError(relPath, `invalid ${what}${jsonErrorWhere(text, err)}: ${(err as Error).message}`);
   }
-}
-
-function jsonErrorWhere(text: string, err: unknown): string {
-  const m = /position (\d+)/.exec(String((err as Error)?.message));
-  if (!m) return '';
-  const pos = Number(m[1]);
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < pos; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return ` at line ${line}, column ${pos - lineStart + 1}`;
 }
 
 /** Parses a number cell as loggers write it, including nan/inf spellings. undefined = not a number. */
@@ -75,17 +74,34 @@ export function parseNumber(s: string): number | undefined {
   }
 }
 
-/** Accumulates points per key in parallel arrays (no per-point objects), keeping first-seen key order. */
+/**
+ * Accumulates points per key in parallel arrays (no per-point objects), keeping first-seen key order.
+ * Bounded: past MAX_SERIES_PER_LOG series or MAX_POINTS_PER_LOG points the log is refused (an
+ * InputError naming it), and each point checks the reader's deadline.
+ */
 export class SeriesBuilder {
   private readonly map = new Map<string, MetricSeries>();
+  private points = 0;
+
+  constructor(
+    private readonly file = '',
+    private readonly deadline?: Deadline,
+  ) {}
 
   add(key: string, step: number, value: number, wallTime?: number): void {
     let s = this.map.get(key);
     if (!s) {
+      if (this.map.size >= MAX_SERIES_PER_LOG) {
+        throw new InputError(this.file, `has more than ${MAX_SERIES_PER_LOG} metric series (limit per log); not read`);
+      }
       s = { key, steps: [], values: [] };
       if (wallTime !== undefined) s.wallTimes = [];
       this.map.set(key, s);
     }
+    if (++this.points > MAX_POINTS_PER_LOG) {
+      throw new InputError(this.file, `has more than ${MAX_POINTS_PER_LOG} points (limit per log); not read`);
+    }
+    this.deadline?.check();
     s.steps.push(step);
     s.values.push(value);
     if (s.wallTimes) {

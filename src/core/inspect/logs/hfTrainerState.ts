@@ -1,18 +1,19 @@
 /** Hugging Face Trainer `trainer_state.json`. */
 import { InputError } from '../../errors';
+import type { Deadline } from '../../util/readFile';
 import type { MetricLog } from '../types';
 import { MAX_LOG_TEXT_BYTES, SeriesBuilder, parseJsonTolerant, readTextLimited } from './common';
 
 /** log_history keys that say where a point is, not what was measured. */
 const BOOKKEEPING = new Set(['step', 'epoch']);
 
-export async function readTrainerState(absPath: string, relPath: string): Promise<MetricLog | undefined> {
+export async function readTrainerState(absPath: string, relPath: string, deadline?: Deadline): Promise<MetricLog | undefined> {
   const state = parseJsonTolerant(await readTextLimited(absPath, relPath, MAX_LOG_TEXT_BYTES), relPath) as Record<string, unknown>;
   if (!state || typeof state !== 'object' || !Array.isArray(state.log_history)) {
     throw new InputError(relPath, 'not a trainer state: no "log_history" array');
   }
   const history = state.log_history as unknown[];
-  const builder = new SeriesBuilder();
+  const builder = new SeriesBuilder(relPath, deadline);
   history.forEach((entry, i) => {
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
       throw new InputError(relPath, `log_history[${i}] is not an object`);

@@ -1,5 +1,6 @@
 /** Metric logs and parameter files found in a training output. */
 import * as path from 'path';
+import { READER_TIME_LIMIT_MS, timeBoxed } from '../../util/readFile';
 import type { MetricLog } from '../types';
 import { baseName, toPosix } from './common';
 import { readCsvLog } from './csvLog';
@@ -40,7 +41,13 @@ export function metricLogKind(relPath: string): MetricLogKind | undefined {
  * Files that turn out not to be metric logs are left out; malformed ones raise InputError.
  * Result is ordered by source.
  */
-export async function readMetricLogs(root: string, relPaths: string[]): Promise<MetricLog[]> {
+export interface ReadLogOptions {
+  /** Time each reader gets per file (per set of event files); default READER_TIME_LIMIT_MS. */
+  timeLimitMs?: number;
+}
+
+export async function readMetricLogs(root: string, relPaths: string[], opts: ReadLogOptions = {}): Promise<MetricLog[]> {
+  const ms = opts.timeLimitMs ?? READER_TIME_LIMIT_MS;
   const byKind = new Map<MetricLogKind, string[]>();
   for (const rel of relPaths.map(toPosix)) {
     const kind = metricLogKind(rel);
@@ -49,15 +56,14 @@ export async function readMetricLogs(root: string, relPaths: string[]): Promise<
   const logs: (MetricLog | undefined)[] = [];
   for (const [kind, files] of byKind) {
     if (kind === 'tfevents') {
-      logs.push(await readTfEventFiles(root, files));
+      logs.push(await timeBoxed(files.length === 1 ? files[0] : path.posix.dirname([...files].sort()[0]), (d) => readTfEventFiles(root, files, d), ms));
       continue;
     }
     const chosen = kind === 'hf-trainer-state' ? withoutCheckpointCopies(files) : files;
     for (const rel of chosen) {
       const abs = path.join(root, rel);
-      if (kind === 'hf-trainer-state') logs.push(await readTrainerState(abs, rel));
-      else if (kind === 'metrics-json') logs.push(await readMetricsJson(abs, rel));
-      else logs.push(await readCsvLog(abs, rel));
+      const read = kind === 'hf-trainer-state' ? readTrainerState : kind === 'metrics-json' ? readMetricsJson : readCsvLog;
+      logs.push(await timeBoxed(rel, (d) => read(abs, rel, d), ms));
     }
   }
   return logs.filter((l): l is MetricLog => !!l).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
@@ -67,7 +73,7 @@ export async function readMetricLogs(root: string, relPaths: string[]): Promise<
  * Reads every parameter file among relPaths (see PARAM_FILE_NAMES) into one object per file keyed by
  * relative path. Copies inside HF checkpoint-N/ folders are skipped like trainer states.
  */
-export async function readParamFiles(root: string, relPaths: string[]): Promise<ParamsBySource> {
+export async function readParamFiles(root: string, relPaths: string[], opts: ReadLogOptions = {}): Promise<ParamsBySource> {
   const byName = new Map<string, string[]>();
   for (const rel of relPaths.map(toPosix)) {
     if (isParamFile(rel)) byName.set(baseName(rel), [...(byName.get(baseName(rel)) ?? []), rel]);
@@ -75,7 +81,7 @@ export async function readParamFiles(root: string, relPaths: string[]): Promise<
   const entries: { source: string; params: Record<string, unknown> }[] = [];
   for (const files of byName.values()) {
     for (const rel of withoutCheckpointCopies(files)) {
-      entries.push({ source: rel, params: await readParams(path.join(root, rel), rel) });
+      entries.push({ source: rel, params: await timeBoxed(rel, () => readParams(path.join(root, rel), rel), opts.timeLimitMs ?? READER_TIME_LIMIT_MS) });
     }
   }
   return mergeParams(entries);

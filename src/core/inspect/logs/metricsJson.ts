@@ -6,6 +6,7 @@
  * Nested objects are flattened with "/" ({"val": {"acc": 1}} -> "val/acc"); non-numbers are ignored.
  */
 import { InputError } from '../../errors';
+import type { Deadline } from '../../util/readFile';
 import type { MetricLog } from '../types';
 import { MAX_LOG_TEXT_BYTES, SeriesBuilder, parseJsonTolerant, readTextLimited } from './common';
 
@@ -14,9 +15,9 @@ const STEP_KEYS = ['step', 'global_step', 'iteration', 'epoch'];
 /** Record keys that are bookkeeping, not metrics. */
 const NOT_METRICS = new Set([...STEP_KEYS, 'timestamp', 'time', 'wall_time', '_step', '_timestamp', '_runtime']);
 
-export async function readMetricsJson(absPath: string, relPath: string): Promise<MetricLog | undefined> {
+export async function readMetricsJson(absPath: string, relPath: string, deadline?: Deadline): Promise<MetricLog | undefined> {
   const text = await readTextLimited(absPath, relPath, MAX_LOG_TEXT_BYTES);
-  const builder = new SeriesBuilder();
+  const builder = new SeriesBuilder(relPath, deadline);
   if (relPath.toLowerCase().endsWith('.jsonl')) {
     const lines = text.split('\n');
     let index = 0;

@@ -2,6 +2,7 @@
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../../errors';
+import { MAX_JSON_DEPTH, checkValueDepth } from '../../util/json';
 import { parseJsonTolerant, readTextLimited, toPosix } from './common';
 
 /** File names (base names) read as parameters. */
@@ -29,9 +30,13 @@ export async function readParams(absPath: string, relPath: string = absPath): Pr
       doc = parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES, logLevel: 'error', uniqueKeys: false });
     } catch (err) {
       const msg = (err as Error).message.split('\n')[0];
+      // The yaml parser recurses per level and overflows at several hundred.
+      if (/call stack/i.test(msg)) throw new InputError(relPath, `YAML is nested more than ${MAX_JSON_DEPTH} levels deep; not read`);
       const bomb = /alias/i.test(msg) && /exhaustion|excessive/i.test(msg);
       throw new InputError(relPath, bomb ? `too many YAML alias expansions (limit ${MAX_YAML_ALIASES}): ${msg}` : `invalid YAML: ${msg}`);
     }
+    // Parsed: stored as JSON later, which recurses.
+    checkValueDepth(doc, relPath, 'YAML', MAX_JSON_DEPTH);
   } else {
     doc = parseJsonTolerant(text, relPath);
   }

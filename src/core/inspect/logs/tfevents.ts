@@ -1,9 +1,9 @@
 /** TensorBoard event files (`events.out.tfevents.*`): TFRecord framing around tensorflow.Event protos. */
-import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as protobuf from 'protobufjs';
 import * as CRC32C from 'crc-32/crc32c';
 import { InputError } from '../../errors';
+import { type Deadline, openRegularFile } from '../../util/readFile';
 import type { MetricLog } from '../types';
 import { SeriesBuilder, toPosix } from './common';
 import { TF_TENSOR_SHAPE_PROTO } from '../tfShapeProto';
@@ -88,10 +88,9 @@ const CHUNK = 1 << 20;
  * file (a writer still running) ends the reading quietly; a checksum mismatch is an InputError with
  * the byte offset. The payload buffer is only valid during the call.
  */
-export async function forEachTfRecord(absPath: string, relPath: string, onRecord: (data: Buffer) => void): Promise<void> {
-  const fh = await fs.open(absPath, 'r');
+export async function forEachTfRecord(absPath: string, relPath: string, onRecord: (data: Buffer) => void, deadline?: Deadline): Promise<void> {
+  const { fh, size: fileSize } = await openRegularFile(absPath, relPath);
   try {
-    const fileSize = (await fh.stat()).size;
     let buf = Buffer.alloc(0);
     let pos = 0; // read position in buf
     let bufOffset = 0; // file offset of buf[0]
@@ -126,6 +125,7 @@ export async function forEachTfRecord(absPath: string, relPath: string, onRecord
         throw new InputError(relPath, `corrupt TFRecord at byte offset ${offset}: data checksum mismatch`);
       }
       pos += 16 + len;
+      deadline?.check();
       onRecord(data);
     }
   } finally {
@@ -134,9 +134,9 @@ export async function forEachTfRecord(absPath: string, relPath: string, onRecord
 }
 
 /** Reads one event file; keys are the summary tags. */
-export async function readTfEventsFile(absPath: string, relPath: string): Promise<MetricLog | undefined> {
-  const builder = new SeriesBuilder();
-  await decodeInto(builder, absPath, relPath, '');
+export async function readTfEventsFile(absPath: string, relPath: string, deadline?: Deadline): Promise<MetricLog | undefined> {
+  const builder = new SeriesBuilder(relPath, deadline);
+  await decodeInto(builder, absPath, relPath, '', deadline);
   const series = builder.build(true);
   return series.length ? { source: toPosix(relPath), series } : undefined;
 }
@@ -148,10 +148,10 @@ export async function readTfEventsFile(absPath: string, relPath: string): Promis
  * merge into the same series, ordered by step. source = the common folder ("." for the root),
  * files = the event files read.
  */
-export async function readTfEventFiles(root: string, relPaths: string[]): Promise<MetricLog | undefined> {
+export async function readTfEventFiles(root: string, relPaths: string[], deadline?: Deadline): Promise<MetricLog | undefined> {
   const files = relPaths.map(toPosix).sort();
   if (files.length === 0) return undefined;
-  if (files.length === 1) return readTfEventsFile(path.join(root, files[0]), files[0]);
+  if (files.length === 1) return readTfEventsFile(path.join(root, files[0]), files[0], deadline);
   const dirs = files.map((f) => f.split('/').slice(0, -1));
   let common = dirs[0];
   for (const d of dirs) {
@@ -159,16 +159,16 @@ export async function readTfEventFiles(root: string, relPaths: string[]): Promis
     while (i < common.length && i < d.length && common[i] === d[i]) i++;
     common = common.slice(0, i);
   }
-  const builder = new SeriesBuilder();
+  const builder = new SeriesBuilder(common.join('/') || '.', deadline);
   for (let i = 0; i < files.length; i++) {
     const sub = dirs[i].slice(common.length).join('/');
-    await decodeInto(builder, path.join(root, files[i]), files[i], sub ? `${sub}/` : '');
+    await decodeInto(builder, path.join(root, files[i]), files[i], sub ? `${sub}/` : '', deadline);
   }
   const series = builder.build(true);
   return series.length ? { source: common.join('/') || '.', files, series } : undefined;
 }
 
-async function decodeInto(builder: SeriesBuilder, absPath: string, relPath: string, prefix: string): Promise<void> {
+async function decodeInto(builder: SeriesBuilder, absPath: string, relPath: string, prefix: string, deadline?: Deadline): Promise<void> {
   const Event = tfEventType();
   // TF2 writes plugin metadata only with a tag's first value, so remember it per tag.
   const pluginOf = new Map<string, string>();
@@ -198,7 +198,7 @@ async function decodeInto(builder: SeriesBuilder, absPath: string, relPath: stri
       }
       if (x !== undefined) builder.add(prefix + tag, step, x, wall);
     }
-  });
+  }, deadline);
 }
 
 /** The value of a one-element numeric tensor, else undefined. */

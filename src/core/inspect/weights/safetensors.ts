@@ -3,13 +3,14 @@
  * Only the header is read.
  */
 import { InputError } from '../../errors';
+import { parseJsonBounded } from '../../util/json';
 import type { WeightInfo } from '../types';
 import type { FileHandle } from 'fs/promises';
-import { countInto, errText, product, readAt, withFile } from './read';
+import { countInto, product, readAt, withFile } from './read';
 
 const MAX_HEADER = 100 * 1024 * 1024;
 
-/** Bits per element of the dtypes the format defines (sub-byte types are packed). */
+/** Bits per element of the dtypes the format defines (sub-byte types are packed), as safetensors' Dtype::bitsize. */
 const DTYPE_BITS: Record<string, number> = {
   BOOL: 8, U8: 8, I8: 8, F8_E4M3: 8, F8_E5M2: 8, F8_E8M0: 8,
   I16: 16, U16: 16, F16: 16, BF16: 16,
@@ -65,12 +66,9 @@ export async function readSafetensorsHeader(file: string, fh: FileHandle, size: 
   }
   const hlen = Number(headerLen);
   const text = (await readAt(fh, 8, hlen)).toString('utf8');
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(file, `safetensors header is not valid JSON: ${errText(e)}`);
-  }
+  // Bounded depth (a deep __metadata__ would overflow the stack when stored) and no repeated keys
+  // (JSON.parse would silently keep the last tensor of a name; the Rust reader refuses them).
+  const header = parseJsonBounded(text, file, { what: 'safetensors header', uniqueKeys: true });
   if (!header || typeof header !== 'object' || Array.isArray(header)) {
     throw new InputError(file, 'safetensors header is not a JSON object');
   }
@@ -82,7 +80,7 @@ export async function readSafetensorsHeader(file: string, fh: FileHandle, size: 
 
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (raw && typeof raw === 'object' && !Array.isArray(raw)) metadata = raw as Record<string, unknown>;
+      metadata = checkMetadata(file, raw);
       continue;
     }
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -96,9 +94,16 @@ export async function readSafetensorsHeader(file: string, fh: FileHandle, size: 
     }
     const count = product(t.shape);
     if (!Number.isSafeInteger(count)) throw new InputError(file, `tensor '${name}' has an absurd shape ${JSON.stringify(t.shape)}`);
-    const bits = DTYPE_BITS[t.dtype];
-    if (bits !== undefined && bits % 8 === 0 && count * (bits / 8) !== end - begin) {
-      throw new InputError(file, `tensor '${name}' has ${end - begin} bytes but ${t.dtype} ${JSON.stringify(t.shape)} needs ${count * (bits / 8)}`);
+    const bits = Object.prototype.hasOwnProperty.call(DTYPE_BITS, t.dtype) ? DTYPE_BITS[t.dtype] : undefined;
+    if (bits === undefined) {
+      throw new InputError(file, `tensor '${name}' has unknown dtype '${t.dtype}' (safetensors defines ${Object.keys(DTYPE_BITS).join(', ')})`);
+    }
+    const shape = JSON.stringify(t.shape);
+    // Sub-byte types are packed: the tensor must end on a byte boundary, as the Rust reader checks.
+    if (!Number.isSafeInteger(count * bits)) throw new InputError(file, `tensor '${name}' has an absurd shape ${shape}`);
+    if ((count * bits) % 8 !== 0) throw new InputError(file, `tensor '${name}': ${t.dtype} ${shape} is ${count * bits} bits, not a whole number of bytes`);
+    if ((count * bits) / 8 !== end - begin) {
+      throw new InputError(file, `tensor '${name}' has ${end - begin} bytes but ${t.dtype} ${shape} needs ${(count * bits) / 8}`);
     }
     tensors.push({ name, dtype: t.dtype, shape: t.shape, begin, end });
   }
@@ -117,6 +122,15 @@ export async function readSafetensorsHeader(file: string, fh: FileHandle, size: 
     throw new InputError(file, `the tensors cover ${pos} data bytes but the file has ${dataSize} after the header`);
   }
   return { headerBytes: hlen, dataStart, dataBytes: dataSize, tensors, metadata };
+}
+
+/** The format's __metadata__ is a map of strings to strings; anything else is refused, named. */
+function checkMetadata(file: string, raw: unknown): Record<string, string> {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(file, 'safetensors __metadata__ is not an object of strings');
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw new InputError(file, `safetensors __metadata__ value ${JSON.stringify(k)} is not a string (the format allows only strings)`);
+  }
+  return raw as Record<string, string>;
 }
 
 function isIntArray(v: unknown): v is number[] {
