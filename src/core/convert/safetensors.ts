@@ -193,9 +193,9 @@ export async function convertSafetensors(src: string, dest: string, target: Floa
     }
     // Read the result back: a valid header whose tensors tile the data as planned.
     const back = await withFile(dest, (f, s) => readSafetensorsHeader(dest, f, s));
-    if (back.tensors.length !== h.tensors.length || back.dataBytes !== offset) throw new InputError(dest, 'the converted file does not read back as written');
+    if (back.tensors.length !== h.tensors.length || back.dataBytes !== offset) throw new Error(`${opts.name ?? src}: the file converted from it does not read back as written`);
     const bytesAfter = 8 + Buffer.byteLength(json) + offset;
-    opts.log?.(`${src}: ${converted.toLocaleString('en')} values → ${target}${overflow ? `, ${overflow} beyond range became ±Inf` : ''}; ${size} → ${bytesAfter} bytes`);
+    opts.log?.(`${opts.name ?? src}: ${converted.toLocaleString('en')} values → ${target}${overflow ? `, ${overflow} beyond range became ±Inf` : ''}; ${size} → ${bytesAfter} bytes`);
     return { tensors: plan.filter((p) => p.to).length, keptTensors: plan.filter((p) => !p.to).length, valuesConverted: converted, overflowToInf: overflow, bytesBefore: size, bytesAfter };
   });
 }
@@ -239,6 +239,7 @@ function dtypeConverter(id: string, target: FloatType, title: string, descriptio
     targetFormat: 'safetensors',
     params: [KEEP],
     accepts: (f: FileEntry) => f.path.toLowerCase().endsWith('.safetensors'),
+    inputFormat: 'safetensors',
     outputPath: (p) => p,
     convert: (src, dest, opts) => convertSafetensors(src, dest, target, opts),
   };

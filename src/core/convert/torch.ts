@@ -53,12 +53,16 @@ export const torchToSafetensors: FileConverter = {
   params: [],
   // The zip magic is checked in convert(): a .bin may be anything, and convert says so by name.
   accepts: (file) => /\.(pt|pth|bin|ckpt)$/i.test(file.path),
+  // Only files import read as torch checkpoints: a TF.js shard or tokenizer is named .bin too.
+  inputFormat: 'pytorch',
   outputPath: (p) => p.replace(/\.[^./\\]*$/, '') + '.safetensors',
   convert: convertTorch,
 };
 
 async function convertTorch(src: string, dest: string, opts: ConvertOptions): Promise<Record<string, unknown>> {
   checkAbort(opts);
+  // The version's file (resnet@v2:model.pt) when converting a stored version; src is then an object path.
+  const name = opts.name ?? path.basename(src);
   const head = await withFile(src, (fh) => readAt(fh, 0, 4));
   if (head[0] === 0x80) throw new InputError(src, 'a legacy (pre-1.6) torch.save pickle stream, not a zip checkpoint; re-save it with a recent torch to convert it');
   if (!head.equals(Buffer.from('PK\x03\x04', 'latin1')) && !head.equals(Buffer.from('PK\x05\x06', 'latin1'))) {
@@ -76,14 +80,14 @@ async function convertTorch(src: string, dest: string, opts: ConvertOptions): Pr
     const byteorderEntry = archive.entries.get(`${prefix}/byteorder`);
     const byteorder = byteorderEntry ? (await readWhole(src, archive, byteorderEntry, opts)).toString('utf8').trim() : 'little';
     if (byteorder !== 'little' && byteorder !== 'big') throw new InputError(src, `unknown byteorder "${byteorder}"`);
-    if (byteorder === 'big') opts.log?.(`${path.basename(src)}: big-endian storages, byte-swapping to little-endian`);
+    if (byteorder === 'big') opts.log?.(`${name}: big-endian storages, byte-swapping to little-endian`);
 
     const root = safeUnpickle(await readWhole(src, archive, pkl, opts), src);
     const { dict, where } = findStateDict(root, src);
-    const plan = planTensors(src, archive, prefix, dict, opts);
-    opts.log?.(`${path.basename(src)}: ${plan.length} tensors from ${where}`);
+    const plan = planTensors(src, name, archive, prefix, dict, opts);
+    opts.log?.(`${name}: ${plan.length} tensors from ${where}`);
 
-    const header = safetensorsHeader(plan, path.basename(src));
+    const header = safetensorsHeader(plan, name);
     checkAbort(opts);
     const out = await open(dest, 'wx');
     created = true;
@@ -96,7 +100,7 @@ async function convertTorch(src: string, dest: string, opts: ConvertOptions): Pr
     } finally {
       await out.close();
     }
-    await verify(dest, plan, opts);
+    await verify(dest, name, plan, opts);
 
     const dtypes: Record<string, number> = {};
     for (const t of plan) dtypes[t.tensor.dtype] = (dtypes[t.tensor.dtype] ?? 0) + 1;
@@ -128,14 +132,14 @@ function findStateDict(root: unknown, src: string): { dict: Map<unknown, unknown
 }
 
 /** Checks every tensor against its storage member and lays out the output, sorted by name. */
-function planTensors(src: string, archive: Archive, prefix: string, dict: Map<unknown, unknown>, opts: ConvertOptions): Planned[] {
+function planTensors(src: string, label: string, archive: Archive, prefix: string, dict: Map<unknown, unknown>, opts: ConvertOptions): Planned[] {
   const skipped: string[] = [];
   const found: [string, TorchTensor][] = [];
   for (const [k, v] of dict) {
     if (typeof k === 'string' && isTorchTensor(v)) found.push([k, v]);
     else skipped.push(String(k));
   }
-  if (skipped.length) opts.log?.(`${path.basename(src)}: skipped ${skipped.length} entries that are not tensors: ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', …' : ''}`);
+  if (skipped.length) opts.log?.(`${label}: skipped ${skipped.length} entries that are not tensors: ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', …' : ''}`);
   found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 
   const plan: Planned[] = [];
@@ -171,7 +175,7 @@ function isContiguous(shape: number[], stride: number[]): boolean {
   return true;
 }
 
-/** 8-byte little-endian length, then the JSON header padded with spaces to a multiple of 8. */
+/** 8-byte little-endian length, then the JSON header padded with spaces to a multiple of 8; `source` names the input. */
 function safetensorsHeader(plan: Planned[], source: string): Buffer {
   // No prototype, so a tensor named "__proto__" is an ordinary key.
   const header: Record<string, unknown> = Object.create(null);
@@ -266,8 +270,8 @@ async function writeAll(fh: FileHandle, b: Buffer): Promise<void> {
 }
 
 /** Re-reads the written file: header as planned, file size exact, each tensor's bytes by SHA-256. */
-async function verify(dest: string, plan: Planned[], opts: ConvertOptions): Promise<void> {
-  const fail = (what: string) => new Error(`${dest}: verification of the written safetensors failed: ${what}`);
+async function verify(dest: string, name: string, plan: Planned[], opts: ConvertOptions): Promise<void> {
+  const fail = (what: string) => new Error(`${name}: verification of the safetensors written from it failed: ${what}`);
   await withFile(dest, async (fh, size) => {
     const len = Number((await readAt(fh, 0, 8)).readBigUInt64LE());
     const header = JSON.parse((await readAt(fh, 8, len)).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>;

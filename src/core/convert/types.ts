@@ -17,6 +17,8 @@ export interface ConvertOptions {
   onBytes?: (n: number) => void;
   /** A line for the conversion log (output channel, stderr). */
   log?: (line: string) => void;
+  /** How messages and written metadata name the input: the version's file (resnet@v2:model.pt), not the object path. */
+  name?: string;
   /** The converted file's path in the version (model/net.onnx), for messages and files beside it. */
   path?: string;
   /** Where another file of the same version is on disk, by its path in the version (example inputs…). */
@@ -38,6 +40,8 @@ export interface FileConverter {
   params: ParamSpec[];
   /** Whether this converter rewrites that file of a version. */
   accepts(file: FileEntry): boolean;
+  /** When set, it reads only files the version's reader recognised as this format (details.weights). */
+  inputFormat?: string;
   /** The converted file's path in the new version (e.g. model.pt → model.safetensors). */
   outputPath(path: string): string;
   /**

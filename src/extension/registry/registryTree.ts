@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { modelTooltip, versionTooltip } from './tooltips';
 import { storedConfigUri } from '../config/storedConfig';
-import { evaluationsOf, formatBytes, hasEvaluations, formatCount, formatMetric, ObjectStore, Registry, VersionRecord } from '../../core';
+import { evaluationsOf, formatBytes, hasEvaluations, formatCount, formatMetric, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
 import { nodeId, TreeNode } from './treeNodes';
 
 /** Rows per page: the tree asks for one page (plus one row, to know whether to offer "Show more…"). */
@@ -227,6 +227,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       case 'fact':
         item.description = n.value;
         item.tooltip = `${n.label}: ${n.value}`;
+        if (n.label === 'warning') item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
         if (n.label === 'commit' && n.version.git && !this.team) item.command = { command: 'modelRegistry.openCommit', title: 'Open Commit', arguments: [n] };
         break;
       case 'config':
@@ -314,8 +315,8 @@ function versionDescription(v: VersionRecord): string {
 function markdownText(text: string): vscode.MarkdownString {
   const md = new vscode.MarkdownString(text);
   md.supportHtml = false;
-  return md;
   md.isTrusted = false;
+  return md;
 }
 
 function sourceFacts(v: VersionRecord): TreeNode[] {
@@ -328,6 +329,8 @@ function sourceFacts(v: VersionRecord): TreeNode[] {
   } else {
     facts.push(['commit', 'not in a git repository']);
   }
+  // What the weights' readers found alarming (a pickle naming posix.system), first so it is seen.
+  for (const w of versionWarnings(v.details)) facts.unshift(['warning', w]);
   facts.push(['imported from', v.source.uri]);
   facts.push(['imported at', v.createdAt]);
   return facts.map(([label, value]) => ({ kind: 'fact', label, value, version: v }));

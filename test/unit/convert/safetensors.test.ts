@@ -3,7 +3,8 @@
 import * as assert from 'assert';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { convertSafetensors, f16BitsToF32, f32BitsToBf16, f32BitsToF16, toFp16 } from '../../../src/core/convert/safetensors';
+import { convertSafetensors, f16BitsToF32, f32BitsToBf16, f32BitsToF16, toFp16, toFp32 } from '../../../src/core/convert/safetensors';
+import { InputError } from '../../../src/core/errors';
 import { convertVersion } from '../../../src/core/convert/convert';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../src/core/registry/registry';
@@ -173,6 +174,35 @@ describe('safetensors conversions', () => {
       assert.strictEqual(progress[progress.length - 1], before.find((f) => f.path === 'model.safetensors')!.size);
       assert.ok(lines.some((l) => /4,?000 values|1,000 values → F16/.test(l)), lines.join('\n'));
       assert.deepStrictEqual((await r.verify()).problems, []);
+    });
+
+    it('names the version\'s file in the log and in errors, never the store object', async () => {
+      const lines: string[] = [];
+      const v2 = await convertVersion(r, 'mlp@v1', toFp16, { log: (l) => lines.push(l) });
+      assert.ok(lines.some((l) => l.startsWith('mlp@v1:model.safetensors: 1,000 values → F16')), lines.join('\n'));
+      assert.ok(!lines.some((l) => /objects|\.modelreg/.test(l)), lines.join('\n'));
+      await assert.rejects(convertVersion(r, v2.ref, toFp16), (e: unknown) => {
+        assert.ok(e instanceof InputError);
+        assert.strictEqual(e.file, 'mlp@v2:model.safetensors');
+        assert.strictEqual(e.message, 'mlp@v2:model.safetensors: nothing to convert to F16: its tensors are F16');
+        return true;
+      });
+    });
+
+    it('records every converted file, so a conversion of a conversion finds all shards', async () => {
+      const out = path.join(work, 'sharded');
+      mkdirSync(out);
+      writeFileSync(path.join(out, 'model-00001-of-00002.safetensors'), safetensorsBytes([{ name: 'a', dtype: 'F32', shape: [8] }]));
+      writeFileSync(path.join(out, 'model-00002-of-00002.safetensors'), safetensorsBytes([{ name: 'b', dtype: 'F32', shape: [4] }]));
+      const v1 = await importTrainingOutput(r, out, { model: 'big' });
+      assert.strictEqual(v1.parameterCount, 12);
+      const half = await convertVersion(r, 'big@v1', toFp16);
+      assert.deepStrictEqual((half.details.weights as { path: string; format: string }[]).map((w) => [w.path, w.format]), [
+        ['model-00001-of-00002.safetensors', 'safetensors'],
+        ['model-00002-of-00002.safetensors', 'safetensors'],
+      ]);
+      const back = await convertVersion(r, half.ref, toFp32);
+      assert.deepStrictEqual(Object.keys((back.details.conversion as { files: Record<string, unknown> }).files).sort(), ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
     });
 
     it('leaves no version and no temp file when cancelled or refused', async () => {

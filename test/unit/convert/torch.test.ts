@@ -1,12 +1,16 @@
 import * as assert from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
-import { createWriteStream, existsSync, readFileSync } from 'fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'fs';
 import { readFile, writeFile } from 'fs/promises';
 import * as path from 'path';
 import * as yazl from 'yazl';
 import { CancelledError, InputError } from '../../../src/core/errors';
 import { safeUnpickle } from '../../../src/core/convert/pickle';
 import { torchToSafetensors } from '../../../src/core/convert/torch';
+import { BUILTIN_CONVERTERS, convertersFor, convertVersion } from '../../../src/core/convert/convert';
+import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
+import { versionWarnings } from '../../../src/core/inspect/warnings';
+import { Registry } from '../../../src/core/registry/registry';
 import { readSafetensors as inspectSafetensors } from '../../../src/core/inspect/weights/safetensors';
 import { writeTorchZip, writeZip } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
@@ -563,5 +567,79 @@ torch.save(sd, sys.argv[1])
     await assert.rejects(run(src, dest, { signal: ac2.signal, onBytes: () => { if (++reads === 3) ac2.abort(); } }), CancelledError);
     assert.strictEqual(reads, 3);
     assert.ok(!existsSync(dest));
+  });
+});
+
+// ---------------------------------------------------------------- stored versions (real torch.save files from test/fixtures/weights)
+
+const REAL = path.resolve(__dirname, '../../../../test/fixtures/weights');
+const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+
+describe('torch checkpoints in the registry', () => {
+  let work: string;
+  let r: Registry;
+  /** A folder holding copies of the fixtures, imported as `model`. */
+  const importCopies = async (model: string, files: Record<string, string>) => {
+    const out = path.join(work, model);
+    mkdirSync(out, { recursive: true });
+    for (const [name, fixture] of Object.entries(files)) copyFileSync(path.join(REAL, fixture), path.join(out, name));
+    return importTrainingOutput(r, out, { model });
+  };
+  beforeEach(async () => {
+    work = tempDir();
+    r = await Registry.open(path.join(work, '.modelreg'));
+  });
+  afterEach(() => r.close());
+
+  it('import of a pickle naming posix.system runs nothing and `modelreg show` warns about it', () => {
+    const out = path.join(work, 'evil');
+    mkdirSync(out);
+    copyFileSync(path.join(REAL, 'hostile.pt'), path.join(out, 'model.pt'));
+    copyFileSync(path.join(REAL, 'hostile_pickle.pt'), path.join(out, 'bare.pt'));
+    // The pickles would run `touch MARKER` in the working directory of whoever loads them.
+    const cwd = tempDir();
+    const imported = spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'import', out, '--model', 'evil'], { cwd, encoding: 'utf8' });
+    assert.strictEqual(imported.status, 0, imported.stderr);
+    const shown = spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'show', 'evil@v1'], { cwd, encoding: 'utf8' });
+    assert.strictEqual(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /WARNING +bare\.pt: loading this file with torch\.load would call posix\.system/);
+    assert.match(shown.stdout, /WARNING +model\.pt: loading this file with torch\.load would call posix\.system/);
+    const json = JSON.parse(spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'show', 'evil@v1', '--json'], { cwd, encoding: 'utf8' }).stdout);
+    assert.deepStrictEqual(versionWarnings(json.details), [
+      'bare.pt: loading this file with torch.load would call posix.system',
+      'model.pt: loading this file with torch.load would call posix.system',
+    ]);
+    assert.deepStrictEqual(readdirSync(cwd), ['reg'], 'the pickle ran (MARKER) or something else was written');
+    assert.ok(!existsSync(path.join(process.cwd(), 'MARKER')));
+  });
+
+  it('messages and __metadata__.source name the version\'s file, not the store object', async () => {
+    await importCopies('tiny', { 'model.pt': 'tiny_state_dict.pt' });
+    const lines: string[] = [];
+    const v2 = await convertVersion(r, 'tiny@v1', torchToSafetensors, { log: (l) => lines.push(l) });
+    const st = await readSafetensors(r.store.objectPath((await r.files(v2.id)).find((f) => f.path === 'model.safetensors')!.sha256));
+    assert.deepStrictEqual(st.metadata, { format: 'pt', source: 'tiny@v1:model.pt' });
+    assert.ok(lines.some((l) => l.startsWith('tiny@v1:model.pt: 9 tensors from the top level')), lines.join('\n'));
+    assert.ok(!lines.some((l) => /objects|[0-9a-f]{40}/.test(l)), lines.join('\n'));
+
+    await importCopies('evil', { 'model.pt': 'hostile.pt' });
+    const e = await expectInputError(convertVersion(r, 'evil@v1', torchToSafetensors), 'evil@v1:model.pt', /refused to unpickle: posix\.system is not allowed/);
+    assert.doesNotMatch(e.message, /objects/);
+  });
+
+  it('is offered only for files read as torch checkpoints: not for a TF.js model\'s .bin shards', async () => {
+    const tfjs = await importCopies('web', { 'model.json': 'tfjs-layers/model.json', 'group1-shard1of2.bin': 'tfjs-layers/group1-shard1of2.bin', 'group1-shard2of2.bin': 'tfjs-layers/group1-shard2of2.bin' });
+    assert.strictEqual(tfjs.format, 'tfjs');
+    assert.strictEqual(tfjs.parameterCount, 23);
+    assert.deepStrictEqual(convertersFor(await r.files(tfjs.id), BUILTIN_CONVERTERS, tfjs.details).map((c) => c.id), []);
+    await assert.rejects(convertVersion(r, 'web@v1', torchToSafetensors), /safetensors \(PyTorch → safetensors\) has nothing to convert in web@v1/);
+
+    const torch = await importCopies('hf', { 'pytorch_model.bin': 'tiny_state_dict.pt', 'vocab.bin': 'tfjs-layers/group1-shard1of2.bin' });
+    assert.strictEqual(torch.parameterCount, 139);
+    assert.deepStrictEqual(convertersFor(await r.files(torch.id), BUILTIN_CONVERTERS, torch.details).map((c) => c.id), ['safetensors']);
+    const v2 = await convertVersion(r, 'hf@v1', torchToSafetensors);
+    // vocab.bin is no checkpoint: kept as it was, and only the checkpoint was converted.
+    assert.deepStrictEqual((await r.files(v2.id)).map((f) => f.path), ['pytorch_model.safetensors', 'vocab.bin']);
+    assert.strictEqual(v2.parameterCount, 139);
   });
 });
