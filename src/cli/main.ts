@@ -229,6 +229,8 @@ program
       if (v.git) console.log(`  commit     ${v.git.commit}${v.git.dirty ? ' (dirty)' : ''} on ${v.git.branch ?? 'detached HEAD'} — ${v.git.subject}`);
       for (const s of v.signature.inputs ?? []) console.log(`  input      ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
       for (const s of v.signature.outputs ?? []) console.log(`  output     ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
+      for (const m of modelsOf(v.details)) console.log(`  model      ${m}`);
+      for (const w of versionWarnings(v.details)) console.log(`  WARNING    ${w}`);
       if (full.metrics.length) console.log('  metrics');
       for (const m of full.metrics) console.log(`    ${m.key.padEnd(24)} ${formatMetric(m.value)}${m.isBest ? ' (best)' : ''}  [${m.pointCount} points]`);
       console.log('  files');
