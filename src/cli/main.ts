@@ -146,11 +146,12 @@ program
   .option('--path <dir>', 'folder inside the image holding the model (e.g. /model); without it only the runtime is recorded')
   .option('--model <name>', 'model name (default: the repository name)')
   .option('--username <user>', 'registry user; the password comes from MODELREG_REGISTRY_PASSWORD')
+  .option('--allow-token-realm <host...>', "let the registry's token service on this host get the credentials (needed when it is not the registry's own host over https)", [])
   .option('--json', 'print the new version as JSON')
-  .action(async (image: string, o: { path?: string; model?: string; username?: string; json?: boolean }) => {
+  .action(async (image: string, o: { path?: string; model?: string; username?: string; allowTokenRealm: string[]; json?: boolean }) => {
     await withRegistry((r) =>
       withProgress('download', 'bytes', async (signal, onBytes) => {
-        const v = await importContainerImage(r, image, { path: o.path, model: o.model, username: o.username, password: process.env.MODELREG_REGISTRY_PASSWORD, signal, onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal) });
+        const v = await importContainerImage(r, image, { path: o.path, model: o.model, username: o.username, password: process.env.MODELREG_REGISTRY_PASSWORD, allowTokenRealms: o.allowTokenRealm, signal, onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal) });
         if (o.json) print(await versionJson(r, v));
         else console.log(`Imported ${v.ref} from ${v.source.uri}: ${v.format ?? '-'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}`);
       }),

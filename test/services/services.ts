@@ -641,15 +641,17 @@ export interface OciRegistryOptions {
    * Without it the registry is anonymous.
    */
   auth?: 'htpasswd' | 'token';
+  /** With auth 'token': the host name the realm is written with (default 127.0.0.1), e.g. 'localhost' for a token service on another host than the registry's. */
+  tokenRealmHost?: string;
 }
 
 /** Debian's docker-registry (CNCF distribution) with filesystem storage in a temp dir. */
 export async function startOciRegistry(options: OciRegistryOptions = {}): Promise<OciRegistry> {
   const exe = requireExecutable('docker-registry', 'docker-registry');
-  return withPortRetry(() => startRegistryOnce(exe, options.auth));
+  return withPortRetry(() => startRegistryOnce(exe, options.auth, options.tokenRealmHost));
 }
 
-async function startRegistryOnce(exe: string, auth: OciRegistryOptions['auth']): Promise<OciRegistry> {
+async function startRegistryOnce(exe: string, auth: OciRegistryOptions['auth'], tokenRealmHost?: string): Promise<OciRegistry> {
   const dir = tempDir('modelreg-registry-');
   let daemon: Daemon | undefined;
   let tokens: TokenServer | undefined;
@@ -669,7 +671,8 @@ async function startRegistryOnce(exe: string, auth: OciRegistryOptions['auth']):
       authConfig = ['auth:', '  htpasswd:', '    realm: "modelreg-test"', `    path: ${q(htpasswd)}`];
     } else if (auth === 'token') {
       tokens = await startTokenServer(dir, credentials!);
-      authConfig = ['auth:', '  token:', `    realm: ${q(tokens.realm)}`, `    service: ${q(TOKEN_SERVICE)}`, `    issuer: ${q(TOKEN_ISSUER)}`, `    rootcertbundle: ${q(tokens.cert)}`];
+      const realm = tokenRealmHost ? tokens.realm.replace('//127.0.0.1:', `//${tokenRealmHost}:`) : tokens.realm;
+      authConfig = ['auth:', '  token:', `    realm: ${q(realm)}`, `    service: ${q(TOKEN_SERVICE)}`, `    issuer: ${q(TOKEN_ISSUER)}`, `    rootcertbundle: ${q(tokens.cert)}`];
     }
     fs.writeFileSync(
       config,

@@ -14,6 +14,7 @@ import { createGunzip } from 'zlib';
 import { CancelledError, InputError, RegistryError } from '../errors';
 import { Registry } from '../registry/registry';
 import { FileEntry, VersionRecord } from '../registry/types';
+import { looksSecret, redactEnvEntry, REDACTED, redactUrlsIn } from '../util/redact';
 import { ImportProgress, importTrainingOutput } from './trainingOutput';
 
 export interface ImageReference {
@@ -32,6 +33,13 @@ export interface ImageImportOptions {
   password?: string;
   /** http for 127.0.0.1/localhost registries unless set. */
   insecure?: boolean;
+  /**
+   * Token services (host or host:port) that may get the credentials although tokenRealmProblem
+   * objects (another host than the registry's, or plain http): the user's explicit say-so.
+   */
+  allowTokenRealms?: string[];
+  /** Asked about such a token service when it is not in allowTokenRealms; true sends the credentials, false cancels. */
+  confirmTokenRealm?: (realm: string, problem: string) => Promise<boolean>;
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
 }
@@ -59,9 +67,28 @@ export function parseImageReference(ref: string): ImageReference {
     const colon = rest.lastIndexOf(':');
     if (colon > rest.lastIndexOf('/')) [rest, reference] = [rest.slice(0, colon), rest.slice(colon + 1)];
   }
+  if (registry.includes('@')) throw new RegistryError(`not an image reference: ${registry.slice(registry.lastIndexOf('@') + 1)}/…: credentials do not belong in an image reference (give a user name, and the password from MODELREG_REGISTRY_PASSWORD)`);
   if (!/^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(rest)) throw new RegistryError(`not an image reference: ${ref}`);
   if (reference.startsWith('sha256:') ? !/^sha256:[0-9a-f]{64}$/.test(reference) : !/^[\w][\w.-]{0,127}$/.test(reference)) throw new RegistryError(`not a tag or digest: ${reference}`);
   return { registry, repository: rest, reference };
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** Token services that are the registry's by design, on a host of their own. */
+const KNOWN_TOKEN_HOSTS: Record<string, string[]> = { 'registry-1.docker.io': ['auth.docker.io'] };
+
+/**
+ * Why a registry's Bearer challenge may not get our Basic credentials, or undefined when it may: the
+ * token service (`realm`) must be https (plain http only on loopback) and on the registry's own host
+ * (Docker Hub's auth.docker.io too). Anything else is a registry sending our password elsewhere.
+ */
+export function tokenRealmProblem(registryHost: string, realm: URL): string | undefined {
+  if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && LOOPBACK.test(realm.hostname))) return `it is not https (${realm.protocol.replace(/:$/, '')})`;
+  const registry = new URL(`http://${registryHost}`).hostname.toLowerCase();
+  const host = realm.hostname.toLowerCase();
+  if (host !== registry && !(KNOWN_TOKEN_HOSTS[registry] ?? []).includes(host)) return `it is not the registry's host (${registry})`;
+  return undefined;
 }
 
 /** A failed fetch as a clear error, or a cancel. */
@@ -108,7 +135,17 @@ class Distribution {
     }
     const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     if (!params.realm) throw new InputError(where, `unsupported authentication challenge: ${challenge || '(none)'}`);
-    const u = new URL(params.realm);
+    let u: URL;
+    try {
+      u = new URL(params.realm);
+    } catch {
+      throw new InputError(where, `the registry names a token service that is not a URL: ${params.realm}`);
+    }
+    const problem = basic ? tokenRealmProblem(this.ref.registry, u) : undefined;
+    if (problem && !(this.opts.allowTokenRealms ?? []).some((h) => h.toLowerCase() === u.host.toLowerCase() || h.toLowerCase() === u.hostname.toLowerCase())) {
+      if (!this.opts.confirmTokenRealm) throw new InputError(where, `the registry asks to send your credentials to the token service ${u.origin}, and ${problem}; they were not sent. If you trust that service, allow it: --allow-token-realm ${u.host}`);
+      if (!(await this.opts.confirmTokenRealm(u.origin, problem))) throw new CancelledError();
+    }
     if (params.service) u.searchParams.set('service', params.service);
     u.searchParams.set('scope', params.scope ?? `repository:${this.ref.repository}:pull`);
     const r = await fetch(u, { headers: basic ? { authorization: basic } : {}, signal: this.opts.signal }).catch(unreachable(where, `the token service at ${u.origin}`));
@@ -156,14 +193,16 @@ export async function resolveImage(ref: ImageReference, opts: ImageImportOptions
   const cfg = await jsonOrError(await d.get(`blobs/${config.digest}`), where, 'image config');
   if (digestOf(cfg.body) !== config.digest) throw new InputError(where, 'the image config does not match its digest');
   const c = (cfg.json.config ?? {}) as Record<string, unknown>;
+  const labels = (c.Labels ?? {}) as Record<string, unknown>;
   const runtime = {
     image: `${ref.registry}/${ref.repository}@${digest}`,
     tag: ref.reference.startsWith('sha256:') ? null : ref.reference,
     entrypoint: c.Entrypoint ?? null,
     cmd: c.Cmd ?? null,
-    env: c.Env ?? [],
+    // Images often carry keys in ENV (HF_TOKEN=…, DATABASE_URL=postgres://user:pw@…): never stored, so never pushed or exported.
+    env: Array.isArray(c.Env) ? c.Env.map((e) => (typeof e === 'string' ? redactEnvEntry(e) : e)) : [],
     exposedPorts: Object.keys((c.ExposedPorts as object) ?? {}),
-    labels: c.Labels ?? {},
+    labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, typeof v !== 'string' ? v : looksSecret(k) ? REDACTED : redactUrlsIn(v)])),
     workingDir: c.WorkingDir ?? null,
     os: cfg.json.os ?? null,
     architecture: cfg.json.architecture ?? null,

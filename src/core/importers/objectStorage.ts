@@ -14,6 +14,7 @@ import * as path from 'path';
 import { CancelledError, InputError, RegistryError } from '../errors';
 import { Registry } from '../registry/registry';
 import { VersionRecord } from '../registry/types';
+import { redactUrl } from '../util/redact';
 import { ImportProgress, importTrainingOutput } from './trainingOutput';
 
 export interface S3Connection {
@@ -59,6 +60,26 @@ export function s3Client(c: S3Connection): S3Client {
   if (c.endpoint) config.endpoint = c.endpoint;
   if (c.credentials) config.credentials = c.credentials;
   return new (s3Sdk().S3Client)(config);
+}
+
+/**
+ * Where a connection's keys are kept (VS Code SecretStorage): bound to the endpoint and bucket they
+ * were given for, not to the connection's name, so a setting that gives a known name another
+ * endpoint finds no keys (and the user is asked) instead of sending them there. The endpoint is
+ * compared as a URL (scheme and host lower case, default port and trailing slash dropped, no user
+ * info); no endpoint is AWS S3.
+ */
+export function objectStorageSecretKey(c: { endpoint?: string; bucket?: string }): string {
+  let where = 'aws';
+  if (c.endpoint) {
+    try {
+      const u = new URL(c.endpoint.trim());
+      where = `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+    } catch {
+      where = c.endpoint.trim();
+    }
+  }
+  return `modelRegistry.objectStorage/v2/${encodeURIComponent(where)}/${encodeURIComponent(c.bucket ?? '')}`;
 }
 
 /** "s3://bucket/some/prefix" → bucket and prefix. */
@@ -160,6 +181,8 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
   const { bucket, prefix } = parseS3Uri(uri);
   const client = s3Client(conn);
   const staging = `${registry.store.tempPath()}-s3`;
+  // The endpoint as recorded (source, object cache): without any user:password@ or signed query in it.
+  const endpoint = conn.endpoint ? redactUrl(conn.endpoint) : undefined;
   try {
     const objects = await listObjects(client, bucket, prefix, opts.signal);
     if (objects.length === 0) throw new InputError(uri, 'no objects under this prefix');
@@ -175,7 +198,7 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
     // Several objects at once (a model folder is often many small files); big ones also in parallel ranges.
     await forEachLimit(objects, OBJECTS_AT_ONCE, async (o) => {
       const rel = rels.get(o)!;
-      const location = `${conn.endpoint ?? 'aws'}|${bucket}|${o.key}`;
+      const location = `${endpoint ?? 'aws'}|${bucket}|${o.key}`;
       opts.onProgress?.({ phase: 'downloading', bytesDone: done, bytesTotal: total, file: rel });
       // The same key with the same ETag and size holds what it held when we last fetched it.
       const known = o.etag ? await registry.db.get<{ sha256: string }>('SELECT sha256 FROM remote_objects WHERE location = ? AND etag = ? AND size = ?', [location, o.etag, o.size]) : undefined;
@@ -208,7 +231,7 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
       model: name,
       signal: opts.signal,
       onProgress: opts.onProgress,
-      source: { kind: 'object-storage', uri: `s3://${bucket}/${prefix}${conn.endpoint ? ` (${conn.endpoint})` : ''}` },
+      source: { kind: 'object-storage', uri: `s3://${bucket}/${prefix}${endpoint ? ` (${endpoint})` : ''}` },
       details: { download },
     });
   } finally {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { browse, CancelledError, formatBytes, importContainerImage, importFromObjectStorage, InputError, parseImageReference, S3Connection, s3Client, s3Sdk, VersionRecord } from '../../core';
+import { objectStorageSecretKey } from '../../core/importers/objectStorage';
 import { problemWith, showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
@@ -16,7 +17,10 @@ export interface Connection {
   bucket?: string;
 }
 
-const secretKey = (c: Connection) => `modelRegistry.objectStorage/${c.name}`;
+/** Keys are bound to the endpoint and bucket, never to the name: a setting that moves a name elsewhere gets none. */
+const secretKey = (c: Connection) => objectStorageSecretKey(c);
+/** Where keys were kept before they were bound to the endpoint; never read (they could go anywhere), only deleted. */
+const legacySecretKey = (c: Connection) => `modelRegistry.objectStorage/${c.name}`;
 
 /**
  * "Import from Object Storage…": pick a connection (or add one), a bucket, then browse folders and
@@ -71,7 +75,10 @@ export function registerObjectStorageCommands(context: vscode.ExtensionContext, 
           const abort = new AbortController();
           const sub = token.onCancellationRequested(() => abort.abort());
           try {
-            return await importContainerImage(await service.get(), image, { path: inside || undefined, model: arg?.model, ...creds, signal: abort.signal, onProgress: (p) => progress.report({ message: `${p.phase} ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}` }) });
+            // A token service elsewhere (another host, plain http) gets the password only if the user says so.
+            const confirmTokenRealm = async (realm: string, problem: string) =>
+              (await vscode.window.showWarningMessage(`${host} asks to send your user name and password to the token service ${realm}, and ${problem}.`, { modal: true, detail: 'Send them only if you trust that service.' }, 'Send Credentials')) === 'Send Credentials';
+            return await importContainerImage(await service.get(), image, { path: inside || undefined, model: arg?.model, ...creds, confirmTokenRealm, signal: abort.signal, onProgress: (p) => progress.report({ message: `${p.phase} ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}` }) });
           } finally {
             sub.dispose();
           }
@@ -103,7 +110,7 @@ export function registerObjectStorageCommands(context: vscode.ExtensionContext, 
     }),
     vscode.commands.registerCommand('modelRegistry.forgetObjectStorageKeys', async () => {
       const c = await pickConnection(false);
-      if (c) await context.secrets.delete(secretKey(c));
+      if (c) await Promise.all([context.secrets.delete(secretKey(c)), context.secrets.delete(legacySecretKey(c))]);
     }),
   ];
 }
@@ -150,7 +157,7 @@ export async function withCredentials(context: vscode.ExtensionContext, c: Conne
       { label: 'Enter an access key', detail: 'Stored in VS Code SecretStorage (the OS keychain), never in settings', keys: true },
       { label: 'Use the AWS environment or profile', detail: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws/credentials', keys: false },
     ],
-    { title: `Credentials for ${c.name}` },
+    { title: `Credentials for ${c.name} (${c.endpoint ?? 'AWS S3'}${c.bucket ? `, bucket ${c.bucket}` : ''})` },
   );
   if (!how) return undefined;
   if (!how.keys) return base;

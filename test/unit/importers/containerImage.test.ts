@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import { execFile, spawnSync } from 'child_process';
 import * as path from 'path';
 import { promisify } from 'util';
-import { applyEntry, importContainerImage, parseImageReference } from '../../../src/core/importers/containerImage';
+import { applyEntry, importContainerImage, parseImageReference, tokenRealmProblem } from '../../../src/core/importers/containerImage';
 import { Registry } from '../../../src/core/registry/registry';
 import { FileEntry } from '../../../src/core/registry/types';
 import { pushTestImage, startOciRegistry } from '../../services/services';
@@ -20,6 +20,8 @@ describe('image references and layer whiteouts', () => {
     const d = 'sha256:' + 'a'.repeat(64);
     assert.deepStrictEqual(parseImageReference(`ghcr.io/org/m@${d}`), { registry: 'ghcr.io', repository: 'org/m', reference: d });
     assert.throws(() => parseImageReference('Bad/Name'), /not an image reference/);
+    // Credentials in the reference would end up in the version's source: refused, and not repeated in the message.
+    assert.throws(() => parseImageReference('bot:pa55word@registry.example.com/team/m:v1'), (e: Error) => /^not an image reference: registry\.example\.com\/…: credentials do not belong/.test(e.message) && !e.message.includes('pa55word'));
   });
 
   it('applies layers in order: files, whiteouts, opaque folders; nothing outside the path', () => {
@@ -84,6 +86,23 @@ describe('import from a container image (docker-registry + skopeo)', function ()
     assert.strictEqual(run.status, 0, run.stderr);
     const v = JSON.parse(run.stdout);
     assert.deepStrictEqual([v.ref, v.source.uri, v.files.length], ['classifier@v1', `${oci.host}/team/classifier@${digest}`, 2]);
+  });
+
+  it('ENV values that look like secrets, and credentials in URLs, are redacted before the version is stored (issue 15 item 7d)', async () => {
+    await pushTestImage(oci.host, 'team/with-secrets', 'v1', { 'model/model.safetensors': weights }, {
+      env: ['PATH=/usr/bin:/bin', 'HF_TOKEN=hf_s3cr3tvalue', 'AWS_SECRET_ACCESS_KEY=aws-s3cr3t', 'PGPASSWORD=pg-s3cr3t', 'DATABASE_URL=postgres://app:db-s3cr3t@db:5432/app', 'TOKENIZERS_PARALLELISM=false', 'MODEL_DIR=/model'],
+      labels: { 'org.opencontainers.image.source': 'https://bot:gh-s3cr3t@github.com/org/repo', 'com.example.api-key': 'label-s3cr3t' },
+    });
+    const v = await importContainerImage(r, `${oci.host}/team/with-secrets:v1`, { path: '/model' });
+    const stored = await r.resolve(v.ref);
+    const runtime = stored.details.runtime as { env: string[]; labels: Record<string, string> };
+    assert.deepStrictEqual(runtime.env, ['PATH=/usr/bin:/bin', 'HF_TOKEN=<redacted>', 'AWS_SECRET_ACCESS_KEY=<redacted>', 'PGPASSWORD=<redacted>', 'DATABASE_URL=postgres://db:5432/app', 'TOKENIZERS_PARALLELISM=false', 'MODEL_DIR=/model']);
+    assert.deepStrictEqual(runtime.labels, { 'org.opencontainers.image.source': 'https://github.com/org/repo', 'com.example.api-key': '<redacted>' });
+    await r.close();
+    // Not in the database file either (what push and export read from).
+    const { readdirSync, readFileSync } = await import('fs');
+    for (const f of readdirSync(r.dir).filter((n) => n.startsWith('registry.db'))) assert.ok(!readFileSync(path.join(r.dir, f)).includes('s3cr3t'), `${f} holds a secret`);
+    r = await Registry.open(r.dir);
   });
 
   it('applies later layers: a replaced file, a whiteout and an opaque folder', async () => {
@@ -165,3 +184,78 @@ for (const auth of ['htpasswd', 'token'] as const) {
     });
   });
 }
+
+// Issue 15 item 7b: Basic credentials go to a token service only over https (or loopback) on the
+// registry's own host, unless the user allows that service.
+describe('token services that may get the credentials', () => {
+  it('tokenRealmProblem: https on the registry host (and Docker Hub\'s auth.docker.io) yes; http elsewhere or another host no', () => {
+    const p = (registry: string, realm: string) => tokenRealmProblem(registry, new URL(realm));
+    assert.strictEqual(p('ghcr.io', 'https://ghcr.io/token'), undefined);
+    assert.strictEqual(p('registry.example.com:5000', 'https://registry.example.com/auth'), undefined);
+    assert.strictEqual(p('registry-1.docker.io', 'https://auth.docker.io/token'), undefined);
+    assert.strictEqual(p('127.0.0.1:5000', 'http://127.0.0.1:5001/token'), undefined);
+    assert.strictEqual(p('registry.example.com', 'http://registry.example.com/token'), 'it is not https (http)');
+    assert.strictEqual(p('registry.example.com', 'https://attacker.example.net/token'), "it is not the registry's host (registry.example.com)");
+    assert.strictEqual(p('127.0.0.1:5000', 'http://localhost:5001/token'), "it is not the registry's host (127.0.0.1)");
+    assert.strictEqual(p('ghcr.io', 'ftp://ghcr.io/token'), 'it is not https (ftp)');
+  });
+});
+
+describe('a registry whose token service is on another host (docker-registry + token server)', function () {
+  this.timeout(120_000);
+  let oci: Awaited<ReturnType<typeof startOciRegistry>>;
+  let r: Registry;
+  let image: string;
+  let realm: URL;
+  const withUser = () => oci.tokenRequests!.filter((t) => t.user !== null);
+  before(async () => {
+    oci = await startOciRegistry({ auth: 'token', tokenRealmHost: 'localhost' });
+    image = `${oci.host}/team/private:v1`;
+    await pushTestImage(oci.host, 'team/private', 'v1', { 'model/model.safetensors': safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [4], fill: 1 }]) }, { credentials: oci.credentials });
+    realm = new URL(/realm="([^"]+)"/.exec((await fetch(`http://${oci.host}/v2/`)).headers.get('www-authenticate') ?? '')![1]);
+    assert.strictEqual(realm.hostname, 'localhost');
+  });
+  after(() => oci?.stop());
+  beforeEach(async () => {
+    r = await Registry.open(path.join(tempDir(), 'reg'));
+    oci.tokenRequests!.length = 0;
+  });
+  afterEach(() => r.close());
+
+  it('refuses to send the credentials, naming the token service and how to allow it; the token server never saw them', async () => {
+    const { username, password } = oci.credentials!;
+    await assert.rejects(importContainerImage(r, image, { path: '/model', username, password }), (e: Error) => {
+      assert.strictEqual(e.message, `${oci.host}/team/private: the registry asks to send your credentials to the token service ${realm.origin}, and it is not the registry's host (127.0.0.1); they were not sent. If you trust that service, allow it: --allow-token-realm ${realm.host}`);
+      return true;
+    });
+    assert.deepStrictEqual(withUser(), []);
+    assert.deepStrictEqual(await r.listModels(), []);
+  });
+
+  it('allowed by host, or confirmed: the credentials go and the import works; declined: cancelled, nothing sent', async () => {
+    const { username, password } = oci.credentials!;
+    const v = await importContainerImage(r, image, { path: '/model', username, password, allowTokenRealms: [realm.host] });
+    assert.strictEqual(v.format, 'safetensors');
+    assert.deepStrictEqual(withUser().map((t) => [t.user, t.status]), [['tester', 200]]);
+    const asked: string[] = [];
+    await assert.rejects(importContainerImage(r, image, { path: '/model', username, password, confirmTokenRealm: async (u, why) => (asked.push(`${u} ${why}`), false) }), /cancelled/);
+    assert.deepStrictEqual(asked, [`${realm.origin} it is not the registry's host (127.0.0.1)`]);
+    assert.strictEqual(withUser().length, 1, 'declined: nothing more sent');
+    const again = await importContainerImage(r, image, { path: '/model', username, password, model: 'confirmed', confirmTokenRealm: async () => true });
+    assert.strictEqual(again.ref, 'confirmed@v1');
+  });
+
+  it('modelreg import-image: refused with exit 2 and the flag to allow it; --allow-token-realm HOST imports', async () => {
+    const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+    const args = [cli, '--registry', path.join(tempDir(), 'reg'), 'import-image', image, '--path', '/model', '--username', oci.credentials!.username, '--json'];
+    const env = { ...process.env, MODELREG_REGISTRY_PASSWORD: oci.credentials!.password };
+    await assert.rejects(execFileAsync(process.execPath, args, { env }), (e: { code: number; stderr: string }) => {
+      assert.strictEqual(e.code, 2);
+      assert.match(e.stderr, new RegExp(`token service ${realm.origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*they were not sent.*--allow-token-realm ${realm.host}`));
+      return true;
+    });
+    assert.deepStrictEqual(withUser(), []);
+    const { stdout } = await execFileAsync(process.execPath, [...args, '--allow-token-realm', realm.host], { env });
+    assert.strictEqual(JSON.parse(stdout).format, 'safetensors');
+  });
+});

@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomFillSync } from 'crypto';
 import * as path from 'path';
-import { importFromObjectStorage, S3Connection } from '../../../src/core/importers/objectStorage';
+import { importFromObjectStorage, objectStorageSecretKey, S3Connection } from '../../../src/core/importers/objectStorage';
 import { Registry } from '../../../src/core/registry/registry';
 import { startSwiftS3 } from '../../services/services';
 import { writeLightningCsv } from '../helpers/makeLogs';
@@ -143,6 +143,14 @@ describe('import from object storage (Swift s3api)', function () {
     assert.strictEqual((await r.files(v.id)).find((f) => f.path === 'big.bin')!.sha256, sha(big));
   });
 
+  it('an endpoint written with user:password@ is recorded without them (source.uri, object cache) (issue 15 item 7e)', async () => {
+    const withKeys = swift.endpoint.replace('://', `://${encodeURIComponent(swift.accessKeyId)}:${encodeURIComponent(swift.secretAccessKey)}@`);
+    const v = await importFromObjectStorage(r, { ...conn, endpoint: withKeys }, 's3://models/runs/other');
+    assert.strictEqual(v.source.uri, `s3://models/runs/other (${swift.endpoint})`);
+    const locations = (await r.db.all<{ location: string }>('SELECT location FROM remote_objects')).map((x) => x.location);
+    assert.ok(locations.length > 0 && locations.every((l) => l.startsWith(`${swift.endpoint}|models|`)), locations.join(' '));
+  });
+
   it('modelreg import s3://… --endpoint, credentials from the AWS environment variables', () => {
     const cli = path.resolve(__dirname, '../../../src/cli/main.js');
     const env = { ...process.env, AWS_ACCESS_KEY_ID: swift.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.secretAccessKey, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' };
@@ -153,5 +161,20 @@ describe('import from object storage (Swift s3api)', function () {
     const bad = spawnSync(process.execPath, [cli, '--registry', path.join(work, 'cli-reg'), 'import', 's3://models/none/', '--endpoint', swift.endpoint], { env, encoding: 'utf8' });
     assert.strictEqual(bad.status, 2);
     assert.match(bad.stderr, /s3:\/\/models\/none\/: no objects under this prefix/);
+  });
+});
+
+// Issue 15 item 7a: the SecretStorage key of a connection's keys follows its endpoint and bucket, not its name.
+describe('where object-storage keys are kept', () => {
+  it('another endpoint or bucket under the same name is another key; the same endpoint written differently is the same', () => {
+    const k = objectStorageSecretKey;
+    const obs = k({ endpoint: 'https://obs.cn-north-4.myhuaweicloud.com', bucket: 'models' });
+    assert.notStrictEqual(k({ endpoint: 'https://attacker.example.com', bucket: 'models' }), obs, 'a new endpoint must not find the keys');
+    assert.notStrictEqual(k({ endpoint: 'http://obs.cn-north-4.myhuaweicloud.com', bucket: 'models' }), obs, 'plain http is another endpoint');
+    assert.notStrictEqual(k({ endpoint: 'https://obs.cn-north-4.myhuaweicloud.com:8443', bucket: 'models' }), obs);
+    assert.notStrictEqual(k({ endpoint: 'https://obs.cn-north-4.myhuaweicloud.com', bucket: 'other' }), obs);
+    assert.notStrictEqual(k({ bucket: 'models' }), obs, 'AWS S3 (no endpoint) is its own');
+    for (const same of ['https://OBS.cn-north-4.myhuaweicloud.com/', 'https://obs.cn-north-4.myhuaweicloud.com:443', ' https://obs.cn-north-4.myhuaweicloud.com//']) assert.strictEqual(k({ endpoint: same, bucket: 'models' }), obs, same);
+    assert.strictEqual(k({ endpoint: 'https://obs.example.com', bucket: 'a/b' }) === k({ endpoint: 'https://obs.example.com/a', bucket: 'b' }), false, 'no two places share a key');
   });
 });
