@@ -1,4 +1,5 @@
 import * as os from 'os';
+import { redactUrl } from '../util/redact';
 import { findRepository, GitRepo, runGit, userGitConfig } from './git';
 
 /** Where a model came from in git: the commit checked out when it was imported. */
@@ -51,20 +52,6 @@ async function provenanceOf(repo: GitRepo): Promise<GitProvenance | null> {
     author: author ?? '',
     date: date ?? '',
   };
-}
-
-/** Drops credentials from a remote URL so they are never stored in the registry. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '';
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    return url; // scp-like syntax (git@host:repo) carries no password
-  }
 }
 
 /** Who is acting, for histories: git's user.name <user.email> for the repository holding `dir` (else the user's own config), else the OS user. */
