@@ -14,10 +14,10 @@ function moveLine(m: AliasMove): string {
   return `${m.model}@${m.alias} ${what}`;
 }
 
-/** One version per line, tab-separated, aliases as @badges. */
+/** One version per line, tab-separated, aliases as @badges; an import whose process died is "interrupted". */
 export function versionLine(v: VersionRecord): string {
   const badges = [...v.aliases.map((a) => `@${a}`), ...(v.archivedAt ? ['archived'] : [])].join(' ');
-  return `${v.ref}\t${v.status}\t${v.format ?? '-'}\t${formatBytes(v.sizeBytes)}\t${v.git?.commit.slice(0, 8) ?? '-'}\t${v.createdAt}${badges ? `\t${badges}` : ''}`;
+  return `${v.ref}\t${v.interrupted ? 'interrupted' : v.status}\t${v.format ?? '-'}\t${formatBytes(v.sizeBytes)}\t${v.git?.commit.slice(0, 8) ?? '-'}\t${v.createdAt}${badges ? `\t${badges}` : ''}`;
 }
 
 /** The lineage as an indented tree from each root down, the asked-for version marked. */
@@ -36,6 +36,18 @@ function lineageLines(l: Lineage): string[] {
   for (const n of l.nodes) if (!hasParent.has(n.id)) walk(n.id, 0, null);
   if (l.truncated) lines.push('… (more versions than shown)');
   return lines;
+}
+
+/**
+ * What `list MODEL` shows: an import whose process died stays `importing` until gc or Clean up, so it
+ * is left out unless asked for (--all), with one line saying so; a number that never became a version
+ * is noise in a listing, but hiding it silently would hide that gc has work to do.
+ */
+export function listedVersions(versions: VersionRecord[], all: boolean | undefined): { shown: VersionRecord[]; note?: string } {
+  if (all) return { shown: versions };
+  const shown = versions.filter((v) => !v.interrupted);
+  const hidden = versions.length - shown.length;
+  return { shown, note: hidden ? `${hidden} interrupted import${hidden === 1 ? '' : 's'} not shown (its process died): modelreg gc removes ${hidden === 1 ? 'it' : 'them'}; --all shows ${hidden === 1 ? 'it' : 'them'}` : undefined };
 }
 
 export function registerLifecycleCommands(program: Command, withRegistry: WithRegistry, withAnyRegistry: WithAnyRegistry, print: (value: unknown) => void): void {

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fsp } from 'fs';
+import { constants as fsConstants, createReadStream, createWriteStream, promises as fsp, Stats } from 'fs';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import { createGunzip, createGzip } from 'zlib';
@@ -7,6 +7,7 @@ import { CancelledError, InputError, RegistryError } from '../errors';
 import { MetricLog } from '../inspect/types';
 import { Registry } from '../registry/registry';
 import { FileEntry, FileRole, VersionRecord } from '../registry/types';
+import { isProcessAlive, syncFolder } from '../store/localStore';
 
 /**
  * A version as a portable archive: a folder or a tar (optionally gzipped) holding
@@ -67,18 +68,69 @@ export async function exportVersion(registry: Registry, ref: string, dest: strin
   const total = files.reduce((s, f) => s + f.size, 0);
   const abs = path.resolve(dest);
   const progress = progressOf(total, opts);
-  if (isTarName(abs)) await writeTar(registry, abs, manifest, metrics, files, opts, progress);
-  else await writeFolder(registry, abs, manifest, metrics, files, opts, progress);
+  // Written beside dest as DEST.<pid>.partial and renamed when whole. One left by an export that was
+  // killed goes now (and in gc, through the note the store keeps of it).
+  await removeStalePartials(abs);
+  const partial = `${abs}.${process.pid}.partial`;
+  const forget = await registry.store.noteOutsideTemp(partial);
+  try {
+    if (isTarName(abs)) await writeTar(registry, abs, partial, manifest, metrics, files, opts, progress);
+    else await writeFolder(registry, abs, partial, manifest, metrics, files, opts, progress);
+  } finally {
+    await forget();
+  }
   return { version, dest: abs, bytes: total };
+}
+
+/** Removes DEST.<pid>.partial files and folders whose export process has died. */
+async function removeStalePartials(dest: string): Promise<void> {
+  const base = path.basename(dest);
+  for (const name of await fsp.readdir(path.dirname(dest)).catch(() => [] as string[])) {
+    if (!name.startsWith(`${base}.`) || !name.endsWith('.partial')) continue;
+    const pid = name.slice(base.length + 1, -'.partial'.length);
+    if (/^\d+$/.test(pid) && Number(pid) !== process.pid && !isProcessAlive(Number(pid))) await fsp.rm(path.join(path.dirname(dest), name), { recursive: true, force: true });
+  }
 }
 
 /** Registers the version an archive (folder or tar) holds, as a new version of `model` (default: the archive's). */
 export async function importArchive(registry: Registry, src: string, opts: ArchiveOptions & { model?: string } = {}): Promise<VersionRecord> {
   const abs = path.resolve(src);
+  // stat, not open: opening a FIFO for reading waits for a writer, for ever.
   const st = await fsp.stat(abs).catch((e: NodeJS.ErrnoException) => {
     throw new InputError(abs, e.code === 'ENOENT' ? 'no such file or folder' : `cannot read (${e.code})`);
   });
-  return st.isDirectory() ? importFolder(registry, abs, opts) : importTar(registry, abs, opts);
+  if (st.isDirectory()) return importFolder(registry, abs, opts);
+  if (!st.isFile()) throw new InputError(abs, `not a regular file or folder (${kindOf(st)}); give a .tar, .tar.gz or an exported folder`);
+  return importTar(registry, abs, opts);
+}
+
+function kindOf(st: Stats): string {
+  return st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSymbolicLink() ? 'a symlink' : 'not a file';
+}
+
+/**
+ * Opens a file for reading only if it is a regular file: O_NONBLOCK makes opening a FIFO return at
+ * once (it would otherwise wait for a writer), and the open file is then checked, not its name.
+ */
+async function openRegular(file: string, where: string, name = path.basename(file)): Promise<fsp.FileHandle> {
+  const fh = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    throw new InputError(where, `${name}: not a regular file (${kindOf(st)})`);
+  }
+  return fh;
+}
+
+/** A regular file's text, or undefined when it does not exist. */
+async function readRegular(file: string, where: string): Promise<string | undefined> {
+  const fh = await openRegular(file, where).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  if (!fh) return undefined;
+  try {
+    return await fh.readFile('utf8');
+  } finally {
+    await fh.close();
+  }
 }
 
 type Manifest = ReturnType<typeof parseManifest>;
@@ -109,8 +161,7 @@ async function metricLogs(registry: Registry, versionId: number): Promise<unknow
   return [...logs.values()];
 }
 
-async function writeTar(registry: Registry, dest: string, manifest: object, metrics: unknown[], files: FileEntry[], opts: ArchiveOptions, progress: Progress) {
-  const partial = `${dest}.${process.pid}.partial`;
+async function writeTar(registry: Registry, dest: string, partial: string, manifest: object, metrics: unknown[], files: FileEntry[], opts: ArchiveOptions, progress: Progress) {
   const pack = tar.pack();
   const mtime = new Date();
   const addBuffer = (name: string, data: Buffer) =>
@@ -135,32 +186,42 @@ async function writeTar(registry: Registry, dest: string, manifest: object, metr
     const file = createWriteStream(partial, { flags: 'wx' });
     const writing = isGzipName(dest) ? pipeline(pack, createGzip({ level: 1 }), file) : pipeline(pack, file);
     await Promise.all([fill().catch((e) => (pack.destroy(e), Promise.reject(e))), writing]);
+    // On disk before it takes its name, and the name on disk after: a power loss leaves the old state or the whole tar.
+    const written = await fsp.open(partial, 'r+');
+    try {
+      await written.sync();
+    } finally {
+      await written.close();
+    }
     await fsp.rename(partial, dest);
+    await syncFolder(path.dirname(dest));
   } catch (e) {
     await fsp.rm(partial, { force: true });
     throw e;
   }
 }
 
-async function writeFolder(registry: Registry, dest: string, manifest: object, metrics: unknown[], files: FileEntry[], opts: ArchiveOptions, progress: Progress) {
+async function writeFolder(registry: Registry, dest: string, partial: string, manifest: object, metrics: unknown[], files: FileEntry[], opts: ArchiveOptions, progress: Progress) {
   const existing = await fsp.readdir(dest).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(new InputError(dest, `cannot write (${e.code})`))));
   if (existing && existing.length) throw new InputError(dest, 'the folder is not empty; export into a new or empty folder, or name a .tar file');
-  await fsp.mkdir(dest, { recursive: true });
+  await fsp.mkdir(path.dirname(dest), { recursive: true });
+  // Filled as DEST.<pid>.partial and renamed when whole, as a tar is.
+  await fsp.mkdir(partial);
   try {
     for (const f of files) {
       check(opts.signal);
-      const target = path.join(dest, 'files', ...f.path.split('/'));
+      const target = path.join(partial, 'files', ...f.path.split('/'));
       await fsp.mkdir(path.dirname(target), { recursive: true });
       await fsp.copyFile(registry.store.objectPath(f.sha256), target);
       await fsp.chmod(target, 0o644); // objects are read-only; the exported copy is the user's
       progress(f.size);
     }
-    await fsp.writeFile(path.join(dest, METRICS), JSON.stringify(metrics) + '\n');
-    // Last, so a folder cut short has no manifest and cannot be mistaken for a whole archive.
-    await fsp.writeFile(path.join(dest, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+    await fsp.writeFile(path.join(partial, METRICS), JSON.stringify(metrics) + '\n');
+    await fsp.writeFile(path.join(partial, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+    if (existing) await fsp.rmdir(dest); // empty: the whole export takes its place
+    await fsp.rename(partial, dest);
   } catch (e) {
-    if (!existing) await fsp.rm(dest, { recursive: true, force: true });
-    else for (const name of await fsp.readdir(dest)) await fsp.rm(path.join(dest, name), { recursive: true, force: true });
+    await fsp.rm(partial, { recursive: true, force: true });
     throw e;
   }
 }
@@ -323,12 +384,11 @@ async function readCapped(stream: AsyncIterable<Buffer>, cap: number, what: stri
 }
 
 async function importTar(registry: Registry, src: string, opts: ArchiveOptions & { model?: string }): Promise<VersionRecord> {
-  const fd = await fsp.open(src, 'r');
+  const fd = await openRegular(src, src);
   const magic = Buffer.alloc(2);
   await fd.read(magic, 0, 2, 0);
-  await fd.close();
   const extract = tar.extract();
-  const input = createReadStream(src);
+  const input = fd.createReadStream({ start: 0 }); // closes fd when done
   const feeding = (magic[0] === 0x1f && magic[1] === 0x8b ? pipeline(input, createGunzip(), extract) : pipeline(input, extract)).catch((e: Error) => {
     extract.destroy(e);
   });
@@ -374,11 +434,14 @@ async function importTar(registry: Registry, src: string, opts: ArchiveOptions &
 }
 
 async function importFolder(registry: Registry, src: string, opts: ArchiveOptions & { model?: string }): Promise<VersionRecord> {
-  const text = await fsp.readFile(path.join(src, MANIFEST), 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new InputError(src, e.code === 'ENOENT' ? 'no manifest.json: not an exported version (or its export did not finish)' : `cannot read manifest.json (${e.code})`);
+  const text = await readRegular(path.join(src, MANIFEST), src).catch((e: NodeJS.ErrnoException) => {
+    throw e instanceof InputError ? e : new InputError(src, `cannot read manifest.json (${e.code})`);
   });
+  if (text === undefined) throw new InputError(src, 'no manifest.json: not an exported version (or its export did not finish)');
   const receiver = new Receiver(registry, src, parseManifest(text, src), opts);
-  const metricsText = await fsp.readFile(path.join(src, METRICS), 'utf8').catch(() => undefined);
+  const metricsText = await readRegular(path.join(src, METRICS), src).catch((e: NodeJS.ErrnoException) => {
+    throw e instanceof InputError ? e : new InputError(src, `cannot read metrics.json (${e.code})`);
+  });
   if (metricsText !== undefined) receiver.metrics = parseMetrics(metricsText, src);
   // Every file under files/ must be a listed regular file: no symlinks out, nothing unlisted.
   const root = path.join(src, 'files');

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { CancelledError, RegistryError } from '../errors';
 import { GitProvenance, gitUser } from '../git/provenance';
 import { MetricLog } from '../inspect/types';
-import { hashFile, LocalStore } from '../store/localStore';
+import { hashFile, isProcessAlive, LocalStore } from '../store/localStore';
 import { ObjectStore } from '../store/types';
 import { forEachLimit } from '../util/parallel';
 import { SqlDb, SqliteDb, SqlValue } from './db';
@@ -887,14 +887,7 @@ function versionCondition(q: SearchQuery | undefined, opts: ListOptions): { wher
   return { where: `${LIVE}${archived}${q ? ` AND ${q.where}` : ''}`, params: q?.params ?? [] };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const isAlive = isProcessAlive;
 
 async function insertFiles(tx: SqlDb, versionId: number, files: FileEntry[]): Promise<void> {
   // Multi-row inserts: the sqlite3 driver costs ~40 µs per statement.

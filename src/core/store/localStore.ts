@@ -270,6 +270,16 @@ async function claimFolder(root: string, name: string, owner: StoreOwner): Promi
   throw new RegistryError(`${path.join(root, name)}: this folder holds a ${name}/ of something else, and so does ${name}-${owner.id.slice(0, 8)}/; choose another registry folder`);
 }
 
+/** True while a process with this pid runs on this machine (EPERM: it runs, as another user). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** fsync of a folder, so that a rename into it survives a power loss (a no-op where folders cannot be opened, as on Windows). */
 export async function syncFolder(dir: string): Promise<void> {
   const fh = await fsp.open(dir, 'r').catch(() => undefined);

@@ -84,6 +84,17 @@ export function registerVersionCommands(service: RegistryService, tree: Registry
       }),
     ),
 
+    vscode.commands.registerCommand('modelRegistry.cleanUpImport', async (n?: TreeNode) => {
+      const node = selected(n);
+      if (node?.kind !== 'version' || !node.version.interrupted) return;
+      try {
+        await (await service.get()).cleanUpInterrupted(node.version.id);
+        service.fireSoon();
+      } catch (e) {
+        showError(`Could not clean up ${node.version.ref}`, e);
+      }
+    }),
+
     vscode.commands.registerCommand('modelRegistry.gc', async () => {
       try {
         const r = await (await service.get()).gc();

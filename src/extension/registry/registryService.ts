@@ -32,6 +32,7 @@ export class RegistryService implements vscode.Disposable {
         if (e.affectsConfiguration('modelRegistry.registryPath')) void this.reopen();
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reopen()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.reopen()), // the workspace's registryPath applies now
     );
   }
 
@@ -39,7 +40,10 @@ export class RegistryService implements vscode.Disposable {
   get dir(): string | undefined {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return undefined;
-    const setting = vscode.workspace.getConfiguration('modelRegistry', folder.uri).get<string>('registryPath') || '.modelreg';
+    // A restricted setting (package.json): an untrusted workspace cannot move the registry (and what
+    // gc sweeps) to `..` or a home folder; only the user's own setting counts until it is trusted.
+    const config = vscode.workspace.getConfiguration('modelRegistry', folder.uri);
+    const setting = (vscode.workspace.isTrusted ? config.get<string>('registryPath') : config.inspect<string>('registryPath')?.globalValue) || '.modelreg';
     return path.resolve(folder.uri.fsPath, setting);
   }
 

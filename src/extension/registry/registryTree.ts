@@ -146,6 +146,8 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       case 'model': {
         const opts = this.listOptions(parent.model.name, VERSION_PAGE);
         const versions = await registry.listVersions(parent.model.name, opts);
+        // A killed import writes no change stamp: look again while one runs, so it turns "interrupted".
+        if (versions.some((v) => v.status === 'importing' && !v.interrupted)) setTimeout(() => this.changed.fire(parent), 5000).unref();
         return paged(versions.map((version) => ({ kind: 'version', version }) as const), opts.limit, parent.model.name);
       }
       case 'version': {
@@ -195,7 +197,9 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         const v = n.version;
         item.description = versionDescription(v);
         item.tooltip = markdownText(versionTooltip(v));
-        item.iconPath = new vscode.ThemeIcon(v.status === 'importing' ? 'sync~spin' : v.status === 'failed' ? 'error' : v.archivedAt ? 'archive' : v.aliases.length ? 'star-full' : 'versions');
+        item.iconPath = new vscode.ThemeIcon(
+          v.interrupted ? 'debug-disconnect' : v.status === 'importing' ? 'sync~spin' : v.status === 'failed' ? 'error' : v.archivedAt ? 'archive' : v.aliases.length ? 'star-full' : 'versions',
+        );
         break;
       }
       case 'related': {
@@ -265,7 +269,7 @@ function paged(nodes: TreeNode[], limit: number, of: string | undefined): TreeNo
 
 /** Menus in package.json match these: version.<status>[.aliased][.archived], commit, model… */
 function contextValue(n: TreeNode): string {
-  if (n.kind === 'version') return `version.${n.version.status}${n.version.aliases.length ? '.aliased' : ''}${n.version.archivedAt ? '.archived' : ''}`;
+  if (n.kind === 'version') return `version.${n.version.interrupted ? 'interrupted' : n.version.status}${n.version.aliases.length ? '.aliased' : ''}${n.version.archivedAt ? '.archived' : ''}`;
   if (n.kind === 'fact' && n.label === 'commit' && n.version.git) return 'commit';
   if (n.kind === 'group') return `group.${n.group}`;
   return n.kind;
@@ -305,7 +309,7 @@ function collapsible(n: TreeNode): vscode.TreeItemCollapsibleState {
 }
 
 function versionDescription(v: VersionRecord): string {
-  if (v.status !== 'ready') return v.status === 'importing' ? 'importing…' : 'failed';
+  if (v.status !== 'ready') return v.interrupted ? 'interrupted: its import was stopped' : v.status === 'importing' ? 'importing…' : 'failed';
   const parts = [...v.aliases.map((a) => `@${a}`), ...(v.archivedAt ? ['archived'] : []), v.format ?? 'files', formatBytes(v.sizeBytes)];
   if (v.git) parts.push(v.git.commit.slice(0, 7) + (v.git.dirty ? '*' : ''));
   return parts.join(' · ');

@@ -1,8 +1,9 @@
 // Export a version to a tar or a folder and import it back; hostile and broken archives are refused
 // with a clear error, write nothing outside the store and leave no version behind.
 import * as assert from 'assert';
+import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, statSync, writeFileSync } from 'fs';
+import { closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as tar from 'tar-stream';
 import { exportVersion, importArchive } from '../../../src/core/archive/archive';
@@ -165,6 +166,39 @@ describe('Export and import of version archives', () => {
       await exportVersion(r, 'resnet@v1', dest);
       symlinkSync('/etc/passwd', path.join(dest, 'files', 'sub', 'link'));
       await assert.rejects(importArchive(r, dest), /link: not a regular file/);
+    });
+    it('a FIFO given as the archive: refused at once, never opened for reading (CLI, real FIFO)', () => {
+      const fifo = path.join(work, 'resnet.tar');
+      assert.strictEqual(spawnSync('mkfifo', [fifo]).status, 0);
+      const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+      // A reader that opens the FIFO blocks until a writer comes: the timeout turns that hang into a failure.
+      const res = spawnSync(process.execPath, [cli, '--registry', path.join(work, '.modelreg'), 'import-archive', fifo], { encoding: 'utf8', timeout: 30_000 });
+      assert.strictEqual(res.signal, null, 'import-archive hung on the FIFO');
+      assert.strictEqual(res.status, 2, res.stderr);
+      assert.match(res.stderr, /resnet\.tar: not a regular file or folder \(a FIFO\); give a \.tar, \.tar\.gz or an exported folder/);
+      assert.ok(!/\n\s+at /.test(res.stderr), 'no stack trace');
+    });
+    it('a folder whose manifest.json or metrics.json is a FIFO', async () => {
+      for (const name of ['manifest.json', 'metrics.json']) {
+        const dest = path.join(work, `fifo-${name}`);
+        await exportVersion(r, 'resnet@v1', dest);
+        rmSync(path.join(dest, name));
+        assert.strictEqual(spawnSync('mkfifo', [path.join(dest, name)]).status, 0);
+        // Should it be opened anyway, a writer lets the read end (and the test fail) instead of hanging.
+        const rescue = setTimeout(() => {
+          try {
+            closeSync(openSync(path.join(dest, name), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+          } catch {
+            /* nobody reading */
+          }
+        }, 10_000);
+        try {
+          await assert.rejects(importArchive(r, dest), new RegExp(`${name.replace('.', '\\.')}: not a regular file \\(a FIFO\\)`));
+        } finally {
+          clearTimeout(rescue);
+        }
+      }
+      assert.deepStrictEqual((await r.listVersions('resnet')).map((v) => v.number), [1]);
     });
     it('a folder whose export did not finish', async () => {
       const dest = path.join(work, 'half');
