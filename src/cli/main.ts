@@ -29,7 +29,7 @@ import {
 } from '../core';
 import { registerConvertCommands } from './convertCommands';
 import { registerEvaluateCommands } from './evaluateCommands';
-import { registerLifecycleCommands, versionLine } from './lifecycleCommands';
+import { listedVersions, registerLifecycleCommands, versionLine } from './lifecycleCommands';
 import { ProgressBar, withProgress } from './progress';
 import { openTeam, registerTeamCommands, TeamOptions } from './teamCommands';
 
@@ -192,17 +192,18 @@ program
   .command('list')
   .description('list models, or the versions of one model')
   .argument('[model]')
-  .option('--all', 'include archived versions')
+  .option('--all', 'include archived versions and interrupted imports')
   .option('--json', 'machine-readable output')
   .action(async (model: string | undefined, o: { all?: boolean; json?: boolean }) => {
     await withAnyRegistry(async (r) => {
       if (model) {
         await r.requireModel(model);
-        const versions = await r.listVersions(model, { includeArchived: o.all });
-        if (o.json) return print(versions);
-        for (const v of versions) {
+        const { shown, note } = listedVersions(await r.listVersions(model, { includeArchived: o.all }), o.all);
+        if (o.json) return print(shown);
+        for (const v of shown) {
           console.log(versionLine(v));
         }
+        if (note) console.error(note);
         return;
       }
       const models = await r.listModels();
