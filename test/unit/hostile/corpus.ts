@@ -17,6 +17,19 @@ import {
   archiveBytes, archiveManifest, callPickle, deepArray, deepObject, deepPickle, f32, flipBytes, gzip, i64, npyBytes, pbField, prng, randomBytes, stateDictWithCall, tarBytes, TarEntry, varint,
 } from './bytes';
 
+/** A zip whose member names yazl would refuse (../, absolute): written under placeholders, renamed in place. */
+async function writeHostileZip(file: string, members: [string, Buffer][]): Promise<void> {
+  const placeholder = (n: string, i: number) => `p${i}`.padEnd(n.length, 'x');
+  await writeZip(file, members.map(([n, b], i) => [placeholder(n, i), b]));
+  let bytes = await fsp.readFile(file);
+  members.forEach(([n], i) => {
+    const from = Buffer.from(placeholder(n, i));
+    for (let at = bytes.indexOf(from); at >= 0; at = bytes.indexOf(from, at + 1)) Buffer.from(n).copy(bytes, at);
+  });
+  await fsp.writeFile(file, bytes);
+  bytes = Buffer.alloc(0);
+}
+
 export type Expect = 'refuse' | 'accept' | 'either';
 
 export interface Run {
@@ -77,7 +90,7 @@ const P = {
   log: /log|CSV|column|row|JSON|record|CRC|event|truncat|deep|nest|large|expected|invalid|too many|series|points/i,
   link: /link|outside|points to|leaves/i,
   special: /regular file|FIFO|not a (file|regular)|named pipe|special|socket|device/i,
-  archive: /archive|manifest|entry|unsafe|tar|SHA-256|bytes|listed|twice|first|format|missing|empty|gzip|regular files|JSON|link|larger|metrics|model name|readable|unexpected|deep|nest/i,
+  archive: /archive|manifest|tag|description|entry|unsafe|tar|SHA-256|bytes|listed|twice|first|format|missing|empty|gzip|regular files|JSON|link|larger|metrics|model name|readable|unexpected|deep|nest/i,
   dataset: /dataset|label|column|row|CSV|JSONL|npz|npy|shape|dtype|class|split|image|header|JSON|no data|zip|pickle|object|truncat|not a|expected|deep|nest|empty|inputs|large/i,
   convert: /convert|safetensors|ONNX|dtype|header|pickle|posix|torch|tensor|external|param|onnxruntime|offset|shape|deep|nest|not a|invalid|truncat|refus|exceeds/i,
   evaluate: /evaluat|dataset|feature|input|column|shape|ONNX|onnxruntime|split|batch|changed|SHA|missing|no such|class|invalid|width|expects|link|outside/i,
@@ -153,7 +166,7 @@ safetensorsCase('tensor-name-nul', () => stJson({ 'w\u0000x': t('F32', [16], [0,
 safetensorsCase('tensor-name-1MB-bad', () => stJson({ ['n'.repeat(1 << 20)]: t('Q99', [16], [0, 64]) }), 'refuse');
 safetensorsCase('100k-tensors', () => safetensorsBytes(Array.from({ length: 100000 }, (_, i) => ({ name: `t${i}`, dtype: 'U8', shape: [1] }))), 'accept');
 for (const [i, cut] of cuts(tensorsOk().length, [0.01, 0.1, 0.5, 0.9, 0.999]).entries()) safetensorsCase(`truncated-${i}-at-${cut}`, () => tensorsOk().subarray(0, cut), 'refuse');
-for (let s = 1; s <= 8; s++) safetensorsCase(`header-flips-seed${s}`, () => { const b = tensorsOk(); const hl = Number(b.readBigUInt64LE(0)); return Buffer.concat([b.subarray(0, 8), flipBytes(b.subarray(8, 8 + hl), s, 2), b.subarray(8 + hl)]); }, 'either');
+for (let s = 1; s <= 4; s++) safetensorsCase(`header-flips-seed${s}`, () => { const b = tensorsOk(); const hl = Number(b.readBigUInt64LE(0)); return Buffer.concat([b.subarray(0, 8), flipBytes(b.subarray(8, 8 + hl), s, 2), b.subarray(8 + hl)]); }, 'either');
 for (let s = 1; s <= 2; s++) safetensorsCase(`data-flips-seed${s}`, () => { const b = tensorsOk(); return flipBytes(b, s, 4, b.length - 80); }, 'accept');
 safetensorsCase('is-really-onnx', () => onnxModelBytes(), 'refuse');
 add('safetensors', 'corrupt-in-folder-with-config', async (dir) => {
@@ -208,8 +221,8 @@ const tinyGraph = (dims: unknown[], initDims: unknown[] = [4, 3]) => ({
 onnxCase('valid', onnxOk, 'accept');
 onnxCase('empty', () => Buffer.alloc(0), 'refuse');
 for (const [s, n] of [[1, 16], [2, 100], [3, 1000], [4, 10000], [5, 100000]]) onnxCase(`random-${n}-bytes`, () => randomBytes(s, n), 'refuse');
-for (const [i, cut] of cuts(onnxOk().length, [0.02, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 0.97, 0.995]).entries()) onnxCase(`truncated-${i}-at-${cut}`, () => onnxOk().subarray(0, cut), 'either');
-for (let s = 1; s <= 8; s++) onnxCase(`flips-seed${s}`, () => flipBytes(onnxOk(), 100 + s, 3), 'either');
+for (const [i, cut] of cuts(onnxOk().length, [0.02, 0.25, 0.5, 0.75, 0.9, 0.995]).entries()) onnxCase(`truncated-${i}-at-${cut}`, () => onnxOk().subarray(0, cut), 'either');
+for (let s = 1; s <= 4; s++) onnxCase(`flips-seed${s}`, () => flipBytes(onnxOk(), 100 + s, 3), 'either');
 onnxCase('varint-overflow', () => Buffer.concat([Buffer.from([0x08]), Buffer.alloc(11, 0xff), Buffer.from([0x01])]), 'refuse');
 onnxCase('graph-length-2^62', () => Buffer.concat([Buffer.from([0x08, 0x08, 0x3a]), varint(2n ** 62n), Buffer.alloc(16)]), 'refuse');
 onnxCase('wire-type-7', () => Buffer.from([0x08, 0x08, 0x3f, 0x01, 0x02]), 'refuse');
@@ -262,7 +275,7 @@ ggufCase('alignment-3', () => ggufTensor('w', [4], 0, 0, 3), 'either');
 ggufCase('tensor-name-escapes', () => ggufTensor(ESC_NAME, [4], 999, 0), 'refuse');
 ggufCase('metadata-escapes', () => ggufBytes({ metadata: { 'general.architecture': ESC_NAME, [ESC_NAME]: ESC_NAME }, tensors: [{ name: ESC_NAME, shape: [4] }] }), 'either');
 for (const [i, cut] of cuts(ggufOk().length, [0.05, 0.2, 0.4, 0.6, 0.8, 0.95]).entries()) ggufCase(`truncated-${i}-at-${cut}`, () => ggufOk().subarray(0, cut), 'refuse');
-for (let s = 1; s <= 5; s++) ggufCase(`flips-seed${s}`, () => flipBytes(ggufOk(), 200 + s, 3, 4), 'either');
+for (let s = 1; s <= 3; s++) ggufCase(`flips-seed${s}`, () => flipBytes(ggufOk(), 200 + s, 3, 4), 'either');
 ggufCase('bin-with-gguf-magic-garbage', () => Buffer.concat([Buffer.from('GGUF'), randomBytes(7, 200)]), 'refuse', 'model.bin');
 
 // ---------------------------------------------------------------- PyTorch pickles
@@ -296,7 +309,7 @@ pickleCase('empty-pt', () => Buffer.alloc(0), 'model.pt', {}, false);
 pickleCase('zip-no-data-pkl', async () => Buffer.alloc(0), 'model.pt', {}, false);
 add('pytorch', 'zip-member-dotdot', async (dir) => {
   await fsp.mkdir(path.join(dir, 'in'), { recursive: true });
-  await writeZip(path.join(dir, 'in/model.pt'), [['../../evil/data.pkl', Buffer.from('80027d71002e', 'hex')], ['model/data.pkl', Buffer.from('80027d71002e', 'hex')]]);
+  await writeHostileZip(path.join(dir, 'in/model.pt'), [['../../evil/data.pkl', Buffer.from('80027d71002e', 'hex')], ['model/data.pkl', Buffer.from('80027d71002e', 'hex')]]);
   return { args: ['import', 'in/model.pt'], expect: 'either', names: ['model.pt'], problem: P.pytorch, markers: [path.join(dir, 'evil')] };
 });
 add('pytorch', 'zip-bomb-data-pkl-64MiB', async (dir) => {
@@ -350,7 +363,7 @@ fileCase(G, 'h5-valid', 'model.h5', (d) => bytesOf(d, (f) => writeKerasH5(f)), '
 fileCase(G, 'h5-random', 'model.h5', () => randomBytes(21, 2048), 'refuse', P.h5);
 fileCase(G, 'h5-empty', 'model.h5', () => Buffer.alloc(0), 'either', P.h5);
 fileCase(G, 'h5-signature-then-random', 'model.h5', () => Buffer.concat([Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(22, 4096)]), 'either', P.h5);
-for (const frac of [0.1, 0.5, 0.9]) fileCase(G, `h5-truncated-${frac}`, 'model.h5', async (d) => { const b = await bytesOf(d, (f) => writeKerasH5(f)); return b.subarray(0, Math.floor(b.length * frac)); }, 'either', P.h5);
+for (const frac of [0.1, 0.9]) fileCase(G, `h5-truncated-${frac}`, 'model.h5', async (d) => { const b = await bytesOf(d, (f) => writeKerasH5(f)); return b.subarray(0, Math.floor(b.length * frac)); }, 'either', P.h5);
 fileCase(G, 'h5-model-config-deep-100k', 'model.h5', async (d) => { const b = await bytesOf(d, (f) => writeKerasH5(f)); const cfg = JSON.stringify(kerasModelConfig()); const i = b.indexOf(cfg.slice(0, 20)); return i < 0 ? b : Buffer.concat([b.subarray(0, i), Buffer.from(deepArray(50000)), b.subarray(i + 100000)]); }, 'either', P.h5);
 fileCase(G, 'keras-not-a-zip', 'model.keras', () => randomBytes(23, 1000), 'refuse', P.h5);
 fileCase(G, 'keras-config-invalid-json', 'model.keras', (d) => bytesOf(d, (f) => writeKerasArchive(f, { rawConfig: '{"class_name": ' })), 'either', P.h5);
@@ -363,14 +376,14 @@ fileCase(G, 'tflite-empty', 'model.tflite', () => Buffer.alloc(0), 'refuse', P.t
 fileCase(G, 'tflite-random', 'model.tflite', () => randomBytes(24, 1000), 'refuse', P.tflite);
 fileCase(G, 'tflite-root-offset-huge', 'model.tflite', () => { const b = Buffer.from(tfl()); b.writeUInt32LE(0xfffffff0, 0); return b; }, 'refuse', P.tflite);
 fileCase(G, 'tflite-identifier-wrong', 'model.tflite', () => { const b = Buffer.from(tfl()); b.write('XXXX', 4, 'latin1'); return b; }, 'either', P.tflite);
-for (const frac of [0.1, 0.3, 0.6, 0.9]) fileCase(G, `tflite-truncated-${frac}`, 'model.tflite', () => tfl().subarray(0, Math.floor(tfl().length * frac)), 'either', P.tflite);
-for (let s = 1; s <= 4; s++) fileCase(G, `tflite-flips-seed${s}`, 'model.tflite', () => flipBytes(tfl(), 300 + s, 4, 8), 'either', P.tflite);
+for (const frac of [0.2, 0.7]) fileCase(G, `tflite-truncated-${frac}`, 'model.tflite', () => tfl().subarray(0, Math.floor(tfl().length * frac)), 'either', P.tflite);
+for (let s = 1; s <= 2; s++) fileCase(G, `tflite-flips-seed${s}`, 'model.tflite', () => flipBytes(tfl(), 300 + s, 4, 8), 'either', P.tflite);
 fileCase(G, 'tflite-escapes', 'model.tflite', () => tfliteBytes({ description: ESC_NAME, inputs: [{ name: ESC_NAME, dtype: 'float32', shape: [1, 4] }], signatureKey: ESC_NAME }), 'either', P.tflite);
 const sm = () => savedModelBytes();
 fileCase(G, 'savedmodel-valid', 'sm/saved_model.pb', sm, 'accept', P.savedmodel, 'in/sm');
 fileCase(G, 'savedmodel-empty', 'sm/saved_model.pb', () => Buffer.alloc(0), 'either', P.savedmodel, 'in/sm');
 fileCase(G, 'savedmodel-random', 'sm/saved_model.pb', () => randomBytes(25, 3000), 'either', P.savedmodel, 'in/sm');
-for (const frac of [0.2, 0.5, 0.8]) fileCase(G, `savedmodel-truncated-${frac}`, 'sm/saved_model.pb', () => sm().subarray(0, Math.floor(sm().length * frac)), 'either', P.savedmodel, 'in/sm');
+for (const frac of [0.3, 0.8]) fileCase(G, `savedmodel-truncated-${frac}`, 'sm/saved_model.pb', () => sm().subarray(0, Math.floor(sm().length * frac)), 'either', P.savedmodel, 'in/sm');
 fileCase(G, 'savedmodel-length-2^62', 'sm/saved_model.pb', () => Buffer.concat([Buffer.from([0x08, 0x01, 0x12]), varint(2n ** 62n), Buffer.alloc(32)]), 'either', P.savedmodel, 'in/sm');
 fileCase(G, 'savedmodel-deep-100k', 'sm/saved_model.pb', () => { const parts: Buffer[] = []; let len = 0; for (let i = 0; i < 100000; i++) { const p = Buffer.concat([varint((2 << 3) | 2), varint(len)]); parts.push(p); len += p.length; } return Buffer.concat(parts.reverse()); }, 'either', P.savedmodel, 'in/sm');
 add(G, 'savedmodel-variables-index-garbage', async (dir) => {
@@ -485,7 +498,11 @@ nameCase('corrupt-gguf-named-with-c1-csi', async (dir) => {
 nameCase('show-ref-with-escapes', async () => ({ args: ['show', `${ESC_NAME}@v1`], expect: 'refuse', names: ['evil'], problem: /model|no |invalid|reference/i }));
 nameCase('tag-with-escapes', async (dir) => {
   await put(dir, 'in/model.safetensors', tensorsOk());
-  return { args: ['import', 'in', '--model', 'm'], expect: 'accept', names: ['m'], after: [['tag', 'm@v1', ESC_NAME], ['describe', 'm@v1', ESC_NAME], ['show', 'm'], ['search', 'evil']] };
+  return { setup: [['import', 'in', '--model', 'm']], args: ['tag', 'm@v1', ESC_NAME], expect: 'either', names: ['evil'], problem: /tag/i, after: [['show', 'm'], ['list', 'm']] };
+});
+nameCase('description-with-escapes', async (dir) => {
+  await put(dir, 'in/model.safetensors', tensorsOk());
+  return { setup: [['import', 'in', '--model', 'm']], args: ['describe', 'm@v1', ESC_NAME], expect: 'either', names: ['evil'], problem: /description/i, after: [['show', 'm'], ['list', 'm'], ['search', 'evil']] };
 });
 nameCase('newline-forged-line-in-weights-name', async (dir) => {
   await put(dir, 'in/w\nFORGED modelreg: all good\n.safetensors', Buffer.from('junk'));
@@ -765,15 +782,15 @@ archiveCase('metrics-lengths-differ', () => tarBytes([{ name: 'manifest.json', d
 archiveCase('metrics-1M-series', () => tarBytes([{ name: 'manifest.json', data: manifestOf() }, { name: 'metrics.json', data: Buffer.from(JSON.stringify([{ source: 'a', series: Array.from({ length: 1_000_000 }, (_, i) => ({ key: `k${i}`, steps: [1], values: [1] })) }])) }, { name: 'files/model.safetensors', data: tensorsOk() }]), 'either', ['metrics.json']);
 archiveCase('metrics-escape-keys', () => tarBytes([{ name: 'manifest.json', data: manifestOf() }, { name: 'metrics.json', data: Buffer.from(JSON.stringify([{ source: ESC_NAME, series: [{ key: ESC_NAME, steps: [1], values: [1] }], best: { key: ESC_NAME, value: 1 } }])) }, { name: 'files/model.safetensors', data: tensorsOk() }]), 'either', ['metrics.json'], P.archive, { after: [['show', 'm']] });
 archiveCase('declared-size-10GB-truncated', async () => { const b = await validArchive(); const h = Buffer.from(b.subarray(1536, 2048)); return Buffer.concat([b.subarray(0, 1536), h, Buffer.alloc(1024)]).subarray(0, 3000); }, 'refuse', ['model.safetensors']);
-for (const [i, cut] of [0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.99].entries()) archiveCase(`truncated-${i}`, async () => { const b = await validArchive(); return b.subarray(0, Math.floor(b.length * cut)); }, 'refuse', ['manifest.json', 'metrics.json', 'model.safetensors']);
+for (const [i, cut] of [0.05, 0.3, 0.6, 0.9, 0.99].entries()) archiveCase(`truncated-${i}`, async () => { const b = await validArchive(); return b.subarray(0, Math.floor(b.length * cut)); }, 'refuse', ['manifest.json', 'metrics.json', 'model.safetensors']);
 for (const [i, cut] of [0.1, 0.5, 0.9].entries()) archiveCase(`gzip-truncated-${i}`, async () => { const b = gzip(await validArchive()); return b.subarray(0, Math.floor(b.length * cut)); }, 'refuse', [], P.archive, {}, 'archive.tar.gz');
-for (let s = 1; s <= 3; s++) archiveCase(`gzip-of-random-${s}`, () => gzip(randomBytes(400 + s, 5000)), 'refuse', [], P.archive, {}, 'archive.tgz');
-for (let s = 1; s <= 3; s++) archiveCase(`random-bytes-${s}`, () => randomBytes(410 + s, 3000 * s), 'refuse', []);
+for (let s = 1; s <= 2; s++) archiveCase(`gzip-of-random-${s}`, () => gzip(randomBytes(400 + s, 5000)), 'refuse', [], P.archive, {}, 'archive.tgz');
+for (let s = 1; s <= 2; s++) archiveCase(`random-bytes-${s}`, () => randomBytes(410 + s, 3000 * s), 'refuse', []);
 archiveCase('gzip-magic-then-garbage', () => Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), randomBytes(420, 500)]), 'refuse', []);
 archiveCase('empty-file', () => Buffer.alloc(0), 'refuse', []);
 archiveCase('zero-blocks-only', () => Buffer.alloc(1024), 'refuse', []);
 archiveCase('one-byte', () => Buffer.from([0]), 'refuse', []);
-for (let s = 1; s <= 6; s++) archiveCase(`header-flips-seed${s}`, async () => { const b = await validArchive(); return flipBytes(b, 500 + s, 2, 0).subarray(0, b.length); }, 'either', ['manifest.json', 'metrics.json', 'model.safetensors']);
+for (let s = 1; s <= 3; s++) archiveCase(`header-flips-seed${s}`, async () => { const b = await validArchive(); return flipBytes(b, 500 + s, 2, 0).subarray(0, b.length); }, 'either', ['manifest.json', 'metrics.json', 'model.safetensors']);
 add('archive', 'folder-with-link-outside', async (dir) => {
   await put(dir, 'exported/manifest.json', manifestOf());
   await fsp.mkdir(path.join(dir, 'exported/files'), { recursive: true });
@@ -867,7 +884,10 @@ npzCase('npy-huge-label', () => [['x.npy', xOk()], ['y.npy', npyBytes('<i8', [3]
 npzCase('npy-data-truncated', () => [['x.npy', npyBytes('<f4', [3, 2], f32([1, 2]))], ['y.npy', yOk()]], 'refuse', ['x.npy', 'data.npz']);
 npzCase('npy-header-deep', () => [['x.npy', npyBytes('', '', Buffer.alloc(0), { rawHeader: '{'.repeat(20000) })], ['y.npy', yOk()]], 'refuse', ['x.npy', 'data.npz']);
 npzCase('npy-header-64k', () => [['x.npy', npyBytes('', '', Buffer.alloc(0), { rawHeader: `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), 'x': '${'a'.repeat(65000)}'}` })], ['y.npy', yOk()]], 'either', ['x.npy', 'data.npz']);
-npzCase('npz-member-dotdot', () => [['../../x.npy', xOk()], ['../../y.npy', yOk()]], 'either', ['x.npy', 'data.npz']);
+datasetCase('npz-member-dotdot', async (dir) => {
+  await writeHostileZip(path.join(dir, 'data.npz'), [['../../x.npy', xOk()], ['/tmp/y.npy', yOk()]]);
+  return { target: 'data.npz', names: ['x.npy', 'data.npz'] };
+}, 'either');
 npzCase('npz-member-escapes', () => [[`${ESC_NAME}.npy`, xOk()], ['y.npy', yOk()]], 'either', ['evil', 'data.npz']);
 npzCase('npz-no-pair', () => [['a.npy', xOk()], ['b.npy', yOk()]], 'refuse');
 datasetCase('npy-folder-valid', async (dir) => {
@@ -1045,7 +1065,7 @@ evaluateCase('width-mismatch', async (dir) => ({ setup: [await goodModel(dir), a
 evaluateCase('dataset-changed-after-registration', async (dir) => {
   return { setup: [await goodModel(dir), await csvSetup(dir, 'x1,x2,label\n1,0,a\n0,1,b\n')], names: ['data.csv'] };
 }, 'refuse', { problem: /changed|SHA|hash|modified|differs/i });
-evaluateCase('dataset-deleted-after-registration', async (dir) => ({ setup: [await goodModel(dir), await csvSetup(dir, 'x1,x2,label\n1,0,a\n0,1,b\n')], names: ['data.csv'] }), 'refuse', { problem: /missing|no such|not found|gone|cannot read|changed/i });
+evaluateCase('dataset-deleted-after-registration', async (dir) => ({ setup: [await goodModel(dir), await csvSetup(dir, 'x1,x2,label\n1,0,a\n0,1,b\n')], names: ['data.csv'] }), 'either', { problem: /missing|no such|not found|gone|cannot read|changed/i });
 evaluateCase('onnx-garbage-via-archive', async (dir) => {
   await put(dir, 'in/m.tar', await archiveBytes('m', [{ path: 'model.onnx', data: randomBytes(900, 3000) }]));
   return { setup: [await csvSetup(dir, 'x1,x2,label\n1,0,a\n0,1,b\n')], prepare: [['import-archive', 'in/m.tar']], names: ['model.onnx'] };

@@ -40,8 +40,8 @@ async function runCase(c: Case): Promise<Failure[]> {
     }
   }
   await BETWEEN[c.id]?.(dir);
-  const before = await stored(reg);
-  const fresh = !run.setup?.length;
+  let before = await stored(reg);
+  let fresh = !run.setup?.length;
 
   /** After a refusal and gc, the registry holds what it held before the hostile input. */
   const checkNothingStored = async () => {
@@ -74,6 +74,8 @@ async function runCase(c: Case): Promise<Failure[]> {
       if (!r.hung && r.code !== null) await checkNothingStored();
       return failures;
     }
+    before = await stored(reg);
+    fresh = false;
   }
 
   const r = await cli(run.args);
@@ -110,7 +112,17 @@ describe('hostile-input corpus through the CLI', function () {
   for (const group of GROUPS) {
     const cases = CORPUS.filter((c) => c.group === group);
     it(`${group}: ${cases.length} cases`, async () => {
-      const failures = (await pool(cases, 2, runCase)).flat();
+      const took: [string, number][] = [];
+      const failures = (
+        await pool(cases, 2, async (c) => {
+          const t0 = Date.now();
+          const f = await runCase(c);
+          took.push([c.id, Date.now() - t0]);
+          return f;
+        })
+      ).flat();
+      // Where the time goes (printed, never asserted): the slowest cases of the group.
+      console.log(`      slowest: ${took.sort((a, b) => b[1] - a[1]).slice(0, 4).map(([id, ms]) => `${id.slice(group.length + 1)} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
       if (failures.length) {
         const failed = new Set(failures.map((f) => f.id)).size;
         assert.fail(`${failed} of ${cases.length} ${group} cases failed:\n${failureTable(failures)}`);

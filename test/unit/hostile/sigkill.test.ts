@@ -82,7 +82,7 @@ const importingRow = (ws: Workspace) => query(ws.reg, "SELECT id FROM versions W
 /** 200 MiB that compress badly and are all real bytes on disk: a random MiB block, varied per MiB. */
 async function writeBigFile(file: string, mib = 200): Promise<void> {
   const block = Buffer.alloc(1 << 20);
-  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((Math.imul(i, 2654435761) >>> 0) ^ 0x9e3779b9, i);
+  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((Math.imul(i, 2654435761) ^ 0x9e3779b9) >>> 0, i);
   const fh = await fsp.open(file, 'w');
   try {
     for (let i = 0; i < mib; i++) {
@@ -190,7 +190,7 @@ const OPERATIONS: Operation[] = [
       await fsp.mkdir(path.join(ws.dir, 'model'), { recursive: true });
       await fsp.writeFile(path.join(ws.dir, 'model', 'model.onnx'), onnxModelBytes({ features: 2, classes: 3, weights: [1, 0, 0, 0, 1, 0], bias: [0, 0, 0.5], softmax: false }));
       await mustSucceed(ws, 'import', 'model', '--model', 'm');
-      const rows = Array.from({ length: 300_000 }, (_, i) => `${(i % 10) / 10},${(i % 7) / 7},${'abc'[i % 3]}`);
+      const rows = Array.from({ length: 100_000 }, (_, i) => `${(i % 10) / 10},${(i % 7) / 7},${'abc'[i % 3]}`);
       await fsp.writeFile(path.join(ws.dir, 'data.csv'), `x1,x2,label\n${rows.join('\n')}\n`);
       await mustSucceed(ws, 'dataset', 'add', 'data.csv', '--name', 'd');
     },
