@@ -105,7 +105,7 @@ describe('modelreg lifecycle commands', () => {
     assert.strictEqual(list.find((c: { id: string }) => c.id === 'atc').available, false);
     const v = json('convert', 'resnet@v1', '--to', 'onnx-fp16', '--param', 'keep_io_types=false');
     assert.strictEqual(v.parentKind, 'conversion');
-    assert.deepStrictEqual(v.details.conversion.params, { keep_io_types: 'false' });
+    assert.deepStrictEqual(v.details.conversion.params, { keep_io_types: 'false', inputs: '', verify: 'check' });
     assert.ok(v.details.conversion.sizeAfter < v.details.conversion.sizeBefore);
     assert.match(ok('lineage', v.ref), /└─ conversion: resnet@v\d+/);
     const bad = run('convert', 'resnet@v1', '--to', 'nope');

@@ -74,7 +74,7 @@ function explain(e: unknown, file: string, doing: 'load' | 'run'): Error {
   if (e instanceof CancelledError) return e;
   if (e instanceof OrtCrashError) return new OrtCheckError(file, `onnxruntime crashed (${e.how}) ${doing === 'load' ? 'loading' : 'running'} it`, e);
   if (e instanceof OrtTimeoutError) return new OrtCheckError(file, e.message, e);
-  if (e instanceof OrtError) return new InputError(file, `onnxruntime cannot ${doing} it: ${e.message}`);
+  if (e instanceof OrtError) return new InputError(file, `onnxruntime cannot ${doing} it: ${e.message.trim()}`);
   return e as Error;
 }
 
@@ -131,7 +131,8 @@ function planFeeds(file: string, meta: readonly ValueMeta[], given: GivenInputs,
       dims ??= derived;
       if (g.values && g.values.length !== product(dims)) throw new InputError(file, `example input ${m.name}: ${g.values.length} values do not fill shape [${dims.join(', ')}]`);
       const values = g.values ?? (g.fill !== undefined ? new Array(product(dims)).fill(g.fill) : undefined);
-      return { meta: m, dims, values, how: `[${dims.join(', ')}] ${values ? 'given' : 'random'}` };
+      const how = values?.length === 1 ? `${values[0]} given` : `[${dims.join(', ')}] ${values ? 'given' : 'random'}`;
+      return { meta: m, dims, values, how };
     }
     const n = product(derived);
     if (!isFloat && n === 1 && RATE_NAME.test(m.name)) return { meta: m, dims: derived, values: [DEFAULT_RATE], how: `${DEFAULT_RATE} (rate)` };
