@@ -15,7 +15,7 @@ function moveLine(m: AliasMove): string {
 }
 
 /** One version per line, tab-separated, aliases as @badges; an import whose process died is "interrupted". */
-export function versionLine(v: VersionRecord): string {
+export function versionLine(v: VersionRecord | Listed): string {
   const badges = [...v.aliases.map((a) => `@${a}`), ...(v.archivedAt ? ['archived'] : [])].join(' ');
   return `${v.ref}\t${v.interrupted ? 'interrupted' : v.status}\t${v.format ?? '-'}\t${formatBytes(v.sizeBytes)}\t${v.git?.commit.slice(0, 8) ?? '-'}\t${v.createdAt}${badges ? `\t${badges}` : ''}`;
 }
@@ -38,13 +38,16 @@ function lineageLines(l: Lineage): string[] {
   return lines;
 }
 
+type Listed = Omit<VersionRecord, 'status'> & { status: 'interrupted' };
+
 /**
  * What `list MODEL` shows: an import whose process died stays `importing` until gc or Clean up, so it
  * is left out unless asked for (--all), with one line saying so; a number that never became a version
  * is noise in a listing, but hiding it silently would hide that gc has work to do.
  */
-export function listedVersions(versions: VersionRecord[], all: boolean | undefined): { shown: VersionRecord[]; note?: string } {
-  if (all) return { shown: versions };
+export function listedVersions(versions: VersionRecord[], all: boolean | undefined): { shown: (VersionRecord | Listed)[]; note?: string } {
+  // Shown, its status says what it is (in --json too): not "importing", which would say it is running.
+  if (all) return { shown: versions.map((v) => (v.interrupted ? { ...v, status: 'interrupted' as const } : v)) };
   const shown = versions.filter((v) => !v.interrupted);
   const hidden = versions.length - shown.length;
   return { shown, note: hidden ? `${hidden} interrupted import${hidden === 1 ? '' : 's'} not shown (its process died): modelreg gc removes ${hidden === 1 ? 'it' : 'them'}; --all shows ${hidden === 1 ? 'it' : 'them'}` : undefined };

@@ -96,6 +96,8 @@ describe('SIGKILLed imports and exports (real processes)', function () {
       const all = await run([CLI, '--registry', registry, 'list', 'big', '--all']).done;
       // (a tab, or "\t" while the CLI's control-character escaping also escapes tabs)
       assert.match(all.stdout, /^big@v1(\t|\\t)interrupted(\t|\\t)/m);
+      const json = await run([CLI, '--registry', registry, 'list', 'big', '--all', '--json']).done;
+      assert.deepStrictEqual((JSON.parse(json.stdout) as { ref: string; status: string }[]).map((x) => [x.ref, x.status]), [['big@v1', 'interrupted']]);
 
       // A running import of the same process is not interrupted: Clean up refuses it.
       const live = await r.beginVersion('big', { kind: 'training-output', uri: input });
