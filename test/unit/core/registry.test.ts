@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MIGRATIONS } from '../../../src/core/registry/migrations';
 import { Registry, parseRef } from '../../../src/core/registry/registry';
@@ -265,6 +265,25 @@ describe('Registry', () => {
     } finally {
       await copy.close();
     }
+  });
+
+  it('a registry made before identities keeps its objects/ and tmp/ when it is upgraded', async () => {
+    const f = await storedFile(r, dir, 'w', 'weights stored by an older version');
+    const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
+    await r.completeVersion(id, { ...empty, files: [f] });
+    writeFileSync(r.store.tempPath().replace(/\/\d+-/, '/999999999-'), 'left by a process that died');
+    // What an older Model Registry left: no identity row, no marker, schema at migration 6.
+    await r.db.exec('DROP TABLE registry_identity');
+    await r.db.run('DELETE FROM schema_migrations WHERE version >= 7');
+    await r.close();
+    rmSync(path.join(dir, '.modelreg', '.modelreg-registry'));
+    r = await Registry.open(path.join(dir, '.modelreg'));
+    assert.strictEqual(r.store.objectsDir, path.join(dir, '.modelreg', 'objects'));
+    assert.strictEqual(r.store.tempDir, path.join(dir, '.modelreg', 'tmp'));
+    assert.deepStrictEqual((await r.verify()).problems, []);
+    await r.gc();
+    assert.deepStrictEqual(readdirSync(r.store.tempDir), [], 'its temp folder is swept as before');
+    assert.ok(await r.store.has(f.sha256));
   });
 
   it('touches last-change on every write so other processes can refresh', async () => {
