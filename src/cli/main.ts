@@ -27,6 +27,8 @@ import {
   USER_TEMPLATES_DIR,
   VersionRecord,
 } from '../core';
+import { MAX_PARAM_FILE_BYTES } from '../core/inspect/logs';
+import { readRegularText } from '../core/util/readFile';
 import { registerConvertCommands } from './convertCommands';
 import { registerEvaluateCommands } from './evaluateCommands';
 import { listedVersions, registerLifecycleCommands, versionLine } from './lifecycleCommands';
@@ -121,12 +123,18 @@ program
         bar.done();
         if (o.json) print(await versionJson(r, v));
         else console.log(`Imported ${v.ref}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}${v.git.dirty ? ' (dirty)' : ''}` : ''}`);
+        warnAbout(v);
       } finally {
         bar.done();
         process.removeListener('SIGINT', onSigint);
       }
     });
   });
+
+/** What the weights' readers warn about in a new version (a pickle naming posix.system), on stderr: stdout may be JSON. */
+function warnAbout(v: { details: Record<string, unknown> }): void {
+  for (const w of versionWarnings(v.details)) console.error(`modelreg: warning: ${w}`);
+}
 
 /** modelreg import s3://BUCKET/PREFIX: objects streamed into the store, then detected like a local output. */
 async function importS3(uri: string, o: { model?: string; endpoint?: string; region: string; json?: boolean }) {
@@ -135,6 +143,7 @@ async function importS3(uri: string, o: { model?: string; endpoint?: string; reg
       const v = await importFromObjectStorage(r, { endpoint: o.endpoint, region: o.region }, uri, { model: o.model, signal, onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal) });
       if (o.json) print(await versionJson(r, v));
       else console.log(`Imported ${v.ref} from ${uri}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}`);
+      warnAbout(v);
     }),
   );
 }
@@ -154,6 +163,7 @@ program
         const v = await importContainerImage(r, image, { path: o.path, model: o.model, username: o.username, password: process.env.MODELREG_REGISTRY_PASSWORD, allowTokenRealms: o.allowTokenRealm, signal, onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal) });
         if (o.json) print(await versionJson(r, v));
         else console.log(`Imported ${v.ref} from ${v.source.uri}: ${v.format ?? '-'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}`);
+        warnAbout(v);
       }),
     );
   });
@@ -178,9 +188,8 @@ program
   .action(async (file: string, o: { template?: string; json?: boolean }) => {
     const language = await configLanguage();
     const abs = path.resolve(file);
-    const text = await fsp.readFile(abs, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new InputError(abs, e.code === 'ENOENT' ? 'no such file' : `cannot read (${e.code})`);
-    });
+    // A regular file only: a FIFO named config.json would block the read forever.
+    const text = await readRegularText(abs, { maxBytes: MAX_PARAM_FILE_BYTES });
     const { diagnostics } = await checkConfig(language, abs, text, o.template);
     if (o.json) print(diagnostics);
     else for (const line of formatDiagnostics(file, diagnostics)) console.log(line);
