@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import * as path from 'path';
 import { format } from 'util';
-import { promises as fsp } from 'fs';
 import {
   CancelledError,
   checkConfig,
