@@ -591,7 +591,7 @@ describe('torch checkpoints in the registry', () => {
   });
   afterEach(() => r.close());
 
-  it('import of a pickle naming posix.system runs nothing and `modelreg show` warns about it', () => {
+  it('import of a pickle naming posix.system runs nothing, and `modelreg import` and `show` warn about it', () => {
     const out = path.join(work, 'evil');
     mkdirSync(out);
     copyFileSync(path.join(REAL, 'hostile.pt'), path.join(out, 'model.pt'));
@@ -600,6 +600,7 @@ describe('torch checkpoints in the registry', () => {
     const cwd = tempDir();
     const imported = spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'import', out, '--model', 'evil'], { cwd, encoding: 'utf8' });
     assert.strictEqual(imported.status, 0, imported.stderr);
+    assert.match(imported.stderr, /modelreg: warning: model\.pt: loading this file with torch\.load would call posix\.system/);
     const shown = spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'show', 'evil@v1'], { cwd, encoding: 'utf8' });
     assert.strictEqual(shown.status, 0, shown.stderr);
     assert.match(shown.stdout, /WARNING +bare\.pt: loading this file with torch\.load would call posix\.system/);

@@ -8,6 +8,7 @@
 import { stat } from 'fs/promises';
 import * as path from 'path';
 import { InputError } from '../../errors';
+import { checkJsonText } from '../../util/json';
 import type { TensorSpec, WeightInfo } from '../types';
 import { describeModel, modelInputs } from './keras';
 import { countInto, elementCount, errText, readAt, withFile } from './read';
@@ -30,6 +31,8 @@ export async function readTfjs(file: string): Promise<WeightInfo | undefined> {
     if (size > MODEL_JSON_LIMIT) throw new InputError(file, `${size} bytes, too big for a TF.js model.json (at most ${MODEL_JSON_LIMIT})`);
     return (await readAt(fh, 0, size)).toString('utf8');
   });
+  // What is stored of it is flat, but refuse hostile nesting as every input JSON is refused.
+  checkJsonText(text, file, 'model.json');
   let json: unknown;
   try {
     json = JSON.parse(text);
