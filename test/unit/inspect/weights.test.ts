@@ -3,7 +3,10 @@ import { existsSync } from 'fs';
 import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { walkFiles } from '../../../src/core/importers/walk';
+import { modelsOf } from '../../../src/core/inspect/warnings';
+import { Registry } from '../../../src/core/registry/registry';
 import { inspectOutput } from '../../../src/core/inspect/output';
 import { inspectWeights, isWeightFileName } from '../../../src/core/inspect/weights';
 import { onnxModelType } from '../../../src/core/inspect/weights/onnxSchema';
@@ -709,6 +712,20 @@ describe('weight readers on real files', () => {
       assert.equal(byFile['embedding.onnx'].parameterCount, 8 * 3 + 3);
       assert.equal(byFile['melspectrogram.onnx'].signature.inputs?.[0].name, 'audio');
       assert.equal(byFile['hey_jarvis.onnx'].signature.outputs?.[0].shape[1], 1);
+
+      // Imported, the version keeps the list, and `modelreg show` prints a line per model.
+      const r = await Registry.open(path.join(dir, 'reg-wakewords'));
+      try {
+        const v = await importTrainingOutput(r, d, { model: 'wake' });
+        assert.equal(v.parameterCount, null);
+        assert.deepEqual(modelsOf(v.details), [
+          'embedding.onnx  onnx, 27 parameters  mel float32[batch, 8] → probabilities float32[batch, 3]',
+          'hey_jarvis.onnx  onnx, 4 parameters  emb float32[batch, 3] → probabilities float32[batch, 1]',
+          'melspectrogram.onnx  onnx, 10 parameters  audio float32[batch, 4] → probabilities float32[batch, 2]',
+        ]);
+      } finally {
+        await r.close();
+      }
     });
 
     it('sums the shards of one model, by name and by index file; copies of one model keep its count', async () => {
