@@ -88,14 +88,16 @@ async function runCase(c: Case): Promise<Failure[]> {
     if (run.names.length && !run.names.some((n) => both.includes(n))) fail(`the refusal does not name the file (expected one of ${run.names.map((n) => show(n, 40)).join(', ')})`, r);
     if (!run.problem.test(both)) fail(`the refusal does not say what is wrong (expected ${run.problem})`, r);
   }
-  if (run.warns && !run.warns.test(both)) fail(`no warning matching ${run.warns}`, r);
+  let seen = both;
   if (!refused) {
     for (const step of run.after ?? []) {
       const a = await cli(step);
+      seen += a.out + a.err;
       checkOutput(a, `\`${step[0]}\` after`);
       if (a.code !== 0) fail(`\`${step.join(' ')}\` after the run failed (exit ${a.code})`, a);
     }
   }
+  if (run.warns && !run.warns.test(seen)) fail(`no warning matching ${run.warns} (from the run${run.after?.length ? ` or ${run.after.map((s) => s[0]).join(', ')}` : ''})`, r);
   for (const m of run.markers ?? []) if (existsSync(m)) fail(`input was executed: ${path.basename(m)} exists`, r);
   if (refused) await checkNothingStored();
   return failures;
