@@ -418,7 +418,8 @@ export class Registry<S extends ObjectStore = LocalStore> {
   /** Undoes a delete (until gc runs), putting back the aliases it removed unless they moved on meanwhile. */
   async restoreVersion(id: number, aliases: string[] = []): Promise<VersionRecord> {
     const row = await this.db.get<{ deleted_at: string | null }>('SELECT deleted_at FROM versions WHERE id = ?', [id]);
-    if (!row) throw new RegistryError(`version ${id} is gone (gc removed it); it cannot be restored`);
+    // A version that is not deleted under that id is another one: SQLite gives a freed row id out again after gc.
+    if (!row || row.deleted_at === null) throw new RegistryError(`version ${id} is gone (gc removed it); it cannot be restored`);
     await this.db.run('UPDATE versions SET deleted_at = NULL WHERE id = ?', [id]);
     const v = (await this.getVersionById(id))!;
     const taken = new Set((await this.aliases(v.model)).map((a) => a.alias));

@@ -268,6 +268,17 @@ describe(`Version lifecycle (${backend.name})`, function () {
       assert.deepStrictEqual(await r.listModels(), []);
     });
 
+    it('undo after gc cannot restore another version that took the deleted one\'s id, nor move its aliases there', async () => {
+      await imp('run1');
+      const v2 = await imp('run2');
+      await r.setAlias('resnet@v2', 'production');
+      const { removedAliases } = await r.deleteVersion('resnet@v2', { force: true });
+      await r.gc();
+      const v3 = await imp('run3'); // SQLite hands out the freed row id again
+      await assert.rejects(r.restoreVersion(v2.id, removedAliases), /gc removed it/);
+      assert.deepStrictEqual((await r.resolve('resnet@v3')).aliases, [], `production moved to ${v3.ref}`);
+    });
+
     it("numbers are never reused: not after the model's only version is force-deleted and gc drops it, nor after a reopen", async () => {
       const v1 = await imp('run1', { accuracy: 0.8 }, 'solo');
       await r.setAlias('solo@v1', 'production');
