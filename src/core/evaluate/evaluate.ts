@@ -203,6 +203,8 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
         const input = new Float32Array(n * source.width);
         ok.forEach((x, k) => input.set(x.data, k * source.width));
         const out = await session.run({ [session.inputNames[0]]: { type: 'float32', data: input, dims: [n, ...source.shape] } }).catch((e: Error) => {
+          // onnxruntime's own refusal (wrong rank, an int64 input) is about the version's model file.
+          if (e instanceof OrtError) throw new InputError(where, `onnxruntime cannot run the model on the dataset's inputs (${e.message.split('\n')[0]})`);
           throw e instanceof OrtCrashError || e instanceof OrtTimeoutError ? new InputError(where, e.message) : e;
         });
         // Every output, cut into per-sample rows (a detector would read boxes, scores and classes from several).
