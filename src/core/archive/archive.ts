@@ -1,4 +1,4 @@
-import { constants as fsConstants, createReadStream, createWriteStream, promises as fsp, Stats } from 'fs';
+import { createReadStream, createWriteStream, promises as fsp } from 'fs';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import { createGunzip, createGzip } from 'zlib';
@@ -8,6 +8,7 @@ import { MetricLog } from '../inspect/types';
 import { Registry } from '../registry/registry';
 import { FileEntry, FileRole, VersionRecord } from '../registry/types';
 import { isProcessAlive, syncFolder } from '../store/localStore';
+import { fileKind, openRegularFile, readRegularText } from '../util/readFile';
 
 /**
  * A version as a portable archive: a folder or a tar (optionally gzipped) holding
@@ -100,37 +101,8 @@ export async function importArchive(registry: Registry, src: string, opts: Archi
     throw new InputError(abs, e.code === 'ENOENT' ? 'no such file or folder' : `cannot read (${e.code})`);
   });
   if (st.isDirectory()) return importFolder(registry, abs, opts);
-  if (!st.isFile()) throw new InputError(abs, `not a regular file or folder (${kindOf(st)}); give a .tar, .tar.gz or an exported folder`);
+  if (!st.isFile()) throw new InputError(abs, `is ${fileKind(st)}, not an archive; give a .tar, .tar.gz or an exported folder`);
   return importTar(registry, abs, opts);
-}
-
-function kindOf(st: Stats): string {
-  return st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSymbolicLink() ? 'a symlink' : 'not a file';
-}
-
-/**
- * Opens a file for reading only if it is a regular file: O_NONBLOCK makes opening a FIFO return at
- * once (it would otherwise wait for a writer), and the open file is then checked, not its name.
- */
-async function openRegular(file: string, where: string, name = path.basename(file)): Promise<fsp.FileHandle> {
-  const fh = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  const st = await fh.stat();
-  if (!st.isFile()) {
-    await fh.close();
-    throw new InputError(where, `${name}: not a regular file (${kindOf(st)})`);
-  }
-  return fh;
-}
-
-/** A regular file's text, or undefined when it does not exist. */
-async function readRegular(file: string, where: string): Promise<string | undefined> {
-  const fh = await openRegular(file, where).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
-  if (!fh) return undefined;
-  try {
-    return await fh.readFile('utf8');
-  } finally {
-    await fh.close();
-  }
 }
 
 type Manifest = ReturnType<typeof parseManifest>;
@@ -384,7 +356,7 @@ async function readCapped(stream: AsyncIterable<Buffer>, cap: number, what: stri
 }
 
 async function importTar(registry: Registry, src: string, opts: ArchiveOptions & { model?: string }): Promise<VersionRecord> {
-  const fd = await openRegular(src, src);
+  const { fh: fd } = await openRegularFile(src); // checked on the open file: one swapped in after the stat cannot block
   const magic = Buffer.alloc(2);
   await fd.read(magic, 0, 2, 0);
   const extract = tar.extract();
@@ -434,14 +406,12 @@ async function importTar(registry: Registry, src: string, opts: ArchiveOptions &
 }
 
 async function importFolder(registry: Registry, src: string, opts: ArchiveOptions & { model?: string }): Promise<VersionRecord> {
-  const text = await readRegular(path.join(src, MANIFEST), src).catch((e: NodeJS.ErrnoException) => {
-    throw e instanceof InputError ? e : new InputError(src, `cannot read manifest.json (${e.code})`);
-  });
-  if (text === undefined) throw new InputError(src, 'no manifest.json: not an exported version (or its export did not finish)');
+  // Regular files only (a FIFO would block the read for ever), checked on the open file.
+  const exists = (name: string) => fsp.lstat(path.join(src, name)).then(() => true, () => false);
+  if (!(await exists(MANIFEST))) throw new InputError(src, 'no manifest.json: not an exported version (or its export did not finish)');
+  const text = await readRegularText(path.join(src, MANIFEST), { maxBytes: MAX_MANIFEST });
   const receiver = new Receiver(registry, src, parseManifest(text, src), opts);
-  const metricsText = await readRegular(path.join(src, METRICS), src).catch((e: NodeJS.ErrnoException) => {
-    throw e instanceof InputError ? e : new InputError(src, `cannot read metrics.json (${e.code})`);
-  });
+  const metricsText = (await exists(METRICS)) ? await readRegularText(path.join(src, METRICS), { maxBytes: MAX_METRICS }) : undefined;
   if (metricsText !== undefined) receiver.metrics = parseMetrics(metricsText, src);
   // Every file under files/ must be a listed regular file: no symlinks out, nothing unlisted.
   const root = path.join(src, 'files');

@@ -175,7 +175,7 @@ describe('Export and import of version archives', () => {
       const res = spawnSync(process.execPath, [cli, '--registry', path.join(work, '.modelreg'), 'import-archive', fifo], { encoding: 'utf8', timeout: 30_000 });
       assert.strictEqual(res.signal, null, 'import-archive hung on the FIFO');
       assert.strictEqual(res.status, 2, res.stderr);
-      assert.match(res.stderr, /resnet\.tar: not a regular file or folder \(a FIFO\); give a \.tar, \.tar\.gz or an exported folder/);
+      assert.match(res.stderr, /resnet\.tar: is a named pipe \(FIFO\), not an archive; give a \.tar, \.tar\.gz or an exported folder/);
       assert.ok(!/\n\s+at /.test(res.stderr), 'no stack trace');
     });
     it('a folder whose manifest.json or metrics.json is a FIFO', async () => {
@@ -193,7 +193,7 @@ describe('Export and import of version archives', () => {
           }
         }, 10_000);
         try {
-          await assert.rejects(importArchive(r, dest), new RegExp(`${name.replace('.', '\\.')}: not a regular file \\(a FIFO\\)`));
+          await assert.rejects(importArchive(r, dest), new RegExp(`${name.replace('.', '\\.')}: is a named pipe \\(FIFO\\), not a regular file; not read`));
         } finally {
           clearTimeout(rescue);
         }
