@@ -98,6 +98,9 @@ function lookupGlobal(module: string, name: string): Global | undefined {
   return undefined;
 }
 
+/** Values the stack may hold at once (see interpret's loop). */
+const MAX_STACK = 1_000_000;
+
 const refusal = (what: string) =>
   `refused to unpickle: ${what} is not allowed (only tensor and container types are); the file may run code when loaded with torch.load`;
 
@@ -295,6 +298,8 @@ function interpret(data: Buffer, start: number, where: string, lenient: boolean)
   for (;;) {
     opAt = pos;
     if (pos >= data.length) fail('truncated pickle: ends without STOP');
+    // torch and pickle push at most ~1,000 items between MARK and SETITEMS; millions is a memory bomb.
+    if (stack.length > MAX_STACK) fail(`malformed pickle: more than ${MAX_STACK} values on the stack`);
     const op = data[pos++];
     switch (op) {
       case 0x80: { // PROTO

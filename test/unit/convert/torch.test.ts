@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'fs/promises';
 import * as path from 'path';
 import * as yazl from 'yazl';
 import { CancelledError, InputError } from '../../../src/core/errors';
-import { safeUnpickle } from '../../../src/core/convert/pickle';
+import { safeUnpickle, scanPickle } from '../../../src/core/convert/pickle';
 import { torchToSafetensors } from '../../../src/core/convert/torch';
 import { BUILTIN_CONVERTERS, convertersFor, convertVersion } from '../../../src/core/convert/convert';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
@@ -397,6 +397,12 @@ describe('torch → safetensors', () => {
     assert.strictEqual(unpickleError(obj).message, refusalText('collections.OrderedDict (OBJ)'));
     assert.strictEqual(unpickleError(Buffer.from([0x80, 0x02, 0x82, 0x05, 0x2e])).message, refusalText('extension code 5 (EXT)'));
     assert.ok(!existsSync(marker), 'the command ran');
+  });
+
+  it('refuses a pickle that piles millions of values on the stack (a memory bomb), in the import scan too', () => {
+    const bomb = Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.alloc(2_000_000, ']'), Buffer.from('.')]);
+    assert.match(unpickleError(bomb).message, /more than 1000000 values on the stack/);
+    assert.throws(() => scanPickle(bomb, 'x.pt'), /x\.pt: malformed pickle: more than 1000000 values on the stack/);
   });
 
   it('rejects unknown opcodes, truncation and malformed streams with the offset', () => {
