@@ -43,7 +43,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // raw. JSON output (print) goes to stdout directly and JSON already escapes them.
 for (const method of ['log', 'error', 'warn'] as const) {
   const write = console[method].bind(console);
-  console[method] = (...args: unknown[]) => write(escapeControl(format(...args)));
+  // Tabs stay: they separate the columns of list and search.
+  console[method] = (...args: unknown[]) => write(format(...args).split('\t').map(escapeControl).join('\t'));
 }
 
 const program = new Command('modelreg')

@@ -39,6 +39,7 @@ describe('CLI output escapes what came from input', () => {
     for (const line of shown.out.split('\n')) assertNoRawControl(line);
     assert.match(shown.out, /w\\nmodelreg: all good\\e\[2J\\e\[31mred\\r\\u202eexe\.safetensors/, 'the name is there, escaped');
     assert.match(shown.out, /subject\\e\[31m with an escape/);
+    assert.match(modelreg(ws, 'list').out, /^m\t1 version\t/m, 'tabs between columns stay tabs');
 
     writeFileSync(path.join(out, evil), Buffer.from([1, 2, 3])); // now corrupt: the error names it
     const refused = modelreg(ws, 'import', path.join('out', evil));

@@ -20,7 +20,7 @@ export function modelTooltip(m: Pick<ModelSummary, 'name' | 'description' | 'tag
 
 export function versionTooltip(v: VersionRecord): string {
   const e = escapeMarkdown;
-  const lines = [`**${e(v.ref)}** — ${v.status}`, ''];
+  const lines = [`**${e(v.ref)}** — ${v.interrupted ? 'interrupted: its import was stopped' : v.status}`, ''];
   lines.push(`- format: ${e(v.format ?? '—')} (${e(v.framework ?? '—')})`);
   if (v.parameterCount !== null) lines.push(`- parameters: ${formatCount(v.parameterCount)}`);
   lines.push(`- size: ${formatBytes(v.sizeBytes)} in ${v.fileCount} files`);
