@@ -3,7 +3,7 @@
 // `.partial` tar). Afterwards the registry opens, verify passes, gc leaves no unfinished row and no
 // temp or partial file, and the same operation then succeeds. Failures are collected per operation.
 import * as assert from 'assert';
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { existsSync, promises as fsp } from 'fs';
 import * as path from 'path';
 import * as sqlite3 from 'sqlite3';
@@ -44,9 +44,19 @@ async function filesUnder(dir: string, test: (name: string) => boolean = () => t
   return out;
 }
 
-/** Starts the CLI and SIGKILLs it at the trigger; says whether it was killed or had finished first. */
-async function killAt(ws: Workspace, args: string[], trigger: Trigger): Promise<{ killed: boolean; code: number | null; err: string }> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, '--registry', ws.reg, ...args], { cwd: ws.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+/** Live processes of a session (the CLI runs detached, so its pid is the session's id); zombies are dead. */
+function sessionMembers(sid: number): number[] {
+  const r = spawnSync('ps', ['-o', 'pid=,stat=', '--sid', String(sid)], { encoding: 'utf8' });
+  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter(([pid, stat]) => pid && !stat?.startsWith('Z')).map(([pid]) => Number(pid));
+}
+
+/**
+ * Starts the CLI in a process group of its own and SIGKILLs the CLI alone at the trigger (as the OOM
+ * killer or a closed terminal would); says whether it was killed or had finished first, and which of
+ * its children (onnxruntime hosts, decode workers are threads) outlived it.
+ */
+async function killAt(ws: Workspace, args: string[], trigger: Trigger): Promise<{ killed: boolean; code: number | null; signal: NodeJS.Signals | null; err: string; orphans: number[] }> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, '--registry', ws.reg, ...args], { cwd: ws.dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
@@ -58,9 +68,17 @@ async function killAt(ws: Workspace, args: string[], trigger: Trigger): Promise<
     const started = Date.now();
     while (!done && !(await trigger.when(ws)) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 5));
   }
-  if (!done) child.kill('SIGKILL');
+  const killing = !done;
+  if (killing) child.kill('SIGKILL');
   const { code, signal } = await closed;
-  return { killed: signal === 'SIGKILL', code, err };
+  // Children notice their parent's death by themselves; give them a few seconds to do so.
+  let orphans = sessionMembers(child.pid!);
+  for (let i = 0; i < 50 && orphans.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    orphans = sessionMembers(child.pid!);
+  }
+  if (orphans.length) process.kill(-child.pid!, 'SIGKILL'); // the group this test started
+  return { killed: killing && signal === 'SIGKILL', code, signal, err, orphans };
 }
 
 interface Operation {
@@ -221,8 +239,9 @@ describe('SIGKILL during import, convert, export and evaluate', function () {
         const id = `${op.name} ${trigger.label}`;
         const fail = (problem: string, output = '') => failures.push({ id, problem, output });
         const k = await killAt(ws, op.args, trigger);
+        if (k.orphans.length) fail(`${k.orphans.length} child process(es) outlived the killed CLI by 5 s (pids ${k.orphans.join(', ')})`);
         if (k.killed) killedMidway++;
-        else if (k.code !== 0) fail(`finished by itself with exit ${k.code} before the kill`, show(k.err, 200));
+        else if (k.code !== 0) fail(`ended by itself before the kill (exit ${k.code}${k.signal ? `, ${k.signal}` : ''})`, show(k.err, 200));
 
         // Before gc: the registry opens, and a listing shows no dead import as if it were running.
         const listed = await cli(ws, 'list', '--json');
