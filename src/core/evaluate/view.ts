@@ -1,4 +1,5 @@
 /** What the evaluation panel shows, built from the stored records. No 'vscode' import, so tests run in plain Node. */
+import { existsSync } from 'fs';
 import * as path from 'path';
 import { realPathWithinSync } from '../util/paths';
 import type { DatasetRecord } from '../datasets/types';
@@ -73,6 +74,7 @@ export function imagePath(root: string, sampleId: string): string | undefined {
   const full = path.resolve(root, sampleId);
   const rel = path.relative(path.resolve(root), full);
   if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  if (!existsSync(full)) return full; // nothing to show, nothing to leak: the panel shows no image
   try {
     return realPathWithinSync(full, root); // a link out of the dataset shows no thumbnail
   } catch {
