@@ -65,7 +65,9 @@ export async function registerDataset(registry: Registry, src: string, opts: Reg
 
   checkCancel(opts.signal);
   const name = opts.name ?? defaultName(abs, st.isFile());
-  return addDataset(registry, name, built.root, built.manifest, built.details);
+  // Where the root really was, so evaluation can tell when it has since become a link elsewhere.
+  const realRoot = await fsp.realpath(built.root);
+  return addDataset(registry, name, built.root, built.manifest, { ...built.details, realRoot });
 }
 
 /** The folder name or the file name without its extension, with anything outside [A-Za-z0-9._-] replaced. */

@@ -10,6 +10,7 @@ import { CancelledError, InputError, RegistryError } from '../errors';
 import { gitProvenance } from '../git/provenance';
 import { ArrayReader, preprocessFromConfig, sampleFilePath, TableReader } from '../datasets/samples';
 import { DatasetManifest, DatasetRecord, DatasetSample, ImagePreprocess } from '../datasets/types';
+import { checkDatasetFiles, realDatasetRoot } from '../datasets/verify';
 import { Registry } from '../registry/registry';
 import { VersionRecord } from '../registry/types';
 import { OrtCrashError, OrtError, OrtSession, OrtTimeoutError } from '../onnxrt/session';
@@ -142,12 +143,15 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
   const split = chooseSplit(dataset, opts.split);
   const samples = manifest.samples.filter((s) => split === null || s.split === split);
   if (samples.length === 0) throw new RegistryError(`dataset ${dataset.name}${split ? ` (split ${split})` : ''} has no samples`);
+  // The files must still be what the manifest says (the evaluation names it), under a root that is not now a link elsewhere.
+  const root = await realDatasetRoot(dataset);
+  await checkDatasetFiles(dataset, manifest, root, samples, opts.signal);
 
   // The config stored with the version (template imports), else a config.json beside the model.
   const configFile = files.find((f) => f.path === path.posix.join(path.posix.dirname(onnx.path), 'config.json')) ?? files.find((f) => f.path === 'config.json');
   const configText = v.config?.text ?? (configFile ? await fsp.readFile(registry.store.objectPath(configFile.sha256), 'utf8') : undefined);
   const config = configText === undefined ? undefined : safeJson(configText);
-  const source = inputSource(dataset, manifest, v, config);
+  const source = inputSource({ ...dataset, root }, manifest, v, config);
   const classes = manifest.classes;
   // Model output index → dataset class index, by name when the model names its classes.
   const names = modelLabels(config);
