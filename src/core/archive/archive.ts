@@ -4,10 +4,12 @@ import { pipeline } from 'stream/promises';
 import { createGunzip, createGzip } from 'zlib';
 import * as tar from 'tar-stream';
 import { CancelledError, InputError, RegistryError } from '../errors';
+import { MAX_POINTS_PER_LOG, MAX_SERIES_PER_LOG } from '../inspect/logs/common';
 import { MetricLog } from '../inspect/types';
 import { Registry } from '../registry/registry';
 import { FileEntry, FileRole, VersionRecord } from '../registry/types';
 import { isProcessAlive, syncFolder } from '../store/localStore';
+import { MAX_JSON_DEPTH, parseJsonBounded } from '../util/json';
 import { fileKind, openRegularFile, readRegularText } from '../util/readFile';
 
 /**
@@ -33,6 +35,12 @@ const FILES = 'files/';
 const MAX_MANIFEST = 16 << 20;
 const MAX_METRICS = 512 << 20;
 const ROLES: FileRole[] = ['weights', 'config', 'metrics', 'params', 'other'];
+/**
+ * The manifest holds values that were each read with MAX_JSON_DEPTH (details, signature, params) a
+ * few levels down (manifest -> details -> the reader's own keys), so it allows those few levels more:
+ * what an export wrote, an import reads back.
+ */
+const MANIFEST_DEPTH = MAX_JSON_DEPTH + 8;
 
 const isTarName = (p: string) => /\.(tar|tar\.gz|tgz)$/i.test(p);
 const isGzipName = (p: string) => /\.(tar\.gz|tgz)$/i.test(p);
@@ -207,12 +215,8 @@ function safeRelative(name: string): string | undefined {
 }
 
 function parseManifest(text: string, where: string) {
-  let m: Record<string, unknown>;
-  try {
-    m = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(where, `manifest.json is not valid JSON (${(e as Error).message})`);
-  }
+  // Bounded: a manifest nested 100k deep parses, but storing it (JSON.stringify) overflows the stack.
+  const m = parseJsonBounded(text, where, { what: MANIFEST, maxDepth: MANIFEST_DEPTH }) as Record<string, unknown>;
   const bad = (problem: string) => new InputError(where, `manifest.json: ${problem}`);
   if (!m || typeof m !== 'object' || m.format !== ARCHIVE_FORMAT) throw bad(`not a Model Registry archive (format is not "${ARCHIVE_FORMAT}")`);
   if (m.formatVersion !== ARCHIVE_FORMAT_VERSION) throw bad(`format version ${String(m.formatVersion)} is not supported (this build reads ${ARCHIVE_FORMAT_VERSION})`);
@@ -254,12 +258,7 @@ function parseManifest(text: string, where: string) {
 
 function parseMetrics(text: string, where: string): MetricLog[] {
   const bad = (problem: string) => new InputError(where, `metrics.json: ${problem}`);
-  let logs: unknown;
-  try {
-    logs = JSON.parse(text);
-  } catch (e) {
-    throw bad(`not valid JSON (${(e as Error).message})`);
-  }
+  const logs = parseJsonBounded(text, where, { what: METRICS });
   if (!Array.isArray(logs)) throw bad('must be a list of logs');
   const nums = (v: unknown, what: string): number[] => {
     if (!Array.isArray(v) || v.some((x) => x !== null && typeof x !== 'number')) throw bad(`${what} must be a list of numbers`);
@@ -267,6 +266,10 @@ function parseMetrics(text: string, where: string): MetricLog[] {
   };
   return logs.map((l: Record<string, unknown>, i) => {
     if (typeof l?.source !== 'string' || !Array.isArray(l.series)) throw bad(`log ${i} needs "source" and "series"`);
+    // The bounds the log readers apply, checked before anything is converted (or stored: a row per series).
+    if (l.series.length > MAX_SERIES_PER_LOG) throw bad(`log ${i} has ${l.series.length} metric series, more than ${MAX_SERIES_PER_LOG} (limit per log); not read`);
+    const points = (l.series as { steps?: unknown }[]).reduce((n, s) => n + (Array.isArray(s?.steps) ? s.steps.length : 0), 0);
+    if (points > MAX_POINTS_PER_LOG) throw bad(`log ${i} has ${points} points, more than ${MAX_POINTS_PER_LOG} (limit per log); not read`);
     const series = (l.series as Record<string, unknown>[]).map((s, j) => {
       const what = `log ${i} series ${j}`;
       if (typeof s?.key !== 'string') throw bad(`${what} needs a "key"`);
@@ -366,15 +369,18 @@ async function importTar(registry: Registry, src: string, opts: ArchiveOptions &
   });
   let receiver: Receiver | undefined;
   const seen = new Set<string>();
+  // Only what the tar (or gzip) reader throws is "not a readable tar archive"; errors of our own
+  // checks, of the store or of the registry go out as they are.
+  const entries = tarErrors(extract, src);
   try {
-    for await (const tarEntry of extract) {
-      const entry = tarEntry as typeof tarEntry & AsyncIterable<Buffer>;
+    for await (const tarEntry of entries) {
+      const entry = tarErrors(tarEntry as AsyncIterable<Buffer>, src);
+      const h = tarEntry.header;
       check(opts.signal);
-      const h = entry.header;
       const name = safeRelative(h.name);
       if (!name) throw new InputError(src, `entry '${h.name}' has an unsafe path (absolute, '..' or backslash)`);
       if (h.type === 'directory') {
-        entry.resume();
+        tarEntry.resume();
         continue;
       }
       if (h.type !== 'file' && h.type !== 'contiguous-file') throw new InputError(src, `entry '${h.name}' is a ${h.type}${h.linkname ? ` to '${h.linkname}'` : ''}; archives may hold only regular files`);
@@ -400,8 +406,27 @@ async function importTar(registry: Registry, src: string, opts: ArchiveOptions &
   } catch (e) {
     input.destroy();
     await receiver?.abandon();
-    if (e instanceof InputError || e instanceof CancelledError || e instanceof RegistryError) throw e;
-    throw new InputError(src, `not a readable tar archive (${(e as Error).message})`);
+    throw e;
+  }
+}
+
+/** Iterates a tar-stream iterable, turning what its reader throws into "not a readable tar archive". */
+async function* tarErrors<T>(items: AsyncIterable<T>, src: string): AsyncGenerator<T> {
+  const it = items[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let r: IteratorResult<T>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        if (e instanceof InputError || e instanceof CancelledError || e instanceof RegistryError) throw e;
+        throw new InputError(src, `not a readable tar archive (${(e as Error).message})`);
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
   }
 }
 

@@ -147,6 +147,21 @@ describe('Export and import of version archives', () => {
     });
     it('a manifest that is not ours', () => refuses([{ name: 'manifest.json', data: Buffer.from('{"format":"zip"}') }], /not a Model Registry archive/));
     it('a manifest that is not JSON', () => refuses([{ name: 'manifest.json', data: Buffer.from('{nope') }], /manifest\.json is not valid JSON/));
+    it('a manifest nested 100k deep: a clear refusal naming manifest.json, not a stack overflow', () => {
+      const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+      const text = JSON.stringify(manifest).replace(/}$/, `, "details": {"x": ${deep}}}`);
+      return refuses([{ name: 'manifest.json', data: Buffer.from(text) }, { name: 'files/model.bin', data }], /: manifest\.json is nested more than \d+ levels deep/);
+    });
+    it('metrics.json with more series than a log may hold, refused before anything is stored', () => {
+      const series = Array.from({ length: 10_001 }, (_, i) => ({ key: `k${i}`, steps: [1], values: [1] }));
+      const metrics = { name: 'metrics.json', data: Buffer.from(JSON.stringify([{ source: 'a', series }])) };
+      return refuses([m(), metrics, { name: 'files/model.bin', data }], /: metrics\.json: log 0 has 10001 metric series, more than 10000 \(limit per log\)/);
+    });
+    it('metrics.json with more points than a log may hold', () => {
+      const steps = new Array(2_000_001).fill(0);
+      const metrics = { name: 'metrics.json', data: Buffer.from(JSON.stringify([{ source: 'a', series: [{ key: 'loss', steps, values: steps }] }])) };
+      return refuses([m(), metrics, { name: 'files/model.bin', data }], /: metrics\.json: log 0 has 2000001 points, more than 2000000 \(limit per log\)/);
+    });
     it('a truncated tar', async () => {
       const whole = await tarOf([m(), { name: 'files/model.bin', data: Buffer.alloc(5000, 1) }]);
       manifest.files[0] = { path: 'model.bin', sha256: sha(Buffer.alloc(5000, 1)), size: 5000 };

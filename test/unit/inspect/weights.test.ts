@@ -310,6 +310,15 @@ describe('weight readers', () => {
       await rejectsInput(inspectWeights(f), f, 'metadata key 0', 'declares 140737488355327 bytes', 'remain in the file');
     });
 
+    it('rejects a tensor of a type ggml does not have, naming the tensor', async () => {
+      const f = at('type999.gguf');
+      const bytes = ggufBytes({ tensors: [{ name: 'blk.odd', shape: [4] }] });
+      // The tensor info: name, u32 dimension count, one u64 dimension, then the u32 type.
+      bytes.writeUInt32LE(999, bytes.indexOf('blk.odd') + 'blk.odd'.length + 4 + 8);
+      await writeFile(f, bytes);
+      await rejectsInput(inspectWeights(f), f, "tensor 'blk.odd' has unknown ggml type 999");
+    });
+
     it('rejects an absurd tensor count and a truncated file', async () => {
       const counts = at('counts.gguf');
       const bytes = ggufBytes(opts);

@@ -7,13 +7,16 @@ import { InputError } from '../../errors';
 import type { WeightInfo } from '../types';
 import { countInto, product, readAt, withFile } from './read';
 
-/** ggml_type numbers; gaps are types removed from ggml. */
+/**
+ * ggml_type numbers (ggml.h, enum ggml_type). A tensor of any other number is refused: gaps are types
+ * removed from ggml (4, 5: Q4_2/Q4_3; 31-33 and 36-38: repacked layouts no GGUF file may hold).
+ */
 export const GGML_TYPES: Record<number, string> = {
   0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 8: 'Q8_0', 9: 'Q8_1',
   10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K',
   16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS', 19: 'IQ1_S', 20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS',
   24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M', 30: 'BF16',
-  34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
+  34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4', 40: 'NVFP4', 41: 'Q1_0', 42: 'Q2_0',
 };
 
 /** [elements per block, bytes per block] for the types whose layout we are sure of (used for the truncation check). */
@@ -187,7 +190,8 @@ export async function readGguf(file: string): Promise<WeightInfo> {
         dims.push(Number(v));
       }
       const typeNum = await c.u32(`the type of '${name}'`);
-      const type = GGML_TYPES[typeNum] ?? `type${typeNum}`;
+      const type = GGML_TYPES[typeNum];
+      if (type === undefined) throw bad(`tensor '${name}' has unknown ggml type ${typeNum} (not one of ggml's tensor types; a newer or corrupt file?)`);
       const offset = await c.u64(`the data offset of '${name}'`);
       const n = product(dims);
       if (!Number.isSafeInteger(n)) throw bad(`tensor '${name}' has an absurd shape [${dims.join(', ')}]`);
