@@ -1,5 +1,6 @@
 /** Datasets and evaluations in the registry database; dataset manifests as objects in the store. */
 import { promises as fsp } from 'fs';
+import * as os from 'os';
 import { RegistryError } from '../errors';
 import { Registry } from '../registry/registry';
 import { ObjectStore } from '../store/types';
@@ -131,8 +132,10 @@ export async function beginEvaluation(
   e: { versionId: number; datasetId: number; split: string | null; evaluator: string; git: { commit: string; dirty: boolean } | null },
 ): Promise<number> {
   const { lastId } = await registry.db.run(
-    `INSERT INTO evaluations (version_id, dataset_id, split, evaluator, status, started_at, git_commit, git_dirty) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
-    [e.versionId, e.datasetId, e.split, e.evaluator, new Date().toISOString(), e.git?.commit ?? null, e.git ? (e.git.dirty ? 1 : 0) : null],
+    // The running process is recorded so gc can tell a killed evaluation from a live one.
+    `INSERT INTO evaluations (version_id, dataset_id, split, evaluator, status, started_at, git_commit, git_dirty, runner_pid, runner_host)
+     VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
+    [e.versionId, e.datasetId, e.split, e.evaluator, new Date().toISOString(), e.git?.commit ?? null, e.git ? (e.git.dirty ? 1 : 0) : null, process.pid, os.hostname()],
   );
   return lastId;
 }

@@ -191,6 +191,11 @@ export const MIGRATIONS: string[] = [
   UPDATE models SET last_number = (SELECT MAX(v.number) FROM versions v WHERE v.model_id = models.id AND v.status = 'ready')
    WHERE EXISTS (SELECT 1 FROM versions v WHERE v.model_id = models.id AND v.status = 'ready' AND v.number > models.last_number);
   `,
+  // 8: which process runs an evaluation, so gc can remove one whose process died (as for imports).
+  `
+  ALTER TABLE evaluations ADD COLUMN runner_pid INTEGER;
+  ALTER TABLE evaluations ADD COLUMN runner_host TEXT;
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {

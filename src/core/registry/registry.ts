@@ -759,7 +759,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
    * under the write lock, which beginVersion takes too, so an import either began before (and its
    * fresh objects are spared) or waits until gc has finished.
    */
-  async gc(opts: { sharedGraceMs?: number } = {}): Promise<{ removedObjects: number; removedBytes: number; removedVersions: number }> {
+  async gc(opts: { sharedGraceMs?: number } = {}): Promise<{ removedObjects: number; removedBytes: number; removedVersions: number; removedEvaluations: number }> {
     const host = os.hostname();
     const store = this.store;
     const shared = !(store instanceof LocalStore);
@@ -781,6 +781,16 @@ export class Registry<S extends ObjectStore = LocalStore> {
           removedVersions++;
         }
       }
+      // Evaluations whose process died on this host (a live one, or one elsewhere, is kept); samples go too.
+      const evaluating = await tx.all<{ id: number; runner_pid: number; runner_host: string }>(
+        "SELECT id, runner_pid, runner_host FROM evaluations WHERE status <> 'done' AND runner_pid IS NOT NULL AND runner_host = ?",
+        [host],
+      );
+      const deadEvaluations = evaluating.filter((e) => !isAlive(e.runner_pid));
+      for (const e of deadEvaluations) {
+        await tx.run('DELETE FROM evaluation_samples WHERE evaluation_id = ?', [e.id]);
+        await tx.run('DELETE FROM evaluations WHERE id = ?', [e.id]);
+      }
       // A model goes only if it never had a ready version: the others keep their row and its last number.
       await tx.run(`DELETE FROM models WHERE ${NEVER_READY}`);
       // A team registry's bucket: a push from another machine leaves no row until it commits, so its
@@ -801,7 +811,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
         removedBytes += await store.remove(sha);
         removedObjects++;
       }
-      return { removedObjects, removedBytes, removedVersions };
+      return { removedObjects, removedBytes, removedVersions, removedEvaluations: deadEvaluations.length };
     });
     // Temp files are named by their process: a live one's are never touched, so no lock is needed.
     if (!shared) await store.removeStaleTemp(isAlive);
