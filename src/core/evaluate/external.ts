@@ -17,6 +17,7 @@ import { gitProvenance } from '../git/provenance';
 import { Registry } from '../registry/registry';
 import { lastLines, runTool, which } from '../convert/profiles';
 import { ClassificationTally } from './metrics';
+import { checkDatasetFiles, realDatasetRoot } from '../datasets/verify';
 import { addEvaluationSamples, beginEvaluation, completeEvaluation, dropEvaluation, getDataset, readManifest } from './store';
 import { EvaluationRecord, SamplePrediction } from './types';
 
@@ -52,6 +53,9 @@ export async function evaluateExternally(
   if (opts.split !== undefined && !dataset.splits.includes(opts.split)) throw new RegistryError(`dataset ${dataset.name} has no split '${opts.split}'`);
   const split = opts.split ?? null;
   const samples = manifest.samples.filter((s) => split === null || s.split === split);
+  // As for the built-in evaluator: the evaluation names the manifest, so the files must still match it.
+  const root = await realDatasetRoot(dataset);
+  await checkDatasetFiles(dataset, manifest, root, samples, opts.signal);
   const work = `${registry.store.tempPath()}-eval`;
   const logFile = path.join(registry.dir, 'logs', `evaluate-${new Date().toISOString().replace(/[:.]/g, '-')}-${profile.id}.log`);
   await fsp.mkdir(path.dirname(logFile), { recursive: true });
@@ -74,7 +78,7 @@ export async function evaluateExternally(
     await fsp.mkdir(outputDir, { recursive: true });
     const manifestFile = path.join(work, 'manifest.json');
     await fsp.writeFile(manifestFile, JSON.stringify({ ...manifest, samples }));
-    const vars: Record<string, string> = { model: path.join(modelDir, ...main.path.split('/')), modelDir, dataset: dataset.root, manifest: manifestFile, split: split ?? '', outputDir };
+    const vars: Record<string, string> = { model: path.join(modelDir, ...main.path.split('/')), modelDir, dataset: root, manifest: manifestFile, split: split ?? '', outputDir };
     const args = profile.args.map((a) => a.replace(/\$\{(model|modelDir|dataset|manifest|split|outputDir)\}/g, (_, k: string) => vars[k]));
     log(`$ ${profile.tool} ${args.join(' ')}`);
     // Found on PATH here (absolute entries only), run in its empty output folder with the minimal environment.

@@ -1,10 +1,11 @@
 // A dataset that changed on disk after registration is not evaluated: files are checked against the
 // manifest (size, then SHA-256), and a root that has become a link elsewhere is refused.
 import * as assert from 'assert';
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { registerDataset } from '../../../src/core/datasets/register';
 import { evaluateVersion } from '../../../src/core/evaluate/evaluate';
+import { checkEvaluatorProfile, evaluateExternally } from '../../../src/core/evaluate/external';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../src/core/registry/registry';
 import { channelMeanModelBytes, onnxModelBytes, solidPng } from '../helpers/makeWeights';
@@ -39,6 +40,22 @@ describe('evaluation of a dataset changed since registration', () => {
       assert.match(e.message, /data\.csv: changed since dataset d was registered \(sha256 [0-9a-f]{64}, registered [0-9a-f]{64}\); register it again/);
       return true;
     });
+    assert.deepStrictEqual(await stored(), [[], []]);
+  });
+
+  it('an external evaluator is not started on a changed dataset', async () => {
+    await importModel('mlp', onnxModelBytes({ features: 2, classes: 2, softmax: false }));
+    const csv = path.join(work, 'data.csv');
+    writeFileSync(csv, 'x1,x2,label\n1,0,a\n0,1,b\n');
+    await registerDataset(r, csv, { name: 'd' });
+    writeFileSync(csv, 'x1,x2,label\n1,0,b\n0,1,a\n');
+    const marker = path.join(work, 'ran');
+    const tool = path.join(work, 'fake-eval');
+    writeFileSync(tool, `#!/bin/sh\ntouch '${marker}'\n`);
+    chmodSync(tool, 0o755);
+    const profile = checkEvaluatorProfile({ id: 'fake', tool, args: ['${outputDir}'] }, 'test');
+    await assert.rejects(evaluateExternally(r, 'mlp@v1', profile, { dataset: 'd' }), /data\.csv: changed since dataset d was registered \(sha256 /);
+    assert.ok(!existsSync(marker), 'the evaluator ran');
     assert.deepStrictEqual(await stored(), [[], []]);
   });
 
