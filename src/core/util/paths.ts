@@ -16,11 +16,11 @@ function refuse(p: string, real: string, root: string): InputError {
  * The real path of `p`, which must stay inside `root` (the folder the user chose): a link inside a
  * cloned repository must not bring `~/.ssh` or `/etc/passwd` into the registry.
  */
-export async function realPathWithin(p: string, root: string): Promise<string> {
+export async function realPathWithin(p: string, root: string, realRootKnown?: string): Promise<string> {
   const real = await fsp.realpath(p).catch((e: NodeJS.ErrnoException) => {
     throw new InputError(p, e.code === 'ENOENT' ? 'no such file or folder (or a broken link)' : `cannot read (${e.code ?? e.message})`);
   });
-  const realRoot = await fsp.realpath(root).catch(() => path.resolve(root));
+  const realRoot = realRootKnown ?? (await fsp.realpath(root).catch(() => path.resolve(root)));
   if (!isInside(realRoot, real)) throw refuse(p, real, realRoot);
   return real;
 }
