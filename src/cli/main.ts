@@ -275,7 +275,7 @@ program
     await withAnyRegistry(async (r) => {
       const result = await r.gc();
       if (o.json) print(result);
-      else console.log(`Removed ${result.removedObjects} objects (${formatBytes(result.removedBytes)}) and ${result.removedVersions} deleted or unfinished versions`);
+      else console.log(`Removed ${result.removedObjects} objects (${formatBytes(result.removedBytes)}), ${result.removedVersions} deleted or unfinished versions${result.removedEvaluations ? ` and ${result.removedEvaluations} interrupted evaluations` : ''}`);
     });
   });
 
