@@ -80,7 +80,7 @@ describe('modelreg lifecycle commands', () => {
     assert.match(refused.err, /resnet@v2 is production: move the alias first/);
     assert.match(ok('delete', 'resnet@v2', '--force'), /Deleted resnet@v2 \(removed alias production\)/);
     assert.deepStrictEqual(json('list', 'resnet').map((v: { number: number }) => v.number), [1]);
-    assert.match(ok('gc'), /and 1 deleted or unfinished versions/);
+    assert.match(ok('gc'), /, 1 deleted or unfinished versions/);
     ok('import', 'outputs/resnet-cifar', '--model', 'resnet');
     assert.deepStrictEqual(json('list', 'resnet').map((v: { number: number }) => v.number), [3, 1], 'v2 is not reused');
   });
