@@ -2,18 +2,10 @@
 import { createHash } from 'crypto';
 import { gzipSync } from 'zlib';
 import * as tar from 'tar-stream';
+import { mulberry32 } from '../../../src/core/util/random';
 
-/** A small seeded PRNG (mulberry32), so every generated case is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG, so every generated case is the same on every run. */
+export const prng = mulberry32;
 
 export function randomBytes(seed: number, n: number): Buffer {
   const r = prng(seed);
