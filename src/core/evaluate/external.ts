@@ -20,6 +20,7 @@ import { ClassificationTally } from './metrics';
 import { checkDatasetFiles, realDatasetRoot } from '../datasets/verify';
 import { addEvaluationSamples, beginEvaluation, completeEvaluation, dropEvaluation, getDataset, readManifest } from './store';
 import { EvaluationRecord, SamplePrediction } from './types';
+import { parseJsonBounded } from '../util/json';
 
 export interface EvaluatorProfile {
   id: string;
@@ -93,9 +94,9 @@ export async function evaluateExternally(
       });
     let given: Record<string, unknown>;
     try {
-      given = JSON.parse(await read('metrics.json'));
+      given = parseJsonBounded(await read('metrics.json'), `${profile.id}: metrics.json`) as Record<string, unknown>;
     } catch (e) {
-      if (e instanceof RegistryError) throw e;
+      if (e instanceof RegistryError || e instanceof InputError) throw e;
       throw new InputError(`${profile.id}: metrics.json`, `not valid JSON (${(e as Error).message})`);
     }
     const byId = new Map(samples.map((s, i) => [s.id, { s, i }]));
@@ -105,12 +106,7 @@ export async function evaluateExternally(
     let unknown = 0;
     (await read('predictions.jsonl')).split('\n').forEach((line, n) => {
       if (!line.trim()) return;
-      let p: { sample_id?: unknown; prediction?: unknown; score?: unknown };
-      try {
-        p = JSON.parse(line);
-      } catch {
-        throw new InputError(`${profile.id}: predictions.jsonl`, `line ${n + 1} is not JSON`);
-      }
+      const p = parseJsonBounded(line, `${profile.id}: predictions.jsonl`, { what: `line ${n + 1}` }) as { sample_id?: unknown; prediction?: unknown; score?: unknown };
       const hit = typeof p.sample_id === 'string' ? byId.get(p.sample_id) : undefined;
       if (!hit || seen.has(hit.s.id)) return void unknown++;
       seen.add(hit.s.id);

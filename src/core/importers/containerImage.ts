@@ -16,6 +16,7 @@ import { Registry } from '../registry/registry';
 import { FileEntry, VersionRecord } from '../registry/types';
 import { looksSecret, redactEnvEntry, REDACTED, redactUrlsIn } from '../util/redact';
 import { ImportProgress, importTrainingOutput } from './trainingOutput';
+import { parseJsonBounded } from '../util/json';
 
 export interface ImageReference {
   registry: string;
@@ -168,7 +169,7 @@ async function jsonOrError(r: Response, where: string, what: string): Promise<{ 
   if (r.status === 404) throw new InputError(where, `${what} not found`);
   if (!r.ok) throw new InputError(where, `${what}: the registry answered ${r.status} ${r.statusText}`);
   const body = Buffer.from(await r.arrayBuffer());
-  return { body, json: JSON.parse(body.toString('utf8')) };
+  return { body, json: parseJsonBounded(body.toString('utf8'), where, { what }) as Record<string, unknown> };
 }
 
 const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;

@@ -171,5 +171,20 @@ fs.writeFileSync(path.join(out, 'metrics.json'), JSON.stringify({ latency_ms: 12
       assert.deepStrictEqual(await r.db.all('SELECT id FROM evaluations'), []);
       assert.throws(() => checkEvaluatorProfile({ id: 'x', tool: 'y', args: 'z' }, 'settings'), /settings: evaluator "x": "args" must be a list of strings/);
     });
+
+    it('a prediction nested 100k deep is refused naming predictions.jsonl and its line; nothing is stored', async () => {
+      const { profile } = await setup('x1,x2,label\n1,0,a\n');
+      const deep = path.join(work, 'deep-eval');
+      writeFileSync(deep, `#!/usr/bin/env node
+const fs = require('fs'), path = require('path');
+const out = process.argv[process.argv.length - 1];
+fs.writeFileSync(path.join(out, 'predictions.jsonl'), '{"sample_id":"0","prediction":"a"}\\n{"sample_id":"1","prediction":' + '['.repeat(100000) + ']'.repeat(100000) + '}\\n');
+fs.writeFileSync(path.join(out, 'metrics.json'), '{}');
+`);
+      chmodSync(deep, 0o755);
+      const deepProfile = checkEvaluatorProfile({ ...profile, id: 'deep', tool: deep }, 'test');
+      await assert.rejects(evaluateExternally(r, 'mlp@v1', deepProfile, { dataset: 'points' }), /deep: predictions\.jsonl: line 2 is nested more than 128 levels deep/);
+      assert.deepStrictEqual(await r.db.all('SELECT id FROM evaluations'), []);
+    });
   });
 });

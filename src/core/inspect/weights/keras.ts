@@ -11,6 +11,7 @@ import { InputError } from '../../errors';
 import type { TensorSpec, WeightInfo } from '../types';
 import { countInto, elementCount, errText, readAt, withFile } from './read';
 import { openZip } from './zip';
+import { parseJsonBounded } from '../../util/json';
 
 /** HDF5 files (and .keras weight members) up to this size are read into memory to be parsed. */
 export const HDF5_PARSE_LIMIT = 512 * 1024 * 1024;
@@ -120,9 +121,10 @@ export async function readKerasArchive(file: string): Promise<WeightInfo> {
       const bytes = await zip.read(name, limit);
       if (!bytes) return undefined;
       try {
-        const v = JSON.parse(bytes.toString('utf8'));
+        const v = parseJsonBounded(bytes.toString('utf8'), file, { what: `${name} in the Keras archive` });
         if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
       } catch (e) {
+        if (e instanceof InputError) throw e; // names the member, the line and column, or the depth
         throw new InputError(file, `${name} in the Keras archive is not valid JSON: ${errText(e)}`);
       }
       throw new InputError(file, `${name} in the Keras archive is not a JSON object`);
@@ -279,7 +281,7 @@ function inlineAfter(text: string, name: string, re: RegExp): string | undefined
 function parseModelConfig(s: string): ModelConfig | undefined {
   if (!s.startsWith('{')) return undefined;
   try {
-    const v = JSON.parse(s) as ModelConfig;
+    const v = parseJsonBounded(s, 'model_config') as ModelConfig; // too deep: not a config we can read
     return v && typeof v.class_name === 'string' && v.config ? v : undefined;
   } catch {
     return undefined;
