@@ -71,6 +71,6 @@ describe('modelreg CLI', () => {
     assert.strictEqual(bad.code, 1);
     assert.match(bad.out, new RegExp(`CORRUPT ${results.sha256} +used by yolo-detect@v1:results.csv`));
     const gc = JSON.parse(modelreg(ws, '--registry', reg, 'gc', '--json').out);
-    assert.deepStrictEqual(gc, { removedObjects: 0, removedBytes: 0, removedVersions: 0 });
+    assert.deepStrictEqual(gc, { removedObjects: 0, removedBytes: 0, removedVersions: 0, removedEvaluations: 0 });
   });
 });

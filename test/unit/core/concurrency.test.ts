@@ -416,7 +416,7 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       for (const d of digests) assert.strictEqual(sha256(r.store.objectPath(d)), d);
       assert.deepStrictEqual(readdirSync(path.join(registry, 'tmp')), [], 'no temp files remain');
       // A second gc has nothing left to do.
-      assert.deepStrictEqual(await r.gc(), { removedObjects: 0, removedBytes: 0, removedVersions: 0 });
+      assert.deepStrictEqual(await r.gc(), { removedObjects: 0, removedBytes: 0, removedVersions: 0, removedEvaluations: 0 });
 
       // A normal import afterwards gets the next number and is whole.
       const model = (await r.db.get<{ last_number: number }>("SELECT last_number FROM models WHERE name = 'bigrun'"))!;

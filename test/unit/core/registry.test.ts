@@ -119,7 +119,7 @@ describe('Registry', () => {
     const dead = await r.beginVersion('m', { kind: 'training-output', uri: '/dead' });
     await r.db.run('UPDATE versions SET importer_pid = 999999999 WHERE id = ?', [dead.id]);
     const res = await r.gc();
-    assert.deepStrictEqual(res, { removedObjects: 1, removedBytes: orphan.size, removedVersions: 1 });
+    assert.deepStrictEqual(res, { removedObjects: 1, removedBytes: orphan.size, removedVersions: 1, removedEvaluations: 0 });
     assert.ok(await r.store.has(keep.sha256));
     assert.ok(!(await r.store.has(orphan.sha256)));
     assert.strictEqual(await r.getVersionById(dead.id), undefined);
@@ -136,7 +136,7 @@ describe('Registry', () => {
     const v2 = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
     const again = await storedFile(r, dir, 'w2', 'weights of a deleted version');
     assert.strictEqual(again.sha256, first.sha256);
-    assert.deepStrictEqual(await r.gc(), { removedObjects: 0, removedBytes: 0, removedVersions: 1 });
+    assert.deepStrictEqual(await r.gc(), { removedObjects: 0, removedBytes: 0, removedVersions: 1, removedEvaluations: 0 });
     await r.completeVersion(v2.id, { ...empty, files: [again] });
     assert.deepStrictEqual((await r.verify()).problems, []);
   });
@@ -274,6 +274,7 @@ describe('Registry', () => {
     writeFileSync(r.store.tempPath().replace(/\/\d+-/, '/999999999-'), 'left by a process that died');
     // What an older Model Registry left: no identity row, no marker, schema at migration 6.
     await r.db.exec('DROP TABLE registry_identity');
+    await r.db.exec('ALTER TABLE evaluations DROP COLUMN runner_pid; ALTER TABLE evaluations DROP COLUMN runner_host');
     await r.db.run('DELETE FROM schema_migrations WHERE version >= 7');
     await r.close();
     rmSync(path.join(dir, '.modelreg', '.modelreg-registry'));

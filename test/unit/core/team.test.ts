@@ -272,7 +272,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     const keys = async () => (await objectKeys(t.bucket)).length;
     assert.strictEqual(await keys(), 4, 'two weights, extra.bin, and one metrics.csv (the same in both)');
     await team.deleteVersion('resnet@v2');
-    assert.deepStrictEqual(await team.gc(), { removedVersions: 1, removedObjects: 0, removedBytes: 0 }, 'fresh objects are spared');
+    assert.deepStrictEqual(await team.gc(), { removedVersions: 1, removedObjects: 0, removedBytes: 0, removedEvaluations: 0 }, 'fresh objects are spared');
     await new Promise((resolve) => setTimeout(resolve, 1100)); // Swift rounds Last-Modified up to the second
     const swept = await team.gc({ sharedGraceMs: 0 });
     assert.strictEqual(swept.removedObjects, 2, "v2's weights and extra.bin");
