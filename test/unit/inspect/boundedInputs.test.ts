@@ -13,7 +13,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import { loadTemplateCatalog, ConfigLanguage, checkConfig } from '../../../src/core';
 import { InputError } from '../../../src/core/errors';
 import { ImagePool } from '../../../src/core/evaluate/imagePool';
-import { loadImage } from '../../../src/core/datasets/samples';
+import { decodeImage, loadImage } from '../../../src/core/datasets/samples';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { readCsvLog, readMetricLogs, readMetricsJson, readParams, readTrainerState } from '../../../src/core/inspect/logs';
 import { readSafetensors } from '../../../src/core/inspect/weights/safetensors';
@@ -353,6 +353,30 @@ describe('safetensors rules and corrupt images (issue 15 item 21)', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('a PNG whose compressed data is damaged', () => {
+  it('is refused on every decode, whatever is in memory (pngjs alone returned uninitialised memory as pixels)', () => {
+    const png = new PNG({ width: 8, height: 8 });
+    png.data.fill(200);
+    const bytes = Buffer.from(PNG.sync.write(png));
+    const idat = bytes.indexOf('IDAT');
+    bytes.fill(0x55, idat + 6, idat + 12);
+    fixCrc(bytes, idat - 4);
+    let decoded = 0;
+    const churn: Buffer[] = [];
+    for (let i = 0; i < 1000; i++) {
+      churn.push(Buffer.allocUnsafe(1024).fill(i & 255)); // leaves non-zero bytes where the decoder's buffers come from
+      if (churn.length > 32) churn.shift();
+      try {
+        decodeImage('damaged.png', bytes);
+        decoded++;
+      } catch (e) {
+        assert.match((e as Error).message, /damaged\.png: .*corrupt PNG: its compressed image data cannot be decompressed/);
+      }
+    }
+    assert.strictEqual(decoded, 0, 'a damaged PNG was decoded into pixels');
   });
 });
 
