@@ -45,6 +45,7 @@ export async function addDataset(registry: Registry, name: string, root: string,
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, manifest_sha256) DO NOTHING`,
     [name, manifest.kind, root, sha256, manifest.samples.length, JSON.stringify(manifest.classes), JSON.stringify(manifest.splits), new Date().toISOString(), JSON.stringify(details)],
   );
+  await registry.touch(); // the Datasets view of an open window refreshes
   return (await registry.db.get<DatasetRow>('SELECT * FROM datasets WHERE name = ? AND manifest_sha256 = ?', [name, sha256]).then((r) => r && toDataset(r)))!;
 }
 
@@ -162,6 +163,7 @@ export async function completeEvaluation(
     `UPDATE evaluations SET status = 'done', finished_at = ?, metrics = ?, per_class = ?, confusion = ?, sample_count = ?, error_count = ?, details = ? WHERE id = ?`,
     [new Date().toISOString(), JSON.stringify(r.metrics), JSON.stringify(r.perClass), JSON.stringify(r.confusion), r.sampleCount, r.errorCount, JSON.stringify(r.details ?? {}), id],
   );
+  await registry.touch(); // a version's Evaluations node in an open window refreshes
   return (await getEvaluation(registry, id))!;
 }
 

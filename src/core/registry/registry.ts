@@ -154,7 +154,12 @@ export class Registry<S extends ObjectStore = LocalStore> {
   /** What this process last wrote to the change stamp: a watcher can tell its own changes from others'. */
   lastStamp: string | undefined;
 
-  private async touch(): Promise<void> {
+  /**
+   * Stamps a change (the file other windows watch, and NOTIFY on a team registry). The registry's own
+   * writes call it; so must the few modules that still write their own tables (datasets, evaluations),
+   * until they move into the registry.
+   */
+  async touch(): Promise<void> {
     this.lastStamp = `${new Date().toISOString()} ${os.hostname()} ${process.pid}`;
     await fsp.writeFile(this.changeStamp, this.lastStamp);
     await this.db.announce?.(this.lastStamp);
