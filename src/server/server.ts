@@ -17,7 +17,7 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ConfigLanguage, DIAGNOSTIC_SOURCE, loadTemplateCatalog, QuickFix, STORED_CONFIG_SCHEME, USER_TEMPLATES_DIR } from '../core/config';
+import { ConfigLanguage, DIAGNOSTIC_SOURCE, loadTemplateCatalog, looksLikeModelConfig, QuickFix, STORED_CONFIG_SCHEME, USER_TEMPLATES_DIR } from '../core/config';
 
 interface Settings {
   config?: { files?: string[]; validationDelay?: number };
@@ -89,13 +89,14 @@ function revalidateAll() {
 }
 
 /**
- * A document is a model config when it names a `$template`, is a stored version's config, or
- * matches `modelRegistry.config.files`. Other JSON (a Hugging Face config.json, package.json) is left alone.
+ * A document is a model config when it names a `$template` or has the ModelArts shape
+ * (`looksLikeModelConfig`), is a stored version's config, or matches `modelRegistry.config.files`.
+ * Other JSON (a Hugging Face config.json, package.json) is left alone.
  */
 function isModelConfig(doc: TextDocument): boolean {
   const uri = new URL(doc.uri);
   if (uri.protocol === `${STORED_CONFIG_SCHEME}:`) return true;
-  if (/"\$template"\s*:/.test(doc.getText())) return true;
+  if (looksLikeModelConfig(doc.getText())) return true;
   return uri.protocol === 'file:' && associated(fileURLToPath(doc.uri));
 }
 

@@ -99,6 +99,14 @@ describe('config.json language server', () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
+  it('checks a hand-written ModelArts config.json (model_algorithm, apis) without $template', async () => {
+    const text = '{\n  "model_algorithm": "image_classification",\n  "model_type": "PyTorch",\n  "metrics": { "accuracy": 93.5 },\n  "apis": []\n}\n';
+    const uri = vscode.Uri.file(path.join(modelFolder('modelarts', { 'config.json': text }), 'config.json'));
+    await vscode.workspace.openTextDocument(uri);
+    const ds = await diagnosticsUntil(uri, (d) => d.some((x) => x.code === 'metric-range'), 'the ModelArts config to be checked');
+    assert.match(ds.find((d) => d.code === 'metric-range')!.message, /metrics.accuracy is 93.5/);
+  });
+
   it('leaves JSON without $template alone (a Hugging Face config.json)', async () => {
     const dir = modelFolder('hf-model', { 'config.json': '{ "model_type": "bert", "hidden_size": 768 }\n' });
     const hf = vscode.Uri.file(path.join(dir, 'config.json'));

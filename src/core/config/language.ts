@@ -16,6 +16,15 @@ export const DIAGNOSTIC_SOURCE = 'Model Registry';
 /** URI scheme of stored versions' configs (read-only documents; `?template=` carries the recorded template). */
 export const STORED_CONFIG_SCHEME = 'modelreg-config';
 
+/**
+ * Whether a JSON text is a model config to check: it names a `$template`, or has the ModelArts shape
+ * (a `model_algorithm` key or an `apis` array) that people write by hand. A Hugging Face config.json
+ * has neither. A cheap text test, so the server can decide before parsing.
+ */
+export function looksLikeModelConfig(text: string): boolean {
+  return /"\$template"\s*:/.test(text) || /"model_algorithm"\s*:/.test(text) || /"apis"\s*:\s*\[/.test(text);
+}
+
 export interface ValidateOptions {
   /** Folder the config sits in, for the checks against files beside it; none for stored configs. */
   dir?: string;

@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { Diagnostic, DiagnosticSeverity, TextDocument } from 'vscode-json-languageservice';
 import { QuickFix } from '../../../src/core';
+import { looksLikeModelConfig } from '../../../src/core/config';
 import { builtinLanguage, check, doc, lineOf, modelDir } from './helpers';
 
 /** A valid config of a built-in template, with `patch` applied on top (undefined deletes a key). */
@@ -277,5 +278,15 @@ describe('config.json: semantic checks and their quick fixes', () => {
       const ds = await language.validate(doc(text), { syntax: true });
       assert.ok(ds.length >= 1, `expected a problem for ${JSON.stringify(text)}`);
     }
+  });
+});
+
+describe('config.json: which JSON is a model config', () => {
+  it('one naming a $template, or of the ModelArts shape (model_algorithm, an apis array); not a Hugging Face config', () => {
+    assert.strictEqual(looksLikeModelConfig('{ "$template": "image-classification" }'), true);
+    assert.strictEqual(looksLikeModelConfig('{ "model_algorithm": "image_classification", "model_type": "PyTorch" }'), true);
+    assert.strictEqual(looksLikeModelConfig('{ "model_type": "TF", "apis": [ { "url": "/" } ] }'), true);
+    assert.strictEqual(looksLikeModelConfig('{ "model_type": "bert", "hidden_size": 768, "architectures": ["BertModel"] }'), false);
+    assert.strictEqual(looksLikeModelConfig('{ "name": "pkg", "apis": "none" }'), false);
   });
 });
