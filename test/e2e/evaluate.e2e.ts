@@ -37,8 +37,20 @@ export async function run(ctx: E2eContext): Promise<void> {
     await frame.getByRole('button', { name: '1 sample labelled red predicted blue' }).click();
     const img = frame.getByRole('img', { name: /test\/red\/red-4\.png: labelled red, predicted blue/ });
     await img.waitFor();
+    // The element appears before its image has loaded: wait for load or error (or the step's time), then judge.
+    const loaded = await img.evaluate(
+      (i, ms) => {
+        const el = i as unknown as { complete: boolean; naturalWidth: number; addEventListener(e: string, f: () => void): void };
+        if (el.complete) return el.naturalWidth > 0;
+        return new Promise<boolean>((done) => {
+          el.addEventListener('load', () => done(el.naturalWidth > 0));
+          el.addEventListener('error', () => done(false));
+          setTimeout(() => done(el.complete && el.naturalWidth > 0), ms);
+        });
+      },
+      STEP_TIMEOUT / 2,
+    );
     await page.waitForFunction(() => true); // let the image paint before the screenshot
-    const loaded = await img.evaluate((i) => (i as unknown as { complete: boolean; naturalWidth: number }).complete && (i as unknown as { naturalWidth: number }).naturalWidth > 0);
     if (!loaded) throw new Error('the thumbnail did not load (asWebviewUri / localResourceRoots)');
   });
   await server.stop();
