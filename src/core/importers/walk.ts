@@ -1,6 +1,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { InputError } from '../errors';
+import { isInside } from '../util/paths';
 
 export interface WalkedFile {
   /** Path relative to the root, with '/' separators. */
@@ -36,7 +37,7 @@ export async function walkFiles(root: string, signal?: AbortSignal): Promise<Wal
         real = await fsp.realpath(abs).catch(() => {
           throw new InputError(abs, 'broken symbolic link');
         });
-        if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+        if (!isInside(realRoot, real)) {
           throw new InputError(abs, `symbolic link points outside the imported folder (to ${real})`);
         }
         const st = await fsp.stat(real);

@@ -6,9 +6,9 @@ import * as path from 'path';
 import { registerDataset } from '../../../src/core/datasets/register';
 import { evaluateVersion } from '../../../src/core/evaluate/evaluate';
 import { checkEvaluatorProfile, evaluateExternally } from '../../../src/core/evaluate/external';
-import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../src/core/registry/registry';
 import { channelMeanModelBytes, onnxModelBytes, solidPng } from '../helpers/makeWeights';
+import { importOnnxModel } from '../helpers/importModel';
 import { tempDir } from '../helpers/tmp';
 
 describe('evaluation of a dataset changed since registration', () => {
@@ -20,13 +20,7 @@ describe('evaluation of a dataset changed since registration', () => {
   });
   afterEach(() => r.close());
 
-  async function importModel(name: string, onnx: Buffer, config?: unknown) {
-    const dir = path.join(work, 'models', name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'model.onnx'), onnx);
-    if (config) writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
-    return importTrainingOutput(r, dir, { model: name });
-  }
+  const importModel = (name: string, onnx: Buffer, config?: unknown) => importOnnxModel(r, work, name, onnx, config);
 
   const stored = async () => [await r.db.all('SELECT id FROM evaluations'), await r.db.all('SELECT evaluation_id FROM evaluation_samples')];
 

@@ -9,9 +9,9 @@ import { registerDataset } from '../../../src/core/datasets/register';
 import { evaluateVersion } from '../../../src/core/evaluate/evaluate';
 import { checkEvaluatorProfile, evaluateExternally } from '../../../src/core/evaluate/external';
 import { evaluationSamples, evaluationsOf } from '../../../src/core/evaluate/store';
-import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../src/core/registry/registry';
 import { channelMeanModelBytes, onnxModelBytes, solidPng } from '../helpers/makeWeights';
+import { importOnnxModel } from '../helpers/importModel';
 import { git, makeGitRepo, tempDir } from '../helpers/tmp';
 
 function png(file: string, rgb: [number, number, number], w = 4, h = 4): void {
@@ -28,13 +28,7 @@ describe('built-in evaluator', () => {
   });
   afterEach(() => r.close());
 
-  async function importModel(name: string, onnx: Buffer, config?: unknown) {
-    const dir = path.join(work, 'models', name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'model.onnx'), onnx);
-    if (config) writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
-    return importTrainingOutput(r, dir, { model: name });
-  }
+  const importModel = (name: string, onnx: Buffer, config?: unknown) => importOnnxModel(r, work, name, onnx, config);
 
   it('a CSV dataset: accuracy, confusion matrix and per-sample predictions as computed by hand', async () => {
     // logits = [x1, x2, 0.5]: the larger of x1, x2 wins unless both are below 0.5.
