@@ -56,8 +56,13 @@ try {
     // Alternate which goes first, so neither always meets a colder server.
     const upload = async () => rows.upload.push((await timed(() => new Upload({ client: s3, params: { Bucket: `raw-${run}`, Key: 'weights', Body: createReadStream(weights) }, partSize: 8 << 20, queueSize: 4 }).done())).ms);
     const push = async () => rows.push.push((await timed(() => pushVersion(local, team, v.ref))).ms);
-    if (run % 2) await upload(), await push();
-    else await push(), await upload();
+    if (run % 2) {
+      await upload();
+      await push();
+    } else {
+      await push();
+      await upload();
+    }
     rows.again.push((await timed(() => pushVersion(local, team, v.ref))).ms);
 
     const raw = path.join(dir, `raw-${run}.bin`);

@@ -273,6 +273,7 @@ async function runE2e(prepareWorkspace) {
         await p.page.screenshot({ path: path.join(screenshotDir, `e2e-${name}-failure${i || ''}.png`) }).catch(() => {});
       }
       // Playwright colours its call log; plain text reads better in CI logs.
+  // eslint-disable-next-line no-control-regex -- strips ANSI colour codes
       const text = String(error?.stack || error).replace(/\x1b\[[0-9;]*m/g, '');
       console.log(`  ✘ ${name} (${secs(t0)})\n${indent(text, 6)}`);
       for (const s of servers) console.log(diagnostics(s));

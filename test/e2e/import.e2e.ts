@@ -1,7 +1,6 @@
 // End to end, as a user does it: in the Explorer, right-click outputs/run1 → "Import as Model",
 // see the "Imported" notification, open the Model Registry view and find run1 → v1 → Files,
 // Metrics, Source. Run by scripts/test-vscode.mjs (code-server + headless Chromium).
-import * as path from 'path';
 import { E2eContext, expand, STEP_TIMEOUT, stepper, treeItem, waitForAttribute } from './workbench';
 
 const IMPORT_TIMEOUT = 120_000;

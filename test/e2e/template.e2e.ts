@@ -1,7 +1,6 @@
 // End to end, as a user does it: right-click models/squeezenet → "Import from Template…", pick
 // "Image classification", get a config.json whose diagnostics come from the language server, break
 // it (squiggles, Problems, the CodeLens counts the errors), mend it, and import it from the CodeLens.
-import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { contextMenu, E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from './workbench';
 

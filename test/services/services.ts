@@ -356,7 +356,7 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<P
       try {
         await run(...as(path.join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', options, '-w', '-t', '60', 'start']));
       } catch (err) {
-        throw new Error(`${(err as Error).message}\n${tailOf(log)}`);
+        throw new Error(`${(err as Error).message}\n${tailOf(log)}`, { cause: err });
       }
     };
     const port = await withPortRetry(async () => {

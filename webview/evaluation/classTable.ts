@@ -29,7 +29,7 @@ export class ClassTable {
     if (!view) return;
     const c = view.confusion;
     const offDiagonal = (cls: number, kind: 'fp' | 'fn') => c.reduce((sum, row, i) => sum + (i === cls ? 0 : (kind === 'fp' ? row[cls] : c[cls]?.[i]) ?? 0), 0);
-    const rows = view.perClass.map((m, index) => ({ m, index: Math.max(0, view.classes.indexOf(m.class)) }));
+    const rows = view.perClass.map((m) => ({ m, index: Math.max(0, view.classes.indexOf(m.class)) }));
     const { key, desc } = this.sort;
     rows.sort((a, b) => {
       if (key === 'class') return desc ? b.index - a.index : a.index - b.index;

@@ -114,7 +114,7 @@ async function loadTemplate(folder: string, builtin: boolean, baseSchema: Record
 /** Templates and schemas are hand-written; one this big is a mistake. */
 const MAX_TEMPLATE_FILE_BYTES = 16 * 1024 * 1024;
 
-async function readJsonObject(file: string): Promise<Record<string, any>> {
+async function readJsonObject(file: string): Promise<Record<string, unknown>> {
   // A regular file only (a FIFO would block), bounded in size and depth (defaults and schemas are
   // walked recursively by the language service and Ajv).
   const value = parseJsonBounded(await readRegularText(file, { maxBytes: MAX_TEMPLATE_FILE_BYTES }), file);
@@ -122,6 +122,6 @@ async function readJsonObject(file: string): Promise<Record<string, any>> {
   return value;
 }
 
-function isObject(v: unknown): v is Record<string, any> {
+function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

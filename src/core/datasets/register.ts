@@ -162,7 +162,10 @@ async function buildImageFolder(root: string, top: Entry[], opts: RegisterDatase
       const inner = await listDir(path.join(root, split), root);
       for (const e of inner) {
         if (e.isDir) groups.push([split, e.name, `${split}/${e.name}`]);
-        else if (e.isFile) skipped++, skippedExamples.push(`${split}/${e.name}`);
+        else if (e.isFile) {
+          skipped++;
+          skippedExamples.push(`${split}/${e.name}`);
+        }
       }
     }
   } else {

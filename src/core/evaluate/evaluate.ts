@@ -200,7 +200,11 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
       const items = await next;
       if (from + batch < samples.length) next = loadBatch(from + batch); // decode the next batch while this one runs
       const ok = items.filter((x): x is typeof x & { data: Float32Array } => 'data' in x);
-      for (const x of items) if (!('data' in x)) pending.push({ idx: x.idx, sampleId: x.s.id, label: x.s.label, prediction: null, score: null, error: x.error }), errors++;
+      for (const x of items) {
+        if ('data' in x) continue;
+        pending.push({ idx: x.idx, sampleId: x.s.id, label: x.s.label, prediction: null, score: null, error: x.error });
+        errors++;
+      }
       if (ok.length) {
         // A fixed batch size (often 1) is filled with zeros; their outputs are ignored.
         const n = fixedBatch ?? ok.length;

@@ -199,8 +199,14 @@ export async function evaluationSamples(
 ): Promise<SamplePrediction[]> {
   const where = ['evaluation_id = ?'];
   const params: (number | string)[] = [evaluationId];
-  if (filter.label !== undefined) where.push('label = ?'), params.push(filter.label);
-  if (filter.prediction !== undefined) where.push('prediction = ?'), params.push(filter.prediction);
+  if (filter.label !== undefined) {
+    where.push('label = ?');
+    params.push(filter.label);
+  }
+  if (filter.prediction !== undefined) {
+    where.push('prediction = ?');
+    params.push(filter.prediction);
+  }
   if (filter.wrong) where.push('prediction IS NOT NULL AND label <> prediction');
   if (filter.errors) where.push('error IS NOT NULL');
   const rows = await registry.db.all<{ idx: number; sample_id: string; label: number | null; prediction: number | null; score: number | null; error: string | null }>(

@@ -29,6 +29,8 @@ function own<T extends ArrayBufferView>(a: T): T {
 async function handle(m: HostRequest): Promise<unknown> {
   switch (m.op) {
     case 'create': {
+      // Loaded on the first request so a host that never runs a model never loads the native code.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       ort ??= require('onnxruntime-node') as typeof Ort;
       session = await ort.InferenceSession.create(m.file, { logSeverityLevel: 3, ...m.options });
       const meta = (list: readonly Ort.InferenceSession.ValueMetadata[]) =>

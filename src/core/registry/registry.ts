@@ -872,6 +872,7 @@ function checkAlias(alias: string): void {
 
 function checkTag(tag: string): string {
   const t = tag.trim();
+  // eslint-disable-next-line no-control-regex -- tags refuse control characters
   if (!t || t.length > MAX_TAG || /[,\x00-\x1f]/.test(t)) throw new RegistryError(`invalid tag '${tag}': 1 to ${MAX_TAG} characters, no commas or control characters`);
   return t;
 }

@@ -147,8 +147,11 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
           throw new RegistryError(`copying ${v.ref} to ${to.location} stopped at ${f.path}: ${(e as Error).message}. Nothing was recorded; run it again to resume (objects already copied are kept).`);
         });
         bytes += f.size - counted; // an object already there counts as done
-        if (sent) (result.objectsSent++, (result.bytesSent += f.size), sentAt.set(f.sha256, Date.now()));
-        else result.objectsSkipped++;
+        if (sent) {
+          result.objectsSent++;
+          result.bytesSent += f.size;
+          sentAt.set(f.sha256, Date.now());
+        } else result.objectsSkipped++;
       });
       opts.onProgress?.({ phase: 'recording', ref: v.ref, bytes, totalBytes });
       const copiedFrom = { registry: from.location, host: os.hostname(), ref: v.ref, at: new Date().toISOString() };

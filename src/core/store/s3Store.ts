@@ -113,7 +113,9 @@ export class S3Store {
     });
     let last = 0;
     upload.on('httpUploadProgress', (p) => {
-      if (p.loaded !== undefined) opts.onBytes?.(p.loaded - last), (last = p.loaded);
+      if (p.loaded === undefined) return;
+      opts.onBytes?.(p.loaded - last);
+      last = p.loaded;
     });
     try {
       await upload.done();

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { modelTooltip, versionTooltip } from './tooltips';
 import { storedConfigUri } from '../config/storedConfig';
-import { evaluationsOf, formatBytes, hasEvaluations, formatCount, formatMetric, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
+import { evaluationsOf, formatBytes, hasEvaluations, formatMetric, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
 import { nodeId, TreeNode } from './treeNodes';
 
 /** Rows per page: the tree asks for one page (plus one row, to know whether to offer "Show more…"). */
@@ -113,7 +113,10 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   async getChildren(parent?: TreeNode): Promise<TreeNode[]> {
     const children = await this.childrenOf(parent);
-    for (const c of children) this.parents.set(nodeId(c), parent), this.handedOut.add(c);
+    for (const c of children) {
+      this.parents.set(nodeId(c), parent);
+      this.handedOut.add(c);
+    }
     return children;
   }
 

@@ -155,7 +155,10 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     await assert.rejects(
       pushVersion(local, team, v.ref, {
         onProgress: (p) => {
-          if (!killed && p.phase === 'sending' && p.bytes > 16 << 20) (killed = true), swift.kill();
+          if (!killed && p.phase === 'sending' && p.bytes > 16 << 20) {
+            killed = true;
+            swift.kill();
+          }
         },
       }),
       /copying bert@v1 to postgres:\/\/.* stopped at extra\.bin: .*Nothing was recorded; run it again/,
@@ -204,7 +207,10 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
       await assert.rejects(
         pullVersion(team, other, 'bert@v1', {
           onProgress: (p) => {
-            if (!killed && p.phase === 'receiving' && p.bytes > 8 << 20) (killed = true), swift.kill();
+            if (!killed && p.phase === 'receiving' && p.bytes > 8 << 20) {
+              killed = true;
+              swift.kill();
+            }
           },
         }),
         /copying bert@v1 to .* stopped at extra\.bin/,

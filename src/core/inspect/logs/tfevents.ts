@@ -174,6 +174,8 @@ async function decodeInto(builder: SeriesBuilder, absPath: string, relPath: stri
   const pluginOf = new Map<string, string>();
   let index = 0;
   await forEachTfRecord(absPath, relPath, (data) => {
+    // The Event message is decoded from a runtime-loaded .proto, so it has no static type.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     let ev: any;
     try {
       ev = Event.decode(data);
@@ -202,7 +204,9 @@ async function decodeInto(builder: SeriesBuilder, absPath: string, relPath: stri
 }
 
 /** The value of a one-element numeric tensor, else undefined. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a decoded TensorProto (see decodeInto)
 function tensorScalar(t: any): number | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const dims: any[] = t.tensor_shape?.dim ?? [];
   if (t.tensor_shape?.unknown_rank || dims.some((d) => toNumber(d.size) !== 1)) return undefined;
   const c: Uint8Array = t.tensor_content;
