@@ -28,12 +28,31 @@ const builds = [
 // The compare panel's page (browser) and its stylesheet; the panel may load only dist/webview.
 const page = { bundle: true, minify: true, sourcemap: 'linked', logLevel: 'info' };
 builds.push(
-  { ...page, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/compare/main.ts'], outfile: 'dist/webview/compare.js' },
+  {
+    ...page,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    entryPoints: ['webview/compare/main.ts'],
+    outfile: 'dist/webview/compare.js',
+  },
   // Through esbuild rather than a copy, so --watch picks up CSS edits too.
   { ...page, sourcemap: false, entryPoints: ['webview/compare/compare.css'], outfile: 'dist/webview/compare.css' },
   // The evaluation panel's page and stylesheet, built the same way.
-  { ...page, platform: 'browser', target: 'es2022', format: 'iife', entryPoints: ['webview/evaluation/main.ts'], outfile: 'dist/webview/evaluation.js' },
-  { ...page, sourcemap: false, entryPoints: ['webview/evaluation/evaluation.css'], outfile: 'dist/webview/evaluation.css' },
+  {
+    ...page,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    entryPoints: ['webview/evaluation/main.ts'],
+    outfile: 'dist/webview/evaluation.js',
+  },
+  {
+    ...page,
+    sourcemap: false,
+    entryPoints: ['webview/evaluation/evaluation.css'],
+    outfile: 'dist/webview/evaluation.css',
+  },
 );
 
 // VS Code's icon font, which the page links as vscode-codicon-stylesheet (vscode-elements finds it by that id).

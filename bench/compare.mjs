@@ -29,7 +29,17 @@ try {
       values: steps.map((s) => Math.exp(-s / (20000 + 1000 * v)) * (k + 1) + 0.01 * Math.sin(s * 0.37 + v)),
       wallTimes: steps.map((s) => t0 + s * 0.05),
     }));
-    await registry.completeVersion(id, { files: [], metrics: [{ source: 'metrics.csv', series }], format: null, framework: null, parameterCount: null, git: null, params: { 'hparams.yaml': { lr: 10 ** -v, seed: 42 } }, signature: {}, details: {} });
+    await registry.completeVersion(id, {
+      files: [],
+      metrics: [{ source: 'metrics.csv', series }],
+      format: null,
+      framework: null,
+      parameterCount: null,
+      git: null,
+      params: { 'hparams.yaml': { lr: 10 ** -v, seed: 42 } },
+      signature: {},
+      details: {},
+    });
     ids.push(id);
   }
 
@@ -43,18 +53,28 @@ try {
     }
     return { ms: best, result };
   };
-  const raw = await time(() => registry.db.all(`SELECT step_data, value_data, wall_time_data FROM metrics WHERE version_id IN (${ids.join(',')})`));
+  const raw = await time(() =>
+    registry.db.all(`SELECT step_data, value_data, wall_time_data FROM metrics WHERE version_id IN (${ids.join(',')})`),
+  );
   const built = await time(async () => {
     const model = await buildComparison(registry, ids);
     return { model, json: JSON.stringify({ type: 'comparison', payload: model }) };
   });
   const { model, json } = built.result;
   const perSeries = model.series.map((s) => s.steps.length);
-  console.log(`\nCompare ${VERSIONS} versions × ${KEYS.length} metrics × ${STEPS.toLocaleString('en')} steps (best of 5)`);
-  console.log(`  reference  raw SQL read of the ${VERSIONS * KEYS.length} packed series   ${raw.ms.toFixed(0).padStart(5)} ms`);
-  console.log(`  modelreg   command → message ready to post             ${built.ms.toFixed(0).padStart(5)} ms   goal < 300 ms  ${built.ms < 300 ? 'met' : 'NOT met'}`);
+  console.log(
+    `\nCompare ${VERSIONS} versions × ${KEYS.length} metrics × ${STEPS.toLocaleString('en')} steps (best of 5)`,
+  );
+  console.log(
+    `  reference  raw SQL read of the ${VERSIONS * KEYS.length} packed series   ${raw.ms.toFixed(0).padStart(5)} ms`,
+  );
+  console.log(
+    `  modelreg   command → message ready to post             ${built.ms.toFixed(0).padStart(5)} ms   goal < 300 ms  ${built.ms < 300 ? 'met' : 'NOT met'}`,
+  );
   console.log(`             ratio to the raw read                         ${(built.ms / raw.ms).toFixed(2)}×`);
-  console.log(`  points posted per series: max ${Math.max(...perSeries)}, min ${Math.min(...perSeries)} (goal ≤ 2000)  ${Math.max(...perSeries) <= 2000 ? 'met' : 'NOT met'}`);
+  console.log(
+    `  points posted per series: max ${Math.max(...perSeries)}, min ${Math.min(...perSeries)} (goal ≤ 2000)  ${Math.max(...perSeries) <= 2000 ? 'met' : 'NOT met'}`,
+  );
   console.log(`  message size ${(json.length / 1024 / 1024).toFixed(2)} MiB`);
   await registry.close();
 } finally {

@@ -23,16 +23,29 @@ const WARMUP = 5;
 
 /** A big but realistic config: many APIs with detailed schemas and a long dependency list. */
 function bigConfig(round) {
-  const prop = (i) => ({ type: 'object', description: `field ${i}`, properties: { value: { type: 'number', minimum: 0 }, label: { type: 'string', maxLength: 64 } }, required: ['value'] });
-  const schema = (n) => ({ type: 'object', properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, prop(i)])), required: ['f0'] });
+  const prop = (i) => ({
+    type: 'object',
+    description: `field ${i}`,
+    properties: { value: { type: 'number', minimum: 0 }, label: { type: 'string', maxLength: 64 } },
+    required: ['value'],
+  });
+  const schema = (n) => ({
+    type: 'object',
+    properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, prop(i)])),
+    required: ['f0'],
+  });
   return {
     $template: 'image-classification',
     model_type: 'ONNX',
     model_algorithm: 'image_classification',
     runtime: 'onnxruntime_1.17-python3.10',
     modle_name: 'misspelt on purpose', // one schema problem
-    metrics: { accuracy: 90 + round / 100, // and one semantic problem, with a quick fix
-      precision: 0.88, recall: 0.87, f1: 0.875 },
+    metrics: {
+      accuracy: 90 + round / 100, // and one semantic problem, with a quick fix
+      precision: 0.88,
+      recall: 0.87,
+      f1: 0.875,
+    },
     apis: Array.from({ length: 24 }, (_, a) => ({
       protocol: 'https',
       url: `/v1/predict/${a}`,
@@ -40,7 +53,16 @@ function bigConfig(round) {
       request: { 'Content-type': 'application/json', data: schema(8) },
       response: { 'Content-type': 'application/json', data: schema(8) },
     })),
-    dependencies: [{ installer: 'pip', packages: Array.from({ length: 120 }, (_, i) => ({ package_name: `package-${i}`, package_version: `1.${i}.0`, restraint: 'ATLEAST' })) }],
+    dependencies: [
+      {
+        installer: 'pip',
+        packages: Array.from({ length: 120 }, (_, i) => ({
+          package_name: `package-${i}`,
+          package_version: `1.${i}.0`,
+          restraint: 'ATLEAST',
+        })),
+      },
+    ],
     registry: { name: 'bench', description: 'benchmark config', tags: ['bench'], files: ['model.onnx'] },
   };
 }
@@ -78,9 +100,15 @@ try {
   const template = language.template('image-classification');
 
   // The reference: jsonls with the same schemas, resolved the same way.
-  const schemas = new Map([[core.BASE_SCHEMA_URI, catalog.baseSchema], ...catalog.templates.map((t) => [t.schemaUri, t.schema])]);
+  const schemas = new Map([
+    [core.BASE_SCHEMA_URI, catalog.baseSchema],
+    ...catalog.templates.map((t) => [t.schemaUri, t.schema]),
+  ]);
   const bare = getLanguageService({ schemaRequestService: async (u) => JSON.stringify(schemas.get(u)) });
-  bare.configure({ validate: true, schemas: [{ uri: 'bench://schema.json', fileMatch: ['*'], schema: { $ref: template.schemaUri } }] });
+  bare.configure({
+    validate: true,
+    schemas: [{ uri: 'bench://schema.json', fileMatch: ['*'], schema: { $ref: template.schemaUri } }],
+  });
   let bareCount = 0;
   const bareRound = async (r) => {
     const doc = TextDocument.create(uri, 'json', r + 1, texts[r]);
@@ -94,15 +122,26 @@ try {
   };
 
   // The language server process, as VS Code runs it (ipc there, stdio here; the same messages).
-  const child = spawn(process.execPath, [path.join(repo, 'dist/server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(child.stdout), new rpc.StreamMessageWriter(child.stdin));
+  const child = spawn(process.execPath, [path.join(repo, 'dist/server.js'), '--stdio'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const conn = rpc.createMessageConnection(
+    new rpc.StreamMessageReader(child.stdout),
+    new rpc.StreamMessageWriter(child.stdin),
+  );
   let waiting;
   conn.onNotification('textDocument/publishDiagnostics', (p) => {
     // Only this round's report: closing a document publishes an empty one (no version).
     if (waiting && p.uri === waiting.uri && p.version === waiting.version) waiting.resolve(p.diagnostics);
   });
   conn.listen();
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL(work).toString(), workspaceFolders: [{ uri: pathToFileURL(work).toString(), name: 'bench' }], capabilities: {}, initializationOptions: { syntaxErrors: true } });
+  await conn.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: pathToFileURL(work).toString(),
+    workspaceFolders: [{ uri: pathToFileURL(work).toString(), name: 'bench' }],
+    capabilities: {},
+    initializationOptions: { syntaxErrors: true },
+  });
   await conn.sendNotification('initialized', {});
   await conn.sendRequest('modelRegistry/serverInfo'); // templates loaded once this answers after initialized
   await new Promise((r) => setTimeout(r, 300));
@@ -110,7 +149,9 @@ try {
   const serverRound = async (r) => {
     const docUri = uri;
     const done = new Promise((resolve) => (waiting = { uri: docUri, version: r + 1, resolve }));
-    await conn.sendNotification('textDocument/didOpen', { textDocument: { uri: docUri, languageId: 'json', version: r + 1, text: texts[r] } });
+    await conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: docUri, languageId: 'json', version: r + 1, text: texts[r] },
+    });
     serverCount = (await done).length;
     await conn.sendNotification('textDocument/didClose', { textDocument: { uri: docUri } });
   };
@@ -120,8 +161,12 @@ try {
 
   console.log(`config.json diagnostics, ${lines} lines, median of ${ROUNDS} rounds (after ${WARMUP} warm-up):`);
   console.log(`  bare vscode-json-languageservice  ${bareMs.toFixed(1)} ms  (${bareCount} diagnostics)`);
-  console.log(`  ours, in process                  ${oursMs.toFixed(1)} ms  (${oursCount})  ratio ${(oursMs / bareMs).toFixed(2)} (goal ≤ 1.3)`);
-  console.log(`  language server, didOpen → diags  ${serverMs.toFixed(1)} ms  (${serverCount})  ratio ${(serverMs / bareMs).toFixed(2)}`);
+  console.log(
+    `  ours, in process                  ${oursMs.toFixed(1)} ms  (${oursCount})  ratio ${(oursMs / bareMs).toFixed(2)} (goal ≤ 1.3)`,
+  );
+  console.log(
+    `  language server, didOpen → diags  ${serverMs.toFixed(1)} ms  (${serverCount})  ratio ${(serverMs / bareMs).toFixed(2)}`,
+  );
   console.log('  (typing adds the debounce, modelRegistry.config.validationDelay = 200 ms, before the server starts)');
 } finally {
   rmSync(work, { recursive: true, force: true });

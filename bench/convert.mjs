@@ -33,7 +33,8 @@ if (!existsSync(input) || statSync(input).size < MIB << 20) {
   writeSync(fd, json);
   const chunk = new Float32Array(1 << 20);
   for (let i = 0; i < chunk.length; i++) chunk[i] = Math.sin(i * 0.001) * 4;
-  for (let left = total; left > 0; left -= chunk.length) writeSync(fd, Buffer.from(chunk.buffer, 0, Math.min(left, chunk.length) * 4));
+  for (let left = total; left > 0; left -= chunk.length)
+    writeSync(fd, Buffer.from(chunk.buffer, 0, Math.min(left, chunk.length) * 4));
   closeSync(fd);
   execFileSync('mv', [input + '.tmp', input]);
 }
@@ -69,7 +70,13 @@ const cvMs = median(rows.map((r) => r.cv));
 const rss = Math.max(...rows.map((r) => r.rss));
 const ratio = cvMs / cpMs;
 const rep = rows[0].report;
-console.log(`\nConvert: safetensors fp32 → fp16, ${MIB} MiB, median of ${RUNS}; reference = cp + sync of the same file`);
-console.log(`  fp16 conversion ${cvMs.toFixed(0).padStart(7)} ms   cp ${cpMs.toFixed(0).padStart(6)} ms   ${ratio.toFixed(2)}×  ${ratio <= 1.5 ? 'met' : 'NOT met'} (≤ 1.5×)`);
-console.log(`  peak RSS        ${rss.toFixed(0).padStart(7)} MB  ${rss < 200 ? 'met' : 'NOT met'} (< 200 MB)   ${(rep.bytesBefore / 2 ** 20).toFixed(0)} → ${(rep.bytesAfter / 2 ** 20).toFixed(0)} MiB, ${rep.valuesConverted.toLocaleString('en')} values`);
+console.log(
+  `\nConvert: safetensors fp32 → fp16, ${MIB} MiB, median of ${RUNS}; reference = cp + sync of the same file`,
+);
+console.log(
+  `  fp16 conversion ${cvMs.toFixed(0).padStart(7)} ms   cp ${cpMs.toFixed(0).padStart(6)} ms   ${ratio.toFixed(2)}×  ${ratio <= 1.5 ? 'met' : 'NOT met'} (≤ 1.5×)`,
+);
+console.log(
+  `  peak RSS        ${rss.toFixed(0).padStart(7)} MB  ${rss < 200 ? 'met' : 'NOT met'} (< 200 MB)   ${(rep.bytesBefore / 2 ** 20).toFixed(0)} → ${(rep.bytesAfter / 2 ** 20).toFixed(0)} MiB, ${rep.valuesConverted.toLocaleString('en')} values`,
+);
 console.log(`  (node start-up, ~40 ms, is inside the conversion time)`);

@@ -23,7 +23,7 @@ const BATCH = 32;
 const dir = path.join(repo, '.cache', `bench-evaluate-2-${SAMPLES}`); // bump when the fixtures change
 
 function rng(seed) {
-  return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /**
@@ -47,17 +47,41 @@ function cnn() {
     graph: {
       name: 'bench_cnn',
       node: [
-        { op_type: 'Conv', input: ['image', 'W1', 'B1'], output: ['c1'], attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])] },
+        {
+          op_type: 'Conv',
+          input: ['image', 'W1', 'B1'],
+          output: ['c1'],
+          attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])],
+        },
         { op_type: 'Relu', input: ['c1'], output: ['r1'] },
-        { op_type: 'Conv', input: ['r1', 'W2', 'B2'], output: ['c2'], attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])] },
+        {
+          op_type: 'Conv',
+          input: ['r1', 'W2', 'B2'],
+          output: ['c2'],
+          attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])],
+        },
         { op_type: 'Relu', input: ['c2'], output: ['r2'] },
-        { op_type: 'Conv', input: ['r2', 'W4', 'B4'], output: ['c3'], attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])] },
+        {
+          op_type: 'Conv',
+          input: ['r2', 'W4', 'B4'],
+          output: ['c3'],
+          attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2])],
+        },
         { op_type: 'Relu', input: ['c3'], output: ['r3'] },
         { op_type: 'GlobalAveragePool', input: ['r3'], output: ['p'] },
         { op_type: 'Flatten', input: ['p'], output: ['f'] },
         { op_type: 'Gemm', input: ['f', 'W3', 'B3'], output: ['logits'] },
       ],
-      initializer: [t('W1', [32, 3, 3, 3]), t('B1', [32]), t('W2', [64, 32, 3, 3]), t('B2', [64]), t('W4', [128, 64, 3, 3]), t('B4', [128]), t('W3', [128, CLASSES]), t('B3', [CLASSES])],
+      initializer: [
+        t('W1', [32, 3, 3, 3]),
+        t('B1', [32]),
+        t('W2', [64, 32, 3, 3]),
+        t('B2', [64]),
+        t('W4', [128, 64, 3, 3]),
+        t('B4', [128]),
+        t('W3', [128, CLASSES]),
+        t('B3', [CLASSES]),
+      ],
       input: [info('image', ['batch', 3, SIZE, SIZE])],
       output: [info('logits', ['batch', CLASSES])],
     },
@@ -107,7 +131,14 @@ async function modelOnly() {
 const { loadImage } = require(path.join(repo, 'out/src/core/datasets/samples.js'));
 const { readdirSync } = await import('fs');
 const files = readdirSync(data).flatMap((c) => readdirSync(path.join(data, c)).map((f) => path.join(data, c, f)));
-const pre = { size: [SIZE, SIZE], scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channelOrder: 'RGB', layout: 'NCHW' };
+const pre = {
+  size: [SIZE, SIZE],
+  scale: 1 / 255,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  channelOrder: 'RGB',
+  layout: 'NCHW',
+};
 async function bare() {
   const t = performance.now();
   const per = 3 * SIZE * SIZE;
@@ -133,6 +164,10 @@ await registry.close();
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const b = median(rows.map((r) => r.bare));
 const o = median(rows.map((r) => r.ours));
-console.log(`\nEvaluate: ${SAMPLES} PNG images ${SIZE}×${SIZE}, ${CLASSES} classes, a small CNN (~190 MFLOP/sample), batches of ${BATCH}; median of 3`);
-console.log(`  built-in evaluator ${o.toFixed(0).padStart(6)} samples/s   bare decode + onnxruntime loop ${b.toFixed(0).padStart(6)} samples/s   ${(o / b).toFixed(2)}×  ${o / b >= 0.8 ? 'met' : 'NOT met'} (≥ 0.8×)`);
+console.log(
+  `\nEvaluate: ${SAMPLES} PNG images ${SIZE}×${SIZE}, ${CLASSES} classes, a small CNN (~190 MFLOP/sample), batches of ${BATCH}; median of 3`,
+);
+console.log(
+  `  built-in evaluator ${o.toFixed(0).padStart(6)} samples/s   bare decode + onnxruntime loop ${b.toFixed(0).padStart(6)} samples/s   ${(o / b).toFixed(2)}×  ${o / b >= 0.8 ? 'met' : 'NOT met'} (≥ 0.8×)`,
+);
 console.log(`  (the model alone on tensors in memory: ${median(rows.map((r) => r.model)).toFixed(0)} samples/s)`);

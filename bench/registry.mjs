@@ -36,7 +36,7 @@ async function openRegistry() {
 
 /** Deterministic pseudo-random numbers, so every run generates the same registry. */
 function prng(seed) {
-  return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const pack = (values) => Buffer.from(Float64Array.from(values).buffer);
@@ -53,7 +53,10 @@ async function generate() {
     const insertMany = async (sql, cols, rows) => {
       for (let i = 0; i < rows.length; i += 400) {
         const batch = rows.slice(i, i + 400);
-        await tx.run(`${sql} VALUES ${batch.map(() => `(${cols.map(() => '?').join(', ')})`).join(', ')}`, batch.flat());
+        await tx.run(
+          `${sql} VALUES ${batch.map(() => `(${cols.map(() => '?').join(', ')})`).join(', ')}`,
+          batch.flat(),
+        );
       }
     };
     for (let m0 = 0; m0 < MODELS; m0 += 500) {
@@ -69,7 +72,23 @@ async function generate() {
         for (let n = 1; n <= count; n++) {
           const id = ++versionId;
           const commit = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(rand() * 16)]).join('');
-          versions.push([id, m + 1, n, 'ready', 'training-output', `/runs/${name}/${n}`, n % 3 ? 'safetensors' : 'onnx', 'pytorch', 1 << 20, 3, now, commit, 'main', 0, 'Train']);
+          versions.push([
+            id,
+            m + 1,
+            n,
+            'ready',
+            'training-output',
+            `/runs/${name}/${n}`,
+            n % 3 ? 'safetensors' : 'onnx',
+            'pytorch',
+            1 << 20,
+            3,
+            now,
+            commit,
+            'main',
+            0,
+            'Train',
+          ]);
           const accuracy = 0.5 + 0.5 * rand();
           const loss = Array.from({ length: POINTS }, (_, i) => 2 / (1 + i) + rand() * 0.01);
           const acc = Array.from({ length: POINTS }, (_, i) => accuracy * (1 - 1 / (2 + i)));
@@ -78,26 +97,43 @@ async function generate() {
           metrics.push([id, 'accuracy', 'metrics.csv', POINTS, accuracy, (POINTS - 1) * 100, 0, steps, pack(acc)]);
         }
       }
-      await insertMany('INSERT INTO models (id, name, created_at, updated_at, last_number)', ['id', 'name', 'c', 'u', 'l'], models);
+      await insertMany(
+        'INSERT INTO models (id, name, created_at, updated_at, last_number)',
+        ['id', 'name', 'c', 'u', 'l'],
+        models,
+      );
       await insertMany(
         'INSERT INTO versions (id, model_id, number, status, source_kind, source_uri, format, framework, size_bytes, file_count, created_at, git_commit, git_branch, git_dirty, git_subject)',
         Array(15).fill(0),
         versions,
       );
-      await insertMany('INSERT INTO metrics (version_id, key, source, point_count, final_value, final_step, final_is_best, step_data, value_data)', Array(9).fill(0), metrics);
+      await insertMany(
+        'INSERT INTO metrics (version_id, key, source, point_count, final_value, final_step, final_is_best, step_data, value_data)',
+        Array(9).fill(0),
+        metrics,
+      );
       await insertMany('INSERT INTO model_tags (model_id, tag)', [0, 0], tags);
     }
     // A few aliases, as a team would have.
-    await tx.run("INSERT INTO aliases (model_id, alias, version_id) SELECT model_id, 'production', MAX(id) FROM versions WHERE model_id % 7 = 0 GROUP BY model_id");
+    await tx.run(
+      "INSERT INTO aliases (model_id, alias, version_id) SELECT model_id, 'production', MAX(id) FROM versions WHERE model_id % 7 = 0 GROUP BY model_id",
+    );
   });
   await r.db.exec('ANALYZE');
   writeFileSync(path.join(dir, 'generator'), String(GENERATOR));
   const points = (await r.db.get('SELECT SUM(point_count) AS n FROM metrics')).n;
-  console.log(`generated ${MODELS.toLocaleString('en')} models, ${versionId.toLocaleString('en')} versions, ${points.toLocaleString('en')} metric points in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `generated ${MODELS.toLocaleString('en')} models, ${versionId.toLocaleString('en')} versions, ${points.toLocaleString('en')} metric points in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   await r.close();
 }
 
-if (POSTGRES || !existsSync(path.join(dir, 'generator')) || readFileSync(path.join(dir, 'generator'), 'utf8') !== String(GENERATOR)) await generate();
+if (
+  POSTGRES ||
+  !existsSync(path.join(dir, 'generator')) ||
+  readFileSync(path.join(dir, 'generator'), 'utf8') !== String(GENERATOR)
+)
+  await generate();
 
 const r = await openRegistry();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -136,7 +172,10 @@ const cases = [
   {
     name: 'search "accuracy>0.999" (first 100)',
     ours: () => r.search('accuracy>0.999', { limit: 100 }),
-    raw: () => r.db.all("SELECT v.* FROM metrics x JOIN versions v ON v.id = x.version_id WHERE x.key = 'accuracy' AND x.final_value > 0.999 ORDER BY v.id DESC LIMIT 100"),
+    raw: () =>
+      r.db.all(
+        "SELECT v.* FROM metrics x JOIN versions v ON v.id = x.version_id WHERE x.key = 'accuracy' AND x.final_value > 0.999 ORDER BY v.id DESC LIMIT 100",
+      ),
   },
   {
     name: 'search "yolo tag:team-vision format:onnx" (first 100)',
@@ -169,7 +208,9 @@ const cases = [
   },
 ];
 
-console.log(`\nRegistry at scale (${POSTGRES ? 'PostgreSQL, a team registry' : 'SQLite'}): ${MODELS.toLocaleString('en')} models, median of ${RUNS} runs; reference = raw SQL of the same rows, same connection`);
+console.log(
+  `\nRegistry at scale (${POSTGRES ? 'PostgreSQL, a team registry' : 'SQLite'}): ${MODELS.toLocaleString('en')} models, median of ${RUNS} runs; reference = raw SQL of the same rows, same connection`,
+);
 let allMet = true;
 for (const c of cases) {
   const ours = await time(c.ours);

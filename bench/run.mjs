@@ -56,10 +56,28 @@ function nodeHash(file) {
 }
 
 function importOnce(registry, file) {
-  const r = spawnSync('/usr/bin/env', ['bash', '-c', `command -v /usr/bin/time >/dev/null && exec /usr/bin/time -f '%M' "$@" || exec "$@"`, '--', process.execPath, cli, '--registry', registry, 'import', file, '--model', 'bench', '--json'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
+  const r = spawnSync(
+    '/usr/bin/env',
+    [
+      'bash',
+      '-c',
+      `command -v /usr/bin/time >/dev/null && exec /usr/bin/time -f '%M' "$@" || exec "$@"`,
+      '--',
+      process.execPath,
+      cli,
+      '--registry',
+      registry,
+      'import',
+      file,
+      '--model',
+      'bench',
+      '--json',
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    },
+  );
   if (r.status !== 0) throw new Error(`import failed: ${r.stderr}`);
   const rssKiB = Number((r.stderr.trim().split('\n').pop() ?? '').trim());
   return { version: JSON.parse(r.stdout), rssKiB: Number.isFinite(rssKiB) ? rssKiB : NaN };
@@ -72,8 +90,14 @@ try {
   nodeHash(src); // warm the page cache so every contender reads from memory
 
   const cpDest = path.join(work, 'copy.bin');
-  const cp = best(() => execFileSync('cp', [src, cpDest]), () => rmSync(cpDest, { force: true }));
-  const cpSync = best(() => execFileSync('bash', ['-c', `cp "$0" "$1" && sync "$1"`, src, cpDest]), () => rmSync(cpDest, { force: true }));
+  const cp = best(
+    () => execFileSync('cp', [src, cpDest]),
+    () => rmSync(cpDest, { force: true }),
+  );
+  const cpSync = best(
+    () => execFileSync('bash', ['-c', `cp "$0" "$1" && sync "$1"`, src, cpDest]),
+    () => rmSync(cpDest, { force: true }),
+  );
   const hashOnly = best(() => nodeHash(src));
   const sha256sum = best(() => execFileSync('sha256sum', [src]));
 
@@ -87,13 +111,20 @@ try {
   );
   const reimp = best(() => importOnce(regs.at(-1), src));
   const expected = createHash('sha256');
-  await new Promise((res, rej) => createReadStream(src).on('data', (d) => expected.update(d)).on('end', res).on('error', rej));
+  await new Promise((res, rej) =>
+    createReadStream(src)
+      .on('data', (d) => expected.update(d))
+      .on('end', res)
+      .on('error', rej),
+  );
   const stored = imp.r.version.files[0].sha256;
   if (stored !== expected.digest('hex')) throw new Error('stored hash does not match the file');
 
   const f = (ms) => `${(ms / 1000).toFixed(2)} s`.padStart(9);
   const rate = (ms) => `${((mib / ms) * 1000).toFixed(0)} MiB/s`.padStart(11);
-  console.log(`\nImport of a ${mib} MiB safetensors file (best of ${runs}, page cache warm, ${os.cpus().length} cores)`);
+  console.log(
+    `\nImport of a ${mib} MiB safetensors file (best of ${runs}, page cache warm, ${os.cpus().length} cores)`,
+  );
   console.log(`  reference  cp                    ${f(cp.ms)} ${rate(cp.ms)}`);
   console.log(`  reference  cp + sync             ${f(cpSync.ms)} ${rate(cpSync.ms)}`);
   console.log(`  reference  hash only (node)      ${f(hashOnly.ms)} ${rate(hashOnly.ms)}`);
@@ -101,15 +132,20 @@ try {
   console.log(`  modelreg   import (hash+copy+fsync, whole CLI) ${f(imp.ms)} ${rate(imp.ms)}`);
   console.log(`  modelreg   re-import (dedupe)    ${f(reimp.ms)} ${rate(reimp.ms)}`);
   console.log('\nRatios');
-  const line = (name, v, goal) => console.log(`  ${name.padEnd(34)} ${v.toFixed(2)}×   goal ≤ ${goal}×  ${v <= goal ? 'met' : 'NOT met'}`);
+  const line = (name, v, goal) =>
+    console.log(`  ${name.padEnd(34)} ${v.toFixed(2)}×   goal ≤ ${goal}×  ${v <= goal ? 'met' : 'NOT met'}`);
   line('import / cp', imp.ms / cp.ms, 1.2);
   line('import / (cp + sync)', imp.ms / cpSync.ms, 1.2);
   line('re-import / hash only', reimp.ms / hashOnly.ms, 1.1);
   // SHA-256 of one stream cannot be split across cores; where hashing alone is slower than cp the
   // cp goal is out of reach for any content-addressed import, and this ratio is the one to watch.
-  console.log(`  import / hash only (the floor)     ${(imp.ms / hashOnly.ms).toFixed(2)}×   hashing alone is ${(hashOnly.ms / cp.ms).toFixed(2)}× cp here`);
+  console.log(
+    `  import / hash only (the floor)     ${(imp.ms / hashOnly.ms).toFixed(2)}×   hashing alone is ${(hashOnly.ms / cp.ms).toFixed(2)}× cp here`,
+  );
   const rssMiB = Math.max(imp.r.rssKiB, reimp.r.rssKiB) / 1024;
-  console.log(`  peak RSS of the importer           ${Number.isFinite(rssMiB) ? rssMiB.toFixed(0) + ' MiB' : 'n/a (install GNU time)'}   goal < 150 MiB  ${rssMiB < 150 ? 'met' : 'NOT met'}`);
+  console.log(
+    `  peak RSS of the importer           ${Number.isFinite(rssMiB) ? rssMiB.toFixed(0) + ' MiB' : 'n/a (install GNU time)'}   goal < 150 MiB  ${rssMiB < 150 ? 'met' : 'NOT met'}`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -11,8 +11,13 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const codeServerBin = path.join(repoRoot, '.cache/code-server/node_modules/.bin/code-server');
 export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const chromiumArgs = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 // Settings for a calm, deterministic test UI: no welcome page, tips, trust prompt, update checks
@@ -61,10 +66,21 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function installVsix(vsix, extensionsDir) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modelreg-cs-install-'));
   try {
-    const r = spawnSync(codeServerBin, [
-      '--install-extension', vsix, '--force', '--extensions-dir', extensionsDir,
-      '--user-data-dir', path.join(tmp, 'ud'), '--config', path.join(tmp, 'config.yaml'),
-    ], { encoding: 'utf8', env: { ...process.env, XDG_DATA_HOME: path.join(tmp, 'data') } });
+    const r = spawnSync(
+      codeServerBin,
+      [
+        '--install-extension',
+        vsix,
+        '--force',
+        '--extensions-dir',
+        extensionsDir,
+        '--user-data-dir',
+        path.join(tmp, 'ud'),
+        '--config',
+        path.join(tmp, 'config.yaml'),
+      ],
+      { encoding: 'utf8', env: { ...process.env, XDG_DATA_HOME: path.join(tmp, 'data') } },
+    );
     if (r.status !== 0) throw new Error(`installing ${vsix} failed:\n${r.stdout}\n${r.stderr}`);
     return r.stdout.trim();
   } finally {
@@ -89,10 +105,21 @@ export async function startCodeServer({ workspace, env = {}, extensionsDir, user
   fs.writeFileSync(path.join(tmp, 'config.yaml'), '');
   const port = await freePort();
   const args = [
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--config', path.join(tmp, 'config.yaml'),
-    '--user-data-dir', ud, '--extensions-dir', ext,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--ignore-last-opened',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--config',
+    path.join(tmp, 'config.yaml'),
+    '--user-data-dir',
+    ud,
+    '--extensions-dir',
+    ext,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
   ];
   if (workspace) args.push(workspace);
   const child = spawn(codeServerBin, args, {
@@ -108,12 +135,22 @@ export async function startCodeServer({ workspace, env = {}, extensionsDir, user
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let exited = null;
-  const exit = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
+  const exit = new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    }),
+  );
 
   const url = `http://127.0.0.1:${port}`;
   let stopped = false;
   const server = {
-    url, port, pid: child.pid, userDataDir: ud, extensionsDir: ext, workspace,
+    url,
+    port,
+    pid: child.pid,
+    userDataDir: ud,
+    extensionsDir: ext,
+    workspace,
     logTail: (n = 40) => lines.slice(-n).join('\n'),
     /**
      * Errors (with their stacks) from the extension host's log, e.g. a failed activation, plus the
@@ -138,8 +175,10 @@ export async function startCodeServer({ workspace, env = {}, extensionsDir, user
           return inError;
         });
         const tail = lines.filter((l) => l.trim()).slice(-5);
-        out.push(`--- ${path.relative(ud, f)}${errors.length ? ' (errors)' : ' (no errors; last lines)'}`,
-          ...(errors.length ? errors.slice(-max) : tail));
+        out.push(
+          `--- ${path.relative(ud, f)}${errors.length ? ' (errors)' : ' (no errors; last lines)'}`,
+          ...(errors.length ? errors.slice(-max) : tail),
+        );
       }
       return out.join('\n');
     },
@@ -147,18 +186,27 @@ export async function startCodeServer({ workspace, env = {}, extensionsDir, user
       if (stopped) return;
       stopped = true;
       if (!exited) {
-        try { process.kill(-child.pid, 'SIGTERM'); } catch {}
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {}
         const t = await Promise.race([exit, sleep(5000).then(() => 'timeout')]);
-        if (t === 'timeout') try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+        if (t === 'timeout')
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {}
       }
       // The extension host may outlive the server briefly; kill what is left of the group.
-      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
       fs.rmSync(tmp, { recursive: true, force: true });
     },
     /** Last-resort cleanup for process.on('exit'), where nothing async can run. */
     stopSync() {
       stopped = true;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
@@ -229,7 +277,9 @@ export async function newWorkbenchPage(browser, { automation = false } = {}) {
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.stack || e.message}`));
   let exitCode;
-  const exited = new Promise((resolve) => { exitCode = resolve; });
+  const exited = new Promise((resolve) => {
+    exitCode = resolve;
+  });
   if (automation) {
     await page.exposeFunction('codeAutomationLog', (type, args) => {
       logs.push(`[${type}] ${(Array.isArray(args) ? args : [args]).map(String).join(' ')}`);

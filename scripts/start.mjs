@@ -27,21 +27,51 @@ const userDataDir = path.join(cache, 'start/user-data');
 mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
 writeFileSync(
   path.join(userDataDir, 'User/settings.json'),
-  JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'security.workspace.trust.enabled': false }, null, 2),
+  JSON.stringify(
+    { 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'security.workspace.trust.enabled': false },
+    null,
+    2,
+  ),
 );
-run(codeServer, ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', path.join(repo, 'model-registry.vsix'), '--force']);
+run(codeServer, [
+  '--extensions-dir',
+  extensionsDir,
+  '--user-data-dir',
+  userDataDir,
+  '--install-extension',
+  path.join(repo, 'model-registry.vsix'),
+  '--force',
+]);
 
 const port = process.env.PORT ?? '8080';
 const server = spawn(
   codeServer,
-  ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, workspace],
+  [
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--extensions-dir',
+    extensionsDir,
+    '--user-data-dir',
+    userDataDir,
+    workspace,
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 server.stdout.on('data', (d) => {
   if (/HTTP server listening/.test(String(d))) {
-    console.log(`\nModel Registry is running in VS Code at  http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n`);
-    console.log('Open the "Model Registry" view in the activity bar; right-click outputs/* in the Explorer → "Import as Model".');
-    console.log('Then right-click datasets/colours → "Register Dataset…" and a colour-net version → "Evaluate…", or a version → "Convert…". Ctrl+C stops.');
+    console.log(
+      `\nModel Registry is running in VS Code at  http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n`,
+    );
+    console.log(
+      'Open the "Model Registry" view in the activity bar; right-click outputs/* in the Explorer → "Import as Model".',
+    );
+    console.log(
+      'Then right-click datasets/colours → "Register Dataset…" and a colour-net version → "Evaluate…", or a version → "Convert…". Ctrl+C stops.',
+    );
   }
 });
 process.on('SIGINT', () => server.kill('SIGTERM'));

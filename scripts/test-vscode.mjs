@@ -13,8 +13,15 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  ensureCodeServer, installVsix, launchBrowser, newWorkbenchPage, payloadUrl, repoRoot,
-  startCodeServer, stopAllServers, stopAllServersSync,
+  ensureCodeServer,
+  installVsix,
+  launchBrowser,
+  newWorkbenchPage,
+  payloadUrl,
+  repoRoot,
+  startCodeServer,
+  stopAllServers,
+  stopAllServersSync,
 } from './code-server.mjs';
 
 const require = createRequire(import.meta.url);
@@ -25,13 +32,17 @@ const option = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const known = ['--no-e2e', '--only-e2e', '--grep', '--vsix', '--no-vsix', '--extension-path', '--help'];
-const unknown = argv.filter((a, i) => a.startsWith('-') && !known.includes(a) && !['--grep', '--vsix', '--extension-path'].includes(argv[i - 1]));
+const unknown = argv.filter(
+  (a, i) => a.startsWith('-') && !known.includes(a) && !['--grep', '--vsix', '--extension-path'].includes(argv[i - 1]),
+);
 if (flag('--help') || unknown.length) {
   if (unknown.length) console.error(`unknown option(s): ${unknown.join(' ')}`);
-  console.error('usage: node scripts/test-vscode.mjs [--no-e2e | --only-e2e] [--grep <regexp>] [--vsix <file> | --no-vsix] [--extension-path <dir>]\n' +
-    '  --grep: mocha grep for integration tests, and a filter on e2e file names\n' +
-    '  --vsix: e2e with this package instead of ./model-registry.vsix; --no-vsix: e2e from the development path\n' +
-    '  --extension-path: load the extension under development from <dir> instead of the repo');
+  console.error(
+    'usage: node scripts/test-vscode.mjs [--no-e2e | --only-e2e] [--grep <regexp>] [--vsix <file> | --no-vsix] [--extension-path <dir>]\n' +
+      '  --grep: mocha grep for integration tests, and a filter on e2e file names\n' +
+      '  --vsix: e2e with this package instead of ./model-registry.vsix; --no-vsix: e2e from the development path\n' +
+      '  --extension-path: load the extension under development from <dir> instead of the repo',
+  );
   process.exit(unknown.length ? 2 : 0);
 }
 const noE2e = flag('--no-e2e');
@@ -50,7 +61,11 @@ const tempDirs = new Set();
 let browser;
 
 const secs = (t0) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
-const indent = (s, n = 4) => String(s).split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+const indent = (s, n = 4) =>
+  String(s)
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function tempDir(prefix) {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -105,7 +120,10 @@ function warnIfUnbuilt() {
 
 // The last entries, each cut to its first lines: workbench stacks are minified noise.
 function briefErrors(errors, max = 12) {
-  return errors.slice(-max).map((e) => e.split('\n').slice(0, 4).join('\n')).join('\n');
+  return errors
+    .slice(-max)
+    .map((e) => e.split('\n').slice(0, 4).join('\n'))
+    .join('\n');
 }
 
 function diagnostics(server, pageInfo) {
@@ -132,14 +150,18 @@ async function runIntegration(prepareWorkspace) {
   let pageInfo;
   try {
     pageInfo = await newWorkbenchPage(browser, { automation: true });
-    await pageInfo.page.goto(payloadUrl(server, {
-      folder: workspace,
-      extensionDevelopmentPath: extensionPath,
-      extensionTestsPath: path.join(outDir, 'integration/index.js'),
-    }));
+    await pageInfo.page.goto(
+      payloadUrl(server, {
+        folder: workspace,
+        extensionDevelopmentPath: extensionPath,
+        extensionTestsPath: path.join(outDir, 'integration/index.js'),
+      }),
+    );
     // Done when the results file appears; the extension host's exit or a dead server end it too.
     let exitCode;
-    pageInfo.exited.then((c) => { exitCode = c; });
+    pageInfo.exited.then((c) => {
+      exitCode = c;
+    });
     const deadline = Date.now() + INTEGRATION_TIMEOUT_MS;
     let exitSeen;
     while (!fs.existsSync(resultsFile)) {
@@ -155,9 +177,10 @@ async function runIntegration(prepareWorkspace) {
     await pageInfo.page.screenshot({ path: path.join(screenshotDir, 'integration.png') }).catch(() => {});
     if (!fs.existsSync(resultsFile)) {
       totals.failed++;
-      const why = exitCode !== undefined
-        ? `the extension host stopped (reported exit code ${exitCode}) without writing them`
-        : `nothing after ${secs(t0)}`;
+      const why =
+        exitCode !== undefined
+          ? `the extension host stopped (reported exit code ${exitCode}) without writing them`
+          : `nothing after ${secs(t0)}`;
       console.log(`  ✘ no integration results: ${why}\n${diagnostics(server, pageInfo)}`);
       return;
     }
@@ -165,8 +188,11 @@ async function runIntegration(prepareWorkspace) {
     fs.mkdirSync(resultsDir, { recursive: true });
     fs.copyFileSync(resultsFile, path.join(resultsDir, 'integration.json'));
     // Stack frames inside VS Code itself say nothing about our code.
-    const report = results.output.replace(/^\n+|\n+$/g, '').split('\n')
-      .filter((l) => !/^\s+at .*\/\.cache\/code-server\//.test(l)).join('\n');
+    const report = results.output
+      .replace(/^\n+|\n+$/g, '')
+      .split('\n')
+      .filter((l) => !/^\s+at .*\/\.cache\/code-server\//.test(l))
+      .join('\n');
     console.log(indent(report, 2));
     totals.passed += results.totals.passed;
     totals.failed += results.totals.failed;
@@ -176,10 +202,13 @@ async function runIntegration(prepareWorkspace) {
     } else {
       // Errors the workbench logged besides run()'s own rejection may explain failures.
       const errors = pageInfo.errors.filter((e) => !/integration test\(s\) failed/.test(e));
-      if (results.totals.failed && errors.length) console.log(`  browser console errors:\n${indent(briefErrors(errors))}`);
+      if (results.totals.failed && errors.length)
+        console.log(`  browser console errors:\n${indent(briefErrors(errors))}`);
     }
-    console.log(`  integration: ${results.totals.passed} passed, ${results.totals.failed} failed` +
-      ` (VS Code ${results.vscodeVersion}, ${secs(t0)}); screenshot test-results/screenshots/integration.png`);
+    console.log(
+      `  integration: ${results.totals.passed} passed, ${results.totals.failed} failed` +
+        ` (VS Code ${results.vscodeVersion}, ${secs(t0)}); screenshot test-results/screenshots/integration.png`,
+    );
   } finally {
     await pageInfo?.context.close().catch(() => {});
     await server.stop();
@@ -189,19 +218,31 @@ async function runIntegration(prepareWorkspace) {
 }
 
 function isAlive(pid) {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function runE2e(prepareWorkspace) {
   const dir = path.join(outDir, 'e2e');
-  let files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.e2e.js')).sort() : [];
+  let files = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.e2e.js'))
+        .sort()
+    : [];
   if (grep) files = files.filter((f) => new RegExp(grep).test(f));
   // The extension as a user gets it: installed from the packaged .vsix, if there is one.
   const vsixPath = option('--vsix') ? path.resolve(option('--vsix')) : path.join(repoRoot, 'model-registry.vsix');
   if (option('--vsix') && !fs.existsSync(vsixPath)) throw new Error(`${vsixPath} does not exist`);
   const vsix = !flag('--no-vsix') && fs.existsSync(vsixPath) ? vsixPath : undefined;
   let extensionsDir;
-  console.log(`\nEnd-to-end tests (extension: ${vsix ? `installed from ${path.basename(vsix)}` : `development path ${path.relative(process.cwd(), extensionPath) || '.'}`})`);
+  console.log(
+    `\nEnd-to-end tests (extension: ${vsix ? `installed from ${path.basename(vsix)}` : `development path ${path.relative(process.cwd(), extensionPath) || '.'}`})`,
+  );
   if (!files.length) {
     console.log('  (no out/test/e2e/*.e2e.js files)');
     return;
@@ -210,7 +251,9 @@ async function runE2e(prepareWorkspace) {
   if (vsix) {
     const dist = path.join(repoRoot, 'dist/extension.js');
     if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs > fs.statSync(vsix).mtimeMs) {
-      console.log(`  note: ${path.basename(vsix)} is older than dist/extension.js; run \`npm run package\` to test the current build`);
+      console.log(
+        `  note: ${path.basename(vsix)} is older than dist/extension.js; run \`npm run package\` to test the current build`,
+      );
     }
     const t0 = Date.now();
     extensionsDir = tempDir('modelreg-extensions-');
@@ -228,7 +271,10 @@ async function runE2e(prepareWorkspace) {
     const pages = [];
     const workspaces = [];
     const ctx = {
-      browser, repoRoot, screenshotDir, mode: vsix ? 'vsix' : 'dev',
+      browser,
+      repoRoot,
+      screenshotDir,
+      mode: vsix ? 'vsix' : 'dev',
       async prepareWorkspace(d) {
         const ws = await prepareWorkspace(d);
         if (!d) workspaces.push(ws);
@@ -262,7 +308,9 @@ async function runE2e(prepareWorkspace) {
       running.catch?.(() => {}); // it may still reject after a timeout, when its page is gone
       await Promise.race([
         running,
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${E2E_TIMEOUT_MS / 1000} s`)), E2E_TIMEOUT_MS); }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${E2E_TIMEOUT_MS / 1000} s`)), E2E_TIMEOUT_MS);
+        }),
       ]).finally(() => clearTimeout(timer));
     } catch (e) {
       error = e;
@@ -270,10 +318,12 @@ async function runE2e(prepareWorkspace) {
     if (error) {
       totals.failed++;
       for (const [i, p] of pages.entries()) {
-        await p.page.screenshot({ path: path.join(screenshotDir, `e2e-${name}-failure${i || ''}.png`) }).catch(() => {});
+        await p.page
+          .screenshot({ path: path.join(screenshotDir, `e2e-${name}-failure${i || ''}.png`) })
+          .catch(() => {});
       }
       // Playwright colours its call log; plain text reads better in CI logs.
-  // eslint-disable-next-line no-control-regex -- strips ANSI colour codes
+      // eslint-disable-next-line no-control-regex -- strips ANSI colour codes
       const text = String(error?.stack || error).replace(/\x1b\[[0-9;]*m/g, '');
       console.log(`  ✘ ${name} (${secs(t0)})\n${indent(text, 6)}`);
       for (const s of servers) console.log(diagnostics(s));
@@ -293,13 +343,17 @@ async function main() {
   const t0 = Date.now();
   if (noE2e && onlyE2e) throw new Error('--no-e2e and --only-e2e exclude each other');
   for (const f of ['integration/index.js', 'integration/workspace.js']) {
-    if (!fs.existsSync(path.join(outDir, f))) throw new Error(`out/test/${f} is missing: run \`npm run build && npm run compile\` first`);
+    if (!fs.existsSync(path.join(outDir, f)))
+      throw new Error(`out/test/${f} is missing: run \`npm run build && npm run compile\` first`);
   }
   ensureCodeServer();
   const prepareWorkspace = loadPrepareWorkspace();
   browser = await launchBrowser();
   // A broken phase is one failure; the other phase still runs.
-  for (const [skip, phase] of [[onlyE2e, runIntegration], [noE2e, runE2e]]) {
+  for (const [skip, phase] of [
+    [onlyE2e, runIntegration],
+    [noE2e, runE2e],
+  ]) {
     if (skip) continue;
     try {
       await phase(prepareWorkspace);

@@ -1,11 +1,21 @@
 import { Command } from 'commander';
 import * as path from 'path';
-import { checkEvaluatorProfile, EvaluationRecord, evaluateExternally, evaluateVersion, evaluationsOf, formatMetric, listDatasets, Registry, RegistryError, registerDataset } from '../core';
+import {
+  checkEvaluatorProfile,
+  EvaluationRecord,
+  evaluateExternally,
+  evaluateVersion,
+  evaluationsOf,
+  formatMetric,
+  listDatasets,
+  Registry,
+  RegistryError,
+  registerDataset,
+} from '../core';
 import { profilesTrusted, registryProfileFile, trustHint } from './convertCommands';
 import { withProgress } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
-
 
 function summary(e: EvaluationRecord): string[] {
   const m = e.metrics;
@@ -15,29 +25,52 @@ function summary(e: EvaluationRecord): string[] {
   ];
   const width = Math.max(5, ...e.perClass.map((c) => c.class.length));
   lines.push(`  ${'class'.padEnd(width)}  support  precision  recall  F1`);
-  for (const c of e.perClass) lines.push(`  ${c.class.padEnd(width)}  ${String(c.support).padStart(7)}  ${formatMetric(c.precision).padStart(9)}  ${formatMetric(c.recall).padStart(6)}  ${formatMetric(c.f1)}`);
+  for (const c of e.perClass)
+    lines.push(
+      `  ${c.class.padEnd(width)}  ${String(c.support).padStart(7)}  ${formatMetric(c.precision).padStart(9)}  ${formatMetric(c.recall).padStart(6)}  ${formatMetric(c.f1)}`,
+    );
   return lines;
 }
 
-export function registerEvaluateCommands(program: Command, withRegistry: WithRegistry, print: (value: unknown) => void): void {
+export function registerEvaluateCommands(
+  program: Command,
+  withRegistry: WithRegistry,
+  print: (value: unknown) => void,
+): void {
   const dataset = program.command('dataset').description('register datasets to evaluate on');
   dataset
     .command('add')
-    .description('register a folder of class folders with images (optionally under train/val/test), a CSV/JSONL with a label column, or a .npz / inputs.npy+labels.npy')
+    .description(
+      'register a folder of class folders with images (optionally under train/val/test), a CSV/JSONL with a label column, or a .npz / inputs.npy+labels.npy',
+    )
     .argument('<path>')
     .option('--name <name>', 'dataset name (default: the folder or file name)')
     .option('--label-column <col>', 'table label column', 'label')
     .option('--split-column <col>', 'table split column (default: "split" when present)')
     .option('--text-column <col>', 'table text column (kept out of the features)')
     .option('--json', 'machine-readable output')
-    .action(async (src: string, o: { name?: string; labelColumn: string; splitColumn?: string; textColumn?: string; json?: boolean }) =>
-      withRegistry((r) =>
-        withProgress('hashing', 'bytes', async (signal, onProgress) => {
-          const d = await registerDataset(r, src, { name: o.name, labelColumn: o.labelColumn, splitColumn: o.splitColumn, textColumn: o.textColumn, signal, onProgress });
-          if (o.json) print(d);
-          else console.log(`Registered dataset ${d.name} (${d.kind}): ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}; manifest ${d.manifestSha256.slice(0, 12)}`);
-        }),
-      ),
+    .action(
+      async (
+        src: string,
+        o: { name?: string; labelColumn: string; splitColumn?: string; textColumn?: string; json?: boolean },
+      ) =>
+        withRegistry((r) =>
+          withProgress('hashing', 'bytes', async (signal, onProgress) => {
+            const d = await registerDataset(r, src, {
+              name: o.name,
+              labelColumn: o.labelColumn,
+              splitColumn: o.splitColumn,
+              textColumn: o.textColumn,
+              signal,
+              onProgress,
+            });
+            if (o.json) print(d);
+            else
+              console.log(
+                `Registered dataset ${d.name} (${d.kind}): ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}; manifest ${d.manifestSha256.slice(0, 12)}`,
+              );
+          }),
+        ),
     );
   program
     .command('datasets')
@@ -48,30 +81,63 @@ export function registerEvaluateCommands(program: Command, withRegistry: WithReg
         const list = await listDatasets(r);
         if (o.json) return print(list);
         if (list.length === 0) console.log('No datasets. Register one with: modelreg dataset add PATH');
-        for (const d of list) console.log(`${d.name}\t${d.kind}\t${d.sampleCount} samples\t${d.classes.length} classes\t${d.manifestSha256.slice(0, 12)}\t${d.root}`);
+        for (const d of list)
+          console.log(
+            `${d.name}\t${d.kind}\t${d.sampleCount} samples\t${d.classes.length} classes\t${d.manifestSha256.slice(0, 12)}\t${d.root}`,
+          );
       }),
     );
   program
     .command('evaluate')
-    .description('run an ONNX version on a dataset: accuracy, top-k, per-class precision/recall/F1, confusion matrix, calibration; per-sample predictions kept')
+    .description(
+      'run an ONNX version on a dataset: accuracy, top-k, per-class precision/recall/F1, confusion matrix, calibration; per-sample predictions kept',
+    )
     .argument('<ref>')
     .requiredOption('--dataset <name>', 'a registered dataset (modelreg datasets)')
     .option('--split <name>', 'default: test, else val, else all samples')
     .option('--batch <n>', 'batch size when the model allows any', (s) => Number(s), 32)
     .option('--evaluator <id>', 'an external evaluator from <registry>/evaluators.json instead of the built-in one')
-    .option('--trust-profiles', 'load <registry>/evaluators.json (its commands run); also "trustProfiles": true in ~/.config/modelreg/config.json')
+    .option(
+      '--trust-profiles',
+      'load <registry>/evaluators.json (its commands run); also "trustProfiles": true in ~/.config/modelreg/config.json',
+    )
     .option('--json', 'machine-readable output')
-    .action(async (ref: string, o: { dataset: string; split?: string; batch: number; evaluator?: string; trustProfiles?: boolean; json?: boolean }) =>
-      withRegistry((r) =>
-        withProgress('evaluating', 'count', async (signal, onProgress) => {
-          const log = (l: string) => console.error(l);
-          const e = o.evaluator
-            ? await evaluateExternally(r, ref, await evaluatorProfile(r, o.evaluator, o.trustProfiles), { dataset: o.dataset, split: o.split, cwd: process.cwd(), signal, log })
-            : await evaluateVersion(r, ref, { dataset: o.dataset, split: o.split, batchSize: o.batch, cwd: process.cwd(), signal, onProgress, log });
-          if (o.json) print(e);
-          else for (const line of summary(e)) console.log(line);
-        }),
-      ),
+    .action(
+      async (
+        ref: string,
+        o: {
+          dataset: string;
+          split?: string;
+          batch: number;
+          evaluator?: string;
+          trustProfiles?: boolean;
+          json?: boolean;
+        },
+      ) =>
+        withRegistry((r) =>
+          withProgress('evaluating', 'count', async (signal, onProgress) => {
+            const log = (l: string) => console.error(l);
+            const e = o.evaluator
+              ? await evaluateExternally(r, ref, await evaluatorProfile(r, o.evaluator, o.trustProfiles), {
+                  dataset: o.dataset,
+                  split: o.split,
+                  cwd: process.cwd(),
+                  signal,
+                  log,
+                })
+              : await evaluateVersion(r, ref, {
+                  dataset: o.dataset,
+                  split: o.split,
+                  batchSize: o.batch,
+                  cwd: process.cwd(),
+                  signal,
+                  onProgress,
+                  log,
+                });
+            if (o.json) print(e);
+            else for (const line of summary(e)) console.log(line);
+          }),
+        ),
     );
   program
     .command('evaluations')
@@ -82,8 +148,12 @@ export function registerEvaluateCommands(program: Command, withRegistry: WithReg
       withRegistry(async (r) => {
         const list = await evaluationsOf(r, (await r.resolve(ref)).id);
         if (o.json) return print(list);
-        if (list.length === 0) console.log(`${ref} has not been evaluated. Run: modelreg evaluate ${ref} --dataset NAME`);
-        for (const e of list) console.log(`#${e.id}\t${e.finishedAt}\t${e.datasetName}${e.split ? `/${e.split}` : ''}\taccuracy ${formatMetric(e.metrics.accuracy ?? null)}\t${e.sampleCount} samples`);
+        if (list.length === 0)
+          console.log(`${ref} has not been evaluated. Run: modelreg evaluate ${ref} --dataset NAME`);
+        for (const e of list)
+          console.log(
+            `#${e.id}\t${e.finishedAt}\t${e.datasetName}${e.split ? `/${e.split}` : ''}\taccuracy ${formatMetric(e.metrics.accuracy ?? null)}\t${e.sampleCount} samples`,
+          );
       }),
     );
 }
@@ -92,8 +162,10 @@ export function registerEvaluateCommands(program: Command, withRegistry: WithReg
 async function evaluatorProfile(r: Registry, id: string, trust: boolean | undefined) {
   const file = path.join(r.dir, 'evaluators.json');
   const { text, ignored } = await registryProfileFile(file, await profilesTrusted(trust));
-  if (ignored) throw new RegistryError(`no evaluator '${id}': ${file} was not loaded because it is not trusted; ${trustHint()}`);
-  if (text === undefined) throw new RegistryError(`no evaluator '${id}': ${file} does not exist (a list of {id, tool, args})`);
+  if (ignored)
+    throw new RegistryError(`no evaluator '${id}': ${file} was not loaded because it is not trusted; ${trustHint()}`);
+  if (text === undefined)
+    throw new RegistryError(`no evaluator '${id}': ${file} does not exist (a list of {id, tool, args})`);
   let list: unknown;
   try {
     list = JSON.parse(text);

@@ -1,5 +1,14 @@
 import { Command } from 'commander';
-import { AliasMove, exportVersion, formatBytes, importArchive, Lineage, ObjectStore, Registry, VersionRecord } from '../core';
+import {
+  AliasMove,
+  exportVersion,
+  formatBytes,
+  importArchive,
+  Lineage,
+  ObjectStore,
+  Registry,
+  VersionRecord,
+} from '../core';
 import { withProgress } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
@@ -10,7 +19,14 @@ type WithAnyRegistry = <T>(fn: (r: Registry<ObjectStore>) => Promise<T>) => Prom
 const isVersionRef = (target: string) => target.includes('@');
 
 function moveLine(m: AliasMove): string {
-  const what = m.from === null ? `set to v${m.to}` : m.to === null ? `removed from v${m.from}` : m.from === m.to ? `already on v${m.to}` : `moved v${m.from} → v${m.to}`;
+  const what =
+    m.from === null
+      ? `set to v${m.to}`
+      : m.to === null
+        ? `removed from v${m.from}`
+        : m.from === m.to
+          ? `already on v${m.to}`
+          : `moved v${m.from} → v${m.to}`;
   return `${m.model}@${m.alias} ${what}`;
 }
 
@@ -30,7 +46,9 @@ function lineageLines(l: Lineage): string[] {
   const walk = (id: number, depth: number, kind: string | null) => {
     const n = byId.get(id)!;
     const commit = n.commit ? `  ${n.commit.slice(0, 8)} ${n.subject ?? ''}` : '';
-    lines.push(`${'  '.repeat(depth)}${kind ? `└─ ${kind}: ` : ''}${n.ref}${n.id === l.focus ? '  ◀' : ''}${n.deleted ? '  (deleted)' : ''}${commit}`);
+    lines.push(
+      `${'  '.repeat(depth)}${kind ? `└─ ${kind}: ` : ''}${n.ref}${n.id === l.focus ? '  ◀' : ''}${n.deleted ? '  (deleted)' : ''}${commit}`,
+    );
     for (const c of children.get(id) ?? []) walk(c.to, depth + 1, c.kind);
   };
   for (const n of l.nodes) if (!hasParent.has(n.id)) walk(n.id, 0, null);
@@ -45,19 +63,34 @@ type Listed = Omit<VersionRecord, 'status'> & { status: 'interrupted' };
  * is left out unless asked for (--all), with one line saying so; a number that never became a version
  * is noise in a listing, but hiding it silently would hide that gc has work to do.
  */
-export function listedVersions(versions: VersionRecord[], all: boolean | undefined): { shown: (VersionRecord | Listed)[]; note?: string } {
+export function listedVersions(
+  versions: VersionRecord[],
+  all: boolean | undefined,
+): { shown: (VersionRecord | Listed)[]; note?: string } {
   // Shown, its status says what it is (in --json too): not "importing", which would say it is running.
   if (all) return { shown: versions.map((v) => (v.interrupted ? { ...v, status: 'interrupted' as const } : v)) };
   const shown = versions.filter((v) => !v.interrupted);
   const hidden = versions.length - shown.length;
-  return { shown, note: hidden ? `${hidden} interrupted import${hidden === 1 ? '' : 's'} not shown (its process died): modelreg gc removes ${hidden === 1 ? 'it' : 'them'}; --all shows ${hidden === 1 ? 'it' : 'them'}` : undefined };
+  return {
+    shown,
+    note: hidden
+      ? `${hidden} interrupted import${hidden === 1 ? '' : 's'} not shown (its process died): modelreg gc removes ${hidden === 1 ? 'it' : 'them'}; --all shows ${hidden === 1 ? 'it' : 'them'}`
+      : undefined,
+  };
 }
 
-export function registerLifecycleCommands(program: Command, withRegistry: WithRegistry, withAnyRegistry: WithAnyRegistry, print: (value: unknown) => void): void {
-  const alias = program.command('alias').description('point aliases (production, staging…) at versions; NAME@ALIAS then works anywhere');
+export function registerLifecycleCommands(
+  program: Command,
+  withRegistry: WithRegistry,
+  withAnyRegistry: WithAnyRegistry,
+  print: (value: unknown) => void,
+): void {
+  const alias = program
+    .command('alias')
+    .description('point aliases (production, staging…) at versions; NAME@ALIAS then works anywhere');
   alias
     .command('set')
-    .description('point ALIAS of the version\'s model at the version (moving it if needed)')
+    .description("point ALIAS of the version's model at the version (moving it if needed)")
     .argument('<ref>', 'NAME@vN (or any reference)')
     .argument('<alias>')
     .option('--json', 'machine-readable output')
@@ -98,7 +131,8 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
         await r.requireModel(model);
         const list = await r.aliases(model);
         if (o.json) return print(list);
-        if (list.length === 0) console.log(`${model} has no aliases. Set one with: modelreg alias set ${model}@vN production`);
+        if (list.length === 0)
+          console.log(`${model} has no aliases. Set one with: modelreg alias set ${model}@vN production`);
         for (const a of list) console.log(`${a.alias}\tv${a.number}`);
       }),
     );
@@ -147,7 +181,10 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
       withAnyRegistry(async (r) => {
         const v = await r.cloneVersion(ref, model, { description: o.description });
         if (o.json) print(v);
-        else console.log(`Cloned ${v.source.uri} to ${v.ref} (${v.fileCount} files, ${formatBytes(v.sizeBytes)}, no bytes copied)`);
+        else
+          console.log(
+            `Cloned ${v.source.uri} to ${v.ref} (${v.fileCount} files, ${formatBytes(v.sizeBytes)}, no bytes copied)`,
+          );
       }),
     );
 
@@ -166,7 +203,9 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
 
   program
     .command('search')
-    .description('versions matching a search: words, name:, tag:, alias:/@, format:, commit:, archived:, metric comparisons (accuracy>0.9)')
+    .description(
+      'versions matching a search: words, name:, tag:, alias:/@, format:, commit:, archived:, metric comparisons (accuracy>0.9)',
+    )
     .argument('<terms...>')
     .option('--limit <n>', 'at most this many', (s) => Number(s), 100)
     .option('--json', 'machine-readable output')
@@ -181,7 +220,9 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
 
   program
     .command('export')
-    .description('write a version to a .tar (.tar.gz, .tgz) or a new folder: files, metrics and a manifest with hashes and provenance')
+    .description(
+      'write a version to a .tar (.tar.gz, .tgz) or a new folder: files, metrics and a manifest with hashes and provenance',
+    )
     .argument('<ref>')
     .argument('<dest>', 'DEST.tar, DEST.tar.gz or a folder')
     .option('--json', 'machine-readable output')
@@ -190,7 +231,10 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
         withProgress('exporting', 'bytes', async (signal, onProgress) => {
           const out = await exportVersion(r, ref, dest, { signal, onProgress });
           if (o.json) print({ ref: out.version.ref, dest: out.dest, bytes: out.bytes });
-          else console.log(`Exported ${out.version.ref} to ${out.dest} (${out.version.fileCount} files, ${formatBytes(out.bytes)})`);
+          else
+            console.log(
+              `Exported ${out.version.ref} to ${out.dest} (${out.version.fileCount} files, ${formatBytes(out.bytes)})`,
+            );
         }),
       ),
     );
@@ -206,7 +250,10 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
         withProgress('importing', 'bytes', async (signal, onProgress) => {
           const v = await importArchive(r, src, { model: o.model, signal, onProgress });
           if (o.json) print(v);
-          else console.log(`Imported ${v.ref} from ${src} (${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}` : ''})`);
+          else
+            console.log(
+              `Imported ${v.ref} from ${src} (${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}` : ''})`,
+            );
         }),
       ),
     );
@@ -221,7 +268,9 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
       withAnyRegistry(async (r) => {
         if (o.undo) return void console.log(`Unarchived ${(await r.unarchiveVersion(ref)).ref}`);
         const { version, removedAliases } = await r.archiveVersion(ref, { force: o.force });
-        console.log(`Archived ${version.ref}${removedAliases.length ? ` (removed alias ${removedAliases.join(', ')})` : ''}`);
+        console.log(
+          `Archived ${version.ref}${removedAliases.length ? ` (removed alias ${removedAliases.join(', ')})` : ''}`,
+        );
       }),
     );
 
@@ -233,8 +282,9 @@ export function registerLifecycleCommands(program: Command, withRegistry: WithRe
     .action(async (ref: string, o: { force?: boolean }) =>
       withAnyRegistry(async (r) => {
         const { version, removedAliases } = await r.deleteVersion(ref, { force: o.force });
-        console.log(`Deleted ${version.ref}${removedAliases.length ? ` (removed alias ${removedAliases.join(', ')})` : ''}; run modelreg gc to free its files`);
+        console.log(
+          `Deleted ${version.ref}${removedAliases.length ? ` (removed alias ${removedAliases.join(', ')})` : ''}; run modelreg gc to free its files`,
+        );
       }),
     );
 }
-

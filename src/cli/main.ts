@@ -44,16 +44,36 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 for (const method of ['log', 'error', 'warn'] as const) {
   const write = console[method].bind(console);
   // Tabs stay: they separate the columns of list and search.
-  console[method] = (...args: unknown[]) => write(format(...args).split('\t').map(escapeControl).join('\t'));
+  console[method] = (...args: unknown[]) =>
+    write(
+      format(...args)
+        .split('\t')
+        .map(escapeControl)
+        .join('\t'),
+    );
 }
 
 const program = new Command('modelreg')
   .description('Model Registry: import, list and verify models and their versions')
   .version('0.1.0')
-  .addOption(new Option('--registry <dir|url>', 'registry folder, or a team registry postgres://USER@HOST:PORT/DB (with --store)').default('.modelreg', './.modelreg under the current folder'))
-  .addOption(new Option('--store <s3-uri>', "the team registry's bucket, s3://BUCKET/PREFIX").env('MODELREG_TEAM_STORE'))
-  .addOption(new Option('--store-endpoint <url>', "the bucket's S3-compatible endpoint (OBS, MinIO…); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws").env('MODELREG_TEAM_STORE_ENDPOINT'))
-  .addOption(new Option('--store-region <region>', "the bucket's region").env('MODELREG_TEAM_STORE_REGION').default('us-east-1'))
+  .addOption(
+    new Option(
+      '--registry <dir|url>',
+      'registry folder, or a team registry postgres://USER@HOST:PORT/DB (with --store)',
+    ).default('.modelreg', './.modelreg under the current folder'),
+  )
+  .addOption(
+    new Option('--store <s3-uri>', "the team registry's bucket, s3://BUCKET/PREFIX").env('MODELREG_TEAM_STORE'),
+  )
+  .addOption(
+    new Option(
+      '--store-endpoint <url>',
+      "the bucket's S3-compatible endpoint (OBS, MinIO…); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws",
+    ).env('MODELREG_TEAM_STORE_ENDPOINT'),
+  )
+  .addOption(
+    new Option('--store-region <region>', "the bucket's region").env('MODELREG_TEAM_STORE_REGION').default('us-east-1'),
+  )
   .showHelpAfterError();
 
 const registryOption = () => program.opts<{ registry: string }>().registry;
@@ -62,7 +82,9 @@ const teamOptions = () => program.opts<TeamOptions>();
 
 function registryDir(): string {
   if (isTeamUrl(registryOption())) {
-    throw new RegistryError('this command works on a local registry folder (--registry DIR); a team registry takes list, show, search, lineage, alias, tag, describe, clone, archive, delete and gc, and push/pull');
+    throw new RegistryError(
+      'this command works on a local registry folder (--registry DIR); a team registry takes list, show, search, lineage, alias, tag, describe, clone, archive, delete and gc, and push/pull',
+    );
   }
   return path.resolve(registryOption());
 }
@@ -104,32 +126,53 @@ program
   .description('import a training output folder or a weights file as a new model version')
   .argument('<path>', 'folder or file')
   .option('--model <name>', 'model name (default: registry.name in config.json, else the folder name)')
-  .option('--template <id>', "check the folder's config.json against this template (generated from its defaults when missing)")
-  .option('--endpoint <url>', 'for s3://BUCKET/PREFIX: the S3-compatible endpoint (OBS, MinIO, Swift…); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws')
+  .option(
+    '--template <id>',
+    "check the folder's config.json against this template (generated from its defaults when missing)",
+  )
+  .option(
+    '--endpoint <url>',
+    'for s3://BUCKET/PREFIX: the S3-compatible endpoint (OBS, MinIO, Swift…); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws',
+  )
   .option('--region <region>', 'for s3://: the region', 'us-east-1')
   .option('--json', 'print the new version as JSON')
-  .action(async (input: string, o: { model?: string; template?: string; endpoint?: string; region: string; json?: boolean }) => {
-    if (input.startsWith('s3://')) return importS3(input, o);
-    // A folder whose config.json names a template is checked like one imported with --template.
-    const language = o.template || (await describesModel(input)) ? await configLanguage() : undefined;
-    await withRegistry(async (r) => {
-      const bar = new ProgressBar(process.stderr);
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        const opts = { model: o.model, signal: abort.signal, onProgress: (p: { phase: string; bytesDone: number; bytesTotal: number }) => bar.update(p.phase, p.bytesDone, p.bytesTotal) };
-        const v = language ? await importWithConfig(r, language, input, { ...opts, templateId: o.template }) : await importTrainingOutput(r, input, opts);
-        bar.done();
-        if (o.json) print(await versionJson(r, v));
-        else console.log(`Imported ${v.ref}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}${v.git.dirty ? ' (dirty)' : ''}` : ''}`);
-        warnAbout(v);
-      } finally {
-        bar.done();
-        process.removeListener('SIGINT', onSigint);
-      }
-    });
-  });
+  .action(
+    async (
+      input: string,
+      o: { model?: string; template?: string; endpoint?: string; region: string; json?: boolean },
+    ) => {
+      if (input.startsWith('s3://')) return importS3(input, o);
+      // A folder whose config.json names a template is checked like one imported with --template.
+      const language = o.template || (await describesModel(input)) ? await configLanguage() : undefined;
+      await withRegistry(async (r) => {
+        const bar = new ProgressBar(process.stderr);
+        const abort = new AbortController();
+        const onSigint = () => abort.abort();
+        process.once('SIGINT', onSigint);
+        try {
+          const opts = {
+            model: o.model,
+            signal: abort.signal,
+            onProgress: (p: { phase: string; bytesDone: number; bytesTotal: number }) =>
+              bar.update(p.phase, p.bytesDone, p.bytesTotal),
+          };
+          const v = language
+            ? await importWithConfig(r, language, input, { ...opts, templateId: o.template })
+            : await importTrainingOutput(r, input, opts);
+          bar.done();
+          if (o.json) print(await versionJson(r, v));
+          else
+            console.log(
+              `Imported ${v.ref}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}${v.git.dirty ? ' (dirty)' : ''}` : ''}`,
+            );
+          warnAbout(v);
+        } finally {
+          bar.done();
+          process.removeListener('SIGINT', onSigint);
+        }
+      });
+    },
+  );
 
 /** What the weights' readers warn about in a new version (a pickle naming posix.system), on stderr: stdout may be JSON. */
 function warnAbout(v: { details: Record<string, unknown> }): void {
@@ -140,9 +183,16 @@ function warnAbout(v: { details: Record<string, unknown> }): void {
 async function importS3(uri: string, o: { model?: string; endpoint?: string; region: string; json?: boolean }) {
   await withRegistry((r) =>
     withProgress('download', 'bytes', async (signal, onBytes) => {
-      const v = await importFromObjectStorage(r, { endpoint: o.endpoint, region: o.region }, uri, { model: o.model, signal, onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal) });
+      const v = await importFromObjectStorage(r, { endpoint: o.endpoint, region: o.region }, uri, {
+        model: o.model,
+        signal,
+        onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal),
+      });
       if (o.json) print(await versionJson(r, v));
-      else console.log(`Imported ${v.ref} from ${uri}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}`);
+      else
+        console.log(
+          `Imported ${v.ref} from ${uri}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}`,
+        );
       warnAbout(v);
     }),
   );
@@ -150,23 +200,48 @@ async function importS3(uri: string, o: { model?: string; endpoint?: string; reg
 
 program
   .command('import-image')
-  .description('import from a container image (OCI distribution API): pins the digest, records entrypoint/env/ports/labels, and with --path extracts the model files from its layers')
+  .description(
+    'import from a container image (OCI distribution API): pins the digest, records entrypoint/env/ports/labels, and with --path extracts the model files from its layers',
+  )
   .argument('<image>', 'registry/repository:tag or registry/repository@sha256:…')
-  .option('--path <dir>', 'folder inside the image holding the model (e.g. /model); without it only the runtime is recorded')
+  .option(
+    '--path <dir>',
+    'folder inside the image holding the model (e.g. /model); without it only the runtime is recorded',
+  )
   .option('--model <name>', 'model name (default: the repository name)')
   .option('--username <user>', 'registry user; the password comes from MODELREG_REGISTRY_PASSWORD')
-  .option('--allow-token-realm <host...>', "let the registry's token service on this host get the credentials (needed when it is not the registry's own host over https)", [])
+  .option(
+    '--allow-token-realm <host...>',
+    "let the registry's token service on this host get the credentials (needed when it is not the registry's own host over https)",
+    [],
+  )
   .option('--json', 'print the new version as JSON')
-  .action(async (image: string, o: { path?: string; model?: string; username?: string; allowTokenRealm: string[]; json?: boolean }) => {
-    await withRegistry((r) =>
-      withProgress('download', 'bytes', async (signal, onBytes) => {
-        const v = await importContainerImage(r, image, { path: o.path, model: o.model, username: o.username, password: process.env.MODELREG_REGISTRY_PASSWORD, allowTokenRealms: o.allowTokenRealm, signal, onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal) });
-        if (o.json) print(await versionJson(r, v));
-        else console.log(`Imported ${v.ref} from ${v.source.uri}: ${v.format ?? '-'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}`);
-        warnAbout(v);
-      }),
-    );
-  });
+  .action(
+    async (
+      image: string,
+      o: { path?: string; model?: string; username?: string; allowTokenRealm: string[]; json?: boolean },
+    ) => {
+      await withRegistry((r) =>
+        withProgress('download', 'bytes', async (signal, onBytes) => {
+          const v = await importContainerImage(r, image, {
+            path: o.path,
+            model: o.model,
+            username: o.username,
+            password: process.env.MODELREG_REGISTRY_PASSWORD,
+            allowTokenRealms: o.allowTokenRealm,
+            signal,
+            onProgress: (p) => onBytes(p.bytesDone, p.bytesTotal),
+          });
+          if (o.json) print(await versionJson(r, v));
+          else
+            console.log(
+              `Imported ${v.ref} from ${v.source.uri}: ${v.format ?? '-'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}`,
+            );
+          warnAbout(v);
+        }),
+      );
+    },
+  );
 
 program
   .command('templates')
@@ -176,7 +251,8 @@ program
     const { catalog } = await configLanguage();
     if (o.json) return void print(catalog.templates.map(({ schema: _schema, ...t }) => t));
     const width = Math.max(...catalog.templates.map((t) => t.title.length));
-    for (const t of catalog.templates) console.log(`${t.id.padEnd(24)} ${t.title.padEnd(width)}  ${t.description}${t.builtin ? '' : '  (workspace)'}`);
+    for (const t of catalog.templates)
+      console.log(`${t.id.padEnd(24)} ${t.title.padEnd(width)}  ${t.description}${t.builtin ? '' : '  (workspace)'}`);
   });
 
 program
@@ -218,7 +294,10 @@ program
       const models = await r.listModels();
       if (o.json) return print(models);
       if (models.length === 0) console.log(`No models in ${r.location}. Import one with: modelreg import PATH`);
-      for (const m of models) console.log(`${m.name}\t${m.versionCount} version${m.versionCount === 1 ? '' : 's'}\tlatest v${m.latestVersion ?? '-'}`);
+      for (const m of models)
+        console.log(
+          `${m.name}\t${m.versionCount} version${m.versionCount === 1 ? '' : 's'}\tlatest v${m.latestVersion ?? '-'}`,
+        );
     });
   });
 
@@ -233,17 +312,26 @@ program
       const full = await versionJson(r, v);
       if (o.json) return print(full);
       console.log(`${v.ref}  (${v.status})`);
-      console.log(`  format     ${v.format ?? '-'} / ${v.framework ?? '-'}${v.parameterCount !== null ? `, ${formatCount(v.parameterCount)} parameters` : ''}`);
+      console.log(
+        `  format     ${v.format ?? '-'} / ${v.framework ?? '-'}${v.parameterCount !== null ? `, ${formatCount(v.parameterCount)} parameters` : ''}`,
+      );
       console.log(`  size       ${formatBytes(v.sizeBytes)} in ${v.fileCount} files`);
       console.log(`  source     ${v.source.kind} ${v.source.uri}`);
       console.log(`  created    ${v.createdAt}`);
-      if (v.git) console.log(`  commit     ${v.git.commit}${v.git.dirty ? ' (dirty)' : ''} on ${v.git.branch ?? 'detached HEAD'} — ${v.git.subject}`);
+      if (v.git)
+        console.log(
+          `  commit     ${v.git.commit}${v.git.dirty ? ' (dirty)' : ''} on ${v.git.branch ?? 'detached HEAD'} — ${v.git.subject}`,
+        );
       for (const s of v.signature.inputs ?? []) console.log(`  input      ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
-      for (const s of v.signature.outputs ?? []) console.log(`  output     ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
+      for (const s of v.signature.outputs ?? [])
+        console.log(`  output     ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
       for (const m of modelsOf(v.details)) console.log(`  model      ${m}`);
       for (const w of versionWarnings(v.details)) console.log(`  WARNING    ${w}`);
       if (full.metrics.length) console.log('  metrics');
-      for (const m of full.metrics) console.log(`    ${m.key.padEnd(24)} ${formatMetric(m.value)}${m.isBest ? ' (best)' : ''}  [${m.pointCount} points]`);
+      for (const m of full.metrics)
+        console.log(
+          `    ${m.key.padEnd(24)} ${formatMetric(m.value)}${m.isBest ? ' (best)' : ''}  [${m.pointCount} points]`,
+        );
       console.log('  files');
       for (const f of full.files) console.log(`    ${f.path}  ${formatBytes(f.size)}  ${f.sha256.slice(0, 12)}`);
     });
@@ -260,8 +348,11 @@ program
       bar.done();
       if (o.json) print(result);
       else {
-        console.log(`Checked ${result.checked} objects: ${result.problems.length === 0 ? 'all intact' : `${result.problems.length} problems`}`);
-        for (const p of result.problems) console.log(`  ${p.problem.toUpperCase()} ${p.sha256}  used by ${p.usedBy.join(', ')}`);
+        console.log(
+          `Checked ${result.checked} objects: ${result.problems.length === 0 ? 'all intact' : `${result.problems.length} problems`}`,
+        );
+        for (const p of result.problems)
+          console.log(`  ${p.problem.toUpperCase()} ${p.sha256}  used by ${p.usedBy.join(', ')}`);
       }
       if (result.problems.length) process.exitCode = 1;
     });
@@ -275,7 +366,10 @@ program
     await withAnyRegistry(async (r) => {
       const result = await r.gc();
       if (o.json) print(result);
-      else console.log(`Removed ${result.removedObjects} objects (${formatBytes(result.removedBytes)}), ${result.removedVersions} deleted or unfinished versions${result.removedEvaluations ? ` and ${result.removedEvaluations} interrupted evaluations` : ''}`);
+      else
+        console.log(
+          `Removed ${result.removedObjects} objects (${formatBytes(result.removedBytes)}), ${result.removedVersions} deleted or unfinished versions${result.removedEvaluations ? ` and ${result.removedEvaluations} interrupted evaluations` : ''}`,
+        );
     });
   });
 
@@ -291,7 +385,9 @@ program.parseAsync(process.argv).catch((e: unknown) => {
   }
   const known = e instanceof InputError || e instanceof RegistryError;
   // A bug's stack trace helps nobody reading a refusal; MODELREG_DEBUG=1 shows it.
-  const detail = process.env.MODELREG_DEBUG ? ((e as Error)?.stack ?? String(e)) : `${(e as Error)?.message ?? String(e)} (an internal error: MODELREG_DEBUG=1 shows where)`;
+  const detail = process.env.MODELREG_DEBUG
+    ? ((e as Error)?.stack ?? String(e))
+    : `${(e as Error)?.message ?? String(e)} (an internal error: MODELREG_DEBUG=1 shows where)`;
   console.error(`modelreg: ${known ? (e as Error).message : detail}`);
   process.exit(known ? 2 : 1);
 });

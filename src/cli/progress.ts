@@ -27,7 +27,11 @@ export class ProgressBar {
 }
 
 /** Runs long work with a progress bar on stderr; Ctrl+C cancels it cleanly (the work sees the signal). */
-export async function withProgress<T>(label: string, unit: 'bytes' | 'count', fn: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
+export async function withProgress<T>(
+  label: string,
+  unit: 'bytes' | 'count',
+  fn: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>,
+): Promise<T> {
   const bar = new ProgressBar(process.stderr);
   const abort = new AbortController();
   const onSigint = () => abort.abort();

@@ -22,7 +22,13 @@ export type { TemplateImportOptions } from './importers/template';
 export { parseSearch } from './registry/search';
 export { exportVersion, importArchive, ARCHIVE_FORMAT } from './archive/archive';
 export type { ArchiveOptions } from './archive/archive';
-export { BUILTIN_CONVERTERS, convertersFor, convertVersion, convertWithProfile, resolveParams } from './convert/convert';
+export {
+  BUILTIN_CONVERTERS,
+  convertersFor,
+  convertVersion,
+  convertWithProfile,
+  resolveParams,
+} from './convert/convert';
 export type { ConvertVersionOptions } from './convert/convert';
 export { allProfiles, BUILTIN_PROFILES, detectTool, profileAccepts } from './convert/profiles';
 export type { ToolProfile, ToolStatus } from './convert/profiles';
@@ -32,7 +38,15 @@ export type { RegisterDatasetOptions } from './datasets/register';
 export type { DatasetKind, DatasetManifest, DatasetRecord, DatasetSample } from './datasets/types';
 export { evaluateVersion } from './evaluate/evaluate';
 export type { EvaluateOptions } from './evaluate/evaluate';
-export { evaluationSamples, evaluationsOf, hasEvaluations, getDataset, getEvaluation, listDatasets, readManifest } from './evaluate/store';
+export {
+  evaluationSamples,
+  evaluationsOf,
+  hasEvaluations,
+  getDataset,
+  getEvaluation,
+  listDatasets,
+  readManifest,
+} from './evaluate/store';
 export type { ClassificationMetrics, ClassMetrics, EvaluationRecord, SamplePrediction } from './evaluate/types';
 export { checkEvaluatorProfile, evaluateExternally } from './evaluate/external';
 export type { EvaluatorProfile } from './evaluate/external';

@@ -12,7 +12,7 @@ export function log(): vscode.OutputChannel {
 export function showError(prefix: string, e: unknown): void {
   const known = e instanceof InputError || e instanceof RegistryError;
   const message = e instanceof Error ? e.message : String(e);
-  log().appendLine(`${new Date().toISOString()} ${prefix}: ${known ? message : (e as Error)?.stack ?? message}`);
+  log().appendLine(`${new Date().toISOString()} ${prefix}: ${known ? message : ((e as Error)?.stack ?? message)}`);
   void vscode.window.showErrorMessage(`${prefix}: ${message}`, ...(known ? [] : ['Show Log'])).then((c) => {
     if (c === 'Show Log') log().show();
   });

@@ -35,10 +35,22 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const service = new RegistryService();
   const tree = new RegistryTreeProvider(service);
-  const view = vscode.window.createTreeView<TreeNode>('modelRegistry.models', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  const view = vscode.window.createTreeView<TreeNode>('modelRegistry.models', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
   const teamService = new TeamRegistryService(context.secrets);
   const teamTree = new RegistryTreeProvider(teamService, true);
-  const team = { service: teamService, tree: teamTree, view: vscode.window.createTreeView<TreeNode>('modelRegistry.team', { treeDataProvider: teamTree, showCollapseAll: true, canSelectMany: true }) };
+  const team = {
+    service: teamService,
+    tree: teamTree,
+    view: vscode.window.createTreeView<TreeNode>('modelRegistry.team', {
+      treeDataProvider: teamTree,
+      showCollapseAll: true,
+      canSelectMany: true,
+    }),
+  };
   context.subscriptions.push(
     service,
     tree,

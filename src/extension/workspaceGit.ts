@@ -7,7 +7,11 @@ import { findRepository, GitRepo, repositoryWithCommit } from '../core';
  * came from a database or an archive someone else may have written.
  */
 export async function workspaceRepositories(): Promise<GitRepo[]> {
-  const found = await Promise.all((vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => findRepository(f.uri.fsPath)));
+  const found = await Promise.all(
+    (vscode.workspace.workspaceFolders ?? [])
+      .filter((f) => f.uri.scheme === 'file')
+      .map((f) => findRepository(f.uri.fsPath)),
+  );
   const seen = new Set<string>();
   return found.filter((r): r is GitRepo => !!r && !seen.has(r.gitDir) && !!seen.add(r.gitDir));
 }

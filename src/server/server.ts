@@ -17,7 +17,15 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ConfigLanguage, DIAGNOSTIC_SOURCE, loadTemplateCatalog, looksLikeModelConfig, QuickFix, STORED_CONFIG_SCHEME, USER_TEMPLATES_DIR } from '../core/config';
+import {
+  ConfigLanguage,
+  DIAGNOSTIC_SOURCE,
+  loadTemplateCatalog,
+  looksLikeModelConfig,
+  QuickFix,
+  STORED_CONFIG_SCHEME,
+  USER_TEMPLATES_DIR,
+} from '../core/config';
 
 interface Settings {
   config?: { files?: string[]; validationDelay?: number };
@@ -58,7 +66,9 @@ connection.onDidChangeConfiguration((change) => {
   const settings = (change.settings?.modelRegistry ?? {}) as Settings;
   const globs = settings.config?.files ?? [];
   const match = globs.length ? picomatch(globs, { dot: true }) : () => false;
-  associated = (file) => match(file.split(path.sep).join('/')) || workspaceRoots.some((r) => match(path.relative(r, file).split(path.sep).join('/')));
+  associated = (file) =>
+    match(file.split(path.sep).join('/')) ||
+    workspaceRoots.some((r) => match(path.relative(r, file).split(path.sep).join('/')));
   delay = settings.config?.validationDelay ?? 200;
   revalidateAll();
 });
@@ -77,7 +87,12 @@ async function reloadTemplates() {
   for (const file of new Set([...templateProblemFiles, ...files])) {
     const diagnostics: Diagnostic[] = catalog.problems
       .filter((p) => p.file === file)
-      .map((p) => ({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Error, source: DIAGNOSTIC_SOURCE, message: `Template not loaded: ${p.problem}` }));
+      .map((p) => ({
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+        severity: DiagnosticSeverity.Error,
+        source: DIAGNOSTIC_SOURCE,
+        message: `Template not loaded: ${p.problem}`,
+      }));
     void connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics });
   }
   templateProblemFiles = files;
@@ -130,7 +145,10 @@ documents.onDidOpen((e) => {
 documents.onDidChangeContent((e) => {
   if (openedVersion.get(e.document.uri) === e.document.version) return;
   clearTimeout(pending.get(e.document.uri));
-  pending.set(e.document.uri, setTimeout(() => void validate(e.document), delay));
+  pending.set(
+    e.document.uri,
+    setTimeout(() => void validate(e.document), delay),
+  );
 });
 documents.onDidClose((e) => {
   openedVersion.delete(e.document.uri);
@@ -177,18 +195,32 @@ connection.onCodeAction(({ textDocument, context }) => {
   const actions: CodeAction[] = [];
   for (const d of context.diagnostics) {
     if (d.source !== DIAGNOSTIC_SOURCE) continue;
-    const same = published.get(textDocument.uri)?.find((p) => p.code === d.code && p.message === d.message && sameRange(p, d));
+    const same = published
+      .get(textDocument.uri)
+      ?.find((p) => p.code === d.code && p.message === d.message && sameRange(p, d));
     const fixes = ((d.data ?? same?.data) as { fixes?: QuickFix[] } | undefined)?.fixes ?? [];
     for (const fix of fixes) {
-      actions.push({ title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], isPreferred: fixes.length === 1, edit: { changes: { [textDocument.uri]: fix.edits } } });
+      actions.push({
+        title: fix.title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: fixes.length === 1,
+        edit: { changes: { [textDocument.uri]: fix.edits } },
+      });
     }
   }
   return actions;
 });
 
 function sameRange(a: Diagnostic, b: Diagnostic): boolean {
-  const r = a.range, s = b.range;
-  return r.start.line === s.start.line && r.start.character === s.start.character && r.end.line === s.end.line && r.end.character === s.end.character;
+  const r = a.range,
+    s = b.range;
+  return (
+    r.start.line === s.start.line &&
+    r.start.character === s.start.character &&
+    r.end.line === s.end.line &&
+    r.end.character === s.end.character
+  );
 }
 
 // For tests and the status command: which process serves, and what it loaded.

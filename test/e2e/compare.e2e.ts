@@ -20,10 +20,23 @@ function importTwoRuns(ctx: E2eContext, workspace: string): { v1: number; v2: nu
   const csv = path.join(better, 'lightning_logs', 'version_0', 'metrics.csv');
   const lines = readFileSync(csv, 'utf8').trim().split('\n');
   const col = lines[0].split(',').indexOf('val_acc');
-  const bumped = lines.map((l, i) => (i === 0 ? l : l.split(',').map((c, j) => (j === col && c !== '' ? String(Math.min(1, Number(c) + 0.15)) : c)).join(',')));
+  const bumped = lines.map((l, i) =>
+    i === 0
+      ? l
+      : l
+          .split(',')
+          .map((c, j) => (j === col && c !== '' ? String(Math.min(1, Number(c) + 0.15)) : c))
+          .join(','),
+  );
   writeFileSync(csv, bumped.join('\n') + '\n');
   const cli = (out: string) =>
-    JSON.parse(execFileSync(process.execPath, [path.join(ctx.repoRoot, 'dist', 'cli.js'), 'import', out, '--model', 'resnet', '--json'], { cwd: workspace, encoding: 'utf8' }));
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        [path.join(ctx.repoRoot, 'dist', 'cli.js'), 'import', out, '--model', 'resnet', '--json'],
+        { cwd: workspace, encoding: 'utf8' },
+      ),
+    );
   const a = cli('outputs/resnet-cifar');
   const b = cli('outputs/resnet-lr-0.05');
   const acc = (v: { metrics: { key: string; value: number }[] }) => v.metrics.find((m) => m.key === 'val_acc')!.value;
@@ -34,7 +47,13 @@ async function compareFrame(page: Page): Promise<Frame> {
   const deadline = Date.now() + STEP_TIMEOUT;
   while (Date.now() < deadline) {
     for (const f of page.frames()) {
-      if (await f.locator('.metrics-table').count().catch(() => 0)) return f;
+      if (
+        await f
+          .locator('.metrics-table')
+          .count()
+          .catch(() => 0)
+      )
+        return f;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -72,7 +91,11 @@ export async function run(ctx: E2eContext): Promise<void> {
       const input = page.locator('.quick-input-widget input.input');
       await input.waitFor();
       await input.fill('>Model Registry: Compare Versions');
-      await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Compare Versions' }).first().waitFor();
+      await page
+        .locator('.quick-input-list .monaco-list-row')
+        .filter({ hasText: 'Compare Versions' })
+        .first()
+        .waitFor();
       await page.keyboard.press('Enter');
     }
 
@@ -87,7 +110,8 @@ export async function run(ctx: E2eContext): Promise<void> {
     if (best !== 1 || Number(bestText) !== Number(acc.v2.toPrecision(4))) {
       throw new Error(`val_acc best should be v2's ${acc.v2}, table marks ${best} cell(s): "${bestText}"`);
     }
-    if (!(await row.locator('td.best').evaluate((td) => td === td.parentElement!.lastElementChild))) throw new Error('best is not in the v2 column');
+    if (!(await row.locator('td.best').evaluate((td) => td === td.parentElement!.lastElementChild)))
+      throw new Error('best is not in the v2 column');
     const charts = await frame.locator('canvas').count();
     if (charts < 4) throw new Error(`expected a chart per metric, found ${charts} canvases`);
     await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}.png`) });

@@ -7,7 +7,12 @@ import { contextMenu, E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from
 
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
-  const cli = (...args: string[]) => execFileSync(process.execPath, [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args], { cwd: workspace });
+  const cli = (...args: string[]) =>
+    execFileSync(
+      process.execPath,
+      [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args],
+      { cwd: workspace },
+    );
   cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
 
   const server = await ctx.startCodeServer({ workspace });
@@ -17,13 +22,18 @@ export async function run(ctx: E2eContext): Promise<void> {
   const registry = page.locator('[id="workbench.view.extension.modelRegistry"]');
   const quick = page.locator('.quick-input-widget');
 
-  await step(1, 'right-click v1 → Convert…: built-in ONNX converters, and tool chains marked as not installed', 'picker', async () => {
-    await page.getByRole('tab', { name: /Model Registry/ }).click();
-    await expand(treeItem(registry, page, 'resnet'));
-    await contextMenu(page, treeItem(registry, page, 'v1'), 'Convert…');
-    await quick.getByText('ONNX to float16').waitFor();
-    await quick.getByText(/atc not found on PATH/).waitFor();
-  });
+  await step(
+    1,
+    'right-click v1 → Convert…: built-in ONNX converters, and tool chains marked as not installed',
+    'picker',
+    async () => {
+      await page.getByRole('tab', { name: /Model Registry/ }).click();
+      await expand(treeItem(registry, page, 'resnet'));
+      await contextMenu(page, treeItem(registry, page, 'v1'), 'Convert…');
+      await quick.getByText('ONNX to float16').waitFor();
+      await quick.getByText(/atc not found on PATH/).waitFor();
+    },
+  );
 
   await step(2, 'pick ONNX to float16; the form shows keep_io_types = true; set it to false', 'form', async () => {
     await quick.getByText('ONNX to float16').click();
@@ -32,10 +42,19 @@ export async function run(ctx: E2eContext): Promise<void> {
     await quick.getByText('keep_io_types = false').waitFor();
   });
 
-  await step(3, 'Convert: the notification names resnet@v2 and offers Compare with Parent; v2 shows under resnet', 'done', async () => {
-    await quick.getByText('Convert', { exact: true }).click();
-    await page.locator('.notification-toast').filter({ hasText: /Converted resnet@v1 to resnet@v2 \(onnx/ }).getByRole('button', { name: 'Compare with Parent' }).waitFor();
-    await treeItem(registry, page, 'v2').waitFor();
-  });
+  await step(
+    3,
+    'Convert: the notification names resnet@v2 and offers Compare with Parent; v2 shows under resnet',
+    'done',
+    async () => {
+      await quick.getByText('Convert', { exact: true }).click();
+      await page
+        .locator('.notification-toast')
+        .filter({ hasText: /Converted resnet@v1 to resnet@v2 \(onnx/ })
+        .getByRole('button', { name: 'Compare with Parent' })
+        .waitFor();
+      await treeItem(registry, page, 'v2').waitFor();
+    },
+  );
   await server.stop();
 }

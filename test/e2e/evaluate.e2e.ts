@@ -7,7 +7,12 @@ import { E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from './workbench
 
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
-  const cli = (...args: string[]) => execFileSync(process.execPath, [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args], { cwd: workspace });
+  const cli = (...args: string[]) =>
+    execFileSync(
+      process.execPath,
+      [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args],
+      { cwd: workspace },
+    );
   cli('import', 'outputs/colour-net', '--model', 'colour-net');
   cli('dataset', 'add', 'datasets/colours');
   cli('evaluate', 'colour-net@v1', '--dataset', 'colours', '--split', 'test');
@@ -18,13 +23,20 @@ export async function run(ctx: E2eContext): Promise<void> {
   const step = stepper(ctx, page, 'evaluate');
   const registry = page.locator('[id="workbench.view.extension.modelRegistry"]');
 
-  await step(1, 'v1 → Evaluations → colours/test, with its accuracy; the Datasets view lists colours', 'tree', async () => {
-    await page.getByRole('tab', { name: /Model Registry/ }).click();
-    await expand(treeItem(registry, page, 'colour-net'));
-    await expand(treeItem(registry, page, 'v1'));
-    await expand(treeItem(registry, page, 'Evaluations'));
-    await treeItem(registry, page, 'colours/test').locator('.label-description', { hasText: /accuracy 0\.\d+ · 18 samples/ }).waitFor();
-  });
+  await step(
+    1,
+    'v1 → Evaluations → colours/test, with its accuracy; the Datasets view lists colours',
+    'tree',
+    async () => {
+      await page.getByRole('tab', { name: /Model Registry/ }).click();
+      await expand(treeItem(registry, page, 'colour-net'));
+      await expand(treeItem(registry, page, 'v1'));
+      await expand(treeItem(registry, page, 'Evaluations'));
+      await treeItem(registry, page, 'colours/test')
+        .locator('.label-description', { hasText: /accuracy 0\.\d+ · 18 samples/ })
+        .waitFor();
+    },
+  );
 
   const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
   await step(2, 'open it: metric cards, per-class table and the confusion matrix', 'panel', async () => {
@@ -33,25 +45,31 @@ export async function run(ctx: E2eContext): Promise<void> {
     await frame.getByRole('button', { name: '1 sample labelled red predicted blue' }).waitFor();
   });
 
-  await step(3, 'click the cell labelled red, predicted blue: the purple sample shows, with its thumbnail', 'cell', async () => {
-    await frame.getByRole('button', { name: '1 sample labelled red predicted blue' }).click();
-    const img = frame.getByRole('img', { name: /test\/red\/red-4\.png: labelled red, predicted blue/ });
-    await img.waitFor();
-    // The element appears before its image has loaded: wait for load or error (or the step's time), then judge.
-    const loaded = await img.evaluate(
-      (i, ms) => {
-        const el = i as unknown as { complete: boolean; naturalWidth: number; addEventListener(e: string, f: () => void): void };
+  await step(
+    3,
+    'click the cell labelled red, predicted blue: the purple sample shows, with its thumbnail',
+    'cell',
+    async () => {
+      await frame.getByRole('button', { name: '1 sample labelled red predicted blue' }).click();
+      const img = frame.getByRole('img', { name: /test\/red\/red-4\.png: labelled red, predicted blue/ });
+      await img.waitFor();
+      // The element appears before its image has loaded: wait for load or error (or the step's time), then judge.
+      const loaded = await img.evaluate((i, ms) => {
+        const el = i as unknown as {
+          complete: boolean;
+          naturalWidth: number;
+          addEventListener(e: string, f: () => void): void;
+        };
         if (el.complete) return el.naturalWidth > 0;
         return new Promise<boolean>((done) => {
           el.addEventListener('load', () => done(el.naturalWidth > 0));
           el.addEventListener('error', () => done(false));
           setTimeout(() => done(el.complete && el.naturalWidth > 0), ms);
         });
-      },
-      STEP_TIMEOUT / 2,
-    );
-    await page.waitForFunction(() => true); // let the image paint before the screenshot
-    if (!loaded) throw new Error('the thumbnail did not load (asWebviewUri / localResourceRoots)');
-  });
+      }, STEP_TIMEOUT / 2);
+      await page.waitForFunction(() => true); // let the image paint before the screenshot
+      if (!loaded) throw new Error('the thumbnail did not load (asWebviewUri / localResourceRoots)');
+    },
+  );
   await server.stop();
 }

@@ -50,17 +50,30 @@ export async function run(ctx: E2eContext): Promise<void> {
 
   await step(3, 'the import reports "Imported"', 'imported', async () => {
     await page.getByRole('menuitem', { name: 'Import as Model' }).click();
-    const done = page.locator('.notifications-toasts, .notifications-center').getByText(/Imported/).first();
+    const done = page
+      .locator('.notifications-toasts, .notifications-center')
+      .getByText(/Imported/)
+      .first();
     // Fail fast on an error notification instead of waiting out the timeout.
-    const failed = page.locator('.notifications-toasts .notification-list-item').filter({ has: page.locator('.codicon-error') }).first();
-    const shown = done.or(failed).waitFor({ timeout: IMPORT_TIMEOUT }).then(() => undefined);
+    const failed = page
+      .locator('.notifications-toasts .notification-list-item')
+      .filter({ has: page.locator('.codicon-error') })
+      .first();
+    const shown = done
+      .or(failed)
+      .waitFor({ timeout: IMPORT_TIMEOUT })
+      .then(() => undefined);
     shown.catch(() => {}); // may lose the race below
     const activationError = await Promise.race([shown, activationFailure]);
     if (activationError) throw new Error(activationError);
     if (!(await done.isVisible())) throw new Error(`error notification: ${(await failed.textContent())?.trim()}`);
     ctx.log(`notification: ${(await done.textContent())?.trim()}`);
     // Let the toast finish sliding in before the screenshot.
-    await page.locator('.notification-toast.notification-fade-in-done').first().waitFor({ timeout: 5_000 }).catch(() => {});
+    await page
+      .locator('.notification-toast.notification-fade-in-done')
+      .first()
+      .waitFor({ timeout: 5_000 })
+      .catch(() => {});
   });
 
   await step(4, 'the Model Registry view shows run1 → v1', 'registry', async () => {

@@ -7,7 +7,12 @@ import { contextMenu, E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from
 
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
-  const cli = (...args: string[]) => execFileSync(process.execPath, [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args], { cwd: workspace });
+  const cli = (...args: string[]) =>
+    execFileSync(
+      process.execPath,
+      [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args],
+      { cwd: workspace },
+    );
   cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
   cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
   cli('clone', 'resnet@v1', 'resnet-edge');
@@ -32,7 +37,9 @@ export async function run(ctx: E2eContext): Promise<void> {
     await page.locator('.quick-input-widget').getByText('production', { exact: true }).waitFor();
     await page.keyboard.insertText('production');
     await page.keyboard.press('Enter');
-    await treeItem(registry, page, 'v2').locator('.label-description', { hasText: /@production/ }).waitFor();
+    await treeItem(registry, page, 'v2')
+      .locator('.label-description', { hasText: /@production/ })
+      .waitFor();
   });
 
   await step(3, 'filter the view by @production: only resnet v2, and the title says so', 'filter', async () => {
@@ -47,17 +54,22 @@ export async function run(ctx: E2eContext): Promise<void> {
     await treeItem(registry, page, 'v2').waitFor();
   });
 
-  await step(4, 'clear the filter; the lineage graph of resnet-edge@v1 shows it was cloned from resnet@v1', 'lineage', async () => {
-    await sidebar.getByRole('button', { name: 'Clear Filter' }).click();
-    // Collapse resnet so that the only v1 row is resnet-edge's (list rows are not in visual order in the DOM).
-    await treeItem(registry, page, 'resnet').locator('.monaco-tl-twistie').click();
-    await treeItem(registry, page, 'v2').waitFor({ state: 'detached' });
-    await expand(treeItem(registry, page, 'resnet-edge'));
-    await contextMenu(page, treeItem(registry, page, 'v1'), 'Show Lineage Graph');
-    await page.getByRole('tab', { name: /Lineage: resnet-edge@v1/ }).waitFor();
-    const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
-    await frame.locator('g.node[data-ref="resnet@v1"]').waitFor();
-    await frame.locator('g.node.focus[data-ref="resnet-edge@v1"]').waitFor();
-  });
+  await step(
+    4,
+    'clear the filter; the lineage graph of resnet-edge@v1 shows it was cloned from resnet@v1',
+    'lineage',
+    async () => {
+      await sidebar.getByRole('button', { name: 'Clear Filter' }).click();
+      // Collapse resnet so that the only v1 row is resnet-edge's (list rows are not in visual order in the DOM).
+      await treeItem(registry, page, 'resnet').locator('.monaco-tl-twistie').click();
+      await treeItem(registry, page, 'v2').waitFor({ state: 'detached' });
+      await expand(treeItem(registry, page, 'resnet-edge'));
+      await contextMenu(page, treeItem(registry, page, 'v1'), 'Show Lineage Graph');
+      await page.getByRole('tab', { name: /Lineage: resnet-edge@v1/ }).waitFor();
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe');
+      await frame.locator('g.node[data-ref="resnet@v1"]').waitFor();
+      await frame.locator('g.node.focus[data-ref="resnet-edge@v1"]').waitFor();
+    },
+  );
   await server.stop();
 }

@@ -38,35 +38,65 @@ export async function run(ctx: E2eContext): Promise<void> {
 
   await step(2, 'pick "Image classification": config.json opens with an Import lens', 'generated', async () => {
     await page.keyboard.insertText('Image classification');
-    await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'image-classification' }).first().waitFor();
+    await page
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ hasText: 'image-classification' })
+      .first()
+      .waitFor();
     await page.keyboard.press('Enter');
     await page.getByRole('tab', { name: /config\.json/ }).waitFor();
     await editor.getByText('"image-classification"').first().waitFor();
     await lens(/Import as Model/).waitFor();
   });
 
-  await step(3, 'a wrong model_type and a misspelt key: squiggles, Problems, and the lens counts them', 'diagnostics', async () => {
-    await editor.click();
-    await replaceLine(page, 3, '"model_type": "PyTorch", "modle_name": "squeezenet",');
-    await editor.locator('.squiggly-error').first().waitFor();
-    await lens(/2 errors to fix before import/).waitFor();
-    await page.keyboard.press('Control+Shift+M');
-    const problems = page.locator('.markers-panel');
-    await problems.getByText(/model_type is "PyTorch", but the model file squeezenet.onnx is a ONNX model/).first().waitFor();
-    await problems.getByText(/Property modle_name is not allowed/).first().waitFor();
-    // Hover the squiggle: the message shows in the editor as well.
-    await editor.locator('.view-lines span', { hasText: /^"PyTorch"$/ }).first().hover();
-    await page.locator('.monaco-hover').filter({ hasText: /model_type|modle_name/ }).first().waitFor().catch(() => ctx.log('no hover shown; the Problems panel has the messages'));
-  });
+  await step(
+    3,
+    'a wrong model_type and a misspelt key: squiggles, Problems, and the lens counts them',
+    'diagnostics',
+    async () => {
+      await editor.click();
+      await replaceLine(page, 3, '"model_type": "PyTorch", "modle_name": "squeezenet",');
+      await editor.locator('.squiggly-error').first().waitFor();
+      await lens(/2 errors to fix before import/).waitFor();
+      await page.keyboard.press('Control+Shift+M');
+      const problems = page.locator('.markers-panel');
+      await problems
+        .getByText(/model_type is "PyTorch", but the model file squeezenet.onnx is a ONNX model/)
+        .first()
+        .waitFor();
+      await problems
+        .getByText(/Property modle_name is not allowed/)
+        .first()
+        .waitFor();
+      // Hover the squiggle: the message shows in the editor as well.
+      await editor
+        .locator('.view-lines span', { hasText: /^"PyTorch"$/ })
+        .first()
+        .hover();
+      await page
+        .locator('.monaco-hover')
+        .filter({ hasText: /model_type|modle_name/ })
+        .first()
+        .waitFor()
+        .catch(() => ctx.log('no hover shown; the Problems panel has the messages'));
+    },
+  );
 
   await step(4, 'mend it and import from the lens', 'imported', async () => {
     await editor.click();
     await replaceLine(page, 3, '"model_type": "ONNX",');
     await lens(/Import as Model/).waitFor();
     await lens(/Import as Model/).click();
-    const done = page.locator('.notifications-toasts, .notifications-center').getByText(/Imported squeezenet@v1/).first();
+    const done = page
+      .locator('.notifications-toasts, .notifications-center')
+      .getByText(/Imported squeezenet@v1/)
+      .first();
     await done.waitFor({ timeout: IMPORT_TIMEOUT });
-    await page.locator('.notification-toast.notification-fade-in-done').first().waitFor({ timeout: 5_000 }).catch(() => {});
+    await page
+      .locator('.notification-toast.notification-fade-in-done')
+      .first()
+      .waitFor({ timeout: 5_000 })
+      .catch(() => {});
   });
 
   await step(5, 'the registry shows squeezenet → v1 → config.json', 'registry', async () => {

@@ -11,7 +11,11 @@ export interface E2eContext {
   /** Fills `dir` (default: a new temp folder, removed afterwards) via test/integration/workspace.ts. */
   prepareWorkspace(dir?: string): Promise<string>;
   /** Starts code-server (stopped after the test) with the extension available. */
-  startCodeServer(opts: { workspace?: string; env?: Record<string, string>; settings?: Record<string, unknown> }): Promise<CodeServer>;
+  startCodeServer(opts: {
+    workspace?: string;
+    env?: Record<string, string>;
+    settings?: Record<string, unknown>;
+  }): Promise<CodeServer>;
   workbenchUrl(server: CodeServer, folder: string): string;
   /** Opens the workbench on `folder` in a fresh page (closed after the test). */
   openWorkbench(server: CodeServer, folder: string): Promise<Page>;
@@ -50,7 +54,6 @@ export async function waitForAttribute(el: Locator, name: string, value: string)
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
 
 /**
  * Numbered steps that end with a screenshot (`e2e-<name>-<n>-<shot>.png`); a failing step names

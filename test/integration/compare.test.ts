@@ -9,7 +9,9 @@ import type { ModelRegistryApi } from '../../src/extension/extension';
 import type { TreeNode } from '../../src/extension/registry/treeNodes';
 
 async function api(): Promise<ModelRegistryApi> {
-  return (await vscode.extensions.getExtension<ModelRegistryApi>('modelreg.model-registry')!.activate()) as ModelRegistryApi;
+  return (await vscode.extensions
+    .getExtension<ModelRegistryApi>('modelreg.model-registry')!
+    .activate()) as ModelRegistryApi;
 }
 
 async function importOutput(name: string): Promise<VersionRecord> {
@@ -24,7 +26,9 @@ async function posted(panel: ComparePanel, ok: (m: ComparisonModel) => boolean, 
     if (panel.lastPosted && ok(panel.lastPosted)) return panel.lastPosted;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`the panel did not post the expected comparison within ${ms} ms; last: ${JSON.stringify(panel.lastPosted?.versions.map((v) => v.ref))}`);
+  throw new Error(
+    `the panel did not post the expected comparison within ${ms} ms; last: ${JSON.stringify(panel.lastPosted?.versions.map((v) => v.ref))}`,
+  );
 }
 
 describe('Compare panel', () => {
@@ -33,16 +37,24 @@ describe('Compare panel', () => {
     const v1 = await importOutput('resnet-cifar');
     const v2 = await importOutput('resnet-cifar');
     const node = (version: VersionRecord): TreeNode => ({ kind: 'version', version });
-    const panel = (await vscode.commands.executeCommand('modelRegistry.compareVersions', node(v1), [node(v1), node(v2)])) as ComparePanel;
+    const panel = (await vscode.commands.executeCommand('modelRegistry.compareVersions', node(v1), [
+      node(v1),
+      node(v2),
+    ])) as ComparePanel;
     assert.ok(panel, 'the command returned the panel');
     const model = await posted(panel, (m) => m.versions.length === 2);
-    assert.deepStrictEqual(model.versions.map((v) => v.ref), [v1.ref, v2.ref]);
+    assert.deepStrictEqual(
+      model.versions.map((v) => v.ref),
+      [v1.ref, v2.ref],
+    );
     assert.ok(model.versions.every((v) => v.git?.commit.length === 40));
     const registry = await a.service.get();
     for (const key of ['val_acc', 'val_loss', 'train/loss']) {
       const row = model.metrics.find((m) => m.key === key);
       assert.ok(row, `metric ${key} in the table`);
-      const finals = await Promise.all([v1, v2].map(async (v) => (await registry.finalMetrics(v.id)).find((f) => f.key === key)!.value));
+      const finals = await Promise.all(
+        [v1, v2].map(async (v) => (await registry.finalMetrics(v.id)).find((f) => f.key === key)!.value),
+      );
       assert.deepStrictEqual(row.values, finals);
     }
     assert.strictEqual(model.metrics.find((m) => m.key === 'val_acc')!.direction, 'higher');
@@ -71,12 +83,16 @@ describe('Compare panel', () => {
       versions.map((version) => ({ kind: 'version', version })),
     )) as ComparePanel;
     await posted(panel, (m) => m.versions.length === 2);
-    await vscode.workspace.getConfiguration('modelRegistry').update('metricDirections', { 'lr-SGD': 'lower' }, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace
+      .getConfiguration('modelRegistry')
+      .update('metricDirections', { 'lr-SGD': 'lower' }, vscode.ConfigurationTarget.Workspace);
     try {
       const m = await posted(panel, (x) => x.metrics.find((r) => r.key === 'lr-SGD')?.direction === 'lower');
       assert.strictEqual(m.metrics.find((r) => r.key === 'lr-SGD')!.directionOverridden, true);
     } finally {
-      await vscode.workspace.getConfiguration('modelRegistry').update('metricDirections', undefined, vscode.ConfigurationTarget.Workspace);
+      await vscode.workspace
+        .getConfiguration('modelRegistry')
+        .update('metricDirections', undefined, vscode.ConfigurationTarget.Workspace);
       panel.dispose();
     }
   });

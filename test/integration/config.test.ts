@@ -24,12 +24,19 @@ function ours(uri: vscode.Uri): vscode.Diagnostic[] {
 }
 
 /** Waits until our diagnostics for `uri` satisfy `ok` (they arrive from the server asynchronously). */
-async function diagnosticsUntil(uri: vscode.Uri, ok: (ds: vscode.Diagnostic[]) => boolean, what: string, ms = 20000): Promise<vscode.Diagnostic[]> {
+async function diagnosticsUntil(
+  uri: vscode.Uri,
+  ok: (ds: vscode.Diagnostic[]) => boolean,
+  what: string,
+  ms = 20000,
+): Promise<vscode.Diagnostic[]> {
   if (ok(ours(uri))) return ours(uri);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       sub.dispose();
-      reject(new Error(`timed out waiting for ${what}; diagnostics now: ${JSON.stringify(ours(uri).map((d) => d.message))}`));
+      reject(
+        new Error(`timed out waiting for ${what}; diagnostics now: ${JSON.stringify(ours(uri).map((d) => d.message))}`),
+      );
     }, ms);
     const sub = vscode.languages.onDidChangeDiagnostics((e) => {
       if (!e.uris.some((u) => u.toString() === uri.toString()) || !ok(ours(uri))) return;
@@ -44,7 +51,12 @@ async function diagnosticsUntil(uri: vscode.Uri, ok: (ds: vscode.Diagnostic[]) =
 async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, range, vscode.CodeActionKind.QuickFix.value);
+      return await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        uri,
+        range,
+        vscode.CodeActionKind.QuickFix.value,
+      );
     } catch (e) {
       if ((e as Error).message !== 'Canceled' || attempt === 3) throw e;
       await new Promise((r) => setTimeout(r, 500));
@@ -81,7 +93,10 @@ describe('config.json language server', () => {
     const mismatch = byCode('model-type-mismatch');
     assert.ok(mismatch, JSON.stringify(ds.map((d) => d.message)));
     assert.match(mismatch.message, /model_type is "PyTorch", but the model file/);
-    assert.deepStrictEqual([mismatch.range.start.line, mismatch.range.start.character, mismatch.range.end.character], [2, 16, 25]);
+    assert.deepStrictEqual(
+      [mismatch.range.start.line, mismatch.range.start.character, mismatch.range.end.character],
+      [2, 16, 25],
+    );
     const metric = byCode('metric-range')!;
     assert.match(metric.message, /metrics.accuracy is 93.5/);
     assert.deepStrictEqual([metric.range.start.line, metric.range.start.character], [4, 27]);
@@ -94,16 +109,25 @@ describe('config.json language server', () => {
     const fix = actions.find((a) => a.title === 'Write accuracy as a proportion: 0.935');
     assert.ok(fix?.edit, `quick fixes offered: ${actions.map((a) => a.title)}`);
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
-    await diagnosticsUntil(uri, (d) => !d.some((x) => x.code === 'metric-range') && d.some((x) => x.code === 'model-type-mismatch'), 'the metric problem to go');
+    await diagnosticsUntil(
+      uri,
+      (d) => !d.some((x) => x.code === 'metric-range') && d.some((x) => x.code === 'model-type-mismatch'),
+      'the metric problem to go',
+    );
     assert.match(vscode.window.activeTextEditor!.document.getText(), /"accuracy": 0.935/);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
   it('checks a hand-written ModelArts config.json (model_algorithm, apis) without $template', async () => {
-    const text = '{\n  "model_algorithm": "image_classification",\n  "model_type": "PyTorch",\n  "metrics": { "accuracy": 93.5 },\n  "apis": []\n}\n';
+    const text =
+      '{\n  "model_algorithm": "image_classification",\n  "model_type": "PyTorch",\n  "metrics": { "accuracy": 93.5 },\n  "apis": []\n}\n';
     const uri = vscode.Uri.file(path.join(modelFolder('modelarts', { 'config.json': text }), 'config.json'));
     await vscode.workspace.openTextDocument(uri);
-    const ds = await diagnosticsUntil(uri, (d) => d.some((x) => x.code === 'metric-range'), 'the ModelArts config to be checked');
+    const ds = await diagnosticsUntil(
+      uri,
+      (d) => d.some((x) => x.code === 'metric-range'),
+      'the ModelArts config to be checked',
+    );
     assert.match(ds.find((d) => d.code === 'metric-range')!.message, /metrics.accuracy is 93.5/);
   });
 
@@ -112,7 +136,12 @@ describe('config.json language server', () => {
     const hf = vscode.Uri.file(path.join(dir, 'config.json'));
     await vscode.workspace.openTextDocument(hf);
     // The server answers in order: once a later model config has its diagnostics, the HF one has been seen.
-    const probe = vscode.Uri.file(path.join(modelFolder('probe', { 'config.json': '{ "$template": "image-classification", "model_type": 1 }\n' }), 'config.json'));
+    const probe = vscode.Uri.file(
+      path.join(
+        modelFolder('probe', { 'config.json': '{ "$template": "image-classification", "model_type": 1 }\n' }),
+        'config.json',
+      ),
+    );
     await vscode.workspace.openTextDocument(probe);
     await diagnosticsUntil(probe, (d) => d.length > 0, 'diagnostics on the probe');
     assert.deepStrictEqual(ours(hf), []);
@@ -122,35 +151,55 @@ describe('config.json language server', () => {
     const dir = modelFolder('tabular', { 'config.json': '{\n  "$template": "tabular",\n  "model_type": "ONNX"\n}\n' });
     const uri = vscode.Uri.file(path.join(dir, 'config.json'));
     await vscode.workspace.openTextDocument(uri);
-    await diagnosticsUntil(uri, (d) => d.some((x) => /Unknown template "tabular"/.test(x.message)), 'the unknown template');
+    await diagnosticsUntil(
+      uri,
+      (d) => d.some((x) => /Unknown template "tabular"/.test(x.message)),
+      'the unknown template',
+    );
     const folder = path.join(workspace(), '.modelreg', 'templates', 'tabular');
     mkdirSync(folder, { recursive: true });
-    writeFileSync(path.join(folder, 'template.json'), JSON.stringify({ id: 'tabular', title: 'Tabular', defaults: { model_type: 'ONNX' } }));
+    writeFileSync(
+      path.join(folder, 'template.json'),
+      JSON.stringify({ id: 'tabular', title: 'Tabular', defaults: { model_type: 'ONNX' } }),
+    );
     await diagnosticsUntil(uri, (d) => d.length === 0, 'the template to be known');
   });
 
   it('restarts the server when it crashes, and diagnostics come back', async () => {
     const client = (await (await api()).configClient)!;
     const before = await client.sendRequest<{ pid: number }>('modelRegistry/serverInfo');
-    const dir = modelFolder('after-crash', { 'config.json': '{\n  "$template": "image-classification",\n  "model_type": "ONNX"\n}\n' });
+    const dir = modelFolder('after-crash', {
+      'config.json': '{\n  "$template": "image-classification",\n  "model_type": "ONNX"\n}\n',
+    });
     const uri = vscode.Uri.file(path.join(dir, 'config.json'));
     process.kill(before.pid, 'SIGKILL');
     let after: { pid: number } | undefined;
     for (let i = 0; i < 100 && !after; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      after = await client.sendRequest<{ pid: number }>('modelRegistry/serverInfo').then((x) => (x.pid !== before.pid ? x : undefined), () => undefined);
+      after = await client.sendRequest<{ pid: number }>('modelRegistry/serverInfo').then(
+        (x) => (x.pid !== before.pid ? x : undefined),
+        () => undefined,
+      );
     }
     assert.ok(after, 'a new server process answered');
     const editor = await vscode.window.showTextDocument(uri);
     await editor.edit((e) => e.replace(new vscode.Range(2, 16, 2, 22), '"Keras"'));
-    await diagnosticsUntil(uri, (d) => d.some((x) => /Value is not accepted/.test(x.message)), 'diagnostics from the restarted server');
+    await diagnosticsUntil(
+      uri,
+      (d) => d.some((x) => /Value is not accepted/.test(x.message)),
+      'diagnostics from the restarted server',
+    );
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
   it('Import from Template: generates config.json, imports it, and the version shows it', async () => {
     const a = await api();
     const dir = modelFolder('mobilenet', { 'labels.txt': 'a\nb\n' });
-    const uri = await vscode.commands.executeCommand<vscode.Uri>('modelRegistry.importFromTemplate', vscode.Uri.file(dir), 'image-classification');
+    const uri = await vscode.commands.executeCommand<vscode.Uri>(
+      'modelRegistry.importFromTemplate',
+      vscode.Uri.file(dir),
+      'image-classification',
+    );
     assert.strictEqual(uri?.fsPath, path.join(dir, 'config.json'));
     assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, uri.fsPath);
     const config = JSON.parse(readFileSync(uri.fsPath, 'utf8'));
@@ -158,7 +207,10 @@ describe('config.json language server', () => {
     await diagnosticsUntil(uri, (d) => d.length === 0, 'a clean generated config');
 
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
-    assert.ok(lenses.some((l) => l.command?.command === 'modelRegistry.importConfig'), 'the Import as Model lens');
+    assert.ok(
+      lenses.some((l) => l.command?.command === 'modelRegistry.importConfig'),
+      'the Import as Model lens',
+    );
 
     const version = (await vscode.commands.executeCommand('modelRegistry.importConfig', uri)) as VersionRecord;
     assert.strictEqual(version.ref, 'mobilenet@v1');
@@ -178,8 +230,14 @@ describe('config.json language server', () => {
 
   it('refuses to import a config with errors and imports nothing', async () => {
     const a = await api();
-    const dir = modelFolder('refused', { 'config.json': '{\n  "$template": "image-classification",\n  "model_type": "ONNX",\n  "metrics": { "f1": 5 }\n}\n' });
-    const result = await vscode.commands.executeCommand('modelRegistry.importConfig', vscode.Uri.file(path.join(dir, 'config.json')));
+    const dir = modelFolder('refused', {
+      'config.json':
+        '{\n  "$template": "image-classification",\n  "model_type": "ONNX",\n  "metrics": { "f1": 5 }\n}\n',
+    });
+    const result = await vscode.commands.executeCommand(
+      'modelRegistry.importConfig',
+      vscode.Uri.file(path.join(dir, 'config.json')),
+    );
     assert.strictEqual(result, undefined);
     const models = await a.tree.getChildren();
     assert.ok(!models.some((m) => m.kind === 'model' && m.model.name === 'refused'));

@@ -14,7 +14,10 @@ async function child(a: ModelRegistryApi, parent: TreeNode | undefined, label: s
     const children = await a.tree.getChildren(parent);
     const found = children.find((c) => a.tree.getTreeItem(c).label === label);
     if (found) return found;
-    if (i === 30) assert.fail(`no '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${children.map((c) => a.tree.getTreeItem(c).label)}`);
+    if (i === 30)
+      assert.fail(
+        `no '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${children.map((c) => a.tree.getTreeItem(c).label)}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -23,13 +26,23 @@ describe('Evaluate in the tree', () => {
   it('Register Dataset, then Evaluate… on a version: an Evaluations node and a panel with the confusion matrix', async () => {
     const a = (await vscode.extensions.getExtension<ModelRegistryApi>(EXTENSION_ID)!.activate()) as ModelRegistryApi;
     const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    await importTrainingOutput(await a.service.get(), path.join(root, 'outputs', 'colour-net'), { model: 'ev-colours' });
+    await importTrainingOutput(await a.service.get(), path.join(root, 'outputs', 'colour-net'), {
+      model: 'ev-colours',
+    });
     a.tree.refresh();
-    const dataset = await vscode.commands.executeCommand<{ name: string; splits: string[]; sampleCount: number }>('modelRegistry.registerDataset', vscode.Uri.file(path.join(root, 'datasets', 'colours')));
+    const dataset = await vscode.commands.executeCommand<{ name: string; splits: string[]; sampleCount: number }>(
+      'modelRegistry.registerDataset',
+      vscode.Uri.file(path.join(root, 'datasets', 'colours')),
+    );
     assert.deepStrictEqual([dataset?.name, dataset?.splits, dataset?.sampleCount], ['colours', ['train', 'test'], 36]);
 
     const v1 = await child(a, await child(a, undefined, 'ev-colours'), 'v1');
-    const e = await vscode.commands.executeCommand<{ id: number; sampleCount: number; metrics: { accuracy: number }; confusion: number[][] }>('modelRegistry.evaluateVersion', v1, { dataset: 'colours', split: 'test' });
+    const e = await vscode.commands.executeCommand<{
+      id: number;
+      sampleCount: number;
+      metrics: { accuracy: number };
+      confusion: number[][];
+    }>('modelRegistry.evaluateVersion', v1, { dataset: 'colours', split: 'test' });
     assert.strictEqual(e?.sampleCount, 18);
     assert.ok(e.metrics.accuracy > 0.5 && e.metrics.accuracy < 1, `some shades are misread: ${e.metrics.accuracy}`);
 
@@ -38,7 +51,10 @@ describe('Evaluate in the tree', () => {
     assert.match(String(a.tree.getTreeItem(node).description), /^accuracy 0\.\d+ · 18 samples/);
 
     // The run opened the panel; opening it again reveals that same panel.
-    const panel = await vscode.commands.executeCommand<{ evaluationId: number; lastPosted?: { type: string } }>('modelRegistry.openEvaluation', node);
+    const panel = await vscode.commands.executeCommand<{ evaluationId: number; lastPosted?: { type: string } }>(
+      'modelRegistry.openEvaluation',
+      node,
+    );
     assert.strictEqual(panel?.evaluationId, e.id);
     for (let i = 0; i < 50 && panel.lastPosted?.type !== 'init'; i++) await new Promise((r) => setTimeout(r, 100));
     const init = panel.lastPosted as { type: 'init'; evaluation: { confusion: number[][]; classes: string[] } };

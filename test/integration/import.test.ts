@@ -29,7 +29,10 @@ async function labels(a: ModelRegistryApi, parent?: TreeNode): Promise<string[]>
 async function child(a: ModelRegistryApi, parent: TreeNode | undefined, label: string): Promise<TreeNode> {
   const children = await a.tree.getChildren(parent);
   const found = children.find((c) => a.tree.getTreeItem(c).label === label);
-  assert.ok(found, `no child '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${await labels(a, parent)}`);
+  assert.ok(
+    found,
+    `no child '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${await labels(a, parent)}`,
+  );
   return found;
 }
 
@@ -78,7 +81,10 @@ describe('Import as Model', () => {
     const source = await child(a, v1, 'Source');
     const commit = await child(a, source, 'commit');
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspace(), encoding: 'utf8' }).trim();
-    assert.ok(String(a.tree.getTreeItem(commit).description).startsWith(head.slice(0, 10)), 'Source shows the workspace commit');
+    assert.ok(
+      String(a.tree.getTreeItem(commit).description).startsWith(head.slice(0, 10)),
+      'Source shows the workspace commit',
+    );
   });
 
   it('adds v2 to the same model when the output is imported again (files deduplicated)', async () => {
@@ -88,7 +94,10 @@ describe('Import as Model', () => {
     assert.strictEqual(version.ref, 'run1@v2');
     const registry = await a.service.get();
     const [f1, f2] = [await registry.files(version.id - 1), await registry.files(version.id)];
-    assert.deepStrictEqual(f2.map((f) => f.sha256), f1.map((f) => f.sha256));
+    assert.deepStrictEqual(
+      f2.map((f) => f.sha256),
+      f1.map((f) => f.sha256),
+    );
     assert.deepStrictEqual(await labels(a, await child(a, undefined, 'run1')), ['v2', 'v1']);
   });
 
@@ -111,21 +120,40 @@ describe('Import as Model', () => {
     run('add', '-A');
     run('-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-q', '-m', 'Elsewhere');
     const foreign = run('rev-parse', 'HEAD');
-    const at = (commit: string) => vscode.Uri.from({ scheme: 'modelreg-commit', path: `/${commit}.diff`, query: new URLSearchParams({ root: other }).toString() });
+    const at = (commit: string) =>
+      vscode.Uri.from({
+        scheme: 'modelreg-commit',
+        path: `/${commit}.diff`,
+        query: new URLSearchParams({ root: other }).toString(),
+      });
     await assert.rejects(Promise.resolve(vscode.workspace.openTextDocument(at(foreign))), /is not in/);
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspace(), encoding: 'utf8' }).trim();
     const doc = await vscode.workspace.openTextDocument(at(head));
-    assert.match(doc.getText(), new RegExp(`^commit ${head}`), 'the workspace commit, though the URI names another folder');
+    assert.match(
+      doc.getText(),
+      new RegExp(`^commit ${head}`),
+      'the workspace commit, though the URI names another folder',
+    );
     rmSync(other, { recursive: true, force: true });
   });
 
   it('refreshes the tree when the CLI changes the registry from another process', async () => {
     const a = await api();
     const changed = nextTreeChange(a, 15000);
-    await promisify(execFile)(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'import', path.join(workspace(), 'outputs', 'run1'), '--model', 'from-cli'], {
-      cwd: workspace(),
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    });
+    await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(repoRoot, 'dist', 'cli.js'),
+        'import',
+        path.join(workspace(), 'outputs', 'run1'),
+        '--model',
+        'from-cli',
+      ],
+      {
+        cwd: workspace(),
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      },
+    );
     await changed;
     assert.ok((await labels(a)).includes('from-cli'));
   });

@@ -82,7 +82,7 @@ export async function run(): Promise<void> {
     base.consoleLog = log;
     if (files.length === 0) results.fatal = `no *.test.js files under ${__dirname}`;
   } catch (e) {
-    results.fatal = e instanceof Error ? e.stack ?? e.message : String(e);
+    results.fatal = e instanceof Error ? (e.stack ?? e.message) : String(e);
     console.error('integration test runner failed:', results.fatal);
   }
   for (const t of results.tests) results.totals[t.state]++;

@@ -15,7 +15,9 @@ describe('An interrupted import in the tree', function () {
   this.timeout(120_000);
 
   it('a killed import shows as interrupted with Clean up, which removes it', async () => {
-    const a = (await vscode.extensions.getExtension<ModelRegistryApi>('modelreg.model-registry')!.activate()) as ModelRegistryApi;
+    const a = (await vscode.extensions
+      .getExtension<ModelRegistryApi>('modelreg.model-registry')!
+      .activate()) as ModelRegistryApi;
     await a.service.get(); // the registry exists before the CLI writes to it
     const registry = a.service.dir!;
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'modelreg-killed-'));
@@ -23,12 +25,16 @@ describe('An interrupted import in the tree', function () {
     fs.ftruncateSync(fd, 1 << 30); // sparse: slow to copy, nothing on disk until then
     fs.closeSync(fd);
     try {
-      const child = spawn(process.execPath, [CLI, '--registry', registry, 'import', out, '--model', 'killed-import'], { stdio: 'ignore', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+      const child = spawn(process.execPath, [CLI, '--registry', registry, 'import', out, '--model', 'killed-import'], {
+        stdio: 'ignore',
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      });
       let ended = false;
       const closed = new Promise<void>((resolve) => child.on('close', () => ((ended = true), resolve())));
       const stamp = path.join(registry, 'last-change');
       // Reserved once the change stamp names the child; then kill it while it copies.
-      while (!ended && !(fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8').endsWith(` ${child.pid}`))) await new Promise((r) => setTimeout(r, 5));
+      while (!ended && !(fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8').endsWith(` ${child.pid}`)))
+        await new Promise((r) => setTimeout(r, 5));
       assert.ok(!ended, 'the import ended before it was killed');
       child.kill('SIGKILL');
       await closed;

@@ -15,7 +15,10 @@ async function api(): Promise<ModelRegistryApi> {
 async function child(a: ModelRegistryApi, parent: TreeNode | undefined, label: string): Promise<TreeNode> {
   const children = await a.tree.getChildren(parent);
   const found = children.find((c) => a.tree.getTreeItem(c).label === label);
-  assert.ok(found, `no '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${children.map((c) => a.tree.getTreeItem(c).label)}`);
+  assert.ok(
+    found,
+    `no '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${children.map((c) => a.tree.getTreeItem(c).label)}`,
+  );
   return found;
 }
 
@@ -45,17 +48,34 @@ describe('Version lifecycle in the tree', () => {
     assert.match(describe_(a, v2), /^@production · /);
     assert.doesNotMatch(describe_(a, v1), /@production/);
     const history = await (await a.service.get()).aliasHistory('lc-resnet', 'production');
-    assert.deepStrictEqual(history.map((h) => [h.from, h.to]), [[1, 2], [null, 1]]);
-    const resolved = await vscode.commands.executeCommand<{ ref: string }>('modelRegistry.revealVersion', 'lc-resnet@production');
+    assert.deepStrictEqual(
+      history.map((h) => [h.from, h.to]),
+      [
+        [1, 2],
+        [null, 1],
+      ],
+    );
+    const resolved = await vscode.commands.executeCommand<{ ref: string }>(
+      'modelRegistry.revealVersion',
+      'lc-resnet@production',
+    );
     assert.strictEqual(resolved?.ref, 'lc-resnet@v2');
     const selected = () => (a.view.selection[0]?.kind === 'version' ? a.view.selection[0].version.ref : undefined);
     for (let i = 0; i < 50 && selected() !== 'lc-resnet@v2'; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.strictEqual(selected(), 'lc-resnet@v2', `revealed and selected in the tree (view visible: ${a.view.visible}, selection: ${JSON.stringify(a.view.selection.map((n) => n.kind))})`);
+    assert.strictEqual(
+      selected(),
+      'lc-resnet@v2',
+      `revealed and selected in the tree (view visible: ${a.view.visible}, selection: ${JSON.stringify(a.view.selection.map((n) => n.kind))})`,
+    );
   });
 
   it('Clone makes a new model whose version shows its lineage; the lineage graph names both', async () => {
     const model = await child(a, undefined, 'lc-resnet');
-    const copy = await vscode.commands.executeCommand<{ ref: string }>('modelRegistry.cloneVersion', await child(a, model, 'v2'), 'lc-resnet-edge');
+    const copy = await vscode.commands.executeCommand<{ ref: string }>(
+      'modelRegistry.cloneVersion',
+      await child(a, model, 'v2'),
+      'lc-resnet-edge',
+    );
     assert.strictEqual(copy?.ref, 'lc-resnet-edge@v1');
     const cloneModel = await child(a, undefined, 'lc-resnet-edge');
     const v1 = await child(a, cloneModel, 'v1');
@@ -78,7 +98,10 @@ describe('Version lifecycle in the tree', () => {
     await vscode.commands.executeCommand('modelRegistry.filter', '@production');
     const names = (await a.tree.getChildren()).map((n) => a.tree.getTreeItem(n).label);
     assert.deepStrictEqual(names, ['lc-resnet']);
-    assert.deepStrictEqual((await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label), ['v2']);
+    assert.deepStrictEqual(
+      (await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label),
+      ['v2'],
+    );
     assert.strictEqual(a.view.description, 'filter: @production');
     assert.strictEqual(a.view.message, 'Showing versions that match: @production');
     await vscode.commands.executeCommand('modelRegistry.clearFilter');
@@ -89,29 +112,46 @@ describe('Version lifecycle in the tree', () => {
   it('Archive hides a version until archived ones are shown; Delete (confirmed) removes it from the tree', async () => {
     const model = await child(a, undefined, 'lc-resnet');
     await vscode.commands.executeCommand('modelRegistry.archiveVersion', await child(a, model, 'v1'));
-    assert.deepStrictEqual((await a.tree.getChildren(model)).map((n) => a.tree.getTreeItem(n).label), ['v2']);
+    assert.deepStrictEqual(
+      (await a.tree.getChildren(model)).map((n) => a.tree.getTreeItem(n).label),
+      ['v2'],
+    );
     await vscode.commands.executeCommand('modelRegistry.showArchived');
     const archived = await child(a, model, 'v1');
     assert.match(describe_(a, archived), /^archived · /);
     await vscode.commands.executeCommand('modelRegistry.unarchiveVersion', archived);
     await vscode.commands.executeCommand('modelRegistry.hideArchived');
     await vscode.commands.executeCommand('modelRegistry.deleteVersion', await child(a, model, 'v1'), true);
-    assert.deepStrictEqual((await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label), ['v2']);
+    assert.deepStrictEqual(
+      (await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label),
+      ['v2'],
+    );
   });
 
   it('Export Version writes a .tar; Import Archive brings it back as a version with the same files and commit', async () => {
     const model = await child(a, undefined, 'lc-resnet');
     const dest = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'lc-resnet-v2.tar');
-    const written = await vscode.commands.executeCommand<string>('modelRegistry.exportVersion', await child(a, model, 'v2'), dest);
+    const written = await vscode.commands.executeCommand<string>(
+      'modelRegistry.exportVersion',
+      await child(a, model, 'v2'),
+      dest,
+    );
     assert.strictEqual(written, dest);
-    const imported = await vscode.commands.executeCommand<{ ref: string; model: string; git: { commit: string } | null }>('modelRegistry.importArchive', vscode.Uri.file(dest));
+    const imported = await vscode.commands.executeCommand<{
+      ref: string;
+      model: string;
+      git: { commit: string } | null;
+    }>('modelRegistry.importArchive', vscode.Uri.file(dest));
     // The archive's model already exists here, so it lands as that model's next version.
     assert.strictEqual(imported?.ref, 'lc-resnet@v3');
     const registry = await a.service.get();
     const [orig, back] = [await registry.resolve('lc-resnet@v2'), await registry.resolve('lc-resnet@v3')];
     assert.deepStrictEqual(await registry.files(back.id), await registry.files(orig.id));
     assert.strictEqual(back.git?.commit, orig.git?.commit);
-    assert.deepStrictEqual((await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label), ['v3', 'v2']);
+    assert.deepStrictEqual(
+      (await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label),
+      ['v3', 'v2'],
+    );
   });
 
   it('Convert… (onnx-fp16) from the tree makes a derived version whose Lineage names its parent', async () => {
@@ -120,11 +160,16 @@ describe('Version lifecycle in the tree', () => {
     await importTrainingOutput(registry, out, { model: 'cv-resnet' });
     a.tree.refresh();
     const v1 = await child(a, await child(a, undefined, 'cv-resnet'), 'v1');
-    const derived = await vscode.commands.executeCommand<{ ref: string; format: string; details: { conversion: { converter: string } } }>('modelRegistry.convertVersion', v1, { to: 'onnx-fp16' });
+    const derived = await vscode.commands.executeCommand<{
+      ref: string;
+      format: string;
+      details: { conversion: { converter: string } };
+    }>('modelRegistry.convertVersion', v1, { to: 'onnx-fp16' });
     assert.strictEqual(derived?.ref, 'cv-resnet@v2');
     assert.strictEqual(derived.details.conversion.converter, 'onnx-fp16');
     const model = await child(a, undefined, 'cv-resnet');
-    for (let i = 0; i < 30 && (await a.tree.getChildren(model)).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 30 && (await a.tree.getChildren(model)).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const lineage = await child(a, await child(a, model, 'v2'), 'Lineage');
     assert.match(describe_(a, await child(a, lineage, 'cv-resnet@v1')), /made from it \(conversion\)/);
   });

@@ -10,22 +10,48 @@ import { safetensorsBytes } from '../unit/helpers/makeWeights';
 describe('Import from object storage and container images', function () {
   this.timeout(120_000);
   it('imports a bucket prefix as a model version whose source is the bucket', async () => {
-    const a = (await vscode.extensions.getExtension<ModelRegistryApi>('modelreg.model-registry')!.activate()) as ModelRegistryApi;
+    const a = (await vscode.extensions
+      .getExtension<ModelRegistryApi>('modelreg.model-registry')!
+      .activate()) as ModelRegistryApi;
     const swift = await startSwiftS3();
     try {
-      const connection = { endpoint: swift.endpoint, region: swift.region, forcePathStyle: true, credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey } };
+      const connection = {
+        endpoint: swift.endpoint,
+        region: swift.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
+      };
       const s3 = new S3Client({ ...connection, requestChecksumCalculation: 'WHEN_REQUIRED' });
       await s3.send(new CreateBucketCommand({ Bucket: 'team-models' }));
-      await s3.send(new PutObjectCommand({ Bucket: 'team-models', Key: 'vit/run7/model.safetensors', Body: safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [32, 32], fill: 1 }]) }));
-      await s3.send(new PutObjectCommand({ Bucket: 'team-models', Key: 'vit/run7/metrics.json', Body: Buffer.from('{"accuracy": 0.91}') }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'team-models',
+          Key: 'vit/run7/model.safetensors',
+          Body: safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [32, 32], fill: 1 }]),
+        }),
+      );
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'team-models',
+          Key: 'vit/run7/metrics.json',
+          Body: Buffer.from('{"accuracy": 0.91}'),
+        }),
+      );
       s3.destroy();
-      const v = await vscode.commands.executeCommand<{ ref: string; source: { kind: string; uri: string }; format: string }>('modelRegistry.importFromObjectStorage', { connection, uri: 's3://team-models/vit/run7/', model: 'os-vit' });
+      const v = await vscode.commands.executeCommand<{
+        ref: string;
+        source: { kind: string; uri: string };
+        format: string;
+      }>('modelRegistry.importFromObjectStorage', { connection, uri: 's3://team-models/vit/run7/', model: 'os-vit' });
       assert.deepStrictEqual([v?.ref, v?.source.kind, v?.format], ['os-vit@v1', 'object-storage', 'safetensors']);
       a.tree.refresh();
       const roots = await a.tree.getChildren();
       const model = roots.find((n) => a.tree.getTreeItem(n).label === 'os-vit');
       assert.ok(model, 'the model is in the tree');
-      assert.deepStrictEqual((await a.tree.getChildren(model)).map((n) => a.tree.getTreeItem(n).label), ['v1']);
+      assert.deepStrictEqual(
+        (await a.tree.getChildren(model)).map((n) => a.tree.getTreeItem(n).label),
+        ['v1'],
+      );
     } finally {
       await swift.stop();
     }
@@ -34,9 +60,17 @@ describe('Import from object storage and container images', function () {
   it('imports a container image: pinned digest as the source, the model files from /model', async () => {
     const oci = await startOciRegistry();
     try {
-      const digest = await pushTestImage(oci.host, 'serving/vit', 'v2', { 'model/model.safetensors': safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [8, 8], fill: 3 }]) });
-      const v = await vscode.commands.executeCommand<{ ref: string; source: { uri: string }; fileCount: number }>('modelRegistry.importFromImage', { image: `${oci.host}/serving/vit:v2`, path: '/model', model: 'img-vit' });
-      assert.deepStrictEqual([v?.ref, v?.source.uri, v?.fileCount], ['img-vit@v1', `${oci.host}/serving/vit@${digest}`, 1]);
+      const digest = await pushTestImage(oci.host, 'serving/vit', 'v2', {
+        'model/model.safetensors': safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [8, 8], fill: 3 }]),
+      });
+      const v = await vscode.commands.executeCommand<{ ref: string; source: { uri: string }; fileCount: number }>(
+        'modelRegistry.importFromImage',
+        { image: `${oci.host}/serving/vit:v2`, path: '/model', model: 'img-vit' },
+      );
+      assert.deepStrictEqual(
+        [v?.ref, v?.source.uri, v?.fileCount],
+        ['img-vit@v1', `${oci.host}/serving/vit@${digest}`, 1],
+      );
     } finally {
       await oci.stop();
     }

@@ -34,7 +34,8 @@ async function main(): Promise<number> {
       extensionTestsEnv: { MODELREG_TEST_RESULTS: resultsFile, MODELREG_TEST_GREP: process.env.MODELREG_TEST_GREP },
       launchArgs: [
         workspace,
-        '--user-data-dir', userDataDir,
+        '--user-data-dir',
+        userDataDir,
         '--disable-extensions', // other installed extensions; the one under test still loads
         '--disable-workspace-trust',
         '--skip-welcome',

@@ -6,7 +6,15 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { importTrainingOutput, openTeamRegistry, pushVersion, Registry, s3Client, TransferResult, VersionRecord } from '../../src/core';
+import {
+  importTrainingOutput,
+  openTeamRegistry,
+  pushVersion,
+  Registry,
+  s3Client,
+  TransferResult,
+  VersionRecord,
+} from '../../src/core';
 import type { ModelRegistryApi } from '../../src/extension/extension';
 import type { RegistryTreeProvider } from '../../src/extension/registry/registryTree';
 import type { TreeNode } from '../../src/extension/registry/treeNodes';
@@ -24,7 +32,11 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
 
   before(async () => {
     [pg, swift] = await Promise.all([startPostgres(), startSwiftS3()]);
-    const admin = s3Client({ endpoint: swift.endpoint, region: swift.region, credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey } });
+    const admin = s3Client({
+      endpoint: swift.endpoint,
+      region: swift.region,
+      credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
+    });
     await admin.send(new CreateBucketCommand({ Bucket: 'team' }));
     admin.destroy();
     // The bucket's keys through the AWS chain (a connection without stored keys uses it).
@@ -32,21 +44,35 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     process.env.AWS_SECRET_ACCESS_KEY = swift.secretAccessKey;
   });
   after(async () => {
-    for (const key of ['team.registry', 'team.store', 'team.connection', 'objectStorage.connections']) await config().update(key, undefined, vscode.ConfigurationTarget.Workspace);
+    for (const key of ['team.registry', 'team.store', 'team.connection', 'objectStorage.connections'])
+      await config().update(key, undefined, vscode.ConfigurationTarget.Workspace);
     await Promise.all([pg?.stop(), swift?.stop()]);
   });
 
   it('pushes a version from Models, shows it under Team Registry, and pulls a colleague’s version into the workspace', async () => {
-    const a = (await vscode.extensions.getExtension<ModelRegistryApi>('modelreg.model-registry')!.activate()) as ModelRegistryApi;
+    const a = (await vscode.extensions
+      .getExtension<ModelRegistryApi>('modelreg.model-registry')!
+      .activate()) as ModelRegistryApi;
     assert.deepStrictEqual(await labels(a.team.tree), [], 'not set up: the welcome text shows');
 
-    await config().update('objectStorage.connections', [{ name: 'team-swift', endpoint: swift.endpoint, region: swift.region, forcePathStyle: true }], vscode.ConfigurationTarget.Workspace);
+    await config().update(
+      'objectStorage.connections',
+      [{ name: 'team-swift', endpoint: swift.endpoint, region: swift.region, forcePathStyle: true }],
+      vscode.ConfigurationTarget.Workspace,
+    );
     await config().update('team.connection', 'team-swift', vscode.ConfigurationTarget.Workspace);
     await config().update('team.store', 's3://team/registry', vscode.ConfigurationTarget.Workspace);
     // A password in the setting is refused (credentials never live in settings), and the view says why.
-    await config().update('team.registry', pg.url.replace('postgres@', 'postgres:secret@'), vscode.ConfigurationTarget.Workspace);
+    await config().update(
+      'team.registry',
+      pg.url.replace('postgres@', 'postgres:secret@'),
+      vscode.ConfigurationTarget.Workspace,
+    );
     await a.team.service.reopen();
-    assert.match((await labels(a.team.tree))[0], /^Team registry unavailable: modelRegistry\.team\.registry holds a password: remove it/);
+    assert.match(
+      (await labels(a.team.tree))[0],
+      /^Team registry unavailable: modelRegistry\.team\.registry holds a password: remove it/,
+    );
     await config().update('team.registry', pg.url, vscode.ConfigurationTarget.Workspace);
 
     const out = vscode.Uri.file(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', 'resnet-cifar'));
@@ -57,7 +83,11 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.deepStrictEqual(await labels(a.team.tree), [local.model]);
     const model = (await a.team.tree.getChildren())[0];
     const [version] = await a.team.tree.getChildren(model);
-    assert.strictEqual(a.team.tree.getTreeItem(version).contextValue, 'version.ready', 'Pull into Workspace is offered on it');
+    assert.strictEqual(
+      a.team.tree.getTreeItem(version).contextValue,
+      'version.ready',
+      'Pull into Workspace is offered on it',
+    );
     // Several selected versions go in one push.
     const mineRegistry = await a.service.get();
     for (let i = 0; i < 2; i++) await importTrainingOutput(mineRegistry, out.fsPath, { model: 'multi' });
@@ -77,19 +107,37 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
 
     // Promote it in the team registry from the Team Registry view: the alias is the team's, not the workspace's.
     await vscode.commands.executeCommand('modelRegistry.setAlias', version, 'production');
-    assert.deepStrictEqual((await (await a.team.service.get()).resolve(`${local.model}@production`)).id, pushed.version.id);
-    assert.deepStrictEqual((await (await a.service.get()).aliases(local.model)).map((x) => x.alias), [], 'the workspace registry has no such alias');
+    assert.deepStrictEqual(
+      (await (await a.team.service.get()).resolve(`${local.model}@production`)).id,
+      pushed.version.id,
+    );
+    assert.deepStrictEqual(
+      (await (await a.service.get()).aliases(local.model)).map((x) => x.alias),
+      [],
+      'the workspace registry has no such alias',
+    );
     const files = (await a.team.tree.getChildren(version)).find((n) => a.team.tree.getTreeItem(n).label === 'Files')!;
-    assert.deepStrictEqual((await labels(a.team.tree, files)).sort(), (await (await a.service.get()).files(local.id)).map((f) => f.path).sort());
+    assert.deepStrictEqual(
+      (await labels(a.team.tree, files)).sort(),
+      (await (await a.service.get()).files(local.id)).map((f) => f.path).sort(),
+    );
 
     // A colleague pushes from their own registry; Pull brings it here with its metrics.
     await new Promise((r) => setTimeout(r, 500)); // this window's own refresh (after its push) has landed
     const heard = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the Team Registry view did not refresh within 10 s of a colleague’s push')), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error('the Team Registry view did not refresh within 10 s of a colleague’s push')),
+        10_000,
+      );
       const sub = a.team.tree.onDidChangeTreeData(() => (clearTimeout(timer), sub.dispose(), resolve()));
     });
     const colleague = await Registry.open(path.join(os.tmpdir(), `colleague-${Date.now()}`, '.modelreg'));
-    const team = await openTeamRegistry({ registry: pg.url, store: 's3://team/registry', connection: { endpoint: swift.endpoint, region: swift.region, forcePathStyle: true }, workDir: colleague.dir });
+    const team = await openTeamRegistry({
+      registry: pg.url,
+      store: 's3://team/registry',
+      connection: { endpoint: swift.endpoint, region: swift.region, forcePathStyle: true },
+      workDir: colleague.dir,
+    });
     try {
       const theirs = await importTrainingOutput(colleague, out.fsPath, { model: 'colleague-resnet' });
       await pushVersion(colleague, team, theirs.ref);
@@ -104,15 +152,25 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     const pulled = await vscode.commands.executeCommand<TransferResult>('modelRegistry.pullVersion', theirVersion);
     assert.strictEqual(pulled?.version.ref, 'colleague-resnet@v1');
     const mine = await a.service.get();
-    assert.deepStrictEqual(await mine.finalMetrics(pulled.version.id), await mine.finalMetrics(local.id), 'same output, same metrics');
+    assert.deepStrictEqual(
+      await mine.finalMetrics(pulled.version.id),
+      await mine.finalMetrics(local.id),
+      'same output, same metrics',
+    );
     a.tree.refresh();
     assert.ok((await labels(a.tree)).includes('colleague-resnet'), 'the pulled model is in the Models tree');
 
     // A big team registry pages like the Models view: "Show more…" grows the team view, not the other one.
     const teamDb = (await a.team.service.get()).db;
     const now = new Date().toISOString();
-    await teamDb.run("INSERT INTO models (name, created_at, updated_at) SELECT 'bulk-' || lpad(g::text, 3, '0'), ?, ? FROM generate_series(1, 205) g", [now, now]);
-    await teamDb.run("INSERT INTO versions (model_id, number, status, source_kind, source_uri, created_at) SELECT id, 1, 'ready', 'training-output', '/bulk', ? FROM models WHERE name LIKE 'bulk-%'", [now]);
+    await teamDb.run(
+      "INSERT INTO models (name, created_at, updated_at) SELECT 'bulk-' || lpad(g::text, 3, '0'), ?, ? FROM generate_series(1, 205) g",
+      [now, now],
+    );
+    await teamDb.run(
+      "INSERT INTO versions (model_id, number, status, source_kind, source_uri, created_at) SELECT id, 1, 'ready', 'training-output', '/bulk', ? FROM models WHERE name LIKE 'bulk-%'",
+      [now],
+    );
     a.team.tree.refresh();
     const page = await a.team.tree.getChildren();
     assert.deepStrictEqual([page.length, page[page.length - 1].kind], [201, 'more']);

@@ -23,7 +23,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import * as tar from 'tar-stream';
-import { OciRegistry, PostgresServer, pushTestImage, startOciRegistry, startPostgres, startSwiftS3, SwiftS3Server } from './services';
+import {
+  OciRegistry,
+  PostgresServer,
+  pushTestImage,
+  startOciRegistry,
+  startPostgres,
+  startSwiftS3,
+  SwiftS3Server,
+} from './services';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -91,7 +99,9 @@ describe('test services: real servers on 127.0.0.1', function () {
       try {
         const version = await client.query<{ server_version: string }>('SHOW server_version');
         console.log(`      server_version ${version.rows[0].server_version}`);
-        await client.query('CREATE TABLE models (id serial PRIMARY KEY, name text NOT NULL, size bigint NOT NULL, meta jsonb)');
+        await client.query(
+          'CREATE TABLE models (id serial PRIMARY KEY, name text NOT NULL, size bigint NOT NULL, meta jsonb)',
+        );
         await client.query('INSERT INTO models (name, size, meta) VALUES ($1, $2, $3), ($4, $5, $6)', [
           'resnet',
           12_345_678_901,
@@ -145,7 +155,9 @@ describe('test services: real servers on 127.0.0.1', function () {
       assert.ok(buckets.Buckets?.some((b) => b.Name === Bucket));
 
       const small = Buffer.from('0123456789abcdefghij');
-      await s3!.send(new PutObjectCommand({ Bucket, Key: 'runs/1/config.json', Body: small, ContentType: 'application/json' }));
+      await s3!.send(
+        new PutObjectCommand({ Bucket, Key: 'runs/1/config.json', Body: small, ContentType: 'application/json' }),
+      );
 
       // 12 MiB in three parts: 5 + 5 + 2 MiB (every part but the last must be >= 5 MiB).
       const big = randomBytes(12 << 20);
@@ -155,17 +167,34 @@ describe('test services: real servers on 127.0.0.1', function () {
       const bounds = [0, 5 << 20, 10 << 20, 12 << 20];
       const parts = [];
       for (let i = 0; i < 3; i++) {
-        const part = await s3!.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body: big.subarray(bounds[i], bounds[i + 1]) }));
+        const part = await s3!.send(
+          new UploadPartCommand({
+            Bucket,
+            Key,
+            UploadId,
+            PartNumber: i + 1,
+            Body: big.subarray(bounds[i], bounds[i + 1]),
+          }),
+        );
         parts.push({ PartNumber: i + 1, ETag: part.ETag });
       }
-      const completed = await s3!.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+      const completed = await s3!.send(
+        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+      );
       assert.match(completed.ETag ?? '', /-3"?$/);
       const whole = await s3!.send(new GetObjectCommand({ Bucket, Key }));
       assert.strictEqual(whole.ContentLength, 12 << 20);
       assert.strictEqual(sha256(await whole.Body!.transformToByteArray()), sha256(big));
 
       const streamed = Buffer.from('# streamed, not under runs/\n');
-      await s3!.send(new PutObjectCommand({ Bucket, Key: 'other/readme.md', Body: Readable.from([streamed]), ContentLength: streamed.length }));
+      await s3!.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: 'other/readme.md',
+          Body: Readable.from([streamed]),
+          ContentLength: streamed.length,
+        }),
+      );
       const back = await s3!.send(new GetObjectCommand({ Bucket, Key: 'other/readme.md' }));
       assert.strictEqual(await back.Body!.transformToString(), streamed.toString());
       const listed = await s3!.send(new ListObjectsV2Command({ Bucket, Prefix: 'runs/1/' }));
@@ -181,10 +210,16 @@ describe('test services: real servers on 127.0.0.1', function () {
       assert.strictEqual(ranged.$metadata.httpStatusCode, 206);
       assert.strictEqual(ranged.ContentRange, `bytes 5-9/${small.length}`);
       assert.strictEqual(await ranged.Body!.transformToString(), '56789');
-      const rangedBig = await s3!.send(new GetObjectCommand({ Bucket, Key, Range: `bytes=${(5 << 20) - 3}-${(5 << 20) + 2}` }));
-      assert.deepStrictEqual(Buffer.from(await rangedBig.Body!.transformToByteArray()), big.subarray((5 << 20) - 3, (5 << 20) + 3));
+      const rangedBig = await s3!.send(
+        new GetObjectCommand({ Bucket, Key, Range: `bytes=${(5 << 20) - 3}-${(5 << 20) + 2}` }),
+      );
+      assert.deepStrictEqual(
+        Buffer.from(await rangedBig.Body!.transformToByteArray()),
+        big.subarray((5 << 20) - 3, (5 << 20) + 3),
+      );
 
-      for (const k of ['runs/1/config.json', Key, 'other/readme.md']) await s3!.send(new DeleteObjectCommand({ Bucket, Key: k }));
+      for (const k of ['runs/1/config.json', Key, 'other/readme.md'])
+        await s3!.send(new DeleteObjectCommand({ Bucket, Key: k }));
       const empty = await s3!.send(new ListObjectsV2Command({ Bucket }));
       assert.strictEqual(empty.KeyCount, 0);
       await s3!.send(new DeleteBucketCommand({ Bucket }));

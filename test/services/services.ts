@@ -108,16 +108,30 @@ async function freePorts(count: number): Promise<number[]> {
 }
 
 /** Runs a command to completion; the error carries its output. */
-function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<string> {
+function run(
+  cmd: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       cmd,
       args,
-      { env: options.env, cwd: options.cwd, timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 << 20, encoding: 'utf8' },
+      {
+        env: options.env,
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 16 << 20,
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => {
         if (error) {
           const output = `${stdout}${stderr}`.trim();
-          reject(new Error(`${path.basename(cmd)} ${args.join(' ')} failed: ${error.message.split('\n')[0]}${output ? `\n${output}` : ''}`));
+          reject(
+            new Error(
+              `${path.basename(cmd)} ${args.join(' ')} failed: ${error.message.split('\n')[0]}${output ? `\n${output}` : ''}`,
+            ),
+          );
         } else {
           resolve(stdout);
         }
@@ -220,7 +234,12 @@ async function stopDaemon(d: Daemon, graceMs = 5000): Promise<void> {
 }
 
 /** Polls until ready() is true; fails early (with logs) if one of the daemons ends. */
-async function waitUntil(what: string, ready: () => Promise<boolean>, daemons: Daemon[], timeoutMs: number): Promise<void> {
+async function waitUntil(
+  what: string,
+  ready: () => Promise<boolean>,
+  daemons: Daemon[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const dead = daemons.find((d) => d.ended !== undefined);
@@ -268,7 +287,10 @@ function findPostgresBin(): string {
   if (has(path.join(root, '15', 'bin'))) return path.join(root, '15', 'bin');
   let versions: string[] = [];
   try {
-    versions = fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    versions = fs
+      .readdirSync(root)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
   } catch {
     // not installed
   }
@@ -303,7 +325,8 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<P
     if (!owner) throw new Error(`postgres not installed (no postgres user to run it as root): ${INSTALL}`);
     runuser = requireExecutable('runuser', 'runuser (util-linux)');
   }
-  const as = (exe: string, args: string[]): [string, string[]] => (asRoot ? [runuser, ['-u', 'postgres', '--', exe, ...args]] : [exe, args]);
+  const as = (exe: string, args: string[]): [string, string[]] =>
+    asRoot ? [runuser, ['-u', 'postgres', '--', exe, ...args]] : [exe, args];
 
   // The postgres user must be able to reach the dir: use /tmp when TMPDIR is private to root.
   let parent = os.tmpdir();
@@ -343,7 +366,20 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<P
       if (owner) fs.chownSync(pwfile, owner.uid, owner.gid);
       auth.splice(0, 1, '--auth=scram-sha-256', `--pwfile=${pwfile}`);
     }
-    await run(...as(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']));
+    await run(
+      ...as(path.join(bin, 'initdb'), [
+        '-D',
+        data,
+        '-U',
+        'postgres',
+        ...auth,
+        '-E',
+        'UTF8',
+        '--locale=C',
+        '--no-sync',
+        '--no-instructions',
+      ]),
+    );
     const start = async (p: number) => {
       const options = [
         '-c listen_addresses=127.0.0.1',
@@ -469,7 +505,12 @@ function interpreterOf(script: string): string {
 
 function ini(sections: Record<string, Record<string, string | number | boolean>>): string {
   return Object.entries(sections)
-    .map(([name, values]) => `[${name}]\n${Object.entries(values).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
+    .map(
+      ([name, values]) =>
+        `[${name}]\n${Object.entries(values)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join('\n')}\n`,
+    )
     .join('\n');
 }
 
@@ -490,7 +531,10 @@ export async function startSwiftS3(): Promise<SwiftS3Server> {
   return withPortRetry(() => startSwiftOnce(exes, python));
 }
 
-async function startSwiftOnce(exes: Record<'proxy' | 'account' | 'container' | 'object', string>, python: string): Promise<SwiftS3Server> {
+async function startSwiftOnce(
+  exes: Record<'proxy' | 'account' | 'container' | 'object', string>,
+  python: string,
+): Promise<SwiftS3Server> {
   const dir = tempDir('modelreg-swift-');
   const daemons: Daemon[] = [];
   const unhook = onExit(() => {
@@ -508,7 +552,10 @@ async function startSwiftOnce(exes: Record<'proxy' | 'account' | 'container' | '
     fs.writeFileSync(
       swiftConf,
       ini({
-        'swift-hash': { swift_hash_path_prefix: randomBytes(8).toString('hex'), swift_hash_path_suffix: randomBytes(8).toString('hex') },
+        'swift-hash': {
+          swift_hash_path_prefix: randomBytes(8).toString('hex'),
+          swift_hash_path_suffix: randomBytes(8).toString('hex'),
+        },
         'storage-policy:0': { name: 'Policy-0', default: 'yes' },
       }),
     );
@@ -527,7 +574,11 @@ async function startSwiftOnce(exes: Record<'proxy' | 'account' | 'container' | '
       log_udp_host: '127.0.0.1',
       log_udp_port: 9,
     });
-    for (const [kind, port] of [['account', accountPort], ['container', containerPort], ['object', objectPort]] as const) {
+    for (const [kind, port] of [
+      ['account', accountPort],
+      ['container', containerPort],
+      ['object', objectPort],
+    ] as const) {
       fs.writeFileSync(
         path.join(dir, `${kind}-server.conf`),
         ini({
@@ -571,7 +622,13 @@ async function startSwiftOnce(exes: Record<'proxy' | 'account' | 'container' | '
     );
 
     const startServer = (kind: keyof typeof exes) => {
-      const d = startDaemon(`swift-${kind}-server`, python, ['-c', SWIFT_WRAPPER, swiftConf, exes[kind], path.join(dir, `${kind}-server.conf`), '-v'], path.join(dir, `${kind}.log`), env);
+      const d = startDaemon(
+        `swift-${kind}-server`,
+        python,
+        ['-c', SWIFT_WRAPPER, swiftConf, exes[kind], path.join(dir, `${kind}-server.conf`), '-v'],
+        path.join(dir, `${kind}.log`),
+        env,
+      );
       daemons.push(d);
       return d;
     };
@@ -579,13 +636,18 @@ async function startSwiftOnce(exes: Record<'proxy' | 'account' | 'container' | '
     startServer('account');
     startServer('container');
     startServer('object');
-    await run(python, ['-c', SWIFT_RINGS, swiftConf, dir, String(accountPort), String(containerPort), String(objectPort)], { env, cwd: dir });
+    await run(
+      python,
+      ['-c', SWIFT_RINGS, swiftConf, dir, String(accountPort), String(containerPort), String(objectPort)],
+      { env, cwd: dir },
+    );
     let proxy = startServer('proxy');
 
     const ports = [proxyPort, accountPort, containerPort, objectPort];
     await waitUntil(
       'swift (proxy and storage servers answering /healthcheck)',
-      async () => (await Promise.all(ports.map((p) => httpStatus(`http://127.0.0.1:${p}/healthcheck`)))).every((s) => s === 200),
+      async () =>
+        (await Promise.all(ports.map((p) => httpStatus(`http://127.0.0.1:${p}/healthcheck`)))).every((s) => s === 200),
       daemons,
       90_000,
     );
@@ -602,7 +664,12 @@ async function startSwiftOnce(exes: Record<'proxy' | 'account' | 'container' | '
         await stopDaemon(proxy);
         daemons.splice(daemons.indexOf(proxy), 1);
         proxy = startServer('proxy');
-        await waitUntil('the restarted swift proxy (/healthcheck)', async () => (await httpStatus(`http://127.0.0.1:${proxyPort}/healthcheck`)) === 200, [proxy], 60_000);
+        await waitUntil(
+          'the restarted swift proxy (/healthcheck)',
+          async () => (await httpStatus(`http://127.0.0.1:${proxyPort}/healthcheck`)) === 200,
+          [proxy],
+          60_000,
+        );
       },
       stop: () =>
         (stopped ??= (async () => {
@@ -651,7 +718,11 @@ export async function startOciRegistry(options: OciRegistryOptions = {}): Promis
   return withPortRetry(() => startRegistryOnce(exe, options.auth, options.tokenRealmHost));
 }
 
-async function startRegistryOnce(exe: string, auth: OciRegistryOptions['auth'], tokenRealmHost?: string): Promise<OciRegistry> {
+async function startRegistryOnce(
+  exe: string,
+  auth: OciRegistryOptions['auth'],
+  tokenRealmHost?: string,
+): Promise<OciRegistry> {
   const dir = tempDir('modelreg-registry-');
   let daemon: Daemon | undefined;
   let tokens: TokenServer | undefined;
@@ -672,7 +743,14 @@ async function startRegistryOnce(exe: string, auth: OciRegistryOptions['auth'], 
     } else if (auth === 'token') {
       tokens = await startTokenServer(dir, credentials!);
       const realm = tokenRealmHost ? tokens.realm.replace('//127.0.0.1:', `//${tokenRealmHost}:`) : tokens.realm;
-      authConfig = ['auth:', '  token:', `    realm: ${q(realm)}`, `    service: ${q(TOKEN_SERVICE)}`, `    issuer: ${q(TOKEN_ISSUER)}`, `    rootcertbundle: ${q(tokens.cert)}`];
+      authConfig = [
+        'auth:',
+        '  token:',
+        `    realm: ${q(realm)}`,
+        `    service: ${q(TOKEN_SERVICE)}`,
+        `    issuer: ${q(TOKEN_ISSUER)}`,
+        `    rootcertbundle: ${q(tokens.cert)}`,
+      ];
     }
     fs.writeFileSync(
       config,
@@ -702,7 +780,12 @@ async function startRegistryOnce(exe: string, auth: OciRegistryOptions['auth'], 
     daemon = startDaemon('docker-registry', exe, ['serve', config], path.join(dir, 'registry.log'), env);
     const host = `127.0.0.1:${port}`;
     // With auth, an anonymous GET /v2/ is answered 401 once the registry is up.
-    await waitUntil('docker-registry (GET /v2/)', async () => (await httpStatus(`http://${host}/v2/`)) === (auth ? 401 : 200), [daemon], 30_000);
+    await waitUntil(
+      'docker-registry (GET /v2/)',
+      async () => (await httpStatus(`http://${host}/v2/`)) === (auth ? 401 : 200),
+      [daemon],
+      30_000,
+    );
 
     const d = daemon;
     const t = tokens;
@@ -740,7 +823,8 @@ async function bcryptHash(password: string): Promise<string> {
   const alphabet = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   const salt = [...randomBytes(22)].map((b) => alphabet[b & 63]).join('');
   const hash = await run(perl, ['-e', 'print crypt($ARGV[0], $ARGV[1])', '--', password, `$2b$05$${salt}`]);
-  if (!/^\$2b\$05\$[./A-Za-z0-9]{53}$/.test(hash)) throw new Error(`perl's crypt() made no bcrypt hash (got ${JSON.stringify(hash)}): this C library has no bcrypt`);
+  if (!/^\$2b\$05\$[./A-Za-z0-9]{53}$/.test(hash))
+    throw new Error(`perl's crypt() made no bcrypt hash (got ${JSON.stringify(hash)}): this C library has no bcrypt`);
   return hash;
 }
 
@@ -775,11 +859,30 @@ interface TokenServer {
  * Right credentials: a token granting every scope asked for. No credentials: a token granting
  * nothing (as Docker Hub and most token servers do for private repositories). Wrong ones: 401.
  */
-async function startTokenServer(dir: string, credentials: { username: string; password: string }): Promise<TokenServer> {
+async function startTokenServer(
+  dir: string,
+  credentials: { username: string; password: string },
+): Promise<TokenServer> {
   const openssl = requireExecutable('openssl', 'openssl');
   const keyFile = path.join(dir, 'token.key');
   const cert = path.join(dir, 'token.crt');
-  await run(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', cert, '-days', '2', '-subj', '/CN=modelreg test token issuer']);
+  await run(openssl, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=modelreg test token issuer',
+  ]);
   const key = createPrivateKey(fs.readFileSync(keyFile));
   const x5c = [new X509Certificate(fs.readFileSync(cert)).raw.toString('base64')];
   const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -789,24 +892,55 @@ async function startTokenServer(dir: string, credentials: { username: string; pa
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const [user, ...pass] = basic ? Buffer.from(basic[1], 'base64').toString('utf8').split(':') : [];
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
-    const ok = url.pathname === '/token' && (!basic || (user === credentials.username && pass.join(':') === credentials.password));
-    requests.push({ user: basic ? user : null, service: url.searchParams.get('service'), scopes, status: ok ? 200 : 401 });
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
+    const ok =
+      url.pathname === '/token' &&
+      (!basic || (user === credentials.username && pass.join(':') === credentials.password));
+    requests.push({
+      user: basic ? user : null,
+      service: url.searchParams.get('service'),
+      scopes,
+      status: ok ? 200 : 401,
+    });
     if (!ok) {
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="modelreg-test-token"' });
+      res.writeHead(401, {
+        'content-type': 'application/json',
+        'www-authenticate': 'Basic realm="modelreg-test-token"',
+      });
       res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'wrong user name or password' }] }));
       return;
     }
     const now = Math.floor(Date.now() / 1000);
     const access = basic
-      ? scopes.map((s) => /^([^:]+):(.+):([^:]*)$/.exec(s)).filter((m) => m !== null).map((m) => ({ type: m[1], name: m[2], actions: m[3].split(',') }))
+      ? scopes
+          .map((s) => /^([^:]+):(.+):([^:]*)$/.exec(s))
+          .filter((m) => m !== null)
+          .map((m) => ({ type: m[1], name: m[2], actions: m[3].split(',') }))
       : [];
-    const claims = { iss: TOKEN_ISSUER, sub: user ?? '', aud: TOKEN_SERVICE, exp: now + 300, nbf: now - 5, iat: now, jti: randomBytes(8).toString('hex'), access };
+    const claims = {
+      iss: TOKEN_ISSUER,
+      sub: user ?? '',
+      aud: TOKEN_SERVICE,
+      exp: now + 300,
+      nbf: now - 5,
+      iat: now,
+      jti: randomBytes(8).toString('hex'),
+      access,
+    };
     const signed = `${b64({ typ: 'JWT', alg: 'ES256', x5c })}.${b64(claims)}`;
     // JWS wants ES256 as the raw r||s pair, not DER.
     const signature = sign('sha256', Buffer.from(signed), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token: `${signed}.${signature}`, expires_in: 300, issued_at: new Date(now * 1000).toISOString() }));
+    res.end(
+      JSON.stringify({
+        token: `${signed}.${signature}`,
+        expires_in: 300,
+        issued_at: new Date(now * 1000).toISOString(),
+      }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -877,7 +1011,13 @@ async function tarOf(files: Record<string, Buffer>): Promise<Buffer> {
  * unless options.credentials).
  * Returns the manifest digest (sha256:…).
  */
-export async function pushTestImage(host: string, repo: string, tag: string, files: Record<string, Buffer>, options: TestImageOptions = {}): Promise<string> {
+export async function pushTestImage(
+  host: string,
+  repo: string,
+  tag: string,
+  files: Record<string, Buffer>,
+  options: TestImageOptions = {},
+): Promise<string> {
   const skopeo = requireExecutable('skopeo', 'skopeo');
   const dir = tempDir('modelreg-oci-');
   const unhook = onExit(() => removeDir(dir));
@@ -926,7 +1066,13 @@ export async function pushTestImage(host: string, repo: string, tag: string, fil
       JSON.stringify({
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.index.v1+json',
-        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+        manifests: [
+          {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            ...manifest,
+            annotations: { 'org.opencontainers.image.ref.name': tag },
+          },
+        ],
       }),
     );
 
@@ -935,14 +1081,23 @@ export async function pushTestImage(host: string, repo: string, tag: string, fil
     fs.writeFileSync(policy, JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }] }));
     const digestFile = path.join(dir, 'digest');
     await run(skopeo, [
-      '--policy', policy,
-      'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false',
-      ...(options.credentials ? ['--dest-creds', `${options.credentials.username}:${options.credentials.password}`] : ['--dest-no-creds']),
-      '--digestfile', digestFile,
-      `oci:${layout}:${tag}`, `docker://${host}/${repo}:${tag}`,
+      '--policy',
+      policy,
+      'copy',
+      '--quiet',
+      '--preserve-digests',
+      '--dest-tls-verify=false',
+      ...(options.credentials
+        ? ['--dest-creds', `${options.credentials.username}:${options.credentials.password}`]
+        : ['--dest-no-creds']),
+      '--digestfile',
+      digestFile,
+      `oci:${layout}:${tag}`,
+      `docker://${host}/${repo}:${tag}`,
     ]);
     const pushed = fs.readFileSync(digestFile, 'utf8').trim();
-    if (pushed !== manifest.digest) throw new Error(`skopeo pushed ${pushed}, expected the manifest as built (${manifest.digest})`);
+    if (pushed !== manifest.digest)
+      throw new Error(`skopeo pushed ${pushed}, expected the manifest as built (${manifest.digest})`);
     return pushed;
   } finally {
     removeDir(dir);

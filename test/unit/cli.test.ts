@@ -35,9 +35,15 @@ describe('modelreg CLI', () => {
   it('list, show and --model', () => {
     assert.strictEqual(modelreg(ws, 'import', 'outputs/resnet-cifar', '--model', 'resnet').code, 0);
     const models = JSON.parse(modelreg(ws, 'list', '--json').out);
-    assert.deepStrictEqual(models.map((m: { name: string }) => m.name), ['resnet', 'run1']);
+    assert.deepStrictEqual(
+      models.map((m: { name: string }) => m.name),
+      ['resnet', 'run1'],
+    );
     const versions = JSON.parse(modelreg(ws, 'list', 'run1', '--json').out);
-    assert.deepStrictEqual(versions.map((v: { ref: string }) => v.ref), ['run1@v1']);
+    assert.deepStrictEqual(
+      versions.map((v: { ref: string }) => v.ref),
+      ['run1@v1'],
+    );
     const show = modelreg(ws, 'show', 'resnet@v1');
     assert.strictEqual(show.code, 0, show.err);
     assert.match(show.out, /input +input float32\[batch, 16\]/);

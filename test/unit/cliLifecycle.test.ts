@@ -35,7 +35,13 @@ describe('modelreg lifecycle commands', () => {
     assert.strictEqual(json('show', 'resnet@production').number, 2);
     assert.deepStrictEqual(json('alias', 'list', 'resnet'), [{ alias: 'production', number: 2 }]);
     const history = json('alias', 'list', 'resnet', '--history');
-    assert.deepStrictEqual(history.map((h: { from: number | null; to: number }) => [h.from, h.to]), [[1, 2], [null, 1]]);
+    assert.deepStrictEqual(
+      history.map((h: { from: number | null; to: number }) => [h.from, h.to]),
+      [
+        [1, 2],
+        [null, 1],
+      ],
+    );
     assert.strictEqual(history[0].by, 'Grace Hopper <grace@example.com>');
     assert.match(ok('list', 'resnet'), /resnet@v2\tready\t.*@production/);
     ok('alias', 'set', 'resnet@v1', 'staging');
@@ -51,8 +57,14 @@ describe('modelreg lifecycle commands', () => {
     assert.deepStrictEqual(json('tag', 'resnet', '--remove', 'cifar'), ['vision']);
     ok('describe', 'resnet@v1', 'the first run');
     assert.strictEqual(json('show', 'resnet@v1').description, 'the first run');
-    assert.deepStrictEqual(json('search', 'tag:baseline').map((v: { ref: string }) => v.ref), ['resnet@v1']);
-    assert.deepStrictEqual(json('search', '@production').map((v: { ref: string }) => v.ref), ['resnet@v2']);
+    assert.deepStrictEqual(
+      json('search', 'tag:baseline').map((v: { ref: string }) => v.ref),
+      ['resnet@v1'],
+    );
+    assert.deepStrictEqual(
+      json('search', '@production').map((v: { ref: string }) => v.ref),
+      ['resnet@v2'],
+    );
     const metric = json('show', 'resnet@v1').metrics.find((m: { key: string }) => m.key === 'val_acc');
     assert.ok(metric, 'the sample output logs val_acc');
     assert.strictEqual(json('search', `val_acc>=${metric.value}`, 'resnet').length, 2);
@@ -64,7 +76,10 @@ describe('modelreg lifecycle commands', () => {
   });
 
   it('clone and lineage', () => {
-    assert.match(ok('clone', 'resnet@production', 'resnet-edge'), /Cloned resnet@v2 to resnet-edge@v1 .*no bytes copied/);
+    assert.match(
+      ok('clone', 'resnet@production', 'resnet-edge'),
+      /Cloned resnet@v2 to resnet-edge@v1 .*no bytes copied/,
+    );
     const lineage = ok('lineage', 'resnet-edge@v1');
     assert.match(lineage, /^resnet@v2 .*\n {2}└─ clone: resnet-edge@v1 {2}◀/m);
     assert.deepStrictEqual(json('lineage', 'resnet@v2').edges.length, 1);
@@ -72,17 +87,30 @@ describe('modelreg lifecycle commands', () => {
 
   it('archive (and undo), delete refused while aliased, then forced; gc frees it', () => {
     ok('archive', 'resnet@v1');
-    assert.deepStrictEqual(json('list', 'resnet').map((v: { number: number }) => v.number), [2]);
-    assert.deepStrictEqual(json('list', 'resnet', '--all').map((v: { number: number }) => v.number), [2, 1]);
+    assert.deepStrictEqual(
+      json('list', 'resnet').map((v: { number: number }) => v.number),
+      [2],
+    );
+    assert.deepStrictEqual(
+      json('list', 'resnet', '--all').map((v: { number: number }) => v.number),
+      [2, 1],
+    );
     assert.match(ok('archive', 'resnet@v1', '--undo'), /Unarchived resnet@v1/);
     const refused = run('delete', 'resnet@v2');
     assert.strictEqual(refused.code, 2);
     assert.match(refused.err, /resnet@v2 is production: move the alias first/);
     assert.match(ok('delete', 'resnet@v2', '--force'), /Deleted resnet@v2 \(removed alias production\)/);
-    assert.deepStrictEqual(json('list', 'resnet').map((v: { number: number }) => v.number), [1]);
+    assert.deepStrictEqual(
+      json('list', 'resnet').map((v: { number: number }) => v.number),
+      [1],
+    );
     assert.match(ok('gc'), /, 1 deleted or unfinished versions/);
     ok('import', 'outputs/resnet-cifar', '--model', 'resnet');
-    assert.deepStrictEqual(json('list', 'resnet').map((v: { number: number }) => v.number), [3, 1], 'v2 is not reused');
+    assert.deepStrictEqual(
+      json('list', 'resnet').map((v: { number: number }) => v.number),
+      [3, 1],
+      'v2 is not reused',
+    );
   });
 
   it('export to a .tar and import-archive into another registry, with --json', () => {

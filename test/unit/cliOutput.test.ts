@@ -17,8 +17,12 @@ function modelreg(cwd: string, ...args: string[]) {
 
 /** What input can put on a terminal: raw ESC, CR, a newline starting a forged line. */
 function assertNoRawControl(text: string): void {
-  // eslint-disable-next-line no-control-regex
-  assert.doesNotMatch(text.replace(/\n$/, ''), /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/, `raw control character in ${JSON.stringify(text)}`);
+  assert.doesNotMatch(
+    text.replace(/\n$/, ''),
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/,
+    `raw control character in ${JSON.stringify(text)}`,
+  );
   assert.doesNotMatch(text, /^modelreg: all good/m, 'a file name forged a line');
 }
 
@@ -31,13 +35,20 @@ describe('CLI output escapes what came from input', () => {
     git(ws, 'commit', '-q', '--allow-empty', '-m', 'subject\x1b[31m with an escape');
     const out = path.join(ws, 'out');
     mkdirSync(out);
-    writeFileSync(path.join(out, evil), safetensorsBytes([{ name: 'tensor\x1b]0;title\x07\nmodelreg: all good', dtype: 'F32', shape: [2] }]));
+    writeFileSync(
+      path.join(out, evil),
+      safetensorsBytes([{ name: 'tensor\x1b]0;title\x07\nmodelreg: all good', dtype: 'F32', shape: [2] }]),
+    );
     const imported = modelreg(ws, 'import', 'out', '--model', 'm');
     assert.strictEqual(imported.code, 0, imported.err);
     const shown = modelreg(ws, 'show', 'm@v1');
     assert.strictEqual(shown.code, 0, shown.err);
     for (const line of shown.out.split('\n')) assertNoRawControl(line);
-    assert.match(shown.out, /w\\nmodelreg: all good\\e\[2J\\e\[31mred\\r\\u202eexe\.safetensors/, 'the name is there, escaped');
+    assert.match(
+      shown.out,
+      /w\\nmodelreg: all good\\e\[2J\\e\[31mred\\r\\u202eexe\.safetensors/,
+      'the name is there, escaped',
+    );
     assert.match(shown.out, /subject\\e\[31m with an escape/);
     assert.match(modelreg(ws, 'list').out, /^m\t1 version\t/m, 'tabs between columns stay tabs');
 
@@ -64,7 +75,16 @@ describe('tree tooltips show descriptions, tags and commit subjects as text', ()
     parameterCount: 10,
     sizeBytes: 100,
     fileCount: 1,
-    git: { commit: 'abcdef0123456789', dirty: false, subject: '![x](https://evil.example/track.png) [run](command:workbench.action.terminal.new)', branch: 'main', remote: null, author: 'a', date: 'd', root: '/r' },
+    git: {
+      commit: 'abcdef0123456789',
+      dirty: false,
+      subject: '![x](https://evil.example/track.png) [run](command:workbench.action.terminal.new)',
+      branch: 'main',
+      remote: null,
+      author: 'a',
+      date: 'd',
+      root: '/r',
+    },
     createdAt: '2026-01-01',
     aliases: [],
     tags: ['<img src=x onerror=alert(1)>'],

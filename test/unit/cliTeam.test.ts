@@ -20,7 +20,11 @@ describe('modelreg push / pull (PostgreSQL + Swift s3api)', function () {
 
   before(async () => {
     [pg, swift] = await Promise.all([startPostgres(), startSwiftS3()]);
-    const admin = s3Client({ endpoint: swift.endpoint, region: swift.region, credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey } });
+    const admin = s3Client({
+      endpoint: swift.endpoint,
+      region: swift.region,
+      credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
+    });
     await admin.send(new CreateBucketCommand({ Bucket: 'team' }));
     admin.destroy();
     env = {
@@ -35,7 +39,11 @@ describe('modelreg push / pull (PostgreSQL + Swift s3api)', function () {
   });
   after(() => Promise.all([pg?.stop(), swift?.stop()]));
 
-  function modelreg(cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
+  function modelreg(
+    cwd: string,
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<{ code: number | null; out: string; err: string }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...env, ...extraEnv } });
       let out = '';
@@ -59,7 +67,10 @@ describe('modelreg push / pull (PostgreSQL + Swift s3api)', function () {
     for (let i = 1; i <= count; i++) {
       const out = path.join(ws, `run${i}`);
       mkdirSync(out);
-      writeFileSync(path.join(out, 'model.safetensors'), safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [32], fill: ++seed }]));
+      writeFileSync(
+        path.join(out, 'model.safetensors'),
+        safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [32], fill: ++seed }]),
+      );
       writeFileSync(path.join(out, 'metrics.json'), JSON.stringify({ accuracy: base + i / 100 }));
       await ok(ws, 'import', `run${i}`, '--model', 'resnet');
     }
@@ -72,14 +83,25 @@ describe('modelreg push / pull (PostgreSQL + Swift s3api)', function () {
       for (let i = 1; i <= 4; i++) await ok(ws, 'push', `resnet@v${i}`);
     };
     await Promise.all([pushAll(a), pushAll(b), ok(a, 'push', 'resnet@v1'), ok(a, 'push', 'resnet@v1')]);
-    const versions = JSON.parse(await ok(a, '--registry', pg.url, 'list', 'resnet', '--json')) as { number: number; details: { copiedFrom: { registry: string; ref: string } } }[];
-    assert.deepStrictEqual(versions.map((v) => v.number).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8]);
+    const versions = JSON.parse(await ok(a, '--registry', pg.url, 'list', 'resnet', '--json')) as {
+      number: number;
+      details: { copiedFrom: { registry: string; ref: string } };
+    }[];
+    assert.deepStrictEqual(
+      versions.map((v) => v.number).sort((x, y) => x - y),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
     const from = versions.map((v) => `${v.details.copiedFrom.registry}|${v.details.copiedFrom.ref}`);
     assert.strictEqual(new Set(from).size, 8, 'each local version once');
     // Each workspace's versions keep their order in the team registry.
     for (const ws of [a, b]) {
-      const mine = versions.filter((v) => v.details.copiedFrom.registry === path.join(ws, '.modelreg')).sort((x, y) => x.number - y.number);
-      assert.deepStrictEqual(mine.map((v) => v.details.copiedFrom.ref), ['resnet@v1', 'resnet@v2', 'resnet@v3', 'resnet@v4']);
+      const mine = versions
+        .filter((v) => v.details.copiedFrom.registry === path.join(ws, '.modelreg'))
+        .sort((x, y) => x.number - y.number);
+      assert.deepStrictEqual(
+        mine.map((v) => v.details.copiedFrom.ref),
+        ['resnet@v1', 'resnet@v2', 'resnet@v3', 'resnet@v4'],
+      );
     }
   });
 
@@ -94,7 +116,10 @@ describe('modelreg push / pull (PostgreSQL + Swift s3api)', function () {
     const pulled = await ok(c, 'pull', 'resnet@production');
     assert.match(pulled, /^Pulled resnet@production → resnet@v1 \(2 objects received, .*; 0 already there\)/);
     const shown = JSON.parse(await ok(c, 'show', 'resnet@v1', '--json'));
-    assert.deepStrictEqual(shown.metrics.map((m: { key: string; value: number }) => [m.key, m.value]), [['accuracy', 0.91]]);
+    assert.deepStrictEqual(
+      shown.metrics.map((m: { key: string; value: number }) => [m.key, m.value]),
+      [['accuracy', 0.91]],
+    );
     assert.strictEqual(shown.git.commit, pushed.version.git.commit);
     assert.match(await ok(c, 'verify'), /all intact/);
   });
@@ -109,6 +134,9 @@ describe('modelreg push / pull (PostgreSQL + Swift s3api)', function () {
     const verify = await modelreg(ws, ['--registry', pg.url, 'verify']);
     assert.match(verify.err, /this command works on a local registry folder/);
     const missing = await modelreg(ws, ['--registry', pg.url, 'show', 'nothing@v1']);
-    assert.match(missing.err, /no model named 'nothing' in the registry at postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres/);
+    assert.match(
+      missing.err,
+      /no model named 'nothing' in the registry at postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres/,
+    );
   });
 });

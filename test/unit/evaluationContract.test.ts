@@ -13,17 +13,45 @@ import { tempDir } from './helpers/tmp';
 describe('evaluation panel contract', () => {
   it('accepts well-formed messages and keeps only the known fields', () => {
     assert.deepStrictEqual(parseFromWebview({ type: 'ready' }), { type: 'ready' });
-    assert.deepStrictEqual(parseFromWebview({ type: 'cell', request: 1, label: 0, prediction: 2, extra: 'x' }, 3), { type: 'cell', request: 1, label: 0, prediction: 2 });
-    assert.deepStrictEqual(parseFromWebview({ type: 'class-errors', request: 7, cls: 2, kind: 'fn' }, 3), { type: 'class-errors', request: 7, cls: 2, kind: 'fn' });
-    assert.deepStrictEqual(parseFromWebview({ type: 'class-errors', request: 0, cls: 0, kind: 'fp' }), { type: 'class-errors', request: 0, cls: 0, kind: 'fp' });
+    assert.deepStrictEqual(parseFromWebview({ type: 'cell', request: 1, label: 0, prediction: 2, extra: 'x' }, 3), {
+      type: 'cell',
+      request: 1,
+      label: 0,
+      prediction: 2,
+    });
+    assert.deepStrictEqual(parseFromWebview({ type: 'class-errors', request: 7, cls: 2, kind: 'fn' }, 3), {
+      type: 'class-errors',
+      request: 7,
+      cls: 2,
+      kind: 'fn',
+    });
+    assert.deepStrictEqual(parseFromWebview({ type: 'class-errors', request: 0, cls: 0, kind: 'fp' }), {
+      type: 'class-errors',
+      request: 0,
+      cls: 0,
+      kind: 'fp',
+    });
     assert.deepStrictEqual(parseFromWebview({ type: 'errors', request: 3 }), { type: 'errors', request: 3 });
-    assert.deepStrictEqual(parseFromWebview({ type: 'open-sample', sampleId: 'cat/001.jpg' }), { type: 'open-sample', sampleId: 'cat/001.jpg' });
+    assert.deepStrictEqual(parseFromWebview({ type: 'open-sample', sampleId: 'cat/001.jpg' }), {
+      type: 'open-sample',
+      sampleId: 'cat/001.jpg',
+    });
   });
 
   it('rejects hostile and malformed messages', () => {
     const bad: unknown[] = [
-      null, undefined, 42, 'cell', [], [{ type: 'ready' }],
-      {}, { type: 5 }, { type: 'eval' }, { type: 'openSample', sampleId: 'a' }, { type: '__proto__' }, { type: 'constructor' },
+      null,
+      undefined,
+      42,
+      'cell',
+      [],
+      [{ type: 'ready' }],
+      {},
+      { type: 5 },
+      { type: 'eval' },
+      { type: 'openSample', sampleId: 'a' },
+      { type: '__proto__' },
+      { type: 'constructor' },
       // indices: wrong types, negative, fractional, unsafe, out of the class range
       { type: 'cell', request: 1, label: '0', prediction: 0 },
       { type: 'cell', request: 1, label: 0 },
@@ -56,16 +84,26 @@ describe('evaluation panel contract', () => {
 });
 
 describe('evaluation page html', () => {
-  const html = evaluationPageHtml({ cspSource: 'https://webview.test', dist: 'https://webview.test/dist/webview', nonce: 'abc123==' });
+  const html = evaluationPageHtml({
+    cspSource: 'https://webview.test',
+    dist: 'https://webview.test/dist/webview',
+    nonce: 'abc123==',
+  });
   const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
-  const directive = (name: string) => csp.split(';').map((d) => d.trim()).find((d) => d.startsWith(`${name} `)) ?? '';
+  const directive = (name: string) =>
+    csp
+      .split(';')
+      .map((d) => d.trim())
+      .find((d) => d.startsWith(`${name} `)) ?? '';
 
   it('loads only the nonce’d bundle, with no inline or remote script', () => {
     assert.strictEqual(directive('default-src'), "default-src 'none'");
     assert.strictEqual(directive('script-src'), "script-src 'nonce-abc123=='");
     assert.ok(!csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'), csp);
     const scripts = html.match(/<script[^>]*>/g) ?? [];
-    assert.deepStrictEqual(scripts, ['<script nonce="abc123==" src="https://webview.test/dist/webview/evaluation.js">']);
+    assert.deepStrictEqual(scripts, [
+      '<script nonce="abc123==" src="https://webview.test/dist/webview/evaluation.js">',
+    ]);
     assert.ok(html.includes('href="https://webview.test/dist/webview/evaluation.css"'));
   });
 
@@ -77,15 +115,43 @@ describe('evaluation page html', () => {
 
 describe('evaluation view helpers', () => {
   const evaluation: EvaluationRecord = {
-    id: 4, versionId: 2, ref: 'net@v2', datasetId: 1, datasetName: 'pets', datasetSha256: 'f'.repeat(64), split: 'val', evaluator: 'onnx',
-    status: 'done', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z', git: { commit: 'a'.repeat(40), dirty: false },
-    sampleCount: 10, errorCount: 1, metrics: { accuracy: 0.7, macroF1: 0.6, count: 10, top3: undefined },
-    perClass: [], classes: ['cat', 'dog', 'fox'],
+    id: 4,
+    versionId: 2,
+    ref: 'net@v2',
+    datasetId: 1,
+    datasetName: 'pets',
+    datasetSha256: 'f'.repeat(64),
+    split: 'val',
+    evaluator: 'onnx',
+    status: 'done',
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:01:00Z',
+    git: { commit: 'a'.repeat(40), dirty: false },
+    sampleCount: 10,
+    errorCount: 1,
+    metrics: { accuracy: 0.7, macroF1: 0.6, count: 10, top3: undefined },
+    perClass: [],
+    classes: ['cat', 'dog', 'fox'],
     // rows: label, columns: prediction
-    confusion: [[3, 1, 0], [2, 3, 1], [0, 0, 0]],
+    confusion: [
+      [3, 1, 0],
+      [2, 3, 1],
+      [0, 0, 0],
+    ],
     details: {},
   };
-  const dataset = { id: 1, name: 'pets', kind: 'image-folder' as const, root: '/data/pets', manifestSha256: 'f'.repeat(64), sampleCount: 11, classes: ['cat', 'dog', 'fox'], splits: ['val'], createdAt: '', details: {} };
+  const dataset = {
+    id: 1,
+    name: 'pets',
+    kind: 'image-folder' as const,
+    root: '/data/pets',
+    manifestSha256: 'f'.repeat(64),
+    sampleCount: 11,
+    classes: ['cat', 'dog', 'fox'],
+    splits: ['val'],
+    createdAt: '',
+    details: {},
+  };
 
   it('builds the view with nulls for missing metrics', () => {
     const v = evaluationView(evaluation, dataset);
@@ -108,7 +174,14 @@ describe('evaluation view helpers', () => {
   it('accepts an evaluation id or a tree node', () => {
     assert.strictEqual(evaluationIdOf(4), 4);
     assert.strictEqual(evaluationIdOf({ kind: 'evaluation', evaluation }), 4);
-    for (const bad of [undefined, '4', 1.5, { kind: 'version', evaluation }, { kind: 'evaluation' }, { kind: 'evaluation', evaluation: { id: '4' } }]) {
+    for (const bad of [
+      undefined,
+      '4',
+      1.5,
+      { kind: 'version', evaluation },
+      { kind: 'evaluation' },
+      { kind: 'evaluation', evaluation: { id: '4' } },
+    ]) {
       assert.strictEqual(evaluationIdOf(bad), undefined);
     }
   });
@@ -116,7 +189,16 @@ describe('evaluation view helpers', () => {
   it('finds images only under the dataset root', () => {
     const root = path.resolve('/data/pets');
     assert.strictEqual(imagePath(root, 'cat/1.jpg'), path.join(root, 'cat', '1.jpg'));
-    for (const id of ['../secret.png', 'cat/../../x.png', '/etc/passwd', 'https://evil.test/a.png', 'file:///etc/passwd', '', '.', 'a\0b']) {
+    for (const id of [
+      '../secret.png',
+      'cat/../../x.png',
+      '/etc/passwd',
+      'https://evil.test/a.png',
+      'file:///etc/passwd',
+      '',
+      '.',
+      'a\0b',
+    ]) {
       assert.strictEqual(imagePath(root, id), undefined, id);
     }
     assert.strictEqual(imagePath('relative/root', 'cat/1.jpg'), undefined);
@@ -125,7 +207,12 @@ describe('evaluation view helpers', () => {
 
 describe('table sample snippets', () => {
   const manifest = (textColumn?: string): DatasetManifest => ({
-    format: 'modelreg-dataset', formatVersion: 1, kind: 'table', classes: ['no', 'yes'], splits: [], files: [],
+    format: 'modelreg-dataset',
+    formatVersion: 1,
+    kind: 'table',
+    classes: ['no', 'yes'],
+    splits: [],
+    files: [],
     table: { labelColumn: 'label', featureColumns: ['x', 'y'], ...(textColumn ? { textColumn } : {}) },
     samples: [0, 1].map((row) => ({ id: `data.csv#${row}`, file: 'data.csv', row, label: row, split: null })),
   });

@@ -4,7 +4,15 @@ import type { Lineage, LineageNode } from '../../src/core';
 import { layoutLineage, lineageSvg } from '../../src/extension/lineage/lineageSvg';
 
 const node = (id: number, ref: string, subject = 'Train'): LineageNode => ({
-  id, ref, model: ref.split('@')[0], number: 1, format: 'onnx', commit: 'abcdef1234567890', subject, createdAt: '2026-11-24T00:00:00Z', deleted: false,
+  id,
+  ref,
+  model: ref.split('@')[0],
+  number: 1,
+  format: 'onnx',
+  commit: 'abcdef1234567890',
+  subject,
+  createdAt: '2026-11-24T00:00:00Z',
+  deleted: false,
 });
 
 describe('lineage graph', () => {

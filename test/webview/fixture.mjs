@@ -1,13 +1,24 @@
 // A generated ComparisonModel for the compare page's dev preview: N versions × 5 metric keys with
 // long noisy curves, parameters with differences, and code comparisons. Deterministic (seeded).
 
-const COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const COLORS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 const KEYS = ['loss', 'eval_loss', 'accuracy', 'f1', 'learning_rate'];
 const DIRECTIONS = { loss: 'lower', eval_loss: 'lower', accuracy: 'higher', f1: 'higher', learning_rate: null };
 
 function rng(seed) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /** Full-resolution series per version and key, as the registry would store them. */
@@ -29,7 +40,7 @@ export function fullSeries(versions, points) {
         const t = step / (points * 10);
         const noise = (r() - 0.5) * 0.08;
         let y;
-        if (key === 'loss') y = 2.3 * Math.exp((-4 * t * quality)) + 0.15 + noise * (1 - t) + (r() < 0.002 ? 0.8 : 0);
+        if (key === 'loss') y = 2.3 * Math.exp(-4 * t * quality) + 0.15 + noise * (1 - t) + (r() < 0.002 ? 0.8 : 0);
         else if (key === 'eval_loss') y = 2.2 * Math.exp(-3.5 * t * quality) + 0.22 + noise / 3;
         else if (key === 'accuracy') y = Math.min(0.99, 0.1 + 0.8 * (1 - Math.exp(-5 * t * quality)) + noise / 4);
         else if (key === 'f1') y = Math.min(0.99, 0.05 + 0.78 * (1 - Math.exp(-4.5 * t * quality)) + noise / 5);
@@ -41,7 +52,13 @@ export function fullSeries(versions, points) {
         times.push(step * secondsPerStep + (r() - 0.5) * 0.1);
       }
       const t0 = times[0];
-      out.push({ versionId: v.id, key, steps, values, relTimes: key === 'learning_rate' && vi === 2 ? null : times.map((x) => x - t0) });
+      out.push({
+        versionId: v.id,
+        key,
+        steps,
+        values,
+        relTimes: key === 'learning_rate' && vi === 2 ? null : times.map((x) => x - t0),
+      });
     }
   });
   return out;
@@ -109,9 +126,17 @@ function version(i) {
       i === 3
         ? null
         : {
-            commit: ['9f2c4e1a7b3d5e6f8a9b0c1d2e3f4a5b6c7d8e9f', 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', '5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f'][i % 3],
+            commit: [
+              '9f2c4e1a7b3d5e6f8a9b0c1d2e3f4a5b6c7d8e9f',
+              'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+              '5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f',
+            ][i % 3],
             shortCommit: ['9f2c4e1', 'a1b2c3d', '5e6f7a8'][i % 3],
-            subject: ['Baseline fine-tuning recipe', 'Lower the learning rate, add warmup', 'Mixed precision and a larger batch'][i % 3],
+            subject: [
+              'Baseline fine-tuning recipe',
+              'Lower the learning rate, add warmup',
+              'Mixed precision and a larger batch',
+            ][i % 3],
             author: ['Ada Lovelace', 'Grace Hopper', 'Alan Turing'][i % 3],
             date: new Date(created.getTime() - 3_600_000).toISOString(),
             branch: i === 0 ? 'main' : `exp/run-${i + 1}`,
@@ -144,7 +169,8 @@ function params(versions) {
     report_to: '["tensorboard"]',
     output_dir: '"outputs/run"',
   };
-  for (const [k, v] of Object.entries(common)) rows.push({ key: `training_args.json › ${k}`, values: versions.map(() => v), differs: false });
+  for (const [k, v] of Object.entries(common))
+    rows.push({ key: `training_args.json › ${k}`, values: versions.map(() => v), differs: false });
   const differing = {
     learning_rate: (i) => ['5e-05', '3e-05', '3e-05', '2e-05'][i % 4],
     warmup_ratio: (i) => (i === 0 ? '0' : '0.06'),
@@ -157,15 +183,30 @@ function params(versions) {
     const values = versions.map((_, i) => f(i));
     rows.push({ key: `training_args.json › ${k}`, values, differs: new Set(values).size > 1 });
   }
-  rows.push({ key: 'config.json › architectures', values: versions.map(() => '["BertForSequenceClassification"]'), differs: false });
-  rows.push({ key: 'config.json › hidden_dropout_prob', values: versions.map((_, i) => (i === 1 ? '0.2' : '0.1')), differs: versions.length > 1 });
+  rows.push({
+    key: 'config.json › architectures',
+    values: versions.map(() => '["BertForSequenceClassification"]'),
+    differs: false,
+  });
+  rows.push({
+    key: 'config.json › hidden_dropout_prob',
+    values: versions.map((_, i) => (i === 1 ? '0.2' : '0.1')),
+    differs: versions.length > 1,
+  });
   return rows.sort((a, b) => a.key.localeCompare(b.key));
 }
 
 function code(versions) {
   return versions.slice(1).map((v, j) => {
     const base = versions[0];
-    const c = { baseVersionId: base.id, headVersionId: v.id, baseRef: base.ref, headRef: v.ref, files: [], commits: [] };
+    const c = {
+      baseVersionId: base.id,
+      headVersionId: v.id,
+      baseRef: base.ref,
+      headRef: v.ref,
+      files: [],
+      commits: [],
+    };
     if (!v.git) return { ...c, unavailable: `${v.ref} was not imported from a git repository` };
     if (j === 0) {
       c.files = [
@@ -175,15 +216,32 @@ function code(versions) {
         { path: 'assets/confusion.png', insertions: 0, deletions: 0, binary: true },
       ];
       c.commits = [
-        { hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', subject: 'Lower the learning rate, add warmup', author: 'Grace Hopper', date: '2026-11-11T09:12:00Z' },
-        { hash: 'c0ffee00112233445566778899aabbccddeeff00', subject: 'Cache tokenized datasets', author: 'Grace Hopper', date: '2026-11-10T17:40:00Z' },
+        {
+          hash: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+          subject: 'Lower the learning rate, add warmup',
+          author: 'Grace Hopper',
+          date: '2026-11-11T09:12:00Z',
+        },
+        {
+          hash: 'c0ffee00112233445566778899aabbccddeeff00',
+          subject: 'Cache tokenized datasets',
+          author: 'Grace Hopper',
+          date: '2026-11-10T17:40:00Z',
+        },
       ];
     } else {
       c.files = [
         { path: 'train.py', insertions: 12, deletions: 30, binary: false },
         { path: 'configs/finetune.yaml', insertions: 5, deletions: 1, binary: false },
       ];
-      c.commits = [{ hash: '5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f', subject: 'Mixed precision and a larger batch', author: 'Alan Turing', date: '2026-11-12T08:02:00Z' }];
+      c.commits = [
+        {
+          hash: '5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f',
+          subject: 'Mixed precision and a larger batch',
+          author: 'Alan Turing',
+          date: '2026-11-12T08:02:00Z',
+        },
+      ];
     }
     return c;
   });
@@ -199,7 +257,8 @@ export function makeFixture({ versions: count = 3, points = 2000, fullPoints = 1
     const values = versions.map((v) => {
       const s = full.find((x) => x.versionId === v.id && x.key === key);
       if (!s) return null;
-      for (let i = s.values.length - 1; i >= 0; i--) if (!Number.isNaN(s.values[i])) return Number(s.values[i].toPrecision(6));
+      for (let i = s.values.length - 1; i >= 0; i--)
+        if (!Number.isNaN(s.values[i])) return Number(s.values[i].toPrecision(6));
       return null;
     });
     let best = [];
@@ -211,9 +270,18 @@ export function makeFixture({ versions: count = 3, points = 2000, fullPoints = 1
     return { key, direction, directionOverridden: overrides[key] !== undefined, values, best };
   }).sort((a, b) => a.key.localeCompare(b.key));
   // A metric with final values only (no curve), to show a table row without a chart.
-  metrics.push({ key: 'test_accuracy', direction: 'higher', directionOverridden: false, values: versions.map((_, i) => (i === 1 ? null : 0.88 + i * 0.012)), best: [] });
+  metrics.push({
+    key: 'test_accuracy',
+    direction: 'higher',
+    directionOverridden: false,
+    values: versions.map((_, i) => (i === 1 ? null : 0.88 + i * 0.012)),
+    best: [],
+  });
   const last = metrics[metrics.length - 1];
   const present = last.values.filter((x) => x !== null);
   last.best = last.values.flatMap((x, i) => (x === Math.max(...present) ? [i] : []));
-  return { model: { versions, metrics, series, params: params(versions), code: code(versions), maxPoints: points }, full };
+  return {
+    model: { versions, metrics, series, params: params(versions), code: code(versions), maxPoints: points },
+    full,
+  };
 }

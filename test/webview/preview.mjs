@@ -113,7 +113,9 @@ class Host {
     if (msg.type === 'ready') await this.sendComparison();
     if (msg.type === 'requestWindow') {
       const { requestId, key, axis, min, max } = msg.payload;
-      const series = this.fixture.full.filter((s) => s.key === key && (axis === 'step' || s.relTimes)).map((s) => downsample(s, this.fixture.model.maxPoints, min, max, axis));
+      const series = this.fixture.full
+        .filter((s) => s.key === key && (axis === 'step' || s.relTimes))
+        .map((s) => downsample(s, this.fixture.model.maxPoints, min, max, axis));
       await this.send({ type: 'seriesWindow', payload: { requestId, key, axis, series } });
     }
     if (msg.type === 'setDirection') {
@@ -152,7 +154,9 @@ async function openPage(browser, origin, options, theme = 'light', viewport = { 
   const host = new Host(page, options);
   await host.attach();
   await page.goto(`${origin}/?theme=${theme}`);
-  await page.waitForFunction(() => performance.getEntriesByName('compare:first-chart').length > 0, null, { timeout: 10000 });
+  await page.waitForFunction(() => performance.getEntriesByName('compare:first-chart').length > 0, null, {
+    timeout: 10000,
+  });
   const timing = await page.evaluate(() => {
     const c = performance.getEntriesByName('compare:comparison')[0].startTime;
     const f = performance.getEntriesByName('compare:first-chart')[0].startTime;
@@ -165,7 +169,9 @@ async function openPage(browser, origin, options, theme = 'light', viewport = { 
 async function buildAllCharts(page) {
   const cards = page.locator('.chart-card');
   for (let i = 0; i < (await cards.count()); i++) await cards.nth(i).scrollIntoViewIfNeeded();
-  await page.waitForFunction(() => [...document.querySelectorAll('.chart-card')].every((c) => c.dataset.chart === 'ready'));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.chart-card')].every((c) => c.dataset.chart === 'ready'),
+  );
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(100);
 }
@@ -175,7 +181,15 @@ async function main() {
   const origin = `http://127.0.0.1:${server.address().port}`;
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   mkdirSync(shots, { recursive: true });
   try {
@@ -189,7 +203,9 @@ async function main() {
     const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const handled = med(runs.map((r) => r.handled));
     const sent = med(runs.map((r) => r.sent));
-    console.log(`first chart, ${perfVersions} versions × 5 keys × 2000 points: ${handled.toFixed(0)} ms after the comparison message is handled, ${sent.toFixed(0)} ms after it was posted (median of ${runs.length}; runs: ${runs.map((r) => r.handled.toFixed(0)).join(', ')})`);
+    console.log(
+      `first chart, ${perfVersions} versions × 5 keys × 2000 points: ${handled.toFixed(0)} ms after the comparison message is handled, ${sent.toFixed(0)} ms after it was posted (median of ${runs.length}; runs: ${runs.map((r) => r.handled.toFixed(0)).join(', ')})`,
+    );
     check('first chart under 1 s', sent < 1000);
 
     // 2. The fixture of 3 versions: screenshots, then a round of interactions.
@@ -207,9 +223,19 @@ async function main() {
       console.log(`screenshot ${path.relative(root, file)}`);
       if (process.argv.includes('--details')) {
         // Close-ups at full resolution, for reading details the full page shot shrinks.
-        for (const part of ['.page-head', '#summary', '#metrics', '.chart-card >> nth=0', '#params', '.code-card >> nth=0']) {
+        for (const part of [
+          '.page-head',
+          '#summary',
+          '#metrics',
+          '.chart-card >> nth=0',
+          '#params',
+          '.code-card >> nth=0',
+        ]) {
           const name = part.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '');
-          await page.locator(part).first().screenshot({ path: `/tmp/webview-compare-${theme}-${name}.png` });
+          await page
+            .locator(part)
+            .first()
+            .screenshot({ path: `/tmp/webview-compare-${theme}-${name}.png` });
         }
       }
     }
@@ -236,10 +262,17 @@ async function interact(page, host) {
   const posted = () => page.evaluate(() => window.__posted);
   check('posts ready first', (await posted())[0]?.type === 'ready');
   const state = await page.evaluate(() => window.__state);
-  check('saves the version ids as state', JSON.stringify(state) === JSON.stringify({ versionIds: [101, 102, 103] }), JSON.stringify(state));
+  check(
+    'saves the version ids as state',
+    JSON.stringify(state) === JSON.stringify({ versionIds: [101, 102, 103] }),
+    JSON.stringify(state),
+  );
   check('a chart card per key with curves', (await page.locator('.chart-card').count()) === 5);
   check('best value marked', (await page.locator('.metrics-table tr[data-key="loss"] td.best').count()) === 1);
-  check('missing value shows a dash', (await page.locator('.metrics-table tr[data-key="f1"] td.missing').textContent()) === '—');
+  check(
+    'missing value shows a dash',
+    (await page.locator('.metrics-table tr[data-key="f1"] td.missing').textContent()) === '—',
+  );
 
   // Sorting and filtering the metrics.
   const keys = () => page.locator('.metrics-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.key));
@@ -253,18 +286,36 @@ async function interact(page, host) {
 
   // Baseline: deltas are computed against v2 after picking it.
   await page.locator('#baseline').click();
-  await page.locator('#baseline').getByText('bert-sentiment:v2').last().click().catch(async () => {
-    await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('Enter');
-  });
-  await until(async () => (await page.locator('.metrics-table th .badge.baseline').locator('xpath=..').getAttribute('data-sort')) === '102');
-  check('baseline switch', (await page.locator('.metrics-table th .badge.baseline').locator('xpath=..').getAttribute('data-sort')) === '102');
+  await page
+    .locator('#baseline')
+    .getByText('bert-sentiment:v2')
+    .last()
+    .click()
+    .catch(async () => {
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+    });
+  await until(
+    async () =>
+      (await page.locator('.metrics-table th .badge.baseline').locator('xpath=..').getAttribute('data-sort')) === '102',
+  );
+  check(
+    'baseline switch',
+    (await page.locator('.metrics-table th .badge.baseline').locator('xpath=..').getAttribute('data-sort')) === '102',
+  );
   await page.locator('.toolbar vscode-button').first().click();
-  check('export with the baseline', JSON.stringify(host.last('export')?.payload) === JSON.stringify({ format: 'csv', baselineVersionId: 102 }), JSON.stringify(host.last('export')));
+  check(
+    'export with the baseline',
+    JSON.stringify(host.last('export')?.payload) === JSON.stringify({ format: 'csv', baselineVersionId: 102 }),
+    JSON.stringify(host.last('export')),
+  );
 
   // Legend toggle applies to all charts; the axis switch.
   await page.locator('.legend-item[data-version-id="102"]').click();
-  check('legend toggle', (await page.locator('.legend-item[data-version-id="102"]').getAttribute('aria-pressed')) === 'false');
+  check(
+    'legend toggle',
+    (await page.locator('.legend-item[data-version-id="102"]').getAttribute('aria-pressed')) === 'false',
+  );
   await page.locator('#curves').scrollIntoViewIfNeeded();
 
   // Drag-zoom the loss chart: a window request goes out and is answered.
@@ -276,7 +327,11 @@ async function interact(page, host) {
   await page.mouse.move(box.x + box.width * 0.45, box.y + box.height * 0.5, { steps: 5 });
   await page.mouse.up();
   const req = await until(() => host.last('requestWindow'));
-  check('zoom requests a finer window', !!req && req.payload.key === 'loss' && req.payload.min < req.payload.max, JSON.stringify(req?.payload));
+  check(
+    'zoom requests a finer window',
+    !!req && req.payload.key === 'loss' && req.payload.min < req.payload.max,
+    JSON.stringify(req?.payload),
+  );
   await page.waitForTimeout(200);
   await card.screenshot({ path: '/tmp/webview-compare-zoomed.png' });
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
@@ -285,9 +340,16 @@ async function interact(page, host) {
 
   // Copy as PNG: headless Chromium has no clipboard permission, so it falls back to savePng.
   await card.getByRole('button', { name: /Copy as PNG/ }).click();
-  const status = await until(async () => (await card.locator('.status').textContent()).replace('Copying…', '') || undefined, 8000);
+  const status = await until(
+    async () => (await card.locator('.status').textContent()).replace('Copying…', '') || undefined,
+    8000,
+  );
   const png = host.last('savePng');
-  check('copy as PNG (clipboard or savePng)', status === 'Copied' || png?.payload.dataUrl.startsWith('data:image/png;base64,'), status);
+  check(
+    'copy as PNG (clipboard or savePng)',
+    status === 'Copied' || png?.payload.dataUrl.startsWith('data:image/png;base64,'),
+    status,
+  );
 
   // Live update: a new version lands; the user's choices stay.
   host.options = { ...host.options, versions: 4 };
@@ -296,24 +358,42 @@ async function interact(page, host) {
   await until(async () => (await page.locator('.metrics-table thead th').count()) === 6);
   check('live update adds the column', (await page.locator('.metrics-table thead th').count()) === 6);
   check('keeps the filter', (await page.locator('#metrics vscode-textfield input').inputValue()) === 'loss');
-  check('keeps the sort', (await page.locator('.metrics-table th[data-sort="103"]').getAttribute('aria-sort')) === 'ascending');
-  check('keeps the baseline', (await page.locator('.metrics-table th .badge.baseline').locator('xpath=..').getAttribute('data-sort')) === '102');
-  check('keeps hidden versions', (await page.locator('.legend-item[data-version-id="102"]').getAttribute('aria-pressed')) === 'false');
+  check(
+    'keeps the sort',
+    (await page.locator('.metrics-table th[data-sort="103"]').getAttribute('aria-sort')) === 'ascending',
+  );
+  check(
+    'keeps the baseline',
+    (await page.locator('.metrics-table th .badge.baseline').locator('xpath=..').getAttribute('data-sort')) === '102',
+  );
+  check(
+    'keeps hidden versions',
+    (await page.locator('.legend-item[data-version-id="102"]').getAttribute('aria-pressed')) === 'false',
+  );
   check('saves the new version ids', (await page.evaluate(() => window.__state.versionIds.length)) === 4);
 
   // Direction toggle round trip.
   await page.locator('#metrics vscode-textfield input').fill('');
   const dir = page.locator('.metrics-table tr[data-key="learning_rate"] .direction');
   await dir.click();
-  check('direction toggle posts setDirection', JSON.stringify(host.last('setDirection')?.payload) === JSON.stringify({ key: 'learning_rate', direction: 'lower' }));
+  check(
+    'direction toggle posts setDirection',
+    JSON.stringify(host.last('setDirection')?.payload) === JSON.stringify({ key: 'learning_rate', direction: 'lower' }),
+  );
   await until(async () => (await dir.textContent()) === '↓');
-  check('direction shows the override', (await dir.textContent()) === '↓' && (await dir.getAttribute('class')).includes('overridden'));
+  check(
+    'direction shows the override',
+    (await dir.textContent()) === '↓' && (await dir.getAttribute('class')).includes('overridden'),
+  );
 
   // Commit link, diff button, error banner.
   await page.locator('.commit-link').first().click();
   check('open commit', host.last('openCommit')?.payload.versionId === 101);
   await page.locator('.code-card vscode-button').first().click();
-  check('open diff', JSON.stringify(host.last('openDiff')?.payload) === JSON.stringify({ baseVersionId: 101, headVersionId: 102 }));
+  check(
+    'open diff',
+    JSON.stringify(host.last('openDiff')?.payload) === JSON.stringify({ baseVersionId: 101, headVersionId: 102 }),
+  );
   await host.send({ type: 'error', payload: { message: 'Could not build the comparison: test error' } });
   await until(() => page.locator('.banner.error').count());
   check('error banner', (await page.locator('.banner.error').textContent()).includes('test error'));
@@ -324,11 +404,18 @@ async function interact(page, host) {
   await page.locator('vscode-radio[value="time"]').click();
   await page.waitForTimeout(100);
   const lr = page.locator('.chart-card', { has: page.locator('h3', { hasText: /^learning_rate$/ }) });
-  check('time axis leaves out a series without wall times', (await lr.locator('.chart-note').textContent()).includes('bert-sentiment:v3'));
+  check(
+    'time axis leaves out a series without wall times',
+    (await lr.locator('.chart-note').textContent()).includes('bert-sentiment:v3'),
+  );
   await lr.screenshot({ path: '/tmp/webview-compare-time-axis.png' });
   await page.locator('.params').scrollIntoViewIfNeeded();
   const paramRows = () => page.locator('.params tbody tr').count();
-  check('params: only differences on by default (more than 20 rows)', (await paramRows()) === 6, String(await paramRows()));
+  check(
+    'params: only differences on by default (more than 20 rows)',
+    (await paramRows()) === 6,
+    String(await paramRows()),
+  );
   await page.locator('#params vscode-checkbox').click();
   check('params: all rows after unchecking', (await paramRows()) === 26, String(await paramRows()));
   await page.screenshot({ path: '/tmp/webview-compare-after.png', fullPage: true });

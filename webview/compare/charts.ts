@@ -53,14 +53,18 @@ function nearest(data: Point[], x: number): number {
   return lo > 0 && x - data[lo - 1].x <= data[lo].x - x ? lo - 1 : lo;
 }
 
-const DURATION_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+const DURATION_STEPS = [
+  0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800,
+  604800,
+];
 
 function durationTicks(min: number, max: number, count: number): { value: number }[] {
   const range = max - min;
   if (!(range > 0)) return [{ value: min }];
   const step = DURATION_STEPS.find((d) => range / d <= count) ?? Math.ceil(range / count / 86400) * 86400;
   const ticks: { value: number }[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push({ value: Number(v.toPrecision(12)) });
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step)
+    ticks.push({ value: Number(v.toPrecision(12)) });
   return ticks;
 }
 
@@ -90,7 +94,10 @@ export class ChartsSection {
   readonly root: HTMLElement;
   private readonly body: HTMLElement;
   private readonly grid = el('div', { class: 'chart-grid' });
-  private readonly legend = el('div', { class: 'legend', attrs: { role: 'group', 'aria-label': 'Versions shown in the charts' } });
+  private readonly legend = el('div', {
+    class: 'legend',
+    attrs: { role: 'group', 'aria-label': 'Versions shown in the charts' },
+  });
   private readonly axisGroup: HTMLElement;
   private readonly timeRadio: HTMLElement & { checked: boolean; disabled: boolean };
   private readonly stepRadio: HTMLElement & { checked: boolean };
@@ -107,14 +114,22 @@ export class ChartsSection {
     this.body = s.body;
     this.stepRadio = custom('vscode-radio', { attrs: { label: 'Step', value: 'step', name: 'x-axis' } });
     this.timeRadio = custom('vscode-radio', { attrs: { label: 'Time', value: 'time', name: 'x-axis' } });
-    this.axisGroup = custom('vscode-radio-group', { attrs: { 'aria-label': 'X axis' } }, this.stepRadio, this.timeRadio);
+    this.axisGroup = custom(
+      'vscode-radio-group',
+      { attrs: { 'aria-label': 'X axis' } },
+      this.stepRadio,
+      this.timeRadio,
+    );
     this.axisGroup.addEventListener('change', () => {
       const axis: XAxis = this.timeRadio.checked ? 'time' : 'step';
       if (axis === this.ctx.ui.axis) return;
       this.ctx.ui.axis = axis;
       if (this.model) this.update(this.model); // switches every chart and resets their zoom
     });
-    const hint = el('span', { class: 'muted small hint', text: 'Drag to zoom · Ctrl+wheel to zoom · Shift+drag to pan · double-click to reset' });
+    const hint = el('span', {
+      class: 'muted small hint',
+      text: 'Drag to zoom · Ctrl+wheel to zoom · Shift+drag to pan · double-click to reset',
+    });
     s.controls.append(el('span', { class: 'control-label', text: 'X axis' }), this.axisGroup, this.legend, hint);
     // Charts are built when their card scrolls near the viewport: the first one draws sooner.
     this.observer = new IntersectionObserver((entries) => this.onVisible(entries), { rootMargin: '400px 0px' });
@@ -135,10 +150,19 @@ export class ChartsSection {
 
     // Keys in the order of the metrics table, then any key that only has curves.
     const withSeries = new Set(model.series.map((s) => s.key));
-    const keys = [...model.metrics.map((m) => m.key).filter((k) => withSeries.has(k)), ...[...withSeries].filter((k) => !model.metrics.some((m) => m.key === k)).sort()];
+    const keys = [
+      ...model.metrics.map((m) => m.key).filter((k) => withSeries.has(k)),
+      ...[...withSeries].filter((k) => !model.metrics.some((m) => m.key === k)).sort(),
+    ];
     for (const [key, card] of this.cards) if (!withSeries.has(key)) this.destroy(card);
     if (keys.length === 0) {
-      this.body.replaceChildren(empty(model.metrics.length ? 'No metric curves in these versions (final values only).' : 'No metric logs in these versions.'));
+      this.body.replaceChildren(
+        empty(
+          model.metrics.length
+            ? 'No metric curves in these versions (final values only).'
+            : 'No metric logs in these versions.',
+        ),
+      );
       return;
     }
     if (this.grid.parentElement !== this.body) this.body.replaceChildren(this.grid);
@@ -170,11 +194,27 @@ export class ChartsSection {
   private createCard(key: string, overview: SeriesData[]): Card {
     const canvas = el('canvas', { attrs: { role: 'img', 'aria-label': `${key} over training` } });
     const status = el('span', { class: 'status muted small', attrs: { role: 'status' } });
-    const reset = el('button', { class: 'text-button', title: 'Show the whole run again' }, icon('zoom-out'), ' Reset zoom');
-    const copy = el('button', { class: 'text-button', title: 'Copy this chart as a PNG image' }, icon('copy'), ' Copy as PNG');
+    const reset = el(
+      'button',
+      { class: 'text-button', title: 'Show the whole run again' },
+      icon('zoom-out'),
+      ' Reset zoom',
+    );
+    const copy = el(
+      'button',
+      { class: 'text-button', title: 'Copy this chart as a PNG image' },
+      icon('copy'),
+      ' Copy as PNG',
+    );
     const box = el('div', { class: 'chart-box' }, canvas);
     const note = el('p', { class: 'chart-note muted small' });
-    const root = el('article', { class: 'chart-card', attrs: { 'aria-label': `${key} chart` } }, el('div', { class: 'chart-head' }, el('h3', { text: key }), status, reset, copy), box, note);
+    const root = el(
+      'article',
+      { class: 'chart-card', attrs: { 'aria-label': `${key} chart` } },
+      el('div', { class: 'chart-head' }, el('h3', { text: key }), status, reset, copy),
+      box,
+      note,
+    );
     reset.disabled = true;
     const card: Card = { key, root, canvas, status, note, reset, overview, versionIds: [] };
     reset.addEventListener('click', () => this.resetZoom(card));
@@ -225,10 +265,14 @@ export class ChartsSection {
           x: {
             type: 'linear',
             title: { display: true, text: '' },
-            ticks: { maxRotation: 0, callback: (v) => (this.shownAxis === 'time' ? formatDuration(Number(v)) : formatCount(Number(v))) },
+            ticks: {
+              maxRotation: 0,
+              callback: (v) => (this.shownAxis === 'time' ? formatDuration(Number(v)) : formatCount(Number(v))),
+            },
             // Time ticks at round durations (1 min, 15 min, 2 h...) rather than round numbers of seconds.
             afterBuildTicks: (scale) => {
-              if (this.shownAxis === 'time') scale.ticks = durationTicks(scale.min, scale.max, Math.max(2, Math.floor(scale.width / 90)));
+              if (this.shownAxis === 'time')
+                scale.ticks = durationTicks(scale.min, scale.max, Math.max(2, Math.floor(scale.width / 90)));
             },
           },
           y: { type: 'linear', ticks: { callback: (v) => formatNumber(Number(v)) } },
@@ -316,7 +360,10 @@ export class ChartsSection {
     const scale = card.chart?.scales.x;
     if (!scale || !Number.isFinite(scale.min) || !Number.isFinite(scale.max)) return;
     card.pendingRequest = ++requestCounter;
-    this.ctx.post({ type: 'requestWindow', payload: { requestId: card.pendingRequest, key: card.key, axis: this.shownAxis, min: scale.min, max: scale.max } });
+    this.ctx.post({
+      type: 'requestWindow',
+      payload: { requestId: card.pendingRequest, key: card.key, axis: this.shownAxis, min: scale.min, max: scale.max },
+    });
   }
 
   /** Builds one dataset per version that has this key, in version order. */
@@ -357,7 +404,10 @@ export class ChartsSection {
     }
     chart.data.datasets = datasets;
     card.note.textContent = untimed.length ? `No wall times: ${untimed.join(', ')}` : '';
-    chart.canvas.setAttribute('aria-label', `${card.key} by ${axis === 'time' ? 'time' : 'step'} for ${datasets.map((d) => d.label).join(', ')}`);
+    chart.canvas.setAttribute(
+      'aria-label',
+      `${card.key} by ${axis === 'time' ? 'time' : 'step'} for ${datasets.map((d) => d.label).join(', ')}`,
+    );
   }
 
   private xLabel(x: number): string {
@@ -378,11 +428,21 @@ export class ChartsSection {
 
   /** Keyboard-accessible toggles mirroring the chart legends. */
   private renderLegend(model: ComparisonModel): void {
-    const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.versionId : undefined;
+    const focused =
+      document.activeElement instanceof HTMLElement ? document.activeElement.dataset.versionId : undefined;
     this.legend.replaceChildren(
       ...model.versions.map((v) => {
         const shown = !this.ctx.ui.hidden.has(v.id);
-        const b = el('button', { class: `legend-item${shown ? '' : ' off'}`, title: shown ? `Hide ${v.ref} in all charts` : `Show ${v.ref} in all charts`, attrs: { 'aria-pressed': String(shown), 'data-version-id': String(v.id) } }, swatch(v.color), v.ref);
+        const b = el(
+          'button',
+          {
+            class: `legend-item${shown ? '' : ' off'}`,
+            title: shown ? `Hide ${v.ref} in all charts` : `Show ${v.ref} in all charts`,
+            attrs: { 'aria-pressed': String(shown), 'data-version-id': String(v.id) },
+          },
+          swatch(v.color),
+          v.ref,
+        );
         b.addEventListener('click', () => this.toggle(v.id));
         return b;
       }),
@@ -401,9 +461,16 @@ export class ChartsSection {
       s.border = { color: t.axis };
       s.ticks!.color = t.muted;
     }
-    if (x.type === 'linear') x.title = { display: true, text: this.shownAxis === 'time' ? 'time since start' : 'step', color: t.muted };
+    if (x.type === 'linear')
+      x.title = { display: true, text: this.shownAxis === 'time' ? 'time since start' : 'step', color: t.muted };
     o.plugins!.legend!.labels!.color = t.foreground;
-    Object.assign(o.plugins!.tooltip!, { backgroundColor: t.tooltipBackground, titleColor: t.tooltipForeground, bodyColor: t.tooltipForeground, borderColor: t.tooltipBorder, borderWidth: 1 });
+    Object.assign(o.plugins!.tooltip!, {
+      backgroundColor: t.tooltipBackground,
+      titleColor: t.tooltipForeground,
+      bodyColor: t.tooltipForeground,
+      borderColor: t.tooltipBorder,
+      borderWidth: 1,
+    });
     const drag = o.plugins!.zoom!.zoom!.drag!;
     drag.backgroundColor = t.dragFill;
     drag.borderColor = t.dragBorder;

@@ -18,7 +18,9 @@ export class CodeSection {
 
   update(model: ComparisonModel): void {
     if (model.code.length === 0) {
-      this.body.replaceChildren(empty(model.versions.length < 2 ? 'Only one version: no code to compare.' : 'No code comparison available.'));
+      this.body.replaceChildren(
+        empty(model.versions.length < 2 ? 'Only one version: no code to compare.' : 'No code comparison available.'),
+      );
       return;
     }
     this.body.replaceChildren(...model.code.map((c) => this.card(c)));
@@ -26,9 +28,12 @@ export class CodeSection {
 
   private card(c: CodeComparison): HTMLElement {
     const title = el('h3', {}, el('code', { text: c.baseRef }), ' → ', el('code', { text: c.headRef }));
-    if (c.unavailable) return el('div', { class: 'code-card' }, title, el('p', { class: 'muted', text: c.unavailable }));
+    if (c.unavailable)
+      return el('div', { class: 'code-card' }, title, el('p', { class: 'muted', text: c.unavailable }));
     const open = custom('vscode-button', { attrs: { secondary: '' } }, icon('diff'), ' Open Diff');
-    open.addEventListener('click', () => this.ctx.post({ type: 'openDiff', payload: { baseVersionId: c.baseVersionId, headVersionId: c.headVersionId } }));
+    open.addEventListener('click', () =>
+      this.ctx.post({ type: 'openDiff', payload: { baseVersionId: c.baseVersionId, headVersionId: c.headVersionId } }),
+    );
     const ins = c.files.reduce((n, f) => n + f.insertions, 0);
     const del = c.files.reduce((n, f) => n + f.deletions, 0);
     const stat = el(
@@ -40,7 +45,14 @@ export class CodeSection {
       el('span', { class: 'del', text: `−${del}` }),
       ` · ${c.commits.length} commit${c.commits.length === 1 ? '' : 's'}`,
     );
-    return el('div', { class: 'code-card' }, el('div', { class: 'code-head' }, title, open), stat, this.files(c), this.commits(c));
+    return el(
+      'div',
+      { class: 'code-card' },
+      el('div', { class: 'code-head' }, title, open),
+      stat,
+      this.files(c),
+      this.commits(c),
+    );
   }
 
   private files(c: CodeComparison): HTMLElement {
@@ -60,7 +72,15 @@ export class CodeSection {
         'tr',
         {},
         el('td', { class: 'path' }, el('code', { text: f.path, title: f.path })),
-        f.binary ? el('td', { class: 'num' }, badge('binary')) : el('td', { class: 'num' }, el('span', { class: 'ins', text: `+${f.insertions}` }), ' ', el('span', { class: 'del', text: `−${f.deletions}` })),
+        f.binary
+          ? el('td', { class: 'num' }, badge('binary'))
+          : el(
+              'td',
+              { class: 'num' },
+              el('span', { class: 'ins', text: `+${f.insertions}` }),
+              ' ',
+              el('span', { class: 'del', text: `−${f.deletions}` }),
+            ),
         el('td', { class: 'bar-cell' }, bar),
       );
     });
@@ -68,19 +88,47 @@ export class CodeSection {
       'table',
       { class: 'grid files' },
       el('caption', { class: 'visually-hidden', text: `Files changed from ${c.baseRef} to ${c.headRef}` }),
-      el('thead', {}, el('tr', {}, el('th', { text: 'File', attrs: { scope: 'col' } }), el('th', { text: 'Lines', attrs: { scope: 'col' } }), el('th', { attrs: { scope: 'col' } }, el('span', { class: 'visually-hidden', text: 'Share of changes' })))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { text: 'File', attrs: { scope: 'col' } }),
+          el('th', { text: 'Lines', attrs: { scope: 'col' } }),
+          el('th', { attrs: { scope: 'col' } }, el('span', { class: 'visually-hidden', text: 'Share of changes' })),
+        ),
+      ),
       el('tbody', {}, ...rows),
     );
-    const more = c.files.length > MAX_FILES ? el('p', { class: 'muted', text: `and ${c.files.length - MAX_FILES} more files — open the diff to see them all.` }) : null;
+    const more =
+      c.files.length > MAX_FILES
+        ? el('p', {
+            class: 'muted',
+            text: `and ${c.files.length - MAX_FILES} more files — open the diff to see them all.`,
+          })
+        : null;
     return el('div', { class: 'table-scroll' }, table, more);
   }
 
   private commits(c: CodeComparison): HTMLElement {
     if (c.commits.length === 0) return empty('No commits between these versions.');
     const items = c.commits.map((k) =>
-      el('li', {}, el('code', { class: 'hash', text: k.hash.slice(0, 8), title: k.hash }), ' ', el('span', { class: 'subject', text: k.subject }), el('span', { class: 'muted', text: ` — ${k.author}, ${formatDate(k.date)}` })),
+      el(
+        'li',
+        {},
+        el('code', { class: 'hash', text: k.hash.slice(0, 8), title: k.hash }),
+        ' ',
+        el('span', { class: 'subject', text: k.subject }),
+        el('span', { class: 'muted', text: ` — ${k.author}, ${formatDate(k.date)}` }),
+      ),
     );
-    const details = el('details', { class: 'commits' }, el('summary', { text: `Commits (${c.commits.length})` }), el('ul', {}, ...items));
+    const details = el(
+      'details',
+      { class: 'commits' },
+      el('summary', { text: `Commits (${c.commits.length})` }),
+      el('ul', {}, ...items),
+    );
     details.open = c.commits.length <= 20; // long histories start folded
     return details;
   }

@@ -19,7 +19,15 @@ export interface UiState {
 }
 
 export function initialUi(): UiState {
-  return { baselineId: null, metricFilter: '', metricSort: { by: 'key', descending: false }, axis: 'step', hidden: new Set(), onlyDifferences: null, paramFilter: '' };
+  return {
+    baselineId: null,
+    metricFilter: '',
+    metricSort: { by: 'key', descending: false },
+    axis: 'step',
+    hidden: new Set(),
+    onlyDifferences: null,
+    paramFilter: '',
+  };
 }
 
 /** What every section gets: the UI state, the way to the extension, and the current model. */
@@ -31,5 +39,8 @@ export interface Context {
 
 /** The baseline's column index in the current model (the first version when unset or gone). */
 export function baselineIndex(model: ComparisonModel, ui: UiState): number {
-  return Math.max(0, model.versions.findIndex((v) => v.id === ui.baselineId));
+  return Math.max(
+    0,
+    model.versions.findIndex((v) => v.id === ui.baselineId),
+  );
 }

@@ -12,7 +12,11 @@ export interface Props {
   attrs?: Record<string, string>;
 }
 
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   apply(e, props, children);
   return e;
@@ -54,7 +58,13 @@ export function section(title: string, id: string): { root: HTMLElement; control
   const heading = el('h2', { text: title, attrs: { id: `${id}-title` } });
   const controls = el('div', { class: 'controls' });
   const body = el('div', { class: 'section-body' });
-  const root = el('section', { class: 'section', attrs: { id, 'aria-labelledby': `${id}-title` } }, heading, controls, body);
+  const root = el(
+    'section',
+    { class: 'section', attrs: { id, 'aria-labelledby': `${id}-title` } },
+    heading,
+    controls,
+    body,
+  );
   return { root, controls, body };
 }
 

@@ -5,7 +5,13 @@ import type { FromWebview } from '../../src/core/compare/contract';
  * the editor background first (else dark-theme text would vanish on a white page). Webviews often
  * lack clipboard access; then the extension is asked to save the image instead.
  */
-export async function copyChartPng(key: string, canvas: HTMLCanvasElement, background: string, status: HTMLElement, post: (msg: FromWebview) => void): Promise<void> {
+export async function copyChartPng(
+  key: string,
+  canvas: HTMLCanvasElement,
+  background: string,
+  status: HTMLElement,
+  post: (msg: FromWebview) => void,
+): Promise<void> {
   const image = document.createElement('canvas');
   image.width = canvas.width;
   image.height = canvas.height;
@@ -16,9 +22,14 @@ export async function copyChartPng(key: string, canvas: HTMLCanvasElement, backg
   g.drawImage(canvas, 0, 0);
   status.textContent = 'Copying…';
   try {
-    const blob = await new Promise<Blob>((resolve, reject) => image.toBlob((b) => (b ? resolve(b) : reject(new Error('no image'))), 'image/png'));
+    const blob = await new Promise<Blob>((resolve, reject) =>
+      image.toBlob((b) => (b ? resolve(b) : reject(new Error('no image'))), 'image/png'),
+    );
     // A clipboard that never answers (no permission prompt in a webview) counts as unavailable.
-    await Promise.race([navigator.clipboard.write([new ClipboardItem({ 'image/png': blob })]), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000))]);
+    await Promise.race([
+      navigator.clipboard.write([new ClipboardItem({ 'image/png': blob })]),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000)),
+    ]);
     show(status, 'Copied');
   } catch {
     post({ type: 'savePng', payload: { key, dataUrl: image.toDataURL('image/png') } });

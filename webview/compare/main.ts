@@ -43,7 +43,11 @@ const loading = el('p', { class: 'empty', text: 'Loading the comparison…' });
 const sections = [summary.root, metrics.root, charts.root, params.root, code.root];
 
 const app = document.getElementById('app') ?? document.body.appendChild(el('div'));
-app.append(el('header', { class: 'page-head' }, el('h1', { text: 'Compare versions' }), toolbar.root), banner.root, loading);
+app.append(
+  el('header', { class: 'page-head' }, el('h1', { text: 'Compare versions' }), toolbar.root),
+  banner.root,
+  loading,
+);
 
 function render(next: ComparisonModel): void {
   model = next;

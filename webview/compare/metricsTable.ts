@@ -20,7 +20,9 @@ export class MetricsSection {
     const s = section('Final metrics', 'metrics');
     this.root = s.root;
     this.body = s.body;
-    this.filter = custom('vscode-textfield', { attrs: { placeholder: 'Filter metrics', 'aria-label': 'Filter metrics by key' } });
+    this.filter = custom('vscode-textfield', {
+      attrs: { placeholder: 'Filter metrics', 'aria-label': 'Filter metrics by key' },
+    });
     this.filter.addEventListener('input', () => {
       ctx.ui.metricFilter = this.filter.value;
       this.render();
@@ -51,13 +53,30 @@ export class MetricsSection {
       'tr',
       {},
       this.sortHeader('Metric', 'key', 'key'),
-      el('th', { text: 'Better', attrs: { scope: 'col' }, title: 'Which way is better; click a row’s arrow to change it' }),
+      el('th', {
+        text: 'Better',
+        attrs: { scope: 'col' },
+        title: 'Which way is better; click a row’s arrow to change it',
+      }),
       ...model.versions.map((v, i) =>
-        this.sortHeader(v.ref, v.id, `value of ${v.ref}`, swatch(v.color), i === b && badge('baseline', 'baseline'), noMetrics[i] && el('span', { class: 'muted small', text: ' no metrics' })),
+        this.sortHeader(
+          v.ref,
+          v.id,
+          `value of ${v.ref}`,
+          swatch(v.color),
+          i === b && badge('baseline', 'baseline'),
+          noMetrics[i] && el('span', { class: 'muted small', text: ' no metrics' }),
+        ),
       ),
     );
     const body = rows.map((m) =>
-      el('tr', { attrs: { 'data-key': m.key } }, el('th', { class: 'key', text: m.key, attrs: { scope: 'row' } }), el('td', { class: 'dir' }, this.directionButton(m)), ...m.values.map((v, i) => this.valueCell(m, v, i, b))),
+      el(
+        'tr',
+        { attrs: { 'data-key': m.key } },
+        el('th', { class: 'key', text: m.key, attrs: { scope: 'row' } }),
+        el('td', { class: 'dir' }, this.directionButton(m)),
+        ...m.values.map((v, i) => this.valueCell(m, v, i, b)),
+      ),
     );
     const table = el('table', { class: 'grid metrics metrics-table' }, el('thead', {}, head), el('tbody', {}, ...body));
     const note = rows.length === 0 ? empty(`No metric matches “${ui.metricFilter}”.`) : null;
@@ -82,10 +101,20 @@ export class MetricsSection {
     });
   }
 
-  private sortHeader(label: string, by: 'key' | number, what: string, prefix?: Node, ...suffix: (Node | false)[]): HTMLElement {
+  private sortHeader(
+    label: string,
+    by: 'key' | number,
+    what: string,
+    prefix?: Node,
+    ...suffix: (Node | false)[]
+  ): HTMLElement {
     const sort = this.ctx.ui.metricSort;
     const active = sort.by === by;
-    const mark = el('span', { class: 'sort-mark', text: active ? (sort.descending ? ' ▼' : ' ▲') : '', attrs: { 'aria-hidden': 'true' } });
+    const mark = el('span', {
+      class: 'sort-mark',
+      text: active ? (sort.descending ? ' ▼' : ' ▲') : '',
+      attrs: { 'aria-hidden': 'true' },
+    });
     const button = el('button', { class: 'sort', title: `Sort by ${what}` }, prefix, label, mark);
     button.addEventListener('click', () => {
       this.ctx.ui.metricSort = { by, descending: active ? !sort.descending : false };
@@ -99,10 +128,16 @@ export class MetricsSection {
 
   private directionButton(m: MetricRow): HTMLElement {
     const dir = m.direction ?? 'unknown';
-    const what = m.direction === 'lower' ? 'Lower is better' : m.direction === 'higher' ? 'Higher is better' : 'Direction unknown';
-    const origin = m.directionOverridden ? 'set by you' : m.direction ? 'guessed from the name' : 'no best value is marked';
+    const what =
+      m.direction === 'lower' ? 'Lower is better' : m.direction === 'higher' ? 'Higher is better' : 'Direction unknown';
+    const origin = m.directionOverridden
+      ? 'set by you'
+      : m.direction
+        ? 'guessed from the name'
+        : 'no best value is marked';
     const next = nextDirection(m);
-    const nextText = next === 'lower' ? 'lower is better' : next === 'higher' ? 'higher is better' : 'the automatic guess';
+    const nextText =
+      next === 'lower' ? 'lower is better' : next === 'higher' ? 'higher is better' : 'the automatic guess';
     const button = el('button', {
       class: `direction ${dir}${m.directionOverridden ? ' overridden' : ''}`,
       text: ARROW[dir],
@@ -120,7 +155,11 @@ export class MetricsSection {
   private valueCell(m: MetricRow, v: number | null, i: number, b: number): HTMLElement {
     if (v === null) return el('td', { class: 'num missing', text: '—', attrs: { 'aria-label': 'missing' } });
     const best = m.best.includes(i);
-    const td = el('td', { class: `num${best ? ' best' : ''}`, title: String(v) }, el('span', { class: 'value', text: formatNumber(v) }));
+    const td = el(
+      'td',
+      { class: `num${best ? ' best' : ''}`, title: String(v) },
+      el('span', { class: 'value', text: formatNumber(v) }),
+    );
     if (best) td.append(el('span', { class: 'best-mark', text: ' ★', title: 'Best', attrs: { 'aria-label': 'best' } }));
     const base = m.values[b];
     if (i !== b && base !== null) td.append(this.delta(v, base, m.direction));
@@ -130,8 +169,15 @@ export class MetricsSection {
   private delta(v: number, base: number, direction: Direction | null): HTMLElement {
     const d = v - base;
     const pct = base !== 0 ? (d / Math.abs(base)) * 100 : null;
-    const quality = d === 0 || direction === null ? 'neutral' : (d < 0) === (direction === 'lower') ? 'better' : 'worse';
-    const text = d === 0 ? '±0' : `${signed(d)}${pct !== null && Number.isFinite(pct) ? ` (${signed(pct, `${Math.abs(pct) < 10 ? pct.toFixed(1) : Math.round(pct)}`)}%)` : ''}`;
-    return el('div', { class: `delta ${quality}`, text, title: `${quality === 'neutral' ? 'Difference' : quality === 'better' ? 'Better' : 'Worse'} than the baseline` });
+    const quality = d === 0 || direction === null ? 'neutral' : d < 0 === (direction === 'lower') ? 'better' : 'worse';
+    const text =
+      d === 0
+        ? '±0'
+        : `${signed(d)}${pct !== null && Number.isFinite(pct) ? ` (${signed(pct, `${Math.abs(pct) < 10 ? pct.toFixed(1) : Math.round(pct)}`)}%)` : ''}`;
+    return el('div', {
+      class: `delta ${quality}`,
+      text,
+      title: `${quality === 'neutral' ? 'Difference' : quality === 'better' ? 'Better' : 'Worse'} than the baseline`,
+    });
   }
 }

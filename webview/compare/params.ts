@@ -22,7 +22,9 @@ export class ParamsSection {
       ctx.ui.onlyDifferences = this.onlyDiffs.checked;
       this.render();
     });
-    this.filter = custom('vscode-textfield', { attrs: { placeholder: 'Filter parameters', 'aria-label': 'Filter parameters by key' } });
+    this.filter = custom('vscode-textfield', {
+      attrs: { placeholder: 'Filter parameters', 'aria-label': 'Filter parameters by key' },
+    });
     this.filter.addEventListener('input', () => {
       ctx.ui.paramFilter = this.filter.value;
       this.render();
@@ -51,18 +53,45 @@ export class ParamsSection {
     const differing = model.params.filter((p) => p.differs).length;
     this.count.textContent = `${rows.length} of ${model.params.length} shown · ${differing} differ`;
     if (rows.length === 0) {
-      this.body.replaceChildren(empty(only && differing === 0 && !needle ? 'All parameters are the same in these versions.' : 'No parameter matches the filter.'));
+      this.body.replaceChildren(
+        empty(
+          only && differing === 0 && !needle
+            ? 'All parameters are the same in these versions.'
+            : 'No parameter matches the filter.',
+        ),
+      );
       return;
     }
-    const head = el('tr', {}, el('th', { text: 'Parameter', attrs: { scope: 'col' } }), ...model.versions.map((v) => el('th', { attrs: { scope: 'col' } }, swatch(v.color), v.ref)));
+    const head = el(
+      'tr',
+      {},
+      el('th', { text: 'Parameter', attrs: { scope: 'col' } }),
+      ...model.versions.map((v) => el('th', { attrs: { scope: 'col' } }, swatch(v.color), v.ref)),
+    );
     const body = rows.map((p) =>
       el(
         'tr',
         { class: p.differs ? 'differs' : '' },
-        el('th', { class: 'key', attrs: { scope: 'row' } }, p.differs && el('span', { class: 'differs-mark', text: '≠ ', title: 'Differs', attrs: { 'aria-label': 'differs' } }), p.key),
-        ...p.values.map((v) => (v === null ? el('td', { class: 'missing', text: '—', attrs: { 'aria-label': 'missing' } }) : el('td', {}, el('code', { class: 'param-value', text: v, title: v })))),
+        el(
+          'th',
+          { class: 'key', attrs: { scope: 'row' } },
+          p.differs &&
+            el('span', { class: 'differs-mark', text: '≠ ', title: 'Differs', attrs: { 'aria-label': 'differs' } }),
+          p.key,
+        ),
+        ...p.values.map((v) =>
+          v === null
+            ? el('td', { class: 'missing', text: '—', attrs: { 'aria-label': 'missing' } })
+            : el('td', {}, el('code', { class: 'param-value', text: v, title: v })),
+        ),
       ),
     );
-    this.body.replaceChildren(el('div', { class: 'table-scroll' }, el('table', { class: 'grid params' }, el('thead', {}, head), el('tbody', {}, ...body))));
+    this.body.replaceChildren(
+      el(
+        'div',
+        { class: 'table-scroll' },
+        el('table', { class: 'grid params' }, el('thead', {}, head), el('tbody', {}, ...body)),
+      ),
+    );
   }
 }

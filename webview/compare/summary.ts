@@ -28,7 +28,10 @@ export class SummarySection {
       ['Size', (v) => formatBytes(v.sizeBytes)],
       ['Parameters', (v) => formatCount(v.parameterCount)],
       ['Created', (v) => formatDate(v.createdAt)],
-      ['Source', (v) => el('span', { class: 'source', text: `${v.source.kind}: ${v.source.uri}`, title: v.source.uri })],
+      [
+        'Source',
+        (v) => el('span', { class: 'source', text: `${v.source.kind}: ${v.source.uri}`, title: v.source.uri }),
+      ],
       ['Commit', (v) => this.commit(v)],
     ];
     const head = el(
@@ -37,13 +40,31 @@ export class SummarySection {
       el('th', { class: 'corner', attrs: { scope: 'col' } }, el('span', { class: 'visually-hidden', text: 'Field' })),
       ...model.versions.map((v) => el('th', { attrs: { scope: 'col' } }, swatch(v.color), v.ref)),
     );
-    const body = rows.map(([name, cell]) => el('tr', {}, el('th', { text: name, attrs: { scope: 'row' } }), ...model.versions.map((v) => el('td', {}, cell(v)))));
-    this.body.replaceChildren(el('div', { class: 'table-scroll' }, el('table', { class: 'grid summary' }, el('thead', {}, head), el('tbody', {}, ...body))));
+    const body = rows.map(([name, cell]) =>
+      el(
+        'tr',
+        {},
+        el('th', { text: name, attrs: { scope: 'row' } }),
+        ...model.versions.map((v) => el('td', {}, cell(v))),
+      ),
+    );
+    this.body.replaceChildren(
+      el(
+        'div',
+        { class: 'table-scroll' },
+        el('table', { class: 'grid summary' }, el('thead', {}, head), el('tbody', {}, ...body)),
+      ),
+    );
   }
 
   private labels(v: VersionColumn): Node | string {
     if (v.aliases.length + v.tags.length === 0) return '—';
-    return el('span', { class: 'badges' }, ...v.aliases.map((a) => badge(`@${a}`, 'alias')), ...v.tags.map((t) => badge(t, 'tag')));
+    return el(
+      'span',
+      { class: 'badges' },
+      ...v.aliases.map((a) => badge(`@${a}`, 'alias')),
+      ...v.tags.map((t) => badge(t, 'tag')),
+    );
   }
 
   private commit(v: VersionColumn): Node | string {
@@ -54,7 +75,13 @@ export class SummarySection {
     return el(
       'div',
       { class: 'commit' },
-      el('div', {}, link, g.dirty && badge('dirty', 'warning'), g.branch && el('span', { class: 'muted branch', text: ` on ${g.branch}` })),
+      el(
+        'div',
+        {},
+        link,
+        g.dirty && badge('dirty', 'warning'),
+        g.branch && el('span', { class: 'muted branch', text: ` on ${g.branch}` }),
+      ),
       el('div', { class: 'subject', text: g.subject, title: g.subject }),
       el('div', { class: 'muted', text: `${g.author} · ${formatDate(g.date)}` }),
     );

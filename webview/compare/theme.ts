@@ -47,7 +47,9 @@ export function readTheme(): Theme {
   const foreground = v('--vscode-editor-foreground', v('--vscode-foreground', '#808080'));
   const border = v('--vscode-panel-border', 'rgba(128,128,128,0.35)');
   const focus = v('--vscode-focusBorder', '#0078d4');
-  const hc = document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
+  const hc =
+    document.body.classList.contains('vscode-high-contrast') ||
+    document.body.classList.contains('vscode-high-contrast-light');
   return {
     foreground,
     muted: v('--vscode-descriptionForeground', foreground),

@@ -8,7 +8,10 @@ export class Toolbar {
   private readonly select: HTMLElement & { value: string };
   private optionIds = '';
 
-  constructor(private readonly ctx: Context, onBaselineChange: () => void) {
+  constructor(
+    private readonly ctx: Context,
+    onBaselineChange: () => void,
+  ) {
     const csv = custom('vscode-button', { attrs: { secondary: '' } }, icon('table'), ' Export CSV');
     const md = custom('vscode-button', { attrs: { secondary: '' } }, icon('markdown'), ' Export Markdown');
     csv.addEventListener('click', () => this.export('csv'));
@@ -21,13 +24,24 @@ export class Toolbar {
       onBaselineChange();
     });
     const label = el('label', { class: 'baseline-label', text: 'Baseline', attrs: { for: 'baseline' } });
-    this.root = el('div', { class: 'toolbar', attrs: { role: 'toolbar', 'aria-label': 'Comparison actions' } }, csv, md, el('span', { class: 'spacer' }), label, this.select);
+    this.root = el(
+      'div',
+      { class: 'toolbar', attrs: { role: 'toolbar', 'aria-label': 'Comparison actions' } },
+      csv,
+      md,
+      el('span', { class: 'spacer' }),
+      label,
+      this.select,
+    );
   }
 
   private export(format: 'csv' | 'markdown'): void {
     const model = this.ctx.model();
     if (!model || model.versions.length === 0) return;
-    this.ctx.post({ type: 'export', payload: { format, baselineVersionId: this.ctx.ui.baselineId ?? model.versions[0].id } });
+    this.ctx.post({
+      type: 'export',
+      payload: { format, baselineVersionId: this.ctx.ui.baselineId ?? model.versions[0].id },
+    });
   }
 
   update(model: ComparisonModel): void {

@@ -18,7 +18,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return e;
 }
 
-export function button(text: string, onClick: () => void, props: { class?: string; title?: string; attrs?: Record<string, string> } = {}): HTMLButtonElement {
+export function button(
+  text: string,
+  onClick: () => void,
+  props: { class?: string; title?: string; attrs?: Record<string, string> } = {},
+): HTMLButtonElement {
   const b = el('button', { ...props, text, attrs: { type: 'button', ...props.attrs } });
   b.addEventListener('click', onClick);
   return b;
@@ -27,4 +31,5 @@ export function button(text: string, onClick: () => void, props: { class?: strin
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The class name at an index, or a placeholder for samples without one. */
-export const className = (classes: string[], i: number | null): string => (i === null ? '(none)' : classes[i] ?? `#${i}`);
+export const className = (classes: string[], i: number | null): string =>
+  i === null ? '(none)' : (classes[i] ?? `#${i}`);

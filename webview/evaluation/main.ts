@@ -46,7 +46,12 @@ function renderHeader(v: EvaluationView): void {
     `dataset ${v.dataset.name}@${v.dataset.manifestSha256.slice(0, 12)}`,
     v.dataset.split ? `split ${v.dataset.split}` : 'all splits',
     `evaluator ${v.evaluator}`,
-    v.git ? el('span', { title: v.git.commit, text: `commit ${v.git.commit.slice(0, 10)}${v.git.dirty ? ' (uncommitted changes)' : ''}` }) : 'no git commit',
+    v.git
+      ? el('span', {
+          title: v.git.commit,
+          text: `commit ${v.git.commit.slice(0, 10)}${v.git.dirty ? ' (uncommitted changes)' : ''}`,
+        })
+      : 'no git commit',
     v.finishedAt ? `finished ${new Date(v.finishedAt).toLocaleString()}` : v.status,
   ];
   const meta = el('p', { class: 'meta muted' });
@@ -55,13 +60,29 @@ function renderHeader(v: EvaluationView): void {
 }
 
 function card(label: string, ...values: [string, number | null][]): HTMLElement {
-  return el('div', { class: 'card' }, el('div', { class: 'card-label', text: label }),
-    ...values.map(([name, value]) => el('div', { class: 'card-value' }, name ? el('span', { class: 'muted small', text: `${name} ` }) : null, formatMetric(value))));
+  return el(
+    'div',
+    { class: 'card' },
+    el('div', { class: 'card-label', text: label }),
+    ...values.map(([name, value]) =>
+      el(
+        'div',
+        { class: 'card-value' },
+        name ? el('span', { class: 'muted small', text: `${name} ` }) : null,
+        formatMetric(value),
+      ),
+    ),
+  );
 }
 
 function renderCards(v: EvaluationView): void {
   const m = v.metrics;
-  const errors = el('div', { class: 'card' }, el('div', { class: 'card-label', text: 'Errors' }), el('div', { class: 'card-value', text: String(v.errorCount) }));
+  const errors = el(
+    'div',
+    { class: 'card' },
+    el('div', { class: 'card-label', text: 'Errors' }),
+    el('div', { class: 'card-value', text: String(v.errorCount) }),
+  );
   if (v.errorCount > 0) errors.append(button('Show errors', () => ask({ kind: 'errors' }), { class: 'link' }));
   cards.replaceChildren(
     card('Accuracy', ['', m.accuracy]),

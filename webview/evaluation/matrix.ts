@@ -32,31 +32,60 @@ export class ConfusionMatrix {
       return;
     }
     if (classes.length > MAX_CLASSES) {
-      this.root.replaceChildren(title, el('p', { class: 'empty', text: `${classes.length} classes are too many to draw; use the false positives and negatives of each class above.` }));
+      this.root.replaceChildren(
+        title,
+        el('p', {
+          class: 'empty',
+          text: `${classes.length} classes are too many to draw; use the false positives and negatives of each class above.`,
+        }),
+      );
       return;
     }
-    const head = el('tr', {}, el('th', { class: 'corner', text: 'label ╲ prediction', attrs: { scope: 'col' } }),
-      ...classes.map((name) => el('th', { class: 'col-head', text: name, title: name, attrs: { scope: 'col' } })));
+    const head = el(
+      'tr',
+      {},
+      el('th', { class: 'corner', text: 'label ╲ prediction', attrs: { scope: 'col' } }),
+      ...classes.map((name) => el('th', { class: 'col-head', text: name, title: name, attrs: { scope: 'col' } })),
+    );
     const rows = classes.map((label, r) => {
       const row = confusion[r] ?? [];
       const rowSum = row.reduce((a, b) => a + b, 0);
-      return el('tr', {}, el('th', { class: 'row-head', text: label, title: label, attrs: { scope: 'row' } }), ...classes.map((pred, c) => {
-        const n = row[c] ?? 0;
-        const b = el('button', {
-          class: `cell${r === c ? ' diag' : ''}${n === 0 ? ' zero' : ''}`,
-          text: String(n),
-          attrs: { type: 'button', 'data-r': String(r), 'data-c': String(c), 'aria-pressed': 'false', 'aria-label': `${plural(n, 'sample')} labelled ${label} predicted ${pred}` },
-        });
-        const share = rowSum ? n / rowSum : 0;
-        // Row-normalised, so a rare class's mistakes show as clearly as a common one's.
-        if (share > 0) b.style.backgroundColor = `color-mix(in srgb, var(--vscode-charts-blue, #1a85ff) ${Math.round(8 + share * 72)}%, transparent)`;
-        b.addEventListener('click', () => this.open(r, c));
-        return el('td', {}, b);
-      }));
+      return el(
+        'tr',
+        {},
+        el('th', { class: 'row-head', text: label, title: label, attrs: { scope: 'row' } }),
+        ...classes.map((pred, c) => {
+          const n = row[c] ?? 0;
+          const b = el('button', {
+            class: `cell${r === c ? ' diag' : ''}${n === 0 ? ' zero' : ''}`,
+            text: String(n),
+            attrs: {
+              type: 'button',
+              'data-r': String(r),
+              'data-c': String(c),
+              'aria-pressed': 'false',
+              'aria-label': `${plural(n, 'sample')} labelled ${label} predicted ${pred}`,
+            },
+          });
+          const share = rowSum ? n / rowSum : 0;
+          // Row-normalised, so a rare class's mistakes show as clearly as a common one's.
+          if (share > 0)
+            b.style.backgroundColor = `color-mix(in srgb, var(--vscode-charts-blue, #1a85ff) ${Math.round(8 + share * 72)}%, transparent)`;
+          b.addEventListener('click', () => this.open(r, c));
+          return el('td', {}, b);
+        }),
+      );
     });
-    const table = el('table', { class: 'matrix' },
-      el('caption', { class: 'muted', text: 'Rows are the true label, columns the prediction; shading is the share of the row. The diagonal (outlined) is correct.' }),
-      el('thead', {}, head), el('tbody', {}, ...rows));
+    const table = el(
+      'table',
+      { class: 'matrix' },
+      el('caption', {
+        class: 'muted',
+        text: 'Rows are the true label, columns the prediction; shading is the share of the row. The diagonal (outlined) is correct.',
+      }),
+      el('thead', {}, head),
+      el('tbody', {}, ...rows),
+    );
     table.addEventListener('keydown', (e) => this.move(e, classes.length));
     this.root.replaceChildren(title, el('div', { class: 'matrix-scroll' }, table));
     this.select(this.selected);
@@ -66,7 +95,12 @@ export class ConfusionMatrix {
   private move(e: KeyboardEvent, n: number): void {
     const t = e.target as HTMLElement;
     if (!t.classList.contains('cell')) return;
-    const step: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const step: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
     const d = step[e.key];
     if (!d) return;
     const r = Math.min(n - 1, Math.max(0, Number(t.dataset.r) + d[0]));

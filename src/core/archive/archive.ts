@@ -46,9 +46,15 @@ const isTarName = (p: string) => /\.(tar|tar\.gz|tgz)$/i.test(p);
 const isGzipName = (p: string) => /\.(tar\.gz|tgz)$/i.test(p);
 
 /** Writes a version to `dest`: a .tar/.tar.gz/.tgz file, or else a new (or empty) folder. */
-export async function exportVersion(registry: Registry, ref: string, dest: string, opts: ArchiveOptions = {}): Promise<{ version: VersionRecord; dest: string; bytes: number }> {
+export async function exportVersion(
+  registry: Registry,
+  ref: string,
+  dest: string,
+  opts: ArchiveOptions = {},
+): Promise<{ version: VersionRecord; dest: string; bytes: number }> {
   const version = await registry.resolve(ref);
-  if (version.status !== 'ready') throw new RegistryError(`${version.ref} is ${version.status}; only ready versions can be exported`);
+  if (version.status !== 'ready')
+    throw new RegistryError(`${version.ref} is ${version.status}; only ready versions can be exported`);
   const files = await registry.files(version.id);
   const parent = version.parentId === null ? undefined : await registry.getVersionById(version.parentId);
   const manifest = {
@@ -97,19 +103,25 @@ async function removeStalePartials(dest: string): Promise<void> {
   for (const name of await fsp.readdir(path.dirname(dest)).catch(() => [] as string[])) {
     if (!name.startsWith(`${base}.`) || !name.endsWith('.partial')) continue;
     const pid = name.slice(base.length + 1, -'.partial'.length);
-    if (/^\d+$/.test(pid) && Number(pid) !== process.pid && !isProcessAlive(Number(pid))) await fsp.rm(path.join(path.dirname(dest), name), { recursive: true, force: true });
+    if (/^\d+$/.test(pid) && Number(pid) !== process.pid && !isProcessAlive(Number(pid)))
+      await fsp.rm(path.join(path.dirname(dest), name), { recursive: true, force: true });
   }
 }
 
 /** Registers the version an archive (folder or tar) holds, as a new version of `model` (default: the archive's). */
-export async function importArchive(registry: Registry, src: string, opts: ArchiveOptions & { model?: string } = {}): Promise<VersionRecord> {
+export async function importArchive(
+  registry: Registry,
+  src: string,
+  opts: ArchiveOptions & { model?: string } = {},
+): Promise<VersionRecord> {
   const abs = path.resolve(src);
   // stat, not open: opening a FIFO for reading waits for a writer, for ever.
   const st = await fsp.stat(abs).catch((e: NodeJS.ErrnoException) => {
     throw new InputError(abs, e.code === 'ENOENT' ? 'no such file or folder' : `cannot read (${e.code})`);
   });
   if (st.isDirectory()) return importFolder(registry, abs, opts);
-  if (!st.isFile()) throw new InputError(abs, `is ${fileKind(st)}, not an archive; give a .tar, .tar.gz or an exported folder`);
+  if (!st.isFile())
+    throw new InputError(abs, `is ${fileKind(st)}, not an archive; give a .tar, .tar.gz or an exported folder`);
   return importTar(registry, abs, opts);
 }
 
@@ -134,18 +146,35 @@ async function metricLogs(registry: Registry, versionId: number): Promise<unknow
   for (const s of await registry.allSeries(versionId)) {
     const log = logs.get(s.source) ?? { source: s.source, series: [] };
     logs.set(s.source, log);
-    log.series.push({ key: s.key, steps: nums(s.steps), values: nums(s.values), ...(s.wallTimes ? { wallTimes: nums(s.wallTimes) } : {}) });
+    log.series.push({
+      key: s.key,
+      steps: nums(s.steps),
+      values: nums(s.values),
+      ...(s.wallTimes ? { wallTimes: nums(s.wallTimes) } : {}),
+    });
     const best = finals.find((f) => f.key === s.key && f.isBest);
-    if (best && best.value !== null) log.best = { key: best.key, value: best.value, ...(best.step !== null ? { step: best.step } : {}) };
+    if (best && best.value !== null)
+      log.best = { key: best.key, value: best.value, ...(best.step !== null ? { step: best.step } : {}) };
   }
   return [...logs.values()];
 }
 
-async function writeTar(registry: Registry, dest: string, partial: string, manifest: object, metrics: unknown[], files: FileEntry[], opts: ArchiveOptions, progress: Progress) {
+async function writeTar(
+  registry: Registry,
+  dest: string,
+  partial: string,
+  manifest: object,
+  metrics: unknown[],
+  files: FileEntry[],
+  opts: ArchiveOptions,
+  progress: Progress,
+) {
   const pack = tar.pack();
   const mtime = new Date();
   const addBuffer = (name: string, data: Buffer) =>
-    new Promise<void>((resolve, reject) => pack.entry({ name, size: data.length, mtime, mode: 0o644 }, data, (e) => (e ? reject(e) : resolve())));
+    new Promise<void>((resolve, reject) =>
+      pack.entry({ name, size: data.length, mtime, mode: 0o644 }, data, (e) => (e ? reject(e) : resolve())),
+    );
   const fill = async () => {
     check(opts.signal);
     await addBuffer(MANIFEST, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
@@ -181,9 +210,23 @@ async function writeTar(registry: Registry, dest: string, partial: string, manif
   }
 }
 
-async function writeFolder(registry: Registry, dest: string, partial: string, manifest: object, metrics: unknown[], files: FileEntry[], opts: ArchiveOptions, progress: Progress) {
-  const existing = await fsp.readdir(dest).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(new InputError(dest, `cannot write (${e.code})`))));
-  if (existing && existing.length) throw new InputError(dest, 'the folder is not empty; export into a new or empty folder, or name a .tar file');
+async function writeFolder(
+  registry: Registry,
+  dest: string,
+  partial: string,
+  manifest: object,
+  metrics: unknown[],
+  files: FileEntry[],
+  opts: ArchiveOptions,
+  progress: Progress,
+) {
+  const existing = await fsp
+    .readdir(dest)
+    .catch((e: NodeJS.ErrnoException) =>
+      e.code === 'ENOENT' ? undefined : Promise.reject(new InputError(dest, `cannot write (${e.code})`)),
+    );
+  if (existing && existing.length)
+    throw new InputError(dest, 'the folder is not empty; export into a new or empty folder, or name a .tar file');
   await fsp.mkdir(path.dirname(dest), { recursive: true });
   // Filled as DEST.<pid>.partial and renamed when whole, as a tar is.
   await fsp.mkdir(partial);
@@ -208,7 +251,8 @@ async function writeFolder(registry: Registry, dest: string, partial: string, ma
 
 /** A path inside the archive, '/'-separated: no absolute paths, drive letters, backslashes or '..'. */
 function safeRelative(name: string): string | undefined {
-  if (!name || name.includes('\0') || name.includes('\\') || name.startsWith('/') || /^[A-Za-z]:/.test(name)) return undefined;
+  if (!name || name.includes('\0') || name.includes('\\') || name.startsWith('/') || /^[A-Za-z]:/.test(name))
+    return undefined;
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.length === 0 || parts.includes('..')) return undefined;
   return parts.join('/');
@@ -218,8 +262,12 @@ function parseManifest(text: string, where: string) {
   // Bounded: a manifest nested 100k deep parses, but storing it (JSON.stringify) overflows the stack.
   const m = parseJsonBounded(text, where, { what: MANIFEST, maxDepth: MANIFEST_DEPTH }) as Record<string, unknown>;
   const bad = (problem: string) => new InputError(where, `manifest.json: ${problem}`);
-  if (!m || typeof m !== 'object' || m.format !== ARCHIVE_FORMAT) throw bad(`not a Model Registry archive (format is not "${ARCHIVE_FORMAT}")`);
-  if (m.formatVersion !== ARCHIVE_FORMAT_VERSION) throw bad(`format version ${String(m.formatVersion)} is not supported (this build reads ${ARCHIVE_FORMAT_VERSION})`);
+  if (!m || typeof m !== 'object' || m.format !== ARCHIVE_FORMAT)
+    throw bad(`not a Model Registry archive (format is not "${ARCHIVE_FORMAT}")`);
+  if (m.formatVersion !== ARCHIVE_FORMAT_VERSION)
+    throw bad(
+      `format version ${String(m.formatVersion)} is not supported (this build reads ${ARCHIVE_FORMAT_VERSION})`,
+    );
   if (typeof m.model !== 'string' || !m.model) throw bad('"model" must be a name');
   if (!Array.isArray(m.files)) throw bad('"files" must be a list');
   const files: FileEntry[] = [];
@@ -229,8 +277,10 @@ function parseManifest(text: string, where: string) {
     if (!p) throw bad(`files[${i}].path ${JSON.stringify(f?.path)} is not a safe relative path`);
     if (seen.has(p)) throw bad(`files[${i}]: '${p}' is listed twice`);
     seen.add(p);
-    if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) throw bad(`files[${i}] ('${p}'): sha256 must be 64 hex digits`);
-    if (typeof f.size !== 'number' || !Number.isSafeInteger(f.size) || f.size < 0) throw bad(`files[${i}] ('${p}'): size must be a byte count`);
+    if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256))
+      throw bad(`files[${i}] ('${p}'): sha256 must be 64 hex digits`);
+    if (typeof f.size !== 'number' || !Number.isSafeInteger(f.size) || f.size < 0)
+      throw bad(`files[${i}] ('${p}'): size must be a byte count`);
     const role = ROLES.includes(f.role as FileRole) ? (f.role as FileRole) : 'other';
     files.push({ path: p, sha256: f.sha256, size: f.size, role });
   }
@@ -244,12 +294,18 @@ function parseManifest(text: string, where: string) {
     format: str(m.modelFormat),
     framework: str(m.framework),
     parameterCount: typeof m.parameterCount === 'number' ? m.parameterCount : null,
-    git: m.git && typeof m.git === 'object' && typeof (m.git as { commit?: unknown }).commit === 'string' ? (m.git as VersionRecord['git']) : null,
+    git:
+      m.git && typeof m.git === 'object' && typeof (m.git as { commit?: unknown }).commit === 'string'
+        ? (m.git as VersionRecord['git'])
+        : null,
     parent: m.parent && typeof m.parent === 'object' ? m.parent : null,
     params: obj(m.params),
     signature: obj(m.signature) as VersionRecord['signature'],
     details: obj(m.details),
-    config: m.config && typeof (m.config as { text?: unknown }).text === 'string' ? (m.config as VersionRecord['config']) : null,
+    config:
+      m.config && typeof (m.config as { text?: unknown }).text === 'string'
+        ? (m.config as VersionRecord['config'])
+        : null,
     description: str(m.description) ?? '',
     tags: Array.isArray(m.tags) ? m.tags.filter((t): t is string => typeof t === 'string') : [],
     files,
@@ -261,26 +317,39 @@ function parseMetrics(text: string, where: string): MetricLog[] {
   const logs = parseJsonBounded(text, where, { what: METRICS });
   if (!Array.isArray(logs)) throw bad('must be a list of logs');
   const nums = (v: unknown, what: string): number[] => {
-    if (!Array.isArray(v) || v.some((x) => x !== null && typeof x !== 'number')) throw bad(`${what} must be a list of numbers`);
+    if (!Array.isArray(v) || v.some((x) => x !== null && typeof x !== 'number'))
+      throw bad(`${what} must be a list of numbers`);
     return v.map((x) => (x === null ? NaN : x));
   };
   return logs.map((l: Record<string, unknown>, i) => {
     if (typeof l?.source !== 'string' || !Array.isArray(l.series)) throw bad(`log ${i} needs "source" and "series"`);
     // The bounds the log readers apply, checked before anything is converted (or stored: a row per series).
-    if (l.series.length > MAX_SERIES_PER_LOG) throw bad(`log ${i} has ${l.series.length} metric series, more than ${MAX_SERIES_PER_LOG} (limit per log); not read`);
-    const points = (l.series as { steps?: unknown }[]).reduce((n, s) => n + (Array.isArray(s?.steps) ? s.steps.length : 0), 0);
-    if (points > MAX_POINTS_PER_LOG) throw bad(`log ${i} has ${points} points, more than ${MAX_POINTS_PER_LOG} (limit per log); not read`);
+    if (l.series.length > MAX_SERIES_PER_LOG)
+      throw bad(
+        `log ${i} has ${l.series.length} metric series, more than ${MAX_SERIES_PER_LOG} (limit per log); not read`,
+      );
+    const points = (l.series as { steps?: unknown }[]).reduce(
+      (n, s) => n + (Array.isArray(s?.steps) ? s.steps.length : 0),
+      0,
+    );
+    if (points > MAX_POINTS_PER_LOG)
+      throw bad(`log ${i} has ${points} points, more than ${MAX_POINTS_PER_LOG} (limit per log); not read`);
     const series = (l.series as Record<string, unknown>[]).map((s, j) => {
       const what = `log ${i} series ${j}`;
       if (typeof s?.key !== 'string') throw bad(`${what} needs a "key"`);
       const steps = nums(s.steps, `${what} steps`);
       const values = nums(s.values, `${what} values`);
       const wallTimes = s.wallTimes === undefined ? undefined : nums(s.wallTimes, `${what} wallTimes`);
-      if (values.length !== steps.length || (wallTimes && wallTimes.length !== steps.length)) throw bad(`${what}: steps, values and wallTimes differ in length`);
+      if (values.length !== steps.length || (wallTimes && wallTimes.length !== steps.length))
+        throw bad(`${what}: steps, values and wallTimes differ in length`);
       return { key: s.key, steps, values, ...(wallTimes ? { wallTimes } : {}) };
     });
     const best = l.best as MetricLog['best'];
-    return { source: l.source, series, ...(best && typeof best.key === 'string' && typeof best.value === 'number' ? { best } : {}) };
+    return {
+      source: l.source,
+      series,
+      ...(best && typeof best.key === 'string' && typeof best.value === 'number' ? { best } : {}),
+    };
   });
 }
 
@@ -299,11 +368,16 @@ class Receiver {
     private readonly opts: ArchiveOptions & { model?: string },
   ) {
     this.expected = new Map(manifest.files.map((f) => [f.path, f]));
-    this.progress = progressOf(manifest.files.reduce((s, f) => s + f.size, 0), opts);
+    this.progress = progressOf(
+      manifest.files.reduce((s, f) => s + f.size, 0),
+      opts,
+    );
   }
 
   async begin(): Promise<void> {
-    this.id = (await this.registry.beginVersion(this.opts.model ?? this.manifest.model, { kind: 'archive', uri: this.src })).id;
+    this.id = (
+      await this.registry.beginVersion(this.opts.model ?? this.manifest.model, { kind: 'archive', uri: this.src })
+    ).id;
   }
 
   /** The manifest entry for a file of the archive; refuses unlisted, duplicate and wrong-size files. */
@@ -311,20 +385,32 @@ class Receiver {
     const f = this.expected.get(rel);
     if (!f) throw new InputError(this.src, `'${FILES}${rel}' is not listed in manifest.json`);
     if (this.got.has(rel)) throw new InputError(this.src, `'${FILES}${rel}' appears twice`);
-    if (size !== undefined && size !== f.size) throw new InputError(this.src, `'${FILES}${rel}' has ${size} bytes; manifest.json says ${f.size}`);
+    if (size !== undefined && size !== f.size)
+      throw new InputError(this.src, `'${FILES}${rel}' has ${size} bytes; manifest.json says ${f.size}`);
     return f;
   }
 
   async receive(rel: string, bytes: AsyncIterable<Buffer>): Promise<void> {
     const f = this.expect(rel, undefined);
     const r = await this.registry.store.ingestStream(bytes, { signal: this.opts.signal, onBytes: this.progress });
-    if (r.sha256 !== f.sha256 || r.size !== f.size) throw new InputError(this.src, `'${FILES}${rel}' does not match its SHA-256 in manifest.json (corrupt or altered)`);
+    if (r.sha256 !== f.sha256 || r.size !== f.size)
+      throw new InputError(
+        this.src,
+        `'${FILES}${rel}' does not match its SHA-256 in manifest.json (corrupt or altered)`,
+      );
     this.got.set(rel, f);
   }
 
   async finish(): Promise<VersionRecord> {
     const missing = this.manifest.files.filter((f) => !this.got.has(f.path));
-    if (missing.length) throw new InputError(this.src, `missing ${missing.length} file(s) listed in manifest.json: ${missing.slice(0, 3).map((f) => f.path).join(', ')}${missing.length > 3 ? ', …' : ''}`);
+    if (missing.length)
+      throw new InputError(
+        this.src,
+        `missing ${missing.length} file(s) listed in manifest.json: ${missing
+          .slice(0, 3)
+          .map((f) => f.path)
+          .join(', ')}${missing.length > 3 ? ', …' : ''}`,
+      );
     const m = this.manifest;
     return this.registry.completeVersion(this.id!, {
       files: m.files,
@@ -358,13 +444,19 @@ async function readCapped(stream: AsyncIterable<Buffer>, cap: number, what: stri
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function importTar(registry: Registry, src: string, opts: ArchiveOptions & { model?: string }): Promise<VersionRecord> {
+async function importTar(
+  registry: Registry,
+  src: string,
+  opts: ArchiveOptions & { model?: string },
+): Promise<VersionRecord> {
   const { fh: fd } = await openRegularFile(src); // checked on the open file: one swapped in after the stat cannot block
   const magic = Buffer.alloc(2);
   await fd.read(magic, 0, 2, 0);
   const extract = tar.extract();
   const input = fd.createReadStream({ start: 0 }); // closes fd when done
-  const feeding = (magic[0] === 0x1f && magic[1] === 0x8b ? pipeline(input, createGunzip(), extract) : pipeline(input, extract)).catch((e: Error) => {
+  const feeding = (
+    magic[0] === 0x1f && magic[1] === 0x8b ? pipeline(input, createGunzip(), extract) : pipeline(input, extract)
+  ).catch((e: Error) => {
     extract.destroy(e);
   });
   let receiver: Receiver | undefined;
@@ -383,12 +475,25 @@ async function importTar(registry: Registry, src: string, opts: ArchiveOptions &
         tarEntry.resume();
         continue;
       }
-      if (h.type !== 'file' && h.type !== 'contiguous-file') throw new InputError(src, `entry '${h.name}' is a ${h.type}${h.linkname ? ` to '${h.linkname}'` : ''}; archives may hold only regular files`);
+      if (h.type !== 'file' && h.type !== 'contiguous-file')
+        throw new InputError(
+          src,
+          `entry '${h.name}' is a ${h.type}${h.linkname ? ` to '${h.linkname}'` : ''}; archives may hold only regular files`,
+        );
       if (seen.has(name)) throw new InputError(src, `entry '${name}' appears twice`);
       seen.add(name);
       if (!receiver) {
-        if (name !== MANIFEST) throw new InputError(src, `the first entry must be manifest.json, not '${name}' (is this a Model Registry archive?)`);
-        receiver = new Receiver(registry, src, parseManifest(await readCapped(entry, MAX_MANIFEST, MANIFEST, src), src), opts);
+        if (name !== MANIFEST)
+          throw new InputError(
+            src,
+            `the first entry must be manifest.json, not '${name}' (is this a Model Registry archive?)`,
+          );
+        receiver = new Receiver(
+          registry,
+          src,
+          parseManifest(await readCapped(entry, MAX_MANIFEST, MANIFEST, src), src),
+          opts,
+        );
         await receiver.begin();
       } else if (name === METRICS) {
         receiver.metrics = parseMetrics(await readCapped(entry, MAX_METRICS, METRICS, src), src);
@@ -397,7 +502,10 @@ async function importTar(registry: Registry, src: string, opts: ArchiveOptions &
         receiver.expect(rel, h.size);
         await receiver.receive(rel, entry);
       } else {
-        throw new InputError(src, `unexpected entry '${name}' (an archive holds manifest.json, metrics.json and files/)`);
+        throw new InputError(
+          src,
+          `unexpected entry '${name}' (an archive holds manifest.json, metrics.json and files/)`,
+        );
       }
     }
     await feeding;
@@ -430,13 +538,24 @@ async function* tarErrors<T>(items: AsyncIterable<T>, src: string): AsyncGenerat
   }
 }
 
-async function importFolder(registry: Registry, src: string, opts: ArchiveOptions & { model?: string }): Promise<VersionRecord> {
+async function importFolder(
+  registry: Registry,
+  src: string,
+  opts: ArchiveOptions & { model?: string },
+): Promise<VersionRecord> {
   // Regular files only (a FIFO would block the read for ever), checked on the open file.
-  const exists = (name: string) => fsp.lstat(path.join(src, name)).then(() => true, () => false);
-  if (!(await exists(MANIFEST))) throw new InputError(src, 'no manifest.json: not an exported version (or its export did not finish)');
+  const exists = (name: string) =>
+    fsp.lstat(path.join(src, name)).then(
+      () => true,
+      () => false,
+    );
+  if (!(await exists(MANIFEST)))
+    throw new InputError(src, 'no manifest.json: not an exported version (or its export did not finish)');
   const text = await readRegularText(path.join(src, MANIFEST), { maxBytes: MAX_MANIFEST });
   const receiver = new Receiver(registry, src, parseManifest(text, src), opts);
-  const metricsText = (await exists(METRICS)) ? await readRegularText(path.join(src, METRICS), { maxBytes: MAX_METRICS }) : undefined;
+  const metricsText = (await exists(METRICS))
+    ? await readRegularText(path.join(src, METRICS), { maxBytes: MAX_METRICS })
+    : undefined;
   if (metricsText !== undefined) receiver.metrics = parseMetrics(metricsText, src);
   // Every file under files/ must be a listed regular file: no symlinks out, nothing unlisted.
   const root = path.join(src, 'files');
@@ -444,7 +563,8 @@ async function importFolder(registry: Registry, src: string, opts: ArchiveOption
     for (const d of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
       const rel = prefix + d.name;
       if (d.isDirectory()) await walk(path.join(dir, d.name), rel + '/');
-      else if (!d.isFile()) throw new InputError(path.join(dir, d.name), 'not a regular file (symlinks and devices are refused)');
+      else if (!d.isFile())
+        throw new InputError(path.join(dir, d.name), 'not a regular file (symlinks and devices are refused)');
       else receiver.expect(rel, (await fsp.stat(path.join(dir, d.name))).size);
     }
   };

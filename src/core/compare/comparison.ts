@@ -9,7 +9,18 @@ import { downsampleMinMax, windowRange } from './downsample';
 import { diffParams } from './params';
 
 /** Tableau 10: distinguishable on light and dark backgrounds, and for most colour-blind readers. */
-export const VERSION_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const VERSION_COLORS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 export const DEFAULT_MAX_POINTS = 2000;
 
@@ -22,7 +33,11 @@ export interface ComparisonOptions {
 }
 
 /** Everything the compare panel shows for the given versions, with series downsampled for posting. */
-export async function buildComparison(registry: Registry, versionIds: number[], opts: ComparisonOptions = {}): Promise<ComparisonModel> {
+export async function buildComparison(
+  registry: Registry,
+  versionIds: number[],
+  opts: ComparisonOptions = {},
+): Promise<ComparisonModel> {
   const maxPoints = opts.maxPoints ?? DEFAULT_MAX_POINTS;
   const versions: VersionRecord[] = [];
   for (const id of versionIds) {
@@ -35,7 +50,13 @@ export async function buildComparison(registry: Registry, versionIds: number[], 
     const values = finals.map((f) => f.find((m) => m.key === key)?.value ?? null);
     const overridden = opts.directions?.[key];
     const direction = overridden ?? inferDirection(key);
-    return { key, direction, directionOverridden: overridden !== undefined, values, best: bestIndices(values, direction) };
+    return {
+      key,
+      direction,
+      directionOverridden: overridden !== undefined,
+      values,
+      best: bestIndices(values, direction),
+    };
   });
 
   metrics.push(...(await evaluationRows(registry, versions)));
@@ -83,14 +104,28 @@ async function evaluationRows(registry: Registry, versions: VersionRecord[]): Pr
     for (const [key, label, direction] of EVALUATION_METRICS) {
       const values = latest.map((m) => m.get(where)?.[key] ?? null);
       if (values.every((x) => x === null)) continue;
-      rows.push({ key: `eval ${where}: ${label}`, direction, directionOverridden: false, values, best: bestIndices(values, direction) });
+      rows.push({
+        key: `eval ${where}: ${label}`,
+        direction,
+        directionOverridden: false,
+        values,
+        best: bestIndices(values, direction),
+      });
     }
   }
   return rows;
 }
 
 /** A finer look at one metric of the given versions: the points with x in [min, max], downsampled. */
-export async function seriesWindow(registry: Registry, versionIds: number[], key: string, axis: XAxis, min: number, max: number, maxPoints = DEFAULT_MAX_POINTS): Promise<SeriesData[]> {
+export async function seriesWindow(
+  registry: Registry,
+  versionIds: number[],
+  key: string,
+  axis: XAxis,
+  min: number,
+  max: number,
+  maxPoints = DEFAULT_MAX_POINTS,
+): Promise<SeriesData[]> {
   const out: SeriesData[] = [];
   for (const id of versionIds) {
     const s = await registry.metricSeries(id, key);
@@ -145,13 +180,29 @@ function toColumn(v: VersionRecord, i: number): VersionColumn {
 }
 
 async function compareCode(base: VersionRecord, head: VersionRecord, repositories: GitRepo[]): Promise<CodeComparison> {
-  const result: CodeComparison = { baseVersionId: base.id, headVersionId: head.id, baseRef: base.ref, headRef: head.ref, files: [], commits: [] };
-  if (!base.git || !head.git) return { ...result, unavailable: `${!base.git ? base.ref : head.ref} was not imported from a git repository` };
-  if (base.git.commit === head.git.commit) return { ...result, unavailable: `both were trained from the same commit ${base.git.commit.slice(0, 8)}` };
+  const result: CodeComparison = {
+    baseVersionId: base.id,
+    headVersionId: head.id,
+    baseRef: base.ref,
+    headRef: head.ref,
+    files: [],
+    commits: [],
+  };
+  if (!base.git || !head.git)
+    return { ...result, unavailable: `${!base.git ? base.ref : head.ref} was not imported from a git repository` };
+  if (base.git.commit === head.git.commit)
+    return { ...result, unavailable: `both were trained from the same commit ${base.git.commit.slice(0, 8)}` };
   const repo = await repositoryWithCommit(repositories, base.git.commit);
-  if (!repo) return { ...result, unavailable: `commit ${base.git.commit.slice(0, 8)} is not in the workspace's repository (another clone, rebased away, or not fetched)` };
+  if (!repo)
+    return {
+      ...result,
+      unavailable: `commit ${base.git.commit.slice(0, 8)} is not in the workspace's repository (another clone, rebased away, or not fetched)`,
+    };
   if (!(await repositoryWithCommit([repo], head.git.commit))) {
-    return { ...result, unavailable: `commit ${head.git.commit.slice(0, 8)} is not in ${repo.workTree} (the versions come from different repositories, or it was not fetched)` };
+    return {
+      ...result,
+      unavailable: `commit ${head.git.commit.slice(0, 8)} is not in ${repo.workTree} (the versions come from different repositories, or it was not fetched)`,
+    };
   }
   try {
     return { ...result, ...(await commitRange(repo, base.git.commit, head.git.commit)) };

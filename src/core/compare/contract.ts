@@ -125,8 +125,19 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
     case 'ready':
       return { type: 'ready' };
     case 'requestWindow':
-      if (isObj(p) && isInt(p.requestId) && isStr(p.key) && (p.axis === 'step' || p.axis === 'time') && isNum(p.min) && isNum(p.max) && p.min <= p.max) {
-        return { type: 'requestWindow', payload: { requestId: p.requestId, key: p.key, axis: p.axis, min: p.min, max: p.max } };
+      if (
+        isObj(p) &&
+        isInt(p.requestId) &&
+        isStr(p.key) &&
+        (p.axis === 'step' || p.axis === 'time') &&
+        isNum(p.min) &&
+        isNum(p.max) &&
+        p.min <= p.max
+      ) {
+        return {
+          type: 'requestWindow',
+          payload: { requestId: p.requestId, key: p.key, axis: p.axis, min: p.min, max: p.max },
+        };
       }
       return undefined;
     case 'openCommit':

@@ -4,7 +4,13 @@
  * is what people look for in loss curves. NaN values are skipped for the extremes; a bucket that
  * holds only NaN keeps one of them so the chart shows a gap.
  */
-export function downsampleMinMax(xs: ArrayLike<number>, ys: ArrayLike<number>, target: number, from = 0, to = xs.length): number[] {
+export function downsampleMinMax(
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  target: number,
+  from = 0,
+  to = xs.length,
+): number[] {
   const n = to - from;
   if (n <= target || target < 4) return range(from, to);
   const out: number[] = [from];

@@ -19,7 +19,14 @@ export function comparisonMarkdown(model: ComparisonModel, baselineVersionId: nu
   const lines = [`# Comparison of ${refs.join(', ')}`, '', `Baseline: ${refs[b]}`, ''];
   lines.push(row(['', ...refs]), row(['---', ...refs.map(() => '---')]));
   lines.push(row(['format', ...model.versions.map((v) => v.format ?? '—')]));
-  lines.push(row(['commit', ...model.versions.map((v) => (v.git ? `\`${v.git.shortCommit}\`${v.git.dirty ? ' (dirty)' : ''} ${v.git.subject}` : '—'))]));
+  lines.push(
+    row([
+      'commit',
+      ...model.versions.map((v) =>
+        v.git ? `\`${v.git.shortCommit}\`${v.git.dirty ? ' (dirty)' : ''} ${v.git.subject}` : '—',
+      ),
+    ]),
+  );
   lines.push('', '## Final metrics', '', row(['metric', ...refs]), row(['---', ...refs.map(() => '---:')]));
   for (const m of model.metrics) {
     const cells = m.values.map((v, i) => {
@@ -31,14 +38,23 @@ export function comparisonMarkdown(model: ComparisonModel, baselineVersionId: nu
   }
   const differing = model.params.filter((p) => p.differs);
   if (differing.length) {
-    lines.push('', '## Parameters that differ', '', row(['parameter', ...refs]), row(['---', ...refs.map(() => '---')]));
+    lines.push(
+      '',
+      '## Parameters that differ',
+      '',
+      row(['parameter', ...refs]),
+      row(['---', ...refs.map(() => '---')]),
+    );
     for (const p of differing) lines.push(row([p.key, ...p.values.map((v) => (v === null ? '—' : `\`${v}\``))]));
   }
   return lines.join('\n') + '\n';
 }
 
 function baselineIndex(model: ComparisonModel, id: number): number {
-  return Math.max(0, model.versions.findIndex((v) => v.id === id));
+  return Math.max(
+    0,
+    model.versions.findIndex((v) => v.id === id),
+  );
 }
 
 function delta(v: number | null, base: number | null): number | null {

@@ -20,7 +20,7 @@ function flatten(params: Record<string, unknown>): Map<string, string> {
     if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
       for (const [k, v] of Object.entries(value)) walk(v, key ? `${key}.${k}` : k);
     } else {
-      out.set(key, typeof value === 'string' ? value : JSON.stringify(value) ?? 'null');
+      out.set(key, typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null'));
     }
   };
   for (const [source, value] of Object.entries(params)) {

@@ -22,7 +22,15 @@ export interface QuickFix {
   edits: TextEdit[];
 }
 
-export type ConfigCheck = 'not-an-object' | 'missing-file' | 'template-files' | 'model-type-mismatch' | 'invalid-api-schema' | 'duplicate-package' | 'metric-range' | 'unknown-template';
+export type ConfigCheck =
+  | 'not-an-object'
+  | 'missing-file'
+  | 'template-files'
+  | 'model-type-mismatch'
+  | 'invalid-api-schema'
+  | 'duplicate-package'
+  | 'metric-range'
+  | 'unknown-template';
 
 interface CheckContext {
   dir?: string;
@@ -58,18 +66,44 @@ export function modelTypesOf(file: string): string[] | undefined {
 const PROPORTIONS = new Set(['accuracy', 'precision', 'recall', 'f1']);
 
 /** Checks the schema cannot express: against the files beside the config, and between values. */
-export async function semanticChecks(doc: TextDocument, json: JSONDocument, resolved: DocumentTemplate, ctx: CheckContext): Promise<Diagnostic[]> {
+export async function semanticChecks(
+  doc: TextDocument,
+  json: JSONDocument,
+  resolved: DocumentTemplate,
+  ctx: CheckContext,
+): Promise<Diagnostic[]> {
   const root = json.root;
-  if (!root) return [{ range: { start: doc.positionAt(0), end: doc.positionAt(doc.getText().length) }, code: 'not-an-object', message: 'config.json is empty; it must hold a JSON object such as { "model_type": "ONNX" }.', severity: DiagnosticSeverity.Error }];
+  if (!root)
+    return [
+      {
+        range: { start: doc.positionAt(0), end: doc.positionAt(doc.getText().length) },
+        code: 'not-an-object',
+        message: 'config.json is empty; it must hold a JSON object such as { "model_type": "ONNX" }.',
+        severity: DiagnosticSeverity.Error,
+      },
+    ];
   if (root.type !== 'object') return [];
   const out: Diagnostic[] = [];
-  const report = (node: ASTNode, code: ConfigCheck, message: string, severity: DiagnosticSeverity, fixes: QuickFix[] = []) =>
-    out.push({ range: rangeOf(doc, node), code, message, severity, ...(fixes.length ? { data: { fixes } } : {}) });
+  const report = (
+    node: ASTNode,
+    code: ConfigCheck,
+    message: string,
+    severity: DiagnosticSeverity,
+    fixes: QuickFix[] = [],
+  ) => out.push({ range: rangeOf(doc, node), code, message, severity, ...(fixes.length ? { data: { fixes } } : {}) });
 
   if (resolved.unknownId !== undefined && resolved.idNode) {
-    const close = closest(resolved.unknownId, ctx.templates.map((t) => t.id));
-    report(resolved.idNode, 'unknown-template', `Unknown template "${resolved.unknownId}". Known templates: ${ctx.templates.map((t) => t.id).join(', ') || 'none'}.`, DiagnosticSeverity.Error,
-      close.map((id) => ({ title: `Use template "${id}"`, edits: [replaceWith(doc, resolved.idNode!, id)] })));
+    const close = closest(
+      resolved.unknownId,
+      ctx.templates.map((t) => t.id),
+    );
+    report(
+      resolved.idNode,
+      'unknown-template',
+      `Unknown template "${resolved.unknownId}". Known templates: ${ctx.templates.map((t) => t.id).join(', ') || 'none'}.`,
+      DiagnosticSeverity.Error,
+      close.map((id) => ({ title: `Use template "${id}"`, edits: [replaceWith(doc, resolved.idNode!, id)] })),
+    );
   }
 
   checkMetrics(root, report, doc);
@@ -79,7 +113,13 @@ export async function semanticChecks(doc: TextDocument, json: JSONDocument, reso
   return out;
 }
 
-type Report = (node: ASTNode, code: ConfigCheck, message: string, severity: DiagnosticSeverity, fixes?: QuickFix[]) => void;
+type Report = (
+  node: ASTNode,
+  code: ConfigCheck,
+  message: string,
+  severity: DiagnosticSeverity,
+  fixes?: QuickFix[],
+) => void;
 
 function checkMetrics(root: ObjectASTNode, report: Report, doc: TextDocument) {
   const metrics = child(root, 'metrics');
@@ -87,8 +127,22 @@ function checkMetrics(root: ObjectASTNode, report: Report, doc: TextDocument) {
   for (const p of metrics.properties) {
     const v = p.valueNode;
     if (!PROPORTIONS.has(p.keyNode.value) || v?.type !== 'number' || (v.value >= 0 && v.value <= 1)) continue;
-    const fixes = v.value > 1 && v.value <= 100 ? [{ title: `Write ${p.keyNode.value} as a proportion: ${v.value / 100}`, edits: [TextEdit.replace(rangeOf(doc, v), String(Number((v.value / 100).toPrecision(12))))] }] : [];
-    report(v, 'metric-range', `metrics.${p.keyNode.value} is ${v.value}, but it is a proportion and must lie between 0 and 1${fixes.length ? ' (a percentage?)' : ''}.`, DiagnosticSeverity.Error, fixes);
+    const fixes =
+      v.value > 1 && v.value <= 100
+        ? [
+            {
+              title: `Write ${p.keyNode.value} as a proportion: ${v.value / 100}`,
+              edits: [TextEdit.replace(rangeOf(doc, v), String(Number((v.value / 100).toPrecision(12))))],
+            },
+          ]
+        : [];
+    report(
+      v,
+      'metric-range',
+      `metrics.${p.keyNode.value} is ${v.value}, but it is a proportion and must lie between 0 and 1${fixes.length ? ' (a percentage?)' : ''}.`,
+      DiagnosticSeverity.Error,
+      fixes,
+    );
   }
 }
 
@@ -110,8 +164,13 @@ function checkPackages(root: ObjectASTNode, report: Report, doc: TextDocument) {
       const first = seen.get(key);
       if (first === undefined) return void seen.set(key, i);
       const at = doc.positionAt(packages.items[first].offset).line + 1;
-      report(nameNode, 'duplicate-package', `The ${installer} package "${name}" is listed twice (first on line ${at}); the installer would get conflicting requirements.`, DiagnosticSeverity.Warning,
-        [{ title: `Remove the second "${name}"`, edits: [removeArrayItem(doc, packages, i)] }]);
+      report(
+        nameNode,
+        'duplicate-package',
+        `The ${installer} package "${name}" is listed twice (first on line ${at}); the installer would get conflicting requirements.`,
+        DiagnosticSeverity.Warning,
+        [{ title: `Remove the second "${name}"`, edits: [removeArrayItem(doc, packages, i)] }],
+      );
     });
   }
 }
@@ -130,7 +189,13 @@ function checkApiSchemas(doc: TextDocument, root: ObjectASTNode, report: Report)
       const data = part?.type === 'object' ? child(part, 'data') : undefined;
       if (data?.type !== 'object') continue;
       const problem = schemaProblem(doc.getText(rangeOf(doc, data)));
-      if (problem) report(data, 'invalid-api-schema', `apis[${i}].${side}.data is not a valid JSON Schema: ${problem}.`, DiagnosticSeverity.Error);
+      if (problem)
+        report(
+          data,
+          'invalid-api-schema',
+          `apis[${i}].${side}.data is not a valid JSON Schema: ${problem}.`,
+          DiagnosticSeverity.Error,
+        );
     }
   });
 }
@@ -159,7 +224,13 @@ function schemaProblem(text: string): string {
   return verdict;
 }
 
-async function checkFiles(doc: TextDocument, root: ObjectASTNode, resolved: DocumentTemplate, dir: string, report: Report) {
+async function checkFiles(
+  doc: TextDocument,
+  root: ObjectASTNode,
+  resolved: DocumentTemplate,
+  dir: string,
+  report: Report,
+) {
   const names = await fsp.readdir(dir).catch(() => [] as string[]);
   const weightNames = names.filter((n) => modelTypesOf(n) || /\.(safetensors|bin|ckpt|gguf|om)$/i.test(n));
 
@@ -174,9 +245,16 @@ async function checkFiles(doc: TextDocument, root: ObjectASTNode, resolved: Docu
     if (rel === undefined) continue;
     declared.push(rel);
     if (await exists(path.resolve(dir, rel))) continue;
-    const candidates = weightNames.filter((n) => !declared.includes(n) && !declaredNode!.items.some((i) => stringValue(i) === n)).slice(0, 3);
-    report(item, 'missing-file', `The model file "${rel}" does not exist beside config.json (in ${dir}).`, DiagnosticSeverity.Error,
-      candidates.map((n) => ({ title: `Use "${n}"`, edits: [replaceWith(doc, item, n)] })));
+    const candidates = weightNames
+      .filter((n) => !declared.includes(n) && !declaredNode!.items.some((i) => stringValue(i) === n))
+      .slice(0, 3);
+    report(
+      item,
+      'missing-file',
+      `The model file "${rel}" does not exist beside config.json (in ${dir}).`,
+      DiagnosticSeverity.Error,
+      candidates.map((n) => ({ title: `Use "${n}"`, edits: [replaceWith(doc, item, n)] })),
+    );
   }
 
   const template = resolved.template;
@@ -184,17 +262,29 @@ async function checkFiles(doc: TextDocument, root: ObjectASTNode, resolved: Docu
     if (!f.required) continue;
     const matches = matcher(f.pattern);
     if (names.some((n) => matches(n))) continue;
-    report(resolved.idNode ?? root, 'template-files', `Template "${template!.id}" expects ${f.description || 'a file'} (${f.pattern}) beside config.json; there is none in ${dir}.`, DiagnosticSeverity.Warning);
+    report(
+      resolved.idNode ?? root,
+      'template-files',
+      `Template "${template!.id}" expects ${f.description || 'a file'} (${f.pattern}) beside config.json; there is none in ${dir}.`,
+      DiagnosticSeverity.Warning,
+    );
   }
 
   const typeNode = child(root, 'model_type');
   const modelType = stringValue(typeNode);
   if (!typeNode || !modelType || !Object.values(TYPES_BY_EXTENSION).some((types) => types.includes(modelType))) return;
-  const evidence = (declared.length ? declared.map((d) => path.basename(d)) : weightNames).filter((n) => modelTypesOf(n));
+  const evidence = (declared.length ? declared.map((d) => path.basename(d)) : weightNames).filter((n) =>
+    modelTypesOf(n),
+  );
   if (!evidence.length || evidence.some((n) => modelTypesOf(n)!.includes(modelType))) return;
   const suggested = modelTypesOf(evidence[0])!;
-  report(typeNode, 'model-type-mismatch', `model_type is "${modelType}", but the model file ${evidence[0]} is a ${suggested.join(' or ')} model.`, DiagnosticSeverity.Error,
-    suggested.map((t) => ({ title: `Change model_type to "${t}"`, edits: [replaceWith(doc, typeNode, t)] })));
+  report(
+    typeNode,
+    'model-type-mismatch',
+    `model_type is "${modelType}", but the model file ${evidence[0]} is a ${suggested.join(' or ')} model.`,
+    DiagnosticSeverity.Error,
+    suggested.map((t) => ({ title: `Change model_type to "${t}"`, edits: [replaceWith(doc, typeNode, t)] })),
+  );
 }
 
 function child(node: ASTNode, key: string): ASTNode | undefined {
@@ -230,7 +320,10 @@ function matcher(pattern: string): (name: string) => boolean {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fsp.access(file).then(() => true, () => false);
+  return fsp.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Ids within a small edit distance (typos), closest first. */
@@ -247,7 +340,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length];

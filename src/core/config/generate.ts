@@ -22,7 +22,13 @@ export async function configFromTemplate(template: Template, opts: GenerateOptio
   const files = opts.files ?? (await matchingFiles(template, opts.dir));
   const config: Record<string, unknown> = { $template: template.id, ...template.defaults };
   const detected = files.map((f) => modelTypesOf(f)).find((types) => types !== undefined);
-  if (detected && typeof config.model_type === 'string' && config.model_type !== 'Image' && !detected.includes(config.model_type)) config.model_type = detected[0];
+  if (
+    detected &&
+    typeof config.model_type === 'string' &&
+    config.model_type !== 'Image' &&
+    !detected.includes(config.model_type)
+  )
+    config.model_type = detected[0];
   config.registry = {
     name: opts.name ?? defaultModelName(opts.dir, true),
     description: template.title,
@@ -33,7 +39,9 @@ export async function configFromTemplate(template: Template, opts: GenerateOptio
 }
 
 async function matchingFiles(template: Template, dir: string): Promise<string[]> {
-  const names = (await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name);
+  const names = (await fsp.readdir(dir, { withFileTypes: true }).catch(() => []))
+    .filter((e) => e.isFile())
+    .map((e) => e.name);
   // Only the required patterns name model files; optional ones (labels, tokenizer) are imported with the folder anyway.
   const matchers = template.files.filter((f) => f.required).map((f) => picomatch(f.pattern, { nocase: true }));
   return names.filter((n) => n !== 'config.json' && matchers.some((m) => m(n))).sort();

@@ -72,7 +72,7 @@ export class ConfigLanguage {
     const root = json.root;
     const prop = root?.type === 'object' ? root.properties.find((p) => p.keyNode.value === '$template') : undefined;
     const idNode = prop?.valueNode?.type === 'string' ? prop.valueNode : undefined;
-    const id = idNode ? idNode.value : fallbackId ?? undefined;
+    const id = idNode ? idNode.value : (fallbackId ?? undefined);
     const template = id === undefined ? undefined : this.template(id);
     return {
       service: this.serviceFor(template),
@@ -104,9 +104,16 @@ export class ConfigLanguage {
     if (deep) return [deep];
     const json = this.parse(doc);
     const resolved = this.resolve(json, opts.templateId);
-    let diagnostics = await resolved.service.doValidation(doc, json, { comments: 'error', trailingCommas: 'error', schemaValidation: 'error', schemaRequest: 'error' });
+    let diagnostics = await resolved.service.doValidation(doc, json, {
+      comments: 'error',
+      trailingCommas: 'error',
+      schemaValidation: 'error',
+      schemaRequest: 'error',
+    });
     if (opts.syntax === false) diagnostics = diagnostics.filter((d) => !isSyntaxError(d));
-    diagnostics.push(...(await semanticChecks(doc, json, resolved, { dir: opts.dir, templates: this.catalog.templates })));
+    diagnostics.push(
+      ...(await semanticChecks(doc, json, resolved, { dir: opts.dir, templates: this.catalog.templates })),
+    );
     for (const d of diagnostics) d.source = DIAGNOSTIC_SOURCE;
     return diagnostics;
   }
@@ -121,7 +128,11 @@ export class ConfigLanguage {
         ? // The defaults come first so completion inserts them rather than an empty value.
           { allOf: [defaultsSchema(template.defaults) as JSONSchema, { $ref: template.schemaUri }] }
         : { $ref: BASE_SCHEMA_URI };
-      service.configure({ validate: true, allowComments: false, schemas: [{ uri: `modelreg://effective/${key || 'base'}.json`, fileMatch: ['*'], schema }] });
+      service.configure({
+        validate: true,
+        allowComments: false,
+        schemas: [{ uri: `modelreg://effective/${key || 'base'}.json`, fileMatch: ['*'], schema }],
+      });
       this.services.set(key, service);
     }
     return service;
@@ -131,7 +142,8 @@ export class ConfigLanguage {
     return getLanguageService({
       schemaRequestService: async (uri) => {
         const schema = this.schemas.get(uri);
-        if (!schema) throw new Error(`unknown schema ${uri} (only the built-in and template schemas can be referenced)`);
+        if (!schema)
+          throw new Error(`unknown schema ${uri} (only the built-in and template schemas can be referenced)`);
         return JSON.stringify(schema);
       },
     });

@@ -11,7 +11,10 @@ const SEVERITY: Record<number, string> = {
 export function formatDiagnostics(file: string, diagnostics: Diagnostic[]): string[] {
   return [...diagnostics]
     .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character)
-    .map((d) => `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY[d.severity ?? DiagnosticSeverity.Error]}: ${d.message}`);
+    .map(
+      (d) =>
+        `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${SEVERITY[d.severity ?? DiagnosticSeverity.Error]}: ${d.message}`,
+    );
 }
 
 export function errorsOf(diagnostics: Diagnostic[]): Diagnostic[] {

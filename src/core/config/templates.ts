@@ -53,13 +53,18 @@ export const USER_TEMPLATES_DIR = path.join('.modelreg', 'templates');
  * Loads the built-in templates and then each user folder's; a user template with a built-in's id
  * replaces it, so a team can tighten a built-in. A broken template is reported and skipped.
  */
-export async function loadTemplateCatalog(opts: { schemasDir?: string; userDirs?: string[] } = {}): Promise<TemplateCatalog> {
+export async function loadTemplateCatalog(
+  opts: { schemasDir?: string; userDirs?: string[] } = {},
+): Promise<TemplateCatalog> {
   const schemasDir = opts.schemasDir ?? builtinSchemasDir();
   const baseFile = path.join(schemasDir, 'config.schema.json');
   const baseSchema = await readJsonObject(baseFile);
   const byId = new Map<string, Template>();
   const problems: InputError[] = [];
-  const sources = [{ dir: path.join(schemasDir, 'templates'), builtin: true }, ...(opts.userDirs ?? []).map((dir) => ({ dir, builtin: false }))];
+  const sources = [
+    { dir: path.join(schemasDir, 'templates'), builtin: true },
+    ...(opts.userDirs ?? []).map((dir) => ({ dir, builtin: false })),
+  ];
   for (const { dir, builtin } of sources) {
     const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -81,18 +86,21 @@ async function loadTemplate(folder: string, builtin: boolean, baseSchema: Record
   const t = await readJsonObject(file);
   const id = t.id ?? path.basename(folder);
   const bad = (problem: string) => new InputError(file, problem);
-  if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(id)) throw bad(`"id" must be lowercase letters, digits, '.', '_' or '-' (got ${JSON.stringify(id)})`);
+  if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(id))
+    throw bad(`"id" must be lowercase letters, digits, '.', '_' or '-' (got ${JSON.stringify(id)})`);
   if (typeof t.title !== 'string' || !t.title) throw bad('"title" must be a non-empty string');
   if (t.defaults !== undefined && !isObject(t.defaults)) throw bad('"defaults" must be an object (a config.json body)');
   const files = t.files ?? [];
-  if (!Array.isArray(files) || !files.every((f) => isObject(f) && typeof f.pattern === 'string')) throw bad('"files" must be a list of {"pattern", "description", "required"}');
+  if (!Array.isArray(files) || !files.every((f) => isObject(f) && typeof f.pattern === 'string'))
+    throw bad('"files" must be a list of {"pattern", "description", "required"}');
 
   const schemaFile = path.join(folder, 'schema.json');
   let schema = baseSchema;
   if (existsSync(schemaFile)) {
     schema = await readJsonObject(schemaFile);
     const ajv = new Ajv({ strict: false, validateSchema: true });
-    if (!ajv.validateSchema(schema)) throw new InputError(schemaFile, `not a valid JSON Schema: ${ajv.errorsText(ajv.errors)}`);
+    if (!ajv.validateSchema(schema))
+      throw new InputError(schemaFile, `not a valid JSON Schema: ${ajv.errorsText(ajv.errors)}`);
     // Each template gets its own URI; a copied $id would collide with the template it came from.
     schema = { ...schema };
     delete schema.$id;
@@ -102,7 +110,11 @@ async function loadTemplate(folder: string, builtin: boolean, baseSchema: Record
     title: t.title,
     description: typeof t.description === 'string' ? t.description : '',
     task: typeof t.task === 'string' ? t.task : '',
-    files: files.map((f: Record<string, unknown>) => ({ pattern: f.pattern as string, description: String(f.description ?? ''), required: f.required === true })),
+    files: files.map((f: Record<string, unknown>) => ({
+      pattern: f.pattern as string,
+      description: String(f.description ?? ''),
+      required: f.required === true,
+    })),
     defaults: (t.defaults as Record<string, unknown>) ?? {},
     schema,
     schemaUri: schema === baseSchema ? BASE_SCHEMA_URI : `modelreg://templates/${id}/schema.json`,

@@ -22,9 +22,17 @@ export type GivenInputs = Record<string, GivenInput>;
 const MAX_ELEMENTS = 1 << 24;
 
 function checkShape(shape: unknown, where: string, name: string): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new InputError(where, `input ${name}: shape must be a list of whole numbers ≥ 0, not ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw new InputError(
+      where,
+      `input ${name}: shape must be a list of whole numbers ≥ 0, not ${JSON.stringify(shape)}`,
+    );
   const n = shape.reduce((a: number, b: number) => a * b, 1);
-  if (n > MAX_ELEMENTS) throw new InputError(where, `input ${name}: shape [${shape.join(', ')}] has ${n} elements, more than the check feeds (${MAX_ELEMENTS})`);
+  if (n > MAX_ELEMENTS)
+    throw new InputError(
+      where,
+      `input ${name}: shape [${shape.join(', ')}] has ${n} elements, more than the check feeds (${MAX_ELEMENTS})`,
+    );
   return shape;
 }
 
@@ -33,14 +41,23 @@ function nested(v: unknown, where: string, name: string): GivenInput {
   const shape: number[] = [];
   for (let x = v; Array.isArray(x); x = x[0]) shape.push(x.length);
   const values = (v as unknown[]).flat(Infinity) as unknown[];
-  if (!values.every((x) => typeof x === 'number' || typeof x === 'boolean')) throw new InputError(where, `input ${name}: values must be numbers`);
-  if (values.length !== shape.reduce((a, b) => a * b, 1)) throw new InputError(where, `input ${name}: the nested lists are ragged (shape [${shape.join(', ')}] needs ${shape.reduce((a, b) => a * b, 1)} values, there are ${values.length})`);
+  if (!values.every((x) => typeof x === 'number' || typeof x === 'boolean'))
+    throw new InputError(where, `input ${name}: values must be numbers`);
+  if (values.length !== shape.reduce((a, b) => a * b, 1))
+    throw new InputError(
+      where,
+      `input ${name}: the nested lists are ragged (shape [${shape.join(', ')}] needs ${shape.reduce((a, b) => a * b, 1)} values, there are ${values.length})`,
+    );
   return { shape, values: values.map(Number) };
 }
 
 /** JSON form: { name: 16000 | [[...]] | { shape, values?, fill? } }. */
 function fromJson(obj: unknown, where: string): GivenInputs {
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new InputError(where, 'example inputs must be a JSON object of input name → value, nested list, or {"shape": [...], "values"|"fill": ...}');
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+    throw new InputError(
+      where,
+      'example inputs must be a JSON object of input name → value, nested list, or {"shape": [...], "values"|"fill": ...}',
+    );
   const out: GivenInputs = {};
   for (const [name, v] of Object.entries(obj as Record<string, unknown>)) {
     if (typeof v === 'number' || typeof v === 'boolean') out[name] = { values: [Number(v)] };
@@ -48,15 +65,26 @@ function fromJson(obj: unknown, where: string): GivenInputs {
     else if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       const unknown = Object.keys(o).filter((k) => !['shape', 'values', 'fill'].includes(k));
-      if (unknown.length) throw new InputError(where, `input ${name}: unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')} (use shape, values, fill)`);
+      if (unknown.length)
+        throw new InputError(
+          where,
+          `input ${name}: unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')} (use shape, values, fill)`,
+        );
       const g: GivenInput = {};
       if (o.shape !== undefined) g.shape = checkShape(o.shape, where, name);
       if (o.fill !== undefined) {
         if (typeof o.fill !== 'number') throw new InputError(where, `input ${name}: fill must be a number`);
         g.fill = o.fill;
       }
-      if (o.values !== undefined) g.values = Array.isArray(o.values) ? nested(o.values, where, name).values : fromJson({ [name]: o.values }, where)[name].values;
-      if (g.values && g.shape && g.values.length !== g.shape.reduce((a, b) => a * b, 1)) throw new InputError(where, `input ${name}: ${g.values.length} values do not fill shape [${g.shape.join(', ')}]`);
+      if (o.values !== undefined)
+        g.values = Array.isArray(o.values)
+          ? nested(o.values, where, name).values
+          : fromJson({ [name]: o.values }, where)[name].values;
+      if (g.values && g.shape && g.values.length !== g.shape.reduce((a, b) => a * b, 1))
+        throw new InputError(
+          where,
+          `input ${name}: ${g.values.length} values do not fill shape [${g.shape.join(', ')}]`,
+        );
       out[name] = g;
     } else throw new InputError(where, `input ${name}: ${JSON.stringify(v)} is not a value, a list or {"shape": ...}`);
   }
@@ -80,15 +108,23 @@ export function parseInputsParam(text: string, where: string): GivenInputs {
     return fromJson(obj, where);
   }
   const out: GivenInputs = {};
-  for (const part of t.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of t
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([^=]+)=\s*(?:\[([\d\s,]*)\]\s*(?::\s*(\S+))?|(\S+))$/.exec(part);
-    if (!m) throw new InputError(where, `inputs: cannot read '${part}'; write name=[d1,d2] (random), name=[d1,d2]:value or name=value`);
+    if (!m)
+      throw new InputError(
+        where,
+        `inputs: cannot read '${part}'; write name=[d1,d2] (random), name=[d1,d2]:value or name=value`,
+      );
     const name = m[1].trim();
     if (m[2] !== undefined) {
       const shape = checkShape(m[2].trim() === '' ? [] : m[2].split(',').map((d) => Number(d.trim())), where, name);
       const g: GivenInput = { shape };
       if (m[3] !== undefined) {
-        if (!Number.isFinite(Number(m[3]))) throw new InputError(where, `inputs: '${m[3]}' in '${part}' is not a number`);
+        if (!Number.isFinite(Number(m[3])))
+          throw new InputError(where, `inputs: '${m[3]}' in '${part}' is not a number`);
         g.fill = Number(m[3]);
       }
       out[name] = g;
@@ -104,7 +140,9 @@ export function parseInputsParam(text: string, where: string): GivenInputs {
 export async function readInputsFile(file: string, where: string): Promise<GivenInputs> {
   if (/\.npz$/i.test(where)) {
     const out: GivenInputs = {};
-    const members = await listNpz(file).catch((e: Error) => { throw e instanceof InputError ? new InputError(where, e.problem) : e; });
+    const members = await listNpz(file).catch((e: Error) => {
+      throw e instanceof InputError ? new InputError(where, e.problem) : e;
+    });
     for (const m of members) {
       const a = await openNpzArray(file, m.name, members);
       try {

@@ -41,12 +41,20 @@ export function recordedFormats(details: Record<string, unknown> | undefined): M
  * Whether `c` can read `f`: its name fits, and when the converter reads one format, the version's
  * reader recognised the file as that format (a TF.js shard named .bin is no torch checkpoint).
  */
-function canRead(c: { accepts: (f: FileEntry) => boolean; inputFormat?: string }, f: FileEntry, formats: Map<string, string> | undefined): boolean {
+function canRead(
+  c: { accepts: (f: FileEntry) => boolean; inputFormat?: string },
+  f: FileEntry,
+  formats: Map<string, string> | undefined,
+): boolean {
   return c.accepts(f) && (!c.inputFormat || !formats || formats.get(f.path) === c.inputFormat);
 }
 
 /** The converters that can rewrite at least one file of a version (`details`: the version's, to check formats). */
-export function convertersFor(files: FileEntry[], all: FileConverter[] = BUILTIN_CONVERTERS, details?: Record<string, unknown>): FileConverter[] {
+export function convertersFor(
+  files: FileEntry[],
+  all: FileConverter[] = BUILTIN_CONVERTERS,
+  details?: Record<string, unknown>,
+): FileConverter[] {
   const formats = recordedFormats(details);
   return all.filter((c) => files.some((f) => canRead(c, f, formats)));
 }
@@ -65,12 +73,16 @@ function renamed(e: unknown, disk: string[], name: string): unknown {
 export function resolveParams(specs: ParamSpec[], given: Record<string, string>, what: string): Record<string, string> {
   const names = new Set(specs.map((p) => p.name));
   for (const k of Object.keys(given)) {
-    if (!names.has(k)) throw new RegistryError(`${what} has no parameter '${k}' (it has: ${[...names].join(', ') || 'none'})`);
+    if (!names.has(k))
+      throw new RegistryError(`${what} has no parameter '${k}' (it has: ${[...names].join(', ') || 'none'})`);
   }
   const out: Record<string, string> = {};
   for (const p of specs) {
     const v = given[p.name] ?? p.default;
-    if (p.choices && !p.choices.includes(v)) throw new RegistryError(`${what}: ${p.name} must be one of ${p.choices.map((c) => JSON.stringify(c)).join(', ')}, not '${v}'`);
+    if (p.choices && !p.choices.includes(v))
+      throw new RegistryError(
+        `${what}: ${p.name} must be one of ${p.choices.map((c) => JSON.stringify(c)).join(', ')}, not '${v}'`,
+      );
     out[p.name] = v;
   }
   return out;
@@ -112,23 +124,34 @@ async function derive(
     takesFolder?: boolean;
   },
   opts: ConvertVersionOptions,
-  work: (source: VersionRecord, files: FileEntry[], targets: FileEntry[], params: Record<string, string>) => Promise<Produced>,
+  work: (
+    source: VersionRecord,
+    files: FileEntry[],
+    targets: FileEntry[],
+    params: Record<string, string>,
+  ) => Promise<Produced>,
 ): Promise<VersionRecord> {
   const source = await registry.resolve(ref);
-  if (source.status !== 'ready') throw new RegistryError(`${source.ref} is ${source.status}; only ready versions can be converted`);
+  if (source.status !== 'ready')
+    throw new RegistryError(`${source.ref} is ${source.status}; only ready versions can be converted`);
   const files = await registry.files(source.id);
   const formats = recordedFormats(source.details);
   const targets = files.filter((f) => canRead(conv, f, formats));
-  if (targets.length === 0) throw new RegistryError(`${conv.id} (${conv.title}) has nothing to convert in ${source.ref}: no file it accepts`);
+  if (targets.length === 0)
+    throw new RegistryError(`${conv.id} (${conv.title}) has nothing to convert in ${source.ref}: no file it accepts`);
   const params = resolveParams(conv.params, opts.params ?? {}, conv.id);
   const folders = conv.takesFolder ? targets.map((t) => path.posix.dirname(t.path)) : [];
   // What goes with a SavedModel's saved_model.pb; configs and logs beside it stay.
   const SAVED_MODEL_PARTS = /^(variables|assets)\/|^(fingerprint|keras_metadata)\.pb$/;
-  const inFolder = (f: FileEntry) => folders.some((d) => SAVED_MODEL_PARTS.test(d === '.' ? f.path : f.path.startsWith(d + '/') ? f.path.slice(d.length + 1) : ''));
+  const inFolder = (f: FileEntry) =>
+    folders.some((d) =>
+      SAVED_MODEL_PARTS.test(d === '.' ? f.path : f.path.startsWith(d + '/') ? f.path.slice(d.length + 1) : ''),
+    );
   const kept = files.filter((f) => !targets.includes(f) && !inFolder(f));
   for (const t of targets) {
     for (const out of conv.outputPaths(t.path)) {
-      if (out !== t.path && kept.some((k) => k.path === out)) throw new RegistryError(`${source.ref} already has ${out}; converting ${t.path} would replace it`);
+      if (out !== t.path && kept.some((k) => k.path === out))
+        throw new RegistryError(`${source.ref} already has ${out}; converting ${t.path} would replace it`);
     }
   }
   const { id } = await registry.beginVersion(source.model, { kind: 'conversion', uri: `${source.ref} → ${conv.id}` });
@@ -145,11 +168,30 @@ async function derive(
       parameterCount: p.info?.parameterCount ?? source.parameterCount,
       git: source.git, // the commit that trained it; the conversion itself is recorded below
       params: source.params,
-      signature: p.info?.inputs || p.info?.outputs ? { inputs: p.info.inputs, outputs: p.info.outputs } : source.signature,
+      signature:
+        p.info?.inputs || p.info?.outputs ? { inputs: p.info.inputs, outputs: p.info.outputs } : source.signature,
       details: {
-        conversion: { converter: conv.id, title: conv.title, version: CONVERTERS_VERSION, params, from: source.ref, at: new Date().toISOString(), sizeBefore, sizeAfter, ...p.extra, files: p.reports },
+        conversion: {
+          converter: conv.id,
+          title: conv.title,
+          version: CONVERTERS_VERSION,
+          params,
+          from: source.ref,
+          at: new Date().toISOString(),
+          sizeBefore,
+          sizeAfter,
+          ...p.extra,
+          files: p.reports,
+        },
         // The kept weights as the source recorded them, and each converted file as read back.
-        ...(p.info ? { weights: [...storedWeights(source.details).filter((w) => kept.some((k) => k.path === w.path)), ...(p.weights ?? [{ path: p.files[0].path, ...p.info }])] } : {}),
+        ...(p.info
+          ? {
+              weights: [
+                ...storedWeights(source.details).filter((w) => kept.some((k) => k.path === w.path)),
+                ...(p.weights ?? [{ path: p.files[0].path, ...p.info }]),
+              ],
+            }
+          : {}),
       },
       config: source.config,
       description: `${conv.title} of ${source.ref}`,
@@ -163,14 +205,24 @@ async function derive(
 
 /** details.weights of a version, as stored. */
 function storedWeights(details: Record<string, unknown>): ({ path: string } & WeightInfo)[] {
-  return Array.isArray(details.weights) ? (details.weights as ({ path: string } & WeightInfo)[]).filter((w) => typeof w?.path === 'string') : [];
+  return Array.isArray(details.weights)
+    ? (details.weights as ({ path: string } & WeightInfo)[]).filter((w) => typeof w?.path === 'string')
+    : [];
 }
 
 /** Converts a version with a built-in converter (see BUILTIN_CONVERTERS). */
-export async function convertVersion(registry: Registry, ref: string, converter: FileConverter, opts: ConvertVersionOptions = {}): Promise<VersionRecord> {
+export async function convertVersion(
+  registry: Registry,
+  ref: string,
+  converter: FileConverter,
+  opts: ConvertVersionOptions = {},
+): Promise<VersionRecord> {
   const spec = { ...converter, outputPaths: (p: string) => [converter.outputPath(p)] };
   return derive(registry, ref, spec, opts, async (source, files, targets, params) => {
-    const versionFile = (p: string) => { const f = files.find((x) => x.path === p); return f && registry.store.objectPath(f.sha256); };
+    const versionFile = (p: string) => {
+      const f = files.find((x) => x.path === p);
+      return f && registry.store.objectPath(f.sha256);
+    };
     const total = targets.reduce((s, f) => s + f.size, 0);
     let done = 0;
     opts.onProgress?.(0, total);
@@ -219,7 +271,12 @@ export interface ProfileRunOptions extends ConvertVersionOptions {
  * names, the tool runs once per accepted file, and its outputs become the new version's files. The
  * tool's whole log is kept in <registry>/logs/, also when it fails.
  */
-export async function convertWithProfile(registry: Registry, ref: string, profile: ToolProfile, opts: ProfileRunOptions = {}): Promise<VersionRecord> {
+export async function convertWithProfile(
+  registry: Registry,
+  ref: string,
+  profile: ToolProfile,
+  opts: ProfileRunOptions = {},
+): Promise<VersionRecord> {
   const spec = {
     ...profile,
     accepts: (f: FileEntry) => profileAccepts(profile, f.path),
@@ -230,7 +287,11 @@ export async function convertWithProfile(registry: Registry, ref: string, profil
   return derive(registry, ref, spec, opts, async (source, files, targets, params) => {
     const tool = await detectTool(profile, opts.env);
     if (!tool.available) throw new RegistryError(`${profile.id}: ${tool.problem}`);
-    const logFile = path.join(registry.dir, 'logs', `convert-${new Date().toISOString().replace(/[:.]/g, '-')}-${profile.id}.log`);
+    const logFile = path.join(
+      registry.dir,
+      'logs',
+      `convert-${new Date().toISOString().replace(/[:.]/g, '-')}-${profile.id}.log`,
+    );
     await fsp.mkdir(path.dirname(logFile), { recursive: true });
     const logStream = await fsp.open(logFile, 'a');
     const work = `${registry.store.tempPath()}-work`;
@@ -244,9 +305,15 @@ export async function convertWithProfile(registry: Registry, ref: string, profil
         const at = path.join(work, 'in', ...f.path.split('/'));
         await fsp.mkdir(path.dirname(at), { recursive: true });
         // A hard link costs nothing; the objects are read-only, so the tool cannot change them.
-        await fsp.link(registry.store.objectPath(f.sha256), at).catch(() => fsp.copyFile(registry.store.objectPath(f.sha256), at));
+        await fsp
+          .link(registry.store.objectPath(f.sha256), at)
+          .catch(() => fsp.copyFile(registry.store.objectPath(f.sha256), at));
       }
-      const produced: Produced = { files: [], reports: {}, extra: { tool: { id: profile.tool, path: tool.path, version: tool.version ?? null }, log: logFile } };
+      const produced: Produced = {
+        files: [],
+        reports: {},
+        extra: { tool: { id: profile.tool, path: tool.path, version: tool.version ?? null }, log: logFile },
+      };
       for (const [i, t] of targets.entries()) {
         if (opts.signal?.aborted) throw new CancelledError();
         const input = path.join(work, 'in', ...t.path.split('/'));
@@ -255,13 +322,28 @@ export async function convertWithProfile(registry: Registry, ref: string, profil
         const args = commandLine(profile, { input, outputDir }, params);
         log(`$ ${tool.path} ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
         const started = Date.now();
-        const r = await runTool(tool.path!, args, { cwd: outputDir, env: opts.env, passEnv: profile.env, signal: opts.signal, log });
+        const r = await runTool(tool.path!, args, {
+          cwd: outputDir,
+          env: opts.env,
+          passEnv: profile.env,
+          signal: opts.signal,
+          log,
+        });
         log(`# exit ${r.code ?? r.signal} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        if (r.code !== 0) throw new RegistryError(`${profile.tool} failed on ${t.path} (exit ${r.code ?? r.signal}): ${lastLines(r.output, 3) || 'no output'}. Full log: ${logFile}`);
+        if (r.code !== 0)
+          throw new RegistryError(
+            `${profile.tool} failed on ${t.path} (exit ${r.code ?? r.signal}): ${lastLines(r.output, 3) || 'no output'}. Full log: ${logFile}`,
+          );
         const report: Record<string, unknown> = { seconds: (Date.now() - started) / 1000, exitCode: r.code };
         for (const name of outputNames(profile, t.path)) {
           const file = path.join(outputDir, name);
-          if (!(await fsp.stat(file).then((s) => s.isFile(), () => false))) throw new RegistryError(`${profile.tool} exited 0 but did not write ${name}. Full log: ${logFile}`);
+          if (
+            !(await fsp.stat(file).then(
+              (s) => s.isFile(),
+              () => false,
+            ))
+          )
+            throw new RegistryError(`${profile.tool} exited 0 but did not write ${name}. Full log: ${logFile}`);
           const out = path.posix.join(path.posix.dirname(t.path), name);
           produced.info ??= await READERS[profile.targetFormat]?.(file).catch(() => undefined);
           const stored = await registry.store.adoptTemp(file);

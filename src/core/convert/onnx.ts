@@ -148,8 +148,25 @@ interface Tensor {
   external_data: unknown[];
   data_location?: number;
 }
-interface Attribute { name: string; type?: number; f?: number; i?: Int64; t?: Tensor | null; g?: Graph | null; floats?: number[]; tensors?: Tensor[]; graphs?: Graph[] }
-interface Node { input: string[]; output: string[]; name?: string; op_type: string; domain?: string; attribute: Attribute[] }
+interface Attribute {
+  name: string;
+  type?: number;
+  f?: number;
+  i?: Int64;
+  t?: Tensor | null;
+  g?: Graph | null;
+  floats?: number[];
+  tensors?: Tensor[];
+  graphs?: Graph[];
+}
+interface Node {
+  input: string[];
+  output: string[];
+  name?: string;
+  op_type: string;
+  domain?: string;
+  attribute: Attribute[];
+}
 interface TypeProto {
   tensor_type?: { elem_type?: number } | null;
   sparse_tensor_type?: { elem_type?: number } | null;
@@ -157,10 +174,29 @@ interface TypeProto {
   optional_type?: { elem_type?: TypeProto | null } | null;
   map_type?: { value_type?: TypeProto | null } | null;
 }
-interface ValueInfo { name: string; type?: TypeProto | null }
-interface SparseTensor { values?: Tensor | null; indices?: Tensor | null }
-interface Graph { node: Node[]; initializer: Tensor[]; sparse_initializer: SparseTensor[]; input: ValueInfo[]; output: ValueInfo[]; value_info: ValueInfo[] }
-interface Model { ir_version?: Int64; opset_import: { domain?: string; version?: Int64 }[]; graph?: Graph | null; functions: { node: Node[] }[]; training_info: { initialization?: Graph | null; algorithm?: Graph | null }[] }
+interface ValueInfo {
+  name: string;
+  type?: TypeProto | null;
+}
+interface SparseTensor {
+  values?: Tensor | null;
+  indices?: Tensor | null;
+}
+interface Graph {
+  node: Node[];
+  initializer: Tensor[];
+  sparse_initializer: SparseTensor[];
+  input: ValueInfo[];
+  output: ValueInfo[];
+  value_info: ValueInfo[];
+}
+interface Model {
+  ir_version?: Int64;
+  opset_import: { domain?: string; version?: Int64 }[];
+  graph?: Graph | null;
+  functions: { node: Node[] }[];
+  training_info: { initialization?: Graph | null; algorithm?: Graph | null }[];
+}
 
 let root: protobuf.Root | undefined;
 function modelType(): protobuf.Type {
@@ -205,9 +241,13 @@ async function readModel(src: string, opts: ConvertOptions): Promise<{ model: Mo
   let buf: Buffer;
   try {
     const { size } = await fh.stat();
-    if (size >= 2 ** 31) throw new InputError(src, `${size} bytes is past protobuf's 2 GB limit; such models keep their weights in external data, which is not supported`);
+    if (size >= 2 ** 31)
+      throw new InputError(
+        src,
+        `${size} bytes is past protobuf's 2 GB limit; such models keep their weights in external data, which is not supported`,
+      );
     buf = Buffer.allocUnsafe(size);
-    for (let pos = 0; pos < size; ) {
+    for (let pos = 0; pos < size;) {
       if (opts.signal?.aborted) throw new CancelledError();
       const { bytesRead } = await fh.read(buf, pos, Math.min(1 << 24, size - pos), pos);
       if (bytesRead === 0) throw new InputError(src, 'the file shrank while it was being read');
@@ -227,9 +267,15 @@ async function readModel(src: string, opts: ConvertOptions): Promise<{ model: Mo
   } catch (e) {
     throw new InputError(src, `not an ONNX model, or truncated (${(e as Error).message})`);
   }
-  if (unknown?.startsWith('ModelProto.')) throw new InputError(src, `not an ONNX model (field ${unknown} is not part of ONNX)`);
-  if (unknown) throw new InputError(src, `has ONNX field ${unknown}, newer than this converter knows; refusing rather than dropping it`);
-  if (!model.graph || !num(model.ir_version)) throw new InputError(src, 'not an ONNX model (no ir_version or no graph)');
+  if (unknown?.startsWith('ModelProto.'))
+    throw new InputError(src, `not an ONNX model (field ${unknown} is not part of ONNX)`);
+  if (unknown)
+    throw new InputError(
+      src,
+      `has ONNX field ${unknown}, newer than this converter knows; refusing rather than dropping it`,
+    );
+  if (!model.graph || !num(model.ir_version))
+    throw new InputError(src, 'not an ONNX model (no ir_version or no graph)');
   for (const t of allTensors(model)) {
     if (t.external_data.length || t.data_location === 1) {
       throw new InputError(src, `external data is not supported (tensor '${t.name}' is stored outside the .onnx file)`);
@@ -251,8 +297,19 @@ function* graphs(g: Graph): Generator<Graph> {
 
 /** Every tensor the model stores: initializers, sparse initializers and tensor attributes, in every graph and function. */
 function* allTensors(m: Model): Generator<Tensor> {
-  const asGraph = (node: Node[]): Graph => ({ node, initializer: [], sparse_initializer: [], input: [], output: [], value_info: [] });
-  const roots = [m.graph, ...m.training_info.flatMap((t) => [t.initialization, t.algorithm]), ...m.functions.map((f) => asGraph(f.node))];
+  const asGraph = (node: Node[]): Graph => ({
+    node,
+    initializer: [],
+    sparse_initializer: [],
+    input: [],
+    output: [],
+    value_info: [],
+  });
+  const roots = [
+    m.graph,
+    ...m.training_info.flatMap((t) => [t.initialization, t.algorithm]),
+    ...m.functions.map((f) => asGraph(f.node)),
+  ];
   for (const r of roots) {
     if (!r) continue;
     for (const g of graphs(r)) {
@@ -279,12 +336,17 @@ function elements(t: Tensor): number {
 function floatValues(src: string, t: Tensor): Float32Array {
   let vals: Float32Array;
   if (t.raw_data && t.raw_data.length) {
-    if (t.raw_data.length % 4) throw new InputError(src, `tensor '${t.name}' has ${t.raw_data.length} raw bytes, not a multiple of 4`);
+    if (t.raw_data.length % 4)
+      throw new InputError(src, `tensor '${t.name}' has ${t.raw_data.length} raw bytes, not a multiple of 4`);
     vals = new Float32Array(new Uint8Array(t.raw_data).buffer); // copy: raw_data may be an unaligned view
   } else {
     vals = Float32Array.from(t.float_data);
   }
-  if (vals.length !== elements(t)) throw new InputError(src, `tensor '${t.name}' has ${vals.length} values but its dims [${t.dims.map(num)}] need ${elements(t)}`);
+  if (vals.length !== elements(t))
+    throw new InputError(
+      src,
+      `tensor '${t.name}' has ${vals.length} values but its dims [${t.dims.map(num)}] need ${elements(t)}`,
+    );
   return vals;
 }
 
@@ -328,14 +390,25 @@ function namer(model: Model): (base: string) => string {
 
 /** Renames value `from` to `to` in the main graph, and where subgraphs read it from the outer scope. */
 function renameValue(g: Graph, from: string, to: string): void {
-  const swap = (list: string[]) => list.forEach((s, i) => { if (s === from) list[i] = to; });
+  const swap = (list: string[]) =>
+    list.forEach((s, i) => {
+      if (s === from) list[i] = to;
+    });
   for (const sub of graphs(g)) for (const n of sub.node) swap(n.input);
   for (const n of g.node) swap(n.output);
   for (const v of [...g.initializer, ...g.value_info, ...g.input]) if (v.name === from) v.name = to;
 }
 
 // Ops that mean the model is already quantised; converting those to fp16 would mix in float32 scales.
-const QUANTISED_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger']);
+const QUANTISED_OPS = new Set([
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'MatMulInteger',
+  'ConvInteger',
+]);
 // Inputs ONNX types as float32 (or a separate type variable) whatever the data type: keep them float32.
 const FLOAT32_INPUTS: Record<string, number[]> = { Resize: [1, 2], Upsample: [1] };
 
@@ -363,11 +436,73 @@ const FP32_OPS: Record<string, { t: number[] | 'all'; out: number[]; floatOnly: 
 
 /** Ops whose first output has the type of their first input: enough to follow float32 through most graphs. */
 const SAME_TYPE_OPS = new Set([
-  'Abs', 'Add', 'AveragePool', 'BatchNormalization', 'Ceil', 'Clip', 'Concat', 'Conv', 'ConvTranspose', 'Cos', 'Div', 'Dropout', 'Elu', 'Erf', 'Exp', 'Expand',
-  'Flatten', 'Floor', 'Gather', 'GatherElements', 'GatherND', 'Gelu', 'Gemm', 'GlobalAveragePool', 'GlobalMaxPool', 'HardSigmoid', 'HardSwish', 'Identity',
-  'InstanceNormalization', 'LayerNormalization', 'LeakyRelu', 'Log', 'LogSoftmax', 'MatMul', 'MaxPool', 'Mul', 'Neg', 'Pad', 'Pow', 'PRelu', 'Reciprocal',
-  'ReduceMax', 'ReduceMean', 'ReduceMin', 'ReduceSum', 'Relu', 'Reshape', 'Resize', 'Round', 'Selu', 'Sigmoid', 'Sign', 'Sin', 'Slice', 'Softmax', 'Softplus',
-  'Split', 'Sqrt', 'Squeeze', 'Sub', 'Sum', 'Tanh', 'Tile', 'Transpose', 'Unsqueeze', 'Upsample', 'Where',
+  'Abs',
+  'Add',
+  'AveragePool',
+  'BatchNormalization',
+  'Ceil',
+  'Clip',
+  'Concat',
+  'Conv',
+  'ConvTranspose',
+  'Cos',
+  'Div',
+  'Dropout',
+  'Elu',
+  'Erf',
+  'Exp',
+  'Expand',
+  'Flatten',
+  'Floor',
+  'Gather',
+  'GatherElements',
+  'GatherND',
+  'Gelu',
+  'Gemm',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'HardSigmoid',
+  'HardSwish',
+  'Identity',
+  'InstanceNormalization',
+  'LayerNormalization',
+  'LeakyRelu',
+  'Log',
+  'LogSoftmax',
+  'MatMul',
+  'MaxPool',
+  'Mul',
+  'Neg',
+  'Pad',
+  'Pow',
+  'PRelu',
+  'Reciprocal',
+  'ReduceMax',
+  'ReduceMean',
+  'ReduceMin',
+  'ReduceSum',
+  'Relu',
+  'Reshape',
+  'Resize',
+  'Round',
+  'Selu',
+  'Sigmoid',
+  'Sign',
+  'Sin',
+  'Slice',
+  'Softmax',
+  'Softplus',
+  'Split',
+  'Sqrt',
+  'Squeeze',
+  'Sub',
+  'Sum',
+  'Tanh',
+  'Tile',
+  'Transpose',
+  'Unsqueeze',
+  'Upsample',
+  'Where',
   ...Object.keys(FP32_OPS),
 ]);
 
@@ -382,13 +517,17 @@ function float32Values(main: Graph): Set<string> {
     for (const n of g.node) {
       if (!isDefaultDomain(n)) continue;
       const isFloat =
-        n.op_type === 'Constant' ? attr(n, 'value')?.t?.data_type === FLOAT || !!attr(n, 'value_float') || !!attr(n, 'value_floats')
-        : n.op_type === 'Cast' ? num(attr(n, 'to')?.i) === FLOAT
-        : n.op_type === 'Where' ? f.has(n.input[1])
-        : SAME_TYPE_OPS.has(n.op_type) && f.has(n.input[0]);
+        n.op_type === 'Constant'
+          ? attr(n, 'value')?.t?.data_type === FLOAT || !!attr(n, 'value_float') || !!attr(n, 'value_floats')
+          : n.op_type === 'Cast'
+            ? num(attr(n, 'to')?.i) === FLOAT
+            : n.op_type === 'Where'
+              ? f.has(n.input[1])
+              : SAME_TYPE_OPS.has(n.op_type) && f.has(n.input[0]);
       if (isFloat && n.output[0]) f.add(n.output[0]);
       // Recurrent ops: every output has type T.
-      if (isFloat && (n.op_type === 'GRU' || n.op_type === 'RNN' || n.op_type === 'LSTM')) n.output.forEach((o) => o && f.add(o));
+      if (isFloat && (n.op_type === 'GRU' || n.op_type === 'RNN' || n.op_type === 'LSTM'))
+        n.output.forEach((o) => o && f.add(o));
     }
   }
   return f;
@@ -406,7 +545,13 @@ function wrapFp32Ops(model: Model, keep: Set<string>): { casts: Set<Node>; wrapp
   const made = new Set<Node>();
   const wrapped: string[] = [];
   const cast = (from: string, to: string, type: number): Node => {
-    const c: Node = { op_type: 'Cast', name: fresh(`${to}_cast`), input: [from], output: [to], attribute: [intAttr('to', type)] };
+    const c: Node = {
+      op_type: 'Cast',
+      name: fresh(`${to}_cast`),
+      input: [from],
+      output: [to],
+      attribute: [intAttr('to', type)],
+    };
     made.add(c);
     return c;
   };
@@ -415,7 +560,10 @@ function wrapFp32Ops(model: Model, keep: Set<string>): { casts: Set<Node>; wrapp
     const toFloat32 = new Map<string, string>(); // one Cast per value and graph
     for (const n of g.node) {
       const spec = isDefaultDomain(n) ? FP32_OPS[n.op_type] : undefined;
-      if (!spec) { nodes.push(n); continue; }
+      if (!spec) {
+        nodes.push(n);
+        continue;
+      }
       const tInputs = spec.t === 'all' ? n.input.map((_, i) => i) : spec.t;
       const isFloat = (name: string) => name !== '' && (spec.floatOnly || floats.has(name));
       let anyFloat = false;
@@ -448,7 +596,11 @@ function wrapFp32Ops(model: Model, keep: Set<string>): { casts: Set<Node>; wrapp
   return { casts: made, wrapped };
 }
 
-interface Fp16Result { tensorsConverted: number; castsInserted: number; keptFloat32: string[] }
+interface Fp16Result {
+  tensorsConverted: number;
+  castsInserted: number;
+  keptFloat32: string[];
+}
 
 /** Converts the decoded model in place. */
 function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
@@ -457,7 +609,8 @@ function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
   for (const g of graphs(main)) {
     for (const n of g.node) {
       if (!isDefaultDomain(n)) continue;
-      if (QUANTISED_OPS.has(n.op_type)) throw new InputError(src, `is already quantised (it has ${n.op_type} nodes); convert the float model instead`);
+      if (QUANTISED_OPS.has(n.op_type))
+        throw new InputError(src, `is already quantised (it has ${n.op_type} nodes); convert the float model instead`);
       for (const i of FLOAT32_INPUTS[n.op_type] ?? []) if (n.input[i]) keep.add(n.input[i]);
     }
   }
@@ -466,11 +619,16 @@ function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
   // The graph's real inputs (not initializers, not node outputs as in some IR 3 models) and outputs that keep_io_types leaves float32.
   const produced = new Set(main.node.flatMap((n) => n.output));
   const inits = new Set(main.initializer.map((t) => t.name));
-  const ioInputs = keepIo ? main.input.filter((v) => isFloatTensor(v) && !keep.has(v.name) && !inits.has(v.name) && !produced.has(v.name)) : [];
+  const ioInputs = keepIo
+    ? main.input.filter((v) => isFloatTensor(v) && !keep.has(v.name) && !inits.has(v.name) && !produced.has(v.name))
+    : [];
   const ioOutputs = keepIo ? main.output.filter((v) => isFloatTensor(v) && !keep.has(v.name)) : [];
 
   let tensorsConverted = 0;
-  const half = (t: Tensor) => { toHalf(src, t); tensorsConverted++; };
+  const half = (t: Tensor) => {
+    toHalf(src, t);
+    tensorsConverted++;
+  };
   for (const g of graphs(main)) {
     for (const t of g.initializer) if (t.data_type === FLOAT && !keep.has(t.name)) half(t);
     for (const s of g.sparse_initializer) if (s.values?.data_type === FLOAT && !keep.has(s.values.name)) half(s.values);
@@ -484,14 +642,34 @@ function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
         const vf = attr(n, 'value_float') ?? attr(n, 'value_floats');
         if (vf) {
           // Constant(value_float[s]) always makes float32: restate it as a float16 `value` tensor.
-          const vals = vf.name === 'value_float' ? [vf.f ?? 0] : vf.floats ?? [];
-          const t: Tensor = { name: '', dims: vf.name === 'value_float' ? [] : [vals.length], data_type: FLOAT, raw_data: Buffer.from(Float32Array.from(vals).buffer), float_data: [], int32_data: [], external_data: [] };
+          const vals = vf.name === 'value_float' ? [vf.f ?? 0] : (vf.floats ?? []);
+          const t: Tensor = {
+            name: '',
+            dims: vf.name === 'value_float' ? [] : [vals.length],
+            data_type: FLOAT,
+            raw_data: Buffer.from(Float32Array.from(vals).buffer),
+            float_data: [],
+            int32_data: [],
+            external_data: [],
+          };
           half(t);
           n.attribute = n.attribute.filter((a) => a !== vf).concat({ name: 'value', type: ATTR_TENSOR, t });
         }
         if (n.op_type === 'ConstantOfShape' && !value) {
           // No value means float32 zeros; say float16 zeros instead.
-          n.attribute.push({ name: 'value', type: ATTR_TENSOR, t: { name: '', dims: [1], data_type: FLOAT16, raw_data: Buffer.alloc(2), float_data: [], int32_data: [], external_data: [] } });
+          n.attribute.push({
+            name: 'value',
+            type: ATTR_TENSOR,
+            t: {
+              name: '',
+              dims: [1],
+              data_type: FLOAT16,
+              raw_data: Buffer.alloc(2),
+              float_data: [],
+              int32_data: [],
+              external_data: [],
+            },
+          });
         }
       } else if (n.op_type === 'Cast') {
         const to = attr(n, 'to');
@@ -503,14 +681,23 @@ function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
       }
     }
   }
-  if (tensorsConverted === 0) throw new InputError(src, 'has no float32 initializers or constants to convert to float16');
+  if (tensorsConverted === 0)
+    throw new InputError(src, 'has no float32 initializers or constants to convert to float16');
 
   // keep_io_types: float32 in, Cast to float16, ..., Cast back to float32 out, under the original names.
   const fresh = namer(model);
   const before: Node[] = [];
   const after: Node[] = [];
-  const cast = (from: string, to: string, type: number): Node => ({ op_type: 'Cast', name: fresh(`${to}_cast`), input: [from], output: [to], attribute: [intAttr('to', type)] });
-  const asFloat = (v: ValueInfo) => { v.type!.tensor_type!.elem_type = FLOAT; };
+  const cast = (from: string, to: string, type: number): Node => ({
+    op_type: 'Cast',
+    name: fresh(`${to}_cast`),
+    input: [from],
+    output: [to],
+    attribute: [intAttr('to', type)],
+  });
+  const asFloat = (v: ValueInfo) => {
+    v.type!.tensor_type!.elem_type = FLOAT;
+  };
   const kept = new Set<string>();
   for (const v of ioInputs) {
     const name = v.name;
@@ -533,7 +720,12 @@ function convertFp16(src: string, model: Model, keepIo: boolean): Fp16Result {
   return { tensorsConverted, castsInserted: before.length + after.length + ownCasts.size, keptFloat32 };
 }
 
-interface Int8Result { weightsQuantized: number; perChannel: boolean; weightBytesBefore: number; weightBytesAfter: number }
+interface Int8Result {
+  weightsQuantized: number;
+  perChannel: boolean;
+  weightBytesBefore: number;
+  weightBytesAfter: number;
+}
 
 /** The default-domain opset the model imports. */
 function opset(model: Model): number {
@@ -545,7 +737,13 @@ function opset(model: Model): number {
  * Replaces each big enough float32 weight W (MatMul input B, Gemm input B) by int8 W_quantized, a float32
  * scale and a zero zero-point, plus DequantizeLinear → W, so every consumer still reads float W.
  */
-function quantizeInt8(src: string, model: Model, perChannel: boolean, minElements: number, log: (line: string) => void): Int8Result {
+function quantizeInt8(
+  src: string,
+  model: Model,
+  perChannel: boolean,
+  minElements: number,
+  log: (line: string) => void,
+): Int8Result {
   const g = model.graph!;
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
   // weight name → quantisation axis its consumers want (null: they disagree, so per-tensor)
@@ -555,10 +753,16 @@ function quantizeInt8(src: string, model: Model, perChannel: boolean, minElement
   for (const n of g.node) {
     if (!isDefaultDomain(n) || (n.op_type !== 'MatMul' && n.op_type !== 'Gemm') || !n.input[1]) continue;
     const w = inits.get(n.input[1]);
-    if (!w) { computed++; continue; }
+    if (!w) {
+      computed++;
+      continue;
+    }
     const rank = w.dims.length;
     if (w.data_type !== FLOAT || rank < 2 || (n.op_type === 'Gemm' && rank !== 2)) continue;
-    if (elements(w) < minElements) { small++; continue; }
+    if (elements(w) < minElements) {
+      small++;
+      continue;
+    }
     // The output-channel axis: N of MatMul's [..., K, N]; Gemm's B is [K, N], or [N, K] when transB=1.
     const transB = n.op_type === 'Gemm' && num(attr(n, 'transB')?.i) === 1;
     const axis = n.op_type === 'Gemm' ? (transB ? 0 : 1) : rank - 1;
@@ -566,14 +770,26 @@ function quantizeInt8(src: string, model: Model, perChannel: boolean, minElement
     axes.set(w.name, prev === undefined || prev === axis ? axis : null);
   }
   if (axes.size === 0) {
-    const why = [small && `${small} smaller than min_elements=${minElements}`, computed && `${computed} computed by nodes (e.g. ConstantOfShape) rather than stored`].filter(Boolean);
-    throw new InputError(src, `nothing to quantize: no float32 MatMul/Gemm weight initializer with at least ${minElements} elements${why.length ? ` (${why.join('; ')})` : ''}`);
+    const why = [
+      small && `${small} smaller than min_elements=${minElements}`,
+      computed && `${computed} computed by nodes (e.g. ConstantOfShape) rather than stored`,
+    ].filter(Boolean);
+    throw new InputError(
+      src,
+      `nothing to quantize: no float32 MatMul/Gemm weight initializer with at least ${minElements} elements${why.length ? ` (${why.join('; ')})` : ''}`,
+    );
   }
   const version = opset(model);
-  if (version < 10) throw new InputError(src, `uses opset ${version}, which has no DequantizeLinear (opset 10+); upgrade the model's opset first`);
+  if (version < 10)
+    throw new InputError(
+      src,
+      `uses opset ${version}, which has no DequantizeLinear (opset 10+); upgrade the model's opset first`,
+    );
   if (perChannel && version < 13) {
     // Raising the opset could change the meaning of other ops (Softmax, Slice...), so stay per-tensor.
-    log(`per_channel needs DequantizeLinear from opset 13; the model uses opset ${version}, so weights are quantized per tensor`);
+    log(
+      `per_channel needs DequantizeLinear from opset 13; the model uses opset ${version}, so weights are quantized per tensor`,
+    );
     perChannel = false;
   }
 
@@ -598,13 +814,22 @@ function quantizeInt8(src: string, model: Model, perChannel: boolean, minElement
     // Symmetric: [-max, max] → [-127, 127]; an all-zero channel gets scale 1 so nothing divides by 0.
     const scale = Float32Array.from(maxAbs, (m) => (m > 0 ? m / 127 : 1));
     const q = new Int8Array(vals.length);
-    for (let i = 0; i < vals.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(vals[i] / scale[channelOf(i)])));
+    for (let i = 0; i < vals.length; i++)
+      q[i] = Math.max(-127, Math.min(127, Math.round(vals[i] / scale[channelOf(i)])));
 
     const qName = fresh(`${name}_quantized`);
     const sName = fresh(`${name}_scale`);
     const zName = fresh(`${name}_zero_point`);
     const cdims = axis === undefined ? [] : [channels];
-    const tensor = (tname: string, tdims: number[], type: number, raw: Uint8Array): Tensor => ({ name: tname, dims: tdims, data_type: type, raw_data: raw, float_data: [], int32_data: [], external_data: [] });
+    const tensor = (tname: string, tdims: number[], type: number, raw: Uint8Array): Tensor => ({
+      name: tname,
+      dims: tdims,
+      data_type: type,
+      raw_data: raw,
+      float_data: [],
+      int32_data: [],
+      external_data: [],
+    });
     const added = [
       tensor(qName, dims, INT8, Buffer.from(q.buffer)),
       tensor(sName, cdims, FLOAT, Buffer.from(scale.buffer)),
@@ -613,7 +838,13 @@ function quantizeInt8(src: string, model: Model, perChannel: boolean, minElement
     g.initializer.splice(g.initializer.indexOf(w), 1, ...added);
     // W is now a node output; in IR < 4 models it was also listed as a graph input.
     g.input = g.input.filter((v) => v.name !== name);
-    dq.push({ op_type: 'DequantizeLinear', name: fresh(`${name}_dequantize`), input: [qName, sName, zName], output: [name], attribute: axis === undefined ? [] : [intAttr('axis', axis)] });
+    dq.push({
+      op_type: 'DequantizeLinear',
+      name: fresh(`${name}_dequantize`),
+      input: [qName, sName, zName],
+      output: [name],
+      attribute: axis === undefined ? [] : [intAttr('axis', axis)],
+    });
     weightBytesBefore += vals.length * 4;
     weightBytesAfter += added.reduce((p, t) => p + t.raw_data!.length, 0);
   }
@@ -630,10 +861,17 @@ const kb = (n: number) => `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB`;
 const CHECK_PARAMS: ParamSpec[] = [
   {
     name: 'inputs',
-    description: 'Inputs for the onnxruntime check: name=[1,512]; sr=16000; state=[2,1,128]:0 (a shape is random values, :v fills it), JSON, or the path of an .npz/.json of example inputs in the version. Default: example_inputs.npz/.json beside the model if the version has one, else derived from the graph',
+    description:
+      'Inputs for the onnxruntime check: name=[1,512]; sr=16000; state=[2,1,128]:0 (a shape is random values, :v fills it), JSON, or the path of an .npz/.json of example inputs in the version. Default: example_inputs.npz/.json beside the model if the version has one, else derived from the graph',
     default: '',
   },
-  { name: 'verify', description: 'check: run the original and the converted model in onnxruntime and compare; skip: do not (the version is recorded as unverified)', default: 'check', choices: ['check', 'skip'] },
+  {
+    name: 'verify',
+    description:
+      'check: run the original and the converted model in onnxruntime and compare; skip: do not (the version is recorded as unverified)',
+    default: 'check',
+    choices: ['check', 'skip'],
+  },
 ];
 
 const EXAMPLE_INPUTS = ['example_inputs.npz', 'example_inputs.json'];
@@ -649,7 +887,11 @@ async function givenInputs(src: string, opts: ConvertOptions): Promise<{ inputs:
     const file = opts.versionFile?.(c);
     if (file) return { inputs: await readInputsFile(file, c), from: c };
   }
-  if (asFile) throw new InputError(src, `inputs=${text}: the version has no file ${text}${opts.versionFile ? '' : ' (example-input files are read from the version being converted)'}`);
+  if (asFile)
+    throw new InputError(
+      src,
+      `inputs=${text}: the version has no file ${text}${opts.versionFile ? '' : ' (example-input files are read from the version being converted)'}`,
+    );
   return { inputs: {} };
 }
 
@@ -658,11 +900,18 @@ const fmt = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : String(x));
 /** What the check says, for the log: error, inputs, warnings. */
 function describeCheck(c: CompareResult | undefined): string {
   if (!c) return 'NOT verified (verify=skip)';
-  const inputs = Object.entries(c.inputs).map(([k, v]) => `${k} ${v}`).join(', ');
+  const inputs = Object.entries(c.inputs)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   return `max abs error ${fmt(c.maxAbsError)} (relative ${fmt(c.maxRelError)}) over ${c.inputsTried} input set${c.inputsTried === 1 ? '' : 's'} (${inputs})`;
 }
 
-interface Rewritten { bytesBefore: number; bytesAfter: number; check?: CompareResult; checkReport: Record<string, unknown> }
+interface Rewritten {
+  bytesBefore: number;
+  bytesAfter: number;
+  check?: CompareResult;
+  checkReport: Record<string, unknown>;
+}
 
 /**
  * Shared tail of both converters: read, edit, write `dest`, then run both models in onnxruntime
@@ -670,32 +919,51 @@ interface Rewritten { bytesBefore: number; bytesAfter: number; check?: CompareRe
  */
 async function rewrite(src: string, dest: string, opts: ConvertOptions, edit: (m: Model) => void): Promise<Rewritten> {
   const verify = opts.params.verify ?? 'check';
-  if (verify !== 'check' && verify !== 'skip') throw new InputError(src, `verify must be check or skip, not '${verify}'`);
+  if (verify !== 'check' && verify !== 'skip')
+    throw new InputError(src, `verify must be check or skip, not '${verify}'`);
   const given = verify === 'check' ? await givenInputs(src, opts) : { inputs: {} };
   const { model, size } = await readModel(src, opts);
   edit(model);
   if (opts.signal?.aborted) throw new CancelledError();
-  const bytes = modelType().encode(model as unknown as protobuf.Message).finish();
+  const bytes = modelType()
+    .encode(model as unknown as protobuf.Message)
+    .finish();
   await fsp.writeFile(dest, bytes, { flag: 'wx' });
   if (opts.signal?.aborted) throw new CancelledError();
   if (verify === 'skip') return { bytesBefore: size, bytesAfter: bytes.length, checkReport: { verified: false } };
   if (given.from) opts.log?.(`checking with the example inputs in ${given.from}`);
   let check: CompareResult;
   try {
-    check = await compareOnnx(src, dest, { runs: 3, seed: 1, inputs: given.inputs, signal: opts.signal, log: opts.log });
+    check = await compareOnnx(src, dest, {
+      runs: 3,
+      seed: 1,
+      inputs: given.inputs,
+      signal: opts.signal,
+      log: opts.log,
+    });
   } catch (e) {
     if (e instanceof OrtCheckError) {
       const which = e.file === dest ? 'the converted model' : 'the original model';
-      const what = e.cause instanceof OrtCrashError ? `onnxruntime crashed (${e.cause.how}) ${e.cause.phase} ${which}` : `${e.cause.message.replace('the model', which)}`;
+      const what =
+        e.cause instanceof OrtCrashError
+          ? `onnxruntime crashed (${e.cause.how}) ${e.cause.phase} ${which}`
+          : `${e.cause.message.replace('the model', which)}`;
       throw new InputError(src, `${what}; nothing was registered`);
     }
-    if (e instanceof InputError && e.file === dest) throw new InputError(src, `the converted model fails in onnxruntime: ${e.problem}`);
-    if (e instanceof InputError) throw new InputError(src, `cannot check the conversion, onnxruntime fails on the original: ${e.problem}. Give the check example inputs (inputs=name=[shape];name=value, or an example_inputs.npz in the version), or convert with verify=skip`);
+    if (e instanceof InputError && e.file === dest)
+      throw new InputError(src, `the converted model fails in onnxruntime: ${e.problem}`);
+    if (e instanceof InputError)
+      throw new InputError(
+        src,
+        `cannot check the conversion, onnxruntime fails on the original: ${e.problem}. Give the check example inputs (inputs=name=[shape];name=value, or an example_inputs.npz in the version), or convert with verify=skip`,
+      );
     throw e;
   }
   if (opts.signal?.aborted) throw new CancelledError();
   if (check.constantOutputs.length) {
-    opts.log?.(`warning: output${check.constantOutputs.length > 1 ? 's' : ''} ${check.constantOutputs.join(', ')} of the original did not change over the inputs tried (a saturated model?); the check compares little there — give real example inputs`);
+    opts.log?.(
+      `warning: output${check.constantOutputs.length > 1 ? 's' : ''} ${check.constantOutputs.join(', ')} of the original did not change over the inputs tried (a saturated model?); the check compares little there — give real example inputs`,
+    );
   }
   return {
     bytesBefore: size,
@@ -716,10 +984,16 @@ async function rewrite(src: string, dest: string, opts: ConvertOptions, edit: (m
 export const onnxFp16: FileConverter = {
   id: 'onnx-fp16',
   title: 'ONNX to float16',
-  description: 'Stores float32 weights, constants and activations of an ONNX model as float16 (half the size); ops onnxruntime cannot run in float16 (GRU, LSTM, NonMaxSuppression…) stay float32 between Casts; checked against the original in onnxruntime.',
+  description:
+    'Stores float32 weights, constants and activations of an ONNX model as float16 (half the size); ops onnxruntime cannot run in float16 (GRU, LSTM, NonMaxSuppression…) stay float32 between Casts; checked against the original in onnxruntime.',
   targetFormat: 'onnx',
   params: [
-    { name: 'keep_io_types', description: 'Keep graph inputs and outputs float32, with Cast nodes around the float16 graph', default: 'true', choices: ['true', 'false'] },
+    {
+      name: 'keep_io_types',
+      description: 'Keep graph inputs and outputs float32, with Cast nodes around the float16 graph',
+      default: 'true',
+      choices: ['true', 'false'],
+    },
     ...CHECK_PARAMS,
   ],
   accepts: isOnnx,
@@ -727,20 +1001,37 @@ export const onnxFp16: FileConverter = {
   async convert(src, dest, opts) {
     const keepIo = bool(opts.params.keep_io_types, true);
     let f: Fp16Result | undefined;
-    const r = await rewrite(src, dest, opts, (m) => { f = convertFp16(src, m, keepIo); });
+    const r = await rewrite(src, dest, opts, (m) => {
+      f = convertFp16(src, m, keepIo);
+    });
     const kept = f!.keptFloat32.length ? `, kept float32: ${f!.keptFloat32.join(', ')}` : '';
-    opts.log?.(`onnx-fp16 ${src}: ${f!.tensorsConverted} tensors to float16, ${f!.castsInserted} Cast nodes${kept}, ${kb(r.bytesBefore)} → ${kb(r.bytesAfter)}, ${describeCheck(r.check)}`);
-    return { tensorsConverted: f!.tensorsConverted, ...(f!.keptFloat32.length ? { keptFloat32: f!.keptFloat32 } : {}), bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, ...r.checkReport };
+    opts.log?.(
+      `onnx-fp16 ${src}: ${f!.tensorsConverted} tensors to float16, ${f!.castsInserted} Cast nodes${kept}, ${kb(r.bytesBefore)} → ${kb(r.bytesAfter)}, ${describeCheck(r.check)}`,
+    );
+    return {
+      tensorsConverted: f!.tensorsConverted,
+      ...(f!.keptFloat32.length ? { keptFloat32: f!.keptFloat32 } : {}),
+      bytesBefore: r.bytesBefore,
+      bytesAfter: r.bytesAfter,
+      ...r.checkReport,
+    };
   },
 };
 
 export const onnxInt8: FileConverter = {
   id: 'onnx-int8',
   title: 'ONNX int8 weights',
-  description: 'Quantizes the float32 weights of MatMul and Gemm to int8 (symmetric, a DequantizeLinear before each use); checked against the original in onnxruntime.',
+  description:
+    'Quantizes the float32 weights of MatMul and Gemm to int8 (symmetric, a DequantizeLinear before each use); checked against the original in onnxruntime.',
   targetFormat: 'onnx',
   params: [
-    { name: 'per_channel', description: 'One scale per output channel instead of one per weight (needs opset 13; older models stay per tensor)', default: 'false', choices: ['true', 'false'] },
+    {
+      name: 'per_channel',
+      description:
+        'One scale per output channel instead of one per weight (needs opset 13; older models stay per tensor)',
+      default: 'false',
+      choices: ['true', 'false'],
+    },
     { name: 'min_elements', description: 'Leave weights with fewer elements than this in float32', default: '64' },
     ...CHECK_PARAMS,
   ],
@@ -748,12 +1039,23 @@ export const onnxInt8: FileConverter = {
   outputPath: (path) => path,
   async convert(src, dest, opts) {
     const minElements = Number(opts.params.min_elements ?? '64');
-    if (!Number.isInteger(minElements) || minElements < 0) throw new Error(`onnx-int8: min_elements must be a whole number, not '${opts.params.min_elements}'`);
+    if (!Number.isInteger(minElements) || minElements < 0)
+      throw new Error(`onnx-int8: min_elements must be a whole number, not '${opts.params.min_elements}'`);
     let q: Int8Result | undefined;
     const r = await rewrite(src, dest, opts, (m) => {
-      q = quantizeInt8(src, m, bool(opts.params.per_channel, false), minElements, (line) => opts.log?.(`onnx-int8 ${src}: ${line}`));
+      q = quantizeInt8(src, m, bool(opts.params.per_channel, false), minElements, (line) =>
+        opts.log?.(`onnx-int8 ${src}: ${line}`),
+      );
     });
-    opts.log?.(`onnx-int8 ${src}: ${q!.weightsQuantized} weights to int8 ${q!.perChannel ? 'per channel' : 'per tensor'} (${kb(q!.weightBytesBefore)} → ${kb(q!.weightBytesAfter)}), file ${kb(r.bytesBefore)} → ${kb(r.bytesAfter)}, ${describeCheck(r.check)}`);
-    return { weightsQuantized: q!.weightsQuantized, bytesBefore: r.bytesBefore, bytesAfter: r.bytesAfter, perChannel: q!.perChannel, ...r.checkReport };
+    opts.log?.(
+      `onnx-int8 ${src}: ${q!.weightsQuantized} weights to int8 ${q!.perChannel ? 'per channel' : 'per tensor'} (${kb(q!.weightBytesBefore)} → ${kb(q!.weightBytesAfter)}), file ${kb(r.bytesBefore)} → ${kb(r.bytesAfter)}, ${describeCheck(r.check)}`,
+    );
+    return {
+      weightsQuantized: q!.weightsQuantized,
+      bytesBefore: r.bytesBefore,
+      bytesAfter: r.bytesAfter,
+      perChannel: q!.perChannel,
+      ...r.checkReport,
+    };
   },
 };

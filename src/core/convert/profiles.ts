@@ -64,7 +64,7 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     description: 'TorchScript .pt (or a pickled nn.Module) exported with your Python environment',
     tool: 'python3',
     versionArgs: ['-c', 'import torch; print("torch", torch.__version__)'],
-    install: 'pip install torch onnx (in the Python on PATH, or set the profile tool to your venv\'s python)',
+    install: "pip install torch onnx (in the Python on PATH, or set the profile tool to your venv's python)",
     inputs: ['.pt', '.pth'],
     targetFormat: 'onnx',
     params: [
@@ -85,7 +85,16 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     inputs: ['saved_model.pb'],
     targetFormat: 'onnx',
     params: [{ name: 'opset', description: 'ONNX opset', default: '17' }],
-    args: ['-m', 'tf2onnx.convert', '--saved-model', '${inputDir}', '--output', '${outputDir}/model.onnx', '--opset', '${param:opset}'],
+    args: [
+      '-m',
+      'tf2onnx.convert',
+      '--saved-model',
+      '${inputDir}',
+      '--output',
+      '${outputDir}/model.onnx',
+      '--opset',
+      '${param:opset}',
+    ],
     outputs: ['model.onnx'],
     env: ['TF_*', 'CUDA_*'],
   },
@@ -98,7 +107,9 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     install: 'pip install tensorflow',
     inputs: ['saved_model.pb'],
     targetFormat: 'tflite',
-    params: [{ name: 'optimize', description: 'quantisation', default: 'none', choices: ['none', 'dynamic-range', 'fp16'] }],
+    params: [
+      { name: 'optimize', description: 'quantisation', default: 'none', choices: ['none', 'dynamic-range', 'fp16'] },
+    ],
     args: ['-c', PY_TFLITE, '${inputDir}', '${outputDir}/model.tflite', '${param:optimize}'],
     outputs: ['model.tflite'],
     env: ['TF_*', 'CUDA_*'],
@@ -113,11 +124,22 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     inputs: ['.onnx', '.pb', '.prototxt'],
     targetFormat: 'om',
     params: [
-      { name: 'soc_version', description: 'target SoC', default: 'Ascend310P3', choices: ['Ascend310', 'Ascend310P3', 'Ascend310B1', 'Ascend910', 'Ascend910B'] },
+      {
+        name: 'soc_version',
+        description: 'target SoC',
+        default: 'Ascend310P3',
+        choices: ['Ascend310', 'Ascend310P3', 'Ascend310B1', 'Ascend910', 'Ascend910B'],
+      },
       { name: 'framework', description: '0 Caffe, 3 TensorFlow, 5 ONNX', default: '5', choices: ['0', '3', '5'] },
       { name: 'extra', description: 'more atc arguments, e.g. --input_shape=input:1,3,224,224', default: '' },
     ],
-    args: ['--model=${input}', '--framework=${param:framework}', '--output=${outputDir}/${stem}', '--soc_version=${param:soc_version}', '${param:extra*}'],
+    args: [
+      '--model=${input}',
+      '--framework=${param:framework}',
+      '--output=${outputDir}/${stem}',
+      '--soc_version=${param:soc_version}',
+      '${param:extra*}',
+    ],
     outputs: ['${stem}.om'],
     // What CANN's set_env.sh exports besides PATH, LD_LIBRARY_PATH and PYTHONPATH.
     env: ['ASCEND_*', 'TOOLCHAIN_HOME'],
@@ -131,7 +153,12 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     inputs: ['.onnx'],
     targetFormat: 'tensorrt',
     params: [
-      { name: 'precision', description: 'extra precision flags', default: '--fp16', choices: ['', '--fp16', '--int8', '--fp16 --int8', '--best'] },
+      {
+        name: 'precision',
+        description: 'extra precision flags',
+        default: '--fp16',
+        choices: ['', '--fp16', '--int8', '--fp16 --int8', '--best'],
+      },
       { name: 'extra', description: 'more trtexec arguments', default: '' },
     ],
     args: ['--onnx=${input}', '--saveEngine=${outputDir}/${stem}.engine', '${param:precision*}', '${param:extra*}'],
@@ -147,7 +174,9 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
     install: 'pip install openvino (provides ovc)',
     inputs: ['.onnx', '.pb', '.tflite'],
     targetFormat: 'openvino',
-    params: [{ name: 'compress_to_fp16', description: 'store weights as fp16', default: 'True', choices: ['True', 'False'] }],
+    params: [
+      { name: 'compress_to_fp16', description: 'store weights as fp16', default: 'True', choices: ['True', 'False'] },
+    ],
     args: ['${input}', '--output_model', '${outputDir}/${stem}.xml', '--compress_to_fp16=${param:compress_to_fp16}'],
     outputs: ['${stem}.xml', '${stem}.bin'],
   },
@@ -156,19 +185,25 @@ export const BUILTIN_PROFILES: ToolProfile[] = [
 /** Checks a profile from settings; the message names the profile and the field. */
 export function checkProfile(p: unknown, where: string): ToolProfile {
   const o = (p ?? {}) as Record<string, unknown>;
-  const bad = (field: string, want: string) => new RegistryError(`${where}: profile ${JSON.stringify(o.id ?? '?')}: "${field}" must be ${want}`);
+  const bad = (field: string, want: string) =>
+    new RegistryError(`${where}: profile ${JSON.stringify(o.id ?? '?')}: "${field}" must be ${want}`);
   const str = (f: string) => {
     if (typeof o[f] !== 'string' || !o[f]) throw bad(f, 'a non-empty string');
   };
   const strs = (f: string) => {
-    if (!Array.isArray(o[f]) || (o[f] as unknown[]).some((x) => typeof x !== 'string')) throw bad(f, 'a list of strings');
+    if (!Array.isArray(o[f]) || (o[f] as unknown[]).some((x) => typeof x !== 'string'))
+      throw bad(f, 'a list of strings');
   };
   ['id', 'tool', 'targetFormat'].forEach(str);
   ['inputs', 'args', 'outputs'].forEach(strs);
   if (o.versionArgs !== undefined) strs('versionArgs');
   if (o.env !== undefined) strs('env');
   const params = (o.params ?? []) as Record<string, unknown>[];
-  if (!Array.isArray(params) || params.some((q) => typeof q?.name !== 'string' || typeof (q.default ?? '') !== 'string')) throw bad('params', 'a list of {name, default, description}');
+  if (
+    !Array.isArray(params) ||
+    params.some((q) => typeof q?.name !== 'string' || typeof (q.default ?? '') !== 'string')
+  )
+    throw bad('params', 'a list of {name, default, description}');
   return {
     id: o.id as string,
     title: (o.title as string) ?? (o.id as string),
@@ -178,7 +213,12 @@ export function checkProfile(p: unknown, where: string): ToolProfile {
     install: (o.install as string) ?? `Install ${o.tool as string} and put it on PATH`,
     inputs: (o.inputs as string[]).map((s) => s.toLowerCase()),
     targetFormat: o.targetFormat as string,
-    params: params.map((q) => ({ name: q.name as string, default: (q.default as string) ?? '', description: (q.description as string) ?? '', ...(Array.isArray(q.choices) ? { choices: q.choices as string[] } : {}) })),
+    params: params.map((q) => ({
+      name: q.name as string,
+      default: (q.default as string) ?? '',
+      description: (q.description as string) ?? '',
+      ...(Array.isArray(q.choices) ? { choices: q.choices as string[] } : {}),
+    })),
     args: o.args as string[],
     outputs: o.outputs as string[],
     ...(o.env ? { env: o.env as string[] } : {}),
@@ -204,11 +244,25 @@ export interface ToolStatus {
  * is looked for, once found or not, and in an untrusted workspace, where detection runs nothing.
  * `problem` is set when picking the item should only explain why it cannot run.
  */
-export function toolPickItem(p: ToolProfile, status: ToolStatus | 'checking' | 'untrusted'): { label: string; description: string; detail: string; problem?: string } {
-  const item = (icon: string, detail: string, problem?: string) => ({ label: `$(${icon}) ${p.title}`, description: p.id, detail, ...(problem ? { problem } : {}) });
-  if (status === 'untrusted') return item('shield', `not checked: untrusted workspace (${p.tool} runs only once you trust this workspace)`);
+export function toolPickItem(
+  p: ToolProfile,
+  status: ToolStatus | 'checking' | 'untrusted',
+): { label: string; description: string; detail: string; problem?: string } {
+  const item = (icon: string, detail: string, problem?: string) => ({
+    label: `$(${icon}) ${p.title}`,
+    description: p.id,
+    detail,
+    ...(problem ? { problem } : {}),
+  });
+  if (status === 'untrusted')
+    return item('shield', `not checked: untrusted workspace (${p.tool} runs only once you trust this workspace)`);
   if (status === 'checking') return item('loading~spin', 'looking for the tool…');
-  if (!status.available) return item('warning', status.problem ?? `${p.tool} is not available`, status.problem ?? `${p.tool} is not available`);
+  if (!status.available)
+    return item(
+      'warning',
+      status.problem ?? `${p.tool} is not available`,
+      status.problem ?? `${p.tool} is not available`,
+    );
   return item('tools', `${status.path}${status.version ? ` — ${status.version}` : ''}`);
 }
 
@@ -218,21 +272,50 @@ export async function detectTool(p: ToolProfile, env: NodeJS.ProcessEnv = proces
   if (!found) return { available: false, problem: `${p.tool} not found on PATH. ${p.install}` };
   if (!p.versionArgs) return { available: true, path: found };
   const r = await runTool(found, p.versionArgs, { env, passEnv: p.env, timeoutMs: 20_000 });
-  if (r.code !== 0) return { available: false, path: found, problem: `${found} ${p.versionArgs.join(' ')} failed (exit ${r.code}): ${lastLines(r.output, 3)}. ${p.install}` };
-  return { available: true, path: found, version: r.output.split('\n').find((l) => l.trim())?.trim() };
+  if (r.code !== 0)
+    return {
+      available: false,
+      path: found,
+      problem: `${found} ${p.versionArgs.join(' ')} failed (exit ${r.code}): ${lastLines(r.output, 3)}. ${p.install}`,
+    };
+  return {
+    available: true,
+    path: found,
+    version: r.output
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim(),
+  };
 }
 
 /** The tool's absolute path: as given when absolute, else the first on PATH (relative PATH entries such as "." are skipped: they would find a program in whatever folder we run from). */
 export async function which(tool: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const candidates = path.isAbsolute(tool) ? [tool] : tool.includes('/') || tool.includes(path.sep) ? [] : (env.PATH ?? '').split(path.delimiter).filter((d) => path.isAbsolute(d)).map((d) => path.join(d, tool));
+  const candidates = path.isAbsolute(tool)
+    ? [tool]
+    : tool.includes('/') || tool.includes(path.sep)
+      ? []
+      : (env.PATH ?? '')
+          .split(path.delimiter)
+          .filter((d) => path.isAbsolute(d))
+          .map((d) => path.join(d, tool));
   for (const c of candidates) {
-    if (await fsp.access(c, constants.X_OK).then(() => true, () => false)) return c;
+    if (
+      await fsp.access(c, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return c;
   }
   return undefined;
 }
 
 /** The command line for one input, placeholders filled in. */
-export function commandLine(p: ToolProfile, vars: { input: string; outputDir: string }, params: Record<string, string>): string[] {
+export function commandLine(
+  p: ToolProfile,
+  vars: { input: string; outputDir: string },
+  params: Record<string, string>,
+): string[] {
   const stem = path.basename(vars.input).replace(/\.[^.]*$/, '');
   const fill = (s: string) =>
     s.replace(/\$\{(input|inputDir|outputDir|stem|param:([A-Za-z0-9_]+))\}/g, (_, key: string, param?: string) => {
@@ -264,11 +347,48 @@ export interface RunResult {
 }
 
 /** Variables every tool gets: finding programs and libraries, home, locale, temp, Python's own settings. */
-const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'TZ', 'LANG', 'LANGUAGE', 'LC_*', 'TMPDIR', 'TMP', 'TEMP', 'PYTHON*', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'LD_LIBRARY_PATH', 'DYLD_LIBRARY_PATH'];
+const BASE_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'TERM',
+  'TZ',
+  'LANG',
+  'LANGUAGE',
+  'LC_*',
+  'TMPDIR',
+  'TMP',
+  'TEMP',
+  'PYTHON*',
+  'VIRTUAL_ENV',
+  'CONDA_PREFIX',
+  'CONDA_DEFAULT_ENV',
+  'LD_LIBRARY_PATH',
+  'DYLD_LIBRARY_PATH',
+];
 /** Windows cannot start most programs without these. */
-const WINDOWS_ENV = ['SYSTEMROOT', 'WINDIR', 'COMSPEC', 'PATHEXT', 'SYSTEMDRIVE', 'USERPROFILE', 'APPDATA', 'LOCALAPPDATA', 'PROGRAMDATA', 'PROGRAMFILES', 'PROGRAMFILES(X86)', 'NUMBER_OF_PROCESSORS', 'PROCESSOR_ARCHITECTURE'];
+const WINDOWS_ENV = [
+  'SYSTEMROOT',
+  'WINDIR',
+  'COMSPEC',
+  'PATHEXT',
+  'SYSTEMDRIVE',
+  'USERPROFILE',
+  'APPDATA',
+  'LOCALAPPDATA',
+  'PROGRAMDATA',
+  'PROGRAMFILES',
+  'PROGRAMFILES(X86)',
+  'NUMBER_OF_PROCESSORS',
+  'PROCESSOR_ARCHITECTURE',
+];
 
-const matches = (name: string, pattern: string) => (pattern.endsWith('*') ? name.toUpperCase().startsWith(pattern.slice(0, -1).toUpperCase()) : name.toUpperCase() === pattern.toUpperCase());
+const matches = (name: string, pattern: string) =>
+  pattern.endsWith('*')
+    ? name.toUpperCase().startsWith(pattern.slice(0, -1).toUpperCase())
+    : name.toUpperCase() === pattern.toUpperCase();
 
 /**
  * The environment an external tool (converter, evaluator, version check) runs with: the minimal set
@@ -290,16 +410,35 @@ export function toolEnv(names: string[] = [], from: NodeJS.ProcessEnv = process.
  * It gets toolEnv(passEnv, env) and, without a cwd, a fresh empty folder as its working directory:
  * never the workspace, where `python3 -c "import torch"` would import a torch.py lying there.
  */
-export async function runTool(exe: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; passEnv?: string[]; signal?: AbortSignal; log?: (line: string) => void; timeoutMs?: number } = {}): Promise<RunResult> {
+export async function runTool(
+  exe: string,
+  args: string[],
+  opts: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    passEnv?: string[];
+    signal?: AbortSignal;
+    log?: (line: string) => void;
+    timeoutMs?: number;
+  } = {},
+): Promise<RunResult> {
   const neutral = opts.cwd ? undefined : await fsp.mkdtemp(path.join(os.tmpdir(), 'modelreg-tool-'));
   try {
-    return await spawnTool(exe, args, { ...opts, cwd: opts.cwd ?? neutral!, env: toolEnv(opts.passEnv, opts.env ?? process.env) });
+    return await spawnTool(exe, args, {
+      ...opts,
+      cwd: opts.cwd ?? neutral!,
+      env: toolEnv(opts.passEnv, opts.env ?? process.env),
+    });
   } finally {
     if (neutral) await fsp.rm(neutral, { recursive: true, force: true });
   }
 }
 
-function spawnTool(exe: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; signal?: AbortSignal; log?: (line: string) => void; timeoutMs?: number }): Promise<RunResult> {
+function spawnTool(
+  exe: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; signal?: AbortSignal; log?: (line: string) => void; timeoutMs?: number },
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new CancelledError());
     const child = spawn(exe, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -107,17 +107,28 @@ const CHUNK_ELEMENTS = 1 << 20; // 4 MiB of fp32 per read
 
 /** Names listed in `keep` (comma-separated substrings) stay in their dtype, e.g. "norm,bias". */
 function keeper(keep: string): (name: string) => boolean {
-  const parts = keep.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = keep
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return (name) => parts.some((p) => name.includes(p));
 }
 
 /** Streams a safetensors file into `dest` with its float tensors in `target`. */
-export async function convertSafetensors(src: string, dest: string, target: FloatType, opts: ConvertOptions): Promise<Record<string, unknown>> {
+export async function convertSafetensors(
+  src: string,
+  dest: string,
+  target: FloatType,
+  opts: ConvertOptions,
+): Promise<Record<string, unknown>> {
   return withFile(src, async (fh, size) => {
     const h = await readSafetensorsHeader(src, fh, size);
     opts.onBytes?.(h.dataStart); // the header counts as read
     const keep = keeper(opts.params.keep ?? '');
-    const plan = h.tensors.map((t) => ({ t, to: isFloat(t.dtype) && t.dtype !== target && !keep(t.name) ? target : undefined }));
+    const plan = h.tensors.map((t) => ({
+      t,
+      to: isFloat(t.dtype) && t.dtype !== target && !keep(t.name) ? target : undefined,
+    }));
     if (!plan.some((p) => p.to)) {
       const dtypes = [...new Set(h.tensors.map((t) => t.dtype))].join(', ') || 'none';
       throw new InputError(src, `nothing to convert to ${target}: its tensors are ${dtypes}`);
@@ -193,10 +204,20 @@ export async function convertSafetensors(src: string, dest: string, target: Floa
     }
     // Read the result back: a valid header whose tensors tile the data as planned.
     const back = await withFile(dest, (f, s) => readSafetensorsHeader(dest, f, s));
-    if (back.tensors.length !== h.tensors.length || back.dataBytes !== offset) throw new Error(`${opts.name ?? src}: the file converted from it does not read back as written`);
+    if (back.tensors.length !== h.tensors.length || back.dataBytes !== offset)
+      throw new Error(`${opts.name ?? src}: the file converted from it does not read back as written`);
     const bytesAfter = 8 + Buffer.byteLength(json) + offset;
-    opts.log?.(`${opts.name ?? src}: ${converted.toLocaleString('en')} values → ${target}${overflow ? `, ${overflow} beyond range became ±Inf` : ''}; ${size} → ${bytesAfter} bytes`);
-    return { tensors: plan.filter((p) => p.to).length, keptTensors: plan.filter((p) => !p.to).length, valuesConverted: converted, overflowToInf: overflow, bytesBefore: size, bytesAfter };
+    opts.log?.(
+      `${opts.name ?? src}: ${converted.toLocaleString('en')} values → ${target}${overflow ? `, ${overflow} beyond range became ±Inf` : ''}; ${size} → ${bytesAfter} bytes`,
+    );
+    return {
+      tensors: plan.filter((p) => p.to).length,
+      keptTensors: plan.filter((p) => !p.to).length,
+      valuesConverted: converted,
+      overflowToInf: overflow,
+      bytesBefore: size,
+      bytesAfter,
+    };
   });
 }
 
@@ -212,13 +233,14 @@ interface Piece {
 function* chunks(plan: { t: SafetensorsTensor; to?: FloatType }[], dataStart: number): Generator<Piece> {
   for (const { t, to } of plan) {
     const step = CHUNK_ELEMENTS * (to ? BYTES[t.dtype as FloatType] : 4);
-    for (let pos = t.begin; pos < t.end; pos += step) yield { position: dataStart + pos, length: Math.min(step, t.end - pos), from: t.dtype, to };
+    for (let pos = t.begin; pos < t.end; pos += step)
+      yield { position: dataStart + pos, length: Math.min(step, t.end - pos), from: t.dtype, to };
   }
 }
 
 async function readInto(fh: fsp.FileHandle, buf: ArrayBuffer, piece: Piece, file: string): Promise<void> {
   const view = new Uint8Array(buf, 0, piece.length);
-  for (let done = 0; done < piece.length; ) {
+  for (let done = 0; done < piece.length;) {
     const { bytesRead } = await fh.read(view, done, piece.length - done, piece.position + done);
     if (bytesRead === 0) throw new InputError(file, 'the file ended early (changed while it was converted?)');
     done += bytesRead;
@@ -226,10 +248,14 @@ async function readInto(fh: fsp.FileHandle, buf: ArrayBuffer, piece: Piece, file
 }
 
 async function writeFully(fh: fsp.FileHandle, data: Buffer): Promise<void> {
-  for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+  for (let off = 0; off < data.length;) off += (await fh.write(data, off, data.length - off)).bytesWritten;
 }
 
-const KEEP = { name: 'keep', description: 'tensors whose names contain any of these (comma-separated) keep their dtype, e.g. "norm,bias"', default: '' };
+const KEEP = {
+  name: 'keep',
+  description: 'tensors whose names contain any of these (comma-separated) keep their dtype, e.g. "norm,bias"',
+  default: '',
+};
 
 function dtypeConverter(id: string, target: FloatType, title: string, description: string): FileConverter {
   return {
@@ -245,6 +271,21 @@ function dtypeConverter(id: string, target: FloatType, title: string, descriptio
   };
 }
 
-export const toFp16 = dtypeConverter('fp16', 'F16', 'safetensors → fp16', 'Half precision: half the size; values beyond ±65504 become ±Inf (counted)');
-export const toBf16 = dtypeConverter('bf16', 'BF16', 'safetensors → bf16', "bfloat16: half the size, fp32's range, 8 bits of mantissa");
-export const toFp32 = dtypeConverter('fp32', 'F32', 'safetensors → fp32', 'Back up to full precision (exact for fp16 and bf16 values)');
+export const toFp16 = dtypeConverter(
+  'fp16',
+  'F16',
+  'safetensors → fp16',
+  'Half precision: half the size; values beyond ±65504 become ±Inf (counted)',
+);
+export const toBf16 = dtypeConverter(
+  'bf16',
+  'BF16',
+  'safetensors → bf16',
+  "bfloat16: half the size, fp32's range, 8 bits of mantissa",
+);
+export const toFp32 = dtypeConverter(
+  'fp32',
+  'F32',
+  'safetensors → fp32',
+  'Back up to full precision (exact for fp16 and bf16 values)',
+);

@@ -17,7 +17,18 @@ import { errText, product, readAt, withFile } from '../inspect/weights/read';
 import { isTorchTensor, safeUnpickle, type TorchTensor } from './pickle';
 import type { ConvertOptions, FileConverter } from './types';
 
-const ELEMENT_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const ELEMENT_BYTES: Record<string, number> = {
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F64: 8,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 /** data.pkl only describes tensors (~200 bytes each); anything near this is not a checkpoint. */
 const PICKLE_LIMIT = 512 * 1024 * 1024;
 /** Where a Lightning / training-loop checkpoint keeps the model's state_dict. */
@@ -64,7 +75,11 @@ async function convertTorch(src: string, dest: string, opts: ConvertOptions): Pr
   // The version's file (resnet@v2:model.pt) when converting a stored version; src is then an object path.
   const name = opts.name ?? path.basename(src);
   const head = await withFile(src, (fh) => readAt(fh, 0, 4));
-  if (head[0] === 0x80) throw new InputError(src, 'a legacy (pre-1.6) torch.save pickle stream, not a zip checkpoint; re-save it with a recent torch to convert it');
+  if (head[0] === 0x80)
+    throw new InputError(
+      src,
+      'a legacy (pre-1.6) torch.save pickle stream, not a zip checkpoint; re-save it with a recent torch to convert it',
+    );
   if (!head.equals(Buffer.from('PK\x03\x04', 'latin1')) && !head.equals(Buffer.from('PK\x05\x06', 'latin1'))) {
     throw new InputError(src, 'not a PyTorch zip checkpoint (no zip signature)');
   }
@@ -74,11 +89,14 @@ async function convertTorch(src: string, dest: string, opts: ConvertOptions): Pr
     const pkl = [...archive.entries.values()].find((e) => /^[^/]+\/data\.pkl$/.test(e.fileName));
     if (!pkl) throw new InputError(src, 'zip archive without <prefix>/data.pkl, not a PyTorch checkpoint');
     const prefix = pkl.fileName.slice(0, -'/data.pkl'.length);
-    if (pkl.uncompressedSize > PICKLE_LIMIT) throw new InputError(src, `data.pkl is ${pkl.uncompressedSize} bytes, too big for a state_dict description`);
+    if (pkl.uncompressedSize > PICKLE_LIMIT)
+      throw new InputError(src, `data.pkl is ${pkl.uncompressedSize} bytes, too big for a state_dict description`);
 
     // torch writes "little"/"big"; older versions wrote nothing and meant little-endian.
     const byteorderEntry = archive.entries.get(`${prefix}/byteorder`);
-    const byteorder = byteorderEntry ? (await readWhole(src, archive, byteorderEntry, opts)).toString('utf8').trim() : 'little';
+    const byteorder = byteorderEntry
+      ? (await readWhole(src, archive, byteorderEntry, opts)).toString('utf8').trim()
+      : 'little';
     if (byteorder !== 'little' && byteorder !== 'big') throw new InputError(src, `unknown byteorder "${byteorder}"`);
     if (byteorder === 'big') opts.log?.(`${name}: big-endian storages, byte-swapping to little-endian`);
 
@@ -120,46 +138,86 @@ function checkAbort(opts: ConvertOptions): void {
 
 /** The state_dict: the top-level dict if it holds tensors, else the one under state_dict/model/module. */
 function findStateDict(root: unknown, src: string): { dict: Map<unknown, unknown>; where: string } {
-  if (isTorchTensor(root)) throw new InputError(src, 'the checkpoint is a single tensor, not a state_dict; only dicts of tensors can be converted');
-  if (!(root instanceof Map)) throw new InputError(src, 'the checkpoint is not a dict, so it is not a state_dict; only dicts of tensors can be converted');
+  if (isTorchTensor(root))
+    throw new InputError(
+      src,
+      'the checkpoint is a single tensor, not a state_dict; only dicts of tensors can be converted',
+    );
+  if (!(root instanceof Map))
+    throw new InputError(
+      src,
+      'the checkpoint is not a dict, so it is not a state_dict; only dicts of tensors can be converted',
+    );
   const hasTensors = (m: Map<unknown, unknown>) => [...m.values()].some(isTorchTensor);
   if (hasTensors(root)) return { dict: root, where: 'the top level' };
   for (const key of NESTED_KEYS) {
     const v = root.get(key);
     if (v instanceof Map && hasTensors(v)) return { dict: v, where: `"${key}"` };
   }
-  throw new InputError(src, `no tensors found: expected a state_dict, i.e. a dict of tensors at the top level or under ${NESTED_KEYS.map((k) => `"${k}"`).join('/')}`);
+  throw new InputError(
+    src,
+    `no tensors found: expected a state_dict, i.e. a dict of tensors at the top level or under ${NESTED_KEYS.map((k) => `"${k}"`).join('/')}`,
+  );
 }
 
 /** Checks every tensor against its storage member and lays out the output, sorted by name. */
-function planTensors(src: string, label: string, archive: Archive, prefix: string, dict: Map<unknown, unknown>, opts: ConvertOptions): Planned[] {
+function planTensors(
+  src: string,
+  label: string,
+  archive: Archive,
+  prefix: string,
+  dict: Map<unknown, unknown>,
+  opts: ConvertOptions,
+): Planned[] {
   const skipped: string[] = [];
   const found: [string, TorchTensor][] = [];
   for (const [k, v] of dict) {
     if (typeof k === 'string' && isTorchTensor(v)) found.push([k, v]);
     else skipped.push(String(k));
   }
-  if (skipped.length) opts.log?.(`${label}: skipped ${skipped.length} entries that are not tensors: ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', …' : ''}`);
+  if (skipped.length)
+    opts.log?.(
+      `${label}: skipped ${skipped.length} entries that are not tensors: ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', …' : ''}`,
+    );
   found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 
   const plan: Planned[] = [];
   let at = 0;
   for (const [name, tensor] of found) {
-    if (name === '__metadata__') throw new InputError(src, 'a tensor is named "__metadata__", which safetensors reserves');
+    if (name === '__metadata__')
+      throw new InputError(src, 'a tensor is named "__metadata__", which safetensors reserves');
     const width = ELEMENT_BYTES[tensor.dtype];
     const memberName = `${prefix}/data/${tensor.storageKey}`;
     const member = archive.entries.get(memberName);
-    if (!member) throw new InputError(src, `tensor "${name}" uses storage ${tensor.storageKey}, but the archive has no ${memberName}`);
+    if (!member)
+      throw new InputError(
+        src,
+        `tensor "${name}" uses storage ${tensor.storageKey}, but the archive has no ${memberName}`,
+      );
     const numel = product(tensor.shape);
     // Highest element index the view touches (strides are never negative in torch).
     const last = tensor.offset + tensor.shape.reduce((s, d, i) => s + (d - 1) * tensor.stride[i], 0);
     const spanStart = tensor.offset * width;
     const spanEnd = numel === 0 ? spanStart : (last + 1) * width;
-    if (!Number.isSafeInteger(numel * width) || !Number.isSafeInteger(spanEnd)) throw new InputError(src, `tensor "${name}" has an impossible size`);
+    if (!Number.isSafeInteger(numel * width) || !Number.isSafeInteger(spanEnd))
+      throw new InputError(src, `tensor "${name}" has an impossible size`);
     if (numel > 0 && spanEnd > member.uncompressedSize) {
-      throw new InputError(src, `tensor "${name}" needs bytes ${spanStart}–${spanEnd} of storage ${tensor.storageKey}, which has only ${member.uncompressedSize}`);
+      throw new InputError(
+        src,
+        `tensor "${name}" needs bytes ${spanStart}–${spanEnd} of storage ${tensor.storageKey}, which has only ${member.uncompressedSize}`,
+      );
     }
-    plan.push({ name, tensor, member, width, spanStart, spanEnd, contiguous: isContiguous(tensor.shape, tensor.stride), begin: at, end: at + numel * width });
+    plan.push({
+      name,
+      tensor,
+      member,
+      width,
+      spanStart,
+      spanEnd,
+      contiguous: isContiguous(tensor.shape, tensor.stride),
+      begin: at,
+      end: at + numel * width,
+    });
     at += numel * width;
   }
   return plan;
@@ -180,7 +238,8 @@ function safetensorsHeader(plan: Planned[], source: string): Buffer {
   // No prototype, so a tensor named "__proto__" is an ordinary key.
   const header: Record<string, unknown> = Object.create(null);
   header.__metadata__ = { format: 'pt', source };
-  for (const t of plan) header[t.name] = { dtype: t.tensor.dtype, shape: t.tensor.shape, data_offsets: [t.begin, t.end] };
+  for (const t of plan)
+    header[t.name] = { dtype: t.tensor.dtype, shape: t.tensor.shape, data_offsets: [t.begin, t.end] };
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const len = Buffer.alloc(8);
@@ -189,7 +248,14 @@ function safetensorsHeader(plan: Planned[], source: string): Buffer {
 }
 
 /** Appends one tensor's bytes to `out`, hashing them for the read-back check. */
-async function copyTensor(src: string, archive: Archive, t: Planned, swap: boolean, out: FileHandle, opts: ConvertOptions): Promise<void> {
+async function copyTensor(
+  src: string,
+  archive: Archive,
+  t: Planned,
+  swap: boolean,
+  out: FileHandle,
+  opts: ConvertOptions,
+): Promise<void> {
   const hash = createHash('sha256');
   const emit = async (b: Buffer) => {
     hash.update(b);
@@ -204,7 +270,9 @@ async function copyTensor(src: string, archive: Archive, t: Planned, swap: boole
   } else {
     // A strided view is gathered in memory; its span is at most its storage.
     const parts: Buffer[] = [];
-    await readRange(src, archive, t.member, t.spanStart, t.spanEnd, opts, (chunk) => { parts.push(Buffer.from(chunk)); });
+    await readRange(src, archive, t.member, t.spanStart, t.spanEnd, opts, (chunk) => {
+      parts.push(Buffer.from(chunk));
+    });
     const data = gather(Buffer.concat(parts), t.tensor.shape, t.tensor.stride, t.width);
     if (swap) swapInPlace(data, t.width);
     await emit(data);
@@ -274,7 +342,10 @@ async function verify(dest: string, name: string, plan: Planned[], opts: Convert
   const fail = (what: string) => new Error(`${name}: verification of the safetensors written from it failed: ${what}`);
   await withFile(dest, async (fh, size) => {
     const len = Number((await readAt(fh, 0, 8)).readBigUInt64LE());
-    const header = JSON.parse((await readAt(fh, 8, len)).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>;
+    const header = JSON.parse((await readAt(fh, 8, len)).toString('utf8')) as Record<
+      string,
+      { dtype: string; shape: number[]; data_offsets: number[] }
+    >;
     const dataStart = 8 + len;
     const total = plan.length ? plan[plan.length - 1].end : 0;
     if (size !== dataStart + total) throw fail(`file is ${size} bytes, expected ${dataStart + total}`);
@@ -282,11 +353,18 @@ async function verify(dest: string, name: string, plan: Planned[], opts: Convert
     for (const t of plan) {
       checkAbort(opts);
       const h = Object.prototype.hasOwnProperty.call(header, t.name) ? header[t.name] : undefined;
-      if (!h || h.dtype !== t.tensor.dtype || JSON.stringify(h.shape) !== JSON.stringify(t.tensor.shape) || h.data_offsets[0] !== t.begin || h.data_offsets[1] !== t.end) {
+      if (
+        !h ||
+        h.dtype !== t.tensor.dtype ||
+        JSON.stringify(h.shape) !== JSON.stringify(t.tensor.shape) ||
+        h.data_offsets[0] !== t.begin ||
+        h.data_offsets[1] !== t.end
+      ) {
         throw fail(`header entry of "${t.name}" differs`);
       }
       const hash = createHash('sha256');
-      for (let at = t.begin; at < t.end; at += VERIFY_CHUNK) hash.update(await readAt(fh, dataStart + at, Math.min(VERIFY_CHUNK, t.end - at)));
+      for (let at = t.begin; at < t.end; at += VERIFY_CHUNK)
+        hash.update(await readAt(fh, dataStart + at, Math.min(VERIFY_CHUNK, t.end - at)));
       if (hash.digest('hex') !== t.sha256) throw fail(`bytes of "${t.name}" differ`);
     }
   });
@@ -320,7 +398,9 @@ function openArchive(file: string): Promise<Archive> {
 
 async function readWhole(src: string, archive: Archive, entry: yauzl.Entry, opts: ConvertOptions): Promise<Buffer> {
   const parts: Buffer[] = [];
-  await readRange(src, archive, entry, 0, entry.uncompressedSize, opts, (c) => { parts.push(Buffer.from(c)); });
+  await readRange(src, archive, entry, 0, entry.uncompressedSize, opts, (c) => {
+    parts.push(Buffer.from(c));
+  });
   return Buffer.concat(parts);
 }
 
@@ -342,7 +422,9 @@ async function readRange(
   const ranged = entry.compressionMethod === 0 && !entry.isEncrypted();
   const stream = await new Promise<Readable>((resolve, reject) => {
     try {
-      archive.zip.openReadStream(entry, ranged ? { start, end } : {}, (err, s) => (err || !s ? reject(bad(err)) : resolve(s)));
+      archive.zip.openReadStream(entry, ranged ? { start, end } : {}, (err, s) =>
+        err || !s ? reject(bad(err)) : resolve(s),
+      );
     } catch (e) {
       reject(bad(e));
     }

@@ -49,7 +49,8 @@ export interface NpyHeader {
 
 /** Header length (magic..end of dict) from the first 12 bytes; `where` names the file in errors. */
 export function npyHeaderLength(prefix: Buffer, where: string): number {
-  if (prefix.length < 10 || !prefix.subarray(0, 6).equals(MAGIC)) throw new InputError(where, 'not a .npy array (no \\x93NUMPY magic)');
+  if (prefix.length < 10 || !prefix.subarray(0, 6).equals(MAGIC))
+    throw new InputError(where, 'not a .npy array (no \\x93NUMPY magic)');
   const major = prefix[6];
   if (major === 1) return 10 + prefix.readUInt16LE(8);
   if (major === 2 || major === 3) {
@@ -70,14 +71,18 @@ export function parseNpyHeader(bytes: Buffer, where: string): NpyHeader {
 
   const descrMatch = /['"]descr['"]\s*:\s*(['"])([^'"]*)\1/.exec(text);
   if (!descrMatch) {
-    if (/['"]descr['"]\s*:\s*\[/.test(text)) throw new InputError(where, 'structured (record) arrays are not supported; save a plain numeric array');
+    if (/['"]descr['"]\s*:\s*\[/.test(text))
+      throw new InputError(where, 'structured (record) arrays are not supported; save a plain numeric array');
     throw new InputError(where, `cannot read the .npy header: ${text.trim()}`);
   }
   const descr = descrMatch[2];
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
   if (!fortran) throw new InputError(where, `cannot read fortran_order in the .npy header: ${text.trim()}`);
   if (fortran[1] === 'True') {
-    throw new InputError(where, 'the array is stored in Fortran (column-major) order; save it with np.save(file, np.ascontiguousarray(a))');
+    throw new InputError(
+      where,
+      'the array is stored in Fortran (column-major) order; save it with np.save(file, np.ascontiguousarray(a))',
+    );
   }
   const shapeMatch = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
   if (!shapeMatch) throw new InputError(where, `cannot read the shape in the .npy header: ${text.trim()}`);
@@ -97,10 +102,17 @@ function dtypeOf(descr: string, where: string): NpyDtype {
   const order = descr[0];
   const dtype = DTYPES[descr.slice(1)];
   if (!dtype || !'<>|='.includes(order)) {
-    throw new InputError(where, `unsupported dtype '${descr}' (supported: float16/32/64, int8/16/32/64, uint8/16/32/64, bool)`);
+    throw new InputError(
+      where,
+      `unsupported dtype '${descr}' (supported: float16/32/64, int8/16/32/64, uint8/16/32/64, bool)`,
+    );
   }
   // One-byte types have no byte order; for wider ones only little-endian ('=' is native, and numpy writes '<' on every platform we run on).
-  if (order === '>' && dtype.bytes > 1) throw new InputError(where, `big-endian dtype '${descr}' is not supported; convert with a.astype('<${descr.slice(1)}')`);
+  if (order === '>' && dtype.bytes > 1)
+    throw new InputError(
+      where,
+      `big-endian dtype '${descr}' is not supported; convert with a.astype('<${descr.slice(1)}')`,
+    );
   return dtype;
 }
 
@@ -121,12 +133,14 @@ class FileRange implements ByteSource {
   ) {}
 
   async read(offset: number, length: number): Promise<Buffer> {
-    if (offset + length > this.length) throw new InputError(this.where, `truncated: needs ${offset + length} bytes, has ${this.length}`);
+    if (offset + length > this.length)
+      throw new InputError(this.where, `truncated: needs ${offset + length} bytes, has ${this.length}`);
     const buf = Buffer.alloc(length);
     let got = 0;
     while (got < length) {
       const { bytesRead } = await this.fh.read(buf, got, length - got, this.base + offset + got);
-      if (bytesRead === 0) throw new InputError(this.where, `truncated: ends before byte ${this.base + offset + length}`);
+      if (bytesRead === 0)
+        throw new InputError(this.where, `truncated: ends before byte ${this.base + offset + length}`);
       got += bytesRead;
     }
     return buf;
@@ -144,7 +158,8 @@ class BufferRange implements ByteSource {
   ) {}
 
   async read(offset: number, length: number): Promise<Buffer> {
-    if (offset + length > this.buf.length) throw new InputError(this.where, `truncated: needs ${offset + length} bytes, has ${this.buf.length}`);
+    if (offset + length > this.buf.length)
+      throw new InputError(this.where, `truncated: needs ${offset + length} bytes, has ${this.buf.length}`);
     return this.buf.subarray(offset, offset + length);
   }
 
@@ -173,7 +188,10 @@ export class NpyArray {
   }
 
   /** Opens a .npy file, or a .npy stored at `base` within a file (an uncompressed npz member) of `length` bytes. */
-  static async openFile(file: string, opts: { base?: number; length?: number; where?: string } = {}): Promise<NpyArray> {
+  static async openFile(
+    file: string,
+    opts: { base?: number; length?: number; where?: string } = {},
+  ): Promise<NpyArray> {
     const where = opts.where ?? file;
     const fh = await fsp.open(file, 'r');
     try {
@@ -197,14 +215,18 @@ export class NpyArray {
     const header = parseNpyHeader(await source.read(0, headerLength), where);
     const dataBytes = product(header.shape) * header.dtype.bytes;
     if (header.dataOffset + dataBytes > length) {
-      throw new InputError(where, `truncated: shape (${header.shape.join(', ')}) ${header.dtype.name} needs ${dataBytes} data bytes, the file has ${length - header.dataOffset}`);
+      throw new InputError(
+        where,
+        `truncated: shape (${header.shape.join(', ')}) ${header.dtype.name} needs ${dataBytes} data bytes, the file has ${length - header.dataOffset}`,
+      );
     }
     return new NpyArray(header, source, where);
   }
 
   /** The raw bytes of rows [start, start+count). */
   readRows(start: number, count = 1): Promise<Buffer> {
-    if (start < 0 || start + count > this.rows) throw new RangeError(`${this.where}: rows ${start}..${start + count - 1} outside 0..${this.rows - 1}`);
+    if (start < 0 || start + count > this.rows)
+      throw new RangeError(`${this.where}: rows ${start}..${start + count - 1} outside 0..${this.rows - 1}`);
     return this.source.read(this.header.dataOffset + start * this.rowBytes, count * this.rowBytes);
   }
 
@@ -236,22 +258,34 @@ export function toNumbers(bytes: Buffer, dtype: NpyDtype): number[] {
 
 function readElement(b: Buffer, at: number, dtype: NpyDtype): number {
   switch (dtype.name) {
-    case 'float16': return halfToNumber(b.readUInt16LE(at));
-    case 'float32': return b.readFloatLE(at);
-    case 'float64': return b.readDoubleLE(at);
-    case 'int8': return b.readInt8(at);
-    case 'int16': return b.readInt16LE(at);
-    case 'int32': return b.readInt32LE(at);
-    case 'int64': return Number(b.readBigInt64LE(at));
-    case 'uint8': return b[at];
-    case 'uint16': return b.readUInt16LE(at);
-    case 'uint32': return b.readUInt32LE(at);
-    case 'uint64': return Number(b.readBigUInt64LE(at));
-    case 'bool': return b[at] ? 1 : 0;
-    default: throw new Error(`unreachable dtype ${dtype.name}`);
+    case 'float16':
+      return halfToNumber(b.readUInt16LE(at));
+    case 'float32':
+      return b.readFloatLE(at);
+    case 'float64':
+      return b.readDoubleLE(at);
+    case 'int8':
+      return b.readInt8(at);
+    case 'int16':
+      return b.readInt16LE(at);
+    case 'int32':
+      return b.readInt32LE(at);
+    case 'int64':
+      return Number(b.readBigInt64LE(at));
+    case 'uint8':
+      return b[at];
+    case 'uint16':
+      return b.readUInt16LE(at);
+    case 'uint32':
+      return b.readUInt32LE(at);
+    case 'uint64':
+      return Number(b.readBigUInt64LE(at));
+    case 'bool':
+      return b[at] ? 1 : 0;
+    default:
+      throw new Error(`unreachable dtype ${dtype.name}`);
   }
 }
-
 
 // ---------------------------------------------------------------- npz
 
@@ -265,7 +299,8 @@ export interface NpzMember {
 export function listNpz(file: string): Promise<NpzMember[]> {
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true, autoClose: true, strictFileNames: false }, (err, zip) => {
-      if (err || !zip) return reject(new InputError(file, `not a valid .npz (zip) archive: ${err?.message ?? 'unreadable'}`));
+      if (err || !zip)
+        return reject(new InputError(file, `not a valid .npz (zip) archive: ${err?.message ?? 'unreadable'}`));
       const members: NpzMember[] = [];
       zip.on('error', (e: Error) => reject(new InputError(file, `not a valid .npz (zip) archive: ${e.message}`)));
       zip.on('entry', (e: yauzl.Entry) => {
@@ -291,9 +326,16 @@ export async function openNpzArray(file: string, name: string, members?: NpzMemb
     const base = await memberDataOffset(file, m.entry);
     return NpyArray.openFile(file, { base, length: m.entry.uncompressedSize, where });
   }
-  if (m.entry.compressionMethod !== 8) throw new InputError(file, `member ${name}.npy uses unsupported zip compression method ${m.entry.compressionMethod}`);
+  if (m.entry.compressionMethod !== 8)
+    throw new InputError(
+      file,
+      `member ${name}.npy uses unsupported zip compression method ${m.entry.compressionMethod}`,
+    );
   if (m.entry.uncompressedSize > MAX_INFLATE) {
-    throw new InputError(file, `member ${name}.npy is compressed and ${m.entry.uncompressedSize} bytes; save big arrays with np.savez (uncompressed) so rows can be read in place`);
+    throw new InputError(
+      file,
+      `member ${name}.npy is compressed and ${m.entry.uncompressedSize} bytes; save big arrays with np.savez (uncompressed) so rows can be read in place`,
+    );
   }
   return NpyArray.fromBuffer(await inflateMember(file, m.entry), where);
 }
@@ -306,7 +348,8 @@ async function memberDataOffset(file: string, entry: yauzl.Entry): Promise<numbe
   try {
     const local = Buffer.alloc(30);
     const { bytesRead } = await fh.read(local, 0, 30, entry.relativeOffsetOfLocalHeader);
-    if (bytesRead < 30 || local.readUInt32LE(0) !== 0x04034b50) throw new InputError(file, `bad local header for ${entry.fileName}`);
+    if (bytesRead < 30 || local.readUInt32LE(0) !== 0x04034b50)
+      throw new InputError(file, `bad local header for ${entry.fileName}`);
     return entry.relativeOffsetOfLocalHeader + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
   } finally {
     await fh.close();
@@ -314,7 +357,8 @@ async function memberDataOffset(file: string, entry: yauzl.Entry): Promise<numbe
 }
 
 function inflateMember(file: string, entry: yauzl.Entry): Promise<Buffer> {
-  const bad = (e: unknown) => new InputError(file, `cannot read ${entry.fileName}: ${e instanceof Error ? e.message : String(e)}`);
+  const bad = (e: unknown) =>
+    new InputError(file, `cannot read ${entry.fileName}: ${e instanceof Error ? e.message : String(e)}`);
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true, autoClose: false, strictFileNames: false }, (err, zip) => {
       if (err || !zip) return reject(bad(err));

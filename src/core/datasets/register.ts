@@ -36,7 +36,11 @@ const SPLIT_NAMES = new Set(['train', 'val', 'valid', 'validation', 'test', 'dev
 /** Known splits first, in the usual order, then any others alphabetically. */
 const SPLIT_ORDER = ['train', 'dev', 'val', 'valid', 'validation', 'test'];
 /** Array name pairs tried in order, in an npz and (with .npy) in a folder. */
-const ARRAY_PAIRS: [string, string][] = [['x', 'y'], ['inputs', 'labels'], ['X', 'Y']];
+const ARRAY_PAIRS: [string, string][] = [
+  ['x', 'y'],
+  ['inputs', 'labels'],
+  ['X', 'Y'],
+];
 const HASH_CONCURRENCY = 8;
 
 interface Built {
@@ -53,7 +57,11 @@ interface ToHash {
 }
 
 /** Detects what `src` is, builds its manifest, and stores it (see the module comment). */
-export async function registerDataset(registry: Registry, src: string, opts: RegisterDatasetOptions = {}): Promise<DatasetRecord> {
+export async function registerDataset(
+  registry: Registry,
+  src: string,
+  opts: RegisterDatasetOptions = {},
+): Promise<DatasetRecord> {
   const abs = path.resolve(src);
   const st = await fsp.stat(await realPathWithin(abs, opts.boundary ?? path.dirname(abs)));
   checkCancel(opts.signal);
@@ -74,7 +82,10 @@ export async function registerDataset(registry: Registry, src: string, opts: Reg
 export function defaultName(abs: string, isFile: boolean): string {
   const base = path.basename(abs);
   const stem = isFile ? base.replace(/\.[^.]*$/, '') : base;
-  const clean = stem.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const clean = stem
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
   return clean || 'dataset';
 }
 
@@ -85,15 +96,27 @@ function checkCancel(signal?: AbortSignal): void {
 async function fromFile(abs: string, opts: RegisterDatasetOptions): Promise<Built> {
   if (TABLE_EXT.test(abs)) return buildTable(abs, opts);
   if (/\.npz$/i.test(abs)) return buildNpz(abs, opts);
-  if (/\.npy$/i.test(abs)) throw new InputError(abs, 'a single .npy holds no labels: register the folder holding inputs.npy and labels.npy (or x.npy and y.npy), or an .npz');
-  throw new InputError(abs, 'not a dataset: expected a .csv, .jsonl or .npz file, or a folder (class folders of images, one table file, or inputs.npy + labels.npy)');
+  if (/\.npy$/i.test(abs))
+    throw new InputError(
+      abs,
+      'a single .npy holds no labels: register the folder holding inputs.npy and labels.npy (or x.npy and y.npy), or an .npz',
+    );
+  throw new InputError(
+    abs,
+    'not a dataset: expected a .csv, .jsonl or .npz file, or a folder (class folders of images, one table file, or inputs.npy + labels.npy)',
+  );
 }
 
 async function fromFolder(abs: string, opts: RegisterDatasetOptions): Promise<Built> {
   const top = await listDir(abs, abs);
   const fileNames = new Set(top.filter((e) => e.isFile).map((e) => e.name));
-  for (const [x, y] of [['inputs', 'labels'], ['x', 'y'], ['X', 'Y']]) {
-    if (fileNames.has(`${x}.npy`) && fileNames.has(`${y}.npy`)) return buildNpyFolder(abs, `${x}.npy`, `${y}.npy`, opts);
+  for (const [x, y] of [
+    ['inputs', 'labels'],
+    ['x', 'y'],
+    ['X', 'Y'],
+  ]) {
+    if (fileNames.has(`${x}.npy`) && fileNames.has(`${y}.npy`))
+      return buildNpyFolder(abs, `${x}.npy`, `${y}.npy`, opts);
   }
   if (top.some((e) => e.isDir)) {
     const images = await buildImageFolder(abs, top, opts);
@@ -101,14 +124,22 @@ async function fromFolder(abs: string, opts: RegisterDatasetOptions): Promise<Bu
   }
   const tables = top.filter((e) => e.isFile && TABLE_EXT.test(e.name)).map((e) => e.name);
   if (tables.length === 1) return buildTable(path.join(abs, tables[0]), opts);
-  if (tables.length > 1) throw new InputError(abs, `holds several table files (${tables.sort().join(', ')}); register one of them`);
+  if (tables.length > 1)
+    throw new InputError(abs, `holds several table files (${tables.sort().join(', ')}); register one of them`);
   const npz = top.filter((e) => e.isFile && /\.npz$/i.test(e.name)).map((e) => e.name);
   if (npz.length === 1) return buildNpz(path.join(abs, npz[0]), opts);
-  if (npz.length > 1) throw new InputError(abs, `holds several .npz files (${npz.sort().join(', ')}); register one of them`);
+  if (npz.length > 1)
+    throw new InputError(abs, `holds several .npz files (${npz.sort().join(', ')}); register one of them`);
   if (top.some((e) => e.isFile && IMAGE_EXT.test(e.name))) {
-    throw new InputError(abs, 'images must be in class folders: <folder>/<class>/<image> (or <folder>/<split>/<class>/<image>)');
+    throw new InputError(
+      abs,
+      'images must be in class folders: <folder>/<class>/<image> (or <folder>/<split>/<class>/<image>)',
+    );
   }
-  throw new InputError(abs, 'no dataset found: expected class folders of .jpg/.png images, one .csv/.jsonl, an .npz, or inputs.npy + labels.npy');
+  throw new InputError(
+    abs,
+    'no dataset found: expected class folders of .jpg/.png images, one .csv/.jsonl, an .npz, or inputs.npy + labels.npy',
+  );
 }
 
 interface Entry {
@@ -171,10 +202,15 @@ async function buildImageFolder(root: string, top: Entry[], opts: RegisterDatase
   } else {
     if (splitLike.length) {
       // e.g. train/ and test/ beside cat/ and dog/: probably a mistake, and guessing would mislabel every image.
-      const nested = await Promise.all(splitLike.map(async (d) => (await listDir(path.join(root, d), root)).some((e) => e.isDir)));
+      const nested = await Promise.all(
+        splitLike.map(async (d) => (await listDir(path.join(root, d), root)).some((e) => e.isDir)),
+      );
       if (nested.some(Boolean)) {
         const others = dirs.filter((d) => !SPLIT_NAMES.has(d.toLowerCase()));
-        throw new InputError(root, `folders ${splitLike.join(', ')} look like splits but ${others.join(', ')} do not; put every class folder under a split folder, or use no split folders`);
+        throw new InputError(
+          root,
+          `folders ${splitLike.join(', ')} look like splits but ${others.join(', ')} do not; put every class folder under a split folder, or use no split folders`,
+        );
       }
     }
     for (const d of dirs) groups.push([null, d, d]);
@@ -314,7 +350,13 @@ async function buildTable(file: string, opts: RegisterDatasetOptions): Promise<B
     const s = cellText(r[splitIdx]);
     return s === '' ? null : s;
   };
-  const samples: DatasetSample[] = rows.map((r, row) => ({ id: `${base}#${row}`, file: base, row, label: index(labels[row]), split: splitOf(r) }));
+  const samples: DatasetSample[] = rows.map((r, row) => ({
+    id: `${base}#${row}`,
+    file: base,
+    row,
+    label: index(labels[row]),
+    split: splitOf(r),
+  }));
 
   const manifest: DatasetManifest = {
     format: 'modelreg-dataset',
@@ -331,7 +373,11 @@ async function buildTable(file: string, opts: RegisterDatasetOptions): Promise<B
       ...(splitColumn !== undefined ? { splitColumn } : {}),
     },
   };
-  return { root: file, manifest, details: { skipped: 0, rows: rows.length, ...(ignoredColumns.length ? { ignoredColumns } : {}) } };
+  return {
+    root: file,
+    manifest,
+    details: { skipped: 0, rows: rows.length, ...(ignoredColumns.length ? { ignoredColumns } : {}) },
+  };
 }
 
 /**
@@ -356,11 +402,22 @@ function tableClasses(labels: string[]): { classes: string[]; index: (label: str
 
 // ---------------------------------------------------------------- arrays
 
-async function buildNpyFolder(root: string, inputsName: string, labelsName: string, opts: RegisterDatasetOptions): Promise<Built> {
+async function buildNpyFolder(
+  root: string,
+  inputsName: string,
+  labelsName: string,
+  opts: RegisterDatasetOptions,
+): Promise<Built> {
   const inputsAbs = path.join(root, inputsName);
   const labelsAbs = path.join(root, labelsName);
   const files = await hashAll(
-    await Promise.all([inputsName, labelsName].map(async (rel) => ({ abs: path.join(root, rel), rel, size: (await fsp.stat(path.join(root, rel))).size }))),
+    await Promise.all(
+      [inputsName, labelsName].map(async (rel) => ({
+        abs: path.join(root, rel),
+        rel,
+        size: (await fsp.stat(path.join(root, rel))).size,
+      })),
+    ),
     opts,
   );
   checkCancel(opts.signal);
@@ -368,7 +425,11 @@ async function buildNpyFolder(root: string, inputsName: string, labelsName: stri
   try {
     const labels = await NpyArray.openFile(labelsAbs);
     try {
-      return { root, manifest: await arraysManifest(inputs, labels, inputsName, labelsName, inputsName, files), details: { skipped: 0 } };
+      return {
+        root,
+        manifest: await arraysManifest(inputs, labels, inputsName, labelsName, inputsName, files),
+        details: { skipped: 0 },
+      };
     } finally {
       await labels.close();
     }
@@ -385,14 +446,21 @@ async function buildNpz(file: string, opts: RegisterDatasetOptions): Promise<Bui
   const names = new Set(members.map((m) => m.name));
   const pair = ARRAY_PAIRS.find(([x, y]) => names.has(x) && names.has(y));
   if (!pair) {
-    throw new InputError(file, `no inputs/labels pair: expected arrays named x and y, inputs and labels, or X and Y (arrays: ${[...names].join(', ') || 'none'})`);
+    throw new InputError(
+      file,
+      `no inputs/labels pair: expected arrays named x and y, inputs and labels, or X and Y (arrays: ${[...names].join(', ') || 'none'})`,
+    );
   }
   const inputs = await openNpzArray(file, pair[0], members);
   try {
     const labels = await openNpzArray(file, pair[1], members);
     try {
       const compressed = members.some((m) => pair.includes(m.name) && m.entry.compressionMethod !== 0);
-      return { root: file, manifest: await arraysManifest(inputs, labels, pair[0], pair[1], base, files), details: { skipped: 0, ...(compressed ? { compressed } : {}) } };
+      return {
+        root: file,
+        manifest: await arraysManifest(inputs, labels, pair[0], pair[1], base, files),
+        details: { skipped: 0, ...(compressed ? { compressed } : {}) },
+      };
     } finally {
       await labels.close();
     }
@@ -403,17 +471,29 @@ async function buildNpz(file: string, opts: RegisterDatasetOptions): Promise<Bui
 
 const LABEL_CHUNK_ROWS = 1 << 20;
 
-async function arraysManifest(inputs: NpyArray, labels: NpyArray, inputsName: string, labelsName: string, sampleFile: string, files: DatasetFile[]): Promise<DatasetManifest> {
+async function arraysManifest(
+  inputs: NpyArray,
+  labels: NpyArray,
+  inputsName: string,
+  labelsName: string,
+  sampleFile: string,
+  files: DatasetFile[],
+): Promise<DatasetManifest> {
   const ls = labels.header.shape;
   if (!labels.header.dtype.integer) {
-    throw new InputError(labels.where, `labels must be integer class indices, not ${labels.header.dtype.name}; convert with y.astype('int64')`);
+    throw new InputError(
+      labels.where,
+      `labels must be integer class indices, not ${labels.header.dtype.name}; convert with y.astype('int64')`,
+    );
   }
   if (ls.length === 0 || ls.length > 2 || (ls.length === 2 && ls[1] !== 1)) {
     const hint = ls.length === 2 ? ' (one-hot? save y.argmax(1))' : '';
     throw new InputError(labels.where, `labels must have shape (N,), not (${ls.join(', ')})${hint}`);
   }
-  if (inputs.header.shape.length === 0) throw new InputError(inputs.where, 'inputs must have at least one dimension (samples along axis 0)');
-  if (inputs.rows !== labels.rows) throw new InputError(inputs.where, `${inputs.rows} input rows but ${labels.rows} labels`);
+  if (inputs.header.shape.length === 0)
+    throw new InputError(inputs.where, 'inputs must have at least one dimension (samples along axis 0)');
+  if (inputs.rows !== labels.rows)
+    throw new InputError(inputs.where, `${inputs.rows} input rows but ${labels.rows} labels`);
 
   const values: number[] = [];
   for (let start = 0; start < labels.rows; start += LABEL_CHUNK_ROWS) {
@@ -422,7 +502,8 @@ async function arraysManifest(inputs: NpyArray, labels: NpyArray, inputsName: st
   }
   let max = -1;
   values.forEach((v, i) => {
-    if (v < 0) throw new InputError(labels.where, `label ${v} at row ${i} is negative; labels must be class indices 0..n-1`);
+    if (v < 0)
+      throw new InputError(labels.where, `label ${v} at row ${i} is negative; labels must be class indices 0..n-1`);
     if (v > max) max = v;
   });
   if (max >= 1e6) throw new InputError(labels.where, `label ${max} is too large for a class index`);

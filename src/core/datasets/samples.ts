@@ -58,7 +58,11 @@ export function decodeImage(file: string, bytes: Buffer): Rgba {
       return { width: img.width, height: img.height, data: img.data };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      throw bad(/memory|resolution/i.test(msg) ? 'JPEG too large to decode (over 512 MB of pixels)' : 'corrupt JPEG: its data is damaged or cut short');
+      throw bad(
+        /memory|resolution/i.test(msg)
+          ? 'JPEG too large to decode (over 512 MB of pixels)'
+          : 'corrupt JPEG: its data is damaged or cut short',
+      );
     }
   }
   throw bad(bytes.length === 0 ? 'empty file' : 'unknown format');
@@ -88,7 +92,6 @@ function pngDamage(bytes: Buffer): string | undefined {
   }
   return undefined;
 }
-
 
 /**
  * Reads an image as a model input of length 3*h*w: decode, drop alpha, resize to pre.size, then
@@ -207,14 +210,19 @@ export function preprocessFromConfig(config: unknown, inputShape: (number | stri
   let layout: ImagePreprocess['layout'] = layoutFromShape ?? 'NCHW';
   if (p.layout !== undefined) {
     const l = String(p.layout).toUpperCase();
-    if (l !== 'NCHW' && l !== 'NHWC') throw new InputError(where, `preprocessing.layout must be "NCHW" or "NHWC", not ${JSON.stringify(p.layout)}`);
+    if (l !== 'NCHW' && l !== 'NHWC')
+      throw new InputError(where, `preprocessing.layout must be "NCHW" or "NHWC", not ${JSON.stringify(p.layout)}`);
     layout = l;
   }
 
   let channelOrder: ImagePreprocess['channelOrder'] = 'RGB';
   if (p.channel_order !== undefined) {
     const c = String(p.channel_order).toUpperCase();
-    if (c !== 'RGB' && c !== 'BGR') throw new InputError(where, `preprocessing.channel_order must be "RGB" or "BGR", not ${JSON.stringify(p.channel_order)}`);
+    if (c !== 'RGB' && c !== 'BGR')
+      throw new InputError(
+        where,
+        `preprocessing.channel_order must be "RGB" or "BGR", not ${JSON.stringify(p.channel_order)}`,
+      );
     channelOrder = c;
   }
 
@@ -223,13 +231,19 @@ export function preprocessFromConfig(config: unknown, inputShape: (number | stri
   if (sizeRaw !== undefined) {
     const key = p.size !== undefined ? 'size' : 'resize';
     if (typeof sizeRaw === 'number' && positiveInt(sizeRaw)) size = [sizeRaw, sizeRaw];
-    else if (Array.isArray(sizeRaw) && sizeRaw.length === 2 && sizeRaw.every(positiveInt)) size = [sizeRaw[0], sizeRaw[1]];
-    else throw new InputError(where, `preprocessing.${key} must be [height, width] or one number, not ${JSON.stringify(sizeRaw)}`);
+    else if (Array.isArray(sizeRaw) && sizeRaw.length === 2 && sizeRaw.every(positiveInt))
+      size = [sizeRaw[0], sizeRaw[1]];
+    else
+      throw new InputError(
+        where,
+        `preprocessing.${key} must be [height, width] or one number, not ${JSON.stringify(sizeRaw)}`,
+      );
   }
 
   let scale = 1 / 255;
   if (p.scale !== undefined) {
-    if (typeof p.scale !== 'number' || !Number.isFinite(p.scale)) throw new InputError(where, `preprocessing.scale must be a number, not ${JSON.stringify(p.scale)}`);
+    if (typeof p.scale !== 'number' || !Number.isFinite(p.scale))
+      throw new InputError(where, `preprocessing.scale must be a number, not ${JSON.stringify(p.scale)}`);
     scale = p.scale;
   }
 
@@ -249,12 +263,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 const positiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
 
-function triple(v: unknown, fallback: [number, number, number], key: string, nonZero: boolean): [number, number, number] {
+function triple(
+  v: unknown,
+  fallback: [number, number, number],
+  key: string,
+  nonZero: boolean,
+): [number, number, number] {
   if (v === undefined) return fallback;
   const ok = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && (!nonZero || x !== 0);
   if (ok(v)) return [v, v, v];
   if (Array.isArray(v) && v.length === 3 && v.every(ok)) return [v[0], v[1], v[2]];
-  throw new InputError('config.json', `preprocessing.${key} must be three${nonZero ? ' non-zero' : ''} numbers or one number, not ${JSON.stringify(v)}`);
+  throw new InputError(
+    'config.json',
+    `preprocessing.${key} must be three${nonZero ? ' non-zero' : ''} numbers or one number, not ${JSON.stringify(v)}`,
+  );
 }
 
 /** [N,3,H,W] → NCHW, [N,H,W,3] → NHWC; undefined when the shape does not say. */
@@ -265,7 +287,10 @@ function shapeLayout(shape: (number | string)[] | undefined): ImagePreprocess['l
   return undefined;
 }
 
-function shapeSize(shape: (number | string)[] | undefined, layout: ImagePreprocess['layout']): [number, number] | undefined {
+function shapeSize(
+  shape: (number | string)[] | undefined,
+  layout: ImagePreprocess['layout'],
+): [number, number] | undefined {
   if (!shape || shape.length !== 4) return undefined;
   const [h, w] = layout === 'NCHW' ? [shape[2], shape[3]] : [shape[1], shape[2]];
   return positiveInt(h) && positiveInt(w) ? [h, w] : undefined;
@@ -292,11 +317,17 @@ export async function readTable(file: string): Promise<ParsedTable> {
 function parseCsvTable(file: string, text: string): ParsedTable {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parseCsv(text, { bom: true, info: true, trim: true, skip_empty_lines: true }) as { record: string[]; info: { lines: number } }[];
+    records = parseCsv(text, { bom: true, info: true, trim: true, skip_empty_lines: true }) as {
+      record: string[];
+      info: { lines: number };
+    }[];
   } catch (e) {
     const err = e as { code?: string; lines?: number; message?: string; record?: unknown[] };
     if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
-      throw new InputError(file, `line ${err.lines}: ${err.record?.length ?? '?'} fields where the header has ${records0Length(text)}; every row needs the same number of fields`);
+      throw new InputError(
+        file,
+        `line ${err.lines}: ${err.record?.length ?? '?'} fields where the header has ${records0Length(text)}; every row needs the same number of fields`,
+      );
     }
     throw new InputError(file, `${err.lines ? `line ${err.lines}: ` : ''}malformed CSV (${err.message ?? String(e)})`);
   }
@@ -330,23 +361,26 @@ function parseJsonl(file: string, text: string): ParsedTable {
   const index = new Map<string, number>();
   const objects: Record<string, unknown>[] = [];
   const lines: number[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
-    if (!line.trim()) return;
-    let v: unknown;
-    try {
-      checkJsonText(line, file, `line ${i + 1}`);
-      v = JSON.parse(line);
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw new InputError(file, `line ${i + 1}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    if (!isObject(v)) throw new InputError(file, `line ${i + 1}: expected a JSON object per line`);
-    for (const k of Object.keys(v)) {
-      if (!index.has(k)) index.set(k, columns.push(k) - 1);
-    }
-    objects.push(v);
-    lines.push(i + 1);
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let v: unknown;
+      try {
+        checkJsonText(line, file, `line ${i + 1}`);
+        v = JSON.parse(line);
+      } catch (e) {
+        if (e instanceof InputError) throw e;
+        throw new InputError(file, `line ${i + 1}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+      }
+      if (!isObject(v)) throw new InputError(file, `line ${i + 1}: expected a JSON object per line`);
+      for (const k of Object.keys(v)) {
+        if (!index.has(k)) index.set(k, columns.push(k) - 1);
+      }
+      objects.push(v);
+      lines.push(i + 1);
+    });
   if (!objects.length) throw new InputError(file, 'no rows: expected one JSON object per line');
   return { columns, rows: objects.map((o) => columns.map((c) => o[c])), lines };
 }
@@ -410,7 +444,10 @@ export class TableReader {
   private row(sample: DatasetSample, data: TableData): number {
     const row = sample.row ?? -1;
     if (!Number.isInteger(row) || row < 0 || row >= data.rows) {
-      throw new InputError(sampleFilePath(this.root, 'table', sample.file), `no row ${sample.row}: the file changed since the dataset was registered`);
+      throw new InputError(
+        sampleFilePath(this.root, 'table', sample.file),
+        `no row ${sample.row}: the file changed since the dataset was registered`,
+      );
     }
     return row;
   }
@@ -430,7 +467,8 @@ export class TableReader {
     const table = await readTable(abs);
     const idx = t.featureColumns.map((c) => {
       const i = table.columns.indexOf(c);
-      if (i === -1) throw new InputError(abs, `column "${c}" is gone: the file changed since the dataset was registered`);
+      if (i === -1)
+        throw new InputError(abs, `column "${c}" is gone: the file changed since the dataset was registered`);
       return i;
     });
     const width = idx.length;
@@ -438,12 +476,21 @@ export class TableReader {
     table.rows.forEach((r, row) => {
       idx.forEach((ci, k) => {
         const v = cellNumber(r[ci]);
-        if (v === undefined) throw new InputError(abs, `line ${table.lines[row]}: column "${t.featureColumns[k]}" is not a number: ${JSON.stringify(r[ci] ?? null)}`);
+        if (v === undefined)
+          throw new InputError(
+            abs,
+            `line ${table.lines[row]}: column "${t.featureColumns[k]}" is not a number: ${JSON.stringify(r[ci] ?? null)}`,
+          );
         features[row * width + k] = v;
       });
     });
     const textIdx = t.textColumn ? table.columns.indexOf(t.textColumn) : -1;
-    return { features, width, rows: table.rows.length, texts: textIdx >= 0 ? table.rows.map((r) => cellText(r[textIdx])) : undefined };
+    return {
+      features,
+      width,
+      rows: table.rows.length,
+      texts: textIdx >= 0 ? table.rows.map((r) => cellText(r[textIdx])) : undefined,
+    };
   }
 }
 
@@ -462,7 +509,11 @@ export class ArrayReader {
 
   async row(index: number): Promise<Float32Array> {
     const arr = await this.open();
-    if (index < 0 || index >= arr.rows) throw new InputError(arr.where, `no row ${index} (${arr.rows} rows): the file changed since the dataset was registered`);
+    if (index < 0 || index >= arr.rows)
+      throw new InputError(
+        arr.where,
+        `no row ${index} (${arr.rows} rows): the file changed since the dataset was registered`,
+      );
     return toFloat32(await arr.readRows(index), arr.header.dtype);
   }
 
@@ -474,17 +525,26 @@ export class ArrayReader {
   async close(): Promise<void> {
     const p = this.opened;
     this.opened = undefined;
-    if (p) await p.then((a) => a.close(), () => undefined);
+    if (p)
+      await p.then(
+        (a) => a.close(),
+        () => undefined,
+      );
   }
 
   private open(): Promise<NpyArray> {
     if (!this.opened) {
       const a = this.manifest.arrays!;
       const isNpz = statSync(this.root).isFile();
-      this.opened = (isNpz ? openNpzArray(this.root, a.inputs) : NpyArray.openFile(path.join(this.root, a.inputs))).then(async (arr) => {
+      this.opened = (
+        isNpz ? openNpzArray(this.root, a.inputs) : NpyArray.openFile(path.join(this.root, a.inputs))
+      ).then(async (arr) => {
         if (arr.rowShape.join(',') !== a.shape.join(',')) {
           await arr.close();
-          throw new InputError(arr.where, `rows are (${arr.rowShape.join(', ')}), registered as (${a.shape.join(', ')}): the file changed since the dataset was registered`);
+          throw new InputError(
+            arr.where,
+            `rows are (${arr.rowShape.join(', ')}), registered as (${a.shape.join(', ')}): the file changed since the dataset was registered`,
+          );
         }
         return arr;
       });

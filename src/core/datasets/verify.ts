@@ -24,7 +24,10 @@ export async function realDatasetRoot(d: DatasetRecord): Promise<string> {
   const real = await realPathWithin(d.root, registered ?? path.dirname(d.root));
   if (registered !== undefined && real !== registered) {
     const link = (await fsp.lstat(d.root)).isSymbolicLink();
-    throw new InputError(d.root, `${link ? 'is a link' : 'now leads'} to ${real}, not ${registered} where dataset ${d.name} was registered; refusing to read it (register it again if you mean it)`);
+    throw new InputError(
+      d.root,
+      `${link ? 'is a link' : 'now leads'} to ${real}, not ${registered} where dataset ${d.name} was registered; refusing to read it (register it again if you mean it)`,
+    );
   }
   return real;
 }
@@ -34,13 +37,20 @@ export async function realDatasetRoot(d: DatasetRecord): Promise<string> {
  * every SHA-256. Up front rather than while reading: arrays are read a row at a time and images on
  * worker threads, and a refusal must come before anything is stored.
  */
-export async function checkDatasetFiles(d: DatasetRecord, m: DatasetManifest, root: string, samples: DatasetSample[], signal?: AbortSignal): Promise<void> {
+export async function checkDatasetFiles(
+  d: DatasetRecord,
+  m: DatasetManifest,
+  root: string,
+  samples: DatasetSample[],
+  signal?: AbortSignal,
+): Promise<void> {
   const used = new Set(samples.map((s) => s.file));
   const rootIsFile = (await fsp.stat(root)).isFile();
   // A table or npz dataset is its one file; a folder of .npy holds the inputs and the labels read at registration.
   const files = m.kind === 'image-folder' ? m.files.filter((f) => used.has(f.path)) : m.files;
   const abs = (f: DatasetFile) => (rootIsFile ? root : path.join(root, ...f.path.split('/')));
-  const changed = (f: DatasetFile, what: string) => new InputError(abs(f), `changed since dataset ${d.name} was registered (${what}); register it again`);
+  const changed = (f: DatasetFile, what: string) =>
+    new InputError(abs(f), `changed since dataset ${d.name} was registered (${what}); register it again`);
 
   const real = await Promise.all(
     files.map(async (f) => {
@@ -58,7 +68,12 @@ export async function checkDatasetFiles(d: DatasetRecord, m: DatasetManifest, ro
       const i = next++;
       if (signal?.aborted) throw new CancelledError();
       // Most samples are small: one read beats a stream's set-up.
-      const sha256 = files[i].size <= SMALL ? createHash('sha256').update(await fsp.readFile(real[i], { signal })).digest('hex') : (await hashFile(real[i], { signal })).sha256;
+      const sha256 =
+        files[i].size <= SMALL
+          ? createHash('sha256')
+              .update(await fsp.readFile(real[i], { signal }))
+              .digest('hex')
+          : (await hashFile(real[i], { signal })).sha256;
       if (sha256 !== files[i].sha256) throw changed(files[i], `sha256 ${sha256}, registered ${files[i].sha256}`);
     }
   };

@@ -46,7 +46,8 @@ export interface SampleView {
 }
 
 /** Which samples a 'samples' message answers: one confusion-matrix cell, a class's false positives/negatives, or the failed ones. */
-export type SampleQuery = { label: number; prediction: number } | { kind: 'fp' | 'fn'; cls: number } | { kind: 'errors' };
+export type SampleQuery =
+  { label: number; prediction: number } | { kind: 'fp' | 'fn'; cls: number } | { kind: 'errors' };
 
 /** Extension → page. */
 export type HostMessage =
@@ -76,7 +77,8 @@ const isRequest = (v: unknown): v is number => Number.isSafeInteger(v) && (v as 
  */
 export function parseFromWebview(msg: unknown, classCount = MAX_CLASSES): PageMessage | undefined {
   if (!isObj(msg) || typeof msg.type !== 'string') return undefined;
-  const isClass = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < classCount;
+  const isClass = (v: unknown): v is number =>
+    Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < classCount;
   switch (msg.type) {
     case 'ready':
       return { type: 'ready' };
@@ -91,7 +93,10 @@ export function parseFromWebview(msg: unknown, classCount = MAX_CLASSES): PageMe
     case 'errors':
       return isRequest(msg.request) ? { type: 'errors', request: msg.request } : undefined;
     case 'open-sample':
-      return typeof msg.sampleId === 'string' && msg.sampleId.length > 0 && msg.sampleId.length <= MAX_SAMPLE_ID && !msg.sampleId.includes('\0')
+      return typeof msg.sampleId === 'string' &&
+        msg.sampleId.length > 0 &&
+        msg.sampleId.length <= MAX_SAMPLE_ID &&
+        !msg.sampleId.includes('\0')
         ? { type: 'open-sample', sampleId: msg.sampleId }
         : undefined;
     default:

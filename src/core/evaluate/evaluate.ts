@@ -16,7 +16,14 @@ import { VersionRecord } from '../registry/types';
 import { OrtCrashError, OrtError, OrtSession, OrtTimeoutError } from '../onnxrt/session';
 import { ImagePool } from './imagePool';
 import { ClassificationTally, toProbabilities } from './metrics';
-import { addEvaluationSamples, beginEvaluation, completeEvaluation, dropEvaluation, getDataset, readManifest } from './store';
+import {
+  addEvaluationSamples,
+  beginEvaluation,
+  completeEvaluation,
+  dropEvaluation,
+  getDataset,
+  readManifest,
+} from './store';
 import { ClassMetrics, EvaluationRecord, SamplePrediction } from './types';
 
 export interface EvaluateOptions {
@@ -44,13 +51,17 @@ function modelLabels(config: unknown): string[] | undefined {
       .sort((a, b) => Number(a) - Number(b))
       .map((k) => String(m[k]));
   }
-  for (const key of ['labels', 'classes', 'class_names']) if (Array.isArray(c[key])) return (c[key] as unknown[]).map(String);
+  for (const key of ['labels', 'classes', 'class_names'])
+    if (Array.isArray(c[key])) return (c[key] as unknown[]).map(String);
   return undefined;
 }
 
 function chooseSplit(d: DatasetRecord, wanted: string | undefined): string | null {
   if (wanted !== undefined) {
-    if (!d.splits.includes(wanted)) throw new RegistryError(`dataset ${d.name} has no split '${wanted}' (${d.splits.length ? `splits: ${d.splits.join(', ')}` : 'it has no splits'})`);
+    if (!d.splits.includes(wanted))
+      throw new RegistryError(
+        `dataset ${d.name} has no split '${wanted}' (${d.splits.length ? `splits: ${d.splits.join(', ')}` : 'it has no splits'})`,
+      );
     return wanted;
   }
   return SPLIT_PREFERENCE.find((s) => d.splits.includes(s)) ?? null;
@@ -74,7 +85,12 @@ function inputSource(d: DatasetRecord, m: DatasetManifest, v: VersionRecord, con
     const pool = new ImagePool();
     const [h, w] = pre.size;
     const shape = pre.layout === 'NCHW' ? [3, h, w] : [h, w, 3];
-    return { width: 3 * h * w, shape, load: async (s) => pool.load(sampleFilePath(d.root, d.kind, s.file), pre), close: () => pool.close() };
+    return {
+      width: 3 * h * w,
+      shape,
+      load: async (s) => pool.load(sampleFilePath(d.root, d.kind, s.file), pre),
+      close: () => pool.close(),
+    };
   }
   if (m.kind === 'table') {
     const reader = new TableReader(d.root, m);
@@ -117,7 +133,9 @@ class ClassificationTask implements EvaluationTask {
     const probs = toProbabilities(outputs[0]);
     if (!this.toDataset && probs.length !== this.classes.length && !this.warned) {
       this.warned = true;
-      this.log?.(`warning: the model has ${probs.length} outputs and the dataset ${this.classes.length} classes; matching by index`);
+      this.log?.(
+        `warning: the model has ${probs.length} outputs and the dataset ${this.classes.length} classes; matching by index`,
+      );
     }
     // Probabilities over the dataset's classes (a model class the dataset lacks is dropped).
     const p = new Float64Array(this.classes.length);
@@ -133,23 +151,35 @@ class ClassificationTask implements EvaluationTask {
   }
 }
 
-export async function evaluateVersion(registry: Registry, ref: string, opts: EvaluateOptions): Promise<EvaluationRecord> {
+export async function evaluateVersion(
+  registry: Registry,
+  ref: string,
+  opts: EvaluateOptions,
+): Promise<EvaluationRecord> {
   const v = await registry.resolve(ref);
   const files = await registry.files(v.id);
   const onnx = files.find((f) => f.path.toLowerCase().endsWith('.onnx'));
-  if (!onnx) throw new RegistryError(`${v.ref} has no ONNX file; the built-in evaluator runs ONNX models (convert it first, or use an external evaluator)`);
+  if (!onnx)
+    throw new RegistryError(
+      `${v.ref} has no ONNX file; the built-in evaluator runs ONNX models (convert it first, or use an external evaluator)`,
+    );
   const dataset = await getDataset(registry, opts.dataset);
   const manifest = await readManifest(registry, dataset);
   const split = chooseSplit(dataset, opts.split);
   const samples = manifest.samples.filter((s) => split === null || s.split === split);
-  if (samples.length === 0) throw new RegistryError(`dataset ${dataset.name}${split ? ` (split ${split})` : ''} has no samples`);
+  if (samples.length === 0)
+    throw new RegistryError(`dataset ${dataset.name}${split ? ` (split ${split})` : ''} has no samples`);
   // The files must still be what the manifest says (the evaluation names it), under a root that is not now a link elsewhere.
   const root = await realDatasetRoot(dataset);
   await checkDatasetFiles(dataset, manifest, root, samples, opts.signal);
 
   // The config stored with the version (template imports), else a config.json beside the model.
-  const configFile = files.find((f) => f.path === path.posix.join(path.posix.dirname(onnx.path), 'config.json')) ?? files.find((f) => f.path === 'config.json');
-  const configText = v.config?.text ?? (configFile ? await fsp.readFile(registry.store.objectPath(configFile.sha256), 'utf8') : undefined);
+  const configFile =
+    files.find((f) => f.path === path.posix.join(path.posix.dirname(onnx.path), 'config.json')) ??
+    files.find((f) => f.path === 'config.json');
+  const configText =
+    v.config?.text ??
+    (configFile ? await fsp.readFile(registry.store.objectPath(configFile.sha256), 'utf8') : undefined);
   const config = configText === undefined ? undefined : safeJson(configText);
   const source = inputSource({ ...dataset, root }, manifest, v, config);
   const classes = manifest.classes;
@@ -160,7 +190,10 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
   const known = toDataset ? new Set(toDataset.filter((c) => c >= 0)) : undefined;
   const task: EvaluationTask = new ClassificationTask(classes, toDataset, opts.log);
   const batchSize = Math.max(1, opts.batchSize ?? 32);
-  const fixedBatch = typeof v.signature.inputs?.[0]?.shape[0] === 'number' && (v.signature.inputs[0].shape[0] as number) > 0 ? (v.signature.inputs[0].shape[0] as number) : undefined;
+  const fixedBatch =
+    typeof v.signature.inputs?.[0]?.shape[0] === 'number' && (v.signature.inputs[0].shape[0] as number) > 0
+      ? (v.signature.inputs[0].shape[0] as number)
+      : undefined;
   const batch = fixedBatch ?? batchSize;
   const git = opts.cwd ? (await gitProvenance(opts.cwd)).git : null;
   const modelFile = registry.store.objectPath(onnx.sha256);
@@ -168,13 +201,25 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
   // In a child process: a native crash in onnxruntime is an error here, not the end of the editor.
   const session = await OrtSession.create(modelFile, { signal: opts.signal }).catch((e: Error) => {
     void source.close();
-    throw e instanceof OrtError ? new InputError(where, `onnxruntime cannot load the model (${e.message.split('\n')[0]})`) : e instanceof OrtCrashError || e instanceof OrtTimeoutError ? new InputError(where, e.message) : e;
+    throw e instanceof OrtError
+      ? new InputError(where, `onnxruntime cannot load the model (${e.message.split('\n')[0]})`)
+      : e instanceof OrtCrashError || e instanceof OrtTimeoutError
+        ? new InputError(where, e.message)
+        : e;
   });
-  const id = await beginEvaluation(registry, { versionId: v.id, datasetId: dataset.id, split, evaluator: 'builtin', git: git && { commit: git.commit, dirty: git.dirty } }).catch(async (e) => {
+  const id = await beginEvaluation(registry, {
+    versionId: v.id,
+    datasetId: dataset.id,
+    split,
+    evaluator: 'builtin',
+    git: git && { commit: git.commit, dirty: git.dirty },
+  }).catch(async (e) => {
     await Promise.all([session.release(), source.close()]);
     throw e;
   });
-  opts.log?.(`${v.ref} on ${dataset.name}${split ? `/${split}` : ''}: ${samples.length} samples, batches of ${batch}, input ${session.inputNames[0]} [${source.shape.join(', ')}]`);
+  opts.log?.(
+    `${v.ref} on ${dataset.name}${split ? `/${split}` : ''}: ${samples.length} samples, batches of ${batch}, input ${session.inputNames[0]} [${source.shape.join(', ')}]`,
+  );
 
   let done = 0;
   let errors = 0;
@@ -184,13 +229,24 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
     Promise.all(
       samples.slice(from, from + batch).map((s, k) =>
         s.label < 0 || s.label >= classes.length
-          ? Promise.resolve({ idx: from + k, s, error: `label index ${s.label} is not one of the dataset's ${classes.length} classes` })
+          ? Promise.resolve({
+              idx: from + k,
+              s,
+              error: `label index ${s.label} is not one of the dataset's ${classes.length} classes`,
+            })
           : known && !known.has(s.label)
-            ? Promise.resolve({ idx: from + k, s, error: `label '${classes[s.label]}' is not a class of the model (it has: ${names!.join(', ')})` })
+            ? Promise.resolve({
+                idx: from + k,
+                s,
+                error: `label '${classes[s.label]}' is not a class of the model (it has: ${names!.join(', ')})`,
+              })
             : source.load(s).then(
-              (data) => (data.length === source.width ? { idx: from + k, s, data } : { idx: from + k, s, error: `input has ${data.length} values, the model takes ${source.width}` }),
-              (e: Error) => ({ idx: from + k, s, error: e.message }),
-            ),
+                (data) =>
+                  data.length === source.width
+                    ? { idx: from + k, s, data }
+                    : { idx: from + k, s, error: `input has ${data.length} values, the model takes ${source.width}` },
+                (e: Error) => ({ idx: from + k, s, error: e.message }),
+              ),
       ),
     );
   try {
@@ -210,11 +266,17 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
         const n = fixedBatch ?? ok.length;
         const input = new Float32Array(n * source.width);
         ok.forEach((x, k) => input.set(x.data, k * source.width));
-        const out = await session.run({ [session.inputNames[0]]: { type: 'float32', data: input, dims: [n, ...source.shape] } }).catch((e: Error) => {
-          // onnxruntime's own refusal (wrong rank, an int64 input) is about the version's model file.
-          if (e instanceof OrtError) throw new InputError(where, `onnxruntime cannot run the model on the dataset's inputs (${e.message.split('\n')[0]})`);
-          throw e instanceof OrtCrashError || e instanceof OrtTimeoutError ? new InputError(where, e.message) : e;
-        });
+        const out = await session
+          .run({ [session.inputNames[0]]: { type: 'float32', data: input, dims: [n, ...source.shape] } })
+          .catch((e: Error) => {
+            // onnxruntime's own refusal (wrong rank, an int64 input) is about the version's model file.
+            if (e instanceof OrtError)
+              throw new InputError(
+                where,
+                `onnxruntime cannot run the model on the dataset's inputs (${e.message.split('\n')[0]})`,
+              );
+            throw e instanceof OrtCrashError || e instanceof OrtTimeoutError ? new InputError(where, e.message) : e;
+          });
         // Every output, cut into per-sample rows (a detector would read boxes, scores and classes from several).
         const outputs = session.outputNames.map((name) => out[name].data as Float32Array);
         ok.forEach((x, k) => {
@@ -232,12 +294,23 @@ export async function evaluateVersion(registry: Registry, ref: string, opts: Eva
     }
     await addEvaluationSamples(registry, id, pending);
     const seconds = (Date.now() - started) / 1000;
-    opts.log?.(`${done} samples in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)}/s), ${errors} could not be evaluated`);
+    opts.log?.(
+      `${done} samples in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)}/s), ${errors} could not be evaluated`,
+    );
     return await completeEvaluation(registry, id, {
       ...task.result(),
       sampleCount: done - errors,
       errorCount: errors,
-      details: { seconds, samplesPerSecond: done / seconds, batch, model: onnx.path, input: session.inputNames[0], outputs: session.outputNames, task: task.id, classMap: names ? 'by name' : 'by index' },
+      details: {
+        seconds,
+        samplesPerSecond: done / seconds,
+        batch,
+        model: onnx.path,
+        input: session.inputNames[0],
+        outputs: session.outputNames,
+        task: task.id,
+        classMap: names ? 'by name' : 'by index',
+      },
     });
   } catch (e) {
     await dropEvaluation(registry, id);
@@ -255,4 +328,3 @@ function safeJson(text: string): unknown {
     return undefined;
   }
 }
-

@@ -18,7 +18,14 @@ import { Registry } from '../registry/registry';
 import { lastLines, runTool, which } from '../convert/profiles';
 import { ClassificationTally } from './metrics';
 import { checkDatasetFiles, realDatasetRoot } from '../datasets/verify';
-import { addEvaluationSamples, beginEvaluation, completeEvaluation, dropEvaluation, getDataset, readManifest } from './store';
+import {
+  addEvaluationSamples,
+  beginEvaluation,
+  completeEvaluation,
+  dropEvaluation,
+  getDataset,
+  readManifest,
+} from './store';
 import { EvaluationRecord, SamplePrediction } from './types';
 import { parseJsonBounded } from '../util/json';
 
@@ -35,30 +42,51 @@ export interface EvaluatorProfile {
 export function checkEvaluatorProfile(p: unknown, where: string): EvaluatorProfile {
   const o = (p ?? {}) as Record<string, unknown>;
   if (typeof o.id !== 'string' || !o.id) throw new RegistryError(`${where}: an evaluator profile needs an "id"`);
-  if (typeof o.tool !== 'string' || !o.tool) throw new RegistryError(`${where}: evaluator "${o.id}": "tool" must be a command`);
-  if (!Array.isArray(o.args) || o.args.some((a) => typeof a !== 'string')) throw new RegistryError(`${where}: evaluator "${o.id}": "args" must be a list of strings`);
-  if (o.env !== undefined && (!Array.isArray(o.env) || o.env.some((a) => typeof a !== 'string'))) throw new RegistryError(`${where}: evaluator "${o.id}": "env" must be a list of variable names`);
-  return { id: o.id, title: typeof o.title === 'string' ? o.title : o.id, tool: o.tool, args: o.args as string[], ...(o.env ? { env: o.env as string[] } : {}) };
+  if (typeof o.tool !== 'string' || !o.tool)
+    throw new RegistryError(`${where}: evaluator "${o.id}": "tool" must be a command`);
+  if (!Array.isArray(o.args) || o.args.some((a) => typeof a !== 'string'))
+    throw new RegistryError(`${where}: evaluator "${o.id}": "args" must be a list of strings`);
+  if (o.env !== undefined && (!Array.isArray(o.env) || o.env.some((a) => typeof a !== 'string')))
+    throw new RegistryError(`${where}: evaluator "${o.id}": "env" must be a list of variable names`);
+  return {
+    id: o.id,
+    title: typeof o.title === 'string' ? o.title : o.id,
+    tool: o.tool,
+    args: o.args as string[],
+    ...(o.env ? { env: o.env as string[] } : {}),
+  };
 }
 
 export async function evaluateExternally(
   registry: Registry,
   ref: string,
   profile: EvaluatorProfile,
-  opts: { dataset: string; split?: string; cwd?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal; log?: (line: string) => void },
+  opts: {
+    dataset: string;
+    split?: string;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    log?: (line: string) => void;
+  },
 ): Promise<EvaluationRecord> {
   const v = await registry.resolve(ref);
   const files = await registry.files(v.id);
   const dataset = await getDataset(registry, opts.dataset);
   const manifest = await readManifest(registry, dataset);
-  if (opts.split !== undefined && !dataset.splits.includes(opts.split)) throw new RegistryError(`dataset ${dataset.name} has no split '${opts.split}'`);
+  if (opts.split !== undefined && !dataset.splits.includes(opts.split))
+    throw new RegistryError(`dataset ${dataset.name} has no split '${opts.split}'`);
   const split = opts.split ?? null;
   const samples = manifest.samples.filter((s) => split === null || s.split === split);
   // As for the built-in evaluator: the evaluation names the manifest, so the files must still match it.
   const root = await realDatasetRoot(dataset);
   await checkDatasetFiles(dataset, manifest, root, samples, opts.signal);
   const work = `${registry.store.tempPath()}-eval`;
-  const logFile = path.join(registry.dir, 'logs', `evaluate-${new Date().toISOString().replace(/[:.]/g, '-')}-${profile.id}.log`);
+  const logFile = path.join(
+    registry.dir,
+    'logs',
+    `evaluate-${new Date().toISOString().replace(/[:.]/g, '-')}-${profile.id}.log`,
+  );
   await fsp.mkdir(path.dirname(logFile), { recursive: true });
   const logStream = await fsp.open(logFile, 'a');
   const log = (line: string) => {
@@ -66,27 +94,54 @@ export async function evaluateExternally(
     void logStream.write(line + '\n');
   };
   const git = opts.cwd ? (await gitProvenance(opts.cwd)).git : null;
-  const id = await beginEvaluation(registry, { versionId: v.id, datasetId: dataset.id, split, evaluator: profile.id, git: git && { commit: git.commit, dirty: git.dirty } });
+  const id = await beginEvaluation(registry, {
+    versionId: v.id,
+    datasetId: dataset.id,
+    split,
+    evaluator: profile.id,
+    git: git && { commit: git.commit, dirty: git.dirty },
+  });
   try {
     const modelDir = path.join(work, 'model');
     for (const f of files) {
       const at = path.join(modelDir, ...f.path.split('/'));
       await fsp.mkdir(path.dirname(at), { recursive: true });
-      await fsp.link(registry.store.objectPath(f.sha256), at).catch(() => fsp.copyFile(registry.store.objectPath(f.sha256), at));
+      await fsp
+        .link(registry.store.objectPath(f.sha256), at)
+        .catch(() => fsp.copyFile(registry.store.objectPath(f.sha256), at));
     }
     const main = files.find((f) => f.role === 'weights') ?? files[0];
     const outputDir = path.join(work, 'out');
     await fsp.mkdir(outputDir, { recursive: true });
     const manifestFile = path.join(work, 'manifest.json');
     await fsp.writeFile(manifestFile, JSON.stringify({ ...manifest, samples }));
-    const vars: Record<string, string> = { model: path.join(modelDir, ...main.path.split('/')), modelDir, dataset: root, manifest: manifestFile, split: split ?? '', outputDir };
-    const args = profile.args.map((a) => a.replace(/\$\{(model|modelDir|dataset|manifest|split|outputDir)\}/g, (_, k: string) => vars[k]));
+    const vars: Record<string, string> = {
+      model: path.join(modelDir, ...main.path.split('/')),
+      modelDir,
+      dataset: root,
+      manifest: manifestFile,
+      split: split ?? '',
+      outputDir,
+    };
+    const args = profile.args.map((a) =>
+      a.replace(/\$\{(model|modelDir|dataset|manifest|split|outputDir)\}/g, (_, k: string) => vars[k]),
+    );
     log(`$ ${profile.tool} ${args.join(' ')}`);
     // Found on PATH here (absolute entries only), run in its empty output folder with the minimal environment.
     const exe = await which(profile.tool, opts.env);
-    if (!exe) throw new RegistryError(`${profile.id}: ${profile.tool} not found (give an absolute path, or a command on PATH)`);
-    const r = await runTool(exe, args, { cwd: outputDir, env: opts.env, passEnv: profile.env, signal: opts.signal, log });
-    if (r.code !== 0) throw new RegistryError(`${profile.tool} failed (exit ${r.code ?? r.signal}): ${lastLines(r.output, 3) || 'no output'}. Full log: ${logFile}`);
+    if (!exe)
+      throw new RegistryError(`${profile.id}: ${profile.tool} not found (give an absolute path, or a command on PATH)`);
+    const r = await runTool(exe, args, {
+      cwd: outputDir,
+      env: opts.env,
+      passEnv: profile.env,
+      signal: opts.signal,
+      log,
+    });
+    if (r.code !== 0)
+      throw new RegistryError(
+        `${profile.tool} failed (exit ${r.code ?? r.signal}): ${lastLines(r.output, 3) || 'no output'}. Full log: ${logFile}`,
+      );
 
     const read = (name: string) =>
       fsp.readFile(path.join(outputDir, name), 'utf8').catch(() => {
@@ -106,24 +161,50 @@ export async function evaluateExternally(
     let unknown = 0;
     (await read('predictions.jsonl')).split('\n').forEach((line, n) => {
       if (!line.trim()) return;
-      const p = parseJsonBounded(line, `${profile.id}: predictions.jsonl`, { what: `line ${n + 1}` }) as { sample_id?: unknown; prediction?: unknown; score?: unknown };
+      const p = parseJsonBounded(line, `${profile.id}: predictions.jsonl`, { what: `line ${n + 1}` }) as {
+        sample_id?: unknown;
+        prediction?: unknown;
+        score?: unknown;
+      };
       const hit = typeof p.sample_id === 'string' ? byId.get(p.sample_id) : undefined;
       if (!hit || seen.has(hit.s.id)) return void unknown++;
       seen.add(hit.s.id);
-      const prediction = typeof p.prediction === 'number' ? p.prediction : manifest.classes.indexOf(String(p.prediction));
+      const prediction =
+        typeof p.prediction === 'number' ? p.prediction : manifest.classes.indexOf(String(p.prediction));
       const score = typeof p.score === 'number' ? p.score : null;
       if (!Number.isInteger(prediction) || prediction < 0 || prediction >= manifest.classes.length) {
-        outcomes.push({ idx: hit.i, sampleId: hit.s.id, label: hit.s.label, prediction: null, score: null, error: `prediction ${JSON.stringify(p.prediction)} is not one of the dataset's classes` });
+        outcomes.push({
+          idx: hit.i,
+          sampleId: hit.s.id,
+          label: hit.s.label,
+          prediction: null,
+          score: null,
+          error: `prediction ${JSON.stringify(p.prediction)} is not one of the dataset's classes`,
+        });
         return;
       }
       tally.addPrediction(hit.s.label, prediction, score);
       outcomes.push({ idx: hit.i, sampleId: hit.s.id, label: hit.s.label, prediction, score });
     });
-    for (const [sid, { s, i }] of byId) if (!seen.has(sid)) outcomes.push({ idx: i, sampleId: s.id, label: s.label, prediction: null, score: null, error: 'no prediction from the evaluator' });
+    for (const [sid, { s, i }] of byId)
+      if (!seen.has(sid))
+        outcomes.push({
+          idx: i,
+          sampleId: s.id,
+          label: s.label,
+          prediction: null,
+          score: null,
+          error: 'no prediction from the evaluator',
+        });
     await addEvaluationSamples(registry, id, outcomes);
-    const numbers = Object.fromEntries(Object.entries(given).filter(([, x]) => typeof x === 'number')) as Record<string, number>;
+    const numbers = Object.fromEntries(Object.entries(given).filter(([, x]) => typeof x === 'number')) as Record<
+      string,
+      number
+    >;
     const errors = outcomes.filter((o) => o.error).length;
-    log(`${outcomes.length - errors} predictions ingested, ${errors} samples without a usable one, ${unknown} unknown or repeated ids ignored`);
+    log(
+      `${outcomes.length - errors} predictions ingested, ${errors} samples without a usable one, ${unknown} unknown or repeated ids ignored`,
+    );
     return await completeEvaluation(registry, id, {
       metrics: { ...tally.metrics(), ...numbers },
       perClass: tally.perClass(),

@@ -25,7 +25,10 @@ export class ImagePool {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         if (m.data) p?.resolve(m.data);
-        else p?.reject(m.file !== undefined && m.problem !== undefined ? new InputError(m.file, m.problem) : new Error(m.error));
+        else
+          p?.reject(
+            m.file !== undefined && m.problem !== undefined ? new InputError(m.file, m.problem) : new Error(m.error),
+          );
       });
       w.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e);

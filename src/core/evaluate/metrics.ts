@@ -92,7 +92,12 @@ export class ClassificationTally {
       const support = this.confusion[c].reduce((s, x) => s + x, 0);
       const precision = predicted ? tp / predicted : null;
       const recall = support ? tp / support : null;
-      const f1 = precision !== null && recall !== null ? (precision + recall ? (2 * precision * recall) / (precision + recall) : 0) : null;
+      const f1 =
+        precision !== null && recall !== null
+          ? precision + recall
+            ? (2 * precision * recall) / (precision + recall)
+            : 0
+          : null;
       return { class: cls, support, precision, recall, f1 };
     });
   }
@@ -103,10 +108,16 @@ export class ClassificationTally {
     // undefined precision or recall counting as 0.
     const predicted = (c: number) => this.confusion.reduce((s, row) => s + row[c], 0);
     const present = per.filter((p, c) => p.support > 0 || predicted(c) > 0);
-    const mean = (xs: (number | null)[]) => (xs.length ? xs.reduce<number>((s, x) => s + (x ?? 0), 0) / xs.length : null);
-    const weighted = (key: 'precision' | 'recall' | 'f1') => (this.count ? present.reduce((s, p) => s + (p[key] ?? 0) * p.support, 0) / this.count : null);
+    const mean = (xs: (number | null)[]) =>
+      xs.length ? xs.reduce<number>((s, x) => s + (x ?? 0), 0) / xs.length : null;
+    const weighted = (key: 'precision' | 'recall' | 'f1') =>
+      this.count ? present.reduce((s, p) => s + (p[key] ?? 0) * p.support, 0) / this.count : null;
     let ece = 0;
-    for (let b = 0; b < ECE_BINS; b++) if (this.binCount[b]) ece += (this.binCount[b] / this.scored) * Math.abs(this.binCorrect[b] / this.binCount[b] - this.binConf[b] / this.binCount[b]);
+    for (let b = 0; b < ECE_BINS; b++)
+      if (this.binCount[b])
+        ece +=
+          (this.binCount[b] / this.scored) *
+          Math.abs(this.binCorrect[b] / this.binCount[b] - this.binConf[b] / this.binCount[b]);
     const k = this.classes.length;
     return {
       accuracy: this.count ? this.correct / this.count : null,

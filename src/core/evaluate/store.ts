@@ -36,22 +36,45 @@ const toDataset = (r: DatasetRow): DatasetRecord => ({
 });
 
 /** Stores the manifest and records the dataset; the same name and content again returns the existing record. */
-export async function addDataset(registry: Registry, name: string, root: string, manifest: DatasetManifest, details: Record<string, unknown> = {}): Promise<DatasetRecord> {
-  if (!DATASET_NAME.test(name)) throw new RegistryError(`invalid dataset name '${name}': use letters, digits, '.', '_' or '-', starting with a letter or digit`);
+export async function addDataset(
+  registry: Registry,
+  name: string,
+  root: string,
+  manifest: DatasetManifest,
+  details: Record<string, unknown> = {},
+): Promise<DatasetRecord> {
+  if (!DATASET_NAME.test(name))
+    throw new RegistryError(
+      `invalid dataset name '${name}': use letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
   const bytes = Buffer.from(JSON.stringify(manifest));
   const { sha256 } = await registry.store.ingestStream([bytes]);
   await registry.db.run(
     `INSERT INTO datasets (name, kind, root, manifest_sha256, sample_count, classes, splits, created_at, details)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, manifest_sha256) DO NOTHING`,
-    [name, manifest.kind, root, sha256, manifest.samples.length, JSON.stringify(manifest.classes), JSON.stringify(manifest.splits), new Date().toISOString(), JSON.stringify(details)],
+    [
+      name,
+      manifest.kind,
+      root,
+      sha256,
+      manifest.samples.length,
+      JSON.stringify(manifest.classes),
+      JSON.stringify(manifest.splits),
+      new Date().toISOString(),
+      JSON.stringify(details),
+    ],
   );
   await registry.touch(); // the Datasets view of an open window refreshes
-  return (await registry.db.get<DatasetRow>('SELECT * FROM datasets WHERE name = ? AND manifest_sha256 = ?', [name, sha256]).then((r) => r && toDataset(r)))!;
+  return (await registry.db
+    .get<DatasetRow>('SELECT * FROM datasets WHERE name = ? AND manifest_sha256 = ?', [name, sha256])
+    .then((r) => r && toDataset(r)))!;
 }
 
 /** The newest registration of each dataset name. */
 export async function listDatasets(registry: Registry): Promise<DatasetRecord[]> {
-  const rows = await registry.db.all<DatasetRow>('SELECT * FROM datasets d WHERE id = (SELECT MAX(id) FROM datasets WHERE name = d.name) ORDER BY name');
+  const rows = await registry.db.all<DatasetRow>(
+    'SELECT * FROM datasets d WHERE id = (SELECT MAX(id) FROM datasets WHERE name = d.name) ORDER BY name',
+  );
   return rows.map(toDataset);
 }
 
@@ -59,11 +82,16 @@ export async function listDatasets(registry: Registry): Promise<DatasetRecord[]>
 export async function getDataset(registry: Registry, ref: string): Promise<DatasetRecord> {
   const [name, sha] = ref.split('@');
   const row = sha
-    ? await registry.db.get<DatasetRow>("SELECT * FROM datasets WHERE name = ? AND manifest_sha256 LIKE ? || '%' ORDER BY id DESC", [name, sha])
+    ? await registry.db.get<DatasetRow>(
+        "SELECT * FROM datasets WHERE name = ? AND manifest_sha256 LIKE ? || '%' ORDER BY id DESC",
+        [name, sha],
+      )
     : await registry.db.get<DatasetRow>('SELECT * FROM datasets WHERE name = ? ORDER BY id DESC', [name]);
   if (!row) {
     const known = (await listDatasets(registry)).map((d) => d.name);
-    throw new RegistryError(`no dataset '${ref}'${known.length ? ` (datasets: ${known.join(', ')})` : '; register one with modelreg dataset add PATH'}`);
+    throw new RegistryError(
+      `no dataset '${ref}'${known.length ? ` (datasets: ${known.join(', ')})` : '; register one with modelreg dataset add PATH'}`,
+    );
   }
   return toDataset(row);
 }
@@ -130,19 +158,39 @@ const toEvaluation = (r: EvaluationRow): EvaluationRecord => ({
 
 export async function beginEvaluation(
   registry: Registry,
-  e: { versionId: number; datasetId: number; split: string | null; evaluator: string; git: { commit: string; dirty: boolean } | null },
+  e: {
+    versionId: number;
+    datasetId: number;
+    split: string | null;
+    evaluator: string;
+    git: { commit: string; dirty: boolean } | null;
+  },
 ): Promise<number> {
   const { lastId } = await registry.db.run(
     // The running process is recorded so gc can tell a killed evaluation from a live one.
     `INSERT INTO evaluations (version_id, dataset_id, split, evaluator, status, started_at, git_commit, git_dirty, runner_pid, runner_host)
      VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
-    [e.versionId, e.datasetId, e.split, e.evaluator, new Date().toISOString(), e.git?.commit ?? null, e.git ? (e.git.dirty ? 1 : 0) : null, process.pid, os.hostname()],
+    [
+      e.versionId,
+      e.datasetId,
+      e.split,
+      e.evaluator,
+      new Date().toISOString(),
+      e.git?.commit ?? null,
+      e.git ? (e.git.dirty ? 1 : 0) : null,
+      process.pid,
+      os.hostname(),
+    ],
   );
   return lastId;
 }
 
 /** Stores per-sample outcomes (multi-row inserts in one transaction). */
-export async function addEvaluationSamples(registry: Registry, evaluationId: number, rows: SamplePrediction[]): Promise<void> {
+export async function addEvaluationSamples(
+  registry: Registry,
+  evaluationId: number,
+  rows: SamplePrediction[],
+): Promise<void> {
   await registry.db.transaction(async (tx) => {
     for (let i = 0; i < rows.length; i += 100) {
       const batch = rows.slice(i, i + 100);
@@ -157,11 +205,27 @@ export async function addEvaluationSamples(registry: Registry, evaluationId: num
 export async function completeEvaluation(
   registry: Registry,
   id: number,
-  r: { metrics: Record<string, number | null | undefined>; perClass: ClassMetrics[]; confusion: number[][]; sampleCount: number; errorCount: number; details?: Record<string, unknown> },
+  r: {
+    metrics: Record<string, number | null | undefined>;
+    perClass: ClassMetrics[];
+    confusion: number[][];
+    sampleCount: number;
+    errorCount: number;
+    details?: Record<string, unknown>;
+  },
 ): Promise<EvaluationRecord> {
   await registry.db.run(
     `UPDATE evaluations SET status = 'done', finished_at = ?, metrics = ?, per_class = ?, confusion = ?, sample_count = ?, error_count = ?, details = ? WHERE id = ?`,
-    [new Date().toISOString(), JSON.stringify(r.metrics), JSON.stringify(r.perClass), JSON.stringify(r.confusion), r.sampleCount, r.errorCount, JSON.stringify(r.details ?? {}), id],
+    [
+      new Date().toISOString(),
+      JSON.stringify(r.metrics),
+      JSON.stringify(r.perClass),
+      JSON.stringify(r.confusion),
+      r.sampleCount,
+      r.errorCount,
+      JSON.stringify(r.details ?? {}),
+      id,
+    ],
   );
   await registry.touch(); // a version's Evaluations node in an open window refreshes
   return (await getEvaluation(registry, id))!;
@@ -179,13 +243,18 @@ export async function getEvaluation(registry: Registry, id: number): Promise<Eva
 
 /** A version's finished evaluations, newest first. */
 export async function evaluationsOf(registry: Registry<ObjectStore>, versionId: number): Promise<EvaluationRecord[]> {
-  const rows = await registry.db.all<EvaluationRow>(`${EVALUATION_SELECT} WHERE e.version_id = ? AND e.status = 'done' ORDER BY e.id DESC`, [versionId]);
+  const rows = await registry.db.all<EvaluationRow>(
+    `${EVALUATION_SELECT} WHERE e.version_id = ? AND e.status = 'done' ORDER BY e.id DESC`,
+    [versionId],
+  );
   return rows.map(toEvaluation);
 }
 
 /** Whether a version has a finished evaluation (the tree asks on every expand; no rows are read). */
 export async function hasEvaluations(registry: Registry<ObjectStore>, versionId: number): Promise<boolean> {
-  return !!(await registry.db.get("SELECT 1 AS x FROM evaluations WHERE version_id = ? AND status = 'done' LIMIT 1", [versionId]));
+  return !!(await registry.db.get("SELECT 1 AS x FROM evaluations WHERE version_id = ? AND status = 'done' LIMIT 1", [
+    versionId,
+  ]));
 }
 
 /**
@@ -195,7 +264,14 @@ export async function hasEvaluations(registry: Registry<ObjectStore>, versionId:
 export async function evaluationSamples(
   registry: Registry,
   evaluationId: number,
-  filter: { label?: number; prediction?: number; wrong?: boolean; errors?: boolean; limit?: number; offset?: number } = {},
+  filter: {
+    label?: number;
+    prediction?: number;
+    wrong?: boolean;
+    errors?: boolean;
+    limit?: number;
+    offset?: number;
+  } = {},
 ): Promise<SamplePrediction[]> {
   const where = ['evaluation_id = ?'];
   const params: (number | string)[] = [evaluationId];
@@ -209,9 +285,23 @@ export async function evaluationSamples(
   }
   if (filter.wrong) where.push('prediction IS NOT NULL AND label <> prediction');
   if (filter.errors) where.push('error IS NOT NULL');
-  const rows = await registry.db.all<{ idx: number; sample_id: string; label: number | null; prediction: number | null; score: number | null; error: string | null }>(
+  const rows = await registry.db.all<{
+    idx: number;
+    sample_id: string;
+    label: number | null;
+    prediction: number | null;
+    score: number | null;
+    error: string | null;
+  }>(
     `SELECT idx, sample_id, label, prediction, score, error FROM evaluation_samples WHERE ${where.join(' AND ')} ORDER BY score DESC, idx LIMIT ? OFFSET ?`,
     [...params, filter.limit ?? 200, filter.offset ?? 0],
   );
-  return rows.map((r) => ({ idx: r.idx, sampleId: r.sample_id, label: r.label, prediction: r.prediction, score: r.score, ...(r.error ? { error: r.error } : {}) }));
+  return rows.map((r) => ({
+    idx: r.idx,
+    sampleId: r.sample_id,
+    label: r.label,
+    prediction: r.prediction,
+    score: r.score,
+    ...(r.error ? { error: r.error } : {}),
+  }));
 }

@@ -70,7 +70,14 @@ export function evaluationIdOf(arg: unknown): number | undefined {
  * root (an absolute path, "..", a URL): the panel may only ever load files from under the root.
  */
 export function imagePath(root: string, sampleId: string): string | undefined {
-  if (!path.isAbsolute(root) || !sampleId || sampleId.includes('\0') || /^[a-z][a-z0-9+.-]*:/i.test(sampleId) || path.isAbsolute(sampleId)) return undefined;
+  if (
+    !path.isAbsolute(root) ||
+    !sampleId ||
+    sampleId.includes('\0') ||
+    /^[a-z][a-z0-9+.-]*:/i.test(sampleId) ||
+    path.isAbsolute(sampleId)
+  )
+    return undefined;
   const full = path.resolve(root, sampleId);
   const rel = path.relative(path.resolve(root), full);
   if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;

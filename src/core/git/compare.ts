@@ -9,7 +9,17 @@ export interface CommitRange {
 export async function commitRange(repo: GitRepo, base: string, head: string): Promise<CommitRange> {
   checkCommitId(base);
   checkCommitId(head);
-  const numstat = await runGit(repo, ['diff', '--no-textconv', '--no-ext-diff', '--ignore-submodules', '--numstat', '-z', base, head, '--']);
+  const numstat = await runGit(repo, [
+    'diff',
+    '--no-textconv',
+    '--no-ext-diff',
+    '--ignore-submodules',
+    '--numstat',
+    '-z',
+    base,
+    head,
+    '--',
+  ]);
   const files: CommitRange['files'] = [];
   // -z: "ins\tdel\tpath\0"; a rename is "ins\tdel\t\0old\0new\0".
   const parts = numstat.split('\0');
@@ -24,7 +34,13 @@ export async function commitRange(repo: GitRepo, base: string, head: string): Pr
     const binary = m[1] === '-';
     files.push({ path: file, insertions: binary ? 0 : Number(m[1]), deletions: binary ? 0 : Number(m[2]), binary });
   }
-  const log = await runGit(repo, ['log', '--no-show-signature', '--format=%H%x00%s%x00%an%x00%aI', `${base}..${head}`, '--']);
+  const log = await runGit(repo, [
+    'log',
+    '--no-show-signature',
+    '--format=%H%x00%s%x00%an%x00%aI',
+    `${base}..${head}`,
+    '--',
+  ]);
   const commits = log
     .split('\n')
     .filter(Boolean)

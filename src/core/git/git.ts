@@ -53,21 +53,39 @@ function gitEnv(): NodeJS.ProcessEnv {
   for (const key of ['PATH', 'HOME', 'USERPROFILE', 'SYSTEMROOT', 'TMPDIR', 'TEMP', 'TMP', 'XDG_CONFIG_HOME']) {
     if (process.env[key] !== undefined) env[key] = process.env[key];
   }
-  return { ...env, LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_ATTR_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat', GIT_ASKPASS: '', SSH_ASKPASS: '' };
+  return {
+    ...env,
+    LC_ALL: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_ATTR_NOSYSTEM: '1',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_OPTIONAL_LOCKS: '0',
+    GIT_PAGER: 'cat',
+    GIT_ASKPASS: '',
+    SSH_ASKPASS: '',
+  };
 }
 
 function execGit(args: string[], maxBuffer = 64 * 1024 * 1024): Promise<string> {
   return new Promise((resolve, reject) => {
     // cwd: a neutral folder, so nothing relative to an untrusted folder is ever discovered.
-    execFile('git', args, { cwd: os.tmpdir(), env: gitEnv(), maxBuffer, encoding: 'utf8', timeout: 60_000, windowsHide: true }, (err, stdout, stderr) => {
-      if (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return reject(new GitError('git is not installed (not found on PATH)'));
-        const first = String(stderr).split('\n').find((l) => l.trim()) ?? err.message;
-        return reject(new GitError(first.replace(/^(fatal|error): /, '')));
-      }
-      resolve(stdout);
-    });
+    execFile(
+      'git',
+      args,
+      { cwd: os.tmpdir(), env: gitEnv(), maxBuffer, encoding: 'utf8', timeout: 60_000, windowsHide: true },
+      (err, stdout, stderr) => {
+        if (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') return reject(new GitError('git is not installed (not found on PATH)'));
+          const first =
+            String(stderr)
+              .split('\n')
+              .find((l) => l.trim()) ?? err.message;
+          return reject(new GitError(first.replace(/^(fatal|error): /, '')));
+        }
+        resolve(stdout);
+      },
+    );
   });
 }
 
@@ -78,7 +96,12 @@ function blankedDrivers(repo: GitRepo): Promise<string[]> {
   let p = drivers.get(repo.gitDir);
   if (!p) {
     p = execGit(['-c', SAFE_CONFIG[0], `--git-dir=${repo.gitDir}`, 'config', '--name-only', '--list', '-z'])
-      .then((out) => out.split('\0').filter((k) => PROGRAM_KEY.test(k)).flatMap((k) => ['-c', `${k}=`]))
+      .then((out) =>
+        out
+          .split('\0')
+          .filter((k) => PROGRAM_KEY.test(k))
+          .flatMap((k) => ['-c', `${k}=`]),
+      )
       .catch(() => []);
     drivers.set(repo.gitDir, p);
     // Configuration can change while the editor is open; read it again a little later.
@@ -89,13 +112,22 @@ function blankedDrivers(repo: GitRepo): Promise<string[]> {
 
 /** Runs `git ARGS` on `repo` with nothing from its configuration run. Throws GitError with git's message. */
 export async function runGit(repo: GitRepo, args: string[], opts: { maxBuffer?: number } = {}): Promise<string> {
-  const pinned = [...SAFE_CONFIG.flatMap((c) => ['-c', c]), ...(await blankedDrivers(repo)), '--no-pager', `--git-dir=${repo.gitDir}`, `--work-tree=${repo.workTree}`];
+  const pinned = [
+    ...SAFE_CONFIG.flatMap((c) => ['-c', c]),
+    ...(await blankedDrivers(repo)),
+    '--no-pager',
+    `--git-dir=${repo.gitDir}`,
+    `--work-tree=${repo.workTree}`,
+  ];
   return execGit([...pinned, ...args], opts.maxBuffer);
 }
 
 /** git's own settings as the user has them (~/.gitconfig), with no repository involved. */
 export async function userGitConfig(key: string): Promise<string> {
-  return execGit(['config', '--global', '--get', key]).then((s) => s.trim(), () => '');
+  return execGit(['config', '--global', '--get', key]).then(
+    (s) => s.trim(),
+    () => '',
+  );
 }
 
 /**

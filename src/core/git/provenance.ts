@@ -57,7 +57,13 @@ async function provenanceOf(repo: GitRepo): Promise<GitProvenance | null> {
 /** Who is acting, for histories: git's user.name <user.email> for the repository holding `dir` (else the user's own config), else the OS user. */
 export async function gitUser(dir: string): Promise<string> {
   const repo = await findRepository(dir).catch(() => null);
-  const get = (key: string) => (repo ? runGit(repo, ['config', '--get', key]).then((s) => s.trim(), () => '') : userGitConfig(key));
+  const get = (key: string) =>
+    repo
+      ? runGit(repo, ['config', '--get', key]).then(
+          (s) => s.trim(),
+          () => '',
+        )
+      : userGitConfig(key);
   const [name, email] = await Promise.all([get('user.name'), get('user.email')]);
   if (name) return email ? `${name} <${email}>` : name;
   return os.userInfo().username;

@@ -68,9 +68,15 @@ export function parseImageReference(ref: string): ImageReference {
     const colon = rest.lastIndexOf(':');
     if (colon > rest.lastIndexOf('/')) [rest, reference] = [rest.slice(0, colon), rest.slice(colon + 1)];
   }
-  if (registry.includes('@')) throw new RegistryError(`not an image reference: ${registry.slice(registry.lastIndexOf('@') + 1)}/…: credentials do not belong in an image reference (give a user name, and the password from MODELREG_REGISTRY_PASSWORD)`);
+  if (registry.includes('@'))
+    throw new RegistryError(
+      `not an image reference: ${registry.slice(registry.lastIndexOf('@') + 1)}/…: credentials do not belong in an image reference (give a user name, and the password from MODELREG_REGISTRY_PASSWORD)`,
+    );
   if (!/^[a-z0-9]+([._/-][a-z0-9]+)*$/.test(rest)) throw new RegistryError(`not an image reference: ${ref}`);
-  if (reference.startsWith('sha256:') ? !/^sha256:[0-9a-f]{64}$/.test(reference) : !/^[\w][\w.-]{0,127}$/.test(reference)) throw new RegistryError(`not a tag or digest: ${reference}`);
+  if (
+    reference.startsWith('sha256:') ? !/^sha256:[0-9a-f]{64}$/.test(reference) : !/^[\w][\w.-]{0,127}$/.test(reference)
+  )
+    throw new RegistryError(`not a tag or digest: ${reference}`);
   return { registry, repository: rest, reference };
 }
 
@@ -85,10 +91,12 @@ const KNOWN_TOKEN_HOSTS: Record<string, string[]> = { 'registry-1.docker.io': ['
  * (Docker Hub's auth.docker.io too). Anything else is a registry sending our password elsewhere.
  */
 export function tokenRealmProblem(registryHost: string, realm: URL): string | undefined {
-  if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && LOOPBACK.test(realm.hostname))) return `it is not https (${realm.protocol.replace(/:$/, '')})`;
+  if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && LOOPBACK.test(realm.hostname)))
+    return `it is not https (${realm.protocol.replace(/:$/, '')})`;
   const registry = new URL(`http://${registryHost}`).hostname.toLowerCase();
   const host = realm.hostname.toLowerCase();
-  if (host !== registry && !(KNOWN_TOKEN_HOSTS[registry] ?? []).includes(host)) return `it is not the registry's host (${registry})`;
+  if (host !== registry && !(KNOWN_TOKEN_HOSTS[registry] ?? []).includes(host))
+    return `it is not the registry's host (${registry})`;
   return undefined;
 }
 
@@ -119,17 +127,28 @@ class Distribution {
       const headers: Record<string, string> = {};
       if (accept) headers.accept = accept;
       if (this.auth) headers.authorization = this.auth;
-      const r = await fetch(this.url(p), { headers, signal: this.opts.signal }).catch(unreachable(where, 'the registry'));
+      const r = await fetch(this.url(p), { headers, signal: this.opts.signal }).catch(
+        unreachable(where, 'the registry'),
+      );
       if (r.status !== 401) return r;
       // Still 401 with what the challenge asked for (a token server may hand anonymous clients a token that grants nothing).
-      if (attempt === 1) throw new InputError(where, this.opts.username === undefined ? 'the registry wants a user name and password (401)' : `the registry refused access for user ${this.opts.username} (401)`);
+      if (attempt === 1)
+        throw new InputError(
+          where,
+          this.opts.username === undefined
+            ? 'the registry wants a user name and password (401)'
+            : `the registry refused access for user ${this.opts.username} (401)`,
+        );
       this.auth = await this.authorize(r.headers.get('www-authenticate') ?? '', where);
     }
     throw new Error('unreachable');
   }
 
   private async authorize(challenge: string, where: string): Promise<string> {
-    const basic = this.opts.username !== undefined ? `Basic ${Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64')}` : undefined;
+    const basic =
+      this.opts.username !== undefined
+        ? `Basic ${Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64')}`
+        : undefined;
     if (/^basic/i.test(challenge)) {
       if (!basic) throw new InputError(where, 'the registry wants a user name and password');
       return basic;
@@ -143,14 +162,29 @@ class Distribution {
       throw new InputError(where, `the registry names a token service that is not a URL: ${params.realm}`);
     }
     const problem = basic ? tokenRealmProblem(this.ref.registry, u) : undefined;
-    if (problem && !(this.opts.allowTokenRealms ?? []).some((h) => h.toLowerCase() === u.host.toLowerCase() || h.toLowerCase() === u.hostname.toLowerCase())) {
-      if (!this.opts.confirmTokenRealm) throw new InputError(where, `the registry asks to send your credentials to the token service ${u.origin}, and ${problem}; they were not sent. If you trust that service, allow it: --allow-token-realm ${u.host}`);
+    if (
+      problem &&
+      !(this.opts.allowTokenRealms ?? []).some(
+        (h) => h.toLowerCase() === u.host.toLowerCase() || h.toLowerCase() === u.hostname.toLowerCase(),
+      )
+    ) {
+      if (!this.opts.confirmTokenRealm)
+        throw new InputError(
+          where,
+          `the registry asks to send your credentials to the token service ${u.origin}, and ${problem}; they were not sent. If you trust that service, allow it: --allow-token-realm ${u.host}`,
+        );
       if (!(await this.opts.confirmTokenRealm(u.origin, problem))) throw new CancelledError();
     }
     if (params.service) u.searchParams.set('service', params.service);
     u.searchParams.set('scope', params.scope ?? `repository:${this.ref.repository}:pull`);
-    const r = await fetch(u, { headers: basic ? { authorization: basic } : {}, signal: this.opts.signal }).catch(unreachable(where, `the token service at ${u.origin}`));
-    if (!r.ok) throw new InputError(where, `the token service refused (${r.status})${basic ? '' : '; the image may need a user name and password'}`);
+    const r = await fetch(u, { headers: basic ? { authorization: basic } : {}, signal: this.opts.signal }).catch(
+      unreachable(where, `the token service at ${u.origin}`),
+    );
+    if (!r.ok)
+      throw new InputError(
+        where,
+        `the token service refused (${r.status})${basic ? '' : '; the image may need a user name and password'}`,
+      );
     const body = (await r.json().catch(() => ({}))) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw new InputError(where, `the token service at ${u.origin} answered without a token`);
@@ -165,7 +199,11 @@ interface Descriptor {
   platform?: { os?: string; architecture?: string };
 }
 
-async function jsonOrError(r: Response, where: string, what: string): Promise<{ body: Buffer; json: Record<string, unknown> }> {
+async function jsonOrError(
+  r: Response,
+  where: string,
+  what: string,
+): Promise<{ body: Buffer; json: Record<string, unknown> }> {
   if (r.status === 404) throw new InputError(where, `${what} not found`);
   if (!r.ok) throw new InputError(where, `${what}: the registry answered ${r.status} ${r.statusText}`);
   const body = Buffer.from(await r.arrayBuffer());
@@ -180,12 +218,17 @@ export async function resolveImage(ref: ImageReference, opts: ImageImportOptions
   const where = `${ref.registry}/${ref.repository}:${ref.reference}`;
   let { body, json } = await jsonOrError(await d.get(`manifests/${ref.reference}`, MANIFEST_TYPES), where, 'manifest');
   let digest = digestOf(body);
-  if (ref.reference.startsWith('sha256:') && digest !== ref.reference) throw new InputError(where, `the manifest's content has digest ${digest}, not the one asked for`);
+  if (ref.reference.startsWith('sha256:') && digest !== ref.reference)
+    throw new InputError(where, `the manifest's content has digest ${digest}, not the one asked for`);
   if (Array.isArray(json.manifests)) {
     const list = json.manifests as Descriptor[];
     const pick = list.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64') ?? list[0];
     if (!pick) throw new InputError(where, 'an empty image index');
-    ({ body, json } = await jsonOrError(await d.get(`manifests/${pick.digest}`, MANIFEST_TYPES), where, 'platform manifest'));
+    ({ body, json } = await jsonOrError(
+      await d.get(`manifests/${pick.digest}`, MANIFEST_TYPES),
+      where,
+      'platform manifest',
+    ));
     digest = digestOf(body);
     if (digest !== pick.digest) throw new InputError(where, `manifest digest mismatch (${digest} vs ${pick.digest})`);
   }
@@ -203,7 +246,12 @@ export async function resolveImage(ref: ImageReference, opts: ImageImportOptions
     // Images often carry keys in ENV (HF_TOKEN=…, DATABASE_URL=postgres://user:pw@…): never stored, so never pushed or exported.
     env: Array.isArray(c.Env) ? c.Env.map((e) => (typeof e === 'string' ? redactEnvEntry(e) : e)) : [],
     exposedPorts: Object.keys((c.ExposedPorts as object) ?? {}),
-    labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, typeof v !== 'string' ? v : looksSecret(k) ? REDACTED : redactUrlsIn(v)])),
+    labels: Object.fromEntries(
+      Object.entries(labels).map(([k, v]) => [
+        k,
+        typeof v !== 'string' ? v : looksSecret(k) ? REDACTED : redactUrlsIn(v),
+      ]),
+    ),
     workingDir: c.WorkingDir ?? null,
     os: cfg.json.os ?? null,
     architecture: cfg.json.architecture ?? null,
@@ -213,7 +261,13 @@ export async function resolveImage(ref: ImageReference, opts: ImageImportOptions
 }
 
 /** What the layers leave under `root`: path → stored object; applied in order with OCI whiteouts. */
-export function applyEntry(files: Map<string, FileEntry>, root: string, name: string, kind: 'file' | 'whiteout' | 'opaque', entry?: FileEntry): void {
+export function applyEntry(
+  files: Map<string, FileEntry>,
+  root: string,
+  name: string,
+  kind: 'file' | 'whiteout' | 'opaque',
+  entry?: FileEntry,
+): void {
   const rel = path.posix.relative(root, path.posix.join('/', name));
   if (rel.startsWith('..') || path.posix.isAbsolute(rel)) return; // outside the extracted path
   if (kind === 'opaque') {
@@ -227,17 +281,36 @@ export function applyEntry(files: Map<string, FileEntry>, root: string, name: st
   if (rel && entry) files.set(rel, { ...entry, path: rel });
 }
 
-export async function importContainerImage(registry: Registry, reference: string, opts: ImageImportOptions = {}): Promise<VersionRecord> {
+export async function importContainerImage(
+  registry: Registry,
+  reference: string,
+  opts: ImageImportOptions = {},
+): Promise<VersionRecord> {
   const ref = parseImageReference(reference);
   const { client, layers, runtime } = await resolveImage(ref, opts);
   const pinned = runtime.image;
-  const model = opts.model ?? ref.repository.split('/').pop()!.replace(/[^A-Za-z0-9._-]/g, '-');
+  const model =
+    opts.model ??
+    ref.repository
+      .split('/')
+      .pop()!
+      .replace(/[^A-Za-z0-9._-]/g, '-');
   const source = { kind: 'container-image', uri: pinned };
   if (!opts.path) {
     // Only the runtime: a version that names the image, with no files of its own.
     const { id } = await registry.beginVersion(model, source);
     try {
-      return await registry.completeVersion(id, { files: [], metrics: [], format: 'container-image', framework: null, parameterCount: null, git: null, params: {}, signature: {}, details: { runtime } });
+      return await registry.completeVersion(id, {
+        files: [],
+        metrics: [],
+        format: 'container-image',
+        framework: null,
+        parameterCount: null,
+        git: null,
+        params: {},
+        signature: {},
+        details: { runtime },
+      });
     } catch (e) {
       await registry.abandonVersion(id);
       throw e;
@@ -268,16 +341,27 @@ export async function importContainerImage(registry: Registry, reference: string
         const name = path.posix.normalize('/' + h.name).replace(/\/+$/, '');
         const base = path.posix.basename(name);
         if (base === '.wh..wh..opq') applyEntry(files, root, path.posix.dirname(name), 'opaque');
-        else if (base.startsWith('.wh.')) applyEntry(files, root, path.posix.join(path.posix.dirname(name), base.slice(4)), 'whiteout');
+        else if (base.startsWith('.wh.'))
+          applyEntry(files, root, path.posix.join(path.posix.dirname(name), base.slice(4)), 'whiteout');
         else if (h.type === 'file' || h.type === 'contiguous-file') {
           const rel = path.posix.relative(root, name);
           if (!rel.startsWith('..') && rel !== '') {
-            const stored = await registry.store.ingestStream(e as unknown as AsyncIterable<Buffer>, { signal: opts.signal });
-            applyEntry(files, root, name, 'file', { path: rel, sha256: stored.sha256, size: stored.size, role: 'other' });
+            const stored = await registry.store.ingestStream(e as unknown as AsyncIterable<Buffer>, {
+              signal: opts.signal,
+            });
+            applyEntry(files, root, name, 'file', {
+              path: rel,
+              sha256: stored.sha256,
+              size: stored.size,
+              role: 'other',
+            });
             continue;
           }
         } else if ((h.type === 'symlink' || h.type === 'link') && !path.posix.relative(root, name).startsWith('..')) {
-          throw new InputError(where, `${h.name} is a ${h.type} to ${h.linkname}; links under ${root} are not imported`);
+          throw new InputError(
+            where,
+            `${h.name} is a ${h.type} to ${h.linkname}; links under ${root} are not imported`,
+          );
         }
         e.resume();
       }
@@ -285,14 +369,21 @@ export async function importContainerImage(registry: Registry, reference: string
       if (e instanceof InputError || e instanceof CancelledError) throw e;
       throw new InputError(where, `not a readable layer (${(e as Error).message})`);
     }
-    if (`sha256:${hash.digest('hex')}` !== layer.digest) throw new InputError(where, 'the layer does not match its digest');
+    if (`sha256:${hash.digest('hex')}` !== layer.digest)
+      throw new InputError(where, 'the layer does not match its digest');
   }
   if (files.size === 0) throw new InputError(`${pinned}:${root}`, 'no files under this path in the image');
   // Linked under their names for detection, as an import from a folder.
   const staging = `${registry.store.tempPath()}-image`;
   try {
     for (const f of files.values()) await registry.store.linkTo(f.sha256, path.join(staging, ...f.path.split('/')));
-    return await importTrainingOutput(registry, staging, { model, signal: opts.signal, onProgress: opts.onProgress, source, details: { runtime, extractedFrom: root } });
+    return await importTrainingOutput(registry, staging, {
+      model,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      source,
+      details: { runtime, extractedFrom: root },
+    });
   } finally {
     await fsp.rm(staging, { recursive: true, force: true });
   }

@@ -90,13 +90,22 @@ export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
 }
 
 /** Every object under the prefix (all pages); "folder" markers (keys ending in /) are skipped. */
-export async function listObjects(client: S3Client, bucket: string, prefix: string, signal?: AbortSignal): Promise<S3Object[]> {
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  signal?: AbortSignal,
+): Promise<S3Object[]> {
   const out: S3Object[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: signal }).catch((e) => {
-      throw storageError(`s3://${bucket}/${prefix}`, e);
-    });
+    const page = await client
+      .send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), {
+        abortSignal: signal,
+      })
+      .catch((e) => {
+        throw storageError(`s3://${bucket}/${prefix}`, e);
+      });
     out.push(...objectsOf(page.Contents));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -104,10 +113,16 @@ export async function listObjects(client: S3Client, bucket: string, prefix: stri
 }
 
 /** Folders (common prefixes) and objects one level below a prefix: what a browser shows. */
-export async function browse(client: S3Client, bucket: string, prefix: string): Promise<{ folders: string[]; objects: S3Object[] }> {
-  const page = await client.send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, Delimiter: '/' })).catch((e) => {
-    throw storageError(`s3://${bucket}/${prefix}`, e);
-  });
+export async function browse(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<{ folders: string[]; objects: S3Object[] }> {
+  const page = await client
+    .send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, Delimiter: '/' }))
+    .catch((e) => {
+      throw storageError(`s3://${bucket}/${prefix}`, e);
+    });
   return {
     folders: (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])),
     objects: objectsOf(page.Contents),
@@ -115,8 +130,14 @@ export async function browse(client: S3Client, bucket: string, prefix: string): 
 }
 
 /** A listing page's objects; "folder" markers (keys ending in /) are not objects. */
-function objectsOf(contents: { Key?: string; Size?: number; ETag?: string; LastModified?: Date }[] | undefined): S3Object[] {
-  return (contents ?? []).flatMap((o) => (o.Key && !o.Key.endsWith('/') ? [{ key: o.Key, size: o.Size ?? 0, etag: o.ETag, modifiedMs: o.LastModified?.getTime() }] : []));
+function objectsOf(
+  contents: { Key?: string; Size?: number; ETag?: string; LastModified?: Date }[] | undefined,
+): S3Object[] {
+  return (contents ?? []).flatMap((o) =>
+    o.Key && !o.Key.endsWith('/')
+      ? [{ key: o.Key, size: o.Size ?? 0, etag: o.ETag, modifiedMs: o.LastModified?.getTime() }]
+      : [],
+  );
 }
 
 /** An S3 error as a clear one naming the place (cancel stays a cancel). */
@@ -124,16 +145,32 @@ export function storageError(where: string, e: unknown): Error {
   const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
   if (err.name === 'AbortError') return new CancelledError();
   const status = err.$metadata?.httpStatusCode;
-  const what = err.name === 'NoSuchBucket' ? 'no such bucket' : err.name === 'AccessDenied' || status === 403 ? 'access denied (check the credentials)' : err.code ?? err.name ?? 'error';
+  const what =
+    err.name === 'NoSuchBucket'
+      ? 'no such bucket'
+      : err.name === 'AccessDenied' || status === 403
+        ? 'access denied (check the credentials)'
+        : (err.code ?? err.name ?? 'error');
   return new InputError(where, `${what}${err.message && err.message !== err.name ? `: ${err.message}` : ''}`);
 }
 
 /** The bytes of bytes [start, end] of an object, retried (a dropped connection resumes at this range). */
-async function fetchRange(client: S3Client, bucket: string, key: string, start: number, end: number, attempts: number, signal?: AbortSignal): Promise<Buffer> {
+async function fetchRange(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  start: number,
+  end: number,
+  attempts: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw new CancelledError();
     try {
-      const r = await client.send(new (s3Sdk().GetObjectCommand)({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }), { abortSignal: signal });
+      const r = await client.send(
+        new (s3Sdk().GetObjectCommand)({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }),
+        { abortSignal: signal },
+      );
       const bytes = Buffer.from(await r.Body!.transformToByteArray());
       if (bytes.length !== end - start + 1) throw new Error(`short read: ${bytes.length} of ${end - start + 1} bytes`);
       return bytes;
@@ -146,9 +183,15 @@ async function fetchRange(client: S3Client, bucket: string, key: string, start: 
 }
 
 /** An object's bytes in order; ranges beyond the first are fetched `parallel` at a time ahead of the reader. */
-async function* objectBytes(client: S3Client, bucket: string, o: S3Object, opts: Required<Pick<ObjectStorageImportOptions, 'partSize' | 'parallel' | 'attempts'>> & { signal?: AbortSignal }): AsyncGenerator<Buffer> {
+async function* objectBytes(
+  client: S3Client,
+  bucket: string,
+  o: S3Object,
+  opts: Required<Pick<ObjectStorageImportOptions, 'partSize' | 'parallel' | 'attempts'>> & { signal?: AbortSignal },
+): AsyncGenerator<Buffer> {
   const ranges: [number, number][] = [];
-  for (let start = 0; start < o.size; start += opts.partSize) ranges.push([start, Math.min(o.size, start + opts.partSize) - 1]);
+  for (let start = 0; start < o.size; start += opts.partSize)
+    ranges.push([start, Math.min(o.size, start + opts.partSize) - 1]);
   const inFlight: Promise<Buffer>[] = [];
   let next = 0;
   const fill = () => {
@@ -171,13 +214,19 @@ async function* objectBytes(client: S3Client, bucket: string, o: S3Object, opts:
 function relativeKey(prefix: string, key: string): string {
   const rel = key.slice(prefix.length).replace(/^\/+/, '');
   const parts = rel.split('/');
-  if (!rel || parts.some((p) => p === '..' || p === '.' || p === '') || rel.includes('\\')) throw new InputError(key, 'an object name that is not a safe relative path below the prefix');
+  if (!rel || parts.some((p) => p === '..' || p === '.' || p === '') || rel.includes('\\'))
+    throw new InputError(key, 'an object name that is not a safe relative path below the prefix');
   return rel;
 }
 
 const OBJECTS_AT_ONCE = 4;
 
-export async function importFromObjectStorage(registry: Registry, conn: S3Connection, uri: string, opts: ObjectStorageImportOptions = {}): Promise<VersionRecord> {
+export async function importFromObjectStorage(
+  registry: Registry,
+  conn: S3Connection,
+  uri: string,
+  opts: ObjectStorageImportOptions = {},
+): Promise<VersionRecord> {
   const { bucket, prefix } = parseS3Uri(uri);
   const client = s3Client(conn);
   const staging = `${registry.store.tempPath()}-s3`;
@@ -188,10 +237,19 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
     if (objects.length === 0) throw new InputError(uri, 'no objects under this prefix');
     // A prefix naming one object imports that object; otherwise the objects below the "folder".
     const single = objects.length === 1 && objects[0].key === prefix;
-    const base = single ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : prefix.endsWith('/') || prefix === '' ? prefix : prefix + '/';
+    const base = single
+      ? prefix.slice(0, prefix.lastIndexOf('/') + 1)
+      : prefix.endsWith('/') || prefix === ''
+        ? prefix
+        : prefix + '/';
     const total = objects.reduce((s, o) => s + o.size, 0);
     let done = 0;
-    const ropts = { partSize: opts.partSize ?? 16 << 20, parallel: opts.parallel ?? 4, attempts: opts.attempts ?? 4, signal: opts.signal };
+    const ropts = {
+      partSize: opts.partSize ?? 16 << 20,
+      parallel: opts.parallel ?? 4,
+      attempts: opts.attempts ?? 4,
+      signal: opts.signal,
+    };
     // Every name checked before any byte is fetched.
     const rels = new Map(objects.map((o) => [o, relativeKey(base, o.key)]));
     const download = { objects: objects.length, reusedObjects: 0, bytesDownloaded: 0 };
@@ -201,7 +259,12 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
       const location = `${endpoint ?? 'aws'}|${bucket}|${o.key}`;
       opts.onProgress?.({ phase: 'downloading', bytesDone: done, bytesTotal: total, file: rel });
       // The same key with the same ETag and size holds what it held when we last fetched it.
-      const known = o.etag ? await registry.db.get<{ sha256: string }>('SELECT sha256 FROM remote_objects WHERE location = ? AND etag = ? AND size = ?', [location, o.etag, o.size]) : undefined;
+      const known = o.etag
+        ? await registry.db.get<{ sha256: string }>(
+            'SELECT sha256 FROM remote_objects WHERE location = ? AND etag = ? AND size = ?',
+            [location, o.etag, o.size],
+          )
+        : undefined;
       let sha256 = known && (await registry.store.reuse(known.sha256)) ? known.sha256 : undefined;
       if (sha256) {
         download.reusedObjects++;
@@ -209,9 +272,11 @@ export async function importFromObjectStorage(registry: Registry, conn: S3Connec
       } else {
         const stored = await registry.store.ingestStream(objectBytes(client, bucket, o, ropts), {
           signal: opts.signal,
-          onBytes: (n) => opts.onProgress?.({ phase: 'downloading', bytesDone: (done += n), bytesTotal: total, file: rel }),
+          onBytes: (n) =>
+            opts.onProgress?.({ phase: 'downloading', bytesDone: (done += n), bytesTotal: total, file: rel }),
         });
-        if (stored.size !== o.size) throw new InputError(`s3://${bucket}/${o.key}`, `got ${stored.size} bytes, the listing says ${o.size}`);
+        if (stored.size !== o.size)
+          throw new InputError(`s3://${bucket}/${o.key}`, `got ${stored.size} bytes, the listing says ${o.size}`);
         sha256 = stored.sha256;
         download.bytesDownloaded += stored.size;
         if (o.etag) {

@@ -22,22 +22,40 @@ export interface TemplateImportOptions extends ImportOptions {
  * shows; with a template and no config.json, one is generated from the template's defaults first.
  * Refuses with every error listed, before anything is stored.
  */
-export async function importWithConfig(registry: Registry, language: ConfigLanguage, input: string, opts: TemplateImportOptions = {}): Promise<VersionRecord> {
+export async function importWithConfig(
+  registry: Registry,
+  language: ConfigLanguage,
+  input: string,
+  opts: TemplateImportOptions = {},
+): Promise<VersionRecord> {
   const target = path.resolve(input);
   const st = await fsp.stat(target).catch(() => undefined);
-  if (!st?.isDirectory()) throw new InputError(target, st ? 'a model with a config.json is imported as a folder; give the folder' : 'no such folder');
+  if (!st?.isDirectory())
+    throw new InputError(
+      target,
+      st ? 'a model with a config.json is imported as a folder; give the folder' : 'no such folder',
+    );
   if (opts.templateId && !language.template(opts.templateId)) {
-    throw new InputError(opts.templateId, `unknown template; known templates: ${language.catalog.templates.map((t) => t.id).join(', ')}`);
+    throw new InputError(
+      opts.templateId,
+      `unknown template; known templates: ${language.catalog.templates.map((t) => t.id).join(', ')}`,
+    );
   }
   const file = configPathIn(target);
   if (!existsSync(file)) {
     if (!opts.templateId) throw new InputError(file, 'missing: give a template to generate one');
-    await fsp.writeFile(file, await configFromTemplate(language.template(opts.templateId)!, { dir: target }), { flag: 'wx' });
+    await fsp.writeFile(file, await configFromTemplate(language.template(opts.templateId)!, { dir: target }), {
+      flag: 'wx',
+    });
   }
   const text = await readRegularText(file, { maxBytes: MAX_PARAM_FILE_BYTES });
   const { diagnostics, config, templateId } = await checkConfig(language, file, text, opts.templateId);
   const errors = errorsOf(diagnostics);
-  if (errors.length) throw new InputError(file, `${errors.length} error${errors.length > 1 ? 's' : ''}, not imported:\n${formatDiagnostics(file, errors).join('\n')}`);
+  if (errors.length)
+    throw new InputError(
+      file,
+      `${errors.length} error${errors.length > 1 ? 's' : ''}, not imported:\n${formatDiagnostics(file, errors).join('\n')}`,
+    );
 
   const reg = (config.registry ?? {}) as { name?: unknown; description?: unknown; tags?: unknown };
   return importTrainingOutput(registry, target, {

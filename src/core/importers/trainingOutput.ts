@@ -39,7 +39,11 @@ export interface ImportOptions {
  * written until the input has been read and found sound; a failure or cancel after that leaves
  * only unreferenced objects, which `gc` removes, never a half-registered version.
  */
-export async function importTrainingOutput(registry: Registry, input: string, opts: ImportOptions = {}): Promise<VersionRecord> {
+export async function importTrainingOutput(
+  registry: Registry,
+  input: string,
+  opts: ImportOptions = {},
+): Promise<VersionRecord> {
   const target = path.resolve(input);
   const real = await realPathWithin(target, opts.boundary ?? path.dirname(target));
   const st = await fsp.stat(real).catch((e: NodeJS.ErrnoException) => {
@@ -99,7 +103,8 @@ export async function importTrainingOutput(registry: Registry, input: string, op
           if (e instanceof CancelledError) throw e;
           throw new InputError(f.abs, `cannot read (${e.code ?? e.message})`);
         });
-      if (r.size !== f.size) throw new InputError(f.abs, `the file changed while it was imported (${f.size} bytes, then ${r.size})`);
+      if (r.size !== f.size)
+        throw new InputError(f.abs, `the file changed while it was imported (${f.size} bytes, then ${r.size})`);
       entries.push({ path: f.rel, sha256: r.sha256, size: r.size, role: inspected.roles.get(f.rel) ?? 'other' });
     }
     check();
@@ -132,7 +137,13 @@ export async function importTrainingOutput(registry: Registry, input: string, op
 }
 
 /** Keys by which Hugging Face, PEFT and common training scripts name the model they started from. */
-const BASE_MODEL_KEYS = ['base_model', 'base_model_name_or_path', 'model_name_or_path', 'pretrained_model_name_or_path', '_name_or_path'];
+const BASE_MODEL_KEYS = [
+  'base_model',
+  'base_model_name_or_path',
+  'model_name_or_path',
+  'pretrained_model_name_or_path',
+  '_name_or_path',
+];
 
 /** What the output's configs name as its base model: registry references, or folders (made absolute). */
 function baseModelNames(root: string, params: Record<string, unknown>): string[] {
@@ -152,6 +163,9 @@ function baseModelNames(root: string, params: Record<string, unknown>): string[]
 /** The output folder's name (a single file's parent folder), made a valid model name. */
 export function defaultModelName(target: string, isDir: boolean): string {
   const base = path.basename(isDir ? target : path.dirname(target));
-  const name = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const name = base
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
   return name || 'model';
 }

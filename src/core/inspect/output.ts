@@ -34,7 +34,11 @@ export interface InspectedOutput {
  * the files to store; `sidecars` are read for metadata only (logs beside a single imported file).
  * Corrupt weights or logs throw InputError before anything is stored.
  */
-export async function inspectOutput(root: string, files: WalkedFile[], sidecars: WalkedFile[] = []): Promise<InspectedOutput> {
+export async function inspectOutput(
+  root: string,
+  files: WalkedFile[],
+  sidecars: WalkedFile[] = [],
+): Promise<InspectedOutput> {
   const roles = new Map<string, FileRole>();
   const weights: { rel: string; info: WeightInfo }[] = [];
   for (const f of files) {
@@ -44,17 +48,26 @@ export async function inspectOutput(root: string, files: WalkedFile[], sidecars:
       weights.push({ rel: f.rel, info });
       roles.set(f.rel, 'weights');
       // A TF.js model.json names its .bin shards, which are its weights too.
-      for (const shard of (info.format === 'tfjs' ? (info.details.shards as string[]) : [])) roles.set(path.posix.join(path.posix.dirname(f.rel), shard), 'weights');
+      for (const shard of info.format === 'tfjs' ? (info.details.shards as string[]) : [])
+        roles.set(path.posix.join(path.posix.dirname(f.rel), shard), 'weights');
     }
   }
   const all = [...files, ...sidecars];
   const rels = all.map((f) => f.rel);
-  const metrics = await withRootInErrors(root, () => readMetricLogs(root, rels.filter((r) => metricLogKind(r) !== undefined)));
+  const metrics = await withRootInErrors(root, () =>
+    readMetricLogs(
+      root,
+      rels.filter((r) => metricLogKind(r) !== undefined),
+    ),
+  );
   for (const m of metrics) for (const f of m.files ?? [m.source]) roles.set(f, 'metrics');
   // Logs the readers skip on purpose (trainer states copied into checkpoint-N/) are still logs.
-  for (const rel of rels) if (!roles.has(rel) && ['hf-trainer-state', 'tfevents'].includes(metricLogKind(rel) ?? '')) roles.set(rel, 'metrics');
+  for (const rel of rels)
+    if (!roles.has(rel) && ['hf-trainer-state', 'tfevents'].includes(metricLogKind(rel) ?? ''))
+      roles.set(rel, 'metrics');
   const params = await withRootInErrors(root, () => readParamFiles(root, rels));
-  for (const rel of Object.keys(params)) if (!roles.has(rel)) roles.set(rel, path.posix.basename(rel) === 'config.json' ? 'config' : 'params');
+  for (const rel of Object.keys(params))
+    if (!roles.has(rel)) roles.set(rel, path.posix.basename(rel) === 'config.json' ? 'config' : 'params');
   for (const f of files) if (!roles.has(f.rel)) roles.set(f.rel, 'other');
 
   const primary = primaryWeights(weights);
@@ -62,7 +75,8 @@ export async function inspectOutput(root: string, files: WalkedFile[], sidecars:
   const models = groupModels(primary, await shardIndexes(files, primary));
   // Several independent models (openWakeWord's nine ONNX files) have no one count or signature;
   // copies of one model (best.pt, last.pt) do.
-  const same = <T>(f: (m: ModelFiles) => T) => models.every((m) => JSON.stringify(f(m)) === JSON.stringify(f(models[0])));
+  const same = <T>(f: (m: ModelFiles) => T) =>
+    models.every((m) => JSON.stringify(f(m)) === JSON.stringify(f(models[0])));
   return {
     weights,
     models,
@@ -90,9 +104,11 @@ async function shardIndexes(files: WalkedFile[], primary: { rel: string }[]): Pr
   for (const f of files) {
     if (!f.rel.endsWith('.index.json') || !dirs.has(path.posix.dirname(f.rel)) || f.size > INDEX_LIMIT) continue;
     try {
-      const map = (JSON.parse(await fsp.readFile(f.abs, 'utf8')) as { weight_map?: Record<string, unknown> }).weight_map;
+      const map = (JSON.parse(await fsp.readFile(f.abs, 'utf8')) as { weight_map?: Record<string, unknown> })
+        .weight_map;
       if (!map || typeof map !== 'object') continue;
-      for (const v of Object.values(map)) if (typeof v === 'string') group.set(path.posix.join(path.posix.dirname(f.rel), v), f.rel);
+      for (const v of Object.values(map))
+        if (typeof v === 'string') group.set(path.posix.join(path.posix.dirname(f.rel), v), f.rel);
     } catch {
       // not an index after all
     }
@@ -147,14 +163,21 @@ async function withRootInErrors<T>(root: string, fn: () => Promise<T>): Promise<
   }
 }
 
-const SAFETENSORS_FORMATS: Record<string, string> = { pt: 'torch', tf: 'tensorflow', flax: 'flax', np: 'numpy', mlx: 'mlx' };
+const SAFETENSORS_FORMATS: Record<string, string> = {
+  pt: 'torch',
+  tf: 'tensorflow',
+  flax: 'flax',
+  np: 'numpy',
+  mlx: 'mlx',
+};
 
 /**
  * The framework that produced the weights: Hugging Face transformers when its config.json sits
  * beside them, else what the weights say (safetensors records the saving library in its metadata).
  */
 function frameworkOf(info: WeightInfo, rel: string, params: Record<string, unknown>): string {
-  const config = params[path.posix.join(path.posix.dirname(rel), 'config.json').replace(/^\.\//, '')] as Record<string, unknown> | undefined;
+  const config = params[path.posix.join(path.posix.dirname(rel), 'config.json').replace(/^\.\//, '')] as
+    Record<string, unknown> | undefined;
   if (config && typeof config.transformers_version === 'string') return 'transformers';
   const saved = (info.details.metadata as Record<string, unknown> | undefined)?.format;
   if (info.format === 'safetensors' && typeof saved === 'string') return SAFETENSORS_FORMATS[saved] ?? saved;

@@ -1,6 +1,7 @@
 /** What the readers report about files in a training output. Plain data, JSON-serialisable. */
 
-export type WeightFormat = 'safetensors' | 'onnx' | 'gguf' | 'pytorch' | 'keras' | 'h5' | 'savedmodel' | 'tflite' | 'pickle' | 'tfjs';
+export type WeightFormat =
+  'safetensors' | 'onnx' | 'gguf' | 'pytorch' | 'keras' | 'h5' | 'savedmodel' | 'tflite' | 'pickle' | 'tfjs';
 
 export interface TensorSpec {
   name: string;

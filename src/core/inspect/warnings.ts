@@ -24,7 +24,10 @@ interface StoredModel {
   files?: unknown;
   format?: unknown;
   parameterCount?: unknown;
-  signature?: { inputs?: { name: string; dtype: string; shape: unknown[] }[]; outputs?: { name: string; dtype: string; shape: unknown[] }[] };
+  signature?: {
+    inputs?: { name: string; dtype: string; shape: unknown[] }[];
+    outputs?: { name: string; dtype: string; shape: unknown[] }[];
+  };
 }
 
 /**
@@ -36,9 +39,12 @@ export function modelsOf(details: Record<string, unknown>): string[] {
   const spec = (s: { name: string; dtype: string; shape: unknown[] }) => `${s.name} ${s.dtype}[${s.shape.join(', ')}]`;
   return models.map((m) => {
     const files = Array.isArray(m.files) ? m.files.map(String) : [];
-    const name = files.length > 1 ? `${files[0]} (+${files.length - 1} shards)` : files[0] ?? '?';
+    const name = files.length > 1 ? `${files[0]} (+${files.length - 1} shards)` : (files[0] ?? '?');
     const count = typeof m.parameterCount === 'number' ? `, ${m.parameterCount.toLocaleString('en')} parameters` : '';
-    const io = [...(m.signature?.inputs ?? []).map(spec), ...(m.signature?.outputs ?? []).map((s) => `→ ${spec(s)}`)].join(' ');
+    const io = [
+      ...(m.signature?.inputs ?? []).map(spec),
+      ...(m.signature?.outputs ?? []).map((s) => `→ ${spec(s)}`),
+    ].join(' ');
     return `${name}  ${String(m.format ?? '-')}${count}${io ? `  ${io}` : ''}`;
   });
 }

@@ -34,17 +34,27 @@ async function handle(m: HostRequest): Promise<unknown> {
       ort ??= require('onnxruntime-node') as typeof Ort;
       session = await ort.InferenceSession.create(m.file, { logSeverityLevel: 3, ...m.options });
       const meta = (list: readonly Ort.InferenceSession.ValueMetadata[]) =>
-        list.map((v) => ({ name: v.name, isTensor: v.isTensor, type: v.isTensor ? v.type : undefined, shape: v.isTensor ? [...v.shape] : [] }));
+        list.map((v) => ({
+          name: v.name,
+          isTensor: v.isTensor,
+          type: v.isTensor ? v.type : undefined,
+          shape: v.isTensor ? [...v.shape] : [],
+        }));
       return { inputs: meta(session.inputMetadata), outputs: meta(session.outputMetadata) };
     }
     case 'run': {
       if (!session || !ort) throw new Error('no session');
       const feeds: Record<string, Ort.Tensor> = {};
-      for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+      for (const [name, t] of Object.entries(m.feeds))
+        feeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
       const out = await session.run(feeds);
       const result: Record<string, TensorData> = {};
       for (const [name, t] of Object.entries(out)) {
-        result[name] = { type: t.type, dims: [...t.dims], data: Array.isArray(t.data) ? t.data : own(t.data as ArrayBufferView) as TensorData['data'] };
+        result[name] = {
+          type: t.type,
+          dims: [...t.dims],
+          data: Array.isArray(t.data) ? t.data : (own(t.data as ArrayBufferView) as TensorData['data']),
+        };
       }
       return result;
     }

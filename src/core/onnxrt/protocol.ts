@@ -5,7 +5,18 @@ export interface TensorData {
   /** onnxruntime's type name: float32, float16 (raw bits in a Uint16Array), int64 (BigInt64Array), bool (Uint8Array)… */
   type: string;
   dims: number[];
-  data: Float32Array | Float64Array | Uint16Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | string[];
+  data:
+    | Float32Array
+    | Float64Array
+    | Uint16Array
+    | Int8Array
+    | Uint8Array
+    | Int16Array
+    | Int32Array
+    | Uint32Array
+    | BigInt64Array
+    | BigUint64Array
+    | string[];
 }
 
 export interface ValueMeta {

@@ -52,7 +52,10 @@ export class OrtCrashError extends Error {
 
 /** The child did not answer in time and was killed. */
 export class OrtTimeoutError extends Error {
-  constructor(readonly phase: 'loading' | 'running', readonly ms: number) {
+  constructor(
+    readonly phase: 'loading' | 'running',
+    readonly ms: number,
+  ) {
     super(`onnxruntime did not finish ${phase} the model within ${Math.round(ms / 1000)} s; it was stopped`);
     this.name = 'OrtTimeoutError';
   }
@@ -97,7 +100,9 @@ export class OrtSession {
     private readonly child: ChildProcess,
     private readonly opts: OrtSessionOptions,
   ) {
-    child.stderr?.on('data', (b: Buffer) => { this.stderr = (this.stderr + b.toString()).slice(-STDERR_KEPT); });
+    child.stderr?.on('data', (b: Buffer) => {
+      this.stderr = (this.stderr + b.toString()).slice(-STDERR_KEPT);
+    });
     child.on('message', (m: HostReply) => this.settle(m));
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -108,14 +113,20 @@ export class OrtSession {
       });
     });
     // A send to a child that is dying errors too; its 'exit' then reports the crash. Only a child that never started fails here.
-    child.on('error', (e) => { if (child.pid === undefined) for (const [id, p] of this.pending) this.fail(id, p, e); });
+    child.on('error', (e) => {
+      if (child.pid === undefined) for (const [id, p] of this.pending) this.fail(id, p, e);
+    });
     opts.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** Starts a child and loads `file` in it. Rejects with OrtError, OrtCrashError, OrtTimeoutError or CancelledError; the child is gone then. */
   static async create(file: string, opts: OrtSessionOptions = {}): Promise<OrtSession> {
     if (opts.signal?.aborted) throw new CancelledError();
-    const child = fork(hostScript(), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: [] });
+    const child = fork(hostScript(), [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      execArgv: [],
+    });
     const s = new OrtSession(child, opts);
     try {
       const loading = s.request({ op: 'create', file, options: opts.sessionOptions }, 'loading', opts.loadTimeoutMs);
@@ -144,7 +155,10 @@ export class OrtSession {
 
   /** Runs the model; a whole batch is one message each way. */
   async run(feeds: Record<string, TensorData>, opts: { timeoutMs?: number } = {}): Promise<Record<string, TensorData>> {
-    return (await this.request({ op: 'run', feeds }, 'running', opts.timeoutMs ?? this.opts.runTimeoutMs)) as Record<string, TensorData>;
+    return (await this.request({ op: 'run', feeds }, 'running', opts.timeoutMs ?? this.opts.runTimeoutMs)) as Record<
+      string,
+      TensorData
+    >;
   }
 
   /** Ends the child (idempotent). */
@@ -198,6 +212,12 @@ export class OrtSession {
   /** An idle session does not keep the process alive (a CLI that forgot release() still exits). */
   private hold(busy: boolean): void {
     const ch = this.child as ChildProcess & { channel?: { ref(): void; unref(): void } };
-    if (busy) { this.child.ref(); ch.channel?.ref(); } else { this.child.unref(); ch.channel?.unref(); }
+    if (busy) {
+      this.child.ref();
+      ch.channel?.ref();
+    } else {
+      this.child.unref();
+      ch.channel?.unref();
+    }
   }
 }

@@ -117,10 +117,14 @@ export class SqliteDb implements SqlDb {
   }
 
   private rawAll<T>(sql: string, params: SqlValue[]): Promise<T[]> {
-    return new Promise((resolve, reject) => this.db.all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows as T[]))));
+    return new Promise((resolve, reject) =>
+      this.db.all(sql, params, (e, rows) => (e ? reject(e) : resolve(rows as T[]))),
+    );
   }
   private rawGet<T>(sql: string, params: SqlValue[]): Promise<T | undefined> {
-    return new Promise((resolve, reject) => this.db.get(sql, params, (e, row) => (e ? reject(e) : resolve(row as T | undefined))));
+    return new Promise((resolve, reject) =>
+      this.db.get(sql, params, (e, row) => (e ? reject(e) : resolve(row as T | undefined))),
+    );
   }
   private rawRun(sql: string, params: SqlValue[]): Promise<{ changes: number; lastId: number }> {
     return new Promise((resolve, reject) =>

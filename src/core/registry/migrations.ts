@@ -201,11 +201,15 @@ export const MIGRATIONS: string[] = [
 export async function migrate(db: SqlDb): Promise<number> {
   return db.transaction(async (tx) => {
     // Inside the write transaction: two processes opening a new registry at once take turns.
-    await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    await tx.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+    );
     const row = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
     const current = row?.v ?? 0;
     if (current > MIGRATIONS.length) {
-      throw new Error(`registry schema version ${current} is newer than this Model Registry (${MIGRATIONS.length}); update the extension`);
+      throw new Error(
+        `registry schema version ${current} is newer than this Model Registry (${MIGRATIONS.length}); update the extension`,
+      );
     }
     for (let v = current + 1; v <= MIGRATIONS.length; v++) {
       await tx.exec(MIGRATIONS[v - 1]);

@@ -20,7 +20,8 @@ const ID_TABLES = /^\s*INSERT\s+INTO\s+(models|versions|alias_history|datasets|e
 /** int8 (COUNT, ids, sizes) and numeric (SUM) as JS numbers, like SQLite gives them; sizes stay far below 2^53. */
 const parseNumber = (v: string) => Number(v);
 const TYPES = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 || oid === 1700 ? parseNumber : pgDriver().types.getTypeParser(oid, format ?? 'text')),
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === 20 || oid === 1700 ? parseNumber : pgDriver().types.getTypeParser(oid, format ?? 'text'),
 };
 
 export class PgDb implements SqlDb {
@@ -39,7 +40,13 @@ export class PgDb implements SqlDb {
   /** `password` when not in the URL (otherwise PGPASSWORD or ~/.pgpass, as libpq does). */
   static async open(url: string, password?: string): Promise<PgDb> {
     const full = withPassword(url, password);
-    const pool = new (pgDriver().Pool)({ connectionString: full, max: 4, types: TYPES, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    const pool = new (pgDriver().Pool)({
+      connectionString: full,
+      max: 4,
+      types: TYPES,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+    });
     const db = new PgDb(pool, full, redact(url));
     // An idle connection whose server went away reports here; without a listener the process dies.
     pool.on('error', () => undefined);
@@ -49,7 +56,9 @@ export class PgDb implements SqlDb {
       await pool.end().catch(() => undefined);
       // pg's words for "the server wants a password and none was given".
       if (/client password must be a string/.test((e as Error).message)) {
-        throw new RegistryError(`${db.where} wants a password: give it in the extension (Enter Team Registry Credentials…), in PGPASSWORD or in ~/.pgpass`);
+        throw new RegistryError(
+          `${db.where} wants a password: give it in the extension (Enter Team Registry Credentials…), in PGPASSWORD or in ~/.pgpass`,
+        );
       }
       throw e;
     }
@@ -109,7 +118,8 @@ export class PgDb implements SqlDb {
     let current: import('pg').Client | undefined;
     let timer: NodeJS.Timeout | undefined;
     const schedule = () => {
-      if (!stopped && !timer) timer = setTimeout(() => ((timer = undefined), void listen().then(() => onChange(''), schedule)), retryMs);
+      if (!stopped && !timer)
+        timer = setTimeout(() => ((timer = undefined), void listen().then(() => onChange(''), schedule)), retryMs);
     };
     const listen = async () => {
       const client = new (pgDriver().Client)({ connectionString: this.url });
@@ -138,7 +148,8 @@ export class PgDb implements SqlDb {
   private over(on: Pool | PoolClient): Pick<SqlDb, 'all' | 'get' | 'run' | 'exec'> {
     return {
       all: <T>(sql: string, params: SqlValue[] = []) => this.query(on, sql, params).then((r) => r.rows as T[]),
-      get: <T>(sql: string, params: SqlValue[] = []) => this.query(on, sql, params).then((r) => r.rows[0] as T | undefined),
+      get: <T>(sql: string, params: SqlValue[] = []) =>
+        this.query(on, sql, params).then((r) => r.rows[0] as T | undefined),
       run: async (sql, params = []) => {
         const returning = ID_TABLES.test(sql) && !/\bRETURNING\b/i.test(sql);
         const r = await this.query(on, returning ? `${sql} RETURNING id` : sql, params);
@@ -150,14 +161,19 @@ export class PgDb implements SqlDb {
 
   private async query(on: Pool | PoolClient, sql: string, params: SqlValue[] | undefined) {
     try {
-      return await on.query(params ? toPostgres(sql) : sql, params?.map((p) => (typeof p === 'bigint' ? p.toString() : p)));
+      return await on.query(
+        params ? toPostgres(sql) : sql,
+        params?.map((p) => (typeof p === 'bigint' ? p.toString() : p)),
+      );
     } catch (e) {
       throw isConnectionError(e) ? this.unreachable(e) : e;
     }
   }
 
   private unreachable(e: unknown): RegistryError {
-    return new RegistryError(`the team registry database ${this.where} is unreachable: ${(e as Error).message || (e as { code?: string }).code}`);
+    return new RegistryError(
+      `the team registry database ${this.where} is unreachable: ${(e as Error).message || (e as { code?: string }).code}`,
+    );
   }
 }
 
@@ -187,13 +203,21 @@ export function toPostgresDdl(sql: string): string {
 
 function mapOutsideStrings(sql: string, f: (code: string) => string): string {
   // Split into code and '…' literals ('' inside a literal is a quote); only code is rewritten.
-  return sql.split(/('(?:[^']|'')*')/).map((part, i) => (i % 2 ? part : f(part))).join('');
+  return sql
+    .split(/('(?:[^']|'')*')/)
+    .map((part, i) => (i % 2 ? part : f(part)))
+    .join('');
 }
 
 function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: string }).code ?? '';
   // No SQLSTATE (a socket error), class 08 (connection exception), 57P01-03 (server shutting down).
-  return /^(E[A-Z]+|08...|57P0[123])$/.test(code) || /Connection terminated|connection timeout|Client has encountered a connection error/i.test((e as Error).message ?? '');
+  return (
+    /^(E[A-Z]+|08...|57P0[123])$/.test(code) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+      (e as Error).message ?? '',
+    )
+  );
 }
 
 /** pg lets a connection string's fields override separate ones, so a password given apart goes into the URL. */

@@ -107,13 +107,23 @@ export class Registry<S extends ObjectStore = LocalStore> {
    * A team registry: metadata in PostgreSQL (same schema and migrations), objects in `store` (a
    * bucket). `workDir` is a local folder for its change stamp and logs.
    */
-  static async openTeam<T extends ObjectStore>(url: string, store: T, workDir: string, password?: string): Promise<Registry<T>> {
+  static async openTeam<T extends ObjectStore>(
+    url: string,
+    store: T,
+    workDir: string,
+    password?: string,
+  ): Promise<Registry<T>> {
     await fsp.mkdir(workDir, { recursive: true });
     const db = await PgDb.open(url, password);
     return Registry.migrated(workDir, db, store, db.where);
   }
 
-  private static async migrated<T extends ObjectStore>(dir: string, db: SqlDb, store: T, location: string): Promise<Registry<T>> {
+  private static async migrated<T extends ObjectStore>(
+    dir: string,
+    db: SqlDb,
+    store: T,
+    location: string,
+  ): Promise<Registry<T>> {
     let identity: { id: string; created: boolean };
     try {
       await migrate(db);
@@ -121,7 +131,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
         const row = await tx.get<{ id: string }>('SELECT id FROM registry_identity');
         if (row) return { id: row.id, created: false };
         const id = randomBytes(16).toString('hex');
-        await tx.run('INSERT INTO registry_identity (one, id, created_at) VALUES (1, ?, ?)', [id, new Date().toISOString()]);
+        await tx.run('INSERT INTO registry_identity (one, id, created_at) VALUES (1, ?, ?)', [
+          id,
+          new Date().toISOString(),
+        ]);
         return { id, created: true };
       });
     } catch (e) {
@@ -138,7 +151,8 @@ export class Registry<S extends ObjectStore = LocalStore> {
 
   /** The local store, for work on files (gc, verify): a team registry's bucket has none. */
   private localStore(what: string): LocalStore {
-    if (!(this.store instanceof LocalStore)) throw new RegistryError(`${what} works on a local registry, not on the team registry ${this.location}`);
+    if (!(this.store instanceof LocalStore))
+      throw new RegistryError(`${what} works on a local registry, not on the team registry ${this.location}`);
     return this.store;
   }
 
@@ -186,12 +200,17 @@ export class Registry<S extends ObjectStore = LocalStore> {
 
   /** How many models have a version that is not deleted (what the status bar shows). */
   async countModels(): Promise<number> {
-    const row = await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM models m WHERE EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${LIVE})`);
+    const row = await this.db.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM models m WHERE EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${LIVE})`,
+    );
     return row!.n;
   }
 
   async getModel(name: string): Promise<ModelSummary | undefined> {
-    const row = await this.db.get<ModelRow>(`${MODEL_SELECT} WHERE m.name = ? AND EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${LIVE})`, [name]);
+    const row = await this.db.get<ModelRow>(
+      `${MODEL_SELECT} WHERE m.name = ? AND EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${LIVE})`,
+      [name],
+    );
     return row && toModel(row);
   }
 
@@ -208,12 +227,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
   async listVersions(model: string, opts: ListOptions = {}): Promise<VersionRecord[]> {
     const q = opts.filter ? parseSearch(opts.filter) : undefined;
     const shown = versionCondition(q, opts);
-    const rows = await this.db.all<VersionRow>(`${VERSION_SELECT} WHERE m.name = ? AND ${shown.where} ORDER BY v.number DESC LIMIT ? OFFSET ?`, [
-      model,
-      ...shown.params,
-      opts.limit ?? NO_LIMIT,
-      opts.offset ?? 0,
-    ]);
+    const rows = await this.db.all<VersionRow>(
+      `${VERSION_SELECT} WHERE m.name = ? AND ${shown.where} ORDER BY v.number DESC LIMIT ? OFFSET ?`,
+      [model, ...shown.params, opts.limit ?? NO_LIMIT, opts.offset ?? 0],
+    );
     return rows.map(toVersion);
   }
 
@@ -221,9 +238,15 @@ export class Registry<S extends ObjectStore = LocalStore> {
    * Where a version sits in the listings above with the same options: its model's index among the
    * models and its index among the model's versions, or undefined when those options hide it.
    */
-  async positionOf(version: VersionRecord, opts: Omit<ListOptions, 'offset' | 'limit'> = {}): Promise<{ model: number; version: number } | undefined> {
+  async positionOf(
+    version: VersionRecord,
+    opts: Omit<ListOptions, 'offset' | 'limit'> = {},
+  ): Promise<{ model: number; version: number } | undefined> {
     const shown = versionCondition(opts.filter ? parseSearch(opts.filter) : undefined, opts);
-    const visible = await this.db.get(`SELECT 1 FROM versions v JOIN models m ON m.id = v.model_id WHERE v.id = ? AND ${shown.where}`, [version.id, ...shown.params]);
+    const visible = await this.db.get(
+      `SELECT 1 FROM versions v JOIN models m ON m.id = v.model_id WHERE v.id = ? AND ${shown.where}`,
+      [version.id, ...shown.params],
+    );
     if (!visible) return undefined;
     const models = await this.db.get<{ n: number }>(
       `SELECT COUNT(*) AS n FROM models m WHERE m.name < ? AND EXISTS (SELECT 1 FROM versions v WHERE v.model_id = m.id AND ${shown.where})`,
@@ -239,11 +262,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
   /** Versions of any model matching a search, newest first. */
   async search(filter: string, opts: Omit<ListOptions, 'filter'> = {}): Promise<VersionRecord[]> {
     const shown = versionCondition(parseSearch(filter), opts);
-    const rows = await this.db.all<VersionRow>(`${VERSION_SELECT} WHERE ${shown.where} ORDER BY v.created_at DESC, v.id DESC LIMIT ? OFFSET ?`, [
-      ...shown.params,
-      opts.limit ?? NO_LIMIT,
-      opts.offset ?? 0,
-    ]);
+    const rows = await this.db.all<VersionRow>(
+      `${VERSION_SELECT} WHERE ${shown.where} ORDER BY v.created_at DESC, v.id DESC LIMIT ? OFFSET ?`,
+      [...shown.params, opts.limit ?? NO_LIMIT, opts.offset ?? 0],
+    );
     return rows.map(toVersion);
   }
 
@@ -258,16 +280,24 @@ export class Registry<S extends ObjectStore = LocalStore> {
     const latest = `${VERSION_SELECT} WHERE m.name = ? AND v.status = 'ready' AND ${LIVE} AND v.archived_at IS NULL ORDER BY v.number DESC LIMIT 1`;
     const row =
       number !== undefined
-        ? await this.db.get<VersionRow>(`${VERSION_SELECT} WHERE m.name = ? AND v.number = ? AND ${LIVE}`, [model, number])
+        ? await this.db.get<VersionRow>(`${VERSION_SELECT} WHERE m.name = ? AND v.number = ? AND ${LIVE}`, [
+            model,
+            number,
+          ])
         : alias === undefined || alias === 'latest'
           ? await this.db.get<VersionRow>(latest, [model])
-          : await this.db.get<VersionRow>(`${VERSION_SELECT} JOIN aliases a ON a.version_id = v.id AND a.model_id = m.id WHERE m.name = ? AND a.alias = ?`, [model, alias]);
+          : await this.db.get<VersionRow>(
+              `${VERSION_SELECT} JOIN aliases a ON a.version_id = v.id AND a.model_id = m.id WHERE m.name = ? AND a.alias = ?`,
+              [model, alias],
+            );
     if (!row) {
       await this.requireModel(model);
       if (number !== undefined) throw new RegistryError(`model '${model}' has no version v${number}`);
       if (alias !== undefined && alias !== 'latest') {
         const known = (await this.aliases(model)).map((a) => `${a.alias} → v${a.number}`);
-        throw new RegistryError(`model '${model}' has no alias '${alias}'${known.length ? ` (it has ${known.join(', ')})` : ''}`);
+        throw new RegistryError(
+          `model '${model}' has no alias '${alias}'${known.length ? ` (it has ${known.join(', ')})` : ''}`,
+        );
       }
       throw new RegistryError(`model '${model}' has no ready version`);
     }
@@ -275,7 +305,9 @@ export class Registry<S extends ObjectStore = LocalStore> {
   }
 
   async files(versionId: number): Promise<FileEntry[]> {
-    return this.db.all<FileEntry>('SELECT path, sha256, size, role FROM files WHERE version_id = ? ORDER BY path', [versionId]);
+    return this.db.all<FileEntry>('SELECT path, sha256, size, role FROM files WHERE version_id = ? ORDER BY path', [
+      versionId,
+    ]);
   }
 
   async finalMetrics(versionId: number): Promise<FinalMetric[]> {
@@ -294,19 +326,30 @@ export class Registry<S extends ObjectStore = LocalStore> {
   }
 
   async metricSeries(versionId: number, key: string): Promise<StoredSeries | undefined> {
-    const r = await this.db.get<{ key: string; source: string; step_data: Buffer; value_data: Buffer; wall_time_data: Buffer | null }>(
-      'SELECT key, source, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ? AND key = ?',
-      [versionId, key],
-    );
+    const r = await this.db.get<{
+      key: string;
+      source: string;
+      step_data: Buffer;
+      value_data: Buffer;
+      wall_time_data: Buffer | null;
+    }>('SELECT key, source, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ? AND key = ?', [
+      versionId,
+      key,
+    ]);
     return r && toSeries(r);
   }
 
   /** Every metric series of a version, read in one query (series are stored packed, one row each). */
   async allSeries(versionId: number): Promise<StoredSeries[]> {
-    const rows = await this.db.all<{ key: string; source: string; step_data: Buffer; value_data: Buffer; wall_time_data: Buffer | null }>(
-      'SELECT key, source, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ? ORDER BY key',
-      [versionId],
-    );
+    const rows = await this.db.all<{
+      key: string;
+      source: string;
+      step_data: Buffer;
+      value_data: Buffer;
+      wall_time_data: Buffer | null;
+    }>('SELECT key, source, step_data, value_data, wall_time_data FROM metrics WHERE version_id = ? ORDER BY key', [
+      versionId,
+    ]);
     return rows.map(toSeries);
   }
 
@@ -316,7 +359,9 @@ export class Registry<S extends ObjectStore = LocalStore> {
    */
   async beginVersion(modelName: string, source: VersionSource): Promise<{ id: number; number: number }> {
     if (!MODEL_NAME.test(modelName)) {
-      throw new RegistryError(`invalid model name '${modelName}': use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`);
+      throw new RegistryError(
+        `invalid model name '${modelName}': use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`,
+      );
     }
     const now = new Date().toISOString();
     const result = await this.db.transaction(async (tx) => {
@@ -335,12 +380,19 @@ export class Registry<S extends ObjectStore = LocalStore> {
   /** Turns an importing version into a ready one with its files, metrics and facts, all at once. */
   async completeVersion(id: number, c: VersionContent): Promise<VersionRecord> {
     await this.db.transaction(async (tx) => {
-      const v = await tx.get<{ status: string; model_id: number; number: number }>('SELECT status, model_id, number FROM versions WHERE id = ?', [id]);
-      if (!v || v.status !== 'importing') throw new RegistryError(`version ${id} is not being imported (it was deleted meanwhile?)`);
+      const v = await tx.get<{ status: string; model_id: number; number: number }>(
+        'SELECT status, model_id, number FROM versions WHERE id = ?',
+        [id],
+      );
+      if (!v || v.status !== 'importing')
+        throw new RegistryError(`version ${id} is not being imported (it was deleted meanwhile?)`);
       // Checked under the write lock, which gc holds while it removes objects: once this commits, gc
       // sees the references; before, a removed object is caught here instead of a broken version.
       for (const f of c.files) {
-        if (!(await this.store.has(f.sha256))) throw new RegistryError(`object ${f.sha256} for ${f.path} is not in the store (removed by a gc running meanwhile?); import again`);
+        if (!(await this.store.has(f.sha256)))
+          throw new RegistryError(
+            `object ${f.sha256} for ${f.path} is not in the store (removed by a gc running meanwhile?); import again`,
+          );
       }
       await insertFiles(tx, id, c.files);
       await insertMetrics(tx, id, c.metrics);
@@ -368,7 +420,8 @@ export class Registry<S extends ObjectStore = LocalStore> {
           id,
         ],
       );
-      for (const tag of new Set((c.tags ?? []).map(checkTag))) await tx.run('INSERT INTO version_tags (version_id, tag) VALUES (?, ?)', [id, tag]);
+      for (const tag of new Set((c.tags ?? []).map(checkTag)))
+        await tx.run('INSERT INTO version_tags (version_id, tag) VALUES (?, ?)', [id, tag]);
       await bumpModel(tx, v.model_id, v.number);
     });
     await this.touch();
@@ -381,7 +434,9 @@ export class Registry<S extends ObjectStore = LocalStore> {
    */
   async abandonVersion(id: number): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const v = await tx.get<{ model_id: number }>("SELECT model_id FROM versions WHERE id = ? AND status <> 'ready'", [id]);
+      const v = await tx.get<{ model_id: number }>("SELECT model_id FROM versions WHERE id = ? AND status <> 'ready'", [
+        id,
+      ]);
       if (!v) return;
       await tx.run('DELETE FROM versions WHERE id = ?', [id]);
       await tx.run(`DELETE FROM models WHERE id = ? AND ${NEVER_READY}`, [v.model_id]);
@@ -395,9 +450,11 @@ export class Registry<S extends ObjectStore = LocalStore> {
    */
   async cleanUpInterrupted(id: number): Promise<void> {
     const v = await this.getVersionById(id);
-    if (!v || v.status !== 'importing') throw new RegistryError(`version ${id} is no longer being imported (it finished, or was cleaned up meanwhile)`);
+    if (!v || v.status !== 'importing')
+      throw new RegistryError(`version ${id} is no longer being imported (it finished, or was cleaned up meanwhile)`);
     if (!v.interrupted) {
-      if (!v.importer) throw new RegistryError(`${v.ref} does not record which process imports it; run gc once no import is running`);
+      if (!v.importer)
+        throw new RegistryError(`${v.ref} does not record which process imports it; run gc once no import is running`);
       throw new RegistryError(
         v.importer.host === os.hostname()
           ? `${v.ref} is still being imported by process ${v.importer.pid} on this machine`
@@ -412,7 +469,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
    * Deletes a version: hidden at once, its row and objects kept until `gc`, so `restoreVersion` can
    * undo it. Refused while an alias points at it, unless forced (the aliases go, and are recorded).
    */
-  async deleteVersion(ref: string, opts: { force?: boolean } = {}): Promise<{ version: VersionRecord; removedAliases: string[] }> {
+  async deleteVersion(
+    ref: string,
+    opts: { force?: boolean } = {},
+  ): Promise<{ version: VersionRecord; removedAliases: string[] }> {
     const v = await this.resolve(ref);
     const removedAliases = await this.dropAliasesOf(v, 'delete', opts.force);
     await this.db.run(`UPDATE versions SET deleted_at = ? WHERE id = ?`, [new Date().toISOString(), v.id]);
@@ -424,7 +484,8 @@ export class Registry<S extends ObjectStore = LocalStore> {
   async restoreVersion(id: number, aliases: string[] = []): Promise<VersionRecord> {
     const row = await this.db.get<{ deleted_at: string | null }>('SELECT deleted_at FROM versions WHERE id = ?', [id]);
     // A version that is not deleted under that id is another one: SQLite gives a freed row id out again after gc.
-    if (!row || row.deleted_at === null) throw new RegistryError(`version ${id} is gone (gc removed it); it cannot be restored`);
+    if (!row || row.deleted_at === null)
+      throw new RegistryError(`version ${id} is gone (gc removed it); it cannot be restored`);
     await this.db.run('UPDATE versions SET deleted_at = NULL WHERE id = ?', [id]);
     const v = (await this.getVersionById(id))!;
     const taken = new Set((await this.aliases(v.model)).map((a) => a.alias));
@@ -434,7 +495,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
   }
 
   /** Archive hides a version from lists and `NAME`/`@latest` without deleting anything; refused while an alias points at it unless forced. */
-  async archiveVersion(ref: string, opts: { force?: boolean } = {}): Promise<{ version: VersionRecord; removedAliases: string[] }> {
+  async archiveVersion(
+    ref: string,
+    opts: { force?: boolean } = {},
+  ): Promise<{ version: VersionRecord; removedAliases: string[] }> {
     const v = await this.resolve(ref);
     const removedAliases = await this.dropAliasesOf(v, 'archive', opts.force);
     await this.db.run('UPDATE versions SET archived_at = ? WHERE id = ?', [new Date().toISOString(), v.id]);
@@ -452,7 +516,9 @@ export class Registry<S extends ObjectStore = LocalStore> {
   private async dropAliasesOf(v: VersionRecord, action: string, force?: boolean): Promise<string[]> {
     if (v.aliases.length && !force) {
       const names = v.aliases.join(', ');
-      throw new RegistryError(`${v.ref} is ${names}: move the alias${v.aliases.length > 1 ? 'es' : ''} first, or ${action} with force (which removes ${v.aliases.length > 1 ? 'them' : 'it'})`);
+      throw new RegistryError(
+        `${v.ref} is ${names}: move the alias${v.aliases.length > 1 ? 'es' : ''} first, or ${action} with force (which removes ${v.aliases.length > 1 ? 'them' : 'it'})`,
+      );
     }
     for (const alias of v.aliases) await this.removeAlias(v.model, alias);
     return v.aliases;
@@ -464,7 +530,8 @@ export class Registry<S extends ObjectStore = LocalStore> {
   async setAlias(ref: string, alias: string): Promise<AliasMove> {
     checkAlias(alias);
     const v = await this.resolve(ref);
-    if (v.status !== 'ready') throw new RegistryError(`${v.ref} is still being imported; an alias can point only at a ready version`);
+    if (v.status !== 'ready')
+      throw new RegistryError(`${v.ref} is still being imported; an alias can point only at a ready version`);
     if (v.archivedAt) throw new RegistryError(`${v.ref} is archived; unarchive it before pointing '${alias}' at it`);
     const by = await this.actor();
     const move = await this.db.transaction(async (tx) => {
@@ -474,15 +541,14 @@ export class Registry<S extends ObjectStore = LocalStore> {
       );
       const at = new Date().toISOString();
       if (current?.version_id === v.id) return { model: v.model, alias, from: v.number, to: v.number, at, by };
-      await tx.run('INSERT INTO aliases (model_id, alias, version_id) VALUES (?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id', [v.modelId, alias, v.id]);
-      await tx.run('INSERT INTO alias_history (model_id, alias, from_number, to_number, changed_at, changed_by) VALUES (?, ?, ?, ?, ?, ?)', [
-        v.modelId,
-        alias,
-        current?.number ?? null,
-        v.number,
-        at,
-        by,
-      ]);
+      await tx.run(
+        'INSERT INTO aliases (model_id, alias, version_id) VALUES (?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id',
+        [v.modelId, alias, v.id],
+      );
+      await tx.run(
+        'INSERT INTO alias_history (model_id, alias, from_number, to_number, changed_at, changed_by) VALUES (?, ?, ?, ?, ?, ?)',
+        [v.modelId, alias, current?.number ?? null, v.number, at, by],
+      );
       return { model: v.model, alias, from: current?.number ?? null, to: v.number, at, by };
     });
     await this.touch();
@@ -493,11 +559,17 @@ export class Registry<S extends ObjectStore = LocalStore> {
     const m = await this.requireModel(model);
     const by = await this.actor();
     const move = await this.db.transaction(async (tx) => {
-      const current = await tx.get<{ number: number }>('SELECT v.number FROM aliases a JOIN versions v ON v.id = a.version_id WHERE a.model_id = ? AND a.alias = ?', [m.id, alias]);
+      const current = await tx.get<{ number: number }>(
+        'SELECT v.number FROM aliases a JOIN versions v ON v.id = a.version_id WHERE a.model_id = ? AND a.alias = ?',
+        [m.id, alias],
+      );
       if (!current) throw new RegistryError(`model '${model}' has no alias '${alias}'`);
       const at = new Date().toISOString();
       await tx.run('DELETE FROM aliases WHERE model_id = ? AND alias = ?', [m.id, alias]);
-      await tx.run('INSERT INTO alias_history (model_id, alias, from_number, to_number, changed_at, changed_by) VALUES (?, ?, ?, NULL, ?, ?)', [m.id, alias, current.number, at, by]);
+      await tx.run(
+        'INSERT INTO alias_history (model_id, alias, from_number, to_number, changed_at, changed_by) VALUES (?, ?, ?, NULL, ?, ?)',
+        [m.id, alias, current.number, at, by],
+      );
       return { model, alias, from: current.number, to: null, at, by };
     });
     await this.touch();
@@ -505,17 +577,33 @@ export class Registry<S extends ObjectStore = LocalStore> {
   }
 
   async aliases(model: string): Promise<{ alias: string; number: number }[]> {
-    return this.db.all('SELECT a.alias, v.number FROM aliases a JOIN versions v ON v.id = a.version_id JOIN models m ON m.id = a.model_id WHERE m.name = ? ORDER BY a.alias', [model]);
+    return this.db.all(
+      'SELECT a.alias, v.number FROM aliases a JOIN versions v ON v.id = a.version_id JOIN models m ON m.id = a.model_id WHERE m.name = ? ORDER BY a.alias',
+      [model],
+    );
   }
 
   /** Every move of a model's aliases (or of one alias), newest first. */
   async aliasHistory(model: string, alias?: string): Promise<AliasMove[]> {
     const m = await this.requireModel(model);
-    const rows = await this.db.all<{ alias: string; from_number: number | null; to_number: number | null; changed_at: string; changed_by: string }>(
+    const rows = await this.db.all<{
+      alias: string;
+      from_number: number | null;
+      to_number: number | null;
+      changed_at: string;
+      changed_by: string;
+    }>(
       `SELECT alias, from_number, to_number, changed_at, changed_by FROM alias_history WHERE model_id = ? ${alias ? 'AND alias = ?' : ''} ORDER BY id DESC`,
       alias ? [m.id, alias] : [m.id],
     );
-    return rows.map((r) => ({ model, alias: r.alias, from: r.from_number, to: r.to_number, at: r.changed_at, by: r.changed_by }));
+    return rows.map((r) => ({
+      model,
+      alias: r.alias,
+      from: r.from_number,
+      to: r.to_number,
+      at: r.changed_at,
+      by: r.changed_by,
+    }));
   }
 
   private actorName?: Promise<string>;
@@ -548,13 +636,19 @@ export class Registry<S extends ObjectStore = LocalStore> {
 
   /** Every tag in use, for completion in pickers. */
   async allTags(): Promise<string[]> {
-    const rows = await this.db.all<{ tag: string }>('SELECT tag FROM model_tags UNION SELECT tag FROM version_tags ORDER BY tag');
+    const rows = await this.db.all<{ tag: string }>(
+      'SELECT tag FROM model_tags UNION SELECT tag FROM version_tags ORDER BY tag',
+    );
     return rows.map((r) => r.tag);
   }
 
   async setModelDescription(model: string, description: string): Promise<void> {
     const m = await this.requireModel(model);
-    await this.db.run('UPDATE models SET description = ?, updated_at = ? WHERE id = ?', [description.trim(), new Date().toISOString(), m.id]);
+    await this.db.run('UPDATE models SET description = ?, updated_at = ? WHERE id = ?', [
+      description.trim(),
+      new Date().toISOString(),
+      m.id,
+    ]);
     await this.touch();
   }
 
@@ -571,9 +665,13 @@ export class Registry<S extends ObjectStore = LocalStore> {
    * copying bytes: the new version refers to the same objects, and remembers it was cloned.
    */
   async cloneVersion(ref: string, toModel: string, opts: { description?: string } = {}): Promise<VersionRecord> {
-    if (!MODEL_NAME.test(toModel)) throw new RegistryError(`invalid model name '${toModel}': use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`);
+    if (!MODEL_NAME.test(toModel))
+      throw new RegistryError(
+        `invalid model name '${toModel}': use letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit`,
+      );
     const src = await this.resolve(ref);
-    if (src.status !== 'ready') throw new RegistryError(`${src.ref} is still being imported; clone it once it is ready`);
+    if (src.status !== 'ready')
+      throw new RegistryError(`${src.ref} is still being imported; clone it once it is ready`);
     const now = new Date().toISOString();
     const id = await this.db.transaction(async (tx) => {
       const { modelId, number } = await nextVersionOf(tx, toModel, now);
@@ -587,12 +685,18 @@ export class Registry<S extends ObjectStore = LocalStore> {
            FROM versions WHERE id = ?`,
         [modelId, number, src.ref, now, opts.description ?? src.description, src.id],
       );
-      await tx.run('INSERT INTO files (version_id, path, sha256, size, role) SELECT CAST(? AS BIGINT), path, sha256, size, role FROM files WHERE version_id = ?', [lastId, src.id]);
+      await tx.run(
+        'INSERT INTO files (version_id, path, sha256, size, role) SELECT CAST(? AS BIGINT), path, sha256, size, role FROM files WHERE version_id = ?',
+        [lastId, src.id],
+      );
       await tx.run(
         `INSERT INTO metrics (version_id, ${METRIC_COLUMNS}) SELECT CAST(? AS BIGINT), ${METRIC_COLUMNS} FROM metrics WHERE version_id = ?`,
         [lastId, src.id],
       );
-      await tx.run('INSERT INTO version_tags (version_id, tag) SELECT CAST(? AS BIGINT), tag FROM version_tags WHERE version_id = ?', [lastId, src.id]);
+      await tx.run(
+        'INSERT INTO version_tags (version_id, tag) SELECT CAST(? AS BIGINT), tag FROM version_tags WHERE version_id = ?',
+        [lastId, src.id],
+      );
       await bumpModel(tx, modelId, number);
       return lastId;
     });
@@ -609,12 +713,17 @@ export class Registry<S extends ObjectStore = LocalStore> {
 
   /** A version's metric rows as stored (packed series included), for copying them verbatim. */
   metricRows(versionId: number): Promise<StoredMetricRow[]> {
-    return this.db.all<StoredMetricRow>(`SELECT ${METRIC_COLUMNS} FROM metrics WHERE version_id = ? ORDER BY key`, [versionId]);
+    return this.db.all<StoredMetricRow>(`SELECT ${METRIC_COLUMNS} FROM metrics WHERE version_id = ? ORDER BY key`, [
+      versionId,
+    ]);
   }
 
   /** Remembers which cross-registry identity a version has (the first one given stays). */
   async setOrigin(versionId: number, origin: string): Promise<void> {
-    await this.db.run('UPDATE versions SET origin = ? WHERE id = ? AND origin IS NULL AND NOT EXISTS (SELECT 1 FROM versions WHERE origin = ?)', [origin, versionId, origin]);
+    await this.db.run(
+      'UPDATE versions SET origin = ? WHERE id = ? AND origin IS NULL AND NOT EXISTS (SELECT 1 FROM versions WHERE origin = ?)',
+      [origin, versionId, origin],
+    );
   }
 
   /**
@@ -640,7 +749,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
       if (existing) return { id: existing.id, existed: true };
       // Under the write lock, which gc holds while it removes objects (several checks at once: a bucket answers each in a round trip).
       await forEachLimit(c.check ?? c.files, 16, async (f) => {
-        if (!(await this.store.has(f.sha256))) throw new RegistryError(`object ${f.sha256} for ${f.path} is not in the store of ${this.location}; copy again`);
+        if (!(await this.store.has(f.sha256)))
+          throw new RegistryError(
+            `object ${f.sha256} for ${f.path} is not in the store of ${this.location}; copy again`,
+          );
       });
       const { modelId, number } = await nextVersionOf(tx, v.model, now);
       const { lastId } = await tx.run(
@@ -717,14 +829,19 @@ export class Registry<S extends ObjectStore = LocalStore> {
     return {
       focus: v.id,
       nodes: rows.map(toLineageNode),
-      edges: rows.filter((r) => r.parent_id !== null && ids.has(r.parent_id)).map((r) => ({ from: r.parent_id!, to: r.id, kind: r.parent_kind ?? 'derived' })),
+      edges: rows
+        .filter((r) => r.parent_id !== null && ids.has(r.parent_id))
+        .map((r) => ({ from: r.parent_id!, to: r.id, kind: r.parent_kind ?? 'derived' })),
       truncated: down.length > LINEAGE_LIMIT || up.length >= LINEAGE_LIMIT,
     };
   }
 
   /** Versions made directly from this one (clones, conversions, fine-tunes), oldest first. */
   async childrenOf(versionId: number, limit = 100): Promise<VersionRecord[]> {
-    const rows = await this.db.all<VersionRow>(`${VERSION_SELECT} WHERE v.parent_id = ? AND ${LIVE} ORDER BY v.id LIMIT ?`, [versionId, limit]);
+    const rows = await this.db.all<VersionRow>(
+      `${VERSION_SELECT} WHERE v.parent_id = ? AND ${LIVE} ORDER BY v.id LIMIT ?`,
+      [versionId, limit],
+    );
     return rows.map(toVersion);
   }
 
@@ -764,16 +881,21 @@ export class Registry<S extends ObjectStore = LocalStore> {
    * under the write lock, which beginVersion takes too, so an import either began before (and its
    * fresh objects are spared) or waits until gc has finished.
    */
-  async gc(opts: { sharedGraceMs?: number } = {}): Promise<{ removedObjects: number; removedBytes: number; removedVersions: number; removedEvaluations: number }> {
+  async gc(
+    opts: { sharedGraceMs?: number } = {},
+  ): Promise<{ removedObjects: number; removedBytes: number; removedVersions: number; removedEvaluations: number }> {
     const host = os.hostname();
     const store = this.store;
     const shared = !(store instanceof LocalStore);
     const result = await this.db.transaction(async (tx) => {
       // Deleted versions go for good now; their numbers stay used (models.last_number).
       let removedVersions = (await tx.run('DELETE FROM versions WHERE deleted_at IS NOT NULL')).changes;
-      const importing = await tx.all<{ id: number; importer_pid: number | null; importer_host: string | null; created_at: string }>(
-        "SELECT id, importer_pid, importer_host, created_at FROM versions WHERE status <> 'ready'",
-      );
+      const importing = await tx.all<{
+        id: number;
+        importer_pid: number | null;
+        importer_host: string | null;
+        created_at: string;
+      }>("SELECT id, importer_pid, importer_host, created_at FROM versions WHERE status <> 'ready'");
       let liveSince: number | undefined;
       for (const v of importing) {
         const alive = v.importer_host === host && v.importer_pid !== null && isAlive(v.importer_pid);
@@ -801,9 +923,16 @@ export class Registry<S extends ObjectStore = LocalStore> {
       // A team registry's bucket: a push from another machine leaves no row until it commits, so its
       // objects are spared for a while (an hour unless told otherwise).
       // (A second of slack for the live imports: file times are coarser than their start times.)
-      const spareFrom = Math.min(liveSince === undefined ? Infinity : liveSince - 1000, shared ? Date.now() - (opts.sharedGraceMs ?? SHARED_STORE_GRACE_MS) : Infinity);
+      const spareFrom = Math.min(
+        liveSince === undefined ? Infinity : liveSince - 1000,
+        shared ? Date.now() - (opts.sharedGraceMs ?? SHARED_STORE_GRACE_MS) : Infinity,
+      );
       // Objects go under the write lock, so no version can complete with a reference to one meanwhile.
-      const referenced = new Set((await tx.all<{ sha256: string }>('SELECT sha256 FROM files UNION SELECT manifest_sha256 FROM datasets')).map((r) => r.sha256));
+      const referenced = new Set(
+        (await tx.all<{ sha256: string }>('SELECT sha256 FROM files UNION SELECT manifest_sha256 FROM datasets')).map(
+          (r) => r.sha256,
+        ),
+      );
       let removedObjects = 0;
       let removedBytes = 0;
       for await (const sha of store.list()) {
@@ -825,7 +954,9 @@ export class Registry<S extends ObjectStore = LocalStore> {
   }
 
   /** Re-hashes every referenced object and reports the missing and the corrupt ones. */
-  async verify(opts: { signal?: AbortSignal; onObject?: (done: number, total: number) => void } = {}): Promise<{ checked: number; problems: VerifyProblem[] }> {
+  async verify(
+    opts: { signal?: AbortSignal; onObject?: (done: number, total: number) => void } = {},
+  ): Promise<{ checked: number; problems: VerifyProblem[] }> {
     const store = this.localStore('verify');
     const rows = await this.db.all<{ sha256: string; size: number; model: string; number: number; path: string }>(
       `SELECT f.sha256, f.size, m.name AS model, v.number, f.path
@@ -842,9 +973,13 @@ export class Registry<S extends ObjectStore = LocalStore> {
     for (const [sha, usedBy] of users) {
       if (opts.signal?.aborted) throw new CancelledError();
       const p = store.objectPath(sha);
-      const exists = await fsp.stat(p).then(() => true, () => false);
+      const exists = await fsp.stat(p).then(
+        () => true,
+        () => false,
+      );
       if (!exists) problems.push({ sha256: sha, problem: 'missing', usedBy });
-      else if ((await hashFile(p, { signal: opts.signal })).sha256 !== sha) problems.push({ sha256: sha, problem: 'corrupt', usedBy });
+      else if ((await hashFile(p, { signal: opts.signal })).sha256 !== sha)
+        problems.push({ sha256: sha, problem: 'corrupt', usedBy });
       opts.onObject?.(++done, users.size);
     }
     return { checked: users.size, problems };
@@ -865,21 +1000,29 @@ export function parseRef(ref: string): { model: string; number?: number; alias?:
 
 function checkAlias(alias: string): void {
   if (!ALIAS_NAME.test(alias) || /^v?\d+$/.test(alias)) {
-    throw new RegistryError(`invalid alias '${alias}': start with a letter, then letters, digits, '.', '_' or '-' (at most 64); not a version number such as v3`);
+    throw new RegistryError(
+      `invalid alias '${alias}': start with a letter, then letters, digits, '.', '_' or '-' (at most 64); not a version number such as v3`,
+    );
   }
-  if (alias === 'latest') throw new RegistryError("'latest' is reserved: NAME@latest always means the newest ready version");
+  if (alias === 'latest')
+    throw new RegistryError("'latest' is reserved: NAME@latest always means the newest ready version");
 }
 
 function checkTag(tag: string): string {
   const t = tag.trim();
   // eslint-disable-next-line no-control-regex -- tags refuse control characters
-  if (!t || t.length > MAX_TAG || /[,\x00-\x1f]/.test(t)) throw new RegistryError(`invalid tag '${tag}': 1 to ${MAX_TAG} characters, no commas or control characters`);
+  if (!t || t.length > MAX_TAG || /[,\x00-\x1f]/.test(t))
+    throw new RegistryError(`invalid tag '${tag}': 1 to ${MAX_TAG} characters, no commas or control characters`);
   return t;
 }
 
 /** The model (created if new) and its next version number: never one a deleted version had (last_number survives gc). */
 async function nextVersionOf(tx: SqlDb, modelName: string, now: string): Promise<{ modelId: number; number: number }> {
-  await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [modelName, now, now]);
+  await tx.run('INSERT INTO models (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [
+    modelName,
+    now,
+    now,
+  ]);
   const modelId = (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', [modelName]))!.id;
   const row = await tx.get<{ used: number | null; last: number }>(
     'SELECT (SELECT MAX(number) FROM versions WHERE model_id = ?) AS used, (SELECT last_number FROM models WHERE id = ?) AS last',
@@ -890,12 +1033,24 @@ async function nextVersionOf(tx: SqlDb, modelName: string, now: string): Promise
 
 /** git_commit … git_root, in the order the version statements list them. */
 function gitColumns(g: GitProvenance | null | undefined): SqlValue[] {
-  return [g?.commit ?? null, g?.branch ?? null, g ? (g.dirty ? 1 : 0) : null, g?.remote ?? null, g?.subject ?? null, g?.author ?? null, g?.date ?? null, g?.root ?? null];
+  return [
+    g?.commit ?? null,
+    g?.branch ?? null,
+    g ? (g.dirty ? 1 : 0) : null,
+    g?.remote ?? null,
+    g?.subject ?? null,
+    g?.author ?? null,
+    g?.date ?? null,
+    g?.root ?? null,
+  ];
 }
 
 /** A version of the model became ready: its number stays used even after the version is deleted. */
 async function bumpModel(tx: SqlDb, modelId: number, number: number): Promise<void> {
-  await tx.run('UPDATE models SET updated_at = ?, last_number = CASE WHEN last_number > ? THEN last_number ELSE ? END WHERE id = ?', [new Date().toISOString(), number, number, modelId]);
+  await tx.run(
+    'UPDATE models SET updated_at = ?, last_number = CASE WHEN last_number > ? THEN last_number ELSE ? END WHERE id = ?',
+    [new Date().toISOString(), number, number, modelId],
+  );
 }
 
 /** Which versions a listing shows: live ones, not archived unless asked, matching the search. */
@@ -957,8 +1112,20 @@ function pack(values: number[]): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function toSeries(r: { key: string; source: string; step_data: Buffer; value_data: Buffer; wall_time_data: Buffer | null }): StoredSeries {
-  return { key: r.key, source: r.source, steps: unpack(r.step_data), values: unpack(r.value_data), wallTimes: r.wall_time_data ? unpack(r.wall_time_data) : null };
+function toSeries(r: {
+  key: string;
+  source: string;
+  step_data: Buffer;
+  value_data: Buffer;
+  wall_time_data: Buffer | null;
+}): StoredSeries {
+  return {
+    key: r.key,
+    source: r.source,
+    steps: unpack(r.step_data),
+    values: unpack(r.value_data),
+    wallTimes: r.wall_time_data ? unpack(r.wall_time_data) : null,
+  };
 }
 
 function unpack(b: Buffer): Float64Array {
@@ -1076,7 +1243,8 @@ interface VersionRow {
   importer_host: string | null;
 }
 
-const METRIC_COLUMNS = 'key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data';
+const METRIC_COLUMNS =
+  'key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data';
 
 interface MetricRow {
   key: string;
@@ -1133,6 +1301,10 @@ function toVersion(r: VersionRow): VersionRecord {
     archivedAt: r.archived_at,
     origin: r.origin,
     importer: r.importer_pid !== null ? { pid: r.importer_pid, host: r.importer_host ?? '' } : null,
-    interrupted: r.status === 'importing' && r.importer_pid !== null && r.importer_host === os.hostname() && !isAlive(r.importer_pid),
+    interrupted:
+      r.status === 'importing' &&
+      r.importer_pid !== null &&
+      r.importer_host === os.hostname() &&
+      !isAlive(r.importer_pid),
   };
 }

@@ -84,27 +84,40 @@ export function parseSearch(text: string): SearchQuery {
         params.push(value.toLowerCase());
         break;
       case 'commit':
-        if (!/^[0-9a-f]{1,64}$/i.test(value)) throw new RegistryError(`search: commit:${value} is not a commit id (hex digits)`);
+        if (!/^[0-9a-f]{1,64}$/i.test(value))
+          throw new RegistryError(`search: commit:${value} is not a commit id (hex digits)`);
         // A range on the indexed column, not LIKE, so the index answers it.
         clauses.push('v.git_commit >= ? AND v.git_commit < ?');
         params.push(value.toLowerCase(), `${value.toLowerCase()}~`);
         break;
       case 'archived':
-        if (!/^(yes|true|only|no|false)$/i.test(value)) throw new RegistryError(`search: archived:${value} — use archived:yes, archived:only or archived:no`);
+        if (!/^(yes|true|only|no|false)$/i.test(value))
+          throw new RegistryError(`search: archived:${value} — use archived:yes, archived:only or archived:no`);
         includeArchived = !/^(no|false)$/i.test(value);
         if (/^only$/i.test(value)) clauses.push('v.archived_at IS NOT NULL');
         break;
       default:
-        throw new RegistryError(`search: unknown field '${field}:' in '${token}' (use name:, tag:, alias:, format:, commit:, archived: or a metric comparison such as accuracy>0.9)`);
+        throw new RegistryError(
+          `search: unknown field '${field}:' in '${token}' (use name:, tag:, alias:, format:, commit:, archived: or a metric comparison such as accuracy>0.9)`,
+        );
     }
   }
   const indexed = narrowed || tokens.some((t) => METRIC.test(t));
-  return { text, where: clauses.join(' AND ') || 'TRUE', params, includeArchived, indexed, modelWhere: modelClauses.join(' AND ') || 'TRUE', modelParams };
+  return {
+    text,
+    where: clauses.join(' AND ') || 'TRUE',
+    params,
+    includeArchived,
+    indexed,
+    modelWhere: modelClauses.join(' AND ') || 'TRUE',
+    modelParams,
+  };
 }
 
 // Terms are `IN (subquery)` on indexed columns rather than correlated EXISTS: SQLite computes each
 // set once from its index and can drive the query from the most selective one (bench/registry.mjs).
-const TAGGED = '(v.id IN (SELECT version_id FROM version_tags WHERE tag = ?) OR v.model_id IN (SELECT model_id FROM model_tags WHERE tag = ?))';
+const TAGGED =
+  '(v.id IN (SELECT version_id FROM version_tags WHERE tag = ?) OR v.model_id IN (SELECT model_id FROM model_tags WHERE tag = ?))';
 const MODEL_TAGGED =
   '(m.id IN (SELECT model_id FROM model_tags WHERE tag = ?) OR m.id IN (SELECT tv.model_id FROM version_tags t JOIN versions tv ON tv.id = t.version_id WHERE t.tag = ?))';
 

@@ -37,7 +37,8 @@ export interface TeamConfig {
 }
 
 export async function openTeamRegistry(c: TeamConfig): Promise<TeamRegistry> {
-  if (!/^postgres(ql)?:\/\//.test(c.registry)) throw new RegistryError(`the team registry must be a postgres:// address, not '${c.registry}'`);
+  if (!/^postgres(ql)?:\/\//.test(c.registry))
+    throw new RegistryError(`the team registry must be a postgres:// address, not '${c.registry}'`);
   const store = S3Store.open(c.store, c.connection);
   try {
     return await Registry.openTeam(c.registry, store, c.workDir, c.password);
@@ -71,19 +72,49 @@ export interface TransferResult {
 }
 
 /** Copies a local version (and the ancestors the team registry lacks) to the team registry. */
-export function pushVersion(local: Registry, team: TeamRegistry, ref: string, opts: TransferOptions = {}): Promise<TransferResult> {
-  return copyVersion(local, team, ref, 'sending', async (f, o) => team.store.put(f.sha256, local.store.objectPath(f.sha256), o), opts);
+export function pushVersion(
+  local: Registry,
+  team: TeamRegistry,
+  ref: string,
+  opts: TransferOptions = {},
+): Promise<TransferResult> {
+  return copyVersion(
+    local,
+    team,
+    ref,
+    'sending',
+    async (f, o) => team.store.put(f.sha256, local.store.objectPath(f.sha256), o),
+    opts,
+  );
 }
 
 /** Copies a team version (and the ancestors the local registry lacks) into the local registry. */
-export function pullVersion(team: TeamRegistry, local: Registry, ref: string, opts: TransferOptions = {}): Promise<TransferResult> {
-  return copyVersion(team, local, ref, 'receiving', async (f, o) => {
-    if (await local.store.has(f.sha256)) return false;
-    // The store hashes what arrives to name it; a mismatch is caught here (so get() need not hash too).
-    const got = await local.store.ingestStream(team.store.get(f.sha256, o.signal, false), { signal: o.signal, onBytes: o.onBytes });
-    if (got.sha256 !== f.sha256) throw new RegistryError(`${f.path}: the team store sent bytes that do not match ${f.sha256} (corrupt or altered in the bucket)`);
-    return true;
-  }, opts);
+export function pullVersion(
+  team: TeamRegistry,
+  local: Registry,
+  ref: string,
+  opts: TransferOptions = {},
+): Promise<TransferResult> {
+  return copyVersion(
+    team,
+    local,
+    ref,
+    'receiving',
+    async (f, o) => {
+      if (await local.store.has(f.sha256)) return false;
+      // The store hashes what arrives to name it; a mismatch is caught here (so get() need not hash too).
+      const got = await local.store.ingestStream(team.store.get(f.sha256, o.signal, false), {
+        signal: o.signal,
+        onBytes: o.onBytes,
+      });
+      if (got.sha256 !== f.sha256)
+        throw new RegistryError(
+          `${f.path}: the team store sent bytes that do not match ${f.sha256} (corrupt or altered in the bucket)`,
+        );
+      return true;
+    },
+    opts,
+  );
 }
 
 /** A version's identity across registries: the one it came with, or one made from what it is. */
@@ -104,10 +135,11 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
   opts: TransferOptions,
 ): Promise<TransferResult> {
   const wanted = await from.resolve(ref);
-  if (wanted.status !== 'ready') throw new RegistryError(`${wanted.ref} is still being imported; copy it once it is ready`);
+  if (wanted.status !== 'ready')
+    throw new RegistryError(`${wanted.ref} is still being imported; copy it once it is ready`);
   // The lineage back to its root (a deleted ancestor ends it), copied oldest first.
   const chain = [wanted];
-  for (let p = wanted.parentId; p !== null && chain.length < 200; ) {
+  for (let p = wanted.parentId; p !== null && chain.length < 200;) {
     const parent = await from.getVersionById(p);
     if (!parent || parent.status !== 'ready' || (await isDeleted(from, parent.id))) break;
     chain.unshift(parent);
@@ -121,7 +153,9 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
     const origin = originOf(v, files);
     let copy = await to.versionByOrigin(origin);
     if (copy && (await isDeleted(to, copy.id))) {
-      throw new RegistryError(`${v.ref} was copied to ${to.location} as ${copy.ref}, which was deleted there: restore it there, or run gc there before copying it again`);
+      throw new RegistryError(
+        `${v.ref} was copied to ${to.location} as ${copy.ref}, which was deleted there: restore it there, or run gc there before copying it again`,
+      );
     }
     if (!copy) {
       // Small objects first: a fault in the middle of a big one leaves the rest already there. Several
@@ -144,7 +178,9 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
           },
         }).catch((e) => {
           if (e instanceof CancelledError || opts.signal?.aborted) throw new CancelledError();
-          throw new RegistryError(`copying ${v.ref} to ${to.location} stopped at ${f.path}: ${(e as Error).message}. Nothing was recorded; run it again to resume (objects already copied are kept).`);
+          throw new RegistryError(
+            `copying ${v.ref} to ${to.location} stopped at ${f.path}: ${(e as Error).message}. Nothing was recorded; run it again to resume (objects already copied are kept).`,
+          );
         });
         bytes += f.size - counted; // an object already there counts as done
         if (sent) {
@@ -157,9 +193,17 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
       const copiedFrom = { registry: from.location, host: os.hostname(), ref: v.ref, at: new Date().toISOString() };
       // Recording checks that the objects are there (a gc may run meanwhile). In a bucket, gc spares what
       // is younger than its grace, so what this copy wrote lately needs no round trip; a folder is cheap to check.
-      const fresh = (f: FileEntry) => to.store instanceof S3Store && Date.now() - (sentAt.get(f.sha256) ?? -Infinity) < SHARED_STORE_GRACE_MS / 2;
+      const fresh = (f: FileEntry) =>
+        to.store instanceof S3Store && Date.now() - (sentAt.get(f.sha256) ?? -Infinity) < SHARED_STORE_GRACE_MS / 2;
       const check = files.filter((f) => !fresh(f));
-      const added = await to.addCopy(v, { origin, files, metrics: await from.metricRows(v.id), parentId: parentInTarget, copiedFrom, check });
+      const added = await to.addCopy(v, {
+        origin,
+        files,
+        metrics: await from.metricRows(v.id),
+        parentId: parentInTarget,
+        copiedFrom,
+        check,
+      });
       copy = added.version;
       if (!added.existed) result.copied.push(copy);
       // The source learns the identity too, so copying the copy back finds this version.

@@ -88,7 +88,8 @@ export class LocalStore {
     };
     const objects = await claim('objects');
     const tmp = await claim('tmp');
-    if (mine?.objects !== objects || mine?.tmp !== tmp) await fsp.writeFile(markerFile, JSON.stringify({ registry: owner.id, objects, tmp }) + '\n');
+    if (mine?.objects !== objects || mine?.tmp !== tmp)
+      await fsp.writeFile(markerFile, JSON.stringify({ registry: owner.id, objects, tmp }) + '\n');
     this.objects = path.join(this.root, objects);
     this.tmp = path.join(this.root, tmp);
   }
@@ -111,7 +112,10 @@ export class LocalStore {
   async reuse(sha256: string): Promise<boolean> {
     const now = new Date();
     // Another user's object cannot be touched (EPERM) but is still there to reuse.
-    return fsp.utimes(this.objectPath(sha256), now, now).then(() => true, () => this.has(sha256));
+    return fsp.utimes(this.objectPath(sha256), now, now).then(
+      () => true,
+      () => this.has(sha256),
+    );
   }
 
   /** Stores a file's content; reads the source once (twice only for hashFirst on a new file). */
@@ -137,7 +141,10 @@ export class LocalStore {
   }
 
   /** Stores bytes from a stream (an archive entry, a download), hashing them on the way. */
-  async ingestStream(source: AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>, opts: Omit<IngestOptions, 'hashFirst'> = {}): Promise<IngestResult> {
+  async ingestStream(
+    source: AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>,
+    opts: Omit<IngestOptions, 'hashFirst'> = {},
+  ): Promise<IngestResult> {
     const tmp = this.tempPath();
     try {
       const out = await fsp.open(tmp, 'wx');
@@ -251,7 +258,8 @@ export class LocalStore {
       if (OUTSIDE_NOTE.test(name)) {
         const outside = await fsp.readFile(p, 'utf8').catch(() => '');
         // Only the file the note was written for: its name ends in that dead process's pid.
-        if (path.isAbsolute(outside) && path.basename(outside).endsWith(`.${m[1]}.partial`)) await fsp.rm(outside, { force: true, recursive: true });
+        if (path.isAbsolute(outside) && path.basename(outside).endsWith(`.${m[1]}.partial`))
+          await fsp.rm(outside, { force: true, recursive: true });
       }
       await fsp.rm(p, { force: true, recursive: true }); // converters' work folders too
     }
@@ -262,12 +270,17 @@ export class LocalStore {
 async function claimFolder(root: string, name: string, owner: StoreOwner): Promise<string> {
   for (const candidate of [name, `${name}-${owner.id.slice(0, 8)}`]) {
     const dir = path.join(root, candidate);
-    const made = await fsp.mkdir(dir).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? false : Promise.reject(e)));
+    const made = await fsp.mkdir(dir).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? false : Promise.reject(e)),
+    );
     if (made) return candidate;
     const st = await fsp.lstat(dir);
     if (st.isDirectory() && (owner.adopt || (await fsp.readdir(dir)).length === 0)) return candidate;
   }
-  throw new RegistryError(`${path.join(root, name)}: this folder holds a ${name}/ of something else, and so does ${name}-${owner.id.slice(0, 8)}/; choose another registry folder`);
+  throw new RegistryError(
+    `${path.join(root, name)}: this folder holds a ${name}/ of something else, and so does ${name}-${owner.id.slice(0, 8)}/; choose another registry folder`,
+  );
 }
 
 /** True while a process with this pid runs on this machine (EPERM: it runs, as another user). */
@@ -354,7 +367,7 @@ async function copyHashing(src: string, dest: string, opts: IngestOptions): Prom
 }
 
 async function writeAll(fh: fsp.FileHandle, data: Buffer): Promise<void> {
-  for (let off = 0; off < data.length; ) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+  for (let off = 0; off < data.length;) off += (await fh.write(data, off, data.length - off)).bytesWritten;
 }
 
 function abortToCancel(e: unknown): unknown {

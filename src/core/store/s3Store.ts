@@ -72,9 +72,11 @@ export class S3Store {
 
   async remove(sha256: string): Promise<number> {
     const size = this.listed.get(sha256)?.size ?? (await this.head(sha256))?.size ?? 0;
-    await this.client.send(new (s3Sdk().DeleteObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) })).catch((e) => {
-      throw storageError(this.where(sha256), e);
-    });
+    await this.client
+      .send(new (s3Sdk().DeleteObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }))
+      .catch((e) => {
+        throw storageError(this.where(sha256), e);
+      });
     this.listed.delete(sha256);
     return size;
   }
@@ -82,24 +84,45 @@ export class S3Store {
   /** The object's age and size, or undefined when it is not there. */
   private async head(sha256: string, signal?: AbortSignal): Promise<{ modifiedMs: number; size: number } | undefined> {
     try {
-      const r = await this.client.send(new (s3Sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
+      const r = await this.client.send(
+        new (s3Sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }),
+        { abortSignal: signal },
+      );
       return { modifiedMs: r.LastModified?.getTime() ?? Date.now(), size: r.ContentLength ?? 0 };
     } catch (e) {
-      if (e instanceof s3Sdk().NotFound || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      if (
+        e instanceof s3Sdk().NotFound ||
+        (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      )
+        return undefined;
       throw storageError(this.where(sha256), e);
     }
   }
 
   /** Uploads a local file as the object `sha256` unless it is there already; returns whether bytes were sent. */
-  async put(sha256: string, file: string, opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<boolean> {
+  async put(
+    sha256: string,
+    file: string,
+    opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
+  ): Promise<boolean> {
     if (await this.has(sha256, opts.signal)) return false;
     const size = (await stat(file)).size;
     if (size < PART_SIZE) {
       // One request; the multipart machinery costs more than the bytes for the many small files of a model folder.
       const body = await readFile(file);
-      await this.client.send(new (s3Sdk().PutObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256), Body: body, ContentLength: size }), { abortSignal: opts.signal }).catch((e) => {
-        throw opts.signal?.aborted ? new CancelledError() : storageError(this.where(sha256), e);
-      });
+      await this.client
+        .send(
+          new (s3Sdk().PutObjectCommand)({
+            Bucket: this.bucket,
+            Key: this.key(sha256),
+            Body: body,
+            ContentLength: size,
+          }),
+          { abortSignal: opts.signal },
+        )
+        .catch((e) => {
+          throw opts.signal?.aborted ? new CancelledError() : storageError(this.where(sha256), e);
+        });
       opts.onBytes?.(size);
       return true;
     }
@@ -134,7 +157,9 @@ export class S3Store {
     const where = this.where(sha256);
     const hash = createHash('sha256');
     try {
-      const r = await this.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }), { abortSignal: signal });
+      const r = await this.client.send(new (s3Sdk().GetObjectCommand)({ Bucket: this.bucket, Key: this.key(sha256) }), {
+        abortSignal: signal,
+      });
       for await (const chunk of r.Body as Readable) {
         if (verify) hash.update(chunk as Buffer);
         yield chunk as Buffer;
@@ -142,7 +167,8 @@ export class S3Store {
     } catch (e) {
       throw signal?.aborted ? new CancelledError() : storageError(where, e);
     }
-    if (verify && hash.digest('hex') !== sha256) throw new InputError(where, 'the object does not match its SHA-256 (corrupt or altered in the bucket)');
+    if (verify && hash.digest('hex') !== sha256)
+      throw new InputError(where, 'the object does not match its SHA-256 (corrupt or altered in the bucket)');
   }
 }
 

@@ -36,7 +36,6 @@ export function formatMetric(v: number | null | undefined): string {
   return String(Number(v.toPrecision(4)));
 }
 
-
 /**
  * Text from input (file and tensor names, commit subjects, messages quoting them) made safe to print
  * on one terminal line: control characters, DEL, C1 codes and bidirectional overrides become visible

@@ -27,8 +27,16 @@ export interface JsonScanProblem {
   problem: string;
 }
 
-const QUOTE = 0x22, BACKSLASH = 0x5c, SLASH = 0x2f, STAR = 0x2a, NL = 0x0a;
-const OPEN_OBJ = 0x7b, CLOSE_OBJ = 0x7d, OPEN_ARR = 0x5b, CLOSE_ARR = 0x5d, COMMA = 0x2c;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  SLASH = 0x2f,
+  STAR = 0x2a,
+  NL = 0x0a;
+const OPEN_OBJ = 0x7b,
+  CLOSE_OBJ = 0x7d,
+  OPEN_ARR = 0x5b,
+  CLOSE_ARR = 0x5d,
+  COMMA = 0x2c;
 
 /**
  * One pass over the text, outside strings (and // or block comments, which jsonc allows): the first
@@ -116,7 +124,10 @@ export function parseJsonBounded(text: string, file: string, opts: JsonLimits & 
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new InputError(file, `${opts.what ? `${opts.what} is ` : ''}not valid JSON${jsonErrorWhere(text, err)}: ${(err as Error).message}`);
+    throw new InputError(
+      file,
+      `${opts.what ? `${opts.what} is ` : ''}not valid JSON${jsonErrorWhere(text, err)}: ${(err as Error).message}`,
+    );
   }
 }
 

@@ -2,7 +2,11 @@
  * Runs `fn` over `items`, at most `limit` at a time. After the first failure no new item starts;
  * that failure is thrown once the running ones have settled (so nothing is left writing).
  */
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {

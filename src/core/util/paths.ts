@@ -9,7 +9,10 @@ export function isInside(root: string, p: string): boolean {
 }
 
 function refuse(p: string, real: string, root: string): InputError {
-  return new InputError(p, `is a link to ${real}, outside ${root}; refusing to read it (pass the real path if you mean it)`);
+  return new InputError(
+    p,
+    `is a link to ${real}, outside ${root}; refusing to read it (pass the real path if you mean it)`,
+  );
 }
 
 /**
@@ -18,7 +21,10 @@ function refuse(p: string, real: string, root: string): InputError {
  */
 export async function realPathWithin(p: string, root: string, realRootKnown?: string): Promise<string> {
   const real = await fsp.realpath(p).catch((e: NodeJS.ErrnoException) => {
-    throw new InputError(p, e.code === 'ENOENT' ? 'no such file or folder (or a broken link)' : `cannot read (${e.code ?? e.message})`);
+    throw new InputError(
+      p,
+      e.code === 'ENOENT' ? 'no such file or folder (or a broken link)' : `cannot read (${e.code ?? e.message})`,
+    );
   });
   const realRoot = realRootKnown ?? (await fsp.realpath(root).catch(() => path.resolve(root)));
   if (!isInside(realRoot, real)) throw refuse(p, real, realRoot);
@@ -32,7 +38,10 @@ export function realPathWithinSync(p: string, root: string): string {
     real = realpathSync(p);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(p, code === 'ENOENT' ? 'no such file (or a broken link)' : `cannot read (${code ?? (e as Error).message})`);
+    throw new InputError(
+      p,
+      code === 'ENOENT' ? 'no such file (or a broken link)' : `cannot read (${code ?? (e as Error).message})`,
+    );
   }
   let realRoot: string;
   try {

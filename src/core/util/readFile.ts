@@ -63,14 +63,19 @@ export async function readRegularFile(file: string, opts: ReadRegularOptions): P
   const name = opts.name ?? file;
   const { fh, size } = await openRegularFile(file, name);
   try {
-    if (size > opts.maxBytes) throw new InputError(name, `file is too large to read (${sizeText(size)}, limit ${sizeText(opts.maxBytes)})`);
+    if (size > opts.maxBytes)
+      throw new InputError(name, `file is too large to read (${sizeText(size)}, limit ${sizeText(opts.maxBytes)})`);
     // Read until the end, not just `size` bytes (a file may grow, /proc files say 0), but never
     // more than one byte past the limit.
     let buf = Buffer.allocUnsafe(Math.min(opts.maxBytes + 1, Math.max(size + 1, 64 * 1024)));
     let done = 0;
     for (;;) {
       if (done === buf.length) {
-        if (done > opts.maxBytes) throw new InputError(name, `file is too large to read (it grew past ${sizeText(opts.maxBytes)} while being read)`);
+        if (done > opts.maxBytes)
+          throw new InputError(
+            name,
+            `file is too large to read (it grew past ${sizeText(opts.maxBytes)} while being read)`,
+          );
         const bigger = Buffer.allocUnsafe(Math.min(opts.maxBytes + 1, buf.length * 2));
         buf.copy(bigger, 0, 0, done);
         buf = bigger;
@@ -79,7 +84,11 @@ export async function readRegularFile(file: string, opts: ReadRegularOptions): P
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    if (done > opts.maxBytes) throw new InputError(name, `file is too large to read (it grew past ${sizeText(opts.maxBytes)} while being read)`);
+    if (done > opts.maxBytes)
+      throw new InputError(
+        name,
+        `file is too large to read (it grew past ${sizeText(opts.maxBytes)} while being read)`,
+      );
     return buf.subarray(0, done);
   } finally {
     await fh.close();
@@ -126,7 +135,11 @@ export class Deadline {
  * Runs a reader under a Deadline: its loops stop by deadline.check(), and a reader waiting on I/O
  * past the limit is abandoned with the same error (its work ends on its own; its result is dropped).
  */
-export async function timeBoxed<T>(file: string, fn: (deadline: Deadline) => Promise<T>, ms = READER_TIME_LIMIT_MS): Promise<T> {
+export async function timeBoxed<T>(
+  file: string,
+  fn: (deadline: Deadline) => Promise<T>,
+  ms = READER_TIME_LIMIT_MS,
+): Promise<T> {
   const deadline = new Deadline(file, ms);
   let timer: NodeJS.Timeout | undefined;
   const work = fn(deadline);

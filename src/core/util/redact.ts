@@ -6,7 +6,8 @@
 const SCHEME_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/i;
 
 /** Query parameters that carry a credential (presigned URLs, tokens in links). */
-const SECRET_PARAM = /^(x-amz-(credential|signature|security-token)|signature|sig|token|access_token|api_?key|key|secret|password|passwd|auth)$/i;
+const SECRET_PARAM =
+  /^(x-amz-(credential|signature|security-token)|signature|sig|token|access_token|api_?key|key|secret|password|passwd|auth)$/i;
 
 /**
  * A URL without its user name and password, and with secret-looking query values replaced by
@@ -44,7 +45,22 @@ export function redactUrlsIn(text: string): string {
 }
 
 /** Words that make a variable name a secret when a part of the name is, or ends with, one of them. */
-const SECRET_WORDS = ['KEY', 'SECRET', 'TOKEN', 'PASSWORD', 'PASSWD', 'PASS', 'PWD', 'CREDENTIAL', 'CREDENTIALS', 'AUTH', 'SIGNATURE', 'DSN', 'COOKIE', 'PRIVATE'];
+const SECRET_WORDS = [
+  'KEY',
+  'SECRET',
+  'TOKEN',
+  'PASSWORD',
+  'PASSWD',
+  'PASS',
+  'PWD',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'AUTH',
+  'SIGNATURE',
+  'DSN',
+  'COOKIE',
+  'PRIVATE',
+];
 
 /**
  * Whether an environment variable's name says it holds a secret: HF_TOKEN, AWS_SECRET_ACCESS_KEY,
@@ -58,7 +74,12 @@ export function looksSecret(name: string): boolean {
     .toUpperCase()
     .split(/[^A-Z0-9]+/)
     .filter(Boolean);
-  return parts.some((p) => SECRET_WORDS.some((w) => p === w || p.endsWith(w) || p.startsWith('SECRET') || p.startsWith('PASSWORD') || p.startsWith('CREDENTIAL')));
+  return parts.some((p) =>
+    SECRET_WORDS.some(
+      (w) =>
+        p === w || p.endsWith(w) || p.startsWith('SECRET') || p.startsWith('PASSWORD') || p.startsWith('CREDENTIAL'),
+    ),
+  );
 }
 
 export const REDACTED = '<redacted>';

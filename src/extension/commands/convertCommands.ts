@@ -28,7 +28,10 @@ let channel: vscode.OutputChannel | undefined;
 const conversionLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Conversions'));
 
 function userProfiles(): ToolProfile[] {
-  return allProfiles(vscode.workspace.getConfiguration('modelRegistry').get<unknown[]>('convert.profiles') ?? [], 'setting modelRegistry.convert.profiles');
+  return allProfiles(
+    vscode.workspace.getConfiguration('modelRegistry').get<unknown[]>('convert.profiles') ?? [],
+    'setting modelRegistry.convert.profiles',
+  );
 }
 
 /**
@@ -36,38 +39,59 @@ function userProfiles(): ToolProfile[] {
  * files (tools with whether they are installed), a parameter form, then a cancellable run whose log
  * goes to an output channel. Arguments (to, params) skip the pickers, for tests and keybindings.
  */
-export function registerConvertCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+export function registerConvertCommands(
+  service: RegistryService,
+  tree: RegistryTreeProvider,
+  view: vscode.TreeView<TreeNode>,
+): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('modelRegistry.convertVersion', async (n?: TreeNode, arg?: unknown) => {
       const node = n ?? view.selection[0];
       const v = node?.kind === 'version' ? node.version : undefined;
       if (!v) return undefined;
-      const given = typeof arg === 'object' && arg !== null && 'to' in arg ? (arg as { to: string; params?: Record<string, string> }) : undefined;
+      const given =
+        typeof arg === 'object' && arg !== null && 'to' in arg
+          ? (arg as { to: string; params?: Record<string, string> })
+          : undefined;
       try {
         const registry = await service.get();
         const files = await registry.files(v.id);
         const profiles = userProfiles().filter((p) => files.some((f) => profileAccepts(p, f.path)));
-        const choice = given ? findChoice(given.to, profiles) : await pickConverter(v, convertersFor(files, undefined, v.details), profiles);
+        const choice = given
+          ? findChoice(given.to, profiles)
+          : await pickConverter(v, convertersFor(files, undefined, v.details), profiles);
         if (!choice) return undefined;
         if (choice.kind === 'tool' && !vscode.workspace.isTrusted) {
           const manage = 'Manage Workspace Trust';
-          const c = await vscode.window.showErrorMessage(`${choice.profile.title} runs an external program; that is only allowed in a trusted workspace.`, manage);
+          const c = await vscode.window.showErrorMessage(
+            `${choice.profile.title} runs an external program; that is only allowed in a trusted workspace.`,
+            manage,
+          );
           if (c === manage) void vscode.commands.executeCommand('workbench.trust.manage');
           return undefined;
         }
         const specs = choice.kind === 'builtin' ? choice.converter.params : choice.profile.params;
         const title = choice.kind === 'builtin' ? choice.converter.title : choice.profile.title;
-        const params = given ? given.params ?? {} : await editParams(title, v, specs);
+        const params = given ? (given.params ?? {}) : await editParams(title, v, specs);
         if (!params) return undefined;
         const derived = await run(registry, v, choice, params);
         if (!derived) return undefined;
         service.fireSoon();
         const c = derived.details.conversion as { sizeBefore: number; sizeAfter: number };
         void vscode.window
-          .showInformationMessage(`Converted ${v.ref} to ${derived.ref} (${derived.format}, ${formatBytes(c.sizeBefore)} → ${formatBytes(c.sizeAfter)}).`, 'Compare with Parent', 'Reveal')
+          .showInformationMessage(
+            `Converted ${v.ref} to ${derived.ref} (${derived.format}, ${formatBytes(c.sizeBefore)} → ${formatBytes(c.sizeAfter)}).`,
+            'Compare with Parent',
+            'Reveal',
+          )
           .then((pick) => {
             if (pick === 'Reveal') void revealVersion(tree, view, derived);
-            if (pick === 'Compare with Parent') void vscode.commands.executeCommand('modelRegistry.compareVersions', undefined, [v, derived].map((version) => ({ kind: 'version', version })));
+            if (pick === 'Compare with Parent')
+              void vscode.commands.executeCommand(
+                'modelRegistry.compareVersions',
+                undefined,
+                [v, derived].map((version) => ({ kind: 'version', version })),
+              );
           });
         return derived;
       } catch (e) {
@@ -87,19 +111,31 @@ function findChoice(id: string, profiles: ToolProfile[]): Choice | undefined {
   return undefined;
 }
 
-async function pickConverter(v: VersionRecord, builtins: FileConverter[], profiles: ToolProfile[]): Promise<Choice | undefined> {
+async function pickConverter(
+  v: VersionRecord,
+  builtins: FileConverter[],
+  profiles: ToolProfile[],
+): Promise<Choice | undefined> {
   type Item = vscode.QuickPickItem & { choice?: Choice; problem?: string };
   const quick = vscode.window.createQuickPick<Item>();
   quick.title = `Convert ${v.ref} (${v.format ?? 'unknown format'})`;
   quick.placeholder = builtins.length || profiles.length ? 'Pick a converter' : 'Nothing converts this version’s files';
   const base: Item[] = [
     { label: 'Built-in', kind: vscode.QuickPickItemKind.Separator },
-    ...builtins.map((c) => ({ label: c.title, description: c.id, detail: c.description, choice: { kind: 'builtin' as const, converter: c } })),
+    ...builtins.map((c) => ({
+      label: c.title,
+      description: c.id,
+      detail: c.description,
+      choice: { kind: 'builtin' as const, converter: c },
+    })),
     { label: 'Tool chains', kind: vscode.QuickPickItemKind.Separator },
   ];
   // Tool detection runs a program per profile (python3 -c "import torch"…): only in a trusted workspace.
   const trusted = vscode.workspace.isTrusted;
-  const toolItems: Item[] = profiles.map((p) => ({ ...toolPickItem(p, trusted ? 'checking' : 'untrusted'), choice: { kind: 'tool' as const, profile: p } }));
+  const toolItems: Item[] = profiles.map((p) => ({
+    ...toolPickItem(p, trusted ? 'checking' : 'untrusted'),
+    choice: { kind: 'tool' as const, profile: p },
+  }));
   quick.items = [...base, ...toolItems];
   quick.busy = trusted && profiles.length > 0;
   // Fill availability in as each answers.
@@ -124,30 +160,66 @@ async function pickConverter(v: VersionRecord, builtins: FileConverter[], profil
 }
 
 /** A small form: each parameter with its value; pick one to change it, or run. */
-async function editParams(title: string, v: VersionRecord, specs: ParamSpec[]): Promise<Record<string, string> | undefined> {
+async function editParams(
+  title: string,
+  v: VersionRecord,
+  specs: ParamSpec[],
+): Promise<Record<string, string> | undefined> {
   const values: Record<string, string> = Object.fromEntries(specs.map((p) => [p.name, p.default]));
   if (specs.length === 0) return values;
   for (;;) {
     const run = { label: '$(play) Convert', description: `${v.ref} with these parameters` };
-    const items = [run, ...specs.map((p) => ({ label: `${p.name} = ${values[p.name] === '' ? '(empty)' : values[p.name]}`, detail: p.description, spec: p }))];
-    const pick = await vscode.window.showQuickPick(items, { title: `${title}: parameters`, placeHolder: 'Enter runs; pick a parameter to change it' });
+    const items = [
+      run,
+      ...specs.map((p) => ({
+        label: `${p.name} = ${values[p.name] === '' ? '(empty)' : values[p.name]}`,
+        detail: p.description,
+        spec: p,
+      })),
+    ];
+    const pick = await vscode.window.showQuickPick(items, {
+      title: `${title}: parameters`,
+      placeHolder: 'Enter runs; pick a parameter to change it',
+    });
     if (!pick) return undefined;
     if (pick === run) return values;
     const spec = (pick as { spec: ParamSpec }).spec;
     const value = spec.choices
-      ? (await vscode.window.showQuickPick(spec.choices.map((c) => ({ label: c === '' ? '(empty)' : c, value: c, picked: c === values[spec.name] })), { title: spec.name, placeHolder: spec.description }))?.value
+      ? (
+          await vscode.window.showQuickPick(
+            spec.choices.map((c) => ({ label: c === '' ? '(empty)' : c, value: c, picked: c === values[spec.name] })),
+            { title: spec.name, placeHolder: spec.description },
+          )
+        )?.value
       : await vscode.window.showInputBox({ title: spec.name, prompt: spec.description, value: values[spec.name] });
     if (value !== undefined) values[spec.name] = value;
   }
 }
 
-async function run(registry: Registry, v: VersionRecord, choice: Choice, params: Record<string, string>): Promise<VersionRecord | undefined> {
+async function run(
+  registry: Registry,
+  v: VersionRecord,
+  choice: Choice,
+  params: Record<string, string>,
+): Promise<VersionRecord | undefined> {
   const out = conversionLog();
   const id = choice.kind === 'builtin' ? choice.converter.id : choice.profile.id;
   out.appendLine(`${new Date().toISOString()} ${v.ref} → ${id} ${JSON.stringify(params)}`);
   if (choice.kind === 'tool') out.show(true);
-  return withCancellableProgress(`Converting ${v.ref} → ${id}`, `Conversion of ${v.ref} cancelled; no version was made.`, ({ signal, advance }) => {
-    const opts = { params, signal, log: (line: string) => out.appendLine(line), onProgress: (done: number, total: number) => advance(done, total, `${formatBytes(done)} of ${formatBytes(total)}`) };
-    return choice.kind === 'builtin' ? convertVersion(registry, v.ref, choice.converter, opts) : convertWithProfile(registry, v.ref, choice.profile, opts);
-  });
+  return withCancellableProgress(
+    `Converting ${v.ref} → ${id}`,
+    `Conversion of ${v.ref} cancelled; no version was made.`,
+    ({ signal, advance }) => {
+      const opts = {
+        params,
+        signal,
+        log: (line: string) => out.appendLine(line),
+        onProgress: (done: number, total: number) =>
+          advance(done, total, `${formatBytes(done)} of ${formatBytes(total)}`),
+      };
+      return choice.kind === 'builtin'
+        ? convertVersion(registry, v.ref, choice.converter, opts)
+        : convertWithProfile(registry, v.ref, choice.profile, opts);
+    },
+  );
 }

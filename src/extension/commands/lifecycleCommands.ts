@@ -32,7 +32,11 @@ export function registerLifecycleCommands(
     return node?.kind === 'model' ? node.model.name : node && 'version' in node ? node.version.model : undefined;
   };
   /** Runs a registry change, then tells the tree (and open panels), or shows the failure as an error naming `what`. */
-  const change = async <T>(what: string, fn: (r: Registry<ObjectStore>) => Promise<T>, source: RegistrySource = service): Promise<T | undefined> => {
+  const change = async <T>(
+    what: string,
+    fn: (r: Registry<ObjectStore>) => Promise<T>,
+    source: RegistrySource = service,
+  ): Promise<T | undefined> => {
     try {
       const result = await fn(await source.get());
       source.fireSoon();
@@ -62,14 +66,22 @@ export function registerLifecycleCommands(
       const name = asString(arg) ?? (await pickAlias(await source.get(), v));
       if (!name) return;
       const move = await change(`Could not set alias ${name} on ${v.ref}`, (r) => r.setAlias(v.ref, name), source);
-      if (move && move.from !== move.to) vscode.window.setStatusBarMessage(`${v.model}@${name} → v${move.to}${move.from ? ` (was v${move.from})` : ''}`, 5000);
+      if (move && move.from !== move.to)
+        vscode.window.setStatusBarMessage(
+          `${v.model}@${name} → v${move.to}${move.from ? ` (was v${move.from})` : ''}`,
+          5000,
+        );
       return move;
     }),
 
     vscode.commands.registerCommand('modelRegistry.removeAlias', async (n?: TreeNode, arg?: unknown) => {
       const v = versionOf(n);
       if (!v?.aliases.length) return;
-      const name = asString(arg) ?? (v.aliases.length === 1 ? v.aliases[0] : await vscode.window.showQuickPick(v.aliases, { title: `Remove which alias of ${v.ref}?` }));
+      const name =
+        asString(arg) ??
+        (v.aliases.length === 1
+          ? v.aliases[0]
+          : await vscode.window.showQuickPick(v.aliases, { title: `Remove which alias of ${v.ref}?` }));
       if (!name) return;
       return change(`Could not remove alias ${name}`, (r) => r.removeAlias(v.model, name), sourceOf(n));
     }),
@@ -79,7 +91,8 @@ export function registerLifecycleCommands(
       if (!model) return;
       try {
         const moves = await (await sourceOf(n).get()).aliasHistory(model);
-        if (moves.length === 0) return void vscode.window.showInformationMessage(`No alias of ${model} has been set yet.`);
+        if (moves.length === 0)
+          return void vscode.window.showInformationMessage(`No alias of ${model} has been set yet.`);
         await vscode.window.showQuickPick(
           moves.map((m) => ({
             label: `${m.alias}: ${m.from === null ? 'set to' : m.to === null ? 'removed from' : `v${m.from} →`} v${m.to ?? m.from}`,
@@ -103,7 +116,11 @@ export function registerLifecycleCommands(
       const label = node.kind === 'model' ? node.model.name : node.version.ref;
       const next = tags ?? (await pickTags(await registry.allTags(), current, label));
       if (!next) return;
-      return change(`Could not set the tags of ${label}`, (r) => (node.kind === 'model' ? r.setModelTags(label, next) : r.setVersionTags(label, next)), source);
+      return change(
+        `Could not set the tags of ${label}`,
+        (r) => (node.kind === 'model' ? r.setModelTags(label, next) : r.setVersionTags(label, next)),
+        source,
+      );
     }),
 
     vscode.commands.registerCommand('modelRegistry.editDescription', async (n?: TreeNode, arg?: unknown) => {
@@ -119,7 +136,11 @@ export function registerLifecycleCommands(
           prompt: 'Empty clears it',
         }));
       if (next === undefined) return;
-      return change(`Could not set the description of ${label}`, (r) => (node.kind === 'model' ? r.setModelDescription(label, next) : r.setVersionDescription(label, next)), sourceOf(node));
+      return change(
+        `Could not set the description of ${label}`,
+        (r) => (node.kind === 'model' ? r.setModelDescription(label, next) : r.setVersionDescription(label, next)),
+        sourceOf(node),
+      );
     }),
 
     vscode.commands.registerCommand('modelRegistry.cloneVersion', async (n?: TreeNode, arg?: unknown) => {
@@ -129,9 +150,14 @@ export function registerLifecycleCommands(
       if (!target) return;
       const copy = await change(`Could not clone ${v.ref}`, (r) => r.cloneVersion(v.ref, target));
       if (copy) {
-        void vscode.window.showInformationMessage(`Cloned ${v.ref} to ${copy.ref} (${formatBytes(copy.sizeBytes)} shared, nothing copied).`, 'Reveal').then((c) => {
-          if (c === 'Reveal') void revealVersion(tree, view, copy);
-        });
+        void vscode.window
+          .showInformationMessage(
+            `Cloned ${v.ref} to ${copy.ref} (${formatBytes(copy.sizeBytes)} shared, nothing copied).`,
+            'Reveal',
+          )
+          .then((c) => {
+            if (c === 'Reveal') void revealVersion(tree, view, copy);
+          });
       }
       return copy;
     }),
@@ -163,7 +189,9 @@ export function registerLifecycleCommands(
       if (confirmed !== true) {
         const detail = `Its ${v.fileCount} files (${formatBytes(v.sizeBytes)}) stay in the store until "Remove Unreferenced Files (gc)" runs, so it can be undone until then.`;
         const button = v.aliases.length ? `Delete and Remove ${v.aliases.map((a) => `@${a}`).join(', ')}` : 'Delete';
-        const message = v.aliases.length ? `${v.ref} is ${v.aliases.join(', ')}. Delete it anyway?` : `Delete ${v.ref}?`;
+        const message = v.aliases.length
+          ? `${v.ref} is ${v.aliases.join(', ')}. Delete it anyway?`
+          : `Delete ${v.ref}?`;
         if ((await vscode.window.showWarningMessage(message, { modal: true, detail }, button)) !== button) return;
       }
       const done = await change(`Could not delete ${v.ref}`, (r) => r.deleteVersion(v.ref, { force: true }));
@@ -174,16 +202,28 @@ export function registerLifecycleCommands(
       return done;
     }),
 
-    vscode.commands.registerCommand('modelRegistry.filter', (arg?: unknown) => filterTree(tree, 'the Model Registry', asString(arg))),
-    vscode.commands.registerCommand('modelRegistry.filterTeam', (arg?: unknown) => filterTree(team.tree, 'the Team Registry', asString(arg))),
+    vscode.commands.registerCommand('modelRegistry.filter', (arg?: unknown) =>
+      filterTree(tree, 'the Model Registry', asString(arg)),
+    ),
+    vscode.commands.registerCommand('modelRegistry.filterTeam', (arg?: unknown) =>
+      filterTree(team.tree, 'the Team Registry', asString(arg)),
+    ),
     vscode.commands.registerCommand('modelRegistry.clearTeamFilter', () => team.tree.setFilter('')),
     vscode.commands.registerCommand('modelRegistry.clearFilter', () => tree.setFilter('')),
     vscode.commands.registerCommand('modelRegistry.showArchived', () => tree.setFilter(tree.filter, true)),
     vscode.commands.registerCommand('modelRegistry.hideArchived', () => tree.setFilter(tree.filter, false)),
-    vscode.commands.registerCommand('modelRegistry.showMore', (n: TreeNode) => n?.kind === 'more' && (team.tree.owns(n) ? team.tree : tree).showMore(n)),
+    vscode.commands.registerCommand(
+      'modelRegistry.showMore',
+      (n: TreeNode) => n?.kind === 'more' && (team.tree.owns(n) ? team.tree : tree).showMore(n),
+    ),
 
     vscode.commands.registerCommand('modelRegistry.revealVersion', async (arg?: unknown) => {
-      const target = asString(arg) ?? (await vscode.window.showInputBox({ title: 'Go to Version', placeHolder: 'resnet@v3, resnet@production, resnet' }));
+      const target =
+        asString(arg) ??
+        (await vscode.window.showInputBox({
+          title: 'Go to Version',
+          placeHolder: 'resnet@v3, resnet@production, resnet',
+        }));
       if (!target) return;
       try {
         const v = await (await service.get()).resolve(target.trim());
@@ -213,7 +253,8 @@ async function filterTree(tree: RegistryTreeProvider, title: string, text: strin
       title: `Filter ${title}`,
       value: tree.filter,
       placeHolder: 'resnet tag:baseline @production format:onnx commit:3f2a accuracy>0.9 archived:yes',
-      prompt: 'Words match model names and tags; name:, tag:, alias: (or @), format:, commit:, archived:, and metric comparisons. Empty shows everything.',
+      prompt:
+        'Words match model names and tags; name:, tag:, alias: (or @), format:, commit:, archived:, and metric comparisons. Empty shows everything.',
       validateInput: problemWith(parseSearch),
     }));
   if (query !== undefined) tree.setFilter(query);
@@ -225,7 +266,11 @@ async function pickAlias(registry: Registry<ObjectStore>, v: VersionRecord): Pro
   const names = [...new Set([...existing.map((a) => a.alias), ...COMMON_ALIASES])];
   const items = names.map((alias) => ({
     label: alias,
-    description: where.has(alias) ? (where.get(alias) === v.number ? 'already here' : `now on v${where.get(alias)}; moves it`) : 'new',
+    description: where.has(alias)
+      ? where.get(alias) === v.number
+        ? 'already here'
+        : `now on v${where.get(alias)}; moves it`
+      : 'new',
   }));
   const pick = vscode.window.createQuickPick<{ label: string; description: string }>();
   pick.title = `Set an alias on ${v.ref}`;
@@ -275,12 +320,17 @@ async function pickCloneTarget(registry: Registry, v: VersionRecord): Promise<st
   const pick = vscode.window.createQuickPick<vscode.QuickPickItem>();
   pick.title = `Clone ${v.ref} into…`;
   pick.placeholder = 'A new model name, or an existing model (the clone becomes its next version)';
-  const existing = models.filter((m) => m.name !== v.model).map((m) => ({ label: m.name, description: `next version v${(m.latestVersion ?? 0) + 1}` }));
+  const existing = models
+    .filter((m) => m.name !== v.model)
+    .map((m) => ({ label: m.name, description: `next version v${(m.latestVersion ?? 0) + 1}` }));
   pick.items = existing;
   pick.value = `${v.model}-copy`;
   const update = () => {
     const typed = pick.value.trim();
-    pick.items = typed && !models.some((m) => m.name === typed) ? [{ label: typed, description: 'new model' }, ...existing] : existing;
+    pick.items =
+      typed && !models.some((m) => m.name === typed)
+        ? [{ label: typed, description: 'new model' }, ...existing]
+        : existing;
   };
   update();
   pick.onDidChangeValue(update);
@@ -299,7 +349,11 @@ async function pickCloneTarget(registry: Registry, v: VersionRecord): Promise<st
 
 async function confirmAliasRemoval(v: VersionRecord, action: string): Promise<boolean> {
   const button = `${action} and Remove ${v.aliases.map((a) => `@${a}`).join(', ')}`;
-  const choice = await vscode.window.showWarningMessage(`${v.ref} is ${v.aliases.join(', ')}.`, { modal: true, detail: `${action} removes the alias; nothing else points there until you set it again.` }, button);
+  const choice = await vscode.window.showWarningMessage(
+    `${v.ref} is ${v.aliases.join(', ')}.`,
+    { modal: true, detail: `${action} removes the alias; nothing else points there until you set it again.` },
+    button,
+  );
   return choice === button;
 }
 
@@ -309,7 +363,11 @@ async function pickExportTarget(v: VersionRecord): Promise<string | undefined> {
   const near = vscode.workspace.workspaceFolders?.[0]?.uri;
   const kind = await vscode.window.showQuickPick(
     [
-      { label: '.tar file', detail: 'One file with the files, metrics and a manifest of hashes and provenance', ext: '.tar' },
+      {
+        label: '.tar file',
+        detail: 'One file with the files, metrics and a manifest of hashes and provenance',
+        ext: '.tar',
+      },
       { label: '.tar.gz file', detail: 'The same, compressed (slower; weights rarely shrink much)', ext: '.tar.gz' },
       { label: 'Folder', detail: `A new folder ${base}/ with manifest.json, metrics.json and files/`, ext: '' },
     ],
@@ -325,19 +383,35 @@ async function pickExportTarget(v: VersionRecord): Promise<string | undefined> {
     });
     return uri?.fsPath;
   }
-  const parent = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: `Export ${base}/ Here`, defaultUri: near });
+  const parent = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: `Export ${base}/ Here`,
+    defaultUri: near,
+  });
   return parent && path.join(parent[0].fsPath, base);
 }
 
 async function exportWithProgress(registry: Registry, v: VersionRecord, dest: string): Promise<string | undefined> {
   try {
-    const out = await withCancellableProgress(`Exporting ${v.ref}`, `Export of ${v.ref} cancelled; nothing was left behind.`, ({ signal, advance }) =>
-      exportVersion(registry, v.ref, dest, { signal, onProgress: (done, total) => advance(done, total, `${formatBytes(done)} of ${formatBytes(total)}`) }),
+    const out = await withCancellableProgress(
+      `Exporting ${v.ref}`,
+      `Export of ${v.ref} cancelled; nothing was left behind.`,
+      ({ signal, advance }) =>
+        exportVersion(registry, v.ref, dest, {
+          signal,
+          onProgress: (done, total) => advance(done, total, `${formatBytes(done)} of ${formatBytes(total)}`),
+        }),
     );
     if (!out) return undefined;
-    void vscode.window.showInformationMessage(`Exported ${v.ref} to ${out.dest} (${formatBytes(out.bytes)}).`, 'Reveal in File Explorer').then((c) => {
-      if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out.dest));
-    });
+    void vscode.window
+      .showInformationMessage(
+        `Exported ${v.ref} to ${out.dest} (${formatBytes(out.bytes)}).`,
+        'Reveal in File Explorer',
+      )
+      .then((c) => {
+        if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out.dest));
+      });
     return out.dest;
   } catch (e) {
     showError(`Could not export ${v.ref}`, e);

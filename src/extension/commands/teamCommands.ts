@@ -19,9 +19,18 @@ interface Views {
  * refresh the team view and enter its credentials. Push and Pull take the tree node or a reference
  * ("resnet@v3"), so tests and keybindings can run them without a selection.
  */
-export function registerTeamCommands(context: vscode.ExtensionContext, local: RegistryService, team: TeamRegistryService, views: Views): vscode.Disposable[] {
+export function registerTeamCommands(
+  context: vscode.ExtensionContext,
+  local: RegistryService,
+  team: TeamRegistryService,
+  views: Views,
+): vscode.Disposable[] {
   /** The versions a command was run on: a reference, the clicked row, or every selected version row. */
-  const refsOf = (n: TreeNode | string | undefined, selected: TreeNode[] | undefined, view: vscode.TreeView<TreeNode>) => {
+  const refsOf = (
+    n: TreeNode | string | undefined,
+    selected: TreeNode[] | undefined,
+    view: vscode.TreeView<TreeNode>,
+  ) => {
     if (typeof n === 'string') return [n];
     const nodes = selected && selected.length > 1 ? selected : [n ?? view.selection[0]];
     return nodes.flatMap((node) => (node?.kind === 'version' ? [node.version.ref] : []));
@@ -30,7 +39,10 @@ export function registerTeamCommands(context: vscode.ExtensionContext, local: Re
   /** Copies the versions one after another under one cancellable progress; what finished stays copied. */
   const transfer = async (verb: 'Push' | 'Pull', refs: string[]): Promise<TransferResult[] | undefined> => {
     if (!team.exists()) {
-      const c = await vscode.window.showErrorMessage('No team registry is set up for this workspace.', 'Configure Team Registry…');
+      const c = await vscode.window.showErrorMessage(
+        'No team registry is set up for this workspace.',
+        'Configure Team Registry…',
+      );
       if (c) await vscode.commands.executeCommand('modelRegistry.configureTeam');
       return undefined;
     }
@@ -38,21 +50,36 @@ export function registerTeamCommands(context: vscode.ExtensionContext, local: Re
     const results: TransferResult[] = [];
     try {
       const [mine, theirs] = await Promise.all([local.get(), team.get()]);
-      const done = await withCancellableProgress(`${verb === 'Push' ? 'Pushing' : 'Pulling'} ${what}`, refs.length === 1 ? `${verb} of ${what} cancelled; nothing was recorded.` : `${verb} of ${what} cancelled; versions copied before stay, the one in progress was not recorded.`, async (p) => {
-        for (const ref of refs) {
-          const opts = {
-            signal: p.signal,
-            onProgress: (t: { phase: string; ref: string; bytes: number; totalBytes: number }) =>
-              t.phase === 'recording' ? p.say(`recording ${t.ref}…`) : p.advance(t.bytes, t.totalBytes, `${t.ref}: ${formatBytes(t.bytes)} of ${formatBytes(t.totalBytes)}`),
-          };
-          results.push(verb === 'Push' ? await pushVersion(mine, theirs, ref, opts) : await pullVersion(theirs, mine, ref, opts));
-        }
-        return results;
-      });
+      const done = await withCancellableProgress(
+        `${verb === 'Push' ? 'Pushing' : 'Pulling'} ${what}`,
+        refs.length === 1
+          ? `${verb} of ${what} cancelled; nothing was recorded.`
+          : `${verb} of ${what} cancelled; versions copied before stay, the one in progress was not recorded.`,
+        async (p) => {
+          for (const ref of refs) {
+            const opts = {
+              signal: p.signal,
+              onProgress: (t: { phase: string; ref: string; bytes: number; totalBytes: number }) =>
+                t.phase === 'recording'
+                  ? p.say(`recording ${t.ref}…`)
+                  : p.advance(
+                      t.bytes,
+                      t.totalBytes,
+                      `${t.ref}: ${formatBytes(t.bytes)} of ${formatBytes(t.totalBytes)}`,
+                    ),
+            };
+            results.push(
+              verb === 'Push' ? await pushVersion(mine, theirs, ref, opts) : await pullVersion(theirs, mine, ref, opts),
+            );
+          }
+          return results;
+        },
+      );
       if (!done) return undefined;
       (verb === 'Push' ? team : local).fireSoon();
       void vscode.window.showInformationMessage(summary(verb, refs, results), 'Reveal').then((c) => {
-        if (c === 'Reveal') void reveal(verb === 'Push' ? views.team : views.local, results[results.length - 1].version);
+        if (c === 'Reveal')
+          void reveal(verb === 'Push' ? views.team : views.local, results[results.length - 1].version);
       });
       return results;
     } catch (e) {
@@ -61,9 +88,11 @@ export function registerTeamCommands(context: vscode.ExtensionContext, local: Re
       const message = (e as Error).message ?? '';
       if (/password|credentials|access denied|SignatureDoesNotMatch|InvalidAccessKeyId/i.test(message)) {
         // Credentials are the likely fix: offer to enter them.
-        void vscode.window.showErrorMessage(`Could not ${verb.toLowerCase()} ${failed}: ${message}`, 'Enter Team Registry Credentials…').then((c) => {
-          if (c) void vscode.commands.executeCommand('modelRegistry.teamCredentials');
-        });
+        void vscode.window
+          .showErrorMessage(`Could not ${verb.toLowerCase()} ${failed}: ${message}`, 'Enter Team Registry Credentials…')
+          .then((c) => {
+            if (c) void vscode.commands.executeCommand('modelRegistry.teamCredentials');
+          });
       } else showError(`Could not ${verb.toLowerCase()} ${failed}`, e);
       return undefined;
     }
@@ -82,10 +111,16 @@ export function registerTeamCommands(context: vscode.ExtensionContext, local: Re
       views.team.view.message = filter ? `Showing versions that match: ${filter}` : undefined;
       void vscode.commands.executeCommand('setContext', 'modelRegistry.teamFiltered', !!filter);
     }),
-    vscode.commands.registerCommand('modelRegistry.pushVersion', (n?: TreeNode | string, selected?: TreeNode[]) => run('Push', refsOf(n, selected, views.local.view))),
-    vscode.commands.registerCommand('modelRegistry.pullVersion', (n?: TreeNode | string, selected?: TreeNode[]) => run('Pull', refsOf(n, selected, views.team.view))),
+    vscode.commands.registerCommand('modelRegistry.pushVersion', (n?: TreeNode | string, selected?: TreeNode[]) =>
+      run('Push', refsOf(n, selected, views.local.view)),
+    ),
+    vscode.commands.registerCommand('modelRegistry.pullVersion', (n?: TreeNode | string, selected?: TreeNode[]) =>
+      run('Pull', refsOf(n, selected, views.team.view)),
+    ),
     vscode.commands.registerCommand('modelRegistry.refreshTeam', () => team.reopen()),
-    vscode.commands.registerCommand('modelRegistry.configureTeam', () => vscode.commands.executeCommand('workbench.action.openSettings', 'modelRegistry.team')),
+    vscode.commands.registerCommand('modelRegistry.configureTeam', () =>
+      vscode.commands.executeCommand('workbench.action.openSettings', 'modelRegistry.team'),
+    ),
     vscode.commands.registerCommand('modelRegistry.teamCredentials', async () => {
       const url = team.location;
       if (!url) return vscode.commands.executeCommand('modelRegistry.configureTeam');

@@ -10,7 +10,11 @@ import { TreeNode } from '../registry/treeNodes';
 const COMMIT_SCHEME = 'modelreg-commit';
 
 /** Commands on tree items (files, versions, commits) and on the registry as a whole. */
-export function registerVersionCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+export function registerVersionCommands(
+  service: RegistryService,
+  tree: RegistryTreeProvider,
+  view: vscode.TreeView<TreeNode>,
+): vscode.Disposable[] {
   const selected = (n?: TreeNode) => n ?? view.selection[0];
   return [
     vscode.workspace.registerTextDocumentContentProvider(COMMIT_SCHEME, {
@@ -56,32 +60,38 @@ export function registerVersionCommands(service: RegistryService, tree: Registry
     }),
 
     vscode.commands.registerCommand('modelRegistry.verify', () =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Verifying stored files', cancellable: true }, async (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        try {
-          let last = 0;
-          const r = await (await service.get()).verify({
-            signal: abort.signal,
-            onObject: (done, total) => {
-              progress.report({ increment: (100 * (done - last)) / total, message: `${done} of ${total}` });
-              last = done;
-            },
-          });
-          if (r.problems.length === 0) void vscode.window.showInformationMessage(`All ${r.checked} stored files are intact.`);
-          else
-            void vscode.window.showErrorMessage(
-              `${r.problems.length} of ${r.checked} stored files are damaged: ${r.problems
-                .slice(0, 3)
-                .map((p) => `${p.problem} ${p.usedBy[0]}`)
-                .join('; ')}${r.problems.length > 3 ? '…' : ''}`,
-            );
-          return r;
-        } catch (e) {
-          if (!abort.signal.aborted) showError('Verification failed', e);
-          return undefined;
-        }
-      }),
+      vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Verifying stored files', cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          try {
+            let last = 0;
+            const r = await (
+              await service.get()
+            ).verify({
+              signal: abort.signal,
+              onObject: (done, total) => {
+                progress.report({ increment: (100 * (done - last)) / total, message: `${done} of ${total}` });
+                last = done;
+              },
+            });
+            if (r.problems.length === 0)
+              void vscode.window.showInformationMessage(`All ${r.checked} stored files are intact.`);
+            else
+              void vscode.window.showErrorMessage(
+                `${r.problems.length} of ${r.checked} stored files are damaged: ${r.problems
+                  .slice(0, 3)
+                  .map((p) => `${p.problem} ${p.usedBy[0]}`)
+                  .join('; ')}${r.problems.length > 3 ? '…' : ''}`,
+              );
+            return r;
+          } catch (e) {
+            if (!abort.signal.aborted) showError('Verification failed', e);
+            return undefined;
+          }
+        },
+      ),
     ),
 
     vscode.commands.registerCommand('modelRegistry.cleanUpImport', async (n?: TreeNode) => {
@@ -98,7 +108,9 @@ export function registerVersionCommands(service: RegistryService, tree: Registry
     vscode.commands.registerCommand('modelRegistry.gc', async () => {
       try {
         const r = await (await service.get()).gc();
-        void vscode.window.showInformationMessage(`Removed ${r.removedObjects} unreferenced files (${formatBytes(r.removedBytes)}).`);
+        void vscode.window.showInformationMessage(
+          `Removed ${r.removedObjects} unreferenced files (${formatBytes(r.removedBytes)}).`,
+        );
         return r;
       } catch (e) {
         showError('Garbage collection failed', e);

@@ -16,7 +16,11 @@ export function registerGitFileProvider(): vscode.Disposable {
 }
 
 function gitUri(commit: string, file: string): vscode.Uri {
-  return vscode.Uri.from({ scheme: GIT_FILE_SCHEME, path: `/${file}`, query: new URLSearchParams({ commit }).toString() });
+  return vscode.Uri.from({
+    scheme: GIT_FILE_SCHEME,
+    path: `/${file}`,
+    query: new URLSearchParams({ commit }).toString(),
+  });
 }
 
 /** Opens the code change between the commits of two versions in VS Code's (multi-file) diff editor. */
@@ -33,11 +37,20 @@ export async function openCodeDiff(base: VersionRecord, head: VersionRecord): Pr
     return;
   }
   const title = `${base.ref} (${base.git.commit.slice(0, 8)}) ↔ ${head.ref} (${head.git.commit.slice(0, 8)})`;
-  const resources = files.map((f) => [vscode.Uri.file(`${repo.workTree}/${f.path}`), gitUri(base.git!.commit, f.path), gitUri(head.git!.commit, f.path)]);
+  const resources = files.map((f) => [
+    vscode.Uri.file(`${repo.workTree}/${f.path}`),
+    gitUri(base.git!.commit, f.path),
+    gitUri(head.git!.commit, f.path),
+  ]);
   try {
     await vscode.commands.executeCommand('vscode.changes', title, resources);
   } catch {
     // Older VS Code without the multi-diff editor: show the first file.
-    await vscode.commands.executeCommand('vscode.diff', resources[0][1], resources[0][2], `${files[0].path} — ${title}`);
+    await vscode.commands.executeCommand(
+      'vscode.diff',
+      resources[0][1],
+      resources[0][2],
+      `${files[0].path} — ${title}`,
+    );
   }
 }

@@ -8,9 +8,19 @@ import { registerGitFileProvider } from './codeDiff';
 import { COMPARE_VIEW_TYPE, ComparePanel } from './comparePanel';
 
 /** Compare Versions (tree multi-select or palette), Compare with…, and panel restore after reload. */
-export function registerCompareCommands(context: vscode.ExtensionContext, service: RegistryService, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
-  const versionsOf = (nodes: readonly TreeNode[]) => nodes.flatMap((n) => (n.kind === 'version' && n.version.status === 'ready' ? [n.version] : []));
-  const open = (versions: VersionRecord[]) => ComparePanel.show(service, context.extensionUri, versions.map((v) => v.id));
+export function registerCompareCommands(
+  context: vscode.ExtensionContext,
+  service: RegistryService,
+  view: vscode.TreeView<TreeNode>,
+): vscode.Disposable[] {
+  const versionsOf = (nodes: readonly TreeNode[]) =>
+    nodes.flatMap((n) => (n.kind === 'version' && n.version.status === 'ready' ? [n.version] : []));
+  const open = (versions: VersionRecord[]) =>
+    ComparePanel.show(
+      service,
+      context.extensionUri,
+      versions.map((v) => v.id),
+    );
   return [
     registerGitFileProvider(),
     vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
@@ -45,7 +55,11 @@ export function registerCompareCommands(context: vscode.ExtensionContext, servic
 }
 
 /** A multi-select QuickPick of every ready version across models; `preselected` come checked. */
-async function pickVersions(service: RegistryService, preselected: VersionRecord[], fixed?: number): Promise<VersionRecord[] | undefined> {
+async function pickVersions(
+  service: RegistryService,
+  preselected: VersionRecord[],
+  fixed?: number,
+): Promise<VersionRecord[] | undefined> {
   if (!service.exists()) {
     void vscode.window.showInformationMessage('The registry is empty: import a training output first.');
     return undefined;

@@ -3,7 +3,14 @@ import { promises as fsp } from 'fs';
 import * as vscode from 'vscode';
 import { Registry } from '../../core';
 import { buildComparison, DEFAULT_MAX_POINTS, seriesWindow } from '../../core/compare/comparison';
-import { CompareState, ComparisonModel, Direction, FromWebview, parseFromWebview, ToWebview } from '../../core/compare/contract';
+import {
+  CompareState,
+  ComparisonModel,
+  Direction,
+  FromWebview,
+  parseFromWebview,
+  ToWebview,
+} from '../../core/compare/contract';
 import { comparisonCsv, comparisonMarkdown } from '../../core/compare/export';
 import { showError } from '../errors';
 import { RegistryService } from '../registry/registryService';
@@ -35,11 +42,21 @@ export class ComparePanel implements vscode.Disposable {
   lastPosted: ComparisonModel | undefined;
 
   static show(service: RegistryService, extensionUri: vscode.Uri, versionIds: number[]): ComparePanel {
-    const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'Compare', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, panelOptions(extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      COMPARE_VIEW_TYPE,
+      'Compare',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+      panelOptions(extensionUri),
+    );
     return new ComparePanel(panel, service, extensionUri, versionIds);
   }
 
-  static revive(panel: vscode.WebviewPanel, service: RegistryService, extensionUri: vscode.Uri, state: CompareState): ComparePanel {
+  static revive(
+    panel: vscode.WebviewPanel,
+    service: RegistryService,
+    extensionUri: vscode.Uri,
+    state: CompareState,
+  ): ComparePanel {
     panel.webview.options = panelOptions(extensionUri);
     return new ComparePanel(panel, service, extensionUri, state.versionIds);
   }
@@ -64,7 +81,11 @@ export class ComparePanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
       service.onDidChange(() => this.rebuildSoon()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('modelRegistry.metricDirections') || e.affectsConfiguration('modelRegistry.compare.maxPoints')) this.rebuildSoon();
+        if (
+          e.affectsConfiguration('modelRegistry.metricDirections') ||
+          e.affectsConfiguration('modelRegistry.compare.maxPoints')
+        )
+          this.rebuildSoon();
       }),
     );
     void this.rebuild();
@@ -101,7 +122,11 @@ export class ComparePanel implements vscode.Disposable {
   async rebuild(): Promise<ComparisonModel | undefined> {
     try {
       await this.followNewVersions(await this.registry());
-      const model = await buildComparison(await this.registry(), this.versionIds, { directions: directionSettings(), maxPoints: this.maxPoints(), repositories: await workspaceRepositories() });
+      const model = await buildComparison(await this.registry(), this.versionIds, {
+        directions: directionSettings(),
+        maxPoints: this.maxPoints(),
+        repositories: await workspaceRepositories(),
+      });
       this.model = model;
       this.panel.title = `Compare ${model.versions.map((v) => v.ref).join(' · ') || '(deleted versions)'}`;
       await this.ready;
@@ -109,7 +134,10 @@ export class ComparePanel implements vscode.Disposable {
       this.lastPosted = model;
       return model;
     } catch (e) {
-      await this.post({ type: 'error', payload: { message: `Could not build the comparison: ${(e as Error).message}` } });
+      await this.post({
+        type: 'error',
+        payload: { message: `Could not build the comparison: ${(e as Error).message}` },
+      });
       return undefined;
     }
   }
@@ -143,35 +171,63 @@ export class ComparePanel implements vscode.Disposable {
         return;
       case 'requestWindow': {
         const { requestId, key, axis, min, max } = msg.payload;
-        const series = await seriesWindow(await this.registry(), this.versionIds, key, axis, min, max, this.maxPoints());
+        const series = await seriesWindow(
+          await this.registry(),
+          this.versionIds,
+          key,
+          axis,
+          min,
+          max,
+          this.maxPoints(),
+        );
         await this.post({ type: 'seriesWindow', payload: { requestId, key, axis, series } });
         return;
       }
       case 'openCommit': {
         const version = await (await this.registry()).getVersionById(msg.payload.versionId);
-        if (version && this.versionIds.includes(version.id)) await vscode.commands.executeCommand('modelRegistry.openCommit', { kind: 'version', version });
+        if (version && this.versionIds.includes(version.id))
+          await vscode.commands.executeCommand('modelRegistry.openCommit', { kind: 'version', version });
         return;
       }
       case 'openDiff': {
         const r = await this.registry();
-        const [base, head] = [await r.getVersionById(msg.payload.baseVersionId), await r.getVersionById(msg.payload.headVersionId)];
-        if (base && head && this.versionIds.includes(base.id) && this.versionIds.includes(head.id)) await openCodeDiff(base, head);
+        const [base, head] = [
+          await r.getVersionById(msg.payload.baseVersionId),
+          await r.getVersionById(msg.payload.headVersionId),
+        ];
+        if (base && head && this.versionIds.includes(base.id) && this.versionIds.includes(head.id))
+          await openCodeDiff(base, head);
         return;
       }
       case 'export': {
         if (!this.model) return;
         const { format, baselineVersionId } = msg.payload;
-        const content = format === 'csv' ? comparisonCsv(this.model, baselineVersionId) : comparisonMarkdown(this.model, baselineVersionId);
-        const doc = await vscode.workspace.openTextDocument({ content, language: format === 'csv' ? 'csv' : 'markdown' });
+        const content =
+          format === 'csv'
+            ? comparisonCsv(this.model, baselineVersionId)
+            : comparisonMarkdown(this.model, baselineVersionId);
+        const doc = await vscode.workspace.openTextDocument({
+          content,
+          language: format === 'csv' ? 'csv' : 'markdown',
+        });
         await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Active });
         return;
       }
       case 'savePng': {
         const target = await vscode.window.showSaveDialog({
           filters: { 'PNG image': ['png'] },
-          defaultUri: vscode.workspace.workspaceFolders?.[0] && vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `${msg.payload.key.replace(/[^\w.-]+/g, '_')}.png`),
+          defaultUri:
+            vscode.workspace.workspaceFolders?.[0] &&
+            vscode.Uri.joinPath(
+              vscode.workspace.workspaceFolders[0].uri,
+              `${msg.payload.key.replace(/[^\w.-]+/g, '_')}.png`,
+            ),
         });
-        if (target) await fsp.writeFile(target.fsPath, Buffer.from(msg.payload.dataUrl.slice('data:image/png;base64,'.length), 'base64'));
+        if (target)
+          await fsp.writeFile(
+            target.fsPath,
+            Buffer.from(msg.payload.dataUrl.slice('data:image/png;base64,'.length), 'base64'),
+          );
         return;
       }
       case 'setDirection': {
@@ -179,7 +235,9 @@ export class ComparePanel implements vscode.Disposable {
         const next = { ...directionSettings() };
         if (msg.payload.direction === null) delete next[msg.payload.key];
         else next[msg.payload.key] = msg.payload.direction;
-        const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+        const target = vscode.workspace.workspaceFolders
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.Global;
         await config.update('metricDirections', next, target);
         return;
       }

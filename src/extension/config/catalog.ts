@@ -1,6 +1,14 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ConfigLanguage, importWithConfig, loadTemplateCatalog, Registry, USER_TEMPLATES_DIR, VersionRecord, ImportOptions } from '../../core';
+import {
+  ConfigLanguage,
+  importWithConfig,
+  loadTemplateCatalog,
+  Registry,
+  USER_TEMPLATES_DIR,
+  VersionRecord,
+  ImportOptions,
+} from '../../core';
 
 /** The templates as they are now on disk (built-in plus the workspace's); problems are shown, not fatal. */
 export async function currentLanguage(): Promise<ConfigLanguage> {
@@ -12,5 +20,6 @@ export async function currentLanguage(): Promise<ConfigLanguage> {
 
 /** An importer that checks the folder's config.json as the editor does before storing anything. */
 export function configImporter(language: ConfigLanguage) {
-  return (registry: Registry, target: string, opts: ImportOptions): Promise<VersionRecord> => importWithConfig(registry, language, target, opts);
+  return (registry: Registry, target: string, opts: ImportOptions): Promise<VersionRecord> =>
+    importWithConfig(registry, language, target, opts);
 }

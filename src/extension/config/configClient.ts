@@ -27,7 +27,12 @@ export async function startConfigClient(context: vscode.ExtensionContext): Promi
     initializationOptions: { syntaxErrors: false },
     diagnosticCollectionName: 'modelRegistry.config',
   };
-  const client = new LanguageClient('modelRegistry.config', 'Model Registry: config.json', serverOptions, clientOptions);
+  const client = new LanguageClient(
+    'modelRegistry.config',
+    'Model Registry: config.json',
+    serverOptions,
+    clientOptions,
+  );
   await client.start();
   context.subscriptions.push(client);
   return client;

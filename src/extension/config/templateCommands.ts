@@ -19,46 +19,75 @@ export function isModelConfigText(text: string): boolean {
  * "Import from Template…": template → model folder or files → a generated config.json, opened with
  * the language server's diagnostics → "Import as Model" (CodeLens or editor title) once it is clean.
  */
-export function registerTemplateCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+export function registerTemplateCommands(
+  service: RegistryService,
+  tree: RegistryTreeProvider,
+  view: vscode.TreeView<TreeNode>,
+): vscode.Disposable[] {
   const updateContext = () => {
     const doc = vscode.window.activeTextEditor?.document;
-    void vscode.commands.executeCommand('setContext', MODEL_CONFIG_CONTEXT, !!doc && doc.uri.scheme === 'file' && isModelConfigText(doc.getText()));
+    void vscode.commands.executeCommand(
+      'setContext',
+      MODEL_CONFIG_CONTEXT,
+      !!doc && doc.uri.scheme === 'file' && isModelConfigText(doc.getText()),
+    );
   };
   updateContext();
   const lenses = new ImportLensProvider();
   return [
     lenses,
-    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'json' }, { scheme: 'file', language: 'jsonc' }], lenses),
+    vscode.languages.registerCodeLensProvider(
+      [
+        { scheme: 'file', language: 'json' },
+        { scheme: 'file', language: 'jsonc' },
+      ],
+      lenses,
+    ),
     vscode.window.onDidChangeActiveTextEditor(updateContext),
-    vscode.workspace.onDidChangeTextDocument((e) => e.document === vscode.window.activeTextEditor?.document && updateContext()),
+    vscode.workspace.onDidChangeTextDocument(
+      (e) => e.document === vscode.window.activeTextEditor?.document && updateContext(),
+    ),
 
     // Arguments (folder, template id) let tests and other extensions skip the pickers.
-    vscode.commands.registerCommand('modelRegistry.importFromTemplate', async (target?: vscode.Uri, templateId?: string) => {
-      try {
-        const language = await currentLanguage();
-        const template = typeof templateId === 'string' ? language.template(templateId) : await pickTemplate(language.catalog.templates);
-        if (!template) return undefined;
-        const picked = target ? { dir: target.fsPath, files: undefined } : await pickModel(template);
-        if (!picked) return undefined;
-        const file = configPathIn(picked.dir);
-        if (existsSync(file)) {
-          const choice = await vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(file)} already exists.`, { modal: true }, 'Open It', 'Replace with Template');
-          if (!choice) return undefined;
-          if (choice === 'Replace with Template') await fsp.writeFile(file, await configFromTemplate(template, picked));
-        } else {
-          await fsp.writeFile(file, await configFromTemplate(template, picked));
+    vscode.commands.registerCommand(
+      'modelRegistry.importFromTemplate',
+      async (target?: vscode.Uri, templateId?: string) => {
+        try {
+          const language = await currentLanguage();
+          const template =
+            typeof templateId === 'string'
+              ? language.template(templateId)
+              : await pickTemplate(language.catalog.templates);
+          if (!template) return undefined;
+          const picked = target ? { dir: target.fsPath, files: undefined } : await pickModel(template);
+          if (!picked) return undefined;
+          const file = configPathIn(picked.dir);
+          if (existsSync(file)) {
+            const choice = await vscode.window.showWarningMessage(
+              `${vscode.workspace.asRelativePath(file)} already exists.`,
+              { modal: true },
+              'Open It',
+              'Replace with Template',
+            );
+            if (!choice) return undefined;
+            if (choice === 'Replace with Template')
+              await fsp.writeFile(file, await configFromTemplate(template, picked));
+          } else {
+            await fsp.writeFile(file, await configFromTemplate(template, picked));
+          }
+          const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
+          return editor.document.uri;
+        } catch (e) {
+          showError('Could not create config.json from the template', e);
+          return undefined;
         }
-        const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
-        return editor.document.uri;
-      } catch (e) {
-        showError('Could not create config.json from the template', e);
-        return undefined;
-      }
-    }),
+      },
+    ),
 
     vscode.commands.registerCommand('modelRegistry.importConfig', async (uri?: vscode.Uri) => {
       const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
-      if (!doc || doc.uri.scheme !== 'file') return void vscode.window.showErrorMessage('Open a model config.json (one with a "$template") to import it.');
+      if (!doc || doc.uri.scheme !== 'file')
+        return void vscode.window.showErrorMessage('Open a model config.json (one with a "$template") to import it.');
       if (doc.isDirty) await doc.save();
       const language = await currentLanguage();
       // The same checks the language server runs, done here so a stale diagnostic cannot let an error through.
@@ -74,7 +103,13 @@ export function registerTemplateCommands(service: RegistryService, tree: Registr
           .then((choice) => choice && vscode.commands.executeCommand('workbench.actions.view.problems'));
         return undefined;
       }
-      return importAndAnnounce(service, tree, view, vscode.Uri.file(path.dirname(doc.uri.fsPath)), configImporter(language));
+      return importAndAnnounce(
+        service,
+        tree,
+        view,
+        vscode.Uri.file(path.dirname(doc.uri.fsPath)),
+        configImporter(language),
+      );
     }),
   ];
 }
@@ -83,10 +118,17 @@ async function pickTemplate(templates: Template[]): Promise<Template | undefined
   const items = templates.map((t) => ({
     label: t.title,
     description: t.builtin ? t.id : `${t.id} · workspace`,
-    detail: [t.description, t.files.length ? `expects ${t.files.map((f) => f.pattern).join(', ')}` : ''].filter(Boolean).join(' — '),
+    detail: [t.description, t.files.length ? `expects ${t.files.map((f) => f.pattern).join(', ')}` : '']
+      .filter(Boolean)
+      .join(' — '),
     template: t,
   }));
-  const picked = await vscode.window.showQuickPick(items, { title: 'Import from Template (1/2): pick a template', placeHolder: 'Kind of model', matchOnDescription: true, matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Import from Template (1/2): pick a template',
+    placeHolder: 'Kind of model',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
   return picked?.template;
 }
 
@@ -103,7 +145,8 @@ async function pickModel(template: Template): Promise<{ dir: string; files?: str
   const stat = await vscode.workspace.fs.stat(picked[0]);
   if (picked.length === 1 && stat.type & vscode.FileType.Directory) return { dir: picked[0].fsPath };
   const dir = path.dirname(picked[0].fsPath);
-  if (picked.some((u) => path.dirname(u.fsPath) !== dir)) throw new Error('pick files from one folder: config.json goes beside them');
+  if (picked.some((u) => path.dirname(u.fsPath) !== dir))
+    throw new Error('pick files from one folder: config.json goes beside them');
   return { dir, files: picked.map((u) => path.basename(u.fsPath)) };
 }
 
@@ -116,9 +159,23 @@ class ImportLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     if (!isModelConfigText(doc.getText())) return [];
     const range = new vscode.Range(0, 0, 0, 0);
-    const errors = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error).length;
-    if (errors) return [new vscode.CodeLens(range, { title: `$(error) ${errors} error${errors > 1 ? 's' : ''} to fix before import`, command: 'workbench.actions.view.problems' })];
-    return [new vscode.CodeLens(range, { title: '$(package) Import as Model', command: 'modelRegistry.importConfig', arguments: [doc.uri] })];
+    const errors = vscode.languages
+      .getDiagnostics(doc.uri)
+      .filter((d) => d.severity === vscode.DiagnosticSeverity.Error).length;
+    if (errors)
+      return [
+        new vscode.CodeLens(range, {
+          title: `$(error) ${errors} error${errors > 1 ? 's' : ''} to fix before import`,
+          command: 'workbench.actions.view.problems',
+        }),
+      ];
+    return [
+      new vscode.CodeLens(range, {
+        title: '$(package) Import as Model',
+        command: 'modelRegistry.importConfig',
+        arguments: [doc.uri],
+      }),
+    ];
   }
 
   dispose(): void {

@@ -1,5 +1,16 @@
 import * as vscode from 'vscode';
-import { CancelledError, checkEvaluatorProfile, DatasetRecord, evaluateExternally, evaluateVersion, EvaluatorProfile, formatMetric, listDatasets, registerDataset, VersionRecord } from '../../core';
+import {
+  CancelledError,
+  checkEvaluatorProfile,
+  DatasetRecord,
+  evaluateExternally,
+  evaluateVersion,
+  EvaluatorProfile,
+  formatMetric,
+  listDatasets,
+  registerDataset,
+  VersionRecord,
+} from '../../core';
 import { showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
@@ -9,7 +20,9 @@ import { EvaluationPanel } from './evaluationPanel';
 let channel: vscode.OutputChannel | undefined;
 const evaluationLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Evaluations'));
 
-type DatasetNode = { kind: 'dataset'; dataset: DatasetRecord } | { kind: 'dataset-fact'; dataset: DatasetRecord; label: string; value: string };
+type DatasetNode =
+  | { kind: 'dataset'; dataset: DatasetRecord }
+  | { kind: 'dataset-fact'; dataset: DatasetRecord; label: string; value: string };
 
 /** The "Datasets" view: each registered dataset with its kind, size, classes, splits and manifest hash. */
 export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscode.Disposable {
@@ -26,7 +39,10 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
   }
 
   async getChildren(n?: DatasetNode): Promise<DatasetNode[]> {
-    if (!n) return this.service.exists() ? (await listDatasets(await this.service.get())).map((dataset) => ({ kind: 'dataset', dataset })) : [];
+    if (!n)
+      return this.service.exists()
+        ? (await listDatasets(await this.service.get())).map((dataset) => ({ kind: 'dataset', dataset }))
+        : [];
     if (n.kind !== 'dataset') return [];
     const d = n.dataset;
     const facts: [string, string][] = [
@@ -65,7 +81,11 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
 }
 
 /** Register Dataset…, Evaluate… (a version) and the Datasets view. Arguments skip the pickers (tests, keybindings). */
-export function registerEvaluateCommands(context: vscode.ExtensionContext, service: RegistryService, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+export function registerEvaluateCommands(
+  context: vscode.ExtensionContext,
+  service: RegistryService,
+  view: vscode.TreeView<TreeNode>,
+): vscode.Disposable[] {
   const datasets = new DatasetsTree(service);
   const register = async (uri?: vscode.Uri): Promise<DatasetRecord | undefined> => {
     const target =
@@ -81,32 +101,47 @@ export function registerEvaluateCommands(context: vscode.ExtensionContext, servi
       )?.[0];
     if (!target) return undefined;
     const name = vscode.workspace.asRelativePath(target);
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Registering dataset ${name}`, cancellable: true }, async (progress, token) => {
-      const abort = new AbortController();
-      const sub = token.onCancellationRequested(() => abort.abort());
-      try {
-        const d = await registerDataset(await service.get(), target.fsPath, { signal: abort.signal, boundary: vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath, onProgress: (done, total) => progress.report({ message: `hashing ${Math.round((100 * done) / Math.max(1, total))}%` }) });
-        service.fireSoon();
-        void vscode.window.showInformationMessage(`Registered dataset ${d.name}: ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}.`);
-        return d;
-      } catch (e) {
-        if (!(e instanceof CancelledError)) showError(`Could not register ${name} as a dataset`, e);
-        return undefined;
-      } finally {
-        sub.dispose();
-      }
-    });
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Registering dataset ${name}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
+        try {
+          const d = await registerDataset(await service.get(), target.fsPath, {
+            signal: abort.signal,
+            boundary: vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath,
+            onProgress: (done, total) =>
+              progress.report({ message: `hashing ${Math.round((100 * done) / Math.max(1, total))}%` }),
+          });
+          service.fireSoon();
+          void vscode.window.showInformationMessage(
+            `Registered dataset ${d.name}: ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}.`,
+          );
+          return d;
+        } catch (e) {
+          if (!(e instanceof CancelledError)) showError(`Could not register ${name} as a dataset`, e);
+          return undefined;
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
   };
 
   return [
     datasets,
     vscode.window.createTreeView('modelRegistry.datasets', { treeDataProvider: datasets }),
-    vscode.commands.registerCommand('modelRegistry.registerDataset', (uri?: vscode.Uri) => register(uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.commands.registerCommand('modelRegistry.registerDataset', (uri?: vscode.Uri) =>
+      register(uri instanceof vscode.Uri ? uri : undefined),
+    ),
     vscode.commands.registerCommand('modelRegistry.evaluateVersion', async (n?: TreeNode, arg?: unknown) => {
       const node = n ?? view.selection[0];
       const v = node?.kind === 'version' ? node.version : undefined;
       if (!v) return undefined;
-      const given = typeof arg === 'object' && arg !== null && 'dataset' in arg ? (arg as { dataset: string; split?: string; open?: boolean; evaluator?: string }) : undefined;
+      const given =
+        typeof arg === 'object' && arg !== null && 'dataset' in arg
+          ? (arg as { dataset: string; split?: string; open?: boolean; evaluator?: string })
+          : undefined;
       try {
         const target = given ?? (await pickDataset(service, v, register));
         if (!target) return undefined;
@@ -114,7 +149,9 @@ export function registerEvaluateCommands(context: vscode.ExtensionContext, servi
         const evaluator = given ? profiles.find((p) => p.id === given.evaluator) : await pickEvaluator(profiles);
         if (evaluator === null) return undefined;
         if (evaluator && !vscode.workspace.isTrusted) {
-          void vscode.window.showErrorMessage(`The evaluator ${evaluator.id} runs an external program; that is only allowed in a trusted workspace.`);
+          void vscode.window.showErrorMessage(
+            `The evaluator ${evaluator.id} runs an external program; that is only allowed in a trusted workspace.`,
+          );
           return undefined;
         }
         const e = await run(service, v, target.dataset, target.split, evaluator);
@@ -128,13 +165,32 @@ export function registerEvaluateCommands(context: vscode.ExtensionContext, servi
   ];
 }
 
-async function pickDataset(service: RegistryService, v: VersionRecord, register: () => Promise<DatasetRecord | undefined>): Promise<{ dataset: string; split?: string } | undefined> {
+async function pickDataset(
+  service: RegistryService,
+  v: VersionRecord,
+  register: () => Promise<DatasetRecord | undefined>,
+): Promise<{ dataset: string; split?: string } | undefined> {
   const list = await listDatasets(await service.get());
-  const add = { label: '$(add) Register a Dataset…', detail: 'A folder of class folders with images, a CSV/JSONL, or a .npz' };
-  const items = [...list.map((d) => ({ label: d.name, description: `${d.kind} · ${d.sampleCount} samples · ${d.classes.length} classes`, detail: d.root, dataset: d })), add];
-  const pick = await vscode.window.showQuickPick(items, { title: `Evaluate ${v.ref} on`, placeHolder: list.length ? 'Pick a dataset' : 'No datasets yet' });
+  const add = {
+    label: '$(add) Register a Dataset…',
+    detail: 'A folder of class folders with images, a CSV/JSONL, or a .npz',
+  };
+  const items = [
+    ...list.map((d) => ({
+      label: d.name,
+      description: `${d.kind} · ${d.sampleCount} samples · ${d.classes.length} classes`,
+      detail: d.root,
+      dataset: d,
+    })),
+    add,
+  ];
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Evaluate ${v.ref} on`,
+    placeHolder: list.length ? 'Pick a dataset' : 'No datasets yet',
+  });
   if (!pick) return undefined;
-  const d: DatasetRecord | undefined = 'dataset' in pick ? (pick as { dataset: DatasetRecord }).dataset : await register();
+  const d: DatasetRecord | undefined =
+    'dataset' in pick ? (pick as { dataset: DatasetRecord }).dataset : await register();
   if (!d) return undefined;
   if (d.splits.length === 0) return { dataset: d.name };
   const split = await vscode.window.showQuickPick(
@@ -153,24 +209,55 @@ function evaluatorProfiles(): EvaluatorProfile[] {
 async function pickEvaluator(profiles: EvaluatorProfile[]): Promise<EvaluatorProfile | undefined | null> {
   if (profiles.length === 0) return undefined;
   const builtin = { label: 'Built-in (onnxruntime)', detail: 'Runs the ONNX model on the samples in this window' };
-  const pick = await vscode.window.showQuickPick([builtin, ...profiles.map((p) => ({ label: p.title ?? p.id, detail: `${p.tool} ${p.args.join(' ')}`, profile: p }))], { title: 'Evaluator' });
+  const pick = await vscode.window.showQuickPick(
+    [
+      builtin,
+      ...profiles.map((p) => ({ label: p.title ?? p.id, detail: `${p.tool} ${p.args.join(' ')}`, profile: p })),
+    ],
+    { title: 'Evaluator' },
+  );
   if (!pick) return null;
   return 'profile' in pick ? (pick as { profile: EvaluatorProfile }).profile : undefined;
 }
 
-async function run(service: RegistryService, v: VersionRecord, dataset: string, split?: string, evaluator?: EvaluatorProfile) {
+async function run(
+  service: RegistryService,
+  v: VersionRecord,
+  dataset: string,
+  split?: string,
+  evaluator?: EvaluatorProfile,
+) {
   const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  return withCancellableProgress(`Evaluating ${v.ref} on ${dataset}`, `Evaluation of ${v.ref} cancelled; nothing was recorded.`, async ({ signal, advance }) => {
-    if (evaluator) {
-      const out = evaluationLog();
-      out.show(true);
-      const e = await evaluateExternally(await service.get(), v.ref, evaluator, { dataset, split, cwd, signal, log: (l) => out.appendLine(l) });
+  return withCancellableProgress(
+    `Evaluating ${v.ref} on ${dataset}`,
+    `Evaluation of ${v.ref} cancelled; nothing was recorded.`,
+    async ({ signal, advance }) => {
+      if (evaluator) {
+        const out = evaluationLog();
+        out.show(true);
+        const e = await evaluateExternally(await service.get(), v.ref, evaluator, {
+          dataset,
+          split,
+          cwd,
+          signal,
+          log: (l) => out.appendLine(l),
+        });
+        service.fireSoon();
+        return e;
+      }
+      const e = await evaluateVersion(await service.get(), v.ref, {
+        dataset,
+        split,
+        cwd,
+        signal,
+        onProgress: (done, total) => advance(done, total, `${done} of ${total} samples`),
+      });
       service.fireSoon();
+      void vscode.window.setStatusBarMessage(
+        `${v.ref} on ${dataset}: accuracy ${formatMetric(e.metrics.accuracy ?? null)}`,
+        8000,
+      );
       return e;
-    }
-    const e = await evaluateVersion(await service.get(), v.ref, { dataset, split, cwd, signal, onProgress: (done, total) => advance(done, total, `${done} of ${total} samples`) });
-    service.fireSoon();
-    void vscode.window.setStatusBarMessage(`${v.ref} on ${dataset}: accuracy ${formatMetric(e.metrics.accuracy ?? null)}`, 8000);
-    return e;
-  });
+    },
+  );
 }

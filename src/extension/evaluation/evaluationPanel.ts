@@ -3,7 +3,14 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { Registry } from '../../core';
 import type { DatasetRecord } from '../../core/datasets/types';
-import { EvaluationView, HostMessage, PageMessage, parseFromWebview, SampleQuery, SampleView } from '../../core/evaluate/contract';
+import {
+  EvaluationView,
+  HostMessage,
+  PageMessage,
+  parseFromWebview,
+  SampleQuery,
+  SampleView,
+} from '../../core/evaluate/contract';
 import { TableSnippets, truncate } from '../../core/evaluate/snippets';
 import { evaluationSamples, getDatasetById, getEvaluation, readManifest } from '../../core/evaluate/store';
 import type { SamplePrediction } from '../../core/evaluate/types';
@@ -37,7 +44,11 @@ export class EvaluationPanel implements vscode.Disposable {
   lastPosted: HostMessage | undefined;
 
   /** Opens the evaluation's panel, or reveals it when it is open already. */
-  static async show(service: RegistryService, extensionUri: vscode.Uri, evaluationId: number): Promise<EvaluationPanel> {
+  static async show(
+    service: RegistryService,
+    extensionUri: vscode.Uri,
+    evaluationId: number,
+  ): Promise<EvaluationPanel> {
     const existing = EvaluationPanel.open.get(evaluationId);
     if (existing) {
       const p = await existing;
@@ -51,17 +62,26 @@ export class EvaluationPanel implements vscode.Disposable {
     return opening;
   }
 
-  private static async create(service: RegistryService, extensionUri: vscode.Uri, id: number): Promise<EvaluationPanel> {
+  private static async create(
+    service: RegistryService,
+    extensionUri: vscode.Uri,
+    id: number,
+  ): Promise<EvaluationPanel> {
     const registry = await service.get();
     const evaluation = await getEvaluation(registry, id);
     if (!evaluation) throw new Error(`evaluation ${id} does not exist (it may have been deleted)`);
     const dataset = await getDatasetById(registry, evaluation.datasetId);
     const view = evaluationView(evaluation, dataset);
-    const panel = vscode.window.createWebviewPanel(EVALUATION_VIEW_TYPE, `Evaluation: ${view.ref} on ${view.dataset.name}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      retainContextWhenHidden: true, // keeps the selected cell and its samples across tab switches
-      localResourceRoots: resourceRoots(extensionUri, dataset),
-    });
+    const panel = vscode.window.createWebviewPanel(
+      EVALUATION_VIEW_TYPE,
+      `Evaluation: ${view.ref} on ${view.dataset.name}`,
+      vscode.ViewColumn.Active,
+      {
+        enableScripts: true,
+        retainContextWhenHidden: true, // keeps the selected cell and its samples across tab switches
+        localResourceRoots: resourceRoots(extensionUri, dataset),
+      },
+    );
     return new EvaluationPanel(panel, service, extensionUri, id, view, dataset);
   }
 
@@ -79,10 +99,15 @@ export class EvaluationPanel implements vscode.Disposable {
     private readonly dataset: DatasetRecord | undefined,
   ) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
-    if (dataset?.kind === 'table') this.snippets = new TableSnippets(dataset.root, async () => readManifest(await this.registry(), dataset));
+    if (dataset?.kind === 'table')
+      this.snippets = new TableSnippets(dataset.root, async () => readManifest(await this.registry(), dataset));
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'registry.svg');
     const dist = panel.webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview')).toString();
-    panel.webview.html = evaluationPageHtml({ cspSource: panel.webview.cspSource, dist, nonce: randomBytes(16).toString('base64') });
+    panel.webview.html = evaluationPageHtml({
+      cspSource: panel.webview.cspSource,
+      dist,
+      nonce: randomBytes(16).toString('base64'),
+    });
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m) => void this.onMessage(m)),
@@ -124,7 +149,12 @@ export class EvaluationPanel implements vscode.Disposable {
     try {
       await this.handle(msg);
     } catch (e) {
-      if ('request' in msg) await this.post({ type: 'error', request: msg.request, message: `Could not load the samples: ${(e as Error).message}` });
+      if ('request' in msg)
+        await this.post({
+          type: 'error',
+          request: msg.request,
+          message: `Could not load the samples: ${(e as Error).message}`,
+        });
       else showError('Evaluation panel', e);
     }
   }
@@ -199,12 +229,17 @@ function resourceRoots(extensionUri: vscode.Uri, dataset: DatasetRecord | undefi
 }
 
 /** The command modelRegistry.openEvaluation: argument an evaluation id or a tree node {kind: 'evaluation', evaluation}. */
-export function registerEvaluationPanel(context: vscode.ExtensionContext, service: RegistryService): vscode.Disposable[] {
+export function registerEvaluationPanel(
+  context: vscode.ExtensionContext,
+  service: RegistryService,
+): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand(OPEN_EVALUATION_COMMAND, async (arg?: unknown) => {
       const id = evaluationIdOf(arg);
       if (id === undefined) {
-        void vscode.window.showInformationMessage('Choose an evaluation under a version in the Models view to open it.');
+        void vscode.window.showInformationMessage(
+          'Choose an evaluation under a version in the Models view to open it.',
+        );
         return undefined;
       }
       try {

@@ -1,6 +1,14 @@
 import * as vscode from 'vscode';
 import { configImporter, currentLanguage } from '../config/catalog';
-import { describesModel, formatBytes, importArchive, ImportOptions, importTrainingOutput, Registry, VersionRecord } from '../../core';
+import {
+  describesModel,
+  formatBytes,
+  importArchive,
+  ImportOptions,
+  importTrainingOutput,
+  Registry,
+  VersionRecord,
+} from '../../core';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
@@ -8,7 +16,11 @@ import { showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 
 /** "Import as Model" (Explorer context menu) and "Import Training Output…" (palette, view title). */
-export function registerImportCommands(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>): vscode.Disposable[] {
+export function registerImportCommands(
+  service: RegistryService,
+  tree: RegistryTreeProvider,
+  view: vscode.TreeView<TreeNode>,
+): vscode.Disposable[] {
   const run = async (target: vscode.Uri) => {
     // A folder whose config.json names a template is checked against it, as "Import as Model" on the config is.
     const importer = (await describesModel(target.fsPath)) ? configImporter(await currentLanguage()) : undefined;
@@ -60,13 +72,22 @@ async function pickOutput(): Promise<vscode.Uri[] | undefined> {
 }
 
 /** Imports with progress, refreshes the tree and offers to reveal the new version. */
-export async function importAndAnnounce(service: RegistryService, tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>, target: vscode.Uri, importer?: Importer) {
+export async function importAndAnnounce(
+  service: RegistryService,
+  tree: RegistryTreeProvider,
+  view: vscode.TreeView<TreeNode>,
+  target: vscode.Uri,
+  importer?: Importer,
+) {
   const version = await importWithProgress(service, target, importer);
   if (!version) return undefined;
   service.fireSoon();
   tree.refresh();
   void vscode.window
-    .showInformationMessage(`Imported ${version.ref} (${version.format ?? 'no weights detected'}, ${formatBytes(version.sizeBytes)}).`, 'Reveal')
+    .showInformationMessage(
+      `Imported ${version.ref} (${version.format ?? 'no weights detected'}, ${formatBytes(version.sizeBytes)}).`,
+      'Reveal',
+    )
     .then(async (choice) => {
       if (choice === 'Reveal') await revealVersion(tree, view, version);
     });
@@ -75,24 +96,39 @@ export async function importAndAnnounce(service: RegistryService, tree: Registry
 
 /** importArchive in the shape of the other importers, its bytes reported as the copying phase. */
 const archiveImporter: Importer = (registry, target, opts) =>
-  importArchive(registry, target, { model: opts.model, signal: opts.signal, onProgress: (bytesDone, bytesTotal) => opts.onProgress?.({ phase: 'copying', bytesDone, bytesTotal }) });
+  importArchive(registry, target, {
+    model: opts.model,
+    signal: opts.signal,
+    onProgress: (bytesDone, bytesTotal) => opts.onProgress?.({ phase: 'copying', bytesDone, bytesTotal }),
+  });
 
 type Importer = (registry: Registry, target: string, opts: ImportOptions) => Promise<VersionRecord>;
 
 /** Runs an import with a cancellable progress notification; errors and cancels are shown, not thrown. */
-export async function importWithProgress(service: RegistryService, target: vscode.Uri, importer: Importer = importTrainingOutput): Promise<VersionRecord | undefined> {
+export async function importWithProgress(
+  service: RegistryService,
+  target: vscode.Uri,
+  importer: Importer = importTrainingOutput,
+): Promise<VersionRecord | undefined> {
   const name = vscode.workspace.asRelativePath(target);
   try {
-    return await withCancellableProgress(`Importing ${name}`, `Import of ${name} cancelled; nothing was registered.`, async ({ signal, say, advance }) =>
-      importer(await service.get(), target.fsPath, {
-        signal,
-        // Links inside the workspace may point anywhere in it, but not out of it.
-        boundary: vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath,
-        onProgress: (p) => {
-          if (p.phase !== 'copying' || p.bytesTotal === 0) return say(`${p.phase}…`);
-          advance(p.bytesDone, p.bytesTotal, `${p.file ?? ''} — ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`);
-        },
-      }),
+    return await withCancellableProgress(
+      `Importing ${name}`,
+      `Import of ${name} cancelled; nothing was registered.`,
+      async ({ signal, say, advance }) =>
+        importer(await service.get(), target.fsPath, {
+          signal,
+          // Links inside the workspace may point anywhere in it, but not out of it.
+          boundary: vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath,
+          onProgress: (p) => {
+            if (p.phase !== 'copying' || p.bytesTotal === 0) return say(`${p.phase}…`);
+            advance(
+              p.bytesDone,
+              p.bytesTotal,
+              `${p.file ?? ''} — ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`,
+            );
+          },
+        }),
     );
   } catch (e) {
     showError(`Could not import ${name}`, e);
@@ -100,7 +136,11 @@ export async function importWithProgress(service: RegistryService, target: vscod
   }
 }
 
-export async function revealVersion(tree: RegistryTreeProvider, view: vscode.TreeView<TreeNode>, version: VersionRecord): Promise<void> {
+export async function revealVersion(
+  tree: RegistryTreeProvider,
+  view: vscode.TreeView<TreeNode>,
+  version: VersionRecord,
+): Promise<void> {
   // A refresh (this window's change arriving again through the file watcher) can land while reveal
   // walks the tree and make it lose the node; look it up again and retry.
   // Likewise a refresh this window has scheduled (a command just changed the registry) would reset

@@ -27,7 +27,10 @@ export class LineagePanel {
     private readonly service: RegistryService,
     private ref: string,
   ) {
-    this.panel = vscode.window.createWebviewPanel('modelRegistry.lineage', 'Lineage', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [] });
+    this.panel = vscode.window.createWebviewPanel('modelRegistry.lineage', 'Lineage', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [],
+    });
     this.disposables.push(
       this.panel.onDidDispose(() => this.dispose()),
       service.onDidChange(() => void this.render()),

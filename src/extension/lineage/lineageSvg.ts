@@ -21,7 +21,10 @@ export function layoutLineage(l: Lineage): { nodes: PlacedNode[]; width: number;
     hasParent.add(e.to);
   }
   const depth = new Map<number, number>();
-  const queue = l.nodes.filter((n) => !hasParent.has(n.id)).sort((a, b) => a.id - b.id).map((n) => n.id);
+  const queue = l.nodes
+    .filter((n) => !hasParent.has(n.id))
+    .sort((a, b) => a.id - b.id)
+    .map((n) => n.id);
   for (const id of queue) depth.set(id, 0);
   for (let i = 0; i < queue.length; i++) {
     for (const c of children.get(queue[i]) ?? []) {

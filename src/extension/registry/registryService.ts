@@ -21,7 +21,10 @@ export class RegistryService implements vscode.Disposable {
       // This window's own changes already fired (their commands call fireSoon); a second refresh
       // arriving later would only reset the tree under the user (selection, a reveal in progress).
       const stamp = await fs.promises.readFile(uri.fsPath, 'utf8').catch(() => '');
-      const own = await this.registry?.then((r) => r.lastStamp === stamp, () => false);
+      const own = await this.registry?.then(
+        (r) => r.lastStamp === stamp,
+        () => false,
+      );
       if (!own) this.fireSoon();
     };
     this.disposables.push(
@@ -43,7 +46,10 @@ export class RegistryService implements vscode.Disposable {
     // A restricted setting (package.json): an untrusted workspace cannot move the registry (and what
     // gc sweeps) to `..` or a home folder; only the user's own setting counts until it is trusted.
     const config = vscode.workspace.getConfiguration('modelRegistry', folder.uri);
-    const setting = (vscode.workspace.isTrusted ? config.get<string>('registryPath') : config.inspect<string>('registryPath')?.globalValue) || '.modelreg';
+    const setting =
+      (vscode.workspace.isTrusted
+        ? config.get<string>('registryPath')
+        : config.inspect<string>('registryPath')?.globalValue) || '.modelreg';
     return path.resolve(folder.uri.fsPath, setting);
   }
 
@@ -76,7 +82,9 @@ export class RegistryService implements vscode.Disposable {
 
   /** Resolves once a pending refresh has fired (at once when none is pending). */
   settled(): Promise<void> {
-    return this.debounce === undefined ? Promise.resolve() : new Promise((resolve) => this.settledWaiters.push(resolve));
+    return this.debounce === undefined
+      ? Promise.resolve()
+      : new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   private readonly settledWaiters: (() => void)[] = [];

@@ -1,7 +1,16 @@
 import * as vscode from 'vscode';
 import { modelTooltip, versionTooltip } from './tooltips';
 import { storedConfigUri } from '../config/storedConfig';
-import { evaluationsOf, formatBytes, hasEvaluations, formatMetric, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
+import {
+  evaluationsOf,
+  formatBytes,
+  hasEvaluations,
+  formatMetric,
+  ObjectStore,
+  Registry,
+  VersionRecord,
+  versionWarnings,
+} from '../../core';
 import { nodeId, TreeNode } from './treeNodes';
 
 /** Rows per page: the tree asks for one page (plus one row, to know whether to offer "Show more…"). */
@@ -80,7 +89,10 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   /** "Show more…": the next page of the node's parent. */
   showMore(node: Extract<TreeNode, { kind: 'more' }>): void {
     const key = node.of ?? '';
-    this.shown.set(key, (this.shown.get(key) ?? (node.of ? VERSION_PAGE : MODEL_PAGE)) + (node.of ? VERSION_PAGE : MODEL_PAGE));
+    this.shown.set(
+      key,
+      (this.shown.get(key) ?? (node.of ? VERSION_PAGE : MODEL_PAGE)) + (node.of ? VERSION_PAGE : MODEL_PAGE),
+    );
     const parent = this.parents.get(nodeId(node));
     this.changed.fire(parent);
   }
@@ -91,7 +103,10 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
    */
   async nodeFor(version: VersionRecord): Promise<TreeNode | undefined> {
     const registry = await this.service.get();
-    let at = await registry.positionOf(version, { filter: this.filterText || undefined, includeArchived: this.archived });
+    let at = await registry.positionOf(version, {
+      filter: this.filterText || undefined,
+      includeArchived: this.archived,
+    });
     if (!at) {
       this.setFilter('', this.archived || version.archivedAt !== null);
       at = await registry.positionOf(version, { includeArchived: this.archived });
@@ -108,7 +123,11 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   private listOptions(key: string, page: number) {
-    return { limit: (this.shown.get(key) ?? page) + 1, filter: this.filterText || undefined, includeArchived: this.archived };
+    return {
+      limit: (this.shown.get(key) ?? page) + 1,
+      filter: this.filterText || undefined,
+      includeArchived: this.archived,
+    };
   }
 
   async getChildren(parent?: TreeNode): Promise<TreeNode[]> {
@@ -141,8 +160,13 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         throw e;
       }
       const models = await registry.listModels(opts);
-      if (models.length === 0 && this.filterText) return [{ kind: 'message', text: `No versions match "${this.filterText}"` }];
-      return paged(models.map((model) => ({ kind: 'model', model }) as const), opts.limit, undefined);
+      if (models.length === 0 && this.filterText)
+        return [{ kind: 'message', text: `No versions match "${this.filterText}"` }];
+      return paged(
+        models.map((model) => ({ kind: 'model', model }) as const),
+        opts.limit,
+        undefined,
+      );
     }
     const registry = await this.service.get();
     switch (parent.kind) {
@@ -150,27 +174,56 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         const opts = this.listOptions(parent.model.name, VERSION_PAGE);
         const versions = await registry.listVersions(parent.model.name, opts);
         // A killed import writes no change stamp: look again while one runs, so it turns "interrupted".
-        if (versions.some((v) => v.status === 'importing' && !v.interrupted)) setTimeout(() => this.changed.fire(parent), 5000).unref();
-        return paged(versions.map((version) => ({ kind: 'version', version }) as const), opts.limit, parent.model.name);
+        if (versions.some((v) => v.status === 'importing' && !v.interrupted))
+          setTimeout(() => this.changed.fire(parent), 5000).unref();
+        return paged(
+          versions.map((version) => ({ kind: 'version', version }) as const),
+          opts.limit,
+          parent.model.name,
+        );
       }
       case 'version': {
         const v = parent.version;
         if (v.status !== 'ready') return [];
         const related = v.parentId !== null || (await registry.childrenOf(v.id, 1)).length > 0;
         const evaluated = await hasEvaluations(registry, v.id);
-        const groups = ['files', 'metrics', ...(evaluated ? ['evaluations' as const] : []), 'source', ...(related ? ['lineage' as const] : [])] as const;
-        return [...(v.config ? [{ kind: 'config', version: v } as const] : []), ...groups.map((group) => ({ kind: 'group', group, version: v }) as const)];
+        const groups = [
+          'files',
+          'metrics',
+          ...(evaluated ? ['evaluations' as const] : []),
+          'source',
+          ...(related ? ['lineage' as const] : []),
+        ] as const;
+        return [
+          ...(v.config ? [{ kind: 'config', version: v } as const] : []),
+          ...groups.map((group) => ({ kind: 'group', group, version: v }) as const),
+        ];
       }
       case 'group': {
         const v = parent.version;
         if (parent.group === 'lineage') {
           const from = v.parentId !== null ? await registry.getVersionById(v.parentId) : undefined;
-          const nodes: TreeNode[] = from ? [{ kind: 'related', role: 'parent', relation: v.parentKind ?? 'derived', version: v, other: from }] : [];
-          for (const child of await registry.childrenOf(v.id)) nodes.push({ kind: 'related', role: 'child', relation: child.parentKind ?? 'derived', version: v, other: child });
+          const nodes: TreeNode[] = from
+            ? [{ kind: 'related', role: 'parent', relation: v.parentKind ?? 'derived', version: v, other: from }]
+            : [];
+          for (const child of await registry.childrenOf(v.id))
+            nodes.push({
+              kind: 'related',
+              role: 'child',
+              relation: child.parentKind ?? 'derived',
+              version: v,
+              other: child,
+            });
           return nodes;
         }
-        if (parent.group === 'evaluations') return (await evaluationsOf(registry, v.id)).map((evaluation) => ({ kind: 'evaluation', evaluation, version: v }));
-        if (parent.group === 'files') return (await registry.files(v.id)).map((file) => ({ kind: 'file', file, version: v }));
+        if (parent.group === 'evaluations')
+          return (await evaluationsOf(registry, v.id)).map((evaluation) => ({
+            kind: 'evaluation',
+            evaluation,
+            version: v,
+          }));
+        if (parent.group === 'files')
+          return (await registry.files(v.id)).map((file) => ({ kind: 'file', file, version: v }));
         if (parent.group === 'metrics') {
           const metrics = await registry.finalMetrics(v.id);
           if (metrics.length === 0) return [{ kind: 'message', text: 'No metric logs found in this output' }];
@@ -201,7 +254,17 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.description = versionDescription(v);
         item.tooltip = markdownText(versionTooltip(v));
         item.iconPath = new vscode.ThemeIcon(
-          v.interrupted ? 'debug-disconnect' : v.status === 'importing' ? 'sync~spin' : v.status === 'failed' ? 'error' : v.archivedAt ? 'archive' : v.aliases.length ? 'star-full' : 'versions',
+          v.interrupted
+            ? 'debug-disconnect'
+            : v.status === 'importing'
+              ? 'sync~spin'
+              : v.status === 'failed'
+                ? 'error'
+                : v.archivedAt
+                  ? 'archive'
+                  : v.aliases.length
+                    ? 'star-full'
+                    : 'versions',
         );
         break;
       }
@@ -210,7 +273,8 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.description = `${n.role === 'parent' ? 'made from it' : 'made from this'} (${n.relation})${o.git ? ` · ${o.git.commit.slice(0, 7)}` : ''}`;
         item.tooltip = `${o.ref}: ${n.role === 'parent' ? `${n.version.ref} was made from it` : `made from ${n.version.ref}`} by ${n.relation}${o.git ? `\ncommit ${o.git.commit.slice(0, 10)} ${o.git.subject}` : ''}`;
         item.iconPath = new vscode.ThemeIcon(n.role === 'parent' ? 'arrow-up' : 'arrow-down');
-        if (!this.team) item.command = { command: 'modelRegistry.revealVersion', title: 'Reveal Version', arguments: [o.ref] };
+        if (!this.team)
+          item.command = { command: 'modelRegistry.revealVersion', title: 'Reveal Version', arguments: [o.ref] };
         break;
       }
       case 'more':
@@ -218,13 +282,23 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.command = { command: 'modelRegistry.showMore', title: 'Show More', arguments: [n] };
         break;
       case 'group':
-        item.iconPath = new vscode.ThemeIcon({ files: 'files', metrics: 'graph-line', lineage: 'type-hierarchy', evaluations: 'checklist', source: 'git-commit' }[n.group]);
+        item.iconPath = new vscode.ThemeIcon(
+          {
+            files: 'files',
+            metrics: 'graph-line',
+            lineage: 'type-hierarchy',
+            evaluations: 'checklist',
+            source: 'git-commit',
+          }[n.group],
+        );
         if (n.group === 'files') item.description = `${n.version.fileCount} · ${formatBytes(n.version.sizeBytes)}`;
         break;
       case 'file':
         item.description = `${formatBytes(n.file.size)} · ${n.file.sha256.slice(0, 12)}`;
         item.tooltip = `${n.file.path}\n${n.file.role}, ${n.file.size} bytes\nsha256 ${n.file.sha256}`;
-        item.iconPath = new vscode.ThemeIcon(n.file.role === 'weights' ? 'symbol-array' : n.file.role === 'metrics' ? 'graph' : 'file');
+        item.iconPath = new vscode.ThemeIcon(
+          n.file.role === 'weights' ? 'symbol-array' : n.file.role === 'metrics' ? 'graph' : 'file',
+        );
         break;
       case 'metric':
         item.description = `${formatMetric(n.metric.value)}${n.metric.isBest ? ' (best)' : ''}`;
@@ -234,21 +308,25 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       case 'fact':
         item.description = n.value;
         item.tooltip = `${n.label}: ${n.value}`;
-        if (n.label === 'warning') item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        if (n.label === 'commit' && n.version.git && !this.team) item.command = { command: 'modelRegistry.openCommit', title: 'Open Commit', arguments: [n] };
+        if (n.label === 'warning')
+          item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        if (n.label === 'commit' && n.version.git && !this.team)
+          item.command = { command: 'modelRegistry.openCommit', title: 'Open Commit', arguments: [n] };
         break;
       case 'config':
         item.description = n.version.config?.templateId ?? 'no template';
         item.tooltip = `The config.json ${n.version.ref} was imported with${n.version.config?.templateId ? ` (template ${n.version.config.templateId})` : ''}; read-only, checked like any model config.`;
         item.iconPath = new vscode.ThemeIcon('settings');
-        if (!this.team) item.command = { command: 'vscode.open', title: 'Open config.json', arguments: [storedConfigUri(n.version)] };
+        if (!this.team)
+          item.command = { command: 'vscode.open', title: 'Open config.json', arguments: [storedConfigUri(n.version)] };
         break;
       case 'evaluation': {
         const e = n.evaluation;
         item.description = `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${new Date(e.finishedAt ?? e.startedAt).toLocaleDateString()}`;
         item.tooltip = `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (manifest ${e.datasetSha256.slice(0, 12)}), ${e.evaluator} evaluator${e.git ? `, workspace at ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' (dirty)' : ''}` : ''}`;
         item.iconPath = new vscode.ThemeIcon('beaker');
-        if (!this.team) item.command = { command: 'modelRegistry.openEvaluation', title: 'Open Evaluation', arguments: [n] };
+        if (!this.team)
+          item.command = { command: 'modelRegistry.openEvaluation', title: 'Open Evaluation', arguments: [n] };
         break;
       }
       case 'message':
@@ -272,7 +350,8 @@ function paged(nodes: TreeNode[], limit: number, of: string | undefined): TreeNo
 
 /** Menus in package.json match these: version.<status>[.aliased][.archived], commit, model… */
 function contextValue(n: TreeNode): string {
-  if (n.kind === 'version') return `version.${n.version.interrupted ? 'interrupted' : n.version.status}${n.version.aliases.length ? '.aliased' : ''}${n.version.archivedAt ? '.archived' : ''}`;
+  if (n.kind === 'version')
+    return `version.${n.version.interrupted ? 'interrupted' : n.version.status}${n.version.aliases.length ? '.aliased' : ''}${n.version.archivedAt ? '.archived' : ''}`;
   if (n.kind === 'fact' && n.label === 'commit' && n.version.git) return 'commit';
   if (n.kind === 'group') return `group.${n.group}`;
   return n.kind;
@@ -285,7 +364,9 @@ function label(n: TreeNode): string {
     case 'version':
       return `v${n.version.number}`;
     case 'group':
-      return { files: 'Files', metrics: 'Metrics', source: 'Source', lineage: 'Lineage', evaluations: 'Evaluations' }[n.group];
+      return { files: 'Files', metrics: 'Metrics', source: 'Source', lineage: 'Lineage', evaluations: 'Evaluations' }[
+        n.group
+      ];
     case 'evaluation':
       return `${n.evaluation.datasetName}${n.evaluation.split ? `/${n.evaluation.split}` : ''}`;
     case 'related':
@@ -312,8 +393,14 @@ function collapsible(n: TreeNode): vscode.TreeItemCollapsibleState {
 }
 
 function versionDescription(v: VersionRecord): string {
-  if (v.status !== 'ready') return v.interrupted ? 'interrupted: its import was stopped' : v.status === 'importing' ? 'importing…' : 'failed';
-  const parts = [...v.aliases.map((a) => `@${a}`), ...(v.archivedAt ? ['archived'] : []), v.format ?? 'files', formatBytes(v.sizeBytes)];
+  if (v.status !== 'ready')
+    return v.interrupted ? 'interrupted: its import was stopped' : v.status === 'importing' ? 'importing…' : 'failed';
+  const parts = [
+    ...v.aliases.map((a) => `@${a}`),
+    ...(v.archivedAt ? ['archived'] : []),
+    v.format ?? 'files',
+    formatBytes(v.sizeBytes),
+  ];
   if (v.git) parts.push(v.git.commit.slice(0, 7) + (v.git.dirty ? '*' : ''));
   return parts.join(' · ');
 }

@@ -30,7 +30,11 @@ export class TeamRegistryService implements vscode.Disposable {
   constructor(private readonly secrets: vscode.SecretStorage) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('modelRegistry.team') || e.affectsConfiguration('modelRegistry.objectStorage.connections')) void this.reopen();
+        if (
+          e.affectsConfiguration('modelRegistry.team') ||
+          e.affectsConfiguration('modelRegistry.objectStorage.connections')
+        )
+          void this.reopen();
       }),
     );
     void this.updateContext();
@@ -38,7 +42,11 @@ export class TeamRegistryService implements vscode.Disposable {
 
   private settings(): TeamSettings {
     const c = vscode.workspace.getConfiguration('modelRegistry.team');
-    return { registry: c.get<string>('registry') ?? '', store: c.get<string>('store') ?? '', connection: c.get<string>('connection') ?? '' };
+    return {
+      registry: c.get<string>('registry') ?? '',
+      store: c.get<string>('store') ?? '',
+      connection: c.get<string>('connection') ?? '',
+    };
   }
 
   /** Set up in settings (the view's welcome text offers to do it otherwise). */
@@ -65,17 +73,31 @@ export class TeamRegistryService implements vscode.Disposable {
 
   private async open(): Promise<TeamRegistry> {
     const s = this.settings();
-    if (!s.registry) throw new RegistryError('no team registry is set up: set modelRegistry.team.registry (postgres://USER@HOST:PORT/DB) and modelRegistry.team.store (s3://BUCKET/PREFIX)');
-    if (!s.store) throw new RegistryError('the team registry needs its bucket: set modelRegistry.team.store (s3://BUCKET/PREFIX)');
+    if (!s.registry)
+      throw new RegistryError(
+        'no team registry is set up: set modelRegistry.team.registry (postgres://USER@HOST:PORT/DB) and modelRegistry.team.store (s3://BUCKET/PREFIX)',
+      );
+    if (!s.store)
+      throw new RegistryError('the team registry needs its bucket: set modelRegistry.team.store (s3://BUCKET/PREFIX)');
     // Credentials never live in settings (they sync, and get committed with .vscode/settings.json).
     if (/^[^:]+:\/\/[^/@]*:[^/@]*@/.test(s.registry)) {
-      throw new RegistryError('modelRegistry.team.registry holds a password: remove it from the setting and use "Enter Team Registry Credentials…" (or PGPASSWORD, ~/.pgpass)');
+      throw new RegistryError(
+        'modelRegistry.team.registry holds a password: remove it from the setting and use "Enter Team Registry Credentials…" (or PGPASSWORD, ~/.pgpass)',
+      );
     }
     let connection: S3Connection = {};
     if (s.connection) {
       const c = objectStorageConnection(s.connection);
-      if (!c) throw new RegistryError(`modelRegistry.team.connection names '${s.connection}', which is not in modelRegistry.objectStorage.connections`);
-      connection = { endpoint: c.endpoint, region: c.region, forcePathStyle: c.forcePathStyle, credentials: await storedKeys(this.secrets, c) };
+      if (!c)
+        throw new RegistryError(
+          `modelRegistry.team.connection names '${s.connection}', which is not in modelRegistry.objectStorage.connections`,
+        );
+      connection = {
+        endpoint: c.endpoint,
+        region: c.region,
+        forcePathStyle: c.forcePathStyle,
+        credentials: await storedKeys(this.secrets, c),
+      };
     }
     const password = await this.secrets.get(TEAM_PASSWORD_KEY(s.registry));
     const workDir = path.join(os.tmpdir(), 'modelreg-team-vscode');

@@ -6,8 +6,12 @@ import type { ModelSummary } from '../../core';
 
 /** `text` with every Markdown special character backslash-escaped, and no raw control characters. */
 export function escapeMarkdown(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~:&=$"'@]/g, '\\$&').replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, ' ');
+  return (
+    text
+      .replace(/[\\`*_{}[\]()#+\-.!|<>~:&=$"'@]/g, '\\$&')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, ' ')
+  );
 }
 
 export function modelTooltip(m: Pick<ModelSummary, 'name' | 'description' | 'tags' | 'updatedAt'>): string {
@@ -24,7 +28,10 @@ export function versionTooltip(v: VersionRecord): string {
   lines.push(`- format: ${e(v.format ?? '—')} (${e(v.framework ?? '—')})`);
   if (v.parameterCount !== null) lines.push(`- parameters: ${formatCount(v.parameterCount)}`);
   lines.push(`- size: ${formatBytes(v.sizeBytes)} in ${v.fileCount} files`);
-  if (v.git) lines.push(`- commit: \`${v.git.commit.slice(0, 10).replace(/[^0-9a-f]/g, '')}\`${v.git.dirty ? ' (uncommitted changes)' : ''} ${e(v.git.subject)}`);
+  if (v.git)
+    lines.push(
+      `- commit: \`${v.git.commit.slice(0, 10).replace(/[^0-9a-f]/g, '')}\`${v.git.dirty ? ' (uncommitted changes)' : ''} ${e(v.git.subject)}`,
+    );
   lines.push(`- imported: ${e(v.createdAt)}`);
   if (v.aliases.length) lines.push(`- aliases: ${e(v.aliases.join(', '))}`);
   if (v.tags.length) lines.push(`- tags: ${e(v.tags.join(', '))}`);

@@ -23,7 +23,12 @@ describe('buildComparison', () => {
       const out = path.join(repo, 'outputs', name);
       mkdirSync(out, { recursive: true });
       await writeSafetensors(path.join(out, 'model.safetensors'), [{ name: 'w', dtype: 'F32', shape: [8, 8] }]);
-      await writeTrainerState(path.join(out, 'trainer_state.json'), { totalSteps: steps, loggingSteps: 1, evalSteps: steps / 2, metricForBestModel: 'accuracy' });
+      await writeTrainerState(path.join(out, 'trainer_state.json'), {
+        totalSteps: steps,
+        loggingSteps: 1,
+        evalSteps: steps / 2,
+        metricForBestModel: 'accuracy',
+      });
       await writeParamsFile(path.join(out, 'training_args.json'), { learning_rate: lr, seed: 42 });
     };
     await run('a', 0.01, 5000);
@@ -44,13 +49,19 @@ describe('buildComparison', () => {
 
   it('lines up final metrics with directions and best values', async () => {
     const m = await buildComparison(r, ids);
-    assert.deepStrictEqual(m.versions.map((v) => v.ref), ['clf@v1', 'clf@v2']);
+    assert.deepStrictEqual(
+      m.versions.map((v) => v.ref),
+      ['clf@v1', 'clf@v2'],
+    );
     assert.notStrictEqual(m.versions[0].color, m.versions[1].color);
     const acc = m.metrics.find((x) => x.key === 'eval_accuracy')!;
     assert.strictEqual(acc.direction, 'higher');
     assert.strictEqual(acc.best.length >= 1, true);
     const best = Math.max(...(acc.values as number[]));
-    assert.deepStrictEqual(acc.best, acc.values.flatMap((v, i) => (v === best ? [i] : [])));
+    assert.deepStrictEqual(
+      acc.best,
+      acc.values.flatMap((v, i) => (v === best ? [i] : [])),
+    );
     const loss = m.metrics.find((x) => x.key === 'loss')!;
     assert.strictEqual(loss.direction, 'lower');
     const lr = m.metrics.find((x) => x.key === 'learning_rate')!;
@@ -64,7 +75,10 @@ describe('buildComparison', () => {
     assert.strictEqual(lr.direction, 'lower');
     assert.strictEqual(lr.directionOverridden, true);
     const min = Math.min(...(lr.values as number[]));
-    assert.deepStrictEqual(lr.best, lr.values.flatMap((v, i) => (v === min ? [i] : [])));
+    assert.deepStrictEqual(
+      lr.best,
+      lr.values.flatMap((v, i) => (v === min ? [i] : [])),
+    );
   });
 
   it('downsamples long series to the budget and keeps short ones whole', async () => {
@@ -96,7 +110,10 @@ describe('buildComparison', () => {
       ['data.py', 1, 0],
       ['train.py', 1, 1],
     ]);
-    assert.deepStrictEqual(code.commits.map((c) => [c.hash, c.subject]), [[commits[1], 'Lower the learning rate and augment']]);
+    assert.deepStrictEqual(
+      code.commits.map((c) => [c.hash, c.subject]),
+      [[commits[1], 'Lower the learning rate and augment']],
+    );
   });
 
   it('explains when code cannot be compared', async () => {

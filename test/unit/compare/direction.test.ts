@@ -59,7 +59,11 @@ describe('parameter diff', () => {
 describe('compare panel messages', () => {
   it('accepts well-formed messages', () => {
     assert.deepStrictEqual(parseFromWebview({ type: 'ready' }), { type: 'ready' });
-    assert.deepStrictEqual(parseFromWebview({ type: 'requestWindow', payload: { requestId: 3, key: 'loss', axis: 'step', min: 0, max: 10 } })?.type, 'requestWindow');
+    assert.deepStrictEqual(
+      parseFromWebview({ type: 'requestWindow', payload: { requestId: 3, key: 'loss', axis: 'step', min: 0, max: 10 } })
+        ?.type,
+      'requestWindow',
+    );
     assert.ok(parseFromWebview({ type: 'export', payload: { format: 'markdown', baselineVersionId: 1 } }));
     assert.ok(parseFromWebview({ type: 'setDirection', payload: { key: 'loss', direction: null } }));
     assert.ok(parseFromWebview({ type: 'savePng', payload: { key: 'loss', dataUrl: 'data:image/png;base64,iVBO' } }));

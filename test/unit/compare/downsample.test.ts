@@ -17,7 +17,10 @@ describe('downsampleMinMax', () => {
     assert.strictEqual(idx.at(-1), n - 1);
     assert.ok(idx.includes(31_337), 'spike kept');
     assert.ok(idx.includes(77_777), 'dip kept');
-    assert.ok(idx.every((v, i) => i === 0 || v > idx[i - 1]), 'strictly increasing x order');
+    assert.ok(
+      idx.every((v, i) => i === 0 || v > idx[i - 1]),
+      'strictly increasing x order',
+    );
   });
 
   it('keeps every bucket’s extremes: no local peak between kept points is higher than both neighbours’ bucket max', () => {
@@ -35,7 +38,10 @@ describe('downsampleMinMax', () => {
   it('skips NaN for extremes but keeps a gap where a bucket is all NaN', () => {
     const y = Float64Array.from({ length: 10_000 }, (_, i) => (i >= 4000 && i < 6000 ? NaN : i));
     const idx = downsampleMinMax(Float64Array.from(y.keys()), y, 100);
-    assert.ok(idx.some((i) => Number.isNaN(y[i])), 'a NaN survives to break the line');
+    assert.ok(
+      idx.some((i) => Number.isNaN(y[i])),
+      'a NaN survives to break the line',
+    );
     assert.ok(idx.filter((i) => !Number.isNaN(y[i])).length > 10);
   });
 

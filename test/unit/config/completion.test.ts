@@ -19,7 +19,11 @@ async function hoverAt(textWithCursor: string): Promise<string> {
   const json = language.parse(document);
   const hover = await language.resolve(json).service.doHover(document, document.positionAt(offset), json);
   const contents = hover?.contents;
-  return Array.isArray(contents) ? contents.map(String).join('\n') : typeof contents === 'string' ? contents : (contents as MarkupContent | undefined)?.value ?? '';
+  return Array.isArray(contents)
+    ? contents.map(String).join('\n')
+    : typeof contents === 'string'
+      ? contents
+      : ((contents as MarkupContent | undefined)?.value ?? '');
 }
 
 const labels = (items: CompletionItem[]) => items.map((i) => i.label);
@@ -27,7 +31,8 @@ const labels = (items: CompletionItem[]) => items.map((i) => i.label);
 describe('config.json completion and hover', () => {
   it('proposes the top-level properties of the template', async () => {
     const items = await completeAt('{\n  "$template": "image-classification",\n  |\n}');
-    for (const key of ['model_type', 'model_algorithm', 'runtime', 'metrics', 'apis', 'dependencies', 'registry']) assert.ok(labels(items).includes(key), `${key} in ${labels(items)}`);
+    for (const key of ['model_type', 'model_algorithm', 'runtime', 'metrics', 'apis', 'dependencies', 'registry'])
+      assert.ok(labels(items).includes(key), `${key} in ${labels(items)}`);
     assert.ok(!labels(items).includes('$template'), 'present keys are not proposed again');
   });
 
@@ -36,21 +41,32 @@ describe('config.json completion and hover', () => {
     const runtime = language.template('llm-text-generation')!.defaults.runtime as string;
     const items = await completeAt('{\n  "$template": "llm-text-generation",\n  |\n}');
     const item = items.find((i) => i.label === 'runtime')!;
-    assert.ok(item.insertText?.includes(runtime), `runtime inserts ${item.insertText}, expected the default ${runtime}`);
+    assert.ok(
+      item.insertText?.includes(runtime),
+      `runtime inserts ${item.insertText}, expected the default ${runtime}`,
+    );
   });
 
   it('proposes the enum values of model_type', async () => {
     const items = await completeAt('{\n  "$template": "image-classification",\n  "model_type": |\n}');
-    for (const v of ['"ONNX"', '"PyTorch"', '"TensorFlow"', '"MindSpore"']) assert.ok(labels(items).includes(v), `${v} in ${labels(items)}`);
+    for (const v of ['"ONNX"', '"PyTorch"', '"TensorFlow"', '"MindSpore"'])
+      assert.ok(labels(items).includes(v), `${v} in ${labels(items)}`);
   });
 
   it('proposes the HTTP methods inside an API', async () => {
     const items = await completeAt('{\n  "$template": "text-classification",\n  "apis": [{ "method": | }]\n}');
-    assert.deepStrictEqual(labels(items).filter((l) => /^"(post|get|put|delete)"$/.test(l)).sort(), ['"delete"', '"get"', '"post"', '"put"']);
+    assert.deepStrictEqual(
+      labels(items)
+        .filter((l) => /^"(post|get|put|delete)"$/.test(l))
+        .sort(),
+      ['"delete"', '"get"', '"post"', '"put"'],
+    );
   });
 
   it('proposes the package fields of a dependency', async () => {
-    const items = await completeAt('{\n  "$template": "text-classification",\n  "dependencies": [{ "installer": "pip", "packages": [{ | }] }]\n}');
+    const items = await completeAt(
+      '{\n  "$template": "text-classification",\n  "dependencies": [{ "installer": "pip", "packages": [{ | }] }]\n}',
+    );
     assert.deepStrictEqual(labels(items).sort(), ['package_name', 'package_version', 'restraint']);
   });
 
@@ -62,17 +78,27 @@ describe('config.json completion and hover', () => {
   it('hover shows the description from the schema', async () => {
     const text = await hoverAt('{\n  "$template": "image-classification",\n  "model_ty|pe": "ONNX"\n}');
     assert.match(text, /\w+ \w+/, 'a sentence of documentation');
-    const base = (await builtinLanguage()).catalog.baseSchema as { properties: Record<string, { description: string }> };
+    const base = (await builtinLanguage()).catalog.baseSchema as {
+      properties: Record<string, { description: string }>;
+    };
     assert.ok(text.includes(base.properties.model_type.description.slice(0, 30)), text);
   });
 
   it('document symbols list the top-level keys', async () => {
     const language = await builtinLanguage();
-    const document = doc('{\n  "$template": "image-classification",\n  "model_type": "ONNX",\n  "metrics": { "accuracy": 0.9 }\n}');
+    const document = doc(
+      '{\n  "$template": "image-classification",\n  "model_type": "ONNX",\n  "metrics": { "accuracy": 0.9 }\n}',
+    );
     const json = language.parse(document);
     const symbols = language.resolve(json).service.findDocumentSymbols2(document, json);
-    assert.deepStrictEqual(symbols.map((s) => s.name), ['$template', 'model_type', 'metrics']);
-    assert.deepStrictEqual(symbols[2].children?.map((s) => s.name), ['accuracy']);
+    assert.deepStrictEqual(
+      symbols.map((s) => s.name),
+      ['$template', 'model_type', 'metrics'],
+    );
+    assert.deepStrictEqual(
+      symbols[2].children?.map((s) => s.name),
+      ['accuracy'],
+    );
   });
 
   it('formatting indents as asked', async () => {
@@ -81,6 +107,9 @@ describe('config.json completion and hover', () => {
     const json = language.parse(document);
     const edits = language.resolve(json).service.format(document, undefined, { tabSize: 2, insertSpaces: true });
     const { TextDocument } = await import('vscode-languageserver-textdocument');
-    assert.strictEqual(TextDocument.applyEdits(document, edits), '{\n  "$template": "image-classification",\n  "model_type": "ONNX"\n}');
+    assert.strictEqual(
+      TextDocument.applyEdits(document, edits),
+      '{\n  "$template": "image-classification",\n  "model_type": "ONNX"\n}',
+    );
   });
 });

@@ -26,7 +26,10 @@ export function doc(text: string, uri = 'file:///tmp/config.json'): TextDocument
   return TextDocument.create(uri, 'json', 1, text);
 }
 
-export async function check(config: unknown, opts: { dir?: string; syntax?: boolean; templateId?: string } = {}): Promise<{ diagnostics: Diagnostic[]; text: string; document: TextDocument }> {
+export async function check(
+  config: unknown,
+  opts: { dir?: string; syntax?: boolean; templateId?: string } = {},
+): Promise<{ diagnostics: Diagnostic[]; text: string; document: TextDocument }> {
   const language = await builtinLanguage();
   const text = typeof config === 'string' ? config : JSON.stringify(config, null, 2);
   const document = doc(text);

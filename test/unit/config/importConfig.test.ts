@@ -45,7 +45,17 @@ describe('importing with a config.json', () => {
   it("takes the model name, description and tags from the config's registry block", async () => {
     const dir = onnxModelFolder();
     const language = await builtinLanguage();
-    const config = { $template: 'image-classification', ...language.template('image-classification')!.defaults, model_type: 'ONNX', registry: { name: 'squeeze', description: 'SqueezeNet 1.1', tags: ['vision', 'edge'], files: ['squeezenet.onnx'] } };
+    const config = {
+      $template: 'image-classification',
+      ...language.template('image-classification')!.defaults,
+      model_type: 'ONNX',
+      registry: {
+        name: 'squeeze',
+        description: 'SqueezeNet 1.1',
+        tags: ['vision', 'edge'],
+        files: ['squeezenet.onnx'],
+      },
+    };
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
     const v = await importWithConfig(r, language, dir);
     assert.strictEqual(v.ref, 'squeeze@v1');
@@ -55,12 +65,18 @@ describe('importing with a config.json', () => {
 
   it('refuses an invalid config with every error listed, and stores nothing', async () => {
     const dir = onnxModelFolder();
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ $template: 'image-classification', model_type: 'PyTorch', metrics: { accuracy: 91 } }, null, 2));
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ $template: 'image-classification', model_type: 'PyTorch', metrics: { accuracy: 91 } }, null, 2),
+    );
     const language = await builtinLanguage();
     await assert.rejects(importWithConfig(r, language, dir), (e: unknown) => {
       assert.ok(e instanceof InputError);
       assert.match(e.message, /config.json: \d+ errors, not imported/);
-      assert.match(e.message, /config.json:3:\d+: error: model_type is "PyTorch", but the model file squeezenet.onnx is a ONNX model/);
+      assert.match(
+        e.message,
+        /config.json:3:\d+: error: model_type is "PyTorch", but the model file squeezenet.onnx is a ONNX model/,
+      );
       assert.match(e.message, /config.json:5:\d+: error: metrics.accuracy is 91/);
       return true;
     });
@@ -69,7 +85,10 @@ describe('importing with a config.json', () => {
 
   it('an unknown template is named with the known ones', async () => {
     const language = await builtinLanguage();
-    await assert.rejects(importWithConfig(r, language, onnxModelFolder(), { templateId: 'nope' }), /nope: unknown template; known templates: .*image-classification/);
+    await assert.rejects(
+      importWithConfig(r, language, onnxModelFolder(), { templateId: 'nope' }),
+      /nope: unknown template; known templates: .*image-classification/,
+    );
   });
 });
 
@@ -88,7 +107,10 @@ describe('modelreg with templates', () => {
   it('import refuses an invalid config.json, listing the diagnostics; validate exits 1 with the same lines', () => {
     const ws = tempDir();
     const dir = onnxModelFolder();
-    writeFileSync(path.join(dir, 'config.json'), '{\n  "$template": "image-classification",\n  "model_type": "ONNX",\n  "metrics": { "f1": 12 }\n}\n');
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      '{\n  "$template": "image-classification",\n  "model_type": "ONNX",\n  "metrics": { "f1": 12 }\n}\n',
+    );
     const r = modelreg(ws, 'import', dir);
     assert.strictEqual(r.code, 2, r.out);
     assert.match(r.err, /config.json:4:\d+: error: metrics.f1 is 12/);
@@ -97,7 +119,10 @@ describe('modelreg with templates', () => {
     const v = modelreg(ws, 'validate', path.join(dir, 'config.json'));
     assert.strictEqual(v.code, 1);
     assert.match(v.out, /config.json:4:\d+: error: metrics.f1 is 12/);
-    writeFileSync(path.join(dir, 'config.json'), '{\n  "$template": "image-classification",\n  "model_type": "ONNX"\n}\n');
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      '{\n  "$template": "image-classification",\n  "model_type": "ONNX"\n}\n',
+    );
     const ok = modelreg(ws, 'validate', path.join(dir, 'config.json'));
     assert.strictEqual(ok.code, 0, ok.out);
     assert.match(ok.out, /no errors/);
@@ -106,7 +131,9 @@ describe('modelreg with templates', () => {
   it('templates lists the built-in ones and the workspace ones, warning about a broken one', () => {
     const ws = tempDir();
     const user = path.join(ws, '.modelreg', 'templates');
-    modelDirAt(path.join(user, 'mine'), { 'template.json': JSON.stringify({ id: 'mine', title: 'Mine', defaults: { model_type: 'ONNX' } }) });
+    modelDirAt(path.join(user, 'mine'), {
+      'template.json': JSON.stringify({ id: 'mine', title: 'Mine', defaults: { model_type: 'ONNX' } }),
+    });
     modelDirAt(path.join(user, 'broken'), { 'template.json': '{' });
     const r = modelreg(ws, 'templates');
     assert.strictEqual(r.code, 0, r.err);

@@ -29,7 +29,11 @@ function errors(ds: Diagnostic[]) {
 
 function only(ds: Diagnostic[], pattern: RegExp): Diagnostic {
   const hits = ds.filter((d) => pattern.test(String(d.message)));
-  assert.strictEqual(hits.length, 1, `expected one diagnostic matching ${pattern}, got:\n${ds.map((d) => String(d.message)).join('\n')}`);
+  assert.strictEqual(
+    hits.length,
+    1,
+    `expected one diagnostic matching ${pattern}, got:\n${ds.map((d) => String(d.message)).join('\n')}`,
+  );
   return hits[0];
 }
 
@@ -48,7 +52,10 @@ describe('config.json: templates pass their own checks', () => {
       // model_type must agree with the weights beside it; the defaults may name another framework.
       if (config.model_type !== 'Image') config.model_type = 'ONNX';
       const { diagnostics } = await check(config, { dir: modelDir(WEIGHTS[id]) });
-      assert.deepStrictEqual(diagnostics.map((d) => String(d.message)), []);
+      assert.deepStrictEqual(
+        diagnostics.map((d) => String(d.message)),
+        [],
+      );
     });
   }
 
@@ -102,7 +109,10 @@ describe('config.json: schema diagnostics', () => {
   });
 
   it('a restraint needs a package_version', async () => {
-    const { diagnostics } = await check({ model_type: 'ONNX', dependencies: [{ installer: 'pip', packages: [{ package_name: 'numpy', restraint: 'EXACT' }] }] });
+    const { diagnostics } = await check({
+      model_type: 'ONNX',
+      dependencies: [{ installer: 'pip', packages: [{ package_name: 'numpy', restraint: 'EXACT' }] }],
+    });
     only(diagnostics, /Missing property "package_version"/);
   });
 
@@ -138,7 +148,9 @@ describe('config.json: schema diagnostics', () => {
   });
 
   it('the image-classification template fixes model_algorithm', async () => {
-    const { diagnostics, text } = await check(await configOf('image-classification', { model_algorithm: 'object_detection' }));
+    const { diagnostics, text } = await check(
+      await configOf('image-classification', { model_algorithm: 'object_detection' }),
+    );
     const d = only(errors(diagnostics), /Value must be "image_classification"|not accepted/);
     assert.strictEqual(d.range.start.line + 1, lineOf(text, '"object_detection"'));
   });
@@ -190,7 +202,10 @@ describe('config.json: semantic checks and their quick fixes', () => {
 
   it('declared files in subfolders are found', async () => {
     const dir = modelDir({ 'weights/model.onnx': 'x' });
-    assert.deepStrictEqual((await check({ model_type: 'ONNX', registry: { files: ['weights/model.onnx'] } }, { dir })).diagnostics, []);
+    assert.deepStrictEqual(
+      (await check({ model_type: 'ONNX', registry: { files: ['weights/model.onnx'] } }, { dir })).diagnostics,
+      [],
+    );
   });
 
   it('model_type that contradicts the weights beside it', async () => {
@@ -203,9 +218,18 @@ describe('config.json: semantic checks and their quick fixes', () => {
   });
 
   it('model_type agrees with any of several weights, and ambiguous files prove nothing', async () => {
-    assert.deepStrictEqual((await check({ model_type: 'XGBoost' }, { dir: modelDir({ 'model.pkl': 'x' }) })).diagnostics, []);
-    assert.deepStrictEqual((await check({ model_type: 'TensorFlow' }, { dir: modelDir({ 'model.safetensors': 'x' }) })).diagnostics, []);
-    assert.deepStrictEqual((await check({ model_type: 'PyTorch' }, { dir: modelDir({ 'a.onnx': 'x', 'b.pt': 'x' }) })).diagnostics, []);
+    assert.deepStrictEqual(
+      (await check({ model_type: 'XGBoost' }, { dir: modelDir({ 'model.pkl': 'x' }) })).diagnostics,
+      [],
+    );
+    assert.deepStrictEqual(
+      (await check({ model_type: 'TensorFlow' }, { dir: modelDir({ 'model.safetensors': 'x' }) })).diagnostics,
+      [],
+    );
+    assert.deepStrictEqual(
+      (await check({ model_type: 'PyTorch' }, { dir: modelDir({ 'a.onnx': 'x', 'b.pt': 'x' }) })).diagnostics,
+      [],
+    );
   });
 
   it('an API request that is not a JSON Schema', async () => {
@@ -219,32 +243,56 @@ describe('config.json: semantic checks and their quick fixes', () => {
 
   it('an API response schema with a $ref that goes nowhere', async () => {
     const config = await configOf('text-classification');
-    ((config.apis as Record<string, any>[])[0].response as Record<string, unknown>).data = { type: 'object', properties: { label: { $ref: '#/definitions/nothing' } } };
+    ((config.apis as Record<string, any>[])[0].response as Record<string, unknown>).data = {
+      type: 'object',
+      properties: { label: { $ref: '#/definitions/nothing' } },
+    };
     only((await check(config)).diagnostics, /apis\[0\]\.response\.data is not a valid JSON Schema: .*nothing/);
   });
 
   it('duplicate dependency packages (PEP 503 names), removed by the quick fix', async () => {
     const config = {
       model_type: 'ONNX',
-      dependencies: [{ installer: 'pip', packages: [{ package_name: 'numpy' }, { package_name: 'onnxruntime' }, { package_name: 'NumPy', package_version: '1.26.0', restraint: 'ATLEAST' }] }],
+      dependencies: [
+        {
+          installer: 'pip',
+          packages: [
+            { package_name: 'numpy' },
+            { package_name: 'onnxruntime' },
+            { package_name: 'NumPy', package_version: '1.26.0', restraint: 'ATLEAST' },
+          ],
+        },
+      ],
     };
     const { diagnostics, document, text } = await check(config);
     const d = only(diagnostics, /The pip package "NumPy" is listed twice \(first on line \d+\)/);
     assert.strictEqual(d.severity, DiagnosticSeverity.Warning);
     assert.strictEqual(d.range.start.line + 1, lineOf(text, '"NumPy"'));
     const fixed = apply(document, fixesOf(d)[0]);
-    assert.deepStrictEqual(JSON.parse(fixed).dependencies[0].packages, [{ package_name: 'numpy' }, { package_name: 'onnxruntime' }]);
+    assert.deepStrictEqual(JSON.parse(fixed).dependencies[0].packages, [
+      { package_name: 'numpy' },
+      { package_name: 'onnxruntime' },
+    ]);
     assert.deepStrictEqual((await check(fixed)).diagnostics, []);
   });
 
   it('the same package under two installers is no duplicate', async () => {
-    const config = { model_type: 'ONNX', dependencies: [{ installer: 'pip', packages: [{ package_name: 'numpy' }] }, { installer: 'conda', packages: [{ package_name: 'numpy' }] }] };
+    const config = {
+      model_type: 'ONNX',
+      dependencies: [
+        { installer: 'pip', packages: [{ package_name: 'numpy' }] },
+        { installer: 'conda', packages: [{ package_name: 'numpy' }] },
+      ],
+    };
     assert.deepStrictEqual((await check(config)).diagnostics, []);
   });
 
   it('a percentage where a proportion belongs, fixed by dividing by 100', async () => {
     const { diagnostics, document } = await check({ model_type: 'ONNX', metrics: { accuracy: 93.5, loss: 2.3 } });
-    const d = only(diagnostics, /metrics.accuracy is 93.5, but it is a proportion and must lie between 0 and 1 \(a percentage\?\)/);
+    const d = only(
+      diagnostics,
+      /metrics.accuracy is 93.5, but it is a proportion and must lie between 0 and 1 \(a percentage\?\)/,
+    );
     assert.strictEqual(d.code, 'metric-range');
     const fixed = apply(document, fixesOf(d)[0]);
     assert.strictEqual(JSON.parse(fixed).metrics.accuracy, 0.935);
@@ -258,7 +306,10 @@ describe('config.json: semantic checks and their quick fixes', () => {
 
   it('a template that expects weights warns when there are none', async () => {
     const config = await configOf('image-classification', { model_type: 'ONNX' });
-    const d = only((await check(config, { dir: modelDir({ 'notes.txt': 'x' }) })).diagnostics, /Template "image-classification" expects/);
+    const d = only(
+      (await check(config, { dir: modelDir({ 'notes.txt': 'x' }) })).diagnostics,
+      /Template "image-classification" expects/,
+    );
     assert.strictEqual(d.severity, DiagnosticSeverity.Warning);
   });
 
@@ -268,7 +319,9 @@ describe('config.json: semantic checks and their quick fixes', () => {
   });
 
   it('checks still run on a document with a syntax error elsewhere', async () => {
-    const { diagnostics } = await check('{"model_type": "ONNX", "metrics": {"recall": 42}, "runtime": }', { syntax: false });
+    const { diagnostics } = await check('{"model_type": "ONNX", "metrics": {"recall": 42}, "runtime": }', {
+      syntax: false,
+    });
     only(diagnostics, /metrics.recall is 42/);
   });
 
@@ -284,9 +337,15 @@ describe('config.json: semantic checks and their quick fixes', () => {
 describe('config.json: which JSON is a model config', () => {
   it('one naming a $template, or of the ModelArts shape (model_algorithm, an apis array); not a Hugging Face config', () => {
     assert.strictEqual(looksLikeModelConfig('{ "$template": "image-classification" }'), true);
-    assert.strictEqual(looksLikeModelConfig('{ "model_algorithm": "image_classification", "model_type": "PyTorch" }'), true);
+    assert.strictEqual(
+      looksLikeModelConfig('{ "model_algorithm": "image_classification", "model_type": "PyTorch" }'),
+      true,
+    );
     assert.strictEqual(looksLikeModelConfig('{ "model_type": "TF", "apis": [ { "url": "/" } ] }'), true);
-    assert.strictEqual(looksLikeModelConfig('{ "model_type": "bert", "hidden_size": 768, "architectures": ["BertModel"] }'), false);
+    assert.strictEqual(
+      looksLikeModelConfig('{ "model_type": "bert", "hidden_size": 768, "architectures": ["BertModel"] }'),
+      false,
+    );
     assert.strictEqual(looksLikeModelConfig('{ "name": "pkg", "apis": "none" }'), false);
   });
 });

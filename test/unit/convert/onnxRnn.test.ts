@@ -32,7 +32,9 @@ const CASES = [
 describe('onnx-fp16 on recurrent graphs exported by torch (GRU, bidirectional GRU, LSTM, RNN)', function () {
   this.timeout(120000);
   let dir: string;
-  before(() => { dir = tempDir('modelreg-onnx-rnn-'); });
+  before(() => {
+    dir = tempDir('modelreg-onnx-rnn-');
+  });
 
   for (const c of CASES) {
     for (const keep of ['true', 'false']) {
@@ -42,7 +44,10 @@ describe('onnx-fp16 on recurrent graphs exported by torch (GRU, bidirectional GR
         const dest = path.join(dir, `${c.file}.${keep}.fp16.onnx`);
         const logs: string[] = [];
         // A batch of 2 sequences of 7 steps: the recurrence runs, not just one step.
-        const report: any = await onnxFp16.convert(src, dest, { params: { keep_io_types: keep, inputs: 'x=[2,7,8]', verify: 'check' }, log: (l) => logs.push(l) });
+        const report: any = await onnxFp16.convert(src, dest, {
+          params: { keep_io_types: keep, inputs: 'x=[2,7,8]', verify: 'check' },
+          log: (l) => logs.push(l),
+        });
         assert.equal(report.verified, true);
         assert.deepEqual(report.keptFloat32, [c.op]);
         assert.deepEqual(report.checkInputs, { x: '[2, 7, 8] random' });
@@ -62,11 +67,15 @@ describe('onnx-fp16 on recurrent graphs exported by torch (GRU, bidirectional GR
         }
         // ...its weights are stored as float16 all the same (the file halves)...
         const weights = rnn[0].input.slice(1, 4).map((i: string) => producer(i).input[0]);
-        for (const w of weights.filter(Boolean)) assert.equal(m.graph.initializer.find((t: Decoded) => t.name === w)?.data_type, FLOAT16, w);
+        for (const w of weights.filter(Boolean))
+          assert.equal(m.graph.initializer.find((t: Decoded) => t.name === w)?.data_type, FLOAT16, w);
         // ...and each of its outputs is cast back to float16 for the rest of the graph.
         for (const out of rnn[0].output.filter(Boolean)) {
           const users = m.graph.node.filter((n: Decoded) => n.input.includes(out));
-          assert.ok(users.length >= 1 && users.every((u: Decoded) => u.op_type === 'Cast' && u.attribute[0].i === FLOAT16), `${c.op} output ${out}`);
+          assert.ok(
+            users.length >= 1 && users.every((u: Decoded) => u.op_type === 'Cast' && u.attribute[0].i === FLOAT16),
+            `${c.op} output ${out}`,
+          );
         }
         assert.equal(rnn[0].output.filter(Boolean).length, c.outputs);
       });
@@ -90,20 +99,34 @@ describe('onnx-fp16 on recurrent graphs exported by torch (GRU, bidirectional GR
     it('the conversion fails with a clear error, nothing is registered, and this process lives on', async () => {
       // A real SIGSEGV delivered to the child that loads the converted model (it is not a stored object).
       const objects = path.join(work, '.modelreg', 'objects');
-      const crash = ({ pid, file }: { pid: number; file: string }) => { if (!file.startsWith(objects)) process.kill(pid, 'SIGSEGV'); };
+      const crash = ({ pid, file }: { pid: number; file: string }) => {
+        if (!file.startsWith(objects)) process.kill(pid, 'SIGSEGV');
+      };
       ortProcesses.on('spawn', crash);
       try {
         await assert.rejects(convertVersion(r, 'gru@v1', onnxFp16), (e: Error) => {
           assert.ok(e instanceof InputError, String(e));
-          assert.match(e.problem, /^onnxruntime crashed \(SIGSEGV\) loading the converted model; nothing was registered$/);
+          assert.match(
+            e.problem,
+            /^onnxruntime crashed \(SIGSEGV\) loading the converted model; nothing was registered$/,
+          );
           return true;
         });
       } finally {
         ortProcesses.off('spawn', crash);
       }
-      const rows = await r.db.all<{ number: number; status: string }>('SELECT number, status FROM versions ORDER BY number');
-      assert.deepEqual(rows.map((v) => [v.number, v.status]), [[1, 'ready']], 'no version left in importing');
-      assert.deepEqual(readdirSync(path.join(work, '.modelreg', 'tmp')).filter((f) => !f.startsWith('.')), []);
+      const rows = await r.db.all<{ number: number; status: string }>(
+        'SELECT number, status FROM versions ORDER BY number',
+      );
+      assert.deepEqual(
+        rows.map((v) => [v.number, v.status]),
+        [[1, 'ready']],
+        'no version left in importing',
+      );
+      assert.deepEqual(
+        readdirSync(path.join(work, '.modelreg', 'tmp')).filter((f) => !f.startsWith('.')),
+        [],
+      );
       // The same conversion without the crash succeeds: the registry is fine.
       const v = await convertVersion(r, 'gru@v1', onnxFp16);
       assert.equal(v.ref, 'gru@v2');

@@ -5,7 +5,14 @@ import { spawnSync } from 'child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { convertWithProfile } from '../../../src/core/convert/convert';
-import { BUILTIN_PROFILES, checkProfile, commandLine, detectTool, toolEnv, toolPickItem } from '../../../src/core/convert/profiles';
+import {
+  BUILTIN_PROFILES,
+  checkProfile,
+  commandLine,
+  detectTool,
+  toolEnv,
+  toolPickItem,
+} from '../../../src/core/convert/profiles';
 import { registerDataset } from '../../../src/core/datasets/register';
 import { checkEvaluatorProfile, evaluateExternally } from '../../../src/core/evaluate/external';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
@@ -52,7 +59,11 @@ describe('external tool profiles', () => {
   afterEach(() => r.close());
 
   it('detects the tool on PATH with its version, and says how to install a missing one', async () => {
-    assert.deepStrictEqual(await detectTool(atc, env), { available: true, path: path.join(bin, 'atc'), version: 'ATC version 7.0.0 (stand-in)' });
+    assert.deepStrictEqual(await detectTool(atc, env), {
+      available: true,
+      path: path.join(bin, 'atc'),
+      version: 'ATC version 7.0.0 (stand-in)',
+    });
     const missing = await detectTool(atc, { ...process.env, PATH: work });
     assert.strictEqual(missing.available, false);
     assert.match(missing.problem!, /atc not found on PATH\. Install the Ascend CANN toolkit/);
@@ -60,42 +71,98 @@ describe('external tool profiles', () => {
 
   it('fills the command line: placeholders, split parameters, empty arguments dropped', () => {
     const trt = BUILTIN_PROFILES.find((p) => p.id === 'trtexec')!;
-    assert.deepStrictEqual(commandLine(trt, { input: '/w/in/m.onnx', outputDir: '/w/out' }, { precision: '--fp16 --int8', extra: '' }), ['--onnx=/w/in/m.onnx', '--saveEngine=/w/out/m.engine', '--fp16', '--int8']);
-    assert.throws(() => checkProfile({ id: 'mine', tool: 'x', targetFormat: 'y', inputs: ['.onnx'], args: 'nope', outputs: [] }, 'settings'), /settings: profile "mine": "args" must be a list of strings/);
+    assert.deepStrictEqual(
+      commandLine(trt, { input: '/w/in/m.onnx', outputDir: '/w/out' }, { precision: '--fp16 --int8', extra: '' }),
+      ['--onnx=/w/in/m.onnx', '--saveEngine=/w/out/m.engine', '--fp16', '--int8'],
+    );
+    assert.throws(
+      () =>
+        checkProfile(
+          { id: 'mine', tool: 'x', targetFormat: 'y', inputs: ['.onnx'], args: 'nope', outputs: [] },
+          'settings',
+        ),
+      /settings: profile "mine": "args" must be a list of strings/,
+    );
   });
 
   it('runs atc on the ONNX file: a new version with model.om, config shared, tool and log recorded', async () => {
     const lines: string[] = [];
-    const v = await convertWithProfile(r, 'net@v1', atc, { env, params: { soc_version: 'Ascend310B1' }, log: (l) => lines.push(l) });
+    const v = await convertWithProfile(r, 'net@v1', atc, {
+      env,
+      params: { soc_version: 'Ascend310B1' },
+      log: (l) => lines.push(l),
+    });
     const files = await r.files(v.id);
-    assert.deepStrictEqual(files.map((f) => f.path), ['config.json', 'model.om']);
+    assert.deepStrictEqual(
+      files.map((f) => f.path),
+      ['config.json', 'model.om'],
+    );
     const om = readFileSync(r.store.objectPath(files[1].sha256));
     const onnx = readFileSync(path.join(work, 'run', 'model.onnx'));
-    assert.ok(om.equals(Buffer.concat([Buffer.from('OM:Ascend310B1:5:'), onnx])), 'atc got the version\'s model.onnx and its parameters');
-    const c = v.details.conversion as { converter: string; params: Record<string, string>; tool: { version: string }; log: string };
-    assert.deepStrictEqual([v.format, v.parentKind, c.converter, c.params.soc_version, c.tool.version], ['om', 'conversion', 'atc', 'Ascend310B1', 'ATC version 7.0.0 (stand-in)']);
+    assert.ok(
+      om.equals(Buffer.concat([Buffer.from('OM:Ascend310B1:5:'), onnx])),
+      "atc got the version's model.onnx and its parameters",
+    );
+    const c = v.details.conversion as {
+      converter: string;
+      params: Record<string, string>;
+      tool: { version: string };
+      log: string;
+    };
+    assert.deepStrictEqual(
+      [v.format, v.parentKind, c.converter, c.params.soc_version, c.tool.version],
+      ['om', 'conversion', 'atc', 'Ascend310B1', 'ATC version 7.0.0 (stand-in)'],
+    );
     assert.match(readFileSync(c.log, 'utf8'), /ATC run success/);
-    assert.ok(lines.some((l) => l.includes('--soc_version=Ascend310B1')), 'the command line is logged');
+    assert.ok(
+      lines.some((l) => l.includes('--soc_version=Ascend310B1')),
+      'the command line is logged',
+    );
   });
 
   it('a failing tool leaves no version, keeps its log and says why', async () => {
-    await assert.rejects(convertWithProfile(r, 'net@v1', atc, { env, params: { soc_version: 'Ascend910' } }), (e: Error) => {
-      assert.match(e.message, /atc failed on model\.onnx \(exit 3\): .*E10001: Value \[Ascend910\] for parameter \[--soc_version\] is invalid\..*Full log: (.*\.log)$/);
-      assert.match(readFileSync(/Full log: (.*\.log)$/.exec(e.message)![1], 'utf8'), /E10001[\s\S]*# exit 3/);
-      return true;
-    });
-    assert.deepStrictEqual((await r.listVersions('net')).map((v) => v.number), [1]);
+    await assert.rejects(
+      convertWithProfile(r, 'net@v1', atc, { env, params: { soc_version: 'Ascend910' } }),
+      (e: Error) => {
+        assert.match(
+          e.message,
+          /atc failed on model\.onnx \(exit 3\): .*E10001: Value \[Ascend910\] for parameter \[--soc_version\] is invalid\..*Full log: (.*\.log)$/,
+        );
+        assert.match(readFileSync(/Full log: (.*\.log)$/.exec(e.message)![1], 'utf8'), /E10001[\s\S]*# exit 3/);
+        return true;
+      },
+    );
+    assert.deepStrictEqual(
+      (await r.listVersions('net')).map((v) => v.number),
+      [1],
+    );
     assert.deepStrictEqual(readdirSync(path.join(work, '.modelreg', 'tmp')), []);
-    await assert.rejects(convertWithProfile(r, 'net@v1', atc, { env: { ...process.env, PATH: work } }), /atc: atc not found on PATH/);
-    await assert.rejects(convertWithProfile(r, 'net@v1', atc, { env, params: { soc_version: 'Ascend999' } }), /soc_version must be one of/);
+    await assert.rejects(
+      convertWithProfile(r, 'net@v1', atc, { env: { ...process.env, PATH: work } }),
+      /atc: atc not found on PATH/,
+    );
+    await assert.rejects(
+      convertWithProfile(r, 'net@v1', atc, { env, params: { soc_version: 'Ascend999' } }),
+      /soc_version must be one of/,
+    );
   });
 
   it('cancel kills the running tool and leaves nothing', async () => {
     const abort = new AbortController();
-    const running = convertWithProfile(r, 'net@v1', atc, { env, params: { soc_version: 'Ascend910B' }, signal: abort.signal, log: (l) => l.startsWith('ATC start') && setTimeout(() => abort.abort(), 200) });
+    const running = convertWithProfile(r, 'net@v1', atc, {
+      env,
+      params: { soc_version: 'Ascend910B' },
+      signal: abort.signal,
+      log: (l) => l.startsWith('ATC start') && setTimeout(() => abort.abort(), 200),
+    });
     await assert.rejects(running, /cancelled/);
-    assert.deepStrictEqual((await r.listVersions('net')).map((v) => v.number), [1]);
-    assert.ok(!existsSync(path.join(work, '.modelreg', 'tmp')) || readdirSync(path.join(work, '.modelreg', 'tmp')).length === 0);
+    assert.deepStrictEqual(
+      (await r.listVersions('net')).map((v) => v.number),
+      [1],
+    );
+    assert.ok(
+      !existsSync(path.join(work, '.modelreg', 'tmp')) || readdirSync(path.join(work, '.modelreg', 'tmp')).length === 0,
+    );
   });
 
   it('a SavedModel profile (input saved_model.pb) gets the folder and replaces its variables; files beside it stay', async () => {
@@ -104,17 +171,36 @@ describe('external tool profiles', () => {
     writeFileSync(path.join(sm, 'metrics.json'), '{"accuracy": 0.7}');
     await importTrainingOutput(r, sm, { model: 'tfnet' });
     // A stand-in converter: lists the folder it was given into the output, as tf2onnx would read it.
-    writeFileSync(path.join(bin, 'fake-tf2onnx'), `#!/usr/bin/env node
+    writeFileSync(
+      path.join(bin, 'fake-tf2onnx'),
+      `#!/usr/bin/env node
 const fs = require('fs'), path = require('path');
 const dir = process.argv[2];
 fs.writeFileSync(process.argv[3], fs.readdirSync(dir).sort().join(',') + ';' + fs.readdirSync(path.join(dir, 'variables')).sort().join(','));
-`);
+`,
+    );
     chmodSync(path.join(bin, 'fake-tf2onnx'), 0o755);
-    const profile = checkProfile({ id: 'sm2onnx', tool: 'fake-tf2onnx', inputs: ['saved_model.pb'], targetFormat: 'onnx', args: ['${inputDir}', '${outputDir}/model.onnx'], outputs: ['model.onnx'] }, 'test');
+    const profile = checkProfile(
+      {
+        id: 'sm2onnx',
+        tool: 'fake-tf2onnx',
+        inputs: ['saved_model.pb'],
+        targetFormat: 'onnx',
+        args: ['${inputDir}', '${outputDir}/model.onnx'],
+        outputs: ['model.onnx'],
+      },
+      'test',
+    );
     const v = await convertWithProfile(r, 'tfnet@v1', profile, { env });
     const files = await r.files(v.id);
-    assert.deepStrictEqual(files.map((f) => f.path), ['metrics.json', 'model.onnx']);
-    assert.strictEqual(readFileSync(r.store.objectPath(files[1].sha256), 'utf8'), 'metrics.json,saved_model.pb,variables;variables.data-00000-of-00001,variables.index');
+    assert.deepStrictEqual(
+      files.map((f) => f.path),
+      ['metrics.json', 'model.onnx'],
+    );
+    assert.strictEqual(
+      readFileSync(r.store.objectPath(files[1].sha256), 'utf8'),
+      'metrics.json,saved_model.pb,variables;variables.data-00000-of-00001,variables.index',
+    );
   });
 });
 
@@ -133,9 +219,25 @@ describe('tool detection runs nothing from the workspace', () => {
     torchMarker = path.join(tempDir(), 'torch-imported');
     profileMarker = path.join(tempDir(), 'profile-ran');
     // What a cloned repository can hold: a torch.py that python3 -c "import torch" would pick up from the working directory.
-    writeFileSync(path.join(ws, 'torch.py'), `open(${JSON.stringify(torchMarker)}, "w").write("imported")\n__version__ = "0-evil"\n`);
+    writeFileSync(
+      path.join(ws, 'torch.py'),
+      `open(${JSON.stringify(torchMarker)}, "w").write("imported")\n__version__ = "0-evil"\n`,
+    );
     mkdirSync(path.join(ws, '.modelreg'));
-    writeFileSync(path.join(ws, '.modelreg', 'profiles.json'), JSON.stringify([{ id: 'evil', tool: '/bin/sh', versionArgs: ['-c', `echo ran > ${profileMarker}`], inputs: ['.onnx'], targetFormat: 'x', args: [], outputs: [] }]));
+    writeFileSync(
+      path.join(ws, '.modelreg', 'profiles.json'),
+      JSON.stringify([
+        {
+          id: 'evil',
+          tool: '/bin/sh',
+          versionArgs: ['-c', `echo ran > ${profileMarker}`],
+          inputs: ['.onnx'],
+          targetFormat: 'x',
+          args: [],
+          outputs: [],
+        },
+      ]),
+    );
   });
   const modelreg = (...args: string[]) => {
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
@@ -160,7 +262,10 @@ describe('tool detection runs nothing from the workspace', () => {
     const was = process.cwd();
     process.chdir(ws);
     try {
-      assert.strictEqual((await detectTool(atc, { ...process.env, PATH: `.${path.delimiter}${process.env.PATH}` })).available, false);
+      assert.strictEqual(
+        (await detectTool(atc, { ...process.env, PATH: `.${path.delimiter}${process.env.PATH}` })).available,
+        false,
+      );
     } finally {
       process.chdir(was);
     }
@@ -171,8 +276,14 @@ describe('tool detection runs nothing from the workspace', () => {
     assert.match(item.label, /PyTorch → ONNX/);
     assert.match(item.detail, /^not checked: untrusted workspace/);
     assert.strictEqual(item.problem, undefined, 'picking it leads to the trust prompt, not a "missing tool" error');
-    assert.strictEqual(toolPickItem(torchOnnx, { available: false, problem: 'python3 not found' }).problem, 'python3 not found');
-    assert.match(toolPickItem(torchOnnx, { available: true, path: '/usr/bin/python3', version: 'torch 2' }).detail, /\/usr\/bin\/python3 — torch 2/);
+    assert.strictEqual(
+      toolPickItem(torchOnnx, { available: false, problem: 'python3 not found' }).problem,
+      'python3 not found',
+    );
+    assert.match(
+      toolPickItem(torchOnnx, { available: true, path: '/usr/bin/python3', version: 'torch 2' }).detail,
+      /\/usr\/bin\/python3 — torch 2/,
+    );
   });
 
   it('modelreg converters: no torch.py import, and .modelreg/profiles.json ignored (and said so) without --trust-profiles', () => {
@@ -181,16 +292,30 @@ describe('tool detection runs nothing from the workspace', () => {
     assert.ok(!existsSync(torchMarker), 'the workspace torch.py was imported');
     assert.ok(!existsSync(profileMarker), "the registry folder's profile ran");
     assert.ok(!JSON.parse(run.stdout).some((x: { id: string }) => x.id === 'evil'));
-    assert.match(run.stderr, new RegExp(`ignored ${path.join(ws, '.modelreg', 'profiles.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*pass --trust-profiles, or put \\{"trustProfiles": true\\} in ${path.join(home, '.config', 'modelreg', 'config.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `ignored ${path.join(ws, '.modelreg', 'profiles.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*pass --trust-profiles, or put \\{"trustProfiles": true\\} in ${path.join(home, '.config', 'modelreg', 'config.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+      ),
+    );
     const convert = modelreg('convert', 'x@v1', '--to', 'evil');
     assert.strictEqual(convert.status, 2, convert.stderr);
-    assert.match(convert.stderr, /no converter or profile 'evil'.*profiles\.json was not loaded: pass --trust-profiles/);
+    assert.match(
+      convert.stderr,
+      /no converter or profile 'evil'.*profiles\.json was not loaded: pass --trust-profiles/,
+    );
     const evaluate = modelreg('evaluate', 'x@v1', '--dataset', 'd', '--evaluator', 'evil');
-    writeFileSync(path.join(ws, '.modelreg', 'evaluators.json'), JSON.stringify([{ id: 'evil', tool: '/bin/sh', args: ['-c', `echo ran > ${profileMarker}`] }]));
+    writeFileSync(
+      path.join(ws, '.modelreg', 'evaluators.json'),
+      JSON.stringify([{ id: 'evil', tool: '/bin/sh', args: ['-c', `echo ran > ${profileMarker}`] }]),
+    );
     const evaluate2 = modelreg('evaluate', 'x@v1', '--dataset', 'd', '--evaluator', 'evil');
     assert.match(evaluate.stderr, /no evaluator 'evil': .*evaluators\.json does not exist/);
     assert.strictEqual(evaluate2.status, 2, evaluate2.stderr);
-    assert.match(evaluate2.stderr, /no evaluator 'evil': .*evaluators\.json was not loaded because it is not trusted; pass --trust-profiles/);
+    assert.match(
+      evaluate2.stderr,
+      /no evaluator 'evil': .*evaluators\.json was not loaded because it is not trusted; pass --trust-profiles/,
+    );
   });
 
   it('with --trust-profiles, or "trustProfiles": true in ~/.config/modelreg/config.json, the profile is checked (its versionArgs run)', () => {
@@ -213,7 +338,8 @@ describe('tool detection runs nothing from the workspace', () => {
 
 // Issue 15 item 7c: external tools get PATH, HOME, locale, temp, PYTHON* and what the profile names; no credentials.
 describe('external tools get a minimal environment', () => {
-  const DUMP_ENV = '#!/bin/sh\n# dumps its environment and working folder, as any tool could\nenv > "$1"\npwd > "$1.cwd"\n';
+  const DUMP_ENV =
+    '#!/bin/sh\n# dumps its environment and working folder, as any tool could\nenv > "$1"\npwd > "$1.cwd"\n';
   let work: string;
   let dumper: string;
   let r: Registry;
@@ -231,12 +357,33 @@ describe('external tools get a minimal environment', () => {
     LC_ALL: 'C.UTF-8',
     PYTHONPATH: '/opt/py',
   });
-  const parse = (file: string) => Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const parse = (file: string) =>
+    Object.fromEntries(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
   const expectMinimal = (got: Record<string, string>) => {
     assert.strictEqual(got.PATH, process.env.PATH);
-    assert.deepStrictEqual([got.LANG, got.LC_ALL, got.PYTHONPATH, got.HOME], ['C.UTF-8', 'C.UTF-8', '/opt/py', process.env.HOME]);
-    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'PGPASSWORD', 'MODELREG_REGISTRY_PASSWORD', 'MY_SETTING', 'PYTHON_KEYRING_PASSWORD']) assert.strictEqual(got[k], undefined, `${k} reached the tool`);
-    assert.deepStrictEqual([got.HF_TOKEN, got.CUDA_VISIBLE_DEVICES], ['hf-secret', '1'], 'what the profile names by name passes');
+    assert.deepStrictEqual(
+      [got.LANG, got.LC_ALL, got.PYTHONPATH, got.HOME],
+      ['C.UTF-8', 'C.UTF-8', '/opt/py', process.env.HOME],
+    );
+    for (const k of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'PGPASSWORD',
+      'MODELREG_REGISTRY_PASSWORD',
+      'MY_SETTING',
+      'PYTHON_KEYRING_PASSWORD',
+    ])
+      assert.strictEqual(got[k], undefined, `${k} reached the tool`);
+    assert.deepStrictEqual(
+      [got.HF_TOKEN, got.CUDA_VISIBLE_DEVICES],
+      ['hf-secret', '1'],
+      'what the profile names by name passes',
+    );
   };
   beforeEach(async () => {
     work = tempDir();
@@ -252,16 +399,48 @@ describe('external tools get a minimal environment', () => {
   afterEach(() => r.close());
 
   it('toolEnv: the minimal set, secrets out even when they match it, named ones and prefixes in', () => {
-    const env = toolEnv(['CUDA_*'], { PATH: '/bin', HOME: '/h', LC_CTYPE: 'C', PYTHONHOME: '/py', PYTHON_KEYRING_PASSWORD: 'x', AWS_SECRET_ACCESS_KEY: 'x', CUDA_VISIBLE_DEVICES: '0', CUDA_HOME: '/cuda', OTHER: 'x' });
-    assert.deepStrictEqual(env, { PATH: '/bin', HOME: '/h', LC_CTYPE: 'C', PYTHONHOME: '/py', CUDA_VISIBLE_DEVICES: '0', CUDA_HOME: '/cuda' });
+    const env = toolEnv(['CUDA_*'], {
+      PATH: '/bin',
+      HOME: '/h',
+      LC_CTYPE: 'C',
+      PYTHONHOME: '/py',
+      PYTHON_KEYRING_PASSWORD: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      CUDA_VISIBLE_DEVICES: '0',
+      CUDA_HOME: '/cuda',
+      OTHER: 'x',
+    });
+    assert.deepStrictEqual(env, {
+      PATH: '/bin',
+      HOME: '/h',
+      LC_CTYPE: 'C',
+      PYTHONHOME: '/py',
+      CUDA_VISIBLE_DEVICES: '0',
+      CUDA_HOME: '/cuda',
+    });
   });
 
   it('version check (detectTool) and conversion: a real tool dumps its environment', async () => {
     const dumpFile = path.join(work, 'detect.env');
-    const profile = checkProfile({ id: 'dump', tool: dumper, versionArgs: [dumpFile], env: ['CUDA_VISIBLE_DEVICES', 'HF_TOKEN'], inputs: ['.onnx'], targetFormat: 'x', args: ['${outputDir}/env.txt'], outputs: ['env.txt'] }, 'test');
+    const profile = checkProfile(
+      {
+        id: 'dump',
+        tool: dumper,
+        versionArgs: [dumpFile],
+        env: ['CUDA_VISIBLE_DEVICES', 'HF_TOKEN'],
+        inputs: ['.onnx'],
+        targetFormat: 'x',
+        args: ['${outputDir}/env.txt'],
+        outputs: ['env.txt'],
+      },
+      'test',
+    );
     assert.strictEqual((await detectTool(profile, callerEnv())).available, true);
     expectMinimal(parse(dumpFile));
-    assert.ok(!readFileSync(dumpFile + '.cwd', 'utf8').startsWith(process.cwd()), 'the version check ran in the current folder');
+    assert.ok(
+      !readFileSync(dumpFile + '.cwd', 'utf8').startsWith(process.cwd()),
+      'the version check ran in the current folder',
+    );
     const v = await convertWithProfile(r, 'net@v1', profile, { env: callerEnv() });
     const f = (await r.files(v.id)).find((x) => x.path === 'env.txt')!;
     expectMinimal(parse(r.store.objectPath(f.sha256)));
@@ -275,7 +454,10 @@ describe('external tools get a minimal environment', () => {
     const script = path.join(work, 'eval-dump');
     writeFileSync(script, `#!/bin/sh\nenv > ${dumpFile}\necho '{}' > "$1/metrics.json"\n: > "$1/predictions.jsonl"\n`);
     chmodSync(script, 0o755);
-    const profile = checkEvaluatorProfile({ id: 'dump', tool: script, args: ['${outputDir}'], env: ['CUDA_VISIBLE_DEVICES', 'HF_TOKEN'] }, 'test');
+    const profile = checkEvaluatorProfile(
+      { id: 'dump', tool: script, args: ['${outputDir}'], env: ['CUDA_VISIBLE_DEVICES', 'HF_TOKEN'] },
+      'test',
+    );
     await evaluateExternally(r, 'net@v1', profile, { dataset: 'points', env: callerEnv() });
     expectMinimal(parse(dumpFile));
   });

@@ -41,7 +41,9 @@ class PickleWriter {
     this.memo.set(key, this.memoSize);
     return this.put();
   }
-  proto(v = 2): this { return this.op(0x80, v); }
+  proto(v = 2): this {
+    return this.op(0x80, v);
+  }
   global(module: string, name: string): this {
     return this.cached(`g:${module}.${name}`, () => this.raw(`c${module}\n${name}\n`));
   }
@@ -60,10 +62,16 @@ class PickleWriter {
     b.writeInt32LE(n);
     return this.op(0x4a).raw(b);
   }
-  mark(): this { return this.op(0x28); }
-  emptyTuple(): this { return this.op(0x29); }
+  mark(): this {
+    return this.op(0x28);
+  }
+  emptyTuple(): this {
+    return this.op(0x29);
+  }
   /** MARK … TUPLE, the items already written after mark(). */
-  tuple(): this { return this.op(0x74).put(); }
+  tuple(): this {
+    return this.op(0x74).put();
+  }
   /** A tuple of ints the way pickle writes it: (), TUPLE1-3, or MARK … TUPLE. */
   ints(xs: number[]): this {
     if (xs.length === 0) return this.emptyTuple();
@@ -75,18 +83,40 @@ class PickleWriter {
     xs.forEach((x) => this.int(x));
     return this.tuple();
   }
-  reduce(): this { return this.op(0x52).put(); }
-  emptyDict(): this { return this.op(0x7d).put(); }
-  setitem(): this { return this.op(0x73); }
-  setitems(): this { return this.op(0x75); }
-  newTrue(): this { return this.op(0x88); }
-  newFalse(): this { return this.op(0x89); }
-  binpersid(): this { return this.op(0x51); }
-  build(): this { return this.op(0x62); }
-  stop(): this { return this.op(0x2e); }
+  reduce(): this {
+    return this.op(0x52).put();
+  }
+  emptyDict(): this {
+    return this.op(0x7d).put();
+  }
+  setitem(): this {
+    return this.op(0x73);
+  }
+  setitems(): this {
+    return this.op(0x75);
+  }
+  newTrue(): this {
+    return this.op(0x88);
+  }
+  newFalse(): this {
+    return this.op(0x89);
+  }
+  binpersid(): this {
+    return this.op(0x51);
+  }
+  build(): this {
+    return this.op(0x62);
+  }
+  stop(): this {
+    return this.op(0x2e);
+  }
   /** collections.OrderedDict() as pickled: GLOBAL, EMPTY_TUPLE, REDUCE. */
-  orderedDict(): this { return this.global('collections', 'OrderedDict').emptyTuple().reduce(); }
-  bytes(): Buffer { return Buffer.concat(this.parts); }
+  orderedDict(): this {
+    return this.global('collections', 'OrderedDict').emptyTuple().reduce();
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
 }
 
 interface TensorSpec {
@@ -106,7 +136,10 @@ function writeTensor(w: PickleWriter, t: TensorSpec): void {
   if (t.parameter) w.global('torch._utils', '_rebuild_parameter');
   w.global('torch._utils', '_rebuild_tensor_v2').mark();
   w.mark().str('storage').global('torch', t.storageType).str(t.key).str('cpu').int(t.numel).tuple().binpersid();
-  w.int(t.offset ?? 0).ints(t.shape).ints(t.stride ?? rowMajor(t.shape)).newFalse();
+  w.int(t.offset ?? 0)
+    .ints(t.shape)
+    .ints(t.stride ?? rowMajor(t.shape))
+    .newFalse();
   w.orderedDict(); // backward hooks
   w.tuple().reduce();
   if (t.parameter) w.newTrue().orderedDict().op(0x87).put().reduce(); // (tensor, requires_grad, hooks)
@@ -122,7 +155,17 @@ function writeStateDict(w: PickleWriter, entries: [string, TensorSpec | string |
     else writeTensor(w, v);
   }
   w.setitems();
-  w.emptyDict().str('_metadata').orderedDict().str('').emptyDict().str('version').int(1).setitem().setitem().setitem().build();
+  w.emptyDict()
+    .str('_metadata')
+    .orderedDict()
+    .str('')
+    .emptyDict()
+    .str('version')
+    .int(1)
+    .setitem()
+    .setitem()
+    .setitem()
+    .build();
 }
 
 function statePickle(entries: [string, TensorSpec | string | number][]): Buffer {
@@ -133,11 +176,31 @@ function statePickle(entries: [string, TensorSpec | string | number][]): Buffer 
 
 // ---------------------------------------------------------------- storages and safetensors parsing
 
-const f32 = (xs: number[]) => { const b = Buffer.alloc(xs.length * 4); xs.forEach((x, i) => b.writeFloatLE(x, i * 4)); return b; };
-const f32be = (xs: number[]) => { const b = Buffer.alloc(xs.length * 4); xs.forEach((x, i) => b.writeFloatBE(x, i * 4)); return b; };
-const f64be = (xs: number[]) => { const b = Buffer.alloc(xs.length * 8); xs.forEach((x, i) => b.writeDoubleBE(x, i * 8)); return b; };
-const u16 = (xs: number[]) => { const b = Buffer.alloc(xs.length * 2); xs.forEach((x, i) => b.writeUInt16LE(x, i * 2)); return b; };
-const i64 = (xs: bigint[]) => { const b = Buffer.alloc(xs.length * 8); xs.forEach((x, i) => b.writeBigInt64LE(x, i * 8)); return b; };
+const f32 = (xs: number[]) => {
+  const b = Buffer.alloc(xs.length * 4);
+  xs.forEach((x, i) => b.writeFloatLE(x, i * 4));
+  return b;
+};
+const f32be = (xs: number[]) => {
+  const b = Buffer.alloc(xs.length * 4);
+  xs.forEach((x, i) => b.writeFloatBE(x, i * 4));
+  return b;
+};
+const f64be = (xs: number[]) => {
+  const b = Buffer.alloc(xs.length * 8);
+  xs.forEach((x, i) => b.writeDoubleBE(x, i * 8));
+  return b;
+};
+const u16 = (xs: number[]) => {
+  const b = Buffer.alloc(xs.length * 2);
+  xs.forEach((x, i) => b.writeUInt16LE(x, i * 2));
+  return b;
+};
+const i64 = (xs: bigint[]) => {
+  const b = Buffer.alloc(xs.length * 8);
+  xs.forEach((x, i) => b.writeBigInt64LE(x, i * 8));
+  return b;
+};
 
 /** Elements of a strided view, in row-major order (written independently of the converter). */
 function view<T>(values: T[], offset: number, shape: number[], stride: number[]): T[] {
@@ -208,9 +271,12 @@ const run = (src: string, dest: string, extra: Partial<Parameters<typeof torchTo
 
 describe('torch → safetensors', () => {
   it('accepts torch extensions and names the output .safetensors', () => {
-    const file = (p: string) => ({ path: p, sha256: '', size: 1, role: 'weights' }) as Parameters<typeof torchToSafetensors.accepts>[0];
-    for (const p of ['model.pt', 'a/b.PTH', 'pytorch_model.bin', 'last.ckpt']) assert.ok(torchToSafetensors.accepts(file(p)), p);
-    for (const p of ['model.safetensors', 'model.onnx', 'pt', 'config.json']) assert.ok(!torchToSafetensors.accepts(file(p)), p);
+    const file = (p: string) =>
+      ({ path: p, sha256: '', size: 1, role: 'weights' }) as Parameters<typeof torchToSafetensors.accepts>[0];
+    for (const p of ['model.pt', 'a/b.PTH', 'pytorch_model.bin', 'last.ckpt'])
+      assert.ok(torchToSafetensors.accepts(file(p)), p);
+    for (const p of ['model.safetensors', 'model.onnx', 'pt', 'config.json'])
+      assert.ok(!torchToSafetensors.accepts(file(p)), p);
     assert.strictEqual(torchToSafetensors.outputPath('weights/model.pt'), 'weights/model.safetensors');
     assert.strictEqual(torchToSafetensors.outputPath('pytorch_model.bin'), 'pytorch_model.safetensors');
     assert.strictEqual(torchToSafetensors.id, 'safetensors');
@@ -245,7 +311,16 @@ describe('torch → safetensors', () => {
     await writeTorchZip(src, {
       prefix: 'model',
       pickle,
-      storages: [f32(weight), u16(halfBits), i64(longs), f32(offsetStorage), f32(shared), f32(matrix), f32(cube), f32([8, 9])],
+      storages: [
+        f32(weight),
+        u16(halfBits),
+        i64(longs),
+        f32(offsetStorage),
+        f32(shared),
+        f32(matrix),
+        f32(cube),
+        f32([8, 9]),
+      ],
     });
     const logs: string[] = [];
     let read = 0;
@@ -254,7 +329,19 @@ describe('torch → safetensors', () => {
     const st = await readSafetensors(dest);
     assert.strictEqual(st.headerLength % 8, 0);
     assert.deepStrictEqual(st.metadata, { format: 'pt', source: 'model.pt' });
-    const names = ['bn.ids', 'bn.num_batches_tracked', 'cube.permuted', 'layer.half', 'layer.weight', 'offset.f32', 'param.p', 'proj.t', 'tied.a', 'tied.a_again', 'tied.b'];
+    const names = [
+      'bn.ids',
+      'bn.num_batches_tracked',
+      'cube.permuted',
+      'layer.half',
+      'layer.weight',
+      'offset.f32',
+      'param.p',
+      'proj.t',
+      'tied.a',
+      'tied.a_again',
+      'tied.b',
+    ];
     assert.deepStrictEqual([...st.names].sort(), names);
     // Data in key-sorted order, back to back.
     let at = 0;
@@ -264,7 +351,11 @@ describe('torch → safetensors', () => {
     }
     assert.strictEqual((await readFile(dest)).length, 8 + st.headerLength + at);
 
-    assert.deepStrictEqual(st.header['layer.weight'], { dtype: 'F32', shape: [2, 3], data_offsets: st.header['layer.weight'].data_offsets });
+    assert.deepStrictEqual(st.header['layer.weight'], {
+      dtype: 'F32',
+      shape: [2, 3],
+      data_offsets: st.header['layer.weight'].data_offsets,
+    });
     assert.deepStrictEqual(st.floats('layer.weight'), weight);
     assert.strictEqual(st.header['layer.half'].dtype, 'F16');
     assert.deepStrictEqual(st.data('layer.half'), u16(halfBits));
@@ -282,14 +373,25 @@ describe('torch → safetensors', () => {
     assert.deepStrictEqual(st.floats('cube.permuted'), view(cube, 0, [4, 2, 3], [1, 12, 4]));
     assert.deepStrictEqual(st.floats('param.p'), [8, 9]);
 
-    assert.deepStrictEqual(result, { tensors: 11, bytesBefore: (await readFile(src)).length, bytesAfter: (await readFile(dest)).length, dtypes: { F32: 8, F16: 1, I64: 2 } });
+    assert.deepStrictEqual(result, {
+      tensors: 11,
+      bytesBefore: (await readFile(src)).length,
+      bytesAfter: (await readFile(dest)).length,
+      dtypes: { F32: 8, F16: 1, I64: 2 },
+    });
     // The project's own safetensors reader (which checks sizes and tiling) accepts the output.
     const info = await inspectSafetensors(dest);
     assert.strictEqual(info.tensorCount, 11);
     assert.strictEqual(info.parameterCount, 6 + 4 + 3 + 1 + 2 + 6 + 6 + 3 + 6 + 24 + 2);
     assert.ok(read >= at, `onBytes reported ${read} bytes`);
-    assert.ok(logs.some((l) => /skipped 1 entries.*note/.test(l)), logs.join('\n'));
-    assert.ok(logs.some((l) => /11 tensors from the top level/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /skipped 1 entries.*note/.test(l)),
+      logs.join('\n'),
+    );
+    assert.ok(
+      logs.some((l) => /11 tensors from the top level/.test(l)),
+      logs.join('\n'),
+    );
   });
 
   it('takes the state_dict out of a Lightning checkpoint', async () => {
@@ -319,7 +421,10 @@ describe('torch → safetensors', () => {
     assert.strictEqual(st.header['model.linear.bias'].dtype, 'F64');
     assert.deepStrictEqual(st.data('model.linear.bias'), bias);
     assert.deepStrictEqual(result.dtypes, { F32: 1, F64: 1 });
-    assert.ok(logs.some((l) => /from "state_dict"/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /from "state_dict"/.test(l)),
+      logs.join('\n'),
+    );
   });
 
   it('byte-swaps a big-endian checkpoint, contiguous and strided', async () => {
@@ -331,12 +436,19 @@ describe('torch → safetensors', () => {
       ['b', { storageType: 'DoubleStorage', key: '1', numel: 6, shape: [3, 2], stride: [1, 3] }],
       ['c', { storageType: 'ByteStorage', key: '2', numel: 3, shape: [3] }],
     ]);
-    await writeTorchZip(src, { pickle, byteorder: 'big', storages: [f32be([1, -2.5, 3]), f64be([0, 1, 2, 3, 4, 5]), Buffer.from([7, 8, 9])] });
+    await writeTorchZip(src, {
+      pickle,
+      byteorder: 'big',
+      storages: [f32be([1, -2.5, 3]), f64be([0, 1, 2, 3, 4, 5]), Buffer.from([7, 8, 9])],
+    });
     await run(src, dest);
     const st = await readSafetensors(dest);
     assert.deepStrictEqual(st.floats('a'), [1, -2.5, 3]);
     const b = st.data('b');
-    assert.deepStrictEqual(Array.from({ length: 6 }, (_, i) => b.readDoubleLE(i * 8)), [0, 3, 1, 4, 2, 5]);
+    assert.deepStrictEqual(
+      Array.from({ length: 6 }, (_, i) => b.readDoubleLE(i * 8)),
+      [0, 3, 1, 4, 2, 5],
+    );
     assert.deepStrictEqual(st.data('c'), Buffer.from([7, 8, 9]));
     assert.strictEqual(st.header.c.dtype, 'U8');
   });
@@ -357,7 +469,9 @@ describe('torch → safetensors', () => {
     zip.addBuffer(f32(values), 'archive/data/0', { compress: true });
     zip.addBuffer(ints, 'archive/data/1', { compress: true });
     zip.end();
-    await new Promise<void>((resolve, reject) => zip.outputStream.pipe(createWriteStream(src)).on('close', resolve).on('error', reject));
+    await new Promise<void>((resolve, reject) =>
+      zip.outputStream.pipe(createWriteStream(src)).on('close', resolve).on('error', reject),
+    );
     await run(src, dest);
     const st = await readSafetensors(dest);
     assert.deepStrictEqual(st.floats('w'), values.slice(1000, 3000));
@@ -371,10 +485,23 @@ describe('torch → safetensors', () => {
     const src = path.join(dir, 'evil.pt');
     const dest = path.join(dir, 'evil.safetensors');
     // {'x': os.system('touch <marker>')}
-    const w = new PickleWriter().proto(2).emptyDict().str('x').global('os', 'system').str(`touch ${marker}`).op(0x85).put().reduce().setitem().stop();
+    const w = new PickleWriter()
+      .proto(2)
+      .emptyDict()
+      .str('x')
+      .global('os', 'system')
+      .str(`touch ${marker}`)
+      .op(0x85)
+      .put()
+      .reduce()
+      .setitem()
+      .stop();
     await writeTorchZip(src, { pickle: w.bytes() });
     const e = await expectInputError(run(src, dest), src, /refused to unpickle: os\.system is not allowed/);
-    assert.strictEqual(e.problem, 'refused to unpickle: os.system is not allowed (only tensor and container types are); the file may run code when loaded with torch.load');
+    assert.strictEqual(
+      e.problem,
+      'refused to unpickle: os.system is not allowed (only tensor and container types are); the file may run code when loaded with torch.load',
+    );
     assert.ok(!existsSync(marker), 'the command ran');
     assert.ok(!existsSync(dest), 'an output was left behind');
   });
@@ -383,19 +510,42 @@ describe('torch → safetensors', () => {
     const marker = path.join(tempDir(), 'pwned');
     const callWith = (module: string, name: string) =>
       new PickleWriter().proto(2).global(module, name).str(`touch ${marker}`).op(0x85).put().reduce().stop().bytes();
-    for (const [m, n] of [['os', 'system'], ['posix', 'system'], ['builtins', 'eval'], ['subprocess', 'Popen'], ['__builtin__', 'getattr'], ['torch', 'load'], ['collections', 'defaultdict']]) {
+    for (const [m, n] of [
+      ['os', 'system'],
+      ['posix', 'system'],
+      ['builtins', 'eval'],
+      ['subprocess', 'Popen'],
+      ['__builtin__', 'getattr'],
+      ['torch', 'load'],
+      ['collections', 'defaultdict'],
+    ]) {
       assert.strictEqual(unpickleError(callWith(m, n)).message, refusalText(`${m}.${n}`));
     }
     // Protocol 4's STACK_GLOBAL takes module and name from the stack.
     const short = (s: string) => Buffer.concat([Buffer.from([0x8c, s.length]), Buffer.from(s)]);
-    const stackGlobal = Buffer.concat([Buffer.from([0x80, 0x04]), short('os'), Buffer.from([0x94]), short('system'), Buffer.from([0x94, 0x93, 0x94]), short(`touch ${marker}`), Buffer.from([0x85, 0x52, 0x2e])]);
+    const stackGlobal = Buffer.concat([
+      Buffer.from([0x80, 0x04]),
+      short('os'),
+      Buffer.from([0x94]),
+      short('system'),
+      Buffer.from([0x94, 0x93, 0x94]),
+      short(`touch ${marker}`),
+      Buffer.from([0x85, 0x52, 0x2e]),
+    ]);
     assert.strictEqual(unpickleError(stackGlobal).message, refusalText('os.system'));
     // INST and OBJ instantiate classes; EXT1 names a global by registry code.
-    const inst = Buffer.concat([Buffer.from('(', 'latin1'), short(`touch ${marker}`), Buffer.from(`ios\nsystem\n.`, 'latin1')]);
+    const inst = Buffer.concat([
+      Buffer.from('(', 'latin1'),
+      short(`touch ${marker}`),
+      Buffer.from(`ios\nsystem\n.`, 'latin1'),
+    ]);
     assert.strictEqual(unpickleError(inst).message, refusalText('os.system (INST)'));
     const obj = new PickleWriter().proto(2).mark().global('collections', 'OrderedDict').op(0x6f).stop().bytes();
     assert.strictEqual(unpickleError(obj).message, refusalText('collections.OrderedDict (OBJ)'));
-    assert.strictEqual(unpickleError(Buffer.from([0x80, 0x02, 0x82, 0x05, 0x2e])).message, refusalText('extension code 5 (EXT)'));
+    assert.strictEqual(
+      unpickleError(Buffer.from([0x80, 0x02, 0x82, 0x05, 0x2e])).message,
+      refusalText('extension code 5 (EXT)'),
+    );
     assert.ok(!existsSync(marker), 'the command ran');
   });
 
@@ -407,21 +557,33 @@ describe('torch → safetensors', () => {
 
   it('rejects unknown opcodes, truncation and malformed streams with the offset', () => {
     const good = statePickle([['w', { storageType: 'FloatStorage', key: '0', numel: 1, shape: [1] }]]);
-    assert.match(unpickleError(Buffer.from([0x80, 0x02, 0x7d, 0xff, 0x2e])).message, /^x\.pt: unknown or unsupported pickle opcode 0xff \(pickle offset 3\)$/);
+    assert.match(
+      unpickleError(Buffer.from([0x80, 0x02, 0x7d, 0xff, 0x2e])).message,
+      /^x\.pt: unknown or unsupported pickle opcode 0xff \(pickle offset 3\)$/,
+    );
     assert.match(unpickleError(Buffer.from([0x80, 0x02, 0x7d, 0x53, 0x2e])).message, /opcode 0x53/); // STRING: protocol 0 py2 str, not supported
     for (const cut of [1, 5, 20, good.length - 40, good.length - 1]) {
       assert.match(unpickleError(good.subarray(0, cut)).message, /truncated pickle/, `cut at ${cut}`);
     }
-    assert.match(unpickleError(Buffer.from([0x80, 0x02, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x41])).message, /truncated pickle: needs 2147483647 more bytes/);
+    assert.match(
+      unpickleError(Buffer.from([0x80, 0x02, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x41])).message,
+      /truncated pickle: needs 2147483647 more bytes/,
+    );
     assert.match(unpickleError(Buffer.from([0x80, 0x02, 0x68, 0x03, 0x2e])).message, /memo entry 3 is not set/);
     assert.match(unpickleError(Buffer.from([0x80, 0x02, 0x73, 0x2e])).message, /stack underflow/);
-    assert.match(unpickleError(Buffer.from([0x80, 0x02, 0x5d, 0x4b, 0x01, 0x4b, 0x02, 0x73, 0x2e])).message, /SETITEM\(S\) on something that is not a dict/);
+    assert.match(
+      unpickleError(Buffer.from([0x80, 0x02, 0x5d, 0x4b, 0x01, 0x4b, 0x02, 0x73, 0x2e])).message,
+      /SETITEM\(S\) on something that is not a dict/,
+    );
     assert.match(unpickleError(Buffer.from([0x80, 0x06, 0x2e])).message, /unsupported pickle protocol 6/);
     // A persistent id that is not a torch storage.
-    assert.match(unpickleError(Buffer.from('\x80\x02X\x03\x00\x00\x00abcQ.', 'latin1')).message, /unsupported persistent id/);
+    assert.match(
+      unpickleError(Buffer.from('\x80\x02X\x03\x00\x00\x00abcQ.', 'latin1')).message,
+      /unsupported persistent id/,
+    );
   });
 
-  it('reads what Python\'s own pickler writes, protocols 0–5', function () {
+  it("reads what Python's own pickler writes, protocols 0–5", function () {
     if (spawnSync('python3', ['-c', 'import pickle'], { stdio: 'ignore' }).status !== 0) this.skip();
     const dir = tempDir();
     // Fake torch modules so that the real pickler writes torch's globals, persistent ids and reduce tuples.
@@ -476,24 +638,49 @@ for proto in range(6):
       return v;
     };
     for (let proto = 0; proto <= 5; proto++) {
-      const got = plain(safeUnpickle(readFileSync(path.join(dir, `values${proto}.pkl`)), 'v.pkl')) as Record<string, unknown>;
+      const got = plain(safeUnpickle(readFileSync(path.join(dir, `values${proto}.pkl`)), 'v.pkl')) as Record<
+        string,
+        unknown
+      >;
       const expected: Record<string, unknown> = {
-        int: [0, 1, -1, 255, 256, 65535, 65536, -(2 ** 31), 2 ** 31, { big: (2n ** 62n).toString() }, { big: (-(2n ** 70n)).toString() }, { big: (2n ** 100n).toString() }],
-        float: [0.5, -1e300, 3], bool: [true, false], none: null,
+        int: [
+          0,
+          1,
+          -1,
+          255,
+          256,
+          65535,
+          65536,
+          -(2 ** 31),
+          2 ** 31,
+          { big: (2n ** 62n).toString() },
+          { big: (-(2n ** 70n)).toString() },
+          { big: (2n ** 100n).toString() },
+        ],
+        float: [0.5, -1e300, 3],
+        bool: [true, false],
+        none: null,
         str: ['', 'plain', 'café ☃ 😀', 'back\\slash\nnewline'],
-        tuple: [1, [2, 3], []], set: { set: [1, 2] }, frozen: { set: [3] }, nested: { a: [{ b: [] }] },
+        tuple: [1, [2, 3], []],
+        set: { set: [1, 2] },
+        frozen: { set: [3] },
+        nested: { a: [{ b: [] }] },
       };
       if (proto >= 3) expected.bytes = { hex: '00ff6162' };
       if (proto >= 5) expected.bytearray = { hex: '7879' };
       assert.deepStrictEqual(got, expected, `protocol ${proto}`);
       if (proto < 2) continue;
       const state = safeUnpickle(readFileSync(path.join(dir, `state${proto}.pkl`)), 's.pkl');
-      assert.deepStrictEqual(state, new Map<string, unknown>([
-        ['w', { kind: 'tensor', storageKey: '0', dtype: 'F32', offset: 0, shape: [2, 3], stride: [3, 1] }],
-        ['w.t', { kind: 'tensor', storageKey: '0', dtype: 'F32', offset: 0, shape: [3, 2], stride: [1, 3] }],
-        ['h', { kind: 'tensor', storageKey: '1', dtype: 'F16', offset: 2, shape: [2], stride: [1] }],
-        ['p', { kind: 'tensor', storageKey: '0', dtype: 'F32', offset: 1, shape: [], stride: [] }],
-      ]), `state protocol ${proto}`);
+      assert.deepStrictEqual(
+        state,
+        new Map<string, unknown>([
+          ['w', { kind: 'tensor', storageKey: '0', dtype: 'F32', offset: 0, shape: [2, 3], stride: [3, 1] }],
+          ['w.t', { kind: 'tensor', storageKey: '0', dtype: 'F32', offset: 0, shape: [3, 2], stride: [1, 3] }],
+          ['h', { kind: 'tensor', storageKey: '1', dtype: 'F16', offset: 2, shape: [2], stride: [1] }],
+          ['p', { kind: 'tensor', storageKey: '0', dtype: 'F32', offset: 1, shape: [], stride: [] }],
+        ]),
+        `state protocol ${proto}`,
+      );
     }
   });
 
@@ -502,12 +689,16 @@ for proto in range(6):
     const dir = tempDir();
     const src = path.join(dir, 'real.pt');
     const dest = path.join(dir, 'real.safetensors');
-    execFileSync('python3', ['-c', String.raw`
+    execFileSync('python3', [
+      '-c',
+      String.raw`
 import sys, torch
 m = torch.arange(6, dtype=torch.float32).reshape(2, 3)
 sd = {'w': m, 'w.t': m.t(), 'h': torch.tensor([0.5, -2.0], dtype=torch.float16), 'n': torch.tensor(7), 'row': m[1]}
 torch.save(sd, sys.argv[1])
-`, src]);
+`,
+      src,
+    ]);
     await run(src, dest);
     const st = await readSafetensors(dest);
     assert.deepStrictEqual(st.floats('w'), [0, 1, 2, 3, 4, 5]);
@@ -530,23 +721,35 @@ torch.save(sd, sys.argv[1])
     await expectInputError(run(legacy, dest('b')), legacy, /legacy \(pre-1\.6\)/);
 
     const noPkl = path.join(dir, 'nopkl.pt');
-    await writeZip(noPkl, [['archive/data/0', Buffer.alloc(4)], ['archive/version', Buffer.from('3\n')]]);
+    await writeZip(noPkl, [
+      ['archive/data/0', Buffer.alloc(4)],
+      ['archive/version', Buffer.from('3\n')],
+    ]);
     await expectInputError(run(noPkl, dest('c')), noPkl, /without <prefix>\/data\.pkl/);
 
     const noTensors = path.join(dir, 'notensors.ckpt');
-    await writeTorchZip(noTensors, { pickle: new PickleWriter().proto(2).emptyDict().str('epoch').int(3).setitem().stop().bytes() });
+    await writeTorchZip(noTensors, {
+      pickle: new PickleWriter().proto(2).emptyDict().str('epoch').int(3).setitem().stop().bytes(),
+    });
     await expectInputError(run(noTensors, dest('d')), noTensors, /no tensors found/);
 
     const missing = path.join(dir, 'missing.pt');
-    await writeTorchZip(missing, { pickle: statePickle([['w', { storageType: 'FloatStorage', key: '9', numel: 1, shape: [1] }]]) });
+    await writeTorchZip(missing, {
+      pickle: statePickle([['w', { storageType: 'FloatStorage', key: '9', numel: 1, shape: [1] }]]),
+    });
     await expectInputError(run(missing, dest('e')), missing, /storage 9, but the archive has no archive\/data\/9/);
 
     const short = path.join(dir, 'short.pt');
-    await writeTorchZip(short, { pickle: statePickle([['w', { storageType: 'FloatStorage', key: '0', numel: 4, offset: 1, shape: [2, 2] }]]), storages: [f32([1, 2, 3, 4])] });
+    await writeTorchZip(short, {
+      pickle: statePickle([['w', { storageType: 'FloatStorage', key: '0', numel: 4, offset: 1, shape: [2, 2] }]]),
+      storages: [f32([1, 2, 3, 4])],
+    });
     await expectInputError(run(short, dest('f')), short, /needs bytes 4–20 of storage 0, which has only 16/);
 
     const truncated = path.join(dir, 'truncated.pt');
-    await writeTorchZip(truncated, { pickle: statePickle([['w', { storageType: 'FloatStorage', key: '0', numel: 1, shape: [1] }]]).subarray(0, 30) });
+    await writeTorchZip(truncated, {
+      pickle: statePickle([['w', { storageType: 'FloatStorage', key: '0', numel: 1, shape: [1] }]]).subarray(0, 30),
+    });
     await expectInputError(run(truncated, dest('g')), truncated, /truncated pickle/);
 
     const bogusOrder = path.join(dir, 'order.pt');
@@ -561,7 +764,10 @@ torch.save(sd, sys.argv[1])
     const src = path.join(dir, 'model.pt');
     const dest = path.join(dir, 'model.safetensors');
     await writeTorchZip(src, {
-      pickle: statePickle([['w', { storageType: 'FloatStorage', key: '0', numel: 4, shape: [4] }], ['v', { storageType: 'FloatStorage', key: '1', numel: 1, shape: [1] }]]),
+      pickle: statePickle([
+        ['w', { storageType: 'FloatStorage', key: '0', numel: 4, shape: [4] }],
+        ['v', { storageType: 'FloatStorage', key: '1', numel: 1, shape: [1] }],
+      ]),
       storages: [f32([1, 2, 3, 4]), f32([5])],
     });
     const ac = new AbortController();
@@ -570,7 +776,15 @@ torch.save(sd, sys.argv[1])
     // Cancelled mid-way: reads are byteorder, data.pkl, then the first storage, copied after the output is opened.
     const ac2 = new AbortController();
     let reads = 0;
-    await assert.rejects(run(src, dest, { signal: ac2.signal, onBytes: () => { if (++reads === 3) ac2.abort(); } }), CancelledError);
+    await assert.rejects(
+      run(src, dest, {
+        signal: ac2.signal,
+        onBytes: () => {
+          if (++reads === 3) ac2.abort();
+        },
+      }),
+      CancelledError,
+    );
     assert.strictEqual(reads, 3);
     assert.ok(!existsSync(dest));
   });
@@ -604,14 +818,29 @@ describe('torch checkpoints in the registry', () => {
     copyFileSync(path.join(REAL, 'hostile_pickle.pt'), path.join(out, 'bare.pt'));
     // The pickles would run `touch MARKER` in the working directory of whoever loads them.
     const cwd = tempDir();
-    const imported = spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'import', out, '--model', 'evil'], { cwd, encoding: 'utf8' });
+    const imported = spawnSync(
+      process.execPath,
+      [cli, '--registry', path.join(cwd, 'reg'), 'import', out, '--model', 'evil'],
+      { cwd, encoding: 'utf8' },
+    );
     assert.strictEqual(imported.status, 0, imported.stderr);
-    assert.match(imported.stderr, /modelreg: warning: model\.pt: loading this file with torch\.load would call posix\.system/);
-    const shown = spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'show', 'evil@v1'], { cwd, encoding: 'utf8' });
+    assert.match(
+      imported.stderr,
+      /modelreg: warning: model\.pt: loading this file with torch\.load would call posix\.system/,
+    );
+    const shown = spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'show', 'evil@v1'], {
+      cwd,
+      encoding: 'utf8',
+    });
     assert.strictEqual(shown.status, 0, shown.stderr);
     assert.match(shown.stdout, /WARNING +bare\.pt: loading this file with torch\.load would call posix\.system/);
     assert.match(shown.stdout, /WARNING +model\.pt: loading this file with torch\.load would call posix\.system/);
-    const json = JSON.parse(spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'show', 'evil@v1', '--json'], { cwd, encoding: 'utf8' }).stdout);
+    const json = JSON.parse(
+      spawnSync(process.execPath, [cli, '--registry', path.join(cwd, 'reg'), 'show', 'evil@v1', '--json'], {
+        cwd,
+        encoding: 'utf8',
+      }).stdout,
+    );
     assert.deepStrictEqual(versionWarnings(json.details), [
       'bare.pt: loading this file with torch.load would call posix.system',
       'model.pt: loading this file with torch.load would call posix.system',
@@ -620,33 +849,61 @@ describe('torch checkpoints in the registry', () => {
     assert.ok(!existsSync(path.join(process.cwd(), 'MARKER')));
   });
 
-  it('messages and __metadata__.source name the version\'s file, not the store object', async () => {
+  it("messages and __metadata__.source name the version's file, not the store object", async () => {
     await importCopies('tiny', { 'model.pt': 'tiny_state_dict.pt' });
     const lines: string[] = [];
     const v2 = await convertVersion(r, 'tiny@v1', torchToSafetensors, { log: (l) => lines.push(l) });
-    const st = await readSafetensors(r.store.objectPath((await r.files(v2.id)).find((f) => f.path === 'model.safetensors')!.sha256));
+    const st = await readSafetensors(
+      r.store.objectPath((await r.files(v2.id)).find((f) => f.path === 'model.safetensors')!.sha256),
+    );
     assert.deepStrictEqual(st.metadata, { format: 'pt', source: 'tiny@v1:model.pt' });
-    assert.ok(lines.some((l) => l.startsWith('tiny@v1:model.pt: 9 tensors from the top level')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith('tiny@v1:model.pt: 9 tensors from the top level')),
+      lines.join('\n'),
+    );
     assert.ok(!lines.some((l) => /objects|[0-9a-f]{40}/.test(l)), lines.join('\n'));
 
     await importCopies('evil', { 'model.pt': 'hostile.pt' });
-    const e = await expectInputError(convertVersion(r, 'evil@v1', torchToSafetensors), 'evil@v1:model.pt', /refused to unpickle: posix\.system is not allowed/);
+    const e = await expectInputError(
+      convertVersion(r, 'evil@v1', torchToSafetensors),
+      'evil@v1:model.pt',
+      /refused to unpickle: posix\.system is not allowed/,
+    );
     assert.doesNotMatch(e.message, /objects/);
   });
 
-  it('is offered only for files read as torch checkpoints: not for a TF.js model\'s .bin shards', async () => {
-    const tfjs = await importCopies('web', { 'model.json': 'tfjs-layers/model.json', 'group1-shard1of2.bin': 'tfjs-layers/group1-shard1of2.bin', 'group1-shard2of2.bin': 'tfjs-layers/group1-shard2of2.bin' });
+  it("is offered only for files read as torch checkpoints: not for a TF.js model's .bin shards", async () => {
+    const tfjs = await importCopies('web', {
+      'model.json': 'tfjs-layers/model.json',
+      'group1-shard1of2.bin': 'tfjs-layers/group1-shard1of2.bin',
+      'group1-shard2of2.bin': 'tfjs-layers/group1-shard2of2.bin',
+    });
     assert.strictEqual(tfjs.format, 'tfjs');
     assert.strictEqual(tfjs.parameterCount, 23);
-    assert.deepStrictEqual(convertersFor(await r.files(tfjs.id), BUILTIN_CONVERTERS, tfjs.details).map((c) => c.id), []);
-    await assert.rejects(convertVersion(r, 'web@v1', torchToSafetensors), /safetensors \(PyTorch → safetensors\) has nothing to convert in web@v1/);
+    assert.deepStrictEqual(
+      convertersFor(await r.files(tfjs.id), BUILTIN_CONVERTERS, tfjs.details).map((c) => c.id),
+      [],
+    );
+    await assert.rejects(
+      convertVersion(r, 'web@v1', torchToSafetensors),
+      /safetensors \(PyTorch → safetensors\) has nothing to convert in web@v1/,
+    );
 
-    const torch = await importCopies('hf', { 'pytorch_model.bin': 'tiny_state_dict.pt', 'vocab.bin': 'tfjs-layers/group1-shard1of2.bin' });
+    const torch = await importCopies('hf', {
+      'pytorch_model.bin': 'tiny_state_dict.pt',
+      'vocab.bin': 'tfjs-layers/group1-shard1of2.bin',
+    });
     assert.strictEqual(torch.parameterCount, 139);
-    assert.deepStrictEqual(convertersFor(await r.files(torch.id), BUILTIN_CONVERTERS, torch.details).map((c) => c.id), ['safetensors']);
+    assert.deepStrictEqual(
+      convertersFor(await r.files(torch.id), BUILTIN_CONVERTERS, torch.details).map((c) => c.id),
+      ['safetensors'],
+    );
     const v2 = await convertVersion(r, 'hf@v1', torchToSafetensors);
     // vocab.bin is no checkpoint: kept as it was, and only the checkpoint was converted.
-    assert.deepStrictEqual((await r.files(v2.id)).map((f) => f.path), ['pytorch_model.safetensors', 'vocab.bin']);
+    assert.deepStrictEqual(
+      (await r.files(v2.id)).map((f) => f.path),
+      ['pytorch_model.safetensors', 'vocab.bin'],
+    );
     assert.strictEqual(v2.parameterCount, 139);
   });
 });

@@ -3,7 +3,20 @@
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, statSync, writeFileSync } from 'fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  statSync,
+  writeFileSync,
+} from 'fs';
 import * as path from 'path';
 import * as tar from 'tar-stream';
 import { exportVersion, importArchive } from '../../../src/core/archive/archive';
@@ -58,13 +71,20 @@ describe('Export and import of version archives', () => {
       const orig = await r.resolve('resnet@v1');
       assert.strictEqual(v.ref, 'resnet@v1');
       assert.strictEqual(v.source.kind, 'archive');
-      assert.deepStrictEqual([v.format, v.git?.commit, v.description, v.tags], [orig.format, orig.git?.commit, 'first run', ['baseline']]);
+      assert.deepStrictEqual(
+        [v.format, v.git?.commit, v.description, v.tags],
+        [orig.format, orig.git?.commit, 'first run', ['baseline']],
+      );
       assert.deepStrictEqual(v.signature, orig.signature);
       assert.deepStrictEqual(await other.files(v.id), await r.files(orig.id));
-      const strip = (ms: { key: string; value: number | null; step: number | null; pointCount: number }[]) => ms.map((m) => [m.key, m.value, m.step, m.pointCount]);
+      const strip = (ms: { key: string; value: number | null; step: number | null; pointCount: number }[]) =>
+        ms.map((m) => [m.key, m.value, m.step, m.pointCount]);
       assert.deepStrictEqual(strip(await other.finalMetrics(v.id)), strip(await r.finalMetrics(orig.id)));
       const [a, b] = [await other.allSeries(v.id), await r.allSeries(orig.id)];
-      assert.deepStrictEqual(a.map((s) => [s.key, Array.from(s.values)]), b.map((s) => [s.key, Array.from(s.values)]));
+      assert.deepStrictEqual(
+        a.map((s) => [s.key, Array.from(s.values)]),
+        b.map((s) => [s.key, Array.from(s.values)]),
+      );
       assert.strictEqual((v.details.archive as { from: string }).from, 'resnet@v1');
       assert.deepStrictEqual((await other.verify()).problems, []);
       // Importing again into the same registry makes a new version that shares the objects.
@@ -75,7 +95,8 @@ describe('Export and import of version archives', () => {
     }
   }
 
-  it('round-trips through a .tar: files, hashes, metric series, provenance, tags', () => roundTrip(path.join(work, 'resnet.tar')));
+  it('round-trips through a .tar: files, hashes, metric series, provenance, tags', () =>
+    roundTrip(path.join(work, 'resnet.tar')));
   it('round-trips through a .tar.gz', () => roundTrip(path.join(work, 'resnet.tar.gz')));
   it('round-trips through a folder, whose files are plain writable copies', async () => {
     const dest = path.join(work, 'exported');
@@ -84,7 +105,10 @@ describe('Export and import of version archives', () => {
     assert.strictEqual(statSync(path.join(dest, 'files', 'model.safetensors')).mode & 0o200, 0o200);
     const manifest = JSON.parse(readFileSync(path.join(dest, 'manifest.json'), 'utf8'));
     assert.strictEqual(manifest.format, 'modelreg-archive');
-    assert.strictEqual(manifest.files.find((f: { path: string }) => f.path === 'model.safetensors').sha256, sha(weights));
+    assert.strictEqual(
+      manifest.files.find((f: { path: string }) => f.path === 'model.safetensors').sha256,
+      sha(weights),
+    );
   });
 
   it('refuses to export into a non-empty folder and leaves no partial tar on cancel', async () => {
@@ -97,7 +121,11 @@ describe('Export and import of version archives', () => {
       const abort = new AbortController();
       const cancelMidway = { signal: abort.signal, onProgress: (done: number) => done > 0 && abort.abort() };
       await assert.rejects(exportVersion(r, 'resnet@v1', path.join(work, dest), cancelMidway), /cancelled/);
-      assert.deepStrictEqual(readdirSync(work).filter((f) => f.startsWith('x')), [], `nothing left of ${dest}`);
+      assert.deepStrictEqual(
+        readdirSync(work).filter((f) => f.startsWith('x')),
+        [],
+        `nothing left of ${dest}`,
+      );
     }
   });
 
@@ -107,7 +135,12 @@ describe('Export and import of version archives', () => {
     const data = Buffer.from('weights!');
 
     beforeEach(() => {
-      manifest = { format: 'modelreg-archive', formatVersion: 1, model: 'evil', files: [{ path: 'model.bin', sha256: sha(data), size: data.length }] } as never;
+      manifest = {
+        format: 'modelreg-archive',
+        formatVersion: 1,
+        model: 'evil',
+        files: [{ path: 'model.bin', sha256: sha(data), size: data.length }],
+      } as never;
     });
     const m = () => ({ name: 'manifest.json', data: Buffer.from(JSON.stringify(manifest)) });
 
@@ -121,7 +154,11 @@ describe('Export and import of version archives', () => {
         return true;
       });
       assert.deepStrictEqual(readdirSync(work).sort(), before, 'nothing written beside the archive');
-      assert.deepStrictEqual((await r.listModels()).map((x) => x.name), ['resnet'], 'no half version');
+      assert.deepStrictEqual(
+        (await r.listModels()).map((x) => x.name),
+        ['resnet'],
+        'no half version',
+      );
       assert.strictEqual((await r.gc()).removedVersions, 0, 'no importing row left');
     }
 
@@ -131,36 +168,74 @@ describe('Export and import of version archives', () => {
       writeFileSync(file, good);
       assert.strictEqual((await importArchive(r, file)).ref, 'evil@v1');
     });
-    it("'../' paths", () => refuses([m(), { name: 'files/../../escape.bin', data }], /entry 'files\/\.\.\/\.\.\/escape\.bin' has an unsafe path/));
+    it("'../' paths", () =>
+      refuses(
+        [m(), { name: 'files/../../escape.bin', data }],
+        /entry 'files\/\.\.\/\.\.\/escape\.bin' has an unsafe path/,
+      ));
     it('absolute paths', () => refuses([m(), { name: '/tmp/escape.bin', data }], /unsafe path/));
-    it('symlinks', () => refuses([m(), { name: 'files/model.bin', type: 'symlink', linkname: '/etc/passwd' }], /is a symlink to '\/etc\/passwd'; archives may hold only regular files/));
-    it('hard links', () => refuses([m(), { name: 'files/model.bin', type: 'link', linkname: 'manifest.json' }], /is a link/));
-    it('duplicate names', () => refuses([m(), { name: 'files/model.bin', data }, { name: 'files/model.bin', data }], /'files\/model\.bin' appears twice/));
-    it('files not in the manifest', () => refuses([m(), { name: 'files/model.bin', data }, { name: 'files/extra.bin', data }], /'files\/extra\.bin' is not listed in manifest\.json/));
-    it('files missing from the archive', () => refuses([m()], /missing 1 file\(s\) listed in manifest\.json: model\.bin/));
-    it('altered content', () => refuses([m(), { name: 'files/model.bin', data: Buffer.from('WEIGHTS!') }], /does not match its SHA-256/));
-    it('a wrong size', () => refuses([m(), { name: 'files/model.bin', data: Buffer.from('weights!!') }], /has 9 bytes; manifest.json says 8/));
-    it('no manifest first', () => refuses([{ name: 'files/model.bin', data }, m()], /first entry must be manifest\.json/));
+    it('symlinks', () =>
+      refuses(
+        [m(), { name: 'files/model.bin', type: 'symlink', linkname: '/etc/passwd' }],
+        /is a symlink to '\/etc\/passwd'; archives may hold only regular files/,
+      ));
+    it('hard links', () =>
+      refuses([m(), { name: 'files/model.bin', type: 'link', linkname: 'manifest.json' }], /is a link/));
+    it('duplicate names', () =>
+      refuses(
+        [m(), { name: 'files/model.bin', data }, { name: 'files/model.bin', data }],
+        /'files\/model\.bin' appears twice/,
+      ));
+    it('files not in the manifest', () =>
+      refuses(
+        [m(), { name: 'files/model.bin', data }, { name: 'files/extra.bin', data }],
+        /'files\/extra\.bin' is not listed in manifest\.json/,
+      ));
+    it('files missing from the archive', () =>
+      refuses([m()], /missing 1 file\(s\) listed in manifest\.json: model\.bin/));
+    it('altered content', () =>
+      refuses([m(), { name: 'files/model.bin', data: Buffer.from('WEIGHTS!') }], /does not match its SHA-256/));
+    it('a wrong size', () =>
+      refuses([m(), { name: 'files/model.bin', data: Buffer.from('weights!!') }], /has 9 bytes; manifest.json says 8/));
+    it('no manifest first', () =>
+      refuses([{ name: 'files/model.bin', data }, m()], /first entry must be manifest\.json/));
     it('a manifest with unsafe paths', () => {
       manifest.files[0].path = '../x';
       return refuses([m()], /files\[0\]\.path "\.\.\/x" is not a safe relative path/);
     });
-    it('a manifest that is not ours', () => refuses([{ name: 'manifest.json', data: Buffer.from('{"format":"zip"}') }], /not a Model Registry archive/));
-    it('a manifest that is not JSON', () => refuses([{ name: 'manifest.json', data: Buffer.from('{nope') }], /manifest\.json is not valid JSON/));
+    it('a manifest that is not ours', () =>
+      refuses([{ name: 'manifest.json', data: Buffer.from('{"format":"zip"}') }], /not a Model Registry archive/));
+    it('a manifest that is not JSON', () =>
+      refuses([{ name: 'manifest.json', data: Buffer.from('{nope') }], /manifest\.json is not valid JSON/));
     it('a manifest nested 100k deep: a clear refusal naming manifest.json, not a stack overflow', () => {
       const deep = '['.repeat(100_000) + ']'.repeat(100_000);
       const text = JSON.stringify(manifest).replace(/}$/, `, "details": {"x": ${deep}}}`);
-      return refuses([{ name: 'manifest.json', data: Buffer.from(text) }, { name: 'files/model.bin', data }], /: manifest\.json is nested more than \d+ levels deep/);
+      return refuses(
+        [
+          { name: 'manifest.json', data: Buffer.from(text) },
+          { name: 'files/model.bin', data },
+        ],
+        /: manifest\.json is nested more than \d+ levels deep/,
+      );
     });
     it('metrics.json with more series than a log may hold, refused before anything is stored', () => {
       const series = Array.from({ length: 10_001 }, (_, i) => ({ key: `k${i}`, steps: [1], values: [1] }));
       const metrics = { name: 'metrics.json', data: Buffer.from(JSON.stringify([{ source: 'a', series }])) };
-      return refuses([m(), metrics, { name: 'files/model.bin', data }], /: metrics\.json: log 0 has 10001 metric series, more than 10000 \(limit per log\)/);
+      return refuses(
+        [m(), metrics, { name: 'files/model.bin', data }],
+        /: metrics\.json: log 0 has 10001 metric series, more than 10000 \(limit per log\)/,
+      );
     });
     it('metrics.json with more points than a log may hold', () => {
       const steps = new Array(2_000_001).fill(0);
-      const metrics = { name: 'metrics.json', data: Buffer.from(JSON.stringify([{ source: 'a', series: [{ key: 'loss', steps, values: steps }] }])) };
-      return refuses([m(), metrics, { name: 'files/model.bin', data }], /: metrics\.json: log 0 has 2000001 points, more than 2000000 \(limit per log\)/);
+      const metrics = {
+        name: 'metrics.json',
+        data: Buffer.from(JSON.stringify([{ source: 'a', series: [{ key: 'loss', steps, values: steps }] }])),
+      };
+      return refuses(
+        [m(), metrics, { name: 'files/model.bin', data }],
+        /: metrics\.json: log 0 has 2000001 points, more than 2000000 \(limit per log\)/,
+      );
     });
     it('a truncated tar', async () => {
       const whole = await tarOf([m(), { name: 'files/model.bin', data: Buffer.alloc(5000, 1) }]);
@@ -169,7 +244,10 @@ describe('Export and import of version archives', () => {
       writeFileSync(file, await tarOf([m(), { name: 'files/model.bin', data: Buffer.alloc(5000, 1) }]));
       truncateSync(file, whole.length - 3000);
       await assert.rejects(importArchive(r, file), /cut\.tar: (not a readable tar archive|.*does not match)/);
-      assert.deepStrictEqual((await r.listModels()).map((x) => x.name), ['resnet']);
+      assert.deepStrictEqual(
+        (await r.listModels()).map((x) => x.name),
+        ['resnet'],
+      );
     });
     it('a file that is no tar at all', async () => {
       const file = path.join(work, 'noise.tar');
@@ -187,10 +265,17 @@ describe('Export and import of version archives', () => {
       assert.strictEqual(spawnSync('mkfifo', [fifo]).status, 0);
       const cli = path.resolve(__dirname, '../../../src/cli/main.js');
       // A reader that opens the FIFO blocks until a writer comes: the timeout turns that hang into a failure.
-      const res = spawnSync(process.execPath, [cli, '--registry', path.join(work, '.modelreg'), 'import-archive', fifo], { encoding: 'utf8', timeout: 30_000 });
+      const res = spawnSync(
+        process.execPath,
+        [cli, '--registry', path.join(work, '.modelreg'), 'import-archive', fifo],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
       assert.strictEqual(res.signal, null, 'import-archive hung on the FIFO');
       assert.strictEqual(res.status, 2, res.stderr);
-      assert.match(res.stderr, /resnet\.tar: is a named pipe \(FIFO\), not an archive; give a \.tar, \.tar\.gz or an exported folder/);
+      assert.match(
+        res.stderr,
+        /resnet\.tar: is a named pipe \(FIFO\), not an archive; give a \.tar, \.tar\.gz or an exported folder/,
+      );
       assert.ok(!/\n\s+at /.test(res.stderr), 'no stack trace');
     });
     it('a folder whose manifest.json or metrics.json is a FIFO', async () => {
@@ -208,12 +293,18 @@ describe('Export and import of version archives', () => {
           }
         }, 10_000);
         try {
-          await assert.rejects(importArchive(r, dest), new RegExp(`${name.replace('.', '\\.')}: is a named pipe \\(FIFO\\), not a regular file; not read`));
+          await assert.rejects(
+            importArchive(r, dest),
+            new RegExp(`${name.replace('.', '\\.')}: is a named pipe \\(FIFO\\), not a regular file; not read`),
+          );
         } finally {
           clearTimeout(rescue);
         }
       }
-      assert.deepStrictEqual((await r.listVersions('resnet')).map((v) => v.number), [1]);
+      assert.deepStrictEqual(
+        (await r.listVersions('resnet')).map((v) => v.number),
+        [1],
+      );
     });
     it('a folder whose export did not finish', async () => {
       const dest = path.join(work, 'half');

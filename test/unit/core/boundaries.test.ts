@@ -13,7 +13,9 @@ function sources(dir: string): string[] {
 describe('layering', () => {
   it('src/core never imports vscode (the CLI and tests run it in plain Node)', () => {
     const offenders = sources(path.join(repo, 'src/core')).filter((f) =>
-      /(from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\))/.test(readFileSync(f, 'utf8')),
+      /(from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)|import\(\s*['"]vscode['"]\s*\))/.test(
+        readFileSync(f, 'utf8'),
+      ),
     );
     assert.ok(sources(path.join(repo, 'src/core')).length > 5, 'found the core sources');
     assert.deepStrictEqual(offenders, []);

@@ -9,7 +9,17 @@
 import * as assert from 'assert';
 import { ChildProcess, spawn } from 'child_process';
 import { createHash, randomFillSync } from 'crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'fs';
 import * as path from 'path';
 import * as sqlite3 from 'sqlite3';
 import { Registry } from '../../../src/core/registry/registry';
@@ -33,9 +43,15 @@ interface Exit {
 const running = new Set<ChildProcess>();
 
 /** Spawns node with args; `child` is available at once (for kill), `done` resolves on exit. */
-function run(args: string[], opts: { stdin?: boolean; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<Exit> } {
+function run(
+  args: string[],
+  opts: { stdin?: boolean; env?: Record<string, string> } = {},
+): { child: ChildProcess; done: Promise<Exit> } {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const child = spawn(process.execPath, args, {
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -52,7 +68,8 @@ function run(args: string[], opts: { stdin?: boolean; env?: Record<string, strin
   return { child, done };
 }
 
-const cliImport = (registry: string, input: string, ...extra: string[]) => run([CLI, '--registry', registry, 'import', input, ...extra]);
+const cliImport = (registry: string, input: string, ...extra: string[]) =>
+  run([CLI, '--registry', registry, 'import', input, ...extra]);
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -97,9 +114,18 @@ async function assertReadyVersionsComplete(r: Registry, model: string, expectFil
   const ready = rows.filter((v) => v.status === 'ready');
   for (const v of ready) {
     const files = await r.files(v.id);
-    assert.strictEqual(files.length, v.file_count, `v${v.number}: file_count ${v.file_count} but ${files.length} file rows`);
-    if (expectFiles !== undefined) assert.strictEqual(files.length, expectFiles, `v${v.number}: ${files.length} files, expected ${expectFiles}`);
-    assert.strictEqual(files.reduce((s, f) => s + f.size, 0), v.size_bytes, `v${v.number}: size_bytes does not match its files`);
+    assert.strictEqual(
+      files.length,
+      v.file_count,
+      `v${v.number}: file_count ${v.file_count} but ${files.length} file rows`,
+    );
+    if (expectFiles !== undefined)
+      assert.strictEqual(files.length, expectFiles, `v${v.number}: ${files.length} files, expected ${expectFiles}`);
+    assert.strictEqual(
+      files.reduce((s, f) => s + f.size, 0),
+      v.size_bytes,
+      `v${v.number}: size_bytes does not match its files`,
+    );
     assert.strictEqual(v.importer_pid, null, `v${v.number} is ready but still names an importer`);
     for (const f of files) {
       const p = r.store.objectPath(f.sha256);
@@ -111,14 +137,20 @@ async function assertReadyVersionsComplete(r: Registry, model: string, expectFil
   const listed = await r.listVersions(model, { includeArchived: true });
   for (const v of listed.filter((x) => x.status === 'ready')) {
     const files = await r.files(v.id);
-    assert.strictEqual(files.length, v.fileCount, `${v.ref} listed ready with ${v.fileCount} files but has ${files.length}`);
+    assert.strictEqual(
+      files.length,
+      v.fileCount,
+      `${v.ref} listed ready with ${v.fileCount} files but has ${files.length}`,
+    );
     for (const f of files) assert.ok(await r.store.has(f.sha256), `${v.ref} listed ready but ${f.path} is not stored`);
   }
   return ready;
 }
 
 async function referencedObjects(r: Registry): Promise<string[]> {
-  return (await r.db.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM files ORDER BY sha256')).map((x) => x.sha256).sort();
+  return (await r.db.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM files ORDER BY sha256'))
+    .map((x) => x.sha256)
+    .sort();
 }
 
 function assertNoBusy(label: string, stderr: string): void {
@@ -154,7 +186,9 @@ const [registryDir, model, inputsDir, count] = process.argv.slice(2);
 /** A tiny training output: a 1 KiB safetensors file with distinct values and a Lightning metrics.csv. */
 async function smallOutput(dir: string, tag: number): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  await writeSafetensors(path.join(dir, 'model.safetensors'), [{ name: 'w', dtype: 'F32', shape: [16, 16], fill: tag }]);
+  await writeSafetensors(path.join(dir, 'model.safetensors'), [
+    { name: 'w', dtype: 'F32', shape: [16, 16], fill: tag },
+  ]);
   await writeLightningCsv(path.join(dir, 'metrics.csv'), { epochs: 2, stepsPerEpoch: 3 });
 }
 
@@ -172,10 +206,13 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
     const other = await new Promise<sqlite3.Database>((resolve, reject) => {
       const d = new sqlite3.Database(path.join(dir, 'registry.db'), (e) => (e ? reject(e) : resolve(d)));
     });
-    const exec = (sql: string) => new Promise<void>((resolve, reject) => other.exec(sql, (e) => (e ? reject(e) : resolve())));
+    const exec = (sql: string) =>
+      new Promise<void>((resolve, reject) => other.exec(sql, (e) => (e ? reject(e) : resolve())));
     await exec('BEGIN IMMEDIATE');
     const t0 = performance.now();
-    const released = new Promise<void>((resolve, reject) => setTimeout(() => exec('COMMIT').then(resolve, reject), 300));
+    const released = new Promise<void>((resolve, reject) =>
+      setTimeout(() => exec('COMMIT').then(resolve, reject), 300),
+    );
     try {
       const r = await Registry.open(dir);
       try {
@@ -203,12 +240,16 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
 
     const t0 = performance.now();
     const inputs = ['a', 'b', 'cli'].map((w) => path.join(root, 'inputs', w));
-    for (let w = 0; w < 2; w++) for (let i = 0; i < PER_WORKER; i++) await smallOutput(path.join(inputs[w], `run-${i}`), (w + 1) * 1000 + i);
+    for (let w = 0; w < 2; w++)
+      for (let i = 0; i < PER_WORKER; i++) await smallOutput(path.join(inputs[w], `run-${i}`), (w + 1) * 1000 + i);
     for (let i = 0; i < CLI_IMPORTS; i++) await smallOutput(path.join(inputs[2], `run-${i}`), 9000 + i);
     const tInputs = performance.now() - t0;
 
     const workers = [0, 1].map((w) => {
-      const p = run([worker, registry, MODEL, inputs[w], String(PER_WORKER)], { stdin: true, env: { MODELREG_CORE: CORE } });
+      const p = run([worker, registry, MODEL, inputs[w], String(PER_WORKER)], {
+        stdin: true,
+        env: { MODELREG_CORE: CORE },
+      });
       p.child.stdout!.setEncoding('utf8');
       const ready = new Promise<void>((resolve, reject) => {
         let seen = '';
@@ -236,7 +277,11 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
     await cliChain;
     const tAll = Date.now() - tGo;
 
-    for (const [label, e] of [['window a', a], ['window b', b], ...cliRuns.map((e, i) => [`cli ${i}`, e] as const)] as const) {
+    for (const [label, e] of [
+      ['window a', a],
+      ['window b', b],
+      ...cliRuns.map((e, i) => [`cli ${i}`, e] as const),
+    ] as const) {
       assert.strictEqual(e.code, 0, `${label} exited ${e.code ?? e.signal}: ${e.stderr}`);
       assertNoBusy(label, e.stderr);
     }
@@ -247,29 +292,51 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
     const r = await Registry.open(registry);
     try {
       const N = 2 * PER_WORKER + CLI_IMPORTS;
-      const all = await r.db.all<VersionRow>('SELECT v.number, v.status FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? ORDER BY v.number', [MODEL]);
+      const all = await r.db.all<VersionRow>(
+        'SELECT v.number, v.status FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? ORDER BY v.number',
+        [MODEL],
+      );
       assert.strictEqual(all.length, N, 'one version per import, nothing else');
       assert.deepStrictEqual(
         all.map((v) => v.number),
         Array.from({ length: N }, (_, i) => i + 1),
         'numbers 1..N, no gaps, no duplicates',
       );
-      assert.ok(all.every((v) => v.status === 'ready'), 'every version is ready');
+      assert.ok(
+        all.every((v) => v.status === 'ready'),
+        'every version is ready',
+      );
       // What each process was told matches the registry: together exactly 1..N, each once.
-      assert.deepStrictEqual([...resA.imported, ...resB.imported, ...cliNumbers].sort((x, y) => x - y), Array.from({ length: N }, (_, i) => i + 1));
+      assert.deepStrictEqual(
+        [...resA.imported, ...resB.imported, ...cliNumbers].sort((x, y) => x - y),
+        Array.from({ length: N }, (_, i) => i + 1),
+      );
       // Each window's numbers increase (its imports are sequential), and the two really interleaved.
-      for (const res of [resA, resB]) assert.deepStrictEqual(res.imported, [...res.imported].sort((x, y) => x - y));
+      for (const res of [resA, resB])
+        assert.deepStrictEqual(
+          res.imported,
+          [...res.imported].sort((x, y) => x - y),
+        );
       const interleavings = [...resA.imported.map((n) => [n, 'a']), ...resB.imported.map((n) => [n, 'b'])]
         .sort((x, y) => (x[0] as number) - (y[0] as number))
         .filter((x, i, arr) => i > 0 && x[1] !== arr[i - 1][1]).length;
-      assert.ok(interleavings > 10, `the two windows barely overlapped (${interleavings} switches): not a concurrency test`);
+      assert.ok(
+        interleavings > 10,
+        `the two windows barely overlapped (${interleavings} switches): not a concurrency test`,
+      );
 
       await assertReadyVersionsComplete(r, MODEL, 2);
-      const sources = (await r.db.all<{ source_uri: string }>('SELECT source_uri FROM versions')).map((x) => x.source_uri);
+      const sources = (await r.db.all<{ source_uri: string }>('SELECT source_uri FROM versions')).map(
+        (x) => x.source_uri,
+      );
       assert.strictEqual(new Set(sources).size, N, 'each input registered once');
       const verify = await r.verify();
       assert.deepStrictEqual(verify.problems, []);
-      assert.strictEqual(verify.checked, N + 1, 'N distinct weights and one metrics.csv (identical in every input, stored once)');
+      assert.strictEqual(
+        verify.checked,
+        N + 1,
+        'N distinct weights and one metrics.csv (identical in every input, stored once)',
+      );
       // No leftovers even without gc: exactly the referenced objects, no temp files, no unfinished rows.
       const { digests, strays } = objectFiles(r.store.objectsDir);
       assert.deepStrictEqual(strays, []);
@@ -340,7 +407,12 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
     assert.strictEqual(firstVersion.number, 1);
     assert.strictEqual(firstVersion.fileCount, FILES);
 
-    type Outcome = 'before reservation' | 'reserved, nothing stored' | 'copying (temp file left)' | 'objects stored, not committed' | 'completed';
+    type Outcome =
+      | 'before reservation'
+      | 'reserved, nothing stored'
+      | 'copying (temp file left)'
+      | 'objects stored, not committed'
+      | 'completed';
     const outcomes: { delay: number; outcome: Outcome }[] = [];
     let seenIds = new Set<number>([1]);
     let seenUnreferenced = new Set<string>();
@@ -354,11 +426,15 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       const p = cliImport(registry, input);
       let timer: NodeJS.Timeout | undefined;
       if (!afterReservation) timer = setTimeout(() => p.child.kill('SIGKILL'), delay);
-      else void whenReserved(p.child.pid!, p.done).then((at) => at !== undefined && (timer = setTimeout(() => p.child.kill('SIGKILL'), delay)));
+      else
+        void whenReserved(p.child.pid!, p.done).then(
+          (at) => at !== undefined && (timer = setTimeout(() => p.child.kill('SIGKILL'), delay)),
+        );
       const e = await p.done;
       clearTimeout(timer);
       // Either it finished before the kill (then it must have succeeded) or the kill ended it.
-      if (e.signal !== 'SIGKILL') assert.strictEqual(e.code, 0, `trial ${t} (kill at ${delay.toFixed(0)} ms) failed by itself: ${e.stderr}`);
+      if (e.signal !== 'SIGKILL')
+        assert.strictEqual(e.code, 0, `trial ${t} (kill at ${delay.toFixed(0)} ms) failed by itself: ${e.stderr}`);
       assertNoBusy(`trial ${t}`, e.stderr);
       assert.ok(!/SQLITE_/.test(e.stderr), `trial ${t}: ${e.stderr}`);
 
@@ -385,16 +461,22 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
                 : newUnreferenced.length
                   ? 'objects stored, not committed'
                   : 'reserved, nothing stored';
-        if (fresh.length === 0) assert.deepStrictEqual(newUnreferenced, [], `trial ${t}: objects stored without a reservation`);
+        if (fresh.length === 0)
+          assert.deepStrictEqual(newUnreferenced, [], `trial ${t}: objects stored without a reservation`);
         outcomes.push({ delay, outcome });
       } finally {
         await r.close();
       }
     }
     const counts = outcomes.reduce<Record<string, number>>((m, o) => ((m[o.outcome] = (m[o.outcome] ?? 0) + 1), m), {});
-    console.log(`      one import takes ${duration.toFixed(0)} ms (${copyDuration.toFixed(0)} after reserving); kills left: ${JSON.stringify(counts)}`);
+    console.log(
+      `      one import takes ${duration.toFixed(0)} ms (${copyDuration.toFixed(0)} after reserving); kills left: ${JSON.stringify(counts)}`,
+    );
     const midImport = outcomes.filter((o) => o.outcome !== 'before reservation' && o.outcome !== 'completed').length;
-    assert.ok(midImport >= TRIALS / 8, `only ${midImport} of ${TRIALS} kills landed inside an import; the timing above is off`);
+    assert.ok(
+      midImport >= TRIALS / 8,
+      `only ${midImport} of ${TRIALS} kills landed inside an import; the timing above is off`,
+    );
 
     const r = await Registry.open(registry);
     try {
@@ -405,9 +487,17 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       const gc = await r.gc();
       console.log(`      gc: ${JSON.stringify(gc)} (importing rows before: ${importingBefore})`);
       assert.strictEqual(gc.removedVersions, importingBefore, 'gc removes every import whose process died');
-      assert.deepStrictEqual(await r.db.all("SELECT id, number, status FROM versions WHERE status <> 'ready'"), [], 'no importing rows remain');
+      assert.deepStrictEqual(
+        await r.db.all("SELECT id, number, status FROM versions WHERE status <> 'ready'"),
+        [],
+        'no importing rows remain',
+      );
       const readyAfter = await assertReadyVersionsComplete(r, 'bigrun', FILES);
-      assert.deepStrictEqual(readyAfter.map((v) => v.id), readyBefore.map((v) => v.id), 'gc keeps every ready version');
+      assert.deepStrictEqual(
+        readyAfter.map((v) => v.id),
+        readyBefore.map((v) => v.id),
+        'gc keeps every ready version',
+      );
       const verify = await r.verify();
       assert.deepStrictEqual(verify.problems, []);
       const { digests, strays } = objectFiles(r.store.objectsDir);
@@ -416,7 +506,12 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       for (const d of digests) assert.strictEqual(sha256(r.store.objectPath(d)), d);
       assert.deepStrictEqual(readdirSync(path.join(registry, 'tmp')), [], 'no temp files remain');
       // A second gc has nothing left to do.
-      assert.deepStrictEqual(await r.gc(), { removedObjects: 0, removedBytes: 0, removedVersions: 0, removedEvaluations: 0 });
+      assert.deepStrictEqual(await r.gc(), {
+        removedObjects: 0,
+        removedBytes: 0,
+        removedVersions: 0,
+        removedEvaluations: 0,
+      });
 
       // A normal import afterwards gets the next number and is whole.
       const model = (await r.db.get<{ last_number: number }>("SELECT last_number FROM models WHERE name = 'bigrun'"))!;
@@ -425,7 +520,12 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       stamp(TRIALS + 1);
       const last = await cliImport(registry, input, '--json').done;
       assert.strictEqual(last.code, 0, last.stderr);
-      const v = JSON.parse(last.stdout) as { number: number; status: string; fileCount: number; files: { sha256: string; path: string }[] };
+      const v = JSON.parse(last.stdout) as {
+        number: number;
+        status: string;
+        fileCount: number;
+        files: { sha256: string; path: string }[];
+      };
       assert.strictEqual(v.number, expected, 'the next import takes the next number');
       assert.strictEqual(v.status, 'ready');
       assert.strictEqual(v.fileCount, FILES);

@@ -120,7 +120,10 @@ describe('git runs nothing a repository configures', () => {
     cpSync(path.join(inner, '.git'), run1, { recursive: true });
     rmSync(path.join(run1, 'hooks'), { recursive: true, force: true });
     const cmd = `touch '${marker}'; false`;
-    writeFileSync(path.join(run1, 'config'), `[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = .\n\tfsmonitor = "${cmd}"\n[core]\n\thooksPath = hooks\n`);
+    writeFileSync(
+      path.join(run1, 'config'),
+      `[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = .\n\tfsmonitor = "${cmd}"\n[core]\n\thooksPath = hooks\n`,
+    );
     mkdirSync(path.join(run1, 'hooks'));
     writeFileSync(path.join(run1, 'hooks', 'post-index-change'), `#!/bin/sh\n${cmd}\n`, { mode: 0o755 });
     writeFileSync(path.join(run1, 'model.bin'), 'weights');
@@ -128,7 +131,10 @@ describe('git runs nothing a repository configures', () => {
     git(src, 'commit', '-q', '-m', 'Add outputs');
     const clone = path.join(tempDir(), 'clone');
     git(path.dirname(clone), 'clone', '-q', src, clone);
-    assert.ok(existsSync(path.join(clone, 'outputs', 'run1', 'config')), 'the clone holds the git-directory-shaped folder');
+    assert.ok(
+      existsSync(path.join(clone, 'outputs', 'run1', 'config')),
+      'the clone holds the git-directory-shaped folder',
+    );
     return clone;
   }
 
@@ -174,7 +180,10 @@ describe('git runs nothing a repository configures', () => {
       const found = (await findRepository(repo))!;
       assert.match(await showCommit(found, head), /\+lr = 0\.2/);
       const range = await commitRange(found, before, head);
-      assert.deepStrictEqual(range.files.map((f) => f.path), ['train.py']);
+      assert.deepStrictEqual(
+        range.files.map((f) => f.path),
+        ['train.py'],
+      );
       assert.strictEqual(existsSync(marker), false, 'a configured program ran');
     } finally {
       if (saved === undefined) delete process.env.GIT_DIR;

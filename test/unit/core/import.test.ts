@@ -33,7 +33,11 @@ describe('importTrainingOutput', () => {
     assert.strictEqual(v.status, 'ready');
     assert.strictEqual(v.format, 'safetensors');
     assert.strictEqual(v.framework, 'transformers');
-    assert.strictEqual(v.parameterCount, 1000 * 64 + 128 * 64 + 2 * 4 * 64 * 64 + 2 * 64 + 2, 'counted once, not with checkpoint-50/');
+    assert.strictEqual(
+      v.parameterCount,
+      1000 * 64 + 128 * 64 + 2 * 4 * 64 * 64 + 2 * 64 + 2,
+      'counted once, not with checkpoint-50/',
+    );
     assert.strictEqual(v.git?.commit, git(ws, 'rev-parse', 'HEAD'));
     assert.strictEqual(v.git?.branch, 'main');
     assert.strictEqual(v.git?.dirty, false);
@@ -41,14 +45,17 @@ describe('importTrainingOutput', () => {
     assert.strictEqual((v.params['training_args.json'] as Record<string, unknown>).learning_rate, 5e-5);
 
     const files = await r.files(v.id);
-    assert.deepStrictEqual(files.map((f) => [f.path, f.role]), [
-      ['checkpoint-50/model.safetensors', 'weights'],
-      ['checkpoint-50/trainer_state.json', 'metrics'],
-      ['config.json', 'config'],
-      ['model.safetensors', 'weights'],
-      ['trainer_state.json', 'metrics'],
-      ['training_args.json', 'params'],
-    ]);
+    assert.deepStrictEqual(
+      files.map((f) => [f.path, f.role]),
+      [
+        ['checkpoint-50/model.safetensors', 'weights'],
+        ['checkpoint-50/trainer_state.json', 'metrics'],
+        ['config.json', 'config'],
+        ['model.safetensors', 'weights'],
+        ['trainer_state.json', 'metrics'],
+        ['training_args.json', 'params'],
+      ],
+    );
     for (const f of files) {
       const bytes = readFileSync(path.join(ws, 'outputs', 'run1', f.path));
       assert.strictEqual(f.sha256, createHash('sha256').update(bytes).digest('hex'), f.path);
@@ -65,16 +72,26 @@ describe('importTrainingOutput', () => {
     const loss = metrics.find((m) => m.key === 'loss')!;
     assert.strictEqual(loss.value, losses.at(-1).loss, 'final = last value');
     const series = await r.metricSeries(v.id, 'loss');
-    assert.deepStrictEqual(Array.from(series!.steps), losses.map((e: Record<string, number>) => e.step));
+    assert.deepStrictEqual(
+      Array.from(series!.steps),
+      losses.map((e: Record<string, number>) => e.step),
+    );
   });
 
   it('imports an ONNX output with its signature and Lightning + TensorBoard logs', async () => {
     const v = await importTrainingOutput(r, path.join(ws, 'outputs', 'resnet-cifar'));
     assert.strictEqual(v.format, 'onnx');
-    assert.deepStrictEqual(v.signature.inputs?.map((i) => [i.name, i.dtype, i.shape]), [['input', 'float32', ['batch', 16]]]);
-    assert.deepStrictEqual(v.signature.outputs?.map((i) => i.shape), [['batch', 10]]);
+    assert.deepStrictEqual(
+      v.signature.inputs?.map((i) => [i.name, i.dtype, i.shape]),
+      [['input', 'float32', ['batch', 16]]],
+    );
+    assert.deepStrictEqual(
+      v.signature.outputs?.map((i) => i.shape),
+      [['batch', 10]],
+    );
     const keys = (await r.finalMetrics(v.id)).map((m) => m.key);
-    for (const k of ['train/loss', 'lr-SGD', 'train_loss', 'val_acc', 'val_loss']) assert.ok(keys.includes(k), `${k} in ${keys}`);
+    for (const k of ['train/loss', 'lr-SGD', 'train_loss', 'val_acc', 'val_loss'])
+      assert.ok(keys.includes(k), `${k} in ${keys}`);
     const roles = Object.fromEntries((await r.files(v.id)).map((f) => [path.posix.basename(f.path), f.role]));
     assert.strictEqual(roles['events.out.tfevents.1761991200.trainer.4242.0'], 'metrics');
     assert.strictEqual(roles['hparams.yaml'], 'params');
@@ -87,9 +104,17 @@ describe('importTrainingOutput', () => {
     assert.ok((await r.finalMetrics(yolo.id)).some((m) => m.key === 'metrics/mAP50-95(B)'));
     const llm = await importTrainingOutput(r, path.join(ws, 'outputs', 'tinyllama-q4'));
     assert.strictEqual(llm.format, 'gguf');
-    assert.strictEqual((llm.details.weights as { details: { architecture: string } }[])[0].details.architecture, 'llama');
+    assert.strictEqual(
+      (llm.details.weights as { details: { architecture: string } }[])[0].details.architecture,
+      'llama',
+    );
     const keras = await importTrainingOutput(r, path.join(ws, 'outputs', 'keras-mnist'));
-    assert.deepStrictEqual((await r.finalMetrics(keras.id)).map((m) => m.key).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+    assert.deepStrictEqual((await r.finalMetrics(keras.id)).map((m) => m.key).sort(), [
+      'accuracy',
+      'loss',
+      'val_accuracy',
+      'val_loss',
+    ]);
   });
 
   it('re-importing appends v2 and writes no new object', async () => {
@@ -102,9 +127,14 @@ describe('importTrainingOutput', () => {
   });
 
   it('imports a single weights file under its folder name, reading the logs beside it', async () => {
-    const v = await importTrainingOutput(r, path.join(ws, 'outputs', 'run1', 'model.safetensors'), { model: 'bert-sst2' });
+    const v = await importTrainingOutput(r, path.join(ws, 'outputs', 'run1', 'model.safetensors'), {
+      model: 'bert-sst2',
+    });
     assert.strictEqual(v.ref, 'bert-sst2@v1');
-    assert.deepStrictEqual((await r.files(v.id)).map((f) => f.path), ['model.safetensors']);
+    assert.deepStrictEqual(
+      (await r.files(v.id)).map((f) => f.path),
+      ['model.safetensors'],
+    );
     assert.ok((await r.finalMetrics(v.id)).some((m) => m.key === 'eval_accuracy'));
     const v2 = await importTrainingOutput(r, path.join(ws, 'outputs', 'run1', 'model.safetensors'));
     assert.strictEqual(v2.model, 'run1');
@@ -127,7 +157,13 @@ describe('importTrainingOutput', () => {
       const dir = tempDir();
       const bytes = safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [32, 32] }]);
       writeFileSync(path.join(dir, 'model.safetensors'), bytes.subarray(0, bytes.length - 10));
-      await assert.rejects(importTrainingOutput(r, dir), (e: Error) => e instanceof InputError && e.message.includes(path.join(dir, 'model.safetensors')) && /truncated/.test(e.message));
+      await assert.rejects(
+        importTrainingOutput(r, dir),
+        (e: Error) =>
+          e instanceof InputError &&
+          e.message.includes(path.join(dir, 'model.safetensors')) &&
+          /truncated/.test(e.message),
+      );
       await assertNothingStored();
     });
 
@@ -142,11 +178,18 @@ describe('importTrainingOutput', () => {
 
     it('a truncated ONNX model and a malformed trainer_state.json', async () => {
       const dir = tempDir();
-      writeFileSync(path.join(dir, 'model.onnx'), readFileSync(path.join(ws, 'outputs', 'resnet-cifar', 'model.onnx')).subarray(0, 200));
-      await assert.rejects(importTrainingOutput(r, dir), (e: Error) => e.message.startsWith(path.join(dir, 'model.onnx')));
+      writeFileSync(
+        path.join(dir, 'model.onnx'),
+        readFileSync(path.join(ws, 'outputs', 'resnet-cifar', 'model.onnx')).subarray(0, 200),
+      );
+      await assert.rejects(importTrainingOutput(r, dir), (e: Error) =>
+        e.message.startsWith(path.join(dir, 'model.onnx')),
+      );
       const dir2 = tempDir();
       writeFileSync(path.join(dir2, 'trainer_state.json'), '{"log_history": [');
-      await assert.rejects(importTrainingOutput(r, dir2), (e: Error) => e.message.startsWith(path.join(dir2, 'trainer_state.json')));
+      await assert.rejects(importTrainingOutput(r, dir2), (e: Error) =>
+        e.message.startsWith(path.join(dir2, 'trainer_state.json')),
+      );
       await assertNothingStored();
     });
 
@@ -156,7 +199,10 @@ describe('importTrainingOutput', () => {
       writeFileSync(path.join(dir, 'secret.txt'), 'not part of the model');
       writeFileSync(path.join(dir, 'out', 'a.txt'), 'a');
       symlinkSync(path.join(dir, 'secret.txt'), path.join(dir, 'out', 'link.txt'));
-      await assert.rejects(importTrainingOutput(r, path.join(dir, 'out')), /link\.txt: symbolic link points outside the imported folder/);
+      await assert.rejects(
+        importTrainingOutput(r, path.join(dir, 'out')),
+        /link\.txt: symbolic link points outside the imported folder/,
+      );
       await assertNothingStored();
     });
 
@@ -172,7 +218,10 @@ describe('importTrainingOutput', () => {
     writeFileSync(path.join(dir, 'best.txt'), 'best');
     symlinkSync('best.txt', path.join(dir, 'last.txt'));
     const v = await importTrainingOutput(r, dir, { model: 'links' });
-    assert.deepStrictEqual((await r.files(v.id)).map((f) => f.path), ['best.txt', 'last.txt']);
+    assert.deepStrictEqual(
+      (await r.files(v.id)).map((f) => f.path),
+      ['best.txt', 'last.txt'],
+    );
   });
 
   it('cancelling mid-copy registers nothing, and gc removes what was copied', async () => {
@@ -185,7 +234,7 @@ describe('importTrainingOutput', () => {
         model: 'cancelled',
         signal: abort.signal,
         onProgress: (p) => {
-          if (p.phase === 'copying' && p.file === 'b.bin' && p.bytesDone > (9 << 20)) abort.abort();
+          if (p.phase === 'copying' && p.file === 'b.bin' && p.bytesDone > 9 << 20) abort.abort();
         },
       }),
       CancelledError,
@@ -198,8 +247,13 @@ describe('importTrainingOutput', () => {
 
   it('reports progress in bytes up to the total', async () => {
     const seen: number[] = [];
-    const v = await importTrainingOutput(r, path.join(ws, 'outputs', 'run1'), { onProgress: (p) => p.phase === 'copying' && seen.push(p.bytesDone) });
+    const v = await importTrainingOutput(r, path.join(ws, 'outputs', 'run1'), {
+      onProgress: (p) => p.phase === 'copying' && seen.push(p.bytesDone),
+    });
     assert.strictEqual(seen.at(-1), v.sizeBytes);
-    assert.ok(seen.every((x, i) => i === 0 || x >= seen[i - 1]), 'monotonic');
+    assert.ok(
+      seen.every((x, i) => i === 0 || x >= seen[i - 1]),
+      'monotonic',
+    );
   });
 });

@@ -6,7 +6,17 @@
  */
 import * as assert from 'assert';
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, ftruncateSync } from 'fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  ftruncateSync,
+} from 'fs';
 import * as path from 'path';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../src/core/registry/registry';
@@ -78,7 +88,10 @@ describe('SIGKILLed imports and exports (real processes)', function () {
     const p = run([CLI, '--registry', registry, 'import', input, '--model', 'big']);
     // The import has reserved big@v1 once its change stamp names its pid; kill it while it copies.
     const stamp = path.join(registry, 'last-change');
-    const reserved = await when(() => existsSync(stamp) && readFileSync(stamp, 'utf8').endsWith(` ${p.child.pid}`), p.done);
+    const reserved = await when(
+      () => existsSync(stamp) && readFileSync(stamp, 'utf8').endsWith(` ${p.child.pid}`),
+      p.done,
+    );
     assert.ok(reserved, 'the import reserved its version');
     p.child.kill('SIGKILL');
     assert.strictEqual((await p.done).signal, 'SIGKILL', 'it was killed before it finished');
@@ -92,16 +105,25 @@ describe('SIGKILLed imports and exports (real processes)', function () {
       const shown = await list.done;
       assert.strictEqual(shown.code, 0, shown.stderr);
       assert.ok(!/big@v1/.test(shown.stdout), `an interrupted import is not listed:\n${shown.stdout}`);
-      assert.match(shown.stdout + shown.stderr, /1 interrupted import not shown \(its process died\): modelreg gc removes it; --all shows it/);
+      assert.match(
+        shown.stdout + shown.stderr,
+        /1 interrupted import not shown \(its process died\): modelreg gc removes it; --all shows it/,
+      );
       const all = await run([CLI, '--registry', registry, 'list', 'big', '--all']).done;
       // (a tab, or "\t" while the CLI's control-character escaping also escapes tabs)
       assert.match(all.stdout, /^big@v1(\t|\\t)interrupted(\t|\\t)/m);
       const json = await run([CLI, '--registry', registry, 'list', 'big', '--all', '--json']).done;
-      assert.deepStrictEqual((JSON.parse(json.stdout) as { ref: string; status: string }[]).map((x) => [x.ref, x.status]), [['big@v1', 'interrupted']]);
+      assert.deepStrictEqual(
+        (JSON.parse(json.stdout) as { ref: string; status: string }[]).map((x) => [x.ref, x.status]),
+        [['big@v1', 'interrupted']],
+      );
 
       // A running import of the same process is not interrupted: Clean up refuses it.
       const live = await r.beginVersion('big', { kind: 'training-output', uri: input });
-      await assert.rejects(r.cleanUpInterrupted(live.id), /big@v2 is still being imported by process \d+ on this machine/);
+      await assert.rejects(
+        r.cleanUpInterrupted(live.id),
+        /big@v2 is still being imported by process \d+ on this machine/,
+      );
       await r.abandonVersion(live.id);
 
       await r.cleanUpInterrupted(v.id);
@@ -115,7 +137,7 @@ describe('SIGKILLed imports and exports (real processes)', function () {
     }
   });
 
-  it("an export killed while writing leaves a partial tar that the next export and gc remove", async () => {
+  it('an export killed while writing leaves a partial tar that the next export and gc remove', async () => {
     const root = tempDir();
     const registry = path.join(root, 'reg');
     const r = await Registry.open(registry);
@@ -124,7 +146,10 @@ describe('SIGKILLed imports and exports (real processes)', function () {
       const exportKilled = async (dest: string): Promise<string> => {
         const p = run([CLI, '--registry', registry, 'export', 'big@v1', dest]);
         const partial = `${dest}.${p.child.pid}.partial`;
-        assert.ok(await when(() => existsSync(partial) && statSync(partial).size > 0, p.done), 'the export started writing');
+        assert.ok(
+          await when(() => existsSync(partial) && statSync(partial).size > 0, p.done),
+          'the export started writing',
+        );
         p.child.kill('SIGKILL');
         assert.strictEqual((await p.done).signal, 'SIGKILL', 'it was killed before it finished');
         assert.ok(existsSync(partial), 'the killed export left its partial tar');
@@ -134,7 +159,7 @@ describe('SIGKILLed imports and exports (real processes)', function () {
 
       const dest = path.join(root, 'exports', 'big.tar');
       mkdirSync(path.dirname(dest));
-      writeFileSync(path.join(root, 'exports', 'big.tar.notes'), 'the user\'s');
+      writeFileSync(path.join(root, 'exports', 'big.tar.notes'), "the user's");
       const left = await exportKilled(dest);
       const again = await run([CLI, '--registry', registry, 'export', 'big@v1', dest]).done;
       assert.strictEqual(again.code, 0, again.stderr);
@@ -158,27 +183,59 @@ describe('SIGKILLed imports and exports (real processes)', function () {
     const registry = path.join(root, 'reg');
     const input = path.join(root, 'out');
     mkdirSync(input);
-    writeFileSync(path.join(input, 'model.safetensors'), safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [64], fill: 9 }]));
+    writeFileSync(
+      path.join(input, 'model.safetensors'),
+      safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [64], fill: 9 }]),
+    );
     const traced = async (...args: string[]) => {
       const log = path.join(root, `strace-${args[0]}.log`);
-      const e = await run(['-f', '-y', '-qq', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', log, process.execPath, CLI, '--registry', registry, ...args], 'strace').done;
+      const e = await run(
+        [
+          '-f',
+          '-y',
+          '-qq',
+          '-e',
+          'trace=fsync,fdatasync,rename,renameat,renameat2',
+          '-o',
+          log,
+          process.execPath,
+          CLI,
+          '--registry',
+          registry,
+          ...args,
+        ],
+        'strace',
+      ).done;
       assert.strictEqual(e.code, 0, e.stderr);
       // "[pid N] " prefixes dropped; one call per line.
-      return readFileSync(log, 'utf8').split('\n').map((l) => l.replace(/^\d+\s+/, ''));
+      return readFileSync(log, 'utf8')
+        .split('\n')
+        .map((l) => l.replace(/^\d+\s+/, ''));
     };
 
     const imported = await traced('import', input, '--model', 'm');
     const objects = path.join(registry, 'objects');
     const into = imported.findIndex((l) => /^rename(at2?)?\(/.test(l) && l.includes(`${objects}/`));
     assert.ok(into >= 0, `no rename into objects/:\n${imported.join('\n')}`);
-    const shard = /"([^"]*\/objects\/[0-9a-f]{2})\/[0-9a-f]{62}"/.exec(imported[into].split(', ').slice(-2).join(', '))![1];
-    assert.ok(imported.slice(into).some((l) => l.startsWith('fsync(') && l.includes(`<${shard}>`)), `objects folder ${shard} not fsynced after the rename:\n${imported.join('\n')}`);
+    const shard = /"([^"]*\/objects\/[0-9a-f]{2})\/[0-9a-f]{62}"/.exec(
+      imported[into].split(', ').slice(-2).join(', '),
+    )![1];
+    assert.ok(
+      imported.slice(into).some((l) => l.startsWith('fsync(') && l.includes(`<${shard}>`)),
+      `objects folder ${shard} not fsynced after the rename:\n${imported.join('\n')}`,
+    );
 
     const dest = path.join(root, 'm.tar');
     const exported = await traced('export', 'm@v1', dest);
     const renamed = exported.findIndex((l) => /^rename(at2?)?\(/.test(l) && l.includes(`${dest}"`));
     assert.ok(renamed >= 0, `no rename to ${dest}:\n${exported.join('\n')}`);
-    assert.ok(exported.slice(0, renamed).some((l) => /^f(data)?sync\(/.test(l) && /m\.tar\.\d+\.partial>/.test(l)), `the tar was not fsynced before its rename:\n${exported.join('\n')}`);
-    assert.ok(exported.slice(renamed).some((l) => l.startsWith('fsync(') && l.includes(`<${root}>`)), `the tar's folder was not fsynced after the rename:\n${exported.join('\n')}`);
+    assert.ok(
+      exported.slice(0, renamed).some((l) => /^f(data)?sync\(/.test(l) && /m\.tar\.\d+\.partial>/.test(l)),
+      `the tar was not fsynced before its rename:\n${exported.join('\n')}`,
+    );
+    assert.ok(
+      exported.slice(renamed).some((l) => l.startsWith('fsync(') && l.includes(`<${root}>`)),
+      `the tar's folder was not fsynced after the rename:\n${exported.join('\n')}`,
+    );
   });
 });

@@ -31,7 +31,10 @@ describe('links that lead outside the chosen folder', () => {
   afterEach(() => r.close());
 
   async function nothingStored(): Promise<void> {
-    assert.deepStrictEqual((await r.listModels()).map((m) => m.name), []);
+    assert.deepStrictEqual(
+      (await r.listModels()).map((m) => m.name),
+      [],
+    );
     await r.gc();
     const objects: string[] = [];
     for await (const o of r.store.list()) objects.push(o);
@@ -52,8 +55,14 @@ describe('links that lead outside the chosen folder', () => {
   it('an output folder that is itself a link (outputs/run1 → ~/.ssh), also with the workspace as the boundary', async () => {
     mkdirSync(path.join(ws, 'outputs'));
     symlinkSync(secret, path.join(ws, 'outputs', 'run1'));
-    await assert.rejects(importTrainingOutput(r, path.join(ws, 'outputs', 'run1')), /outputs\/run1: is a link to .*modelreg-secret-/);
-    await assert.rejects(importTrainingOutput(r, path.join(ws, 'outputs', 'run1'), { boundary: ws }), /outputs\/run1: is a link to .*modelreg-secret-/);
+    await assert.rejects(
+      importTrainingOutput(r, path.join(ws, 'outputs', 'run1')),
+      /outputs\/run1: is a link to .*modelreg-secret-/,
+    );
+    await assert.rejects(
+      importTrainingOutput(r, path.join(ws, 'outputs', 'run1'), { boundary: ws }),
+      /outputs\/run1: is a link to .*modelreg-secret-/,
+    );
     await nothingStored();
   });
 
@@ -79,11 +88,21 @@ describe('links that lead outside the chosen folder', () => {
     await assert.rejects(registerDataset(r, ds), /cat\/b\.png: is a link to .*modelreg-secret-/);
     rmSync(path.join(ds, 'cat', 'b.png'));
     symlinkSync(secret, path.join(ws, 'linked-data'));
-    await assert.rejects(registerDataset(r, path.join(ws, 'linked-data'), { boundary: ws }), /linked-data: is a link to .*modelreg-secret-/);
+    await assert.rejects(
+      registerDataset(r, path.join(ws, 'linked-data'), { boundary: ws }),
+      /linked-data: is a link to .*modelreg-secret-/,
+    );
     mkdirSync(path.join(ws, 'sub'));
     symlinkSync(ds, path.join(ws, 'sub', 'data'));
-    await assert.rejects(registerDataset(r, path.join(ws, 'sub', 'data')), /sub\/data: is a link to .*data, outside .*sub/);
-    assert.strictEqual((await registerDataset(r, path.join(ws, 'sub', 'data'), { boundary: ws })).sampleCount, 1, 'inside the workspace, the link is followed');
+    await assert.rejects(
+      registerDataset(r, path.join(ws, 'sub', 'data')),
+      /sub\/data: is a link to .*data, outside .*sub/,
+    );
+    assert.strictEqual(
+      (await registerDataset(r, path.join(ws, 'sub', 'data'), { boundary: ws })).sampleCount,
+      1,
+      'inside the workspace, the link is followed',
+    );
   });
 
   it('evaluation and thumbnails refuse a sample that became a link out of the dataset after it was registered', async () => {

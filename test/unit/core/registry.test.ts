@@ -12,7 +12,16 @@ async function storedFile(r: Registry, dir: string, name: string, content: strin
   return { path: name, sha256: res.sha256, size: res.size, role: 'other' as const };
 }
 
-const empty = { metrics: [], format: null, framework: null, parameterCount: null, git: null, params: {}, signature: {}, details: {} };
+const empty = {
+  metrics: [],
+  format: null,
+  framework: null,
+  parameterCount: null,
+  git: null,
+  params: {},
+  signature: {},
+  details: {},
+};
 
 describe('Registry', () => {
   let dir: string;
@@ -30,7 +39,10 @@ describe('Registry', () => {
     await r.close();
     r = await Registry.open(path.join(dir, '.modelreg')); // reopening applies nothing twice
     const rows = await r.db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    assert.deepStrictEqual(rows.map((row) => row.version), MIGRATIONS.map((_, i) => i + 1));
+    assert.deepStrictEqual(
+      rows.map((row) => row.version),
+      MIGRATIONS.map((_, i) => i + 1),
+    );
   });
 
   it('numbers versions v1, v2… per model and resolves references', async () => {
@@ -55,9 +67,14 @@ describe('Registry', () => {
     const other = await Registry.open(path.join(dir, '.modelreg'));
     try {
       const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 ? r : other).beginVersion('m', { kind: 'training-output', uri: String(i) })),
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? r : other).beginVersion('m', { kind: 'training-output', uri: String(i) }),
+        ),
       );
-      assert.deepStrictEqual(results.map((x) => x.number).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.deepStrictEqual(
+        results.map((x) => x.number).sort((x, y) => x - y),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
     } finally {
       await other.close();
     }
@@ -72,7 +89,14 @@ describe('Registry', () => {
       files: [await storedFile(r, dir, 'model.bin', 'abc')],
       format: 'safetensors',
       metrics: [
-        { source: 'trainer_state.json', series: [{ key: 'loss', steps, values: loss }, { key: 'eval_accuracy', steps: [1, 2], values: [0.5, 0.7] }], best: { key: 'eval_accuracy', value: 0.9, step: 1 } },
+        {
+          source: 'trainer_state.json',
+          series: [
+            { key: 'loss', steps, values: loss },
+            { key: 'eval_accuracy', steps: [1, 2], values: [0.5, 0.7] },
+          ],
+          best: { key: 'eval_accuracy', value: 0.9, step: 1 },
+        },
         { source: 'metrics.csv', series: [{ key: 'loss', steps: [0], values: [NaN] }] },
       ],
     });
@@ -96,7 +120,10 @@ describe('Registry', () => {
 
   it('refuses to complete a version whose objects are missing', async () => {
     const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
-    await assert.rejects(r.completeVersion(id, { ...empty, files: [{ path: 'x', sha256: 'a'.repeat(64), size: 1, role: 'other' }] }), /not in the store/);
+    await assert.rejects(
+      r.completeVersion(id, { ...empty, files: [{ path: 'x', sha256: 'a'.repeat(64), size: 1, role: 'other' }] }),
+      /not in the store/,
+    );
     assert.strictEqual((await r.getVersionById(id))!.status, 'importing');
   });
 
@@ -119,7 +146,12 @@ describe('Registry', () => {
     const dead = await r.beginVersion('m', { kind: 'training-output', uri: '/dead' });
     await r.db.run('UPDATE versions SET importer_pid = 999999999 WHERE id = ?', [dead.id]);
     const res = await r.gc();
-    assert.deepStrictEqual(res, { removedObjects: 1, removedBytes: orphan.size, removedVersions: 1, removedEvaluations: 0 });
+    assert.deepStrictEqual(res, {
+      removedObjects: 1,
+      removedBytes: orphan.size,
+      removedVersions: 1,
+      removedEvaluations: 0,
+    });
     assert.ok(await r.store.has(keep.sha256));
     assert.ok(!(await r.store.has(orphan.sha256)));
     assert.strictEqual(await r.getVersionById(dead.id), undefined);
@@ -136,7 +168,12 @@ describe('Registry', () => {
     const v2 = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
     const again = await storedFile(r, dir, 'w2', 'weights of a deleted version');
     assert.strictEqual(again.sha256, first.sha256);
-    assert.deepStrictEqual(await r.gc(), { removedObjects: 0, removedBytes: 0, removedVersions: 1, removedEvaluations: 0 });
+    assert.deepStrictEqual(await r.gc(), {
+      removedObjects: 0,
+      removedBytes: 0,
+      removedVersions: 1,
+      removedEvaluations: 0,
+    });
     await r.completeVersion(v2.id, { ...empty, files: [again] });
     assert.deepStrictEqual((await r.verify()).problems, []);
   });
@@ -145,7 +182,10 @@ describe('Registry', () => {
     const f = await storedFile(r, dir, 'w', 'bytes');
     const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
     await r.store.remove(f.sha256);
-    await assert.rejects(r.completeVersion(id, { ...empty, files: [f] }), /object [0-9a-f]{64} for w is not in the store \(removed by a gc running meanwhile\?\); import again/);
+    await assert.rejects(
+      r.completeVersion(id, { ...empty, files: [f] }),
+      /object [0-9a-f]{64} for w is not in the store \(removed by a gc running meanwhile\?\); import again/,
+    );
     assert.strictEqual((await r.getVersionById(id))!.status, 'importing');
   });
 
@@ -210,7 +250,14 @@ describe('Registry', () => {
 
   it("gc in a folder of the user's deletes nothing it did not make: user files, tmp/ files and subfolders stay", async () => {
     const home = tempDir(); // say registryPath pointed at a home folder
-    const user = ['notes.txt', 'tmp/draft.txt', 'tmp/1-report.txt', 'tmp/999999999-0123456789ab', 'tmp/photos/a.jpg', 'tmp/999999998-abcdefabcdef-work/keep.txt'];
+    const user = [
+      'notes.txt',
+      'tmp/draft.txt',
+      'tmp/1-report.txt',
+      'tmp/999999999-0123456789ab',
+      'tmp/photos/a.jpg',
+      'tmp/999999998-abcdefabcdef-work/keep.txt',
+    ];
     const look = `objects/ab/${'c'.repeat(62)}`; // an object of a SHA-256 git repository looks just like ours
     for (const f of [...user, look]) {
       mkdirSync(path.dirname(path.join(home, f)), { recursive: true });
@@ -231,7 +278,8 @@ describe('Registry', () => {
       assert.ok(!(await reg.store.has(f.sha256)), 'its own unreferenced object goes');
       assert.ok(!existsSync(dead), 'its own dead temp file goes');
       // …and nothing of the user's.
-      for (const u of [...user, look]) assert.strictEqual(readFileSync(path.join(home, u), 'utf8'), `the user's ${u}`, `${u} was deleted`);
+      for (const u of [...user, look])
+        assert.strictEqual(readFileSync(path.join(home, u), 'utf8'), `the user's ${u}`, `${u} was deleted`);
       assert.deepStrictEqual(readdirSync(path.join(home, 'tmp', 'photos')), ['a.jpg']);
     } finally {
       await reg.close();

@@ -17,7 +17,12 @@ describe('S3 object store (Swift s3api)', function () {
   let store: S3Store;
   before(async () => {
     swift = await startSwiftS3();
-    client = s3Client({ endpoint: swift.endpoint, region: swift.region, forcePathStyle: true, credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey } });
+    client = s3Client({
+      endpoint: swift.endpoint,
+      region: swift.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
+    });
     await client.send(new CreateBucketCommand({ Bucket: 'team' }));
     store = new S3Store(client, 'team', 'reg/');
   });
@@ -43,12 +48,17 @@ describe('S3 object store (Swift s3api)', function () {
     assert.strictEqual(await store.put(sha, file), false, 'already there: nothing re-uploaded');
     assert.ok((await collect(store.get(sha))).equals(data));
     const listed = await client.send(new ListObjectsV2Command({ Bucket: 'team', Prefix: 'reg/objects/' }));
-    assert.deepStrictEqual(listed.Contents?.map((o) => o.Key), [store.key(sha)]);
+    assert.deepStrictEqual(
+      listed.Contents?.map((o) => o.Key),
+      [store.key(sha)],
+    );
   });
 
   it('a download that does not match its hash is refused, naming the object', async () => {
     const sha = createHash('sha256').update('the real bytes').digest('hex');
-    await client.send(new PutObjectCommand({ Bucket: 'team', Key: store.key(sha), Body: Buffer.from('tampered bytes') }));
+    await client.send(
+      new PutObjectCommand({ Bucket: 'team', Key: store.key(sha), Body: Buffer.from('tampered bytes') }),
+    );
     await assert.rejects(collect(store.get(sha)), /reg\/objects\/.*: the object does not match its SHA-256/);
     assert.strictEqual(await store.has('0'.repeat(64)), false);
   });

@@ -28,7 +28,12 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
 
   before(async () => {
     [pg, swift] = await Promise.all([startPostgres(), startSwiftS3()]);
-    connection = { endpoint: swift.endpoint, region: swift.region, forcePathStyle: true, credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey } };
+    connection = {
+      endpoint: swift.endpoint,
+      region: swift.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
+    };
     admin = s3Client(connection);
   });
   after(async () => {
@@ -41,7 +46,8 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     const n = ++count;
     const url = await pg.createDatabase(`team_${n}`);
     await admin.send(new CreateBucketCommand({ Bucket: `team-${n}` }));
-    const open = () => openTeamRegistry({ registry: url, store: `s3://team-${n}/models`, connection, workDir: tempDir() });
+    const open = () =>
+      openTeamRegistry({ registry: url, store: `s3://team-${n}/models`, connection, workDir: tempDir() });
     return { url, bucket: `team-${n}`, open };
   }
 
@@ -49,7 +55,10 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
   function output(name: string, opts: { bigBytes?: number; config?: Record<string, unknown> } = {}): string {
     const dir = path.join(work, name);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'model.safetensors'), safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [64], fill: ++seed }]));
+    writeFileSync(
+      path.join(dir, 'model.safetensors'),
+      safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [64], fill: ++seed }]),
+    );
     writeFileSync(path.join(dir, 'metrics.csv'), 'step,loss,accuracy\n1,0.9,0.5\n2,0.5,0.75\n3,0.25,0.875\n');
     if (opts.bigBytes) writeFileSync(path.join(dir, 'extra.bin'), randomFillSync(Buffer.alloc(opts.bigBytes)));
     if (opts.config) writeFileSync(path.join(dir, 'config.json'), JSON.stringify(opts.config));
@@ -67,7 +76,8 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     team = undefined as unknown as TeamRegistry;
   });
 
-  const objectKeys = async (bucket: string) => ((await admin.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
+  const objectKeys = async (bucket: string) =>
+    ((await admin.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
 
   it('push keeps files, provenance, metric series, tags and lineage; a second push sends nothing; pull brings it all back', async () => {
     const t = await newTeam();
@@ -77,22 +87,34 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     const base = await local.resolve('resnet@v1');
     const clone = await local.cloneVersion(base.ref, 'resnet-small');
     const pushed = await pushVersion(local, team, clone.ref);
-    assert.deepStrictEqual(pushed.copied.map((v) => v.ref), ['resnet@v1', 'resnet-small@v1'], 'the parent goes first');
+    assert.deepStrictEqual(
+      pushed.copied.map((v) => v.ref),
+      ['resnet@v1', 'resnet-small@v1'],
+      'the parent goes first',
+    );
     assert.strictEqual(pushed.objectsSent, 2, 'weights and metrics.csv, once each although both versions use them');
-    assert.deepStrictEqual(await objectKeys(t.bucket), (await local.files(base.id)).map((f) => `models/objects/${f.sha256.slice(0, 2)}/${f.sha256.slice(2)}`).sort());
+    assert.deepStrictEqual(
+      await objectKeys(t.bucket),
+      (await local.files(base.id)).map((f) => `models/objects/${f.sha256.slice(0, 2)}/${f.sha256.slice(2)}`).sort(),
+    );
 
     const remote = await team.resolve('resnet-small@v1');
     const remoteBase = await team.resolve('resnet@v1');
     assert.strictEqual(remote.parentId, remoteBase.id);
     assert.strictEqual(remote.parentKind, 'clone');
-    assert.deepStrictEqual((await team.lineage(remote.ref)).edges, [{ from: remoteBase.id, to: remote.id, kind: 'clone' }]);
+    assert.deepStrictEqual((await team.lineage(remote.ref)).edges, [
+      { from: remoteBase.id, to: remote.id, kind: 'clone' },
+    ]);
     for (const [a, b] of [
       [base, remoteBase],
       [clone, remote],
     ]) {
       assert.deepStrictEqual(await team.files(b.id), await local.files(a.id));
       assert.deepStrictEqual(b.git, a.git);
-      assert.deepStrictEqual([b.createdAt, b.source, b.format, b.params, b.signature, b.sizeBytes, b.tags], [a.createdAt, a.source, a.format, a.params, a.signature, a.sizeBytes, a.tags]);
+      assert.deepStrictEqual(
+        [b.createdAt, b.source, b.format, b.params, b.signature, b.sizeBytes, b.tags],
+        [a.createdAt, a.source, a.format, a.params, a.signature, a.sizeBytes, a.tags],
+      );
       assert.deepStrictEqual(await team.allSeries(b.id), await local.allSeries(a.id));
       assert.deepStrictEqual(await team.finalMetrics(b.id), await local.finalMetrics(a.id));
       assert.strictEqual((b.details.copiedFrom as { ref: string }).ref, a.ref);
@@ -102,16 +124,25 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.deepStrictEqual([again.copied.length, again.objectsSent, again.version.id], [0, 0, remote.id]);
     // A copy deleted in the team registry is not silently "already there".
     await team.deleteVersion(remote.ref);
-    await assert.rejects(pushVersion(local, team, clone.ref), /resnet-small@v1 was copied to postgres:.* as resnet-small@v1, which was deleted there: restore it there, or run gc there/);
+    await assert.rejects(
+      pushVersion(local, team, clone.ref),
+      /resnet-small@v1 was copied to postgres:.* as resnet-small@v1, which was deleted there: restore it there, or run gc there/,
+    );
     await team.restoreVersion(remote.id);
 
     // Pull into another workspace's registry: same bytes, same facts; pulling twice changes nothing.
     const other = await Registry.open(path.join(tempDir(), '.modelreg'));
     try {
       const pulled = await pullVersion(team, other, 'resnet-small@latest');
-      assert.deepStrictEqual(pulled.copied.map((v) => v.ref), ['resnet@v1', 'resnet-small@v1']);
+      assert.deepStrictEqual(
+        pulled.copied.map((v) => v.ref),
+        ['resnet@v1', 'resnet-small@v1'],
+      );
       for (const f of await other.files(pulled.version.id)) {
-        assert.ok(readFileSync(other.store.objectPath(f.sha256)).equals(readFileSync(local.store.objectPath(f.sha256))), f.path);
+        assert.ok(
+          readFileSync(other.store.objectPath(f.sha256)).equals(readFileSync(local.store.objectPath(f.sha256))),
+          f.path,
+        );
       }
       assert.deepStrictEqual(await other.allSeries(pulled.version.id), await local.allSeries(clone.id));
       assert.strictEqual((await other.resolve('resnet-small@v1')).parentId, (await other.resolve('resnet@v1')).id);
@@ -144,7 +175,10 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.strictEqual((await pushVersion(local, team, v1.ref)).version.number, 2);
     const second = await pushVersion(local, team, v2.ref);
     assert.deepStrictEqual([second.version.number, second.objectsSent, second.objectsSkipped], [3, 1, 2]);
-    assert.deepStrictEqual((await team.listVersions('resnet')).map((v) => v.number), [3, 2, 1]);
+    assert.deepStrictEqual(
+      (await team.listVersions('resnet')).map((v) => v.number),
+      [3, 2, 1],
+    );
   });
 
   it('the bucket going away mid-push: a clear error, no version anywhere; the retry sends only what is missing', async () => {
@@ -171,7 +205,10 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.strictEqual(retry.version.ref, 'bert@v1');
     assert.strictEqual(retry.objectsSent + retry.objectsSkipped, 3);
     assert.ok(retry.objectsSkipped >= 1, 'objects uploaded before the fault are not sent again');
-    assert.deepStrictEqual((await team.files(retry.version.id)).map((f) => f.sha256), (await local.files(v.id)).map((f) => f.sha256));
+    assert.deepStrictEqual(
+      (await team.files(retry.version.id)).map((f) => f.sha256),
+      (await local.files(v.id)).map((f) => f.sha256),
+    );
   });
 
   it('the database going away mid-push: a clear error, no version; after it is back the retry completes', async () => {
@@ -191,9 +228,17 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     await pg.restart();
     await team.close();
     team = await t.open();
-    assert.strictEqual((await team.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM versions'))!.n, 0, 'no half version');
+    assert.strictEqual(
+      (await team.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM versions'))!.n,
+      0,
+      'no half version',
+    );
     const retry = await pushVersion(local, team, v.ref);
-    assert.deepStrictEqual([retry.version.ref, retry.objectsSent], ['bert@v1', 0], 'every object made it before the database went away');
+    assert.deepStrictEqual(
+      [retry.version.ref, retry.objectsSent],
+      ['bert@v1', 0],
+      'every object made it before the database went away',
+    );
   });
 
   it('the bucket going away mid-pull leaves no version and no temp file locally; the retry completes', async () => {
@@ -278,11 +323,18 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     const keys = async () => (await objectKeys(t.bucket)).length;
     assert.strictEqual(await keys(), 4, 'two weights, extra.bin, and one metrics.csv (the same in both)');
     await team.deleteVersion('resnet@v2');
-    assert.deepStrictEqual(await team.gc(), { removedVersions: 1, removedObjects: 0, removedBytes: 0, removedEvaluations: 0 }, 'fresh objects are spared');
+    assert.deepStrictEqual(
+      await team.gc(),
+      { removedVersions: 1, removedObjects: 0, removedBytes: 0, removedEvaluations: 0 },
+      'fresh objects are spared',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1100)); // Swift rounds Last-Modified up to the second
     const swept = await team.gc({ sharedGraceMs: 0 });
     assert.strictEqual(swept.removedObjects, 2, "v2's weights and extra.bin");
-    assert.strictEqual(swept.removedBytes, (await local.files(v2.id)).filter((f) => f.path !== 'metrics.csv').reduce((s, f) => s + f.size, 0));
+    assert.strictEqual(
+      swept.removedBytes,
+      (await local.files(v2.id)).filter((f) => f.path !== 'metrics.csv').reduce((s, f) => s + f.size, 0),
+    );
     const other = await Registry.open(path.join(tempDir(), '.modelreg'));
     try {
       await pullVersion(team, other, 'resnet@v1');
@@ -295,8 +347,12 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
   it('a database that wants a password: asked for clearly, refused when wrong, opened with the right one', async () => {
     const locked = await startPostgres({ password: 's3cret' });
     try {
-      const open = (password?: string) => openTeamRegistry({ registry: locked.url, password, store: 's3://b', connection, workDir: tempDir() });
-      await assert.rejects(open(), /postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres wants a password: give it in the extension \(Enter Team Registry Credentials…\), in PGPASSWORD or in ~\/\.pgpass/);
+      const open = (password?: string) =>
+        openTeamRegistry({ registry: locked.url, password, store: 's3://b', connection, workDir: tempDir() });
+      await assert.rejects(
+        open(),
+        /postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres wants a password: give it in the extension \(Enter Team Registry Credentials…\), in PGPASSWORD or in ~\/\.pgpass/,
+      );
       await assert.rejects(open('wrong'), /password authentication failed for user "postgres"/);
       const opened = await open('s3cret');
       assert.deepStrictEqual(await opened.listModels(), []);
@@ -307,9 +363,17 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
   });
 
   it('refuses what is not a team registry, naming it', async () => {
-    await assert.rejects(openTeamRegistry({ registry: 'mysql://x', store: 's3://b', connection, workDir: tempDir() }), /must be a postgres:\/\/ address/);
     await assert.rejects(
-      openTeamRegistry({ registry: pg.url.replace(/\/postgres$/, '/no_such_db'), store: 's3://b', connection, workDir: tempDir() }),
+      openTeamRegistry({ registry: 'mysql://x', store: 's3://b', connection, workDir: tempDir() }),
+      /must be a postgres:\/\/ address/,
+    );
+    await assert.rejects(
+      openTeamRegistry({
+        registry: pg.url.replace(/\/postgres$/, '/no_such_db'),
+        store: 's3://b',
+        connection,
+        workDir: tempDir(),
+      }),
       /database "no_such_db" does not exist/,
     );
     git(work, 'status');

@@ -8,7 +8,13 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { NpyArray, parseNpyHeader } from '../../../src/core/datasets/npy';
 import { registerDataset } from '../../../src/core/datasets/register';
-import { ArrayReader, loadImage, preprocessFromConfig, resizePlane, TableReader } from '../../../src/core/datasets/samples';
+import {
+  ArrayReader,
+  loadImage,
+  preprocessFromConfig,
+  resizePlane,
+  TableReader,
+} from '../../../src/core/datasets/samples';
 import { DatasetManifest, DatasetRecord, ImagePreprocess } from '../../../src/core/datasets/types';
 import { CancelledError, InputError } from '../../../src/core/errors';
 import { listDatasets, readManifest } from '../../../src/core/evaluate/store';
@@ -43,7 +49,12 @@ function jpegBytes(w: number, h: number, px: (x: number, y: number) => [number, 
 }
 
 /** A .npy written by hand: magic, version, header dict padded to 64 bytes, then the data. */
-function npyBytes(descr: string, shape: number[], data: Buffer, opts: { fortran?: boolean; version?: 1 | 2 } = {}): Buffer {
+function npyBytes(
+  descr: string,
+  shape: number[],
+  data: Buffer,
+  opts: { fortran?: boolean; version?: 1 | 2 } = {},
+): Buffer {
   const version = opts.version ?? 1;
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let dict = `{'descr': '${descr}', 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
@@ -56,9 +67,16 @@ function npyBytes(descr: string, shape: number[], data: Buffer, opts: { fortran?
   return Buffer.concat([head, Buffer.from(dict, 'latin1'), data]);
 }
 
-const f32 = (v: number[]) => { const b = Buffer.alloc(v.length * 4); v.forEach((x, i) => b.writeFloatLE(x, i * 4)); return b; };
-const i64 = (v: number[]) => { const b = Buffer.alloc(v.length * 8); v.forEach((x, i) => b.writeBigInt64LE(BigInt(x), i * 8)); return b; };
-
+const f32 = (v: number[]) => {
+  const b = Buffer.alloc(v.length * 4);
+  v.forEach((x, i) => b.writeFloatLE(x, i * 4));
+  return b;
+};
+const i64 = (v: number[]) => {
+  const b = Buffer.alloc(v.length * 8);
+  v.forEach((x, i) => b.writeBigInt64LE(BigInt(x), i * 8));
+  return b;
+};
 
 async function rejectsInput(p: Promise<unknown>, file: string, ...parts: (string | RegExp)[]): Promise<InputError> {
   try {
@@ -75,7 +93,14 @@ async function rejectsInput(p: Promise<unknown>, file: string, ...parts: (string
   assert.fail('expected an InputError');
 }
 
-const plain: ImagePreprocess = { size: [2, 2], scale: 1, mean: [0, 0, 0], std: [1, 1, 1], channelOrder: 'RGB', layout: 'NCHW' };
+const plain: ImagePreprocess = {
+  size: [2, 2],
+  scale: 1,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  channelOrder: 'RGB',
+  layout: 'NCHW',
+};
 
 describe('Datasets', () => {
   let dir: string;
@@ -95,13 +120,25 @@ describe('Datasets', () => {
   describe('image folders', () => {
     it('registers class folders: classes, samples, hashes; hidden and non-image files left out', async () => {
       const root = path.join(dir, 'my pets!');
-      const a = write(path.join(root, 'cat', 'a.png'), pngBytes(3, 2, () => [10, 20, 30]));
-      const b = write(path.join(root, 'cat', 'b.JPG'), jpegBytes(8, 8, () => [200, 100, 50]));
-      const c = write(path.join(root, 'dog', 'sub', 'c.jpeg'), jpegBytes(8, 8, () => [1, 2, 3]));
+      const a = write(
+        path.join(root, 'cat', 'a.png'),
+        pngBytes(3, 2, () => [10, 20, 30]),
+      );
+      const b = write(
+        path.join(root, 'cat', 'b.JPG'),
+        jpegBytes(8, 8, () => [200, 100, 50]),
+      );
+      const c = write(
+        path.join(root, 'dog', 'sub', 'c.jpeg'),
+        jpegBytes(8, 8, () => [1, 2, 3]),
+      );
       write(path.join(root, 'dog', 'notes.txt'), 'not an image');
       write(path.join(root, 'README.md'), '# pets');
       write(path.join(root, 'cat', '.DS_Store'), 'x');
-      write(path.join(root, '.cache', 'd.png'), pngBytes(1, 1, () => [0, 0, 0]));
+      write(
+        path.join(root, '.cache', 'd.png'),
+        pngBytes(1, 1, () => [0, 0, 0]),
+      );
 
       const progress: [number, number][] = [];
       const d = await registerDataset(registry, root, { onProgress: (done, total) => progress.push([done, total]) });
@@ -132,14 +169,23 @@ describe('Datasets', () => {
 
     it('same content registers as the same record; a changed file gives a new manifest', async () => {
       const root = path.join(dir, 'shapes');
-      write(path.join(root, 'round', 'a.png'), pngBytes(2, 2, () => [1, 1, 1]));
-      write(path.join(root, 'square', 'b.png'), pngBytes(2, 2, () => [2, 2, 2]));
+      write(
+        path.join(root, 'round', 'a.png'),
+        pngBytes(2, 2, () => [1, 1, 1]),
+      );
+      write(
+        path.join(root, 'square', 'b.png'),
+        pngBytes(2, 2, () => [2, 2, 2]),
+      );
       const first = await registerDataset(registry, root);
       const again = await registerDataset(registry, root);
       assert.strictEqual(again.id, first.id);
       assert.strictEqual(again.manifestSha256, first.manifestSha256);
 
-      write(path.join(root, 'square', 'b.png'), pngBytes(2, 2, () => [3, 3, 3]));
+      write(
+        path.join(root, 'square', 'b.png'),
+        pngBytes(2, 2, () => [3, 3, 3]),
+      );
       const changed = await registerDataset(registry, root);
       assert.notStrictEqual(changed.manifestSha256, first.manifestSha256);
       assert.notStrictEqual(changed.id, first.id);
@@ -148,11 +194,26 @@ describe('Datasets', () => {
 
     it('split folders: train/<class>, validation/<class>; classes are the union', async () => {
       const root = path.join(dir, 'split-set');
-      write(path.join(root, 'train', 'cat', '1.png'), pngBytes(1, 1, () => [1, 0, 0]));
-      write(path.join(root, 'train', 'dog', '2.png'), pngBytes(1, 1, () => [2, 0, 0]));
-      write(path.join(root, 'validation', 'bird', '3.png'), pngBytes(1, 1, () => [3, 0, 0]));
-      write(path.join(root, 'validation', 'cat', '4.png'), pngBytes(1, 1, () => [4, 0, 0]));
-      write(path.join(root, 'validation', 'stray.png'), pngBytes(1, 1, () => [5, 0, 0]));
+      write(
+        path.join(root, 'train', 'cat', '1.png'),
+        pngBytes(1, 1, () => [1, 0, 0]),
+      );
+      write(
+        path.join(root, 'train', 'dog', '2.png'),
+        pngBytes(1, 1, () => [2, 0, 0]),
+      );
+      write(
+        path.join(root, 'validation', 'bird', '3.png'),
+        pngBytes(1, 1, () => [3, 0, 0]),
+      );
+      write(
+        path.join(root, 'validation', 'cat', '4.png'),
+        pngBytes(1, 1, () => [4, 0, 0]),
+      );
+      write(
+        path.join(root, 'validation', 'stray.png'),
+        pngBytes(1, 1, () => [5, 0, 0]),
+      );
       const d = await registerDataset(registry, root, { name: 'splits' });
       assert.deepStrictEqual(d.classes, ['bird', 'cat', 'dog']);
       assert.deepStrictEqual(d.splits, ['train', 'validation']);
@@ -171,26 +232,36 @@ describe('Datasets', () => {
 
     it('split folders mixed with class folders are refused', async () => {
       const root = path.join(dir, 'mixed');
-      write(path.join(root, 'train', 'cat', '1.png'), pngBytes(1, 1, () => [1, 0, 0]));
-      write(path.join(root, 'dog', '2.png'), pngBytes(1, 1, () => [2, 0, 0]));
+      write(
+        path.join(root, 'train', 'cat', '1.png'),
+        pngBytes(1, 1, () => [1, 0, 0]),
+      );
+      write(
+        path.join(root, 'dog', '2.png'),
+        pngBytes(1, 1, () => [2, 0, 0]),
+      );
       await rejectsInput(registerDataset(registry, root), root, 'look like splits');
     });
 
     it('loose images without class folders are refused', async () => {
       const root = path.join(dir, 'loose');
-      write(path.join(root, '1.png'), pngBytes(1, 1, () => [1, 0, 0]));
+      write(
+        path.join(root, '1.png'),
+        pngBytes(1, 1, () => [1, 0, 0]),
+      );
       await rejectsInput(registerDataset(registry, root), root, 'class folders');
     });
   });
 
   describe('tables', () => {
-    const csv = [
-      'sepal,petal,name,label,split',
-      '5.1,1.4,a,setosa,train',
-      '7.0,4.7,b,versicolor,train',
-      '6.3,6.0,c,virginica,test',
-      '4.9,1.5,d,setosa,',
-    ].join('\n') + '\n';
+    const csv =
+      [
+        'sepal,petal,name,label,split',
+        '5.1,1.4,a,setosa,train',
+        '7.0,4.7,b,versicolor,train',
+        '6.3,6.0,c,virginica,test',
+        '4.9,1.5,d,setosa,',
+      ].join('\n') + '\n';
 
     it('CSV: numeric features, string labels sorted, split column', async () => {
       const file = path.join(dir, 'iris data.csv');
@@ -203,11 +274,30 @@ describe('Datasets', () => {
       assert.deepStrictEqual(d.splits, ['train', 'test']);
       assert.deepStrictEqual(d.details.ignoredColumns, ['name']);
       const m = await manifestOf(d);
-      assert.deepStrictEqual(m.table, { labelColumn: 'label', featureColumns: ['sepal', 'petal'], splitColumn: 'split' });
+      assert.deepStrictEqual(m.table, {
+        labelColumn: 'label',
+        featureColumns: ['sepal', 'petal'],
+        splitColumn: 'split',
+      });
       assert.deepStrictEqual(m.files, [{ path: 'iris data.csv', sha256: sha(bytes), size: bytes.length }]);
-      assert.deepStrictEqual(m.samples[0], { id: 'iris data.csv#0', file: 'iris data.csv', row: 0, label: 0, split: 'train' });
-      assert.deepStrictEqual(m.samples[3], { id: 'iris data.csv#3', file: 'iris data.csv', row: 3, label: 0, split: null });
-      assert.deepStrictEqual(m.samples.map((s) => s.label), [0, 1, 2, 0]);
+      assert.deepStrictEqual(m.samples[0], {
+        id: 'iris data.csv#0',
+        file: 'iris data.csv',
+        row: 0,
+        label: 0,
+        split: 'train',
+      });
+      assert.deepStrictEqual(m.samples[3], {
+        id: 'iris data.csv#3',
+        file: 'iris data.csv',
+        row: 3,
+        label: 0,
+        split: null,
+      });
+      assert.deepStrictEqual(
+        m.samples.map((s) => s.label),
+        [0, 1, 2, 0],
+      );
 
       const reader = new TableReader(d.root, m);
       assert.deepStrictEqual([...(await reader.features(m.samples[2]))], [Math.fround(6.3), 6]);
@@ -222,26 +312,46 @@ describe('Datasets', () => {
       const d = await registerDataset(registry, folder);
       assert.strictEqual(d.name, 'digits');
       assert.strictEqual(d.root, path.join(folder, 'data.csv'));
-      assert.deepStrictEqual(d.classes, Array.from({ length: 12 }, (_, i) => String(i)));
+      assert.deepStrictEqual(
+        d.classes,
+        Array.from({ length: 12 }, (_, i) => String(i)),
+      );
       const m = await manifestOf(d);
-      assert.deepStrictEqual(m.samples.map((s) => s.label), Array.from({ length: 12 }, (_, i) => 11 - i));
+      assert.deepStrictEqual(
+        m.samples.map((s) => s.label),
+        Array.from({ length: 12 }, (_, i) => 11 - i),
+      );
       assert.deepStrictEqual(m.splits, []);
       assert.strictEqual(m.table!.splitColumn, undefined);
     });
 
     it('JSONL with a text column and custom label column', async () => {
       const file = path.join(dir, 'reviews.jsonl');
-      write(file, [
-        JSON.stringify({ text: 'good', len: 4, stars: 1, sentiment: 'pos' }),
-        '',
-        JSON.stringify({ text: 'bad', len: 3, stars: 0, sentiment: 'neg' }),
-        JSON.stringify({ text: 'meh', len: 3, stars: 0.5, sentiment: 'neg' }),
-      ].join('\n'));
+      write(
+        file,
+        [
+          JSON.stringify({ text: 'good', len: 4, stars: 1, sentiment: 'pos' }),
+          '',
+          JSON.stringify({ text: 'bad', len: 3, stars: 0, sentiment: 'neg' }),
+          JSON.stringify({ text: 'meh', len: 3, stars: 0.5, sentiment: 'neg' }),
+        ].join('\n'),
+      );
       const d = await registerDataset(registry, file, { labelColumn: 'sentiment', textColumn: 'text' });
       assert.deepStrictEqual(d.classes, ['neg', 'pos']);
       const m = await manifestOf(d);
-      assert.deepStrictEqual(m.table, { labelColumn: 'sentiment', featureColumns: ['len', 'stars'], textColumn: 'text' });
-      assert.deepStrictEqual(m.samples.map((s) => [s.id, s.label]), [['reviews.jsonl#0', 1], ['reviews.jsonl#1', 0], ['reviews.jsonl#2', 0]]);
+      assert.deepStrictEqual(m.table, {
+        labelColumn: 'sentiment',
+        featureColumns: ['len', 'stars'],
+        textColumn: 'text',
+      });
+      assert.deepStrictEqual(
+        m.samples.map((s) => [s.id, s.label]),
+        [
+          ['reviews.jsonl#0', 1],
+          ['reviews.jsonl#1', 0],
+          ['reviews.jsonl#2', 0],
+        ],
+      );
       const reader = new TableReader(d.root, m);
       assert.deepStrictEqual([...(await reader.features(m.samples[2]))], [3, 0.5]);
       assert.strictEqual(await reader.text(m.samples[1]), 'bad');
@@ -306,8 +416,17 @@ describe('Datasets', () => {
       assert.deepStrictEqual(d.classes, ['0', '1']);
       const m = await manifestOf(d);
       assert.deepStrictEqual(m.arrays, { inputs: 'x', labels: 'y', shape: [2, 2], dtype: 'uint8' });
-      assert.deepStrictEqual(m.samples.map((s) => [s.id, s.label]), [['mnist-ish.npz#0', 1], ['mnist-ish.npz#1', 0], ['mnist-ish.npz#2', 1]]);
-      assert.deepStrictEqual(m.files, [{ path: 'mnist-ish.npz', sha256: sha(readFileSync(file)), size: readFileSync(file).length }]);
+      assert.deepStrictEqual(
+        m.samples.map((s) => [s.id, s.label]),
+        [
+          ['mnist-ish.npz#0', 1],
+          ['mnist-ish.npz#1', 0],
+          ['mnist-ish.npz#2', 1],
+        ],
+      );
+      assert.deepStrictEqual(m.files, [
+        { path: 'mnist-ish.npz', sha256: sha(readFileSync(file)), size: readFileSync(file).length },
+      ]);
       const reader = new ArrayReader(d.root, m);
       assert.deepStrictEqual([...(await reader.row(1))], [250, 251, 252, 253]);
       assert.deepStrictEqual([...(await reader.row(2))], [7, 8, 9, 10]);
@@ -316,10 +435,27 @@ describe('Datasets', () => {
 
     it('a compressed npz (np.savez_compressed) with inputs/labels', async () => {
       const file = path.join(dir, 'packed.npz');
-      await writeZip(file, [
-        ['inputs.npy', npyBytes('<f8', [2, 3], Buffer.concat([0.5, 1.5, 2.5, 3.5, 4.5, 5.5].map((v) => { const b = Buffer.alloc(8); b.writeDoubleLE(v); return b; })))],
-        ['labels.npy', npyBytes('|i1', [2], Buffer.from([0, 3]))],
-      ], { compress: true });
+      await writeZip(
+        file,
+        [
+          [
+            'inputs.npy',
+            npyBytes(
+              '<f8',
+              [2, 3],
+              Buffer.concat(
+                [0.5, 1.5, 2.5, 3.5, 4.5, 5.5].map((v) => {
+                  const b = Buffer.alloc(8);
+                  b.writeDoubleLE(v);
+                  return b;
+                }),
+              ),
+            ),
+          ],
+          ['labels.npy', npyBytes('|i1', [2], Buffer.from([0, 3]))],
+        ],
+        { compress: true },
+      );
       const d = await registerDataset(registry, file);
       assert.deepStrictEqual(d.classes, ['0', '1', '2', '3']);
       assert.strictEqual(d.details.compressed, true);
@@ -331,7 +467,10 @@ describe('Datasets', () => {
 
     it('refuses: npz without a pair, fortran order, big-endian, float labels, row mismatch', async () => {
       const npz = path.join(dir, 'odd.npz');
-      await writeZip(npz, [['features.npy', npyBytes('<f4', [1], f32([1]))], ['targets.npy', npyBytes('<i8', [1], i64([0]))]]);
+      await writeZip(npz, [
+        ['features.npy', npyBytes('<f4', [1], f32([1]))],
+        ['targets.npy', npyBytes('<i8', [1], i64([0]))],
+      ]);
       await rejectsInput(registerDataset(registry, npz), 'odd.npz', 'features, targets');
 
       const fortran = path.join(dir, 'fortran');
@@ -372,7 +511,11 @@ describe('Datasets', () => {
   describe('cancel', () => {
     it('an aborted signal stops registration with CancelledError and stores nothing', async () => {
       const root = path.join(dir, 'many');
-      for (let i = 0; i < 20; i++) write(path.join(root, i % 2 ? 'odd' : 'even', `${i}.png`), pngBytes(4, 4, () => [i, i, i]));
+      for (let i = 0; i < 20; i++)
+        write(
+          path.join(root, i % 2 ? 'odd' : 'even', `${i}.png`),
+          pngBytes(4, 4, () => [i, i, i]),
+        );
       const pre = new AbortController();
       pre.abort();
       await assert.rejects(registerDataset(registry, root, { signal: pre.signal }), CancelledError);
@@ -390,19 +533,27 @@ describe('Datasets', () => {
     it('bilinear 2×2 → 4×4 (half-pixel) matches values worked out by hand', async () => {
       // Red channel [[0, 100], [200, 40]]. Along each axis output pixels sample input positions
       // -0.25, 0.25, 0.75, 1.25 → weights (1,0) (.75,.25) (.25,.75) (0,1), edges clamped.
-      const red = [[0, 100], [200, 40]];
+      const red = [
+        [0, 100],
+        [200, 40],
+      ];
       const file = path.join(dir, 'tiny.png');
-      write(file, pngBytes(2, 2, (x, y) => [red[y][x], 7, 0]));
+      write(
+        file,
+        pngBytes(2, 2, (x, y) => [red[y][x], 7, 0]),
+      );
       const out = await loadImage(file, { ...plain, size: [4, 4] });
       assert.strictEqual(out.length, 3 * 16);
-      const expectedRed = [
-        0, 25, 75, 100,
-        50, 58.75, 76.25, 85,
-        150, 126.25, 78.75, 55,
-        200, 160, 80, 40,
-      ];
-      assert.deepStrictEqual([...out.slice(0, 16)].map((v) => +v.toFixed(4)), expectedRed);
-      assert.deepStrictEqual([...out.slice(16, 32)].map((v) => +v.toFixed(4)), new Array(16).fill(7), 'a constant channel stays constant');
+      const expectedRed = [0, 25, 75, 100, 50, 58.75, 76.25, 85, 150, 126.25, 78.75, 55, 200, 160, 80, 40];
+      assert.deepStrictEqual(
+        [...out.slice(0, 16)].map((v) => +v.toFixed(4)),
+        expectedRed,
+      );
+      assert.deepStrictEqual(
+        [...out.slice(16, 32)].map((v) => +v.toFixed(4)),
+        new Array(16).fill(7),
+        'a constant channel stays constant',
+      );
     });
 
     it('shrinking averages (antialiased, as PIL) and keeps constant images constant', () => {
@@ -417,14 +568,26 @@ describe('Datasets', () => {
 
     it('normalises per channel, swaps to BGR and lays out NHWC', async () => {
       const file = path.join(dir, 'norm.png');
-      write(file, pngBytes(2, 1, (x) => (x === 0 ? [255, 0, 51] : [0, 255, 102])));
-      const pre: ImagePreprocess = { size: [1, 2], scale: 1 / 255, mean: [0.5, 0.25, 0], std: [0.5, 0.25, 2], channelOrder: 'BGR', layout: 'NHWC' };
+      write(
+        file,
+        pngBytes(2, 1, (x) => (x === 0 ? [255, 0, 51] : [0, 255, 102])),
+      );
+      const pre: ImagePreprocess = {
+        size: [1, 2],
+        scale: 1 / 255,
+        mean: [0.5, 0.25, 0],
+        std: [0.5, 0.25, 2],
+        channelOrder: 'BGR',
+        layout: 'NHWC',
+      };
       const out = [...(await loadImage(file, pre))].map((v) => +v.toFixed(5));
       // Output channel 0 is blue (mean .5, std .5), 1 green, 2 red (mean 0, std 2).
-      assert.deepStrictEqual(out, [
-        (0.2 - 0.5) / 0.5, (0 - 0.25) / 0.25, 1 / 2,
-        (0.4 - 0.5) / 0.5, (1 - 0.25) / 0.25, 0,
-      ].map((v) => +v.toFixed(5)));
+      assert.deepStrictEqual(
+        out,
+        [(0.2 - 0.5) / 0.5, (0 - 0.25) / 0.25, 1 / 2, (0.4 - 0.5) / 0.5, (1 - 0.25) / 0.25, 0].map(
+          (v) => +v.toFixed(5),
+        ),
+      );
       const nchw = [...(await loadImage(file, { ...plain, size: [1, 2] }))];
       assert.deepStrictEqual(nchw, [255, 0, 0, 255, 51, 102]);
     });
@@ -437,10 +600,20 @@ describe('Datasets', () => {
       assert.deepStrictEqual([...(await loadImage(gfile, { ...plain, size: [1, 1] }))], [90, 90, 90]);
 
       const jfile = path.join(dir, 'really-a-jpeg.png');
-      write(jfile, jpegBytes(8, 8, () => [200, 100, 50]));
+      write(
+        jfile,
+        jpegBytes(8, 8, () => [200, 100, 50]),
+      );
       const out = await loadImage(jfile, { ...plain, size: [8, 8] });
-      for (const [c, want] of [[0, 200], [1, 100], [2, 50]]) {
-        assert.ok(out.slice(c * 64, (c + 1) * 64).every((v) => Math.abs(v - want) <= 3), `channel ${c} ≈ ${want}`);
+      for (const [c, want] of [
+        [0, 200],
+        [1, 100],
+        [2, 50],
+      ]) {
+        assert.ok(
+          out.slice(c * 64, (c + 1) * 64).every((v) => Math.abs(v - want) <= 3),
+          `channel ${c} ≈ ${want}`,
+        );
       }
     });
 
@@ -464,17 +637,46 @@ describe('Datasets', () => {
   describe('preprocessFromConfig', () => {
     it('infers size and layout from the ONNX input shape, with ImageNet defaults', () => {
       const p = preprocessFromConfig(undefined, ['batch', 3, 32, 48]);
-      assert.deepStrictEqual(p, { size: [32, 48], scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], channelOrder: 'RGB', layout: 'NCHW' });
+      assert.deepStrictEqual(p, {
+        size: [32, 48],
+        scale: 1 / 255,
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+        channelOrder: 'RGB',
+        layout: 'NCHW',
+      });
       const q = preprocessFromConfig({ other: 1 }, [1, 64, 96, 3]);
       assert.deepStrictEqual([q.size, q.layout], [[64, 96], 'NHWC']);
       assert.deepStrictEqual(preprocessFromConfig({}, ['n', 3, 'h', 'w']).size, [224, 224]);
     });
 
     it('reads the preprocessing keys from config.json', () => {
-      const p = preprocessFromConfig({ preprocessing: { resize: [10, 20], mean: 0.5, std: [1, 2, 3], scale: 1, channel_order: 'bgr', layout: 'NHWC' } }, [1, 3, 224, 224]);
-      assert.deepStrictEqual(p, { size: [10, 20], scale: 1, mean: [0.5, 0.5, 0.5], std: [1, 2, 3], channelOrder: 'BGR', layout: 'NHWC' });
+      const p = preprocessFromConfig(
+        {
+          preprocessing: {
+            resize: [10, 20],
+            mean: 0.5,
+            std: [1, 2, 3],
+            scale: 1,
+            channel_order: 'bgr',
+            layout: 'NHWC',
+          },
+        },
+        [1, 3, 224, 224],
+      );
+      assert.deepStrictEqual(p, {
+        size: [10, 20],
+        scale: 1,
+        mean: [0.5, 0.5, 0.5],
+        std: [1, 2, 3],
+        channelOrder: 'BGR',
+        layout: 'NHWC',
+      });
       assert.deepStrictEqual(preprocessFromConfig({ preprocessing: { size: 100 } }, undefined).size, [100, 100]);
-      assert.throws(() => preprocessFromConfig({ preprocessing: { layout: 'CHW' } }, undefined), (e: unknown) => e instanceof InputError && /config\.json.*layout/.test(e.message));
+      assert.throws(
+        () => preprocessFromConfig({ preprocessing: { layout: 'CHW' } }, undefined),
+        (e: unknown) => e instanceof InputError && /config\.json.*layout/.test(e.message),
+      );
       assert.throws(() => preprocessFromConfig({ preprocessing: { std: [1, 0, 1] } }, undefined), InputError);
     });
   });

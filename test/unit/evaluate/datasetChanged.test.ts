@@ -22,7 +22,10 @@ describe('evaluation of a dataset changed since registration', () => {
 
   const importModel = (name: string, onnx: Buffer, config?: unknown) => importOnnxModel(r, work, name, onnx, config);
 
-  const stored = async () => [await r.db.all('SELECT id FROM evaluations'), await r.db.all('SELECT evaluation_id FROM evaluation_samples')];
+  const stored = async () => [
+    await r.db.all('SELECT id FROM evaluations'),
+    await r.db.all('SELECT evaluation_id FROM evaluation_samples'),
+  ];
 
   it('a CSV whose labels were swapped (same size) is refused by its SHA-256, naming the file; nothing stored', async () => {
     await importModel('mlp', onnxModelBytes({ features: 2, classes: 2, softmax: false }));
@@ -31,7 +34,10 @@ describe('evaluation of a dataset changed since registration', () => {
     await registerDataset(r, csv, { name: 'd' });
     writeFileSync(csv, 'x1,x2,label\n1,0,b\n0,1,a\n');
     await assert.rejects(evaluateVersion(r, 'mlp@v1', { dataset: 'd' }), (e: Error) => {
-      assert.match(e.message, /data\.csv: changed since dataset d was registered \(sha256 [0-9a-f]{64}, registered [0-9a-f]{64}\); register it again/);
+      assert.match(
+        e.message,
+        /data\.csv: changed since dataset d was registered \(sha256 [0-9a-f]{64}, registered [0-9a-f]{64}\); register it again/,
+      );
       return true;
     });
     assert.deepStrictEqual(await stored(), [[], []]);
@@ -48,7 +54,10 @@ describe('evaluation of a dataset changed since registration', () => {
     writeFileSync(tool, `#!/bin/sh\ntouch '${marker}'\n`);
     chmodSync(tool, 0o755);
     const profile = checkEvaluatorProfile({ id: 'fake', tool, args: ['${outputDir}'] }, 'test');
-    await assert.rejects(evaluateExternally(r, 'mlp@v1', profile, { dataset: 'd' }), /data\.csv: changed since dataset d was registered \(sha256 /);
+    await assert.rejects(
+      evaluateExternally(r, 'mlp@v1', profile, { dataset: 'd' }),
+      /data\.csv: changed since dataset d was registered \(sha256 /,
+    );
     assert.ok(!existsSync(marker), 'the evaluator ran');
     assert.deepStrictEqual(await stored(), [[], []]);
   });
@@ -65,7 +74,10 @@ describe('evaluation of a dataset changed since registration', () => {
     writeFileSync(path.join(root, 'train/red/1.png'), solidPng([0, 0, 255], 8, 8)); // not in the test split
     assert.strictEqual((await evaluateVersion(r, 'colours@v1', { dataset: 'd' })).sampleCount, 2);
     writeFileSync(path.join(root, 'test/red/1.png'), solidPng([0, 0, 255], 8, 8));
-    await assert.rejects(evaluateVersion(r, 'colours@v1', { dataset: 'd' }), /test\/red\/1\.png: changed since dataset d was registered \(\d+ bytes, registered with \d+\); register it again/);
+    await assert.rejects(
+      evaluateVersion(r, 'colours@v1', { dataset: 'd' }),
+      /test\/red\/1\.png: changed since dataset d was registered \(\d+ bytes, registered with \d+\); register it again/,
+    );
     assert.strictEqual((await r.db.all('SELECT id FROM evaluations')).length, 1);
   });
 

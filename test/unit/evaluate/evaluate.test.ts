@@ -32,12 +32,20 @@ describe('built-in evaluator', () => {
 
   it('a CSV dataset: accuracy, confusion matrix and per-sample predictions as computed by hand', async () => {
     // logits = [x1, x2, 0.5]: the larger of x1, x2 wins unless both are below 0.5.
-    await importModel('mlp', onnxModelBytes({ features: 2, classes: 3, weights: [1, 0, 0, 0, 1, 0], bias: [0, 0, 0.5], softmax: false }));
+    await importModel(
+      'mlp',
+      onnxModelBytes({ features: 2, classes: 3, weights: [1, 0, 0, 0, 1, 0], bias: [0, 0, 0.5], softmax: false }),
+    );
     const csv = path.join(work, 'data.csv');
     writeFileSync(csv, 'x1,x2,label\n1,0,a\n0.9,0.1,a\n0,1,b\n0,0,c\n0.2,0.9,a\n0.1,0.2,b\n');
     await registerDataset(r, csv, { name: 'points' });
     const progress: number[] = [];
-    const e = await evaluateVersion(r, 'mlp@v1', { dataset: 'points', batchSize: 4, cwd: work, onProgress: (d) => progress.push(d) });
+    const e = await evaluateVersion(r, 'mlp@v1', {
+      dataset: 'points',
+      batchSize: 4,
+      cwd: work,
+      onProgress: (d) => progress.push(d),
+    });
     assert.deepStrictEqual(progress, [4, 6]);
     assert.strictEqual(e.metrics.accuracy, 4 / 6);
     assert.deepStrictEqual(e.confusion, [
@@ -51,12 +59,21 @@ describe('built-in evaluator', () => {
     assert.match(e.datasetSha256, /^[0-9a-f]{64}$/);
     // The cell "labelled a, predicted b" holds exactly the fifth row.
     const cell = await evaluationSamples(r, e.id, { label: 0, prediction: 1 });
-    assert.deepStrictEqual(cell.map((s) => s.sampleId), ['data.csv#4']);
-    assert.deepStrictEqual((await evaluationsOf(r, e.versionId)).map((x) => x.id), [e.id]);
+    assert.deepStrictEqual(
+      cell.map((s) => s.sampleId),
+      ['data.csv#4'],
+    );
+    assert.deepStrictEqual(
+      (await evaluationsOf(r, e.versionId)).map((x) => x.id),
+      [e.id],
+    );
   });
 
   it('an image folder: preprocessing from config.json, classes matched by name, a corrupt image reported and skipped', async () => {
-    const config = { preprocessing: { size: [4, 4], scale: 1 / 255, mean: 0, std: 1 }, labels: ['red', 'green', 'blue'] };
+    const config = {
+      preprocessing: { size: [4, 4], scale: 1 / 255, mean: 0, std: 1 },
+      labels: ['red', 'green', 'blue'],
+    };
     await importModel('colours', channelMeanModelBytes(), config);
     const root = path.join(work, 'colours');
     for (const c of ['red', 'green', 'blue']) mkdirSync(path.join(root, c), { recursive: true });
@@ -77,9 +94,15 @@ describe('built-in evaluator', () => {
     const errors = await evaluationSamples(r, e.id, { errors: true });
     assert.deepStrictEqual(errors.map((s) => s.sampleId).sort(), ['green/broken.png', 'purple/p1.png']);
     assert.match(errors.find((s) => s.sampleId === 'green/broken.png')!.error!, /broken\.png: not a readable PNG/);
-    assert.match(errors.find((s) => s.sampleId === 'purple/p1.png')!.error!, /label 'purple' is not a class of the model \(it has: red, green, blue\)/);
+    assert.match(
+      errors.find((s) => s.sampleId === 'purple/p1.png')!.error!,
+      /label 'purple' is not a class of the model \(it has: red, green, blue\)/,
+    );
     const wrong = await evaluationSamples(r, e.id, { wrong: true });
-    assert.deepStrictEqual(wrong.map((s) => [s.sampleId, s.label, s.prediction]), [['red/mislabelled.png', 3, 0]]);
+    assert.deepStrictEqual(
+      wrong.map((s) => [s.sampleId, s.label, s.prediction]),
+      [['red/mislabelled.png', 3, 0]],
+    );
   });
 
   it('refuses a version without ONNX, an unknown split, and leaves nothing when cancelled', async () => {
@@ -87,7 +110,10 @@ describe('built-in evaluator', () => {
     const csv = path.join(work, 'data.csv');
     writeFileSync(csv, 'x1,x2,label,split\n1,0,a,test\n0,1,b,train\n');
     await registerDataset(r, csv, { name: 'points' });
-    await assert.rejects(evaluateVersion(r, 'mlp@v1', { dataset: 'points', split: 'val' }), /dataset points has no split 'val' \(splits: .*test.*\)/);
+    await assert.rejects(
+      evaluateVersion(r, 'mlp@v1', { dataset: 'points', split: 'val' }),
+      /dataset points has no split 'val' \(splits: .*test.*\)/,
+    );
     await assert.rejects(evaluateVersion(r, 'mlp@v1', { dataset: 'nope' }), /no dataset 'nope' \(datasets: points\)/);
     const abort = new AbortController();
     abort.abort();
@@ -98,12 +124,21 @@ describe('built-in evaluator', () => {
   });
 
   it('evaluations of the same dataset appear in the comparison as metric rows, best marked', async () => {
-    await importModel('mlp', onnxModelBytes({ features: 2, classes: 3, weights: [1, 0, 0, 0, 1, 0], bias: [0, 0, 0.5], softmax: false }));
-    await importModel('mlp', onnxModelBytes({ features: 2, classes: 3, weights: [0, 1, 0, 1, 0, 0], bias: [0, 0, 0.5], softmax: false }));
+    await importModel(
+      'mlp',
+      onnxModelBytes({ features: 2, classes: 3, weights: [1, 0, 0, 0, 1, 0], bias: [0, 0, 0.5], softmax: false }),
+    );
+    await importModel(
+      'mlp',
+      onnxModelBytes({ features: 2, classes: 3, weights: [0, 1, 0, 1, 0, 0], bias: [0, 0, 0.5], softmax: false }),
+    );
     const csv = path.join(work, 'data.csv');
     writeFileSync(csv, 'x1,x2,label\n1,0,a\n0.9,0.1,a\n0,1,b\n0,0,c\n');
     await registerDataset(r, csv, { name: 'points' });
-    const [a, b] = [await evaluateVersion(r, 'mlp@v1', { dataset: 'points' }), await evaluateVersion(r, 'mlp@v2', { dataset: 'points' })];
+    const [a, b] = [
+      await evaluateVersion(r, 'mlp@v1', { dataset: 'points' }),
+      await evaluateVersion(r, 'mlp@v2', { dataset: 'points' }),
+    ];
     assert.deepStrictEqual([a.metrics.accuracy, b.metrics.accuracy], [1, 0.25]);
     const cmp = await buildComparison(r, [a.versionId, b.versionId]);
     const row = cmp.metrics.find((m) => m.key === 'eval points: accuracy')!;
@@ -134,7 +169,13 @@ fs.writeFileSync(path.join(out, 'metrics.json'), JSON.stringify({ latency_ms: 12
       const tool = path.join(work, 'fake-eval');
       writeFileSync(tool, SCRIPT);
       chmodSync(tool, 0o755);
-      return { csv, profile: checkEvaluatorProfile({ id: 'fake', tool, args: ['${model}', '${dataset}', '${manifest}', '${split}', '${outputDir}'] }, 'test') };
+      return {
+        csv,
+        profile: checkEvaluatorProfile(
+          { id: 'fake', tool, args: ['${model}', '${dataset}', '${manifest}', '${split}', '${outputDir}'] },
+          'test',
+        ),
+      };
     }
 
     it('runs the command, ingests predictions.jsonl and metrics.json (its numbers win), keeps the log', async () => {
@@ -152,32 +193,47 @@ fs.writeFileSync(path.join(out, 'metrics.json'), JSON.stringify({ latency_ms: 12
       assert.strictEqual(e.metrics.macroRecall, (0.5 + 1 + 1) / 3);
       assert.ok(lines.some((l) => l === 'evaluating 4 samples of ' + csv));
       assert.match(readFileSync((e.details as { log: string }).log, 'utf8'), /1 unknown or repeated ids ignored/);
-      await assert.rejects(evaluateExternally(r, 'mlp@v1', profile, { dataset: 'points', split: 'fail' }), /no split 'fail'/);
+      await assert.rejects(
+        evaluateExternally(r, 'mlp@v1', profile, { dataset: 'points', split: 'fail' }),
+        /no split 'fail'/,
+      );
     });
 
     it('a failing evaluator leaves no evaluation and names its last lines and log', async () => {
       const { profile } = await setup('x1,x2,label,split\n1,0,a,fail\n');
-      await assert.rejects(evaluateExternally(r, 'mlp@v1', profile, { dataset: 'points', split: 'fail' }), (err: Error) => {
-        assert.match(err.message, /fake-eval failed \(exit 2\): CUDA error: out of memory\. Full log: (.*\.log)$/);
-        assert.ok(existsSync(/Full log: (.*\.log)$/.exec(err.message)![1]));
-        return true;
-      });
+      await assert.rejects(
+        evaluateExternally(r, 'mlp@v1', profile, { dataset: 'points', split: 'fail' }),
+        (err: Error) => {
+          assert.match(err.message, /fake-eval failed \(exit 2\): CUDA error: out of memory\. Full log: (.*\.log)$/);
+          assert.ok(existsSync(/Full log: (.*\.log)$/.exec(err.message)![1]));
+          return true;
+        },
+      );
       assert.deepStrictEqual(await r.db.all('SELECT id FROM evaluations'), []);
-      assert.throws(() => checkEvaluatorProfile({ id: 'x', tool: 'y', args: 'z' }, 'settings'), /settings: evaluator "x": "args" must be a list of strings/);
+      assert.throws(
+        () => checkEvaluatorProfile({ id: 'x', tool: 'y', args: 'z' }, 'settings'),
+        /settings: evaluator "x": "args" must be a list of strings/,
+      );
     });
 
     it('a prediction nested 100k deep is refused naming predictions.jsonl and its line; nothing is stored', async () => {
       const { profile } = await setup('x1,x2,label\n1,0,a\n');
       const deep = path.join(work, 'deep-eval');
-      writeFileSync(deep, `#!/usr/bin/env node
+      writeFileSync(
+        deep,
+        `#!/usr/bin/env node
 const fs = require('fs'), path = require('path');
 const out = process.argv[process.argv.length - 1];
 fs.writeFileSync(path.join(out, 'predictions.jsonl'), '{"sample_id":"0","prediction":"a"}\\n{"sample_id":"1","prediction":' + '['.repeat(100000) + ']'.repeat(100000) + '}\\n');
 fs.writeFileSync(path.join(out, 'metrics.json'), '{}');
-`);
+`,
+      );
       chmodSync(deep, 0o755);
       const deepProfile = checkEvaluatorProfile({ ...profile, id: 'deep', tool: deep }, 'test');
-      await assert.rejects(evaluateExternally(r, 'mlp@v1', deepProfile, { dataset: 'points' }), /deep: predictions\.jsonl: line 2 is nested more than 128 levels deep/);
+      await assert.rejects(
+        evaluateExternally(r, 'mlp@v1', deepProfile, { dataset: 'points' }),
+        /deep: predictions\.jsonl: line 2 is nested more than 128 levels deep/,
+      );
       assert.deepStrictEqual(await r.db.all('SELECT id FROM evaluations'), []);
     });
   });

@@ -27,8 +27,15 @@ describe('a SIGKILLed evaluation (real processes)', function () {
   });
 
   /** Starts `modelreg evaluate`; resolves once its running row has stored some samples. */
-  async function startEvaluation(registry: string, r: Registry): Promise<{ child: ChildProcess; closed: Promise<unknown>; row: Row }> {
-    const child = spawn(process.execPath, [CLI, '--registry', registry, 'evaluate', 'm@v1', '--dataset', 'd', '--batch', '16'], { stdio: 'ignore' });
+  async function startEvaluation(
+    registry: string,
+    r: Registry,
+  ): Promise<{ child: ChildProcess; closed: Promise<unknown>; row: Row }> {
+    const child = spawn(
+      process.execPath,
+      [CLI, '--registry', registry, 'evaluate', 'm@v1', '--dataset', 'd', '--batch', '16'],
+      { stdio: 'ignore' },
+    );
     children.push(child);
     const closed = new Promise((resolve) => child.on('close', resolve));
     let ended = false;
@@ -42,7 +49,9 @@ describe('a SIGKILLed evaluation (real processes)', function () {
   }
 
   const rows = (r: Registry) =>
-    r.db.all<Row>('SELECT e.id, e.status, e.runner_pid, (SELECT COUNT(*) FROM evaluation_samples s WHERE s.evaluation_id = e.id) AS samples FROM evaluations e ORDER BY e.id');
+    r.db.all<Row>(
+      'SELECT e.id, e.status, e.runner_pid, (SELECT COUNT(*) FROM evaluation_samples s WHERE s.evaluation_id = e.id) AS samples FROM evaluations e ORDER BY e.id',
+    );
 
   it('gc removes the killed one with its samples and keeps the live one', async () => {
     const work = tempDir();
@@ -50,7 +59,10 @@ describe('a SIGKILLed evaluation (real processes)', function () {
     const r = await Registry.open(registry);
     try {
       mkdirSync(path.join(work, 'model'));
-      writeFileSync(path.join(work, 'model', 'model.onnx'), onnxModelBytes({ features: 2, classes: 3, softmax: false }));
+      writeFileSync(
+        path.join(work, 'model', 'model.onnx'),
+        onnxModelBytes({ features: 2, classes: 3, softmax: false }),
+      );
       await importTrainingOutput(r, path.join(work, 'model'), { model: 'm' });
       const lines = Array.from({ length: 200_000 }, (_, i) => `${(i % 10) / 10},${(i % 7) / 7},${'abc'[i % 3]}`);
       writeFileSync(path.join(work, 'data.csv'), `x1,x2,label\n${lines.join('\n')}\n`);
@@ -60,13 +72,23 @@ describe('a SIGKILLed evaluation (real processes)', function () {
       killed.child.kill('SIGKILL');
       await killed.closed;
       const live = await startEvaluation(registry, r);
-      assert.deepStrictEqual((await rows(r)).map((x) => x.status), ['running', 'running']);
+      assert.deepStrictEqual(
+        (await rows(r)).map((x) => x.status),
+        ['running', 'running'],
+      );
 
       const gc = await r.gc();
       const left = await rows(r);
-      assert.deepStrictEqual(left.map((x) => x.id), [live.row.id], 'the live evaluation stays, the killed one goes');
+      assert.deepStrictEqual(
+        left.map((x) => x.id),
+        [live.row.id],
+        'the live evaluation stays, the killed one goes',
+      );
       assert.strictEqual(gc.removedEvaluations, 1);
-      assert.deepStrictEqual(await r.db.all('SELECT evaluation_id FROM evaluation_samples WHERE evaluation_id = ?', [killed.row.id]), []);
+      assert.deepStrictEqual(
+        await r.db.all('SELECT evaluation_id FROM evaluation_samples WHERE evaluation_id = ?', [killed.row.id]),
+        [],
+      );
 
       live.child.kill('SIGKILL');
       await live.closed;

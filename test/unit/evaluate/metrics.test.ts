@@ -8,7 +8,8 @@ function probs(k: number, pred: number, score: number): number[] {
   return Array.from({ length: k }, (_, i) => (i === pred ? score : (1 - score) / (k - 1)));
 }
 
-const close = (a: number | null | undefined, b: number, what: string) => assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-9, `${what}: ${a} vs ${b}`);
+const close = (a: number | null | undefined, b: number, what: string) =>
+  assert.ok(a !== null && a !== undefined && Math.abs(a - b) < 1e-9, `${what}: ${a} vs ${b}`);
 
 describe('classification metrics', () => {
   it('accuracy, per-class and macro/weighted precision, recall, F1, confusion matrix and ECE', () => {
@@ -21,14 +22,18 @@ describe('classification metrics', () => {
       [1, 2, 0.55],
       [2, 2, 0.95],
     ];
-    for (const [label, pred, score] of cases) assert.deepStrictEqual(t.add({ label, probs: probs(3, pred, score) }), { prediction: pred, score });
+    for (const [label, pred, score] of cases)
+      assert.deepStrictEqual(t.add({ label, probs: probs(3, pred, score) }), { prediction: pred, score });
     assert.deepStrictEqual(t.confusion, [
       [2, 1, 0],
       [0, 1, 1],
       [0, 0, 1],
     ]);
     const per = t.perClass();
-    assert.deepStrictEqual(per.map((p) => p.support), [3, 2, 1]);
+    assert.deepStrictEqual(
+      per.map((p) => p.support),
+      [3, 2, 1],
+    );
     [1, 0.5, 0.5].forEach((v, i) => close(per[i].precision, v, `precision ${i}`));
     [2 / 3, 0.5, 1].forEach((v, i) => close(per[i].recall, v, `recall ${i}`));
     [0.8, 0.5, 2 / 3].forEach((v, i) => close(per[i].f1, v, `f1 ${i}`));

@@ -18,7 +18,11 @@ const round = (x: number, digits = 6) => Number(x.toPrecision(digits));
 /** JSON as Python's json.dumps writes it: NaN, Infinity and -Infinity as bare tokens. */
 export function pythonJson(value: unknown, indent = 2): string {
   const mark = '__nonfinite__:';
-  const text = JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? mark + String(v) : v), indent);
+  const text = JSON.stringify(
+    value,
+    (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? mark + String(v) : v),
+    indent,
+  );
   return text.replace(new RegExp(`"${mark}(NaN|-?Infinity)"`, 'g'), '$1');
 }
 
@@ -81,7 +85,15 @@ export async function writeTrainerState(file: string, opts: TrainerStateOptions 
     }
   }
   history.push(...(opts.extraEntries ?? []));
-  history.push({ epoch: epoch(total), step: total, total_flos: 1.2e15, train_loss: 0.71, train_runtime: 42.5, train_samples_per_second: 75.3, train_steps_per_second: 2.35 });
+  history.push({
+    epoch: epoch(total),
+    step: total,
+    total_flos: 1.2e15,
+    train_loss: 0.71,
+    train_runtime: 42.5,
+    train_samples_per_second: 75.3,
+    train_steps_per_second: 2.35,
+  });
 
   const state: Record<string, any> = {
     best_metric: null,
@@ -154,7 +166,12 @@ export async function writeLightningCsv(file: string, opts: LightningCsvOptions 
       const step = e * per + i;
       if (step % every === 0) rows.push({ epoch: e, step, train_loss: round(1 / (step + 1), 5) });
     }
-    rows.push({ epoch: e, step: (e + 1) * per - 1, val_acc: round(0.5 + 0.1 * e, 5), val_loss: round(0.9 - 0.2 * e, 5) });
+    rows.push({
+      epoch: e,
+      step: (e + 1) * per - 1,
+      val_acc: round(0.5 + 0.1 * e, 5),
+      val_loss: round(0.9 - 0.2 * e, 5),
+    });
   }
   await writeFile(file, csvText(['epoch', 'step', 'train_loss', 'val_acc', 'val_loss'], rows));
   return rows;
@@ -185,15 +202,30 @@ export async function writeKerasCsv(file: string, opts: KerasCsvOptions = {}): P
 }
 
 export const YOLO_COLUMNS = [
-  'epoch', 'train/box_loss', 'train/cls_loss', 'train/dfl_loss', 'metrics/precision(B)', 'metrics/recall(B)',
-  'metrics/mAP50(B)', 'metrics/mAP50-95(B)', 'val/box_loss', 'val/cls_loss', 'val/dfl_loss', 'lr/pg0', 'lr/pg1', 'lr/pg2',
+  'epoch',
+  'train/box_loss',
+  'train/cls_loss',
+  'train/dfl_loss',
+  'metrics/precision(B)',
+  'metrics/recall(B)',
+  'metrics/mAP50(B)',
+  'metrics/mAP50-95(B)',
+  'val/box_loss',
+  'val/cls_loss',
+  'val/dfl_loss',
+  'lr/pg0',
+  'lr/pg1',
+  'lr/pg2',
 ];
 
 /**
  * Writes an Ultralytics results.csv. padded (default true) mimics YOLOv8's '%23s' / '%23.5g' layout;
  * false gives the newer unpadded one. Epochs are 1-based as YOLO writes them.
  */
-export async function writeYoloResults(file: string, opts: { epochs?: number; padded?: boolean } = {}): Promise<CsvRow[]> {
+export async function writeYoloResults(
+  file: string,
+  opts: { epochs?: number; padded?: boolean } = {},
+): Promise<CsvRow[]> {
   const rows: CsvRow[] = [];
   for (let e = 1; e <= (opts.epochs ?? 3); e++) {
     const row: CsvRow = { epoch: e };
@@ -202,7 +234,10 @@ export async function writeYoloResults(file: string, opts: { epochs?: number; pa
   }
   const pad = opts.padded ?? true;
   const cell = (s: string) => (pad ? s.padStart(23) : s);
-  const lines = [YOLO_COLUMNS.map(cell).join(','), ...rows.map((r) => YOLO_COLUMNS.map((c) => cell(String(r[c]))).join(','))];
+  const lines = [
+    YOLO_COLUMNS.map(cell).join(','),
+    ...rows.map((r) => YOLO_COLUMNS.map((c) => cell(String(r[c]))).join(',')),
+  ];
   await writeFile(file, lines.join('\n') + '\n');
   return rows;
 }
@@ -240,8 +275,13 @@ export function encodeTfEvent(event: Record<string, unknown>): Uint8Array {
  * "scalars" plugin metadata only on a tag's first value, as TF does. Returns the bytes and each
  * record's byte offset (index 0 = the file_version record).
  */
-export async function writeTfEvents(file: string, events: TfEventSpec[]): Promise<{ bytes: Buffer; recordOffsets: number[] }> {
-  const records: Buffer[] = [tfRecord(encodeTfEvent({ wall_time: events[0]?.wallTime ?? 1.7e9, file_version: 'brain.Event:2' }))];
+export async function writeTfEvents(
+  file: string,
+  events: TfEventSpec[],
+): Promise<{ bytes: Buffer; recordOffsets: number[] }> {
+  const records: Buffer[] = [
+    tfRecord(encodeTfEvent({ wall_time: events[0]?.wallTime ?? 1.7e9, file_version: 'brain.Event:2' })),
+  ];
   const seen = new Set<string>();
   for (const ev of events) {
     const value = Object.entries(ev.scalars).map(([tag, x]) => {

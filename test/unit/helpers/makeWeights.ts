@@ -13,7 +13,8 @@ import { ONNX_DTYPES, onnxModelType } from '../../../src/core/inspect/weights/on
 import { savedModelProtoType, TF_DTYPES } from '../../../src/core/inspect/weights/savedmodel';
 import { TFLITE_TYPES } from '../../../src/core/inspect/weights/tflite';
 
-const reverse = (m: Record<number, string>): Record<string, number> => Object.fromEntries(Object.entries(m).map(([k, v]) => [v, Number(k)]));
+const reverse = (m: Record<number, string>): Record<string, number> =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [v, Number(k)]));
 const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 
 // ---------------------------------------------------------------- safetensors
@@ -28,7 +29,23 @@ export interface SafetensorsTensor {
   fill?: number;
 }
 
-const ST_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1 };
+const ST_BYTES: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  U64: 8,
+  I32: 4,
+  U32: 4,
+  I16: 2,
+  U16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+};
 
 /** The bytes of a valid safetensors file (header padded to 8 bytes, tensors stored in order). */
 export function safetensorsBytes(tensors: SafetensorsTensor[], metadata?: Record<string, string>): Buffer {
@@ -41,7 +58,7 @@ export function safetensorsBytes(tensors: SafetensorsTensor[], metadata?: Record
     if (!size) throw new Error(`safetensorsBytes: unsupported dtype ${t.dtype}`);
     const n = product(t.shape);
     const data = Buffer.alloc(n * size);
-    for (let i = 0; i < n; i++) writeNumber(data, i * size, t.dtype, t.values ? t.values[i] : t.fill ?? 0);
+    for (let i = 0; i < n; i++) writeNumber(data, i * size, t.dtype, t.values ? t.values[i] : (t.fill ?? 0));
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + data.length] };
     datas.push(data);
     offset += data.length;
@@ -53,25 +70,57 @@ export function safetensorsBytes(tensors: SafetensorsTensor[], metadata?: Record
   return Buffer.concat([len, Buffer.from(json), ...datas]);
 }
 
-export async function writeSafetensors(file: string, tensors: SafetensorsTensor[], metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  file: string,
+  tensors: SafetensorsTensor[],
+  metadata?: Record<string, string>,
+): Promise<void> {
   await writeFile(file, safetensorsBytes(tensors, metadata));
 }
 
 function writeNumber(buf: Buffer, at: number, dtype: string, v: number): void {
   switch (dtype) {
-    case 'F64': buf.writeDoubleLE(v, at); break;
-    case 'F32': buf.writeFloatLE(v, at); break;
-    case 'F16': buf.writeUInt16LE(toHalf(v), at); break;
-    case 'BF16': { const b = Buffer.alloc(4); b.writeFloatLE(v); buf.writeUInt16LE(b.readUInt16LE(2), at); break; }
-    case 'I64': buf.writeBigInt64LE(BigInt(Math.trunc(v)), at); break;
-    case 'U64': buf.writeBigUInt64LE(BigInt(Math.trunc(v)), at); break;
-    case 'I32': buf.writeInt32LE(v, at); break;
-    case 'U32': buf.writeUInt32LE(v, at); break;
-    case 'I16': buf.writeInt16LE(v, at); break;
-    case 'U16': buf.writeUInt16LE(v, at); break;
-    case 'I8': buf.writeInt8(v, at); break;
-    case 'BOOL': buf.writeUInt8(v ? 1 : 0, at); break;
-    default: buf.writeUInt8(v & 0xff, at);
+    case 'F64':
+      buf.writeDoubleLE(v, at);
+      break;
+    case 'F32':
+      buf.writeFloatLE(v, at);
+      break;
+    case 'F16':
+      buf.writeUInt16LE(toHalf(v), at);
+      break;
+    case 'BF16': {
+      const b = Buffer.alloc(4);
+      b.writeFloatLE(v);
+      buf.writeUInt16LE(b.readUInt16LE(2), at);
+      break;
+    }
+    case 'I64':
+      buf.writeBigInt64LE(BigInt(Math.trunc(v)), at);
+      break;
+    case 'U64':
+      buf.writeBigUInt64LE(BigInt(Math.trunc(v)), at);
+      break;
+    case 'I32':
+      buf.writeInt32LE(v, at);
+      break;
+    case 'U32':
+      buf.writeUInt32LE(v, at);
+      break;
+    case 'I16':
+      buf.writeInt16LE(v, at);
+      break;
+    case 'U16':
+      buf.writeUInt16LE(v, at);
+      break;
+    case 'I8':
+      buf.writeInt8(v, at);
+      break;
+    case 'BOOL':
+      buf.writeUInt8(v ? 1 : 0, at);
+      break;
+    default:
+      buf.writeUInt8(v & 0xff, at);
   }
 }
 
@@ -139,7 +188,13 @@ export function onnxModelBytes(opts: OnnxOptions = {}): Buffer {
     { op_type: 'Add', name: 'add', input: ['xw', 'B'], output: [addOut] },
   ];
   if (softmax) {
-    nodes.push({ op_type: 'Softmax', name: 'softmax', input: ['logits'], output: [outputName], attribute: [{ name: 'axis', type: 2, i: -1 }] });
+    nodes.push({
+      op_type: 'Softmax',
+      name: 'softmax',
+      input: ['logits'],
+      output: [outputName],
+      attribute: [{ name: 'axis', type: 2, i: -1 }],
+    });
   }
   const model = {
     ir_version: opts.irVersion ?? 8,
@@ -170,7 +225,10 @@ export function onnxModelBytes(opts: OnnxOptions = {}): Buffer {
  */
 export function channelMeanModelBytes(size = 4): Buffer {
   const dim = (d: number | string) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d });
-  const info = (name: string, dims: (number | string)[]) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: dims.map(dim) } } } });
+  const info = (name: string, dims: (number | string)[]) => ({
+    name,
+    type: { tensor_type: { elem_type: 1, shape: { dim: dims.map(dim) } } },
+  });
   const model = {
     ir_version: 8,
     opset_import: [{ domain: '', version: 13 }],
@@ -198,15 +256,45 @@ export const ONNX_TYPE_NUMBERS = reverse(ONNX_DTYPES);
 
 // ---------------------------------------------------------------- GGUF
 
-type GgufScalarType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'bool' | 'string' | 'uint64' | 'int64' | 'float64';
-const GGUF_VT: Record<GgufScalarType | 'array', number> = { uint8: 0, int8: 1, uint16: 2, int16: 3, uint32: 4, int32: 5, float32: 6, bool: 7, string: 8, array: 9, uint64: 10, int64: 11, float64: 12 };
+type GgufScalarType =
+  | 'uint8'
+  | 'int8'
+  | 'uint16'
+  | 'int16'
+  | 'uint32'
+  | 'int32'
+  | 'float32'
+  | 'bool'
+  | 'string'
+  | 'uint64'
+  | 'int64'
+  | 'float64';
+const GGUF_VT: Record<GgufScalarType | 'array', number> = {
+  uint8: 0,
+  int8: 1,
+  uint16: 2,
+  int16: 3,
+  uint32: 4,
+  int32: 5,
+  float32: 6,
+  bool: 7,
+  string: 8,
+  array: 9,
+  uint64: 10,
+  int64: 11,
+  float64: 12,
+};
 
 /**
  * A metadata value. Plain values get an inferred type: string, boolean, bigint -> uint64/int64,
  * integer -> uint32 (int32 if negative), other number -> float32, arrays by their first element.
  */
 export type GgufValue =
-  | string | boolean | number | bigint | (string | number | boolean)[]
+  | string
+  | boolean
+  | number
+  | bigint
+  | (string | number | boolean)[]
   | { type: GgufScalarType; value: string | number | bigint | boolean }
   | { type: 'array'; itemType: GgufScalarType; value: (string | number | bigint | boolean)[] };
 
@@ -229,30 +317,89 @@ export function ggufBytes(opts: GgufOptions = {}): Buffer {
   const version = opts.version ?? 3;
   const alignment = opts.alignment ?? 32;
   const out: Buffer[] = [];
-  const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); out.push(b); };
-  const u64 = (v: number | bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); out.push(b); };
-  const str = (s: string) => { const b = Buffer.from(s, 'utf8'); u64(b.length); out.push(b); };
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    out.push(b);
+  };
+  const u64 = (v: number | bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    out.push(b);
+  };
+  const str = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    u64(b.length);
+    out.push(b);
+  };
   const scalar = (type: GgufScalarType, v: string | number | bigint | boolean) => {
     if (type === 'string') return str(String(v));
-    const b = Buffer.alloc({ uint8: 1, int8: 1, bool: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, uint64: 8, int64: 8, float64: 8 }[type]);
+    const b = Buffer.alloc(
+      {
+        uint8: 1,
+        int8: 1,
+        bool: 1,
+        uint16: 2,
+        int16: 2,
+        uint32: 4,
+        int32: 4,
+        float32: 4,
+        uint64: 8,
+        int64: 8,
+        float64: 8,
+      }[type],
+    );
     switch (type) {
-      case 'uint8': b.writeUInt8(Number(v)); break;
-      case 'int8': b.writeInt8(Number(v)); break;
-      case 'bool': b.writeUInt8(v ? 1 : 0); break;
-      case 'uint16': b.writeUInt16LE(Number(v)); break;
-      case 'int16': b.writeInt16LE(Number(v)); break;
-      case 'uint32': b.writeUInt32LE(Number(v)); break;
-      case 'int32': b.writeInt32LE(Number(v)); break;
-      case 'float32': b.writeFloatLE(Number(v)); break;
-      case 'uint64': b.writeBigUInt64LE(BigInt(v)); break;
-      case 'int64': b.writeBigInt64LE(BigInt(v)); break;
-      case 'float64': b.writeDoubleLE(Number(v)); break;
+      case 'uint8':
+        b.writeUInt8(Number(v));
+        break;
+      case 'int8':
+        b.writeInt8(Number(v));
+        break;
+      case 'bool':
+        b.writeUInt8(v ? 1 : 0);
+        break;
+      case 'uint16':
+        b.writeUInt16LE(Number(v));
+        break;
+      case 'int16':
+        b.writeInt16LE(Number(v));
+        break;
+      case 'uint32':
+        b.writeUInt32LE(Number(v));
+        break;
+      case 'int32':
+        b.writeInt32LE(Number(v));
+        break;
+      case 'float32':
+        b.writeFloatLE(Number(v));
+        break;
+      case 'uint64':
+        b.writeBigUInt64LE(BigInt(v));
+        break;
+      case 'int64':
+        b.writeBigInt64LE(BigInt(v));
+        break;
+      case 'float64':
+        b.writeDoubleLE(Number(v));
+        break;
     }
     out.push(b);
   };
   const infer = (v: string | number | bigint | boolean): GgufScalarType =>
-    typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'bool' : typeof v === 'bigint' ? (v < 0n ? 'int64' : 'uint64')
-      : Number.isInteger(v) ? (v < 0 ? 'int32' : 'uint32') : 'float32';
+    typeof v === 'string'
+      ? 'string'
+      : typeof v === 'boolean'
+        ? 'bool'
+        : typeof v === 'bigint'
+          ? v < 0n
+            ? 'int64'
+            : 'uint64'
+          : Number.isInteger(v)
+            ? v < 0
+              ? 'int32'
+              : 'uint32'
+            : 'float32';
 
   const metadata: Record<string, GgufValue> = { ...(opts.metadata ?? {}) };
   if (opts.alignment !== undefined) metadata['general.alignment'] = { type: 'uint32', value: alignment };
@@ -265,7 +412,11 @@ export function ggufBytes(opts: GgufOptions = {}): Buffer {
     str(key);
     if (Array.isArray(value) || (typeof value === 'object' && value.type === 'array')) {
       const items = Array.isArray(value) ? value : (value.value as (string | number | bigint | boolean)[]);
-      const itemType = Array.isArray(value) ? (items.length ? infer(items[0]) : 'uint32') : (value as { itemType: GgufScalarType }).itemType;
+      const itemType = Array.isArray(value)
+        ? items.length
+          ? infer(items[0])
+          : 'uint32'
+        : (value as { itemType: GgufScalarType }).itemType;
       u32(GGUF_VT.array);
       u32(GGUF_VT[itemType]);
       u64(items.length);
@@ -286,7 +437,8 @@ export function ggufBytes(opts: GgufOptions = {}): Buffer {
     const type = t.type ?? 'F32';
     const block = GGML_BLOCKS[type];
     if (!block || typeNumbers[type] === undefined) throw new Error(`ggufBytes: unsupported tensor type ${type}`);
-    if (t.shape.length && t.shape[0] % block[0]) throw new Error(`ggufBytes: ${type} needs a first dimension multiple of ${block[0]}`);
+    if (t.shape.length && t.shape[0] % block[0])
+      throw new Error(`ggufBytes: ${type} needs a first dimension multiple of ${block[0]}`);
     const size = Math.ceil(product(t.shape) / block[0]) * block[1];
     str(t.name);
     u32(t.shape.length);
@@ -330,7 +482,9 @@ export async function writeTorchZip(file: string, opts: TorchZipOptions = {}): P
   const members: [string, Buffer][] = [[`${prefix}/data.pkl`, opts.pickle ?? Buffer.from('80027d71002e', 'hex')]];
   const byteorder = opts.byteorder === undefined ? 'little' : opts.byteorder;
   if (byteorder !== null) members.push([`${prefix}/byteorder`, Buffer.from(byteorder)]);
-  (opts.storages ?? [16, 8]).forEach((s, i) => members.push([`${prefix}/data/${i}`, typeof s === 'number' ? Buffer.alloc(s) : s]));
+  (opts.storages ?? [16, 8]).forEach((s, i) =>
+    members.push([`${prefix}/data/${i}`, typeof s === 'number' ? Buffer.alloc(s) : s]),
+  );
   const version = opts.version === undefined ? '3' : opts.version;
   if (version !== null) members.push([`${prefix}/version`, Buffer.from(`${version}\n`)]);
   for (const [name, bytes] of Object.entries(opts.extra ?? {})) members.push([`${prefix}/${name}`, bytes]);
@@ -348,7 +502,8 @@ export async function writeLegacyTorch(file: string): Promise<void> {
 /** Writes a zip with its members in order, stored (uncompressed) unless `compress`. */
 export function writeZip(file: string, members: [string, Buffer][], opts: { compress?: boolean } = {}): Promise<void> {
   const zip = new yazl.ZipFile();
-  for (const [name, bytes] of members) zip.addBuffer(bytes, name, { compress: opts.compress ?? false, mtime: new Date(0) });
+  for (const [name, bytes] of members)
+    zip.addBuffer(bytes, name, { compress: opts.compress ?? false, mtime: new Date(0) });
   zip.end();
   return new Promise((resolve, reject) => {
     const out = createWriteStream(file);
@@ -390,12 +545,28 @@ export function kerasModelConfig(opts: KerasOptions = {}): Record<string, unknow
       name: opts.name ?? 'sequential',
       trainable: true,
       layers: [
-        { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: opts.inputShape ?? [null, 4], dtype: opts.dtype ?? 'float32', sparse: false, name: 'input_layer' } },
-        ...layers.map((l, i) => ({ module: 'keras.layers', class_name: l.className, config: { name: l.name ?? `layer_${i}`, trainable: true, ...(l.config ?? {}) } })),
+        {
+          module: 'keras.layers',
+          class_name: 'InputLayer',
+          config: {
+            batch_shape: opts.inputShape ?? [null, 4],
+            dtype: opts.dtype ?? 'float32',
+            sparse: false,
+            name: 'input_layer',
+          },
+        },
+        ...layers.map((l, i) => ({
+          module: 'keras.layers',
+          class_name: l.className,
+          config: { name: l.name ?? `layer_${i}`, trainable: true, ...(l.config ?? {}) },
+        })),
       ],
     },
     registered_name: null,
-    compile_config: { optimizer: { module: 'keras.optimizers', class_name: 'Adam', config: { learning_rate: 0.001 } }, loss: 'sparse_categorical_crossentropy' },
+    compile_config: {
+      optimizer: { module: 'keras.optimizers', class_name: 'Adam', config: { learning_rate: 0.001 } },
+      loss: 'sparse_categorical_crossentropy',
+    },
   };
 }
 
@@ -466,10 +637,25 @@ export interface KerasH5Options extends KerasOptions {
 export async function writeKerasH5(file: string, opts: KerasH5Options = {}): Promise<void> {
   const withConfig = opts.withModelConfig ?? true;
   const names = ['keras_version', 'backend', ...(withConfig ? ['model_config'] : ['layer_names'])];
-  const attrs = Buffer.concat(names.map((n) => { const b = Buffer.alloc(Math.ceil((n.length + 1) / 8) * 8 + 24); b.write(n, 0, 'latin1'); return b; }));
+  const attrs = Buffer.concat(
+    names.map((n) => {
+      const b = Buffer.alloc(Math.ceil((n.length + 1) / 8) * 8 + 24);
+      b.write(n, 0, 'latin1');
+      return b;
+    }),
+  );
   const strings = [opts.kerasVersion ?? '2.15.0', opts.backend ?? 'tensorflow'];
-  if (withConfig) strings.push(JSON.stringify(kerasModelConfig({ ...opts, inputShape: opts.inputShape ?? [null, 4] })).replace('"batch_shape"', '"batch_input_shape"'));
-  await writeFile(file, Buffer.concat([Buffer.alloc(opts.userBlock ?? 0), hdf5Stub(96), attrs, Buffer.alloc(64), globalHeap(strings)]));
+  if (withConfig)
+    strings.push(
+      JSON.stringify(kerasModelConfig({ ...opts, inputShape: opts.inputShape ?? [null, 4] })).replace(
+        '"batch_shape"',
+        '"batch_input_shape"',
+      ),
+    );
+  await writeFile(
+    file,
+    Buffer.concat([Buffer.alloc(opts.userBlock ?? 0), hdf5Stub(96), attrs, Buffer.alloc(64), globalHeap(strings)]),
+  );
 }
 
 /** An HDF5-signature file with no Keras attributes (a plain h5py dataset file, as far as we look). */
@@ -507,11 +693,16 @@ export interface SavedModelOptions {
 export function savedModelBytes(opts: SavedModelOptions = {}): Buffer {
   const dtypes = reverse(TF_DTYPES);
   const infos = (ts: TfTensor[]) =>
-    Object.fromEntries(ts.map((t) => [t.name, {
-      name: t.tensorName ?? `${t.name}:0`,
-      dtype: dtypes[t.dtype] ?? 0,
-      tensor_shape: { dim: t.shape.map((d) => ({ size: typeof d === 'number' ? d : -1 })) },
-    }]));
+    Object.fromEntries(
+      ts.map((t) => [
+        t.name,
+        {
+          name: t.tensorName ?? `${t.name}:0`,
+          dtype: dtypes[t.dtype] ?? 0,
+          tensor_shape: { dim: t.shape.map((d) => ({ size: typeof d === 'number' ? d : -1 })) },
+        },
+      ]),
+    );
   const signature = {
     inputs: infos(opts.inputs ?? [{ name: 'input_1', dtype: 'float32', shape: [-1, 4] }]),
     outputs: infos(opts.outputs ?? [{ name: 'output_0', dtype: 'float32', shape: [-1, 3] }]),
@@ -520,10 +711,18 @@ export function savedModelBytes(opts: SavedModelOptions = {}): Buffer {
   const names = [opts.signatureName ?? 'serving_default', ...(opts.extraSignatures ?? []), '__saved_model_init_op'];
   const model = {
     saved_model_schema_version: 1,
-    meta_graphs: [{
-      meta_info_def: { tags: opts.tags ?? ['serve'], tensorflow_version: opts.tensorflowVersion ?? '2.15.0', tensorflow_git_version: 'v2.15.0-0-g6887368d6d4' },
-      signature_def: Object.fromEntries(names.map((n) => [n, n === '__saved_model_init_op' ? { outputs: {} } : signature])),
-    }],
+    meta_graphs: [
+      {
+        meta_info_def: {
+          tags: opts.tags ?? ['serve'],
+          tensorflow_version: opts.tensorflowVersion ?? '2.15.0',
+          tensorflow_git_version: 'v2.15.0-0-g6887368d6d4',
+        },
+        signature_def: Object.fromEntries(
+          names.map((n) => [n, n === '__saved_model_init_op' ? { outputs: {} } : signature]),
+        ),
+      },
+    ],
   };
   const type = savedModelProtoType();
   return Buffer.from(type.encode(type.fromObject(model)).finish());
@@ -565,7 +764,12 @@ function buildFlatbuffer(root: FbTable, ident: string): Buffer {
     buf.copy(bigger);
     buf = bigger;
   };
-  const align = (a: number, extra = 0) => { while ((pos + extra) % a) { ensure(1); buf[pos++] = 0; } };
+  const align = (a: number, extra = 0) => {
+    while ((pos + extra) % a) {
+      ensure(1);
+      buf[pos++] = 0;
+    }
+  };
   const u32At = (at: number, v: number) => buf.writeUInt32LE(v, at);
 
   const writeTable = (fields: FbTable): number => {
@@ -690,20 +894,36 @@ export interface TfliteOptions {
  */
 export function tfliteBytes(opts: TfliteOptions = {}): Buffer {
   const types = reverse(TFLITE_TYPES);
-  const inputs = opts.inputs ?? [{ name: 'serving_default_x:0', dtype: 'float32', shape: [1, 4], shapeSignature: [-1, 4] }];
-  const outputs = opts.outputs ?? [{ name: 'StatefulPartitionedCall:0', dtype: 'float32', shape: [1, 3], shapeSignature: [-1, 3] }];
+  const inputs = opts.inputs ?? [
+    { name: 'serving_default_x:0', dtype: 'float32', shape: [1, 4], shapeSignature: [-1, 4] },
+  ];
+  const outputs = opts.outputs ?? [
+    { name: 'StatefulPartitionedCall:0', dtype: 'float32', shape: [1, 3], shapeSignature: [-1, 3] },
+  ];
   const constants = opts.constants ?? [
     { name: 'dense/kernel', dtype: 'float32', shape: [3, 4] },
     { name: 'dense/bias', dtype: 'float32', shape: [3] },
   ];
   const buffers: FbTable[] = [[]]; // buffer 0: the empty sentinel
-  const bytesPer: Record<string, number> = { float32: 4, float16: 2, int32: 4, uint8: 1, int64: 8, bool: 1, int16: 2, int8: 1, float64: 8 };
+  const bytesPer: Record<string, number> = {
+    float32: 4,
+    float16: 2,
+    int32: 4,
+    uint8: 1,
+    int64: 8,
+    bool: 1,
+    int16: 2,
+    int8: 1,
+    float64: 8,
+  };
   const tensor = (t: TfliteTensor, buffer: number): FbTable => [
     { t: 'i32s', v: t.shape },
     { t: 'i8', v: types[t.dtype] ?? 0 },
     { t: 'u32', v: buffer },
     { t: 'str', v: t.name },
-    undefined, undefined, undefined,
+    undefined,
+    undefined,
+    undefined,
     t.shapeSignature ? { t: 'i32s', v: t.shapeSignature } : undefined,
   ];
   const tensors: FbTable[] = [...inputs, ...outputs].map((t) => tensor(t, 0));
@@ -721,29 +941,58 @@ export function tfliteBytes(opts: TfliteOptions = {}): Buffer {
     const b = Buffer.alloc(16);
     b.write(minRuntime, 'latin1');
     buffers.push([{ t: 'bytes', v: b }]);
-    metadata.push([{ t: 'str', v: 'min_runtime_version' }, { t: 'u32', v: buffers.length - 1 }]);
+    metadata.push([
+      { t: 'str', v: 'min_runtime_version' },
+      { t: 'u32', v: buffers.length - 1 },
+    ]);
   }
-  const tensorMap = (names: TfliteTensor[], indices: number[]): FbTable[] => names.map((t, i) => [{ t: 'str', v: t.name.replace(/:\d+$/, '') }, { t: 'u32', v: indices[i] }]);
+  const tensorMap = (names: TfliteTensor[], indices: number[]): FbTable[] =>
+    names.map((t, i) => [
+      { t: 'str', v: t.name.replace(/:\d+$/, '') },
+      { t: 'u32', v: indices[i] },
+    ]);
   const signatureKey = opts.signatureKey === undefined ? 'serving_default' : opts.signatureKey;
   const model: FbTable = [
     { t: 'u32', v: opts.version ?? 3 },
     { t: 'tables', v: [[{ t: 'i8', v: 9 }, undefined, { t: 'i32', v: 1 }, { t: 'i32', v: 9 }]] }, // FULLY_CONNECTED
     {
       t: 'tables',
-      v: [[
-        { t: 'tables', v: tensors },
-        { t: 'i32s', v: inIdx },
-        { t: 'i32s', v: outIdx },
-        { t: 'tables', v: [[{ t: 'u32', v: 0 }, { t: 'i32s', v: [...inIdx, ...constIdx] }, { t: 'i32s', v: outIdx }]] },
-        { t: 'str', v: 'main' },
-      ]],
+      v: [
+        [
+          { t: 'tables', v: tensors },
+          { t: 'i32s', v: inIdx },
+          { t: 'i32s', v: outIdx },
+          {
+            t: 'tables',
+            v: [
+              [
+                { t: 'u32', v: 0 },
+                { t: 'i32s', v: [...inIdx, ...constIdx] },
+                { t: 'i32s', v: outIdx },
+              ],
+            ],
+          },
+          { t: 'str', v: 'main' },
+        ],
+      ],
     },
     { t: 'str', v: opts.description ?? 'MLIR Converted.' },
     { t: 'tables', v: buffers },
     undefined,
     metadata.length ? { t: 'tables', v: metadata } : undefined,
     signatureKey !== null
-      ? { t: 'tables', v: [[{ t: 'tables', v: tensorMap(inputs, inIdx) }, { t: 'tables', v: tensorMap(outputs, outIdx) }, { t: 'str', v: signatureKey }, undefined, { t: 'u32', v: 0 }]] }
+      ? {
+          t: 'tables',
+          v: [
+            [
+              { t: 'tables', v: tensorMap(inputs, inIdx) },
+              { t: 'tables', v: tensorMap(outputs, outIdx) },
+              { t: 'str', v: signatureKey },
+              undefined,
+              { t: 'u32', v: 0 },
+            ],
+          ],
+        }
       : undefined,
   ];
   return buildFlatbuffer(model, 'TFL3');

@@ -58,7 +58,18 @@ export function callPickle(mod: string, name: string, arg: string): Buffer {
 
 /** A state dict {"weight": mod.name(arg)}: the payload hidden where a tensor would be. */
 export function stateDictWithCall(mod: string, name: string, arg: string): Buffer {
-  return Buffer.concat([pk.proto, pk.emptyDict, pk.mark, pk.str('weight'), pk.global(mod, name), pk.str(arg), pk.tuple1, pk.reduce, pk.setitems, pk.stop]);
+  return Buffer.concat([
+    pk.proto,
+    pk.emptyDict,
+    pk.mark,
+    pk.str('weight'),
+    pk.global(mod, name),
+    pk.str(arg),
+    pk.tuple1,
+    pk.reduce,
+    pk.setitems,
+    pk.stop,
+  ]);
 }
 
 /** Lists nested `depth` deep. */
@@ -88,7 +99,19 @@ export async function tarBytes(entries: TarEntry[]): Promise<Buffer> {
     const data = e.data ?? Buffer.alloc(0);
     const type = e.type ?? 'file';
     await new Promise<void>((resolve, reject) =>
-      pack.entry({ name: e.name, type, linkname: e.linkname, size: type === 'file' ? data.length : 0, mode: 0o644, mtime: new Date(0), pax: e.pax }, type === 'file' ? data : Buffer.alloc(0), (err) => (err ? reject(err) : resolve())),
+      pack.entry(
+        {
+          name: e.name,
+          type,
+          linkname: e.linkname,
+          size: type === 'file' ? data.length : 0,
+          mode: 0o644,
+          mtime: new Date(0),
+          pax: e.pax,
+        },
+        type === 'file' ? data : Buffer.alloc(0),
+        (err) => (err ? reject(err) : resolve()),
+      ),
     );
   }
   pack.finalize();
@@ -99,7 +122,11 @@ export async function tarBytes(entries: TarEntry[]): Promise<Buffer> {
 export const gzip = (b: Buffer) => gzipSync(b, { level: 1 });
 
 /** A manifest.json as `export` writes it, for the given files. */
-export function archiveManifest(model: string, files: { path: string; data: Buffer; role?: string }[], extra: Record<string, unknown> = {}): Buffer {
+export function archiveManifest(
+  model: string,
+  files: { path: string; data: Buffer; role?: string }[],
+  extra: Record<string, unknown> = {},
+): Buffer {
   const m = {
     format: 'modelreg-archive',
     formatVersion: 1,
@@ -126,7 +153,11 @@ export function archiveManifest(model: string, files: { path: string; data: Buff
 }
 
 /** A whole valid archive of `files` (manifest first, metrics, files/…). */
-export function archiveBytes(model: string, files: { path: string; data: Buffer; role?: string }[], extra: Record<string, unknown> = {}): Promise<Buffer> {
+export function archiveBytes(
+  model: string,
+  files: { path: string; data: Buffer; role?: string }[],
+  extra: Record<string, unknown> = {},
+): Promise<Buffer> {
   return tarBytes([
     { name: 'manifest.json', data: archiveManifest(model, files, extra) },
     { name: 'metrics.json', data: Buffer.from('[]\n') },
@@ -137,9 +168,16 @@ export function archiveBytes(model: string, files: { path: string; data: Buffer;
 // ---------------------------------------------------------------- npy
 
 /** A .npy written by hand: magic, version, header dict padded to 64 bytes, then the data. */
-export function npyBytes(descr: string, shape: number[] | string, data: Buffer, opts: { fortran?: boolean; rawHeader?: string } = {}): Buffer {
+export function npyBytes(
+  descr: string,
+  shape: number[] | string,
+  data: Buffer,
+  opts: { fortran?: boolean; rawHeader?: string } = {},
+): Buffer {
   const shapeText = typeof shape === 'string' ? shape : shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let dict = opts.rawHeader ?? `{'descr': '${descr}', 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
+  let dict =
+    opts.rawHeader ??
+    `{'descr': '${descr}', 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
   dict += ' '.repeat((64 - ((10 + dict.length + 1) % 64)) % 64) + '\n';
   const head = Buffer.alloc(10);
   Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(head);
@@ -173,4 +211,5 @@ export function varint(n: bigint | number): Buffer {
 }
 
 /** A length-delimited protobuf field. */
-export const pbField = (field: number, body: Buffer) => Buffer.concat([varint((field << 3) | 2), varint(body.length), body]);
+export const pbField = (field: number, body: Buffer) =>
+  Buffer.concat([varint((field << 3) | 2), varint(body.length), body]);

@@ -31,16 +31,29 @@ export interface CliResult {
 }
 
 /** One CLI run in `cwd`, killed (SIGKILL) after `killAfterMs`. Output is capped so a flood cannot eat memory. */
-export function runCli(cwd: string, args: string[], killAfterMs = HANG_MS, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export function runCli(
+  cwd: string,
+  args: string[],
+  killAfterMs = HANG_MS,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
     let errBytes = 0;
     const cap = 1 << 20;
-    child.stdout.on('data', (d: Buffer) => { if ((outBytes += d.length) <= cap) out.push(d); });
-    child.stderr.on('data', (d: Buffer) => { if ((errBytes += d.length) <= cap) err.push(d); });
+    child.stdout.on('data', (d: Buffer) => {
+      if ((outBytes += d.length) <= cap) out.push(d);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if ((errBytes += d.length) <= cap) err.push(d);
+    });
     let hung = false;
     const timer = setTimeout(() => {
       hung = true;
@@ -49,7 +62,13 @@ export function runCli(cwd: string, args: string[], killAfterMs = HANG_MS, env: 
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, out: Buffer.concat(out).toString('utf8'), err: Buffer.concat(err).toString('utf8'), hung });
+      resolve({
+        code,
+        signal,
+        out: Buffer.concat(out).toString('utf8'),
+        err: Buffer.concat(err).toString('utf8'),
+        hung,
+      });
     });
   });
 }
@@ -100,7 +119,9 @@ export async function stored(reg: string): Promise<Stored> {
     try {
       for (const table of COUNTED) {
         rows[table] = await new Promise<number>((resolve) =>
-          db.get(`SELECT count(*) AS n FROM ${table}`, (e, row: { n: number } | undefined) => resolve(e ? -1 : row?.n ?? -1)),
+          db.get(`SELECT count(*) AS n FROM ${table}`, (e, row: { n: number } | undefined) =>
+            resolve(e ? -1 : (row?.n ?? -1)),
+          ),
         );
       }
     } finally {
@@ -127,17 +148,26 @@ export function outputProblems(r: CliResult): string[] {
   else if (r.code === null || ![0, 1, 2].includes(r.code)) p.push(`exit code ${r.code}`);
   const both = r.out + r.err;
   const stack = STACK.exec(r.err);
-  if (stack) p.push(`stack trace or raw JS error on stderr (${show(r.err.slice(Math.max(0, stack.index - 60), stack.index + 80))})`);
+  if (stack)
+    p.push(
+      `stack trace or raw JS error on stderr (${show(r.err.slice(Math.max(0, stack.index - 60), stack.index + 80))})`,
+    );
   const ctl = CONTROL.exec(both);
-  if (ctl) p.push(`raw control character U+${ctl[0].charCodeAt(0).toString(16).padStart(4, '0')} on the terminal (${show(both.slice(Math.max(0, ctl.index - 40), ctl.index + 40))})`);
-  if (new RegExp(`(^|\\n)${FORGED}`).test(both)) p.push('a name from the input started a line of its own (forged output)');
+  if (ctl)
+    p.push(
+      `raw control character U+${ctl[0].charCodeAt(0).toString(16).padStart(4, '0')} on the terminal (${show(both.slice(Math.max(0, ctl.index - 40), ctl.index + 40))})`,
+    );
+  if (new RegExp(`(^|\\n)${FORGED}`).test(both))
+    p.push('a name from the input started a line of its own (forged output)');
   return p;
 }
 
 /** The difference between two snapshots of a registry, empty when equal. */
 export function storedDiff(before: Stored, after: Stored): string[] {
   const p: string[] = [];
-  for (const t of COUNTED) if ((after.rows[t] ?? 0) !== (before.rows[t] ?? 0)) p.push(`${t}: ${before.rows[t] ?? 0} rows before, ${after.rows[t]} after gc`);
+  for (const t of COUNTED)
+    if ((after.rows[t] ?? 0) !== (before.rows[t] ?? 0))
+      p.push(`${t}: ${before.rows[t] ?? 0} rows before, ${after.rows[t]} after gc`);
   const added = after.objects.filter((o) => !before.objects.includes(o));
   if (added.length) p.push(`${added.length} object(s) left after gc (${added.slice(0, 2).join(', ')})`);
   if (after.temp.length) p.push(`temp files left after gc: ${after.temp.slice(0, 3).join(', ')}`);

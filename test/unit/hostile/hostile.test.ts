@@ -61,7 +61,11 @@ async function runCase(c: Case): Promise<Failure[]> {
         fail('list --json did not print JSON', list);
       }
       const listed = models.filter((m) => m.versionCount > 0);
-      if (listed.length) fail(`after the refusal and gc, list shows versions: ${listed.map((m) => `${m.name} (${m.versionCount})`).join(', ')}`, list);
+      if (listed.length)
+        fail(
+          `after the refusal and gc, list shows versions: ${listed.map((m) => `${m.name} (${m.versionCount})`).join(', ')}`,
+          list,
+        );
     }
     for (const p of storedDiff(before, await stored(reg))) fail(`stored after the refusal and gc: ${p}`);
   };
@@ -85,7 +89,8 @@ async function runCase(c: Case): Promise<Failure[]> {
   if (run.expect === 'refuse' && !refused) fail('accepted (exit 0) but must be refused', r);
   if (run.expect === 'accept' && refused && !r.hung) fail(`refused (exit ${r.code}) but must be accepted`, r);
   if (refused && !r.hung && r.signal === null) {
-    if (run.names.length && !run.names.some((n) => both.includes(n))) fail(`the refusal does not name the file (expected one of ${run.names.map((n) => show(n, 40)).join(', ')})`, r);
+    if (run.names.length && !run.names.some((n) => both.includes(n)))
+      fail(`the refusal does not name the file (expected one of ${run.names.map((n) => show(n, 40)).join(', ')})`, r);
     if (!run.problem.test(both)) fail(`the refusal does not say what is wrong (expected ${run.problem})`, r);
   }
   let seen = both;
@@ -97,7 +102,11 @@ async function runCase(c: Case): Promise<Failure[]> {
       if (a.code !== 0) fail(`\`${step.join(' ')}\` after the run failed (exit ${a.code})`, a);
     }
   }
-  if (run.warns && !run.warns.test(seen)) fail(`no warning matching ${run.warns} (from the run${run.after?.length ? ` or ${run.after.map((s) => s[0]).join(', ')}` : ''})`, r);
+  if (run.warns && !run.warns.test(seen))
+    fail(
+      `no warning matching ${run.warns} (from the run${run.after?.length ? ` or ${run.after.map((s) => s[0]).join(', ')}` : ''})`,
+      r,
+    );
   for (const m of run.markers ?? []) if (existsSync(m)) fail(`input was executed: ${path.basename(m)} exists`, r);
   if (refused) await checkNothingStored();
   return failures;
@@ -124,7 +133,13 @@ describe('hostile-input corpus through the CLI', function () {
         })
       ).flat();
       // Where the time goes (printed, never asserted): the slowest cases of the group.
-      console.log(`      slowest: ${took.sort((a, b) => b[1] - a[1]).slice(0, 4).map(([id, ms]) => `${id.slice(group.length + 1)} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
+      console.log(
+        `      slowest: ${took
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 4)
+          .map(([id, ms]) => `${id.slice(group.length + 1)} ${(ms / 1000).toFixed(1)} s`)
+          .join(', ')}`,
+      );
       if (failures.length) {
         const failed = new Set(failures.map((f) => f.id)).size;
         assert.fail(`${failed} of ${cases.length} ${group} cases failed:\n${failureTable(failures)}`);

@@ -47,7 +47,11 @@ async function filesUnder(dir: string, test: (name: string) => boolean = () => t
 /** Live processes of a session (the CLI runs detached, so its pid is the session's id); zombies are dead. */
 function sessionMembers(sid: number): number[] {
   const r = spawnSync('ps', ['-o', 'pid=,stat=', '--sid', String(sid)], { encoding: 'utf8' });
-  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).filter(([pid, stat]) => pid && !stat?.startsWith('Z')).map(([pid]) => Number(pid));
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([pid, stat]) => pid && !stat?.startsWith('Z'))
+    .map(([pid]) => Number(pid));
 }
 
 /**
@@ -55,18 +59,29 @@ function sessionMembers(sid: number): number[] {
  * killer or a closed terminal would); says whether it was killed or had finished first, and which of
  * its children (onnxruntime hosts, decode workers are threads) outlived it.
  */
-async function killAt(ws: Workspace, args: string[], trigger: Trigger): Promise<{ killed: boolean; code: number | null; signal: NodeJS.Signals | null; err: string; orphans: number[] }> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, '--registry', ws.reg, ...args], { cwd: ws.dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+async function killAt(
+  ws: Workspace,
+  args: string[],
+  trigger: Trigger,
+): Promise<{ killed: boolean; code: number | null; signal: NodeJS.Signals | null; err: string; orphans: number[] }> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, '--registry', ws.reg, ...args], {
+    cwd: ws.dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   let done = false;
   void closed.then(() => (done = true));
   if ('delayMs' in trigger) {
     await Promise.race([new Promise((r) => setTimeout(r, trigger.delayMs)), closed]);
   } else {
     const started = Date.now();
-    while (!done && !(await trigger.when(ws)) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 5));
+    while (!done && !(await trigger.when(ws)) && Date.now() - started < 60_000)
+      await new Promise((r) => setTimeout(r, 5));
   }
   const killing = !done;
   if (killing) child.kill('SIGKILL');
@@ -95,7 +110,8 @@ interface Operation {
 
 const delays = (...ms: number[]): Trigger[] => ms.map((delayMs) => ({ label: `after ${delayMs} ms`, delayMs }));
 const hasTemp = (ws: Workspace) => filesUnder(path.join(ws.reg, 'tmp')).then((f) => f.length > 0);
-const importingRow = (ws: Workspace) => query(ws.reg, "SELECT id FROM versions WHERE status = 'importing'").then((r) => r.length > 0);
+const importingRow = (ws: Workspace) =>
+  query(ws.reg, "SELECT id FROM versions WHERE status = 'importing'").then((r) => r.length > 0);
 
 /** 200 MiB that compress badly and are all real bytes on disk: a random MiB block, varied per MiB. */
 async function writeBigFile(file: string, mib = 200): Promise<void> {
@@ -158,7 +174,10 @@ const OPERATIONS: Operation[] = [
       ...delays(300, 600, 1000),
       { label: 'when a temp file appears (copying)', when: hasTemp },
       { label: 'when the importing row appears', when: importingRow },
-      { label: 'when an object has been placed', when: async (ws) => (await filesUnder(path.join(ws.reg, 'objects'))).length > 0 },
+      {
+        label: 'when an object has been placed',
+        when: async (ws) => (await filesUnder(path.join(ws.reg, 'objects'))).length > 0,
+      },
     ],
   },
   {
@@ -186,11 +205,15 @@ const OPERATIONS: Operation[] = [
     args: ['export', 'big@v1', 'out/big.tar'],
     triggers: [
       ...delays(300, 600, 900),
-      { label: 'when the .partial tar appears', when: async (ws) => (await filesUnder(path.join(ws.dir, 'out'), (n) => n.endsWith('.partial'))).length > 0 },
+      {
+        label: 'when the .partial tar appears',
+        when: async (ws) => (await filesUnder(path.join(ws.dir, 'out'), (n) => n.endsWith('.partial'))).length > 0,
+      },
       {
         label: 'when the .partial tar is past 100 MiB',
         when: async (ws) => {
-          for (const f of await filesUnder(path.join(ws.dir, 'out'), (n) => n.endsWith('.partial'))) if (((await fsp.stat(f).catch(() => undefined))?.size ?? 0) > 100 << 20) return true;
+          for (const f of await filesUnder(path.join(ws.dir, 'out'), (n) => n.endsWith('.partial')))
+            if (((await fsp.stat(f).catch(() => undefined))?.size ?? 0) > 100 << 20) return true;
           return false;
         },
       },
@@ -198,7 +221,8 @@ const OPERATIONS: Operation[] = [
     async check(ws) {
       const p: string[] = [];
       const partial = await filesUnder(ws.dir, (n) => n.endsWith('.partial'));
-      if (partial.length) p.push(`after gc, partial files remain: ${partial.map((f) => path.relative(ws.dir, f)).join(', ')}`);
+      if (partial.length)
+        p.push(`after gc, partial files remain: ${partial.map((f) => path.relative(ws.dir, f)).join(', ')}`);
       return p;
     },
   },
@@ -206,7 +230,10 @@ const OPERATIONS: Operation[] = [
     name: 'evaluate',
     async prepare(ws) {
       await fsp.mkdir(path.join(ws.dir, 'model'), { recursive: true });
-      await fsp.writeFile(path.join(ws.dir, 'model', 'model.onnx'), onnxModelBytes({ features: 2, classes: 3, weights: [1, 0, 0, 0, 1, 0], bias: [0, 0, 0.5], softmax: false }));
+      await fsp.writeFile(
+        path.join(ws.dir, 'model', 'model.onnx'),
+        onnxModelBytes({ features: 2, classes: 3, weights: [1, 0, 0, 0, 1, 0], bias: [0, 0, 0.5], softmax: false }),
+      );
       await mustSucceed(ws, 'import', 'model', '--model', 'm');
       const rows = Array.from({ length: 100_000 }, (_, i) => `${(i % 10) / 10},${(i % 7) / 7},${'abc'[i % 3]}`);
       await fsp.writeFile(path.join(ws.dir, 'data.csv'), `x1,x2,label\n${rows.join('\n')}\n`);
@@ -215,11 +242,18 @@ const OPERATIONS: Operation[] = [
     args: ['evaluate', 'm@v1', '--dataset', 'd', '--batch', '16'],
     triggers: [
       ...delays(400, 900, 1500),
-      { label: 'when the running evaluation row appears', when: (ws) => query(ws.reg, "SELECT id FROM evaluations WHERE status = 'running'").then((r) => r.length > 0) },
+      {
+        label: 'when the running evaluation row appears',
+        when: (ws) => query(ws.reg, "SELECT id FROM evaluations WHERE status = 'running'").then((r) => r.length > 0),
+      },
     ],
     async check(ws) {
       const running = await query<{ id: number }>(ws.reg, "SELECT id FROM evaluations WHERE status <> 'done'");
-      return running.length ? [`after gc, ${running.length} evaluation row(s) stay '${'running'}' (ids ${running.map((r) => r.id).join(', ')})`] : [];
+      return running.length
+        ? [
+            `after gc, ${running.length} evaluation row(s) stay '${'running'}' (ids ${running.map((r) => r.id).join(', ')})`,
+          ]
+        : [];
     },
   },
 ];
@@ -239,29 +273,44 @@ describe('SIGKILL during import, convert, export and evaluate', function () {
         const id = `${op.name} ${trigger.label}`;
         const fail = (problem: string, output = '') => failures.push({ id, problem, output });
         const k = await killAt(ws, op.args, trigger);
-        if (k.orphans.length) fail(`${k.orphans.length} child process(es) outlived the killed CLI by 5 s (pids ${k.orphans.join(', ')})`);
+        if (k.orphans.length)
+          fail(`${k.orphans.length} child process(es) outlived the killed CLI by 5 s (pids ${k.orphans.join(', ')})`);
         if (k.killed) killedMidway++;
-        else if (k.code !== 0) fail(`ended by itself before the kill (exit ${k.code}${k.signal ? `, ${k.signal}` : ''})`, show(k.err, 200));
+        else if (k.code !== 0)
+          fail(`ended by itself before the kill (exit ${k.code}${k.signal ? `, ${k.signal}` : ''})`, show(k.err, 200));
 
         // Before gc: the registry opens, and a listing shows no dead import as if it were running.
         const listed = await cli(ws, 'list', '--json');
         for (const p of outputProblems(listed)) fail(`list: ${p}`, show(listed.err, 200));
-        if (listed.code !== 0) fail(`the registry does not open after the kill (list exit ${listed.code})`, show(listed.err, 200));
+        if (listed.code !== 0)
+          fail(`the registry does not open after the kill (list exit ${listed.code})`, show(listed.err, 200));
         else {
           for (const m of JSON.parse(listed.out) as { name: string }[]) {
             const vs = await cli(ws, 'list', m.name, '--json', '--all');
-            const stuck = vs.code === 0 ? (JSON.parse(vs.out) as { ref: string; status: string }[]).filter((v) => v.status === 'importing') : [];
-            if (stuck.length) fail(`before gc, list shows ${stuck.map((v) => v.ref).join(', ')} as importing although its process is dead`);
+            const stuck =
+              vs.code === 0
+                ? (JSON.parse(vs.out) as { ref: string; status: string }[]).filter((v) => v.status === 'importing')
+                : [];
+            if (stuck.length)
+              fail(
+                `before gc, list shows ${stuck.map((v) => v.ref).join(', ')} as importing although its process is dead`,
+              );
           }
         }
         const verify = await cli(ws, 'verify', '--json');
-        if (verify.code !== 0) fail(`verify fails after the kill (exit ${verify.code})`, show(verify.out + verify.err, 200));
+        if (verify.code !== 0)
+          fail(`verify fails after the kill (exit ${verify.code})`, show(verify.out + verify.err, 200));
         const gc = await cli(ws, 'gc', '--json');
         if (gc.code !== 0) fail(`gc fails after the kill (exit ${gc.code})`, show(gc.err, 200));
-        const unfinished = await query<{ id: number; status: string }>(ws.reg, "SELECT id, status FROM versions WHERE status <> 'ready'");
-        if (unfinished.length) fail(`after gc, versions stay unfinished: ${unfinished.map((v) => `#${v.id} ${v.status}`).join(', ')}`);
+        const unfinished = await query<{ id: number; status: string }>(
+          ws.reg,
+          "SELECT id, status FROM versions WHERE status <> 'ready'",
+        );
+        if (unfinished.length)
+          fail(`after gc, versions stay unfinished: ${unfinished.map((v) => `#${v.id} ${v.status}`).join(', ')}`);
         const temp = await filesUnder(path.join(ws.reg, 'tmp'));
-        if (temp.length) fail(`after gc, temp files remain in the registry: ${temp.map((f) => path.basename(f)).join(', ')}`);
+        if (temp.length)
+          fail(`after gc, temp files remain in the registry: ${temp.map((f) => path.basename(f)).join(', ')}`);
         for (const p of (await op.check?.(ws)) ?? []) fail(p);
 
         // The same operation, run to the end, succeeds and leaves a registry that verifies.
@@ -272,14 +321,27 @@ describe('SIGKILL during import, convert, export and evaluate', function () {
         if (after.code !== 0) fail(`verify fails after the next ${op.name} (exit ${after.code})`, show(after.out, 200));
         if (op.name === 'export') {
           const partial = await filesUnder(ws.dir, (n) => n.endsWith('.partial'));
-          if (partial.length) fail(`after the next export, partial files remain: ${partial.map((f) => path.relative(ws.dir, f)).join(', ')}`);
-          const check = await runCli(ws.dir, ['--registry', path.join(ws.dir, 'reg2'), 'import-archive', 'out/big.tar'], 120_000);
-          if (check.code !== 0) fail(`the next export's tar does not import (exit ${check.code})`, show(check.err, 200));
+          if (partial.length)
+            fail(
+              `after the next export, partial files remain: ${partial.map((f) => path.relative(ws.dir, f)).join(', ')}`,
+            );
+          const check = await runCli(
+            ws.dir,
+            ['--registry', path.join(ws.dir, 'reg2'), 'import-archive', 'out/big.tar'],
+            120_000,
+          );
+          if (check.code !== 0)
+            fail(`the next export's tar does not import (exit ${check.code})`, show(check.err, 200));
           await fsp.rm(path.join(ws.dir, 'reg2'), { recursive: true, force: true });
         }
       }
       // A suite whose kills all come too late tests nothing: most trials must hit a running process.
-      if (killedMidway < Math.ceil(op.triggers.length / 2)) failures.push({ id: op.name, problem: `only ${killedMidway} of ${op.triggers.length} kills hit a running process`, output: '' });
+      if (killedMidway < Math.ceil(op.triggers.length / 2))
+        failures.push({
+          id: op.name,
+          problem: `only ${killedMidway} of ${op.triggers.length} kills hit a running process`,
+          output: '',
+        });
       if (failures.length) assert.fail(`${op.name}: ${failures.length} problems\n${failureTable(failures)}`);
     });
   }

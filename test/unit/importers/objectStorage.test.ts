@@ -4,7 +4,11 @@ import * as assert from 'assert';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomFillSync } from 'crypto';
 import * as path from 'path';
-import { importFromObjectStorage, objectStorageSecretKey, S3Connection } from '../../../src/core/importers/objectStorage';
+import {
+  importFromObjectStorage,
+  objectStorageSecretKey,
+  S3Connection,
+} from '../../../src/core/importers/objectStorage';
 import { Registry } from '../../../src/core/registry/registry';
 import { startSwiftS3 } from '../../services/services';
 import { writeLightningCsv } from '../helpers/makeLogs';
@@ -27,7 +31,12 @@ describe('import from object storage (Swift s3api)', function () {
 
   before(async () => {
     swift = await startSwiftS3();
-    conn = { endpoint: swift.endpoint, region: swift.region, forcePathStyle: true, credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey } };
+    conn = {
+      endpoint: swift.endpoint,
+      region: swift.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
+    };
     s3 = new S3Client({ ...conn, region: conn.region! });
     await s3.send(new CreateBucketCommand({ Bucket: 'models' }));
     const put = (Key: string, Body: Buffer) => s3.send(new PutObjectCommand({ Bucket: 'models', Key, Body }));
@@ -50,7 +59,10 @@ describe('import from object storage (Swift s3api)', function () {
 
   it('imports a prefix: objects hashed while downloading (big ones in parallel ranges), formats and metrics detected', async () => {
     const phases = new Set<string>();
-    const v = await importFromObjectStorage(r, conn, 's3://models/runs/bert-sst2', { partSize: 2 << 20, onProgress: (p) => phases.add(p.phase) });
+    const v = await importFromObjectStorage(r, conn, 's3://models/runs/bert-sst2', {
+      partSize: 2 << 20,
+      onProgress: (p) => phases.add(p.phase),
+    });
     assert.strictEqual(v.ref, 'bert-sst2@v1');
     assert.deepStrictEqual([v.source.kind, v.format], ['object-storage', 'safetensors']);
     assert.match(v.source.uri, /^s3:\/\/models\/runs\/bert-sst2 \(http:\/\/127\.0\.0\.1:\d+\)$/);
@@ -66,10 +78,23 @@ describe('import from object storage (Swift s3api)', function () {
   it('a single object, a missing prefix and bad credentials give clear errors and no version', async () => {
     const one = await importFromObjectStorage(r, conn, 's3://models/runs/other/model.safetensors');
     assert.deepStrictEqual([one.ref, one.fileCount], ['model@v1', 1]);
-    await assert.rejects(importFromObjectStorage(r, conn, 's3://models/nothing-here/'), /s3:\/\/models\/nothing-here\/: no objects under this prefix/);
+    await assert.rejects(
+      importFromObjectStorage(r, conn, 's3://models/nothing-here/'),
+      /s3:\/\/models\/nothing-here\/: no objects under this prefix/,
+    );
     await assert.rejects(importFromObjectStorage(r, conn, 's3://no-such-bucket/x'), /no-such-bucket.*no such bucket/i);
-    await assert.rejects(importFromObjectStorage(r, { ...conn, credentials: { accessKeyId: 'test:tester', secretAccessKey: 'wrong' } }, 's3://models/runs/other'), /access denied|SignatureDoesNotMatch/i);
-    assert.deepStrictEqual((await r.listModels()).map((m) => m.name), ['model']);
+    await assert.rejects(
+      importFromObjectStorage(
+        r,
+        { ...conn, credentials: { accessKeyId: 'test:tester', secretAccessKey: 'wrong' } },
+        's3://models/runs/other',
+      ),
+      /access denied|SignatureDoesNotMatch/i,
+    );
+    assert.deepStrictEqual(
+      (await r.listModels()).map((m) => m.name),
+      ['model'],
+    );
   });
 
   it('imports the same prefix again without downloading what did not change (same key, ETag and size)', async () => {
@@ -79,11 +104,17 @@ describe('import from object storage (Swift s3api)', function () {
     await put('runs/again/big.bin', first);
     const downloaded = async () => {
       let bytes = 0;
-      const v = await importFromObjectStorage(r, conn, 's3://models/runs/again/', { onProgress: (p) => p.phase === 'downloading' && (bytes = p.bytesDone) });
+      const v = await importFromObjectStorage(r, conn, 's3://models/runs/again/', {
+        onProgress: (p) => p.phase === 'downloading' && (bytes = p.bytesDone),
+      });
       return { v, bytes, download: v.details.download as { reusedObjects: number; bytesDownloaded: number } };
     };
     const a = await downloaded();
-    assert.deepStrictEqual(a.download, { objects: 2, reusedObjects: 0, bytesDownloaded: weights.length + first.length });
+    assert.deepStrictEqual(a.download, {
+      objects: 2,
+      reusedObjects: 0,
+      bytesDownloaded: weights.length + first.length,
+    });
     const b = await downloaded();
     assert.deepStrictEqual([b.v.ref, b.download.reusedObjects, b.download.bytesDownloaded], ['again@v2', 2, 0]);
     assert.strictEqual(b.bytes, weights.length + first.length, 'progress still reaches the total');
@@ -107,9 +138,15 @@ describe('import from object storage (Swift s3api)', function () {
   });
 
   it('a hostile object name (.., a backslash) is refused before any byte is fetched; nothing lands outside the store', async () => {
-    for (const key of ['hostile/run/../../escape.txt', 'hostile2/run/a/../../../escape.txt', 'hostile3/run/..\\escape.txt']) {
+    for (const key of [
+      'hostile/run/../../escape.txt',
+      'hostile2/run/a/../../../escape.txt',
+      'hostile3/run/..\\escape.txt',
+    ]) {
       await s3.send(new PutObjectCommand({ Bucket: 'models', Key: key, Body: Buffer.from('not yours') }));
-      await s3.send(new PutObjectCommand({ Bucket: 'models', Key: key.replace(/run\/.*/, 'run/model.safetensors'), Body: weights }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'models', Key: key.replace(/run\/.*/, 'run/model.safetensors'), Body: weights }),
+      );
       const prefix = key.slice(0, key.indexOf('run/') + 4);
       let fetched = 0;
       await assert.rejects(
@@ -144,21 +181,53 @@ describe('import from object storage (Swift s3api)', function () {
   });
 
   it('an endpoint written with user:password@ is recorded without them (source.uri, object cache) (issue 15 item 7e)', async () => {
-    const withKeys = swift.endpoint.replace('://', `://${encodeURIComponent(swift.accessKeyId)}:${encodeURIComponent(swift.secretAccessKey)}@`);
+    const withKeys = swift.endpoint.replace(
+      '://',
+      `://${encodeURIComponent(swift.accessKeyId)}:${encodeURIComponent(swift.secretAccessKey)}@`,
+    );
     const v = await importFromObjectStorage(r, { ...conn, endpoint: withKeys }, 's3://models/runs/other');
     assert.strictEqual(v.source.uri, `s3://models/runs/other (${swift.endpoint})`);
-    const locations = (await r.db.all<{ location: string }>('SELECT location FROM remote_objects')).map((x) => x.location);
-    assert.ok(locations.length > 0 && locations.every((l) => l.startsWith(`${swift.endpoint}|models|`)), locations.join(' '));
+    const locations = (await r.db.all<{ location: string }>('SELECT location FROM remote_objects')).map(
+      (x) => x.location,
+    );
+    assert.ok(
+      locations.length > 0 && locations.every((l) => l.startsWith(`${swift.endpoint}|models|`)),
+      locations.join(' '),
+    );
   });
 
   it('modelreg import s3://… --endpoint, credentials from the AWS environment variables', () => {
     const cli = path.resolve(__dirname, '../../../src/cli/main.js');
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: swift.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.secretAccessKey, AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' };
-    const run = spawnSync(process.execPath, [cli, '--registry', path.join(work, 'cli-reg'), 'import', 's3://models/runs/bert-sst2/', '--endpoint', swift.endpoint, '--model', 'bert', '--json'], { env, encoding: 'utf8' });
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: swift.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
+      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1',
+    };
+    const run = spawnSync(
+      process.execPath,
+      [
+        cli,
+        '--registry',
+        path.join(work, 'cli-reg'),
+        'import',
+        's3://models/runs/bert-sst2/',
+        '--endpoint',
+        swift.endpoint,
+        '--model',
+        'bert',
+        '--json',
+      ],
+      { env, encoding: 'utf8' },
+    );
     assert.strictEqual(run.status, 0, run.stderr);
     const v = JSON.parse(run.stdout);
     assert.deepStrictEqual([v.ref, v.source.kind, v.fileCount], ['bert@v1', 'object-storage', 3]);
-    const bad = spawnSync(process.execPath, [cli, '--registry', path.join(work, 'cli-reg'), 'import', 's3://models/none/', '--endpoint', swift.endpoint], { env, encoding: 'utf8' });
+    const bad = spawnSync(
+      process.execPath,
+      [cli, '--registry', path.join(work, 'cli-reg'), 'import', 's3://models/none/', '--endpoint', swift.endpoint],
+      { env, encoding: 'utf8' },
+    );
     assert.strictEqual(bad.status, 2);
     assert.match(bad.stderr, /s3:\/\/models\/none\/: no objects under this prefix/);
   });
@@ -169,12 +238,30 @@ describe('where object-storage keys are kept', () => {
   it('another endpoint or bucket under the same name is another key; the same endpoint written differently is the same', () => {
     const k = objectStorageSecretKey;
     const obs = k({ endpoint: 'https://obs.cn-north-4.myhuaweicloud.com', bucket: 'models' });
-    assert.notStrictEqual(k({ endpoint: 'https://attacker.example.com', bucket: 'models' }), obs, 'a new endpoint must not find the keys');
-    assert.notStrictEqual(k({ endpoint: 'http://obs.cn-north-4.myhuaweicloud.com', bucket: 'models' }), obs, 'plain http is another endpoint');
+    assert.notStrictEqual(
+      k({ endpoint: 'https://attacker.example.com', bucket: 'models' }),
+      obs,
+      'a new endpoint must not find the keys',
+    );
+    assert.notStrictEqual(
+      k({ endpoint: 'http://obs.cn-north-4.myhuaweicloud.com', bucket: 'models' }),
+      obs,
+      'plain http is another endpoint',
+    );
     assert.notStrictEqual(k({ endpoint: 'https://obs.cn-north-4.myhuaweicloud.com:8443', bucket: 'models' }), obs);
     assert.notStrictEqual(k({ endpoint: 'https://obs.cn-north-4.myhuaweicloud.com', bucket: 'other' }), obs);
     assert.notStrictEqual(k({ bucket: 'models' }), obs, 'AWS S3 (no endpoint) is its own');
-    for (const same of ['https://OBS.cn-north-4.myhuaweicloud.com/', 'https://obs.cn-north-4.myhuaweicloud.com:443', ' https://obs.cn-north-4.myhuaweicloud.com//']) assert.strictEqual(k({ endpoint: same, bucket: 'models' }), obs, same);
-    assert.strictEqual(k({ endpoint: 'https://obs.example.com', bucket: 'a/b' }) === k({ endpoint: 'https://obs.example.com/a', bucket: 'b' }), false, 'no two places share a key');
+    for (const same of [
+      'https://OBS.cn-north-4.myhuaweicloud.com/',
+      'https://obs.cn-north-4.myhuaweicloud.com:443',
+      ' https://obs.cn-north-4.myhuaweicloud.com//',
+    ])
+      assert.strictEqual(k({ endpoint: same, bucket: 'models' }), obs, same);
+    assert.strictEqual(
+      k({ endpoint: 'https://obs.example.com', bucket: 'a/b' }) ===
+        k({ endpoint: 'https://obs.example.com/a', bucket: 'b' }),
+      false,
+      'no two places share a key',
+    );
   });
 });

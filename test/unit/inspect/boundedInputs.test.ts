@@ -15,7 +15,13 @@ import { InputError } from '../../../src/core/errors';
 import { ImagePool } from '../../../src/core/evaluate/imagePool';
 import { decodeImage, loadImage } from '../../../src/core/datasets/samples';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
-import { readCsvLog, readMetricLogs, readMetricsJson, readParams, readTrainerState } from '../../../src/core/inspect/logs';
+import {
+  readCsvLog,
+  readMetricLogs,
+  readMetricsJson,
+  readParams,
+  readTrainerState,
+} from '../../../src/core/inspect/logs';
 import { readSafetensors } from '../../../src/core/inspect/weights/safetensors';
 import { Registry } from '../../../src/core/registry/registry';
 import { MAX_JSON_DEPTH, checkValueDepth, parseJsonBounded, scanJson } from '../../../src/core/util/json';
@@ -70,16 +76,29 @@ function mkfifo(file: string): string {
 describe('bounded JSON helper', () => {
   it('scans depth outside strings and comments, and finds repeated keys only when asked', () => {
     assert.strictEqual(scanJson(deepArray(MAX_JSON_DEPTH)), undefined);
-    assert.deepStrictEqual(scanJson(deepArray(MAX_JSON_DEPTH + 1)), { offset: MAX_JSON_DEPTH, problem: `is nested more than ${MAX_JSON_DEPTH} levels deep` });
+    assert.deepStrictEqual(scanJson(deepArray(MAX_JSON_DEPTH + 1)), {
+      offset: MAX_JSON_DEPTH,
+      problem: `is nested more than ${MAX_JSON_DEPTH} levels deep`,
+    });
     assert.strictEqual(scanJson(`{"s": "${'['.repeat(1000)}", "t": "\\"[[["} // ${'{'.repeat(500)}`), undefined);
     assert.strictEqual(scanJson('{"a": 1, "a": 2}'), undefined);
-    assert.match(scanJson('{"a": 1, "b": {"a": 2}, "\\u0061": 3}', { uniqueKeys: true })!.problem, /repeats the key "a"/);
+    assert.match(
+      scanJson('{"a": 1, "b": {"a": 2}, "\\u0061": 3}', { uniqueKeys: true })!.problem,
+      /repeats the key "a"/,
+    );
     assert.strictEqual(scanJson('{"a": ["a", "a"], "b": {"a": "a"}}', { uniqueKeys: true }), undefined);
   });
 
   it('parseJsonBounded names the file, the line and the column', () => {
-    assert.throws(() => parseJsonBounded(`{\n "x": ${deepArray(100_000)}}`, 'f.json'), (e: InputError) => e.file === 'f.json' && /nested more than 128 levels deep \(at line 2, column 134\)/.test(e.problem));
-    assert.throws(() => parseJsonBounded('{\n "x": 1 "y": 2}', 'f.json'), (e: InputError) => /^not valid JSON at line 2, column 9/.test(e.problem));
+    assert.throws(
+      () => parseJsonBounded(`{\n "x": ${deepArray(100_000)}}`, 'f.json'),
+      (e: InputError) =>
+        e.file === 'f.json' && /nested more than 128 levels deep \(at line 2, column 134\)/.test(e.problem),
+    );
+    assert.throws(
+      () => parseJsonBounded('{\n "x": 1 "y": 2}', 'f.json'),
+      (e: InputError) => /^not valid JSON at line 2, column 9/.test(e.problem),
+    );
     assert.deepStrictEqual(parseJsonBounded('{"x": [1]}', 'f.json'), { x: [1] });
   });
 
@@ -98,7 +117,11 @@ describe('deep nesting (issue 15 item 9)', () => {
   });
 
   it('a safetensors __metadata__ nested 100k deep is refused, naming the file', async () => {
-    const f = rawSafetensors(path.join(dir, 'model.safetensors'), `{"__metadata__":{"x":${deepObject(100_000)}},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 4);
+    const f = rawSafetensors(
+      path.join(dir, 'model.safetensors'),
+      `{"__metadata__":{"x":${deepObject(100_000)}},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`,
+      4,
+    );
     await rejectsInput(readSafetensors(f), f, /safetensors header is nested more than 128 levels deep/);
   });
 
@@ -121,7 +144,11 @@ describe('deep nesting (issue 15 item 9)', () => {
     writeFileSync(path.join(out, 'config.json'), `{"model_type": "bert", "x": ${deepObject(100_000)}}`);
     const r = await Registry.open(path.join(tempDir(), '.modelreg'));
     try {
-      await rejectsInput(importTrainingOutput(r, out), path.join(out, 'config.json'), /nested more than 128 levels deep/);
+      await rejectsInput(
+        importTrainingOutput(r, out),
+        path.join(out, 'config.json'),
+        /nested more than 128 levels deep/,
+      );
       assert.deepStrictEqual(await r.listModels(), []);
     } finally {
       await r.close();
@@ -144,11 +171,19 @@ describe('deep nesting (issue 15 item 9)', () => {
   it('a template whose template.json nests 100k deep is reported and skipped, the others load', async () => {
     const user = tempDir('templates-');
     mkdirSync(path.join(user, 'deep'));
-    writeFileSync(path.join(user, 'deep', 'template.json'), `{"id": "deep", "title": "Deep", "defaults": {"x": ${deepObject(100_000)}}}`);
+    writeFileSync(
+      path.join(user, 'deep', 'template.json'),
+      `{"id": "deep", "title": "Deep", "defaults": {"x": ${deepObject(100_000)}}}`,
+    );
     const catalog = await loadTemplateCatalog({ userDirs: [user] });
     assert.ok(catalog.templates.length > 0);
     assert.ok(!catalog.templates.some((t) => t.id === 'deep'));
-    assert.ok(catalog.problems.some((p) => /template\.json$/.test(p.file) && /nested more than 128 levels deep/.test(p.problem)), catalog.problems.map((p) => p.message).join('\n'));
+    assert.ok(
+      catalog.problems.some(
+        (p) => /template\.json$/.test(p.file) && /nested more than 128 levels deep/.test(p.problem),
+      ),
+      catalog.problems.map((p) => p.message).join('\n'),
+    );
   });
 
   it('the config language gives a too-deep document one diagnostic instead of crashing', async () => {
@@ -168,7 +203,10 @@ describe('deep nesting (issue 15 item 9)', () => {
   it('CLI: validate and import of a 100k-deep config.json exit with a message, no stack trace', () => {
     const ws = tempDir('deep-cli-');
     mkdirSync(path.join(ws, 'out'));
-    writeFileSync(path.join(ws, 'out', 'config.json'), `{"$template": "image-classification", "x": ${deepObject(100_000)}}`);
+    writeFileSync(
+      path.join(ws, 'out', 'config.json'),
+      `{"$template": "image-classification", "x": ${deepObject(100_000)}}`,
+    );
     const v = modelreg(ws, 'validate', 'out/config.json');
     assert.strictEqual(v.code, 1, v.err + v.out);
     assert.match(v.out, /nested more than 128 levels deep/);
@@ -192,18 +230,39 @@ describe('deep nesting (issue 15 item 9)', () => {
     child.stderr.on('data', (d) => (stderr += d));
     const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     const diagnostics = new Promise<{ uri: string; diagnostics: { message: string }[] }>((resolve) =>
-      conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: { message: string }[] }) => {
-        if (p.uri.endsWith('config.json')) resolve(p);
-      }),
+      conn.onNotification(
+        'textDocument/publishDiagnostics',
+        (p: { uri: string; diagnostics: { message: string }[] }) => {
+          if (p.uri.endsWith('config.json')) resolve(p);
+        },
+      ),
     );
     conn.listen();
     try {
-      await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, workspaceFolders: [{ uri: pathToFileURL(ws).toString(), name: 'ws' }], initializationOptions: { syntaxErrors: true } });
+      await conn.sendRequest('initialize', {
+        processId: process.pid,
+        rootUri: null,
+        capabilities: {},
+        workspaceFolders: [{ uri: pathToFileURL(ws).toString(), name: 'ws' }],
+        initializationOptions: { syntaxErrors: true },
+      });
       await conn.sendNotification('initialized', {});
       // The templates load asynchronously; the info request answers once the server is up.
-      for (let i = 0; i < 100 && !((await conn.sendRequest('modelRegistry/serverInfo')) as { templates: string[] }).templates.length; i++) await new Promise((r) => setTimeout(r, 100));
+      for (
+        let i = 0;
+        i < 100 && !((await conn.sendRequest('modelRegistry/serverInfo')) as { templates: string[] }).templates.length;
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 100));
       const uri = pathToFileURL(path.join(ws, 'config.json')).toString();
-      await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'json', version: 1, text: `{"$template": "image-classification", "x": ${deepArray(100_000)}}` } });
+      await conn.sendNotification('textDocument/didOpen', {
+        textDocument: {
+          uri,
+          languageId: 'json',
+          version: 1,
+          text: `{"$template": "image-classification", "x": ${deepArray(100_000)}}`,
+        },
+      });
       const published = await diagnostics;
       assert.strictEqual(published.diagnostics.length, 1, JSON.stringify(published.diagnostics.slice(0, 3)));
       assert.match(published.diagnostics[0].message, /nested more than 128 levels deep/);
@@ -231,10 +290,18 @@ describe('non-regular files, wide and long logs, time limits (issue 15 item 10)'
     const fifo = mkfifo(path.join(dir, 'pipe.json'));
     await rejectsInput(readRegularFile(fifo, { maxBytes: 1000 }), fifo, /is a named pipe \(FIFO\), not a regular file/);
     await rejectsInput(readRegularFile(dir, { maxBytes: 1000 }), dir, /is a folder, not a regular file/);
-    await rejectsInput(readRegularFile('/dev/zero', { maxBytes: 1000 }), '/dev/zero', /is a device, not a regular file/);
+    await rejectsInput(
+      readRegularFile('/dev/zero', { maxBytes: 1000 }),
+      '/dev/zero',
+      /is a device, not a regular file/,
+    );
     const big = path.join(dir, 'big.txt');
     writeFileSync(big, 'x'.repeat(1001));
-    await rejectsInput(readRegularFile(big, { maxBytes: 1000 }), big, /too large to read \(1001 bytes, limit 1000 bytes\)/);
+    await rejectsInput(
+      readRegularFile(big, { maxBytes: 1000 }),
+      big,
+      /too large to read \(1001 bytes, limit 1000 bytes\)/,
+    );
     assert.strictEqual((await readRegularFile(big, { maxBytes: 1001 })).length, 1001);
     await rejectsInput(readRegularFile(path.join(dir, 'none'), { maxBytes: 1 }), 'none', /no such file/);
   });
@@ -267,7 +334,11 @@ describe('non-regular files, wide and long logs, time limits (issue 15 item 10)'
     const f = path.join(dir, 'metrics.csv');
     const cols = Array.from({ length: 1_000_000 }, (_, i) => `m${i}`);
     writeFileSync(f, `step,${cols.join(',')}\n0,${cols.map(() => '1').join(',')}\n`);
-    await rejectsInput(readCsvLog(f, 'metrics.csv'), f, /has 1000001 columns; a log may have at most 10000 metric series; not read/);
+    await rejectsInput(
+      readCsvLog(f, 'metrics.csv'),
+      f,
+      /has 1000001 columns; a log may have at most 10000 metric series; not read/,
+    );
   });
 
   it('a log with more series or more points than the bound is refused, saying how many', async () => {
@@ -286,9 +357,17 @@ describe('non-regular files, wide and long logs, time limits (issue 15 item 10)'
     for (let i = 0; i < 300_000; i++) rows.push(`${i},${1 / (i + 1)},${i / 300_000}`);
     writeFileSync(f, rows.join('\n'));
     assert.strictEqual((await readMetricLogs(dir, ['metrics.csv']))[0].series.length, 2);
-    await rejectsInput((readMetricLogs as (...a: unknown[]) => Promise<unknown>)(dir, ['metrics.csv'], { timeLimitMs: 1 }), 'metrics.csv', /reading it took longer than 1 ms; stopped/);
+    await rejectsInput(
+      (readMetricLogs as (...a: unknown[]) => Promise<unknown>)(dir, ['metrics.csv'], { timeLimitMs: 1 }),
+      'metrics.csv',
+      /reading it took longer than 1 ms; stopped/,
+    );
     // A reader stuck waiting (on I/O that never completes) is abandoned too.
-    await rejectsInput(timeBoxed('stuck.log', () => new Promise<never>(() => undefined), 50), 'stuck.log', /took longer than 50 ms/);
+    await rejectsInput(
+      timeBoxed('stuck.log', () => new Promise<never>(() => undefined), 50),
+      'stuck.log',
+      /took longer than 50 ms/,
+    );
   });
 });
 
@@ -297,11 +376,16 @@ describe('safetensors rules and corrupt images (issue 15 item 21)', () => {
   beforeEach(() => {
     dir = tempDir('st-');
   });
-  const tensor = (dtype: string, shape: number[], begin: number, end: number) => JSON.stringify({ dtype, shape, data_offsets: [begin, end] });
+  const tensor = (dtype: string, shape: number[], begin: number, end: number) =>
+    JSON.stringify({ dtype, shape, data_offsets: [begin, end] });
 
   it('an unknown dtype is refused with the dtypes the format defines', async () => {
     const f = rawSafetensors(path.join(dir, 'q.safetensors'), `{"w": ${tensor('Q99', [4], 0, 4)}}`, 4);
-    await rejectsInput(readSafetensors(f), f, /tensor 'w' has unknown dtype 'Q99' \(safetensors defines BOOL, .*F4.*\)/);
+    await rejectsInput(
+      readSafetensors(f),
+      f,
+      /tensor 'w' has unknown dtype 'Q99' \(safetensors defines BOOL, .*F4.*\)/,
+    );
   });
 
   it('sub-byte dtypes must fill whole bytes and match the byte size', async () => {
@@ -309,18 +393,30 @@ describe('safetensors rules and corrupt images (issue 15 item 21)', () => {
     await rejectsInput(readSafetensors(bad), bad, /tensor 'w' has 5 bytes but F4 \[4\] needs 2/);
     const odd = rawSafetensors(path.join(dir, 'odd.safetensors'), `{"w": ${tensor('F4', [3], 0, 2)}}`, 2);
     await rejectsInput(readSafetensors(odd), odd, /F4 \[3\] is 12 bits, not a whole number of bytes/);
-    const ok = rawSafetensors(path.join(dir, 'ok.safetensors'), `{"a": ${tensor('F4', [4], 0, 2)}, "b": ${tensor('F6_E2M3', [4], 2, 5)}}`, 5);
+    const ok = rawSafetensors(
+      path.join(dir, 'ok.safetensors'),
+      `{"a": ${tensor('F4', [4], 0, 2)}, "b": ${tensor('F6_E2M3', [4], 2, 5)}}`,
+      5,
+    );
     const info = await readSafetensors(ok);
     assert.strictEqual(info.parameterCount, 8);
   });
 
   it('a header with the same key twice is refused, naming the key', async () => {
-    const f = rawSafetensors(path.join(dir, 'dup.safetensors'), `{"w": ${tensor('F32', [1], 0, 4)}, "w": ${tensor('F32', [1], 4, 8)}}`, 8);
+    const f = rawSafetensors(
+      path.join(dir, 'dup.safetensors'),
+      `{"w": ${tensor('F32', [1], 0, 4)}, "w": ${tensor('F32', [1], 4, 8)}}`,
+      8,
+    );
     await rejectsInput(readSafetensors(f), f, /safetensors header repeats the key "w"/);
   });
 
   it('__metadata__ holds strings only, as the format says', async () => {
-    const f = rawSafetensors(path.join(dir, 'meta.safetensors'), `{"__metadata__": {"format": "pt", "n": {"a": 1}}, "w": ${tensor('F32', [1], 0, 4)}}`, 4);
+    const f = rawSafetensors(
+      path.join(dir, 'meta.safetensors'),
+      `{"__metadata__": {"format": "pt", "n": {"a": 1}}, "w": ${tensor('F32', [1], 0, 4)}}`,
+      4,
+    );
     await rejectsInput(readSafetensors(f), f, /__metadata__ value "n" is not a string/);
   });
 
@@ -346,7 +442,11 @@ describe('safetensors rules and corrupt images (issue 15 item 21)', () => {
         const f = path.join(dir, name);
         writeFileSync(f, bytes);
         for (const load of [loadImage, pool.load.bind(pool)]) {
-          const e = await rejectsInput(load(f, { size: [4, 4], scale: 1, mean: [0, 0, 0], std: [1, 1, 1], channelOrder: 'RGB', layout: 'NCHW' }), f, expected);
+          const e = await rejectsInput(
+            load(f, { size: [4, 4], scale: 1, mean: [0, 0, 0], std: [1, 1, 1], channelOrder: 'RGB', layout: 'NCHW' }),
+            f,
+            expected,
+          );
           assert.doesNotMatch(e.problem, /Crc error|Unexpected end|invalid|incorrect header|unrecognised/i, e.problem);
         }
       }
@@ -373,7 +473,10 @@ describe('a PNG whose compressed data is damaged', () => {
         decodeImage('damaged.png', bytes);
         decoded++;
       } catch (e) {
-        assert.match((e as Error).message, /damaged\.png: .*corrupt PNG: its compressed image data cannot be decompressed/);
+        assert.match(
+          (e as Error).message,
+          /damaged\.png: .*corrupt PNG: its compressed image data cannot be decompressed/,
+        );
       }
     }
     assert.strictEqual(decoded, 0, 'a damaged PNG was decoded into pixels');

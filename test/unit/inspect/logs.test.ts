@@ -65,7 +65,8 @@ describe('metric logs: Hugging Face trainer_state.json', () => {
     const log = await readTrainerState(p('out/trainer_state.json'), 'out/trainer_state.json');
     assert.strictEqual(log?.source, 'out/trainer_state.json');
     const keys = log!.series.map((s) => s.key);
-    for (const k of ['loss', 'grad_norm', 'learning_rate', 'eval_loss', 'eval_accuracy', 'train_runtime']) assert.ok(keys.includes(k), k);
+    for (const k of ['loss', 'grad_norm', 'learning_rate', 'eval_loss', 'eval_accuracy', 'train_runtime'])
+      assert.ok(keys.includes(k), k);
     assert.ok(!keys.includes('epoch') && !keys.includes('step'));
     const loss = series(log, 'loss');
     assert.deepStrictEqual(loss.steps, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
@@ -76,7 +77,11 @@ describe('metric logs: Hugging Face trainer_state.json', () => {
   });
 
   it('reports best_metric under the log_history name, with the checkpoint step', async () => {
-    const state = await writeTrainerState(p('a/trainer_state.json'), { metricForBestModel: 'accuracy', storeMetricName: true, evalSteps: 20 });
+    const state = await writeTrainerState(p('a/trainer_state.json'), {
+      metricForBestModel: 'accuracy',
+      storeMetricName: true,
+      evalSteps: 20,
+    });
     const log = await readTrainerState(p('a/trainer_state.json'), 'a/trainer_state.json');
     assert.deepStrictEqual(log?.best, { key: 'eval_accuracy', value: state.best_metric, step: 100 });
   });
@@ -89,7 +94,12 @@ describe('metric logs: Hugging Face trainer_state.json', () => {
   });
 
   it('keeps NaN and Infinity that Python writes as bare tokens', async () => {
-    await writeTrainerState(p('trainer_state.json'), { extraEntries: [{ epoch: 2, loss: NaN, step: 101 }, { epoch: 2, loss: Infinity, step: 102 }] });
+    await writeTrainerState(p('trainer_state.json'), {
+      extraEntries: [
+        { epoch: 2, loss: NaN, step: 101 },
+        { epoch: 2, loss: Infinity, step: 102 },
+      ],
+    });
     assert.match(await fs.readFile(p('trainer_state.json'), 'utf8'), /"loss": NaN/);
     const loss = series(await readTrainerState(p('trainer_state.json'), 'trainer_state.json'), 'loss');
     assert.deepStrictEqual(loss.steps.slice(-2), [101, 102]);
@@ -99,9 +109,17 @@ describe('metric logs: Hugging Face trainer_state.json', () => {
 
   it('rejects invalid JSON with the file and line', async () => {
     await fs.writeFile(p('trainer_state.json'), '{\n  "log_history": [\n    {"loss": 1.0,, "step": 1}\n  ]\n}\n');
-    await rejectsInput(readTrainerState(p('trainer_state.json'), 'run/trainer_state.json'), 'run/trainer_state.json', /invalid JSON at line 3/);
+    await rejectsInput(
+      readTrainerState(p('trainer_state.json'), 'run/trainer_state.json'),
+      'run/trainer_state.json',
+      /invalid JSON at line 3/,
+    );
     await fs.writeFile(p('trainer_state.json'), '{"global_step": 3}');
-    await rejectsInput(readTrainerState(p('trainer_state.json'), 'trainer_state.json'), 'trainer_state.json', /log_history/);
+    await rejectsInput(
+      readTrainerState(p('trainer_state.json'), 'trainer_state.json'),
+      'trainer_state.json',
+      /log_history/,
+    );
   });
 });
 
@@ -109,10 +127,16 @@ describe('metric logs: CSV loggers', () => {
   it('reads a sparse Lightning metrics.csv', async () => {
     const rows = await writeLightningCsv(p('lightning_logs/version_0/metrics.csv'));
     const log = await readCsvLog(p('lightning_logs/version_0/metrics.csv'), 'lightning_logs/version_0/metrics.csv');
-    assert.deepStrictEqual(log!.series.map((s) => s.key), ['train_loss', 'val_acc', 'val_loss']);
+    assert.deepStrictEqual(
+      log!.series.map((s) => s.key),
+      ['train_loss', 'val_acc', 'val_loss'],
+    );
     const train = series(log, 'train_loss');
     assert.deepStrictEqual(train.steps, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    assert.deepStrictEqual(train.values, rows.filter((r) => r.train_loss !== undefined).map((r) => r.train_loss));
+    assert.deepStrictEqual(
+      train.values,
+      rows.filter((r) => r.train_loss !== undefined).map((r) => r.train_loss),
+    );
     assert.deepStrictEqual(series(log, 'val_loss').steps, [3, 7, 11]);
     assert.deepStrictEqual(series(log, 'val_loss').values, [0.9, 0.7, 0.5]);
   });
@@ -121,7 +145,10 @@ describe('metric logs: CSV loggers', () => {
     await writeKerasCsv(p('training.log'), { epochs: 4, nanAtEpoch: 2, infAtEpoch: 3 });
     assert.match(await fs.readFile(p('training.log'), 'utf8'), /,nan\n/);
     const log = await readCsvLog(p('training.log'), 'training.log');
-    assert.deepStrictEqual(log!.series.map((s) => s.key), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+    assert.deepStrictEqual(
+      log!.series.map((s) => s.key),
+      ['accuracy', 'loss', 'val_accuracy', 'val_loss'],
+    );
     const val = series(log, 'val_loss');
     assert.deepStrictEqual(val.steps, [0, 1, 2, 3]);
     assert.ok(Number.isNaN(val.values[2]));
@@ -133,10 +160,16 @@ describe('metric logs: CSV loggers', () => {
     it(`reads an Ultralytics results.csv (${padded ? 'padded' : 'unpadded'} columns)`, async () => {
       const rows = await writeYoloResults(p('runs/detect/train/results.csv'), { padded });
       const log = await readCsvLog(p('runs/detect/train/results.csv'), 'runs/detect/train/results.csv');
-      assert.deepStrictEqual(log!.series.map((s) => s.key), YOLO_COLUMNS.slice(1));
+      assert.deepStrictEqual(
+        log!.series.map((s) => s.key),
+        YOLO_COLUMNS.slice(1),
+      );
       const map = series(log, 'metrics/mAP50-95(B)');
       assert.deepStrictEqual(map.steps, [1, 2, 3]);
-      assert.deepStrictEqual(map.values, rows.map((r) => r['metrics/mAP50-95(B)']));
+      assert.deepStrictEqual(
+        map.values,
+        rows.map((r) => r['metrics/mAP50-95(B)']),
+      );
     });
   }
 
@@ -145,7 +178,10 @@ describe('metric logs: CSV loggers', () => {
     assert.strictEqual(await readCsvLog(p('data.csv'), 'data.csv'), undefined);
     await fs.writeFile(p('notes.csv'), 'epoch,note,loss\n0,warmup,1.5\n1,"main, phase",1.0\n');
     const log = await readCsvLog(p('notes.csv'), 'notes.csv');
-    assert.deepStrictEqual(log!.series.map((s) => s.key), ['loss']);
+    assert.deepStrictEqual(
+      log!.series.map((s) => s.key),
+      ['loss'],
+    );
     assert.deepStrictEqual(series(log, 'loss').values, [1.5, 1.0]);
   });
 
@@ -216,17 +252,38 @@ describe('metric logs: TensorBoard event files', () => {
     const hist = { dtype: 1, tensor_shape: { dim: [{ size: 2 }, { size: 3 }] }, float_val: [1, 2, 3, 4, 5, 6] };
     const records = [
       encodeTfEvent({ wall_time: 1, file_version: 'brain.Event:2' }),
-      encodeTfEvent({ wall_time: 2, step: 1, summary: { value: [
-        { tag: 'weights', tensor: hist, metadata: { plugin_data: { plugin_name: 'histograms' } } },
-        { tag: 'note', tensor: { dtype: 7, tensor_shape: {}, string_val: [] }, metadata: { plugin_data: { plugin_name: 'text' } } },
-        { tag: 'lr', tensor: { dtype: 2, tensor_shape: {}, double_val: [0.001] }, metadata: { plugin_data: { plugin_name: 'scalars' } } },
-        { tag: 'seen', tensor: { dtype: 9, tensor_shape: {}, int64_val: [123456789012] } },
-      ] } }),
-      encodeTfEvent({ wall_time: 3, step: 2, summary: { value: [{ tag: 'weights', tensor: { dtype: 1, tensor_shape: {}, float_val: [7] } }] } }),
+      encodeTfEvent({
+        wall_time: 2,
+        step: 1,
+        summary: {
+          value: [
+            { tag: 'weights', tensor: hist, metadata: { plugin_data: { plugin_name: 'histograms' } } },
+            {
+              tag: 'note',
+              tensor: { dtype: 7, tensor_shape: {}, string_val: [] },
+              metadata: { plugin_data: { plugin_name: 'text' } },
+            },
+            {
+              tag: 'lr',
+              tensor: { dtype: 2, tensor_shape: {}, double_val: [0.001] },
+              metadata: { plugin_data: { plugin_name: 'scalars' } },
+            },
+            { tag: 'seen', tensor: { dtype: 9, tensor_shape: {}, int64_val: [123456789012] } },
+          ],
+        },
+      }),
+      encodeTfEvent({
+        wall_time: 3,
+        step: 2,
+        summary: { value: [{ tag: 'weights', tensor: { dtype: 1, tensor_shape: {}, float_val: [7] } }] },
+      }),
     ];
     await fs.writeFile(p('events.out.tfevents.6.host'), Buffer.concat(records.map(tfRecord)));
     const log = await readTfEventsFile(p('events.out.tfevents.6.host'), 'events.out.tfevents.6.host');
-    assert.deepStrictEqual(log!.series.map((s) => s.key), ['lr', 'seen']);
+    assert.deepStrictEqual(
+      log!.series.map((s) => s.key),
+      ['lr', 'seen'],
+    );
     assert.deepStrictEqual(series(log, 'lr').values, [0.001]);
     assert.deepStrictEqual(series(log, 'seen').values, [123456789012]);
   });
@@ -247,25 +304,51 @@ describe('metric logs: TensorBoard event files', () => {
     const bad = Buffer.from(bytes);
     bad[recordOffsets[2] + 14] ^= 0xff; // a data byte of the second summary event
     await fs.writeFile(p('events.out.tfevents.5.host'), bad);
-    await rejectsInput(readTfEventsFile(p('events.out.tfevents.5.host'), 'tb/events.out.tfevents.5.host'), 'tb/events.out.tfevents.5.host', new RegExp(`offset ${recordOffsets[2]}\\b`));
+    await rejectsInput(
+      readTfEventsFile(p('events.out.tfevents.5.host'), 'tb/events.out.tfevents.5.host'),
+      'tb/events.out.tfevents.5.host',
+      new RegExp(`offset ${recordOffsets[2]}\\b`),
+    );
     const badLen = Buffer.from(bytes);
     badLen[recordOffsets[1] + 1] ^= 0x01;
     await fs.writeFile(p('events.out.tfevents.5.host'), badLen);
-    await rejectsInput(readTfEventsFile(p('events.out.tfevents.5.host'), 'e'), 'e', new RegExp(`offset ${recordOffsets[1]}\\b.*length`));
+    await rejectsInput(
+      readTfEventsFile(p('events.out.tfevents.5.host'), 'e'),
+      'e',
+      new RegExp(`offset ${recordOffsets[1]}\\b.*length`),
+    );
   });
 
   it('prefixes keys by subfolder when a run has several event files (Keras train/ + validation/)', async () => {
-    await writeTfEvents(p('logs/fit/train/events.out.tfevents.10.host.1.v2'), [0, 1].map((e) => ({ step: e, wallTime: 10 + e, scalars: { epoch_loss: 1 / (e + 1) }, tf2: true })));
-    await writeTfEvents(p('logs/fit/validation/events.out.tfevents.11.host.1.v2'), [0, 1].map((e) => ({ step: e, wallTime: 10 + e, scalars: { epoch_loss: 2 / (e + 1) }, tf2: true })));
-    const log = await readTfEventFiles(dir, ['logs/fit/validation/events.out.tfevents.11.host.1.v2', 'logs/fit/train/events.out.tfevents.10.host.1.v2']);
+    await writeTfEvents(
+      p('logs/fit/train/events.out.tfevents.10.host.1.v2'),
+      [0, 1].map((e) => ({ step: e, wallTime: 10 + e, scalars: { epoch_loss: 1 / (e + 1) }, tf2: true })),
+    );
+    await writeTfEvents(
+      p('logs/fit/validation/events.out.tfevents.11.host.1.v2'),
+      [0, 1].map((e) => ({ step: e, wallTime: 10 + e, scalars: { epoch_loss: 2 / (e + 1) }, tf2: true })),
+    );
+    const log = await readTfEventFiles(dir, [
+      'logs/fit/validation/events.out.tfevents.11.host.1.v2',
+      'logs/fit/train/events.out.tfevents.10.host.1.v2',
+    ]);
     assert.strictEqual(log?.source, 'logs/fit');
-    assert.deepStrictEqual(log?.files, ['logs/fit/train/events.out.tfevents.10.host.1.v2', 'logs/fit/validation/events.out.tfevents.11.host.1.v2']);
-    assert.deepStrictEqual(log!.series.map((s) => s.key), ['train/epoch_loss', 'validation/epoch_loss']);
+    assert.deepStrictEqual(log?.files, [
+      'logs/fit/train/events.out.tfevents.10.host.1.v2',
+      'logs/fit/validation/events.out.tfevents.11.host.1.v2',
+    ]);
+    assert.deepStrictEqual(
+      log!.series.map((s) => s.key),
+      ['train/epoch_loss', 'validation/epoch_loss'],
+    );
     assert.deepStrictEqual(series(log, 'validation/epoch_loss').values, [2, 1]);
   });
 
   it('merges a restarted writer in the same folder, ordered by step', async () => {
-    await writeTfEvents(p('run/events.out.tfevents.100.h'), [{ step: 5, wallTime: 1, scalars: { loss: 5 } }, { step: 6, wallTime: 2, scalars: { loss: 6 } }]);
+    await writeTfEvents(p('run/events.out.tfevents.100.h'), [
+      { step: 5, wallTime: 1, scalars: { loss: 5 } },
+      { step: 6, wallTime: 2, scalars: { loss: 6 } },
+    ]);
     await writeTfEvents(p('run/events.out.tfevents.200.h'), [{ step: 1, wallTime: 3, scalars: { loss: 1 } }]);
     const log = await readTfEventFiles(dir, ['run/events.out.tfevents.200.h', 'run/events.out.tfevents.100.h']);
     assert.strictEqual(log?.source, 'run');
@@ -286,11 +369,20 @@ describe('metric logs: metrics.json / metrics.jsonl', () => {
     const b = series(await readMetricsJson(p('b/metrics.json'), 'b/metrics.json'), 'loss');
     assert.deepStrictEqual(b.steps, [0, 1, 2]);
     assert.ok(Number.isNaN(b.values[2]));
-    await writeMetricsJson(p('c/metrics.json'), [{ step: 10, loss: 1, epoch: 0 }, { step: 20, loss: 0.5, acc: 0.7, epoch: 1 }]);
+    await writeMetricsJson(p('c/metrics.json'), [
+      { step: 10, loss: 1, epoch: 0 },
+      { step: 20, loss: 0.5, acc: 0.7, epoch: 1 },
+    ]);
     const c = await readMetricsJson(p('c/metrics.json'), 'c/metrics.json');
-    assert.deepStrictEqual(c!.series.map((s) => s.key), ['loss', 'acc']);
+    assert.deepStrictEqual(
+      c!.series.map((s) => s.key),
+      ['loss', 'acc'],
+    );
     assert.deepStrictEqual(series(c, 'loss').steps, [10, 20]);
-    await writeMetricsJson(p('d/metrics.jsonl'), [{ step: 1, loss: Infinity }, { step: 2, loss: 0.5 }]);
+    await writeMetricsJson(p('d/metrics.jsonl'), [
+      { step: 1, loss: Infinity },
+      { step: 2, loss: 0.5 },
+    ]);
     const d = series(await readMetricsJson(p('d/metrics.jsonl'), 'd/metrics.jsonl'), 'loss');
     assert.deepStrictEqual(d, { key: 'loss', steps: [1, 2], values: [Infinity, 0.5] });
   });
@@ -333,14 +425,32 @@ describe('metric logs: classification and readMetricLogs', () => {
     await writeTfEvents(p('tb/train/events.out.tfevents.1.h'), [{ step: 1, wallTime: 1, scalars: { loss: 1 } }]);
     await writeTfEvents(p('tb/validation/events.out.tfevents.1.h'), [{ step: 1, wallTime: 1, scalars: { loss: 2 } }]);
     const rels = [
-      'out/trainer_state.json', 'out/checkpoint-50/trainer_state.json', 'other/checkpoint-20/trainer_state.json',
-      'other/checkpoint-40/trainer_state.json', 'lightning_logs/version_0/metrics.csv', 'data/labels.csv', 'training.log',
-      'tb/train/events.out.tfevents.1.h', 'tb/validation/events.out.tfevents.1.h', 'out/config.json',
+      'out/trainer_state.json',
+      'out/checkpoint-50/trainer_state.json',
+      'other/checkpoint-20/trainer_state.json',
+      'other/checkpoint-40/trainer_state.json',
+      'lightning_logs/version_0/metrics.csv',
+      'data/labels.csv',
+      'training.log',
+      'tb/train/events.out.tfevents.1.h',
+      'tb/validation/events.out.tfevents.1.h',
+      'out/config.json',
     ];
     const logs = await readMetricLogs(dir, rels);
-    assert.deepStrictEqual(logs.map((l) => l.source), ['lightning_logs/version_0/metrics.csv', 'other/checkpoint-40/trainer_state.json', 'out/trainer_state.json', 'tb']);
+    assert.deepStrictEqual(
+      logs.map((l) => l.source),
+      [
+        'lightning_logs/version_0/metrics.csv',
+        'other/checkpoint-40/trainer_state.json',
+        'out/trainer_state.json',
+        'tb',
+      ],
+    );
     assert.deepStrictEqual(series(logs[2], 'loss').steps.at(-1), 100);
-    assert.deepStrictEqual(logs[3].series.map((s) => s.key), ['train/loss', 'validation/loss']);
+    assert.deepStrictEqual(
+      logs[3].series.map((s) => s.key),
+      ['train/loss', 'validation/loss'],
+    );
   });
 });
 
@@ -348,19 +458,45 @@ describe('parameters', () => {
   it('reads hparams.yaml, args.yaml, training_args.json and config.json, one object per file', async () => {
     await fs.mkdir(p('lightning_logs/version_0'), { recursive: true });
     // Lightning may write Python tags; they must not break reading.
-    await fs.writeFile(p('lightning_logs/version_0/hparams.yaml'), 'lr: 0.001\nbatch_size: 32\nbetas: !!python/tuple\n- 0.9\n- 0.999\noptimizer: adam\n');
-    await writeParamsFile(p('runs/detect/train/args.yaml'), { task: 'detect', model: 'yolov8n.pt', epochs: 100, imgsz: 640 });
+    await fs.writeFile(
+      p('lightning_logs/version_0/hparams.yaml'),
+      'lr: 0.001\nbatch_size: 32\nbetas: !!python/tuple\n- 0.9\n- 0.999\noptimizer: adam\n',
+    );
+    await writeParamsFile(p('runs/detect/train/args.yaml'), {
+      task: 'detect',
+      model: 'yolov8n.pt',
+      epochs: 100,
+      imgsz: 640,
+    });
     await writeParamsFile(p('out/training_args.json'), { learning_rate: 5e-5, num_train_epochs: 3, output_dir: 'out' });
-    await writeParamsFile(p('out/config.json'), { architectures: ['BertForSequenceClassification'], hidden_size: 768, model_type: 'bert' });
+    await writeParamsFile(p('out/config.json'), {
+      architectures: ['BertForSequenceClassification'],
+      hidden_size: 768,
+      model_type: 'bert',
+    });
     await writeParamsFile(p('out/checkpoint-500/config.json'), { hidden_size: 1 });
 
-    assert.deepStrictEqual(await readParams(p('lightning_logs/version_0/hparams.yaml')), { lr: 0.001, batch_size: 32, betas: [0.9, 0.999], optimizer: 'adam' });
+    assert.deepStrictEqual(await readParams(p('lightning_logs/version_0/hparams.yaml')), {
+      lr: 0.001,
+      batch_size: 32,
+      betas: [0.9, 0.999],
+      optimizer: 'adam',
+    });
     assert.ok(PARAM_FILE_NAMES.includes('args.yaml'));
     const all = await readParamFiles(dir, [
-      'out/config.json', 'out/checkpoint-500/config.json', 'runs/detect/train/args.yaml', 'out/training_args.json',
-      'lightning_logs/version_0/hparams.yaml', 'out/model.safetensors',
+      'out/config.json',
+      'out/checkpoint-500/config.json',
+      'runs/detect/train/args.yaml',
+      'out/training_args.json',
+      'lightning_logs/version_0/hparams.yaml',
+      'out/model.safetensors',
     ]);
-    assert.deepStrictEqual(Object.keys(all), ['lightning_logs/version_0/hparams.yaml', 'out/config.json', 'out/training_args.json', 'runs/detect/train/args.yaml']);
+    assert.deepStrictEqual(Object.keys(all), [
+      'lightning_logs/version_0/hparams.yaml',
+      'out/config.json',
+      'out/training_args.json',
+      'runs/detect/train/args.yaml',
+    ]);
     assert.strictEqual(all['runs/detect/train/args.yaml'].imgsz, 640);
     assert.strictEqual(all['out/config.json'].model_type, 'bert');
     assert.strictEqual(all['out/training_args.json'].learning_rate, 5e-5);
@@ -399,7 +535,12 @@ describe('metric logs: performance', () => {
     assert.strictEqual(series(csv, 'train_loss').steps.length, 100_000);
     assert.strictEqual(series(csv, 'val_loss').steps.length, 1000);
 
-    const events = Array.from({ length: 100_000 }, (_, i) => ({ step: i, wallTime: 1e9 + i, scalars: { loss: 1 / (i + 1) }, tf2: i % 2 === 0 }));
+    const events = Array.from({ length: 100_000 }, (_, i) => ({
+      step: i,
+      wallTime: 1e9 + i,
+      scalars: { loss: 1 / (i + 1) },
+      tf2: i % 2 === 0,
+    }));
     await writeTfEvents(p('events.out.tfevents.9.h'), events);
     t = performance.now();
     const tb = await readTfEventsFile(p('events.out.tfevents.9.h'), 'events.out.tfevents.9.h');

@@ -31,7 +31,6 @@ import { rejectsInput } from '../helpers/assertions';
 
 const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/onnx-model-zoo');
 
-
 describe('weight readers', () => {
   let dir: string;
   const at = (name: string) => path.join(dir, name);
@@ -45,10 +44,35 @@ describe('weight readers', () => {
 
   describe('isWeightFileName', () => {
     it('accepts weight file names and rejects others', () => {
-      for (const n of ['model.safetensors', 'model-00001-of-00002.safetensors', 'm.onnx', 'llama.Q4_0.gguf', 'model.pt', 'x.pth', 'pytorch_model.bin', 'last.ckpt', 'model.keras', 'tf_model.h5', 'w.hdf5', 'saved_model.pb', 'model.tflite', 'dir/Model.ONNX']) {
+      for (const n of [
+        'model.safetensors',
+        'model-00001-of-00002.safetensors',
+        'm.onnx',
+        'llama.Q4_0.gguf',
+        'model.pt',
+        'x.pth',
+        'pytorch_model.bin',
+        'last.ckpt',
+        'model.keras',
+        'tf_model.h5',
+        'w.hdf5',
+        'saved_model.pb',
+        'model.tflite',
+        'dir/Model.ONNX',
+      ]) {
         assert.ok(isWeightFileName(n), n);
       }
-      for (const n of ['config.json', 'graph.pb', 'model.safetensors.index.json', 'README.md', 'training_args.bin', 'optimizer.pt', 'scheduler.pt', 'rng_state.pth', 'events.out.tfevents.1']) {
+      for (const n of [
+        'config.json',
+        'graph.pb',
+        'model.safetensors.index.json',
+        'README.md',
+        'training_args.bin',
+        'optimizer.pt',
+        'scheduler.pt',
+        'rng_state.pth',
+        'events.out.tfevents.1',
+      ]) {
         assert.ok(!isWeightFileName(n), n);
       }
     });
@@ -84,7 +108,12 @@ describe('weight readers', () => {
       const f = at('truncated.safetensors');
       const bytes = safetensorsBytes(tensors);
       await writeFile(f, bytes.subarray(0, bytes.length - 10));
-      await rejectsInput(inspectWeights(f), f, /truncated: tensor '(fc.bias|steps)' ends at byte \d+/, `but the file has ${bytes.length - 10} bytes`);
+      await rejectsInput(
+        inspectWeights(f),
+        f,
+        /truncated: tensor '(fc.bias|steps)' ends at byte \d+/,
+        `but the file has ${bytes.length - 10} bytes`,
+      );
     });
 
     it('rejects an absurd header length', async () => {
@@ -92,7 +121,11 @@ describe('weight readers', () => {
       const bytes = Buffer.alloc(1024);
       bytes.writeBigUInt64LE(0xffffffffffffffffn);
       await writeFile(f, bytes);
-      await rejectsInput(inspectWeights(f), f, 'safetensors header length 18446744073709551615 exceeds the file size 1024');
+      await rejectsInput(
+        inspectWeights(f),
+        f,
+        'safetensors header length 18446744073709551615 exceeds the file size 1024',
+      );
     });
 
     it('rejects tensor offsets beyond the end of the file', async () => {
@@ -101,12 +134,19 @@ describe('weight readers', () => {
       const len = Buffer.alloc(8);
       len.writeBigUInt64LE(BigInt(header.length));
       await writeFile(f, Buffer.concat([len, Buffer.from(header), Buffer.alloc(2048)]));
-      await rejectsInput(inspectWeights(f), f, `truncated: tensor 'w' ends at byte ${8 + header.length + 4096} but the file has ${8 + header.length + 2048} bytes`);
+      await rejectsInput(
+        inspectWeights(f),
+        f,
+        `truncated: tensor 'w' ends at byte ${8 + header.length + 4096} but the file has ${8 + header.length + 2048} bytes`,
+      );
     });
 
     it('rejects overlapping tensors, invalid JSON and empty files', async () => {
       const overlap = at('overlap.safetensors');
-      const header = JSON.stringify({ a: { dtype: 'U8', shape: [8], data_offsets: [0, 8] }, b: { dtype: 'U8', shape: [8], data_offsets: [4, 12] } });
+      const header = JSON.stringify({
+        a: { dtype: 'U8', shape: [8], data_offsets: [0, 8] },
+        b: { dtype: 'U8', shape: [8], data_offsets: [4, 12] },
+      });
       const len = Buffer.alloc(8);
       len.writeBigUInt64LE(BigInt(header.length));
       await writeFile(overlap, Buffer.concat([len, Buffer.from(header), Buffer.alloc(12)]));
@@ -192,12 +232,28 @@ describe('weight readers', () => {
       const tensorHead = enc('onnx.TensorProto', { dims: [rawLen / 4], data_type: 1, name: 'W' });
       const rawTag = Buffer.concat([varint((9 << 3) | 2), varint(rawLen)]);
       const tensorLen = tensorHead.length + rawTag.length + rawLen;
-      const value = (name: string) => ({ name, type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'n' }] } } } });
-      const graphRest = enc('onnx.GraphProto', { name: 'huge', node: [{ op_type: 'Mul', input: ['x', 'W'], output: ['y'] }], input: [value('x')], output: [value('y')] });
+      const value = (name: string) => ({
+        name,
+        type: { tensor_type: { elem_type: 1, shape: { dim: [{ dim_param: 'n' }] } } },
+      });
+      const graphRest = enc('onnx.GraphProto', {
+        name: 'huge',
+        node: [{ op_type: 'Mul', input: ['x', 'W'], output: ['y'] }],
+        input: [value('x')],
+        output: [value('y')],
+      });
       const initField = Buffer.concat([varint((5 << 3) | 2), varint(tensorLen)]);
       const graphLen = graphRest.length + initField.length + tensorLen;
       const head = enc('onnx.ModelProto', { ir_version: 8, opset_import: [{ version: 17 }] });
-      const prefix = Buffer.concat([head, varint((7 << 3) | 2), varint(graphLen), graphRest, initField, tensorHead, rawTag]);
+      const prefix = Buffer.concat([
+        head,
+        varint((7 << 3) | 2),
+        varint(graphLen),
+        graphRest,
+        initField,
+        tensorHead,
+        rawTag,
+      ]);
       await writeFile(f, prefix);
       await truncate(f, prefix.length + rawLen); // sparse: no data is written
       const info = await inspectWeights(f);
@@ -307,7 +363,13 @@ describe('weight readers', () => {
       // header: magic 4, version 4, tensor count 8, kv count 8, then the key's u64 length.
       bytes.writeBigUInt64LE(0x7fffffffffffn, 24);
       await writeFile(f, bytes);
-      await rejectsInput(inspectWeights(f), f, 'metadata key 0', 'declares 140737488355327 bytes', 'remain in the file');
+      await rejectsInput(
+        inspectWeights(f),
+        f,
+        'metadata key 0',
+        'declares 140737488355327 bytes',
+        'remain in the file',
+      );
     });
 
     it('rejects a tensor of a type ggml does not have, naming the tensor', async () => {
@@ -330,7 +392,12 @@ describe('weight readers', () => {
       await writeGguf(cut, opts);
       const full = ggufBytes(opts).length;
       await truncate(cut, full - 100);
-      await rejectsInput(inspectWeights(cut), cut, "truncated: tensor 'output.weight' ends at byte", `the file has ${full - 100} bytes`);
+      await rejectsInput(
+        inspectWeights(cut),
+        cut,
+        "truncated: tensor 'output.weight' ends at byte",
+        `the file has ${full - 100} bytes`,
+      );
 
       const header = at('header.gguf');
       await writeFile(header, ggufBytes(opts).subarray(0, 300));
@@ -350,13 +417,24 @@ describe('weight readers', () => {
       assert.ok(info);
       assert.equal(info.format, 'pytorch');
       assert.equal(info.framework, 'torch');
-      assert.deepEqual(info.details, { archivePrefix: 'model', storageCount: 3, storageBytes: 100, pickleBytes: 6, version: 3, byteorder: 'little' });
+      assert.deepEqual(info.details, {
+        archivePrefix: 'model',
+        storageCount: 3,
+        storageBytes: 100,
+        pickleBytes: 6,
+        version: 3,
+        byteorder: 'little',
+      });
       assert.equal(info.parameterCount, undefined);
     });
 
     it('reads pytorch_model.bin and flags TorchScript', async () => {
       const f = at('pytorch_model.bin');
-      await writeTorchZip(f, { version: null, byteorder: null, extra: { 'constants.pkl': Buffer.from('80027d71002e', 'hex') } });
+      await writeTorchZip(f, {
+        version: null,
+        byteorder: null,
+        extra: { 'constants.pkl': Buffer.from('80027d71002e', 'hex') },
+      });
       const info = await inspectWeights(f);
       assert.equal(info?.format, 'pytorch');
       assert.equal(info?.details.torchscript, true);
@@ -367,7 +445,11 @@ describe('weight readers', () => {
       const f = at('legacy.pth');
       await writeLegacyTorch(f);
       const info = await inspectWeights(f);
-      assert.deepEqual(info, { format: 'pytorch', framework: 'torch', details: { legacy: true, pickleProtocol: 2, torchMagic: true } });
+      assert.deepEqual(info, {
+        format: 'pytorch',
+        framework: 'torch',
+        details: { legacy: true, pickleProtocol: 2, torchMagic: true },
+      });
     });
 
     it('returns undefined for a .bin that is not torch, throws for a broken .pt', async () => {
@@ -457,7 +539,10 @@ describe('weight readers', () => {
   describe('SavedModel', () => {
     it('reads tags, version and the serving signature', async () => {
       const pb = await writeSavedModel(at('savedmodel'), {
-        inputs: [{ name: 'pixels', dtype: 'float32', shape: [-1, 28, 28] }, { name: 'ids', dtype: 'int64', shape: [-1] }],
+        inputs: [
+          { name: 'pixels', dtype: 'float32', shape: [-1, 28, 28] },
+          { name: 'ids', dtype: 'int64', shape: [-1] },
+        ],
         outputs: [{ name: 'logits', dtype: 'float32', shape: ['?', 10] }],
         extraSignatures: ['predict'],
         variablesBytes: 1000,
@@ -574,7 +659,10 @@ describe('weight readers on real files', () => {
       assert.equal(info?.tensorCount, 6);
       assert.equal(info?.details.constantTensors, 4);
       assert.equal(info?.details.subgraphs, 3);
-      assert.deepEqual(info?.inputs?.map((i) => i.name), ['input', 'flag', 'trips']);
+      assert.deepEqual(
+        info?.inputs?.map((i) => i.name),
+        ['input', 'flag', 'trips'],
+      );
     });
 
     it('PyTorch: counts the state_dict at import without running the pickle (zip, legacy, Lightning, whole module)', async () => {
@@ -608,16 +696,42 @@ describe('weight readers on real files', () => {
     });
 
     it('refuses absurd declared shapes (2^80 elements, negative), naming the file and the tensor', async () => {
-      await rejectsInput(inspectWeights(real('absurd_shape.onnx')), real('absurd_shape.onnx'), 'tensor "huge"', 'more than 2^53 elements');
-      await rejectsInput(inspectWeights(real('negative_shape.onnx')), real('negative_shape.onnx'), 'tensor "bad"', '[-1, 3]');
-      await rejectsInput(inspectWeights(real('absurd_shape.pt')), real('absurd_shape.pt'), 'tensor "huge.weight"', '[1099511627776, 1099511627776]');
-      await rejectsInput(inspectWeights(real('negative_shape.pt')), real('negative_shape.pt'), 'tensor "bad.weight"', 'non-negative');
-      await rejectsInput(inspectWeights(real('absurd_shape.weights.h5')), real('absurd_shape.weights.h5'), '/layers/huge/vars/0', 'more than 2^53 elements');
+      await rejectsInput(
+        inspectWeights(real('absurd_shape.onnx')),
+        real('absurd_shape.onnx'),
+        'tensor "huge"',
+        'more than 2^53 elements',
+      );
+      await rejectsInput(
+        inspectWeights(real('negative_shape.onnx')),
+        real('negative_shape.onnx'),
+        'tensor "bad"',
+        '[-1, 3]',
+      );
+      await rejectsInput(
+        inspectWeights(real('absurd_shape.pt')),
+        real('absurd_shape.pt'),
+        'tensor "huge.weight"',
+        '[1099511627776, 1099511627776]',
+      );
+      await rejectsInput(
+        inspectWeights(real('negative_shape.pt')),
+        real('negative_shape.pt'),
+        'tensor "bad.weight"',
+        'non-negative',
+      );
+      await rejectsInput(
+        inspectWeights(real('absurd_shape.weights.h5')),
+        real('absurd_shape.weights.h5'),
+        '/layers/huge/vars/0',
+        'more than 2^53 elements',
+      );
     });
   });
 
   describe('pickles', () => {
-    const warningsOf = (info: { details: Record<string, unknown> } | undefined) => info?.details.warnings as string[] | undefined;
+    const warningsOf = (info: { details: Record<string, unknown> } | undefined) =>
+      info?.details.warnings as string[] | undefined;
 
     it('flags a .pt whose pickle names posix.system, zip or bare, without running it', async () => {
       const marker = path.join(process.cwd(), 'MARKER');
@@ -635,7 +749,10 @@ describe('weight readers on real files', () => {
       assert.equal(warningsOf(await inspectWeights(real('tiny_lightning.ckpt'))), undefined);
       const full = warningsOf(await inspectWeights(real('tiny_full_model.pt')));
       assert.equal(full?.length, 1);
-      assert.match(full![0], /^loading this file with torch\.load would call __main__\.Tiny, torch\.nn\.modules\.conv\.Conv2d/);
+      assert.match(
+        full![0],
+        /^loading this file with torch\.load would call __main__\.Tiny, torch\.nn\.modules\.conv\.Conv2d/,
+      );
     });
 
     it('describes scikit-learn pickles and joblib files from their globals; warns only about what is not scikit-learn', async () => {
@@ -650,7 +767,9 @@ describe('weight readers on real files', () => {
       // joblib writes array bytes inline between opcodes; the scan steps over them to the payload after.
       const hostile = await inspectWeights(real('forest_hostile.joblib'));
       assert.equal(hostile?.details.description, 'scikit-learn pickle (RandomForestClassifier)');
-      assert.deepEqual(warningsOf(hostile), ['loading this file with pickle.load or joblib.load would call posix.system']);
+      assert.deepEqual(warningsOf(hostile), [
+        'loading this file with pickle.load or joblib.load would call posix.system',
+      ]);
     });
   });
 
@@ -690,7 +809,7 @@ describe('weight readers on real files', () => {
       await rejectsInput(inspectWeights(f), f, 'declares 92 bytes of weights, but its shards hold 86');
       json.weightsManifest[0].paths = ['../../etc/passwd'];
       await writeFile(f, JSON.stringify(json));
-      await rejectsInput(inspectWeights(f), f, 'outside the model\'s folder');
+      await rejectsInput(inspectWeights(f), f, "outside the model's folder");
       json.weightsManifest[0].paths = ['group1-shard1of2.bin'];
       json.weightsManifest[0].weights[0].shape = [2 ** 40, 2 ** 40];
       await writeFile(f, JSON.stringify(json));
@@ -739,8 +858,12 @@ describe('weight readers on real files', () => {
 
     it('sums the shards of one model, by name and by index file; copies of one model keep its count', async () => {
       const d = await fresh('sharded');
-      await writeSafetensors(path.join(d, 'model-00001-of-00002.safetensors'), [{ name: 'a', dtype: 'F32', shape: [10, 4] }]);
-      await writeSafetensors(path.join(d, 'model-00002-of-00002.safetensors'), [{ name: 'b', dtype: 'F32', shape: [6] }]);
+      await writeSafetensors(path.join(d, 'model-00001-of-00002.safetensors'), [
+        { name: 'a', dtype: 'F32', shape: [10, 4] },
+      ]);
+      await writeSafetensors(path.join(d, 'model-00002-of-00002.safetensors'), [
+        { name: 'b', dtype: 'F32', shape: [6] },
+      ]);
       const named = await inspectDir(d);
       assert.equal(named.models.length, 1);
       assert.equal(named.parameterCount, 46);
@@ -748,7 +871,10 @@ describe('weight readers on real files', () => {
       const e = await fresh('indexed');
       await writeSafetensors(path.join(e, 'first.safetensors'), [{ name: 'a', dtype: 'F32', shape: [10, 4] }]);
       await writeSafetensors(path.join(e, 'second.safetensors'), [{ name: 'b', dtype: 'F32', shape: [6] }]);
-      await writeFile(path.join(e, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: { a: 'first.safetensors', b: 'second.safetensors' } }));
+      await writeFile(
+        path.join(e, 'model.safetensors.index.json'),
+        JSON.stringify({ metadata: {}, weight_map: { a: 'first.safetensors', b: 'second.safetensors' } }),
+      );
       assert.equal((await inspectDir(e)).parameterCount, 46);
 
       const c = await fresh('copies');
@@ -759,11 +885,15 @@ describe('weight readers on real files', () => {
       assert.equal(copies.parameterCount, 139);
     });
 
-    it('gives a TF.js model\'s shards the weights role', async () => {
+    it("gives a TF.js model's shards the weights role", async () => {
       const out = await inspectDir(path.join(REAL, 'tfjs-layers'));
       assert.equal(out.format, 'tfjs');
       assert.equal(out.parameterCount, 23);
-      assert.deepEqual([...out.roles.entries()].sort(), [['group1-shard1of2.bin', 'weights'], ['group1-shard2of2.bin', 'weights'], ['model.json', 'weights']]);
+      assert.deepEqual([...out.roles.entries()].sort(), [
+        ['group1-shard1of2.bin', 'weights'],
+        ['group1-shard2of2.bin', 'weights'],
+        ['model.json', 'weights'],
+      ]);
     });
   });
 });

@@ -40,10 +40,14 @@ export function parseJsonTolerant(text: string, relPath: string, what = 'JSON'):
     return JSON.parse(text);
   } catch (err) {
     // Slow path only for files that need it: quote the non-finite tokens that are outside strings.
-    const fixed = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (m) => (m[0] === '"' ? m : `"\\u0000nonfinite:${m}"`));
+    const fixed = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (m) =>
+      m[0] === '"' ? m : `"\\u0000nonfinite:${m}"`,
+    );
     if (fixed !== text) {
       try {
-        return JSON.parse(fixed, (_k, v) => (typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v));
+        return JSON.parse(fixed, (_k, v) =>
+          typeof v === 'string' && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v,
+        );
       } catch {
         // report the error of the original text below
       }

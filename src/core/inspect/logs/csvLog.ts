@@ -6,13 +6,24 @@ import { parse } from 'csv-parse/sync';
 import { InputError } from '../../errors';
 import { type Deadline, openRegularFile } from '../../util/readFile';
 import type { MetricLog } from '../types';
-import { MAX_LOG_TEXT_BYTES, MAX_POINTS_PER_LOG, MAX_SERIES_PER_LOG, SeriesBuilder, parseNumber, readTextLimited } from './common';
+import {
+  MAX_LOG_TEXT_BYTES,
+  MAX_POINTS_PER_LOG,
+  MAX_SERIES_PER_LOG,
+  SeriesBuilder,
+  parseNumber,
+  readTextLimited,
+} from './common';
 
 /**
  * Reads a CSV metric log. Returns undefined when the header has neither a `step` nor an `epoch`
  * column (some other CSV). Step = `step` column, else `epoch`. Header names are trimmed (YOLO pads them).
  */
-export async function readCsvLog(absPath: string, relPath: string, deadline?: Deadline): Promise<MetricLog | undefined> {
+export async function readCsvLog(
+  absPath: string,
+  relPath: string,
+  deadline?: Deadline,
+): Promise<MetricLog | undefined> {
   // Decide from the first line alone, so a big unrelated .csv or text training.log is not read whole.
   const peek = (await readFirstLine(absPath, relPath)).split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
   if (!peek.includes('step') && !peek.includes('epoch')) return undefined;
@@ -68,11 +79,15 @@ function checkShape(text: string, relPath: string): void {
   for (let i = header.indexOf(','); i !== -1; i = header.indexOf(',', i + 1)) columns++;
   // step and epoch are not series.
   if (columns > MAX_SERIES_PER_LOG + 2) {
-    throw new InputError(relPath, `has ${columns} columns; a log may have at most ${MAX_SERIES_PER_LOG} metric series; not read`);
+    throw new InputError(
+      relPath,
+      `has ${columns} columns; a log may have at most ${MAX_SERIES_PER_LOG} metric series; not read`,
+    );
   }
   let rows = 0;
   for (let i = firstLineEnd; i !== -1 && rows <= MAX_POINTS_PER_LOG; i = text.indexOf('\n', i + 1)) rows++;
-  if (rows > MAX_POINTS_PER_LOG) throw new InputError(relPath, `has more than ${MAX_POINTS_PER_LOG} rows (the limit of points per log); not read`);
+  if (rows > MAX_POINTS_PER_LOG)
+    throw new InputError(relPath, `has more than ${MAX_POINTS_PER_LOG} rows (the limit of points per log); not read`);
 }
 
 async function readFirstLine(absPath: string, relPath: string): Promise<string> {

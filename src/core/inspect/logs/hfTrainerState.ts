@@ -7,8 +7,15 @@ import { MAX_LOG_TEXT_BYTES, SeriesBuilder, parseJsonTolerant, readTextLimited }
 /** log_history keys that say where a point is, not what was measured. */
 const BOOKKEEPING = new Set(['step', 'epoch']);
 
-export async function readTrainerState(absPath: string, relPath: string, deadline?: Deadline): Promise<MetricLog | undefined> {
-  const state = parseJsonTolerant(await readTextLimited(absPath, relPath, MAX_LOG_TEXT_BYTES), relPath) as Record<string, unknown>;
+export async function readTrainerState(
+  absPath: string,
+  relPath: string,
+  deadline?: Deadline,
+): Promise<MetricLog | undefined> {
+  const state = parseJsonTolerant(await readTextLimited(absPath, relPath, MAX_LOG_TEXT_BYTES), relPath) as Record<
+    string,
+    unknown
+  >;
   if (!state || typeof state !== 'object' || !Array.isArray(state.log_history)) {
     throw new InputError(relPath, 'not a trainer state: no "log_history" array');
   }

@@ -14,9 +14,17 @@ export { readTrainerState } from './hfTrainerState';
 export { readMetricsJson } from './metricsJson';
 export { MAX_PARAM_FILE_BYTES, PARAM_FILE_NAMES, isParamFile, mergeParams, readParams } from './params';
 export type { ParamsBySource } from './params';
-export { TF_EVENT_PROTO, forEachTfRecord, maskedCrc32c, readTfEventFiles, readTfEventsFile, tfEventType } from './tfevents';
+export {
+  TF_EVENT_PROTO,
+  forEachTfRecord,
+  maskedCrc32c,
+  readTfEventFiles,
+  readTfEventsFile,
+  tfEventType,
+} from './tfevents';
 
-export type MetricLogKind = 'hf-trainer-state' | 'lightning-csv' | 'keras-csv' | 'yolo-csv' | 'tfevents' | 'metrics-json';
+export type MetricLogKind =
+  'hf-trainer-state' | 'lightning-csv' | 'keras-csv' | 'yolo-csv' | 'tfevents' | 'metrics-json';
 
 /**
  * Classifies a file by name. Any other .csv (and Keras' usual `training.log`) is 'keras-csv': whether it
@@ -46,7 +54,11 @@ export interface ReadLogOptions {
   timeLimitMs?: number;
 }
 
-export async function readMetricLogs(root: string, relPaths: string[], opts: ReadLogOptions = {}): Promise<MetricLog[]> {
+export async function readMetricLogs(
+  root: string,
+  relPaths: string[],
+  opts: ReadLogOptions = {},
+): Promise<MetricLog[]> {
   const ms = opts.timeLimitMs ?? READER_TIME_LIMIT_MS;
   const byKind = new Map<MetricLogKind, string[]>();
   for (const rel of relPaths.map(toPosix)) {
@@ -56,24 +68,37 @@ export async function readMetricLogs(root: string, relPaths: string[], opts: Rea
   const logs: (MetricLog | undefined)[] = [];
   for (const [kind, files] of byKind) {
     if (kind === 'tfevents') {
-      logs.push(await timeBoxed(files.length === 1 ? files[0] : path.posix.dirname([...files].sort()[0]), (d) => readTfEventFiles(root, files, d), ms));
+      logs.push(
+        await timeBoxed(
+          files.length === 1 ? files[0] : path.posix.dirname([...files].sort()[0]),
+          (d) => readTfEventFiles(root, files, d),
+          ms,
+        ),
+      );
       continue;
     }
     const chosen = kind === 'hf-trainer-state' ? withoutCheckpointCopies(files) : files;
     for (const rel of chosen) {
       const abs = path.join(root, rel);
-      const read = kind === 'hf-trainer-state' ? readTrainerState : kind === 'metrics-json' ? readMetricsJson : readCsvLog;
+      const read =
+        kind === 'hf-trainer-state' ? readTrainerState : kind === 'metrics-json' ? readMetricsJson : readCsvLog;
       logs.push(await timeBoxed(rel, (d) => read(abs, rel, d), ms));
     }
   }
-  return logs.filter((l): l is MetricLog => !!l).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  return logs
+    .filter((l): l is MetricLog => !!l)
+    .sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
 }
 
 /**
  * Reads every parameter file among relPaths (see PARAM_FILE_NAMES) into one object per file keyed by
  * relative path. Copies inside HF checkpoint-N/ folders are skipped like trainer states.
  */
-export async function readParamFiles(root: string, relPaths: string[], opts: ReadLogOptions = {}): Promise<ParamsBySource> {
+export async function readParamFiles(
+  root: string,
+  relPaths: string[],
+  opts: ReadLogOptions = {},
+): Promise<ParamsBySource> {
   const byName = new Map<string, string[]>();
   for (const rel of relPaths.map(toPosix)) {
     if (isParamFile(rel)) byName.set(baseName(rel), [...(byName.get(baseName(rel)) ?? []), rel]);
@@ -81,7 +106,14 @@ export async function readParamFiles(root: string, relPaths: string[], opts: Rea
   const entries: { source: string; params: Record<string, unknown> }[] = [];
   for (const files of byName.values()) {
     for (const rel of withoutCheckpointCopies(files)) {
-      entries.push({ source: rel, params: await timeBoxed(rel, () => readParams(path.join(root, rel), rel), opts.timeLimitMs ?? READER_TIME_LIMIT_MS) });
+      entries.push({
+        source: rel,
+        params: await timeBoxed(
+          rel,
+          () => readParams(path.join(root, rel), rel),
+          opts.timeLimitMs ?? READER_TIME_LIMIT_MS,
+        ),
+      });
     }
   }
   return mergeParams(entries);

@@ -15,7 +15,11 @@ const STEP_KEYS = ['step', 'global_step', 'iteration', 'epoch'];
 /** Record keys that are bookkeeping, not metrics. */
 const NOT_METRICS = new Set([...STEP_KEYS, 'timestamp', 'time', 'wall_time', '_step', '_timestamp', '_runtime']);
 
-export async function readMetricsJson(absPath: string, relPath: string, deadline?: Deadline): Promise<MetricLog | undefined> {
+export async function readMetricsJson(
+  absPath: string,
+  relPath: string,
+  deadline?: Deadline,
+): Promise<MetricLog | undefined> {
   const text = await readTextLimited(absPath, relPath, MAX_LOG_TEXT_BYTES);
   const builder = new SeriesBuilder(relPath, deadline);
   if (relPath.toLowerCase().endsWith('.jsonl')) {
@@ -59,11 +63,17 @@ function addColumns(builder: SeriesBuilder, obj: Record<string, unknown>, prefix
   }
 }
 
-function forEachNumber(obj: Record<string, unknown>, prefix: string, fn: (key: string, v: number) => void, top: boolean): void {
+function forEachNumber(
+  obj: Record<string, unknown>,
+  prefix: string,
+  fn: (key: string, v: number) => void,
+  top: boolean,
+): void {
   for (const k in obj) {
     if (top && NOT_METRICS.has(k)) continue;
     const v = obj[k];
     if (typeof v === 'number') fn(prefix + k, v);
-    else if (v && typeof v === 'object' && !Array.isArray(v)) forEachNumber(v as Record<string, unknown>, `${prefix}${k}/`, fn, false);
+    else if (v && typeof v === 'object' && !Array.isArray(v))
+      forEachNumber(v as Record<string, unknown>, `${prefix}${k}/`, fn, false);
   }
 }

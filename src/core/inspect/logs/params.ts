@@ -6,7 +6,13 @@ import { MAX_JSON_DEPTH, checkValueDepth } from '../../util/json';
 import { parseJsonTolerant, readTextLimited, toPosix } from './common';
 
 /** File names (base names) read as parameters. */
-export const PARAM_FILE_NAMES: readonly string[] = ['hparams.yaml', 'args.yaml', 'training_args.json', 'config.json', 'adapter_config.json'];
+export const PARAM_FILE_NAMES: readonly string[] = [
+  'hparams.yaml',
+  'args.yaml',
+  'training_args.json',
+  'config.json',
+  'adapter_config.json',
+];
 
 /** Parameter files bigger than this are not hand-made configs; refuse rather than load them. */
 export const MAX_PARAM_FILE_BYTES = 16 * 1024 * 1024;
@@ -31,9 +37,13 @@ export async function readParams(absPath: string, relPath: string = absPath): Pr
     } catch (err) {
       const msg = (err as Error).message.split('\n')[0];
       // The yaml parser recurses per level and overflows at several hundred.
-      if (/call stack/i.test(msg)) throw new InputError(relPath, `YAML is nested more than ${MAX_JSON_DEPTH} levels deep; not read`);
+      if (/call stack/i.test(msg))
+        throw new InputError(relPath, `YAML is nested more than ${MAX_JSON_DEPTH} levels deep; not read`);
       const bomb = /alias/i.test(msg) && /exhaustion|excessive/i.test(msg);
-      throw new InputError(relPath, bomb ? `too many YAML alias expansions (limit ${MAX_YAML_ALIASES}): ${msg}` : `invalid YAML: ${msg}`);
+      throw new InputError(
+        relPath,
+        bomb ? `too many YAML alias expansions (limit ${MAX_YAML_ALIASES}): ${msg}` : `invalid YAML: ${msg}`,
+      );
     }
     // Parsed: stored as JSON later, which recurses.
     checkValueDepth(doc, relPath, 'YAML', MAX_JSON_DEPTH);
@@ -41,7 +51,8 @@ export async function readParams(absPath: string, relPath: string = absPath): Pr
     doc = parseJsonTolerant(text, relPath);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new InputError(relPath, 'expected a mapping of parameter names to values');
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new InputError(relPath, 'expected a mapping of parameter names to values');
   return doc as Record<string, unknown>;
 }
 

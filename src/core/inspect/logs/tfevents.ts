@@ -88,7 +88,12 @@ const CHUNK = 1 << 20;
  * file (a writer still running) ends the reading quietly; a checksum mismatch is an InputError with
  * the byte offset. The payload buffer is only valid during the call.
  */
-export async function forEachTfRecord(absPath: string, relPath: string, onRecord: (data: Buffer) => void, deadline?: Deadline): Promise<void> {
+export async function forEachTfRecord(
+  absPath: string,
+  relPath: string,
+  onRecord: (data: Buffer) => void,
+  deadline?: Deadline,
+): Promise<void> {
   const { fh, size: fileSize } = await openRegularFile(absPath, relPath);
   try {
     let buf = Buffer.alloc(0);
@@ -134,7 +139,11 @@ export async function forEachTfRecord(absPath: string, relPath: string, onRecord
 }
 
 /** Reads one event file; keys are the summary tags. */
-export async function readTfEventsFile(absPath: string, relPath: string, deadline?: Deadline): Promise<MetricLog | undefined> {
+export async function readTfEventsFile(
+  absPath: string,
+  relPath: string,
+  deadline?: Deadline,
+): Promise<MetricLog | undefined> {
   const builder = new SeriesBuilder(relPath, deadline);
   await decodeInto(builder, absPath, relPath, '', deadline);
   const series = builder.build(true);
@@ -148,7 +157,11 @@ export async function readTfEventsFile(absPath: string, relPath: string, deadlin
  * merge into the same series, ordered by step. source = the common folder ("." for the root),
  * files = the event files read.
  */
-export async function readTfEventFiles(root: string, relPaths: string[], deadline?: Deadline): Promise<MetricLog | undefined> {
+export async function readTfEventFiles(
+  root: string,
+  relPaths: string[],
+  deadline?: Deadline,
+): Promise<MetricLog | undefined> {
   const files = relPaths.map(toPosix).sort();
   if (files.length === 0) return undefined;
   if (files.length === 1) return readTfEventsFile(path.join(root, files[0]), files[0], deadline);
@@ -168,39 +181,50 @@ export async function readTfEventFiles(root: string, relPaths: string[], deadlin
   return series.length ? { source: common.join('/') || '.', files, series } : undefined;
 }
 
-async function decodeInto(builder: SeriesBuilder, absPath: string, relPath: string, prefix: string, deadline?: Deadline): Promise<void> {
+async function decodeInto(
+  builder: SeriesBuilder,
+  absPath: string,
+  relPath: string,
+  prefix: string,
+  deadline?: Deadline,
+): Promise<void> {
   const Event = tfEventType();
   // TF2 writes plugin metadata only with a tag's first value, so remember it per tag.
   const pluginOf = new Map<string, string>();
   let index = 0;
-  await forEachTfRecord(absPath, relPath, (data) => {
-    // The Event message is decoded from a runtime-loaded .proto, so it has no static type.
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    let ev: any;
-    try {
-      ev = Event.decode(data);
-    } catch (err) {
-      throw new InputError(relPath, `record #${index} is not a TensorFlow Event: ${(err as Error).message}`);
-    }
-    index++;
-    const values = ev.summary?.value;
-    if (!values) return;
-    const step = toNumber(ev.step);
-    const wall: number = ev.wall_time;
-    for (const v of values) {
-      const tag: string = v.tag || v.node_name;
-      const plugin: string | undefined = v.metadata?.plugin_data?.plugin_name;
-      if (plugin) pluginOf.set(tag, plugin);
-      let x: number | undefined;
-      if (v.value === 'simple_value') x = v.simple_value;
-      else if (v.value === 'tensor') {
-        const p = pluginOf.get(tag);
-        // Untagged numeric scalars are accepted too (writers that omit metadata).
-        if (p === undefined || p === 'scalars') x = tensorScalar(v.tensor);
+  await forEachTfRecord(
+    absPath,
+    relPath,
+    (data) => {
+      // The Event message is decoded from a runtime-loaded .proto, so it has no static type.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      let ev: any;
+      try {
+        ev = Event.decode(data);
+      } catch (err) {
+        throw new InputError(relPath, `record #${index} is not a TensorFlow Event: ${(err as Error).message}`);
       }
-      if (x !== undefined) builder.add(prefix + tag, step, x, wall);
-    }
-  }, deadline);
+      index++;
+      const values = ev.summary?.value;
+      if (!values) return;
+      const step = toNumber(ev.step);
+      const wall: number = ev.wall_time;
+      for (const v of values) {
+        const tag: string = v.tag || v.node_name;
+        const plugin: string | undefined = v.metadata?.plugin_data?.plugin_name;
+        if (plugin) pluginOf.set(tag, plugin);
+        let x: number | undefined;
+        if (v.value === 'simple_value') x = v.simple_value;
+        else if (v.value === 'tensor') {
+          const p = pluginOf.get(tag);
+          // Untagged numeric scalars are accepted too (writers that omit metadata).
+          if (p === undefined || p === 'scalars') x = tensorScalar(v.tensor);
+        }
+        if (x !== undefined) builder.add(prefix + tag, step, x, wall);
+      }
+    },
+    deadline,
+  );
 }
 
 /** The value of a one-element numeric tensor, else undefined. */
@@ -219,10 +243,18 @@ function tensorScalar(t: any): number | undefined {
     case DT_INT32:
       return t.int_val.length ? t.int_val[0] : content?.length === 4 ? content.readInt32LE(0) : undefined;
     case DT_INT64:
-      return t.int64_val.length ? toNumber(t.int64_val[0]) : content?.length === 8 ? Number(content.readBigInt64LE(0)) : undefined;
+      return t.int64_val.length
+        ? toNumber(t.int64_val[0])
+        : content?.length === 8
+          ? Number(content.readBigInt64LE(0))
+          : undefined;
     case DT_HALF:
     case DT_BFLOAT16: {
-      const bits = t.half_val.length ? t.half_val[0] & 0xffff : content?.length === 2 ? content.readUInt16LE(0) : undefined;
+      const bits = t.half_val.length
+        ? t.half_val[0] & 0xffff
+        : content?.length === 2
+          ? content.readUInt16LE(0)
+          : undefined;
       if (bits === undefined) return undefined;
       return t.dtype === DT_HALF ? halfToNumber(bits) : bfloat16ToNumber(bits);
     }
@@ -236,9 +268,8 @@ function toNumber(x: number | { toNumber(): number }): number {
   return typeof x === 'number' ? x : x.toNumber();
 }
 
-
 function bfloat16ToNumber(b: number): number {
   const tmp = Buffer.alloc(4);
-  tmp.writeUInt32LE(b << 16 >>> 0);
+  tmp.writeUInt32LE((b << 16) >>> 0);
   return tmp.readFloatLE(0);
 }

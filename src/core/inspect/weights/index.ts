@@ -26,15 +26,30 @@ function kindOf(name: string): Kind | undefined {
   if (n === 'model.json') return 'tfjs'; // TF.js; the reader says no to other model.json files
   const ext = path.extname(n);
   switch (ext) {
-    case '.safetensors': return 'safetensors';
-    case '.onnx': return 'onnx';
-    case '.gguf': return 'gguf';
-    case '.pt': case '.pth': case '.bin': case '.ckpt': return 'pytorch';
-    case '.keras': return 'keras';
-    case '.h5': case '.hdf5': return 'h5';
-    case '.tflite': return 'tflite';
-    case '.pkl': case '.pickle': case '.joblib': return 'pickle';
-    default: return undefined;
+    case '.safetensors':
+      return 'safetensors';
+    case '.onnx':
+      return 'onnx';
+    case '.gguf':
+      return 'gguf';
+    case '.pt':
+    case '.pth':
+    case '.bin':
+    case '.ckpt':
+      return 'pytorch';
+    case '.keras':
+      return 'keras';
+    case '.h5':
+    case '.hdf5':
+      return 'h5';
+    case '.tflite':
+      return 'tflite';
+    case '.pkl':
+    case '.pickle':
+    case '.joblib':
+      return 'pickle';
+    default:
+      return undefined;
   }
 }
 
@@ -58,16 +73,36 @@ export async function inspectWeights(file: string): Promise<WeightInfo | undefin
   if (kind === 'pytorch') return readPytorch(file); // decides itself about empty and foreign .bin files
   if (st.size === 0) throw new InputError(file, 'empty file');
   switch (kind) {
-    case 'safetensors': return readSafetensors(file);
-    case 'onnx': return readOnnx(file);
-    case 'gguf': return readGguf(file);
-    case 'keras': return readKerasArchive(file);
-    case 'h5': return readHdf5(file);
-    case 'savedmodel': return readSavedModel(file);
-    case 'tflite': return readTflite(file);
-    case 'pickle': return readPickleFile(file);
-    case 'tfjs': return readTfjs(file);
+    case 'safetensors':
+      return readSafetensors(file);
+    case 'onnx':
+      return readOnnx(file);
+    case 'gguf':
+      return readGguf(file);
+    case 'keras':
+      return readKerasArchive(file);
+    case 'h5':
+      return readHdf5(file);
+    case 'savedmodel':
+      return readSavedModel(file);
+    case 'tflite':
+      return readTflite(file);
+    case 'pickle':
+      return readPickleFile(file);
+    case 'tfjs':
+      return readTfjs(file);
   }
 }
 
-export { readPickleFile, readTfjs, readGguf, readHdf5, readKerasArchive, readOnnx, readPytorch, readSafetensors, readSavedModel, readTflite };
+export {
+  readPickleFile,
+  readTfjs,
+  readGguf,
+  readHdf5,
+  readKerasArchive,
+  readOnnx,
+  readPytorch,
+  readSafetensors,
+  readSavedModel,
+  readTflite,
+};

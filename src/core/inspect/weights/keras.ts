@@ -37,7 +37,10 @@ function hdf5Facts(file: string, bytes: Buffer): Hdf5Facts | { problem: string }
   let root: hdf5.File;
   const facts: Hdf5Facts = { parameterCount: 0, tensorCount: 0, dtypes: {}, attrs: {} };
   try {
-    root = new hdf5.File(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer, path.basename(file));
+    root = new hdf5.File(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
+      path.basename(file),
+    );
     facts.attrs = root.attrs;
   } catch (e) {
     return { problem: errText(e) };
@@ -72,7 +75,8 @@ function hdf5Facts(file: string, bytes: Buffer): Hdf5Facts | { problem: string }
     problem = errText(e);
   }
   if (problem) return { problem };
-  if (!Number.isSafeInteger(facts.parameterCount)) throw new InputError(file, 'the datasets declare more than 2^53 elements in all');
+  if (!Number.isSafeInteger(facts.parameterCount))
+    throw new InputError(file, 'the datasets declare more than 2^53 elements in all');
   return facts;
 }
 
@@ -82,7 +86,8 @@ function hdf5Facts(file: string, bytes: Buffer): Hdf5Facts | { problem: string }
  * found it, 8-byte sizes as h5py writes them.
  */
 function datasetShape(bytes: Buffer, ds: hdf5.Dataset): number[] {
-  const objects = (ds as unknown as { _dataobjects?: { find_msg_type(t: number): Map<string, unknown>[] } })._dataobjects;
+  const objects = (ds as unknown as { _dataobjects?: { find_msg_type(t: number): Map<string, unknown>[] } })
+    ._dataobjects;
   const at = objects?.find_msg_type(1)[0]?.get('offset_to_message');
   if (typeof at !== 'number' || at < 0 || at + 8 > bytes.length) return [...(ds.shape ?? [])];
   const version = bytes[at];
@@ -144,7 +149,12 @@ export async function readKerasArchive(file: string): Promise<WeightInfo> {
       if (weights.fileName.endsWith('.h5') && weights.uncompressedSize <= HDF5_PARSE_LIMIT) {
         const facts = hdf5Facts(file, (await zip.read(weights.fileName, HDF5_PARSE_LIMIT))!);
         if ('problem' in facts) details.weightsProblem = facts.problem;
-        else Object.assign(counts, { parameterCount: facts.parameterCount, tensorCount: facts.tensorCount, dtypes: facts.dtypes });
+        else
+          Object.assign(counts, {
+            parameterCount: facts.parameterCount,
+            tensorCount: facts.tensorCount,
+            dtypes: facts.dtypes,
+          });
       }
     } else details.weightsMissing = true;
     const inputs = modelInputs(config as ModelConfig);
@@ -187,13 +197,22 @@ export async function readHdf5(file: string): Promise<WeightInfo> {
 
     // Otherwise (and for what jsfive does not give) h5py's variable-length strings in the global heap ("GCOL").
     const heap = globalHeapStrings(buf);
-    const version = attrText(facts?.attrs.keras_version) ?? heap.find((s) => /^\d+\.\d+(\.\d+)?[\w.+-]*$/.test(s)) ?? inlineAfter(text, 'keras_version', /(\d+\.\d+(?:\.\d+)?[\w.+-]*)/);
+    const version =
+      attrText(facts?.attrs.keras_version) ??
+      heap.find((s) => /^\d+\.\d+(\.\d+)?[\w.+-]*$/.test(s)) ??
+      inlineAfter(text, 'keras_version', /(\d+\.\d+(?:\.\d+)?[\w.+-]*)/);
     if (version) details.kerasVersion = version;
-    const backend = attrText(facts?.attrs.backend) ?? heap.find((s) => BACKENDS.includes(s)) ?? inlineAfter(text, 'backend', new RegExp(`(${BACKENDS.join('|')})`));
+    const backend =
+      attrText(facts?.attrs.backend) ??
+      heap.find((s) => BACKENDS.includes(s)) ??
+      inlineAfter(text, 'backend', new RegExp(`(${BACKENDS.join('|')})`));
     if (backend) details.backend = backend;
 
     const stored = attrText(facts?.attrs.model_config);
-    const config = (stored !== undefined ? parseModelConfig(stored) : undefined) ?? heap.map(parseModelConfig).find((c) => c) ?? findInlineModelConfig(text);
+    const config =
+      (stored !== undefined ? parseModelConfig(stored) : undefined) ??
+      heap.map(parseModelConfig).find((c) => c) ??
+      findInlineModelConfig(text);
     let inputs: TensorSpec[] = [];
     if (config) {
       Object.assign(details, describeModel(config));
@@ -201,7 +220,9 @@ export async function readHdf5(file: string): Promise<WeightInfo> {
     } else {
       details.weightsOnly = true;
     }
-    const counts = facts ? { parameterCount: facts.parameterCount, tensorCount: facts.tensorCount, dtypes: facts.dtypes } : {};
+    const counts = facts
+      ? { parameterCount: facts.parameterCount, tensorCount: facts.tensorCount, dtypes: facts.dtypes }
+      : {};
     return { format: 'h5', framework: 'keras', ...counts, ...(inputs.length ? { inputs } : {}), details };
   });
 }
@@ -242,7 +263,11 @@ export function modelInputs(config: ModelConfig): TensorSpec[] {
   // A Sequential model built from its first layer's input shape (Keras 2, TF.js) has no InputLayer.
   const first = layers[0]?.config?.batch_shape ?? layers[0]?.config?.batch_input_shape;
   if (!inputs.length && Array.isArray(first)) {
-    inputs.push({ name: 'input', dtype: typeof layers[0]?.config?.dtype === 'string' ? layers[0].config.dtype : 'float32', shape: first.map((d) => (typeof d === 'number' ? d : '?')) });
+    inputs.push({
+      name: 'input',
+      dtype: typeof layers[0]?.config?.dtype === 'string' ? layers[0].config.dtype : 'float32',
+      shape: first.map((d) => (typeof d === 'number' ? d : '?')),
+    });
   }
   const build = config.config?.build_input_shape;
   if (!inputs.length && Array.isArray(build) && build.every((d) => d === null || typeof d === 'number')) {

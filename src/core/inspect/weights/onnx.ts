@@ -21,7 +21,10 @@ GRAPH.nested = { 1: NODE, 5: TENSOR };
 NODE.nested = { 5: ATTRIBUTE };
 const PLAN: Prune = { skip: [20, 25], nested: { 7: GRAPH } }; // ModelProto.training_info, functions
 
-interface Dim { dim_value?: unknown; dim_param?: string }
+interface Dim {
+  dim_value?: unknown;
+  dim_param?: string;
+}
 interface TypeProto {
   tensor_type?: { elem_type?: number; shape?: { dim?: Dim[] } };
   sparse_tensor_type?: { elem_type?: number; shape?: { dim?: Dim[] } };
@@ -29,10 +32,34 @@ interface TypeProto {
   map_type?: { key_type?: number; value_type?: TypeProto };
   optional_type?: { elem_type?: TypeProto };
 }
-interface ValueInfo { name?: string; type?: TypeProto }
-interface Tensor { name?: string; dims?: unknown[]; data_type?: number; data_location?: number }
-interface Attribute { name?: string; t?: Tensor; g?: Graph; tensors?: Tensor[]; graphs?: Graph[]; floats?: number[]; ints?: unknown[]; f?: number; i?: unknown }
-interface Node { op_type?: string; domain?: string; name?: string; output?: string[]; attribute?: Attribute[] }
+interface ValueInfo {
+  name?: string;
+  type?: TypeProto;
+}
+interface Tensor {
+  name?: string;
+  dims?: unknown[];
+  data_type?: number;
+  data_location?: number;
+}
+interface Attribute {
+  name?: string;
+  t?: Tensor;
+  g?: Graph;
+  tensors?: Tensor[];
+  graphs?: Graph[];
+  floats?: number[];
+  ints?: unknown[];
+  f?: number;
+  i?: unknown;
+}
+interface Node {
+  op_type?: string;
+  domain?: string;
+  name?: string;
+  output?: string[];
+  attribute?: Attribute[];
+}
 interface Graph {
   name?: string;
   node?: Node[];
@@ -69,7 +96,8 @@ interface Tally {
 function tally(file: string, graph: Graph, t: Tally): void {
   const add = (name: string, dims: unknown[] | undefined, dtype: number | undefined) => {
     t.parameterCount += elementCount(file, name, (dims ?? []).map(toNum));
-    if (!Number.isSafeInteger(t.parameterCount)) throw new InputError(file, `the tensors declare more than 2^53 elements in all (at "${name}")`);
+    if (!Number.isSafeInteger(t.parameterCount))
+      throw new InputError(file, `the tensors declare more than 2^53 elements in all (at "${name}")`);
     t.tensorCount++;
     countInto(t.dtypes, dtypeName(dtype));
   };
@@ -126,9 +154,12 @@ export async function readOnnx(file: string): Promise<WeightInfo> {
   tally(file, graph, t);
 
   const opTypes: Record<string, number> = {};
-  for (const n of graph.node ?? []) countInto(opTypes, n.domain ? `${n.domain}.${n.op_type ?? ''}` : n.op_type ?? '');
+  for (const n of graph.node ?? []) countInto(opTypes, n.domain ? `${n.domain}.${n.op_type ?? ''}` : (n.op_type ?? ''));
 
-  const opsetImports = (model.opset_import ?? []).map((o) => ({ domain: o.domain || 'ai.onnx', version: toNum(o.version) }));
+  const opsetImports = (model.opset_import ?? []).map((o) => ({
+    domain: o.domain || 'ai.onnx',
+    version: toNum(o.version),
+  }));
   const details: Record<string, unknown> = {
     irVersion,
     opset: opsetImports.find((o) => o.domain === 'ai.onnx')?.version,
@@ -175,11 +206,14 @@ function spec(v: ValueInfo): TensorSpec {
 function describeType(t: TypeProto | undefined): { dtype: string; shape: (number | string)[] } {
   const tensor = t?.tensor_type ?? t?.sparse_tensor_type;
   if (tensor) {
-    const shape = (tensor.shape?.dim ?? []).map((d) => (d.dim_value !== undefined && d.dim_value !== null ? toNum(d.dim_value) : d.dim_param || '?'));
+    const shape = (tensor.shape?.dim ?? []).map((d) =>
+      d.dim_value !== undefined && d.dim_value !== null ? toNum(d.dim_value) : d.dim_param || '?',
+    );
     return { dtype: (t?.sparse_tensor_type ? 'sparse ' : '') + dtypeName(tensor.elem_type), shape };
   }
   if (t?.sequence_type) return { dtype: `sequence<${describeType(t.sequence_type.elem_type).dtype}>`, shape: [] };
   if (t?.optional_type) return { dtype: `optional<${describeType(t.optional_type.elem_type).dtype}>`, shape: [] };
-  if (t?.map_type) return { dtype: `map<${dtypeName(t.map_type.key_type)},${describeType(t.map_type.value_type).dtype}>`, shape: [] };
+  if (t?.map_type)
+    return { dtype: `map<${dtypeName(t.map_type.key_type)},${describeType(t.map_type.value_type).dtype}>`, shape: [] };
   return { dtype: 'unknown', shape: [] };
 }

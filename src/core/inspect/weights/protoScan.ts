@@ -28,7 +28,8 @@ class Scanner {
   ) {}
 
   private async bytes(pos: number, n: number): Promise<Buffer> {
-    if (pos + n > this.size) throw new WireError(`truncated: ${n} bytes at byte ${pos} run past the end of the file (${this.size} bytes)`);
+    if (pos + n > this.size)
+      throw new WireError(`truncated: ${n} bytes at byte ${pos} run past the end of the file (${this.size} bytes)`);
     if (pos < this.bufPos || pos + n > this.bufPos + this.buf.length) {
       if (n > WINDOW) return readAt(this.fh, pos, n);
       this.buf = await readAt(this.fh, pos, Math.min(WINDOW, this.size - pos));
@@ -69,9 +70,11 @@ class Scanner {
         next = r + len;
       } else throw new WireError(`unsupported wire type ${wire} at byte ${p}`);
       if (next > end) {
-        throw new WireError(end === this.size
-          ? `truncated: field ${field} at byte ${p} ends at byte ${next} but the file has ${this.size} bytes`
-          : `field ${field} at byte ${p} runs past the end of its enclosing message (byte ${end})`);
+        throw new WireError(
+          end === this.size
+            ? `truncated: field ${field} at byte ${p} ends at byte ${next} but the file has ${this.size} bytes`
+            : `field ${field} at byte ${p} runs past the end of its enclosing message (byte ${end})`,
+        );
       }
 
       if (!plan.skip?.includes(field)) {

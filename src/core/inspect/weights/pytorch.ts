@@ -28,13 +28,20 @@ export async function readPytorch(file: string): Promise<WeightInfo | undefined>
     if (mustBeTorch) throw new InputError(file, 'empty file');
     return undefined;
   }
-  if (head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) || head.subarray(0, 4).equals(Buffer.from('PK\x05\x06', 'latin1'))) {
+  if (
+    head.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1')) ||
+    head.subarray(0, 4).equals(Buffer.from('PK\x05\x06', 'latin1'))
+  ) {
     return readTorchZip(file, mustBeTorch);
   }
   // A pickle starts with PROTO (0x80) and a protocol number.
   if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) {
     const torchMagic = head.subarray(2, 2 + LEGACY_MAGIC.length).equals(LEGACY_MAGIC);
-    const info: WeightInfo = { format: 'pytorch', framework: 'torch', details: { legacy: true, pickleProtocol: head[1], torchMagic } };
+    const info: WeightInfo = {
+      format: 'pytorch',
+      framework: 'torch',
+      details: { legacy: true, pickleProtocol: head[1], torchMagic },
+    };
     return describePickle(file, info, await readLegacyPickles(file, torchMagic), false);
   }
   if (mustBeTorch) throw new InputError(file, 'not a PyTorch checkpoint: neither a zip archive nor a pickle');
@@ -62,7 +69,12 @@ async function readTorchZip(file: string, mustBeTorch: boolean): Promise<WeightI
       if (e.fileName === `${prefix}/constants.pkl` || e.fileName.startsWith(`${prefix}/code/`)) torchscript = true;
     }
     const text = async (member: string) => (await zip.read(`${prefix}/${member}`, 4096))?.toString('utf8').trim();
-    const details: Record<string, unknown> = { archivePrefix: prefix, storageCount, storageBytes, pickleBytes: pkl.uncompressedSize };
+    const details: Record<string, unknown> = {
+      archivePrefix: prefix,
+      storageCount,
+      storageBytes,
+      pickleBytes: pkl.uncompressedSize,
+    };
     const version = (await text('version')) ?? (await text('.data/version'));
     if (version !== undefined) details.version = /^\d+$/.test(version) ? Number(version) : version;
     const byteorder = await text('byteorder');
@@ -70,7 +82,8 @@ async function readTorchZip(file: string, mustBeTorch: boolean): Promise<WeightI
     if (torchscript) details.torchscript = true;
     const info: WeightInfo = { format: 'pytorch', framework: 'torch', details };
     let scan: PickleScan | string;
-    if (pkl.uncompressedSize > PICKLE_SCAN_LIMIT) scan = `data.pkl is ${pkl.uncompressedSize} bytes, more than the ${PICKLE_SCAN_LIMIT} scanned`;
+    if (pkl.uncompressedSize > PICKLE_SCAN_LIMIT)
+      scan = `data.pkl is ${pkl.uncompressedSize} bytes, more than the ${PICKLE_SCAN_LIMIT} scanned`;
     else {
       const bytes = (await zip.read(pkl.fileName, PICKLE_SCAN_LIMIT))!;
       scan = scanOrProblem(() => scanPickle(bytes, file));

@@ -39,10 +39,15 @@ export function product(dims: number[]): number {
 export function elementCount(file: string, tensor: string, dims: number[]): number {
   const shape = () => `[${dims.join(', ')}]`;
   for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new InputError(file, `tensor "${tensor}" declares an impossible shape ${shape()}: dimensions must be non-negative integers`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new InputError(
+        file,
+        `tensor "${tensor}" declares an impossible shape ${shape()}: dimensions must be non-negative integers`,
+      );
   }
   const n = product(dims);
-  if (!Number.isSafeInteger(n)) throw new InputError(file, `tensor "${tensor}" declares an impossible shape ${shape()}: more than 2^53 elements`);
+  if (!Number.isSafeInteger(n))
+    throw new InputError(file, `tensor "${tensor}" declares an impossible shape ${shape()}: more than 2^53 elements`);
   return n;
 }
 

@@ -12,11 +12,26 @@ const MAX_HEADER = 100 * 1024 * 1024;
 
 /** Bits per element of the dtypes the format defines (sub-byte types are packed), as safetensors' Dtype::bitsize. */
 const DTYPE_BITS: Record<string, number> = {
-  BOOL: 8, U8: 8, I8: 8, F8_E4M3: 8, F8_E5M2: 8, F8_E8M0: 8,
-  I16: 16, U16: 16, F16: 16, BF16: 16,
-  I32: 32, U32: 32, F32: 32,
-  I64: 64, U64: 64, F64: 64,
-  C64: 64, F4: 4, F6_E2M3: 6, F6_E3M2: 6,
+  BOOL: 8,
+  U8: 8,
+  I8: 8,
+  F8_E4M3: 8,
+  F8_E5M2: 8,
+  F8_E8M0: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  I64: 64,
+  U64: 64,
+  F64: 64,
+  C64: 64,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
 };
 
 export interface SafetensorsTensor {
@@ -49,7 +64,14 @@ export async function readSafetensors(file: string): Promise<WeightInfo> {
     }
     const details: Record<string, unknown> = { headerBytes: h.headerBytes, dataBytes: h.dataBytes };
     if (h.metadata) details.metadata = h.metadata;
-    return { format: 'safetensors', framework: 'safetensors', parameterCount, tensorCount: h.tensors.length, dtypes, details };
+    return {
+      format: 'safetensors',
+      framework: 'safetensors',
+      parameterCount,
+      tensorCount: h.tensors.length,
+      dtypes,
+      details,
+    };
   });
 }
 
@@ -84,26 +106,49 @@ export async function readSafetensorsHeader(file: string, fh: FileHandle, size: 
       continue;
     }
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!t || typeof t !== 'object' || typeof t.dtype !== 'string' || !isIntArray(t.shape) || !isIntArray(t.data_offsets) || t.data_offsets.length !== 2) {
+    if (
+      !t ||
+      typeof t !== 'object' ||
+      typeof t.dtype !== 'string' ||
+      !isIntArray(t.shape) ||
+      !isIntArray(t.data_offsets) ||
+      t.data_offsets.length !== 2
+    ) {
       throw new InputError(file, `tensor '${name}' has no valid dtype, shape and data_offsets in the header`);
     }
     const [begin, end] = t.data_offsets;
-    if (end < begin) throw new InputError(file, `tensor '${name}' has data_offsets [${begin}, ${end}] that end before they begin`);
+    if (end < begin)
+      throw new InputError(file, `tensor '${name}' has data_offsets [${begin}, ${end}] that end before they begin`);
     if (end > dataSize) {
-      throw new InputError(file, `truncated: tensor '${name}' ends at byte ${dataStart + end} but the file has ${size} bytes`);
+      throw new InputError(
+        file,
+        `truncated: tensor '${name}' ends at byte ${dataStart + end} but the file has ${size} bytes`,
+      );
     }
     const count = product(t.shape);
-    if (!Number.isSafeInteger(count)) throw new InputError(file, `tensor '${name}' has an absurd shape ${JSON.stringify(t.shape)}`);
+    if (!Number.isSafeInteger(count))
+      throw new InputError(file, `tensor '${name}' has an absurd shape ${JSON.stringify(t.shape)}`);
     const bits = Object.prototype.hasOwnProperty.call(DTYPE_BITS, t.dtype) ? DTYPE_BITS[t.dtype] : undefined;
     if (bits === undefined) {
-      throw new InputError(file, `tensor '${name}' has unknown dtype '${t.dtype}' (safetensors defines ${Object.keys(DTYPE_BITS).join(', ')})`);
+      throw new InputError(
+        file,
+        `tensor '${name}' has unknown dtype '${t.dtype}' (safetensors defines ${Object.keys(DTYPE_BITS).join(', ')})`,
+      );
     }
     const shape = JSON.stringify(t.shape);
     // Sub-byte types are packed: the tensor must end on a byte boundary, as the Rust reader checks.
-    if (!Number.isSafeInteger(count * bits)) throw new InputError(file, `tensor '${name}' has an absurd shape ${shape}`);
-    if ((count * bits) % 8 !== 0) throw new InputError(file, `tensor '${name}': ${t.dtype} ${shape} is ${count * bits} bits, not a whole number of bytes`);
+    if (!Number.isSafeInteger(count * bits))
+      throw new InputError(file, `tensor '${name}' has an absurd shape ${shape}`);
+    if ((count * bits) % 8 !== 0)
+      throw new InputError(
+        file,
+        `tensor '${name}': ${t.dtype} ${shape} is ${count * bits} bits, not a whole number of bytes`,
+      );
     if ((count * bits) / 8 !== end - begin) {
-      throw new InputError(file, `tensor '${name}' has ${end - begin} bytes but ${t.dtype} ${shape} needs ${(count * bits) / 8}`);
+      throw new InputError(
+        file,
+        `tensor '${name}' has ${end - begin} bytes but ${t.dtype} ${shape} needs ${(count * bits) / 8}`,
+      );
     }
     tensors.push({ name, dtype: t.dtype, shape: t.shape, begin, end });
   }
@@ -114,7 +159,8 @@ export async function readSafetensorsHeader(file: string, fh: FileHandle, size: 
   let prev: SafetensorsTensor | undefined;
   for (const e of tensors) {
     if (e.begin < pos) throw new InputError(file, `tensors '${prev?.name}' and '${e.name}' overlap`);
-    if (e.begin > pos) throw new InputError(file, `data bytes ${pos}..${e.begin} are not covered by any tensor (before '${e.name}')`);
+    if (e.begin > pos)
+      throw new InputError(file, `data bytes ${pos}..${e.begin} are not covered by any tensor (before '${e.name}')`);
     pos = e.end;
     prev = e;
   }
@@ -126,9 +172,14 @@ export async function readSafetensorsHeader(file: string, fh: FileHandle, size: 
 
 /** The format's __metadata__ is a map of strings to strings; anything else is refused, named. */
 function checkMetadata(file: string, raw: unknown): Record<string, string> {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(file, 'safetensors __metadata__ is not an object of strings');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InputError(file, 'safetensors __metadata__ is not an object of strings');
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string') throw new InputError(file, `safetensors __metadata__ value ${JSON.stringify(k)} is not a string (the format allows only strings)`);
+    if (typeof v !== 'string')
+      throw new InputError(
+        file,
+        `safetensors __metadata__ value ${JSON.stringify(k)} is not a string (the format allows only strings)`,
+      );
   }
   return raw as Record<string, string>;
 }

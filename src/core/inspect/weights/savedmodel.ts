@@ -53,10 +53,29 @@ ${TF_TENSOR_SHAPE_PROTO}
 
 /** tensorflow.DataType values (framework/types.proto), named like numpy. */
 export const TF_DTYPES: Record<number, string> = {
-  1: 'float32', 2: 'float64', 3: 'int32', 4: 'uint8', 5: 'int16', 6: 'int8', 7: 'string', 8: 'complex64',
-  9: 'int64', 10: 'bool', 11: 'qint8', 12: 'quint8', 13: 'qint32', 14: 'bfloat16', 15: 'qint16',
-  16: 'quint16', 17: 'uint16', 18: 'complex128', 19: 'float16', 20: 'resource', 21: 'variant',
-  22: 'uint32', 23: 'uint64',
+  1: 'float32',
+  2: 'float64',
+  3: 'int32',
+  4: 'uint8',
+  5: 'int16',
+  6: 'int8',
+  7: 'string',
+  8: 'complex64',
+  9: 'int64',
+  10: 'bool',
+  11: 'qint8',
+  12: 'quint8',
+  13: 'qint32',
+  14: 'bfloat16',
+  15: 'qint16',
+  16: 'quint16',
+  17: 'uint16',
+  18: 'complex128',
+  19: 'float16',
+  20: 'resource',
+  21: 'variant',
+  22: 'uint32',
+  23: 'uint64',
 };
 
 /** Dropped while scanning: MetaGraphDef.graph_def, saver_def, collection_def, asset_file_def, object_graph_def, MetaInfoDef.stripped_op_list, any_info. */
@@ -64,11 +83,21 @@ const PLAN: Prune = { nested: { 2: { skip: [2, 3, 4, 6, 7], nested: { 1: { skip:
 
 let savedModelType: protobuf.Type | undefined;
 export function savedModelProtoType(): protobuf.Type {
-  return (savedModelType ??= protobuf.parse(SAVED_MODEL_PROTO, { keepCase: true }).root.lookupType('tensorflow.SavedModel'));
+  return (savedModelType ??= protobuf
+    .parse(SAVED_MODEL_PROTO, { keepCase: true })
+    .root.lookupType('tensorflow.SavedModel'));
 }
 
-interface TensorInfo { name?: string; dtype?: number; tensor_shape?: { dim?: { size?: number }[]; unknown_rank?: boolean } }
-interface Signature { inputs?: Record<string, TensorInfo>; outputs?: Record<string, TensorInfo>; method_name?: string }
+interface TensorInfo {
+  name?: string;
+  dtype?: number;
+  tensor_shape?: { dim?: { size?: number }[]; unknown_rank?: boolean };
+}
+interface Signature {
+  inputs?: Record<string, TensorInfo>;
+  outputs?: Record<string, TensorInfo>;
+  method_name?: string;
+}
 interface SavedModel {
   saved_model_schema_version?: number;
   meta_graphs?: {
@@ -111,7 +140,8 @@ export async function readSavedModel(file: string): Promise<WeightInfo> {
     signatures: names,
   };
   if (graph.meta_info_def?.tensorflow_version) details.tensorflowVersion = graph.meta_info_def.tensorflow_version;
-  if (graph.meta_info_def?.tensorflow_git_version) details.tensorflowGitVersion = graph.meta_info_def.tensorflow_git_version;
+  if (graph.meta_info_def?.tensorflow_git_version)
+    details.tensorflowGitVersion = graph.meta_info_def.tensorflow_git_version;
   if (chosen !== undefined) details.signature = chosen;
   if (sig?.method_name) details.methodName = sig.method_name;
   Object.assign(details, await siblings(path.dirname(file)));
@@ -121,9 +151,11 @@ export async function readSavedModel(file: string): Promise<WeightInfo> {
       .sort((a, b) => a[0].localeCompare(b[0]))
       .map(([name, t]) => ({
         name,
-        dtype: TF_DTYPES[t.dtype ?? 0] ?? (t.dtype && t.dtype > 100 ? `${TF_DTYPES[t.dtype - 100] ?? t.dtype - 100}_ref` : `dtype${t.dtype ?? 0}`),
+        dtype:
+          TF_DTYPES[t.dtype ?? 0] ??
+          (t.dtype && t.dtype > 100 ? `${TF_DTYPES[t.dtype - 100] ?? t.dtype - 100}_ref` : `dtype${t.dtype ?? 0}`),
         // proto3 omits a size of 0; -1 means unknown.
-        shape: (t.tensor_shape?.dim ?? []).map((d) => ((d.size ?? 0) < 0 ? '?' : d.size ?? 0)),
+        shape: (t.tensor_shape?.dim ?? []).map((d) => ((d.size ?? 0) < 0 ? '?' : (d.size ?? 0))),
       }));
   const info: WeightInfo = { format: 'savedmodel', framework: 'tensorflow', details };
   if (sig) {

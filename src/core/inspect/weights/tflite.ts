@@ -10,9 +10,25 @@ import { countInto, product, readAt, withFile } from './read';
 
 /** tflite.TensorType */
 export const TFLITE_TYPES: Record<number, string> = {
-  0: 'float32', 1: 'float16', 2: 'int32', 3: 'uint8', 4: 'int64', 5: 'string', 6: 'bool', 7: 'int16',
-  8: 'complex64', 9: 'int8', 10: 'float64', 11: 'complex128', 12: 'uint64', 13: 'resource', 14: 'variant',
-  15: 'uint32', 16: 'uint16', 17: 'int4', 18: 'bfloat16',
+  0: 'float32',
+  1: 'float16',
+  2: 'int32',
+  3: 'uint8',
+  4: 'int64',
+  5: 'string',
+  6: 'bool',
+  7: 'int16',
+  8: 'complex64',
+  9: 'int8',
+  10: 'float64',
+  11: 'complex128',
+  12: 'uint64',
+  13: 'resource',
+  14: 'variant',
+  15: 'uint32',
+  16: 'uint16',
+  17: 'int4',
+  18: 'bfloat16',
 };
 
 // Field indices (order of declaration in schema.fbs).
@@ -44,7 +60,10 @@ class FlatFile {
 
   async bytes(off: number, len: number, what: string): Promise<Buffer> {
     if (!Number.isSafeInteger(off) || off < 0 || len < 0 || off + len > this.size) {
-      throw new InputError(this.file, `corrupt TFLite model: ${what} at offset ${off} (+${len} bytes) is outside the file (${this.size} bytes)`);
+      throw new InputError(
+        this.file,
+        `corrupt TFLite model: ${what} at offset ${off} (+${len} bytes) is outside the file (${this.size} bytes)`,
+      );
     }
     const first = Math.floor(off / PAGE);
     if (Math.floor((off + len - 1) / PAGE) !== first || len > PAGE) return readAt(this.fh, off, len);
@@ -56,12 +75,15 @@ class FlatFile {
     return page.subarray(off - first * PAGE, off - first * PAGE + len);
   }
 
-  async u32(off: number, what: string) { return (await this.bytes(off, 4, what)).readUInt32LE(0); }
+  async u32(off: number, what: string) {
+    return (await this.bytes(off, 4, what)).readUInt32LE(0);
+  }
 
   async table(pos: number, what: string): Promise<Table> {
     const vtable = pos - (await this.bytes(pos, 4, what)).readInt32LE(0);
     const vtableSize = (await this.bytes(vtable, 2, `the vtable of ${what}`)).readUInt16LE(0);
-    if (vtableSize < 4 || vtableSize % 2) throw new InputError(this.file, `corrupt TFLite model: bad vtable size ${vtableSize} for ${what}`);
+    if (vtableSize < 4 || vtableSize % 2)
+      throw new InputError(this.file, `corrupt TFLite model: bad vtable size ${vtableSize} for ${what}`);
     await this.bytes(vtable, vtableSize, `the vtable of ${what}`);
     return { pos, vtable, vtableSize };
   }
@@ -99,7 +121,8 @@ class FlatFile {
     const at = await this.ref(t, i, what);
     if (at === undefined) return { start: 0, length: 0 };
     const length = await this.u32(at, what);
-    if (length > MAX_ITEMS) throw new InputError(this.file, `corrupt TFLite model: ${what} declares ${length} elements`);
+    if (length > MAX_ITEMS)
+      throw new InputError(this.file, `corrupt TFLite model: ${what} declares ${length} elements`);
     await this.bytes(at + 4, length * elemSize, what);
     return { start: at + 4, length };
   }
@@ -132,7 +155,10 @@ export async function readTflite(file: string): Promise<WeightInfo> {
     if (size < 8) throw new InputError(file, `too small for a TFLite model (${size} bytes)`);
     const ident = (await readAt(fh, 4, 4)).toString('latin1');
     if (ident !== 'TFL3') {
-      throw new InputError(file, `not a TFLite model (file identifier '${ident.replace(/[^\x20-\x7e]/g, '?')}', expected 'TFL3')`);
+      throw new InputError(
+        file,
+        `not a TFLite model (file identifier '${ident.replace(/[^\x20-\x7e]/g, '?')}', expected 'TFL3')`,
+      );
     }
     const f = new FlatFile(fh, size, file);
     const model = await f.table(await f.u32(0, 'the root offset'), 'the Model table');
@@ -149,13 +175,20 @@ export async function readTflite(file: string): Promise<WeightInfo> {
     const bufferHasData = async (index: number): Promise<boolean> => {
       if (index <= 0 || index >= buffers.length) return false;
       const b = await f.element(buffers, index, `buffer ${index}`);
-      return (await f.vector(b, BUFFER.data, 1, `buffer ${index} data`)).length > 0 || (await f.u64(b, BUFFER.offset, `buffer ${index} offset`)) > 1n;
+      return (
+        (await f.vector(b, BUFFER.data, 1, `buffer ${index} data`)).length > 0 ||
+        (await f.u64(b, BUFFER.offset, `buffer ${index} offset`)) > 1n
+      );
     };
 
     const signatureDefs = await f.vector(model, MODEL.signatureDefs, 4, 'Model.signature_defs');
     const keys: string[] = [];
     for (let k = 0; k < signatureDefs.length; k++) {
-      const key = await f.string(await f.element(signatureDefs, k, `signature ${k}`), SIGNATURE.key, `signature ${k} key`);
+      const key = await f.string(
+        await f.element(signatureDefs, k, `signature ${k}`),
+        SIGNATURE.key,
+        `signature ${k} key`,
+      );
       if (key) keys.push(key);
     }
     if (keys.length) details.signatures = keys;
@@ -170,7 +203,9 @@ export async function readTflite(file: string): Promise<WeightInfo> {
       if (name === 'min_runtime_version' && index < buffers.length) {
         const b = await f.element(buffers, index, `buffer ${index}`);
         const v = await f.vector(b, BUFFER.data, 1, `buffer ${index} data`);
-        details.minRuntimeVersion = (await f.bytes(v.start, Math.min(v.length, 64), 'min_runtime_version')).toString('latin1').replace(/\0.*$/s, '');
+        details.minRuntimeVersion = (await f.bytes(v.start, Math.min(v.length, 64), 'min_runtime_version'))
+          .toString('latin1')
+          .replace(/\0.*$/s, '');
       }
     }
     if (metaNames.length) details.metadata = metaNames;
@@ -187,12 +222,18 @@ export async function readTflite(file: string): Promise<WeightInfo> {
 
     const spec = async (index: number): Promise<TensorSpec> => {
       if (index < 0 || index >= tensors.length) {
-        throw new InputError(file, `corrupt TFLite model: tensor index ${index} is out of range (${tensors.length} tensors)`);
+        throw new InputError(
+          file,
+          `corrupt TFLite model: tensor index ${index} is out of range (${tensors.length} tensors)`,
+        );
       }
       const t = await f.element(tensors, index, `tensor ${index}`);
       const type = await f.int8(t, TENSOR.type, `tensor ${index} type`);
       // shape_signature has -1 for dynamic dimensions; shape has the placeholder size.
-      const dims = (await f.ints(t, TENSOR.shapeSignature, `tensor ${index} shape_signature`)) ?? (await f.ints(t, TENSOR.shape, `tensor ${index} shape`)) ?? [];
+      const dims =
+        (await f.ints(t, TENSOR.shapeSignature, `tensor ${index} shape_signature`)) ??
+        (await f.ints(t, TENSOR.shape, `tensor ${index} shape`)) ??
+        [];
       return {
         name: (await f.string(t, TENSOR.name, `tensor ${index} name`)) ?? `tensor${index}`,
         dtype: TFLITE_TYPES[type] ?? `type${type}`,

@@ -25,17 +25,31 @@ export function openZip(file: string): Promise<ZipArchive> {
         entries.push(e);
         zip.readEntry();
       });
-      zip.on('end', () => resolve({ entries, read: (name, limit) => readMember(file, zip, entries, name, limit), close: () => zip.close() }));
+      zip.on('end', () =>
+        resolve({
+          entries,
+          read: (name, limit) => readMember(file, zip, entries, name, limit),
+          close: () => zip.close(),
+        }),
+      );
       zip.readEntry();
     });
   });
 }
 
-function readMember(file: string, zip: yauzl.ZipFile, entries: yauzl.Entry[], name: string, limit: number): Promise<Buffer | undefined> {
+function readMember(
+  file: string,
+  zip: yauzl.ZipFile,
+  entries: yauzl.Entry[],
+  name: string,
+  limit: number,
+): Promise<Buffer | undefined> {
   const entry = entries.find((e) => e.fileName === name);
   if (!entry) return Promise.resolve(undefined);
   if (entry.uncompressedSize > limit) {
-    return Promise.reject(new InputError(file, `zip member ${name} is ${entry.uncompressedSize} bytes, more than the ${limit} expected`));
+    return Promise.reject(
+      new InputError(file, `zip member ${name} is ${entry.uncompressedSize} bytes, more than the ${limit} expected`),
+    );
   }
   const bad = (e: unknown) => new InputError(file, `cannot read zip member ${name}: ${errText(e)}`);
   return new Promise((resolve, reject) => {
