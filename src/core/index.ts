@@ -50,7 +50,12 @@ export {
 export type { ClassificationMetrics, ClassMetrics, EvaluationRecord, SamplePrediction } from './evaluate/types';
 export { checkEvaluatorProfile, evaluateExternally } from './evaluate/external';
 export type { EvaluatorProfile } from './evaluate/external';
-export { browse, importFromObjectStorage, listObjects, parseS3Uri, s3Client } from './importers/objectStorage';
-export type { ObjectStorageImportOptions, S3Connection, S3Object } from './importers/objectStorage';
+export { importFromObjectStorage } from './importers/objectStorage';
+export type { ObjectStorageImportOptions } from './importers/objectStorage';
+export { s3Client } from './store/s3/client';
+export type { S3Connection } from './store/s3/connection';
+export { browse, listObjects } from './store/s3/listing';
+export type { S3Object } from './store/s3/listing';
+export { parseS3Uri } from './store/s3/uri';
 export { importContainerImage, parseImageReference, resolveImage } from './importers/containerImage';
 export type { ImageImportOptions, ImageReference } from './importers/containerImage';

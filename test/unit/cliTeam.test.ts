@@ -5,7 +5,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { spawn } from 'child_process';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { s3Client } from '../../src/core/importers/objectStorage';
+import { s3Client } from '../../src/core/store/s3/client';
 import { startPostgres, startSwiftS3 } from '../services/services';
 import { safetensorsBytes } from './helpers/makeWeights';
 import { makeGitRepo, tempDir } from './helpers/tmp';

@@ -6,34 +6,20 @@
  * linked under their names into a staging folder, where the usual detection (formats, metric logs,
  * parameters) runs, and the version is registered with source `object-storage`.
  */
-import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Sdk } from '../util/lazyModules';
 import { forEachLimit } from '../util/parallel';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { CancelledError, InputError, RegistryError } from '../errors';
+import { CancelledError, InputError } from '../errors';
 import { Registry } from '../registry/registry';
 import { VersionRecord } from '../registry/types';
+import { s3Client, storageError } from '../store/s3/client';
+import { S3Connection } from '../store/s3/connection';
+import { listObjects, S3Object } from '../store/s3/listing';
+import { parseS3Uri } from '../store/s3/uri';
 import { redactUrl } from '../util/redact';
 import { ImportProgress, importTrainingOutput } from './trainingOutput';
-
-export interface S3Connection {
-  /** e.g. https://obs.cn-north-4.myhuaweicloud.com, http://127.0.0.1:9000; empty for AWS. */
-  endpoint?: string;
-  region?: string;
-  /** Path-style URLs (endpoint/bucket/key), which most non-AWS servers need. */
-  forcePathStyle?: boolean;
-  /** When absent, the standard AWS chain (environment, ~/.aws profile…). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-}
-
-export interface S3Object {
-  key: string;
-  size: number;
-  etag?: string;
-  /** Last-Modified, ms since the epoch. */
-  modifiedMs?: number;
-}
 
 export interface ObjectStorageImportOptions {
   model?: string;
@@ -45,113 +31,6 @@ export interface ObjectStorageImportOptions {
   parallel?: number;
   /** Attempts per range before giving up (default 4). */
   attempts?: number;
-}
-
-export function s3Client(c: S3Connection): S3Client {
-  const config: S3ClientConfig = {
-    region: c.region || 'us-east-1',
-    forcePathStyle: c.forcePathStyle ?? !!c.endpoint,
-    maxAttempts: 3,
-    // Checksums only where the API requires them: many S3-compatible servers (Swift s3api, older
-    // OBS/MinIO) reject the SDK's default aws-chunked checksummed transfers.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  };
-  if (c.endpoint) config.endpoint = c.endpoint;
-  if (c.credentials) config.credentials = c.credentials;
-  return new (s3Sdk().S3Client)(config);
-}
-
-/**
- * Where a connection's keys are kept (VS Code SecretStorage): bound to the endpoint and bucket they
- * were given for, not to the connection's name, so a setting that gives a known name another
- * endpoint finds no keys (and the user is asked) instead of sending them there. The endpoint is
- * compared as a URL (scheme and host lower case, default port and trailing slash dropped, no user
- * info); no endpoint is AWS S3.
- */
-export function objectStorageSecretKey(c: { endpoint?: string; bucket?: string }): string {
-  let where = 'aws';
-  if (c.endpoint) {
-    try {
-      const u = new URL(c.endpoint.trim());
-      where = `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
-    } catch {
-      where = c.endpoint.trim();
-    }
-  }
-  return `modelRegistry.objectStorage/v2/${encodeURIComponent(where)}/${encodeURIComponent(c.bucket ?? '')}`;
-}
-
-/** "s3://bucket/some/prefix" → bucket and prefix. */
-export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!m) throw new RegistryError(`not an s3:// address: ${uri} (write s3://BUCKET/PREFIX)`);
-  return { bucket: m[1], prefix: m[2] };
-}
-
-/** Every object under the prefix (all pages); "folder" markers (keys ending in /) are skipped. */
-export async function listObjects(
-  client: S3Client,
-  bucket: string,
-  prefix: string,
-  signal?: AbortSignal,
-): Promise<S3Object[]> {
-  const out: S3Object[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client
-      .send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), {
-        abortSignal: signal,
-      })
-      .catch((e) => {
-        throw storageError(`s3://${bucket}/${prefix}`, e);
-      });
-    out.push(...objectsOf(page.Contents));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
-
-/** Folders (common prefixes) and objects one level below a prefix: what a browser shows. */
-export async function browse(
-  client: S3Client,
-  bucket: string,
-  prefix: string,
-): Promise<{ folders: string[]; objects: S3Object[] }> {
-  const page = await client
-    .send(new (s3Sdk().ListObjectsV2Command)({ Bucket: bucket, Prefix: prefix, Delimiter: '/' }))
-    .catch((e) => {
-      throw storageError(`s3://${bucket}/${prefix}`, e);
-    });
-  return {
-    folders: (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix ? [p.Prefix] : [])),
-    objects: objectsOf(page.Contents),
-  };
-}
-
-/** A listing page's objects; "folder" markers (keys ending in /) are not objects. */
-function objectsOf(
-  contents: { Key?: string; Size?: number; ETag?: string; LastModified?: Date }[] | undefined,
-): S3Object[] {
-  return (contents ?? []).flatMap((o) =>
-    o.Key && !o.Key.endsWith('/')
-      ? [{ key: o.Key, size: o.Size ?? 0, etag: o.ETag, modifiedMs: o.LastModified?.getTime() }]
-      : [],
-  );
-}
-
-/** An S3 error as a clear one naming the place (cancel stays a cancel). */
-export function storageError(where: string, e: unknown): Error {
-  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
-  if (err.name === 'AbortError') return new CancelledError();
-  const status = err.$metadata?.httpStatusCode;
-  const what =
-    err.name === 'NoSuchBucket'
-      ? 'no such bucket'
-      : err.name === 'AccessDenied' || status === 403
-        ? 'access denied (check the credentials)'
-        : (err.code ?? err.name ?? 'error');
-  return new InputError(where, `${what}${err.message && err.message !== err.name ? `: ${err.message}` : ''}`);
 }
 
 /** The bytes of bytes [start, end] of an object, retried (a dropped connection resumes at this range). */

@@ -12,8 +12,8 @@
 import { createHash } from 'crypto';
 import * as os from 'os';
 import { CancelledError, RegistryError } from '../errors';
-import { S3Connection } from '../importers/objectStorage';
-import { S3Store } from '../store/s3Store';
+import { S3Connection } from '../store/s3/connection';
+import { S3Store } from '../store/s3/s3Store';
 import { ObjectStore } from '../store/types';
 import { forEachLimit } from '../util/parallel';
 import { Registry, SHARED_STORE_GRACE_MS } from './registry';

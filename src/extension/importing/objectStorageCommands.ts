@@ -12,7 +12,7 @@ import {
   s3Sdk,
   VersionRecord,
 } from '../../core';
-import { objectStorageSecretKey } from '../../core/importers/objectStorage';
+import { objectStorageSecretKey } from '../../core/store/s3/connection';
 import { problemWith, showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';

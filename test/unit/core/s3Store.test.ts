@@ -5,8 +5,8 @@ import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client }
 import { createHash, randomFillSync } from 'crypto';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
-import { s3Client } from '../../../src/core/importers/objectStorage';
-import { S3Store } from '../../../src/core/store/s3Store';
+import { s3Client } from '../../../src/core/store/s3/client';
+import { S3Store } from '../../../src/core/store/s3/s3Store';
 import { startSwiftS3 } from '../../services/services';
 import { tempDir } from '../helpers/tmp';
 

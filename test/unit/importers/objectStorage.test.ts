@@ -4,11 +4,8 @@ import * as assert from 'assert';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomFillSync } from 'crypto';
 import * as path from 'path';
-import {
-  importFromObjectStorage,
-  objectStorageSecretKey,
-  S3Connection,
-} from '../../../src/core/importers/objectStorage';
+import { importFromObjectStorage } from '../../../src/core/importers/objectStorage';
+import { objectStorageSecretKey, S3Connection } from '../../../src/core/store/s3/connection';
 import { Registry } from '../../../src/core/registry/registry';
 import { startSwiftS3 } from '../../services/services';
 import { writeLightningCsv } from '../helpers/makeLogs';

@@ -9,9 +9,12 @@ import { createHash } from 'crypto';
 import { createReadStream } from 'fs';
 import { readFile, stat } from 'fs/promises';
 import { Readable } from 'stream';
-import { CancelledError, InputError } from '../errors';
-import { listObjects, parseS3Uri, s3Client, S3Connection, storageError } from '../importers/objectStorage';
-import { s3Sdk, s3Storage } from '../util/lazyModules';
+import { CancelledError, InputError } from '../../errors';
+import { s3Sdk, s3Storage } from '../../util/lazyModules';
+import { s3Client, storageError } from './client';
+import { S3Connection } from './connection';
+import { listObjects } from './listing';
+import { parseS3Uri } from './uri';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Objects from this size up go as multipart uploads of parts this big, several at once. */
