@@ -4,8 +4,9 @@ import { chmodSync, existsSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { makeSampleWorkspace } from '../fixtures/sampleWorkspace';
 import { git, tempDir } from './helpers/tmp';
+import { CLI_JS } from './helpers/paths';
 
-const cli = path.resolve(__dirname, '../../src/cli/main.js');
+const cli = CLI_JS;
 
 function modelreg(cwd: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });

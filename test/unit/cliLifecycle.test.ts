@@ -1,11 +1,11 @@
 // The lifecycle commands from a terminal: alias, tag, describe, clone, lineage, search, archive, delete.
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
-import * as path from 'path';
 import { makeSampleWorkspace } from '../fixtures/sampleWorkspace';
 import { git, tempDir } from './helpers/tmp';
+import { CLI_JS } from './helpers/paths';
 
-const cli = path.resolve(__dirname, '../../src/cli/main.js');
+const cli = CLI_JS;
 
 describe('modelreg lifecycle commands', () => {
   let ws: string;

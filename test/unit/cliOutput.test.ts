@@ -7,8 +7,9 @@ import { escapeMarkdown, modelTooltip, versionTooltip } from '../../src/extensio
 import { VersionRecord } from '../../src/core/registry/types';
 import { safetensorsBytes } from './helpers/makeWeights';
 import { git, makeGitRepo, tempDir } from './helpers/tmp';
+import { CLI_JS } from './helpers/paths';
 
-const cli = path.resolve(__dirname, '../../src/cli/main.js');
+const cli = CLI_JS;
 
 function modelreg(cwd: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });

@@ -4,8 +4,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { onnxModelBytes } from './helpers/makeWeights';
 import { tempDir } from './helpers/tmp';
+import { CLI_JS } from './helpers/paths';
 
-const cli = path.resolve(__dirname, '../../src/cli/main.js');
+const cli = CLI_JS;
 
 function modelreg(cwd: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });

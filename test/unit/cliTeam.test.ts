@@ -9,8 +9,9 @@ import { s3Client } from '../../src/core/store/s3/client';
 import { startPostgres, startSwiftS3 } from '../services/services';
 import { safetensorsBytes } from './helpers/makeWeights';
 import { makeGitRepo, tempDir } from './helpers/tmp';
+import { CLI_JS } from './helpers/paths';
 
-const cli = path.resolve(__dirname, '../../src/cli/main.js');
+const cli = CLI_JS;
 
 describe('modelreg push / pull (PostgreSQL + Swift s3api)', function () {
   this.timeout(240_000);

@@ -5,9 +5,10 @@ import * as path from 'path';
 import { importWithConfig, InputError, Registry } from '../../../src/core';
 import { makeGitRepo, tempDir } from '../helpers/tmp';
 import { builtinLanguage, modelDir } from './helpers';
+import { CLI_JS, repoPath } from '../helpers/paths';
 
-const SQUEEZENET = path.resolve(__dirname, '../../../../test/fixtures/onnx-model-zoo/light_squeezenet.onnx');
-const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+const SQUEEZENET = repoPath('test/fixtures/onnx-model-zoo/light_squeezenet.onnx');
+const cli = CLI_JS;
 
 function modelreg(cwd: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });

@@ -12,8 +12,9 @@ import { FileEntry } from '../../../src/core/registry/types';
 import { tempDir } from '../helpers/tmp';
 import { mulberry32 } from '../../../src/core/util/random';
 import { rejectsInput } from '../helpers/assertions';
+import { repoPath } from '../helpers/paths';
 
-const SQUEEZENET = path.resolve(__dirname, '../../../../test/fixtures/onnx-model-zoo/light_squeezenet.onnx');
+const SQUEEZENET = repoPath('test/fixtures/onnx-model-zoo/light_squeezenet.onnx');
 const root = protobuf.parse(ONNX_FULL_PROTO, { keepCase: true }).root;
 const ModelProto = root.lookupType('onnx.ModelProto');
 

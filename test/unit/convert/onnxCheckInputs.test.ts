@@ -9,9 +9,10 @@ import { Registry } from '../../../src/core/registry/registry';
 import { rejectsInput } from '../helpers/assertions';
 import { FLOAT, floatTensor, modelBytes, node, vi } from '../helpers/onnxModels';
 import { makeGitRepo, tempDir } from '../helpers/tmp';
+import { repoPath } from '../helpers/paths';
 
 // Shaped like Silero VAD, with a branch on sr (test/fixtures/onnx-check/make_vad_like.py).
-const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/onnx-check');
+const FIXTURES = repoPath('test/fixtures/onnx-check');
 const VAD = path.join(FIXTURES, 'vad_like.onnx');
 
 let n = 0;

@@ -10,9 +10,10 @@ import { importTrainingOutput } from '../../../src/core/importers/trainingOutput
 import { ortProcesses } from '../../../src/core/onnxrt/session';
 import { Registry } from '../../../src/core/registry/registry';
 import { makeGitRepo, tempDir } from '../helpers/tmp';
+import { repoPath } from '../helpers/paths';
 
 // Real recurrent graphs from torch.onnx.export (test/fixtures/onnx-rnn/make_rnn.py).
-const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/onnx-rnn');
+const FIXTURES = repoPath('test/fixtures/onnx-rnn');
 const ModelProto = protobuf.parse(ONNX_FULL_PROTO, { keepCase: true }).root.lookupType('onnx.ModelProto');
 const FLOAT = 1;
 const FLOAT16 = 10;

@@ -19,6 +19,7 @@ import { importTrainingOutput } from '../../../src/core/importers/trainingOutput
 import { Registry } from '../../../src/core/registry/registry';
 import { writeOnnx, writeSavedModel } from '../helpers/makeWeights';
 import { makeGitRepo, tempDir } from '../helpers/tmp';
+import { CLI_JS } from '../helpers/paths';
 
 const atc = BUILTIN_PROFILES.find((p) => p.id === 'atc')!;
 
@@ -208,7 +209,7 @@ fs.writeFileSync(process.argv[3], fs.readdirSync(dir).sort().join(',') + ';' + f
 // profiles.json (a cloned repository can carry one) runs only when the user trusts it.
 describe('tool detection runs nothing from the workspace', () => {
   const torchOnnx = BUILTIN_PROFILES.find((p) => p.id === 'torch-onnx')!;
-  const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+  const cli = CLI_JS;
   let ws: string;
   let home: string;
   let torchMarker: string;

@@ -14,6 +14,7 @@ import { Registry } from '../../../src/core/registry/registry';
 import { readSafetensors as inspectSafetensors } from '../../../src/core/inspect/weights/safetensors';
 import { writeTorchZip, writeZip } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
+import { CLI_JS, repoPath } from '../helpers/paths';
 
 // ---------------------------------------------------------------- a pickle writer, as Python's pickler (protocol 2) emits
 
@@ -792,8 +793,8 @@ torch.save(sd, sys.argv[1])
 
 // ---------------------------------------------------------------- stored versions (real torch.save files from test/fixtures/weights)
 
-const REAL = path.resolve(__dirname, '../../../../test/fixtures/weights');
-const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+const REAL = repoPath('test/fixtures/weights');
+const cli = CLI_JS;
 
 describe('torch checkpoints in the registry', () => {
   let work: string;

@@ -25,6 +25,7 @@ import { Registry } from '../../../src/core/registry/registry';
 import { writeLightningCsv } from '../helpers/makeLogs';
 import { safetensorsBytes } from '../helpers/makeWeights';
 import { makeGitRepo, tempDir } from '../helpers/tmp';
+import { CLI_JS } from '../helpers/paths';
 
 /** A tar built entry by entry, hostile ones included (tar-stream writes names and types as given). */
 type Entry = Parameters<tar.Pack['entry']>[0] & { data?: Buffer };
@@ -263,7 +264,7 @@ describe('Export and import of version archives', () => {
     it('a FIFO given as the archive: refused at once, never opened for reading (CLI, real FIFO)', () => {
       const fifo = path.join(work, 'resnet.tar');
       assert.strictEqual(spawnSync('mkfifo', [fifo]).status, 0);
-      const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+      const cli = CLI_JS;
       // A reader that opens the FIFO blocks until a writer comes: the timeout turns that hang into a failure.
       const res = spawnSync(
         process.execPath,

@@ -1,8 +1,9 @@
 import * as assert from 'assert';
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
+import { repoRoot } from '../helpers/paths';
 
-const repo = path.resolve(__dirname, '../../../..');
+const repo = repoRoot;
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })

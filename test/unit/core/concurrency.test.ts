@@ -27,9 +27,10 @@ import { writeLightningCsv } from '../helpers/makeLogs';
 import { safetensorsBytes, writeSafetensors } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
 import { mulberry32 } from '../../../src/core/util/random';
+import { CLI_JS, compiled } from '../helpers/paths';
 
-const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
-const CORE = path.resolve(__dirname, '../../../src/core/index.js');
+const CLI = CLI_JS;
+const CORE = compiled('src/core/index.js');
 
 interface Exit {
   code: number | null;

@@ -22,8 +22,9 @@ import { importTrainingOutput } from '../../../src/core/importers/trainingOutput
 import { Registry } from '../../../src/core/registry/registry';
 import { safetensorsBytes } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
+import { CLI_JS } from '../helpers/paths';
 
-const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
+const CLI = CLI_JS;
 
 interface Exit {
   code: number | null;

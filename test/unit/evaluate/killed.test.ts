@@ -9,8 +9,9 @@ import { importTrainingOutput } from '../../../src/core/importers/trainingOutput
 import { Registry } from '../../../src/core/registry/registry';
 import { onnxModelBytes } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
+import { CLI_JS } from '../helpers/paths';
 
-const CLI = path.resolve(__dirname, '../../../src/cli/main.js');
+const CLI = CLI_JS;
 
 interface Row {
   id: number;

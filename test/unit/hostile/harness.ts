@@ -8,8 +8,9 @@ import { spawn } from 'child_process';
 import { existsSync, promises as fsp, statSync } from 'fs';
 import * as path from 'path';
 import * as sqlite3 from 'sqlite3';
+import { repoRoot } from '../helpers/paths';
 
-const ROOT = path.resolve(__dirname, '../../../..');
+const ROOT = repoRoot;
 const COMPILED = path.join(ROOT, 'out/src/cli/main.js');
 const BUNDLED = path.join(ROOT, 'dist/cli.js');
 const mtime = (f: string) => (existsSync(f) ? statSync(f).mtimeMs : -1);

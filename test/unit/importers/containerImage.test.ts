@@ -15,6 +15,7 @@ import { FileEntry } from '../../../src/core/registry/types';
 import { pushTestImage, startOciRegistry } from '../../services/services';
 import { safetensorsBytes } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
+import { CLI_JS } from '../helpers/paths';
 
 const execFileAsync = promisify(execFile);
 
@@ -134,7 +135,7 @@ describe('import from a container image (docker-registry + skopeo)', function ()
   });
 
   it('modelreg import-image … --path /model --json', () => {
-    const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+    const cli = CLI_JS;
     const run = spawnSync(
       process.execPath,
       [
@@ -320,7 +321,7 @@ for (const auth of ['htpasswd', 'token'] as const) {
 
     it('modelreg import-image --username, the password from MODELREG_REGISTRY_PASSWORD', async () => {
       // Not spawnSync: the token server runs in this process and must keep answering.
-      const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+      const cli = CLI_JS;
       const args = [
         cli,
         '--registry',
@@ -442,7 +443,7 @@ describe('a registry whose token service is on another host (docker-registry + t
   });
 
   it('modelreg import-image: refused with exit 2 and the flag to allow it; --allow-token-realm HOST imports', async () => {
-    const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+    const cli = CLI_JS;
     const args = [
       cli,
       '--registry',

@@ -13,6 +13,7 @@ import { safetensorsBytes } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import { spawnSync } from 'child_process';
+import { CLI_JS } from '../helpers/paths';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -194,7 +195,7 @@ describe('import from object storage (Swift s3api)', function () {
   });
 
   it('modelreg import s3://… --endpoint, credentials from the AWS environment variables', () => {
-    const cli = path.resolve(__dirname, '../../../src/cli/main.js');
+    const cli = CLI_JS;
     const env = {
       ...process.env,
       AWS_ACCESS_KEY_ID: swift.accessKeyId,

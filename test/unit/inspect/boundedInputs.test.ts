@@ -29,9 +29,10 @@ import { readRegularFile, timeBoxed } from '../../../src/core/util/readFile';
 import { writeSafetensors } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
 import { doc } from '../config/helpers';
+import { CLI_JS, compiled } from '../helpers/paths';
 
-const cli = path.resolve(__dirname, '../../../src/cli/main.js');
-const serverScript = path.resolve(__dirname, '../../../src/server/server.js');
+const cli = CLI_JS;
+const serverScript = compiled('src/server/server.js');
 
 function modelreg(cwd: string, ...args: string[]) {
   // A generous timeout: these cases used to hang forever; the result must come back, not a kill.
@@ -435,7 +436,7 @@ describe('safetensors rules and corrupt images (issue 15 item 21)', () => {
     fixCrc(zlib, idat - 4);
     cases.push(['zlib.png', zlib, /corrupt PNG: its compressed image data cannot be decompressed/]);
     // The compiled worker script must exist, or the pool would quietly decode on this thread.
-    assert.ok(existsSync(path.resolve(__dirname, '../../../src/core/evaluate/decodeWorker.js')));
+    assert.ok(existsSync(compiled('src/core/evaluate/decodeWorker.js')));
     const pool = new ImagePool(1);
     try {
       for (const [name, bytes, expected] of cases) {

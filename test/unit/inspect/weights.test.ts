@@ -28,8 +28,9 @@ import {
   writeZip,
 } from '../helpers/makeWeights';
 import { rejectsInput } from '../helpers/assertions';
+import { repoPath } from '../helpers/paths';
 
-const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/onnx-model-zoo');
+const FIXTURES = repoPath('test/fixtures/onnx-model-zoo');
 
 describe('weight readers', () => {
   let dir: string;
@@ -638,7 +639,7 @@ describe('weight readers', () => {
 
 // ---------------------------------------------------------------- real files (test/fixtures/weights, made by make_fixtures.py / make_tfjs.mjs)
 
-const REAL = path.resolve(__dirname, '../../../../test/fixtures/weights');
+const REAL = repoPath('test/fixtures/weights');
 const real = (name: string) => path.join(REAL, name);
 
 describe('weight readers on real files', () => {

@@ -6,6 +6,7 @@ import { CancelledError } from '../../../src/core/errors';
 import { OrtCrashError, OrtError, ortProcesses, OrtSession, OrtTimeoutError } from '../../../src/core/onnxrt/session';
 import { loopBytes, mixedBytes } from '../helpers/onnxModels';
 import { tempDir } from '../helpers/tmp';
+import { compiled } from '../helpers/paths';
 
 const alive = (pid: number) => {
   try {
@@ -145,7 +146,7 @@ describe('OrtSession: onnxruntime in a child process', function () {
     writeFileSync(
       script,
       `
-      const { OrtSession } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/core/onnxrt/session.js'))});
+      const { OrtSession } = require(${JSON.stringify(compiled('src/core/onnxrt/session.js'))});
       OrtSession.create(${JSON.stringify(loop)}).then((s) => {
         s.run({ x: { type: 'float32', dims: [4], data: new Float32Array(4) } }).catch(() => {});
         console.log(s.pid);
