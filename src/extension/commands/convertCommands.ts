@@ -21,6 +21,8 @@ import { revealVersion } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
+import { COMMANDS } from './commandIds';
+import { registerCommand, runCommand } from './register';
 
 type Choice = { kind: 'builtin'; converter: FileConverter } | { kind: 'tool'; profile: ToolProfile };
 
@@ -45,7 +47,7 @@ export function registerConvertCommands(
   view: vscode.TreeView<TreeNode>,
 ): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('modelRegistry.convertVersion', async (n?: TreeNode, arg?: unknown) => {
+    registerCommand(COMMANDS.convertVersion, async (n?: TreeNode, arg?: unknown) => {
       const node = n ?? view.selection[0];
       const v = node?.kind === 'version' ? node.version : undefined;
       if (!v) return undefined;
@@ -87,8 +89,8 @@ export function registerConvertCommands(
           .then((pick) => {
             if (pick === 'Reveal') void revealVersion(tree, view, derived);
             if (pick === 'Compare with Parent')
-              void vscode.commands.executeCommand(
-                'modelRegistry.compareVersions',
+              void runCommand(
+                COMMANDS.compareVersions,
                 undefined,
                 [v, derived].map((version) => ({ kind: 'version', version })),
               );

@@ -7,6 +7,8 @@ import { revealVersion } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
 import { RegistrySource, RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
+import { COMMANDS } from './commandIds';
+import { registerCommand, setContext } from './register';
 
 /** Aliases offered first when setting one; any other name can be typed. */
 const COMMON_ALIASES = ['production', 'staging', 'candidate', 'champion', 'challenger'];
@@ -52,14 +54,14 @@ export function registerLifecycleCommands(
     view.description = parts.join(' · ') || undefined;
     // The title is often cut short by the view's buttons; the message above the tree always shows.
     view.message = tree.filter ? `Showing versions that match: ${tree.filter}` : undefined;
-    void vscode.commands.executeCommand('setContext', 'modelRegistry.filtered', !!tree.filter);
-    void vscode.commands.executeCommand('setContext', 'modelRegistry.showArchived', tree.showArchived);
+    void setContext('filtered', !!tree.filter);
+    void setContext('showArchived', tree.showArchived);
   };
 
   return [
     tree.onDidChangeFilter(updateTitle),
 
-    vscode.commands.registerCommand('modelRegistry.setAlias', async (n?: TreeNode, arg?: unknown) => {
+    registerCommand(COMMANDS.setAlias, async (n?: TreeNode, arg?: unknown) => {
       const v = versionOf(n);
       if (!v) return;
       const source = sourceOf(n);
@@ -74,7 +76,7 @@ export function registerLifecycleCommands(
       return move;
     }),
 
-    vscode.commands.registerCommand('modelRegistry.removeAlias', async (n?: TreeNode, arg?: unknown) => {
+    registerCommand(COMMANDS.removeAlias, async (n?: TreeNode, arg?: unknown) => {
       const v = versionOf(n);
       if (!v?.aliases.length) return;
       const name =
@@ -86,7 +88,7 @@ export function registerLifecycleCommands(
       return change(`Could not remove alias ${name}`, (r) => r.removeAlias(v.model, name), sourceOf(n));
     }),
 
-    vscode.commands.registerCommand('modelRegistry.aliasHistory', async (n?: TreeNode) => {
+    registerCommand(COMMANDS.aliasHistory, async (n?: TreeNode) => {
       const model = modelOf(n);
       if (!model) return;
       try {
@@ -106,7 +108,7 @@ export function registerLifecycleCommands(
       }
     }),
 
-    vscode.commands.registerCommand('modelRegistry.editTags', async (n?: TreeNode, arg?: unknown) => {
+    registerCommand(COMMANDS.editTags, async (n?: TreeNode, arg?: unknown) => {
       const tags = Array.isArray(arg) && arg.every((t) => typeof t === 'string') ? (arg as string[]) : undefined;
       const node = n ?? view.selection[0];
       if (node?.kind !== 'model' && node?.kind !== 'version') return;
@@ -123,7 +125,7 @@ export function registerLifecycleCommands(
       );
     }),
 
-    vscode.commands.registerCommand('modelRegistry.editDescription', async (n?: TreeNode, arg?: unknown) => {
+    registerCommand(COMMANDS.editDescription, async (n?: TreeNode, arg?: unknown) => {
       const text = asString(arg);
       const node = n ?? view.selection[0];
       if (node?.kind !== 'model' && node?.kind !== 'version') return;
@@ -143,7 +145,7 @@ export function registerLifecycleCommands(
       );
     }),
 
-    vscode.commands.registerCommand('modelRegistry.cloneVersion', async (n?: TreeNode, arg?: unknown) => {
+    registerCommand(COMMANDS.cloneVersion, async (n?: TreeNode, arg?: unknown) => {
       const v = versionOf(n);
       if (!v) return;
       const target = asString(arg) ?? (await pickCloneTarget(await service.get(), v));
@@ -162,14 +164,14 @@ export function registerLifecycleCommands(
       return copy;
     }),
 
-    vscode.commands.registerCommand('modelRegistry.exportVersion', async (n?: TreeNode, arg?: unknown) => {
+    registerCommand(COMMANDS.exportVersion, async (n?: TreeNode, arg?: unknown) => {
       const v = versionOf(n);
       if (!v) return;
       const dest = asString(arg) ?? (await pickExportTarget(v));
       return dest ? exportWithProgress(await service.get(), v, dest) : undefined;
     }),
 
-    vscode.commands.registerCommand('modelRegistry.archiveVersion', async (n?: TreeNode) => {
+    registerCommand(COMMANDS.archiveVersion, async (n?: TreeNode) => {
       const v = versionOf(n);
       if (!v) return;
       const force = v.aliases.length > 0 && (await confirmAliasRemoval(v, 'Archive'));
@@ -177,13 +179,13 @@ export function registerLifecycleCommands(
       return change(`Could not archive ${v.ref}`, (r) => r.archiveVersion(v.ref, { force }));
     }),
 
-    vscode.commands.registerCommand('modelRegistry.unarchiveVersion', async (n?: TreeNode) => {
+    registerCommand(COMMANDS.unarchiveVersion, async (n?: TreeNode) => {
       const v = versionOf(n);
       if (!v) return;
       return change(`Could not unarchive ${v.ref}`, (r) => r.unarchiveVersion(v.ref));
     }),
 
-    vscode.commands.registerCommand('modelRegistry.deleteVersion', async (n?: TreeNode, confirmed?: unknown) => {
+    registerCommand(COMMANDS.deleteVersion, async (n?: TreeNode, confirmed?: unknown) => {
       const v = versionOf(n);
       if (!v) return;
       if (confirmed !== true) {
@@ -202,22 +204,18 @@ export function registerLifecycleCommands(
       return done;
     }),
 
-    vscode.commands.registerCommand('modelRegistry.filter', (arg?: unknown) =>
-      filterTree(tree, 'the Model Registry', asString(arg)),
-    ),
-    vscode.commands.registerCommand('modelRegistry.filterTeam', (arg?: unknown) =>
-      filterTree(team.tree, 'the Team Registry', asString(arg)),
-    ),
-    vscode.commands.registerCommand('modelRegistry.clearTeamFilter', () => team.tree.setFilter('')),
-    vscode.commands.registerCommand('modelRegistry.clearFilter', () => tree.setFilter('')),
-    vscode.commands.registerCommand('modelRegistry.showArchived', () => tree.setFilter(tree.filter, true)),
-    vscode.commands.registerCommand('modelRegistry.hideArchived', () => tree.setFilter(tree.filter, false)),
-    vscode.commands.registerCommand(
-      'modelRegistry.showMore',
+    registerCommand(COMMANDS.filter, (arg?: unknown) => filterTree(tree, 'the Model Registry', asString(arg))),
+    registerCommand(COMMANDS.filterTeam, (arg?: unknown) => filterTree(team.tree, 'the Team Registry', asString(arg))),
+    registerCommand(COMMANDS.clearTeamFilter, () => team.tree.setFilter('')),
+    registerCommand(COMMANDS.clearFilter, () => tree.setFilter('')),
+    registerCommand(COMMANDS.showArchived, () => tree.setFilter(tree.filter, true)),
+    registerCommand(COMMANDS.hideArchived, () => tree.setFilter(tree.filter, false)),
+    registerCommand(
+      COMMANDS.showMore,
       (n: TreeNode) => n?.kind === 'more' && (team.tree.owns(n) ? team.tree : tree).showMore(n),
     ),
 
-    vscode.commands.registerCommand('modelRegistry.revealVersion', async (arg?: unknown) => {
+    registerCommand(COMMANDS.revealVersion, async (arg?: unknown) => {
       const target =
         asString(arg) ??
         (await vscode.window.showInputBox({

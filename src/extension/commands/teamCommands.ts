@@ -8,6 +8,8 @@ import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TEAM_PASSWORD_KEY, TeamRegistryService } from '../registry/teamService';
 import { TreeNode } from '../registry/treeNodes';
+import { COMMANDS } from './commandIds';
+import { registerCommand, runCommand, setContext } from './register';
 
 interface Views {
   local: { tree: RegistryTreeProvider; view: vscode.TreeView<TreeNode> };
@@ -43,7 +45,7 @@ export function registerTeamCommands(
         'No team registry is set up for this workspace.',
         'Configure Team Registry…',
       );
-      if (c) await vscode.commands.executeCommand('modelRegistry.configureTeam');
+      if (c) await runCommand(COMMANDS.configureTeam);
       return undefined;
     }
     const what = refs.length === 1 ? refs[0] : `${refs.length} versions`;
@@ -91,7 +93,7 @@ export function registerTeamCommands(
         void vscode.window
           .showErrorMessage(`Could not ${verb.toLowerCase()} ${failed}: ${message}`, 'Enter Team Registry Credentials…')
           .then((c) => {
-            if (c) void vscode.commands.executeCommand('modelRegistry.teamCredentials');
+            if (c) void runCommand(COMMANDS.teamCredentials);
           });
       } else showError(`Could not ${verb.toLowerCase()} ${failed}`, e);
       return undefined;
@@ -109,21 +111,21 @@ export function registerTeamCommands(
     views.team.tree.onDidChangeFilter(() => {
       const filter = views.team.tree.filter;
       views.team.view.message = filter ? `Showing versions that match: ${filter}` : undefined;
-      void vscode.commands.executeCommand('setContext', 'modelRegistry.teamFiltered', !!filter);
+      void setContext('teamFiltered', !!filter);
     }),
-    vscode.commands.registerCommand('modelRegistry.pushVersion', (n?: TreeNode | string, selected?: TreeNode[]) =>
+    registerCommand(COMMANDS.pushVersion, (n?: TreeNode | string, selected?: TreeNode[]) =>
       run('Push', refsOf(n, selected, views.local.view)),
     ),
-    vscode.commands.registerCommand('modelRegistry.pullVersion', (n?: TreeNode | string, selected?: TreeNode[]) =>
+    registerCommand(COMMANDS.pullVersion, (n?: TreeNode | string, selected?: TreeNode[]) =>
       run('Pull', refsOf(n, selected, views.team.view)),
     ),
-    vscode.commands.registerCommand('modelRegistry.refreshTeam', () => team.reopen()),
-    vscode.commands.registerCommand('modelRegistry.configureTeam', () =>
+    registerCommand(COMMANDS.refreshTeam, () => team.reopen()),
+    registerCommand(COMMANDS.configureTeam, () =>
       vscode.commands.executeCommand('workbench.action.openSettings', 'modelRegistry.team'),
     ),
-    vscode.commands.registerCommand('modelRegistry.teamCredentials', async () => {
+    registerCommand(COMMANDS.teamCredentials, async () => {
       const url = team.location;
-      if (!url) return vscode.commands.executeCommand('modelRegistry.configureTeam');
+      if (!url) return runCommand(COMMANDS.configureTeam);
       const password = await vscode.window.showInputBox({
         title: `Password for ${url}`,
         prompt: 'Stored in VS Code SecretStorage (the OS keychain). Leave empty to use PGPASSWORD or ~/.pgpass.',

@@ -6,6 +6,8 @@ import { showError } from '../errors';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
+import { COMMANDS } from './commandIds';
+import { registerCommand } from './register';
 
 const COMMIT_SCHEME = 'modelreg-commit';
 
@@ -24,16 +26,16 @@ export function registerVersionCommands(
         return showCommit(await workspaceRepositoryWith(commit), commit);
       },
     }),
-    vscode.commands.registerCommand('modelRegistry.refresh', () => tree.refresh()),
+    registerCommand(COMMANDS.refresh, () => tree.refresh()),
 
-    vscode.commands.registerCommand('modelRegistry.copySha256', async (n?: TreeNode) => {
+    registerCommand(COMMANDS.copySha256, async (n?: TreeNode) => {
       const node = selected(n);
       if (node?.kind !== 'file') return;
       await vscode.env.clipboard.writeText(node.file.sha256);
       vscode.window.setStatusBarMessage(`Copied SHA-256 of ${node.file.path}`, 3000);
     }),
 
-    vscode.commands.registerCommand('modelRegistry.revealFile', async (n?: TreeNode) => {
+    registerCommand(COMMANDS.revealFile, async (n?: TreeNode) => {
       const node = selected(n);
       if (node?.kind !== 'file') return;
       const registry = await service.get();
@@ -42,7 +44,7 @@ export function registerVersionCommands(
       await vscode.commands.executeCommand('revealInExplorer', uri);
     }),
 
-    vscode.commands.registerCommand('modelRegistry.openCommit', async (n?: TreeNode) => {
+    registerCommand(COMMANDS.openCommit, async (n?: TreeNode) => {
       const node = selected(n);
       const version = node && 'version' in node ? node.version : undefined;
       if (!version?.git) {
@@ -59,7 +61,7 @@ export function registerVersionCommands(
       }
     }),
 
-    vscode.commands.registerCommand('modelRegistry.verify', () =>
+    registerCommand(COMMANDS.verify, () =>
       vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Verifying stored files', cancellable: true },
         async (progress, token) => {
@@ -94,7 +96,7 @@ export function registerVersionCommands(
       ),
     ),
 
-    vscode.commands.registerCommand('modelRegistry.cleanUpImport', async (n?: TreeNode) => {
+    registerCommand(COMMANDS.cleanUpImport, async (n?: TreeNode) => {
       const node = selected(n);
       if (node?.kind !== 'version' || !node.version.interrupted) return;
       try {
@@ -105,7 +107,7 @@ export function registerVersionCommands(
       }
     }),
 
-    vscode.commands.registerCommand('modelRegistry.gc', async () => {
+    registerCommand(COMMANDS.gc, async () => {
       try {
         const r = await (await service.get()).gc();
         void vscode.window.showInformationMessage(

@@ -6,6 +6,8 @@ import { RegistryService } from '../registry/registryService';
 import { TreeNode } from '../registry/treeNodes';
 import { registerGitFileProvider } from './codeDiff';
 import { COMPARE_VIEW_TYPE, ComparePanel } from './comparePanel';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand } from '../commands/register';
 
 /** Compare Versions (tree multi-select or palette), Compare with…, and panel restore after reload. */
 export function registerCompareCommands(
@@ -34,7 +36,7 @@ export function registerCompareCommands(
       },
     }),
     // From the tree: (clicked, selection); from the palette: nothing, so ask.
-    vscode.commands.registerCommand('modelRegistry.compareVersions', async (node?: TreeNode, nodes?: TreeNode[]) => {
+    registerCommand(COMMANDS.compareVersions, async (node?: TreeNode, nodes?: TreeNode[]) => {
       try {
         let versions = versionsOf(nodes?.length ? nodes : node ? [node] : view.selection);
         if (versions.length < 2) versions = (await pickVersions(service, versions)) ?? [];
@@ -45,7 +47,7 @@ export function registerCompareCommands(
         return undefined;
       }
     }),
-    vscode.commands.registerCommand('modelRegistry.compareWith', async (node?: TreeNode) => {
+    registerCommand(COMMANDS.compareWith, async (node?: TreeNode) => {
       const first = versionsOf(node ? [node] : view.selection)[0];
       if (!first) return undefined;
       const others = await pickVersions(service, [first], first.id);

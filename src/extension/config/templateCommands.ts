@@ -8,8 +8,8 @@ import { importAndAnnounce } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
-
-const MODEL_CONFIG_CONTEXT = 'modelRegistry.isModelConfig';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand, setContext } from '../commands/register';
 
 export function isModelConfigText(text: string): boolean {
   return /"\$template"\s*:/.test(text);
@@ -26,11 +26,7 @@ export function registerTemplateCommands(
 ): vscode.Disposable[] {
   const updateContext = () => {
     const doc = vscode.window.activeTextEditor?.document;
-    void vscode.commands.executeCommand(
-      'setContext',
-      MODEL_CONFIG_CONTEXT,
-      !!doc && doc.uri.scheme === 'file' && isModelConfigText(doc.getText()),
-    );
+    void setContext('isModelConfig', !!doc && doc.uri.scheme === 'file' && isModelConfigText(doc.getText()));
   };
   updateContext();
   const lenses = new ImportLensProvider();
@@ -49,42 +45,38 @@ export function registerTemplateCommands(
     ),
 
     // Arguments (folder, template id) let tests and other extensions skip the pickers.
-    vscode.commands.registerCommand(
-      'modelRegistry.importFromTemplate',
-      async (target?: vscode.Uri, templateId?: string) => {
-        try {
-          const language = await currentLanguage();
-          const template =
-            typeof templateId === 'string'
-              ? language.template(templateId)
-              : await pickTemplate(language.catalog.templates);
-          if (!template) return undefined;
-          const picked = target ? { dir: target.fsPath, files: undefined } : await pickModel(template);
-          if (!picked) return undefined;
-          const file = configPathIn(picked.dir);
-          if (existsSync(file)) {
-            const choice = await vscode.window.showWarningMessage(
-              `${vscode.workspace.asRelativePath(file)} already exists.`,
-              { modal: true },
-              'Open It',
-              'Replace with Template',
-            );
-            if (!choice) return undefined;
-            if (choice === 'Replace with Template')
-              await fsp.writeFile(file, await configFromTemplate(template, picked));
-          } else {
-            await fsp.writeFile(file, await configFromTemplate(template, picked));
-          }
-          const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
-          return editor.document.uri;
-        } catch (e) {
-          showError('Could not create config.json from the template', e);
-          return undefined;
+    registerCommand(COMMANDS.importFromTemplate, async (target?: vscode.Uri, templateId?: string) => {
+      try {
+        const language = await currentLanguage();
+        const template =
+          typeof templateId === 'string'
+            ? language.template(templateId)
+            : await pickTemplate(language.catalog.templates);
+        if (!template) return undefined;
+        const picked = target ? { dir: target.fsPath, files: undefined } : await pickModel(template);
+        if (!picked) return undefined;
+        const file = configPathIn(picked.dir);
+        if (existsSync(file)) {
+          const choice = await vscode.window.showWarningMessage(
+            `${vscode.workspace.asRelativePath(file)} already exists.`,
+            { modal: true },
+            'Open It',
+            'Replace with Template',
+          );
+          if (!choice) return undefined;
+          if (choice === 'Replace with Template') await fsp.writeFile(file, await configFromTemplate(template, picked));
+        } else {
+          await fsp.writeFile(file, await configFromTemplate(template, picked));
         }
-      },
-    ),
+        const editor = await vscode.window.showTextDocument(vscode.Uri.file(file));
+        return editor.document.uri;
+      } catch (e) {
+        showError('Could not create config.json from the template', e);
+        return undefined;
+      }
+    }),
 
-    vscode.commands.registerCommand('modelRegistry.importConfig', async (uri?: vscode.Uri) => {
+    registerCommand(COMMANDS.importConfig, async (uri?: vscode.Uri) => {
       const doc = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
       if (!doc || doc.uri.scheme !== 'file')
         return void vscode.window.showErrorMessage('Open a model config.json (one with a "$template") to import it.');
@@ -172,7 +164,7 @@ class ImportLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
     return [
       new vscode.CodeLens(range, {
         title: '$(package) Import as Model',
-        command: 'modelRegistry.importConfig',
+        command: COMMANDS.importConfig,
         arguments: [doc.uri],
       }),
     ];

@@ -16,6 +16,8 @@ import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
 import { TreeNode } from '../registry/treeNodes';
 import { EvaluationPanel } from './evaluationPanel';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand } from '../commands/register';
 
 let channel: vscode.OutputChannel | undefined;
 const evaluationLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Evaluations'));
@@ -131,10 +133,10 @@ export function registerEvaluateCommands(
   return [
     datasets,
     vscode.window.createTreeView('modelRegistry.datasets', { treeDataProvider: datasets }),
-    vscode.commands.registerCommand('modelRegistry.registerDataset', (uri?: vscode.Uri) =>
+    registerCommand(COMMANDS.registerDataset, (uri?: vscode.Uri) =>
       register(uri instanceof vscode.Uri ? uri : undefined),
     ),
-    vscode.commands.registerCommand('modelRegistry.evaluateVersion', async (n?: TreeNode, arg?: unknown) => {
+    registerCommand(COMMANDS.evaluateVersion, async (n?: TreeNode, arg?: unknown) => {
       const node = n ?? view.selection[0];
       const v = node?.kind === 'version' ? node.version : undefined;
       if (!v) return undefined;

@@ -14,6 +14,8 @@ import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
 import { showError } from '../errors';
 import { withCancellableProgress } from '../progress';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand } from '../commands/register';
 
 /** "Import as Model" (Explorer context menu) and "Import Training Output…" (palette, view title). */
 export function registerImportCommands(
@@ -28,7 +30,7 @@ export function registerImportCommands(
   };
   return [
     // Explorer passes (clicked, allSelected); import each selected output as its own version.
-    vscode.commands.registerCommand('modelRegistry.importOutput', async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
+    registerCommand(COMMANDS.importOutput, async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
       const targets = uris?.length ? uris : uri ? [uri] : await pickOutput();
       const done: VersionRecord[] = [];
       for (const t of targets ?? []) {
@@ -38,7 +40,7 @@ export function registerImportCommands(
       return done.length === 1 ? done[0] : done;
     }),
     // An archive made by "Export Version…" or `modelreg export`: a .tar/.tar.gz or an exported folder.
-    vscode.commands.registerCommand('modelRegistry.importArchive', async (uri?: vscode.Uri) => {
+    registerCommand(COMMANDS.importArchive, async (uri?: vscode.Uri) => {
       const target =
         uri ??
         (
@@ -53,7 +55,7 @@ export function registerImportCommands(
         )?.[0];
       return target && importAndAnnounce(service, tree, view, target, archiveImporter);
     }),
-    vscode.commands.registerCommand('modelRegistry.importOutputPick', async () => {
+    registerCommand(COMMANDS.importOutputPick, async () => {
       const picked = await pickOutput();
       return picked ? run(picked[0]) : undefined;
     }),

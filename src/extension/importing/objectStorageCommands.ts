@@ -19,6 +19,8 @@ import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
 import { revealVersion } from './importCommands';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand } from '../commands/register';
 
 /** A connection from the modelRegistry.objectStorage.connections setting; its keys live in SecretStorage. */
 export interface Connection {
@@ -47,8 +49,8 @@ export function registerObjectStorageCommands(
   view: vscode.TreeView<TreeNode>,
 ): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand(
-      'modelRegistry.importFromObjectStorage',
+    registerCommand(
+      COMMANDS.importFromObjectStorage,
       async (arg?: { connection: S3Connection; uri: string; model?: string }) => {
         try {
           let conn: S3Connection | undefined;
@@ -82,93 +84,90 @@ export function registerObjectStorageCommands(
       },
     ),
     // "Import from Container Image…": a reference, a path inside the image; registry passwords in SecretStorage.
-    vscode.commands.registerCommand(
-      'modelRegistry.importFromImage',
-      async (arg?: { image: string; path?: string; model?: string }) => {
-        const image =
-          arg?.image ??
-          (await vscode.window.showInputBox({
-            title: 'Container image',
-            prompt: 'registry/repository:tag or registry/repository@sha256:…',
-            validateInput: problemWith(parseImageReference),
-          }));
-        if (!image) return undefined;
-        const inside = arg
-          ? arg.path
-          : await vscode.window.showInputBox({
-              title: `${image}: folder with the model`,
-              prompt: 'e.g. /model — leave empty to record only the runtime (entrypoint, env, ports, labels)',
-              value: '/model',
-            });
-        if (inside === undefined) return undefined;
-        const host = parseImageReference(image).registry;
-        const key = `modelRegistry.imageRegistry/${host}`;
-        const attempt = async (creds?: { username: string; password: string }) =>
-          vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: `Importing ${image}`, cancellable: true },
-            async (progress, token) => {
-              const abort = new AbortController();
-              const sub = token.onCancellationRequested(() => abort.abort());
-              try {
-                // A token service elsewhere (another host, plain http) gets the password only if the user says so.
-                const confirmTokenRealm = async (realm: string, problem: string) =>
-                  (await vscode.window.showWarningMessage(
-                    `${host} asks to send your user name and password to the token service ${realm}, and ${problem}.`,
-                    { modal: true, detail: 'Send them only if you trust that service.' },
-                    'Send Credentials',
-                  )) === 'Send Credentials';
-                return await importContainerImage(await service.get(), image, {
-                  path: inside || undefined,
-                  model: arg?.model,
-                  ...creds,
-                  confirmTokenRealm,
-                  signal: abort.signal,
-                  onProgress: (p) =>
-                    progress.report({
-                      message: `${p.phase} ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`,
-                    }),
-                });
-              } finally {
-                sub.dispose();
-              }
-            },
-          );
+    registerCommand(COMMANDS.importFromImage, async (arg?: { image: string; path?: string; model?: string }) => {
+      const image =
+        arg?.image ??
+        (await vscode.window.showInputBox({
+          title: 'Container image',
+          prompt: 'registry/repository:tag or registry/repository@sha256:…',
+          validateInput: problemWith(parseImageReference),
+        }));
+      if (!image) return undefined;
+      const inside = arg
+        ? arg.path
+        : await vscode.window.showInputBox({
+            title: `${image}: folder with the model`,
+            prompt: 'e.g. /model — leave empty to record only the runtime (entrypoint, env, ports, labels)',
+            value: '/model',
+          });
+      if (inside === undefined) return undefined;
+      const host = parseImageReference(image).registry;
+      const key = `modelRegistry.imageRegistry/${host}`;
+      const attempt = async (creds?: { username: string; password: string }) =>
+        vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Importing ${image}`, cancellable: true },
+          async (progress, token) => {
+            const abort = new AbortController();
+            const sub = token.onCancellationRequested(() => abort.abort());
+            try {
+              // A token service elsewhere (another host, plain http) gets the password only if the user says so.
+              const confirmTokenRealm = async (realm: string, problem: string) =>
+                (await vscode.window.showWarningMessage(
+                  `${host} asks to send your user name and password to the token service ${realm}, and ${problem}.`,
+                  { modal: true, detail: 'Send them only if you trust that service.' },
+                  'Send Credentials',
+                )) === 'Send Credentials';
+              return await importContainerImage(await service.get(), image, {
+                path: inside || undefined,
+                model: arg?.model,
+                ...creds,
+                confirmTokenRealm,
+                signal: abort.signal,
+                onProgress: (p) =>
+                  progress.report({
+                    message: `${p.phase} ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`,
+                  }),
+              });
+            } finally {
+              sub.dispose();
+            }
+          },
+        );
+      try {
+        const stored = await context.secrets.get(key);
+        let v: VersionRecord;
         try {
-          const stored = await context.secrets.get(key);
-          let v: VersionRecord;
-          try {
-            v = await attempt(stored ? JSON.parse(stored) : undefined);
-          } catch (e) {
-            if (!(e instanceof InputError) || !/user name and password|token service refused/.test(e.message) || arg)
-              throw e;
-            const username = await vscode.window.showInputBox({ title: `${host}: user name`, ignoreFocusOut: true });
-            const password =
-              username &&
-              (await vscode.window.showInputBox({
-                title: `${host}: password or token`,
-                password: true,
-                ignoreFocusOut: true,
-              }));
-            if (!username || !password) return undefined;
-            v = await attempt({ username, password });
-            await context.secrets.store(key, JSON.stringify({ username, password }));
-          }
-          service.fireSoon();
-          tree.refresh();
-          void vscode.window
-            .showInformationMessage(`Imported ${v.ref} from ${v.source.uri} (${v.fileCount} files).`, 'Reveal')
-            .then((c) => {
-              if (c === 'Reveal') void revealVersion(tree, view, v);
-            });
-          return v;
+          v = await attempt(stored ? JSON.parse(stored) : undefined);
         } catch (e) {
-          if (e instanceof CancelledError) return undefined;
-          showError(`Could not import ${image}`, e);
-          return undefined;
+          if (!(e instanceof InputError) || !/user name and password|token service refused/.test(e.message) || arg)
+            throw e;
+          const username = await vscode.window.showInputBox({ title: `${host}: user name`, ignoreFocusOut: true });
+          const password =
+            username &&
+            (await vscode.window.showInputBox({
+              title: `${host}: password or token`,
+              password: true,
+              ignoreFocusOut: true,
+            }));
+          if (!username || !password) return undefined;
+          v = await attempt({ username, password });
+          await context.secrets.store(key, JSON.stringify({ username, password }));
         }
-      },
-    ),
-    vscode.commands.registerCommand('modelRegistry.forgetObjectStorageKeys', async () => {
+        service.fireSoon();
+        tree.refresh();
+        void vscode.window
+          .showInformationMessage(`Imported ${v.ref} from ${v.source.uri} (${v.fileCount} files).`, 'Reveal')
+          .then((c) => {
+            if (c === 'Reveal') void revealVersion(tree, view, v);
+          });
+        return v;
+      } catch (e) {
+        if (e instanceof CancelledError) return undefined;
+        showError(`Could not import ${image}`, e);
+        return undefined;
+      }
+    }),
+    registerCommand(COMMANDS.forgetObjectStorageKeys, async () => {
       const c = await pickConnection(false);
       if (c) await Promise.all([context.secrets.delete(secretKey(c)), context.secrets.delete(legacySecretKey(c))]);
     }),

@@ -12,6 +12,7 @@ import {
   versionWarnings,
 } from '../../core';
 import { nodeId, TreeNode } from './treeNodes';
+import { COMMANDS } from '../commands/commandIds';
 
 /** Rows per page: the tree asks for one page (plus one row, to know whether to offer "Show more…"). */
 export const MODEL_PAGE = 200;
@@ -273,13 +274,12 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.description = `${n.role === 'parent' ? 'made from it' : 'made from this'} (${n.relation})${o.git ? ` · ${o.git.commit.slice(0, 7)}` : ''}`;
         item.tooltip = `${o.ref}: ${n.role === 'parent' ? `${n.version.ref} was made from it` : `made from ${n.version.ref}`} by ${n.relation}${o.git ? `\ncommit ${o.git.commit.slice(0, 10)} ${o.git.subject}` : ''}`;
         item.iconPath = new vscode.ThemeIcon(n.role === 'parent' ? 'arrow-up' : 'arrow-down');
-        if (!this.team)
-          item.command = { command: 'modelRegistry.revealVersion', title: 'Reveal Version', arguments: [o.ref] };
+        if (!this.team) item.command = { command: COMMANDS.revealVersion, title: 'Reveal Version', arguments: [o.ref] };
         break;
       }
       case 'more':
         item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: 'modelRegistry.showMore', title: 'Show More', arguments: [n] };
+        item.command = { command: COMMANDS.showMore, title: 'Show More', arguments: [n] };
         break;
       case 'group':
         item.iconPath = new vscode.ThemeIcon(
@@ -311,7 +311,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         if (n.label === 'warning')
           item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
         if (n.label === 'commit' && n.version.git && !this.team)
-          item.command = { command: 'modelRegistry.openCommit', title: 'Open Commit', arguments: [n] };
+          item.command = { command: COMMANDS.openCommit, title: 'Open Commit', arguments: [n] };
         break;
       case 'config':
         item.description = n.version.config?.templateId ?? 'no template';
@@ -325,8 +325,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         item.description = `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${new Date(e.finishedAt ?? e.startedAt).toLocaleDateString()}`;
         item.tooltip = `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (manifest ${e.datasetSha256.slice(0, 12)}), ${e.evaluator} evaluator${e.git ? `, workspace at ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' (dirty)' : ''}` : ''}`;
         item.iconPath = new vscode.ThemeIcon('beaker');
-        if (!this.team)
-          item.command = { command: 'modelRegistry.openEvaluation', title: 'Open Evaluation', arguments: [n] };
+        if (!this.team) item.command = { command: COMMANDS.openEvaluation, title: 'Open Evaluation', arguments: [n] };
         break;
       }
       case 'message':

@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { openTeamRegistry, RegistryError, S3Connection, TeamRegistry } from '../../core';
 import { objectStorageConnection, storedKeys } from '../importing/objectStorageCommands';
+import { setContext } from '../commands/register';
 
 export const TEAM_PASSWORD_KEY = (url: string) => `modelRegistry.team.password/${url}`;
 
@@ -121,7 +122,7 @@ export class TeamRegistryService implements vscode.Disposable {
   }
 
   private async updateContext(): Promise<void> {
-    await vscode.commands.executeCommand('setContext', 'modelRegistry.teamConfigured', this.exists());
+    await setContext('teamConfigured', this.exists());
   }
 
   private async closeRegistry(): Promise<void> {
