@@ -6,7 +6,7 @@ import { execFileSync } from 'child_process';
 import { cpSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Frame, Page } from 'playwright-core';
-import { E2eContext, expand, STEP_TIMEOUT, treeItem } from './workbench';
+import { E2eContext, eventually, expand, STEP_TIMEOUT, treeItem } from './workbench';
 
 const THEMES = [
   ['light', 'Default Light Modern'],
@@ -44,20 +44,21 @@ function importTwoRuns(ctx: E2eContext, workspace: string): { v1: number; v2: nu
 }
 
 async function compareFrame(page: Page): Promise<Frame> {
-  const deadline = Date.now() + STEP_TIMEOUT;
-  while (Date.now() < deadline) {
-    for (const f of page.frames()) {
-      if (
-        await f
-          .locator('.metrics-table')
-          .count()
-          .catch(() => 0)
-      )
-        return f;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('no webview frame with the metrics table appeared');
+  return eventually(
+    async () => {
+      for (const f of page.frames()) {
+        if (
+          await f
+            .locator('.metrics-table')
+            .count()
+            .catch(() => 0)
+        )
+          return f;
+      }
+      throw new Error('no webview frame with the metrics table appeared');
+    },
+    { timeout: STEP_TIMEOUT, interval: 200 },
+  );
 }
 
 export async function run(ctx: E2eContext): Promise<void> {

@@ -1,5 +1,8 @@
 // Shared by the end-to-end tests: the context the driver passes, and workbench helpers.
 import type { Browser, Locator, Page } from 'playwright-core';
+import { eventually } from '../helpers/eventually';
+
+export { eventually } from '../helpers/eventually';
 
 /** What scripts/test-vscode.mjs hands to every out/test/e2e/*.e2e.js `run(ctx)`. */
 export interface E2eContext {
@@ -48,11 +51,12 @@ export async function expand(row: Locator): Promise<void> {
 }
 
 export async function waitForAttribute(el: Locator, name: string, value: string): Promise<void> {
-  const deadline = Date.now() + STEP_TIMEOUT;
-  while ((await el.getAttribute(name)) !== value) {
-    if (Date.now() > deadline) throw new Error(`${name} did not become ${value}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    async () => {
+      if ((await el.getAttribute(name)) !== value) throw new Error(`${name} did not become ${value}`);
+    },
+    { timeout: STEP_TIMEOUT },
+  );
 }
 
 /**

@@ -1,8 +1,7 @@
 // The extension loads in a real VS Code, activates and registers its commands.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'modelreg.model-registry';
+import { EXTENSION_ID } from './helpers';
 
 describe('activation', () => {
   it('is installed', () => {

@@ -5,14 +5,8 @@ import * as vscode from 'vscode';
 import type { ComparisonModel } from '../../src/core/compare/contract';
 import type { VersionRecord } from '../../src/core';
 import type { ComparePanel } from '../../src/extension/compare/comparePanel';
-import type { ModelRegistryApi } from '../../src/extension/extension';
 import type { TreeNode } from '../../src/extension/registry/treeNodes';
-
-async function api(): Promise<ModelRegistryApi> {
-  return (await vscode.extensions
-    .getExtension<ModelRegistryApi>('modelreg.model-registry')!
-    .activate()) as ModelRegistryApi;
-}
+import { api, eventually } from './helpers';
 
 async function importOutput(name: string): Promise<VersionRecord> {
   const uri = vscode.Uri.file(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', name));
@@ -21,13 +15,14 @@ async function importOutput(name: string): Promise<VersionRecord> {
 
 /** Waits until the panel has posted a comparison satisfying `ok` (the page must have said ready). */
 async function posted(panel: ComparePanel, ok: (m: ComparisonModel) => boolean, ms = 20000): Promise<ComparisonModel> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (panel.lastPosted && ok(panel.lastPosted)) return panel.lastPosted;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(
-    `the panel did not post the expected comparison within ${ms} ms; last: ${JSON.stringify(panel.lastPosted?.versions.map((v) => v.ref))}`,
+  return eventually(
+    () => {
+      if (panel.lastPosted && ok(panel.lastPosted)) return panel.lastPosted;
+      throw new Error(
+        `the panel did not post the expected comparison within ${ms} ms; last: ${JSON.stringify(panel.lastPosted?.versions.map((v) => v.ref))}`,
+      );
+    },
+    { timeout: ms },
   );
 }
 

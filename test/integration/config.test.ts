@@ -4,20 +4,11 @@ import * as assert from 'assert';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ModelRegistryApi } from '../../src/extension/extension';
 import type { TreeNode } from '../../src/extension/registry/treeNodes';
 import type { VersionRecord } from '../../src/core';
+import { api, eventually, sleep, workspace } from './helpers';
 
-const EXTENSION_ID = 'modelreg.model-registry';
 const SOURCE = 'Model Registry';
-
-async function api(): Promise<ModelRegistryApi> {
-  return (await vscode.extensions.getExtension<ModelRegistryApi>(EXTENSION_ID)!.activate()) as ModelRegistryApi;
-}
-
-function workspace(): string {
-  return vscode.workspace.workspaceFolders![0].uri.fsPath;
-}
 
 function ours(uri: vscode.Uri): vscode.Diagnostic[] {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE);
@@ -59,7 +50,7 @@ async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.
       );
     } catch (e) {
       if ((e as Error).message !== 'Canceled' || attempt === 3) throw e;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
   }
 }
@@ -173,15 +164,16 @@ describe('config.json language server', () => {
     });
     const uri = vscode.Uri.file(path.join(dir, 'config.json'));
     process.kill(before.pid, 'SIGKILL');
-    let after: { pid: number } | undefined;
-    for (let i = 0; i < 100 && !after; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      after = await client.sendRequest<{ pid: number }>('modelRegistry/serverInfo').then(
-        (x) => (x.pid !== before.pid ? x : undefined),
-        () => undefined,
-      );
-    }
-    assert.ok(after, 'a new server process answered');
+    await eventually(
+      async () => {
+        const after = await client.sendRequest<{ pid: number }>('modelRegistry/serverInfo').then(
+          (x) => (x.pid !== before.pid ? x : undefined),
+          () => undefined,
+        );
+        assert.ok(after, 'a new server process answered');
+      },
+      { timeout: 20_000, interval: 200 },
+    );
     const editor = await vscode.window.showTextDocument(uri);
     await editor.edit((e) => e.replace(new vscode.Range(2, 16, 2, 22), '"Keras"'));
     await diagnosticsUntil(

@@ -4,27 +4,11 @@ import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { importTrainingOutput } from '../../src/core';
-import type { ModelRegistryApi } from '../../src/extension/extension';
-import type { TreeNode } from '../../src/extension/registry/treeNodes';
-
-const EXTENSION_ID = 'modelreg.model-registry';
-
-async function child(a: ModelRegistryApi, parent: TreeNode | undefined, label: string): Promise<TreeNode> {
-  for (let i = 0; ; i++) {
-    const children = await a.tree.getChildren(parent);
-    const found = children.find((c) => a.tree.getTreeItem(c).label === label);
-    if (found) return found;
-    if (i === 30)
-      assert.fail(
-        `no '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${children.map((c) => a.tree.getTreeItem(c).label)}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { api, eventually, waitForChild as child } from './helpers';
 
 describe('Evaluate in the tree', () => {
   it('Register Dataset, then Evaluate… on a version: an Evaluations node and a panel with the confusion matrix', async () => {
-    const a = (await vscode.extensions.getExtension<ModelRegistryApi>(EXTENSION_ID)!.activate()) as ModelRegistryApi;
+    const a = await api();
     const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
     await importTrainingOutput(await a.service.get(), path.join(root, 'outputs', 'colour-net'), {
       model: 'ev-colours',
@@ -56,9 +40,13 @@ describe('Evaluate in the tree', () => {
       node,
     );
     assert.strictEqual(panel?.evaluationId, e.id);
-    for (let i = 0; i < 50 && panel.lastPosted?.type !== 'init'; i++) await new Promise((r) => setTimeout(r, 100));
-    const init = panel.lastPosted as { type: 'init'; evaluation: { confusion: number[][]; classes: string[] } };
-    assert.deepStrictEqual(init.evaluation.confusion, e.confusion);
+    await eventually(
+      () => {
+        const init = panel.lastPosted as { type: 'init'; evaluation: { confusion: number[][]; classes: string[] } };
+        assert.deepStrictEqual(init.evaluation.confusion, e.confusion);
+      },
+      { timeout: 5_000 },
+    );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 });

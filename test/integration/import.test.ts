@@ -6,50 +6,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import * as vscode from 'vscode';
-import type { ModelRegistryApi } from '../../src/extension/extension';
-import type { TreeNode } from '../../src/extension/registry/treeNodes';
 import { formatMetric, type VersionRecord } from '../../src/core';
+import { api, child, labels, nextEvent, workspace } from './helpers';
 
-const EXTENSION_ID = 'modelreg.model-registry';
 const repoRoot = path.resolve(__dirname, '../../..');
-
-async function api(): Promise<ModelRegistryApi> {
-  return (await vscode.extensions.getExtension<ModelRegistryApi>(EXTENSION_ID)!.activate()) as ModelRegistryApi;
-}
-
-function workspace(): string {
-  return vscode.workspace.workspaceFolders![0].uri.fsPath;
-}
-
-async function labels(a: ModelRegistryApi, parent?: TreeNode): Promise<string[]> {
-  const children = await a.tree.getChildren(parent);
-  return children.map((c) => String(a.tree.getTreeItem(c).label));
-}
-
-async function child(a: ModelRegistryApi, parent: TreeNode | undefined, label: string): Promise<TreeNode> {
-  const children = await a.tree.getChildren(parent);
-  const found = children.find((c) => a.tree.getTreeItem(c).label === label);
-  assert.ok(
-    found,
-    `no child '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${await labels(a, parent)}`,
-  );
-  return found;
-}
-
-/** Resolves when the tree fires a change, or rejects after `ms`. */
-function nextTreeChange(a: ModelRegistryApi, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`the tree did not refresh within ${ms} ms`));
-    }, ms);
-    const sub = a.tree.onDidChangeTreeData(() => {
-      clearTimeout(timer);
-      sub.dispose();
-      resolve();
-    });
-  });
-}
 
 describe('Import as Model', () => {
   it('imports a training output folder and shows it as run1 → v1 → Files / Metrics / Source', async () => {
@@ -139,7 +99,7 @@ describe('Import as Model', () => {
 
   it('refreshes the tree when the CLI changes the registry from another process', async () => {
     const a = await api();
-    const changed = nextTreeChange(a, 15000);
+    const changed = nextEvent(a.tree.onDidChangeTreeData, 15000, 'the tree did not refresh within 15000 ms');
     await promisify(execFile)(
       process.execPath,
       [

@@ -6,8 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ModelRegistryApi } from '../../src/extension/extension';
 import type { TreeNode } from '../../src/extension/registry/treeNodes';
+import { api } from './helpers';
 
 const CLI = path.resolve(__dirname, '../../src/cli/main.js');
 
@@ -15,9 +15,7 @@ describe('An interrupted import in the tree', function () {
   this.timeout(120_000);
 
   it('a killed import shows as interrupted with Clean up, which removes it', async () => {
-    const a = (await vscode.extensions
-      .getExtension<ModelRegistryApi>('modelreg.model-registry')!
-      .activate()) as ModelRegistryApi;
+    const a = await api();
     await a.service.get(); // the registry exists before the CLI writes to it
     const registry = a.service.dir!;
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'modelreg-killed-'));

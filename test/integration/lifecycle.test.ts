@@ -5,22 +5,7 @@ import * as vscode from 'vscode';
 import { importTrainingOutput } from '../../src/core';
 import type { ModelRegistryApi } from '../../src/extension/extension';
 import type { TreeNode } from '../../src/extension/registry/treeNodes';
-
-const EXTENSION_ID = 'modelreg.model-registry';
-
-async function api(): Promise<ModelRegistryApi> {
-  return (await vscode.extensions.getExtension<ModelRegistryApi>(EXTENSION_ID)!.activate()) as ModelRegistryApi;
-}
-
-async function child(a: ModelRegistryApi, parent: TreeNode | undefined, label: string): Promise<TreeNode> {
-  const children = await a.tree.getChildren(parent);
-  const found = children.find((c) => a.tree.getTreeItem(c).label === label);
-  assert.ok(
-    found,
-    `no '${label}' under ${parent ? a.tree.getTreeItem(parent).label : 'the root'}: ${children.map((c) => a.tree.getTreeItem(c).label)}`,
-  );
-  return found;
-}
+import { api, child, eventually, waitForChild } from './helpers';
 
 const describe_ = (a: ModelRegistryApi, n: TreeNode) => String(a.tree.getTreeItem(n).description ?? '');
 
@@ -61,11 +46,14 @@ describe('Version lifecycle in the tree', () => {
     );
     assert.strictEqual(resolved?.ref, 'lc-resnet@v2');
     const selected = () => (a.view.selection[0]?.kind === 'version' ? a.view.selection[0].version.ref : undefined);
-    for (let i = 0; i < 50 && selected() !== 'lc-resnet@v2'; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.strictEqual(
-      selected(),
-      'lc-resnet@v2',
-      `revealed and selected in the tree (view visible: ${a.view.visible}, selection: ${JSON.stringify(a.view.selection.map((n) => n.kind))})`,
+    await eventually(
+      () =>
+        assert.strictEqual(
+          selected(),
+          'lc-resnet@v2',
+          `revealed and selected in the tree (view visible: ${a.view.visible}, selection: ${JSON.stringify(a.view.selection.map((n) => n.kind))})`,
+        ),
+      { timeout: 5_000 },
     );
   });
 
@@ -87,7 +75,10 @@ describe('Version lifecycle in the tree', () => {
     assert.match(describe_(a, await child(a, source, 'lc-resnet-edge@v1')), /made from this \(clone\)/);
 
     const panel = await vscode.commands.executeCommand<{ html: string }>('modelRegistry.showLineage', v1);
-    for (let i = 0; i < 50 && !panel!.html.includes('<svg'); i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => assert.match(panel!.html, /<svg/), {
+      timeout: 5_000,
+      message: 'the lineage graph rendered',
+    });
     assert.match(panel!.html, /data-ref="lc-resnet@v2"/);
     assert.match(panel!.html, /data-ref="lc-resnet-edge@v1"/);
     assert.match(panel!.html, />clone</);
@@ -168,9 +159,7 @@ describe('Version lifecycle in the tree', () => {
     assert.strictEqual(derived?.ref, 'cv-resnet@v2');
     assert.strictEqual(derived.details.conversion.converter, 'onnx-fp16');
     const model = await child(a, undefined, 'cv-resnet');
-    for (let i = 0; i < 30 && (await a.tree.getChildren(model)).length < 2; i++)
-      await new Promise((r) => setTimeout(r, 100));
-    const lineage = await child(a, await child(a, model, 'v2'), 'Lineage');
+    const lineage = await child(a, await waitForChild(a, model, 'v2'), 'Lineage');
     assert.match(describe_(a, await child(a, lineage, 'cv-resnet@v1')), /made from it \(conversion\)/);
   });
 });

@@ -3,16 +3,14 @@
 import * as assert from 'assert';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as vscode from 'vscode';
-import type { ModelRegistryApi } from '../../src/extension/extension';
 import { pushTestImage, startOciRegistry, startSwiftS3 } from '../services/services';
 import { safetensorsBytes } from '../unit/helpers/makeWeights';
+import { api } from './helpers';
 
 describe('Import from object storage and container images', function () {
   this.timeout(120_000);
   it('imports a bucket prefix as a model version whose source is the bucket', async () => {
-    const a = (await vscode.extensions
-      .getExtension<ModelRegistryApi>('modelreg.model-registry')!
-      .activate()) as ModelRegistryApi;
+    const a = await api();
     const swift = await startSwiftS3();
     try {
       const connection = {

@@ -15,14 +15,8 @@ import {
   TransferResult,
   VersionRecord,
 } from '../../src/core';
-import type { ModelRegistryApi } from '../../src/extension/extension';
-import type { RegistryTreeProvider } from '../../src/extension/registry/registryTree';
-import type { TreeNode } from '../../src/extension/registry/treeNodes';
 import { startPostgres, startSwiftS3 } from '../services/services';
-
-async function labels(tree: RegistryTreeProvider, parent?: TreeNode): Promise<string[]> {
-  return (await tree.getChildren(parent)).map((c) => String(tree.getTreeItem(c).label));
-}
+import { api, labels, nextEvent, sleep } from './helpers';
 
 describe('Team registry (PostgreSQL + Swift s3api)', function () {
   this.timeout(180_000);
@@ -50,10 +44,8 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
   });
 
   it('pushes a version from Models, shows it under Team Registry, and pulls a colleague’s version into the workspace', async () => {
-    const a = (await vscode.extensions
-      .getExtension<ModelRegistryApi>('modelreg.model-registry')!
-      .activate()) as ModelRegistryApi;
-    assert.deepStrictEqual(await labels(a.team.tree), [], 'not set up: the welcome text shows');
+    const a = await api();
+    assert.deepStrictEqual(await labels(a.team), [], 'not set up: the welcome text shows');
 
     await config().update(
       'objectStorage.connections',
@@ -70,7 +62,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     );
     await a.team.service.reopen();
     assert.match(
-      (await labels(a.team.tree))[0],
+      (await labels(a.team))[0],
       /^Team registry unavailable: modelRegistry\.team\.registry holds a password: remove it/,
     );
     await config().update('team.registry', pg.url, vscode.ConfigurationTarget.Workspace);
@@ -80,7 +72,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     const pushed = await vscode.commands.executeCommand<TransferResult>('modelRegistry.pushVersion', local.ref);
     assert.ok(pushed, 'the push ran');
     assert.deepStrictEqual([pushed.version.model, pushed.version.git?.commit], [local.model, local.git?.commit]);
-    assert.deepStrictEqual(await labels(a.team.tree), [local.model]);
+    assert.deepStrictEqual(await labels(a.team), [local.model]);
     const model = (await a.team.tree.getChildren())[0];
     const [version] = await a.team.tree.getChildren(model);
     assert.strictEqual(
@@ -99,11 +91,11 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
 
     // The team view filters on its own (the Models view keeps its rows).
     await vscode.commands.executeCommand('modelRegistry.filterTeam', 'multi');
-    assert.deepStrictEqual(await labels(a.team.tree), ['multi']);
+    assert.deepStrictEqual(await labels(a.team), ['multi']);
     assert.match(a.team.view.message ?? '', /Showing versions that match: multi/);
-    assert.ok((await labels(a.tree)).includes(local.model), 'the Models view is not filtered');
+    assert.ok((await labels(a)).includes(local.model), 'the Models view is not filtered');
     await vscode.commands.executeCommand('modelRegistry.clearTeamFilter');
-    assert.deepStrictEqual(await labels(a.team.tree), ['multi', local.model]);
+    assert.deepStrictEqual(await labels(a.team), ['multi', local.model]);
 
     // Promote it in the team registry from the Team Registry view: the alias is the team's, not the workspace's.
     await vscode.commands.executeCommand('modelRegistry.setAlias', version, 'production');
@@ -118,19 +110,17 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     );
     const files = (await a.team.tree.getChildren(version)).find((n) => a.team.tree.getTreeItem(n).label === 'Files')!;
     assert.deepStrictEqual(
-      (await labels(a.team.tree, files)).sort(),
+      (await labels(a.team, files)).sort(),
       (await (await a.service.get()).files(local.id)).map((f) => f.path).sort(),
     );
 
     // A colleague pushes from their own registry; Pull brings it here with its metrics.
-    await new Promise((r) => setTimeout(r, 500)); // this window's own refresh (after its push) has landed
-    const heard = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error('the Team Registry view did not refresh within 10 s of a colleague’s push')),
-        10_000,
-      );
-      const sub = a.team.tree.onDidChangeTreeData(() => (clearTimeout(timer), sub.dispose(), resolve()));
-    });
+    await sleep(500); // this window's own refresh (after its push) has landed
+    const heard = nextEvent(
+      a.team.tree.onDidChangeTreeData,
+      10_000,
+      'the Team Registry view did not refresh within 10 s of a colleague’s push',
+    );
     const colleague = await Registry.open(path.join(os.tmpdir(), `colleague-${Date.now()}`, '.modelreg'));
     const team = await openTeamRegistry({
       registry: pg.url,
@@ -146,7 +136,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     }
     // No refresh: the colleague's push is announced by the team database and the view follows.
     await heard;
-    assert.deepStrictEqual(await labels(a.team.tree), ['colleague-resnet', 'multi', local.model]);
+    assert.deepStrictEqual(await labels(a.team), ['colleague-resnet', 'multi', local.model]);
     const [theirModel] = await a.team.tree.getChildren();
     const [theirVersion] = await a.team.tree.getChildren(theirModel);
     const pulled = await vscode.commands.executeCommand<TransferResult>('modelRegistry.pullVersion', theirVersion);
@@ -158,7 +148,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
       'same output, same metrics',
     );
     a.tree.refresh();
-    assert.ok((await labels(a.tree)).includes('colleague-resnet'), 'the pulled model is in the Models tree');
+    assert.ok((await labels(a)).includes('colleague-resnet'), 'the pulled model is in the Models tree');
 
     // A big team registry pages like the Models view: "Show more…" grows the team view, not the other one.
     const teamDb = (await a.team.service.get()).db;

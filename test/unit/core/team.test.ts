@@ -12,6 +12,7 @@ import { s3Client } from '../../../src/core/store/s3/client';
 import { S3Connection } from '../../../src/core/store/s3/connection';
 import { Registry } from '../../../src/core/registry/registry';
 import { openTeamRegistry, pullVersion, pushVersion, TeamRegistry } from '../../../src/core/registry/team';
+import { eventually } from '../../helpers/eventually';
 import { startPostgres, startSwiftS3 } from '../../services/services';
 import { safetensorsBytes } from '../helpers/makeWeights';
 import { git, makeGitRepo, tempDir } from '../helpers/tmp';
@@ -282,9 +283,13 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
       const v = await importTrainingOutput(local, output('run1'), { model: 'resnet' });
       await pushVersion(local, team, v.ref);
       await team.setAlias('resnet@v1', 'production');
-      for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
-      assert.deepStrictEqual(heard.slice(-1), [team.lastStamp], 'the last change heard is the alias');
-      assert.ok(heard.length >= 2, `a push and an alias: ${heard.length} heard`);
+      await eventually(
+        () => {
+          assert.deepStrictEqual(heard.slice(-1), [team.lastStamp], 'the last change heard is the alias');
+          assert.ok(heard.length >= 2, `a push and an alias: ${heard.length} heard`);
+        },
+        { timeout: 2_000, interval: 20 },
+      );
     } finally {
       await stop();
       await watcher.close();
@@ -296,10 +301,8 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     team = await t.open();
     const heard: string[] = [];
     const stop = await team.db.watch!((stamp) => heard.push(stamp), 200);
-    const until = async (what: string, ok: () => boolean) => {
-      for (let i = 0; i < 150 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(ok(), what);
-    };
+    const until = (what: string, ok: () => boolean) =>
+      eventually(() => assert.ok(ok(), what), { timeout: 7_500, interval: 50 });
     try {
       // The test server runs with synchronous_commit=off: flush the new schema before the crash.
       await team.db.exec('CHECKPOINT');

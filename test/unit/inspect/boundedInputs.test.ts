@@ -26,6 +26,7 @@ import { readSafetensors } from '../../../src/core/inspect/weights/safetensors';
 import { Registry } from '../../../src/core/registry/registry';
 import { MAX_JSON_DEPTH, checkValueDepth, parseJsonBounded, scanJson } from '../../../src/core/util/json';
 import { readRegularFile, timeBoxed } from '../../../src/core/util/readFile';
+import { eventually } from '../../helpers/eventually';
 import { writeSafetensors } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
 import { doc } from '../config/helpers';
@@ -249,12 +250,11 @@ describe('deep nesting (issue 15 item 9)', () => {
       });
       await conn.sendNotification('initialized', {});
       // The templates load asynchronously; the info request answers once the server is up.
-      for (
-        let i = 0;
-        i < 100 && !((await conn.sendRequest('modelRegistry/serverInfo')) as { templates: string[] }).templates.length;
-        i++
-      )
-        await new Promise((r) => setTimeout(r, 100));
+      await eventually(
+        async () =>
+          assert.ok(((await conn.sendRequest('modelRegistry/serverInfo')) as { templates: string[] }).templates.length),
+        { message: 'the server loaded its templates' },
+      );
       const uri = pathToFileURL(path.join(ws, 'config.json')).toString();
       await conn.sendNotification('textDocument/didOpen', {
         textDocument: {

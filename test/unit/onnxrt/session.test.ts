@@ -4,6 +4,7 @@ import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { CancelledError } from '../../../src/core/errors';
 import { OrtCrashError, OrtError, ortProcesses, OrtSession, OrtTimeoutError } from '../../../src/core/onnxrt/session';
+import { eventually, sleep } from '../../helpers/eventually';
 import { loopBytes, mixedBytes } from '../helpers/onnxModels';
 import { tempDir } from '../helpers/tmp';
 import { compiled } from '../helpers/paths';
@@ -16,12 +17,12 @@ const alive = (pid: number) => {
     return false;
   }
 };
-async function gone(pid: number, ms = 15000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50)))
-    if (!alive(pid)) return true;
-  return false;
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Whether `pid` ends within `ms`. */
+const gone = (pid: number, ms = 15000): Promise<boolean> =>
+  eventually(() => assert.ok(!alive(pid)), { timeout: ms, interval: 50 }).then(
+    () => true,
+    () => false,
+  );
 
 describe('OrtSession: onnxruntime in a child process', function () {
   this.timeout(60000);
