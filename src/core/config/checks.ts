@@ -13,8 +13,7 @@ import {
   TextDocument,
   TextEdit,
 } from 'vscode-json-languageservice';
-import type { DocumentTemplate } from './language';
-import type { Template } from './templates';
+import type { DocumentTemplate, Template } from './templates';
 
 /** A quick fix carried in a diagnostic's `data`, so the server can offer it without recomputing. */
 export interface QuickFix {

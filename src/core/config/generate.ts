@@ -1,7 +1,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import picomatch from 'picomatch';
-import { defaultModelName } from '../importers/trainingOutput';
+import { defaultModelName } from '../util/modelName';
 import { modelTypesOf } from './checks';
 import type { Template } from './templates';
 

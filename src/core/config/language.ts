@@ -5,12 +5,11 @@ import {
   JSONDocument,
   JSONSchema,
   LanguageService,
-  StringASTNode,
   TextDocument,
 } from 'vscode-json-languageservice';
 import { scanJson } from '../util/json';
 import { semanticChecks } from './checks';
-import { BASE_SCHEMA_URI, Template, TemplateCatalog } from './templates';
+import { BASE_SCHEMA_URI, DocumentTemplate, Template, TemplateCatalog } from './templates';
 
 export const DIAGNOSTIC_SOURCE = 'Model Registry';
 /** URI scheme of stored versions' configs (read-only documents; `?template=` carries the recorded template). */
@@ -32,15 +31,6 @@ export interface ValidateOptions {
   syntax?: boolean;
   /** Template to use when the document names none (a stored version's recorded template). */
   templateId?: string | null;
-}
-
-/** What a document's `$template` resolves to. */
-export interface DocumentTemplate {
-  service: LanguageService;
-  template?: Template;
-  /** The `$template` value when it names no known template. */
-  unknownId?: string;
-  idNode?: StringASTNode;
 }
 
 /**

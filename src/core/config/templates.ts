@@ -1,4 +1,5 @@
 import Ajv from 'ajv';
+import type { LanguageService, StringASTNode } from 'vscode-json-languageservice';
 import { existsSync, promises as fsp } from 'fs';
 import * as path from 'path';
 import { InputError } from '../errors';
@@ -28,6 +29,15 @@ export interface Template {
   schemaUri: string;
   folder: string;
   builtin: boolean;
+}
+
+/** What a document's `$template` resolves to (made by language.ts, read by the checks in checks.ts). */
+export interface DocumentTemplate {
+  service: LanguageService;
+  template?: Template;
+  /** The `$template` value when it names no known template. */
+  unknownId?: string;
+  idNode?: StringASTNode;
 }
 
 export interface TemplateCatalog {

@@ -14,7 +14,7 @@ import type { Readable } from 'stream';
 import * as yauzl from 'yauzl';
 import { CancelledError, InputError } from '../errors';
 import { errText, product, readAt, withFile } from '../inspect/weights/read';
-import { isTorchTensor, safeUnpickle, type TorchTensor } from './pickle';
+import { isTorchTensor, safeUnpickle, type TorchTensor } from '../inspect/weights/pickleReader';
 import type { ConvertOptions, FileConverter } from './types';
 
 const ELEMENT_BYTES: Record<string, number> = {

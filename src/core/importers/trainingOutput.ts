@@ -5,8 +5,9 @@ import { gitProvenance } from '../git/provenance';
 import { inspectOutput } from '../inspect/output';
 import { Registry } from '../registry/registry';
 import { FileEntry, VersionSource, VersionRecord } from '../registry/types';
+import { defaultModelName } from '../util/modelName';
 import { realPathWithin } from '../util/paths';
-import { walkFiles, WalkedFile } from './walk';
+import { walkFiles, WalkedFile } from '../util/walk';
 
 export interface ImportProgress {
   phase: 'downloading' | 'scanning' | 'inspecting' | 'copying' | 'committing';
@@ -158,14 +159,4 @@ function baseModelNames(root: string, params: Record<string, unknown>): string[]
     }
   }
   return [...new Set(names)];
-}
-
-/** The output folder's name (a single file's parent folder), made a valid model name. */
-export function defaultModelName(target: string, isDir: boolean): string {
-  const base = path.basename(isDir ? target : path.dirname(target));
-  const name = base
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .slice(0, 128);
-  return name || 'model';
 }

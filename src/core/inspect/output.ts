@@ -1,6 +1,6 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import type { WalkedFile } from '../importers/walk';
+import type { WalkedFile } from '../util/walk';
 import type { FileRole, Signature } from '../registry/types';
 import { InputError } from '../errors';
 import { metricLogKind, readMetricLogs, readParamFiles } from './logs';

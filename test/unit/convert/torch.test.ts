@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'fs/promises';
 import * as path from 'path';
 import * as yazl from 'yazl';
 import { CancelledError, InputError } from '../../../src/core/errors';
-import { safeUnpickle, scanPickle } from '../../../src/core/convert/pickle';
+import { safeUnpickle, scanPickle } from '../../../src/core/inspect/weights/pickleReader';
 import { torchToSafetensors } from '../../../src/core/convert/torch';
 import { BUILTIN_CONVERTERS, convertersFor, convertVersion } from '../../../src/core/convert/convert';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'fs/promises';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
-import { walkFiles } from '../../../src/core/importers/walk';
+import { walkFiles } from '../../../src/core/util/walk';
 import { modelsOf } from '../../../src/core/inspect/warnings';
 import { Registry } from '../../../src/core/registry/registry';
 import { inspectOutput } from '../../../src/core/inspect/output';

@@ -1,10 +1,10 @@
 /**
  * What a pickle reveals without being run: the globals it names (what pickle.load, torch.load or
  * joblib.load would import and call), the tensors it rebuilds, and for scikit-learn the estimator.
- * The opcodes are walked by convert/pickle's scanner, which never imports or calls anything.
+ * The opcodes are walked by pickleReader's scanner, which never imports or calls anything.
  */
 import { InputError } from '../../errors';
-import { isOpaqueObject, isTorchTensor, scanPickle, type PickleScan, type TorchTensor } from '../../convert/pickle';
+import { isOpaqueObject, isTorchTensor, scanPickle, type PickleScan, type TorchTensor } from './pickleReader';
 import type { WeightInfo } from '../types';
 import { countInto, elementCount, readAt, withFile } from './read';
 

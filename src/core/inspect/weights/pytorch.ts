@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import { InputError } from '../../errors';
-import { scanPickle, type PickleScan } from '../../convert/pickle';
+import { scanPickle, type PickleScan } from './pickleReader';
 import type { WeightInfo } from '../types';
 import { countTorchTensors, loadWarning, PICKLE_SCAN_LIMIT } from './pickled';
 import { readAt, withFile } from './read';

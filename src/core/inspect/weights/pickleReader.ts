@@ -13,7 +13,7 @@
  * - torch._utils._rebuild_tensor_v2 → TorchTensor (a description; the bytes stay in the zip);
  *   nn.Parameter (_rebuild_parameter…) → the tensor it wraps; torch.Size → array.
  */
-import { InputError } from '../errors';
+import { InputError } from '../../errors';
 
 /** A tensor as torch.save describes it: which storage, its element type, and the view on it. */
 export interface TorchTensor {

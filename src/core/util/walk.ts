@@ -1,7 +1,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { InputError } from '../errors';
-import { isInside } from '../util/paths';
+import { isInside } from './paths';
 
 export interface WalkedFile {
   /** Path relative to the root, with '/' separators. */
