@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { registerConvertCommands } from './commands/convertCommands';
+import { registerConvertCommands } from './convert/convertCommands';
 import { registerEvaluateCommands } from './evaluation/evaluateCommands';
 import { registerEvaluationPanel } from './evaluation/evaluationPanel';
-import { registerLifecycleCommands } from './commands/lifecycleCommands';
-import { registerVersionCommands } from './commands/versionCommands';
+import { registerLifecycleCommands } from './lifecycle/lifecycleCommands';
+import { registerVersionCommands } from './lifecycle/versionCommands';
 import { registerCompareCommands } from './compare/compareCommands';
 import { startConfigClient } from './config/configClient';
 import { registerStoredConfigs } from './config/storedConfig';
@@ -17,7 +17,7 @@ import { RegistryService } from './registry/registryService';
 import { registryStatusBar } from './registry/statusBar';
 import { RegistryTreeProvider } from './registry/registryTree';
 import { TeamRegistryService } from './registry/teamService';
-import { registerTeamCommands } from './commands/teamCommands';
+import { registerTeamCommands } from './team/teamCommands';
 import { TreeNode } from './registry/treeNodes';
 
 /** What activate() returns: used by the integration tests and by other extensions. */

@@ -2,7 +2,7 @@ import { existsSync, promises as fsp } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { checkConfig, configFromTemplate, configPathIn, errorsOf, Template } from '../../core';
-import { configImporter, currentLanguage } from './catalog';
+import { configImporter, currentLanguage } from '../importing/catalog';
 import { showError } from '../errors';
 import { importAndAnnounce } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { configImporter, currentLanguage } from '../config/catalog';
+import { configImporter, currentLanguage } from './catalog';
 import {
   describesModel,
   formatBytes,

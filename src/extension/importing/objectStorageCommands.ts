@@ -12,29 +12,15 @@ import {
   s3Sdk,
   VersionRecord,
 } from '../../core';
-import { objectStorageSecretKey } from '../../core/store/s3/connection';
 import { problemWith, showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
 import { revealVersion } from './importCommands';
+import { Connection, connections, legacySecretKey, secretKey, storedKeys } from '../objectStorageConnections';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand } from '../commands/register';
-
-/** A connection from the modelRegistry.objectStorage.connections setting; its keys live in SecretStorage. */
-export interface Connection {
-  name: string;
-  endpoint?: string;
-  region?: string;
-  forcePathStyle?: boolean;
-  bucket?: string;
-}
-
-/** Keys are bound to the endpoint and bucket, never to the name: a setting that moves a name elsewhere gets none. */
-const secretKey = (c: Connection) => objectStorageSecretKey(c);
-/** Where keys were kept before they were bound to the endpoint; never read (they could go anywhere), only deleted. */
-const legacySecretKey = (c: Connection) => `modelRegistry.objectStorage/${c.name}`;
 
 /**
  * "Import from Object Storage…": pick a connection (or add one), a bucket, then browse folders and
@@ -172,21 +158,6 @@ export function registerObjectStorageCommands(
       if (c) await Promise.all([context.secrets.delete(secretKey(c)), context.secrets.delete(legacySecretKey(c))]);
     }),
   ];
-}
-
-/** A connection from settings by name (the team registry's bucket names one). */
-export function objectStorageConnection(name: string): Connection | undefined {
-  return connections().find((c) => c.name === name);
-}
-
-/** The keys stored for a connection, if any (otherwise the AWS chain applies). */
-export async function storedKeys(secrets: vscode.SecretStorage, c: Connection): Promise<S3Connection['credentials']> {
-  const stored = await secrets.get(secretKey(c));
-  return stored ? JSON.parse(stored) : undefined;
-}
-
-function connections(): Connection[] {
-  return vscode.workspace.getConfiguration('modelRegistry').get<Connection[]>('objectStorage.connections') ?? [];
 }
 
 async function pickConnection(allowAdd = true): Promise<Connection | undefined> {

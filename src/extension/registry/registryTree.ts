@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { modelTooltip, versionTooltip } from './tooltips';
-import { storedConfigUri } from '../config/storedConfig';
+import { storedConfigUri } from './storedConfigUri';
 import {
   evaluationsOf,
   formatBytes,

@@ -2,7 +2,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { openTeamRegistry, RegistryError, S3Connection, TeamRegistry } from '../../core';
-import { objectStorageConnection, storedKeys } from '../importing/objectStorageCommands';
+import { objectStorageConnection, storedKeys } from '../objectStorageConnections';
 import { setContext } from '../commands/register';
 
 export const TEAM_PASSWORD_KEY = (url: string) => `modelRegistry.team.password/${url}`;

@@ -6,8 +6,8 @@ import { showError } from '../errors';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
-import { COMMANDS } from './commandIds';
-import { registerCommand } from './register';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand } from '../commands/register';
 
 const COMMIT_SCHEME = 'modelreg-commit';
 

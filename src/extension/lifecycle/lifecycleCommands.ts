@@ -7,8 +7,8 @@ import { revealVersion } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
 import { RegistrySource, RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
-import { COMMANDS } from './commandIds';
-import { registerCommand, setContext } from './register';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand, setContext } from '../commands/register';
 
 /** Aliases offered first when setting one; any other name can be typed. */
 const COMMON_ALIASES = ['production', 'staging', 'candidate', 'champion', 'challenger'];

@@ -2,14 +2,15 @@ import * as vscode from 'vscode';
 import { formatBytes, pullVersion, pushVersion, TransferResult, VersionRecord } from '../../core';
 import { showError } from '../errors';
 import { revealVersion } from '../importing/importCommands';
-import { objectStorageConnection, withCredentials } from '../importing/objectStorageCommands';
+import { withCredentials } from '../importing/objectStorageCommands';
+import { objectStorageConnection } from '../objectStorageConnections';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TEAM_PASSWORD_KEY, TeamRegistryService } from '../registry/teamService';
 import { TreeNode } from '../registry/treeNodes';
-import { COMMANDS } from './commandIds';
-import { registerCommand, runCommand, setContext } from './register';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand, runCommand, setContext } from '../commands/register';
 
 interface Views {
   local: { tree: RegistryTreeProvider; view: vscode.TreeView<TreeNode> };

@@ -21,8 +21,8 @@ import { revealVersion } from '../importing/importCommands';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
-import { COMMANDS } from './commandIds';
-import { registerCommand, runCommand } from './register';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand, runCommand } from '../commands/register';
 
 type Choice = { kind: 'builtin'; converter: FileConverter } | { kind: 'tool'; profile: ToolProfile };
 
