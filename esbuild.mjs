@@ -25,35 +25,24 @@ const builds = [
   { ...common, entryPoints: ['src/core/onnxrt/ortHost.ts'], outfile: 'dist/ortHost.js' },
 ];
 
-// The compare panel's page (browser) and its stylesheet; the panel may load only dist/webview.
+// The panels' pages (browser) and their stylesheets, one pair per folder under webview/ (shared/ is
+// imported by them, not built alone); a panel may load only dist/webview.
 const page = { bundle: true, minify: true, sourcemap: 'linked', logLevel: 'info' };
-builds.push(
-  {
-    ...page,
-    platform: 'browser',
-    target: 'es2022',
-    format: 'iife',
-    entryPoints: ['webview/compare/main.ts'],
-    outfile: 'dist/webview/compare.js',
-  },
-  // Through esbuild rather than a copy, so --watch picks up CSS edits too.
-  { ...page, sourcemap: false, entryPoints: ['webview/compare/compare.css'], outfile: 'dist/webview/compare.css' },
-  // The evaluation panel's page and stylesheet, built the same way.
-  {
-    ...page,
-    platform: 'browser',
-    target: 'es2022',
-    format: 'iife',
-    entryPoints: ['webview/evaluation/main.ts'],
-    outfile: 'dist/webview/evaluation.js',
-  },
-  {
-    ...page,
-    sourcemap: false,
-    entryPoints: ['webview/evaluation/evaluation.css'],
-    outfile: 'dist/webview/evaluation.css',
-  },
-);
+const PAGES = ['compare', 'evaluation', 'lineage'];
+for (const name of PAGES) {
+  builds.push(
+    {
+      ...page,
+      platform: 'browser',
+      target: 'es2022',
+      format: 'iife',
+      entryPoints: [`webview/${name}/main.ts`],
+      outfile: `dist/webview/${name}.js`,
+    },
+    // Through esbuild rather than a copy, so --watch picks up CSS edits (and @import of the shared base).
+    { ...page, sourcemap: false, entryPoints: [`webview/${name}/${name}.css`], outfile: `dist/webview/${name}.css` },
+  );
+}
 
 // VS Code's icon font, which the page links as vscode-codicon-stylesheet (vscode-elements finds it by that id).
 const codicons = 'node_modules/@vscode/codicons/dist';

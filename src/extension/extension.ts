@@ -66,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     ...registerConvertCommands(service, tree, view),
     ...registerEvaluationPanel(context, service),
     ...registerEvaluateCommands(context, service, view),
-    ...registerLineageCommands(service),
+    ...registerLineageCommands(context, service),
     registryStatusBar(service),
     ...registerCompareCommands(context, service, view),
     registerStoredConfigs(service),

@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ComparisonModel } from '../../src/core/compare/contract';
+import type { ComparisonModel } from '../../src/shared/compare/contract';
 import type { VersionRecord } from '../../src/core';
 import type { ComparePanel } from '../../src/extension/compare/comparePanel';
 import type { TreeNode } from '../../src/extension/registry/treeNodes';

@@ -42,8 +42,8 @@ describe('Evaluate in the tree', () => {
     assert.strictEqual(panel?.evaluationId, e.id);
     await eventually(
       () => {
-        const init = panel.lastPosted as { type: 'init'; evaluation: { confusion: number[][]; classes: string[] } };
-        assert.deepStrictEqual(init.evaluation.confusion, e.confusion);
+        const init = panel.lastPosted as { type: 'init'; payload: { confusion: number[][]; classes: string[] } };
+        assert.deepStrictEqual(init.payload.confusion, e.confusion);
       },
       { timeout: 5_000 },
     );

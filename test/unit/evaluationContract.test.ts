@@ -3,38 +3,39 @@ import * as assert from 'assert';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import type { DatasetManifest } from '../../src/core/datasets/types';
-import { MAX_SAMPLE_ID, parseFromWebview } from '../../src/core/evaluate/contract';
+import { EVALUATION_PAGE, MAX_SAMPLE_ID, parseFromWebview } from '../../src/shared/evaluation/contract';
 import type { EvaluationRecord } from '../../src/core/evaluate/types';
 import { TableSnippets } from '../../src/core/evaluate/snippets';
-import { evaluationIdOf, evaluationView, imagePath, sampleTotal } from '../../src/core/evaluate/view';
-import { evaluationPageHtml } from '../../src/extension/evaluation/pageHtml';
+import { evaluationIdOf, imagePath } from '../../src/core/evaluate/view';
+import { pageHtml } from '../../src/extension/panels/pageHtml';
+import { evaluationView, sampleTotal } from '../../src/shared/evaluation/view';
 import { tempDir } from './helpers/tmp';
 
 describe('evaluation panel contract', () => {
   it('accepts well-formed messages and keeps only the known fields', () => {
     assert.deepStrictEqual(parseFromWebview({ type: 'ready' }), { type: 'ready' });
-    assert.deepStrictEqual(parseFromWebview({ type: 'cell', request: 1, label: 0, prediction: 2, extra: 'x' }, 3), {
-      type: 'cell',
-      request: 1,
-      label: 0,
-      prediction: 2,
+    assert.deepStrictEqual(
+      parseFromWebview({ type: 'cell', payload: { request: 1, label: 0, prediction: 2, extra: 'x' } }, 3),
+      {
+        type: 'cell',
+        payload: { request: 1, label: 0, prediction: 2 },
+      },
+    );
+    assert.deepStrictEqual(parseFromWebview({ type: 'classErrors', payload: { request: 7, cls: 2, kind: 'fn' } }, 3), {
+      type: 'classErrors',
+      payload: { request: 7, cls: 2, kind: 'fn' },
     });
-    assert.deepStrictEqual(parseFromWebview({ type: 'class-errors', request: 7, cls: 2, kind: 'fn' }, 3), {
-      type: 'class-errors',
-      request: 7,
-      cls: 2,
-      kind: 'fn',
+    assert.deepStrictEqual(parseFromWebview({ type: 'classErrors', payload: { request: 0, cls: 0, kind: 'fp' } }), {
+      type: 'classErrors',
+      payload: { request: 0, cls: 0, kind: 'fp' },
     });
-    assert.deepStrictEqual(parseFromWebview({ type: 'class-errors', request: 0, cls: 0, kind: 'fp' }), {
-      type: 'class-errors',
-      request: 0,
-      cls: 0,
-      kind: 'fp',
+    assert.deepStrictEqual(parseFromWebview({ type: 'errors', payload: { request: 3 } }), {
+      type: 'errors',
+      payload: { request: 3 },
     });
-    assert.deepStrictEqual(parseFromWebview({ type: 'errors', request: 3 }), { type: 'errors', request: 3 });
-    assert.deepStrictEqual(parseFromWebview({ type: 'open-sample', sampleId: 'cat/001.jpg' }), {
-      type: 'open-sample',
-      sampleId: 'cat/001.jpg',
+    assert.deepStrictEqual(parseFromWebview({ type: 'openSample', payload: { sampleId: 'cat/001.jpg' } }), {
+      type: 'openSample',
+      payload: { sampleId: 'cat/001.jpg' },
     });
   });
 
@@ -53,38 +54,38 @@ describe('evaluation panel contract', () => {
       { type: '__proto__' },
       { type: 'constructor' },
       // indices: wrong types, negative, fractional, unsafe, out of the class range
-      { type: 'cell', request: 1, label: '0', prediction: 0 },
-      { type: 'cell', request: 1, label: 0 },
-      { type: 'cell', request: 1, label: -1, prediction: 0 },
-      { type: 'cell', request: 1, label: 0.5, prediction: 0 },
-      { type: 'cell', request: 1, label: 0, prediction: 3 },
-      { type: 'cell', request: 1, label: NaN, prediction: 0 },
-      { type: 'cell', request: 1, label: Infinity, prediction: 0 },
-      { type: 'cell', request: -1, label: 0, prediction: 0 },
-      { type: 'cell', request: 1.5, label: 0, prediction: 0 },
-      { type: 'cell', request: 2 ** 60, label: 0, prediction: 0 },
-      { type: 'cell', request: '1', label: 0, prediction: 0 },
-      { type: 'class-errors', request: 1, cls: 0, kind: 'tp' },
-      { type: 'class-errors', request: 1, cls: 0 },
-      { type: 'class-errors', request: 1, cls: 99, kind: 'fp' },
-      { type: 'class-errors', request: 1, cls: [0], kind: 'fp' },
+      { type: 'cell', payload: { request: 1, label: '0', prediction: 0 } },
+      { type: 'cell', payload: { request: 1, label: 0 } },
+      { type: 'cell', payload: { request: 1, label: -1, prediction: 0 } },
+      { type: 'cell', payload: { request: 1, label: 0.5, prediction: 0 } },
+      { type: 'cell', payload: { request: 1, label: 0, prediction: 3 } },
+      { type: 'cell', payload: { request: 1, label: NaN, prediction: 0 } },
+      { type: 'cell', payload: { request: 1, label: Infinity, prediction: 0 } },
+      { type: 'cell', payload: { request: -1, label: 0, prediction: 0 } },
+      { type: 'cell', payload: { request: 1.5, label: 0, prediction: 0 } },
+      { type: 'cell', payload: { request: 2 ** 60, label: 0, prediction: 0 } },
+      { type: 'cell', payload: { request: '1', label: 0, prediction: 0 } },
+      { type: 'classErrors', payload: { request: 1, cls: 0, kind: 'tp' } },
+      { type: 'classErrors', payload: { request: 1, cls: 0 } },
+      { type: 'classErrors', payload: { request: 1, cls: 99, kind: 'fp' } },
+      { type: 'classErrors', payload: { request: 1, cls: [0], kind: 'fp' } },
       { type: 'errors' },
-      { type: 'errors', request: null },
+      { type: 'errors', payload: { request: null } },
       // sample ids: wrong type, empty, huge, NUL
-      { type: 'open-sample' },
-      { type: 'open-sample', sampleId: 12 },
-      { type: 'open-sample', sampleId: '' },
-      { type: 'open-sample', sampleId: 'a'.repeat(MAX_SAMPLE_ID + 1) },
-      { type: 'open-sample', sampleId: 'x'.repeat(10_000_000) },
-      { type: 'open-sample', sampleId: 'cat/1.jpg\0.txt' },
-      { type: 'open-sample', sampleId: { toString: () => 'a' } },
+      { type: 'openSample' },
+      { type: 'openSample', payload: { sampleId: 12 } },
+      { type: 'openSample', payload: { sampleId: '' } },
+      { type: 'openSample', payload: { sampleId: 'a'.repeat(MAX_SAMPLE_ID + 1) } },
+      { type: 'openSample', payload: { sampleId: 'x'.repeat(10_000_000) } },
+      { type: 'openSample', payload: { sampleId: 'cat/1.jpg\0.txt' } },
+      { type: 'openSample', payload: { sampleId: { toString: () => 'a' } } },
     ];
     for (const m of bad) assert.strictEqual(parseFromWebview(m, 3), undefined, JSON.stringify(m)?.slice(0, 100));
   });
 });
 
 describe('evaluation page html', () => {
-  const html = evaluationPageHtml({
+  const html = pageHtml(EVALUATION_PAGE, {
     cspSource: 'https://webview.test',
     dist: 'https://webview.test/dist/webview',
     nonce: 'abc123==',

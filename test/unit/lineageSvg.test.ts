@@ -1,7 +1,7 @@
 // The lineage graph's layout and markup (plain Node: the module does not import vscode).
 import * as assert from 'assert';
 import type { Lineage, LineageNode } from '../../src/core';
-import { layoutLineage, lineageSvg } from '../../src/extension/lineage/lineageSvg';
+import { layoutLineage, lineageSvg } from '../../src/shared/lineage/lineageSvg';
 
 const node = (id: number, ref: string, subject = 'Train'): LineageNode => ({
   id,

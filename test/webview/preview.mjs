@@ -15,7 +15,9 @@ import { THEMES } from './themes.mjs';
 import { createRequire } from 'module';
 
 // Compiled by `npm run compile`.
-const { comparePageHtml } = createRequire(import.meta.url)('../../out/src/extension/compare/pageHtml.js');
+const require = createRequire(import.meta.url);
+const { pageHtml } = require('../../out/src/extension/panels/pageHtml.js');
+const { COMPARE_PAGE } = require('../../out/src/shared/compare/contract.js');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results', 'screenshots');
@@ -29,9 +31,9 @@ const perfVersions = Number(arg('--versions', 10));
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.map': 'application/json' };
 
 function shell(origin, nonce, theme) {
-  // The extension's own page (src/extension/compare/pageHtml.ts) with cspSource = this origin,
-  // plus the stub of VS Code's webview API and theme variables, allowed by the same nonce.
-  return comparePageHtml({
+  // The extension's own page (src/extension/panels/pageHtml.ts, the compare page's contract) with
+  // cspSource = this origin, plus the stub of VS Code's webview API and theme variables, allowed by the same nonce.
+  return pageHtml(COMPARE_PAGE, {
     cspSource: origin,
     dist: `${origin}/dist/webview`,
     nonce,

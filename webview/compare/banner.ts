@@ -1,4 +1,5 @@
-import { el, icon } from './dom';
+import { el } from '../shared/dom';
+import { icon } from './widgets';
 
 /** Errors from the extension, shown at the top until dismissed. */
 export class ErrorBanner {

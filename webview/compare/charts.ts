@@ -2,9 +2,10 @@ import { Chart, Interaction, Legend, LinearScale, LineController, LineElement, P
 import type { ChartDataset, InteractionItem, InteractionModeFunction, Plugin } from 'chart.js';
 import { getRelativePosition } from 'chart.js/helpers';
 import zoomPlugin from 'chartjs-plugin-zoom';
-import type { ComparisonModel, SeriesData, XAxis } from '../../src/core/compare/contract';
+import type { ComparisonModel, SeriesData, XAxis } from '../../src/shared/compare/contract';
 import type { Context } from './context';
-import { custom, el, empty, formatCount, formatDuration, formatNumber, icon, section, swatch } from './dom';
+import { custom, el } from '../shared/dom';
+import { empty, formatCount, formatDuration, formatNumber, icon, section, swatch } from './widgets';
 import { copyChartPng } from './exporting';
 import { onThemeChange, readTheme, type Theme } from './theme';
 

@@ -1,6 +1,7 @@
-import type { CodeComparison, ComparisonModel } from '../../src/core/compare/contract';
+import type { CodeComparison, ComparisonModel } from '../../src/shared/compare/contract';
 import type { Context } from './context';
-import { badge, custom, el, empty, formatDate, icon, section } from './dom';
+import { custom, el } from '../shared/dom';
+import { badge, empty, formatDate, icon, section } from './widgets';
 
 /** More files than this are summarised: the full list is one click away in the diff editor. */
 const MAX_FILES = 200;

@@ -1,4 +1,4 @@
-import type { ComparisonModel, FromWebview, XAxis } from '../../src/core/compare/contract';
+import type { ComparisonModel, FromWebview, XAxis } from '../../src/shared/compare/contract';
 
 /**
  * What the user chose on the page. It outlives each comparison message, so a live update (a new

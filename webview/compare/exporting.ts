@@ -1,4 +1,4 @@
-import type { FromWebview } from '../../src/core/compare/contract';
+import type { FromWebview } from '../../src/shared/compare/contract';
 
 /**
  * Copies a chart to the clipboard as PNG. The canvas is transparent, so the image is painted on

@@ -10,27 +10,21 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { CompareState, ComparisonModel, FromWebview, ToWebview } from '../../src/core/compare/contract';
+import type { CompareState, ComparisonModel, FromWebview, ToWebview } from '../../src/shared/compare/contract';
 import { ErrorBanner } from './banner';
 import { ChartsSection } from './charts';
 import { CodeSection } from './code';
 import { initialUi, type Context } from './context';
-import { el } from './dom';
+import { el } from '../shared/dom';
+import { panelApi } from '../shared/vscodeApi';
 import { MetricsSection } from './metricsTable';
 import { ParamsSection } from './params';
 import { SummarySection } from './summary';
 import { Toolbar } from './toolbar';
 
-interface VsCodeApi {
-  postMessage(msg: FromWebview): void;
-  setState(state: CompareState): void;
-  getState(): unknown;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = panelApi<FromWebview, ToWebview, CompareState>();
 let model: ComparisonModel | undefined;
-const ctx: Context = { ui: initialUi(), post: (msg) => vscode.postMessage(msg), model: () => model };
+const ctx: Context = { ui: initialUi(), post: (msg) => vscode.post(msg), model: () => model };
 
 const banner = new ErrorBanner();
 const summary = new SummarySection(ctx);
@@ -69,9 +63,7 @@ function render(next: ComparisonModel): void {
   document.body.dataset.rendered = String(Number(document.body.dataset.rendered ?? 0) + 1);
 }
 
-window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
-  const msg = event.data;
-  if (typeof msg !== 'object' || msg === null) return;
+vscode.listen((msg) => {
   try {
     switch (msg.type) {
       case 'comparison':
@@ -91,5 +83,3 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     console.error(e);
   }
 });
-
-vscode.postMessage({ type: 'ready' });

@@ -1,6 +1,7 @@
-import type { ComparisonModel, Direction, MetricRow } from '../../src/core/compare/contract';
+import type { ComparisonModel, Direction, MetricRow } from '../../src/shared/compare/contract';
 import { baselineIndex, type Context } from './context';
-import { badge, custom, el, empty, formatNumber, section, signed, swatch } from './dom';
+import { custom, el } from '../shared/dom';
+import { badge, empty, formatNumber, section, signed, swatch } from './widgets';
 
 const ARROW: Record<string, string> = { lower: '↓', higher: '↑', unknown: '?' };
 

@@ -1,6 +1,7 @@
-import type { ComparisonModel } from '../../src/core/compare/contract';
+import type { ComparisonModel } from '../../src/shared/compare/contract';
 import type { Context } from './context';
-import { custom, el, empty, section, swatch } from './dom';
+import { custom, el } from '../shared/dom';
+import { empty, section, swatch } from './widgets';
 
 /** Above this many rows the table starts with only the differing ones. */
 const ONLY_DIFFERENCES_ABOVE = 20;

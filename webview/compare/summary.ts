@@ -1,6 +1,7 @@
-import type { ComparisonModel, VersionColumn } from '../../src/core/compare/contract';
+import type { ComparisonModel, VersionColumn } from '../../src/shared/compare/contract';
 import type { Context } from './context';
-import { badge, el, empty, formatBytes, formatCount, formatDate, section, swatch } from './dom';
+import { el } from '../shared/dom';
+import { badge, empty, formatBytes, formatCount, formatDate, section, swatch } from './widgets';
 
 type Cell = (v: VersionColumn) => Node | string;
 

@@ -1,6 +1,7 @@
-import type { ComparisonModel } from '../../src/core/compare/contract';
+import type { ComparisonModel } from '../../src/shared/compare/contract';
 import type { Context } from './context';
-import { custom, el, icon } from './dom';
+import { custom, el } from '../shared/dom';
+import { icon } from './widgets';
 
 /** Export buttons and the baseline picker at the top of the page. */
 export class Toolbar {

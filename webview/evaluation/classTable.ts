@@ -1,6 +1,6 @@
-import type { EvaluationView, PageMessage } from '../../src/core/evaluate/contract';
+import type { EvaluationView, PageMessage } from '../../src/shared/evaluation/contract';
 import { formatMetric } from '../../src/core/util/format';
-import { button, el } from './dom';
+import { button, el } from '../shared/dom';
 
 type SortKey = 'class' | 'support' | 'precision' | 'recall' | 'f1';
 const COLUMNS: { key: SortKey; label: string }[] = [
@@ -18,7 +18,7 @@ export class ClassTable {
   private view: EvaluationView | undefined;
 
   constructor(
-    private readonly ask: (q: Omit<Extract<PageMessage, { type: 'class-errors' }>, 'type' | 'request'>) => void,
+    private readonly ask: (q: Omit<Extract<PageMessage, { type: 'classErrors' }>['payload'], 'request'>) => void,
   ) {}
 
   update(view: EvaluationView): void {

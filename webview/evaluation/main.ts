@@ -2,19 +2,15 @@
  * Entry of the evaluation panel's page: metric cards, per-class table, confusion matrix and a sample
  * browser. The extension sends the evaluation once; samples come on request (a cell, a class's errors).
  */
-import type { EvaluationView, HostMessage, PageMessage, SampleQuery } from '../../src/core/evaluate/contract';
+import type { EvaluationView, HostMessage, PageMessage, SampleQuery } from '../../src/shared/evaluation/contract';
 import { formatMetric } from '../../src/core/util/format';
 import { ClassTable } from './classTable';
-import { button, el } from './dom';
+import { button, el } from '../shared/dom';
+import { panelApi } from '../shared/vscodeApi';
 import { ConfusionMatrix } from './matrix';
 import { SampleBrowser } from './samples';
 
-interface VsCodeApi {
-  postMessage(msg: PageMessage): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = panelApi<PageMessage, HostMessage>();
 let view: EvaluationView | undefined;
 /** The latest request; answers to older ones (the user clicked on meanwhile) are dropped. */
 let request = 0;
@@ -26,9 +22,9 @@ function ask(q: SampleQuery): void {
   request++;
   matrix.select('label' in q ? q : undefined);
   samples.loading(view, q);
-  if ('label' in q) vscode.postMessage({ type: 'cell', request, label: q.label, prediction: q.prediction });
-  else if (q.kind === 'errors') vscode.postMessage({ type: 'errors', request });
-  else vscode.postMessage({ type: 'class-errors', request, cls: q.cls, kind: q.kind });
+  if ('label' in q) vscode.post({ type: 'cell', payload: { request, label: q.label, prediction: q.prediction } });
+  else if (q.kind === 'errors') vscode.post({ type: 'errors', payload: { request } });
+  else vscode.post({ type: 'classErrors', payload: { request, cls: q.cls, kind: q.kind } });
 }
 
 const header = el('header', { class: 'page-head' }, el('h1', { text: 'Evaluation' }));
@@ -37,7 +33,7 @@ banner.hidden = true;
 const cards = el('section', { class: 'cards', attrs: { 'aria-label': 'Metrics' } });
 const classTable = new ClassTable((q) => ask(q));
 const matrix = new ConfusionMatrix((label, prediction) => ask({ label, prediction }));
-const samples = new SampleBrowser((sampleId) => vscode.postMessage({ type: 'open-sample', sampleId }));
+const samples = new SampleBrowser((sampleId) => vscode.post({ type: 'openSample', payload: { sampleId } }));
 const app = document.getElementById('app') ?? document.body.appendChild(el('div'));
 app.append(header, banner, el('p', { class: 'empty', text: 'Loading the evaluation…' }));
 
@@ -109,22 +105,23 @@ function render(next: EvaluationView): void {
   document.body.dataset.rendered = String(Number(document.body.dataset.rendered ?? 0) + 1);
 }
 
-window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
-  const msg = event.data;
-  if (typeof msg !== 'object' || msg === null) return;
+vscode.listen((msg) => {
   try {
     switch (msg.type) {
       case 'init':
-        render(msg.evaluation);
+        render(msg.payload);
         break;
-      case 'samples':
-        if (msg.request === request && view && pending) samples.show(view, msg.cell, msg.samples, msg.total);
+      case 'samples': {
+        const answer = msg.payload;
+        if (answer.request === request && view && pending)
+          samples.show(view, answer.cell, answer.samples, answer.total);
         break;
+      }
       case 'error':
-        if (msg.request !== undefined) {
-          if (msg.request === request) samples.failed(msg.message);
+        if (msg.payload.request !== undefined) {
+          if (msg.payload.request === request) samples.failed(msg.payload.message);
         } else {
-          banner.textContent = msg.message;
+          banner.textContent = msg.payload.message;
           banner.hidden = false;
         }
         break;
@@ -136,5 +133,3 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     console.error(e);
   }
 });
-
-vscode.postMessage({ type: 'ready' });

@@ -1,5 +1,6 @@
-import type { EvaluationView } from '../../src/core/evaluate/contract';
-import { el, plural } from './dom';
+import type { EvaluationView } from '../../src/shared/evaluation/contract';
+import { el } from '../shared/dom';
+import { plural } from './labels';
 
 /** Beyond this many classes the matrix would be tens of thousands of buttons; the per-class table still works. */
 const MAX_CLASSES = 100;

@@ -1,6 +1,7 @@
-import type { EvaluationView, SampleQuery, SampleView } from '../../src/core/evaluate/contract';
+import type { EvaluationView, SampleQuery, SampleView } from '../../src/shared/evaluation/contract';
 import { formatMetric } from '../../src/core/util/format';
-import { button, className, el, plural } from './dom';
+import { button, el } from '../shared/dom';
+import { className, plural } from './labels';
 
 /** What a query lists, in words. */
 function describe(view: EvaluationView, q: SampleQuery): string {

@@ -1,4 +1,5 @@
-import type { Direction } from './contract';
+/** Which way a metric gets better. */
+export type Direction = 'lower' | 'higher';
 
 // Whole words of a metric key (split on anything but letters and digits), so "box_loss" is a loss
 // and "glossary" is not. Throughput words come first: "samples_per_second" is not a time.

@@ -1,4 +1,11 @@
-import type { ParamRow } from './contract';
+/** One row of the parameter diff. */
+export interface ParamRow {
+  /** Dotted path, prefixed by the parameter file (e.g. "training_args.json › learning_rate"). */
+  key: string;
+  /** Value per version rendered as text; null where the version lacks the key. */
+  values: (string | null)[];
+  differs: boolean;
+}
 
 /** Union of parameter keys across versions, values rendered as text, differing rows flagged. */
 export function diffParams(perVersion: Record<string, unknown>[]): ParamRow[] {

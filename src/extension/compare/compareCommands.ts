@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
 import { VersionRecord } from '../../core';
-import { parseCompareState } from '../../core/compare/contract';
+import { COMPARE_PAGE } from '../../shared/compare/contract';
 import { showError } from '../errors';
+import { registerPanelSerializer } from '../panels/basePanel';
 import { RegistryService } from '../registry/registryService';
 import { TreeNode } from '../registry/treeNodes';
 import { registerGitFileProvider } from './codeDiff';
-import { COMPARE_VIEW_TYPE, ComparePanel } from './comparePanel';
+import { ComparePanel } from './comparePanel';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand } from '../commands/register';
 
@@ -25,16 +26,9 @@ export function registerCompareCommands(
     );
   return [
     registerGitFileProvider(),
-    vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
-      async deserializeWebviewPanel(panel, state) {
-        const parsed = parseCompareState(state);
-        if (!parsed) {
-          panel.dispose();
-          return;
-        }
-        ComparePanel.revive(panel, service, context.extensionUri, parsed);
-      },
-    }),
+    registerPanelSerializer(COMPARE_PAGE, (panel, state) =>
+      ComparePanel.revive(panel, service, context.extensionUri, state),
+    ),
     // From the tree: (clicked, selection); from the palette: nothing, so ask.
     registerCommand(COMMANDS.compareVersions, async (node?: TreeNode, nodes?: TreeNode[]) => {
       try {

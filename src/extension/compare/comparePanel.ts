@@ -1,24 +1,20 @@
-import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as vscode from 'vscode';
 import { Registry } from '../../core';
-import { buildComparison, DEFAULT_MAX_POINTS, seriesWindow } from '../../core/compare/comparison';
 import {
+  COMPARE_PAGE,
   CompareState,
   ComparisonModel,
   Direction,
   FromWebview,
-  parseFromWebview,
   ToWebview,
-} from '../../core/compare/contract';
-import { comparisonCsv, comparisonMarkdown } from '../../core/compare/export';
-import { showError } from '../errors';
+} from '../../shared/compare/contract';
+import { BasePanel } from '../panels/basePanel';
 import { RegistryService } from '../registry/registryService';
-import { openCodeDiff } from './codeDiff';
 import { workspaceRepositories } from '../workspaceGit';
-import { comparePageHtml } from './pageHtml';
-
-export const COMPARE_VIEW_TYPE = 'modelRegistry.compare';
+import { openCodeDiff } from './codeDiff';
+import { buildComparison, DEFAULT_MAX_POINTS, seriesWindow } from './comparison';
+import { comparisonCsv, comparisonMarkdown } from './export';
 
 /** Directions the user set for metric keys (the panel's ↑/↓ toggle writes here). */
 function directionSettings(): Record<string, Direction> {
@@ -29,24 +25,20 @@ function directionSettings(): Record<string, Direction> {
  * One compare panel: builds the comparison in the extension host, posts it to the page, answers
  * the page's requests, and rebuilds when the registry or the direction settings change.
  */
-export class ComparePanel implements vscode.Disposable {
+export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState> {
   private static readonly open = new Set<ComparePanel>();
-  private readonly disposables: vscode.Disposable[] = [];
   private model: ComparisonModel | undefined;
   private rebuildTimer: NodeJS.Timeout | undefined;
-  /** Resolves when the page has said it is ready; posts before that would be lost. */
-  private ready: Promise<void>;
-  private markReady!: () => void;
-  private pageReady = false;
   /** For tests: the last comparison posted to the page. */
   lastPosted: ComparisonModel | undefined;
 
   static show(service: RegistryService, extensionUri: vscode.Uri, versionIds: number[]): ComparePanel {
-    const panel = vscode.window.createWebviewPanel(
-      COMPARE_VIEW_TYPE,
+    const panel = BasePanel.createPanel(
+      COMPARE_PAGE,
       'Compare',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
-      panelOptions(extensionUri),
+      { extensionUri },
+      true, // charts are costly to rebuild on every tab switch
     );
     return new ComparePanel(panel, service, extensionUri, versionIds);
   }
@@ -57,7 +49,6 @@ export class ComparePanel implements vscode.Disposable {
     extensionUri: vscode.Uri,
     state: CompareState,
   ): ComparePanel {
-    panel.webview.options = panelOptions(extensionUri);
     return new ComparePanel(panel, service, extensionUri, state.versionIds);
   }
 
@@ -67,18 +58,18 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly service: RegistryService,
-    private readonly extensionUri: vscode.Uri,
+    extensionUri: vscode.Uri,
     readonly versionIds: number[],
   ) {
+    super(panel, COMPARE_PAGE, { extensionUri });
     ComparePanel.open.add(this);
-    this.ready = new Promise((resolve) => (this.markReady = resolve));
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'registry.svg');
-    panel.webview.html = this.html();
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
+    this.track(
+      new vscode.Disposable(() => {
+        ComparePanel.open.delete(this);
+        clearTimeout(this.rebuildTimer);
+      }),
       service.onDidChange(() => this.rebuildSoon()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (
@@ -129,7 +120,6 @@ export class ComparePanel implements vscode.Disposable {
       });
       this.model = model;
       this.panel.title = `Compare ${model.versions.map((v) => v.ref).join(' · ') || '(deleted versions)'}`;
-      await this.ready;
       await this.post({ type: 'comparison', payload: model });
       this.lastPosted = model;
       return model;
@@ -147,28 +137,12 @@ export class ComparePanel implements vscode.Disposable {
     this.rebuildTimer = setTimeout(() => void this.rebuild(), 200);
   }
 
-  private post(message: ToWebview): Thenable<boolean> {
-    return this.panel.webview.postMessage(message);
+  protected async onPageReloaded(): Promise<void> {
+    if (this.model) await this.post({ type: 'comparison', payload: this.model });
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
-    const msg = parseFromWebview(raw);
-    if (!msg) return; // malformed or unknown: ignore, never act on it
-    try {
-      await this.handle(msg);
-    } catch (e) {
-      showError('Compare panel', e);
-    }
-  }
-
-  private async handle(msg: FromWebview): Promise<void> {
+  protected async handle(msg: FromWebview): Promise<void> {
     switch (msg.type) {
-      case 'ready':
-        // The first 'ready' releases the pending rebuild; a later one (the page reloaded) needs the data again.
-        if (this.pageReady && this.model) await this.post({ type: 'comparison', payload: this.model });
-        this.pageReady = true;
-        this.markReady();
-        return;
       case 'requestWindow': {
         const { requestId, key, axis, min, max } = msg.payload;
         const series = await seriesWindow(
@@ -243,26 +217,4 @@ export class ComparePanel implements vscode.Disposable {
       }
     }
   }
-
-  private html(): string {
-    const webview = this.panel.webview;
-    const dist = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')).toString();
-    return comparePageHtml({ cspSource: webview.cspSource, dist, nonce: randomBytes(16).toString('base64') });
-  }
-
-  dispose(): void {
-    ComparePanel.open.delete(this);
-    clearTimeout(this.rebuildTimer);
-    this.markReady(); // release a rebuild waiting for a page that is gone
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.panel.dispose();
-  }
-}
-
-function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return {
-    enableScripts: true,
-    retainContextWhenHidden: true, // charts are costly to rebuild on every tab switch
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
-  };
 }

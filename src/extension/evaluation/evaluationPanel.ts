@@ -1,25 +1,25 @@
-import { randomBytes } from 'crypto';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Registry } from '../../core';
 import type { DatasetRecord } from '../../core/datasets/types';
+import { TableSnippets, truncate } from '../../core/evaluate/snippets';
+import { evaluationSamples, getDatasetById, getEvaluation, readManifest } from '../../core/evaluate/store';
+import type { SamplePrediction } from '../../core/evaluate/types';
+import { evaluationIdOf, imagePath } from '../../core/evaluate/view';
 import {
+  EVALUATION_PAGE,
   EvaluationView,
   HostMessage,
   PageMessage,
   parseFromWebview,
   SampleQuery,
   SampleView,
-} from '../../core/evaluate/contract';
-import { TableSnippets, truncate } from '../../core/evaluate/snippets';
-import { evaluationSamples, getDatasetById, getEvaluation, readManifest } from '../../core/evaluate/store';
-import type { SamplePrediction } from '../../core/evaluate/types';
-import { evaluationIdOf, evaluationView, imagePath, sampleTotal } from '../../core/evaluate/view';
+} from '../../shared/evaluation/contract';
+import { evaluationView, sampleTotal } from '../../shared/evaluation/view';
 import { showError } from '../errors';
+import { BasePanel } from '../panels/basePanel';
 import { RegistryService } from '../registry/registryService';
-import { evaluationPageHtml } from './pageHtml';
 
-export const EVALUATION_VIEW_TYPE = 'modelRegistry.evaluation';
 export const OPEN_EVALUATION_COMMAND = 'modelRegistry.openEvaluation';
 /** Samples listed per query; the page says how many more there are. */
 const SAMPLE_LIMIT = 200;
@@ -28,16 +28,10 @@ const SAMPLE_LIMIT = 200;
  * One evaluation's results: metric cards, per-class table, confusion matrix, and a browser of the
  * samples behind a cell. One panel per evaluation; the page asks, the host queries the store.
  */
-export class EvaluationPanel implements vscode.Disposable {
+export class EvaluationPanel extends BasePanel<PageMessage, HostMessage> {
   private static readonly open = new Map<number, Promise<EvaluationPanel>>();
-  private readonly disposables: vscode.Disposable[] = [];
   /** Sample ids the page has been shown: the only ones it may ask to open. */
   private readonly shown = new Set<string>();
-  /** Resolves when the page has said it is ready; posts before that would be lost. */
-  private readonly ready: Promise<void>;
-  private markReady!: () => void;
-  private pageReady = false;
-  private disposed = false;
   /** Row snippets of a table dataset, read on the first request. */
   private readonly snippets: TableSnippets | undefined;
   /** For tests: the last message posted to the page. */
@@ -72,15 +66,12 @@ export class EvaluationPanel implements vscode.Disposable {
     if (!evaluation) throw new Error(`evaluation ${id} does not exist (it may have been deleted)`);
     const dataset = await getDatasetById(registry, evaluation.datasetId);
     const view = evaluationView(evaluation, dataset);
-    const panel = vscode.window.createWebviewPanel(
-      EVALUATION_VIEW_TYPE,
+    const panel = BasePanel.createPanel(
+      EVALUATION_PAGE,
       `Evaluation: ${view.ref} on ${view.dataset.name}`,
       vscode.ViewColumn.Active,
-      {
-        enableScripts: true,
-        retainContextWhenHidden: true, // keeps the selected cell and its samples across tab switches
-        localResourceRoots: resourceRoots(extensionUri, dataset),
-      },
+      { extensionUri, roots: datasetRoots(dataset) },
+      true, // keeps the selected cell and its samples across tab switches
     );
     return new EvaluationPanel(panel, service, extensionUri, id, view, dataset);
   }
@@ -91,29 +82,21 @@ export class EvaluationPanel implements vscode.Disposable {
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     private readonly service: RegistryService,
     extensionUri: vscode.Uri,
     readonly evaluationId: number,
     private view: EvaluationView,
     private readonly dataset: DatasetRecord | undefined,
   ) {
-    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    super(panel, EVALUATION_PAGE, { extensionUri, roots: datasetRoots(dataset) });
     if (dataset?.kind === 'table')
       this.snippets = new TableSnippets(dataset.root, async () => readManifest(await this.registry(), dataset));
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'registry.svg');
-    const dist = panel.webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview')).toString();
-    panel.webview.html = evaluationPageHtml({
-      cspSource: panel.webview.cspSource,
-      dist,
-      nonce: randomBytes(16).toString('base64'),
-    });
-    this.disposables.push(
-      panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m) => void this.onMessage(m)),
+    this.track(
+      new vscode.Disposable(() => EvaluationPanel.open.delete(evaluationId)),
       service.onDidChange(() => void this.refresh()),
     );
-    void this.ready.then(() => this.post({ type: 'init', evaluation: this.view }));
+    void this.post({ type: 'init', payload: this.view });
   }
 
   private registry(): Promise<Registry> {
@@ -125,56 +108,54 @@ export class EvaluationPanel implements vscode.Disposable {
     try {
       const e = await getEvaluation(await this.registry(), this.evaluationId);
       if (!e) {
-        await this.post({ type: 'error', message: 'This evaluation was deleted from the registry.' });
+        await this.post({ type: 'error', payload: { message: 'This evaluation was deleted from the registry.' } });
         return;
       }
       const next = evaluationView(e, this.dataset);
       if (JSON.stringify(next) === JSON.stringify(this.view)) return;
       this.view = next;
-      if (this.pageReady) await this.post({ type: 'init', evaluation: next });
+      await this.post({ type: 'init', payload: next });
     } catch (e) {
       showError('Evaluation panel', e);
     }
   }
 
-  private async post(message: HostMessage): Promise<void> {
-    if (this.disposed) return;
-    this.lastPosted = message;
-    await this.panel.webview.postMessage(message);
+  protected override async post(message: HostMessage): Promise<boolean> {
+    const posted = await super.post(message);
+    if (posted) this.lastPosted = message;
+    return posted;
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
-    const msg = parseFromWebview(raw, this.view.classes.length);
-    if (!msg) return; // malformed or unknown: ignore, never act on it
-    try {
-      await this.handle(msg);
-    } catch (e) {
-      if ('request' in msg)
-        await this.post({
-          type: 'error',
-          request: msg.request,
-          message: `Could not load the samples: ${(e as Error).message}`,
-        });
-      else showError('Evaluation panel', e);
-    }
+  /** Class indices must lie within this evaluation's classes. */
+  protected override parse(raw: unknown): PageMessage | undefined {
+    return parseFromWebview(raw, this.view.classes.length);
   }
 
-  private async handle(msg: PageMessage): Promise<void> {
+  protected async onPageReloaded(): Promise<void> {
+    await this.post({ type: 'init', payload: this.view });
+  }
+
+  /** A failed sample query is answered on the page, next to the samples it was for. */
+  protected override async onHandleError(msg: PageMessage, e: unknown): Promise<void> {
+    if ('payload' in msg && 'request' in msg.payload)
+      await this.post({
+        type: 'error',
+        payload: { request: msg.payload.request, message: `Could not load the samples: ${(e as Error).message}` },
+      });
+    else showError('Evaluation panel', e);
+  }
+
+  protected async handle(msg: PageMessage): Promise<void> {
     switch (msg.type) {
-      case 'ready':
-        // A later 'ready' means the page reloaded and needs the data again.
-        if (this.pageReady) await this.post({ type: 'init', evaluation: this.view });
-        this.pageReady = true;
-        this.markReady();
-        return;
       case 'cell':
-        return this.sendSamples(msg.request, { label: msg.label, prediction: msg.prediction });
-      case 'class-errors':
-        return this.sendSamples(msg.request, { kind: msg.kind, cls: msg.cls });
+        return this.sendSamples(msg.payload.request, { label: msg.payload.label, prediction: msg.payload.prediction });
+      case 'classErrors':
+        return this.sendSamples(msg.payload.request, { kind: msg.payload.kind, cls: msg.payload.cls });
       case 'errors':
-        return this.sendSamples(msg.request, { kind: 'errors' });
-      case 'open-sample': {
-        const file = this.shown.has(msg.sampleId) ? this.imageFile(msg.sampleId) : undefined;
+        return this.sendSamples(msg.payload.request, { kind: 'errors' });
+      case 'openSample': {
+        const { sampleId } = msg.payload;
+        const file = this.shown.has(sampleId) ? this.imageFile(sampleId) : undefined;
         if (file) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
         return;
       }
@@ -193,7 +174,7 @@ export class EvaluationPanel implements vscode.Disposable {
             : { errors: true };
     const rows = await evaluationSamples(await this.registry(), this.evaluationId, { ...filter, limit: SAMPLE_LIMIT });
     const samples = await Promise.all(rows.map((s) => this.sampleView(s)));
-    await this.post({ type: 'samples', request, cell, samples, total: sampleTotal(this.view, cell) });
+    await this.post({ type: 'samples', payload: { request, cell, samples, total: sampleTotal(this.view, cell) } });
   }
 
   private async sampleView(s: SamplePrediction): Promise<SampleView> {
@@ -210,22 +191,11 @@ export class EvaluationPanel implements vscode.Disposable {
   private imageFile(sampleId: string): string | undefined {
     return this.dataset?.kind === 'image-folder' ? imagePath(this.dataset.root, sampleId) : undefined;
   }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    EvaluationPanel.open.delete(this.evaluationId);
-    this.markReady(); // release the pending init for a page that is gone
-    for (const d of this.disposables.splice(0)) d.dispose();
-    this.panel.dispose();
-  }
 }
 
-/** The bundle's folder, plus the dataset root for image datasets (thumbnails); nothing else is loadable. */
-function resourceRoots(extensionUri: vscode.Uri, dataset: DatasetRecord | undefined): vscode.Uri[] {
-  const roots = [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')];
-  if (dataset?.kind === 'image-folder' && path.isAbsolute(dataset.root)) roots.push(vscode.Uri.file(dataset.root));
-  return roots;
+/** The dataset root for image datasets (thumbnails), beside the bundle's folder; nothing else is loadable. */
+function datasetRoots(dataset: DatasetRecord | undefined): vscode.Uri[] {
+  return dataset?.kind === 'image-folder' && path.isAbsolute(dataset.root) ? [vscode.Uri.file(dataset.root)] : [];
 }
 
 /** The command modelRegistry.openEvaluation: argument an evaluation id or a tree node {kind: 'evaluation', evaluation}. */

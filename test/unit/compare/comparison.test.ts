@@ -1,8 +1,8 @@
 import * as assert from 'assert';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { buildComparison, seriesWindow } from '../../../src/core/compare/comparison';
-import { comparisonCsv, comparisonMarkdown } from '../../../src/core/compare/export';
+import { buildComparison, seriesWindow } from '../../../src/extension/compare/comparison';
+import { comparisonCsv, comparisonMarkdown } from '../../../src/extension/compare/export';
 import { findRepository } from '../../../src/core/git/git';
 import { importTrainingOutput } from '../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../src/core/registry/registry';

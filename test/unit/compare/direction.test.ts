@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { bestIndices, inferDirection } from '../../../src/core/compare/direction';
 import { diffParams } from '../../../src/core/compare/params';
-import { parseCompareState, parseFromWebview } from '../../../src/core/compare/contract';
+import { parseCompareState, parseFromWebview } from '../../../src/shared/compare/contract';
 
 describe('metric direction', () => {
   it('reads the direction from common metric names', () => {

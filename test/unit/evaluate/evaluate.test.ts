@@ -4,7 +4,7 @@
 import * as assert from 'assert';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { buildComparison } from '../../../src/core/compare/comparison';
+import { buildComparison } from '../../../src/extension/compare/comparison';
 import { registerDataset } from '../../../src/core/datasets/register';
 import { evaluateVersion } from '../../../src/core/evaluate/evaluate';
 import { checkEvaluatorProfile, evaluateExternally } from '../../../src/core/evaluate/external';

@@ -1,41 +1,6 @@
-/**
- * Small DOM and formatting helpers. The page is built with createElement only: the panel's CSP
- * forbids inline styles in markup, so colours and widths go through element.style (CSSOM) or classes.
- */
-
-type Child = Node | string | null | undefined | false;
-
-export interface Props {
-  class?: string;
-  text?: string;
-  title?: string;
-  attrs?: Record<string, string>;
-}
-
-export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Props = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  apply(e, props, children);
-  return e;
-}
-
-/** A custom element (vscode-elements) by tag name. */
-export function custom<T extends HTMLElement = HTMLElement>(tag: string, props: Props = {}, ...children: Child[]): T {
-  const e = document.createElement(tag) as T;
-  apply(e, props, children);
-  return e;
-}
-
-function apply(e: HTMLElement, props: Props, children: Child[]): void {
-  if (props.class) e.className = props.class;
-  if (props.text !== undefined) e.textContent = props.text;
-  if (props.title) e.title = props.title;
-  for (const [k, v] of Object.entries(props.attrs ?? {})) e.setAttribute(k, v);
-  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
-}
+/** The compare page's own widgets (icons, swatches, sections) and number formatting, over webview/shared/dom. */
+import { formatMetric as formatNumber } from '../../src/core/util/format';
+import { el } from '../shared/dom';
 
 /** A codicon glyph, hidden from screen readers (the control around it carries the label). */
 export function icon(name: string): HTMLElement {
@@ -73,7 +38,6 @@ export function empty(text: string): HTMLElement {
 }
 
 // One formatting of sizes, counts and metric values for the tree, the CLI and the panel.
-import { formatMetric as formatNumber } from '../../src/core/util/format';
 export { formatBytes, formatCount } from '../../src/core/util/format';
 export { formatNumber };
 

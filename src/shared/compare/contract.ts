@@ -1,10 +1,27 @@
 /**
- * The compare panel's message contract, imported by the extension host and by the webview bundle
- * (webview/compare). Plain data only. Every message from the page goes through parseFromWebview
- * before use: the page is untrusted input.
+ * The compare panel's contract, imported by the extension host and by the page (webview/compare):
+ * the view model it shows, its messages in the shared envelope, and their validator. Plain data
+ * only. Every message from the page goes through parseFromWebview before use: the page is untrusted input.
  */
+import type { Direction } from '../../core/compare/direction';
+import type { ParamRow } from '../../core/compare/params';
+import { envelope, isInt, isNum, isObj, isStr, type Message, type PageContract, type Ready } from '../messages';
 
-export type Direction = 'lower' | 'higher';
+export type { Direction, ParamRow };
+
+/** Tableau 10: distinguishable on light and dark backgrounds, and for most colour-blind readers. */
+export const VERSION_COLORS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 export interface GitColumn {
   commit: string;
@@ -59,14 +76,6 @@ export interface SeriesData {
   totalPoints: number;
 }
 
-export interface ParamRow {
-  /** Dotted path, prefixed by the parameter file (e.g. "training_args.json › learning_rate"). */
-  key: string;
-  /** Value per version rendered as text; null where the version lacks the key. */
-  values: (string | null)[];
-  differs: boolean;
-}
-
 export interface CodeComparison {
   baseVersionId: number;
   headVersionId: number;
@@ -93,35 +102,31 @@ export type XAxis = 'step' | 'time';
 
 /** Extension → webview. */
 export type ToWebview =
-  | { type: 'comparison'; payload: ComparisonModel }
-  | { type: 'seriesWindow'; payload: { requestId: number; key: string; axis: XAxis; series: SeriesData[] } }
-  | { type: 'error'; payload: { message: string } };
+  | Message<'comparison', ComparisonModel>
+  | Message<'seriesWindow', { requestId: number; key: string; axis: XAxis; series: SeriesData[] }>
+  | Message<'error', { message: string }>;
 
 /** Webview → extension. */
 export type FromWebview =
-  | { type: 'ready' }
-  | { type: 'requestWindow'; payload: { requestId: number; key: string; axis: XAxis; min: number; max: number } }
-  | { type: 'openCommit'; payload: { versionId: number } }
-  | { type: 'openDiff'; payload: { baseVersionId: number; headVersionId: number } }
-  | { type: 'export'; payload: { format: 'csv' | 'markdown'; baselineVersionId: number } }
-  | { type: 'savePng'; payload: { key: string; dataUrl: string } }
-  | { type: 'setDirection'; payload: { key: string; direction: Direction | null } };
+  | Ready
+  | Message<'requestWindow', { requestId: number; key: string; axis: XAxis; min: number; max: number }>
+  | Message<'openCommit', { versionId: number }>
+  | Message<'openDiff', { baseVersionId: number; headVersionId: number }>
+  | Message<'export', { format: 'csv' | 'markdown'; baselineVersionId: number }>
+  | Message<'savePng', { key: string; dataUrl: string }>
+  | Message<'setDirection', { key: string; direction: Direction | null }>;
 
 /** The state the page keeps with vscode.setState, used to restore the panel after a reload. */
 export interface CompareState {
   versionIds: number[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isStr = (v: unknown, max = 1000): v is string => typeof v === 'string' && v.length <= max;
-
 /** Returns the message when it is well-formed, else undefined. */
 export function parseFromWebview(msg: unknown): FromWebview | undefined {
-  if (!isObj(msg) || !isStr(msg.type, 40)) return undefined;
-  const p = msg.payload;
-  switch (msg.type) {
+  const m = envelope(msg);
+  if (!m) return undefined;
+  const p = m.payload;
+  switch (m.type) {
     case 'ready':
       return { type: 'ready' };
     case 'requestWindow':
@@ -170,3 +175,15 @@ export function parseCompareState(state: unknown): CompareState | undefined {
   const ids = state.versionIds.filter(isInt);
   return ids.length >= 1 && ids.length <= 50 ? { versionIds: ids } : undefined;
 }
+
+/** The compare page: its bundle, what its CSP adds (PNG export draws to a canvas; vscode-elements inject styles), its checks. */
+export const COMPARE_PAGE: PageContract<FromWebview, CompareState> = {
+  viewType: 'modelRegistry.compare',
+  bundle: 'compare',
+  title: 'Compare',
+  imgSrc: ['data:', 'blob:'],
+  styleNonce: true,
+  codicons: true,
+  parse: parseFromWebview,
+  parseState: parseCompareState,
+};

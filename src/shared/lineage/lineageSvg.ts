@@ -1,19 +1,20 @@
-import type { Lineage, LineageNode } from '../../core';
+// The lineage graph as markup. Pure (no 'vscode', no DOM): the page renders it, and the unit tests
+// check the layout and the markup in plain Node.
+import type { LineageGraph, LineageGraphNode } from './contract';
 
-// No `vscode` import: the layout is unit-tested in plain Node.
 const W = 220;
 const H = 58;
 const GAP_X = 70;
 const GAP_Y = 18;
 const PAD = 12;
 
-export interface PlacedNode extends LineageNode {
+export interface PlacedNode extends LineageGraphNode {
   x: number;
   y: number;
 }
 
 /** Generations left to right (roots first), siblings top to bottom in the order they were made. */
-export function layoutLineage(l: Lineage): { nodes: PlacedNode[]; width: number; height: number } {
+export function layoutLineage(l: LineageGraph): { nodes: PlacedNode[]; width: number; height: number } {
   const children = new Map<number, number[]>();
   const hasParent = new Set<number>();
   for (const e of [...l.edges].sort((a, b) => a.to - b.to)) {
@@ -50,7 +51,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** The lineage as SVG: one focusable group per version (data-ref for the page's script), edges labelled by kind. */
-export function lineageSvg(l: Lineage): string {
+export function lineageSvg(l: LineageGraph): string {
   const { nodes, width, height } = layoutLineage(l);
   const at = new Map(nodes.map((n) => [n.id, n]));
   const edges = l.edges
@@ -71,4 +72,14 @@ export function lineageSvg(l: Lineage): string {
 <text class="facts" x="10" y="34">${esc(facts)}</text><text class="subject" x="10" y="49">${esc(cut(n.subject ?? '', 34))}</text></g>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="group" aria-label="Lineage of ${esc(nodes.find((n) => n.id === l.focus)?.ref ?? '')}">${edges.join('')}${boxes.join('')}</svg>`;
+}
+
+/** What the page shows under its hint: the graph, with a note when it is a lone version or cut short. */
+export function lineageMarkup(l: LineageGraph): string {
+  const alone =
+    l.nodes.length === 1
+      ? '<p>No clones, conversions or fine-tunes of this version yet, and it was not made from another.</p>'
+      : '';
+  const cut = l.truncated ? '<p>Only the nearest 200 versions each way are shown.</p>' : '';
+  return `${alone}${lineageSvg(l)}${cut}`;
 }

@@ -1,26 +1,23 @@
-import { commitRange, repositoryWithCommit } from '../git/compare';
-import { GitRepo } from '../git/git';
-import { Registry } from '../registry/registry';
-import { StoredSeries, VersionRecord } from '../registry/types';
-import { evaluationsOf } from '../evaluate/store';
-import { CodeComparison, ComparisonModel, Direction, MetricRow, SeriesData, VersionColumn, XAxis } from './contract';
-import { bestIndices, inferDirection } from './direction';
-import { downsampleMinMax, windowRange } from './downsample';
-import { diffParams } from './params';
-
-/** Tableau 10: distinguishable on light and dark backgrounds, and for most colour-blind readers. */
-export const VERSION_COLORS = [
-  '#4e79a7',
-  '#f28e2b',
-  '#e15759',
-  '#76b7b2',
-  '#59a14f',
-  '#edc948',
-  '#b07aa1',
-  '#ff9da7',
-  '#9c755f',
-  '#bab0ac',
-];
+// The compare panel's model: what it shows, read from the registry and the workspace's git. Host
+// side, but no 'vscode' import, so it is unit-tested in plain Node (test/unit/compare).
+import { bestIndices, inferDirection } from '../../core/compare/direction';
+import { downsampleMinMax, windowRange } from '../../core/compare/downsample';
+import { diffParams } from '../../core/compare/params';
+import { evaluationsOf } from '../../core/evaluate/store';
+import { commitRange, repositoryWithCommit } from '../../core/git/compare';
+import { GitRepo } from '../../core/git/git';
+import { Registry } from '../../core/registry/registry';
+import { StoredSeries, VersionRecord } from '../../core/registry/types';
+import {
+  CodeComparison,
+  ComparisonModel,
+  Direction,
+  MetricRow,
+  SeriesData,
+  VERSION_COLORS,
+  VersionColumn,
+  XAxis,
+} from '../../shared/compare/contract';
 
 export const DEFAULT_MAX_POINTS = 2000;
 

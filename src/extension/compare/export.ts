@@ -1,4 +1,4 @@
-import type { ComparisonModel } from './contract';
+import type { ComparisonModel } from '../../shared/compare/contract';
 
 /** The final-metrics table (with deltas against a baseline) and the parameter diff as CSV. */
 export function comparisonCsv(model: ComparisonModel, baselineVersionId: number): string {

@@ -1,10 +1,11 @@
 /**
- * The evaluation panel's message contract, imported by the extension host and by the webview bundle
- * (webview/evaluation). Plain data only. Every message from the page goes through parseFromWebview
- * before use: the page is untrusted input.
+ * The evaluation panel's contract, imported by the extension host and by the page (webview/evaluation):
+ * the view it shows, its messages in the shared envelope, and their validator. Plain data only.
+ * Every message from the page goes through parseFromWebview before use: the page is untrusted input.
  */
-import type { DatasetKind } from '../datasets/types';
-import type { ClassificationMetrics, ClassMetrics } from './types';
+import type { DatasetKind } from '../../core/datasets/types';
+import type { ClassificationMetrics, ClassMetrics } from '../../core/evaluate/types';
+import { envelope, isObj, type Message, type PageContract, type Ready } from '../messages';
 
 /** The headline numbers shown as cards; null where undefined (or the evaluator did not compute it). */
 export type MetricsView = { [K in Exclude<keyof ClassificationMetrics, 'count'>]-?: number | null };
@@ -51,24 +52,24 @@ export type SampleQuery =
 
 /** Extension → page. */
 export type HostMessage =
-  | { type: 'init'; evaluation: EvaluationView }
-  | { type: 'samples'; request: number; cell: SampleQuery; samples: SampleView[]; total?: number }
-  | { type: 'error'; request?: number; message: string };
+  | Message<'init', EvaluationView>
+  | Message<'samples', { request: number; cell: SampleQuery; samples: SampleView[]; total?: number }>
+  /** With a request: that sample query failed; without: the whole evaluation cannot be shown. */
+  | Message<'error', { request?: number; message: string }>;
 
-/** Page → extension. */
+/** Page → extension. Every sample request carries a number; the page drops answers to older ones. */
 export type PageMessage =
-  | { type: 'ready' }
-  | { type: 'cell'; request: number; label: number; prediction: number }
-  | { type: 'class-errors'; request: number; cls: number; kind: 'fp' | 'fn' }
-  | { type: 'errors'; request: number }
-  | { type: 'open-sample'; sampleId: string };
+  | Ready
+  | Message<'cell', { request: number; label: number; prediction: number }>
+  | Message<'classErrors', { request: number; cls: number; kind: 'fp' | 'fn' }>
+  | Message<'errors', { request: number }>
+  | Message<'openSample', { sampleId: string }>;
 
 /** Upper bound on class indices when the caller does not pass the evaluation's class count. */
 export const MAX_CLASSES = 100_000;
 /** Longest sample id accepted from the page (ids are relative paths or "file#row"). */
 export const MAX_SAMPLE_ID = 1024;
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isRequest = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /**
@@ -76,30 +77,40 @@ const isRequest = (v: unknown): v is number => Number.isSafeInteger(v) && (v as 
  * 0..classCount-1, so pass the evaluation's class count once it is known.
  */
 export function parseFromWebview(msg: unknown, classCount = MAX_CLASSES): PageMessage | undefined {
-  if (!isObj(msg) || typeof msg.type !== 'string') return undefined;
+  const m = envelope(msg);
+  if (!m) return undefined;
+  if (m.type === 'ready') return { type: 'ready' };
+  const p = m.payload;
+  if (!isObj(p)) return undefined;
   const isClass = (v: unknown): v is number =>
     Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < classCount;
-  switch (msg.type) {
-    case 'ready':
-      return { type: 'ready' };
+  switch (m.type) {
     case 'cell':
-      return isRequest(msg.request) && isClass(msg.label) && isClass(msg.prediction)
-        ? { type: 'cell', request: msg.request, label: msg.label, prediction: msg.prediction }
+      return isRequest(p.request) && isClass(p.label) && isClass(p.prediction)
+        ? { type: 'cell', payload: { request: p.request, label: p.label, prediction: p.prediction } }
         : undefined;
-    case 'class-errors':
-      return isRequest(msg.request) && isClass(msg.cls) && (msg.kind === 'fp' || msg.kind === 'fn')
-        ? { type: 'class-errors', request: msg.request, cls: msg.cls, kind: msg.kind }
+    case 'classErrors':
+      return isRequest(p.request) && isClass(p.cls) && (p.kind === 'fp' || p.kind === 'fn')
+        ? { type: 'classErrors', payload: { request: p.request, cls: p.cls, kind: p.kind } }
         : undefined;
     case 'errors':
-      return isRequest(msg.request) ? { type: 'errors', request: msg.request } : undefined;
-    case 'open-sample':
-      return typeof msg.sampleId === 'string' &&
-        msg.sampleId.length > 0 &&
-        msg.sampleId.length <= MAX_SAMPLE_ID &&
-        !msg.sampleId.includes('\0')
-        ? { type: 'open-sample', sampleId: msg.sampleId }
+      return isRequest(p.request) ? { type: 'errors', payload: { request: p.request } } : undefined;
+    case 'openSample':
+      return typeof p.sampleId === 'string' &&
+        p.sampleId.length > 0 &&
+        p.sampleId.length <= MAX_SAMPLE_ID &&
+        !p.sampleId.includes('\0')
+        ? { type: 'openSample', payload: { sampleId: p.sampleId } }
         : undefined;
     default:
       return undefined;
   }
 }
+
+/** The evaluation page. Thumbnails come only through the webview (no data: or blob: images). */
+export const EVALUATION_PAGE: PageContract<PageMessage> = {
+  viewType: 'modelRegistry.evaluation',
+  bundle: 'evaluation',
+  title: 'Evaluation',
+  parse: parseFromWebview,
+};
