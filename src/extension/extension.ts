@@ -19,6 +19,7 @@ import { RegistryTreeProvider } from './registry/registryTree';
 import { TeamRegistryService } from './registry/teamService';
 import { registerTeamCommands } from './team/teamCommands';
 import { TreeNode } from './registry/treeNodes';
+import { CommandTargets } from './registry/registries';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface ModelRegistryApi {
@@ -34,41 +35,40 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
   // The AWS SDK's "releases after January 2027 need Node 22" warning is noise for the version we ship.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const service = new RegistryService();
-  const tree = new RegistryTreeProvider(service);
+  const tree = new RegistryTreeProvider(service, 'local');
   const view = vscode.window.createTreeView<TreeNode>('modelRegistry.models', {
     treeDataProvider: tree,
     showCollapseAll: true,
     canSelectMany: true,
   });
   const teamService = new TeamRegistryService(context.secrets);
-  const teamTree = new RegistryTreeProvider(teamService, true);
-  const team = {
-    service: teamService,
-    tree: teamTree,
-    view: vscode.window.createTreeView<TreeNode>('modelRegistry.team', {
-      treeDataProvider: teamTree,
-      showCollapseAll: true,
-      canSelectMany: true,
-    }),
-  };
+  const teamTree = new RegistryTreeProvider(teamService, 'team');
+  const teamView = vscode.window.createTreeView<TreeNode>('modelRegistry.team', {
+    treeDataProvider: teamTree,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
+  const local = { key: 'local', service, tree, view } as const;
+  const team = { key: 'team', service: teamService, tree: teamTree, view: teamView } as const;
+  const targets = new CommandTargets({ local, team });
   context.subscriptions.push(
     service,
     tree,
     view,
     teamService,
     teamTree,
-    team.view,
-    ...registerTeamCommands(context, service, teamService, { local: { tree, view }, team }),
+    teamView,
+    ...registerTeamCommands(context, targets),
     ...registerImportCommands(service, tree, view),
     ...registerObjectStorageCommands(context, service, tree, view),
-    ...registerVersionCommands(service, tree, view),
-    ...registerLifecycleCommands(service, tree, view, team),
-    ...registerConvertCommands(service, tree, view),
+    ...registerVersionCommands(targets),
+    ...registerLifecycleCommands(targets),
+    ...registerConvertCommands(targets),
     ...registerEvaluationPanel(context, service),
-    ...registerEvaluateCommands(context, service, view),
+    ...registerEvaluateCommands(context, targets),
     ...registerLineageCommands(context, service),
     registryStatusBar(service),
-    ...registerCompareCommands(context, service, view),
+    ...registerCompareCommands(context, targets),
     registerStoredConfigs(service),
     ...registerTemplateCommands(service, tree, view),
   );

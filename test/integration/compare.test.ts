@@ -31,7 +31,7 @@ describe('Compare panel', () => {
     const a = await api();
     const v1 = await importOutput('resnet-cifar');
     const v2 = await importOutput('resnet-cifar');
-    const node = (version: VersionRecord): TreeNode => ({ kind: 'version', version });
+    const node = (version: VersionRecord): TreeNode => ({ kind: 'version', version, registry: 'local' });
     const panel = (await vscode.commands.executeCommand('modelRegistry.compareVersions', node(v1), [
       node(v1),
       node(v2),

@@ -4,7 +4,7 @@ import { COMPARE_PAGE } from '../../shared/compare/contract';
 import { showError } from '../errors';
 import { registerPanelSerializer } from '../panels/basePanel';
 import { RegistryService } from '../registry/registryService';
-import { TreeNode } from '../registry/treeNodes';
+import { CommandTargets } from '../registry/registries';
 import { registerGitFileProvider } from './codeDiff';
 import { ComparePanel } from './comparePanel';
 import { COMMANDS } from '../commands/commandIds';
@@ -13,11 +13,11 @@ import { registerCommand } from '../commands/register';
 /** Compare Versions (tree multi-select or palette), Compare with…, and panel restore after reload. */
 export function registerCompareCommands(
   context: vscode.ExtensionContext,
-  service: RegistryService,
-  view: vscode.TreeView<TreeNode>,
+  targets: CommandTargets,
 ): vscode.Disposable[] {
-  const versionsOf = (nodes: readonly TreeNode[]) =>
-    nodes.flatMap((n) => (n.kind === 'version' && n.version.status === 'ready' ? [n.version] : []));
+  const service = targets.registries.local.service;
+  /** The ready versions a call names: the clicked and selected rows, rows passed along, references. */
+  const versionsOf = async (args: unknown[]) => (await targets.versions(args, { ready: true })).map((t) => t.version);
   const open = (versions: VersionRecord[]) =>
     ComparePanel.show(
       service,
@@ -30,9 +30,9 @@ export function registerCompareCommands(
       ComparePanel.revive(panel, service, context.extensionUri, state),
     ),
     // From the tree: (clicked, selection); from the palette: nothing, so ask.
-    registerCommand(COMMANDS.compareVersions, async (node?: TreeNode, nodes?: TreeNode[]) => {
+    registerCommand(COMMANDS.compareVersions, async (...args: unknown[]) => {
       try {
-        let versions = versionsOf(nodes?.length ? nodes : node ? [node] : view.selection);
+        let versions = await versionsOf(args);
         if (versions.length < 2) versions = (await pickVersions(service, versions)) ?? [];
         if (versions.length < 2) return undefined;
         return open(versions);
@@ -41,8 +41,8 @@ export function registerCompareCommands(
         return undefined;
       }
     }),
-    registerCommand(COMMANDS.compareWith, async (node?: TreeNode) => {
-      const first = versionsOf(node ? [node] : view.selection)[0];
+    registerCommand(COMMANDS.compareWith, async (...args: unknown[]) => {
+      const first = (await versionsOf(args.slice(0, 1)))[0];
       if (!first) return undefined;
       const others = await pickVersions(service, [first], first.id);
       return others && others.length >= 2 ? open(others) : undefined;

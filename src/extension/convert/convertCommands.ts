@@ -18,9 +18,7 @@ import { toolPickItem } from '../../core/convert/profiles';
 import { showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';
-import { RegistryService } from '../registry/registryService';
-import { RegistryTreeProvider } from '../registry/registryTree';
-import { TreeNode } from '../registry/treeNodes';
+import { CommandTargets } from '../registry/registries';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand, runCommand } from '../commands/register';
 
@@ -41,16 +39,13 @@ function userProfiles(): ToolProfile[] {
  * files (tools with whether they are installed), a parameter form, then a cancellable run whose log
  * goes to an output channel. Arguments (to, params) skip the pickers, for tests and keybindings.
  */
-export function registerConvertCommands(
-  service: RegistryService,
-  tree: RegistryTreeProvider,
-  view: vscode.TreeView<TreeNode>,
-): vscode.Disposable[] {
+export function registerConvertCommands(targets: CommandTargets): vscode.Disposable[] {
+  const { service, tree, view } = targets.registries.local;
   return [
-    registerCommand(COMMANDS.convertVersion, async (n?: TreeNode, arg?: unknown) => {
-      const node = n ?? view.selection[0];
-      const v = node?.kind === 'version' ? node.version : undefined;
+    registerCommand(COMMANDS.convertVersion, async (...args: unknown[]) => {
+      const v = (await targets.version(args))?.version;
       if (!v) return undefined;
+      const arg = args[1];
       const given =
         typeof arg === 'object' && arg !== null && 'to' in arg
           ? (arg as { to: string; params?: Record<string, string> })
@@ -92,7 +87,7 @@ export function registerConvertCommands(
               void runCommand(
                 COMMANDS.compareVersions,
                 undefined,
-                [v, derived].map((version) => ({ kind: 'version', version })),
+                [v, derived].map((version) => ({ kind: 'version', version, registry: 'local' })),
               );
           });
         return derived;

@@ -14,17 +14,15 @@ import {
 import { showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
-import { TreeNode } from '../registry/treeNodes';
+import { CommandTargets } from '../registry/registries';
+import { datasetFacts, datasetItemOf, DatasetNode } from '../registry/treeItems';
+import { toTreeItem } from '../registry/registryTree';
 import { EvaluationPanel } from './evaluationPanel';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand } from '../commands/register';
 
 let channel: vscode.OutputChannel | undefined;
 const evaluationLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Evaluations'));
-
-type DatasetNode =
-  | { kind: 'dataset'; dataset: DatasetRecord }
-  | { kind: 'dataset-fact'; dataset: DatasetRecord; label: string; value: string };
 
 /** The "Datasets" view: each registered dataset with its kind, size, classes, splits and manifest hash. */
 export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscode.Disposable {
@@ -45,35 +43,11 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
       return this.service.exists()
         ? (await listDatasets(await this.service.get())).map((dataset) => ({ kind: 'dataset', dataset }))
         : [];
-    if (n.kind !== 'dataset') return [];
-    const d = n.dataset;
-    const facts: [string, string][] = [
-      ['kind', d.kind],
-      ['samples', String(d.sampleCount)],
-      ['classes', `${d.classes.length}: ${d.classes.slice(0, 12).join(', ')}${d.classes.length > 12 ? ', …' : ''}`],
-      ...(d.splits.length ? [['splits', d.splits.join(', ')] as [string, string]] : []),
-      ['manifest', d.manifestSha256.slice(0, 16)],
-      ['root', d.root],
-    ];
-    return facts.map(([label, value]) => ({ kind: 'dataset-fact', dataset: d, label, value }));
+    return n.kind === 'dataset' ? datasetFacts(n.dataset) : [];
   }
 
   getTreeItem(n: DatasetNode): vscode.TreeItem {
-    if (n.kind === 'dataset') {
-      const d = n.dataset;
-      const item = new vscode.TreeItem(d.name, vscode.TreeItemCollapsibleState.Collapsed);
-      item.id = `dataset/${d.id}`;
-      item.description = `${d.kind} · ${d.sampleCount} samples · ${d.classes.length} classes`;
-      item.tooltip = `${d.name}: ${d.root}\nmanifest ${d.manifestSha256}\nregistered ${d.createdAt}`;
-      item.iconPath = new vscode.ThemeIcon('database');
-      item.contextValue = 'dataset';
-      return item;
-    }
-    const item = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.None);
-    item.id = `dataset/${n.dataset.id}/${n.label}`;
-    item.description = n.value;
-    item.tooltip = `${n.label}: ${n.label === 'manifest' ? n.dataset.manifestSha256 : n.value}`;
-    return item;
+    return toTreeItem(datasetItemOf(n));
   }
 
   dispose(): void {
@@ -85,9 +59,9 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
 /** Register Dataset…, Evaluate… (a version) and the Datasets view. Arguments skip the pickers (tests, keybindings). */
 export function registerEvaluateCommands(
   context: vscode.ExtensionContext,
-  service: RegistryService,
-  view: vscode.TreeView<TreeNode>,
+  targets: CommandTargets,
 ): vscode.Disposable[] {
+  const service = targets.registries.local.service;
   const datasets = new DatasetsTree(service);
   const register = async (uri?: vscode.Uri): Promise<DatasetRecord | undefined> => {
     const target =
@@ -136,10 +110,10 @@ export function registerEvaluateCommands(
     registerCommand(COMMANDS.registerDataset, (uri?: vscode.Uri) =>
       register(uri instanceof vscode.Uri ? uri : undefined),
     ),
-    registerCommand(COMMANDS.evaluateVersion, async (n?: TreeNode, arg?: unknown) => {
-      const node = n ?? view.selection[0];
-      const v = node?.kind === 'version' ? node.version : undefined;
+    registerCommand(COMMANDS.evaluateVersion, async (...args: unknown[]) => {
+      const v = (await targets.version(args))?.version;
       if (!v) return undefined;
+      const arg = args[1];
       const given =
         typeof arg === 'object' && arg !== null && 'dataset' in arg
           ? (arg as { dataset: string; split?: string; open?: boolean; evaluator?: string })

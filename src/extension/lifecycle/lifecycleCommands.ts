@@ -4,9 +4,8 @@ import { exportVersion, formatBytes, ObjectStore, parseSearch, Registry, Version
 import { problemWith, showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';
-import { RegistryService } from '../registry/registryService';
-import { RegistrySource, RegistryTreeProvider } from '../registry/registryTree';
-import { TreeNode } from '../registry/treeNodes';
+import { RegistryTreeProvider } from '../registry/registryTree';
+import { CommandTargets, RegistryView } from '../registry/registries';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand, setContext } from '../commands/register';
 
@@ -17,31 +16,18 @@ const COMMON_ALIASES = ['production', 'staging', 'candidate', 'champion', 'chall
  * Aliases, tags, descriptions, clone, archive, delete with undo, search and paging. Every command
  * takes its inputs as optional arguments too, so tests and keybindings can run it without pickers.
  */
-export function registerLifecycleCommands(
-  service: RegistryService,
-  tree: RegistryTreeProvider,
-  view: vscode.TreeView<TreeNode>,
-  team: { service: RegistrySource; tree: RegistryTreeProvider },
-): vscode.Disposable[] {
-  /** Aliases, tags and descriptions work in the Team Registry view too: on the registry the node came from. */
-  const sourceOf = (n?: TreeNode): RegistrySource => (n && team.tree.owns(n) ? team.service : service);
-  const versionOf = (n?: TreeNode) => {
-    const node = n ?? view.selection[0];
-    return node?.kind === 'version' ? node.version : undefined;
-  };
-  const modelOf = (n?: TreeNode) => {
-    const node = n ?? view.selection[0];
-    return node?.kind === 'model' ? node.model.name : node && 'version' in node ? node.version.model : undefined;
-  };
-  /** Runs a registry change, then tells the tree (and open panels), or shows the failure as an error naming `what`. */
+export function registerLifecycleCommands(targets: CommandTargets): vscode.Disposable[] {
+  const { local, team } = targets.registries;
+  const { tree, view } = local;
+  /** Runs a change in the registry `where`, then tells its tree (and open panels), or shows the failure as an error naming `what`. */
   const change = async <T>(
     what: string,
     fn: (r: Registry<ObjectStore>) => Promise<T>,
-    source: RegistrySource = service,
+    where: RegistryView,
   ): Promise<T | undefined> => {
     try {
-      const result = await fn(await source.get());
-      source.fireSoon();
+      const result = await fn(await where.service.get());
+      where.service.fireSoon();
       return result;
     } catch (e) {
       showError(what, e);
@@ -61,13 +47,13 @@ export function registerLifecycleCommands(
   return [
     tree.onDidChangeFilter(updateTitle),
 
-    registerCommand(COMMANDS.setAlias, async (n?: TreeNode, arg?: unknown) => {
-      const v = versionOf(n);
-      if (!v) return;
-      const source = sourceOf(n);
-      const name = asString(arg) ?? (await pickAlias(await source.get(), v));
+    registerCommand(COMMANDS.setAlias, async (...args: unknown[]) => {
+      const target = await targets.version(args);
+      if (!target) return;
+      const { version: v, where } = target;
+      const name = asString(args[1]) ?? (await pickAlias(await where.service.get(), v));
       if (!name) return;
-      const move = await change(`Could not set alias ${name} on ${v.ref}`, (r) => r.setAlias(v.ref, name), source);
+      const move = await change(`Could not set alias ${name} on ${v.ref}`, (r) => r.setAlias(v.ref, name), where);
       if (move && move.from !== move.to)
         vscode.window.setStatusBarMessage(
           `${v.model}@${name} → v${move.to}${move.from ? ` (was v${move.from})` : ''}`,
@@ -76,23 +62,25 @@ export function registerLifecycleCommands(
       return move;
     }),
 
-    registerCommand(COMMANDS.removeAlias, async (n?: TreeNode, arg?: unknown) => {
-      const v = versionOf(n);
-      if (!v?.aliases.length) return;
+    registerCommand(COMMANDS.removeAlias, async (...args: unknown[]) => {
+      const target = await targets.version(args);
+      if (!target?.version.aliases.length) return;
+      const { version: v, where } = target;
       const name =
-        asString(arg) ??
+        asString(args[1]) ??
         (v.aliases.length === 1
           ? v.aliases[0]
           : await vscode.window.showQuickPick(v.aliases, { title: `Remove which alias of ${v.ref}?` }));
       if (!name) return;
-      return change(`Could not remove alias ${name}`, (r) => r.removeAlias(v.model, name), sourceOf(n));
+      return change(`Could not remove alias ${name}`, (r) => r.removeAlias(v.model, name), where);
     }),
 
-    registerCommand(COMMANDS.aliasHistory, async (n?: TreeNode) => {
-      const model = modelOf(n);
-      if (!model) return;
+    registerCommand(COMMANDS.aliasHistory, async (...args: unknown[]) => {
+      const target = targets.model(args);
+      if (!target) return;
+      const { model, where } = target;
       try {
-        const moves = await (await sourceOf(n).get()).aliasHistory(model);
+        const moves = await (await where.service.get()).aliasHistory(model);
         if (moves.length === 0)
           return void vscode.window.showInformationMessage(`No alias of ${model} has been set yet.`);
         await vscode.window.showQuickPick(
@@ -108,49 +96,50 @@ export function registerLifecycleCommands(
       }
     }),
 
-    registerCommand(COMMANDS.editTags, async (n?: TreeNode, arg?: unknown) => {
+    registerCommand(COMMANDS.editTags, async (...args: unknown[]) => {
+      const arg = args[1];
       const tags = Array.isArray(arg) && arg.every((t) => typeof t === 'string') ? (arg as string[]) : undefined;
-      const node = n ?? view.selection[0];
-      if (node?.kind !== 'model' && node?.kind !== 'version') return;
-      const source = sourceOf(node);
-      const registry = await source.get();
-      const current = node.kind === 'model' ? node.model.tags : node.version.tags;
-      const label = node.kind === 'model' ? node.model.name : node.version.ref;
+      const target = await targets.modelOrVersion(args);
+      if (!target) return;
+      const registry = await target.where.service.get();
+      const current = 'model' in target ? target.model.tags : target.version.tags;
+      const label = 'model' in target ? target.model.name : target.version.ref;
       const next = tags ?? (await pickTags(await registry.allTags(), current, label));
       if (!next) return;
       return change(
         `Could not set the tags of ${label}`,
-        (r) => (node.kind === 'model' ? r.setModelTags(label, next) : r.setVersionTags(label, next)),
-        source,
+        (r) => ('model' in target ? r.setModelTags(label, next) : r.setVersionTags(label, next)),
+        target.where,
       );
     }),
 
-    registerCommand(COMMANDS.editDescription, async (n?: TreeNode, arg?: unknown) => {
-      const text = asString(arg);
-      const node = n ?? view.selection[0];
-      if (node?.kind !== 'model' && node?.kind !== 'version') return;
-      const label = node.kind === 'model' ? node.model.name : node.version.ref;
+    registerCommand(COMMANDS.editDescription, async (...args: unknown[]) => {
+      const text = asString(args[1]);
+      const target = await targets.modelOrVersion(args);
+      if (!target) return;
+      const label = 'model' in target ? target.model.name : target.version.ref;
       const next =
         text ??
         (await vscode.window.showInputBox({
           title: `Description of ${label}`,
-          value: node.kind === 'model' ? node.model.description : node.version.description,
+          value: 'model' in target ? target.model.description : target.version.description,
           prompt: 'Empty clears it',
         }));
       if (next === undefined) return;
       return change(
         `Could not set the description of ${label}`,
-        (r) => (node.kind === 'model' ? r.setModelDescription(label, next) : r.setVersionDescription(label, next)),
-        sourceOf(node),
+        (r) => ('model' in target ? r.setModelDescription(label, next) : r.setVersionDescription(label, next)),
+        target.where,
       );
     }),
 
-    registerCommand(COMMANDS.cloneVersion, async (n?: TreeNode, arg?: unknown) => {
-      const v = versionOf(n);
-      if (!v) return;
-      const target = asString(arg) ?? (await pickCloneTarget(await service.get(), v));
-      if (!target) return;
-      const copy = await change(`Could not clone ${v.ref}`, (r) => r.cloneVersion(v.ref, target));
+    registerCommand(COMMANDS.cloneVersion, async (...args: unknown[]) => {
+      const target = await targets.version(args);
+      if (target?.where !== local) return; // a team version is pulled into the workspace first
+      const v = target.version;
+      const into = asString(args[1]) ?? (await pickCloneTarget(await local.service.get(), v));
+      if (!into) return;
+      const copy = await change(`Could not clone ${v.ref}`, (r) => r.cloneVersion(v.ref, into), local);
       if (copy) {
         void vscode.window
           .showInformationMessage(
@@ -164,31 +153,35 @@ export function registerLifecycleCommands(
       return copy;
     }),
 
-    registerCommand(COMMANDS.exportVersion, async (n?: TreeNode, arg?: unknown) => {
-      const v = versionOf(n);
-      if (!v) return;
-      const dest = asString(arg) ?? (await pickExportTarget(v));
-      return dest ? exportWithProgress(await service.get(), v, dest) : undefined;
+    registerCommand(COMMANDS.exportVersion, async (...args: unknown[]) => {
+      const target = await targets.version(args);
+      if (target?.where !== local) return; // a team version is pulled into the workspace first
+      const v = target.version;
+      const dest = asString(args[1]) ?? (await pickExportTarget(v));
+      return dest ? exportWithProgress(await local.service.get(), v, dest) : undefined;
     }),
 
-    registerCommand(COMMANDS.archiveVersion, async (n?: TreeNode) => {
-      const v = versionOf(n);
-      if (!v) return;
+    registerCommand(COMMANDS.archiveVersion, async (...args: unknown[]) => {
+      const target = await targets.version(args);
+      if (!target) return;
+      const { version: v, where } = target;
       const force = v.aliases.length > 0 && (await confirmAliasRemoval(v, 'Archive'));
       if (v.aliases.length > 0 && !force) return;
-      return change(`Could not archive ${v.ref}`, (r) => r.archiveVersion(v.ref, { force }));
+      return change(`Could not archive ${v.ref}`, (r) => r.archiveVersion(v.ref, { force }), where);
     }),
 
-    registerCommand(COMMANDS.unarchiveVersion, async (n?: TreeNode) => {
-      const v = versionOf(n);
-      if (!v) return;
-      return change(`Could not unarchive ${v.ref}`, (r) => r.unarchiveVersion(v.ref));
+    registerCommand(COMMANDS.unarchiveVersion, async (...args: unknown[]) => {
+      const target = await targets.version(args);
+      if (!target) return;
+      const { version: v, where } = target;
+      return change(`Could not unarchive ${v.ref}`, (r) => r.unarchiveVersion(v.ref), where);
     }),
 
-    registerCommand(COMMANDS.deleteVersion, async (n?: TreeNode, confirmed?: unknown) => {
-      const v = versionOf(n);
-      if (!v) return;
-      if (confirmed !== true) {
+    registerCommand(COMMANDS.deleteVersion, async (...args: unknown[]) => {
+      const target = await targets.version(args);
+      if (!target) return;
+      const { version: v, where } = target;
+      if (args[1] !== true) {
         const detail = `Its ${v.fileCount} files (${formatBytes(v.sizeBytes)}) stay in the store until "Remove Unreferenced Files (gc)" runs, so it can be undone until then.`;
         const button = v.aliases.length ? `Delete and Remove ${v.aliases.map((a) => `@${a}`).join(', ')}` : 'Delete';
         const message = v.aliases.length
@@ -196,10 +189,11 @@ export function registerLifecycleCommands(
           : `Delete ${v.ref}?`;
         if ((await vscode.window.showWarningMessage(message, { modal: true, detail }, button)) !== button) return;
       }
-      const done = await change(`Could not delete ${v.ref}`, (r) => r.deleteVersion(v.ref, { force: true }));
+      const done = await change(`Could not delete ${v.ref}`, (r) => r.deleteVersion(v.ref, { force: true }), where);
       if (!done) return;
       void vscode.window.showInformationMessage(`Deleted ${v.ref}.`, 'Undo').then((c) => {
-        if (c === 'Undo') void change(`Could not restore ${v.ref}`, (r) => r.restoreVersion(v.id, done.removedAliases));
+        if (c === 'Undo')
+          void change(`Could not restore ${v.ref}`, (r) => r.restoreVersion(v.id, done.removedAliases), where);
       });
       return done;
     }),
@@ -210,10 +204,10 @@ export function registerLifecycleCommands(
     registerCommand(COMMANDS.clearFilter, () => tree.setFilter('')),
     registerCommand(COMMANDS.showArchived, () => tree.setFilter(tree.filter, true)),
     registerCommand(COMMANDS.hideArchived, () => tree.setFilter(tree.filter, false)),
-    registerCommand(
-      COMMANDS.showMore,
-      (n: TreeNode) => n?.kind === 'more' && (team.tree.owns(n) ? team.tree : tree).showMore(n),
-    ),
+    registerCommand(COMMANDS.showMore, (...args: unknown[]) => {
+      const more = targets.node(args, 'more');
+      more?.where.tree.showMore(more.node);
+    }),
 
     registerCommand(COMMANDS.revealVersion, async (arg?: unknown) => {
       const target =
@@ -224,7 +218,7 @@ export function registerLifecycleCommands(
         }));
       if (!target) return;
       try {
-        const v = await (await service.get()).resolve(target.trim());
+        const v = await (await local.service.get()).resolve(target.trim());
         await revealVersion(tree, view, v);
         return v;
       } catch (e) {

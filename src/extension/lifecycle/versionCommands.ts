@@ -3,21 +3,15 @@ import * as vscode from 'vscode';
 import { formatBytes, showCommit } from '../../core';
 import { workspaceRepositoryWith } from '../workspaceGit';
 import { showError } from '../errors';
-import { RegistryService } from '../registry/registryService';
-import { RegistryTreeProvider } from '../registry/registryTree';
-import { TreeNode } from '../registry/treeNodes';
+import { CommandTargets } from '../registry/registries';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand } from '../commands/register';
 
 const COMMIT_SCHEME = 'modelreg-commit';
 
 /** Commands on tree items (files, versions, commits) and on the registry as a whole. */
-export function registerVersionCommands(
-  service: RegistryService,
-  tree: RegistryTreeProvider,
-  view: vscode.TreeView<TreeNode>,
-): vscode.Disposable[] {
-  const selected = (n?: TreeNode) => n ?? view.selection[0];
+export function registerVersionCommands(targets: CommandTargets): vscode.Disposable[] {
+  const { service, tree } = targets.registries.local;
   return [
     vscode.workspace.registerTextDocumentContentProvider(COMMIT_SCHEME, {
       // Only the commit comes from the URI; the repository is the workspace's own.
@@ -28,25 +22,24 @@ export function registerVersionCommands(
     }),
     registerCommand(COMMANDS.refresh, () => tree.refresh()),
 
-    registerCommand(COMMANDS.copySha256, async (n?: TreeNode) => {
-      const node = selected(n);
-      if (node?.kind !== 'file') return;
+    registerCommand(COMMANDS.copySha256, async (...args: unknown[]) => {
+      const node = targets.node(args, 'file')?.node;
+      if (!node) return;
       await vscode.env.clipboard.writeText(node.file.sha256);
       vscode.window.setStatusBarMessage(`Copied SHA-256 of ${node.file.path}`, 3000);
     }),
 
-    registerCommand(COMMANDS.revealFile, async (n?: TreeNode) => {
-      const node = selected(n);
-      if (node?.kind !== 'file') return;
+    registerCommand(COMMANDS.revealFile, async (...args: unknown[]) => {
+      const node = targets.node(args, 'file')?.node;
+      if (!node) return;
       const registry = await service.get();
       const uri = vscode.Uri.file(registry.store.objectPath(node.file.sha256));
       // The stored object has no extension; open it read-only for small text, reveal it otherwise.
       await vscode.commands.executeCommand('revealInExplorer', uri);
     }),
 
-    registerCommand(COMMANDS.openCommit, async (n?: TreeNode) => {
-      const node = selected(n);
-      const version = node && 'version' in node ? node.version : undefined;
+    registerCommand(COMMANDS.openCommit, async (...args: unknown[]) => {
+      const version = (await targets.version(args, { under: true }))?.version;
       if (!version?.git) {
         void vscode.window.showInformationMessage('This version was not imported from a git repository.');
         return;
@@ -96,14 +89,15 @@ export function registerVersionCommands(
       ),
     ),
 
-    registerCommand(COMMANDS.cleanUpImport, async (n?: TreeNode) => {
-      const node = selected(n);
-      if (node?.kind !== 'version' || !node.version.interrupted) return;
+    registerCommand(COMMANDS.cleanUpImport, async (...args: unknown[]) => {
+      const target = await targets.version(args);
+      if (!target?.version.interrupted) return;
+      const { version, where } = target;
       try {
-        await (await service.get()).cleanUpInterrupted(node.version.id);
-        service.fireSoon();
+        await (await where.service.get()).cleanUpInterrupted(version.id);
+        where.service.fireSoon();
       } catch (e) {
-        showError(`Could not clean up ${node.version.ref}`, e);
+        showError(`Could not clean up ${version.ref}`, e);
       }
     }),
 

@@ -1,18 +1,8 @@
 import * as vscode from 'vscode';
-import { modelTooltip, versionTooltip } from './tooltips';
 import { storedConfigUri } from './storedConfigUri';
-import {
-  evaluationsOf,
-  formatBytes,
-  hasEvaluations,
-  formatMetric,
-  ObjectStore,
-  Registry,
-  VersionRecord,
-  versionWarnings,
-} from '../../core';
-import { nodeId, TreeNode } from './treeNodes';
-import { COMMANDS } from '../commands/commandIds';
+import { evaluationsOf, hasEvaluations, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
+import { NodeData, nodeId, RegistryKey, TreeNode } from './treeNodes';
+import { treeItemOf, TreeItemView } from './treeItems';
 
 /** Rows per page: the tree asks for one page (plus one row, to know whether to offer "Show more…"). */
 export const MODEL_PAGE = 200;
@@ -48,15 +38,13 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private readonly parents = new Map<string, TreeNode | undefined>();
   /** Rows shown per parent ("" for the models, else the model name), grown by "Show more…". */
   private readonly shown = new Map<string, number>();
-  /** Nodes this tree handed out: a command given a node can tell which registry (view) it is from. */
-  private readonly handedOut = new WeakSet<TreeNode>();
   private filterText = '';
   private archived = false;
 
-  /** `team`: the team registry's tree, whose nodes open nothing locally (Pull brings a version here first). */
+  /** `registry`: which registry this tree shows; every node it hands out carries it (treeNodes.ts). */
   constructor(
     private readonly service: RegistrySource,
-    private readonly team = false,
+    readonly registry: RegistryKey,
   ) {
     this.subscription = service.onDidChange(() => this.refresh());
   }
@@ -132,23 +120,16 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   async getChildren(parent?: TreeNode): Promise<TreeNode[]> {
-    const children = await this.childrenOf(parent);
-    for (const c of children) {
-      this.parents.set(nodeId(c), parent);
-      this.handedOut.add(c);
-    }
+    const children = (await this.childrenOf(parent)).map((c) => ({ ...c, registry: this.registry }));
+    for (const c of children) this.parents.set(nodeId(c), parent);
     return children;
-  }
-
-  owns(node: TreeNode): boolean {
-    return this.handedOut.has(node);
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
     return this.parents.get(nodeId(node));
   }
 
-  private async childrenOf(parent?: TreeNode): Promise<TreeNode[]> {
+  private async childrenOf(parent?: TreeNode): Promise<NodeData[]> {
     if (!parent) {
       if (!this.service.exists()) return []; // the view's welcome text offers what to do
       const opts = this.listOptions('', MODEL_PAGE);
@@ -157,7 +138,8 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         registry = await this.service.get();
       } catch (e) {
         // The team registry is a server away: say so in the tree rather than leave it blank.
-        if (this.team) return [{ kind: 'message', text: `Team registry unavailable: ${(e as Error).message}` }];
+        if (this.registry === 'team')
+          return [{ kind: 'message', text: `Team registry unavailable: ${(e as Error).message}` }];
         throw e;
       }
       const models = await registry.listModels(opts);
@@ -204,7 +186,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         const v = parent.version;
         if (parent.group === 'lineage') {
           const from = v.parentId !== null ? await registry.getVersionById(v.parentId) : undefined;
-          const nodes: TreeNode[] = from
+          const nodes: NodeData[] = from
             ? [{ kind: 'related', role: 'parent', relation: v.parentKind ?? 'derived', version: v, other: from }]
             : [];
           for (const child of await registry.childrenOf(v.id))
@@ -238,101 +220,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(label(n), collapsible(n));
-    item.id = nodeId(n);
-    item.contextValue = contextValue(n);
-    switch (n.kind) {
-      case 'model': {
-        const m = n.model;
-        const counts = `${m.versionCount} version${m.versionCount === 1 ? '' : 's'}${m.archivedCount ? ` (+${m.archivedCount} archived)` : ''}`;
-        item.description = [counts, ...m.tags.map((t) => `#${t}`)].join(' · ');
-        item.tooltip = markdownText(modelTooltip(m));
-        item.iconPath = new vscode.ThemeIcon('package');
-        break;
-      }
-      case 'version': {
-        const v = n.version;
-        item.description = versionDescription(v);
-        item.tooltip = markdownText(versionTooltip(v));
-        item.iconPath = new vscode.ThemeIcon(
-          v.interrupted
-            ? 'debug-disconnect'
-            : v.status === 'importing'
-              ? 'sync~spin'
-              : v.status === 'failed'
-                ? 'error'
-                : v.archivedAt
-                  ? 'archive'
-                  : v.aliases.length
-                    ? 'star-full'
-                    : 'versions',
-        );
-        break;
-      }
-      case 'related': {
-        const o = n.other;
-        item.description = `${n.role === 'parent' ? 'made from it' : 'made from this'} (${n.relation})${o.git ? ` · ${o.git.commit.slice(0, 7)}` : ''}`;
-        item.tooltip = `${o.ref}: ${n.role === 'parent' ? `${n.version.ref} was made from it` : `made from ${n.version.ref}`} by ${n.relation}${o.git ? `\ncommit ${o.git.commit.slice(0, 10)} ${o.git.subject}` : ''}`;
-        item.iconPath = new vscode.ThemeIcon(n.role === 'parent' ? 'arrow-up' : 'arrow-down');
-        if (!this.team) item.command = { command: COMMANDS.revealVersion, title: 'Reveal Version', arguments: [o.ref] };
-        break;
-      }
-      case 'more':
-        item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.command = { command: COMMANDS.showMore, title: 'Show More', arguments: [n] };
-        break;
-      case 'group':
-        item.iconPath = new vscode.ThemeIcon(
-          {
-            files: 'files',
-            metrics: 'graph-line',
-            lineage: 'type-hierarchy',
-            evaluations: 'checklist',
-            source: 'git-commit',
-          }[n.group],
-        );
-        if (n.group === 'files') item.description = `${n.version.fileCount} · ${formatBytes(n.version.sizeBytes)}`;
-        break;
-      case 'file':
-        item.description = `${formatBytes(n.file.size)} · ${n.file.sha256.slice(0, 12)}`;
-        item.tooltip = `${n.file.path}\n${n.file.role}, ${n.file.size} bytes\nsha256 ${n.file.sha256}`;
-        item.iconPath = new vscode.ThemeIcon(
-          n.file.role === 'weights' ? 'symbol-array' : n.file.role === 'metrics' ? 'graph' : 'file',
-        );
-        break;
-      case 'metric':
-        item.description = `${formatMetric(n.metric.value)}${n.metric.isBest ? ' (best)' : ''}`;
-        item.tooltip = `${n.metric.key} = ${n.metric.value}${n.metric.step !== null ? ` at step ${n.metric.step}` : ''}\n${n.metric.pointCount} points from ${n.metric.source}`;
-        item.iconPath = new vscode.ThemeIcon('symbol-number');
-        break;
-      case 'fact':
-        item.description = n.value;
-        item.tooltip = `${n.label}: ${n.value}`;
-        if (n.label === 'warning')
-          item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        if (n.label === 'commit' && n.version.git && !this.team)
-          item.command = { command: COMMANDS.openCommit, title: 'Open Commit', arguments: [n] };
-        break;
-      case 'config':
-        item.description = n.version.config?.templateId ?? 'no template';
-        item.tooltip = `The config.json ${n.version.ref} was imported with${n.version.config?.templateId ? ` (template ${n.version.config.templateId})` : ''}; read-only, checked like any model config.`;
-        item.iconPath = new vscode.ThemeIcon('settings');
-        if (!this.team)
-          item.command = { command: 'vscode.open', title: 'Open config.json', arguments: [storedConfigUri(n.version)] };
-        break;
-      case 'evaluation': {
-        const e = n.evaluation;
-        item.description = `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${new Date(e.finishedAt ?? e.startedAt).toLocaleDateString()}`;
-        item.tooltip = `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (manifest ${e.datasetSha256.slice(0, 12)}), ${e.evaluator} evaluator${e.git ? `, workspace at ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' (dirty)' : ''}` : ''}`;
-        item.iconPath = new vscode.ThemeIcon('beaker');
-        if (!this.team) item.command = { command: COMMANDS.openEvaluation, title: 'Open Evaluation', arguments: [n] };
-        break;
-      }
-      case 'message':
-        item.iconPath = new vscode.ThemeIcon('info');
-        break;
-    }
-    return item;
+    return toTreeItem(treeItemOf(n));
   }
 
   dispose(): void {
@@ -343,65 +231,33 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 }
 
 /** A page of rows fetched with one extra: the extra becomes "Show more…". */
-function paged(nodes: TreeNode[], limit: number, of: string | undefined): TreeNode[] {
+function paged(nodes: NodeData[], limit: number, of: string | undefined): NodeData[] {
   return nodes.length < limit ? nodes : [...nodes.slice(0, limit - 1), { kind: 'more', of }];
 }
 
-/** Menus in package.json match these: version.<status>[.aliased][.archived], commit, model… */
-function contextValue(n: TreeNode): string {
-  if (n.kind === 'version')
-    return `version.${n.version.interrupted ? 'interrupted' : n.version.status}${n.version.aliases.length ? '.aliased' : ''}${n.version.archivedAt ? '.archived' : ''}`;
-  if (n.kind === 'fact' && n.label === 'commit' && n.version.git) return 'commit';
-  if (n.kind === 'group') return `group.${n.group}`;
-  return n.kind;
-}
-
-function label(n: TreeNode): string {
-  switch (n.kind) {
-    case 'model':
-      return n.model.name;
-    case 'version':
-      return `v${n.version.number}`;
-    case 'group':
-      return { files: 'Files', metrics: 'Metrics', source: 'Source', lineage: 'Lineage', evaluations: 'Evaluations' }[
-        n.group
-      ];
-    case 'evaluation':
-      return `${n.evaluation.datasetName}${n.evaluation.split ? `/${n.evaluation.split}` : ''}`;
-    case 'related':
-      return n.other.ref;
-    case 'more':
-      return 'Show more…';
-    case 'file':
-      return n.file.path;
-    case 'metric':
-      return n.metric.key;
-    case 'fact':
-      return n.label;
-    case 'config':
-      return 'config.json';
-    case 'message':
-      return n.text;
-  }
-}
-
-function collapsible(n: TreeNode): vscode.TreeItemCollapsibleState {
-  if (n.kind === 'model' || n.kind === 'group') return vscode.TreeItemCollapsibleState.Collapsed;
-  if (n.kind === 'version' && n.version.status === 'ready') return vscode.TreeItemCollapsibleState.Collapsed;
-  return vscode.TreeItemCollapsibleState.None;
-}
-
-function versionDescription(v: VersionRecord): string {
-  if (v.status !== 'ready')
-    return v.interrupted ? 'interrupted: its import was stopped' : v.status === 'importing' ? 'importing…' : 'failed';
-  const parts = [
-    ...v.aliases.map((a) => `@${a}`),
-    ...(v.archivedAt ? ['archived'] : []),
-    v.format ?? 'files',
-    formatBytes(v.sizeBytes),
-  ];
-  if (v.git) parts.push(v.git.commit.slice(0, 7) + (v.git.dirty ? '*' : ''));
-  return parts.join(' · ');
+/** The vscode.TreeItem of a row described by treeItems.ts. */
+export function toTreeItem(view: TreeItemView): vscode.TreeItem {
+  const item = new vscode.TreeItem(
+    view.label,
+    view.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+  );
+  item.id = view.id;
+  item.contextValue = view.contextValue;
+  item.description = view.description;
+  if (view.tooltip !== undefined)
+    item.tooltip = typeof view.tooltip === 'string' ? view.tooltip : markdownText(view.tooltip.markdown);
+  if (view.icon)
+    item.iconPath = new vscode.ThemeIcon(
+      view.icon.id,
+      view.icon.color ? new vscode.ThemeColor(view.icon.color) : undefined,
+    );
+  const c = view.command;
+  if (c)
+    item.command =
+      'openStoredConfig' in c
+        ? { command: 'vscode.open', title: c.title, arguments: [storedConfigUri(c.openStoredConfig)] }
+        : { command: c.id, title: c.title, arguments: c.arguments };
+  return item;
 }
 
 /** Markdown we wrote around escaped text: no HTML, no command links. */
@@ -412,7 +268,7 @@ function markdownText(text: string): vscode.MarkdownString {
   return md;
 }
 
-function sourceFacts(v: VersionRecord): TreeNode[] {
+function sourceFacts(v: VersionRecord): NodeData[] {
   const facts: [string, string][] = [];
   if (v.git) {
     facts.push(['commit', `${v.git.commit.slice(0, 10)}${v.git.dirty ? ' (dirty)' : ''} ${v.git.subject}`]);

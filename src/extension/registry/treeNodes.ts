@@ -1,7 +1,10 @@
 import type { EvaluationRecord, FileEntry, FinalMetric, ModelSummary, VersionRecord } from '../../core';
 
-/** The registry tree's node kinds; `contextValue`s in package.json menus match `kind`. */
-export type TreeNode =
+/** Which registry a node shows: the workspace's own, or the team's. Commands act on the node's registry. */
+export type RegistryKey = 'local' | 'team';
+
+/** A row of the registry tree without its registry; the tree adds that when it hands the row out. */
+export type NodeData =
   | { kind: 'model'; model: ModelSummary }
   | { kind: 'version'; version: VersionRecord }
   | { kind: 'group'; group: 'files' | 'metrics' | 'source' | 'lineage' | 'evaluations'; version: VersionRecord }
@@ -15,7 +18,10 @@ export type TreeNode =
   | { kind: 'fact'; label: string; value: string; version: VersionRecord; command?: string }
   | { kind: 'message'; text: string };
 
-export function nodeId(n: TreeNode): string {
+/** The registry tree's node kinds; `contextValue`s in package.json menus match `kind` (treeItems.ts). */
+export type TreeNode = NodeData & { readonly registry: RegistryKey };
+
+export function nodeId(n: NodeData): string {
   switch (n.kind) {
     case 'model':
       return `model/${n.model.name}`;

@@ -5,39 +5,19 @@ import { revealVersion } from '../importing/importCommands';
 import { withCredentials } from '../importing/objectStorageCommands';
 import { objectStorageConnection } from '../objectStorageConnections';
 import { withCancellableProgress } from '../progress';
-import { RegistryService } from '../registry/registryService';
-import { RegistryTreeProvider } from '../registry/registryTree';
-import { TEAM_PASSWORD_KEY, TeamRegistryService } from '../registry/teamService';
-import { TreeNode } from '../registry/treeNodes';
+import { CommandTargets, RegistryView } from '../registry/registries';
+import { TEAM_PASSWORD_KEY } from '../registry/teamService';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand, runCommand, setContext } from '../commands/register';
-
-interface Views {
-  local: { tree: RegistryTreeProvider; view: vscode.TreeView<TreeNode> };
-  team: { tree: RegistryTreeProvider; view: vscode.TreeView<TreeNode> };
-}
 
 /**
  * Push a local version to the team registry, Pull a team version into the workspace's registry,
  * refresh the team view and enter its credentials. Push and Pull take the tree node or a reference
  * ("resnet@v3"), so tests and keybindings can run them without a selection.
  */
-export function registerTeamCommands(
-  context: vscode.ExtensionContext,
-  local: RegistryService,
-  team: TeamRegistryService,
-  views: Views,
-): vscode.Disposable[] {
-  /** The versions a command was run on: a reference, the clicked row, or every selected version row. */
-  const refsOf = (
-    n: TreeNode | string | undefined,
-    selected: TreeNode[] | undefined,
-    view: vscode.TreeView<TreeNode>,
-  ) => {
-    if (typeof n === 'string') return [n];
-    const nodes = selected && selected.length > 1 ? selected : [n ?? view.selection[0]];
-    return nodes.flatMap((node) => (node?.kind === 'version' ? [node.version.ref] : []));
-  };
+export function registerTeamCommands(context: vscode.ExtensionContext, targets: CommandTargets): vscode.Disposable[] {
+  const views = targets.registries;
+  const [local, team] = [views.local.service, views.team.service];
 
   /** Copies the versions one after another under one cancellable progress; what finished stays copied. */
   const transfer = async (verb: 'Push' | 'Pull', refs: string[]): Promise<TransferResult[] | undefined> => {
@@ -114,12 +94,8 @@ export function registerTeamCommands(
       views.team.view.message = filter ? `Showing versions that match: ${filter}` : undefined;
       void setContext('teamFiltered', !!filter);
     }),
-    registerCommand(COMMANDS.pushVersion, (n?: TreeNode | string, selected?: TreeNode[]) =>
-      run('Push', refsOf(n, selected, views.local.view)),
-    ),
-    registerCommand(COMMANDS.pullVersion, (n?: TreeNode | string, selected?: TreeNode[]) =>
-      run('Pull', refsOf(n, selected, views.team.view)),
-    ),
+    registerCommand(COMMANDS.pushVersion, (...args: unknown[]) => run('Push', targets.refs(args, 'local'))),
+    registerCommand(COMMANDS.pullVersion, (...args: unknown[]) => run('Pull', targets.refs(args, 'team'))),
     registerCommand(COMMANDS.refreshTeam, () => team.reopen()),
     registerCommand(COMMANDS.configureTeam, () =>
       vscode.commands.executeCommand('workbench.action.openSettings', 'modelRegistry.team'),
@@ -159,7 +135,7 @@ function summary(verb: 'Push' | 'Pull', refs: string[], results: TransferResult[
   return `${verb === 'Push' ? 'Pushed' : 'Pulled'} ${results.length} versions: ${copies} (${files} files, ${bytes} ${moved}; ${there} already there).`;
 }
 
-async function reveal(where: Views['local'], v: VersionRecord): Promise<void> {
+async function reveal(where: RegistryView, v: VersionRecord): Promise<void> {
   await vscode.commands.executeCommand('workbench.view.extension.modelRegistry');
   await revealVersion(where.tree, where.view, v);
 }

@@ -4,8 +4,9 @@ import * as assert from 'assert';
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { COMMANDS, INTERNAL_COMMANDS } from '../../../../src/extension/commands/commandIds';
+import { repoRoot } from '../../helpers/paths';
 
-const repo = path.resolve(__dirname, '../../../../..');
+const repo = repoRoot;
 const table = new Set<string>(Object.values(COMMANDS));
 
 interface Contributes {

@@ -1,0 +1,217 @@
+// What each row of the registry and datasets trees shows, without 'vscode', so it is unit-tested:
+// label, description, tooltip, icon (a theme icon id), context value (package.json menus match it)
+// and the command a click runs. registryTree.ts turns this into a vscode.TreeItem.
+import { DatasetRecord, formatBytes, formatMetric, VersionRecord } from '../../core';
+import { COMMANDS, CommandId } from '../commands/commandIds';
+import { modelTooltip, versionTooltip } from './tooltips';
+import { nodeId, TreeNode } from './treeNodes';
+
+export interface TreeItemView {
+  id: string;
+  label: string;
+  /** Starts collapsed (has children to expand), or has none. */
+  collapsible: boolean;
+  contextValue?: string;
+  description?: string;
+  /** Markdown we wrote around escaped text (shown untrusted, without HTML), or plain text. */
+  tooltip?: { markdown: string } | string;
+  /** A theme icon id (codicon), e.g. 'package', 'sync~spin'; `color` a theme colour id. */
+  icon?: { id: string; color?: string };
+  /** What a click runs: one of our commands, or opening the version's stored config.json. */
+  command?: { id: CommandId; title: string; arguments: unknown[] } | { openStoredConfig: VersionRecord; title: string };
+}
+
+/** A registry tree row. Team rows open nothing locally: Pull brings a version into the workspace first. */
+export function treeItemOf(n: TreeNode): TreeItemView {
+  const item: TreeItemView = {
+    id: nodeId(n),
+    label: labelOf(n),
+    collapsible: collapsible(n),
+    contextValue: contextValue(n),
+  };
+  const local = n.registry === 'local';
+  switch (n.kind) {
+    case 'model': {
+      const m = n.model;
+      const counts = `${m.versionCount} version${m.versionCount === 1 ? '' : 's'}${m.archivedCount ? ` (+${m.archivedCount} archived)` : ''}`;
+      item.description = [counts, ...m.tags.map((t) => `#${t}`)].join(' · ');
+      item.tooltip = { markdown: modelTooltip(m) };
+      item.icon = { id: 'package' };
+      break;
+    }
+    case 'version': {
+      const v = n.version;
+      item.description = versionDescription(v);
+      item.tooltip = { markdown: versionTooltip(v) };
+      item.icon = { id: versionIcon(v) };
+      break;
+    }
+    case 'related': {
+      const o = n.other;
+      item.description = `${n.role === 'parent' ? 'made from it' : 'made from this'} (${n.relation})${o.git ? ` · ${o.git.commit.slice(0, 7)}` : ''}`;
+      item.tooltip = `${o.ref}: ${n.role === 'parent' ? `${n.version.ref} was made from it` : `made from ${n.version.ref}`} by ${n.relation}${o.git ? `\ncommit ${o.git.commit.slice(0, 10)} ${o.git.subject}` : ''}`;
+      item.icon = { id: n.role === 'parent' ? 'arrow-up' : 'arrow-down' };
+      if (local) item.command = { id: COMMANDS.revealVersion, title: 'Reveal Version', arguments: [o.ref] };
+      break;
+    }
+    case 'more':
+      item.icon = { id: 'ellipsis' };
+      item.command = { id: COMMANDS.showMore, title: 'Show More', arguments: [n] };
+      break;
+    case 'group':
+      item.icon = { id: GROUP_ICONS[n.group] };
+      if (n.group === 'files') item.description = `${n.version.fileCount} · ${formatBytes(n.version.sizeBytes)}`;
+      break;
+    case 'file':
+      item.description = `${formatBytes(n.file.size)} · ${n.file.sha256.slice(0, 12)}`;
+      item.tooltip = `${n.file.path}\n${n.file.role}, ${n.file.size} bytes\nsha256 ${n.file.sha256}`;
+      item.icon = { id: n.file.role === 'weights' ? 'symbol-array' : n.file.role === 'metrics' ? 'graph' : 'file' };
+      break;
+    case 'metric':
+      item.description = `${formatMetric(n.metric.value)}${n.metric.isBest ? ' (best)' : ''}`;
+      item.tooltip = `${n.metric.key} = ${n.metric.value}${n.metric.step !== null ? ` at step ${n.metric.step}` : ''}\n${n.metric.pointCount} points from ${n.metric.source}`;
+      item.icon = { id: 'symbol-number' };
+      break;
+    case 'fact':
+      item.description = n.value;
+      item.tooltip = `${n.label}: ${n.value}`;
+      if (n.label === 'warning') item.icon = { id: 'warning', color: 'problemsWarningIcon.foreground' };
+      if (n.label === 'commit' && n.version.git && local)
+        item.command = { id: COMMANDS.openCommit, title: 'Open Commit', arguments: [n] };
+      break;
+    case 'config':
+      item.description = n.version.config?.templateId ?? 'no template';
+      item.tooltip = `The config.json ${n.version.ref} was imported with${n.version.config?.templateId ? ` (template ${n.version.config.templateId})` : ''}; read-only, checked like any model config.`;
+      item.icon = { id: 'settings' };
+      if (local) item.command = { openStoredConfig: n.version, title: 'Open config.json' };
+      break;
+    case 'evaluation': {
+      const e = n.evaluation;
+      item.description = `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${new Date(e.finishedAt ?? e.startedAt).toLocaleDateString()}`;
+      item.tooltip = `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (manifest ${e.datasetSha256.slice(0, 12)}), ${e.evaluator} evaluator${e.git ? `, workspace at ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' (dirty)' : ''}` : ''}`;
+      item.icon = { id: 'beaker' };
+      if (local) item.command = { id: COMMANDS.openEvaluation, title: 'Open Evaluation', arguments: [n] };
+      break;
+    }
+    case 'message':
+      item.icon = { id: 'info' };
+      break;
+  }
+  return item;
+}
+
+/** A row of the Datasets view: a dataset, or one of its facts under it. */
+export type DatasetNode =
+  | { kind: 'dataset'; dataset: DatasetRecord }
+  | { kind: 'dataset-fact'; dataset: DatasetRecord; label: string; value: string };
+
+export function datasetItemOf(n: DatasetNode): TreeItemView {
+  const d = n.dataset;
+  if (n.kind === 'dataset')
+    return {
+      id: `dataset/${d.id}`,
+      label: d.name,
+      collapsible: true,
+      description: `${d.kind} · ${d.sampleCount} samples · ${d.classes.length} classes`,
+      tooltip: `${d.name}: ${d.root}\nmanifest ${d.manifestSha256}\nregistered ${d.createdAt}`,
+      icon: { id: 'database' },
+      contextValue: 'dataset',
+    };
+  return {
+    id: `dataset/${d.id}/${n.label}`,
+    label: n.label,
+    collapsible: false,
+    description: n.value,
+    tooltip: `${n.label}: ${n.label === 'manifest' ? d.manifestSha256 : n.value}`,
+  };
+}
+
+/** The facts listed under a dataset. */
+export function datasetFacts(d: DatasetRecord): DatasetNode[] {
+  const facts: [string, string][] = [
+    ['kind', d.kind],
+    ['samples', String(d.sampleCount)],
+    ['classes', `${d.classes.length}: ${d.classes.slice(0, 12).join(', ')}${d.classes.length > 12 ? ', …' : ''}`],
+    ...(d.splits.length ? [['splits', d.splits.join(', ')] as [string, string]] : []),
+    ['manifest', d.manifestSha256.slice(0, 16)],
+    ['root', d.root],
+  ];
+  return facts.map(([label, value]) => ({ kind: 'dataset-fact', dataset: d, label, value }));
+}
+
+const GROUP_ICONS = {
+  files: 'files',
+  metrics: 'graph-line',
+  lineage: 'type-hierarchy',
+  evaluations: 'checklist',
+  source: 'git-commit',
+} as const;
+
+const GROUP_LABELS = {
+  files: 'Files',
+  metrics: 'Metrics',
+  source: 'Source',
+  lineage: 'Lineage',
+  evaluations: 'Evaluations',
+} as const;
+
+/** Menus in package.json match these: version.<status>[.aliased][.archived], commit, model… */
+function contextValue(n: TreeNode): string {
+  if (n.kind === 'version')
+    return `version.${n.version.interrupted ? 'interrupted' : n.version.status}${n.version.aliases.length ? '.aliased' : ''}${n.version.archivedAt ? '.archived' : ''}`;
+  if (n.kind === 'fact' && n.label === 'commit' && n.version.git) return 'commit';
+  if (n.kind === 'group') return `group.${n.group}`;
+  return n.kind;
+}
+
+function labelOf(n: TreeNode): string {
+  switch (n.kind) {
+    case 'model':
+      return n.model.name;
+    case 'version':
+      return `v${n.version.number}`;
+    case 'group':
+      return GROUP_LABELS[n.group];
+    case 'evaluation':
+      return `${n.evaluation.datasetName}${n.evaluation.split ? `/${n.evaluation.split}` : ''}`;
+    case 'related':
+      return n.other.ref;
+    case 'more':
+      return 'Show more…';
+    case 'file':
+      return n.file.path;
+    case 'metric':
+      return n.metric.key;
+    case 'fact':
+      return n.label;
+    case 'config':
+      return 'config.json';
+    case 'message':
+      return n.text;
+  }
+}
+
+function collapsible(n: TreeNode): boolean {
+  return n.kind === 'model' || n.kind === 'group' || (n.kind === 'version' && n.version.status === 'ready');
+}
+
+function versionIcon(v: VersionRecord): string {
+  if (v.interrupted) return 'debug-disconnect';
+  if (v.status === 'importing') return 'sync~spin';
+  if (v.status === 'failed') return 'error';
+  if (v.archivedAt) return 'archive';
+  return v.aliases.length ? 'star-full' : 'versions';
+}
+
+function versionDescription(v: VersionRecord): string {
+  if (v.status !== 'ready')
+    return v.interrupted ? 'interrupted: its import was stopped' : v.status === 'importing' ? 'importing…' : 'failed';
+  const parts = [
+    ...v.aliases.map((a) => `@${a}`),
+    ...(v.archivedAt ? ['archived'] : []),
+    v.format ?? 'files',
+    formatBytes(v.sizeBytes),
+  ];
+  if (v.git) parts.push(v.git.commit.slice(0, 7) + (v.git.dirty ? '*' : ''));
+  return parts.join(' · ');
+}
