@@ -1,6 +1,6 @@
 // Bundles the extension host code and the CLI. Native and runtime-provided modules stay external.
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'fs';
 
 const watch = process.argv.includes('--watch');
 const common = {
@@ -25,10 +25,13 @@ const builds = [
   { ...common, entryPoints: ['src/core/onnxrt/ortHost.ts'], outfile: 'dist/ortHost.js' },
 ];
 
-// The panels' pages (browser) and their stylesheets, one pair per folder under webview/ (shared/ is
-// imported by them, not built alone); a panel may load only dist/webview.
+// The panels' pages (browser) and their stylesheets: every folder under webview/ with a main.ts is
+// one, so a new panel needs no entry here (shared/ is imported by the pages, not built alone).
+// A panel may load only dist/webview.
 const page = { bundle: true, minify: true, sourcemap: 'linked', logLevel: 'info' };
-const PAGES = ['compare', 'evaluation', 'lineage'];
+const PAGES = readdirSync('webview', { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(`webview/${d.name}/main.ts`))
+  .map((d) => d.name);
 for (const name of PAGES) {
   builds.push(
     {

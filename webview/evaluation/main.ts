@@ -2,7 +2,13 @@
  * Entry of the evaluation panel's page: metric cards, per-class table, confusion matrix and a sample
  * browser. The extension sends the evaluation once; samples come on request (a cell, a class's errors).
  */
-import type { EvaluationView, HostMessage, PageMessage, SampleQuery } from '../../src/shared/evaluation/contract';
+import type {
+  EvaluationState,
+  EvaluationView,
+  HostMessage,
+  PageMessage,
+  SampleQuery,
+} from '../../src/shared/evaluation/contract';
 import { formatMetric } from '../../src/core/util/format';
 import { ClassTable } from './classTable';
 import { button, el } from '../shared/dom';
@@ -10,7 +16,7 @@ import { panelApi } from '../shared/vscodeApi';
 import { ConfusionMatrix } from './matrix';
 import { SampleBrowser } from './samples';
 
-const vscode = panelApi<PageMessage, HostMessage>();
+const vscode = panelApi<PageMessage, HostMessage, EvaluationState>();
 let view: EvaluationView | undefined;
 /** The latest request; answers to older ones (the user clicked on meanwhile) are dropped. */
 let request = 0;
@@ -109,6 +115,7 @@ vscode.listen((msg) => {
   try {
     switch (msg.type) {
       case 'init':
+        vscode.setState({ evaluationId: msg.payload.id });
         render(msg.payload);
         break;
       case 'samples': {

@@ -8,6 +8,7 @@ import type { SamplePrediction } from '../../core/evaluate/types';
 import { evaluationIdOf, imagePath } from '../../core/evaluate/view';
 import {
   EVALUATION_PAGE,
+  EvaluationState,
   EvaluationView,
   HostMessage,
   PageMessage,
@@ -17,7 +18,7 @@ import {
 } from '../../shared/evaluation/contract';
 import { evaluationView, sampleTotal } from '../../shared/evaluation/view';
 import { showError } from '../errors';
-import { BasePanel } from '../panels/basePanel';
+import { BasePanel, registerPanelSerializer } from '../panels/basePanel';
 import { RegistryService } from '../registry/registryService';
 
 export const OPEN_EVALUATION_COMMAND = 'modelRegistry.openEvaluation';
@@ -28,7 +29,7 @@ const SAMPLE_LIMIT = 200;
  * One evaluation's results: metric cards, per-class table, confusion matrix, and a browser of the
  * samples behind a cell. One panel per evaluation; the page asks, the host queries the store.
  */
-export class EvaluationPanel extends BasePanel<PageMessage, HostMessage> {
+export class EvaluationPanel extends BasePanel<PageMessage, HostMessage, EvaluationState> {
   private static readonly open = new Map<number, Promise<EvaluationPanel>>();
   /** Sample ids the page has been shown: the only ones it may ask to open. */
   private readonly shown = new Set<string>();
@@ -56,23 +57,38 @@ export class EvaluationPanel extends BasePanel<PageMessage, HostMessage> {
     return opening;
   }
 
+  /** After a window reload, from the evaluation the page kept; an evaluation deleted meanwhile closes the panel. */
+  static revive(panel: vscode.WebviewPanel, service: RegistryService, extensionUri: vscode.Uri, id: number): void {
+    const opening = EvaluationPanel.create(service, extensionUri, id, panel);
+    EvaluationPanel.open.set(id, opening);
+    opening.catch(() => {
+      EvaluationPanel.open.delete(id);
+      panel.dispose();
+    });
+  }
+
   private static async create(
     service: RegistryService,
     extensionUri: vscode.Uri,
     id: number,
+    restored?: vscode.WebviewPanel,
   ): Promise<EvaluationPanel> {
     const registry = await service.get();
     const evaluation = await getEvaluation(registry, id);
     if (!evaluation) throw new Error(`evaluation ${id} does not exist (it may have been deleted)`);
     const dataset = await getDatasetById(registry, evaluation.datasetId);
     const view = evaluationView(evaluation, dataset);
-    const panel = BasePanel.createPanel(
-      EVALUATION_PAGE,
-      `Evaluation: ${view.ref} on ${view.dataset.name}`,
-      vscode.ViewColumn.Active,
-      { extensionUri, roots: datasetRoots(dataset) },
-      true, // keeps the selected cell and its samples across tab switches
-    );
+    const title = `Evaluation: ${view.ref} on ${view.dataset.name}`;
+    if (restored) restored.title = title;
+    const panel =
+      restored ??
+      BasePanel.createPanel(
+        EVALUATION_PAGE,
+        title,
+        vscode.ViewColumn.Active,
+        { extensionUri, roots: datasetRoots(dataset) },
+        true, // keeps the selected cell and its samples across tab switches
+      );
     return new EvaluationPanel(panel, service, extensionUri, id, view, dataset);
   }
 
@@ -204,6 +220,9 @@ export function registerEvaluationPanel(
   service: RegistryService,
 ): vscode.Disposable[] {
   return [
+    registerPanelSerializer(EVALUATION_PAGE, (panel, state) =>
+      EvaluationPanel.revive(panel, service, context.extensionUri, state.evaluationId),
+    ),
     vscode.commands.registerCommand(OPEN_EVALUATION_COMMAND, async (arg?: unknown) => {
       const id = evaluationIdOf(arg);
       if (id === undefined) {

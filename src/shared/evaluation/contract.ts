@@ -65,6 +65,11 @@ export type PageMessage =
   | Message<'errors', { request: number }>
   | Message<'openSample', { sampleId: string }>;
 
+/** What the page keeps with vscode.setState, so the panel comes back after a reload. */
+export interface EvaluationState {
+  evaluationId: number;
+}
+
 /** Upper bound on class indices when the caller does not pass the evaluation's class count. */
 export const MAX_CLASSES = 100_000;
 /** Longest sample id accepted from the page (ids are relative paths or "file#row"). */
@@ -107,10 +112,16 @@ export function parseFromWebview(msg: unknown, classCount = MAX_CLASSES): PageMe
   }
 }
 
+/** Validates restored panel state (it comes from the page as well). */
+export function parseEvaluationState(state: unknown): EvaluationState | undefined {
+  return isObj(state) && isRequest(state.evaluationId) ? { evaluationId: state.evaluationId } : undefined;
+}
+
 /** The evaluation page. Thumbnails come only through the webview (no data: or blob: images). */
-export const EVALUATION_PAGE: PageContract<PageMessage> = {
+export const EVALUATION_PAGE: PageContract<PageMessage, EvaluationState> = {
   viewType: 'modelRegistry.evaluation',
   bundle: 'evaluation',
   title: 'Evaluation',
   parse: parseFromWebview,
+  parseState: parseEvaluationState,
 };
