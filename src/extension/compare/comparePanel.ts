@@ -10,6 +10,8 @@ import {
   ToWebview,
 } from '../../shared/compare/contract';
 import { BasePanel } from '../panels/basePanel';
+import { COMMANDS } from '../commands/commandIds';
+import { runCommand } from '../commands/register';
 import { RegistryService } from '../registry/registryService';
 import { workspaceRepositories } from '../workspaceGit';
 import { openCodeDiff } from './codeDiff';
@@ -160,7 +162,7 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
       case 'openCommit': {
         const version = await (await this.registry()).getVersionById(msg.payload.versionId);
         if (version && this.versionIds.includes(version.id))
-          await vscode.commands.executeCommand('modelRegistry.openCommit', { kind: 'version', version });
+          await runCommand(COMMANDS.openCommit, { ref: version.ref });
         return;
       }
       case 'openDiff': {

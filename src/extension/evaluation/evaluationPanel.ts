@@ -19,9 +19,10 @@ import {
 import { evaluationView, sampleTotal } from '../../shared/evaluation/view';
 import { showError } from '../errors';
 import { BasePanel, registerPanelSerializer } from '../panels/basePanel';
+import { COMMANDS } from '../commands/commandIds';
 import { RegistryService } from '../registry/registryService';
 
-export const OPEN_EVALUATION_COMMAND = 'modelRegistry.openEvaluation';
+export const OPEN_EVALUATION_COMMAND = COMMANDS.openEvaluation;
 /** Samples listed per query; the page says how many more there are. */
 const SAMPLE_LIMIT = 200;
 

@@ -9,6 +9,8 @@ import {
 import { lineageMarkup } from '../../shared/lineage/lineageSvg';
 import { showError } from '../errors';
 import { BasePanel, registerPanelSerializer } from '../panels/basePanel';
+import { COMMANDS } from '../commands/commandIds';
+import { registerCommand, runCommand } from '../commands/register';
 import { RegistryService } from '../registry/registryService';
 
 /**
@@ -81,8 +83,8 @@ export class LineagePanel extends BasePanel<FromLineagePage, ToLineagePage, Line
   protected async handle(m: FromLineagePage): Promise<void> {
     if (m.type === 'ready') return;
     const v = await (await this.service.get()).resolve(m.payload.ref);
-    if (m.type === 'reveal') await vscode.commands.executeCommand('modelRegistry.revealVersion', v.ref);
-    else await vscode.commands.executeCommand('modelRegistry.openCommit', { kind: 'version', version: v });
+    if (m.type === 'reveal') await runCommand(COMMANDS.revealVersion, v.ref);
+    else await runCommand(COMMANDS.openCommit, { ref: v.ref });
   }
 
   protected override onHandleError(m: FromLineagePage, e: unknown): void {
@@ -99,7 +101,7 @@ export function registerLineageCommands(
     registerPanelSerializer(LINEAGE_PAGE, (panel, state) =>
       LineagePanel.revive(panel, service, extensionUri, state.ref),
     ),
-    vscode.commands.registerCommand('modelRegistry.showLineage', (n?: { version?: { ref: string } } | string) => {
+    registerCommand(COMMANDS.showLineage, (n?: { version?: { ref: string } } | string) => {
       const ref = typeof n === 'string' ? n : n?.version?.ref;
       if (ref) return LineagePanel.show(service, extensionUri, ref);
       return undefined;
