@@ -24,8 +24,8 @@ function contractOf(page: string): PageContract<{ type: string }, unknown> {
 }
 
 describe('panel pages', () => {
-  it('finds the three pages', () => {
-    assert.deepStrictEqual(pages.sort(), ['compare', 'evaluation', 'lineage']);
+  it('finds the pages (a new folder joins these checks by itself)', () => {
+    for (const known of ['compare', 'evaluation', 'lineage']) assert.ok(pages.includes(known), known);
   });
 
   for (const page of pages) {
