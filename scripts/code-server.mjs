@@ -244,13 +244,15 @@ export function stopAllServersSync() {
 }
 
 /**
- * The workbench URL for `folder`. With extensionDevelopmentPath / extensionTestsPath the options
- * go in the `payload` parameter as vscode-remote URIs (code-server rejects them on its CLI).
+ * The workbench URL for `folder` (or a `.code-workspace` file, `workspaceFile`). With
+ * extensionDevelopmentPath / extensionTestsPath the options go in the `payload` parameter as
+ * vscode-remote URIs (code-server rejects them on its CLI).
  */
-export function payloadUrl(server, { folder, extensionDevelopmentPath, extensionTestsPath } = {}) {
+export function payloadUrl(server, { folder, workspaceFile, extensionDevelopmentPath, extensionTestsPath } = {}) {
   const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${path.resolve(p)}`;
   const params = new URLSearchParams();
   if (folder) params.set('folder', path.resolve(folder));
+  if (workspaceFile) params.set('workspace', path.resolve(workspaceFile));
   const payload = [];
   if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(extensionDevelopmentPath)]);
   if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);

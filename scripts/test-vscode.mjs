@@ -144,6 +144,10 @@ async function runIntegration(prepareWorkspace) {
   warnIfUnbuilt();
   const workspace = await prepareWorkspace();
   const resultsFile = path.join(tempDir('modelreg-results-'), 'integration.json');
+  // A workspace file holding the one folder: a test can add a second folder without the window
+  // reloading (adding one to a single-folder window turns it into a workspace, which reloads it).
+  const workspaceFile = path.join(path.dirname(resultsFile), 'integration.code-workspace');
+  fs.writeFileSync(workspaceFile, JSON.stringify({ folders: [{ path: workspace }] }, null, 2));
   const env = { MODELREG_TEST_RESULTS: resultsFile };
   if (grep) env.MODELREG_TEST_GREP = grep;
   const server = await startCodeServer({ workspace, env });
@@ -152,7 +156,7 @@ async function runIntegration(prepareWorkspace) {
     pageInfo = await newWorkbenchPage(browser, { automation: true });
     await pageInfo.page.goto(
       payloadUrl(server, {
-        folder: workspace,
+        workspaceFile,
         extensionDevelopmentPath: extensionPath,
         extensionTestsPath: path.join(outDir, 'integration/index.js'),
       }),

@@ -1,53 +1,93 @@
 /**
  * The config.json language server: schema and semantic diagnostics, completion, hover, symbols,
- * formatting and quick fixes, all through src/core/config (the CLI validates through the same code).
- * It runs in its own process; the client restarts it if it dies.
+ * formatting and quick fixes. This file is protocol glue: what to check and how lives in
+ * src/core/config (the CLI validates through the same code). It runs in its own process; the
+ * client restarts it if it dies.
+ *
+ * What the client can do decides what is registered: settings are pulled per document with
+ * `workspace/configuration` when the client offers it (else taken from `didChangeConfiguration`),
+ * workspace folders are followed when it sends their changes, and quick fixes are offered when it
+ * takes code action literals. Every change of settings, folders or template files goes through
+ * `environmentChanged()`, which reloads what depends on it and checks the open documents again.
  */
 import * as path from 'path';
-import picomatch from 'picomatch';
-import { fileURLToPath, pathToFileURL } from 'url';
+import { fileURLToPath } from 'url';
 import {
-  CodeAction,
+  ClientCapabilities,
   CodeActionKind,
   createConnection,
   Diagnostic,
-  DiagnosticSeverity,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  InitializeResult,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
+  WorkspaceFolder,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   ConfigLanguage,
-  DIAGNOSTIC_SOURCE,
+  isModelConfigDocument,
+  languageSettings,
+  LanguageSettings,
   loadTemplateCatalog,
-  looksLikeModelConfig,
-  QuickFix,
-  STORED_CONFIG_SCHEME,
-  USER_TEMPLATES_DIR,
+  quickFixActions,
+  storedTemplateId,
+  templateDirs,
+  templateProblemDiagnostics,
 } from '../core/config';
+import { CONFIG_SECTION, ConfigInitializationOptions, serverInfoRequest } from '../shared/configProtocol';
 
-interface Settings {
-  config?: { files?: string[]; validationDelay?: number };
-}
+/** Template files in any workspace folder (core's USER_TEMPLATES_DIR). */
+const TEMPLATE_FILES_GLOB = '**/.modelreg/templates/**';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
-let language: ConfigLanguage | undefined;
-let workspaceRoots: string[] = [];
-let associated: (file: string) => boolean = () => false;
-let delay = 200;
+
+/** What the client said it supports, read once in `initialize`. */
+let client = {
+  /** `workspace/configuration`: settings are pulled per document scope. */
+  configuration: false,
+  /** `didChangeConfiguration` may be registered dynamically (the pull model's change signal). */
+  configurationRegistration: false,
+  /** `workspace/didChangeWatchedFiles` may be registered dynamically, with our own globs. */
+  watchedFilesRegistration: false,
+  /** `workspace/didChangeWorkspaceFolders`. */
+  workspaceFolders: false,
+  /** Code actions may be returned as `CodeAction` literals (our quick fixes are). */
+  codeActionLiterals: false,
+};
 let syntaxErrors = false;
-/** Files with template problems we reported, to clear them once fixed. */
-let templateProblemFiles: string[] = [];
+let folders: string[] = [];
+let language: ConfigLanguage | undefined;
+/** Template files whose load problems we reported, to clear them once fixed. */
+let templateProblemUris: string[] = [];
+
+/** The client's settings without the pull model (sent with `didChangeConfiguration`). */
+let pushedSettings = languageSettings(undefined);
+/** Settings pulled per document, until the next change: one `workspace/configuration` round trip per document. */
+const settingsCache = new Map<string, Promise<LanguageSettings>>();
+
 const pending = new Map<string, NodeJS.Timeout>();
 /** The diagnostics last published per document, with their fixes: clients do not always return `data` with a code action request. */
 const published = new Map<string, Diagnostic[]>();
 
-connection.onInitialize((params) => {
-  workspaceRoots = (params.workspaceFolders ?? []).map((f) => fileURLToPath(f.uri));
-  syntaxErrors = params.initializationOptions?.syntaxErrors === true;
+function readCapabilities(c: ClientCapabilities): typeof client {
   return {
+    configuration: !!c.workspace?.configuration,
+    configurationRegistration: !!c.workspace?.didChangeConfiguration?.dynamicRegistration,
+    watchedFilesRegistration: !!c.workspace?.didChangeWatchedFiles?.dynamicRegistration,
+    workspaceFolders: !!c.workspace?.workspaceFolders,
+    codeActionLiterals: !!c.textDocument?.codeAction?.codeActionLiteralSupport,
+  };
+}
+
+connection.onInitialize((params): InitializeResult => {
+  client = readCapabilities(params.capabilities);
+  folders = folderPaths(params.workspaceFolders ?? []);
+  syntaxErrors = (params.initializationOptions as ConfigInitializationOptions | undefined)?.syntaxErrors === true;
+  const result: InitializeResult = {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
       completionProvider: { triggerCharacters: ['"', ':'] },
@@ -55,83 +95,92 @@ connection.onInitialize((params) => {
       documentSymbolProvider: true,
       documentFormattingProvider: true,
       documentRangeFormattingProvider: true,
-      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
     },
   };
+  if (client.codeActionLiterals)
+    result.capabilities.codeActionProvider = { codeActionKinds: [CodeActionKind.QuickFix] };
+  // changeNotifications: the client sends folder changes without a registration from us.
+  if (client.workspaceFolders)
+    result.capabilities.workspace = { workspaceFolders: { supported: true, changeNotifications: true } };
+  return result;
 });
 
-connection.onInitialized(() => void reloadTemplates());
+connection.onInitialized(() => {
+  if (client.configurationRegistration) {
+    void connection.client.register(DidChangeConfigurationNotification.type, { section: CONFIG_SECTION });
+  }
+  if (client.watchedFilesRegistration) {
+    // Template folders of every workspace folder, present or added later.
+    void connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: [{ globPattern: TEMPLATE_FILES_GLOB }],
+    });
+  }
+  if (client.workspaceFolders) {
+    connection.workspace.onDidChangeWorkspaceFolders((e) => {
+      const removed = new Set(folderPaths(e.removed));
+      folders = [...folders.filter((f) => !removed.has(f)), ...folderPaths(e.added)];
+      void environmentChanged();
+    });
+  }
+  void environmentChanged();
+});
 
 connection.onDidChangeConfiguration((change) => {
-  const settings = (change.settings?.modelRegistry ?? {}) as Settings;
-  const globs = settings.config?.files ?? [];
-  const match = globs.length ? picomatch(globs, { dot: true }) : () => false;
-  associated = (file) =>
-    match(file.split(path.sep).join('/')) ||
-    workspaceRoots.some((r) => match(path.relative(r, file).split(path.sep).join('/')));
-  delay = settings.config?.validationDelay ?? 200;
-  revalidateAll();
+  // With the pull model the notification only says "something changed"; the settings come per document.
+  if (!client.configuration) pushedSettings = languageSettings(change.settings?.[CONFIG_SECTION]);
+  void environmentChanged();
 });
 
 // Template files changed (the client watches .modelreg/templates): load them again, no reload needed.
-connection.onDidChangeWatchedFiles(() => void reloadTemplates());
+connection.onDidChangeWatchedFiles(() => void environmentChanged());
 
-let reloads = 0;
-async function reloadTemplates() {
-  const generation = ++reloads;
-  const catalog = await loadTemplateCatalog({ userDirs: workspaceRoots.map((r) => path.join(r, USER_TEMPLATES_DIR)) });
+let changes = 0;
+/**
+ * Settings, workspace folders or template files changed: forget the settings pulled so far, load
+ * the templates of the current folders, and check every open document again.
+ */
+async function environmentChanged() {
+  const generation = ++changes;
+  settingsCache.clear();
+  const catalog = await loadTemplateCatalog({ userDirs: templateDirs(folders) });
   // Writing a template fires several events; only the newest reload saw the final files.
-  if (generation !== reloads) return;
+  if (generation !== changes) return;
   language = new ConfigLanguage(catalog);
-  const files = catalog.problems.map((p) => p.file);
-  for (const file of new Set([...templateProblemFiles, ...files])) {
-    const diagnostics: Diagnostic[] = catalog.problems
-      .filter((p) => p.file === file)
-      .map((p) => ({
-        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-        severity: DiagnosticSeverity.Error,
-        source: DIAGNOSTIC_SOURCE,
-        message: `Template not loaded: ${p.problem}`,
-      }));
-    void connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics });
-  }
-  templateProblemFiles = files;
-  revalidateAll();
-}
-
-function revalidateAll() {
+  const problems = templateProblemDiagnostics(catalog, templateProblemUris);
+  for (const [uri, diagnostics] of problems) void connection.sendDiagnostics({ uri, diagnostics });
+  templateProblemUris = [...problems].filter(([, d]) => d.length).map(([uri]) => uri);
   for (const doc of documents.all()) void validate(doc);
 }
 
-/**
- * A document is a model config when it names a `$template` or has the ModelArts shape
- * (`looksLikeModelConfig`), is a stored version's config, or matches `modelRegistry.config.files`.
- * Other JSON (a Hugging Face config.json, package.json) is left alone.
- */
-function isModelConfig(doc: TextDocument): boolean {
-  const uri = new URL(doc.uri);
-  if (uri.protocol === `${STORED_CONFIG_SCHEME}:`) return true;
-  if (looksLikeModelConfig(doc.getText())) return true;
-  return uri.protocol === 'file:' && associated(fileURLToPath(doc.uri));
+function settingsFor(uri: string): Promise<LanguageSettings> {
+  if (!client.configuration) return Promise.resolve(pushedSettings);
+  let settings = settingsCache.get(uri);
+  if (!settings) {
+    settings = connection.workspace
+      .getConfiguration({ scopeUri: uri, section: CONFIG_SECTION })
+      .then(languageSettings, () => languageSettings(undefined));
+    settingsCache.set(uri, settings);
+  }
+  return settings;
 }
 
-function storedTemplateId(doc: TextDocument): string | null {
-  const uri = new URL(doc.uri);
-  return uri.protocol === `${STORED_CONFIG_SCHEME}:` ? uri.searchParams.get('template') : null;
+async function isModelConfig(doc: TextDocument): Promise<boolean> {
+  return isModelConfigDocument(doc.uri, doc.getText(), await settingsFor(doc.uri), folders);
 }
 
 async function validate(doc: TextDocument) {
   pending.delete(doc.uri);
-  if (!language) return;
-  if (!isModelConfig(doc)) {
+  const version = doc.version;
+  const current = language;
+  if (!current) return;
+  if (!(await isModelConfig(doc))) {
     if (published.delete(doc.uri)) void connection.sendDiagnostics({ uri: doc.uri, diagnostics: [] });
     return;
   }
-  const version = doc.version;
   const dir = doc.uri.startsWith('file:') ? path.dirname(fileURLToPath(doc.uri)) : undefined;
-  const diagnostics = await language.validate(doc, { dir, syntax: syntaxErrors, templateId: storedTemplateId(doc) });
-  // A newer edit arrived meanwhile: its own validation will report.
-  if (documents.get(doc.uri)?.version !== version) return;
+  const diagnostics = await current.validate(doc, { dir, syntax: syntaxErrors, templateId: storedTemplateId(doc.uri) });
+  // A newer edit or template reload arrived meanwhile: its own validation will report.
+  if (documents.get(doc.uri)?.version !== version || language !== current) return;
   published.set(doc.uri, diagnostics);
   void connection.sendDiagnostics({ uri: doc.uri, version, diagnostics });
 }
@@ -142,93 +191,73 @@ documents.onDidOpen((e) => {
   void validate(e.document);
 });
 // Typing is debounced; opening is not (the open fires a content change too, skipped here).
-documents.onDidChangeContent((e) => {
+documents.onDidChangeContent(async (e) => {
   if (openedVersion.get(e.document.uri) === e.document.version) return;
+  const { validationDelay } = await settingsFor(e.document.uri);
   clearTimeout(pending.get(e.document.uri));
   pending.set(
     e.document.uri,
-    setTimeout(() => void validate(e.document), delay),
+    setTimeout(() => void validate(e.document), validationDelay),
   );
 });
 documents.onDidClose((e) => {
   openedVersion.delete(e.document.uri);
+  settingsCache.delete(e.document.uri);
   clearTimeout(pending.get(e.document.uri));
   pending.delete(e.document.uri);
   if (published.delete(e.document.uri)) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 
 /** The document with its template's language service, when it is a model config. */
-function configDocument(uri: string) {
+async function configDocument(uri: string) {
   const doc = documents.get(uri);
   // A too-deep document has its one diagnostic; parsing it for the other features would overflow.
-  if (!doc || !language || !isModelConfig(doc) || language.tooDeep(doc)) return undefined;
+  if (!doc || !language || !(await isModelConfig(doc)) || language.tooDeep(doc)) return undefined;
   const json = language.parse(doc);
-  return { doc, json, service: language.resolve(json, storedTemplateId(doc)).service };
+  return { doc, json, service: language.resolve(json, storedTemplateId(doc.uri)).service };
 }
 
 connection.onCompletion(async ({ textDocument, position }) => {
-  const c = configDocument(textDocument.uri);
+  const c = await configDocument(textDocument.uri);
   return c ? c.service.doComplete(c.doc, position, c.json) : null;
 });
 
 connection.onHover(async ({ textDocument, position }) => {
-  const c = configDocument(textDocument.uri);
+  const c = await configDocument(textDocument.uri);
   return c ? c.service.doHover(c.doc, position, c.json) : null;
 });
 
-connection.onDocumentSymbol(({ textDocument }) => {
-  const c = configDocument(textDocument.uri);
+connection.onDocumentSymbol(async ({ textDocument }) => {
+  const c = await configDocument(textDocument.uri);
   return c ? c.service.findDocumentSymbols2(c.doc, c.json) : null;
 });
 
-connection.onDocumentFormatting(({ textDocument, options }) => {
-  const c = configDocument(textDocument.uri);
+connection.onDocumentFormatting(async ({ textDocument, options }) => {
+  const c = await configDocument(textDocument.uri);
   return c ? c.service.format(c.doc, undefined, options) : null;
 });
 
-connection.onDocumentRangeFormatting(({ textDocument, range, options }) => {
-  const c = configDocument(textDocument.uri);
+connection.onDocumentRangeFormatting(async ({ textDocument, range, options }) => {
+  const c = await configDocument(textDocument.uri);
   return c ? c.service.format(c.doc, range, options) : null;
 });
 
-connection.onCodeAction(({ textDocument, context }) => {
-  const actions: CodeAction[] = [];
-  for (const d of context.diagnostics) {
-    if (d.source !== DIAGNOSTIC_SOURCE) continue;
-    const same = published
-      .get(textDocument.uri)
-      ?.find((p) => p.code === d.code && p.message === d.message && sameRange(p, d));
-    const fixes = ((d.data ?? same?.data) as { fixes?: QuickFix[] } | undefined)?.fixes ?? [];
-    for (const fix of fixes) {
-      actions.push({
-        title: fix.title,
-        kind: CodeActionKind.QuickFix,
-        diagnostics: [d],
-        isPreferred: fixes.length === 1,
-        edit: { changes: { [textDocument.uri]: fix.edits } },
-      });
-    }
-  }
-  return actions;
-});
+connection.onCodeAction(({ textDocument, context }) =>
+  client.codeActionLiterals
+    ? quickFixActions(textDocument.uri, context.diagnostics, published.get(textDocument.uri))
+    : [],
+);
 
-function sameRange(a: Diagnostic, b: Diagnostic): boolean {
-  const r = a.range,
-    s = b.range;
-  return (
-    r.start.line === s.start.line &&
-    r.start.character === s.start.character &&
-    r.end.line === s.end.line &&
-    r.end.character === s.end.character
-  );
-}
-
-// For tests and the status command: which process serves, and what it loaded.
-connection.onRequest('modelRegistry/serverInfo', () => ({
+connection.onRequest(serverInfoRequest, () => ({
   pid: process.pid,
   templates: language?.catalog.templates.map((t) => t.id) ?? [],
   problems: language?.catalog.problems.map((p) => p.message) ?? [],
+  folders,
 }));
+
+function folderPaths(list: WorkspaceFolder[]): string[] {
+  return list.filter((f) => f.uri.startsWith('file:')).map((f) => fileURLToPath(f.uri));
+}
 
 documents.listen(connection);
 connection.listen();

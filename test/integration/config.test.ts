@@ -1,12 +1,14 @@
 // The config.json language server inside the real extension host: diagnostics, quick fixes,
 // template pick-up without reload, crash restart, and Import from Template end to end.
 import * as assert from 'assert';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { TreeNode } from '../../src/extension/registry/treeNodes';
 import type { VersionRecord } from '../../src/core';
-import { api, eventually, sleep, workspace } from './helpers';
+import { serverInfoRequest } from '../../src/shared/configProtocol';
+import { api, eventually, nextEvent, sleep, workspace } from './helpers';
 
 const SOURCE = 'Model Registry';
 
@@ -158,7 +160,7 @@ describe('config.json language server', () => {
 
   it('restarts the server when it crashes, and diagnostics come back', async () => {
     const client = (await (await api()).configClient)!;
-    const before = await client.sendRequest<{ pid: number }>('modelRegistry/serverInfo');
+    const before = await client.sendRequest(serverInfoRequest);
     const dir = modelFolder('after-crash', {
       'config.json': '{\n  "$template": "image-classification",\n  "model_type": "ONNX"\n}\n',
     });
@@ -166,7 +168,7 @@ describe('config.json language server', () => {
     process.kill(before.pid, 'SIGKILL');
     await eventually(
       async () => {
-        const after = await client.sendRequest<{ pid: number }>('modelRegistry/serverInfo').then(
+        const after = await client.sendRequest(serverInfoRequest).then(
           (x) => (x.pid !== before.pid ? x : undefined),
           () => undefined,
         );
@@ -233,5 +235,74 @@ describe('config.json language server', () => {
     assert.strictEqual(result, undefined);
     const models = await a.tree.getChildren();
     assert.ok(!models.some((m) => m.kind === 'model' && m.model.name === 'refused'));
+  });
+});
+
+describe('config.json language server: settings and workspace folders, without a reload', () => {
+  // A second workspace folder, added by the first test and removed at the end.
+  const second = mkdtempSync(path.join(os.tmpdir(), 'modelreg-second-folder-'));
+  const secondUri = vscode.Uri.file(second);
+  const folderChange = () => nextEvent(vscode.workspace.onDidChangeWorkspaceFolders, 10_000, 'no folder change');
+
+  after(async () => {
+    await vscode.workspace
+      .getConfiguration('modelRegistry', secondUri)
+      .update('config.files', undefined, vscode.ConfigurationTarget.WorkspaceFolder);
+    const index = vscode.workspace.workspaceFolders!.findIndex((f) => f.uri.fsPath === second);
+    if (index > 0) {
+      const removed = folderChange();
+      vscode.workspace.updateWorkspaceFolders(index, 1);
+      await removed;
+    }
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a workspace folder added later: a config.json in it is checked against that folder’s template', async () => {
+    await api();
+    const templateDir = path.join(second, '.modelreg', 'templates', 'second-folder');
+    mkdirSync(templateDir, { recursive: true });
+    writeFileSync(
+      path.join(templateDir, 'template.json'),
+      JSON.stringify({ id: 'second-folder', title: 'Second folder', defaults: { model_type: 'ONNX' } }),
+    );
+    copyFileSync(path.join(workspace(), 'models', 'squeezenet', 'squeezenet.onnx'), path.join(second, 'model.onnx'));
+    writeFileSync(path.join(second, 'config.json'), '{\n  "$template": "second-folder",\n  "model_type": "ONNX"\n}\n');
+    const uri = vscode.Uri.file(path.join(second, 'config.json'));
+    await vscode.workspace.openTextDocument(uri);
+    await diagnosticsUntil(
+      uri,
+      (d) => d.some((x) => /Unknown template "second-folder"/.test(x.message)),
+      'the template unknown while its folder is not in the workspace',
+    );
+    const added = folderChange();
+    assert.ok(
+      vscode.workspace.updateWorkspaceFolders(vscode.workspace.workspaceFolders!.length, 0, { uri: secondUri }),
+    );
+    await added;
+    await diagnosticsUntil(uri, (d) => d.length === 0, 'the second folder’s template to be known');
+  });
+
+  it('changing modelRegistry.config.files for a folder checks an open JSON file in it', async () => {
+    mkdirSync(path.join(second, 'special'), { recursive: true });
+    const plain = vscode.Uri.file(path.join(second, 'special', 'model.json'));
+    writeFileSync(plain.fsPath, '{\n  "model_type": "ONNX",\n  "metrics": { "accuracy": 93.5 }\n}\n');
+    await vscode.workspace.openTextDocument(plain);
+    // The server answers in order: once a later model config has its diagnostics, the plain file has been seen.
+    const probe = vscode.Uri.file(
+      path.join(modelFolder('probe-second', { 'config.json': '{ "$template": 1 }\n' }), 'config.json'),
+    );
+    await vscode.workspace.openTextDocument(probe);
+    await diagnosticsUntil(probe, (d) => d.length > 0, 'diagnostics on the probe');
+    assert.deepStrictEqual(ours(plain), [], 'not a model config before the setting names it');
+
+    await vscode.workspace
+      .getConfiguration('modelRegistry', secondUri)
+      .update('config.files', ['special/*.json'], vscode.ConfigurationTarget.WorkspaceFolder);
+    const ds = await diagnosticsUntil(
+      plain,
+      (d) => d.some((x) => x.code === 'metric-range'),
+      'the file checked once the folder’s setting names it',
+    );
+    assert.match(ds.find((d) => d.code === 'metric-range')!.message, /metrics.accuracy is 93.5/);
   });
 });

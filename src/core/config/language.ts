@@ -1,4 +1,9 @@
+import * as path from 'path';
+import picomatch from 'picomatch';
+import { fileURLToPath, pathToFileURL } from 'url';
 import {
+  CodeAction,
+  CodeActionKind,
   Diagnostic,
   DiagnosticSeverity,
   getLanguageService,
@@ -8,8 +13,8 @@ import {
   TextDocument,
 } from 'vscode-json-languageservice';
 import { scanJson } from '../util/json';
-import { semanticChecks } from './checks';
-import { BASE_SCHEMA_URI, DocumentTemplate, Template, TemplateCatalog } from './templates';
+import { QuickFix, semanticChecks } from './checks';
+import { BASE_SCHEMA_URI, DocumentTemplate, Template, TemplateCatalog, USER_TEMPLATES_DIR } from './templates';
 
 export const DIAGNOSTIC_SOURCE = 'Model Registry';
 /** URI scheme of stored versions' configs (read-only documents; `?template=` carries the recorded template). */
@@ -151,4 +156,113 @@ function defaultsSchema(value: unknown): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) properties[k] = defaultsSchema(v);
   return { default: value, properties };
+}
+
+// ---- What the language server decides, kept here so server.ts is only protocol glue. ----
+
+/** The `modelRegistry` settings the language server uses, as they apply to one document. */
+export interface LanguageSettings {
+  /** Globs (absolute, or relative to a workspace folder) of JSON files checked without a `$template`. */
+  files: string[];
+  /** Milliseconds after typing stops before a document is checked again. */
+  validationDelay: number;
+}
+
+/** The settings in a `modelRegistry` section as the client sent it, with package.json's defaults. */
+export function languageSettings(section: unknown): LanguageSettings {
+  const config = (section as { config?: { files?: unknown; validationDelay?: unknown } } | null | undefined)?.config;
+  const files = Array.isArray(config?.files) ? config.files.filter((f): f is string => typeof f === 'string') : [];
+  const delay = config?.validationDelay;
+  return { files, validationDelay: typeof delay === 'number' && delay >= 0 ? delay : 200 };
+}
+
+/** The template folders of the workspace folders, in order (a later folder's template with the same id wins). */
+export function templateDirs(folders: string[]): string[] {
+  return folders.map((f) => path.join(f, USER_TEMPLATES_DIR));
+}
+
+/**
+ * A document is a model config when it is a stored version's config, names a `$template` or has
+ * the ModelArts shape (`looksLikeModelConfig`), or its file matches `modelRegistry.config.files`
+ * (as an absolute path or relative to one of the workspace `folders`). Other JSON (a Hugging Face
+ * config.json, package.json) is left alone.
+ */
+export function isModelConfigDocument(
+  uri: string,
+  text: string,
+  settings: LanguageSettings,
+  folders: string[],
+): boolean {
+  const url = new URL(uri);
+  if (url.protocol === `${STORED_CONFIG_SCHEME}:`) return true;
+  if (looksLikeModelConfig(text)) return true;
+  if (url.protocol !== 'file:' || !settings.files.length) return false;
+  const file = fileURLToPath(uri);
+  const match = picomatch(settings.files, { dot: true });
+  const slashed = (p: string) => p.split(path.sep).join('/');
+  return match(slashed(file)) || folders.some((f) => match(slashed(path.relative(f, file))));
+}
+
+/** The template recorded for a stored version's config (its URI's `?template=`), else null. */
+export function storedTemplateId(uri: string): string | null {
+  const url = new URL(uri);
+  return url.protocol === `${STORED_CONFIG_SCHEME}:` ? url.searchParams.get('template') : null;
+}
+
+/**
+ * One diagnostic per template that failed to load, by the template file's URI; the files in
+ * `reportedBefore` that load now get an empty list, so their old problems are cleared.
+ */
+export function templateProblemDiagnostics(
+  catalog: TemplateCatalog,
+  reportedBefore: string[],
+): Map<string, Diagnostic[]> {
+  const byUri = new Map<string, Diagnostic[]>(reportedBefore.map((uri) => [uri, []]));
+  for (const p of catalog.problems) {
+    const uri = pathToFileURL(p.file).toString();
+    byUri.set(uri, [
+      ...(byUri.get(uri) ?? []),
+      {
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+        severity: DiagnosticSeverity.Error,
+        source: DIAGNOSTIC_SOURCE,
+        message: `Template not loaded: ${p.problem}`,
+      },
+    ]);
+  }
+  return byUri;
+}
+
+/**
+ * The quick fixes for the diagnostics a code action request names. Their fixes travel in `data`;
+ * clients do not always send `data` back, so the diagnostics last `published` are the fallback.
+ */
+export function quickFixActions(uri: string, diagnostics: Diagnostic[], published: Diagnostic[] = []): CodeAction[] {
+  const actions: CodeAction[] = [];
+  for (const d of diagnostics) {
+    if (d.source !== DIAGNOSTIC_SOURCE) continue;
+    const same = published.find((p) => p.code === d.code && p.message === d.message && sameRange(p, d));
+    const fixes = ((d.data ?? same?.data) as { fixes?: QuickFix[] } | undefined)?.fixes ?? [];
+    for (const fix of fixes) {
+      actions.push({
+        title: fix.title,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: fixes.length === 1,
+        edit: { changes: { [uri]: fix.edits } },
+      });
+    }
+  }
+  return actions;
+}
+
+function sameRange(a: Diagnostic, b: Diagnostic): boolean {
+  const r = a.range,
+    s = b.range;
+  return (
+    r.start.line === s.start.line &&
+    r.start.character === s.start.character &&
+    r.end.line === s.end.line &&
+    r.end.character === s.end.character
+  );
 }

@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
 import { STORED_CONFIG_SCHEME } from '../../core';
+import { ConfigInitializationOptions } from '../../shared/configProtocol';
 
 /**
  * Starts the config.json language server (dist/server.js) in its own Node process. The client
  * restarts it when it crashes. Every JSON document is synced; the server decides which are model
- * configs (a `$template`, a stored version, or `modelRegistry.config.files`).
+ * configs (a `$template`, a stored version, or `modelRegistry.config.files`). Custom messages are
+ * typed in src/shared/configProtocol.ts.
  */
 export async function startConfigClient(context: vscode.ExtensionContext): Promise<LanguageClient> {
   const module = context.asAbsolutePath('dist/server.js');
@@ -13,8 +15,6 @@ export async function startConfigClient(context: vscode.ExtensionContext): Promi
     run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
   };
-  const watcher = vscode.workspace.createFileSystemWatcher('**/.modelreg/templates/**');
-  context.subscriptions.push(watcher);
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: 'file', language: 'json' },
@@ -22,9 +22,10 @@ export async function startConfigClient(context: vscode.ExtensionContext): Promi
       { scheme: 'untitled', language: 'json' },
       { scheme: STORED_CONFIG_SCHEME },
     ],
-    synchronize: { configurationSection: 'modelRegistry', fileEvents: watcher },
+    // Nothing is pushed: the server registers for settings changes (and pulls them per document
+    // with workspace/configuration) and for the template files it watches; folders follow too.
     // VS Code's JSON support reports syntax errors already; ours would be duplicates.
-    initializationOptions: { syntaxErrors: false },
+    initializationOptions: { syntaxErrors: false } satisfies ConfigInitializationOptions,
     diagnosticCollectionName: 'modelRegistry.config',
   };
   const client = new LanguageClient(

@@ -26,6 +26,7 @@ import { readSafetensors } from '../../../src/core/inspect/weights/safetensors';
 import { Registry } from '../../../src/core/registry/registry';
 import { MAX_JSON_DEPTH, checkValueDepth, parseJsonBounded, scanJson } from '../../../src/core/util/json';
 import { readRegularFile, timeBoxed } from '../../../src/core/util/readFile';
+import { serverInfoRequest } from '../../../src/shared/configProtocol';
 import { eventually } from '../../helpers/eventually';
 import { writeSafetensors } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
@@ -250,11 +251,9 @@ describe('deep nesting (issue 15 item 9)', () => {
       });
       await conn.sendNotification('initialized', {});
       // The templates load asynchronously; the info request answers once the server is up.
-      await eventually(
-        async () =>
-          assert.ok(((await conn.sendRequest('modelRegistry/serverInfo')) as { templates: string[] }).templates.length),
-        { message: 'the server loaded its templates' },
-      );
+      await eventually(async () => assert.ok((await conn.sendRequest(serverInfoRequest)).templates.length), {
+        message: 'the server loaded its templates',
+      });
       const uri = pathToFileURL(path.join(ws, 'config.json')).toString();
       await conn.sendNotification('textDocument/didOpen', {
         textDocument: {
@@ -271,7 +270,7 @@ describe('deep nesting (issue 15 item 9)', () => {
         await conn.sendRequest(method, { textDocument: { uri }, position: { line: 0, character: 5 } });
       }
       await conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
-      const info = (await conn.sendRequest('modelRegistry/serverInfo')) as { pid: number };
+      const info = await conn.sendRequest(serverInfoRequest);
       assert.strictEqual(info.pid, child.pid, stderr);
       assert.strictEqual(child.exitCode, null, stderr);
     } finally {
