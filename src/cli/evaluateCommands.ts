@@ -5,9 +5,7 @@ import {
   EvaluationRecord,
   evaluateExternally,
   evaluateVersion,
-  evaluationsOf,
   formatMetric,
-  listDatasets,
   Registry,
   RegistryError,
   registerDataset,
@@ -78,7 +76,7 @@ export function registerEvaluateCommands(
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }) =>
       withRegistry(async (r) => {
-        const list = await listDatasets(r);
+        const list = await r.listDatasets();
         if (o.json) return print(list);
         if (list.length === 0) console.log('No datasets. Register one with: modelreg dataset add PATH');
         for (const d of list)
@@ -146,7 +144,7 @@ export function registerEvaluateCommands(
     .option('--json', 'machine-readable output')
     .action(async (ref: string, o: { json?: boolean }) =>
       withRegistry(async (r) => {
-        const list = await evaluationsOf(r, (await r.resolve(ref)).id);
+        const list = await r.evaluationsOf((await r.resolve(ref)).id);
         if (o.json) return print(list);
         if (list.length === 0)
           console.log(`${ref} has not been evaluated. Run: modelreg evaluate ${ref} --dataset NAME`);

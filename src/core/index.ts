@@ -39,15 +39,6 @@ export type { RegisterDatasetOptions } from './datasets/register';
 export type { DatasetKind, DatasetManifest, DatasetRecord, DatasetSample } from './datasets/types';
 export { evaluateVersion } from './evaluate/evaluate';
 export type { EvaluateOptions } from './evaluate/evaluate';
-export {
-  evaluationSamples,
-  evaluationsOf,
-  hasEvaluations,
-  getDataset,
-  getEvaluation,
-  listDatasets,
-  readManifest,
-} from './evaluate/store';
 export type { ClassificationMetrics, ClassMetrics, EvaluationRecord, SamplePrediction } from './evaluate/types';
 export { checkEvaluatorProfile, evaluateExternally } from './evaluate/external';
 export type { EvaluatorProfile } from './evaluate/external';

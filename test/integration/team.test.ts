@@ -17,6 +17,7 @@ import {
 } from '../../src/core';
 import { startPostgres, startSwiftS3 } from '../services/services';
 import { api, labels, nextEvent, sleep } from './helpers';
+import { sqlOf } from '../unit/helpers/sql';
 
 describe('Team registry (PostgreSQL + Swift s3api)', function () {
   this.timeout(180_000);
@@ -151,7 +152,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.ok((await labels(a)).includes('colleague-resnet'), 'the pulled model is in the Models tree');
 
     // A big team registry pages like the Models view: "Show more…" grows the team view, not the other one.
-    const teamDb = (await a.team.service.get()).db;
+    const teamDb = sqlOf(await a.team.service.get());
     const now = new Date().toISOString();
     await teamDb.run(
       "INSERT INTO models (name, created_at, updated_at) SELECT 'bulk-' || lpad(g::text, 3, '0'), ?, ? FROM generate_series(1, 205) g",

@@ -6,7 +6,6 @@
 import { Dirent, promises as fsp } from 'fs';
 import * as path from 'path';
 import { CancelledError, InputError } from '../errors';
-import { addDataset } from '../evaluate/store';
 import { Registry } from '../registry/registry';
 import { realPathWithin } from '../util/paths';
 import { hashFile } from '../store/localStore';
@@ -75,7 +74,7 @@ export async function registerDataset(
   const name = opts.name ?? defaultName(abs, st.isFile());
   // Where the root really was, so evaluation can tell when it has since become a link elsewhere.
   const realRoot = await fsp.realpath(built.root);
-  return addDataset(registry, name, built.root, built.manifest, { ...built.details, realRoot });
+  return registry.addDataset(name, built.root, built.manifest, { ...built.details, realRoot });
 }
 
 /** The folder name or the file name without its extension, with anything outside [A-Za-z0-9._-] replaced. */

@@ -16,14 +16,6 @@ import { VersionRecord } from '../registry/types';
 import { OrtCrashError, OrtError, OrtSession, OrtTimeoutError } from '../onnxrt/session';
 import { ImagePool } from './imagePool';
 import { ClassificationTally, toProbabilities } from './metrics';
-import {
-  addEvaluationSamples,
-  beginEvaluation,
-  completeEvaluation,
-  dropEvaluation,
-  getDataset,
-  readManifest,
-} from './store';
 import { ClassMetrics, EvaluationRecord, SamplePrediction } from './types';
 
 export interface EvaluateOptions {
@@ -163,8 +155,8 @@ export async function evaluateVersion(
     throw new RegistryError(
       `${v.ref} has no ONNX file; the built-in evaluator runs ONNX models (convert it first, or use an external evaluator)`,
     );
-  const dataset = await getDataset(registry, opts.dataset);
-  const manifest = await readManifest(registry, dataset);
+  const dataset = await registry.getDataset(opts.dataset);
+  const manifest = await registry.readManifest(dataset);
   const split = chooseSplit(dataset, opts.split);
   const samples = manifest.samples.filter((s) => split === null || s.split === split);
   if (samples.length === 0)
@@ -207,16 +199,18 @@ export async function evaluateVersion(
         ? new InputError(where, e.message)
         : e;
   });
-  const id = await beginEvaluation(registry, {
-    versionId: v.id,
-    datasetId: dataset.id,
-    split,
-    evaluator: 'builtin',
-    git: git && { commit: git.commit, dirty: git.dirty },
-  }).catch(async (e) => {
-    await Promise.all([session.release(), source.close()]);
-    throw e;
-  });
+  const id = await registry
+    .beginEvaluation({
+      versionId: v.id,
+      datasetId: dataset.id,
+      split,
+      evaluator: 'builtin',
+      git: git && { commit: git.commit, dirty: git.dirty },
+    })
+    .catch(async (e) => {
+      await Promise.all([session.release(), source.close()]);
+      throw e;
+    });
   opts.log?.(
     `${v.ref} on ${dataset.name}${split ? `/${split}` : ''}: ${samples.length} samples, batches of ${batch}, input ${session.inputNames[0]} [${source.shape.join(', ')}]`,
   );
@@ -288,16 +282,16 @@ export async function evaluateVersion(
       done += items.length;
       opts.onProgress?.(done, samples.length);
       if (pending.length >= 1000) {
-        await addEvaluationSamples(registry, id, pending);
+        await registry.addEvaluationSamples(id, pending);
         pending = [];
       }
     }
-    await addEvaluationSamples(registry, id, pending);
+    await registry.addEvaluationSamples(id, pending);
     const seconds = (Date.now() - started) / 1000;
     opts.log?.(
       `${done} samples in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(0)}/s), ${errors} could not be evaluated`,
     );
-    return await completeEvaluation(registry, id, {
+    return await registry.completeEvaluation(id, {
       ...task.result(),
       sampleCount: done - errors,
       errorCount: errors,
@@ -313,7 +307,7 @@ export async function evaluateVersion(
       },
     });
   } catch (e) {
-    await dropEvaluation(registry, id);
+    await registry.dropEvaluation(id);
     throw e;
   } finally {
     await source.close();

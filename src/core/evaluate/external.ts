@@ -18,14 +18,6 @@ import { Registry } from '../registry/registry';
 import { lastLines, runTool, which } from '../convert/profiles';
 import { ClassificationTally } from './metrics';
 import { checkDatasetFiles, realDatasetRoot } from '../datasets/verify';
-import {
-  addEvaluationSamples,
-  beginEvaluation,
-  completeEvaluation,
-  dropEvaluation,
-  getDataset,
-  readManifest,
-} from './store';
 import { EvaluationRecord, SamplePrediction } from './types';
 import { parseJsonBounded } from '../util/json';
 
@@ -72,8 +64,8 @@ export async function evaluateExternally(
 ): Promise<EvaluationRecord> {
   const v = await registry.resolve(ref);
   const files = await registry.files(v.id);
-  const dataset = await getDataset(registry, opts.dataset);
-  const manifest = await readManifest(registry, dataset);
+  const dataset = await registry.getDataset(opts.dataset);
+  const manifest = await registry.readManifest(dataset);
   if (opts.split !== undefined && !dataset.splits.includes(opts.split))
     throw new RegistryError(`dataset ${dataset.name} has no split '${opts.split}'`);
   const split = opts.split ?? null;
@@ -94,7 +86,7 @@ export async function evaluateExternally(
     void logStream.write(line + '\n');
   };
   const git = opts.cwd ? (await gitProvenance(opts.cwd)).git : null;
-  const id = await beginEvaluation(registry, {
+  const id = await registry.beginEvaluation({
     versionId: v.id,
     datasetId: dataset.id,
     split,
@@ -196,7 +188,7 @@ export async function evaluateExternally(
           score: null,
           error: 'no prediction from the evaluator',
         });
-    await addEvaluationSamples(registry, id, outcomes);
+    await registry.addEvaluationSamples(id, outcomes);
     const numbers = Object.fromEntries(Object.entries(given).filter(([, x]) => typeof x === 'number')) as Record<
       string,
       number
@@ -205,7 +197,7 @@ export async function evaluateExternally(
     log(
       `${outcomes.length - errors} predictions ingested, ${errors} samples without a usable one, ${unknown} unknown or repeated ids ignored`,
     );
-    return await completeEvaluation(registry, id, {
+    return await registry.completeEvaluation(id, {
       metrics: { ...tally.metrics(), ...numbers },
       perClass: tally.perClass(),
       confusion: tally.confusion,
@@ -214,7 +206,7 @@ export async function evaluateExternally(
       details: { log: logFile, ignoredPredictions: unknown, tool: profile.tool },
     });
   } catch (e) {
-    await dropEvaluation(registry, id);
+    await registry.dropEvaluation(id);
     log(`# failed: ${(e as Error).message}`);
     throw e;
   } finally {

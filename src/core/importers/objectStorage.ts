@@ -138,13 +138,8 @@ export async function importFromObjectStorage(
       const location = `${endpoint ?? 'aws'}|${bucket}|${o.key}`;
       opts.onProgress?.({ phase: 'downloading', bytesDone: done, bytesTotal: total, file: rel });
       // The same key with the same ETag and size holds what it held when we last fetched it.
-      const known = o.etag
-        ? await registry.db.get<{ sha256: string }>(
-            'SELECT sha256 FROM remote_objects WHERE location = ? AND etag = ? AND size = ?',
-            [location, o.etag, o.size],
-          )
-        : undefined;
-      let sha256 = known && (await registry.store.reuse(known.sha256)) ? known.sha256 : undefined;
+      const known = o.etag ? await registry.knownRemoteObject({ location, etag: o.etag, size: o.size }) : undefined;
+      let sha256 = known && (await registry.store.reuse(known)) ? known : undefined;
       if (sha256) {
         download.reusedObjects++;
         opts.onProgress?.({ phase: 'downloading', bytesDone: (done += o.size), bytesTotal: total, file: rel });
@@ -158,13 +153,7 @@ export async function importFromObjectStorage(
           throw new InputError(`s3://${bucket}/${o.key}`, `got ${stored.size} bytes, the listing says ${o.size}`);
         sha256 = stored.sha256;
         download.bytesDownloaded += stored.size;
-        if (o.etag) {
-          await registry.db.run(
-            `INSERT INTO remote_objects (location, etag, size, sha256, seen_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (location) DO UPDATE SET etag = excluded.etag, size = excluded.size, sha256 = excluded.sha256, seen_at = excluded.seen_at`,
-            [location, o.etag, o.size, sha256, new Date().toISOString()],
-          );
-        }
+        if (o.etag) await registry.rememberRemoteObject({ location, etag: o.etag, size: o.size }, sha256);
       }
       // Linked under its name for detection; the import then finds the object already stored.
       await registry.store.linkTo(sha256, path.join(staging, 'out', ...rel.split('/')));

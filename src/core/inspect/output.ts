@@ -1,10 +1,9 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { WalkedFile } from '../util/walk';
-import type { FileRole, Signature } from '../registry/types';
 import { InputError } from '../errors';
 import { metricLogKind, readMetricLogs, readParamFiles } from './logs';
-import { MetricLog, WeightInfo } from './types';
+import { FileRole, MetricLog, Signature, WeightInfo } from './types';
 import { inspectWeights, isWeightFileName } from './weights';
 
 /** One model among the weights: a single file, or the shards of one (model-0000k-of-0000n…). */

@@ -11,6 +11,15 @@ export interface TensorSpec {
   shape: (number | string)[];
 }
 
+/** A model's inputs and outputs, as a version records them. */
+export interface Signature {
+  inputs?: TensorSpec[];
+  outputs?: TensorSpec[];
+}
+
+/** What a file of a version is for. */
+export type FileRole = 'weights' | 'config' | 'metrics' | 'params' | 'other';
+
 export interface WeightInfo {
   format: WeightFormat;
   /** torch | onnx | tensorflow | keras | gguf | tflite | safetensors */

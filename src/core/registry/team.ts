@@ -141,7 +141,7 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
   const chain = [wanted];
   for (let p = wanted.parentId; p !== null && chain.length < 200;) {
     const parent = await from.getVersionById(p);
-    if (!parent || parent.status !== 'ready' || (await isDeleted(from, parent.id))) break;
+    if (!parent || parent.status !== 'ready' || (await from.isDeleted(parent.id))) break;
     chain.unshift(parent);
     p = parent.parentId;
   }
@@ -152,7 +152,7 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
     const files = await from.files(v.id);
     const origin = originOf(v, files);
     let copy = await to.versionByOrigin(origin);
-    if (copy && (await isDeleted(to, copy.id))) {
+    if (copy && (await to.isDeleted(copy.id))) {
       throw new RegistryError(
         `${v.ref} was copied to ${to.location} as ${copy.ref}, which was deleted there: restore it there, or run gc there before copying it again`,
       );
@@ -213,8 +213,4 @@ async function copyVersion<A extends ObjectStore, B extends ObjectStore>(
     result.version = copy;
   }
   return result;
-}
-
-async function isDeleted(r: Registry<ObjectStore>, id: number): Promise<boolean> {
-  return !!(await r.db.get('SELECT 1 FROM versions WHERE id = ? AND deleted_at IS NOT NULL', [id]));
 }

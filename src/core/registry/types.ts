@@ -1,4 +1,6 @@
-import { TensorSpec } from '../inspect/types';
+// The reader's words for a model's signature and a file's role, kept with the readers (which sit below the registry).
+import type { FileRole, Signature } from '../inspect/types';
+export type { FileRole, Signature } from '../inspect/types';
 import { GitProvenance } from '../git/provenance';
 
 export type VersionStatus = 'importing' | 'ready' | 'failed';
@@ -21,11 +23,6 @@ export interface VersionSource {
   /** training-output | template | container-image | object-storage | clone | conversion */
   kind: string;
   uri: string;
-}
-
-export interface Signature {
-  inputs?: TensorSpec[];
-  outputs?: TensorSpec[];
 }
 
 export interface VersionRecord {
@@ -69,8 +66,6 @@ export interface ModelConfig {
   text: string;
   templateId: string | null;
 }
-
-export type FileRole = 'weights' | 'config' | 'metrics' | 'params' | 'other';
 
 export interface FileEntry {
   path: string;

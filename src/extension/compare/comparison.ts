@@ -3,7 +3,6 @@
 import { bestIndices, inferDirection } from '../../core/compare/direction';
 import { downsampleMinMax, windowRange } from '../../core/compare/downsample';
 import { diffParams } from '../../core/compare/params';
-import { evaluationsOf } from '../../core/evaluate/store';
 import { commitRange, repositoryWithCommit } from '../../core/git/compare';
 import { GitRepo } from '../../core/git/git';
 import { Registry } from '../../core/registry/registry';
@@ -88,7 +87,7 @@ async function evaluationRows(registry: Registry, versions: VersionRecord[]): Pr
   const latest = await Promise.all(
     versions.map(async (v) => {
       const byDataset = new Map<string, Record<string, number | null | undefined>>();
-      for (const e of await evaluationsOf(registry, v.id)) {
+      for (const e of await registry.evaluationsOf(v.id)) {
         const where = `${e.datasetName}${e.split ? `/${e.split}` : ''}`;
         if (!byDataset.has(where)) byDataset.set(where, e.metrics);
       }

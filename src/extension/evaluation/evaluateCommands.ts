@@ -7,7 +7,6 @@ import {
   evaluateVersion,
   EvaluatorProfile,
   formatMetric,
-  listDatasets,
   registerDataset,
   VersionRecord,
 } from '../../core';
@@ -41,7 +40,7 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
   async getChildren(n?: DatasetNode): Promise<DatasetNode[]> {
     if (!n)
       return this.service.exists()
-        ? (await listDatasets(await this.service.get())).map((dataset) => ({ kind: 'dataset', dataset }))
+        ? (await (await this.service.get()).listDatasets()).map((dataset) => ({ kind: 'dataset', dataset }))
         : [];
     return n.kind === 'dataset' ? datasetFacts(n.dataset) : [];
   }
@@ -146,7 +145,7 @@ async function pickDataset(
   v: VersionRecord,
   register: () => Promise<DatasetRecord | undefined>,
 ): Promise<{ dataset: string; split?: string } | undefined> {
-  const list = await listDatasets(await service.get());
+  const list = await (await service.get()).listDatasets();
   const add = {
     label: '$(add) Register a Dataset…',
     detail: 'A folder of class folders with images, a CSV/JSONL, or a .npz',

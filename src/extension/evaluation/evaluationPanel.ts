@@ -3,7 +3,6 @@ import * as vscode from 'vscode';
 import { Registry } from '../../core';
 import type { DatasetRecord } from '../../core/datasets/types';
 import { TableSnippets, truncate } from '../../core/evaluate/snippets';
-import { evaluationSamples, getDatasetById, getEvaluation, readManifest } from '../../core/evaluate/store';
 import type { SamplePrediction } from '../../core/evaluate/types';
 import { evaluationIdOf, imagePath } from '../../core/evaluate/view';
 import {
@@ -75,9 +74,9 @@ export class EvaluationPanel extends BasePanel<PageMessage, HostMessage, Evaluat
     restored?: vscode.WebviewPanel,
   ): Promise<EvaluationPanel> {
     const registry = await service.get();
-    const evaluation = await getEvaluation(registry, id);
+    const evaluation = await registry.getEvaluation(id);
     if (!evaluation) throw new Error(`evaluation ${id} does not exist (it may have been deleted)`);
-    const dataset = await getDatasetById(registry, evaluation.datasetId);
+    const dataset = await registry.getDatasetById(evaluation.datasetId);
     const view = evaluationView(evaluation, dataset);
     const title = `Evaluation: ${view.ref} on ${view.dataset.name}`;
     if (restored) restored.title = title;
@@ -108,7 +107,7 @@ export class EvaluationPanel extends BasePanel<PageMessage, HostMessage, Evaluat
   ) {
     super(panel, EVALUATION_PAGE, { extensionUri, roots: datasetRoots(dataset) });
     if (dataset?.kind === 'table')
-      this.snippets = new TableSnippets(dataset.root, async () => readManifest(await this.registry(), dataset));
+      this.snippets = new TableSnippets(dataset.root, async () => (await this.registry()).readManifest(dataset));
     this.track(
       new vscode.Disposable(() => EvaluationPanel.open.delete(evaluationId)),
       service.onDidChange(() => void this.refresh()),
@@ -123,7 +122,7 @@ export class EvaluationPanel extends BasePanel<PageMessage, HostMessage, Evaluat
   /** A running evaluation finishes, or one is deleted: show what the registry holds now. */
   private async refresh(): Promise<void> {
     try {
-      const e = await getEvaluation(await this.registry(), this.evaluationId);
+      const e = await (await this.registry()).getEvaluation(this.evaluationId);
       if (!e) {
         await this.post({ type: 'error', payload: { message: 'This evaluation was deleted from the registry.' } });
         return;
@@ -189,7 +188,7 @@ export class EvaluationPanel extends BasePanel<PageMessage, HostMessage, Evaluat
           : cell.kind === 'fn'
             ? { label: cell.cls, wrong: true }
             : { errors: true };
-    const rows = await evaluationSamples(await this.registry(), this.evaluationId, { ...filter, limit: SAMPLE_LIMIT });
+    const rows = await (await this.registry()).evaluationSamples(this.evaluationId, { ...filter, limit: SAMPLE_LIMIT });
     const samples = await Promise.all(rows.map((s) => this.sampleView(s)));
     await this.post({ type: 'samples', payload: { request, cell, samples, total: sampleTotal(this.view, cell) } });
   }

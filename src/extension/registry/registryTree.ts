@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { storedConfigUri } from './storedConfigUri';
-import { evaluationsOf, hasEvaluations, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
+import { ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
 import { NodeData, nodeId, RegistryKey, TreeNode } from './treeNodes';
 import { treeItemOf, TreeItemView } from './treeItems';
 
@@ -169,7 +169,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         const v = parent.version;
         if (v.status !== 'ready') return [];
         const related = v.parentId !== null || (await registry.childrenOf(v.id, 1)).length > 0;
-        const evaluated = await hasEvaluations(registry, v.id);
+        const evaluated = await registry.hasEvaluations(v.id);
         const groups = [
           'files',
           'metrics',
@@ -200,7 +200,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
           return nodes;
         }
         if (parent.group === 'evaluations')
-          return (await evaluationsOf(registry, v.id)).map((evaluation) => ({
+          return (await registry.evaluationsOf(v.id)).map((evaluation) => ({
             kind: 'evaluation',
             evaluation,
             version: v,

@@ -65,7 +65,7 @@ export class TeamRegistryService implements vscode.Disposable {
       opening.catch(() => (this.registry = undefined));
       // Colleagues' pushes and alias moves arrive as announcements: refresh the view for them.
       this.unwatch = opening.then(
-        (r) => r.db.watch?.((stamp) => stamp !== r.lastStamp && this.fireSoon()).catch(() => undefined),
+        (r) => r.watch((stamp) => stamp !== r.lastStamp && this.fireSoon()).catch(() => undefined),
         () => undefined,
       );
     }

@@ -11,6 +11,7 @@ import { ortProcesses } from '../../../src/core/onnxrt/session';
 import { Registry } from '../../../src/core/registry/registry';
 import { makeGitRepo, tempDir } from '../helpers/tmp';
 import { repoPath } from '../helpers/paths';
+import { sqlOf } from '../helpers/sql';
 
 // Real recurrent graphs from torch.onnx.export (test/fixtures/onnx-rnn/make_rnn.py).
 const FIXTURES = repoPath('test/fixtures/onnx-rnn');
@@ -116,7 +117,7 @@ describe('onnx-fp16 on recurrent graphs exported by torch (GRU, bidirectional GR
       } finally {
         ortProcesses.off('spawn', crash);
       }
-      const rows = await r.db.all<{ number: number; status: string }>(
+      const rows = await sqlOf(r).all<{ number: number; status: string }>(
         'SELECT number, status FROM versions ORDER BY number',
       );
       assert.deepEqual(

@@ -28,6 +28,7 @@ import { safetensorsBytes, writeSafetensors } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
 import { mulberry32 } from '../../../src/core/util/random';
 import { CLI_JS, compiled } from '../helpers/paths';
+import { sqlOf } from '../helpers/sql';
 
 const CLI = CLI_JS;
 const CORE = compiled('src/core/index.js');
@@ -108,7 +109,7 @@ interface VersionRow {
  * every object is in the store with the recorded size. Returns the ready rows.
  */
 async function assertReadyVersionsComplete(r: Registry, model: string, expectFiles?: number): Promise<VersionRow[]> {
-  const rows = await r.db.all<VersionRow>(
+  const rows = await sqlOf(r).all<VersionRow>(
     'SELECT v.id, v.number, v.status, v.file_count, v.size_bytes, v.source_uri, v.importer_pid FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? ORDER BY v.number',
     [model],
   );
@@ -149,7 +150,7 @@ async function assertReadyVersionsComplete(r: Registry, model: string, expectFil
 }
 
 async function referencedObjects(r: Registry): Promise<string[]> {
-  return (await r.db.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM files ORDER BY sha256'))
+  return (await sqlOf(r).all<{ sha256: string }>('SELECT DISTINCT sha256 FROM files ORDER BY sha256'))
     .map((x) => x.sha256)
     .sort();
 }
@@ -218,7 +219,7 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       const r = await Registry.open(dir);
       try {
         assert.ok(performance.now() - t0 >= 250, 'it waited for the other connection');
-        assert.strictEqual((await r.db.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal');
+        assert.strictEqual((await sqlOf(r).get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode, 'wal');
         assert.deepStrictEqual(await r.listModels(), []);
       } finally {
         await r.close();
@@ -293,7 +294,7 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
     const r = await Registry.open(registry);
     try {
       const N = 2 * PER_WORKER + CLI_IMPORTS;
-      const all = await r.db.all<VersionRow>(
+      const all = await sqlOf(r).all<VersionRow>(
         'SELECT v.number, v.status FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? ORDER BY v.number',
         [MODEL],
       );
@@ -327,7 +328,7 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       );
 
       await assertReadyVersionsComplete(r, MODEL, 2);
-      const sources = (await r.db.all<{ source_uri: string }>('SELECT source_uri FROM versions')).map(
+      const sources = (await sqlOf(r).all<{ source_uri: string }>('SELECT source_uri FROM versions')).map(
         (x) => x.source_uri,
       );
       assert.strictEqual(new Set(sources).size, N, 'each input registered once');
@@ -443,7 +444,7 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       const r = await Registry.open(registry);
       try {
         await assertReadyVersionsComplete(r, 'bigrun', FILES);
-        const rows = await r.db.all<VersionRow>('SELECT id, status FROM versions');
+        const rows = await sqlOf(r).all<VersionRow>('SELECT id, status FROM versions');
         const fresh = rows.filter((x) => !seenIds.has(x.id));
         seenIds = new Set(rows.map((x) => x.id));
         assert.ok(fresh.length <= 1, `trial ${t} made ${fresh.length} versions`);
@@ -482,14 +483,15 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
     const r = await Registry.open(registry);
     try {
       const readyBefore = await assertReadyVersionsComplete(r, 'bigrun', FILES);
-      const importingBefore = (await r.db.all<VersionRow>("SELECT id FROM versions WHERE status <> 'ready'")).length;
+      const importingBefore = (await sqlOf(r).all<VersionRow>("SELECT id FROM versions WHERE status <> 'ready'"))
+        .length;
       assert.strictEqual(readyBefore.length, 1 + (counts['completed'] ?? 0));
 
       const gc = await r.gc();
       console.log(`      gc: ${JSON.stringify(gc)} (importing rows before: ${importingBefore})`);
       assert.strictEqual(gc.removedVersions, importingBefore, 'gc removes every import whose process died');
       assert.deepStrictEqual(
-        await r.db.all("SELECT id, number, status FROM versions WHERE status <> 'ready'"),
+        await sqlOf(r).all("SELECT id, number, status FROM versions WHERE status <> 'ready'"),
         [],
         'no importing rows remain',
       );
@@ -515,7 +517,9 @@ describe('registry under concurrent writers and SIGKILL (real processes)', funct
       });
 
       // A normal import afterwards gets the next number and is whole.
-      const model = (await r.db.get<{ last_number: number }>("SELECT last_number FROM models WHERE name = 'bigrun'"))!;
+      const model = (await sqlOf(r).get<{ last_number: number }>(
+        "SELECT last_number FROM models WHERE name = 'bigrun'",
+      ))!;
       const expected = Math.max(...readyAfter.map((v) => v.number)) + 1;
       assert.strictEqual(model.last_number + 1, expected);
       stamp(TRIALS + 1);

@@ -1,9 +1,11 @@
 import * as assert from 'assert';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'fs';
 import * as path from 'path';
+import { SqlDb, SqliteDb } from '../../../src/core/registry/db';
 import { MIGRATIONS } from '../../../src/core/registry/migrations';
 import { Registry, parseRef } from '../../../src/core/registry/registry';
 import { tempDir } from '../helpers/tmp';
+import { sqlOf } from '../helpers/sql';
 
 async function storedFile(r: Registry, dir: string, name: string, content: string) {
   const p = path.join(dir, name);
@@ -34,11 +36,11 @@ describe('Registry', () => {
 
   it('creates registry.db in WAL mode with the schema migrated once', async () => {
     assert.ok(existsSync(path.join(dir, '.modelreg', 'registry.db')));
-    const mode = await r.db.get<{ journal_mode: string }>('PRAGMA journal_mode');
+    const mode = await sqlOf(r).get<{ journal_mode: string }>('PRAGMA journal_mode');
     assert.strictEqual(mode?.journal_mode, 'wal');
     await r.close();
     r = await Registry.open(path.join(dir, '.modelreg')); // reopening applies nothing twice
-    const rows = await r.db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    const rows = await sqlOf(r).all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     assert.deepStrictEqual(
       rows.map((row) => row.version),
       MIGRATIONS.map((_, i) => i + 1),
@@ -144,7 +146,7 @@ describe('Registry', () => {
     const { id } = await r.beginVersion('m', { kind: 'training-output', uri: '/out' });
     await r.completeVersion(id, { ...empty, files: [keep] });
     const dead = await r.beginVersion('m', { kind: 'training-output', uri: '/dead' });
-    await r.db.run('UPDATE versions SET importer_pid = 999999999 WHERE id = ?', [dead.id]);
+    await sqlOf(r).run('UPDATE versions SET importer_pid = 999999999 WHERE id = ?', [dead.id]);
     const res = await r.gc();
     assert.deepStrictEqual(res, {
       removedObjects: 1,
@@ -228,16 +230,23 @@ describe('Registry', () => {
     // write lock, it begins an import and stores that import's object; gc must see that import.
     const other = await Registry.open(path.join(dir, '.modelreg'));
     try {
-      const transaction = r.db.transaction.bind(r.db);
+      // The registry's connection is private: the first transaction opened after this patch is gc's.
+      const transaction = SqliteDb.prototype.transaction;
       let started: { id: number; file: Awaited<ReturnType<typeof storedFile>> } | undefined;
-      r.db.transaction = async (fn) => {
-        if (!started) {
+      let starting = false;
+      SqliteDb.prototype.transaction = async function <T>(this: SqliteDb, fn: (tx: SqlDb) => Promise<T>) {
+        if (!starting) {
+          starting = true;
           const { id } = await other.beginVersion('m', { kind: 'training-output', uri: '/out' });
           started = { id, file: await storedFile(other, dir, 'fresh', 'weights of an import that began just now') };
         }
-        return transaction(fn);
+        return transaction.call(this, fn) as Promise<T>;
       };
-      await r.gc();
+      try {
+        await r.gc();
+      } finally {
+        SqliteDb.prototype.transaction = transaction;
+      }
       assert.ok(started, 'gc took the write lock');
       assert.ok(await other.store.has(started.file.sha256), "gc removed the running import's object");
       const v = await other.completeVersion(started.id, { ...empty, files: [started.file] });
@@ -321,9 +330,11 @@ describe('Registry', () => {
     await r.completeVersion(id, { ...empty, files: [f] });
     writeFileSync(r.store.tempPath().replace(/\/\d+-/, '/999999999-'), 'left by a process that died');
     // What an older Model Registry left: no identity row, no marker, schema at migration 6.
-    await r.db.exec('DROP TABLE registry_identity');
-    await r.db.exec('ALTER TABLE evaluations DROP COLUMN runner_pid; ALTER TABLE evaluations DROP COLUMN runner_host');
-    await r.db.run('DELETE FROM schema_migrations WHERE version >= 7');
+    await sqlOf(r).exec('DROP TABLE registry_identity');
+    await sqlOf(r).exec(
+      'ALTER TABLE evaluations DROP COLUMN runner_pid; ALTER TABLE evaluations DROP COLUMN runner_host',
+    );
+    await sqlOf(r).run('DELETE FROM schema_migrations WHERE version >= 7');
     await r.close();
     rmSync(path.join(dir, '.modelreg', '.modelreg-registry'));
     r = await Registry.open(path.join(dir, '.modelreg'));

@@ -16,6 +16,7 @@ import { eventually } from '../../helpers/eventually';
 import { startPostgres, startSwiftS3 } from '../../services/services';
 import { safetensorsBytes } from '../helpers/makeWeights';
 import { git, makeGitRepo, tempDir } from '../helpers/tmp';
+import { sqlOf } from '../helpers/sql';
 
 describe('Team registry (PostgreSQL + Swift s3api)', function () {
   this.timeout(180_000);
@@ -201,7 +202,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     );
     assert.ok(killed, 'the proxy was killed during the upload');
     assert.deepStrictEqual(await team.listModels(), []);
-    assert.strictEqual((await team.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM versions'))!.n, 0);
+    assert.strictEqual((await sqlOf(team).get<{ n: number }>('SELECT COUNT(*) AS n FROM versions'))!.n, 0);
     await swift.restart();
     const retry = await pushVersion(local, team, v.ref);
     assert.strictEqual(retry.version.ref, 'bert@v1');
@@ -231,7 +232,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     await team.close();
     team = await t.open();
     assert.strictEqual(
-      (await team.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM versions'))!.n,
+      (await sqlOf(team).get<{ n: number }>('SELECT COUNT(*) AS n FROM versions'))!.n,
       0,
       'no half version',
     );
@@ -278,7 +279,7 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     team = await t.open();
     const watcher = await t.open();
     const heard: string[] = [];
-    const stop = await watcher.db.watch!((stamp) => heard.push(stamp));
+    const stop = (await watcher.watch((stamp) => heard.push(stamp)))!;
     try {
       const v = await importTrainingOutput(local, output('run1'), { model: 'resnet' });
       await pushVersion(local, team, v.ref);
@@ -300,12 +301,12 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     const t = await newTeam();
     team = await t.open();
     const heard: string[] = [];
-    const stop = await team.db.watch!((stamp) => heard.push(stamp), 200);
+    const stop = (await team.watch((stamp) => heard.push(stamp), 200))!;
     const until = (what: string, ok: () => boolean) =>
       eventually(() => assert.ok(ok(), what), { timeout: 7_500, interval: 50 });
     try {
       // The test server runs with synchronous_commit=off: flush the new schema before the crash.
-      await team.db.exec('CHECKPOINT');
+      await sqlOf(team).exec('CHECKPOINT');
       await pg.kill();
       await pg.restart();
       await until('the watcher came back and reported it', () => heard.includes(''));

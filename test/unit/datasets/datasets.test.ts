@@ -8,16 +8,9 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { NpyArray, parseNpyHeader } from '../../../src/core/datasets/npy';
 import { registerDataset } from '../../../src/core/datasets/register';
-import {
-  ArrayReader,
-  loadImage,
-  preprocessFromConfig,
-  resizePlane,
-  TableReader,
-} from '../../../src/core/datasets/samples';
+import { ArrayReader, loadImage, preprocessFromConfig, resizePlane, TableReader } from '../../../src/core/datasets/samples';
 import { DatasetManifest, DatasetRecord, ImagePreprocess } from '../../../src/core/datasets/types';
 import { CancelledError, InputError } from '../../../src/core/errors';
-import { listDatasets, readManifest } from '../../../src/core/evaluate/store';
 import { Registry } from '../../../src/core/registry/registry';
 import { writeZip } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
@@ -115,7 +108,7 @@ describe('Datasets', () => {
     await registry.close();
   });
 
-  const manifestOf = (d: DatasetRecord): Promise<DatasetManifest> => readManifest(registry, d);
+  const manifestOf = (d: DatasetRecord): Promise<DatasetManifest> => registry.readManifest(d);
 
   describe('image folders', () => {
     it('registers class folders: classes, samples, hashes; hidden and non-image files left out', async () => {
@@ -189,7 +182,7 @@ describe('Datasets', () => {
       const changed = await registerDataset(registry, root);
       assert.notStrictEqual(changed.manifestSha256, first.manifestSha256);
       assert.notStrictEqual(changed.id, first.id);
-      assert.strictEqual((await listDatasets(registry)).length, 1, 'one name, newest registration listed');
+      assert.strictEqual((await registry.listDatasets()).length, 1, 'one name, newest registration listed');
     });
 
     it('split folders: train/<class>, validation/<class>; classes are the union', async () => {
@@ -374,7 +367,7 @@ describe('Datasets', () => {
       write(jsonl, '{"a": 1, "label": "x"}\n{"a": 2}\n');
       await rejectsInput(registerDataset(registry, jsonl), 'missing.jsonl', 'line 2');
 
-      assert.deepStrictEqual(await listDatasets(registry), []);
+      assert.deepStrictEqual(await registry.listDatasets(), []);
     });
   });
 
@@ -525,7 +518,7 @@ describe('Datasets', () => {
         registerDataset(registry, root, { signal: mid.signal, onProgress: (done) => done > 0 && mid.abort() }),
         CancelledError,
       );
-      assert.deepStrictEqual(await listDatasets(registry), []);
+      assert.deepStrictEqual(await registry.listDatasets(), []);
     });
   });
 

@@ -10,6 +10,7 @@ import { Registry } from '../../../src/core/registry/registry';
 import { channelMeanModelBytes, onnxModelBytes, solidPng } from '../helpers/makeWeights';
 import { importOnnxModel } from '../helpers/importModel';
 import { tempDir } from '../helpers/tmp';
+import { sqlOf } from '../helpers/sql';
 
 describe('evaluation of a dataset changed since registration', () => {
   let work: string;
@@ -23,8 +24,8 @@ describe('evaluation of a dataset changed since registration', () => {
   const importModel = (name: string, onnx: Buffer, config?: unknown) => importOnnxModel(r, work, name, onnx, config);
 
   const stored = async () => [
-    await r.db.all('SELECT id FROM evaluations'),
-    await r.db.all('SELECT evaluation_id FROM evaluation_samples'),
+    await sqlOf(r).all('SELECT id FROM evaluations'),
+    await sqlOf(r).all('SELECT evaluation_id FROM evaluation_samples'),
   ];
 
   it('a CSV whose labels were swapped (same size) is refused by its SHA-256, naming the file; nothing stored', async () => {
@@ -78,7 +79,7 @@ describe('evaluation of a dataset changed since registration', () => {
       evaluateVersion(r, 'colours@v1', { dataset: 'd' }),
       /test\/red\/1\.png: changed since dataset d was registered \(\d+ bytes, registered with \d+\); register it again/,
     );
-    assert.strictEqual((await r.db.all('SELECT id FROM evaluations')).length, 1);
+    assert.strictEqual((await sqlOf(r).all('SELECT id FROM evaluations')).length, 1);
   });
 
   it('an image root replaced by a link (to a copy beside it) is refused, naming the link and its target', async () => {

@@ -8,11 +8,11 @@ import { buildComparison } from '../../../src/extension/compare/comparison';
 import { registerDataset } from '../../../src/core/datasets/register';
 import { evaluateVersion } from '../../../src/core/evaluate/evaluate';
 import { checkEvaluatorProfile, evaluateExternally } from '../../../src/core/evaluate/external';
-import { evaluationSamples, evaluationsOf } from '../../../src/core/evaluate/store';
 import { Registry } from '../../../src/core/registry/registry';
 import { channelMeanModelBytes, onnxModelBytes, solidPng } from '../helpers/makeWeights';
 import { importOnnxModel } from '../helpers/importModel';
 import { git, makeGitRepo, tempDir } from '../helpers/tmp';
+import { sqlOf } from '../helpers/sql';
 
 function png(file: string, rgb: [number, number, number], w = 4, h = 4): void {
   writeFileSync(file, solidPng(rgb, w, h));
@@ -58,13 +58,13 @@ describe('built-in evaluator', () => {
     assert.strictEqual(e.git?.commit, git(work, 'rev-parse', 'HEAD'));
     assert.match(e.datasetSha256, /^[0-9a-f]{64}$/);
     // The cell "labelled a, predicted b" holds exactly the fifth row.
-    const cell = await evaluationSamples(r, e.id, { label: 0, prediction: 1 });
+    const cell = await r.evaluationSamples(e.id, { label: 0, prediction: 1 });
     assert.deepStrictEqual(
       cell.map((s) => s.sampleId),
       ['data.csv#4'],
     );
     assert.deepStrictEqual(
-      (await evaluationsOf(r, e.versionId)).map((x) => x.id),
+      (await r.evaluationsOf(e.versionId)).map((x) => x.id),
       [e.id],
     );
   });
@@ -91,14 +91,14 @@ describe('built-in evaluator', () => {
     assert.deepStrictEqual([e.sampleCount, e.errorCount], [5, 2]);
     assert.strictEqual(e.metrics.accuracy, 4 / 5);
     assert.strictEqual(e.confusion[3][0], 1, 'the blue image labelled red');
-    const errors = await evaluationSamples(r, e.id, { errors: true });
+    const errors = await r.evaluationSamples(e.id, { errors: true });
     assert.deepStrictEqual(errors.map((s) => s.sampleId).sort(), ['green/broken.png', 'purple/p1.png']);
     assert.match(errors.find((s) => s.sampleId === 'green/broken.png')!.error!, /broken\.png: not a readable PNG/);
     assert.match(
       errors.find((s) => s.sampleId === 'purple/p1.png')!.error!,
       /label 'purple' is not a class of the model \(it has: red, green, blue\)/,
     );
-    const wrong = await evaluationSamples(r, e.id, { wrong: true });
+    const wrong = await r.evaluationSamples(e.id, { wrong: true });
     assert.deepStrictEqual(
       wrong.map((s) => [s.sampleId, s.label, s.prediction]),
       [['red/mislabelled.png', 3, 0]],
@@ -118,7 +118,7 @@ describe('built-in evaluator', () => {
     const abort = new AbortController();
     abort.abort();
     await assert.rejects(evaluateVersion(r, 'mlp@v1', { dataset: 'points', signal: abort.signal }), /cancelled/);
-    assert.deepStrictEqual(await r.db.all('SELECT id FROM evaluations'), []);
+    assert.deepStrictEqual(await sqlOf(r).all('SELECT id FROM evaluations'), []);
     // The default split is test: one sample.
     assert.strictEqual((await evaluateVersion(r, 'mlp@v1', { dataset: 'points' })).sampleCount, 1);
   });
@@ -209,7 +209,7 @@ fs.writeFileSync(path.join(out, 'metrics.json'), JSON.stringify({ latency_ms: 12
           return true;
         },
       );
-      assert.deepStrictEqual(await r.db.all('SELECT id FROM evaluations'), []);
+      assert.deepStrictEqual(await sqlOf(r).all('SELECT id FROM evaluations'), []);
       assert.throws(
         () => checkEvaluatorProfile({ id: 'x', tool: 'y', args: 'z' }, 'settings'),
         /settings: evaluator "x": "args" must be a list of strings/,
@@ -234,7 +234,7 @@ fs.writeFileSync(path.join(out, 'metrics.json'), '{}');
         evaluateExternally(r, 'mlp@v1', deepProfile, { dataset: 'points' }),
         /deep: predictions\.jsonl: line 2 is nested more than 128 levels deep/,
       );
-      assert.deepStrictEqual(await r.db.all('SELECT id FROM evaluations'), []);
+      assert.deepStrictEqual(await sqlOf(r).all('SELECT id FROM evaluations'), []);
     });
   });
 });

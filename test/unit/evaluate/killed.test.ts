@@ -10,6 +10,7 @@ import { Registry } from '../../../src/core/registry/registry';
 import { onnxModelBytes } from '../helpers/makeWeights';
 import { tempDir } from '../helpers/tmp';
 import { CLI_JS } from '../helpers/paths';
+import { sqlOf } from '../helpers/sql';
 
 const CLI = CLI_JS;
 
@@ -50,7 +51,7 @@ describe('a SIGKILLed evaluation (real processes)', function () {
   }
 
   const rows = (r: Registry) =>
-    r.db.all<Row>(
+    sqlOf(r).all<Row>(
       'SELECT e.id, e.status, e.runner_pid, (SELECT COUNT(*) FROM evaluation_samples s WHERE s.evaluation_id = e.id) AS samples FROM evaluations e ORDER BY e.id',
     );
 
@@ -87,7 +88,7 @@ describe('a SIGKILLed evaluation (real processes)', function () {
       );
       assert.strictEqual(gc.removedEvaluations, 1);
       assert.deepStrictEqual(
-        await r.db.all('SELECT evaluation_id FROM evaluation_samples WHERE evaluation_id = ?', [killed.row.id]),
+        await sqlOf(r).all('SELECT evaluation_id FROM evaluation_samples WHERE evaluation_id = ?', [killed.row.id]),
         [],
       );
 
@@ -95,7 +96,7 @@ describe('a SIGKILLed evaluation (real processes)', function () {
       await live.closed;
       await r.gc();
       assert.deepStrictEqual(await rows(r), []);
-      assert.deepStrictEqual(await r.db.all('SELECT evaluation_id FROM evaluation_samples'), []);
+      assert.deepStrictEqual(await sqlOf(r).all('SELECT evaluation_id FROM evaluation_samples'), []);
     } finally {
       await r.close();
     }

@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/tmp';
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import { spawnSync } from 'child_process';
 import { CLI_JS } from '../helpers/paths';
+import { sqlOf } from '../helpers/sql';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -185,7 +186,7 @@ describe('import from object storage (Swift s3api)', function () {
     );
     const v = await importFromObjectStorage(r, { ...conn, endpoint: withKeys }, 's3://models/runs/other');
     assert.strictEqual(v.source.uri, `s3://models/runs/other (${swift.endpoint})`);
-    const locations = (await r.db.all<{ location: string }>('SELECT location FROM remote_objects')).map(
+    const locations = (await sqlOf(r).all<{ location: string }>('SELECT location FROM remote_objects')).map(
       (x) => x.location,
     );
     assert.ok(
