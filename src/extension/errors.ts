@@ -1,11 +1,9 @@
 import * as vscode from 'vscode';
 import { InputError, RegistryError } from '../core';
-
-let channel: vscode.OutputChannel | undefined;
+import { outputChannel } from './outputChannels';
 
 export function log(): vscode.OutputChannel {
-  channel ??= vscode.window.createOutputChannel('Model Registry');
-  return channel;
+  return outputChannel('Model Registry');
 }
 
 /** Shows a user-facing error; unexpected ones (bugs) also go to the output channel with their stack. */

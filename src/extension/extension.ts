@@ -10,6 +10,7 @@ import { startConfigClient } from './config/configClient';
 import { registerStoredConfigs } from './config/storedConfig';
 import { registerTemplateCommands } from './config/templateCommands';
 import { log } from './errors';
+import { outputChannels } from './outputChannels';
 import { registerImportCommands } from './importing/importCommands';
 import { registerObjectStorageCommands } from './importing/objectStorageCommands';
 import { registerLineageCommands } from './lineage/lineagePanel';
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
   const team = { key: 'team', service: teamService, tree: teamTree, view: teamView } as const;
   const targets = new CommandTargets({ local, team });
   context.subscriptions.push(
+    outputChannels,
     service,
     tree,
     view,

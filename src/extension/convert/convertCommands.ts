@@ -16,6 +16,7 @@ import {
 } from '../../core';
 import { toolPickItem } from '../../core/convert/profiles';
 import { showError } from '../errors';
+import { outputChannel } from '../outputChannels';
 import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';
 import { CommandTargets } from '../registry/registries';
@@ -24,8 +25,7 @@ import { registerCommand, runCommand } from '../commands/register';
 
 type Choice = { kind: 'builtin'; converter: FileConverter } | { kind: 'tool'; profile: ToolProfile };
 
-let channel: vscode.OutputChannel | undefined;
-const conversionLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Conversions'));
+const conversionLog = () => outputChannel('Model Registry: Conversions');
 
 function userProfiles(): ToolProfile[] {
   return allProfiles(

@@ -11,6 +11,7 @@ import {
   VersionRecord,
 } from '../../core';
 import { showError } from '../errors';
+import { outputChannel } from '../outputChannels';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';
 import { CommandTargets } from '../registry/registries';
@@ -20,8 +21,7 @@ import { EvaluationPanel } from './evaluationPanel';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand } from '../commands/register';
 
-let channel: vscode.OutputChannel | undefined;
-const evaluationLog = () => (channel ??= vscode.window.createOutputChannel('Model Registry: Evaluations'));
+const evaluationLog = () => outputChannel('Model Registry: Evaluations');
 
 /** The "Datasets" view: each registered dataset with its kind, size, classes, splits and manifest hash. */
 export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscode.Disposable {

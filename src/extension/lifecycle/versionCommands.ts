@@ -59,7 +59,7 @@ export function registerVersionCommands(targets: CommandTargets): vscode.Disposa
         { location: vscode.ProgressLocation.Notification, title: 'Verifying stored files', cancellable: true },
         async (progress, token) => {
           const abort = new AbortController();
-          token.onCancellationRequested(() => abort.abort());
+          const sub = token.onCancellationRequested(() => abort.abort());
           try {
             let last = 0;
             const r = await (
@@ -84,6 +84,8 @@ export function registerVersionCommands(targets: CommandTargets): vscode.Disposa
           } catch (e) {
             if (!abort.signal.aborted) showError('Verification failed', e);
             return undefined;
+          } finally {
+            sub.dispose();
           }
         },
       ),
