@@ -9,13 +9,13 @@ import {
   convertVersion,
   convertWithProfile,
   detectTool,
-  formatBytes,
   InputError,
   profileAccepts,
   Registry,
   RegistryError,
   ToolProfile,
 } from '../core';
+import { formatBytes } from '../shared/format';
 import { ProgressBar } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;

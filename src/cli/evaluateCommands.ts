@@ -5,11 +5,11 @@ import {
   EvaluationRecord,
   evaluateExternally,
   evaluateVersion,
-  formatMetric,
   Registry,
   RegistryError,
   registerDataset,
 } from '../core';
+import { formatMetric } from '../shared/format';
 import { profilesTrusted, registryProfileFile, trustHint } from './convertCommands';
 import { withProgress } from './progress';
 

@@ -1,14 +1,6 @@
 import { Command } from 'commander';
-import {
-  AliasMove,
-  exportVersion,
-  formatBytes,
-  importArchive,
-  Lineage,
-  ObjectStore,
-  Registry,
-  VersionRecord,
-} from '../core';
+import { AliasMove, exportVersion, importArchive, Lineage, ObjectStore, Registry, VersionRecord } from '../core';
+import { formatBytes } from '../shared/format';
 import { withProgress } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;

@@ -6,14 +6,10 @@ import {
   checkConfig,
   ConfigLanguage,
   describesModel,
-  escapeControl,
   modelsOf,
   versionWarnings,
   errorsOf,
-  formatBytes,
-  formatCount,
   formatDiagnostics,
-  formatMetric,
   importContainerImage,
   importFromObjectStorage,
   importTrainingOutput,
@@ -26,6 +22,7 @@ import {
   USER_TEMPLATES_DIR,
   VersionRecord,
 } from '../core';
+import { escapeControl, formatBytes, formatCount, formatMetric } from '../shared/format';
 import { MAX_PARAM_FILE_BYTES } from '../core/inspect/logs';
 import { readRegularText } from '../core/util/readFile';
 import { registerConvertCommands } from './convertCommands';

@@ -1,4 +1,4 @@
-import { formatBytes } from '../core/util/format';
+import { formatBytes } from '../shared/format';
 
 /** A one-line progress bar on a terminal; silent when the stream is not a TTY (CI logs, pipes). */
 export class ProgressBar {

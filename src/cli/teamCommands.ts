@@ -3,7 +3,6 @@ import { createHash } from 'crypto';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  formatBytes,
   openTeamRegistry,
   pullVersion,
   pushVersion,
@@ -12,6 +11,7 @@ import {
   TeamRegistry,
   TransferResult,
 } from '../core';
+import { formatBytes } from '../shared/format';
 import { withProgress } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;

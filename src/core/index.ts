@@ -15,7 +15,6 @@ export type { GitRepo } from './git/git';
 export type { GitProvenance } from './git/provenance';
 export { InputError, CancelledError, RegistryError } from './errors';
 export { modelsOf, versionWarnings } from './inspect/warnings';
-export * from './util/format';
 export { s3Sdk } from './util/lazyModules';
 export * from './config';
 export { importWithConfig, checkConfig, describesModel } from './importers/template';

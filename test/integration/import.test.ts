@@ -6,7 +6,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import * as vscode from 'vscode';
-import { formatMetric, type VersionRecord } from '../../src/core';
+import { type VersionRecord } from '../../src/core';
+import { formatMetric } from '../../src/shared/format';
 import { api, child, labels, nextEvent, workspace } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '../../..');

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { escapeControl } from '../../src/core/util/format';
+import { escapeControl } from '../../src/shared/format';
 import { escapeMarkdown, modelTooltip, versionTooltip } from '../../src/extension/registry/tooltips';
 import { VersionRecord } from '../../src/core/registry/types';
 import { safetensorsBytes } from './helpers/makeWeights';

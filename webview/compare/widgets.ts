@@ -1,5 +1,5 @@
 /** The compare page's own widgets (icons, swatches, sections) and number formatting, over webview/shared/dom. */
-import { formatMetric as formatNumber } from '../../src/core/util/format';
+import { formatMetric as formatNumber } from '../../src/shared/format';
 import { el } from '../shared/dom';
 
 /** A codicon glyph, hidden from screen readers (the control around it carries the label). */
@@ -38,7 +38,7 @@ export function empty(text: string): HTMLElement {
 }
 
 // One formatting of sizes, counts and metric values for the tree, the CLI and the panel.
-export { formatBytes, formatCount } from '../../src/core/util/format';
+export { formatBytes, formatCount } from '../../src/shared/format';
 export { formatNumber };
 
 export function signed(v: number, text = formatNumber(v)): string {

@@ -9,7 +9,7 @@ import type {
   PageMessage,
   SampleQuery,
 } from '../../src/shared/evaluation/contract';
-import { formatMetric } from '../../src/core/util/format';
+import { formatMetric } from '../../src/shared/format';
 import { ClassTable } from './classTable';
 import { button, el } from '../shared/dom';
 import { panelApi } from '../shared/vscodeApi';

@@ -1,5 +1,5 @@
 import type { EvaluationView, SampleQuery, SampleView } from '../../src/shared/evaluation/contract';
-import { formatMetric } from '../../src/core/util/format';
+import { formatMetric } from '../../src/shared/format';
 import { button, el } from '../shared/dom';
 import { className, plural } from './labels';
 

@@ -7,13 +7,13 @@ import {
   convertWithProfile,
   detectTool,
   FileConverter,
-  formatBytes,
   ParamSpec,
   profileAccepts,
   Registry,
   ToolProfile,
   VersionRecord,
 } from '../../core';
+import { formatBytes } from '../../shared/format';
 import { toolPickItem } from '../../core/convert/profiles';
 import { showError } from '../errors';
 import { outputChannel } from '../outputChannels';

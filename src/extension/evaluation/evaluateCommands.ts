@@ -6,10 +6,10 @@ import {
   evaluateExternally,
   evaluateVersion,
   EvaluatorProfile,
-  formatMetric,
   registerDataset,
   VersionRecord,
 } from '../../core';
+import { formatMetric } from '../../shared/format';
 import { showError } from '../errors';
 import { outputChannel } from '../outputChannels';
 import { withCancellableProgress } from '../progress';

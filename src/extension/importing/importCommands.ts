@@ -2,13 +2,13 @@ import * as vscode from 'vscode';
 import { configImporter, currentLanguage } from './catalog';
 import {
   describesModel,
-  formatBytes,
   importArchive,
   ImportOptions,
   importTrainingOutput,
   Registry,
   VersionRecord,
 } from '../../core';
+import { formatBytes } from '../../shared/format';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';

@@ -2,7 +2,6 @@ import * as vscode from 'vscode';
 import {
   browse,
   CancelledError,
-  formatBytes,
   importContainerImage,
   importFromObjectStorage,
   InputError,
@@ -12,6 +11,7 @@ import {
   s3Sdk,
   VersionRecord,
 } from '../../core';
+import { formatBytes } from '../../shared/format';
 import { problemWith, showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { RegistryService } from '../registry/registryService';

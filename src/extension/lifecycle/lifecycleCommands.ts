@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import * as path from 'path';
-import { exportVersion, formatBytes, ObjectStore, parseSearch, Registry, VersionRecord } from '../../core';
+import { exportVersion, ObjectStore, parseSearch, Registry, VersionRecord } from '../../core';
+import { formatBytes } from '../../shared/format';
 import { problemWith, showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';

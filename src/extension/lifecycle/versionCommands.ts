@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { formatBytes, showCommit } from '../../core';
+import { showCommit } from '../../core';
+import { formatBytes } from '../../shared/format';
 import { workspaceRepositoryWith } from '../workspaceGit';
 import { showError } from '../errors';
 import { CommandTargets } from '../registry/registries';

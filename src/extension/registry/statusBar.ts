@@ -1,6 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { formatCount } from '../../core';
+import { formatCount } from '../../shared/format';
 import { RegistryService } from './registryService';
 
 /** "$(package) 12 models" in the status bar: which registry is in use; a click opens the view. */

@@ -1,7 +1,8 @@
 // Tooltip text of the registry tree, without 'vscode', so it is unit-tested. Descriptions, tags and
 // commit subjects come from people and repositories we do not control: they are shown as text,
 // never as Markdown (no links, images or command URIs of their own).
-import { formatBytes, formatCount, VersionRecord } from '../../core';
+import { VersionRecord } from '../../core';
+import { formatBytes, formatCount } from '../../shared/format';
 import type { ModelSummary } from '../../core';
 
 /** `text` with every Markdown special character backslash-escaped, and no raw control characters. */

@@ -1,7 +1,8 @@
 // What each row of the registry and datasets trees shows, without 'vscode', so it is unit-tested:
 // label, description, tooltip, icon (a theme icon id), context value (package.json menus match it)
 // and the command a click runs. registryTree.ts turns this into a vscode.TreeItem.
-import { DatasetRecord, formatBytes, formatMetric, VersionRecord } from '../../core';
+import { DatasetRecord, VersionRecord } from '../../core';
+import { formatBytes, formatMetric } from '../../shared/format';
 import { COMMANDS, CommandId } from '../commands/commandIds';
 import { modelTooltip, versionTooltip } from './tooltips';
 import { nodeId, TreeNode } from './treeNodes';

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { formatBytes, pullVersion, pushVersion, TransferResult, VersionRecord } from '../../core';
+import { pullVersion, pushVersion, TransferResult, VersionRecord } from '../../core';
+import { formatBytes } from '../../shared/format';
 import { showError } from '../errors';
 import { revealVersion } from '../importing/importCommands';
 import { withCredentials } from '../importing/objectStorageCommands';

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { formatBytes, formatCount, formatMetric } from '../../../src/core/util/format';
+import { formatBytes, formatCount, formatMetric } from '../../../src/shared/format';
 
 describe('formatting shared by the tree, the CLI and the compare panel', () => {
   it('formats sizes, counts and metric values', () => {
