@@ -2,13 +2,7 @@
  * Datasets for evaluation. The records and manifests live with their table in the registry
  * (registry/datasetTypes.ts); what only evaluation needs is here.
  */
-export type {
-  DatasetFile,
-  DatasetKind,
-  DatasetManifest,
-  DatasetRecord,
-  DatasetSample,
-} from '../registry/datasetTypes';
+export type { DatasetFile, DatasetKind, DatasetManifest, DatasetRecord, DatasetSample } from '../registry/datasetTypes';
 
 /** How to turn an image into the model's input; from the version's config.json ("preprocessing") or defaults. */
 export interface ImagePreprocess {
