@@ -37,8 +37,10 @@ function timedOut(e: unknown, timeout: number, message?: string): unknown {
   const prefix = `${message ? `${message}: ` : ''}still failing after ${timeout} ms: `;
   if (!(e instanceof Error)) return new Error(prefix + String(e));
   // Keep the error itself (an AssertionError keeps its expected/actual diff in the report).
+  // Read the stack first: V8 formats it on first access, with whatever the message is by then.
+  const stack = e.stack;
   const original = e.message;
   e.message = prefix + original;
-  if (e.stack) e.stack = e.stack.replace(original, e.message);
+  if (stack) e.stack = stack.replace(original, e.message);
   return e;
 }

@@ -29,4 +29,19 @@ describe('eventually()', () => {
     assert.ok(calls > 2, `${calls} attempts`);
     assert.ok(Date.now() - started >= 90, 'kept trying until the timeout');
   });
+
+  it('names the prefix once in the stack of a plain Error', async () => {
+    await assert.rejects(
+      eventually(
+        () => {
+          throw new Error('not yet');
+        },
+        { timeout: 30, interval: 10, message: 'never' },
+      ),
+      (e: Error) => {
+        assert.equal(e.stack?.split('\n')[0], 'Error: never: still failing after 30 ms: not yet');
+        return true;
+      },
+    );
+  });
 });
