@@ -6,6 +6,7 @@ import { execFileSync } from 'child_process';
 import { cpSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Frame, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
 import { E2eContext, eventually, expand, STEP_TIMEOUT, treeItem } from './workbench';
 
 const THEMES = [
@@ -41,6 +42,50 @@ function importTwoRuns(ctx: E2eContext, workspace: string): { v1: number; v2: nu
   const b = cli('outputs/resnet-lr-0.05');
   const acc = (v: { metrics: { key: string; value: number }[] }) => v.metrics.find((m) => m.key === 'val_acc')!.value;
   return { v1: acc(a), v2: acc(b) };
+}
+
+/** The versions' line colours, as the legend's swatches show them. */
+async function versionColours(frame: Frame): Promise<number[][]> {
+  const styles = await frame
+    .locator('.legend .legend-item .swatch')
+    .evaluateAll((s) => s.map((e) => e.getAttribute('style') ?? ''));
+  const colours = styles
+    .map((st) => (/rgb\((\d+), (\d+), (\d+)\)/.exec(st) ?? []).slice(1).map(Number))
+    .filter((c) => c.length === 3);
+  if (colours.length < 2) throw new Error(`legend shows ${colours.length} version colours: ${styles.join(' | ')}`);
+  return colours;
+}
+
+/**
+ * Every chart whose canvas is wholly inside the panel shows at least one line, judged on a
+ * screenshot of the canvas (what a person sees): pixels in a version's colour above the bottom
+ * quarter, where the axis title and the legend's colour boxes are. An empty box, or a chart that
+ * only drew its axes and grid, has none.
+ */
+async function assertChartsDrawn(page: Page, frame: Frame, colours: number[][]): Promise<void> {
+  const view = await (await frame.frameElement()).boundingBox();
+  if (!view) throw new Error('the compare webview has no box');
+  const canvases = frame.locator('.chart-card canvas');
+  const blank: string[] = [];
+  let shown = 0;
+  for (let i = 0; i < (await canvases.count()); i++) {
+    const canvas = canvases.nth(i);
+    const box = await canvas.boundingBox();
+    if (!box || box.y < view.y || box.y + box.height > view.y + view.height) continue; // not wholly in view
+    shown++;
+    const png = PNG.sync.read(await page.screenshot({ clip: box }));
+    let linePixels = 0;
+    for (let y = 0; y < png.height * 0.75; y++) {
+      for (let x = 0; x < png.width; x++) {
+        const p = (y * png.width + x) * 4;
+        const px = [png.data[p], png.data[p + 1], png.data[p + 2]];
+        if (colours.some((c) => c.every((v, k) => Math.abs(v - px[k]) <= 32))) linePixels++;
+      }
+    }
+    if (linePixels < 100) blank.push(`${await canvas.getAttribute('aria-label')} (${linePixels} line pixels)`);
+  }
+  if (shown === 0) throw new Error('no chart is wholly in view');
+  if (blank.length) throw new Error(`${blank.length} of ${shown} charts in view show no line: ${blank.join('; ')}`);
 }
 
 async function compareFrame(page: Page): Promise<Frame> {
@@ -117,6 +162,15 @@ export async function run(ctx: E2eContext): Promise<void> {
     if (charts < 4) throw new Error(`expected a chart per metric, found ${charts} canvases`);
     await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}.png`) });
     await frame.locator('#curves').scrollIntoViewIfNeeded();
+    // Off the tree, whose hover card would cover the first chart.
+    await page.mouse.move(0, 0); // the window's title bar
+    // Charts are built as they scroll into view: judge (and photograph) them once they are drawn.
+    const colours = await versionColours(frame);
+    await eventually(() => assertChartsDrawn(page, frame, colours), {
+      timeout: STEP_TIMEOUT,
+      interval: 250,
+      message: `${name}: curves`,
+    });
     await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}-curves.png`) });
     await server.stop();
   }

@@ -133,7 +133,13 @@ export class ChartsSection {
     });
     s.controls.append(el('span', { class: 'control-label', text: 'X axis' }), this.axisGroup, this.legend, hint);
     // Charts are built when their card scrolls near the viewport: the first one draws sooner.
-    this.observer = new IntersectionObserver((entries) => this.onVisible(entries), { rootMargin: '400px 0px' });
+    // The root is this document's own viewport: with the default root (the top window's viewport)
+    // the webview's iframe clips the cards first and the margin never applies, so in VS Code a
+    // chart was only built once it was already on screen and showed as an empty box meanwhile.
+    this.observer = new IntersectionObserver((entries) => this.onVisible(entries), {
+      root: document,
+      rootMargin: '400px 0px',
+    });
     onThemeChange(() => this.applyTheme());
   }
 
