@@ -448,6 +448,19 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<P
 // ---------------------------------------------------------------------------------------------
 // OpenStack Swift with s3api
 
+/** The environment that points the CLI at a team registry on these servers (bucket 'team'). */
+export function teamCliEnv(pg: PostgresServer, swift: SwiftS3Server): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    MODELREG_TEAM: pg.url,
+    MODELREG_TEAM_STORE: 's3://team/registry',
+    MODELREG_TEAM_STORE_ENDPOINT: swift.endpoint,
+    MODELREG_TEAM_STORE_REGION: swift.region,
+    AWS_ACCESS_KEY_ID: swift.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
+  };
+}
+
 export interface SwiftS3Server {
   /** http://127.0.0.1:PORT (the proxy; use forcePathStyle). */
   endpoint: string;

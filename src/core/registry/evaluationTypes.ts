@@ -2,6 +2,16 @@
 
 export type EvaluationStatus = 'running' | 'done' | 'failed';
 
+/** What a finished evaluation records (completeEvaluation). */
+export interface EvaluationResults {
+  metrics: Record<string, number | null | undefined>;
+  perClass: ClassMetrics[];
+  confusion: number[][];
+  sampleCount: number;
+  errorCount: number;
+  details?: Record<string, unknown>;
+}
+
 export interface ClassMetrics {
   class: string;
   support: number;

@@ -1,7 +1,7 @@
 /** Evaluations: a version run on a dataset, with its metrics and per-sample outcomes. */
 import * as os from 'os';
 import { RegistryCore as Core } from './core';
-import { ClassMetrics, EvaluationRecord, EvaluationStatus, SamplePrediction } from './evaluationTypes';
+import { EvaluationRecord, EvaluationResults, EvaluationStatus, SamplePrediction } from './evaluationTypes';
 
 interface EvaluationRow {
   id: number;
@@ -102,18 +102,7 @@ export async function addEvaluationSamples(core: Core, evaluationId: number, row
   ); // samples of a running evaluation: nothing shown changes until it completes
 }
 
-export async function completeEvaluation(
-  core: Core,
-  id: number,
-  r: {
-    metrics: Record<string, number | null | undefined>;
-    perClass: ClassMetrics[];
-    confusion: number[][];
-    sampleCount: number;
-    errorCount: number;
-    details?: Record<string, unknown>;
-  },
-): Promise<EvaluationRecord> {
+export async function completeEvaluation(core: Core, id: number, r: EvaluationResults): Promise<EvaluationRecord> {
   await core.write((tx) =>
     tx.run(
       `UPDATE evaluations SET status = 'done', finished_at = ?, metrics = ?, per_class = ?, confusion = ?, sample_count = ?, error_count = ?, details = ? WHERE id = ?`,

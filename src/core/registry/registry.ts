@@ -8,7 +8,7 @@ import * as datasets from './datasets';
 import { DatasetManifest, DatasetRecord } from './datasetTypes';
 import { SqliteDb } from './db';
 import * as evaluations from './evaluations';
-import { ClassMetrics, EvaluationRecord, SamplePrediction } from './evaluationTypes';
+import { EvaluationRecord, EvaluationResults, SamplePrediction } from './evaluationTypes';
 import * as imports from './imports';
 import { VersionContent } from './imports';
 import * as lineage from './lineage';
@@ -354,17 +354,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
   addEvaluationSamples(evaluationId: number, rows: SamplePrediction[]): Promise<void> {
     return evaluations.addEvaluationSamples(this.#core, evaluationId, rows);
   }
-  completeEvaluation(
-    id: number,
-    r: {
-      metrics: Record<string, number | null | undefined>;
-      perClass: ClassMetrics[];
-      confusion: number[][];
-      sampleCount: number;
-      errorCount: number;
-      details?: Record<string, unknown>;
-    },
-  ): Promise<EvaluationRecord> {
+  completeEvaluation(id: number, r: EvaluationResults): Promise<EvaluationRecord> {
     return evaluations.completeEvaluation(this.#core, id, r);
   }
   /** A failed or cancelled evaluation leaves nothing: its row and samples go. */

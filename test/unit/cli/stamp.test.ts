@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PgDb } from '../../../src/core/registry/pgDb';
 import { s3Client } from '../../../src/core/store/s3/client';
-import { pushTestImage, startOciRegistry, startPostgres, startSwiftS3 } from '../../services/services';
+import { pushTestImage, startOciRegistry, startPostgres, startSwiftS3, teamCliEnv } from '../../services/services';
 import { onnxModelBytes } from '../helpers/makeWeights';
 import { CLI_JS } from '../helpers/paths';
 import { tempDir } from '../helpers/tmp';
@@ -143,15 +143,7 @@ describe('CLI commands that write stamp the change', function () {
       await pushTestImage(oci.host, 'team/classifier', 'v1', {
         'model/model.onnx': onnxModelBytes({ features: 4, classes: 2 }),
       });
-      env = {
-        ...process.env,
-        MODELREG_TEAM: pg.url,
-        MODELREG_TEAM_STORE: 's3://team/registry',
-        MODELREG_TEAM_STORE_ENDPOINT: swift.endpoint,
-        MODELREG_TEAM_STORE_REGION: swift.region,
-        AWS_ACCESS_KEY_ID: swift.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
-      };
+      env = teamCliEnv(pg, swift);
     });
     after(() => Promise.all([pg?.stop(), swift?.stop(), oci?.stop()]));
 

@@ -6,7 +6,7 @@ import { spawn } from 'child_process';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { s3Client } from '../../../src/core/store/s3/client';
-import { startPostgres, startSwiftS3 } from '../../services/services';
+import { startPostgres, startSwiftS3, teamCliEnv } from '../../services/services';
 import { safetensorsBytes } from '../helpers/makeWeights';
 import { makeGitRepo, tempDir } from '../helpers/tmp';
 import { CLI_JS } from '../helpers/paths';
@@ -28,15 +28,7 @@ describe('modelreg push / pull (PostgreSQL + Swift s3api)', function () {
     });
     await admin.send(new CreateBucketCommand({ Bucket: 'team' }));
     admin.destroy();
-    env = {
-      ...process.env,
-      MODELREG_TEAM: pg.url,
-      MODELREG_TEAM_STORE: 's3://team/registry',
-      MODELREG_TEAM_STORE_ENDPOINT: swift.endpoint,
-      MODELREG_TEAM_STORE_REGION: swift.region,
-      AWS_ACCESS_KEY_ID: swift.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
-    };
+    env = teamCliEnv(pg, swift);
   });
   after(() => Promise.all([pg?.stop(), swift?.stop()]));
 
