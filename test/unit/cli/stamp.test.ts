@@ -13,6 +13,7 @@ import { PgDb } from '../../../src/core/registry/pgDb';
 import { s3Client } from '../../../src/core/store/s3/client';
 import { pushTestImage, startOciRegistry, startPostgres, startSwiftS3, teamCliEnv } from '../../services/services';
 import { onnxModelBytes } from '../helpers/makeWeights';
+import { eventually } from '../../helpers/eventually';
 import { CLI_JS } from '../helpers/paths';
 import { tempDir } from '../helpers/tmp';
 
@@ -35,6 +36,8 @@ const WRITING = [
   'push',
   'pull',
 ];
+/** The writing commands a team registry takes too (--registry postgres://…), each run on one below. */
+const TEAM_WRITING = ['alias set', 'alias rm', 'tag', 'describe', 'clone', 'archive', 'delete'];
 /** Commands that only read the registry (export writes a file outside it and records nothing). */
 const READ_ONLY = [
   'templates',
@@ -157,6 +160,7 @@ describe('CLI commands that write stamp the change', function () {
         return existsSync(file) ? readFileSync(file, 'utf8') : '';
       };
       const ran = new Set<string>();
+      const teamCommands = new Set<string>();
       /** Runs a command in `cwd` and asserts that it changed the stamp of ./.modelreg there. */
       const stampsIn = async (cwd: string, command: string, ...args: string[]) => {
         const before = stampOf(path.join(cwd, '.modelreg'));
@@ -204,12 +208,36 @@ describe('CLI commands that write stamp the change', function () {
       const heard: string[] = [];
       const stop = await watcher.watch((stamp) => heard.push(stamp));
       try {
-        const before = stampOf(teamDir);
-        await ok('push', 'm@v1');
-        assert.notStrictEqual(stampOf(teamDir), before, "push did not change the team registry's stamp");
-        for (let i = 0; i < 100 && !heard.includes(stampOf(teamDir)); i++) await new Promise((r) => setTimeout(r, 20));
-        assert.ok(heard.includes(stampOf(teamDir)), `push was not announced (heard: ${heard.join(', ')})`);
-        ran.add('push');
+        /** Runs a command that writes the team registry; asserts its stamp changed and was announced. */
+        const stampsTeam = async (command: string, ...args: string[]) => {
+          const before = stampOf(teamDir);
+          await ok(...args);
+          const after = stampOf(teamDir);
+          assert.notStrictEqual(after, before, `modelreg ${args.join(' ')} did not change the team registry's stamp`);
+          await eventually(() => assert.ok(heard.includes(after), `modelreg ${args.join(' ')} was not announced`), {
+            timeout: 10_000,
+          });
+          ran.add(command);
+        };
+        await stampsTeam('push', 'push', 'm@v1');
+        // The metadata commands on the team registry itself (--registry postgres://…) take the same write
+        // path. (Its gc keeps unreferenced objects for a grace period, so right after a delete it removes
+        // nothing and, like a local gc that removes nothing, records nothing.)
+        const team = (...args: string[]) => ['--registry', pg.url, ...args];
+        const onTeam = async (command: string, ...args: string[]) => {
+          await stampsTeam(command, ...team(...args));
+          teamCommands.add(command);
+        };
+        await onTeam('alias set', 'alias', 'set', 'm@v1', 'production');
+        await onTeam('alias rm', 'alias', 'rm', 'm', 'production');
+        await onTeam('tag', 'tag', 'm@v1', 'reviewed');
+        await onTeam('tag', 'tag', 'm@v1', '--remove', 'reviewed');
+        await onTeam('describe', 'describe', 'm', 'a team model');
+        await onTeam('describe', 'describe', 'm@v1', 'a team version');
+        await onTeam('clone', 'clone', 'm@v1', 'm3');
+        await onTeam('archive', 'archive', 'm3@v1');
+        await onTeam('archive', 'archive', 'm3@v1', '--undo');
+        await onTeam('delete', 'delete', 'm3@v1');
       } finally {
         await stop();
         await watcher.close();
@@ -218,6 +246,11 @@ describe('CLI commands that write stamp the change', function () {
       await stampsIn(tempDir(), 'pull', 'pull', 'm@v1');
 
       assert.deepStrictEqual([...ran].sort(), [...WRITING].sort(), 'every writing command was run');
+      assert.deepStrictEqual(
+        [...teamCommands].sort(),
+        [...TEAM_WRITING].sort(),
+        'every command that writes a team registry was run on one',
+      );
     });
   });
 });
