@@ -162,6 +162,12 @@ export async function run(ctx: E2eContext): Promise<void> {
     if (charts < 4) throw new Error(`expected a chart per metric, found ${charts} canvases`);
     await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}.png`) });
     await frame.locator('#curves').scrollIntoViewIfNeeded();
+    // The sticky header must not cover the section it scrolled to (its controls row comes first).
+    const head = await frame.locator('.page-head').boundingBox();
+    const curves = await frame.locator('#curves').boundingBox();
+    const covered = head && curves ? head.y + head.height - curves.y : NaN;
+    if (!(covered <= 1))
+      throw new Error(`the page header covers the top ${covered.toFixed(0)} px of the Curves section`);
     // Off the tree, whose hover card would cover the first chart.
     await page.mouse.move(0, 0); // the window's title bar
     // Charts are built as they scroll into view: judge (and photograph) them once they are drawn.

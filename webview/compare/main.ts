@@ -37,11 +37,13 @@ const loading = el('p', { class: 'empty', text: 'Loading the comparison…' });
 const sections = [summary.root, metrics.root, charts.root, params.root, code.root];
 
 const app = document.getElementById('app') ?? document.body.appendChild(el('div'));
-app.append(
-  el('header', { class: 'page-head' }, el('h1', { text: 'Compare versions' }), toolbar.root),
-  banner.root,
-  loading,
-);
+const head = el('header', { class: 'page-head' }, el('h1', { text: 'Compare versions' }), toolbar.root);
+app.append(head, banner.root, loading);
+// The header stays on top while scrolling: whatever is scrolled or tabbed into view must land below
+// it, however many lines the toolbar wraps to.
+new ResizeObserver(() => {
+  document.documentElement.style.scrollPaddingTop = `${head.offsetHeight}px`;
+}).observe(head);
 
 function render(next: ComparisonModel): void {
   model = next;
