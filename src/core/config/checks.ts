@@ -14,6 +14,7 @@ import {
   TextEdit,
 } from 'vscode-json-languageservice';
 import type { DocumentTemplate, Template } from './templates';
+import { withArticle } from '../util/article';
 
 /** A quick fix carried in a diagnostic's `data`, so the server can offer it without recomputing. */
 export interface QuickFix {
@@ -280,7 +281,7 @@ async function checkFiles(
   report(
     typeNode,
     'model-type-mismatch',
-    `model_type is "${modelType}", but the model file ${evidence[0]} is a ${suggested.join(' or ')} model.`,
+    `model_type is "${modelType}", but the model file ${evidence[0]} is ${withArticle(suggested.join(' or '))} model.`,
     DiagnosticSeverity.Error,
     suggested.map((t) => ({ title: `Change model_type to "${t}"`, edits: [replaceWith(doc, typeNode, t)] })),
   );

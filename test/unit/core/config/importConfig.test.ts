@@ -76,7 +76,7 @@ describe('importing with a config.json', () => {
       assert.match(e.message, /config.json: \d+ errors, not imported/);
       assert.match(
         e.message,
-        /config.json:3:\d+: error: model_type is "PyTorch", but the model file squeezenet.onnx is a ONNX model/,
+        /config.json:3:\d+: error: model_type is "PyTorch", but the model file squeezenet.onnx is an ONNX model/,
       );
       assert.match(e.message, /config.json:5:\d+: error: metrics.accuracy is 91/);
       return true;

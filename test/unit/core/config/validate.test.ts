@@ -211,7 +211,7 @@ describe('config.json: semantic checks and their quick fixes', () => {
   it('model_type that contradicts the weights beside it', async () => {
     const dir = modelDir({ 'model.onnx': 'x' });
     const { diagnostics, document } = await check({ model_type: 'PyTorch' }, { dir });
-    const d = only(diagnostics, /model_type is "PyTorch", but the model file model.onnx is a ONNX model/);
+    const d = only(diagnostics, /model_type is "PyTorch", but the model file model.onnx is an ONNX model/);
     assert.strictEqual(d.code, 'model-type-mismatch');
     assert.strictEqual(fixesOf(d)[0].title, 'Change model_type to "ONNX"');
     assert.deepStrictEqual((await check(apply(document, fixesOf(d)[0]), { dir })).diagnostics, []);
