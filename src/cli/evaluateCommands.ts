@@ -92,7 +92,7 @@ export function registerEvaluateCommands(
     )
     .argument('<ref>')
     .requiredOption('--dataset <name>', 'a registered dataset (modelreg datasets)')
-    .option('--split <name>', 'default: test, else val, else all samples')
+    .option('--split <name>', 'default: test, else val (never train); every sample when the dataset has no splits')
     .option('--batch <n>', 'batch size when the model allows any', (s) => Number(s), 32)
     .option('--evaluator <id>', 'an external evaluator from <registry>/evaluators.json instead of the built-in one')
     .option(

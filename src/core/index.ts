@@ -37,6 +37,7 @@ export { registerDataset } from './datasets/register';
 export type { RegisterDatasetOptions } from './datasets/register';
 export type { DatasetKind, DatasetManifest, DatasetRecord, DatasetSample } from './datasets/types';
 export { evaluateVersion } from './evaluate/evaluate';
+export { chooseSplit, defaultSplit, splitChoices } from './evaluate/splits';
 export type { EvaluateOptions } from './evaluate/evaluate';
 export type { ClassificationMetrics, ClassMetrics, EvaluationRecord, SamplePrediction } from './evaluate/types';
 export { checkEvaluatorProfile, evaluateExternally } from './evaluate/external';

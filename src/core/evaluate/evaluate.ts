@@ -15,13 +15,14 @@ import { Registry } from '../registry/registry';
 import { VersionRecord } from '../registry/types';
 import { OrtCrashError, OrtError, OrtSession, OrtTimeoutError } from '../onnxrt/session';
 import { ImagePool } from './imagePool';
+import { chooseSplit } from './splits';
 import { ClassificationTally, toProbabilities } from './metrics';
 import { ClassMetrics, EvaluationRecord, SamplePrediction } from './types';
 
 export interface EvaluateOptions {
   /** Dataset name (or name@sha). */
   dataset: string;
-  /** A split to run on; default: test, else val/validation, else every sample. */
+  /** A split to run on; default: test, else val…, never train (see defaultSplit). */
   split?: string;
   batchSize?: number;
   /** The workspace folder, whose git commit the evaluation records. */
@@ -30,8 +31,6 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
   log?: (line: string) => void;
 }
-
-const SPLIT_PREFERENCE = ['test', 'val', 'valid', 'validation'];
 
 /** Where the model's own class names are in its config (Hugging Face id2label, or a labels/classes list). */
 function modelLabels(config: unknown): string[] | undefined {
@@ -46,17 +45,6 @@ function modelLabels(config: unknown): string[] | undefined {
   for (const key of ['labels', 'classes', 'class_names'])
     if (Array.isArray(c[key])) return (c[key] as unknown[]).map(String);
   return undefined;
-}
-
-function chooseSplit(d: DatasetRecord, wanted: string | undefined): string | null {
-  if (wanted !== undefined) {
-    if (!d.splits.includes(wanted))
-      throw new RegistryError(
-        `dataset ${d.name} has no split '${wanted}' (${d.splits.length ? `splits: ${d.splits.join(', ')}` : 'it has no splits'})`,
-      );
-    return wanted;
-  }
-  return SPLIT_PREFERENCE.find((s) => d.splits.includes(s)) ?? null;
 }
 
 /** Turns samples into input rows of the model's first input. */
@@ -91,7 +79,12 @@ function inputSource(d: DatasetRecord, m: DatasetManifest, v: VersionRecord, con
   }
   const reader = new ArrayReader(d.root, m);
   const shape = m.arrays!.shape.length ? m.arrays!.shape : dims.map((x) => (typeof x === 'number' ? x : 1));
-  return { width: shape.reduce((a, b) => a * b, 1), shape, load: (s) => reader.sample(s), close: () => reader.close() };
+  return {
+    width: shape.reduce((a, b) => a * b, 1),
+    shape,
+    load: (s) => reader.sample(s),
+    close: () => reader.close(),
+  };
 }
 
 /**

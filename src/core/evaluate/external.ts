@@ -17,6 +17,7 @@ import { gitProvenance } from '../git/provenance';
 import { Registry } from '../registry/registry';
 import { lastLines, runTool, which } from '../convert/profiles';
 import { ClassificationTally } from './metrics';
+import { chooseSplit } from './splits';
 import { checkDatasetFiles, realDatasetRoot } from '../datasets/verify';
 import { EvaluationRecord, SamplePrediction } from './types';
 import { parseJsonBounded } from '../util/json';
@@ -66,9 +67,7 @@ export async function evaluateExternally(
   const files = await registry.files(v.id);
   const dataset = await registry.getDataset(opts.dataset);
   const manifest = await registry.readManifest(dataset);
-  if (opts.split !== undefined && !dataset.splits.includes(opts.split))
-    throw new RegistryError(`dataset ${dataset.name} has no split '${opts.split}'`);
-  const split = opts.split ?? null;
+  const split = chooseSplit(dataset, opts.split);
   const samples = manifest.samples.filter((s) => split === null || s.split === split);
   // As for the built-in evaluator: the evaluation names the manifest, so the files must still match it.
   const root = await realDatasetRoot(dataset);

@@ -7,6 +7,7 @@ import {
   evaluateVersion,
   EvaluatorProfile,
   registerDataset,
+  splitChoices,
   VersionRecord,
 } from '../../core';
 import { formatMetric } from '../../shared/format';
@@ -168,8 +169,12 @@ async function pickDataset(
     'dataset' in pick ? (pick as { dataset: DatasetRecord }).dataset : await register();
   if (!d) return undefined;
   if (d.splits.length === 0) return { dataset: d.name };
+  // Held-out data first (Enter takes it); train last, and never the default.
   const split = await vscode.window.showQuickPick(
-    d.splits.map((s) => ({ label: s, picked: s === 'test' })),
+    splitChoices(d.splits).map((s, i) => ({
+      label: s,
+      description: i === 0 && !/^train/i.test(s) ? 'default' : undefined,
+    })),
     { title: `Which split of ${d.name}?` },
   );
   return split && { dataset: d.name, split: split.label };
