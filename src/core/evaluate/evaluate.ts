@@ -15,6 +15,7 @@ import { Registry } from '../registry/registry';
 import { VersionRecord } from '../registry/types';
 import { OrtCrashError, OrtError, OrtSession, OrtTimeoutError } from '../onnxrt/session';
 import { ImagePool } from './imagePool';
+import { inputMismatch } from './inputCheck';
 import { chooseSplit } from './splits';
 import { ClassificationTally, toProbabilities } from './metrics';
 import { ClassMetrics, EvaluationRecord, SamplePrediction } from './types';
@@ -49,6 +50,8 @@ function modelLabels(config: unknown): string[] | undefined {
 
 /** Turns samples into input rows of the model's first input. */
 interface InputSource {
+  /** What the samples are, for messages: images, rows, arrays. */
+  what: string;
   /** Elements per sample. */
   width: number;
   /** The per-sample part of the tensor shape. */
@@ -66,6 +69,7 @@ function inputSource(d: DatasetRecord, m: DatasetManifest, v: VersionRecord, con
     const [h, w] = pre.size;
     const shape = pre.layout === 'NCHW' ? [3, h, w] : [h, w, 3];
     return {
+      what: 'images',
       width: 3 * h * w,
       shape,
       load: async (s) => pool.load(sampleFilePath(d.root, d.kind, s.file), pre),
@@ -75,11 +79,12 @@ function inputSource(d: DatasetRecord, m: DatasetManifest, v: VersionRecord, con
   if (m.kind === 'table') {
     const reader = new TableReader(d.root, m);
     const width = m.table!.featureColumns.length;
-    return { width, shape: [width], load: (s) => reader.features(s), close: async () => undefined };
+    return { what: 'rows', width, shape: [width], load: (s) => reader.features(s), close: async () => undefined };
   }
   const reader = new ArrayReader(d.root, m);
   const shape = m.arrays!.shape.length ? m.arrays!.shape : dims.map((x) => (typeof x === 'number' ? x : 1));
   return {
+    what: 'arrays',
     width: shape.reduce((a, b) => a * b, 1),
     shape,
     load: (s) => reader.sample(s),
@@ -167,6 +172,12 @@ export async function evaluateVersion(
     (configFile ? await fsp.readFile(registry.store.objectPath(configFile.sha256), 'utf8') : undefined);
   const config = configText === undefined ? undefined : safeJson(configText);
   const source = inputSource({ ...dataset, root }, manifest, v, config);
+  // Refused here, in our words, rather than by onnxruntime in the first batch.
+  const mismatch = inputMismatch(v.ref, v.signature.inputs, source);
+  if (mismatch) {
+    await source.close();
+    throw new RegistryError(mismatch);
+  }
   const classes = manifest.classes;
   // Model output index → dataset class index, by name when the model names its classes.
   const names = modelLabels(config);

@@ -1,9 +1,10 @@
-// `modelreg evaluate` through the real CLI: the split defaults to held-out data, never train.
+// `modelreg evaluate` through the real CLI: a model whose input does not fit the dataset is refused
+// in our words before onnxruntime runs, and the split defaults to held-out data, never train.
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { onnxModelBytes } from '../helpers/makeWeights';
+import { onnxModelBytes, solidPng } from '../helpers/makeWeights';
 import { CLI_JS } from '../helpers/paths';
 import { makeGitRepo, tempDir } from '../helpers/tmp';
 
@@ -27,6 +28,36 @@ describe('modelreg evaluate', () => {
   beforeEach(() => {
     ws = tempDir();
     makeGitRepo(ws);
+  });
+
+  it('refuses a model whose input does not fit what the dataset gives, naming both shapes; nothing is recorded', () => {
+    model('colour-net', onnxModelBytes({ features: 16, classes: 2 }));
+    for (const [c, rgb] of [
+      ['red', [255, 0, 0]],
+      ['green', [0, 255, 0]],
+    ] as const) {
+      mkdirSync(path.join(ws, 'colours', c), { recursive: true });
+      writeFileSync(path.join(ws, 'colours', c, '1.png'), solidPng([...rgb]));
+    }
+    ok('dataset', 'add', 'colours');
+    const r = modelreg(ws, 'evaluate', 'colour-net@v1', '--dataset', 'colours');
+    assert.strictEqual(r.code, 2, r.err);
+    assert.match(
+      r.err,
+      /^modelreg: colour-net@v1 expects \[batch, 16\]; the dataset's images give \[batch, 3, 224, 224\]\n/,
+    );
+    assert.doesNotMatch(r.err, /onnxruntime|Invalid rank/);
+    assert.match(ok('evaluations', 'colour-net@v1').out, /has not been evaluated/);
+
+    // A table with 2 feature columns against the same model: its rows, by the same words.
+    writeFileSync(path.join(ws, 'points.csv'), 'x1,x2,label\n1,0,red\n0,1,green\n');
+    ok('dataset', 'add', 'points.csv', '--name', 'points');
+    const rows = modelreg(ws, 'evaluate', 'colour-net@v1', '--dataset', 'points');
+    assert.strictEqual(rows.code, 2, rows.err);
+    assert.match(rows.err, /^modelreg: colour-net@v1 expects \[batch, 16\]; the dataset's rows give \[batch, 2\]\n/);
+    // A model that fits runs.
+    model('mlp', onnxModelBytes({ features: 2, classes: 2 }));
+    assert.match(ok('evaluate', 'mlp@v1', '--dataset', 'points').out, /mlp@v1 on points .*: 2 samples/);
   });
 
   it('without --split runs on test or val, never train; a dataset with only train must be asked for it', () => {

@@ -1,0 +1,32 @@
+import { TensorSpec } from '../inspect/types';
+
+/** What the built-in evaluator feeds: float32 rows of this per-sample shape, batched on the first axis. */
+export interface FedInput {
+  /** The per-sample dimensions, e.g. [3, 224, 224] for an image after preprocessing. */
+  shape: number[];
+  /** What the samples are, for the message: "images", "rows", "arrays". */
+  what: string;
+}
+
+const shapeText = (dims: (number | string)[]) => `[${dims.join(', ')}]`;
+
+/**
+ * Why the model's inputs (its stored ONNX signature) cannot take what the dataset gives, or
+ * undefined when they fit or the signature does not say. Checked before anything runs, so the user
+ * reads "colour-net@v1 expects [batch, 16]; the dataset's images give [batch, 3, 224, 224]" rather
+ * than onnxruntime's "Invalid rank for input".
+ */
+export function inputMismatch(ref: string, inputs: TensorSpec[] | undefined, fed: FedInput): string | undefined {
+  if (!inputs?.length) return undefined;
+  const spec = inputs[0];
+  const batch = typeof spec.shape[0] === 'number' ? spec.shape[0] : 'batch';
+  const gives = (dtype: string) => `the dataset's ${fed.what} give ${dtype}${shapeText([batch, ...fed.shape])}`;
+  if (inputs.length > 1)
+    return `${ref} expects ${inputs.length} inputs (${inputs.map((i) => `${i.name} ${i.dtype}${shapeText(i.shape)}`).join(', ')}); the built-in evaluator feeds one: ${gives('float32')}`;
+  if (spec.dtype !== 'float32')
+    return `${ref} expects ${spec.dtype}${shapeText(spec.shape)}; ${gives('float32')} (the built-in evaluator feeds float32)`;
+  const fits =
+    spec.shape.length === fed.shape.length + 1 &&
+    spec.shape.slice(1).every((d, i) => typeof d !== 'number' || d === fed.shape[i]);
+  return fits ? undefined : `${ref} expects ${shapeText(spec.shape)}; ${gives('')}`;
+}
