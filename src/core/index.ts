@@ -28,6 +28,7 @@ export {
   convertVersion,
   convertWithProfile,
   resolveParams,
+  versionCapabilities,
 } from './convert/convert';
 export type { ConvertVersionOptions } from './convert/convert';
 export { allProfiles, BUILTIN_PROFILES, detectTool, profileAccepts } from './convert/profiles';

@@ -7,6 +7,36 @@ import { importTrainingOutput } from '../../src/core';
 import { api, eventually, waitForChild as child } from './helpers';
 
 describe('Evaluate in the tree', () => {
+  it('Evaluate… and Convert… are offered by the row: an ONNX version has both, a GGUF version neither', async () => {
+    const a = await api();
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    for (const [dir, model] of [
+      ['colour-net', 'menu-onnx'],
+      ['tinyllama-q4', 'menu-gguf'],
+    ])
+      await importTrainingOutput(await a.service.get(), path.join(root, 'outputs', dir), { model });
+    a.tree.refresh();
+    const row = async (model: string) =>
+      a.tree.getTreeItem(await child(a, await child(a, undefined, model), 'v1')).contextValue ?? '';
+    // package.json's view/item/context: Evaluate… on /^version\.ready.*\.evaluable/, Convert… on /…\.convertible/.
+    assert.match(await row('menu-onnx'), /^version\.ready.*\.evaluable.*\.convertible/);
+    assert.strictEqual(await row('menu-gguf'), 'version.ready');
+    // An external evaluator takes any model: configuring one offers Evaluate… on the GGUF row too.
+    const config = () => vscode.workspace.getConfiguration('modelRegistry');
+    await config().update(
+      'evaluate.profiles',
+      [{ id: 'any', tool: 'true', args: [] }],
+      vscode.ConfigurationTarget.Workspace,
+    );
+    try {
+      await eventually(async () => assert.strictEqual(await row('menu-gguf'), 'version.ready.evaluable'), {
+        timeout: 10_000,
+      });
+    } finally {
+      await config().update('evaluate.profiles', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('Register Dataset, then Evaluate… on a version: an Evaluations node and a panel with the confusion matrix', async () => {
     const a = await api();
     const root = vscode.workspace.workspaceFolders![0].uri.fsPath;

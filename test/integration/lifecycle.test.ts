@@ -25,7 +25,7 @@ describe('Version lifecycle in the tree', () => {
     await vscode.commands.executeCommand('modelRegistry.setAlias', await child(a, model, 'v1'), 'production');
     let v1 = await child(a, model, 'v1');
     assert.match(describe_(a, v1), /^@production · /);
-    assert.strictEqual(a.tree.getTreeItem(v1).contextValue, 'version.ready.aliased');
+    assert.match(a.tree.getTreeItem(v1).contextValue ?? '', /^version\.ready\.aliased\b/);
 
     await vscode.commands.executeCommand('modelRegistry.setAlias', await child(a, model, 'v2'), 'production');
     v1 = await child(a, model, 'v1');

@@ -76,9 +76,9 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     assert.deepStrictEqual(await labels(a.team), [local.model]);
     const model = (await a.team.tree.getChildren())[0];
     const [version] = await a.team.tree.getChildren(model);
-    assert.strictEqual(
-      a.team.tree.getTreeItem(version).contextValue,
-      'version.ready',
+    assert.match(
+      a.team.tree.getTreeItem(version).contextValue ?? '',
+      /^version\.ready\b/,
       'Pull into Workspace is offered on it',
     );
     // Several selected versions go in one push.

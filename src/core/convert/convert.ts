@@ -59,6 +59,25 @@ export function convertersFor(
   return all.filter((c) => files.some((f) => canRead(c, f, formats)));
 }
 
+/**
+ * What the tree's menus need to know of a version without listing its files (rows are built in bulk):
+ * whether it has an ONNX model (the built-in evaluator runs only those) and whether a built-in
+ * converter or one of `profiles` applies. Both are read from the weights its details record; a
+ * version without that list (older imports) is taken by its format, and offered Convert….
+ */
+export function versionCapabilities(
+  v: Pick<VersionRecord, 'format' | 'details'>,
+  profiles: ToolProfile[],
+): { onnx: boolean; convertible: boolean } {
+  const formats = recordedFormats(v.details);
+  if (!formats) return { onnx: v.format === 'onnx', convertible: true };
+  const weights: FileEntry[] = [...formats.keys()].map((p) => ({ path: p, sha256: '', size: 0, role: 'weights' }));
+  const convertible =
+    convertersFor(weights, BUILTIN_CONVERTERS, v.details).length > 0 ||
+    profiles.some((p) => weights.some((f) => profileAccepts(p, f.path)));
+  return { onnx: weights.some((f) => f.path.toLowerCase().endsWith('.onnx')), convertible };
+}
+
 /** How messages and written metadata name a file of a stored version: resnet@v2:model.pt, never its object path. */
 export function versionFileName(ref: string, p: string): string {
   return `${ref}:${p}`;

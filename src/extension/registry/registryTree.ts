@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { storedConfigUri } from './storedConfigUri';
-import { ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
+import { allProfiles, BUILTIN_PROFILES, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
 import { NodeData, nodeId, RegistryKey, TreeNode } from './treeNodes';
-import { treeItemOf, TreeItemView } from './treeItems';
+import { RowSettings, treeItemOf, TreeItemView } from './treeItems';
 
 /** Rows per page: the tree asks for one page (plus one row, to know whether to offer "Show more…"). */
 export const MODEL_PAGE = 200;
@@ -40,13 +40,40 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private readonly shown = new Map<string, number>();
   private filterText = '';
   private archived = false;
+  /** Read from the settings on first use, again when they change. */
+  private settings: RowSettings | undefined;
 
   /** `registry`: which registry this tree shows; every node it hands out carries it (treeNodes.ts). */
   constructor(
     private readonly service: RegistrySource,
     readonly registry: RegistryKey,
   ) {
-    this.subscription = service.onDidChange(() => this.refresh());
+    this.subscription = vscode.Disposable.from(
+      service.onDidChange(() => this.refresh()),
+      // The profiles decide which rows offer Convert… and Evaluate….
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (
+          e.affectsConfiguration('modelRegistry.convert.profiles') ||
+          e.affectsConfiguration('modelRegistry.evaluate.profiles')
+        ) {
+          this.settings = undefined;
+          this.refresh();
+        }
+      }),
+    );
+  }
+
+  private rowSettings(): RowSettings {
+    if (this.settings) return this.settings;
+    const config = vscode.workspace.getConfiguration('modelRegistry');
+    let profiles = BUILTIN_PROFILES;
+    try {
+      profiles = allProfiles(config.get<unknown[]>('convert.profiles') ?? []);
+    } catch {
+      // A broken profile setting is reported by Convert… itself; the menus go by the built-in ones.
+    }
+    const evaluators = config.get<unknown[]>('evaluate.profiles');
+    return (this.settings = { profiles, evaluators: Array.isArray(evaluators) && evaluators.length > 0 });
   }
 
   /** Resolves once a refresh the registry has scheduled has reached the tree (reveal waits for it). */
@@ -220,7 +247,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
-    return toTreeItem(treeItemOf(n));
+    return toTreeItem(treeItemOf(n, this.rowSettings()));
   }
 
   dispose(): void {

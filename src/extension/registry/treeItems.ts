@@ -1,7 +1,7 @@
 // What each row of the registry and datasets trees shows, without 'vscode', so it is unit-tested:
 // label, description, tooltip, icon (a theme icon id), context value (package.json menus match it)
 // and the command a click runs. registryTree.ts turns this into a vscode.TreeItem.
-import { DatasetRecord, VersionRecord } from '../../core';
+import { BUILTIN_PROFILES, DatasetRecord, ToolProfile, VersionRecord, versionCapabilities } from '../../core';
 import { formatBytes, formatMetric } from '../../shared/format';
 import { COMMANDS, CommandId } from '../commands/commandIds';
 import { modelTooltip, versionTooltip } from './tooltips';
@@ -22,13 +22,22 @@ export interface TreeItemView {
   command?: { id: CommandId; title: string; arguments: unknown[] } | { openStoredConfig: VersionRecord; title: string };
 }
 
+/** What the settings add to what a version row offers: tool profiles for Convert…, external evaluators for Evaluate…. */
+export interface RowSettings {
+  profiles: ToolProfile[];
+  /** External evaluators are configured: any ready version can be evaluated. */
+  evaluators: boolean;
+}
+
+const DEFAULT_SETTINGS: RowSettings = { profiles: BUILTIN_PROFILES, evaluators: false };
+
 /** A registry tree row. Team rows open nothing locally: Pull brings a version into the workspace first. */
-export function treeItemOf(n: TreeNode): TreeItemView {
+export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS): TreeItemView {
   const item: TreeItemView = {
     id: nodeId(n),
     label: labelOf(n),
     collapsible: collapsible(n),
-    contextValue: contextValue(n),
+    contextValue: contextValue(n, settings),
   };
   const local = n.registry === 'local';
   switch (n.kind) {
@@ -156,10 +165,25 @@ const GROUP_LABELS = {
   evaluations: 'Evaluations',
 } as const;
 
-/** Menus in package.json match these: version.<status>[.aliased][.archived], commit, model… */
-function contextValue(n: TreeNode): string {
-  if (n.kind === 'version')
-    return `version.${n.version.interrupted ? 'interrupted' : n.version.status}${n.version.aliases.length ? '.aliased' : ''}${n.version.archivedAt ? '.archived' : ''}`;
+/**
+ * Menus in package.json match these: commit, model…, and for versions
+ * version.<status>[.aliased][.archived][.onnx][.evaluable][.convertible]: Evaluate… shows only on
+ * evaluable rows (an ONNX file, or external evaluators configured), Convert… only where something applies.
+ */
+function contextValue(n: TreeNode, settings: RowSettings): string {
+  if (n.kind === 'version') {
+    const v = n.version;
+    const facts = [v.interrupted ? 'interrupted' : v.status];
+    if (v.aliases.length) facts.push('aliased');
+    if (v.archivedAt) facts.push('archived');
+    if (v.status === 'ready' && !v.interrupted) {
+      const can = versionCapabilities(v, settings.profiles);
+      if (can.onnx) facts.push('onnx');
+      if (can.onnx || settings.evaluators) facts.push('evaluable');
+      if (can.convertible) facts.push('convertible');
+    }
+    return `version.${facts.join('.')}`;
+  }
   if (n.kind === 'fact' && n.label === 'commit' && n.version.git) return 'commit';
   if (n.kind === 'group') return `group.${n.group}`;
   return n.kind;

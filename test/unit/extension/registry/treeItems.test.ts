@@ -1,5 +1,8 @@
 // What the registry and datasets trees show for each row (plain Node: treeItems.ts does not import vscode).
 import * as assert from 'assert';
+import { readFileSync } from 'fs';
+import { checkProfile } from '../../../../src/core/convert/profiles';
+import { repoPath } from '../../helpers/paths';
 import type { DatasetRecord, EvaluationRecord, ModelSummary, VersionRecord } from '../../../../src/core';
 import { COMMANDS } from '../../../../src/extension/commands/commandIds';
 import { datasetFacts, datasetItemOf, treeItemOf } from '../../../../src/extension/registry/treeItems';
@@ -61,6 +64,19 @@ const git = {
   root: '/w',
 };
 
+const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8'));
+const ggufProfile = checkProfile(
+  {
+    id: 'gguf-tool',
+    tool: 'quantize',
+    targetFormat: 'gguf',
+    inputs: ['.gguf'],
+    args: ['${input}'],
+    outputs: ['out.gguf'],
+  },
+  'test',
+);
+
 const on = (n: NodeData, registry: RegistryKey = 'local'): TreeNode => ({ ...n, registry });
 const item = (n: NodeData, registry: RegistryKey = 'local') => treeItemOf(on(n, registry));
 
@@ -80,11 +96,11 @@ describe('tree items', () => {
     const v = item({ kind: 'version', version: version({ aliases: ['production'], git }) });
     assert.strictEqual(v.label, 'v3');
     assert.strictEqual(v.description, '@production · onnx · 2.00 KiB · abcdef0*');
-    assert.strictEqual(v.contextValue, 'version.ready.aliased');
+    assert.strictEqual(v.contextValue, 'version.ready.aliased.onnx.evaluable.convertible');
     assert.deepStrictEqual(v.icon, { id: 'star-full' });
     assert.strictEqual(v.collapsible, true);
     const archived = item({ kind: 'version', version: version({ archivedAt: '2026-02-01' }) });
-    assert.strictEqual(archived.contextValue, 'version.ready.archived');
+    assert.strictEqual(archived.contextValue, 'version.ready.archived.onnx.evaluable.convertible');
     assert.strictEqual(archived.description, 'archived · onnx · 2.00 KiB');
     assert.deepStrictEqual(archived.icon, { id: 'archive' });
     const killed = item({ kind: 'version', version: version({ status: 'importing', interrupted: true }) });
@@ -98,6 +114,47 @@ describe('tree items', () => {
       item({ kind: 'version', version: version({ status: 'failed' }) }).contextValue,
       'version.failed',
     );
+  });
+
+  it('Evaluate… shows only on versions with an ONNX file, Convert… only where a converter applies', () => {
+    // The when clauses of the version row's menu, as package.json has them.
+    const menus = (pkg.contributes.menus['view/item/context'] as { command: string; when: string }[]).filter((m) =>
+      m.when.includes('view == modelRegistry.models'),
+    );
+    const offers = (contextValue: string | undefined, command: string) => {
+      const m = menus.find((x) => x.command === command)!;
+      const re = /viewItem =~ \/(.*?)\/ /.exec(m.when)![1];
+      return new RegExp(re).test(contextValue ?? '');
+    };
+    const weights = (...w: [string, string][]) => ({ weights: w.map(([p, format]) => ({ path: p, format })) });
+    const row = (over: Partial<VersionRecord>, settings?: Parameters<typeof treeItemOf>[1]) =>
+      treeItemOf(on({ kind: 'version', version: version(over) }), settings).contextValue;
+    const menu = (cv: string | undefined) =>
+      [COMMANDS.evaluateVersion, COMMANDS.convertVersion].filter((c) => offers(cv, c)).map((c) => c.split('.')[1]);
+
+    const gguf = row({ format: 'gguf', details: weights(['model.gguf', 'gguf']) });
+    assert.strictEqual(gguf, 'version.ready');
+    assert.deepStrictEqual(menu(gguf), []);
+    const onnx = row({ format: 'onnx', details: weights(['export/model.onnx', 'onnx']), aliases: ['production'] });
+    assert.strictEqual(onnx, 'version.ready.aliased.onnx.evaluable.convertible');
+    assert.deepStrictEqual(menu(onnx), ['evaluateVersion', 'convertVersion']);
+    const st = row({ format: 'safetensors', details: weights(['model.safetensors', 'safetensors']) });
+    assert.strictEqual(st, 'version.ready.convertible');
+    assert.deepStrictEqual(menu(st), ['convertVersion']);
+    // A .bin the reader found to be no torch checkpoint is nothing the torch converter takes.
+    assert.strictEqual(
+      row({ format: 'tfjs', details: weights(['model.json', 'tfjs'], ['w.bin', 'tfjs']) }),
+      'version.ready',
+    );
+    // External evaluators take any model; a user's tool profile can make GGUF convertible.
+    assert.strictEqual(
+      row({ format: 'gguf', details: weights(['model.gguf', 'gguf']) }, { profiles: [ggufProfile], evaluators: true }),
+      'version.ready.evaluable.convertible',
+    );
+    // Without a recorded weights list (older imports): by format, and Convert… says what applies.
+    assert.deepStrictEqual(menu(row({ format: 'gguf', details: {} })), ['convertVersion']);
+    // Not ready: neither.
+    assert.strictEqual(row({ status: 'failed', details: weights(['m.onnx', 'onnx']) }), 'version.failed');
   });
 
   it('groups, files, metrics, facts and the commit row', () => {
