@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { pullVersion, pushVersion, TransferResult, VersionRecord } from '../../core';
 import { formatBytes } from '../../shared/format';
-import { showError } from '../errors';
+import { describeError, log, showError } from '../errors';
 import { revealVersion } from '../importing/importCommands';
 import { withCredentials } from '../importing/objectStorageCommands';
 import { objectStorageConnection } from '../objectStorageConnections';
@@ -72,11 +72,11 @@ export function registerTeamCommands(context: vscode.ExtensionContext, targets: 
       const message = (e as Error).message ?? '';
       if (/password|credentials|access denied|SignatureDoesNotMatch|InvalidAccessKeyId/i.test(message)) {
         // Credentials are the likely fix: offer to enter them.
-        void vscode.window
-          .showErrorMessage(`Could not ${verb.toLowerCase()} ${failed}: ${message}`, 'Enter Team Registry Credentials…')
-          .then((c) => {
-            if (c) void runCommand(COMMANDS.teamCredentials);
-          });
+        const text = describeError(`Could not ${verb.toLowerCase()} ${failed}`, e);
+        log().appendLine(`${new Date().toISOString()} ${text.log}`);
+        void vscode.window.showErrorMessage(text.toast, 'Enter Team Registry Credentials…').then((c) => {
+          if (c) void runCommand(COMMANDS.teamCredentials);
+        });
       } else showError(`Could not ${verb.toLowerCase()} ${failed}`, e);
       return undefined;
     }
