@@ -173,7 +173,10 @@ export async function evaluateVersion(
   const config = configText === undefined ? undefined : safeJson(configText);
   const source = inputSource({ ...dataset, root }, manifest, v, config);
   // Refused here, in our words, rather than by onnxruntime in the first batch.
-  const mismatch = inputMismatch(v.ref, v.signature.inputs, source);
+  const mismatch = inputMismatch({ ref: v.ref, file: onnx.path }, v.signature.inputs, {
+    ...source,
+    from: path.basename(dataset.root),
+  });
   if (mismatch) {
     await source.close();
     throw new RegistryError(mismatch);

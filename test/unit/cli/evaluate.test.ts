@@ -44,7 +44,7 @@ describe('modelreg evaluate', () => {
     assert.strictEqual(r.code, 2, r.err);
     assert.match(
       r.err,
-      /^modelreg: colour-net@v1 expects \[batch, 16\]; the dataset's images give \[batch, 3, 224, 224\]\n/,
+      /^modelreg: colour-net@v1 expects \[batch, 16\] \(input 'input' of model\.onnx\); the dataset's images give \[batch, 3, 224, 224\] \(colours\)\n/,
     );
     assert.doesNotMatch(r.err, /onnxruntime|Invalid rank/);
     assert.match(ok('evaluations', 'colour-net@v1').out, /has not been evaluated/);
@@ -54,7 +54,10 @@ describe('modelreg evaluate', () => {
     ok('dataset', 'add', 'points.csv', '--name', 'points');
     const rows = modelreg(ws, 'evaluate', 'colour-net@v1', '--dataset', 'points');
     assert.strictEqual(rows.code, 2, rows.err);
-    assert.match(rows.err, /^modelreg: colour-net@v1 expects \[batch, 16\]; the dataset's rows give \[batch, 2\]\n/);
+    assert.match(
+      rows.err,
+      /^modelreg: colour-net@v1 expects \[batch, 16\] \(input 'input' of model\.onnx\); the dataset's rows give \[batch, 2\] \(points\.csv\)\n/,
+    );
     // A model that fits runs.
     model('mlp', onnxModelBytes({ features: 2, classes: 2 }));
     assert.match(ok('evaluate', 'mlp@v1', '--dataset', 'points').out, /mlp@v1 on points .*: 2 samples/);
