@@ -21,6 +21,7 @@ import { TeamRegistryService } from './registry/teamService';
 import { registerTeamCommands } from './team/teamCommands';
 import { TreeNode } from './registry/treeNodes';
 import { CommandTargets } from './registry/registries';
+import { contextValue } from './commands/register';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface ModelRegistryApi {
@@ -30,6 +31,8 @@ export interface ModelRegistryApi {
   team: { service: TeamRegistryService; tree: RegistryTreeProvider; view: vscode.TreeView<TreeNode> };
   /** The config.json language client, once its server has started. */
   configClient: Promise<LanguageClient | undefined>;
+  /** The value the extension last gave a `when`-clause context key (CONTEXT_KEYS). */
+  contextValue: typeof contextValue;
 }
 
 export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
@@ -68,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     ...registerConvertCommands(targets),
     ...registerEvaluationPanel(context, service),
     ...registerEvaluateCommands(context, targets),
-    ...registerLineageCommands(context, service),
+    ...registerLineageCommands(context, targets),
     registryStatusBar(service),
     ...registerCompareCommands(context, targets),
     registerStoredConfigs(service),
@@ -78,7 +81,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     log().appendLine(`The config.json language server did not start: ${e.stack ?? e.message}`);
     return undefined;
   });
-  return { service, tree, view, team, configClient };
+  return { service, tree, view, team, configClient, contextValue };
 }
 
 export function deactivate(): void {

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { s3Client } from '../../src/core';
 import { startPostgres, startSwiftS3 } from '../services/services';
-import { contextMenu, E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from './workbench';
+import { contextMenu, E2eContext, expand, expandPane, STEP_TIMEOUT, stepper, treeItem } from './workbench';
 
 export async function run(ctx: E2eContext): Promise<void> {
   const [pg, swift] = await Promise.all([startPostgres(), startSwiftS3()]);
@@ -65,6 +65,7 @@ export async function run(ctx: E2eContext): Promise<void> {
 
     await step(1, 'the Team Registry view lists the colleague’s bert, v1 marked @production', 'view', async () => {
       await page.getByRole('tab', { name: /Model Registry/ }).click();
+      await expandPane(registry, 'Team Registry'); // contributed collapsed, like every pane that starts empty
       await expand(treeItem(team, page, 'bert'));
       await treeItem(team, page, 'v1')
         .locator('.label-description', { hasText: /@production/ })

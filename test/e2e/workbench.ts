@@ -50,6 +50,14 @@ export async function expand(row: Locator): Promise<void> {
   await waitForAttribute(row, 'aria-expanded', 'true');
 }
 
+/** Opens the pane titled `title` in a view container (Datasets and Team Registry start collapsed). */
+export async function expandPane(container: Locator, title: string): Promise<void> {
+  const header = container.locator('.pane-header').filter({ hasText: title });
+  await header.waitFor({ timeout: STEP_TIMEOUT });
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  await waitForAttribute(header, 'aria-expanded', 'true');
+}
+
 export async function waitForAttribute(el: Locator, name: string, value: string): Promise<void> {
   await eventually(
     async () => {

@@ -16,7 +16,15 @@ export function runCommand<T = unknown>(id: CommandId, ...args: unknown[]): Then
   return vscode.commands.executeCommand<T>(id, ...args);
 }
 
+const contextValues = new Map<keyof typeof CONTEXT_KEYS, unknown>();
+
 /** Sets a `when`-clause context key of the table. */
 export function setContext(key: keyof typeof CONTEXT_KEYS, value: unknown): Thenable<unknown> {
+  contextValues.set(key, value);
   return vscode.commands.executeCommand('setContext', CONTEXT_KEYS[key], value);
+}
+
+/** The value last given to a context key (VS Code cannot be asked; tests read it through the API). */
+export function contextValue(key: keyof typeof CONTEXT_KEYS): unknown {
+  return contextValues.get(key);
 }

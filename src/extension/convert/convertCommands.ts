@@ -43,7 +43,7 @@ export function registerConvertCommands(targets: CommandTargets): vscode.Disposa
   const { service, tree, view } = targets.registries.local;
   return [
     registerCommand(COMMANDS.convertVersion, async (...args: unknown[]) => {
-      const v = (await targets.version(args))?.version;
+      const v = (await targets.version(args, { ask: 'Convert', offers: /^version\.ready.*\.convertible/ }))?.version;
       if (!v) return undefined;
       const arg = args[1];
       const given =

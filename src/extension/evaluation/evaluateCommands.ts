@@ -111,7 +111,7 @@ export function registerEvaluateCommands(
       register(uri instanceof vscode.Uri ? uri : undefined),
     ),
     registerCommand(COMMANDS.evaluateVersion, async (...args: unknown[]) => {
-      const v = (await targets.version(args))?.version;
+      const v = (await targets.version(args, { ask: 'Evaluate', offers: /^version\.ready.*\.evaluable/ }))?.version;
       if (!v) return undefined;
       const arg = args[1];
       const given =

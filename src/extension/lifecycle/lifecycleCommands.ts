@@ -45,11 +45,12 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
     void setContext('showArchived', tree.showArchived);
   };
 
+  updateTitle(); // the palette's Clear Filter / Show Archived read the keys from the start
   return [
     tree.onDidChangeFilter(updateTitle),
 
     registerCommand(COMMANDS.setAlias, async (...args: unknown[]) => {
-      const target = await targets.version(args);
+      const target = await targets.version(args, { ask: 'Set Alias' });
       if (!target) return;
       const { version: v, where } = target;
       const name = asString(args[1]) ?? (await pickAlias(await where.service.get(), v));
@@ -64,7 +65,7 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
     }),
 
     registerCommand(COMMANDS.removeAlias, async (...args: unknown[]) => {
-      const target = await targets.version(args);
+      const target = await targets.version(args, { ask: 'Remove Alias', only: (v) => v.aliases.length > 0 });
       if (!target?.version.aliases.length) return;
       const { version: v, where } = target;
       const name =
@@ -100,7 +101,7 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
     registerCommand(COMMANDS.editTags, async (...args: unknown[]) => {
       const arg = args[1];
       const tags = Array.isArray(arg) && arg.every((t) => typeof t === 'string') ? (arg as string[]) : undefined;
-      const target = await targets.modelOrVersion(args);
+      const target = await targets.modelOrVersion(args, { ask: 'Edit Tags' });
       if (!target) return;
       const registry = await target.where.service.get();
       const current = 'model' in target ? target.model.tags : target.version.tags;
@@ -116,7 +117,7 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
 
     registerCommand(COMMANDS.editDescription, async (...args: unknown[]) => {
       const text = asString(args[1]);
-      const target = await targets.modelOrVersion(args);
+      const target = await targets.modelOrVersion(args, { ask: 'Edit Description' });
       if (!target) return;
       const label = 'model' in target ? target.model.name : target.version.ref;
       const next =
@@ -135,7 +136,7 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
     }),
 
     registerCommand(COMMANDS.cloneVersion, async (...args: unknown[]) => {
-      const target = await targets.version(args);
+      const target = await targets.version(args, { ask: 'Clone' });
       if (target?.where !== local) return; // a team version is pulled into the workspace first
       const v = target.version;
       const into = asString(args[1]) ?? (await pickCloneTarget(await local.service.get(), v));
@@ -155,7 +156,7 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
     }),
 
     registerCommand(COMMANDS.exportVersion, async (...args: unknown[]) => {
-      const target = await targets.version(args);
+      const target = await targets.version(args, { ask: 'Export' });
       if (target?.where !== local) return; // a team version is pulled into the workspace first
       const v = target.version;
       const dest = asString(args[1]) ?? (await pickExportTarget(v));
@@ -163,7 +164,7 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
     }),
 
     registerCommand(COMMANDS.archiveVersion, async (...args: unknown[]) => {
-      const target = await targets.version(args);
+      const target = await targets.version(args, { ask: 'Archive' });
       if (!target) return;
       const { version: v, where } = target;
       const force = v.aliases.length > 0 && (await confirmAliasRemoval(v, 'Archive'));
@@ -172,14 +173,14 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
     }),
 
     registerCommand(COMMANDS.unarchiveVersion, async (...args: unknown[]) => {
-      const target = await targets.version(args);
+      const target = await targets.version(args, { ask: 'Unarchive', only: (v) => v.archivedAt !== null });
       if (!target) return;
       const { version: v, where } = target;
       return change(`Could not unarchive ${v.ref}`, (r) => r.unarchiveVersion(v.ref), where);
     }),
 
     registerCommand(COMMANDS.deleteVersion, async (...args: unknown[]) => {
-      const target = await targets.version(args);
+      const target = await targets.version(args, { ask: 'Delete' });
       if (!target) return;
       const { version: v, where } = target;
       if (args[1] !== true) {

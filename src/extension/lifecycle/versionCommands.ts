@@ -40,7 +40,7 @@ export function registerVersionCommands(targets: CommandTargets): vscode.Disposa
     }),
 
     registerCommand(COMMANDS.openCommit, async (...args: unknown[]) => {
-      const version = (await targets.version(args, { under: true }))?.version;
+      const version = (await targets.version(args, { under: true, ask: 'Open Commit', only: (v) => !!v.git }))?.version;
       if (!version?.git) {
         void vscode.window.showInformationMessage('This version was not imported from a git repository.');
         return;

@@ -11,6 +11,7 @@ import { showError } from '../errors';
 import { BasePanel, registerPanelSerializer } from '../panels/basePanel';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand, runCommand } from '../commands/register';
+import { CommandTargets } from '../registry/registries';
 import { RegistryService } from '../registry/registryService';
 
 /**
@@ -94,17 +95,18 @@ export class LineagePanel extends BasePanel<FromLineagePage, ToLineagePage, Line
 
 export function registerLineageCommands(
   context: vscode.ExtensionContext,
-  service: RegistryService,
+  targets: CommandTargets,
 ): vscode.Disposable[] {
   const { extensionUri } = context;
+  const { service } = targets.registries.local;
   return [
     registerPanelSerializer(LINEAGE_PAGE, (panel, state) =>
       LineagePanel.revive(panel, service, extensionUri, state.ref),
     ),
-    registerCommand(COMMANDS.showLineage, (n?: { version?: { ref: string } } | string) => {
-      const ref = typeof n === 'string' ? n : n?.version?.ref;
-      if (ref) return LineagePanel.show(service, extensionUri, ref);
-      return undefined;
+    registerCommand(COMMANDS.showLineage, async (...args: unknown[]) => {
+      // Any row under a version (its Lineage group) shows that version's graph.
+      const target = await targets.version(args, { under: true, ask: 'Show Lineage Graph' });
+      return target && LineagePanel.show(service, extensionUri, target.version.ref);
     }),
   ];
 }

@@ -3,7 +3,7 @@ import { ModelSummary, VersionRecord } from '../../core';
 import { showError } from '../errors';
 import { RegistryService } from './registryService';
 import { RegistrySource, RegistryTreeProvider } from './registryTree';
-import { modelOf, nodeOf, resolveTargets, Target, versionOf } from './targets';
+import { askScope, modelOf, nodeOf, resolveTargets, Target, versionChoices, versionOf } from './targets';
 import { TeamRegistryService } from './teamService';
 import { RegistryKey, TreeNode } from './treeNodes';
 
@@ -20,6 +20,9 @@ export interface Registries {
   local: RegistryView<RegistryService>;
   team: RegistryView<TeamRegistryService>;
 }
+
+/** What the "which version?" QuickPick offers unless a command says otherwise. */
+const isActive = (v: VersionRecord) => v.status === 'ready' && v.archivedAt === null;
 
 /** A version a command runs on, with the registry it is in. */
 export interface VersionTarget {
@@ -43,9 +46,29 @@ export class CommandTargets {
     return this.registries[t.registry];
   }
 
-  /** The one version a call is on (a version row, or with `under` any row under one, or a reference). */
-  async version(args: readonly unknown[], opts: { under?: boolean } = {}): Promise<VersionTarget | undefined> {
+  /**
+   * The one version a call is on (a version row, or with `under` any row under one, or a reference).
+   * With `ask` (the command's name, for the QuickPick's title), a call from the palette with no
+   * version selected asks which one, among the workspace's versions that pass `only` (default: the
+   * imported, unarchived ones), instead of doing nothing.
+   */
+  async version(
+    args: readonly unknown[],
+    opts: { under?: boolean; ask?: string; only?: (v: VersionRecord) => boolean; offers?: RegExp } = {},
+  ): Promise<VersionTarget | undefined> {
     const t = this.of(args)[0];
+    if (opts.ask !== undefined) {
+      const scope = askScope(args, t, opts);
+      if (scope) {
+        // `offers`: the pattern the row menu's `when` matches (viewItem =~ …), so the pick offers the same rows.
+        const { tree } = this.registries.local;
+        const row = (v: VersionRecord) =>
+          String(tree.getTreeItem({ kind: 'version', version: v, registry: 'local' }).contextValue);
+        const only = opts.only ?? isActive;
+        const offers = opts.offers;
+        return this.askVersion(opts.ask, scope.model, offers ? (v) => only(v) && offers.test(row(v)) : only);
+      }
+    }
     return t && this.lookUp(t, versionOf(t, opts));
   }
 
@@ -67,15 +90,18 @@ export class CommandTargets {
     });
   }
 
-  /** The model or version row a call is on (Edit Tags, Edit Description); a reference is a version. */
+  /**
+   * The model or version row a call is on (Edit Tags, Edit Description); a reference is a version.
+   * With `ask`, a call from the palette with nothing selected asks which version.
+   */
   async modelOrVersion(
     args: readonly unknown[],
+    opts: { ask?: string } = {},
   ): Promise<{ model: ModelSummary; where: RegistryView } | VersionTarget | undefined> {
     const t = this.of(args)[0];
-    if (!t) return undefined;
-    const model = nodeOf(t, 'model');
+    const model = t && nodeOf(t, 'model');
     if (model) return { model: model.model, where: this.where(t) };
-    return this.lookUp(t, versionOf(t));
+    return this.version(args, opts);
   }
 
   /** The model a call is about: a model row, any row of one of its versions, or a reference's model. */
@@ -93,6 +119,39 @@ export class CommandTargets {
     const t = this.of(args)[0];
     const node = t && nodeOf(t, kind);
     return node ? { node, where: this.where(t) } : undefined;
+  }
+
+  private async askVersion(
+    title: string,
+    model: string | undefined,
+    only: (v: VersionRecord) => boolean,
+  ): Promise<VersionTarget | undefined> {
+    const where = this.registries.local;
+    let versions: VersionRecord[] = [];
+    try {
+      if (where.service.exists()) {
+        const registry = await where.service.get();
+        const models = model ? [model] : (await registry.listModels()).map((m) => m.name);
+        for (const name of models)
+          versions.push(...(await registry.listVersions(name, { limit: 200, includeArchived: true })));
+        versions = versions.filter(only);
+      }
+    } catch (e) {
+      showError('Could not list the versions to choose from', e);
+      return undefined;
+    }
+    if (versions.length === 0) {
+      void vscode.window.showInformationMessage(
+        `${title}: no version to choose from${model ? ` in ${model}` : ''}. Import a training output first.`,
+      );
+      return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(versionChoices(versions), {
+      title: `${title}: which version?`,
+      placeHolder: 'Type a model name, version, alias or format',
+      matchOnDescription: true,
+    });
+    return pick && { version: pick.version, where };
   }
 
   private async lookUp(t: Target, v: VersionRecord | string | undefined): Promise<VersionTarget | undefined> {

@@ -3,6 +3,7 @@
 // with nothing (the view's selection applies), and panels, tests and other extensions pass a version
 // reference: 'resnet@v3' or { ref: 'resnet@v3' }.
 import type { VersionRecord } from '../../core';
+import { formatBytes } from '../../shared/format';
 import { RegistryKey, TreeNode } from './treeNodes';
 
 /** A row of a tree, or a version named by reference ('resnet@v3', 'resnet@production'). */
@@ -94,4 +95,38 @@ export function modelOf(t: Target): string | undefined {
 /** The row of a target when it is of the given kind (file rows for Copy SHA-256, "Show more…"). */
 export function nodeOf<K extends TreeNode['kind']>(t: Target, kind: K): Extract<TreeNode, { kind: K }> | undefined {
   return 'node' in t && t.node.kind === kind ? (t.node as Extract<TreeNode, { kind: K }>) : undefined;
+}
+
+/**
+ * Whether a call asks which version (a QuickPick) instead of doing nothing: only when it named no
+ * target (the palette, a keybinding) and the selection gives no version. Then `model` narrows the
+ * choice to the model a selected row is about (a model row, or a row under a version without `under`).
+ */
+export function askScope(
+  args: readonly unknown[],
+  found: Target | undefined,
+  opts: { under?: boolean } = {},
+): { model?: string } | undefined {
+  if (args[0] !== undefined) return undefined; // a row, a reference or an Explorer URI: never ask
+  if (found && versionOf(found, opts) !== undefined) return undefined;
+  return { model: found && modelOf(found) };
+}
+
+export interface VersionChoice {
+  label: string;
+  description: string;
+  version: VersionRecord;
+}
+
+/** The "which version?" items: most recent first, `model@vN` with its aliases, format and size. */
+export function versionChoices(versions: readonly VersionRecord[]): VersionChoice[] {
+  return [...versions]
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id)
+    .map((v) => ({
+      label: v.ref,
+      description: [v.aliases.map((a) => `@${a}`).join(' '), v.format, formatBytes(v.sizeBytes)]
+        .filter(Boolean)
+        .join(' · '),
+      version: v,
+    }));
 }

@@ -1,7 +1,15 @@
 // How a command's targets are worked out from what it was called with (plain Node: targets.ts does not import vscode).
 import * as assert from 'assert';
 import type { ModelSummary, VersionRecord } from '../../../../src/core';
-import { modelOf, nodeOf, refOf, resolveTargets, versionOf } from '../../../../src/extension/registry/targets';
+import {
+  askScope,
+  modelOf,
+  nodeOf,
+  refOf,
+  resolveTargets,
+  versionChoices,
+  versionOf,
+} from '../../../../src/extension/registry/targets';
 import type { TreeNode } from '../../../../src/extension/registry/treeNodes';
 
 const v = (n: number, model = 'resnet') => ({ id: n, model, number: n, ref: `${model}@v${n}` }) as VersionRecord;
@@ -92,5 +100,38 @@ describe('command targets', () => {
     assert.strictEqual(nodeOf(t(file), 'file'), file);
     assert.strictEqual(nodeOf(t(model), 'file'), undefined);
     assert.strictEqual(nodeOf({ registry: 'local', ref: 'x@v1' }, 'more'), undefined);
+  });
+
+  it('asks which version only when the call named nothing and the selection gives no version', () => {
+    const model: TreeNode = { kind: 'model', model: { name: 'resnet' } as ModelSummary, registry: 'local' };
+    const files: TreeNode = { kind: 'group', group: 'files', version: v(3), registry: 'local' };
+    assert.deepStrictEqual(askScope([], undefined), { model: undefined }, 'palette, nothing selected');
+    assert.deepStrictEqual(askScope([undefined, 'production'], undefined), { model: undefined }, 'own input only');
+    assert.deepStrictEqual(askScope([], { registry: 'local', node: model }), { model: 'resnet' }, 'a model row');
+    assert.deepStrictEqual(askScope([], { registry: 'local', node: files }), { model: 'resnet' });
+    assert.strictEqual(askScope([], { registry: 'local', node: files }, { under: true }), undefined);
+    assert.strictEqual(askScope([], { registry: 'local', node: row(2) }), undefined, 'a selected version');
+    assert.strictEqual(askScope([row(2)], { registry: 'local', node: row(2) }), undefined, 'a clicked row');
+    assert.strictEqual(askScope(['resnet@v2'], { registry: 'local', ref: 'resnet@v2' }), undefined);
+    assert.strictEqual(askScope([{ scheme: 'file' }], undefined), undefined, 'an Explorer URI');
+  });
+
+  it('offers the versions most recent first, as model@vN with aliases, format and size', () => {
+    const rec = (n: number, model: string, createdAt: string, more: Partial<VersionRecord> = {}) =>
+      ({ ...v(n, model), createdAt, aliases: [], format: 'onnx', sizeBytes: 3000, ...more }) as VersionRecord;
+    const items = versionChoices([
+      rec(1, 'resnet', '2026-01-01T10:00:00Z', { aliases: ['production', 'staging'] }),
+      rec(1, 'bert', '2026-01-03T10:00:00Z', { format: null, sizeBytes: 10 }),
+      rec(2, 'resnet', '2026-01-02T10:00:00Z', { format: 'safetensors' }),
+    ]);
+    assert.deepStrictEqual(
+      items.map((i) => [i.label, i.description]),
+      [
+        ['bert@v1', '10 B'],
+        ['resnet@v2', 'safetensors · 2.93 KiB'],
+        ['resnet@v1', '@production @staging · onnx · 2.93 KiB'],
+      ],
+    );
+    assert.strictEqual(items[0].version.model, 'bert');
   });
 });
