@@ -6,7 +6,9 @@ import {
   checkConfig,
   ConfigLanguage,
   describesModel,
+  DuplicateImportError,
   modelsOf,
+  NoWeightsError,
   versionWarnings,
   errorsOf,
   formatDiagnostics,
@@ -132,11 +134,21 @@ program
     'for s3://BUCKET/PREFIX: the S3-compatible endpoint (OBS, MinIO, Swift…); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws',
   )
   .option('--region <region>', 'for s3://: the region', 'us-east-1')
+  .option('--allow-duplicate', 'import a copy when a version already holds these files')
+  .option('--allow-no-weights', 'import even when no model weights are found in it')
   .option('--json', 'print the new version as JSON')
   .action(
     async (
       input: string,
-      o: { model?: string; template?: string; endpoint?: string; region: string; json?: boolean },
+      o: {
+        model?: string;
+        template?: string;
+        endpoint?: string;
+        region: string;
+        json?: boolean;
+        allowDuplicate?: boolean;
+        allowNoWeights?: boolean;
+      },
     ) => {
       if (input.startsWith('s3://')) return importS3(input, o);
       // A folder whose config.json names a template is checked like one imported with --template.
@@ -152,10 +164,24 @@ program
             signal: abort.signal,
             onProgress: (p: { phase: string; bytesDone: number; bytesTotal: number }) =>
               bar.update(p.phase, p.bytesDone, p.bytesTotal),
+            refuseDuplicate: !o.allowDuplicate,
+            refuseNoWeights: !o.allowNoWeights,
           };
-          const v = language
-            ? await importWithConfig(r, language, input, { ...opts, templateId: o.template })
-            : await importTrainingOutput(r, input, opts);
+          const v = await (
+            language
+              ? importWithConfig(r, language, input, { ...opts, templateId: o.template })
+              : importTrainingOutput(r, input, opts)
+          ).catch(async (e: unknown) => {
+            bar.done();
+            if (e instanceof DuplicateImportError) return reportDuplicate(r, e, o.json);
+            if (e instanceof NoWeightsError) {
+              // The path as typed: the user's own words read back.
+              const hint = e.looksLikeDataset ? `; it looks like a dataset: modelreg dataset add ${input}` : '';
+              throw new InputError(input, `no model weights found (--allow-no-weights imports it anyway)${hint}`);
+            }
+            throw e;
+          });
+          if (!v) return;
           bar.done();
           if (o.json) print(await versionJson(r, v));
           else
@@ -170,6 +196,18 @@ program
       });
     },
   );
+
+/**
+ * A re-import of files a version already holds imports nothing and exits 0: the registry holds
+ * what was asked for, so a script re-running its import step is not failed. --json prints that
+ * version, as a new one is printed, with duplicateOf naming it.
+ */
+async function reportDuplicate(r: Registry, e: DuplicateImportError, json?: boolean): Promise<undefined> {
+  const existing = await r.getVersionById(e.existing.id);
+  if (json) print({ duplicateOf: e.existing.ref, imported: false, ...(existing && (await versionJson(r, existing))) });
+  else console.log(`same files as ${e.existing.ref}: nothing imported (--allow-duplicate imports a copy)`);
+  return undefined;
+}
 
 /** What the weights' readers warn about in a new version (a pickle naming posix.system), on stderr: stdout may be JSON. */
 function warnAbout(v: { details: Record<string, unknown> }): void {

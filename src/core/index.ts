@@ -13,7 +13,7 @@ export { showCommit, repositoryWithCommit } from './git/compare';
 export { findRepository } from './git/git';
 export type { GitRepo } from './git/git';
 export type { GitProvenance } from './git/provenance';
-export { InputError, CancelledError, RegistryError } from './errors';
+export { InputError, CancelledError, RegistryError, DuplicateImportError, NoWeightsError } from './errors';
 export { modelsOf, versionWarnings } from './inspect/warnings';
 export { s3Sdk } from './util/lazyModules';
 export * from './config';

@@ -14,7 +14,7 @@ export async function run(ctx: E2eContext): Promise<void> {
       { cwd: workspace },
     );
   cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
-  cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
+  cli('import', 'outputs/resnet-cifar', '--model', 'resnet', '--allow-duplicate');
   cli('clone', 'resnet@v1', 'resnet-edge');
 
   const server = await ctx.startCodeServer({ workspace });

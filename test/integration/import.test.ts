@@ -1,7 +1,7 @@
 // "Import as Model" inside the real extension host: the command, the registry on disk, the tree.
 import * as assert from 'assert';
 import { execFile, execFileSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
@@ -48,10 +48,32 @@ describe('Import as Model', () => {
     );
   });
 
-  it('adds v2 to the same model when the output is imported again (files deduplicated)', async () => {
+  it('the same files again import nothing: asked, "Open v1" reveals and selects run1@v1 in the Models view', async () => {
     const a = await api();
     const out = vscode.Uri.file(path.join(workspace(), 'outputs', 'run1'));
-    const version = (await vscode.commands.executeCommand('modelRegistry.importOutput', out)) as VersionRecord;
+    // Unanswered, the question ("Same files as run1@v1.") waits in a notification and nothing is imported.
+    assert.deepStrictEqual(await vscode.commands.executeCommand('modelRegistry.importOutput', out), []);
+    const opened = (await vscode.commands.executeCommand(
+      'modelRegistry.importOutput',
+      out,
+      undefined,
+      'Open v1',
+    )) as VersionRecord;
+    assert.strictEqual(opened?.ref, 'run1@v1');
+    const selected = a.view.selection[0];
+    assert.strictEqual(selected?.kind === 'version' && selected.version.ref, 'run1@v1');
+    assert.deepStrictEqual(await labels(a, await child(a, undefined, 'run1')), ['v1']);
+  });
+
+  it('"Import a Copy" adds v2 to the same model (files deduplicated)', async () => {
+    const a = await api();
+    const out = vscode.Uri.file(path.join(workspace(), 'outputs', 'run1'));
+    const version = (await vscode.commands.executeCommand(
+      'modelRegistry.importOutput',
+      out,
+      undefined,
+      'Import a Copy',
+    )) as VersionRecord;
     assert.strictEqual(version.ref, 'run1@v2');
     const registry = await a.service.get();
     const [f1, f2] = [await registry.files(version.id - 1), await registry.files(version.id)];
@@ -117,6 +139,44 @@ describe('Import as Model', () => {
     );
     await changed;
     assert.ok((await labels(a)).includes('from-cli'));
+  });
+
+  it('a folder of images in class folders is asked about: "Register as Dataset…" registers it, "Import Anyway" imports it', async () => {
+    const a = await api();
+    const pngs = path.join(workspace(), 'outputs', 'pngs');
+    for (const cls of ['red', 'blue']) {
+      mkdirSync(path.join(pngs, cls), { recursive: true });
+      copyFileSync(
+        path.join(workspace(), 'datasets', 'colours', 'test', cls, `${cls}-0.png`),
+        path.join(pngs, cls, `${cls}-0.png`),
+      );
+    }
+    const uri = vscode.Uri.file(pngs);
+    const before = await labels(a);
+    // Unanswered, the modal question would block: the seam answers it (see importAndAnnounce).
+    const cancelled = await vscode.commands.executeCommand('modelRegistry.importOutput', uri, undefined, 'Cancel');
+    assert.deepStrictEqual(cancelled, []);
+    assert.deepStrictEqual(await labels(a), before, 'nothing imported');
+
+    const dataset = await vscode.commands.executeCommand<{ name: string; kind: string; sampleCount: number }>(
+      'modelRegistry.importOutput',
+      uri,
+      undefined,
+      'Register as Dataset…',
+    );
+    assert.deepStrictEqual([dataset?.name, dataset?.kind, dataset?.sampleCount], ['pngs', 'image-folder', 2]);
+    assert.deepStrictEqual(await labels(a), before, 'registered as a dataset, not a model');
+
+    const anyway = (await vscode.commands.executeCommand(
+      'modelRegistry.importOutput',
+      uri,
+      undefined,
+      'Import Anyway',
+    )) as VersionRecord;
+    assert.strictEqual(anyway?.ref, 'pngs@v1');
+    assert.strictEqual(anyway.format, null);
+    await (await a.service.get()).deleteVersion('pngs@v1');
+    a.tree.refresh();
   });
 
   it('reports a corrupt weights file and registers nothing', async () => {

@@ -69,7 +69,13 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
     await config().update('team.registry', pg.url, vscode.ConfigurationTarget.Workspace);
 
     const out = vscode.Uri.file(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', 'resnet-cifar'));
-    const local = (await vscode.commands.executeCommand('modelRegistry.importOutput', out)) as VersionRecord;
+    // compare.test.ts imported resnet-cifar already: a copy, not the "same files as" question.
+    const local = (await vscode.commands.executeCommand(
+      'modelRegistry.importOutput',
+      out,
+      undefined,
+      'Import a Copy',
+    )) as VersionRecord;
     const pushed = await vscode.commands.executeCommand<TransferResult>('modelRegistry.pushVersion', local.ref);
     assert.ok(pushed, 'the push ran');
     assert.deepStrictEqual([pushed.version.model, pushed.version.git?.commit], [local.model, local.git?.commit]);

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { CancelledError, InputError } from '../errors';
+import { CancelledError, DuplicateImportError, InputError, NoWeightsError } from '../errors';
+import { looksLikeDataset } from '../datasets/looksLike';
 import { gitProvenance } from '../git/provenance';
 import { inspectOutput } from '../inspect/output';
 import { Registry } from '../registry/registry';
@@ -33,6 +34,13 @@ export interface ImportOptions {
   boundary?: string;
   /** More facts for the version's details (an image's runtime…). */
   details?: Record<string, unknown>;
+  /**
+   * Refuse (DuplicateImportError) when a version of the model already holds exactly these files,
+   * and (NoWeightsError) when the input has no model weights. The CLI and the extension ask for
+   * both and let the user go on; library callers building versions from fixtures need neither.
+   */
+  refuseDuplicate?: boolean;
+  refuseNoWeights?: boolean;
 }
 
 /**
@@ -78,10 +86,13 @@ export async function importTrainingOutput(
   report({ phase: 'inspecting', bytesDone: 0, bytesTotal: 0 });
   const inspected = await inspectOutput(root, files, sidecars);
   const { git, problem: gitProblem } = await gitProvenance(target);
+  if (opts.refuseNoWeights && inspected.weights.length === 0)
+    throw new NoWeightsError(target, await looksLikeDataset(files));
   const base = await registry.findBase(baseModelNames(root, inspected.params));
   check();
 
   const modelName = opts.model ?? defaultModelName(target, st.isDirectory());
+  const twins = opts.refuseDuplicate ? await sameSizedVersions(registry, modelName, files) : [];
   const { id } = await registry.beginVersion(modelName, opts.source ?? { kind: 'training-output', uri: target });
   try {
     const total = files.reduce((s, f) => s + f.size, 0);
@@ -109,6 +120,9 @@ export async function importTrainingOutput(
       entries.push({ path: f.rel, sha256: r.sha256, size: r.size, role: inspected.roles.get(f.rel) ?? 'other' });
     }
     check();
+    // Every file was just hashed (and, being known, not copied): compare with the versions of the same size.
+    const twin = await sameFiles(registry, twins, entries);
+    if (twin) throw new DuplicateImportError(target, twin);
     report({ phase: 'committing', bytesDone: total, bytesTotal: total });
     return await registry.completeVersion(id, {
       files: entries,
@@ -135,6 +149,29 @@ export async function importTrainingOutput(
     await registry.abandonVersion(id);
     throw e;
   }
+}
+
+/** The model's ready versions (archived ones too) with as many files and bytes as the input: the only ones it can duplicate. */
+async function sameSizedVersions(registry: Registry, model: string, files: WalkedFile[]): Promise<VersionRecord[]> {
+  const bytes = files.reduce((s, f) => s + f.size, 0);
+  const versions = await registry.listVersions(model, { includeArchived: true });
+  return versions.filter((v) => v.status === 'ready' && v.fileCount === files.length && v.sizeBytes === bytes);
+}
+
+/** The oldest of `candidates` holding exactly these relative paths with these hashes. */
+async function sameFiles(
+  registry: Registry,
+  candidates: VersionRecord[],
+  entries: FileEntry[],
+): Promise<VersionRecord | undefined> {
+  const key = (fs: { path: string; sha256: string }[]) =>
+    fs
+      .map((f) => `${f.path}\0${f.sha256}`)
+      .sort()
+      .join('\n');
+  const mine = key(entries);
+  for (const v of [...candidates].reverse()) if (key(await registry.files(v.id)) === mine) return v;
+  return undefined;
 }
 
 /** Keys by which Hugging Face, PEFT and common training scripts name the model they started from. */

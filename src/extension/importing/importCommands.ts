@@ -2,9 +2,11 @@ import * as vscode from 'vscode';
 import { configImporter, currentLanguage } from './catalog';
 import {
   describesModel,
+  DuplicateImportError,
   importArchive,
   ImportOptions,
   importTrainingOutput,
+  NoWeightsError,
   Registry,
   VersionRecord,
 } from '../../core';
@@ -15,7 +17,7 @@ import { TreeNode } from '../registry/treeNodes';
 import { showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { COMMANDS } from '../commands/commandIds';
-import { registerCommand } from '../commands/register';
+import { registerCommand, runCommand } from '../commands/register';
 
 /** "Import as Model" (Explorer context menu) and "Import Training Output…" (palette, view title). */
 export function registerImportCommands(
@@ -23,18 +25,19 @@ export function registerImportCommands(
   tree: RegistryTreeProvider,
   view: vscode.TreeView<TreeNode>,
 ): vscode.Disposable[] {
-  const run = async (target: vscode.Uri) => {
+  const run = async (target: vscode.Uri, answer?: string) => {
     // A folder whose config.json names a template is checked against it, as "Import as Model" on the config is.
     const importer = (await describesModel(target.fsPath)) ? configImporter(await currentLanguage()) : undefined;
-    return importAndAnnounce(service, tree, view, target, importer);
+    return importAndAnnounce(service, tree, view, target, importer, { answer });
   };
   return [
-    // Explorer passes (clicked, allSelected); import each selected output as its own version.
-    registerCommand(COMMANDS.importOutput, async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
+    // Explorer passes (clicked, allSelected); import each selected output as its own version. A third
+    // argument (tests, keybindings) is the button to press if the import asks (see importAndAnnounce).
+    registerCommand(COMMANDS.importOutput, async (uri?: vscode.Uri, uris?: vscode.Uri[], answer?: unknown) => {
       const targets = uris?.length ? uris : uri ? [uri] : await pickOutput();
-      const done: VersionRecord[] = [];
+      const done: unknown[] = [];
       for (const t of targets ?? []) {
-        const v = await run(t);
+        const v = await run(t, typeof answer === 'string' ? answer : undefined);
         if (v) done.push(v);
       }
       return done.length === 1 ? done[0] : done;
@@ -73,15 +76,64 @@ async function pickOutput(): Promise<vscode.Uri[] | undefined> {
   });
 }
 
-/** Imports with progress, refreshes the tree and offers to reveal the new version. */
+/** What an import may ask: `answer` presses that button instead of asking; `allow` says what was already accepted. */
+interface Asking {
+  answer?: string;
+  allow?: { duplicate?: boolean; noWeights?: boolean };
+}
+
+/**
+ * Imports with progress, refreshes the tree and offers to reveal the new version. An input with no
+ * weights is asked about first (modal: Import Anyway, or Register as Dataset… when it has a
+ * dataset's shape); files a version already holds import nothing and offer to open it or import
+ * a copy. Returns the new version, or what the chosen action returned.
+ */
 export async function importAndAnnounce(
   service: RegistryService,
   tree: RegistryTreeProvider,
   view: vscode.TreeView<TreeNode>,
   target: vscode.Uri,
   importer?: Importer,
-) {
-  const version = await importWithProgress(service, target, importer);
+  asking: Asking = {},
+): Promise<unknown> {
+  const allow = asking.allow ?? {};
+  const again = (more: Asking['allow']) =>
+    importAndAnnounce(service, tree, view, target, importer, { ...asking, allow: { ...allow, ...more } });
+  const name = vscode.workspace.asRelativePath(target);
+  const version = await importWithProgress(service, target, importer, allow);
+  if (version instanceof NoWeightsError) {
+    const dataset = 'Register as Dataset…';
+    const choice =
+      asking.answer ??
+      (await vscode.window.showWarningMessage(
+        `${name} has no model weights.`,
+        {
+          modal: true,
+          detail: version.looksLikeDataset
+            ? 'It looks like a dataset (images in class folders, a table with a label column, or inputs and labels arrays).'
+            : 'No weights file (.safetensors, .onnx, .pt, .gguf…) was found in it.',
+        },
+        'Import Anyway',
+        ...(version.looksLikeDataset ? [dataset] : []),
+      ));
+    if (choice === 'Import Anyway') return again({ noWeights: true });
+    if (choice === dataset && version.looksLikeDataset) return runCommand(COMMANDS.registerDataset, target);
+    return undefined;
+  }
+  if (version instanceof DuplicateImportError) {
+    const { ref, number } = version.existing;
+    const open = `Open v${number}`;
+    const copy = 'Import a Copy';
+    const act = async (choice: string | undefined): Promise<unknown> => {
+      if (choice === open) return runCommand(COMMANDS.revealVersion, ref);
+      if (choice === copy) return again({ duplicate: true });
+      return undefined;
+    };
+    if (asking.answer !== undefined) return act(asking.answer);
+    // Not modal: nothing was imported, and the user may well just move on.
+    void vscode.window.showInformationMessage(`Same files as ${ref}.`, open, copy).then(act);
+    return undefined;
+  }
   if (!version) return undefined;
   service.fireSoon();
   tree.refresh();
@@ -111,7 +163,8 @@ export async function importWithProgress(
   service: RegistryService,
   target: vscode.Uri,
   importer: Importer = importTrainingOutput,
-): Promise<VersionRecord | undefined> {
+  allow: Asking['allow'] = {},
+): Promise<VersionRecord | DuplicateImportError | NoWeightsError | undefined> {
   const name = vscode.workspace.asRelativePath(target);
   try {
     return await withCancellableProgress(
@@ -120,6 +173,8 @@ export async function importWithProgress(
       async ({ signal, say, advance }) =>
         importer(await service.get(), target.fsPath, {
           signal,
+          refuseDuplicate: !allow.duplicate,
+          refuseNoWeights: !allow.noWeights,
           // Links inside the workspace may point anywhere in it, but not out of it.
           boundary: vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath,
           onProgress: (p) => {
@@ -133,6 +188,8 @@ export async function importWithProgress(
         }),
     );
   } catch (e) {
+    // These two are questions for the caller to ask, not failures.
+    if (e instanceof DuplicateImportError || e instanceof NoWeightsError) return e;
     showError(`Could not import ${name}`, e);
     return undefined;
   }

@@ -26,7 +26,8 @@ describe('modelreg lifecycle commands', () => {
     git(ws, 'config', 'user.name', 'Grace Hopper');
     git(ws, 'config', 'user.email', 'grace@example.com');
     ok('import', 'outputs/resnet-cifar', '--model', 'resnet');
-    ok('import', 'outputs/resnet-cifar', '--model', 'resnet');
+    // The same files again, on purpose: two versions to move aliases between.
+    ok('import', 'outputs/resnet-cifar', '--model', 'resnet', '--allow-duplicate');
   });
 
   it('alias set / list / history / rm, and NAME@alias in show', () => {
@@ -105,7 +106,7 @@ describe('modelreg lifecycle commands', () => {
       [1],
     );
     assert.match(ok('gc'), /, 1 deleted or unfinished versions/);
-    ok('import', 'outputs/resnet-cifar', '--model', 'resnet');
+    ok('import', 'outputs/resnet-cifar', '--model', 'resnet', '--allow-duplicate');
     assert.deepStrictEqual(
       json('list', 'resnet').map((v: { number: number }) => v.number),
       [3, 1],
