@@ -23,7 +23,9 @@ describe('An interrupted import in the tree', function () {
     fs.ftruncateSync(fd, 1 << 30); // sparse: slow to copy, nothing on disk until then
     fs.closeSync(fd);
     try {
-      const child = spawn(process.execPath, [CLI, '--registry', registry, 'import', out, '--model', 'killed-import'], {
+      // weights.bin is no weights file the importer knows: --allow-no-weights, or the CLI refuses it at once.
+      const args = [CLI, '--registry', registry, 'import', out, '--model', 'killed-import', '--allow-no-weights'];
+      const child = spawn(process.execPath, args, {
         stdio: 'ignore',
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       });
