@@ -169,7 +169,8 @@ const OPERATIONS: Operation[] = [
       await fh.write(Buffer.from(`trial ${trial}`), 0, undefined, 8);
       await fh.close();
     },
-    args: ['import', 'run', '--model', 'big'],
+    // Random bytes, not weights: the import must take them anyway.
+    args: ['import', 'run', '--model', 'big', '--allow-no-weights'],
     triggers: [
       ...delays(300, 600, 1000),
       { label: 'when a temp file appears (copying)', when: hasTemp },
@@ -199,7 +200,7 @@ const OPERATIONS: Operation[] = [
     async prepare(ws) {
       await fsp.mkdir(path.join(ws.dir, 'run'), { recursive: true });
       await writeBigFile(path.join(ws.dir, 'run', 'data.bin.raw'));
-      await mustSucceed(ws, 'import', 'run', '--model', 'big');
+      await mustSucceed(ws, 'import', 'run', '--model', 'big', '--allow-no-weights');
       await fsp.mkdir(path.join(ws.dir, 'out'), { recursive: true });
     },
     args: ['export', 'big@v1', 'out/big.tar'],
