@@ -134,7 +134,8 @@ export async function run(ctx: E2eContext): Promise<void> {
         { cwd: workspace },
       );
     cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
-    cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
+    // The same files again: a second version only with --allow-duplicate.
+    cli('import', 'outputs/resnet-cifar', '--model', 'resnet', '--allow-duplicate');
     await page.getByRole('tab', { name: /Model Registry/ }).click();
     await treeItem(registry, page, 'resnet').waitFor();
     await typeInPalette(page, 'Model Registry: Set Alias…');

@@ -61,7 +61,7 @@ export async function run(ctx: E2eContext): Promise<void> {
       await page.keyboard.press('Control+Shift+M');
       const problems = page.locator('.markers-panel');
       await problems
-        .getByText(/model_type is "PyTorch", but the model file squeezenet.onnx is a ONNX model/)
+        .getByText(/model_type is "PyTorch", but the model file squeezenet.onnx is an ONNX model/)
         .first()
         .waitFor();
       await problems
