@@ -1,18 +1,11 @@
 // End to end: a version imported from the CLI; in the Model Registry view, right-click v1 →
 // "Convert…", pick "ONNX to float16" (tool chains listed with whether they are installed), change
 // keep_io_types in the parameter form, convert, and see the notification and v2 made from v1.
-import { execFileSync } from 'child_process';
-import * as path from 'path';
-import { contextMenu, E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from './workbench';
+import { contextMenu, E2eContext, expand, STEP_TIMEOUT, stepper, treeItem, workspaceCli } from './workbench';
 
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
-  const cli = (...args: string[]) =>
-    execFileSync(
-      process.execPath,
-      [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args],
-      { cwd: workspace },
-    );
+  const cli = workspaceCli(ctx, workspace);
   cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
 
   const server = await ctx.startCodeServer({ workspace });

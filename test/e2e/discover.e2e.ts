@@ -3,10 +3,18 @@
 // Explorer's context menu with our items in a section of their own; the Settings UI's User tab
 // listing the convert and evaluate profiles; and the Command Palette offering Set Alias…, which
 // asks which version, while Clear Filter stays out of it until a filter is set.
-import { execFileSync } from 'child_process';
-import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { E2eContext, expand, expandPane, STEP_TIMEOUT, stepper, treeItem, waitForAttribute } from './workbench';
+import {
+  E2eContext,
+  openContextMenu,
+  expand,
+  expandPane,
+  STEP_TIMEOUT,
+  stepper,
+  treeItem,
+  waitForAttribute,
+  workspaceCli,
+} from './workbench';
 
 /** Opens the Command Palette (if it is not open) with `>text` typed. */
 async function typeInPalette(page: Page, text: string): Promise<void> {
@@ -59,17 +67,7 @@ export async function run(ctx: E2eContext): Promise<void> {
       .click();
     const explorer = page.locator('.explorer-folders-view');
     const outputs = treeItem(explorer, page, 'outputs');
-    const entry = page.getByRole('menuitem', { name: 'Import as Model' });
-    for (let attempt = 1; ; attempt++) {
-      await outputs.click({ button: 'right' });
-      try {
-        await entry.waitFor({ timeout: 5_000 });
-        break;
-      } catch (e) {
-        if (attempt === 4) throw e;
-        await page.keyboard.press('Escape');
-      }
-    }
+    await openContextMenu(page, outputs, 'Import as Model');
     // The menu as a list of labels, '---' for separators.
     const items = await page
       .locator('.monaco-menu .actions-container')
@@ -127,12 +125,7 @@ export async function run(ctx: E2eContext): Promise<void> {
 
   await step(6, 'Set Alias… from the palette asks which version, most recent first', 'which-version', async () => {
     await page.keyboard.press('Escape');
-    const cli = (...args: string[]) =>
-      execFileSync(
-        process.execPath,
-        [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args],
-        { cwd: workspace },
-      );
+    const cli = workspaceCli(ctx, workspace);
     cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
     // The same files again: a second version only with --allow-duplicate.
     cli('import', 'outputs/resnet-cifar', '--model', 'resnet', '--allow-duplicate');

@@ -1,18 +1,11 @@
 // End to end: the sample's colour classifier evaluated on datasets/colours from the CLI; in the
 // Model Registry view open v1 → Evaluations → colours/test; in the panel, click the confusion-matrix
 // cell "labelled red, predicted blue" and see that sample's thumbnail in the sample browser.
-import { execFileSync } from 'child_process';
-import * as path from 'path';
-import { E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from './workbench';
+import { E2eContext, expand, STEP_TIMEOUT, stepper, treeItem, workspaceCli } from './workbench';
 
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
-  const cli = (...args: string[]) =>
-    execFileSync(
-      process.execPath,
-      [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args],
-      { cwd: workspace },
-    );
+  const cli = workspaceCli(ctx, workspace);
   cli('import', 'outputs/colour-net', '--model', 'colour-net');
   cli('dataset', 'add', 'datasets/colours');
   cli('evaluate', 'colour-net@v1', '--dataset', 'colours', '--split', 'test');

@@ -1,18 +1,11 @@
 // End to end: two versions registered from the CLI; in the Model Registry view, right-click v2 →
 // "Set Alias…", pick "production" and see the @production badge; filter the view by the alias and
 // see the filter in the view's title; open the lineage graph of a clone.
-import { execFileSync } from 'child_process';
-import * as path from 'path';
-import { contextMenu, E2eContext, expand, STEP_TIMEOUT, stepper, treeItem } from './workbench';
+import { contextMenu, E2eContext, expand, STEP_TIMEOUT, stepper, treeItem, workspaceCli } from './workbench';
 
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
-  const cli = (...args: string[]) =>
-    execFileSync(
-      process.execPath,
-      [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args],
-      { cwd: workspace },
-    );
+  const cli = workspaceCli(ctx, workspace);
   cli('import', 'outputs/resnet-cifar', '--model', 'resnet');
   cli('import', 'outputs/resnet-cifar', '--model', 'resnet', '--allow-duplicate');
   cli('clone', 'resnet@v1', 'resnet-edge');

@@ -1,4 +1,6 @@
 // Shared by the end-to-end tests: the context the driver passes, and workbench helpers.
+import { execFileSync } from 'child_process';
+import * as path from 'path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { eventually } from '../helpers/eventually';
 
@@ -32,6 +34,16 @@ export interface CodeServer {
 }
 
 export const STEP_TIMEOUT = 30_000;
+
+/** Runs the built CLI (dist/cli.js) on the workspace's own registry, from the workspace folder. */
+export function workspaceCli(ctx: E2eContext, workspace: string) {
+  return (...args: string[]): Buffer =>
+    execFileSync(
+      process.execPath,
+      [path.join(ctx.repoRoot, 'dist', 'cli.js'), '--registry', path.join(workspace, '.modelreg'), ...args],
+      { cwd: workspace },
+    );
+}
 
 /**
  * A tree row by its visible label. Custom tree views use the tooltip as the accessible name
@@ -88,21 +100,26 @@ export function stepper(ctx: E2eContext, page: Page, name: string) {
 }
 
 /**
- * Right-clicks `row` and clicks `item` in its context menu. Menus are built when they open, so a
+ * Right-clicks `row` until its context menu shows `item`. Menus are built when they open, so a
  * missing item (contributions not loaded yet) reopens the menu a few times.
  */
-export async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+export async function openContextMenu(page: Page, row: Locator, item: string): Promise<Locator> {
   const entry = page.getByRole('menuitem', { name: item });
   for (let attempt = 1; ; attempt++) {
     await row.click({ button: 'right' });
     try {
       await entry.waitFor({ timeout: 5_000 });
-      break;
+      return entry;
     } catch (e) {
       if (attempt === 4) throw e;
       await page.keyboard.press('Escape');
     }
   }
+}
+
+/** Right-clicks `row` and clicks `item` in its context menu. */
+export async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  const entry = await openContextMenu(page, row, item);
   // The menu ignores a click that lands while it is still animating in.
   await entry.hover();
   await page.waitForTimeout(200);
