@@ -175,7 +175,10 @@ function checkPackages(root: ObjectASTNode, report: Report, doc: TextDocument) {
   }
 }
 
-const ajv = new Ajv({ strict: false, allErrors: false });
+// Only checks that API schemas are schemas; it never validates data against them, so "format" is an
+// annotation here (OpenAPI's "binary" for file uploads, "int32"…). Validating formats would only log
+// 'unknown format "binary" ignored' to the language server's output channel for our own templates.
+const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
 /** Schema text → problem (or '' when fine); the same API schemas come back on every keystroke. */
 const schemaVerdicts = new Map<string, string>();
 
