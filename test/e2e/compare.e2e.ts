@@ -106,6 +106,37 @@ async function compareFrame(page: Page): Promise<Frame> {
   );
 }
 
+/** The summary and parameter rows as a person reads them (issue 17's wording). */
+async function checkLabels(frame: Frame): Promise<void> {
+  const summaryRows = await frame.locator('table.summary tbody th').allTextContents();
+  if (summaryRows.includes('Parameters') || !summaryRows.includes('Weights'))
+    throw new Error(`the summary should count weights, not "Parameters": rows ${summaryRows.join(', ')}`);
+  const rowCells = (name: string) =>
+    frame
+      .locator('table.summary tbody tr')
+      .filter({ has: frame.locator(`th:text-is("${name}")`) })
+      .locator('td');
+  const weights = await rowCells('Weights').allTextContents();
+  if (!weights.every((w) => /^[\d.]+[KMB]? values?$/.test(w.trim())))
+    throw new Error(`Weights: ${weights.join(' | ')}`);
+  const formats = await rowCells('Format').allTextContents();
+  if (formats.some((f) => /^(\S+) · \1$/i.test(f.trim())))
+    throw new Error(`Format repeats itself: ${formats.join(' | ')}`);
+  // Parameters by their key; the file they come from on hover.
+  const lr = frame.locator('table.params tbody th.key').filter({ hasText: /^(≠ )?lr$/ });
+  if ((await lr.count()) !== 1)
+    throw new Error(
+      `no parameter row "lr": ${(await frame.locator('table.params th.key').allTextContents()).join(', ')}`,
+    );
+  const title = await lr.getAttribute('title');
+  if (!title?.includes('lightning_logs/version_0/hparams.yaml')) throw new Error(`lr's hover says "${title}"`);
+  // A learning rate is not a result: no "?" and no best value.
+  const lrSgd = frame.locator('.metrics-table tr[data-key="lr-SGD"]');
+  const arrow = (await lrSgd.locator('button.direction').textContent())?.trim();
+  if (arrow !== '–') throw new Error(`lr-SGD's direction shows "${arrow}"`);
+  if ((await lrSgd.locator('td.best, .best-mark').count()) !== 0) throw new Error('lr-SGD has a best value marked');
+}
+
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
   const acc = importTwoRuns(ctx, workspace);
@@ -161,6 +192,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     const charts = await frame.locator('canvas').count();
     if (charts < 4) throw new Error(`expected a chart per metric, found ${charts} canvases`);
     await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}.png`) });
+    await checkLabels(frame);
     await frame.locator('#curves').scrollIntoViewIfNeeded();
     // The sticky header must not cover the section it scrolled to (its controls row comes first).
     const head = await frame.locator('.page-head').boundingBox();

@@ -1,9 +1,9 @@
-import type { ComparisonModel, Direction, MetricRow } from '../../src/shared/compare/contract';
+import type { ComparisonModel, Direction, Goal, MetricRow } from '../../src/shared/compare/contract';
 import { baselineIndex, type Context } from './context';
 import { custom, el } from '../shared/dom';
 import { badge, empty, formatNumber, section, signed, swatch } from './widgets';
 
-const ARROW: Record<string, string> = { lower: '↓', higher: '↑', unknown: '?' };
+const ARROW: Record<string, string> = { lower: '↓', higher: '↑', none: '–', unknown: '?' };
 
 /** The direction a click on the indicator sets: through the other way, then back to the guess. */
 export function nextDirection(row: MetricRow): Direction | null {
@@ -130,12 +130,20 @@ export class MetricsSection {
   private directionButton(m: MetricRow): HTMLElement {
     const dir = m.direction ?? 'unknown';
     const what =
-      m.direction === 'lower' ? 'Lower is better' : m.direction === 'higher' ? 'Higher is better' : 'Direction unknown';
+      m.direction === 'lower'
+        ? 'Lower is better'
+        : m.direction === 'higher'
+          ? 'Higher is better'
+          : m.direction === 'none'
+            ? 'Not a result (a setting or counter such as the learning rate or epoch)'
+            : 'Direction unknown';
     const origin = m.directionOverridden
       ? 'set by you'
-      : m.direction
-        ? 'guessed from the name'
-        : 'no best value is marked';
+      : m.direction === 'none'
+        ? 'no best value is marked'
+        : m.direction
+          ? 'guessed from the name'
+          : 'no best value is marked';
     const next = nextDirection(m);
     const nextText =
       next === 'lower' ? 'lower is better' : next === 'higher' ? 'higher is better' : 'the automatic guess';
@@ -167,10 +175,15 @@ export class MetricsSection {
     return td;
   }
 
-  private delta(v: number, base: number, direction: Direction | null): HTMLElement {
+  private delta(v: number, base: number, direction: Goal): HTMLElement {
     const d = v - base;
     const pct = base !== 0 ? (d / Math.abs(base)) * 100 : null;
-    const quality = d === 0 || direction === null ? 'neutral' : d < 0 === (direction === 'lower') ? 'better' : 'worse';
+    const quality =
+      d === 0 || (direction !== 'lower' && direction !== 'higher')
+        ? 'neutral'
+        : d < 0 === (direction === 'lower')
+          ? 'better'
+          : 'worse';
     const text =
       d === 0
         ? '±0'

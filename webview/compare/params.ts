@@ -1,6 +1,7 @@
 import type { ComparisonModel } from '../../src/shared/compare/contract';
 import type { Context } from './context';
 import { custom, el } from '../shared/dom';
+import { paramLabel } from '../../src/shared/compare/labels';
 import { empty, section, swatch } from './widgets';
 
 /** Above this many rows the table starts with only the differing ones. */
@@ -69,24 +70,26 @@ export class ParamsSection {
       el('th', { text: 'Parameter', attrs: { scope: 'col' } }),
       ...model.versions.map((v) => el('th', { attrs: { scope: 'col' } }, swatch(v.color), v.ref)),
     );
-    const body = rows.map((p) =>
-      el(
+    const body = rows.map((p) => {
+      const label = paramLabel(p, model.params);
+      return el(
         'tr',
-        { class: p.differs ? 'differs' : '' },
+        { class: p.differs ? 'differs' : '', attrs: { 'data-key': p.key } },
         el(
           'th',
-          { class: 'key', attrs: { scope: 'row' } },
+          { class: 'key', title: label.title, attrs: { scope: 'row' } },
           p.differs &&
             el('span', { class: 'differs-mark', text: '≠ ', title: 'Differs', attrs: { 'aria-label': 'differs' } }),
-          p.key,
+          label.text,
+          label.file && el('span', { class: 'muted param-file', text: ` ${label.file}` }),
         ),
         ...p.values.map((v) =>
           v === null
             ? el('td', { class: 'missing', text: '—', attrs: { 'aria-label': 'missing' } })
             : el('td', {}, el('code', { class: 'param-value', text: v, title: v })),
         ),
-      ),
-    );
+      );
+    });
     this.body.replaceChildren(
       el(
         'div',

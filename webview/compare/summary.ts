@@ -1,7 +1,8 @@
 import type { ComparisonModel, VersionColumn } from '../../src/shared/compare/contract';
 import type { Context } from './context';
 import { el } from '../shared/dom';
-import { badge, empty, formatBytes, formatCount, formatDate, section, swatch } from './widgets';
+import { formatLabel, weightsLabel } from '../../src/shared/compare/labels';
+import { badge, empty, formatBytes, formatDate, section, swatch } from './widgets';
 
 type Cell = (v: VersionColumn) => Node | string;
 
@@ -25,9 +26,10 @@ export class SummarySection {
       ['Model', (v) => v.model],
       ['Version', (v) => el('code', { text: v.ref })],
       ['Aliases & tags', (v) => this.labels(v)],
-      ['Format', (v) => [v.format, v.framework].filter(Boolean).join(' · ') || '—'],
+      ['Format', (v) => formatLabel(v.format, v.framework)],
       ['Size', (v) => formatBytes(v.sizeBytes)],
-      ['Parameters', (v) => formatCount(v.parameterCount)],
+      // Not "Parameters": that is the section of hyperparameters below.
+      ['Weights', (v) => weightsLabel(v.parameterCount)],
       ['Created', (v) => formatDate(v.createdAt)],
       [
         'Source',

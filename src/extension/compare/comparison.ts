@@ -1,6 +1,6 @@
 // The compare panel's model: what it shows, read from the registry and the workspace's git. Host
 // side, but no 'vscode' import, so it is unit-tested in plain Node (test/unit/compare).
-import { bestIndices, inferDirection } from '../../core/compare/direction';
+import { bestIndices, metricGoal } from '../../core/compare/direction';
 import { downsampleMinMax, windowRange } from '../../core/compare/downsample';
 import { diffParams } from '../../core/compare/params';
 import { commitRange, repositoryWithCommit } from '../../core/git/compare';
@@ -44,12 +44,11 @@ export async function buildComparison(
   const keys = [...new Set(finals.flatMap((f) => f.map((m) => m.key)))].sort();
   const metrics: MetricRow[] = keys.map((key) => {
     const values = finals.map((f) => f.find((m) => m.key === key)?.value ?? null);
-    const overridden = opts.directions?.[key];
-    const direction = overridden ?? inferDirection(key);
+    const { goal: direction, overridden } = metricGoal(key, opts.directions);
     return {
       key,
       direction,
-      directionOverridden: overridden !== undefined,
+      directionOverridden: overridden,
       values,
       best: bestIndices(values, direction),
     };

@@ -3,11 +3,11 @@
  * the view model it shows, its messages in the shared envelope, and their validator. Plain data
  * only. Every message from the page goes through parseFromWebview before use: the page is untrusted input.
  */
-import type { Direction } from '../../core/compare/direction';
+import type { Direction, Goal } from '../../core/compare/direction';
 import type { ParamRow } from '../../core/compare/params';
 import { envelope, isInt, isNum, isObj, isStr, type Message, type PageContract, type Ready } from '../messages';
 
-export type { Direction, ParamRow };
+export type { Direction, Goal, ParamRow };
 
 /** Tableau 10: distinguishable on light and dark backgrounds, and for most colour-blind readers. */
 export const VERSION_COLORS = [
@@ -55,8 +55,11 @@ export interface VersionColumn {
 
 export interface MetricRow {
   key: string;
-  /** Which way is better; null when it cannot be told from the name and was not set. */
-  direction: Direction | null;
+  /**
+   * Which way is better; 'none' for what is not a result (learning rate, epoch, seed), null when
+   * it cannot be told from the name and was not set. Only a direction has a best value.
+   */
+  direction: Goal;
   /** True when the direction comes from the user's setting rather than the metric's name. */
   directionOverridden: boolean;
   /** Final value per version, in column order; null where the version lacks the metric. */

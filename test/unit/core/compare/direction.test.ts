@@ -1,11 +1,11 @@
 import * as assert from 'assert';
-import { bestIndices, inferDirection } from '../../../../src/core/compare/direction';
+import { bestIndices, inferDirection, metricGoal } from '../../../../src/core/compare/direction';
 import { diffParams } from '../../../../src/core/compare/params';
 import { parseCompareState, parseFromWebview } from '../../../../src/shared/compare/contract';
 
 describe('metric direction', () => {
   it('reads the direction from common metric names', () => {
-    const cases: [string, 'lower' | 'higher' | null][] = [
+    const cases: [string, 'lower' | 'higher' | 'none' | null][] = [
       ['loss', 'lower'],
       ['eval_loss', 'lower'],
       ['train/box_loss', 'lower'],
@@ -21,18 +21,55 @@ describe('metric direction', () => {
       ['rougeL', 'higher'],
       ['eval_samples_per_second', 'higher'],
       ['top5', 'higher'],
-      ['learning_rate', null],
-      ['grad_norm', null],
+      ['train_loss_epoch', 'lower'],
+      ['val_acc_step', 'higher'],
       ['glossary_size', null],
-      ['epoch', null],
+      ['temperature', null],
     ];
     for (const [key, want] of cases) assert.strictEqual(inferDirection(key), want, key);
+  });
+
+  it('tells settings and counters from results: they have no direction and no best', () => {
+    const notGoals = [
+      'lr-SGD',
+      'lr',
+      'learning_rate',
+      'train/lr',
+      'epoch',
+      'step',
+      'global_step',
+      'train_batch_size',
+      'batch_size',
+      'seed',
+      'momentum',
+      'weight_decay',
+      'grad_norm',
+      'total_flos',
+    ];
+    for (const key of notGoals) {
+      const { goal, overridden } = metricGoal(key);
+      assert.strictEqual(goal, 'none', key);
+      assert.strictEqual(overridden, false, key);
+      assert.deepStrictEqual(bestIndices([0.1, 0.01], goal), [], key);
+    }
+  });
+
+  it("lets the user's setting decide, and only a direction has a best", () => {
+    assert.deepStrictEqual(metricGoal('lr-SGD', { 'lr-SGD': 'lower' }), { goal: 'lower', overridden: true });
+    assert.deepStrictEqual(metricGoal('val_acc', { val_acc: 'lower' }), { goal: 'lower', overridden: true });
+    assert.deepStrictEqual(metricGoal('val_acc', { other: 'lower' }), { goal: 'higher', overridden: false });
+    // A setting that is not a direction (hand-edited settings.json) is ignored, as is a prototype key.
+    assert.deepStrictEqual(metricGoal('loss', { loss: 'sideways' as never }), { goal: 'lower', overridden: false });
+    assert.deepStrictEqual(metricGoal('constructor'), { goal: null, overridden: false });
+    assert.deepStrictEqual(bestIndices([0.3, 0.1], metricGoal('lr-SGD').goal), []);
+    assert.deepStrictEqual(bestIndices([0.3, 0.1], metricGoal('lr-SGD', { 'lr-SGD': 'lower' }).goal), [1]);
   });
 
   it('finds the best value per direction, sharing ties and skipping missing values', () => {
     assert.deepStrictEqual(bestIndices([0.3, 0.1, null, 0.2], 'lower'), [1]);
     assert.deepStrictEqual(bestIndices([0.3, 0.9, 0.9, null], 'higher'), [1, 2]);
     assert.deepStrictEqual(bestIndices([0.3, 0.9], null), []);
+    assert.deepStrictEqual(bestIndices([0.3, 0.9], 'none'), []);
     assert.deepStrictEqual(bestIndices([null, NaN], 'lower'), []);
   });
 });
@@ -51,6 +88,28 @@ describe('parameter diff', () => {
         ['hparams.yaml › lr', ['0.01', '0.001'], true],
         ['hparams.yaml › optim.momentum', ['0.9', '0.9'], false],
         ['hparams.yaml › optim.name', ['sgd', 'sgd'], false],
+      ],
+    );
+    // What the page shows: the key inside the file, and the file apart.
+    assert.deepStrictEqual(
+      rows.map((r) => [r.name, r.file]),
+      [
+        ['dropout', 'hparams.yaml'],
+        ['layers', 'hparams.yaml'],
+        ['lr', 'hparams.yaml'],
+        ['optim.momentum', 'hparams.yaml'],
+        ['optim.name', 'hparams.yaml'],
+      ],
+    );
+    assert.deepStrictEqual(
+      diffParams([{ 'lightning_logs/version_0/hparams.yaml': { lr: 0.1 }, seed: 7 }]).map((r) => [
+        r.key,
+        r.name,
+        r.file,
+      ]),
+      [
+        ['lightning_logs/version_0/hparams.yaml › lr', 'lr', 'lightning_logs/version_0/hparams.yaml'],
+        ['seed', 'seed', null],
       ],
     );
   });

@@ -65,7 +65,7 @@ describe('buildComparison', () => {
     const loss = m.metrics.find((x) => x.key === 'loss')!;
     assert.strictEqual(loss.direction, 'lower');
     const lr = m.metrics.find((x) => x.key === 'learning_rate')!;
-    assert.strictEqual(lr.direction, null);
+    assert.strictEqual(lr.direction, 'none'); // a setting, not a result
     assert.deepStrictEqual(lr.best, []);
   });
 
