@@ -48,3 +48,41 @@ export function escapeControl(text: string): string {
     return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
 }
+
+const UNITS: [string, number][] = [
+  ['year', 365 * 86400],
+  ['month', 30 * 86400],
+  ['day', 86400],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/**
+ * How long ago `iso` was, seen from `now` (ms since the epoch): "just now", "5 minutes ago", "3 hours
+ * ago", "2 days ago"… A time ahead of `now` (another machine's clock) reads "in 2 minutes". Text that
+ * is no time comes back as it is.
+ */
+export function formatRelativeTime(iso: string, now: number): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.round((now - t) / 1000);
+  for (const [unit, size] of UNITS) {
+    const n = Math.floor(Math.abs(s) / size);
+    if (n >= 1) return s < 0 ? `in ${n} ${unit}${n === 1 ? '' : 's'}` : `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+  }
+  return 'just now';
+}
+
+/** `iso` in this machine's time zone, to the second: "2026-01-03 15:30:12". Text that is no time comes back as it is. */
+export function formatLocalTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** Both: "3 hours ago (2026-01-03 15:30:12)", for tooltips. */
+export function formatTime(iso: string, now: number): string {
+  const rel = formatRelativeTime(iso, now);
+  return rel === iso ? iso : `${rel} (${formatLocalTime(iso)})`;
+}

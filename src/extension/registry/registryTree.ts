@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { storedConfigUri } from './storedConfigUri';
-import { allProfiles, BUILTIN_PROFILES, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
+import { allProfiles, BUILTIN_PROFILES, ObjectStore, Registry, VersionRecord } from '../../core';
+import { groupChildren, versionChildren } from './treeChildren';
 import { NodeData, nodeId, RegistryKey, TreeNode } from './treeNodes';
 import { RowSettings, treeItemOf, TreeItemView } from './treeItems';
 
@@ -192,55 +193,10 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
           parent.model.name,
         );
       }
-      case 'version': {
-        const v = parent.version;
-        if (v.status !== 'ready') return [];
-        const related = v.parentId !== null || (await registry.childrenOf(v.id, 1)).length > 0;
-        const evaluated = await registry.hasEvaluations(v.id);
-        const groups = [
-          'files',
-          'metrics',
-          ...(evaluated ? ['evaluations' as const] : []),
-          'source',
-          ...(related ? ['lineage' as const] : []),
-        ] as const;
-        return [
-          ...(v.config ? [{ kind: 'config', version: v } as const] : []),
-          ...groups.map((group) => ({ kind: 'group', group, version: v }) as const),
-        ];
-      }
-      case 'group': {
-        const v = parent.version;
-        if (parent.group === 'lineage') {
-          const from = v.parentId !== null ? await registry.getVersionById(v.parentId) : undefined;
-          const nodes: NodeData[] = from
-            ? [{ kind: 'related', role: 'parent', relation: v.parentKind ?? 'derived', version: v, other: from }]
-            : [];
-          for (const child of await registry.childrenOf(v.id))
-            nodes.push({
-              kind: 'related',
-              role: 'child',
-              relation: child.parentKind ?? 'derived',
-              version: v,
-              other: child,
-            });
-          return nodes;
-        }
-        if (parent.group === 'evaluations')
-          return (await registry.evaluationsOf(v.id)).map((evaluation) => ({
-            kind: 'evaluation',
-            evaluation,
-            version: v,
-          }));
-        if (parent.group === 'files')
-          return (await registry.files(v.id)).map((file) => ({ kind: 'file', file, version: v }));
-        if (parent.group === 'metrics') {
-          const metrics = await registry.finalMetrics(v.id);
-          if (metrics.length === 0) return [{ kind: 'message', text: 'No metric logs found in this output' }];
-          return metrics.map((metric) => ({ kind: 'metric', metric, version: v }));
-        }
-        return sourceFacts(v);
-      }
+      case 'version':
+        return versionChildren(registry, parent);
+      case 'group':
+        return groupChildren(registry, parent);
       default:
         return [];
     }
@@ -293,21 +249,4 @@ function markdownText(text: string): vscode.MarkdownString {
   md.supportHtml = false;
   md.isTrusted = false;
   return md;
-}
-
-function sourceFacts(v: VersionRecord): NodeData[] {
-  const facts: [string, string][] = [];
-  if (v.git) {
-    facts.push(['commit', `${v.git.commit.slice(0, 10)}${v.git.dirty ? ' (dirty)' : ''} ${v.git.subject}`]);
-    facts.push(['branch', v.git.branch ?? '(detached HEAD)']);
-    if (v.git.remote) facts.push(['remote', v.git.remote]);
-    facts.push(['author', `${v.git.author} · ${v.git.date}`]);
-  } else {
-    facts.push(['commit', 'not in a git repository']);
-  }
-  // What the weights' readers found alarming (a pickle naming posix.system), first so it is seen.
-  for (const w of versionWarnings(v.details)) facts.unshift(['warning', w]);
-  facts.push(['imported from', v.source.uri]);
-  facts.push(['imported at', v.createdAt]);
-  return facts.map(([label, value]) => ({ kind: 'fact', label, value, version: v }));
 }

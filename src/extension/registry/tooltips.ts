@@ -2,7 +2,7 @@
 // commit subjects come from people and repositories we do not control: they are shown as text,
 // never as Markdown (no links, images or command URIs of their own).
 import { VersionRecord } from '../../core';
-import { formatBytes, formatCount } from '../../shared/format';
+import { formatBytes, formatCount, formatTime } from '../../shared/format';
 import type { ModelSummary } from '../../core';
 
 /** `text` with every Markdown special character backslash-escaped, and no raw control characters. */
@@ -15,15 +15,19 @@ export function escapeMarkdown(text: string): string {
   );
 }
 
-export function modelTooltip(m: Pick<ModelSummary, 'name' | 'description' | 'tags' | 'updatedAt'>): string {
+/** `now`: what "3 hours ago" is counted from (ms since the epoch). */
+export function modelTooltip(
+  m: Pick<ModelSummary, 'name' | 'description' | 'tags' | 'updatedAt'>,
+  now = Date.now(),
+): string {
   const parts = [`**${escapeMarkdown(m.name)}**`];
   if (m.description) parts.push(escapeMarkdown(m.description));
   if (m.tags.length) parts.push(`Tags: ${escapeMarkdown(m.tags.join(', '))}`);
-  parts.push(`Updated ${escapeMarkdown(m.updatedAt)}`);
+  parts.push(`Updated ${escapeMarkdown(formatTime(m.updatedAt, now))}`);
   return parts.join('\n\n');
 }
 
-export function versionTooltip(v: VersionRecord): string {
+export function versionTooltip(v: VersionRecord, now = Date.now()): string {
   const e = escapeMarkdown;
   const lines = [`**${e(v.ref)}** — ${v.interrupted ? 'interrupted: its import was stopped' : v.status}`, ''];
   lines.push(`- format: ${e(v.format ?? '—')} (${e(v.framework ?? '—')})`);
@@ -33,10 +37,10 @@ export function versionTooltip(v: VersionRecord): string {
     lines.push(
       `- commit: \`${v.git.commit.slice(0, 10).replace(/[^0-9a-f]/g, '')}\`${v.git.dirty ? ' (uncommitted changes)' : ''} ${e(v.git.subject)}`,
     );
-  lines.push(`- imported: ${e(v.createdAt)}`);
+  lines.push(`- imported: ${e(formatTime(v.createdAt, now))}`);
   if (v.aliases.length) lines.push(`- aliases: ${e(v.aliases.join(', '))}`);
   if (v.tags.length) lines.push(`- tags: ${e(v.tags.join(', '))}`);
-  if (v.archivedAt) lines.push(`- archived: ${e(v.archivedAt)}`);
+  if (v.archivedAt) lines.push(`- archived: ${e(formatTime(v.archivedAt, now))}`);
   if (v.description) lines.push('', e(v.description));
   return lines.join('\n');
 }

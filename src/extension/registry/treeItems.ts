@@ -2,7 +2,7 @@
 // label, description, tooltip, icon (a theme icon id), context value (package.json menus match it)
 // and the command a click runs. registryTree.ts turns this into a vscode.TreeItem.
 import { BUILTIN_PROFILES, DatasetRecord, ToolProfile, VersionRecord, versionCapabilities } from '../../core';
-import { formatBytes, formatMetric } from '../../shared/format';
+import { formatBytes, formatLocalTime, formatMetric, formatRelativeTime, formatTime } from '../../shared/format';
 import { COMMANDS, CommandId } from '../commands/commandIds';
 import { modelTooltip, versionTooltip } from './tooltips';
 import { nodeId, TreeNode } from './treeNodes';
@@ -31,8 +31,11 @@ export interface RowSettings {
 
 const DEFAULT_SETTINGS: RowSettings = { profiles: BUILTIN_PROFILES, evaluators: false };
 
-/** A registry tree row. Team rows open nothing locally: Pull brings a version into the workspace first. */
-export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS): TreeItemView {
+/**
+ * A registry tree row. Team rows open nothing locally: Pull brings a version into the workspace first.
+ * `now` (ms since the epoch) is what "3 hours ago" counts from.
+ */
+export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS, now = Date.now()): TreeItemView {
   const item: TreeItemView = {
     id: nodeId(n),
     label: labelOf(n),
@@ -45,14 +48,14 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
       const m = n.model;
       const counts = `${m.versionCount} version${m.versionCount === 1 ? '' : 's'}${m.archivedCount ? ` (+${m.archivedCount} archived)` : ''}`;
       item.description = [counts, ...m.tags.map((t) => `#${t}`)].join(' · ');
-      item.tooltip = { markdown: modelTooltip(m) };
+      item.tooltip = { markdown: modelTooltip(m, now) };
       item.icon = { id: 'package' };
       break;
     }
     case 'version': {
       const v = n.version;
       item.description = versionDescription(v);
-      item.tooltip = { markdown: versionTooltip(v) };
+      item.tooltip = { markdown: versionTooltip(v, now) };
       item.icon = { id: versionIcon(v) };
       break;
     }
@@ -83,8 +86,9 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
       item.icon = { id: 'symbol-number' };
       break;
     case 'fact':
-      item.description = n.value;
-      item.tooltip = `${n.label}: ${n.value}`;
+      // A time reads "3 hours ago"; the tooltip has it to the second, in local time.
+      item.description = n.at ? [n.value, formatRelativeTime(n.at, now)].filter(Boolean).join(' · ') : n.value;
+      item.tooltip = `${n.label}: ${[n.value, n.at && formatLocalTime(n.at)].filter(Boolean).join(' · ')}`;
       if (n.label === 'warning') item.icon = { id: 'warning', color: 'problemsWarningIcon.foreground' };
       if (n.label === 'commit' && n.version.git && local)
         item.command = { id: COMMANDS.openCommit, title: 'Open Commit', arguments: [n] };
@@ -97,8 +101,9 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
       break;
     case 'evaluation': {
       const e = n.evaluation;
-      item.description = `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${new Date(e.finishedAt ?? e.startedAt).toLocaleDateString()}`;
-      item.tooltip = `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (manifest ${e.datasetSha256.slice(0, 12)}), ${e.evaluator} evaluator${e.git ? `, workspace at ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' (dirty)' : ''}` : ''}`;
+      const at = e.finishedAt ?? e.startedAt;
+      item.description = `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${formatRelativeTime(at, now)}`;
+      item.tooltip = `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (manifest ${e.datasetSha256.slice(0, 12)}), ${e.evaluator} evaluator${e.git ? `, workspace at ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' (dirty)' : ''}` : ''}\n${e.finishedAt ? 'finished' : 'started'} ${formatTime(at, now)}`;
       item.icon = { id: 'beaker' };
       if (local) item.command = { id: COMMANDS.openEvaluation, title: 'Open Evaluation', arguments: [n] };
       break;
@@ -115,7 +120,7 @@ export type DatasetNode =
   | { kind: 'dataset'; dataset: DatasetRecord }
   | { kind: 'dataset-fact'; dataset: DatasetRecord; label: string; value: string };
 
-export function datasetItemOf(n: DatasetNode): TreeItemView {
+export function datasetItemOf(n: DatasetNode, now = Date.now()): TreeItemView {
   const d = n.dataset;
   if (n.kind === 'dataset')
     return {
@@ -123,7 +128,7 @@ export function datasetItemOf(n: DatasetNode): TreeItemView {
       label: d.name,
       collapsible: true,
       description: `${d.kind} · ${d.sampleCount} samples · ${d.classes.length} classes`,
-      tooltip: `${d.name}: ${d.root}\nmanifest ${d.manifestSha256}\nregistered ${d.createdAt}`,
+      tooltip: `${d.name}: ${d.root}\nmanifest ${d.manifestSha256}\nregistered ${formatTime(d.createdAt, now)}`,
       icon: { id: 'database' },
       contextValue: 'dataset',
     };

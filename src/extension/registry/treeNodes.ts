@@ -15,7 +15,8 @@ export type NodeData =
   | { kind: 'file'; file: FileEntry; version: VersionRecord }
   | { kind: 'metric'; metric: FinalMetric; version: VersionRecord }
   | { kind: 'config'; version: VersionRecord }
-  | { kind: 'fact'; label: string; value: string; version: VersionRecord; command?: string }
+  /** `at`: an ISO time the row shows as "3 hours ago", exact on hover. */
+  | { kind: 'fact'; label: string; value: string; at?: string; version: VersionRecord; command?: string }
   | { kind: 'message'; text: string };
 
 /** The registry tree's node kinds; `contextValue`s in package.json menus match `kind` (treeItems.ts). */
