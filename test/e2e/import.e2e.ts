@@ -85,11 +85,11 @@ export async function run(ctx: E2eContext): Promise<void> {
     await treeItem(registry, page, 'v1').waitFor();
   });
 
-  await step(5, 'v1 expands to Files, Metrics, Source', 'version', async () => {
+  await step(5, 'v1 expands to Files, Metrics, Parameters, Source', 'version', async () => {
     const version = treeItem(registry, page, 'v1');
     await expand(version);
     const level = Number(await version.getAttribute('aria-level'));
-    for (const section of ['Files', 'Metrics', 'Source']) {
+    for (const section of ['Files', 'Metrics', 'Parameters', 'Source']) {
       const row = treeItem(registry, page, section);
       await row.waitFor();
       const l = Number(await row.getAttribute('aria-level'));

@@ -13,7 +13,7 @@ import { api, child, labels, nextEvent, workspace } from './helpers';
 const repoRoot = path.resolve(__dirname, '../../..');
 
 describe('Import as Model', () => {
-  it('imports a training output folder and shows it as run1 → v1 → Files / Metrics / Source', async () => {
+  it('imports a training output folder and shows it as run1 → v1 → Files / Metrics / Parameters / Source', async () => {
     const a = await api();
     const out = vscode.Uri.file(path.join(workspace(), 'outputs', 'run1'));
     const version = (await vscode.commands.executeCommand('modelRegistry.importOutput', out)) as VersionRecord;
@@ -25,7 +25,12 @@ describe('Import as Model', () => {
     const v1 = await child(a, model, 'v1');
     const item = a.tree.getTreeItem(v1);
     assert.match(String(item.description), /safetensors/);
-    assert.deepStrictEqual(await labels(a, v1), ['Files', 'Metrics', 'Source']);
+    assert.deepStrictEqual(await labels(a, v1), ['Files', 'Metrics', 'Parameters', 'Source']);
+    const lr = a.tree.getTreeItem(await child(a, await child(a, v1, 'Parameters'), 'learning_rate'));
+    assert.deepStrictEqual(
+      [lr.description, lr.tooltip],
+      ['0.00005', 'learning_rate = 0.00005\nfrom training_args.json'],
+    );
 
     const files = await labels(a, await child(a, v1, 'Files'));
     assert.ok(files.includes('model.safetensors'), `files: ${files}`);

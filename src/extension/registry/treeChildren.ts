@@ -6,7 +6,7 @@ import { NodeData } from './treeNodes';
 type VersionNode = Extract<NodeData, { kind: 'version' }>;
 type GroupNode = Extract<NodeData, { kind: 'group' }>;
 
-/** A ready version's rows: its config, then Files, Metrics, Evaluations, Source, Lineage. */
+/** A ready version's rows: its config, then Files, Metrics, Parameters (when it has any), Evaluations, Source, Lineage. */
 export async function versionChildren(registry: Registry<ObjectStore>, parent: VersionNode): Promise<NodeData[]> {
   const v = parent.version;
   if (v.status !== 'ready') return [];
@@ -15,6 +15,7 @@ export async function versionChildren(registry: Registry<ObjectStore>, parent: V
   const groups = [
     'files',
     'metrics',
+    ...(paramRows(v.params).length ? ['parameters' as const] : []),
     ...(evaluated ? ['evaluations' as const] : []),
     'source',
     ...(related ? ['lineage' as const] : []),
@@ -53,9 +54,43 @@ export async function groupChildren(registry: Registry<ObjectStore>, parent: Gro
       if (metrics.length === 0) return [{ kind: 'message', text: 'No metric logs found in this output' }];
       return metrics.map((metric) => ({ kind: 'metric', metric, version: v }));
     }
+    case 'parameters': {
+      const rows = paramRows(v.params);
+      const shown: NodeData[] = rows.slice(0, PARAM_ROWS).map((p) => ({ kind: 'param', ...p, version: v }));
+      if (rows.length > PARAM_ROWS)
+        shown.push({
+          kind: 'message',
+          text: `${rows.length - PARAM_ROWS} more (see ${paramFiles(v.params).join(', ')})`,
+        });
+      return shown;
+    }
     case 'source':
       return sourceFacts(v);
   }
+}
+
+/** Parameter rows listed under a version at most; an HF config.json with a 1,000-class id2label has more. */
+export const PARAM_ROWS = 200;
+
+/** The files a version's parameters came from, as stored ({"hparams.yaml": {...}, "training_args.json": {...}}). */
+export function paramFiles(params: Record<string, unknown>): string[] {
+  return Object.keys(params);
+}
+
+/**
+ * A version's parameters as rows, in each file's own order: nested objects become dotted keys
+ * (optimizer.lr); arrays and scalars are one value each, strings as they are, the rest as JSON.
+ */
+export function paramRows(params: Record<string, unknown>): { file: string; key: string; value: string }[] {
+  const rows: { file: string; key: string; value: string }[] = [];
+  const walk = (file: string, key: string, value: unknown) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0)
+      for (const [k, v] of Object.entries(value)) walk(file, key ? `${key}.${k}` : k, v);
+    else if (key)
+      rows.push({ file, key, value: typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null') });
+  };
+  for (const [file, content] of Object.entries(params)) walk(file, '', content);
+  return rows;
 }
 
 /** The Source group: git provenance, where and when it was imported; warnings first, so they are seen. */

@@ -5,6 +5,7 @@ import { BUILTIN_PROFILES, DatasetRecord, ToolProfile, VersionRecord, versionCap
 import { formatBytes, formatLocalTime, formatMetric, formatRelativeTime, formatTime } from '../../shared/format';
 import { COMMANDS, CommandId } from '../commands/commandIds';
 import { modelTooltip, versionTooltip } from './tooltips';
+import { paramFiles } from './treeChildren';
 import { nodeId, TreeNode } from './treeNodes';
 
 export interface TreeItemView {
@@ -74,6 +75,12 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
     case 'group':
       item.icon = { id: GROUP_ICONS[n.group] };
       if (n.group === 'files') item.description = `${n.version.fileCount} · ${formatBytes(n.version.sizeBytes)}`;
+      if (n.group === 'parameters') {
+        // Where they came from; every row's tooltip names its file too.
+        const files = paramFiles(n.version.params);
+        item.description = files.length === 1 ? files[0].replace(/^.*\//, '') : `${files.length} files`;
+        item.tooltip = `Parameters of ${n.version.ref}, from ${files.join(', ')}`;
+      }
       break;
     case 'file':
       item.description = `${formatBytes(n.file.size)} · ${n.file.sha256.slice(0, 12)}`;
@@ -84,6 +91,11 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
       item.description = `${formatMetric(n.metric.value)}${n.metric.isBest ? ' (best)' : ''}`;
       item.tooltip = `${n.metric.key} = ${n.metric.value}${n.metric.step !== null ? ` at step ${n.metric.step}` : ''}\n${n.metric.pointCount} points from ${n.metric.source}`;
       item.icon = { id: 'symbol-number' };
+      break;
+    case 'param':
+      item.description = n.value;
+      item.tooltip = `${n.key} = ${n.value.length > 500 ? `${n.value.slice(0, 499)}…` : n.value}\nfrom ${n.file}`;
+      item.icon = { id: 'symbol-constant' };
       break;
     case 'fact':
       // A time reads "3 hours ago"; the tooltip has it to the second, in local time.
@@ -157,6 +169,7 @@ export function datasetFacts(d: DatasetRecord): DatasetNode[] {
 const GROUP_ICONS = {
   files: 'files',
   metrics: 'graph-line',
+  parameters: 'symbol-parameter',
   lineage: 'type-hierarchy',
   evaluations: 'checklist',
   source: 'git-commit',
@@ -165,6 +178,7 @@ const GROUP_ICONS = {
 const GROUP_LABELS = {
   files: 'Files',
   metrics: 'Metrics',
+  parameters: 'Parameters',
   source: 'Source',
   lineage: 'Lineage',
   evaluations: 'Evaluations',
@@ -212,6 +226,8 @@ function labelOf(n: TreeNode): string {
       return n.file.path;
     case 'metric':
       return n.metric.key;
+    case 'param':
+      return n.key;
     case 'fact':
       return n.label;
     case 'config':

@@ -7,13 +7,19 @@ export type RegistryKey = 'local' | 'team';
 export type NodeData =
   | { kind: 'model'; model: ModelSummary }
   | { kind: 'version'; version: VersionRecord }
-  | { kind: 'group'; group: 'files' | 'metrics' | 'source' | 'lineage' | 'evaluations'; version: VersionRecord }
+  | {
+      kind: 'group';
+      group: 'files' | 'metrics' | 'parameters' | 'source' | 'lineage' | 'evaluations';
+      version: VersionRecord;
+    }
   | { kind: 'evaluation'; evaluation: EvaluationRecord; version: VersionRecord }
   | { kind: 'related'; role: 'parent' | 'child'; relation: string; version: VersionRecord; other: VersionRecord }
   /** "Show more…" at the end of a page; `of` is the model whose versions continue, or undefined for models. */
   | { kind: 'more'; of?: string }
   | { kind: 'file'; file: FileEntry; version: VersionRecord }
   | { kind: 'metric'; metric: FinalMetric; version: VersionRecord }
+  /** A hyperparameter: `key` dotted inside `file` (hparams.yaml, training_args.json…), `value` as text. */
+  | { kind: 'param'; key: string; value: string; file: string; version: VersionRecord }
   | { kind: 'config'; version: VersionRecord }
   /** `at`: an ISO time the row shows as "3 hours ago", exact on hover. */
   | { kind: 'fact'; label: string; value: string; at?: string; version: VersionRecord; command?: string }
@@ -34,6 +40,8 @@ export function nodeId(n: NodeData): string {
       return `version/${n.version.id}/files/${n.file.path}`;
     case 'metric':
       return `version/${n.version.id}/metrics/${n.metric.key}`;
+    case 'param':
+      return `version/${n.version.id}/parameters/${n.file}/${n.key}`;
     case 'fact':
       return `version/${n.version.id}/source/${n.label}`;
     case 'config':

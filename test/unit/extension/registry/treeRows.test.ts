@@ -21,6 +21,7 @@ describe('Models tree rows of real imports', function () {
   this.timeout(60_000);
   let r: Registry;
   let v1: VersionRecord;
+  let bare: VersionRecord;
   const tz = process.env.TZ;
 
   before(async () => {
@@ -33,6 +34,10 @@ describe('Models tree rows of real imports', function () {
     makeGitRepo(work, { 'train.py': 'print(1)\n' });
     r = await Registry.open(path.join(work, '.modelreg'));
     v1 = await importTrainingOutput(r, out, { model: 'resnet' });
+    const plain = path.join(work, 'outputs', 'plain');
+    mkdirSync(plain, { recursive: true });
+    writeFileSync(path.join(plain, 'model.onnx'), onnxModelBytes({ features: 8, classes: 2 }));
+    bare = await importTrainingOutput(r, plain, { model: 'plain' });
   });
   after(async () => {
     await r.close();
@@ -69,5 +74,25 @@ describe('Models tree rows of real imports', function () {
     const tip = typeof row.tooltip === 'object' ? row.tooltip.markdown : '';
     assert.ok(tip.includes(`- imported: ${escapeMarkdown(`3 hours ago (${localTime(v1.createdAt)})`)}`), tip);
     assert.ok(!tip.includes(escapeMarkdown(v1.createdAt)), 'no raw ISO time');
+  });
+
+  it('a Parameters node lists the hyperparameters, with the file they came from; none without any', async () => {
+    const groups = (await children({ kind: 'version', version: v1 })).map((n) => treeItemOf(n).label);
+    assert.deepStrictEqual(groups, ['Files', 'Metrics', 'Parameters', 'Source']);
+    const params = await group(v1, 'parameters');
+    const g = treeItemOf(params);
+    assert.deepStrictEqual([g.description, g.icon], ['hparams.yaml', { id: 'symbol-parameter' }]);
+    const rows = (await children(params)).map((n) => treeItemOf(n));
+    assert.deepStrictEqual(
+      rows.map((i) => [i.label, i.description, i.tooltip]),
+      [
+        ['lr', '0.05', 'lr = 0.05\nfrom hparams.yaml'],
+        ['batch_size', '32', 'batch_size = 32\nfrom hparams.yaml'],
+        ['optimizer.name', 'sgd', 'optimizer.name = sgd\nfrom hparams.yaml'],
+      ],
+    );
+    assert.strictEqual(new Set((await children(params)).map((n) => treeItemOf(n).id)).size, 3, 'unique ids');
+    const plain = (await children({ kind: 'version', version: bare })).map((n) => treeItemOf(n).label);
+    assert.deepStrictEqual(plain, ['Files', 'Metrics', 'Source']);
   });
 });
