@@ -16,7 +16,7 @@ const workspace = path.join(repo, 'sample-workspace');
 if (!existsSync(workspace)) {
   mkdirSync(workspace, { recursive: true });
   const { makeSampleWorkspace } = await import(path.join(repo, 'out/test/fixtures/sampleWorkspace.js'));
-  await makeSampleWorkspace(workspace);
+  await makeSampleWorkspace(workspace, { register: true });
   console.log(`Sample workspace created: ${workspace}`);
 }
 
@@ -67,7 +67,9 @@ server.stdout.on('data', (d) => {
       `\nModel Registry is running in VS Code at  http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}\n`,
     );
     console.log(
-      'Open the "Model Registry" view in the activity bar; right-click outputs/* in the Explorer → "Import as Model".',
+      'Open the "Model Registry" view in the activity bar: "classifier" has three versions (v1 @production, v3 @staging,\n' +
+        'a fine-tune of v1). Select v1 and v2 (Ctrl/Cmd-click) → "Compare Versions…"; v3 → "Show Lineage Graph".\n' +
+        'Right-click outputs/* in the Explorer → "Import as Model" to add your own.',
     );
     console.log(
       'Then right-click datasets/colours → "Register Dataset…" and a colour-net version → "Evaluate…", or a version → "Convert…". Ctrl+C stops.',
