@@ -219,7 +219,9 @@ async function configDocument(uri: string) {
 
 connection.onCompletion(async ({ textDocument, position }) => {
   const c = await configDocument(textDocument.uri);
-  return c ? c.service.doComplete(c.doc, position, c.json) : null;
+  if (!c || !language) return null;
+  const dir = c.doc.uri.startsWith('file:') ? path.dirname(fileURLToPath(c.doc.uri)) : undefined;
+  return language.complete(c.doc, position, { dir, templateId: storedTemplateId(c.doc.uri) });
 });
 
 connection.onHover(async ({ textDocument, position }) => {

@@ -222,6 +222,76 @@ describe('config.json language server', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('Import from Template on a folder offers the template that fits it first (model.onnx + labels.txt)', async () => {
+    const dir = modelFolder('fits-first', { 'labels.txt': 'cat\ndog\n' });
+    // No template id: the picker shows, and Enter takes its first item.
+    let done = false;
+    const run = Promise.resolve(
+      vscode.commands.executeCommand<vscode.Uri>('modelRegistry.importFromTemplate', vscode.Uri.file(dir)),
+    ).finally(() => (done = true));
+    await eventually(
+      async () => {
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        assert.ok(done, 'the picker was answered');
+      },
+      { timeout: 10_000 },
+    );
+    const uri = await run;
+    assert.strictEqual(JSON.parse(readFileSync(uri.fsPath, 'utf8')).$template, 'image-classification');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it("completion in the editor: the weights' framework preselected for model_type, JSON Schema keywords in an API schema", async () => {
+    const dir = modelFolder('completes', { 'labels.txt': 'cat\n' });
+    const uri = await vscode.commands.executeCommand<vscode.Uri>(
+      'modelRegistry.importFromTemplate',
+      vscode.Uri.file(dir),
+      'image-classification',
+    );
+    const editor = vscode.window.activeTextEditor!;
+    const line = editor.document
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('"model_type"'));
+    const valueStart = editor.document.lineAt(line).text.indexOf(': ') + 2;
+    // Empty the value as a user about to pick one would: "model_type": "|",
+    await editor.edit((e) =>
+      e.replace(new vscode.Range(line, valueStart, line, editor.document.lineAt(line).text.length), '"",'),
+    );
+    const complete = async (at: vscode.Position) => {
+      const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+        'vscode.executeCompletionItemProvider',
+        uri,
+        at,
+      );
+      return list.items.map((i) => ({
+        label: typeof i.label === 'string' ? i.label : i.label.label,
+        preselect: i.preselect,
+      }));
+    };
+    await eventually(
+      async () => {
+        const items = await complete(new vscode.Position(line, valueStart + 1));
+        assert.deepStrictEqual(
+          items.filter((i) => i.preselect).map((i) => i.label),
+          ['"ONNX"'],
+          `preselected among ${items.map((i) => i.label)}`,
+        );
+      },
+      { timeout: 20_000 },
+    );
+    const dataLine = editor.document
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('"data": {'));
+    const inData = (await complete(new vscode.Position(dataLine, editor.document.lineAt(dataLine).text.length))).map(
+      (i) => i.label,
+    );
+    for (const key of ['additionalProperties', 'items', 'enum', 'format'])
+      assert.ok(inData.includes(key), `${key} in ${inData}`);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   it('refuses to import a config with errors and imports nothing', async () => {
     const a = await api();
     const dir = modelFolder('refused', {

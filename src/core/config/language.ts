@@ -1,19 +1,24 @@
 import * as path from 'path';
 import picomatch from 'picomatch';
 import { fileURLToPath, pathToFileURL } from 'url';
+import { promises as fsp } from 'fs';
 import {
   CodeAction,
   CodeActionKind,
+  CompletionItem,
+  CompletionList,
   Diagnostic,
   DiagnosticSeverity,
   getLanguageService,
   JSONDocument,
   JSONSchema,
   LanguageService,
+  Position,
+  Range,
   TextDocument,
 } from 'vscode-json-languageservice';
 import { scanJson } from '../util/json';
-import { QuickFix, semanticChecks } from './checks';
+import { modelTypesOf, QuickFix, semanticChecks } from './checks';
 import { BASE_SCHEMA_URI, DocumentTemplate, Template, TemplateCatalog, USER_TEMPLATES_DIR } from './templates';
 
 export const DIAGNOSTIC_SOURCE = 'Model Registry';
@@ -106,11 +111,54 @@ export class ConfigLanguage {
       schemaRequest: 'error',
     });
     if (opts.syntax === false) diagnostics = diagnostics.filter((d) => !isSyntaxError(d));
+    const schemaProblems = diagnostics.filter((d) => !isSyntaxError(d));
+    const semantic = await semanticChecks(doc, json, resolved, { dir: opts.dir, templates: this.catalog.templates });
+    // An API schema is checked against the draft-07 meta-schema too (config.schema.json), which
+    // points at the keyword itself; Ajv's verdict on the whole schema then says the same thing again.
     diagnostics.push(
-      ...(await semanticChecks(doc, json, resolved, { dir: opts.dir, templates: this.catalog.templates })),
+      ...semantic.filter(
+        (d) => d.code !== 'invalid-api-schema' || !schemaProblems.some((p) => contains(d.range, p.range)),
+      ),
     );
     for (const d of diagnostics) d.source = DIAGNOSTIC_SOURCE;
     return diagnostics;
+  }
+
+  /**
+   * Completion at `position`; in the value of `model_type`, the framework of the weights beside
+   * config.json (those `registry.files` declares, else any in `dir`) comes first and preselected.
+   */
+  async complete(
+    doc: TextDocument,
+    position: Position,
+    opts: { dir?: string; templateId?: string | null } = {},
+  ): Promise<CompletionList> {
+    const json = this.parse(doc);
+    const list = (await this.resolve(json, opts.templateId).service.doComplete(doc, position, json)) ?? {
+      isIncomplete: false,
+      items: [],
+    };
+    if (!opts.dir || !inModelTypeValue(doc, json, doc.offsetAt(position))) return list;
+    const declared = declaredFiles(json);
+    const names = declared.length ? declared : await fsp.readdir(opts.dir).catch(() => [] as string[]);
+    const detected = [...new Set(names.flatMap((n) => modelTypesOf(n) ?? []))];
+    if (!detected.length) return list;
+    const valueOf = (item: CompletionItem) => {
+      try {
+        return JSON.parse(item.label) as unknown;
+      } catch {
+        return item.label;
+      }
+    };
+    for (const item of list.items) {
+      const rank = detected.indexOf(valueOf(item) as string);
+      // Every item gets a sortText: without one the client sorts by label, and '"ONNX"' sorts before '0'.
+      item.sortText = rank < 0 ? `1${item.sortText ?? item.label}` : `0${rank}`;
+      if (rank < 0) continue;
+      item.preselect = rank === 0;
+      item.detail = 'the framework of the weights beside config.json';
+    }
+    return list;
   }
 
   /** The language service that knows the template's schema (with its defaults offered in completion). */
@@ -143,6 +191,30 @@ export class ConfigLanguage {
       },
     });
   }
+}
+
+/** Whether `offset` is in the value of the top-level `model_type` (typed or still empty after the colon). */
+function inModelTypeValue(doc: TextDocument, json: JSONDocument, offset: number): boolean {
+  const root = json.root;
+  const prop = root?.type === 'object' ? root.properties.find((p) => p.keyNode.value === 'model_type') : undefined;
+  if (prop?.colonOffset === undefined || offset <= prop.colonOffset) return false;
+  if (prop.valueNode) return offset <= prop.valueNode.offset + prop.valueNode.length;
+  return /^\s*$/.test(doc.getText().slice(prop.colonOffset + 1, offset));
+}
+
+/** The files `registry.files` lists, when it does. */
+function declaredFiles(json: JSONDocument): string[] {
+  const root = json.root;
+  const registry =
+    root?.type === 'object' ? root.properties.find((p) => p.keyNode.value === 'registry')?.valueNode : undefined;
+  const files =
+    registry?.type === 'object' ? registry.properties.find((p) => p.keyNode.value === 'files')?.valueNode : undefined;
+  return files?.type === 'array' ? files.items.flatMap((i) => (i.type === 'string' ? [i.value] : [])) : [];
+}
+
+function contains(outer: Range, inner: Range): boolean {
+  const before = (a: Position, b: Position) => a.line < b.line || (a.line === b.line && a.character <= b.character);
+  return before(outer.start, inner.start) && before(inner.end, outer.end);
 }
 
 /** JSON syntax problems (parse errors, comments, trailing commas, duplicate keys), by their jsonls codes. */

@@ -1,7 +1,15 @@
 import { existsSync, promises as fsp } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { checkConfig, configFromTemplate, configPathIn, errorsOf, Template } from '../../core';
+import {
+  checkConfig,
+  configFromTemplate,
+  configPathIn,
+  errorsOf,
+  readFolderFiles,
+  rankTemplates,
+  Template,
+} from '../../core';
 import { configImporter, currentLanguage } from '../importing/catalog';
 import { showError } from '../errors';
 import { importAndAnnounce } from '../importing/importCommands';
@@ -48,13 +56,14 @@ export function registerTemplateCommands(
     registerCommand(COMMANDS.importFromTemplate, async (target?: vscode.Uri, templateId?: string) => {
       try {
         const language = await currentLanguage();
+        // The folder first, so the template that fits it can be offered first.
+        const picked = target ? { dir: target.fsPath, files: undefined } : await pickModel(!!templateId);
+        if (!picked) return undefined;
         const template =
           typeof templateId === 'string'
             ? language.template(templateId)
-            : await pickTemplate(language.catalog.templates);
+            : await pickTemplate(language.catalog.templates, picked.dir, !target);
         if (!template) return undefined;
-        const picked = target ? { dir: target.fsPath, files: undefined } : await pickModel(template);
-        if (!picked) return undefined;
         const file = configPathIn(picked.dir);
         if (existsSync(file)) {
           const choice = await vscode.window.showWarningMessage(
@@ -106,17 +115,33 @@ export function registerTemplateCommands(
   ];
 }
 
-async function pickTemplate(templates: Template[]): Promise<Template | undefined> {
-  const items = templates.map((t) => ({
-    label: t.title,
-    description: t.builtin ? t.id : `${t.id} · workspace`,
-    detail: [t.description, t.files.length ? `expects ${t.files.map((f) => f.pattern).join(', ')}` : '']
-      .filter(Boolean)
-      .join(' — '),
-    template: t,
-  }));
+async function pickTemplate(templates: Template[], dir: string, second: boolean): Promise<Template | undefined> {
+  const fits = rankTemplates(templates, await readFolderFiles(dir));
+  const folder = path.basename(dir);
+  type Item = vscode.QuickPickItem & { template?: Template };
+  const items: Item[] = [];
+  // The best fit first, under its own heading, when the folder speaks for any template at all.
+  const fitting = (fits[0]?.score ?? 0) > 0;
+  fits.forEach(({ template: t, because }, i) => {
+    const suggested = fitting && i === 0;
+    if (suggested) items.push({ label: `suggested for ${folder}`, kind: vscode.QuickPickItemKind.Separator });
+    if (fitting && i === 1) items.push({ label: 'other templates', kind: vscode.QuickPickItemKind.Separator });
+    items.push({
+      label: t.title,
+      description: t.builtin ? t.id : `${t.id} · workspace`,
+      // What speaks for the suggestion leads its detail line, where it is not cut off.
+      detail: [
+        suggested ? `Fits ${because.join(', ')}.` : '',
+        t.description,
+        t.files.length ? `expects ${t.files.map((f) => f.pattern).join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' — '),
+      template: t,
+    });
+  });
   const picked = await vscode.window.showQuickPick(items, {
-    title: 'Import from Template (1/2): pick a template',
+    title: `Import from Template${second ? ' (2/2)' : ''}: pick a template for ${folder}`,
     placeHolder: 'Kind of model',
     matchOnDescription: true,
     matchOnDetail: true,
@@ -124,13 +149,13 @@ async function pickTemplate(templates: Template[]): Promise<Template | undefined
   return picked?.template;
 }
 
-async function pickModel(template: Template): Promise<{ dir: string; files?: string[] } | undefined> {
+async function pickModel(last: boolean): Promise<{ dir: string; files?: string[] } | undefined> {
   const picked = await vscode.window.showOpenDialog({
     canSelectFolders: true,
     canSelectFiles: true,
     canSelectMany: true,
     openLabel: 'Use as Model',
-    title: `Import from Template (2/2): the model folder, or its files (${template.files.map((f) => f.pattern).join(', ') || 'any'})`,
+    title: `Import from Template${last ? '' : ' (1/2)'}: the model folder, or its files`,
     defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
   });
   if (!picked?.length) return undefined;

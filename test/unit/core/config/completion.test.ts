@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { CompletionItem, MarkupContent } from 'vscode-json-languageservice';
-import { builtinLanguage, doc } from './helpers';
+import { configFromTemplate } from '../../../../src/core/config';
+import { builtinLanguage, doc, modelDir } from './helpers';
 
 /** Completion at the `|` in `text`. */
 async function completeAt(textWithCursor: string): Promise<CompletionItem[]> {
@@ -51,6 +52,53 @@ describe('config.json completion and hover', () => {
     const items = await completeAt('{\n  "$template": "image-classification",\n  "model_type": |\n}');
     for (const v of ['"ONNX"', '"PyTorch"', '"TensorFlow"', '"MindSpore"'])
       assert.ok(labels(items).includes(v), `${v} in ${labels(items)}`);
+  });
+
+  it('in a generated config, proposes every key not yet there, at the top and inside an API schema', async () => {
+    const language = await builtinLanguage();
+    const text = await configFromTemplate(language.template('image-classification')!, {
+      dir: modelDir(),
+      files: ['model.onnx'],
+      name: 'm',
+    });
+    // The top level lists the template's keys not yet written (keys are unique in JSON).
+    const top = await completeAt(text.replace('{\n', '{\n  |\n'));
+    assert.deepStrictEqual(labels(top).sort(), ['health', 'metrics', 'model_source', 'swr_location']);
+    // apis[].request.data is a JSON Schema: its keywords complete (nothing was offered there before).
+    const inData = await completeAt(text.replace('"data": {', '"data": { |'));
+    for (const key of ['additionalProperties', 'items', 'enum', 'format', 'description'])
+      assert.ok(labels(inData).includes(key), `${key} in ${labels(inData)}`);
+    for (const key of ['type', 'required', 'properties'])
+      assert.ok(!labels(inData).includes(key), `${key}, already there, is not proposed again`);
+    const inProperty = await completeAt(text.replace('"images": {', '"images": { |'));
+    assert.ok(labels(inProperty).includes('minLength'), `a property's schema keywords: ${labels(inProperty)}`);
+  });
+
+  it('model_type: the framework of the weights beside config.json comes first, preselected', async () => {
+    const language = await builtinLanguage();
+    const at = async (text: string, files: Record<string, string>) => {
+      const offset = text.indexOf('|');
+      const document = doc(text.replace('|', ''));
+      const list = await language.complete(document, document.positionAt(offset), { dir: modelDir(files) });
+      const sorted = [...list.items].sort((a, b) => (a.sortText ?? a.label).localeCompare(b.sortText ?? b.label));
+      return { first: sorted[0], preselected: list.items.filter((i) => i.preselect).map((i) => i.label) };
+    };
+    // The template's default is PyTorch; the folder holds an ONNX file.
+    const onnx = await at('{\n  "$template": "image-classification",\n  "model_type": |\n}', { 'model.onnx': 'x' });
+    assert.strictEqual(onnx.first.label, '"ONNX"');
+    assert.deepStrictEqual(onnx.preselected, ['"ONNX"']);
+    // A value already typed, and registry.files naming the weights (over other files in the folder).
+    const declared = await at('{\n  "model_type": "|ONNX",\n  "registry": { "files": ["model.pt"] }\n}', {
+      'model.pt': 'x',
+      'other.onnx': 'x',
+    });
+    assert.deepStrictEqual(declared.preselected, ['"PyTorch"']);
+    // No weights, or another key's value: nothing is preselected.
+    assert.deepStrictEqual((await at('{\n  "model_type": |\n}', { 'notes.md': 'x' })).preselected, []);
+    assert.deepStrictEqual(
+      (await at('{\n  "model_type": "ONNX",\n  "runtime": |\n}', { 'model.onnx': 'x' })).preselected,
+      [],
+    );
   });
 
   it('proposes the HTTP methods inside an API', async () => {
