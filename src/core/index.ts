@@ -2,6 +2,8 @@
 export { Registry, parseRef } from './registry/registry';
 export type { VerifyProblem } from './registry/registry';
 export * from './registry/types';
+export { conversionOf, shortDtype, versionDtype } from './registry/dtype';
+export type { ConversionFacts } from './registry/dtype';
 export { openTeamRegistry, originOf, pullVersion, pushVersion } from './registry/team';
 export type { TeamConfig, TeamRegistry, TransferOptions, TransferProgress, TransferResult } from './registry/team';
 export type { ObjectStore } from './store/types';

@@ -159,7 +159,15 @@ describe('Version lifecycle in the tree', () => {
     assert.strictEqual(derived?.ref, 'cv-resnet@v2');
     assert.strictEqual(derived.details.conversion.converter, 'onnx-fp16');
     const model = await child(a, undefined, 'cv-resnet');
-    const lineage = await child(a, await waitForChild(a, model, 'v2'), 'Lineage');
-    assert.match(describe_(a, await child(a, lineage, 'cv-resnet@v1')), /made from it \(conversion\)/);
+    const v2 = await waitForChild(a, model, 'v2');
+    // The row tells it from its parent: format · dtype · size.
+    assert.match(describe_(a, v2), /^onnx · fp16 · /);
+    assert.match(describe_(a, await child(a, model, 'v1')), /^onnx · fp32 · /);
+    const lineage = await child(a, v2, 'Lineage');
+    assert.strictEqual(describe_(a, lineage), 'from cv-resnet@v1 (conversion: onnx-fp16)');
+    assert.match(describe_(a, await child(a, lineage, 'cv-resnet@v1')), /made from it \(conversion: onnx-fp16\)/);
+    const conversion = await child(a, v2, 'Conversion');
+    assert.match(describe_(a, conversion), /^onnx-fp16 · max abs error /);
+    assert.strictEqual(describe_(a, await child(a, conversion, 'from')), 'cv-resnet@v1');
   });
 });

@@ -134,6 +134,7 @@ async function derive(
     id: string;
     title: string;
     targetFormat: string;
+    targetDtype?: string;
     params: ParamSpec[];
     accepts: (f: FileEntry) => boolean;
     /** The only format of file it reads (see canRead). */
@@ -193,6 +194,7 @@ async function derive(
         conversion: {
           converter: conv.id,
           title: conv.title,
+          ...(conv.targetDtype ? { dtype: conv.targetDtype } : {}),
           version: CONVERTERS_VERSION,
           params,
           from: source.ref,

@@ -984,6 +984,7 @@ async function rewrite(src: string, dest: string, opts: ConvertOptions, edit: (m
 export const onnxFp16: FileConverter = {
   id: 'onnx-fp16',
   title: 'ONNX to float16',
+  targetDtype: 'fp16',
   description:
     'Stores float32 weights, constants and activations of an ONNX model as float16 (half the size); ops onnxruntime cannot run in float16 (GRU, LSTM, NonMaxSuppression…) stay float32 between Casts; checked against the original in onnxruntime.',
   targetFormat: 'onnx',
@@ -1021,6 +1022,7 @@ export const onnxFp16: FileConverter = {
 export const onnxInt8: FileConverter = {
   id: 'onnx-int8',
   title: 'ONNX int8 weights',
+  targetDtype: 'int8',
   description:
     'Quantizes the float32 weights of MatMul and Gemm to int8 (symmetric, a DequantizeLinear before each use); checked against the original in onnxruntime.',
   targetFormat: 'onnx',

@@ -263,6 +263,7 @@ function dtypeConverter(id: string, target: FloatType, title: string, descriptio
     title,
     description,
     targetFormat: 'safetensors',
+    targetDtype: ({ F32: 'fp32', F16: 'fp16', BF16: 'bf16' } as const)[target],
     params: [KEEP],
     accepts: (f: FileEntry) => f.path.toLowerCase().endsWith('.safetensors'),
     inputFormat: 'safetensors',

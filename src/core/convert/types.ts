@@ -37,6 +37,8 @@ export interface FileConverter {
   description: string;
   /** The format the converted files have (the new version's format). */
   targetFormat: string;
+  /** The element type it writes the weights in (fp16, int8…), recorded as details.conversion.dtype; unset when it keeps them. */
+  targetDtype?: string;
   params: ParamSpec[];
   /** Whether this converter rewrites that file of a version. */
   accepts(file: FileEntry): boolean;

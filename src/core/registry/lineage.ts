@@ -85,12 +85,19 @@ export async function lineage(core: Core, ref: string): Promise<Lineage> {
   const self = (await core.sql.all<LineageRow>(`${LINEAGE_SELECT} WHERE v.id = ?`, [v.id]))[0];
   const rows = [self, ...up, ...down.slice(0, LINEAGE_LIMIT)];
   const ids = new Set(rows.map((r) => r.id));
+  const nodes = rows.map(toLineageNode);
   return {
     focus: v.id,
-    nodes: rows.map(toLineageNode),
+    nodes,
     edges: rows
-      .filter((r) => r.parent_id !== null && ids.has(r.parent_id))
-      .map((r) => ({ from: r.parent_id!, to: r.id, kind: r.parent_kind ?? 'derived' })),
+      .map((r, i) => ({ r, converter: nodes[i].converter }))
+      .filter(({ r }) => r.parent_id !== null && ids.has(r.parent_id))
+      .map(({ r, converter }) => ({
+        from: r.parent_id!,
+        to: r.id,
+        kind: r.parent_kind ?? 'derived',
+        ...(converter ? { converter } : {}),
+      })),
     truncated: down.length > LINEAGE_LIMIT || up.length >= LINEAGE_LIMIT,
   };
 }

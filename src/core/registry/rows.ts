@@ -7,6 +7,7 @@ import { RegistryError } from '../errors';
 import { GitProvenance } from '../git/provenance';
 import { isProcessAlive } from '../store/localStore';
 import { SqlDb, SqlValue } from './db';
+import { conversionOf, versionDtype } from './dtype';
 import { SearchQuery } from './search';
 import { FileEntry, LineageNode, ListOptions, ModelSummary, StoredSeries, VersionRecord } from './types';
 
@@ -173,13 +174,15 @@ export const VERSION_SELECT = `SELECT v.*, m.name AS model_name,
   (SELECT group_concat(alias, char(31)) FROM aliases a WHERE a.version_id = v.id) AS aliases
   FROM versions v JOIN models m ON m.id = v.model_id`;
 
-export const LINEAGE_SELECT = `SELECT v.id, v.number, v.format, v.git_commit, v.git_subject, v.created_at, v.deleted_at, v.parent_id, v.parent_kind, m.name AS model_name
+export const LINEAGE_SELECT = `SELECT v.id, v.number, v.format, v.size_bytes, v.details, v.git_commit, v.git_subject, v.created_at, v.deleted_at, v.parent_id, v.parent_kind, m.name AS model_name
   FROM versions v JOIN models m ON m.id = v.model_id`;
 
 export interface LineageRow {
   id: number;
   number: number;
   format: string | null;
+  size_bytes: number;
+  details: string;
   git_commit: string | null;
   git_subject: string | null;
   created_at: string;
@@ -190,12 +193,16 @@ export interface LineageRow {
 }
 
 export function toLineageNode(r: LineageRow): LineageNode {
+  const details = JSON.parse(r.details) as Record<string, unknown>;
   return {
     id: r.id,
     ref: `${r.model_name}@v${r.number}`,
     model: r.model_name,
     number: r.number,
     format: r.format,
+    dtype: versionDtype(details),
+    sizeBytes: Number(r.size_bytes),
+    converter: conversionOf(details)?.converter ?? null,
     commit: r.git_commit,
     subject: r.git_subject,
     createdAt: r.created_at,

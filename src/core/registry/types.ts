@@ -117,6 +117,11 @@ export interface LineageNode {
   model: string;
   number: number;
   format: string | null;
+  /** What its weights are stored as (fp16, int8…; see registry/dtype.ts). */
+  dtype: string | null;
+  sizeBytes: number;
+  /** The converter that made it from its parent, when it is a conversion. */
+  converter: string | null;
   commit: string | null;
   subject: string | null;
   createdAt: string;
@@ -126,8 +131,8 @@ export interface LineageNode {
 export interface Lineage {
   focus: number;
   nodes: LineageNode[];
-  /** parent → child, with how the child came from the parent. */
-  edges: { from: number; to: number; kind: string }[];
+  /** parent → child, with how the child came from the parent (and the converter, for a conversion). */
+  edges: { from: number; to: number; kind: string; converter?: string }[];
   /** The walk stopped at the node limit. */
   truncated: boolean;
 }

@@ -1,8 +1,9 @@
 // Tooltip text of the registry tree, without 'vscode', so it is unit-tested. Descriptions, tags and
 // commit subjects come from people and repositories we do not control: they are shown as text,
 // never as Markdown (no links, images or command URIs of their own).
-import { VersionRecord } from '../../core';
+import { conversionOf, VersionRecord, versionDtype } from '../../core';
 import { formatBytes, formatCount, formatTime } from '../../shared/format';
+import { checkSummary } from './treeChildren';
 import type { ModelSummary } from '../../core';
 
 /** `text` with every Markdown special character backslash-escaped, and no raw control characters. */
@@ -30,7 +31,17 @@ export function modelTooltip(
 export function versionTooltip(v: VersionRecord, now = Date.now()): string {
   const e = escapeMarkdown;
   const lines = [`**${e(v.ref)}** — ${v.interrupted ? 'interrupted: its import was stopped' : v.status}`, ''];
-  lines.push(`- format: ${e(v.format ?? '—')} (${e(v.framework ?? '—')})`);
+  const dtype = versionDtype(v.details);
+  lines.push(`- format: ${e(v.format ?? '—')} (${e(v.framework ?? '—')})${dtype ? `, ${e(dtype)}` : ''}`);
+  const c = conversionOf(v.details);
+  if (c) {
+    lines.push(
+      `- converted from ${e(c.from ?? 'its parent')} by ${e(c.converter)}${c.title ? ` (${e(c.title)})` : ''}`,
+    );
+    for (const [file, report] of Object.entries(c.files)) lines.push(`- ${e(file)}: ${e(checkSummary(report))}`);
+    if (c.sizeBefore !== null && c.sizeAfter !== null)
+      lines.push(`- rewritten files: ${formatBytes(c.sizeBefore)} → ${formatBytes(c.sizeAfter)}`);
+  }
   if (v.parameterCount !== null) lines.push(`- parameters: ${formatCount(v.parameterCount)}`);
   lines.push(`- size: ${formatBytes(v.sizeBytes)} in ${v.fileCount} files`);
   if (v.git)

@@ -1,18 +1,24 @@
 // The rows under a version and under its groups, without 'vscode', so they are unit-tested on real
 // registries: registryTree.ts pages the models and versions and asks this for everything below.
-import { ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
+import { conversionOf, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
+import { formatBytes, formatMetric } from '../../shared/format';
 import { NodeData } from './treeNodes';
 
 type VersionNode = Extract<NodeData, { kind: 'version' }>;
 type GroupNode = Extract<NodeData, { kind: 'group' }>;
 
-/** A ready version's rows: its config, then Files, Metrics, Parameters (when it has any), Evaluations, Source, Lineage. */
-export async function versionChildren(registry: Registry<ObjectStore>, parent: VersionNode): Promise<NodeData[]> {
-  const v = parent.version;
+/**
+ * A ready version's rows: its config, Conversion (when it was converted), then Files, Metrics,
+ * Parameters (when it has any), Evaluations, Source, Lineage.
+ */
+export async function versionChildren(registry: Registry<ObjectStore>, node: VersionNode): Promise<NodeData[]> {
+  const v = node.version;
   if (v.status !== 'ready') return [];
-  const related = v.parentId !== null || (await registry.childrenOf(v.id, 1)).length > 0;
+  const parent = v.parentId !== null ? await registry.getVersionById(v.parentId) : undefined;
+  const related = parent !== undefined || (await registry.childrenOf(v.id, 1)).length > 0;
   const evaluated = await registry.hasEvaluations(v.id);
   const groups = [
+    ...(conversionOf(v.details) ? ['conversion' as const] : []),
     'files',
     'metrics',
     ...(paramRows(v.params).length ? ['parameters' as const] : []),
@@ -22,7 +28,9 @@ export async function versionChildren(registry: Registry<ObjectStore>, parent: V
   ] as const;
   return [
     ...(v.config ? [{ kind: 'config', version: v } as const] : []),
-    ...groups.map((group) => ({ kind: 'group', group, version: v }) as const),
+    ...groups.map(
+      (group) => ({ kind: 'group', group, version: v, ...(group === 'lineage' ? { parent } : {}) }) as const,
+    ),
   ];
 }
 
@@ -51,8 +59,16 @@ export async function groupChildren(registry: Registry<ObjectStore>, parent: Gro
       return (await registry.files(v.id)).map((file) => ({ kind: 'file', file, version: v }));
     case 'metrics': {
       const metrics = await registry.finalMetrics(v.id);
-      if (metrics.length === 0) return [{ kind: 'message', text: 'No metric logs found in this output' }];
-      return metrics.map((metric) => ({ kind: 'metric', metric, version: v }));
+      if (metrics.length) return metrics.map((metric) => ({ kind: 'metric', metric, version: v }));
+      // A conversion measured nothing itself: its parent's training metrics, said to be the parent's.
+      const from = v.parentKind === 'conversion' && v.parentId !== null && (await registry.getVersionById(v.parentId));
+      const inherited = from ? await registry.finalMetrics(from.id) : [];
+      if (from && inherited.length)
+        return [
+          { kind: 'message', text: `Metrics of the parent ${from.ref} (conversion)` },
+          ...inherited.map((metric) => ({ kind: 'metric', metric, version: v }) as const),
+        ];
+      return [{ kind: 'message', text: 'No metric logs found in this output' }];
     }
     case 'parameters': {
       const rows = paramRows(v.params);
@@ -66,7 +82,64 @@ export async function groupChildren(registry: Registry<ObjectStore>, parent: Gro
     }
     case 'source':
       return sourceFacts(v);
+    case 'conversion':
+      return conversionRows(v);
   }
+}
+
+/** The Conversion group: converter, parent, parameters, sizes, then each converted file with its check. */
+export function conversionRows(v: VersionRecord): NodeData[] {
+  const c = conversionOf(v.details);
+  if (!c) return [];
+  const rows: Omit<Extract<NodeData, { kind: 'detail' }>, 'kind' | 'version'>[] = [
+    { label: 'converter', value: c.title ? `${c.converter} (${c.title})` : c.converter },
+  ];
+  if (c.from) rows.push({ label: 'from', value: c.from, reveal: c.from });
+  // Parameters left empty (inputs=) are the converter's own default: not worth a word.
+  const params = Object.entries(c.params)
+    .filter(([, val]) => val !== '')
+    .map(([k, val]) => `${k}=${val}`);
+  if (params.length) rows.push({ label: 'parameters', value: params.join(', ') });
+  if (c.sizeBefore !== null && c.sizeAfter !== null)
+    rows.push({
+      label: 'size',
+      value: `${formatBytes(c.sizeBefore)} → ${formatBytes(c.sizeAfter)}`,
+      tooltip: `${c.sizeBefore} → ${c.sizeAfter} bytes (${Math.round((100 * c.sizeAfter) / Math.max(1, c.sizeBefore))}%) for the files it rewrote`,
+    });
+  if (c.tool) rows.push({ label: 'tool', value: c.tool, ...(c.log ? { tooltip: `log: ${c.log}` } : {}) });
+  for (const [file, report] of Object.entries(c.files))
+    rows.push({ label: file, value: checkSummary(report), tooltip: reportText(file, report) });
+  if (c.at) rows.push({ label: 'converted', value: '', at: c.at });
+  return rows.map((r) => ({ kind: 'detail', ...r, version: v }));
+}
+
+/**
+ * What a converter's numbers for one file say, shortest first: the onnxruntime check (max abs and
+ * relative error), or not verified; safetensors' values read back and overflows; else the sizes.
+ */
+export function checkSummary(r: Record<string, unknown>): string {
+  const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : undefined);
+  if (r.verified === false) return 'not verified (verify=skip)';
+  const abs = n('maxAbsError');
+  if (abs !== undefined) {
+    const tried = n('inputsTried');
+    return [
+      `max abs error ${formatMetric(abs)}`,
+      ...(n('maxRelError') !== undefined ? [`relative ${formatMetric(n('maxRelError'))}`] : []),
+      ...(tried !== undefined ? [`${tried} input set${tried === 1 ? '' : 's'}`] : []),
+    ].join(' · ');
+  }
+  const values = n('valuesConverted');
+  if (values !== undefined)
+    return `${values.toLocaleString('en')} values read back${n('overflowToInf') ? ` · ${n('overflowToInf')} became ±Inf` : ''}`;
+  const [a, b] = [n('bytesBefore'), n('bytesAfter')];
+  return a !== undefined && b !== undefined ? `${formatBytes(a)} → ${formatBytes(b)}` : 'converted';
+}
+
+/** Every number a converter kept for a file, one per line. */
+function reportText(file: string, r: Record<string, unknown>): string {
+  const value = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v));
+  return [file, ...Object.entries(r).map(([k, v]) => `${k}: ${value(v)}`)].join('\n');
 }
 
 /** Parameter rows listed under a version at most; an HF config.json with a 1,000-class id2label has more. */

@@ -1,11 +1,19 @@
 // What each row of the registry and datasets trees shows, without 'vscode', so it is unit-tested:
 // label, description, tooltip, icon (a theme icon id), context value (package.json menus match it)
 // and the command a click runs. registryTree.ts turns this into a vscode.TreeItem.
-import { BUILTIN_PROFILES, DatasetRecord, ToolProfile, VersionRecord, versionCapabilities } from '../../core';
+import {
+  BUILTIN_PROFILES,
+  conversionOf,
+  DatasetRecord,
+  ToolProfile,
+  VersionRecord,
+  versionCapabilities,
+  versionDtype,
+} from '../../core';
 import { formatBytes, formatLocalTime, formatMetric, formatRelativeTime, formatTime } from '../../shared/format';
 import { COMMANDS, CommandId } from '../commands/commandIds';
 import { modelTooltip, versionTooltip } from './tooltips';
-import { paramFiles } from './treeChildren';
+import { checkSummary, paramFiles } from './treeChildren';
 import { nodeId, TreeNode } from './treeNodes';
 
 export interface TreeItemView {
@@ -62,8 +70,9 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
     }
     case 'related': {
       const o = n.other;
-      item.description = `${n.role === 'parent' ? 'made from it' : 'made from this'} (${n.relation})${o.git ? ` · ${o.git.commit.slice(0, 7)}` : ''}`;
-      item.tooltip = `${o.ref}: ${n.role === 'parent' ? `${n.version.ref} was made from it` : `made from ${n.version.ref}`} by ${n.relation}${o.git ? `\ncommit ${o.git.commit.slice(0, 10)} ${o.git.subject}` : ''}`;
+      const how = relation(n.relation, n.role === 'parent' ? n.version : o);
+      item.description = `${n.role === 'parent' ? 'made from it' : 'made from this'} (${how})${o.git ? ` · ${o.git.commit.slice(0, 7)}` : ''}`;
+      item.tooltip = `${o.ref}: ${n.role === 'parent' ? `${n.version.ref} was made from it` : `made from ${n.version.ref}`} by ${how}${o.git ? `\ncommit ${o.git.commit.slice(0, 10)} ${o.git.subject}` : ''}`;
       item.icon = { id: n.role === 'parent' ? 'arrow-up' : 'arrow-down' };
       if (local) item.command = { id: COMMANDS.revealVersion, title: 'Reveal Version', arguments: [o.ref] };
       break;
@@ -75,6 +84,18 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
     case 'group':
       item.icon = { id: GROUP_ICONS[n.group] };
       if (n.group === 'files') item.description = `${n.version.fileCount} · ${formatBytes(n.version.sizeBytes)}`;
+      if (n.group === 'lineage' && n.parent)
+        item.description = `from ${n.parent.ref} (${relation(n.version.parentKind ?? 'derived', n.version)})`;
+      if (n.group === 'conversion') {
+        const c = conversionOf(n.version.details);
+        const first = c && Object.values(c.files)[0];
+        item.description = [c?.converter, first && checkSummary(first).replace(/ · \d+ input sets?$/, '')]
+          .filter(Boolean)
+          .join(' · ');
+        item.tooltip = c
+          ? `${n.version.ref} was converted from ${c.from ?? 'its parent'} by ${c.converter}`
+          : undefined;
+      }
       if (n.group === 'parameters') {
         // Where they came from; every row's tooltip names its file too.
         const files = paramFiles(n.version.params);
@@ -91,6 +112,12 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
       item.description = `${formatMetric(n.metric.value)}${n.metric.isBest ? ' (best)' : ''}`;
       item.tooltip = `${n.metric.key} = ${n.metric.value}${n.metric.step !== null ? ` at step ${n.metric.step}` : ''}\n${n.metric.pointCount} points from ${n.metric.source}`;
       item.icon = { id: 'symbol-number' };
+      break;
+    case 'detail':
+      item.description = n.at ? [n.value, formatRelativeTime(n.at, now)].filter(Boolean).join(' · ') : n.value;
+      item.tooltip = n.tooltip ?? `${n.label}: ${[n.value, n.at && formatLocalTime(n.at)].filter(Boolean).join(' · ')}`;
+      if (n.reveal && local)
+        item.command = { id: COMMANDS.revealVersion, title: 'Reveal Version', arguments: [n.reveal] };
       break;
     case 'param':
       item.description = n.value;
@@ -167,6 +194,7 @@ export function datasetFacts(d: DatasetRecord): DatasetNode[] {
 }
 
 const GROUP_ICONS = {
+  conversion: 'arrow-swap',
   files: 'files',
   metrics: 'graph-line',
   parameters: 'symbol-parameter',
@@ -176,6 +204,7 @@ const GROUP_ICONS = {
 } as const;
 
 const GROUP_LABELS = {
+  conversion: 'Conversion',
   files: 'Files',
   metrics: 'Metrics',
   parameters: 'Parameters',
@@ -228,6 +257,8 @@ function labelOf(n: TreeNode): string {
       return n.metric.key;
     case 'param':
       return n.key;
+    case 'detail':
+      return n.label;
     case 'fact':
       return n.label;
     case 'config':
@@ -252,12 +283,22 @@ function versionIcon(v: VersionRecord): string {
 function versionDescription(v: VersionRecord): string {
   if (v.status !== 'ready')
     return v.interrupted ? 'interrupted: its import was stopped' : v.status === 'importing' ? 'importing…' : 'failed';
+  // format · dtype · size: what tells a conversion from its parent (onnx · fp16 · 2.9 KiB).
+  const format = v.format ?? 'files';
+  const dtype = versionDtype(v.details);
   const parts = [
     ...v.aliases.map((a) => `@${a}`),
     ...(v.archivedAt ? ['archived'] : []),
-    v.format ?? 'files',
+    format,
+    ...(dtype && dtype !== format ? [dtype] : []),
     formatBytes(v.sizeBytes),
   ];
   if (v.git) parts.push(v.git.commit.slice(0, 7) + (v.git.dirty ? '*' : ''));
   return parts.join(' · ');
+}
+
+/** How a version came from its parent: "conversion: onnx-fp16" when its conversion names the converter. */
+function relation(kind: string, made: VersionRecord): string {
+  const c = kind === 'conversion' ? conversionOf(made.details) : undefined;
+  return c ? `${kind}: ${c.converter}` : kind;
 }

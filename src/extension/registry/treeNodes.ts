@@ -9,8 +9,10 @@ export type NodeData =
   | { kind: 'version'; version: VersionRecord }
   | {
       kind: 'group';
-      group: 'files' | 'metrics' | 'parameters' | 'source' | 'lineage' | 'evaluations';
+      group: 'conversion' | 'files' | 'metrics' | 'parameters' | 'source' | 'lineage' | 'evaluations';
       version: VersionRecord;
+      /** The Lineage group: the version it was made from, when it was. */
+      parent?: VersionRecord;
     }
   | { kind: 'evaluation'; evaluation: EvaluationRecord; version: VersionRecord }
   | { kind: 'related'; role: 'parent' | 'child'; relation: string; version: VersionRecord; other: VersionRecord }
@@ -21,6 +23,19 @@ export type NodeData =
   /** A hyperparameter: `key` dotted inside `file` (hparams.yaml, training_args.json…), `value` as text. */
   | { kind: 'param'; key: string; value: string; file: string; version: VersionRecord }
   | { kind: 'config'; version: VersionRecord }
+  /**
+   * A row of the Conversion group: `label` and `value`, `tooltip` when there is more to say, `at` an
+   * ISO time shown as "3 hours ago", `reveal` a version a click reveals.
+   */
+  | {
+      kind: 'detail';
+      label: string;
+      value: string;
+      tooltip?: string;
+      at?: string;
+      reveal?: string;
+      version: VersionRecord;
+    }
   /** `at`: an ISO time the row shows as "3 hours ago", exact on hover. */
   | { kind: 'fact'; label: string; value: string; at?: string; version: VersionRecord; command?: string }
   | { kind: 'message'; text: string };
@@ -46,6 +61,8 @@ export function nodeId(n: NodeData): string {
       return `version/${n.version.id}/source/${n.label}`;
     case 'config':
       return `version/${n.version.id}/config`;
+    case 'detail':
+      return `version/${n.version.id}/conversion/${n.label}`;
     case 'related':
       return `version/${n.version.id}/lineage/${n.other.id}`;
     case 'evaluation':

@@ -9,6 +9,9 @@ export interface LineageGraphNode {
   id: number;
   ref: string;
   format: string | null;
+  /** What its weights are stored as: fp16, int8… */
+  dtype: string | null;
+  sizeBytes: number;
   commit: string | null;
   subject: string | null;
   deleted: boolean;
@@ -18,8 +21,8 @@ export interface LineageGraphNode {
 export interface LineageGraph {
   focus: number;
   nodes: LineageGraphNode[];
-  /** parent → child, with how the child came from the parent. */
-  edges: { from: number; to: number; kind: string }[];
+  /** parent → child, with how the child came from the parent (and the converter, for a conversion). */
+  edges: { from: number; to: number; kind: string; converter?: string }[];
   /** The walk stopped at the node limit. */
   truncated: boolean;
 }

@@ -1,10 +1,11 @@
 // The lineage graph as markup. Pure (no 'vscode', no DOM): the page renders it, and the unit tests
 // check the layout and the markup in plain Node.
+import { formatBytes } from '../format';
 import type { LineageGraph, LineageGraphNode } from './contract';
 
 const W = 220;
 const H = 58;
-const GAP_X = 70;
+const GAP_X = 100; // room for an edge's label (a converter's id: onnx-fp16)
 const GAP_Y = 18;
 const PAD = 12;
 
@@ -61,10 +62,20 @@ export function lineageSvg(l: LineageGraph): string {
       const b = at.get(e.to)!;
       const [x1, y1, x2, y2] = [a.x + W, a.y + H / 2, b.x, b.y + H / 2];
       const mid = (x1 + x2) / 2;
-      return `<path class="edge" d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}"/><text class="edge-label" x="${mid}" y="${(y1 + y2) / 2 - 4}" text-anchor="middle">${esc(e.kind)}</text>`;
+      // A conversion is labelled by its converter (onnx-fp16), anything else by its kind (clone, fine-tune).
+      const label = e.kind === 'conversion' && e.converter ? e.converter : e.kind;
+      const title = e.converter ? `${e.kind}: ${e.converter}` : e.kind;
+      return `<path class="edge" d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}"/><text class="edge-label" x="${mid}" y="${(y1 + y2) / 2 - 4}" text-anchor="middle"><title>${esc(title)}</title>${esc(cut(label, 16))}</text>`;
     });
   const boxes = nodes.map((n) => {
-    const facts = [n.format ?? 'files', n.commit ? n.commit.slice(0, 7) : 'no commit'].join(' · ');
+    const facts = [
+      n.format ?? 'files',
+      n.dtype,
+      formatBytes(n.sizeBytes),
+      n.commit ? n.commit.slice(0, 7) : 'no commit',
+    ]
+      .filter(Boolean)
+      .join(' · ');
     const label = `${n.ref}${n.deleted ? ' (deleted)' : ''}, ${facts}${n.subject ? `, ${n.subject}` : ''}`;
     const cls = ['node', n.id === l.focus ? 'focus' : '', n.deleted ? 'deleted' : ''].filter(Boolean).join(' ');
     return `<g class="${cls}" data-ref="${esc(n.ref)}" data-commit="${n.commit ? 'yes' : ''}" tabindex="0" role="button" aria-label="${esc(label)}" transform="translate(${n.x},${n.y})">

@@ -9,6 +9,9 @@ const node = (id: number, ref: string, subject = 'Train'): LineageNode => ({
   model: ref.split('@')[0],
   number: 1,
   format: 'onnx',
+  dtype: id === 4 ? 'fp16' : 'fp32',
+  sizeBytes: id === 4 ? 3020 : 6040,
+  converter: id === 4 ? 'onnx-fp16' : null,
   commit: 'abcdef1234567890',
   subject,
   createdAt: '2026-11-24T00:00:00Z',
@@ -22,7 +25,7 @@ describe('lineage graph', () => {
     edges: [
       { from: 1, to: 2, kind: 'clone' },
       { from: 2, to: 3, kind: 'fine-tune' },
-      { from: 2, to: 4, kind: 'conversion' },
+      { from: 2, to: 4, kind: 'conversion', converter: 'onnx-fp16' },
     ],
     truncated: false,
   };
@@ -40,7 +43,11 @@ describe('lineage graph', () => {
     const svg = lineageSvg(lineage);
     assert.match(svg, /<g class="node focus" data-ref="b@v1"/);
     assert.strictEqual((svg.match(/tabindex="0"/g) ?? []).length, 4);
-    for (const kind of ['clone', 'fine-tune', 'conversion']) assert.match(svg, new RegExp(`>${kind}</text>`));
+    for (const kind of ['clone', 'fine-tune']) assert.match(svg, new RegExp(`>${kind}</text>`));
+    // A conversion's edge names its converter; a node its format, dtype and size.
+    assert.match(svg, /<title>conversion: onnx-fp16<\/title>onnx-fp16<\/text>/);
+    assert.match(svg, /data-ref="d@v1"[^>]*aria-label="d@v1, onnx · fp16 · 2\.95 KiB · abcdef1,/);
+    assert.match(svg, />onnx · fp32 · 5\.90 KiB · abcdef1<\/text>/);
     assert.doesNotMatch(svg, /<script>/);
     assert.match(svg, /&#60;script&#62;/);
   });
