@@ -3,11 +3,11 @@
 // the panel inside its webview frames: the final-metrics table marks the right best values and
 // the curves are drawn.
 import { execFileSync } from 'child_process';
-import { cpSync, readFileSync, writeFileSync } from 'fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame, Locator, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { E2eContext, eventually, expand, STEP_TIMEOUT, treeItem } from './workbench';
+import { E2eContext, eventually, expand, STEP_TIMEOUT, treeItem, waitForAttribute } from './workbench';
 
 const THEMES = [
   ['light', 'Default Light Modern'],
@@ -40,6 +40,18 @@ function importTwoRuns(ctx: E2eContext, workspace: string): { v1: number; v2: nu
     );
   const a = cli('outputs/resnet-cifar');
   const b = cli('outputs/resnet-lr-0.05');
+  // Two runs whose logs have no wall times (the CSV logger only): model "steps-only".
+  for (const [i, from] of ['resnet-cifar', 'resnet-lr-0.05'].entries()) {
+    const out = path.join(workspace, 'outputs', `steps-only-${i}`);
+    cpSync(path.join(workspace, 'outputs', from), out, { recursive: true });
+    for (const f of readdirSync(path.join(out, 'lightning_logs', 'version_0')))
+      if (f.startsWith('events.out.tfevents')) rmSync(path.join(out, 'lightning_logs', 'version_0', f));
+    execFileSync(
+      process.execPath,
+      [path.join(ctx.repoRoot, 'dist', 'cli.js'), 'import', out, '--model', 'steps-only', '--json'],
+      { cwd: workspace, encoding: 'utf8' },
+    );
+  }
   const acc = (v: { metrics: { key: string; value: number }[] }) => v.metrics.find((m) => m.key === 'val_acc')!.value;
   return { v1: acc(a), v2: acc(b) };
 }
@@ -137,6 +149,135 @@ async function checkLabels(frame: Frame): Promise<void> {
   if ((await lrSgd.locator('td.best, .best-mark').count()) !== 0) throw new Error('lr-SGD has a best value marked');
 }
 
+/** Step → Time switches every chart to the time axis and leaves the page where it was. */
+async function switchToTime(frame: Frame): Promise<void> {
+  const scrollY = () => frame.evaluate<number>('window.scrollY');
+  const before = await scrollY();
+  if (before < 100) throw new Error(`the Curves section should be scrolled to, page at ${before} px`);
+  await frame.locator('vscode-radio[value="time"]').click();
+  const timed = frame.locator('.chart-card canvas[aria-label*=" by time "]');
+  await eventually(
+    async () => {
+      if ((await timed.count()) === 0) throw new Error('no chart switched to the time axis');
+    },
+    { timeout: STEP_TIMEOUT, interval: 100 },
+  );
+  const after = await scrollY();
+  if (Math.abs(after - before) > 2)
+    throw new Error(`switching the x axis scrolled the page from ${before} to ${after} px`);
+}
+
+/**
+ * Drag-zooms the train/loss chart into its steep start, then points at the y axis and leaves the
+ * canvas: the y axis must hold every visible line with room to spare (the points in the zoomed x
+ * range and where the lines cross its edges, judged here from the chart's own data and scales),
+ * and no tooltip may stay behind.
+ */
+async function dragZoom(page: Page, frame: Frame, shot: string): Promise<void> {
+  const card = frame.locator('.chart-card').filter({ has: frame.locator('h3:text-is("train/loss")') });
+  const canvas = card.locator('canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  if (!box) throw new Error('train/loss has no chart');
+  const y = box.y + box.height * 0.4;
+  await page.mouse.move(box.x + box.width * 0.3, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.45, y, { steps: 5 });
+  await page.mouse.move(box.x + box.width * 0.55, y, { steps: 5 });
+  await page.mouse.up();
+  await page.mouse.move(box.x + 8, y, { steps: 3 }); // over the y axis' labels, still on the canvas
+  type State = { tooltip: number; zoomed: boolean; problems: string[] };
+  const state = () =>
+    canvas.evaluate((c): State => {
+      type P = { x: number; y: number | null };
+      const chart = (c as unknown as { __chart: any }).__chart;
+      const { x, y } = chart.scales;
+      const margin = (y.max - y.min) * 0.01;
+      const problems: string[] = [];
+      chart.data.datasets.forEach((d: { label: string; data: P[] }, i: number) => {
+        if (!chart.isDatasetVisible(i)) return;
+        const pts = d.data.filter((p) => p.y !== null) as { x: number; y: number }[];
+        const seen: number[] = pts.filter((p) => p.x >= x.min && p.x <= x.max).map((p) => p.y);
+        for (let k = 0; k + 1 < pts.length; k++) {
+          const [p, q] = [pts[k], pts[k + 1]];
+          for (const e of [x.min, x.max])
+            if (p.x < e && q.x > e) seen.push(p.y + ((q.y - p.y) * (e - p.x)) / (q.x - p.x));
+        }
+        for (const v of seen)
+          if (v < y.min + margin || v > y.max - margin)
+            problems.push(
+              `${d.label} reaches ${v.toPrecision(4)}, y axis ${y.min.toPrecision(4)}..${y.max.toPrecision(4)}`,
+            );
+      });
+      return { tooltip: chart.tooltip.getActiveElements().length, zoomed: chart.isZoomedOrPanned(), problems };
+    });
+  await eventually(
+    async () => {
+      const s = await state();
+      if (!s.zoomed) throw new Error('the drag did not zoom the chart');
+      if (s.problems.length) throw new Error(`the zoomed y axis clips: ${s.problems.slice(0, 3).join('; ')}`);
+    },
+    { timeout: STEP_TIMEOUT, interval: 200, message: 'zoomed y axis' },
+  );
+  await page.screenshot({ path: shot });
+  // The pointer rests over the y axis' labels: no point is under it, so no tooltip.
+  await eventually(
+    async () => {
+      const n = (await state()).tooltip;
+      if (n) throw new Error(`after the zoom a tooltip with ${n} point(s) stays while the pointer is over the y axis`);
+    },
+    { timeout: 5000, interval: 100, message: 'tooltip after zoom' },
+  );
+}
+
+/** Versions whose logs have no wall times: the curves offer no Step/Time choice (time could only draw empty charts). */
+async function stepsOnly(page: Page, registry: Locator): Promise<void> {
+  await page.mouse.move(0, 0);
+  await expand(treeItem(registry, page, 'steps-only'));
+  // The second v1 and v2 rows: those of steps-only, listed after resnet's.
+  const v1 = treeItem(registry, page, 'v1');
+  const v2 = treeItem(registry, page, 'v2');
+  await eventually(
+    async () => {
+      if ((await v1.count()) !== 2 || (await v2.count()) !== 2) throw new Error('steps-only did not expand');
+    },
+    { timeout: STEP_TIMEOUT, interval: 100 },
+  );
+  await v1.nth(1).click();
+  await v2.nth(1).click({ modifiers: ['Control'] });
+  await page.keyboard.up('Control');
+  for (const row of [v1.nth(1), v2.nth(1)]) await waitForAttribute(row, 'aria-selected', 'true');
+  if ((await v1.first().getAttribute('aria-selected')) === 'true') throw new Error("resnet's v1 is still selected");
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.fill('>Model Registry: Compare Versions');
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Compare Versions' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const frame = await eventually(
+    async () => {
+      for (const f of page.frames()) {
+        if (
+          (await f
+            .locator('.chart-card h3:text-is("val_acc")')
+            .count()
+            .catch(() => 0)) &&
+          (await f
+            .locator('text=steps-only@v1')
+            .count()
+            .catch(() => 0))
+        )
+          return f;
+      }
+      throw new Error('no compare panel of steps-only@v1 and v2 appeared');
+    },
+    { timeout: STEP_TIMEOUT, interval: 200 },
+  );
+  await frame.locator('#curves').scrollIntoViewIfNeeded();
+  if (await frame.locator('#curves vscode-radio[value="time"]').isVisible())
+    throw new Error('the Step/Time choice shows although no series of steps-only has wall times');
+  if (!(await frame.locator('#curves .legend-item').first().isVisible())) throw new Error('the curves have no legend');
+}
+
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
   const acc = importTwoRuns(ctx, workspace);
@@ -210,6 +351,9 @@ export async function run(ctx: E2eContext): Promise<void> {
       message: `${name}: curves`,
     });
     await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}-curves.png`) });
+    await dragZoom(page, frame, path.join(ctx.screenshotDir, `e2e-compare-${name}-zoom.png`));
+    if (name === 'light') await switchToTime(frame);
+    if (name === 'dark') await stepsOnly(page, registry);
     await server.stop();
   }
 }

@@ -2,6 +2,7 @@ import { Chart, Interaction, Legend, LinearScale, LineController, LineElement, P
 import type { ChartDataset, InteractionItem, InteractionModeFunction, Plugin } from 'chart.js';
 import { getRelativePosition } from 'chart.js/helpers';
 import zoomPlugin from 'chartjs-plugin-zoom';
+import { visibleYRange } from '../../src/shared/compare/chartRange';
 import type { ComparisonModel, SeriesData, XAxis } from '../../src/shared/compare/contract';
 import type { Context } from './context';
 import { custom, el } from '../shared/dom';
@@ -41,6 +42,14 @@ Interaction.modes.xPerDataset = (chart, e) => {
   }
   return items;
 };
+
+/** Takes the tooltip and the hover marks off a chart. */
+function hideTooltip(chart: LineChart | undefined): void {
+  if (!chart || (chart.getActiveElements().length === 0 && !chart.tooltip?.getActiveElements().length)) return;
+  chart.setActiveElements([]);
+  chart.tooltip?.setActiveElements([], { x: 0, y: 0 });
+  chart.update('none');
+}
 
 /** Index of the point with x nearest to the given value (points sorted by x). */
 function nearest(data: Point[], x: number): number {
@@ -100,7 +109,9 @@ export class ChartsSection {
     attrs: { role: 'group', 'aria-label': 'Versions shown in the charts' },
   });
   private readonly axisGroup: HTMLElement;
-  private readonly timeRadio: HTMLElement & { checked: boolean; disabled: boolean };
+  /** The "X axis" label and its Step/Time choice: hidden when no series has wall times. */
+  private readonly axisControl: HTMLElement;
+  private readonly timeRadio: HTMLElement & { checked: boolean };
   private readonly stepRadio: HTMLElement & { checked: boolean };
   private readonly cards = new Map<string, Card>();
   private readonly observer: IntersectionObserver;
@@ -125,13 +136,22 @@ export class ChartsSection {
       const axis: XAxis = this.timeRadio.checked ? 'time' : 'step';
       if (axis === this.ctx.ui.axis) return;
       this.ctx.ui.axis = axis;
+      // Rebuilding every chart must leave the page where the reader is.
+      const top = document.scrollingElement?.scrollTop ?? 0;
       if (this.model) this.update(this.model); // switches every chart and resets their zoom
+      if (document.scrollingElement) document.scrollingElement.scrollTop = top;
     });
     const hint = el('span', {
       class: 'muted small hint',
       text: 'Drag to zoom · Ctrl+wheel to zoom · Shift+drag to pan · double-click to reset',
     });
-    s.controls.append(el('span', { class: 'control-label', text: 'X axis' }), this.axisGroup, this.legend, hint);
+    this.axisControl = el(
+      'span',
+      { class: 'axis-control' },
+      el('span', { class: 'control-label', text: 'X axis' }),
+      this.axisGroup,
+    );
+    s.controls.append(this.axisControl, this.legend, hint);
     // Charts are built when their card scrolls near the viewport: the first one draws sooner.
     // The root is this document's own viewport: with the default root (the top window's viewport)
     // the webview's iframe clips the cards first and the margin never applies, so in VS Code a
@@ -146,8 +166,9 @@ export class ChartsSection {
   update(model: ComparisonModel): void {
     this.model = model;
     const hasTimes = model.series.some((s) => s.relTimes !== null && s.relTimes.length > 0);
-    this.timeRadio.disabled = !hasTimes;
-    this.timeRadio.title = hasTimes ? 'Seconds since each run’s first logged point' : 'No series has wall-clock times';
+    // Without wall times the time axis could only show empty charts: offer no choice at all.
+    this.axisControl.hidden = !hasTimes;
+    this.timeRadio.title = 'Seconds since each run’s first logged point';
     const axis: XAxis = this.ctx.ui.axis === 'time' && hasTimes ? 'time' : 'step';
     this.stepRadio.checked = axis === 'step';
     this.timeRadio.checked = axis === 'time';
@@ -195,7 +216,7 @@ export class ChartsSection {
     if (!card.chart.isZoomedOrPanned()) return; // reset meanwhile
     card.pendingRequest = undefined;
     this.setData(card, payload.series);
-    card.chart.update('none');
+    this.fitY(card);
   }
 
   private createCard(key: string, overview: SeriesData[]): Card {
@@ -226,6 +247,15 @@ export class ChartsSection {
     const card: Card = { key, root, canvas, status, note, reset, overview, versionIds: [] };
     reset.addEventListener('click', () => this.resetZoom(card));
     canvas.addEventListener('dblclick', () => this.resetZoom(card));
+    // A drag that ends over the axes or outside the chart would leave the tooltip standing there.
+    canvas.addEventListener('mouseleave', () => hideTooltip(card.chart));
+    // Over the axes chart.js keeps the last tooltip (it leaves the outside of the plot to the page).
+    canvas.addEventListener('mousemove', (e) => {
+      const a = card.chart?.chartArea;
+      const r = canvas.getBoundingClientRect();
+      const [x, y] = [e.clientX - r.left, e.clientY - r.top];
+      if (a && (x < a.left || x > a.right || y < a.top || y > a.bottom)) hideTooltip(card.chart);
+    });
     copy.addEventListener('click', () => {
       if (card.chart) void copyChartPng(key, canvas, this.theme?.background ?? '#ffffff', status, this.ctx.post);
     });
@@ -274,7 +304,13 @@ export class ChartsSection {
             title: { display: true, text: '' },
             ticks: {
               maxRotation: 0,
-              callback: (v) => (this.shownAxis === 'time' ? formatDuration(Number(v)) : formatCount(Number(v))),
+              // A zoomed axis starts at a fraction of a step: "15.19", not "15.185921421889617".
+              callback: (v) =>
+                this.shownAxis === 'time'
+                  ? formatDuration(Number(v))
+                  : Number.isInteger(Number(v))
+                    ? formatCount(Number(v))
+                    : formatNumber(Number(v)),
             },
             // Time ticks at round durations (1 min, 15 min, 2 h...) rather than round numbers of seconds.
             afterBuildTicks: (scale) => {
@@ -323,6 +359,7 @@ export class ChartsSection {
     });
     card.chart = chart;
     card.root.dataset.chart = 'ready'; // lets tests wait for lazily built charts
+    Object.defineProperty(card.canvas, '__chart', { value: chart }); // and read its scales (compare.e2e.ts)
     this.styleChart(chart);
     this.setData(card, card.overview);
     chart.update('none');
@@ -336,8 +373,10 @@ export class ChartsSection {
       return;
     }
     this.setData(card, card.overview);
-    chart.update('none');
-    if (chart.isZoomedOrPanned()) this.requestWindow(card);
+    if (chart.isZoomedOrPanned()) {
+      this.fitY(card);
+      this.requestWindow(card);
+    } else chart.update('none');
   }
 
   private resetZoom(card: Card): void {
@@ -346,7 +385,27 @@ export class ChartsSection {
     card.pendingRequest = undefined;
     this.setData(card, card.overview);
     this.styleChart(card.chart);
+    const y = card.chart.options.scales!.y!;
+    y.min = undefined; // back to chart.js's own fit of the whole run
+    y.max = undefined;
     card.chart.resetZoom('none');
+  }
+
+  /**
+   * A zoomed chart's y axis spans what the lines reach in the visible x range, padded: chart.js
+   * would fit only the points inside it, clipping the segments that enter from either side and
+   * the extremes at the very edge of the plot.
+   */
+  private fitY(card: Card): void {
+    const chart = card.chart;
+    if (!chart) return;
+    const y = chart.options.scales!.y!;
+    const x = chart.scales.x;
+    const lines = chart.data.datasets.filter((_, i) => chart.isDatasetVisible(i)).map((d) => d.data);
+    const range = chart.isZoomedOrPanned() && x ? visibleYRange(lines, x.min, x.max) : null;
+    y.min = range?.min;
+    y.max = range?.max;
+    chart.update('none');
   }
 
   /** Zoom or pan ended (or the zoom was reset): ask for the visible range in full detail. */
@@ -355,6 +414,8 @@ export class ChartsSection {
     if (!chart) return;
     clearTimeout(card.windowTimer);
     card.reset.disabled = !chart.isZoomedOrPanned();
+    hideTooltip(chart); // it showed the point under the drag's start, which moved
+    this.fitY(card);
     if (!chart.isZoomedOrPanned()) {
       card.pendingRequest = undefined;
       return;
@@ -410,7 +471,14 @@ export class ChartsSection {
       card.versionIds.push(v.id);
     }
     chart.data.datasets = datasets;
-    card.note.textContent = untimed.length ? `No wall times: ${untimed.join(', ')}` : '';
+    // On the time axis a log without wall times has nothing to draw: say so instead of empty axes.
+    const nothing = axis === 'time' && datasets.length === 0;
+    card.root.classList.toggle('untimed', nothing);
+    card.note.textContent = nothing
+      ? `No wall times in this metric's logs (${untimed.join(', ')}): it can only be shown by step.`
+      : untimed.length
+        ? `No wall times: ${untimed.join(', ')}`
+        : '';
     chart.canvas.setAttribute(
       'aria-label',
       `${card.key} by ${axis === 'time' ? 'time' : 'step'} for ${datasets.map((d) => d.label).join(', ')}`,
@@ -428,7 +496,7 @@ export class ChartsSection {
     for (const card of this.cards.values()) {
       if (!card.chart) continue;
       card.versionIds.forEach((id, i) => card.chart!.setDatasetVisibility(i, !hidden.has(id)));
-      card.chart.update('none');
+      this.fitY(card); // a zoomed chart fits the lines still shown
     }
     if (this.model) this.renderLegend(this.model);
   }
