@@ -22,6 +22,7 @@ import { registerTeamCommands } from './team/teamCommands';
 import { TreeNode } from './registry/treeNodes';
 import { CommandTargets } from './registry/registries';
 import { contextValue } from './commands/register';
+import { lastConfirmation } from './statusMessage';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface ModelRegistryApi {
@@ -33,6 +34,8 @@ export interface ModelRegistryApi {
   configClient: Promise<LanguageClient | undefined>;
   /** The value the extension last gave a `when`-clause context key (CONTEXT_KEYS). */
   contextValue: typeof contextValue;
+  /** The status bar confirmation last shown (Edit Tags, Edit Description, Archive…). */
+  lastConfirmation: typeof lastConfirmation;
 }
 
 export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
@@ -81,7 +84,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     log().appendLine(`The config.json language server did not start: ${e.stack ?? e.message}`);
     return undefined;
   });
-  return { service, tree, view, team, configClient, contextValue };
+  return { service, tree, view, team, configClient, contextValue, lastConfirmation };
 }
 
 export function deactivate(): void {

@@ -100,17 +100,41 @@ describe('Version lifecycle in the tree', () => {
     assert.ok((await a.tree.getChildren()).length > 1);
   });
 
-  it('Archive hides a version until archived ones are shown; Delete (confirmed) removes it from the tree', async () => {
+  it('Edit Tags and Edit Description confirm in the status bar; tags show in the row, the description under it', async () => {
     const model = await child(a, undefined, 'lc-resnet');
-    await vscode.commands.executeCommand('modelRegistry.archiveVersion', await child(a, model, 'v1'));
-    assert.deepStrictEqual(
-      (await a.tree.getChildren(model)).map((n) => a.tree.getTreeItem(n).label),
-      ['v2'],
+    await vscode.commands.executeCommand('modelRegistry.editTags', await child(a, model, 'v2'), ['baseline', 'cifar']);
+    assert.strictEqual(a.lastConfirmation(), 'Tags of lc-resnet@v2: #baseline #cifar');
+    await vscode.commands.executeCommand('modelRegistry.editDescription', await child(a, model, 'v2'), 'Pruned 30%');
+    assert.strictEqual(a.lastConfirmation(), 'Description of lc-resnet@v2 saved');
+    await eventually(async () => assert.match(describe_(a, await child(a, model, 'v2')), / · #baseline · #cifar\b/), {
+      timeout: 5_000,
+    });
+    assert.strictEqual(
+      a.tree.getTreeItem((await a.tree.getChildren(await child(a, model, 'v2')))[0]).label,
+      'Pruned 30%',
     );
-    await vscode.commands.executeCommand('modelRegistry.showArchived');
-    const archived = await child(a, model, 'v1');
+    await vscode.commands.executeCommand('modelRegistry.editTags', await child(a, model, 'v2'), []);
+    await vscode.commands.executeCommand('modelRegistry.editDescription', await child(a, model, 'v2'), '');
+    assert.strictEqual(a.lastConfirmation(), 'Description of lc-resnet@v2 cleared');
+  });
+
+  it('Archive with archived versions hidden shows them, so the version stays in the tree, and says so; Delete (confirmed) removes it', async () => {
+    a.tree.setFilter('lc-resnet'); // archived from a filtered view
+    const model = await child(a, undefined, 'lc-resnet');
+    assert.strictEqual(a.tree.showArchived, false);
+    await vscode.commands.executeCommand('modelRegistry.archiveVersion', await child(a, model, 'v1'));
+    assert.strictEqual(
+      a.lastConfirmation(),
+      'Archived lc-resnet@v1. Archived versions are now shown (Hide Archived Versions hides them)',
+    );
+    assert.strictEqual(a.tree.showArchived, true);
+    assert.strictEqual(a.contextValue('showArchived'), true, 'Hide Archived Versions is offered');
+    const archived = await waitForChild(a, await child(a, undefined, 'lc-resnet'), 'v1');
     assert.match(describe_(a, archived), /^archived · /);
+    assert.strictEqual(a.tree.filter, 'lc-resnet', 'the filter stays');
+    a.tree.setFilter('');
     await vscode.commands.executeCommand('modelRegistry.unarchiveVersion', archived);
+    assert.strictEqual(a.lastConfirmation(), 'Unarchived lc-resnet@v1');
     await vscode.commands.executeCommand('modelRegistry.hideArchived');
     await vscode.commands.executeCommand('modelRegistry.deleteVersion', await child(a, model, 'v1'), true);
     assert.deepStrictEqual(

@@ -8,6 +8,8 @@ import { revealVersion } from '../importing/importCommands';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { CommandTargets, RegistryView } from '../registry/registries';
 import { COMMANDS } from '../commands/commandIds';
+import { confirm } from '../statusMessage';
+import { archived, descriptionSaved, tagsSaved, unarchived } from './feedback';
 import { registerCommand, setContext } from '../commands/register';
 
 /** Aliases offered first when setting one; any other name can be typed. */
@@ -108,11 +110,15 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
       const label = 'model' in target ? target.model.name : target.version.ref;
       const next = tags ?? (await pickTags(await registry.allTags(), current, label));
       if (!next) return;
-      return change(
+      const saved = await change(
         `Could not set the tags of ${label}`,
-        (r) => ('model' in target ? r.setModelTags(label, next) : r.setVersionTags(label, next)),
+        async (r) => {
+          await ('model' in target ? r.setModelTags(label, next) : r.setVersionTags(label, next));
+          return true;
+        },
         target.where,
       );
+      if (saved) confirm(tagsSaved(label, next));
     }),
 
     registerCommand(COMMANDS.editDescription, async (...args: unknown[]) => {
@@ -128,11 +134,15 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
           prompt: 'Empty clears it',
         }));
       if (next === undefined) return;
-      return change(
+      const saved = await change(
         `Could not set the description of ${label}`,
-        (r) => ('model' in target ? r.setModelDescription(label, next) : r.setVersionDescription(label, next)),
+        async (r) => {
+          await ('model' in target ? r.setModelDescription(label, next) : r.setVersionDescription(label, next));
+          return true;
+        },
         target.where,
       );
+      if (saved) confirm(descriptionSaved(label, next));
     }),
 
     registerCommand(COMMANDS.cloneVersion, async (...args: unknown[]) => {
@@ -169,14 +179,23 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
       const { version: v, where } = target;
       const force = v.aliases.length > 0 && (await confirmAliasRemoval(v, 'Archive'));
       if (v.aliases.length > 0 && !force) return;
-      return change(`Could not archive ${v.ref}`, (r) => r.archiveVersion(v.ref, { force }), where);
+      const result = await change(`Could not archive ${v.ref}`, (r) => r.archiveVersion(v.ref, { force }), where);
+      if (result === undefined) return;
+      // Archived versions hidden (the default, or a filter): show them, so the row does not vanish.
+      const show = !where.tree.showArchived;
+      if (show) where.tree.setFilter(where.tree.filter, true);
+      confirm(archived(v.ref, show));
+      void keepInView(where, v.ref);
+      return result;
     }),
 
     registerCommand(COMMANDS.unarchiveVersion, async (...args: unknown[]) => {
       const target = await targets.version(args, { ask: 'Unarchive', only: (v) => v.archivedAt !== null });
       if (!target) return;
       const { version: v, where } = target;
-      return change(`Could not unarchive ${v.ref}`, (r) => r.unarchiveVersion(v.ref), where);
+      const result = await change(`Could not unarchive ${v.ref}`, (r) => r.unarchiveVersion(v.ref), where);
+      if (result !== undefined) confirm(unarchived(v.ref));
+      return result;
     }),
 
     registerCommand(COMMANDS.deleteVersion, async (...args: unknown[]) => {
@@ -410,5 +429,17 @@ async function exportWithProgress(registry: Registry, v: VersionRecord, dest: st
   } catch (e) {
     showError(`Could not export ${v.ref}`, e);
     return undefined;
+  }
+}
+
+/** Selects `ref` in its tree once the change has reached it (the filter is cleared if it hides it). */
+async function keepInView(where: RegistryView, ref: string): Promise<void> {
+  try {
+    await where.service.settled();
+    const v = await (await where.service.get()).resolve(ref);
+    const node = await where.tree.nodeFor(v);
+    if (node && where.view.visible) await where.view.reveal(node, { select: true, focus: false });
+  } catch {
+    // Only a courtesy: the archive itself succeeded and said so.
   }
 }

@@ -8,7 +8,7 @@ type VersionNode = Extract<NodeData, { kind: 'version' }>;
 type GroupNode = Extract<NodeData, { kind: 'group' }>;
 
 /**
- * A ready version's rows: its config, Conversion (when it was converted), then Files, Metrics,
+ * A ready version's rows: its description, its config, Conversion (when it was converted), then Files, Metrics,
  * Parameters (when it has any), Evaluations, Source, Lineage.
  */
 export async function versionChildren(registry: Registry<ObjectStore>, node: VersionNode): Promise<NodeData[]> {
@@ -27,11 +27,19 @@ export async function versionChildren(registry: Registry<ObjectStore>, node: Ver
     ...(related ? ['lineage' as const] : []),
   ] as const;
   return [
+    ...(ownDescription(v) ? [{ kind: 'description', version: v } as const] : []),
     ...(v.config ? [{ kind: 'config', version: v } as const] : []),
     ...groups.map(
       (group) => ({ kind: 'group', group, version: v, ...(group === 'lineage' ? { parent } : {}) }) as const,
     ),
   ];
+}
+
+/** A description someone wrote: not the one Convert gives ("ONNX to float16 of resnet@v1"), which Conversion says. */
+function ownDescription(v: VersionRecord): boolean {
+  const c = conversionOf(v.details);
+  const text = v.description.trim();
+  return text !== '' && !(c && text === `${c.title} of ${c.from}`);
 }
 
 /** What a group of a version lists. */

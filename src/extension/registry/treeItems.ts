@@ -132,6 +132,11 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
       if (n.label === 'commit' && n.version.git && local)
         item.command = { id: COMMANDS.openCommit, title: 'Open Commit', arguments: [n] };
       break;
+    case 'description':
+      // The whole text on hover, as text (people write it; see tooltips.ts).
+      item.tooltip = n.version.description;
+      item.icon = { id: 'note' };
+      break;
     case 'config':
       item.description = n.version.config?.templateId ?? 'no template';
       item.tooltip = `The config.json ${n.version.ref} was imported with${n.version.config?.templateId ? ` (template ${n.version.config.templateId})` : ''}; read-only, checked like any model config.`;
@@ -263,6 +268,10 @@ function labelOf(n: TreeNode): string {
       return n.label;
     case 'config':
       return 'config.json';
+    case 'description': {
+      const first = n.version.description.trim().split('\n')[0];
+      return first.length > 120 ? `${first.slice(0, 119)}…` : first;
+    }
     case 'message':
       return n.text;
   }
@@ -283,7 +292,7 @@ function versionIcon(v: VersionRecord): string {
 function versionDescription(v: VersionRecord): string {
   if (v.status !== 'ready')
     return v.interrupted ? 'interrupted: its import was stopped' : v.status === 'importing' ? 'importing…' : 'failed';
-  // format · dtype · size: what tells a conversion from its parent (onnx · fp16 · 2.9 KiB).
+  // format · dtype · size · tags: what tells a conversion from its parent (onnx · fp16 · 2.9 KiB).
   const format = v.format ?? 'files';
   const dtype = versionDtype(v.details);
   const parts = [
@@ -292,6 +301,7 @@ function versionDescription(v: VersionRecord): string {
     format,
     ...(dtype && dtype !== format ? [dtype] : []),
     formatBytes(v.sizeBytes),
+    ...v.tags.map((t) => `#${t}`),
   ];
   if (v.git) parts.push(v.git.commit.slice(0, 7) + (v.git.dirty ? '*' : ''));
   return parts.join(' · ');

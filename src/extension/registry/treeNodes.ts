@@ -23,6 +23,8 @@ export type NodeData =
   /** A hyperparameter: `key` dotted inside `file` (hparams.yaml, training_args.json…), `value` as text. */
   | { kind: 'param'; key: string; value: string; file: string; version: VersionRecord }
   | { kind: 'config'; version: VersionRecord }
+  /** The version's description, as the first row under it. */
+  | { kind: 'description'; version: VersionRecord }
   /**
    * A row of the Conversion group: `label` and `value`, `tooltip` when there is more to say, `at` an
    * ISO time shown as "3 hours ago", `reveal` a version a click reveals.
@@ -61,6 +63,8 @@ export function nodeId(n: NodeData): string {
       return `version/${n.version.id}/source/${n.label}`;
     case 'config':
       return `version/${n.version.id}/config`;
+    case 'description':
+      return `version/${n.version.id}/description`;
     case 'detail':
       return `version/${n.version.id}/conversion/${n.label}`;
     case 'related':

@@ -102,6 +102,23 @@ describe('Models tree rows of real imports', function () {
     assert.deepStrictEqual(plain, ['Files', 'Metrics', 'Source']);
   });
 
+  it('tags join the row after the size; the description is the first row under the version', async () => {
+    await r.setVersionTags('plain@v1', ['cifar', 'baseline']);
+    await r.setVersionDescription('plain@v1', 'Trained on three GPUs\nwith mixed precision');
+    const v = await r.resolve('plain@v1');
+    const row = treeItemOf(local({ kind: 'version', version: v }));
+    assert.match(String(row.description), /^onnx · fp32 · \d+ B · #baseline · #cifar · [0-9a-f]{7}$/);
+    const [first, ...rest] = (await children({ kind: 'version', version: v })).map((n) => treeItemOf(n));
+    assert.deepStrictEqual(
+      [first.label, first.tooltip, first.icon],
+      ['Trained on three GPUs', 'Trained on three GPUs\nwith mixed precision', { id: 'note' }],
+    );
+    assert.deepStrictEqual(
+      rest.map((i) => i.label),
+      ['Files', 'Metrics', 'Source'],
+    );
+  });
+
   describe('a converted version', () => {
     let v2: VersionRecord;
     before(async () => {

@@ -1,0 +1,18 @@
+// What the status bar confirms after Edit Tags, Edit Description and Archive.
+import * as assert from 'assert';
+import { archived, descriptionSaved, tagsSaved, unarchived } from '../../../../src/extension/lifecycle/feedback';
+
+describe('status bar confirmations', () => {
+  it('says what was saved, and when archived versions were turned on to keep the row in view', () => {
+    assert.strictEqual(tagsSaved('resnet@v2', ['baseline', 'fp16']), 'Tags of resnet@v2: #baseline #fp16');
+    assert.strictEqual(tagsSaved('resnet', []), 'Tags of resnet cleared');
+    assert.strictEqual(descriptionSaved('resnet@v2', 'pruned'), 'Description of resnet@v2 saved');
+    assert.strictEqual(descriptionSaved('resnet@v2', '  '), 'Description of resnet@v2 cleared');
+    assert.strictEqual(archived('resnet@v1', false), 'Archived resnet@v1');
+    assert.strictEqual(
+      archived('resnet@v1', true),
+      'Archived resnet@v1. Archived versions are now shown (Hide Archived Versions hides them)',
+    );
+    assert.strictEqual(unarchived('resnet@v1'), 'Unarchived resnet@v1');
+  });
+});
