@@ -4,6 +4,7 @@ import { format } from 'util';
 import {
   CancelledError,
   checkConfig,
+  confidentModel,
   ConfigLanguage,
   describesModel,
   DuplicateImportError,
@@ -124,7 +125,10 @@ program
   .command('import')
   .description('import a training output folder or a weights file as a new model version')
   .argument('<path>', 'folder or file')
-  .option('--model <name>', 'model name (default: registry.name in config.json, else the folder name)')
+  .option(
+    '--model <name>',
+    'model name (default: registry.name in config.json, else an existing model this output is clearly a new run of, else the folder name)',
+  )
   .option(
     '--template <id>',
     "check the folder's config.json against this template (generated from its defaults when missing)",
@@ -159,8 +163,13 @@ program
         const onSigint = () => abort.abort();
         process.once('SIGINT', onSigint);
         try {
+          const choice = await chooseModel(r, input, o.model, !!language);
+          if (choice.by === 'match')
+            console.error(
+              `note: importing into ${choice.model} as a new version (${choice.reasons.join(', ')}); --model NAME picks another`,
+            );
           const opts = {
-            model: o.model,
+            model: choice.model,
             signal: abort.signal,
             onProgress: (p: { phase: string; bytesDone: number; bytesTotal: number }) =>
               bar.update(p.phase, p.bytesDone, p.bytesTotal),
@@ -173,7 +182,7 @@ program
               : importTrainingOutput(r, input, opts)
           ).catch(async (e: unknown) => {
             bar.done();
-            if (e instanceof DuplicateImportError) return reportDuplicate(r, e, o.json);
+            if (e instanceof DuplicateImportError) return reportDuplicate(r, e, o.json, choice);
             if (e instanceof NoWeightsError) {
               // The path as typed: the user's own words read back.
               const hint = e.looksLikeDataset ? `; it looks like a dataset: modelreg dataset add ${input}` : '';
@@ -183,7 +192,7 @@ program
           });
           if (!v) return;
           bar.done();
-          if (o.json) print(await versionJson(r, v));
+          if (o.json) print({ ...(await versionJson(r, v)), modelChoice: { ...choice, model: v.model } });
           else
             console.log(
               `Imported ${v.ref}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}${v.git.dirty ? ' (dirty)' : ''}` : ''}`,
@@ -198,13 +207,49 @@ program
   );
 
 /**
+ * Which model an import goes into, and why (`--json` prints it as modelChoice): --model; else, for a
+ * plain training output, an existing model it is confidently a new run of (core's rankModels); else
+ * the default (registry.name in a described folder's config.json, or the folder's name), `model` then
+ * filled in from the version.
+ */
+interface ModelChoice {
+  model: string | undefined;
+  by: 'option' | 'match' | 'default';
+  reasons: string[];
+}
+
+async function chooseModel(
+  r: Registry,
+  input: string,
+  named: string | undefined,
+  described: boolean,
+): Promise<ModelChoice> {
+  if (named) return { model: named, by: 'option', reasons: [] };
+  const match = described ? undefined : await confidentModel(r, input);
+  return match
+    ? { model: match.model, by: 'match', reasons: match.reasons }
+    : { model: undefined, by: 'default', reasons: [] };
+}
+
+/**
  * A re-import of files a version already holds imports nothing and exits 0: the registry holds
  * what was asked for, so a script re-running its import step is not failed. --json prints that
  * version, as a new one is printed, with duplicateOf naming it.
  */
-async function reportDuplicate(r: Registry, e: DuplicateImportError, json?: boolean): Promise<undefined> {
+async function reportDuplicate(
+  r: Registry,
+  e: DuplicateImportError,
+  json: boolean | undefined,
+  choice: ModelChoice,
+): Promise<undefined> {
   const existing = await r.getVersionById(e.existing.id);
-  if (json) print({ duplicateOf: e.existing.ref, imported: false, ...(existing && (await versionJson(r, existing))) });
+  if (json)
+    print({
+      duplicateOf: e.existing.ref,
+      imported: false,
+      ...(existing && (await versionJson(r, existing))),
+      modelChoice: { ...choice, model: e.existing.ref.split('@')[0] },
+    });
   else console.log(`same files as ${e.existing.ref}: nothing imported (--allow-duplicate imports a copy)`);
   return undefined;
 }

@@ -1,12 +1,28 @@
 // End to end, as a user does it: in the Explorer, right-click outputs/run1 → "Import as Model",
 // see the "Imported" notification, open the Model Registry view and find run1 → v1 → Files,
 // Metrics, Source. Run by scripts/test-vscode.mjs (code-server + headless Chromium).
-import { E2eContext, expand, STEP_TIMEOUT, stepper, treeItem, waitForAttribute } from './workbench';
+import { cpSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import {
+  contextMenu,
+  E2eContext,
+  eventually,
+  expand,
+  STEP_TIMEOUT,
+  stepper,
+  treeItem,
+  waitForAttribute,
+} from './workbench';
 
 const IMPORT_TIMEOUT = 120_000;
 
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
+  // A second run of run1: the same model trained with another learning rate.
+  const run2 = path.join(workspace, 'outputs', 'run2');
+  cpSync(path.join(workspace, 'outputs', 'run1'), run2, { recursive: true });
+  const args = path.join(run2, 'training_args.json');
+  writeFileSync(args, readFileSync(args, 'utf8').replace(/"learning_rate": [^,]+/, '"learning_rate": 0.0001'));
   const server = await ctx.startCodeServer({ workspace });
   const page = await ctx.openWorkbench(server, workspace);
   page.setDefaultTimeout(STEP_TIMEOUT);
@@ -76,7 +92,33 @@ export async function run(ctx: E2eContext): Promise<void> {
       .catch(() => {});
   });
 
-  await step(4, 'the Model Registry view shows run1 → v1', 'registry', async () => {
+  await step(
+    4,
+    '"Reveal" on the notification opens the view with run1 expanded and v1 selected',
+    'revealed',
+    async () => {
+      await page
+        .locator('.notifications-toasts .notification-list-item')
+        .filter({ hasText: /Imported run1@v1/ })
+        .getByRole('button', { name: 'Reveal' })
+        .click();
+      const tab = page.getByRole('tab', { name: /Model Registry/ });
+      await waitForAttribute(tab, 'aria-selected', 'true');
+      await waitForAttribute(treeItem(registry, page, 'run1'), 'aria-expanded', 'true');
+      const v1 = treeItem(registry, page, 'v1');
+      await waitForAttribute(v1, 'aria-selected', 'true');
+      // Selected and focused: the keyboard acts on it (Enter, the context menu key).
+      await eventually(
+        async () => {
+          if (!(await v1.evaluate((el) => el.classList.contains('focused'))))
+            throw new Error('v1 is selected but does not have the keyboard focus');
+        },
+        { timeout: STEP_TIMEOUT },
+      );
+    },
+  );
+
+  await step(5, 'the Model Registry view shows run1 → v1', 'registry', async () => {
     // Clicking the tab of a container that is already showing would hide it.
     const tab = page.getByRole('tab', { name: /Model Registry/ });
     if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
@@ -85,7 +127,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     await treeItem(registry, page, 'v1').waitFor();
   });
 
-  await step(5, 'v1 expands to Files, Metrics, Parameters, Source', 'version', async () => {
+  await step(6, 'v1 expands to Files, Metrics, Parameters, Source', 'version', async () => {
     const version = treeItem(registry, page, 'v1');
     await expand(version);
     const level = Number(await version.getAttribute('aria-level'));
@@ -97,7 +139,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     }
   });
 
-  await step(6, 'Metrics shows the final values, the best one marked', 'metrics', async () => {
+  await step(7, 'Metrics shows the final values, the best one marked', 'metrics', async () => {
     await expand(treeItem(registry, page, 'Metrics'));
     const accuracy = treeItem(registry, page, 'eval_accuracy');
     await accuracy.waitFor();
@@ -105,4 +147,38 @@ export async function run(ctx: E2eContext): Promise<void> {
     if (!/\(best\)/.test(text)) throw new Error(`eval_accuracy row says "${text}", expected a value marked (best)`);
     await treeItem(registry, page, 'loss').waitFor();
   });
+
+  await step(8, 'Import as Model on outputs/run2 asks, run1 first with the reasons', 'second-run', async () => {
+    await page
+      .getByRole('tab', { name: /Explorer/ })
+      .first()
+      .click();
+    await contextMenu(page, treeItem(explorer, page, 'run2'), 'Import as Model');
+    const input = page.locator('.quick-input-widget');
+    await input.getByText('Import outputs/run2 as a new version of…').waitFor();
+    const first = input.getByRole('option').first();
+    const text = (await first.textContent()) ?? '';
+    ctx.log(`first item: ${text}`);
+    if (!/^run1/.test(text) || !/same architectures \(BertForSequenceClassification\)/.test(text))
+      throw new Error(`the first item is not run1 with its reasons: "${text}"`);
+  });
+
+  await step(
+    9,
+    'Enter imports it as run1@v2; Reveal selects v2 under the expanded run1',
+    'second-revealed',
+    async () => {
+      await page.keyboard.press('Enter');
+      const toast = page
+        .locator('.notifications-toasts .notification-list-item')
+        .filter({ hasText: /Imported run1@v2/ });
+      await toast.waitFor({ timeout: IMPORT_TIMEOUT });
+      await toast.getByRole('button', { name: 'Reveal' }).click();
+      const tab = page.getByRole('tab', { name: /Model Registry/ });
+      await waitForAttribute(tab, 'aria-selected', 'true');
+      await waitForAttribute(treeItem(registry, page, 'run1'), 'aria-expanded', 'true');
+      await waitForAttribute(treeItem(registry, page, 'v2'), 'aria-selected', 'true');
+      if (await treeItem(registry, page, 'run2').count()) throw new Error('a model run2 was made');
+    },
+  );
 }

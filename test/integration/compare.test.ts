@@ -10,13 +10,12 @@ import { api, eventually } from './helpers';
 
 async function importOutput(name: string): Promise<VersionRecord> {
   const uri = vscode.Uri.file(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', name));
-  // The same output again is a copy on purpose (versions to compare): answer "same files as …" with Import a Copy.
-  return (await vscode.commands.executeCommand(
-    'modelRegistry.importOutput',
-    uri,
-    undefined,
-    'Import a Copy',
-  )) as VersionRecord;
+  // The same output again is a copy on purpose (versions to compare): answer "same files as …" with Import a Copy,
+  // and "which model?" (asked once models exist) with the folder's own name.
+  return (await vscode.commands.executeCommand('modelRegistry.importOutput', uri, undefined, {
+    model: name,
+    answer: 'Import a Copy',
+  })) as VersionRecord;
 }
 
 /** Waits until the panel has posted a comparison satisfying `ok` (the page must have said ready). */

@@ -65,3 +65,24 @@ export function nextEvent(event: vscode.Event<unknown>, ms: number, message: str
     });
   });
 }
+
+/**
+ * Runs a command that may show a QuickPick (or an input box after it) and accepts the selected item,
+ * as Enter does, until the command returns; closes what is still open if it never does.
+ */
+export async function acceptingPicks<T>(run: Thenable<T>): Promise<T> {
+  let done = false;
+  const result = Promise.resolve(run).finally(() => (done = true));
+  try {
+    await eventually(
+      async () => {
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        assert.ok(done, 'the command finished once its QuickPick was answered');
+      },
+      { timeout: 10_000 },
+    );
+  } finally {
+    if (!done) await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+  }
+  return result;
+}

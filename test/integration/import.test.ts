@@ -1,14 +1,14 @@
 // "Import as Model" inside the real extension host: the command, the registry on disk, the tree.
 import * as assert from 'assert';
 import { execFile, execFileSync } from 'child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import * as vscode from 'vscode';
-import { type VersionRecord } from '../../src/core';
+import { importTrainingOutput, type VersionRecord } from '../../src/core';
 import { formatMetric } from '../../src/shared/format';
-import { api, child, labels, nextEvent, workspace } from './helpers';
+import { acceptingPicks, api, child, labels, nextEvent, workspace } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -16,7 +16,11 @@ describe('Import as Model', () => {
   it('imports a training output folder and shows it as run1 → v1 → Files / Metrics / Parameters / Source', async () => {
     const a = await api();
     const out = vscode.Uri.file(path.join(workspace(), 'outputs', 'run1'));
-    const version = (await vscode.commands.executeCommand('modelRegistry.importOutput', out)) as VersionRecord;
+    // With other models in the registry (earlier suites) it asks which: none is run1's, so Enter takes
+    // "New model…" and then the folder's name.
+    const version = (await acceptingPicks(
+      vscode.commands.executeCommand('modelRegistry.importOutput', out),
+    )) as VersionRecord;
     assert.ok(version, 'the command returned the new version');
     assert.strictEqual(version.ref, 'run1@v1');
     assert.strictEqual(version.format, 'safetensors');
@@ -56,13 +60,11 @@ describe('Import as Model', () => {
   it('the same files again import nothing: asked, "Open v1" reveals and selects run1@v1 in the Models view', async () => {
     const a = await api();
     const out = vscode.Uri.file(path.join(workspace(), 'outputs', 'run1'));
-    // Unanswered, the question ("Same files as run1@v1.") waits in a notification and nothing is imported.
-    assert.deepStrictEqual(await vscode.commands.executeCommand('modelRegistry.importOutput', out), []);
-    const opened = (await vscode.commands.executeCommand(
-      'modelRegistry.importOutput',
-      out,
-      undefined,
-      'Open v1',
+    // Asked which model, Enter takes run1 (the folder went there). Unanswered, the question ("Same files
+    // as run1@v1.") waits in a notification and nothing is imported.
+    assert.deepStrictEqual(await acceptingPicks(vscode.commands.executeCommand('modelRegistry.importOutput', out)), []);
+    const opened = (await acceptingPicks(
+      vscode.commands.executeCommand('modelRegistry.importOutput', out, undefined, 'Open v1'),
     )) as VersionRecord;
     assert.strictEqual(opened?.ref, 'run1@v1');
     const selected = a.view.selection[0];
@@ -73,11 +75,8 @@ describe('Import as Model', () => {
   it('"Import a Copy" adds v2 to the same model (files deduplicated)', async () => {
     const a = await api();
     const out = vscode.Uri.file(path.join(workspace(), 'outputs', 'run1'));
-    const version = (await vscode.commands.executeCommand(
-      'modelRegistry.importOutput',
-      out,
-      undefined,
-      'Import a Copy',
+    const version = (await acceptingPicks(
+      vscode.commands.executeCommand('modelRegistry.importOutput', out, undefined, 'Import a Copy'),
     )) as VersionRecord;
     assert.strictEqual(version.ref, 'run1@v2');
     const registry = await a.service.get();
@@ -159,24 +158,25 @@ describe('Import as Model', () => {
     const uri = vscode.Uri.file(pngs);
     const before = await labels(a);
     // Unanswered, the modal question would block: the seam answers it (see importAndAnnounce).
-    const cancelled = await vscode.commands.executeCommand('modelRegistry.importOutput', uri, undefined, 'Cancel');
+    const cancelled = await acceptingPicks(
+      vscode.commands.executeCommand('modelRegistry.importOutput', uri, undefined, 'Cancel'),
+    );
     assert.deepStrictEqual(cancelled, []);
     assert.deepStrictEqual(await labels(a), before, 'nothing imported');
 
-    const dataset = await vscode.commands.executeCommand<{ name: string; kind: string; sampleCount: number }>(
-      'modelRegistry.importOutput',
-      uri,
-      undefined,
-      'Register as Dataset…',
+    const dataset = await acceptingPicks(
+      vscode.commands.executeCommand<{ name: string; kind: string; sampleCount: number }>(
+        'modelRegistry.importOutput',
+        uri,
+        undefined,
+        'Register as Dataset…',
+      ),
     );
     assert.deepStrictEqual([dataset?.name, dataset?.kind, dataset?.sampleCount], ['pngs', 'image-folder', 2]);
     assert.deepStrictEqual(await labels(a), before, 'registered as a dataset, not a model');
 
-    const anyway = (await vscode.commands.executeCommand(
-      'modelRegistry.importOutput',
-      uri,
-      undefined,
-      'Import Anyway',
+    const anyway = (await acceptingPicks(
+      vscode.commands.executeCommand('modelRegistry.importOutput', uri, undefined, 'Import Anyway'),
     )) as VersionRecord;
     assert.strictEqual(anyway?.ref, 'pngs@v1');
     assert.strictEqual(anyway.format, null);
@@ -188,9 +188,45 @@ describe('Import as Model', () => {
     const a = await api();
     const before = await labels(a);
     const bad = vscode.Uri.file(path.join(workspace(), 'outputs', 'broken'));
-    const result = await vscode.commands.executeCommand('modelRegistry.importOutput', bad);
+    const result = await acceptingPicks(vscode.commands.executeCommand('modelRegistry.importOutput', bad));
     assert.deepStrictEqual(result, []);
     assert.deepStrictEqual(await labels(a), before);
+  });
+
+  it('a second run is proposed as the next version of its model; the folder remembers the model picked for it', async () => {
+    const a = await api();
+    const registry = await a.service.get();
+    const outputs = path.join(workspace(), 'outputs');
+    // The model outputs/resnet-cifar went into last (other suites import it under names of their own).
+    const first = path.join(outputs, 'resnet-cifar');
+    const model =
+      (await registry.importEvidence(first, 0))[0]?.model ??
+      (await importTrainingOutput(registry, first, { model: 'resnet-cifar' })).model;
+    // outputs/resnet-lr05: the same Lightning run with another learning rate.
+    const lr05 = path.join(outputs, 'resnet-lr05');
+    cpSync(path.join(outputs, 'resnet-cifar'), lr05, { recursive: true });
+    const hparams = path.join(lr05, 'lightning_logs', 'version_0', 'hparams.yaml');
+    writeFileSync(hparams, readFileSync(hparams, 'utf8').replace(/^lr: .*$/m, 'lr: 0.05'));
+    const uri = vscode.Uri.file(lr05);
+    // Enter takes the first item: that model, above "New model…".
+    const v2 = (await acceptingPicks(
+      vscode.commands.executeCommand('modelRegistry.importOutput', uri),
+    )) as VersionRecord;
+    assert.strictEqual(v2?.model, model, `a new version of ${model}, not a model resnet-lr05`);
+    assert.ok(!(await labels(a)).includes('resnet-lr05'));
+
+    // Put into another model (the seam answers the QuickPick), the folder goes there next time.
+    const mine = (await vscode.commands.executeCommand('modelRegistry.importOutput', uri, undefined, {
+      model: 'lr05-mine',
+    })) as VersionRecord;
+    assert.strictEqual(mine?.ref, 'lr05-mine@v1');
+    writeFileSync(path.join(lr05, 'notes.txt'), 'second try\n');
+    const again = (await acceptingPicks(
+      vscode.commands.executeCommand('modelRegistry.importOutput', uri),
+    )) as VersionRecord;
+    assert.strictEqual(again?.ref, 'lr05-mine@v2');
+    for (const ref of ['lr05-mine@v2', 'lr05-mine@v1', v2.ref]) await registry.deleteVersion(ref);
+    a.tree.refresh();
   });
 
   it('deletes a version through the registry and the tree follows', async () => {

@@ -6,29 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { importTrainingOutput } from '../../src/core';
 import type { ModelRegistryApi } from '../../src/extension/extension';
-import { api, eventually } from './helpers';
-
-/**
- * Runs a command and accepts the active (first) item of each QuickPick it shows, as Enter would,
- * until the command finishes. `workbench.action.acceptSelectedQuickOpenItem` does nothing while no
- * quick input is open, so it is repeated until the command is done.
- */
-async function acceptingPicks<T>(run: Thenable<T>): Promise<T> {
-  let done = false;
-  const result = Promise.resolve(run).finally(() => (done = true));
-  try {
-    await eventually(
-      async () => {
-        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-        assert.ok(done, 'the command finished once its QuickPick was answered');
-      },
-      { timeout: 10_000 },
-    );
-  } finally {
-    if (!done) await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-  }
-  return result;
-}
+import { acceptingPicks, api, eventually } from './helpers';
 
 /** Clears the Models view's selection the way Escape does in the focused tree. */
 async function clearSelection(a: ModelRegistryApi): Promise<void> {

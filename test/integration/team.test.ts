@@ -70,12 +70,11 @@ describe('Team registry (PostgreSQL + Swift s3api)', function () {
 
     const out = vscode.Uri.file(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'outputs', 'resnet-cifar'));
     // compare.test.ts imported resnet-cifar already: a copy, not the "same files as" question.
-    const local = (await vscode.commands.executeCommand(
-      'modelRegistry.importOutput',
-      out,
-      undefined,
-      'Import a Copy',
-    )) as VersionRecord;
+    // Which model is answered: other suites imported this folder into models of their own.
+    const local = (await vscode.commands.executeCommand('modelRegistry.importOutput', out, undefined, {
+      model: 'resnet-cifar',
+      answer: 'Import a Copy',
+    })) as VersionRecord;
     const pushed = await vscode.commands.executeCommand<TransferResult>('modelRegistry.pushVersion', local.ref);
     assert.ok(pushed, 'the push ran');
     assert.deepStrictEqual([pushed.version.model, pushed.version.git?.commit], [local.model, local.git?.commit]);

@@ -170,6 +170,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
   search(filter: string, opts: Omit<ListOptions, 'filter'> = {}): Promise<VersionRecord[]> {
     return versions.search(this.#core, filter, opts);
   }
+  /** Ready versions imported from `sourceUri`, then the `recent` newest ready ones (see modelCandidates.ts). */
+  importEvidence(sourceUri: string, recent: number): Promise<VersionRecord[]> {
+    return versions.importEvidence(this.#core, sourceUri, recent);
+  }
   getVersionById(id: number): Promise<VersionRecord | undefined> {
     return versions.getVersionById(this.#core, id);
   }

@@ -69,6 +69,23 @@ export async function search(
   return rows.map(toVersion);
 }
 
+/**
+ * What a new import is compared with to propose its model (importers/modelCandidates.ts): the ready
+ * versions imported from `sourceUri` (any age), then the `recent` newest ready versions of any model.
+ */
+export async function importEvidence(core: Core, sourceUri: string, recent: number): Promise<VersionRecord[]> {
+  const ready = `v.status = 'ready' AND ${LIVE}`;
+  const same = await core.sql.all<VersionRow>(
+    `${VERSION_SELECT} WHERE ${ready} AND v.source_uri = ? ORDER BY v.id DESC`,
+    [sourceUri],
+  );
+  const latest = await core.sql.all<VersionRow>(`${VERSION_SELECT} WHERE ${ready} ORDER BY v.id DESC LIMIT ?`, [
+    recent,
+  ]);
+  const seen = new Set<number>();
+  return [...same, ...latest].filter((r) => !seen.has(r.id) && seen.add(r.id)).map(toVersion);
+}
+
 export async function getVersionById(core: Core, id: number): Promise<VersionRecord | undefined> {
   const row = await core.sql.get<VersionRow>(`${VERSION_SELECT} WHERE v.id = ?`, [id]);
   return row && toVersion(row);

@@ -1,11 +1,15 @@
 import * as vscode from 'vscode';
 import { configImporter, currentLanguage } from './catalog';
 import {
+  defaultModelName,
   describesModel,
   DuplicateImportError,
   importArchive,
   ImportOptions,
   importTrainingOutput,
+  ModelCandidate,
+  MODEL_NAME,
+  rankModels,
   NoWeightsError,
   Registry,
   VersionRecord,
@@ -25,19 +29,24 @@ export function registerImportCommands(
   tree: RegistryTreeProvider,
   view: vscode.TreeView<TreeNode>,
 ): vscode.Disposable[] {
-  const run = async (target: vscode.Uri, answer?: string) => {
-    // A folder whose config.json names a template is checked against it, as "Import as Model" on the config is.
-    const importer = (await describesModel(target.fsPath)) ? configImporter(await currentLanguage()) : undefined;
-    return importAndAnnounce(service, tree, view, target, importer, { answer });
+  const run = async (target: vscode.Uri, seam: Seam = {}) => {
+    // A folder whose config.json names a template is checked against it, as "Import as Model" on the config is
+    // (its registry.name, else the folder's name, names the model).
+    if (await describesModel(target.fsPath))
+      return importAndAnnounce(service, tree, view, target, configImporter(await currentLanguage()), seam);
+    const model = seam.model ?? (await pickModel(await service.get(), target));
+    if (model === null) return undefined;
+    return importAndAnnounce(service, tree, view, target, undefined, { ...seam, model });
   };
   return [
     // Explorer passes (clicked, allSelected); import each selected output as its own version. A third
-    // argument (tests, keybindings) is the button to press if the import asks (see importAndAnnounce).
+    // argument (tests, keybindings) is the button to press if the import asks (see importAndAnnounce),
+    // or { model, answer }: the model to import into instead of asking which.
     registerCommand(COMMANDS.importOutput, async (uri?: vscode.Uri, uris?: vscode.Uri[], answer?: unknown) => {
       const targets = uris?.length ? uris : uri ? [uri] : await pickOutput();
       const done: unknown[] = [];
       for (const t of targets ?? []) {
-        const v = await run(t, typeof answer === 'string' ? answer : undefined);
+        const v = await run(t, asSeam(answer));
         if (v) done.push(v);
       }
       return done.length === 1 ? done[0] : done;
@@ -80,6 +89,78 @@ async function pickOutput(): Promise<vscode.Uri[] | undefined> {
 interface Asking {
   answer?: string;
   allow?: { duplicate?: boolean; noWeights?: boolean };
+  /** The model to import into (default: the importer's, the folder's name). */
+  model?: string;
+}
+
+/** What a caller of Import as Model may settle in advance: the button to press, the model to import into. */
+type Seam = Pick<Asking, 'answer' | 'model'>;
+
+function asSeam(arg: unknown): Seam {
+  if (typeof arg === 'string') return { answer: arg };
+  if (!arg || typeof arg !== 'object') return {};
+  const { answer, model } = arg as Record<string, unknown>;
+  return {
+    answer: typeof answer === 'string' ? answer : undefined,
+    model: typeof model === 'string' ? model : undefined,
+  };
+}
+
+type ModelItem = vscode.QuickPickItem & { model?: string; isNew?: boolean };
+
+/**
+ * Which model a training output goes into: undefined (a new model named after the folder) when the
+ * registry has none yet, else asked. The models it is likely a new run of come first, best first, with
+ * the evidence as detail (core's rankModels); the confident ones before "New model…", so Enter does
+ * what `modelreg import` does; then the other models. The choice is remembered by the registry itself
+ * (the version records the folder it came from), and proposed first the next time. null: cancelled.
+ */
+async function pickModel(registry: Registry, target: vscode.Uri): Promise<string | undefined | null> {
+  const models = await registry.listModels({ limit: 200 });
+  if (models.length === 0) return undefined;
+  const isDir =
+    (await vscode.workspace.fs.stat(target).then(
+      (s) => s.type,
+      () => 0,
+    )) & vscode.FileType.Directory;
+  const folderName = defaultModelName(target.fsPath, isDir !== 0);
+  const candidates = await rankModels(registry, target.fsPath, vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath);
+  const item = (c: ModelCandidate): ModelItem => ({
+    label: c.model,
+    description: 'new version',
+    detail: c.reasons.join(' · '),
+    model: c.model,
+  });
+  const ranked = new Set(candidates.map((c) => c.model));
+  const items: ModelItem[] = [
+    ...candidates.filter((c) => c.confident).map(item),
+    { label: '$(add) New model…', description: folderName, isNew: true },
+    ...candidates.filter((c) => !c.confident).map(item),
+    ...(models.some((m) => !ranked.has(m.name))
+      ? [{ label: 'other models', kind: vscode.QuickPickItemKind.Separator } as ModelItem]
+      : []),
+    ...models
+      .filter((m) => !ranked.has(m.name))
+      .map((m) => ({ label: m.name, description: 'new version', model: m.name })),
+  ];
+  const name = vscode.workspace.asRelativePath(target);
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Import ${name} as a new version of…`,
+    placeHolder: 'an existing model, or a new model',
+    matchOnDetail: true,
+  });
+  if (!picked) return null;
+  if (!picked.isNew) return picked.model ?? null;
+  const typed = await vscode.window.showInputBox({
+    title: `Import ${name} as a new model`,
+    prompt: 'Model name',
+    value: folderName,
+    validateInput: (v) =>
+      MODEL_NAME.test(v.trim())
+        ? undefined
+        : "Letters, digits, '.', '_' or '-' (at most 128), starting with a letter or digit",
+  });
+  return typed?.trim() || null;
 }
 
 /**
@@ -100,7 +181,7 @@ export async function importAndAnnounce(
   const again = (more: Asking['allow']) =>
     importAndAnnounce(service, tree, view, target, importer, { ...asking, allow: { ...allow, ...more } });
   const name = vscode.workspace.asRelativePath(target);
-  const version = await importWithProgress(service, target, importer, allow);
+  const version = await importWithProgress(service, target, importer, allow, asking.model);
   if (version instanceof NoWeightsError) {
     const dataset = 'Register as Dataset…';
     const choice =
@@ -164,6 +245,7 @@ export async function importWithProgress(
   target: vscode.Uri,
   importer: Importer = importTrainingOutput,
   allow: Asking['allow'] = {},
+  model?: string,
 ): Promise<VersionRecord | DuplicateImportError | NoWeightsError | undefined> {
   const name = vscode.workspace.asRelativePath(target);
   try {
@@ -172,6 +254,7 @@ export async function importWithProgress(
       `Import of ${name} cancelled; nothing was registered.`,
       async ({ signal, say, advance }) =>
         importer(await service.get(), target.fsPath, {
+          model,
           signal,
           refuseDuplicate: !allow.duplicate,
           refuseNoWeights: !allow.noWeights,

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
-import { chmodSync, existsSync, writeFileSync } from 'fs';
+import { chmodSync, cpSync, existsSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { makeSampleWorkspace } from '../../fixtures/sampleWorkspace';
 import { git, tempDir } from '../helpers/tmp';
@@ -79,5 +79,57 @@ describe('modelreg CLI', () => {
     assert.match(bad.out, new RegExp(`CORRUPT ${results.sha256} +used by yolo-detect@v1:results.csv`));
     const gc = JSON.parse(modelreg(ws, '--registry', reg, 'gc', '--json').out);
     assert.deepStrictEqual(gc, { removedObjects: 0, removedBytes: 0, removedVersions: 0, removedEvaluations: 0 });
+  });
+});
+
+describe('modelreg import without --model: a second run is a new version', () => {
+  let ws: string;
+  before(async () => {
+    ws = tempDir();
+    await makeSampleWorkspace(ws);
+  });
+
+  it('goes into the model it is confidently a run of, says so on stderr, and --json names the model and why', () => {
+    assert.strictEqual(modelreg(ws, 'import', 'outputs/resnet-cifar').code, 0);
+    // A second run: the same head, another learning rate.
+    cpSync(path.join(ws, 'outputs', 'resnet-cifar'), path.join(ws, 'outputs', 'resnet-lr05'), { recursive: true });
+    const hparams = path.join(ws, 'outputs', 'resnet-lr05', 'lightning_logs', 'version_0', 'hparams.yaml');
+    writeFileSync(hparams, readFileSync(hparams, 'utf8').replace(/^lr: .*$/m, 'lr: 0.05'));
+    writeFileSync(path.join(ws, 'outputs', 'resnet-lr05', 'notes.txt'), 'lr 0.05\n');
+    const r = modelreg(ws, 'import', 'outputs/resnet-lr05', '--json');
+    assert.strictEqual(r.code, 0, r.err);
+    const v = JSON.parse(r.out);
+    assert.strictEqual(v.ref, 'resnet-cifar@v2');
+    const reasons = [
+      'same weights (onnx, 170 parameters)',
+      'same training config (lightning_logs/version_0/hparams.yaml, 3 of 4 values equal)',
+      'same parent folder outputs/',
+    ];
+    assert.deepStrictEqual(v.modelChoice, { model: 'resnet-cifar', by: 'match', reasons });
+    assert.strictEqual(
+      r.err.trim(),
+      `note: importing into resnet-cifar as a new version (${reasons.join(', ')}); --model NAME picks another`,
+    );
+  });
+
+  it('another kind of output is a new model named after its folder; --model still names it', () => {
+    const yolo = modelreg(ws, 'import', 'outputs/yolo-detect', '--json');
+    assert.strictEqual(yolo.code, 0, yolo.err);
+    assert.deepStrictEqual(
+      [JSON.parse(yolo.out).ref, JSON.parse(yolo.out).modelChoice],
+      ['yolo-detect@v1', { model: 'yolo-detect', by: 'default', reasons: [] }],
+    );
+    assert.doesNotMatch(yolo.err, /note:/);
+    const named = modelreg(ws, 'import', 'outputs/resnet-lr05', '--model', 'lr05', '--allow-duplicate', '--json');
+    assert.strictEqual(named.code, 0, named.err);
+    assert.deepStrictEqual(
+      [JSON.parse(named.out).ref, JSON.parse(named.out).modelChoice],
+      ['lr05@v1', { model: 'lr05', by: 'option', reasons: [] }],
+    );
+    // Imported into lr05 before: that is where the folder goes next.
+    const again = modelreg(ws, 'import', 'outputs/resnet-lr05');
+    assert.strictEqual(again.code, 0, again.err);
+    assert.match(again.out, /^same files as lr05@v1: nothing imported/);
+    assert.match(again.err, /^note: importing into lr05 as a new version \(imported from this folder before \(v1\), /);
   });
 });
