@@ -1,6 +1,6 @@
 // The core's public surface for the extension and the CLI.
 export { Registry, parseRef } from './registry/registry';
-export type { VerifyProblem } from './registry/registry';
+export type { RegistryProgress, VerifyProblem } from './registry/registry';
 export * from './registry/types';
 export { conversionOf, shortDtype, versionDtype } from './registry/dtype';
 export type { ConversionFacts } from './registry/dtype';

@@ -16,6 +16,7 @@ import { registerObjectStorageCommands } from './importing/objectStorageCommands
 import { registerLineageCommands } from './lineage/lineagePanel';
 import { RegistryService } from './registry/registryService';
 import { registryStatusBar } from './registry/statusBar';
+import { registryProgressContext } from './registry/progressContext';
 import { RegistryTreeProvider } from './registry/registryTree';
 import { TeamRegistryService } from './registry/teamService';
 import { registerTeamCommands } from './team/teamCommands';
@@ -76,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     ...registerEvaluateCommands(context, targets),
     ...registerLineageCommands(context, targets),
     registryStatusBar(service),
+    registryProgressContext(service),
     ...registerCompareCommands(context, targets),
     registerStoredConfigs(service),
     ...registerTemplateCommands(service, tree, view),

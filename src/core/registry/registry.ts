@@ -15,6 +15,8 @@ import * as lineage from './lineage';
 import * as maintenance from './maintenance';
 import { VerifyProblem } from './maintenance';
 import * as models from './models';
+import * as progress from './progress';
+import { RegistryProgress } from './progress';
 import { PgDb } from './pgDb';
 import * as remoteObjects from './remoteObjects';
 import { RemoteObject } from './remoteObjects';
@@ -36,6 +38,7 @@ import * as versions from './versions';
 export type { VersionContent } from './imports';
 export { SHARED_STORE_GRACE_MS } from './maintenance';
 export type { VerifyProblem } from './maintenance';
+export type { RegistryProgress } from './progress';
 export { parseRef } from './rows';
 export type { StoredMetricRow } from './rows';
 
@@ -134,6 +137,10 @@ export class Registry<S extends ObjectStore = LocalStore> {
   /** How many models have a version that is not deleted (what the status bar shows). */
   countModels(): Promise<number> {
     return models.countModels(this.#core);
+  }
+  /** What the registry holds of the first-hour loop: imported, a v2, an alias, a conversion, a dataset, an evaluation. */
+  progress(): Promise<RegistryProgress> {
+    return progress.progress(this.#core);
   }
   getModel(name: string): Promise<ModelSummary | undefined> {
     return models.getModel(this.#core, name);

@@ -69,4 +69,13 @@ export const CONTEXT_KEYS = {
   teamFiltered: 'modelRegistry.teamFiltered',
   teamConfigured: 'modelRegistry.teamConfigured',
   isModelConfig: 'modelRegistry.isModelConfig',
+  // What the workspace registry holds (core's RegistryProgress): the walkthrough's steps tick off by these.
+  imported: 'modelRegistry.imported',
+  secondVersion: 'modelRegistry.hasSecondVersion',
+  aliased: 'modelRegistry.aliased',
+  converted: 'modelRegistry.converted',
+  datasetRegistered: 'modelRegistry.datasetRegistered',
+  evaluated: 'modelRegistry.evaluated',
+  /** A Compare panel was opened in this window. */
+  compared: 'modelRegistry.compared',
 } as const;

@@ -8,7 +8,7 @@ import { CommandTargets } from '../registry/registries';
 import { registerGitFileProvider } from './codeDiff';
 import { ComparePanel } from './comparePanel';
 import { COMMANDS } from '../commands/commandIds';
-import { registerCommand } from '../commands/register';
+import { registerCommand, setContext } from '../commands/register';
 
 /** Compare Versions (tree multi-select or palette), Compare with…, and panel restore after reload. */
 export function registerCompareCommands(
@@ -18,12 +18,16 @@ export function registerCompareCommands(
   const service = targets.registries.local.service;
   /** The ready versions a call names: the clicked and selected rows, rows passed along, references. */
   const versionsOf = async (args: unknown[]) => (await targets.versions(args, { ready: true })).map((t) => t.version);
-  const open = (versions: VersionRecord[]) =>
-    ComparePanel.show(
+  const open = (versions: VersionRecord[]) => {
+    // The walkthrough's Compare step ticks off when a comparison opens, not when the command starts: an
+    // onCommand tick re-renders the walkthrough page at once, and its focus closed the version picker.
+    void setContext('compared', true);
+    return ComparePanel.show(
       service,
       context.extensionUri,
       versions.map((v) => v.id),
     );
+  };
   return [
     registerGitFileProvider(),
     registerPanelSerializer(COMPARE_PAGE, (panel, state) =>
@@ -76,6 +80,7 @@ async function pickVersions(
   }
   const chosen = await vscode.window.showQuickPick(items, {
     canPickMany: true,
+    ignoreFocusOut: true, // as the "which version?" pick: a walkthrough button's page takes the focus back
     title: fixed ? `Compare ${preselected[0].ref} with…` : 'Compare Versions',
     placeHolder: fixed ? 'Pick one or more versions' : 'Pick two or more versions',
     matchOnDescription: true,

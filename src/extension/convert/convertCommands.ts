@@ -117,6 +117,7 @@ async function pickConverter(
   const quick = vscode.window.createQuickPick<Item>();
   quick.title = `Convert ${v.ref} (${v.format ?? 'unknown format'})`;
   quick.placeholder = builtins.length || profiles.length ? 'Pick a converter' : 'Nothing converts this version’s files';
+  quick.ignoreFocusOut = true; // kept open when the focus moves: a walkthrough page that started this takes the focus back
   const base: Item[] = [
     { label: 'Built-in', kind: vscode.QuickPickItemKind.Separator },
     ...builtins.map((c) => ({
@@ -177,6 +178,7 @@ async function editParams(
     const pick = await vscode.window.showQuickPick(items, {
       title: `${title}: parameters`,
       placeHolder: 'Enter runs; pick a parameter to change it',
+      ignoreFocusOut: true, // as the converter pick
     });
     if (!pick) return undefined;
     if (pick === run) return values;

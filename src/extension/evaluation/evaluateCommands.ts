@@ -163,6 +163,7 @@ async function pickDataset(
   const pick = await vscode.window.showQuickPick(items, {
     title: `Evaluate ${v.ref} on`,
     placeHolder: list.length ? 'Pick a dataset' : 'No datasets yet',
+    ignoreFocusOut: true, // kept open when the focus moves: a walkthrough page that started this takes the focus back
   });
   if (!pick) return undefined;
   const d: DatasetRecord | undefined =
@@ -175,7 +176,7 @@ async function pickDataset(
       label: s,
       description: i === 0 && !/^train/i.test(s) ? 'default' : undefined,
     })),
-    { title: `Which split of ${d.name}?` },
+    { title: `Which split of ${d.name}?`, ignoreFocusOut: true },
   );
   return split && { dataset: d.name, split: split.label };
 }

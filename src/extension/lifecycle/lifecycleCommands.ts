@@ -288,6 +288,7 @@ async function pickAlias(registry: Registry<ObjectStore>, v: VersionRecord): Pro
   const pick = vscode.window.createQuickPick<{ label: string; description: string }>();
   pick.title = `Set an alias on ${v.ref}`;
   pick.placeholder = 'Pick an alias or type a new name';
+  pick.ignoreFocusOut = true; // kept open when the focus moves: a walkthrough page that started this takes the focus back
   pick.items = items;
   pick.onDidChangeValue((value) => {
     const typed = value.trim();

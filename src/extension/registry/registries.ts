@@ -150,6 +150,8 @@ export class CommandTargets {
       title: `${title}: which version?`,
       placeHolder: 'Type a model name, version, alias or format',
       matchOnDescription: true,
+      // Started from a walkthrough button, the page takes the focus back right after: keep the pick open.
+      ignoreFocusOut: true,
     });
     return pick && { version: pick.version, where };
   }
