@@ -1,5 +1,7 @@
 // Aliases, clone, lineage, filter and delete inside the real extension host, seen through the tree.
 import * as assert from 'assert';
+import { mkdtempSync, rmSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { importTrainingOutput } from '../../src/core';
@@ -167,6 +169,27 @@ describe('Version lifecycle in the tree', () => {
       (await a.tree.getChildren(await child(a, undefined, 'lc-resnet'))).map((n) => a.tree.getTreeItem(n).label),
       ['v3', 'v2'],
     );
+  });
+
+  it('Export in a browser-hosted VS Code (no revealFileInOS) reveals a workspace file in the Explorer view and offers to copy any other path', async () => {
+    // code-server runs the workbench in the browser: VS Code registers revealFileInOS only on the desktop.
+    assert.strictEqual(vscode.env.uiKind, vscode.UIKind.Web);
+    assert.ok(!(await vscode.commands.getCommands(true)).includes('revealFileInOS'), 'revealFileInOS exists here');
+    const v2 = await child(a, await child(a, undefined, 'lc-resnet'), 'v2');
+    await vscode.commands.executeCommand('modelRegistry.models.focus');
+    await eventually(() => assert.ok(a.view.visible, 'the Models view shows'), { timeout: 5_000 });
+    const inside = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'lc-reveal.tar');
+    // The offered button: pressing another one (the desktop's) does nothing.
+    await vscode.commands.executeCommand('modelRegistry.exportVersion', v2, inside, 'Reveal in File Explorer');
+    assert.ok(a.view.visible, 'nothing happened for a button not offered');
+    rmSync(inside);
+    await vscode.commands.executeCommand('modelRegistry.exportVersion', v2, inside, 'Reveal in Explorer View');
+    await eventually(() => assert.ok(!a.view.visible, 'the Explorer view took the side bar'), { timeout: 5_000 });
+    const outside = path.join(mkdtempSync(path.join(os.tmpdir(), 'lc-export-')), 'v2.tar');
+    await vscode.commands.executeCommand('modelRegistry.exportVersion', v2, outside, 'Copy Path');
+    assert.strictEqual(a.lastConfirmation(), `Copied ${outside}`);
+    assert.strictEqual(await vscode.env.clipboard.readText(), outside);
+    rmSync(path.dirname(outside), { recursive: true });
   });
 
   it('Convert… (onnx-fp16) from the tree makes a derived version whose Lineage names its parent', async () => {

@@ -9,7 +9,7 @@ import { RegistryTreeProvider } from '../registry/registryTree';
 import { CommandTargets, RegistryView } from '../registry/registries';
 import { COMMANDS } from '../commands/commandIds';
 import { confirm } from '../statusMessage';
-import { archived, descriptionSaved, tagsSaved, unarchived } from './feedback';
+import { archived, descriptionSaved, exportButton, tagsSaved, unarchived } from './feedback';
 import { registerCommand, setContext } from '../commands/register';
 
 /** Aliases offered first when setting one; any other name can be typed. */
@@ -170,7 +170,8 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
       if (target?.where !== local) return; // a team version is pulled into the workspace first
       const v = target.version;
       const dest = asString(args[1]) ?? (await pickExportTarget(v));
-      return dest ? exportWithProgress(await local.service.get(), v, dest) : undefined;
+      // args[2]: the notification's button to press (tests, keybindings), awaited.
+      return dest ? exportWithProgress(await local.service.get(), v, dest, asString(args[2])) : undefined;
     }),
 
     registerCommand(COMMANDS.archiveVersion, async (...args: unknown[]) => {
@@ -406,7 +407,12 @@ async function pickExportTarget(v: VersionRecord): Promise<string | undefined> {
   return parent && path.join(parent[0].fsPath, base);
 }
 
-async function exportWithProgress(registry: Registry, v: VersionRecord, dest: string): Promise<string | undefined> {
+async function exportWithProgress(
+  registry: Registry,
+  v: VersionRecord,
+  dest: string,
+  press?: string,
+): Promise<string | undefined> {
   try {
     const out = await withCancellableProgress(
       `Exporting ${v.ref}`,
@@ -418,14 +424,26 @@ async function exportWithProgress(registry: Registry, v: VersionRecord, dest: st
         }),
     );
     if (!out) return undefined;
-    void vscode.window
-      .showInformationMessage(
-        `Exported ${v.ref} to ${out.dest} (${formatBytes(out.bytes)}).`,
-        'Reveal in File Explorer',
-      )
-      .then((c) => {
-        if (c) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(out.dest));
-      });
+    const uri = vscode.Uri.file(out.dest);
+    const button = exportButton(
+      (await vscode.commands.getCommands(true)).includes('revealFileInOS'),
+      vscode.workspace.getWorkspaceFolder(uri) !== undefined,
+    );
+    const message = `Exported ${v.ref} to ${out.dest} (${formatBytes(out.bytes)}).`;
+    const act = async (c: string | undefined) => {
+      try {
+        if (c === 'Reveal in File Explorer') await vscode.commands.executeCommand('revealFileInOS', uri);
+        else if (c === 'Reveal in Explorer View') await vscode.commands.executeCommand('revealInExplorer', uri);
+        else if (c === 'Copy Path') {
+          await vscode.env.clipboard.writeText(out.dest);
+          confirm(`Copied ${out.dest}`);
+        }
+      } catch (e) {
+        showError(`Could not show ${out.dest}`, e);
+      }
+    };
+    if (press) await act(press === button ? press : undefined);
+    else void vscode.window.showInformationMessage(message, button).then(act);
     return out.dest;
   } catch (e) {
     showError(`Could not export ${v.ref}`, e);

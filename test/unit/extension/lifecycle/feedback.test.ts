@@ -1,6 +1,12 @@
 // What the status bar confirms after Edit Tags, Edit Description and Archive.
 import * as assert from 'assert';
-import { archived, descriptionSaved, tagsSaved, unarchived } from '../../../../src/extension/lifecycle/feedback';
+import {
+  archived,
+  descriptionSaved,
+  exportButton,
+  tagsSaved,
+  unarchived,
+} from '../../../../src/extension/lifecycle/feedback';
 
 describe('status bar confirmations', () => {
   it('says what was saved, and when archived versions were turned on to keep the row in view', () => {
@@ -14,5 +20,11 @@ describe('status bar confirmations', () => {
       'Archived resnet@v1. Archived versions are now shown (Hide Archived Versions hides them)',
     );
     assert.strictEqual(unarchived('resnet@v1'), 'Unarchived resnet@v1');
+  });
+
+  it("Export offers what the host can do: the OS's file manager, else the Explorer view for a workspace file, else Copy Path", () => {
+    assert.strictEqual(exportButton(true, false), 'Reveal in File Explorer');
+    assert.strictEqual(exportButton(false, true), 'Reveal in Explorer View');
+    assert.strictEqual(exportButton(false, false), 'Copy Path');
   });
 });
