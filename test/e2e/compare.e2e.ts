@@ -7,7 +7,7 @@ import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { E2eContext, eventually, expand, STEP_TIMEOUT, treeItem, waitForAttribute } from './workbench';
+import { E2eContext, eventually, expand, STEP_TIMEOUT, treeItem, waitForAttribute, workspaceCli } from './workbench';
 
 const THEMES = [
   ['light', 'Default Light Modern'],
@@ -52,6 +52,8 @@ function importTwoRuns(ctx: E2eContext, workspace: string): { v1: number; v2: nu
       { cwd: workspace, encoding: 'utf8' },
     );
   }
+  // steps-only@v3: v1 converted to float16 (checked in onnxruntime), sharing v1's metric log.
+  workspaceCli(ctx, workspace)('convert', 'steps-only@v1', '--to', 'onnx-fp16');
   const acc = (v: { metrics: { key: string; value: number }[] }) => v.metrics.find((m) => m.key === 'val_acc')!.value;
   return { v1: acc(a), v2: acc(b) };
 }
@@ -231,7 +233,7 @@ async function dragZoom(page: Page, frame: Frame, shot: string): Promise<void> {
 }
 
 /** Versions whose logs have no wall times: the curves offer no Step/Time choice (time could only draw empty charts). */
-async function stepsOnly(page: Page, registry: Locator): Promise<void> {
+async function stepsOnly(page: Page, registry: Locator, shot: string): Promise<void> {
   await page.mouse.move(0, 0);
   await expand(treeItem(registry, page, 'steps-only'));
   // The second v1 and v2 rows: those of steps-only, listed after resnet's.
@@ -268,7 +270,7 @@ async function stepsOnly(page: Page, registry: Locator): Promise<void> {
         )
           return f;
       }
-      throw new Error('no compare panel of steps-only@v1 and v2 appeared');
+      throw new Error('no compare panel of steps-only@v1, v2 and v3 appeared');
     },
     { timeout: STEP_TIMEOUT, interval: 200 },
   );
@@ -276,6 +278,28 @@ async function stepsOnly(page: Page, registry: Locator): Promise<void> {
   if (await frame.locator('#curves vscode-radio[value="time"]').isVisible())
     throw new Error('the Step/Time choice shows although no series of steps-only has wall times');
   if (!(await frame.locator('#curves .legend-item').first().isVisible())) throw new Error('the curves have no legend');
+  // v3, the conversion of v1, joined the comparison (a newer version of the model): its summary
+  // says what the converter did, and its metrics column whose metrics they are.
+  const conversion = frame.locator('table.summary tbody tr').filter({ has: frame.locator('th:text-is("Conversion")') });
+  await eventually(
+    async () => {
+      const cells = await conversion.locator('td').allInnerTexts();
+      const v3 = cells[cells.length - 1] ?? '';
+      if (
+        cells.length !== 3 ||
+        cells[0].trim() !== '—' ||
+        !/onnx-fp16 · fp16/.test(v3) ||
+        !/from steps-only@v1/.test(v3) ||
+        !/max abs error \S+ \(relative \S+\) over \d+ input sets?/.test(v3)
+      )
+        throw new Error(`Conversion row: ${JSON.stringify(cells)}`);
+    },
+    { timeout: STEP_TIMEOUT, interval: 200, message: 'conversion summary' },
+  );
+  const note = (await frame.locator('.metrics-table thead th').last().innerText()).trim();
+  if (!note.includes('metrics of the parent (conversion)')) throw new Error(`v3's metrics column reads "${note}"`);
+  await frame.locator('#summary').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: shot });
 }
 
 export async function run(ctx: E2eContext): Promise<void> {
@@ -353,7 +377,8 @@ export async function run(ctx: E2eContext): Promise<void> {
     await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}-curves.png`) });
     await dragZoom(page, frame, path.join(ctx.screenshotDir, `e2e-compare-${name}-zoom.png`));
     if (name === 'light') await switchToTime(frame);
-    if (name === 'dark') await stepsOnly(page, registry);
+    if (name === 'dark')
+      await stepsOnly(page, registry, path.join(ctx.screenshotDir, 'e2e-compare-dark-conversion.png'));
     await server.stop();
   }
 }

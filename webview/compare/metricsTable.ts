@@ -40,7 +40,13 @@ export class MetricsSection {
     const model = this.ctx.model();
     if (!model) return;
     if (model.metrics.length === 0) {
-      this.body.replaceChildren(empty('No metric logs in these versions.'));
+      this.body.replaceChildren(
+        empty(
+          model.versions.every((v) => v.conversion)
+            ? 'These versions are conversions: their metrics are those of their parents.'
+            : 'No metric logs in these versions.',
+        ),
+      );
       return;
     }
     const ui = this.ctx.ui;
@@ -66,7 +72,13 @@ export class MetricsSection {
           `value of ${v.ref}`,
           swatch(v.color),
           i === b && badge('baseline', 'baseline'),
-          noMetrics[i] && el('span', { class: 'muted small', text: ' no metrics' }),
+          noMetrics[i] &&
+            el('span', {
+              class: 'muted small no-metrics',
+              // A conversion keeps its parent's metric log; its own training metrics were never measured.
+              text: v.conversion ? ' metrics of the parent (conversion)' : ' no metrics',
+              title: v.conversion?.from ? `See ${v.conversion.from}` : '',
+            }),
         ),
       ),
     );

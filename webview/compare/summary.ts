@@ -30,6 +30,9 @@ export class SummarySection {
       ['Size', (v) => formatBytes(v.sizeBytes)],
       // Not "Parameters": that is the section of hyperparameters below.
       ['Weights', (v) => weightsLabel(v.parameterCount)],
+      ...(model.versions.some((v) => v.conversion)
+        ? ([['Conversion', (v) => this.conversion(v)]] as [string, Cell][])
+        : []),
       ['Created', (v) => formatDate(v.createdAt)],
       [
         'Source',
@@ -67,6 +70,23 @@ export class SummarySection {
       { class: 'badges' },
       ...v.aliases.map((a) => badge(`@${a}`, 'alias')),
       ...v.tags.map((t) => badge(t, 'tag')),
+    );
+  }
+
+  private conversion(v: VersionColumn): Node | string {
+    const c = v.conversion;
+    if (!c) return el('span', { class: 'muted', text: '—' });
+    return el(
+      'div',
+      { class: 'conversion' },
+      el('div', {}, el('code', { text: c.converter }), c.dtype ? ` · ${c.dtype}` : ''),
+      c.from && el('div', { class: 'muted', text: `from ${c.from}` }),
+      c.size && el('div', { text: c.size }),
+      c.verification &&
+        el('div', {
+          class: c.verification === 'not verified' ? 'unverified' : 'verified',
+          text: c.verification,
+        }),
     );
   }
 

@@ -7,6 +7,7 @@ import { commitRange, repositoryWithCommit } from '../../core/git/compare';
 import { GitRepo } from '../../core/git/git';
 import { Registry } from '../../core/registry/registry';
 import { StoredSeries, VersionRecord } from '../../core/registry/types';
+import { conversionFacts } from '../../shared/conversion';
 import {
   CodeComparison,
   ComparisonModel,
@@ -170,6 +171,7 @@ function toColumn(v: VersionRecord, i: number): VersionColumn {
       dirty: v.git.dirty,
       remote: v.git.remote,
     },
+    conversion: v.parentKind === 'conversion' ? conversionFacts(v.details) : null,
     color: VERSION_COLORS[i % VERSION_COLORS.length],
   };
 }

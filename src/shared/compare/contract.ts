@@ -5,9 +5,10 @@
  */
 import type { Direction, Goal } from '../../core/compare/direction';
 import type { ParamRow } from '../../core/compare/params';
+import type { ConversionFacts } from '../conversion';
 import { envelope, isInt, isNum, isObj, isStr, type Message, type PageContract, type Ready } from '../messages';
 
-export type { Direction, Goal, ParamRow };
+export type { ConversionFacts, Direction, Goal, ParamRow };
 
 /** Tableau 10: distinguishable on light and dark backgrounds, and for most colour-blind readers. */
 export const VERSION_COLORS = [
@@ -49,6 +50,8 @@ export interface VersionColumn {
   createdAt: string;
   source: { kind: string; uri: string };
   git: GitColumn | null;
+  /** What the converter did, for a version made by Convert…; null otherwise. */
+  conversion: ConversionFacts | null;
   /** CSS colour of this version's lines, stable for a given position. */
   color: string;
 }

@@ -4,6 +4,8 @@ import * as path from 'path';
 import { buildComparison, seriesWindow } from '../../../../src/extension/compare/comparison';
 import { comparisonCsv, comparisonMarkdown } from '../../../../src/extension/compare/export';
 import { findRepository } from '../../../../src/core/git/git';
+import { convertVersion } from '../../../../src/core/convert/convert';
+import { toFp16 } from '../../../../src/core/convert/safetensors';
 import { importTrainingOutput } from '../../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../../src/core/registry/registry';
 import { writeParamsFile, writeTrainerState } from '../../helpers/makeLogs';
@@ -147,5 +149,20 @@ describe('buildComparison', () => {
     assert.ok(md.includes(`**${acc.values[acc.best[0]]}**`));
     assert.match(md, /## Parameters that differ/);
     assert.match(md, /training_args.json › learning_rate \| `0.01` \| `0.001`/);
+  });
+
+  // Last: it adds a version to the model the other cases compare.
+  it("shows a converted version's converter, dtype and sizes, and that its metrics are its parent's", async () => {
+    const conv = await convertVersion(r, 'clf@v1', toFp16);
+    const m = await buildComparison(r, [ids[0], conv.id]);
+    assert.strictEqual(m.versions[0].conversion, null);
+    const c = m.versions[1].conversion;
+    assert.ok(c, 'conversion facts');
+    assert.strictEqual(c.converter, 'fp16');
+    assert.strictEqual(c.dtype, 'fp16');
+    assert.strictEqual(c.from, 'clf@v1');
+    assert.strictEqual(c.size, '328 B → 200 B'); // the file, header included
+    assert.strictEqual(c.verification, null); // safetensors conversions are exact casts, not checked in a runtime
+    assert.ok(m.metrics.every((row) => row.values[1] === null)); // not measured on the converted weights
   });
 });
