@@ -8,7 +8,8 @@ import { promisify } from 'util';
 import * as vscode from 'vscode';
 import { importTrainingOutput, type VersionRecord } from '../../src/core';
 import { formatMetric } from '../../src/shared/format';
-import { acceptingPicks, api, child, labels, nextEvent, workspace } from './helpers';
+import type { ComparePanel } from '../../src/extension/compare/comparePanel';
+import { acceptingPicks, api, child, eventually, labels, nextEvent, workspace } from './helpers';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -226,6 +227,51 @@ describe('Import as Model', () => {
     )) as VersionRecord;
     assert.strictEqual(again?.ref, 'lr05-mine@v2');
     for (const ref of ['lr05-mine@v2', 'lr05-mine@v1', v2.ref]) await registry.deleteVersion(ref);
+    a.tree.refresh();
+  });
+
+  it('several selected folders import under one progress, asking nothing; one summary, and Compare these opens them', async () => {
+    const a = await api();
+    const outputs = path.join(workspace(), 'outputs');
+    // Two more runs of resnet-cifar (learning rates 0.2 and 0.3), and a corrupt output.
+    const runs = ['batch-lr2', 'batch-lr3'].map((name, i) => {
+      const dir = path.join(outputs, name);
+      cpSync(path.join(outputs, 'resnet-cifar'), dir, { recursive: true });
+      const hparams = path.join(dir, 'lightning_logs', 'version_0', 'hparams.yaml');
+      writeFileSync(hparams, readFileSync(hparams, 'utf8').replace(/^lr: .*$/m, `lr: 0.${i + 2}`));
+      return vscode.Uri.file(dir);
+    });
+    const selected = [...runs, vscode.Uri.file(path.join(outputs, 'broken'))];
+    // Explorer's arguments: (clicked, all selected); the third presses the summary's button.
+    const result = (await vscode.commands.executeCommand(
+      'modelRegistry.importOutput',
+      selected[0],
+      selected,
+      'Compare these',
+    )) as { versions: VersionRecord[]; summary: string; opened?: ComparePanel };
+    const [first, second] = result.versions;
+    assert.strictEqual(result.versions.length, 2);
+    assert.strictEqual(second.model, first.model, 'the second run went into the same model as the first');
+    assert.strictEqual(second.number, first.number + 1);
+    assert.match(
+      result.summary,
+      new RegExp(
+        `^Imported 2 runs: ${first.model}@v${first.number}…v${second.number}; 1 failed: outputs/broken \\(Truncated: tensor 'w' ends at byte \\d+ but the file has \\d+ bytes \\(outputs/broken/model\\.safetensors\\)\\)\\.$`,
+      ),
+    );
+    const panel = result.opened;
+    assert.ok(panel, 'Compare these opened the compare panel');
+    await eventually(
+      () =>
+        assert.deepStrictEqual(
+          panel.lastPosted?.versions.map((v) => v.ref),
+          [first.ref, second.ref],
+        ),
+      { timeout: 20_000, message: 'the panel compares the imported versions' },
+    );
+    panel.dispose();
+    const registry = await a.service.get();
+    for (const v of [second, first]) await registry.deleteVersion(v.ref);
     a.tree.refresh();
   });
 

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { configImporter, currentLanguage } from './catalog';
 import {
+  CancelledError,
+  confidentModel,
   defaultModelName,
   describesModel,
   DuplicateImportError,
@@ -18,7 +20,8 @@ import { formatBytes } from '../../shared/format';
 import { RegistryService } from '../registry/registryService';
 import { RegistryTreeProvider } from '../registry/registryTree';
 import { TreeNode } from '../registry/treeNodes';
-import { showError } from '../errors';
+import { describeError, log, showError } from '../errors';
+import { BatchOutcome, batchSummary } from './batchSummary';
 import { withCancellableProgress } from '../progress';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand, runCommand } from '../commands/register';
@@ -44,6 +47,7 @@ export function registerImportCommands(
     // or { model, answer }: the model to import into instead of asking which.
     registerCommand(COMMANDS.importOutput, async (uri?: vscode.Uri, uris?: vscode.Uri[], answer?: unknown) => {
       const targets = uris?.length ? uris : uri ? [uri] : await pickOutput();
+      if (targets && targets.length > 1) return importBatch(service, tree, targets, asSeam(answer).answer);
       const done: unknown[] = [];
       for (const t of targets ?? []) {
         const v = await run(t, asSeam(answer));
@@ -227,6 +231,100 @@ export async function importAndAnnounce(
       if (choice === 'Reveal') await revealVersion(tree, view, version);
     });
   return version;
+}
+
+/**
+ * Several selected folders: one cancellable progress notification ("Importing 3 of 5: outputs/x"),
+ * each into the model it is confidently a new run of (as `modelreg import` decides), else a new model
+ * named after it, asking nothing on the way; then one summary naming what was imported, skipped and
+ * failed, with Compare these when two or more versions came in. `answer` presses that button
+ * (tests). Returns the new versions, the summary, and what the button opened.
+ */
+async function importBatch(
+  service: RegistryService,
+  tree: RegistryTreeProvider,
+  targets: vscode.Uri[],
+  answer?: string,
+): Promise<{ versions: VersionRecord[]; summary: string; opened?: unknown }> {
+  const registry = await service.get();
+  const outcomes: BatchOutcome[] = [];
+  const versions: VersionRecord[] = [];
+  let notStarted = 0;
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      const sub = token.onCancellationRequested(() => abort.abort());
+      try {
+        for (const [i, target] of targets.entries()) {
+          if (abort.signal.aborted) {
+            notStarted = targets.length - i;
+            break;
+          }
+          const name = vscode.workspace.asRelativePath(target);
+          const step = `Importing ${i + 1} of ${targets.length}: ${name}`;
+          progress.report({ message: step, increment: i === 0 ? 0 : 100 / targets.length });
+          const boundary = vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath;
+          try {
+            const described = await describesModel(target.fsPath);
+            const importer = described ? configImporter(await currentLanguage()) : importTrainingOutput;
+            const model = described ? undefined : (await confidentModel(registry, target.fsPath, boundary))?.model;
+            const v = await importer(registry, target.fsPath, {
+              model,
+              signal: abort.signal,
+              refuseDuplicate: true,
+              refuseNoWeights: true,
+              boundary,
+              onProgress: (p) =>
+                progress.report({
+                  message:
+                    p.phase === 'copying' && p.bytesTotal > 0
+                      ? `${step} — ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`
+                      : `${step} (${p.phase}…)`,
+                }),
+            });
+            versions.push(v);
+            outcomes.push({ name, imported: v });
+          } catch (e) {
+            if (e instanceof CancelledError) {
+              notStarted = targets.length - i;
+              break;
+            }
+            if (e instanceof DuplicateImportError) outcomes.push({ name, skipped: `same files as ${e.existing.ref}` });
+            else if (e instanceof NoWeightsError) outcomes.push({ name, skipped: 'no model weights' });
+            else {
+              const text = describeError(`Could not import ${name}`, e);
+              log().appendLine(`${new Date().toISOString()} ${text.log}`);
+              outcomes.push({ name, failed: text.toast.replace(/ — could not import .*$/, '') });
+            }
+          }
+        }
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+  if (versions.length) {
+    service.fireSoon();
+    tree.refresh();
+  }
+  const summary = batchSummary(outcomes, notStarted);
+  const compare = 'Compare these';
+  const buttons = versions.length >= 2 ? [compare] : [];
+  const warn = outcomes.some((o) => 'failed' in o) || notStarted > 0;
+  const show = (text: string, ...items: string[]) =>
+    warn ? vscode.window.showWarningMessage(text, ...items) : vscode.window.showInformationMessage(text, ...items);
+  const act = (c: string | undefined) =>
+    c === compare && buttons.length
+      ? runCommand(
+          COMMANDS.compareVersions,
+          undefined,
+          versions.map((version) => ({ kind: 'version', version, registry: 'local' })),
+        )
+      : undefined;
+  if (answer !== undefined) return { versions, summary, opened: await act(answer) };
+  void Promise.resolve(show(summary, ...buttons)).then(act);
+  return { versions, summary };
 }
 
 /** importArchive in the shape of the other importers, its bytes reported as the copying phase. */
