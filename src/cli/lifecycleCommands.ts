@@ -205,7 +205,7 @@ export function registerLifecycleCommands(
       withAnyRegistry(async (r) => {
         const found = await r.search(terms.join(' '), { limit: o.limit });
         if (o.json) return print(found);
-        if (found.length === 0) console.log('No versions match.');
+        if (found.length === 0) console.log(`${await r.explainNoMatch(terms.join(' '))}.`);
         for (const v of found) console.log(versionLine(v));
       }),
     );

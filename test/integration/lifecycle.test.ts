@@ -102,6 +102,28 @@ describe('Version lifecycle in the tree', () => {
     assert.ok((await a.tree.getChildren()).length > 1);
   });
 
+  it('A filter that matches nothing says why: no such metric (the nearest names), or no value passes (the best one)', async () => {
+    const registry = await a.service.get();
+    const metrics = (await registry.finalMetrics((await registry.resolve('lc-resnet@v2')).id)).filter(
+      (m) => m.value !== null,
+    );
+    const { key } = metrics[0];
+    const message = async () => {
+      const rows = await a.tree.getChildren();
+      assert.strictEqual(rows.length, 1);
+      return String(a.tree.getTreeItem(rows[0]).label);
+    };
+    // Spaces around the operator, and a threshold above every value there is.
+    await vscode.commands.executeCommand('modelRegistry.filter', `${key} > 1e9`);
+    assert.match(
+      await message(),
+      new RegExp(`^No versions match "${key} > 1e9": no ${key} is > 1000000000; the highest is `),
+    );
+    await vscode.commands.executeCommand('modelRegistry.filter', `${key}x>0.5`);
+    assert.match(await message(), new RegExp(`no metric is named ${key}x; known metrics: ${key}\\b`));
+    await vscode.commands.executeCommand('modelRegistry.clearFilter');
+  });
+
   it('Edit Tags and Edit Description confirm in the status bar; tags show in the row, the description under it', async () => {
     const model = await child(a, undefined, 'lc-resnet');
     await vscode.commands.executeCommand('modelRegistry.editTags', await child(a, model, 'v2'), ['baseline', 'cifar']);

@@ -33,6 +33,7 @@ import {
   VersionRecord,
   VersionSource,
 } from './types';
+import { exampleComparison, explainNoMatch, metricTerms, parseSearch } from './search';
 import * as versions from './versions';
 
 export type { VersionContent } from './imports';
@@ -180,6 +181,20 @@ export class Registry<S extends ObjectStore = LocalStore> {
   /** Ready versions imported from `sourceUri`, then the `recent` newest ready ones (see modelCandidates.ts). */
   importEvidence(sourceUri: string, recent: number): Promise<VersionRecord[]> {
     return versions.importEvidence(this.#core, sourceUri, recent);
+  }
+  /** Why a search shows nothing (no such metric, with the nearest names; no value passes, with the best there is). */
+  async explainNoMatch(filter: string, opts: { includeArchived?: boolean } = {}): Promise<string> {
+    const includeArchived = opts.includeArchived || parseSearch(filter).includeArchived;
+    const keys = await versions.metricKeys(this.#core);
+    const asked = [...new Set(metricTerms(filter).map((t) => t.key))];
+    return explainNoMatch(filter, keys, await versions.metricRanges(this.#core, asked, { includeArchived }));
+  }
+  /** A metric comparison that matches a version here (the filter's placeholder), or undefined without metrics. */
+  async exampleComparison(): Promise<string | undefined> {
+    const keys = await versions.metricKeys(this.#core);
+    // A quality metric if there is one: a few ranges are enough to pick from.
+    const preferred = [...keys.filter((k) => /acc|f1|auc|map/i.test(k)), ...keys].slice(0, 5);
+    return exampleComparison(await versions.metricRanges(this.#core, [...new Set(preferred)]));
   }
   getVersionById(id: number): Promise<VersionRecord | undefined> {
     return versions.getVersionById(this.#core, id);

@@ -15,7 +15,7 @@ import {
   versionCondition,
   VersionRow,
 } from './rows';
-import { parseSearch } from './search';
+import { MetricRange, parseSearch } from './search';
 import { FileEntry, FinalMetric, ListOptions, StoredSeries, VersionRecord } from './types';
 
 /** A model's versions, newest first, a page at a time; archived ones only when asked for. */
@@ -246,4 +246,48 @@ export async function setVersionDescription(core: Core, ref: string, description
 /** True when some stored file has this size: a new file of that size may well be a duplicate. */
 export async function hasObjectOfSize(core: Core, size: number): Promise<boolean> {
   return !!(await core.sql.get('SELECT 1 FROM files WHERE size = ? LIMIT 1', [size]));
+}
+
+/**
+ * The metric keys in use, one index probe per key (a loose scan of metrics_by_key_value), so a
+ * registry with millions of metric rows answers as fast as a small one. Keys of deleted versions
+ * not yet collected may be among them; metricRanges() sees only live versions.
+ */
+export async function metricKeys(core: Core, limit = 500): Promise<string[]> {
+  const rows = await core.sql.all<{ key: string }>(
+    `WITH RECURSIVE k(key) AS (
+       SELECT MIN(key) FROM metrics
+       UNION ALL SELECT (SELECT MIN(key) FROM metrics WHERE key > k.key) FROM k WHERE k.key IS NOT NULL
+     ) SELECT key FROM k WHERE key IS NOT NULL LIMIT ?`,
+    [limit],
+  );
+  return rows.map((r) => r.key);
+}
+
+/** Each key's lowest and highest final value among the versions a listing shows (live; archived only when asked), with their versions. */
+export async function metricRanges(
+  core: Core,
+  keys: string[],
+  opts: { includeArchived?: boolean } = {},
+): Promise<MetricRange[]> {
+  const shown = versionCondition(undefined, opts);
+  const end = async (key: string, order: 'ASC' | 'DESC') =>
+    core.sql.get<{ value: number; model: string; number: number }>(
+      `SELECT x.final_value AS value, m.name AS model, v.number AS number
+       FROM metrics x JOIN versions v ON v.id = x.version_id JOIN models m ON m.id = v.model_id
+       WHERE x.key = ? AND x.final_value IS NOT NULL AND ${shown.where}
+       ORDER BY x.final_value ${order} LIMIT 1`,
+      [key, ...shown.params],
+    );
+  const ranges: MetricRange[] = [];
+  for (const key of keys) {
+    const [lo, hi] = [await end(key, 'ASC'), await end(key, 'DESC')];
+    if (lo && hi)
+      ranges.push({
+        key,
+        lowest: { value: lo.value, ref: `${lo.model}@v${lo.number}` },
+        highest: { value: hi.value, ref: `${hi.model}@v${hi.number}` },
+      });
+  }
+  return ranges;
 }

@@ -5,7 +5,6 @@ import { formatBytes } from '../../shared/format';
 import { problemWith, showError } from '../errors';
 import { withCancellableProgress } from '../progress';
 import { revealVersion } from '../importing/importCommands';
-import { RegistryTreeProvider } from '../registry/registryTree';
 import { CommandTargets, RegistryView } from '../registry/registries';
 import { COMMANDS } from '../commands/commandIds';
 import { confirm } from '../statusMessage';
@@ -220,8 +219,8 @@ export function registerLifecycleCommands(targets: CommandTargets): vscode.Dispo
       return done;
     }),
 
-    registerCommand(COMMANDS.filter, (arg?: unknown) => filterTree(tree, 'the Model Registry', asString(arg))),
-    registerCommand(COMMANDS.filterTeam, (arg?: unknown) => filterTree(team.tree, 'the Team Registry', asString(arg))),
+    registerCommand(COMMANDS.filter, (arg?: unknown) => filterTree(local, 'the Model Registry', asString(arg))),
+    registerCommand(COMMANDS.filterTeam, (arg?: unknown) => filterTree(team, 'the Team Registry', asString(arg))),
     registerCommand(COMMANDS.clearTeamFilter, () => team.tree.setFilter('')),
     registerCommand(COMMANDS.clearFilter, () => tree.setFilter('')),
     registerCommand(COMMANDS.showArchived, () => tree.setFilter(tree.filter, true)),
@@ -260,18 +259,28 @@ function asString(arg: unknown): string | undefined {
 }
 
 /** Asks for a search (checked as it is typed) and filters the tree by it; empty shows everything. */
-async function filterTree(tree: RegistryTreeProvider, title: string, text: string | undefined): Promise<void> {
-  const query =
-    text ??
-    (await vscode.window.showInputBox({
-      title: `Filter ${title}`,
-      value: tree.filter,
-      placeHolder: 'resnet tag:baseline @production format:onnx commit:3f2a accuracy>0.9 archived:yes',
-      prompt:
-        'Words match model names and tags; name:, tag:, alias: (or @), format:, commit:, archived:, and metric comparisons. Empty shows everything.',
-      validateInput: problemWith(parseSearch),
-    }));
+async function filterTree(where: RegistryView, title: string, text: string | undefined): Promise<void> {
+  const { tree } = where;
+  const query = text ?? (await askFilter(where, title));
   if (query !== undefined) tree.setFilter(query);
+}
+
+/** The filter's input box; its example comparison is a metric of this registry that some version passes. */
+async function askFilter(where: RegistryView, title: string): Promise<string | undefined> {
+  let example: string | undefined;
+  try {
+    example = where.service.exists() ? await (await where.service.get()).exampleComparison() : undefined;
+  } catch {
+    // No example then; the registry's own error shows in its tree.
+  }
+  const metric = example ?? 'accuracy>0.9';
+  return vscode.window.showInputBox({
+    title: `Filter ${title}`,
+    value: where.tree.filter,
+    placeHolder: `resnet tag:baseline @production format:onnx commit:3f2a ${metric} archived:yes`,
+    prompt: `Words match model names and tags; name:, tag:, alias: (or @), format:, commit:, archived:, and metric comparisons (${metric}). Empty shows everything.`,
+    validateInput: problemWith(parseSearch),
+  });
 }
 
 async function pickAlias(registry: Registry<ObjectStore>, v: VersionRecord): Promise<string | undefined> {

@@ -172,7 +172,9 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       }
       const models = await registry.listModels(opts);
       if (models.length === 0 && this.filterText)
-        return [{ kind: 'message', text: `No versions match "${this.filterText}"` }];
+        return [
+          { kind: 'message', text: await registry.explainNoMatch(this.filterText, { includeArchived: this.archived }) },
+        ];
       return paged(
         models.map((model) => ({ kind: 'model', model }) as const),
         opts.limit,

@@ -217,6 +217,39 @@ function lifecycle(backend: Backend) {
         assert.deepStrictEqual(await refs('100%_'), [], 'LIKE wildcards are literal');
       });
 
+      it('a metric comparison takes spaces around its operator', async () => {
+        assert.deepStrictEqual(await refs('accuracy >0.9'), ['bert-sst2@v1', 'resnet@v2']);
+        assert.deepStrictEqual(await refs('accuracy > 0.9 resnet'), ['resnet@v2']);
+        assert.deepStrictEqual(await refs('loss <= 0.2'), ['resnet@v2']);
+        assert.deepStrictEqual(await refs('tag:"a > 1"'), [], 'a quoted value stays one term');
+      });
+
+      it('says why a search matched nothing: no such metric, or no value passes', async () => {
+        assert.strictEqual(
+          await r.explainNoMatch('acc>0.5'),
+          'No versions match "acc>0.5": no metric is named acc; known metrics: accuracy',
+        );
+        assert.strictEqual(
+          await r.explainNoMatch('accuracy > 0.99'),
+          'No versions match "accuracy > 0.99": no accuracy is > 0.99; the highest is 0.95 (bert-sst2@v1)',
+        );
+        assert.strictEqual(
+          await r.explainNoMatch('loss<0.1'),
+          'No versions match "loss<0.1": no loss is < 0.1; the lowest is 0.2 (resnet@v2)',
+        );
+        assert.strictEqual(await r.explainNoMatch('resnet tag:zzz'), 'No versions match "resnet tag:zzz"');
+        // Archived versions count only when the search shows them.
+        await r.archiveVersion('bert-sst2@v1');
+        assert.match(await r.explainNoMatch('accuracy>0.99'), /the highest is 0.93 \(resnet@v2\)/);
+        assert.match(await r.explainNoMatch('accuracy>0.99 archived:yes'), /the highest is 0.95 \(bert-sst2@v1\)/);
+      });
+
+      it("the filter's example comparison is a metric of this registry that some version passes", async () => {
+        const example = await r.exampleComparison();
+        assert.strictEqual(example, 'accuracy>0.9');
+        assert.ok((await refs(example!)).length > 0);
+      });
+
       it('filters the model list and a model’s versions the same way, a page at a time', async () => {
         assert.deepStrictEqual(
           (await r.listModels({ filter: 'accuracy>0.9' })).map((m) => m.name),
