@@ -28,6 +28,7 @@ import {
 import { escapeControl, formatBytes, formatCount, formatMetric } from '../shared/format';
 import { MAX_PARAM_FILE_BYTES } from '../core/inspect/logs';
 import { readRegularText } from '../core/util/readFile';
+import { checkpointNote } from './checkpointNote';
 import { registerConvertCommands } from './convertCommands';
 import { registerEvaluateCommands } from './evaluateCommands';
 import { listedVersions, registerLifecycleCommands, versionLine } from './lifecycleCommands';
@@ -140,11 +141,16 @@ program
   .option('--region <region>', 'for s3://: the region', 'us-east-1')
   .option('--allow-duplicate', 'import a copy when a version already holds these files')
   .option('--allow-no-weights', 'import even when no model weights are found in it')
+  .option(
+    '--checkpoints <what>',
+    'with checkpoint-N folders: final (the final weights only, the default), all, or a folder name (that checkpoint alone)',
+  )
   .option('--json', 'print the new version as JSON')
   .action(
     async (
       input: string,
       o: {
+        checkpoints?: string;
         model?: string;
         template?: string;
         endpoint?: string;
@@ -175,6 +181,7 @@ program
               bar.update(p.phase, p.bytesDone, p.bytesTotal),
             refuseDuplicate: !o.allowDuplicate,
             refuseNoWeights: !o.allowNoWeights,
+            checkpoints: o.checkpoints,
           };
           const v = await (
             language
@@ -198,6 +205,8 @@ program
               `Imported ${v.ref}: ${v.format ?? 'no weights found'}, ${v.fileCount} files, ${formatBytes(v.sizeBytes)}${v.git ? `, commit ${v.git.commit.slice(0, 8)}${v.git.dirty ? ' (dirty)' : ''}` : ''}`,
             );
           warnAbout(v);
+          const note = checkpointNote(v.details, o.checkpoints);
+          if (note) console.error(`modelreg: note: ${note}`);
         } finally {
           bar.done();
           process.removeListener('SIGINT', onSigint);

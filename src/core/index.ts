@@ -10,6 +10,8 @@ export type { ObjectStore } from './store/types';
 export { importTrainingOutput } from './importers/trainingOutput';
 export { defaultModelName } from './util/modelName';
 export type { ImportProgress, ImportOptions } from './importers/trainingOutput';
+export { checkpointOf, describeCheckpoint } from './importers/checkpoints';
+export type { CheckpointChoice, CheckpointFolder, CheckpointRecord } from './importers/checkpoints';
 export { gitProvenance } from './git/provenance';
 export { showCommit, repositoryWithCommit } from './git/compare';
 export { findRepository } from './git/git';

@@ -64,8 +64,19 @@ export async function run(ctx: E2eContext): Promise<void> {
     }
   });
 
-  await step(3, 'the import reports "Imported"', 'imported', async () => {
+  await step(3, 'run1 has a checkpoint folder: the import asks, final weights only first', 'checkpoints', async () => {
     await page.getByRole('menuitem', { name: 'Import as Model' }).click();
+    const pick = page.locator('.quick-input-widget');
+    await pick.getByText('outputs/run1 has 1 checkpoint folder: what should the version hold?').waitFor();
+    const rows = pick.locator('.monaco-list-row');
+    await rows.first().getByText('Final weights only', { exact: true }).waitFor();
+    await rows.first().getByText('Leaves out checkpoint-50', { exact: false }).waitFor();
+    await rows.nth(1).getByText('Include checkpoints', { exact: true }).waitFor();
+    await rows.nth(2).getByText('Pick one checkpoint…', { exact: true }).waitFor();
+  });
+
+  await step(4, 'Enter takes the final weights; the import reports "Imported"', 'imported', async () => {
+    await page.keyboard.press('Enter');
     const done = page
       .locator('.notifications-toasts, .notifications-center')
       .getByText(/Imported/)
@@ -93,7 +104,7 @@ export async function run(ctx: E2eContext): Promise<void> {
   });
 
   await step(
-    4,
+    5,
     '"Reveal" on the notification opens the view with run1 expanded and v1 selected',
     'revealed',
     async () => {
@@ -118,7 +129,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     },
   );
 
-  await step(5, 'the Model Registry view shows run1 → v1', 'registry', async () => {
+  await step(6, 'the Model Registry view shows run1 → v1', 'registry', async () => {
     // Clicking the tab of a container that is already showing would hide it.
     const tab = page.getByRole('tab', { name: /Model Registry/ });
     if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
@@ -127,7 +138,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     await treeItem(registry, page, 'v1').waitFor();
   });
 
-  await step(6, 'v1 expands to Files, Metrics, Parameters, Source', 'version', async () => {
+  await step(7, 'v1 expands to Files, Metrics, Parameters, Source', 'version', async () => {
     const version = treeItem(registry, page, 'v1');
     await expand(version);
     const level = Number(await version.getAttribute('aria-level'));
@@ -139,7 +150,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     }
   });
 
-  await step(7, 'Metrics shows the final values, the best one marked', 'metrics', async () => {
+  await step(8, 'Metrics shows the final values, the best one marked', 'metrics', async () => {
     await expand(treeItem(registry, page, 'Metrics'));
     const accuracy = treeItem(registry, page, 'eval_accuracy');
     await accuracy.waitFor();
@@ -148,7 +159,17 @@ export async function run(ctx: E2eContext): Promise<void> {
     await treeItem(registry, page, 'loss').waitFor();
   });
 
-  await step(8, 'Import as Model on outputs/run2 asks, run1 first with the reasons', 'second-run', async () => {
+  await step(9, 'Files lists checkpoint-50 as a checkpoint left out', 'files', async () => {
+    await expand(treeItem(registry, page, 'Files'));
+    const row = treeItem(registry, page, 'checkpoint-50');
+    await row.waitFor();
+    await row.locator('.codicon-history').waitFor();
+    const text = (await row.textContent()) ?? '';
+    if (!/step 50 · .*not imported/.test(text)) throw new Error(`checkpoint-50 row says "${text}"`);
+    await treeItem(registry, page, 'model.safetensors').waitFor();
+  });
+
+  await step(10, 'Import as Model on outputs/run2 asks, run1 first with the reasons', 'second-run', async () => {
     await page
       .getByRole('tab', { name: /Explorer/ })
       .first()
@@ -164,10 +185,16 @@ export async function run(ctx: E2eContext): Promise<void> {
   });
 
   await step(
-    9,
+    11,
     'Enter imports it as run1@v2; Reveal selects v2 under the expanded run1',
     'second-revealed',
     async () => {
+      await page.keyboard.press('Enter');
+      // run2 is a copy of run1, checkpoint-50 too: Enter again takes the final weights.
+      await page
+        .locator('.quick-input-widget')
+        .getByText('outputs/run2 has 1 checkpoint folder', { exact: false })
+        .waitFor();
       await page.keyboard.press('Enter');
       const toast = page
         .locator('.notifications-toasts .notification-list-item')

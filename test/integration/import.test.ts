@@ -14,6 +14,10 @@ import { acceptingPicks, api, child, eventually, labels, nextEvent, workspace } 
 const repoRoot = path.resolve(__dirname, '../../..');
 
 describe('Import as Model', () => {
+  // outputs/run1 has a checkpoint-50 folder: take the final weights without asking (checkpoints.test.ts asks).
+  const settings = () => vscode.workspace.getConfiguration('modelRegistry');
+  before(() => settings().update('import.checkpoints', 'final', vscode.ConfigurationTarget.Global));
+  after(() => settings().update('import.checkpoints', undefined, vscode.ConfigurationTarget.Global));
   it('imports a training output folder and shows it as run1 → v1 → Files / Metrics / Parameters / Source', async () => {
     const a = await api();
     const out = vscode.Uri.file(path.join(workspace(), 'outputs', 'run1'));

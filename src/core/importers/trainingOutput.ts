@@ -1,6 +1,13 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { CancelledError, DuplicateImportError, InputError, NoWeightsError } from '../errors';
+import {
+  CheckpointChoice,
+  CheckpointFolder,
+  CheckpointRecord,
+  findCheckpoints,
+  selectCheckpoints,
+} from './checkpoints';
 import { looksLikeDataset } from '../datasets/looksLike';
 import { gitProvenance } from '../git/provenance';
 import { inspectOutput } from '../inspect/output';
@@ -41,6 +48,11 @@ export interface ImportOptions {
    */
   refuseDuplicate?: boolean;
   refuseNoWeights?: boolean;
+  /**
+   * What to take of a folder with checkpoint-N folders (importers/checkpoints.ts): a choice, or a
+   * function asked with the folders found (the extension's prompt). Default: the final weights only.
+   */
+  checkpoints?: CheckpointChoice | ((found: CheckpointFolder[]) => Promise<CheckpointChoice>);
 }
 
 /**
@@ -67,10 +79,16 @@ export async function importTrainingOutput(
   let root: string;
   let files: WalkedFile[];
   let sidecars: WalkedFile[] = [];
+  let checkpoints: CheckpointRecord | undefined;
   if (st.isDirectory()) {
     root = target;
     files = await walkFiles(root, opts.signal);
     if (files.length === 0) throw new InputError(target, 'the folder has no files to import');
+    const found = await findCheckpoints(files);
+    if (found.length) {
+      const choice = typeof opts.checkpoints === 'function' ? await opts.checkpoints(found) : opts.checkpoints;
+      ({ root, files, record: checkpoints } = selectCheckpoints(target, files, found, choice));
+    }
   } else if (st.isFile()) {
     // A single checkpoint: store it alone, but learn from the logs and configs beside it.
     root = path.dirname(target);
@@ -138,6 +156,7 @@ export async function importTrainingOutput(
         ...(inspected.models.length > 1 ? { models: inspected.models } : {}),
         ...(sidecars.length ? { sidecars: inspected.metrics.map((m) => m.source) } : {}),
         ...(gitProblem ? { gitProblem } : {}),
+        ...(checkpoints ? { checkpoints } : {}),
         ...opts.details,
       },
       config: opts.config && { text: opts.config.text, templateId: opts.config.templateId },

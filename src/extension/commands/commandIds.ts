@@ -78,4 +78,6 @@ export const CONTEXT_KEYS = {
   evaluated: 'modelRegistry.evaluated',
   /** A Compare panel was opened in this window. */
   compared: 'modelRegistry.compared',
+  /** Import's checkpoint QuickPick is open: 'choice', then 'folder' while picking one checkpoint. */
+  askingCheckpoints: 'modelRegistry.askingCheckpoints',
 } as const;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { configImporter, currentLanguage } from './catalog';
+import { askCheckpoints } from './checkpointPrompt';
 import {
   CancelledError,
   confidentModel,
@@ -356,6 +357,7 @@ export async function importWithProgress(
           signal,
           refuseDuplicate: !allow.duplicate,
           refuseNoWeights: !allow.noWeights,
+          checkpoints: askCheckpoints(name),
           // Links inside the workspace may point anywhere in it, but not out of it.
           boundary: vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath,
           onProgress: (p) => {

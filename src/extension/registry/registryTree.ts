@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { storedConfigUri } from './storedConfigUri';
 import { allProfiles, BUILTIN_PROFILES, ObjectStore, Registry, VersionRecord } from '../../core';
+import { checkpointFileRows } from './checkpointRows';
 import { groupChildren, versionChildren } from './treeChildren';
 import { NodeData, nodeId, RegistryKey, TreeNode } from './treeNodes';
 import { RowSettings, treeItemOf, TreeItemView } from './treeItems';
@@ -199,6 +200,8 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         return versionChildren(registry, parent);
       case 'group':
         return groupChildren(registry, parent);
+      case 'checkpoint':
+        return checkpointFileRows(parent.version, await registry.files(parent.version.id), parent.checkpoint.name);
       default:
         return [];
     }

@@ -2,6 +2,7 @@
 // registries: registryTree.ts pages the models and versions and asks this for everything below.
 import { conversionOf, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
 import { formatBytes, formatMetric } from '../../shared/format';
+import { fileRows } from './checkpointRows';
 import { NodeData } from './treeNodes';
 
 type VersionNode = Extract<NodeData, { kind: 'version' }>;
@@ -64,7 +65,7 @@ export async function groupChildren(registry: Registry<ObjectStore>, parent: Gro
     case 'evaluations':
       return (await registry.evaluationsOf(v.id)).map((evaluation) => ({ kind: 'evaluation', evaluation, version: v }));
     case 'files':
-      return (await registry.files(v.id)).map((file) => ({ kind: 'file', file, version: v }));
+      return fileRows(v, await registry.files(v.id));
     case 'metrics': {
       const metrics = await registry.finalMetrics(v.id);
       if (metrics.length) return metrics.map((metric) => ({ kind: 'metric', metric, version: v }));

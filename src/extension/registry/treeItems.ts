@@ -5,6 +5,7 @@ import {
   BUILTIN_PROFILES,
   conversionOf,
   DatasetRecord,
+  describeCheckpoint,
   ToolProfile,
   VersionRecord,
   versionCapabilities,
@@ -108,6 +109,22 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
       item.tooltip = `${n.file.path}\n${n.file.role}, ${n.file.size} bytes\nsha256 ${n.file.sha256}`;
       item.icon = { id: n.file.role === 'weights' ? 'symbol-array' : n.file.role === 'metrics' ? 'graph' : 'file' };
       break;
+    case 'checkpoint': {
+      const c = n.checkpoint;
+      const what = { included: `${c.fileCount} files`, chosen: "the version's files", 'left out': 'not imported' }[
+        n.state
+      ];
+      item.description = `${describeCheckpoint(c)} · ${what}`;
+      item.tooltip = `${c.name}: a Trainer checkpoint at step ${c.step}, ${c.fileCount} files, ${formatBytes(c.bytes)}${
+        n.state === 'chosen'
+          ? `\n${n.version.ref} holds this checkpoint's files (imported alone)`
+          : n.state === 'left out'
+            ? `\nleft out of ${n.version.ref}: the import took the final weights only`
+            : ''
+      }`;
+      item.icon = { id: 'history', color: n.state === 'left out' ? 'disabledForeground' : undefined };
+      break;
+    }
     case 'metric':
       item.description = `${formatMetric(n.metric.value)}${n.metric.isBest ? ' (best)' : ''}`;
       item.tooltip = `${n.metric.key} = ${n.metric.value}${n.metric.step !== null ? ` at step ${n.metric.step}` : ''}\n${n.metric.pointCount} points from ${n.metric.source}`;
@@ -257,7 +274,9 @@ function labelOf(n: TreeNode): string {
     case 'more':
       return 'Show more…';
     case 'file':
-      return n.file.path;
+      return n.under ? n.file.path.slice(n.under.length + 1) : n.file.path;
+    case 'checkpoint':
+      return n.checkpoint.name;
     case 'metric':
       return n.metric.key;
     case 'param':
@@ -278,7 +297,12 @@ function labelOf(n: TreeNode): string {
 }
 
 function collapsible(n: TreeNode): boolean {
-  return n.kind === 'model' || n.kind === 'group' || (n.kind === 'version' && n.version.status === 'ready');
+  return (
+    n.kind === 'model' ||
+    n.kind === 'group' ||
+    (n.kind === 'version' && n.version.status === 'ready') ||
+    (n.kind === 'checkpoint' && n.state === 'included')
+  );
 }
 
 function versionIcon(v: VersionRecord): string {

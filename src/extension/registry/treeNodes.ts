@@ -1,4 +1,11 @@
-import type { EvaluationRecord, FileEntry, FinalMetric, ModelSummary, VersionRecord } from '../../core';
+import type {
+  CheckpointFolder,
+  EvaluationRecord,
+  FileEntry,
+  FinalMetric,
+  ModelSummary,
+  VersionRecord,
+} from '../../core';
 
 /** Which registry a node shows: the workspace's own, or the team's. Commands act on the node's registry. */
 export type RegistryKey = 'local' | 'team';
@@ -18,7 +25,10 @@ export type NodeData =
   | { kind: 'related'; role: 'parent' | 'child'; relation: string; version: VersionRecord; other: VersionRecord }
   /** "Show more…" at the end of a page; `of` is the model whose versions continue, or undefined for models. */
   | { kind: 'more'; of?: string }
-  | { kind: 'file'; file: FileEntry; version: VersionRecord }
+  /** `under`: the checkpoint folder row it is listed under (its label drops that folder). */
+  | { kind: 'file'; file: FileEntry; version: VersionRecord; under?: string }
+  /** A checkpoint-N folder the import found: its files in the version, the version's files, or left out. */
+  | { kind: 'checkpoint'; checkpoint: CheckpointFolder; state: CheckpointState; version: VersionRecord }
   | { kind: 'metric'; metric: FinalMetric; version: VersionRecord }
   /** A hyperparameter: `key` dotted inside `file` (hparams.yaml, training_args.json…), `value` as text. */
   | { kind: 'param'; key: string; value: string; file: string; version: VersionRecord }
@@ -42,6 +52,8 @@ export type NodeData =
   | { kind: 'fact'; label: string; value: string; at?: string; version: VersionRecord; command?: string }
   | { kind: 'message'; text: string };
 
+export type CheckpointState = 'included' | 'chosen' | 'left out';
+
 /** The registry tree's node kinds; `contextValue`s in package.json menus match `kind` (treeItems.ts). */
 export type TreeNode = NodeData & { readonly registry: RegistryKey };
 
@@ -55,6 +67,8 @@ export function nodeId(n: NodeData): string {
       return `version/${n.version.id}/${n.group}`;
     case 'file':
       return `version/${n.version.id}/files/${n.file.path}`;
+    case 'checkpoint':
+      return `version/${n.version.id}/checkpoints/${n.checkpoint.name}`;
     case 'metric':
       return `version/${n.version.id}/metrics/${n.metric.key}`;
     case 'param':

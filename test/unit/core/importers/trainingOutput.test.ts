@@ -28,7 +28,8 @@ describe('importTrainingOutput', () => {
   afterEach(() => r.close());
 
   it('imports a Hugging Face output: format, framework, parameters, metrics, params, files and commit', async () => {
-    const v = await importTrainingOutput(r, path.join(ws, 'outputs', 'run1'));
+    // With its checkpoint folder (the default leaves it out; checkpoints.test.ts): the copy counts once.
+    const v = await importTrainingOutput(r, path.join(ws, 'outputs', 'run1'), { checkpoints: 'all' });
     assert.strictEqual(v.ref, 'run1@v1');
     assert.strictEqual(v.status, 'ready');
     assert.strictEqual(v.format, 'safetensors');
