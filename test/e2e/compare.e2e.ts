@@ -300,6 +300,31 @@ async function stepsOnly(page: Page, registry: Locator, shot: string): Promise<v
   if (!note.includes('metrics of the parent (conversion)')) throw new Error(`v3's metrics column reads "${note}"`);
   await frame.locator('#summary').scrollIntoViewIfNeeded();
   await page.screenshot({ path: shot });
+  await narrow(page, frame, shot.replace('.png', '-420px.png'));
+}
+
+/**
+ * The panel at 420 px (a split editor, as Compare with Parent opens it): nothing scrolls sideways,
+ * neither the page nor any table.
+ */
+async function narrow(page: Page, frame: Frame, shot: string): Promise<void> {
+  const width = () => frame.evaluate<number>('document.documentElement.clientWidth');
+  for (let i = 0; i < 4 && Math.abs((await width()) - 420) > 6; i++) {
+    const size = page.viewportSize()!;
+    // Two editor groups share the window's growth: the panel gets about half of it.
+    await page.setViewportSize({ width: Math.round(size.width - 2 * ((await width()) - 420)), height: size.height });
+    await page.waitForFunction(() => true); // one round trip for the layout
+  }
+  const w = await width();
+  if (Math.abs(w - 420) > 10) throw new Error(`the compare panel is ${w} px wide, not about 420`);
+  const overflowing = await frame.evaluate<
+    string[]
+  >(`[document.scrollingElement, ...document.querySelectorAll('.table-scroll, .section, .page-head')]
+      .filter((e) => e.scrollWidth > e.clientWidth)
+      .map((e) => (e.id || e.className || e.tagName) + ' ' + e.scrollWidth + ' > ' + e.clientWidth)`);
+  if (overflowing.length) throw new Error(`at ${w} px these scroll sideways: ${overflowing.join('; ')}`);
+  await frame.locator('#metrics').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: shot });
 }
 
 export async function run(ctx: E2eContext): Promise<void> {
