@@ -153,6 +153,7 @@ async function pickModel(registry: Registry, target: vscode.Uri): Promise<string
     title: `Import ${name} as a new version of…`,
     placeHolder: 'an existing model, or a new model',
     matchOnDetail: true,
+    ignoreFocusOut: true, // kept open when the focus moves: a walkthrough page that started this takes the focus back
   });
   if (!picked) return null;
   if (!picked.isNew) return picked.model ?? null;
