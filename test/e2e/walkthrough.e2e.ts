@@ -268,5 +268,22 @@ async function walk(ctx: E2eContext, workspace: string): Promise<void> {
     for (const id of ['import', 'secondRun', 'compare', 'alias', 'convert', 'dataset', 'evaluate'])
       await waitForAttribute(stepRow(id), 'aria-checked', 'true');
   });
+  await step(10, 'the activity bar icon, light and dark', 'icon-dark', async () => {
+    const bar = page.locator('.part.activitybar');
+    await media('activitybar-light', bar, 360);
+    await page.keyboard.press('F1');
+    await quick.locator('input.input').fill('>Preferences: Color Theme');
+    await quick
+      .getByRole('option', { name: /Preferences: Color Theme/ })
+      .first()
+      .click();
+    await quick.locator('input.input').fill('Dark Modern');
+    await quick
+      .getByRole('option', { name: /Dark Modern/ })
+      .first()
+      .click();
+    await page.locator('.monaco-workbench.vs-dark').waitFor();
+    await media('activitybar-dark', bar, 360);
+  });
   await server.stop();
 }
