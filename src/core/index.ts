@@ -56,6 +56,6 @@ export type { S3Object } from './store/s3/listing';
 export { parseS3Uri } from './store/s3/uri';
 export { importContainerImage, parseImageReference, resolveImage } from './importers/containerImage';
 export type { ImageImportOptions, ImageReference } from './importers/containerImage';
-export { rankModels, confidentModel } from './importers/modelCandidates';
+export { rankModels, confidentModel, mayHoldWeights } from './importers/modelCandidates';
 export type { ModelCandidate } from './importers/modelCandidates';
 export { MODEL_NAME } from './registry/rows';

@@ -161,15 +161,37 @@ describe('Import as Model', () => {
       );
     }
     const uri = vscode.Uri.file(pngs);
+    // With a model in the registry, an import with weights would ask which model it goes into.
+    const registry = await a.service.get();
+    if ((await registry.listModels()).length === 0)
+      await importTrainingOutput(registry, path.join(workspace(), 'outputs', 'resnet-cifar'), {
+        model: 'resnet-cifar',
+      });
+    a.tree.refresh();
     const before = await labels(a);
-    // Unanswered, the modal question would block: the seam answers it (see importAndAnnounce).
-    const cancelled = await acceptingPicks(
+    // Unanswered, the modal question would block: the seam answers it (see importAndAnnounce). Models
+    // exist, but a folder without weights is not asked "which model?" first: a QuickPick would hang here.
+    const unasked = async <T>(run: Thenable<T>): Promise<T> => {
+      let timer: NodeJS.Timeout | undefined;
+      const asked = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          void vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+          reject(new Error('the import asked something before saying the folder has no weights'));
+        }, 20_000);
+      });
+      try {
+        return await Promise.race([Promise.resolve(run), asked]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const cancelled = await unasked(
       vscode.commands.executeCommand('modelRegistry.importOutput', uri, undefined, 'Cancel'),
     );
     assert.deepStrictEqual(cancelled, []);
     assert.deepStrictEqual(await labels(a), before, 'nothing imported');
 
-    const dataset = await acceptingPicks(
+    const dataset = await unasked(
       vscode.commands.executeCommand<{ name: string; kind: string; sampleCount: number }>(
         'modelRegistry.importOutput',
         uri,
@@ -180,7 +202,7 @@ describe('Import as Model', () => {
     assert.deepStrictEqual([dataset?.name, dataset?.kind, dataset?.sampleCount], ['pngs', 'image-folder', 2]);
     assert.deepStrictEqual(await labels(a), before, 'registered as a dataset, not a model');
 
-    const anyway = (await acceptingPicks(
+    const anyway = (await unasked(
       vscode.commands.executeCommand('modelRegistry.importOutput', uri, undefined, 'Import Anyway'),
     )) as VersionRecord;
     assert.strictEqual(anyway?.ref, 'pngs@v1');

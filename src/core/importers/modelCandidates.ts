@@ -73,6 +73,18 @@ export async function rankModels(registry: Registry, input: string, boundary?: s
     .map(({ model, reasons, confident, score }) => ({ model, reasons, confident, score }));
 }
 
+/**
+ * Whether `input` holds a file named like weights (names only, nothing parsed): a cheap look before
+ * asking which model it goes into, so a folder the import will refuse for having no weights is not
+ * asked about first. Unreadable input says yes: the import itself reports the problem.
+ */
+export async function mayHoldWeights(input: string): Promise<boolean> {
+  const st = await fsp.stat(input).catch(() => undefined);
+  if (!st?.isDirectory()) return true;
+  const files = await walkFiles(input).catch(() => undefined);
+  return !files || files.some((f) => isWeightFileName(f.rel));
+}
+
 /** The candidate an import without a named model goes into, if one is confident. */
 export async function confidentModel(
   registry: Registry,

@@ -13,6 +13,7 @@ import {
   ModelCandidate,
   MODEL_NAME,
   rankModels,
+  mayHoldWeights,
   NoWeightsError,
   Registry,
   VersionRecord,
@@ -38,7 +39,9 @@ export function registerImportCommands(
     // (its registry.name, else the folder's name, names the model).
     if (await describesModel(target.fsPath))
       return importAndAnnounce(service, tree, view, target, configImporter(await currentLanguage()), seam);
-    const model = seam.model ?? (await pickModel(await service.get(), target));
+    // No weights: the import asks about that first (Import Anyway makes a model named after the folder).
+    const model =
+      seam.model ?? ((await mayHoldWeights(target.fsPath)) ? await pickModel(await service.get(), target) : undefined);
     if (model === null) return undefined;
     return importAndAnnounce(service, tree, view, target, undefined, { ...seam, model });
   };

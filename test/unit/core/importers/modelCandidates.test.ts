@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { importTrainingOutput } from '../../../../src/core/importers/trainingOutput';
-import { rankModels } from '../../../../src/core/importers/modelCandidates';
+import { mayHoldWeights, rankModels } from '../../../../src/core/importers/modelCandidates';
 import { Registry } from '../../../../src/core/registry/registry';
 import { makeSampleWorkspace } from '../../../fixtures/sampleWorkspace';
 import { writeParamsFile } from '../../helpers/makeLogs';
@@ -149,5 +149,26 @@ describe('rankModels: which model a training output is a new version of', () => 
     await writeSafetensors(path.join(corrupt, 'model.safetensors'), [{ name: 'w', dtype: 'F32', shape: [2, 2] }]);
     writeFileSync(path.join(corrupt, 'model.safetensors'), 'not safetensors');
     assert.deepStrictEqual(await rankModels(r, corrupt), [], 'the import reports corrupt weights, not the ranking');
+  });
+});
+
+describe('mayHoldWeights: asked before which model an import goes into', () => {
+  it('says no for a folder of images and yes for weights, a single file, or a folder it cannot read', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'pngs', 'red'), { recursive: true });
+    writeFileSync(path.join(dir, 'pngs', 'red', 'red-0.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+    writeFileSync(path.join(dir, 'pngs', 'training_args.bin'), 'not weights by name');
+    assert.strictEqual(await mayHoldWeights(path.join(dir, 'pngs')), false);
+    mkdirSync(path.join(dir, 'run', 'nested'), { recursive: true });
+    await writeSafetensors(path.join(dir, 'run', 'nested', 'model.safetensors'), [
+      { name: 'w', dtype: 'F32', shape: [2] },
+    ]);
+    assert.strictEqual(await mayHoldWeights(path.join(dir, 'run')), true);
+    assert.strictEqual(
+      await mayHoldWeights(path.join(dir, 'pngs', 'red', 'red-0.png')),
+      true,
+      'a file: the import decides',
+    );
+    assert.strictEqual(await mayHoldWeights(path.join(dir, 'missing')), true, 'unreadable: the import reports it');
   });
 });
