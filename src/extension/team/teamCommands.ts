@@ -90,7 +90,6 @@ export function registerTeamCommands(context: vscode.ExtensionContext, targets: 
   };
 
   return [
-    ...openTeamPaneOnce(context, views),
     views.team.tree.onDidChangeFilter(() => {
       const filter = views.team.tree.filter;
       views.team.view.message = filter ? `Showing versions that match: ${filter}` : undefined;
@@ -140,35 +139,4 @@ function summary(verb: 'Push' | 'Pull', refs: string[], results: TransferResult[
 async function reveal(where: RegistryView, v: VersionRecord): Promise<void> {
   await vscode.commands.executeCommand('workbench.view.extension.modelRegistry');
   await revealVersion(where.tree, where.view, v);
-}
-
-/**
- * The Team Registry pane starts collapsed (package.json), so an empty one takes no room. Once the
- * team registry has a model, it is opened once for this workspace: VS Code has no API to expand a
- * view (microsoft/vscode#88219), but TreeView.reveal opens the view it reveals in (viewsService.openView,
- * which expands the pane), here with neither focus nor selection. It runs only while the Models view
- * is showing, since openView would otherwise switch the sidebar to our container. After that, the
- * pane is the user's: VS Code keeps whether they collapse it.
- */
-function openTeamPaneOnce(context: vscode.ExtensionContext, views: CommandTargets['registries']): vscode.Disposable[] {
-  const opened = 'modelRegistry.teamPaneOpened';
-  let busy = false;
-  const open = async () => {
-    if (busy || context.workspaceState.get(opened) || !views.team.service.exists() || !views.local.view.visible) return;
-    busy = true;
-    try {
-      if (!views.team.view.visible) {
-        const first = (await views.team.tree.getChildren()).find((n) => n.kind === 'model');
-        if (!first) return;
-        await views.team.view.reveal(first, { select: false, focus: false });
-      }
-      await context.workspaceState.update(opened, true);
-    } catch {
-      // The team registry is unreachable: its pane says so once opened; try again on its next change.
-    } finally {
-      busy = false;
-    }
-  };
-  void open();
-  return [views.team.service.onDidChange(() => void open()), views.local.view.onDidChangeVisibility(() => void open())];
 }
