@@ -7,7 +7,16 @@ import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { E2eContext, eventually, expand, STEP_TIMEOUT, treeItem, waitForAttribute, workspaceCli } from './workbench';
+import {
+  contextMenu,
+  E2eContext,
+  eventually,
+  expand,
+  STEP_TIMEOUT,
+  treeItem,
+  waitForAttribute,
+  workspaceCli,
+} from './workbench';
 
 const THEMES = [
   ['light', 'Default Light Modern'],
@@ -304,6 +313,55 @@ async function stepsOnly(page: Page, registry: Locator, shot: string): Promise<v
 }
 
 /**
+ * Plot Metric Across Versions from the model row's context menu: a panel in the across mode whose
+ * section plots one metric per version, starting on a goal, with the better run (v2) starred.
+ */
+async function acrossVersions(page: Page, registry: Locator, shot: string): Promise<void> {
+  await page.mouse.move(0, 0);
+  // The model row alone (v1 and v2 are still selected from the comparison): one click selects it.
+  const model = treeItem(registry, page, 'resnet');
+  await model.click();
+  await waitForAttribute(model, 'aria-selected', 'true');
+  await contextMenu(page, model, 'Plot Metric Across Versions');
+  const frame = await eventually(
+    async () => {
+      for (const f of page.frames()) {
+        if (
+          await f
+            .locator('#across:not([hidden]) canvas')
+            .count()
+            .catch(() => 0)
+        )
+          return f;
+      }
+      throw new Error('no compare panel with the Across versions section appeared');
+    },
+    { timeout: STEP_TIMEOUT, interval: 200 },
+  );
+  const heading = (await frame.locator('.page-head h1').innerText()).trim();
+  if (heading !== 'resnet across versions') throw new Error(`the panel's heading reads "${heading}"`);
+  const picker = frame.locator('#across select');
+  const first = await picker.inputValue();
+  if (!/acc|loss/.test(first)) throw new Error(`the metric picker starts on "${first}", not a goal`);
+  await picker.selectOption('val_acc');
+  const rows = frame.locator('#across table.across tbody tr');
+  await eventually(
+    async () => {
+      const cells = await rows.allInnerTexts();
+      const text = cells.map((c) => c.replace(/\s+/g, ' ').trim());
+      if (text.length !== 2 || !text[0].startsWith('resnet@v1') || !/^resnet@v2 .*★$/.test(text[1]))
+        throw new Error(`the val_acc points read ${JSON.stringify(text)}`);
+    },
+    { timeout: STEP_TIMEOUT, interval: 200, message: 'val_acc across versions' },
+  );
+  const caption = (await frame.locator('#across .across-caption').innerText()).trim();
+  if (!caption.startsWith('Best (higher is better): v2')) throw new Error(`the caption reads "${caption}"`);
+  const box = await frame.locator('#across canvas').boundingBox();
+  if (!box || box.height < 100) throw new Error(`the across chart is ${box?.height ?? 0} px high`);
+  await page.screenshot({ path: shot });
+}
+
+/**
  * The panel at 420 px (a split editor, as Compare with Parent opens it): nothing scrolls sideways,
  * neither the page nor any table.
  */
@@ -402,6 +460,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     await page.screenshot({ path: path.join(ctx.screenshotDir, `e2e-compare-${name}-curves.png`) });
     await dragZoom(page, frame, path.join(ctx.screenshotDir, `e2e-compare-${name}-zoom.png`));
     if (name === 'light') await switchToTime(frame);
+    if (name === 'light') await acrossVersions(page, registry, path.join(ctx.screenshotDir, 'e2e-compare-across.png'));
     if (name === 'dark')
       await stepsOnly(page, registry, path.join(ctx.screenshotDir, 'e2e-compare-dark-conversion.png'));
     await server.stop();

@@ -73,6 +73,38 @@ describe('Compare panel', () => {
     panel.dispose();
   });
 
+  it('Plot Metric Across Versions on a model row opens Compare on every ready version, in order, in the across mode', async () => {
+    const a = await api();
+    const registry = await a.service.get();
+    if ((await registry.listVersions('resnet-cifar')).length < 2) await importOutput('resnet-cifar');
+    const model = (await registry.listModels()).find((m) => m.name === 'resnet-cifar')!;
+    const row: TreeNode = { kind: 'model', model, registry: 'local' };
+    const panel = (await vscode.commands.executeCommand('modelRegistry.plotAcrossVersions', row, [
+      row,
+    ])) as ComparePanel;
+    assert.ok(panel, 'the command returned the panel');
+    const ready = (await registry.listVersions('resnet-cifar')).filter((v) => v.status === 'ready');
+    const shown = await posted(panel, (m) => m.acrossModel === 'resnet-cifar');
+    assert.deepStrictEqual(
+      shown.versions.map((v) => v.ref),
+      ready.map((v) => v.ref).sort((x, y) => Number(x.split('@v')[1]) - Number(y.split('@v')[1])),
+      'every ready version of the model, oldest first',
+    );
+    assert.ok(
+      shown.metrics.some((m) => m.key === 'val_acc'),
+      'final values to plot',
+    );
+    assert.strictEqual(panel.panel.title, 'resnet-cifar across versions');
+    assert.strictEqual(panel.acrossModel, 'resnet-cifar');
+
+    // A version imported while it is open joins the plot.
+    const next = await importOutput('resnet-cifar');
+    const updated = await posted(panel, (m) => m.versions.some((v) => v.id === next.id));
+    assert.strictEqual(updated.versions.at(-1)!.ref, next.ref);
+    assert.strictEqual(updated.acrossModel, 'resnet-cifar');
+    panel.dispose();
+  });
+
   it('applies a metric direction override from the settings', async () => {
     const a = await api();
     const registry = await a.service.get();

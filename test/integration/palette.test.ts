@@ -76,6 +76,25 @@ describe('Commands from the Command Palette', () => {
     assert.strictEqual(derived.parentId, parent.id);
   });
 
+  it('Plot Metric Across Versions with no argument and no selection asks which model (most versions first)', async () => {
+    const registry = await a.service.get();
+    const counts: [string, number][] = [];
+    for (const m of await registry.listModels()) {
+      const n = (await registry.listVersions(m.name)).filter((v) => v.status === 'ready').length;
+      if (n > 0) counts.push([m.name, n]);
+    }
+    counts.sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
+    await clearSelection(a);
+    const panel = await acceptingPicks(
+      vscode.commands.executeCommand<{ acrossModel?: string; versionIds: number[]; dispose(): void }>(
+        'modelRegistry.plotAcrossVersions',
+      ),
+    );
+    assert.strictEqual(panel?.acrossModel, counts[0][0], 'the first model offered is the one with the most versions');
+    assert.strictEqual(panel.versionIds.length, counts[0][1]);
+    panel.dispose();
+  });
+
   it('the context keys behind Clear Filter and Show/Hide Archived follow the view', async () => {
     const keys = () => ({ filtered: a.contextValue('filtered'), showArchived: a.contextValue('showArchived') });
     await vscode.commands.executeCommand('modelRegistry.clearFilter');

@@ -11,6 +11,7 @@ import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { CompareState, ComparisonModel, FromWebview, ToWebview } from '../../src/shared/compare/contract';
+import { AcrossSection } from './across';
 import { ErrorBanner } from './banner';
 import { ChartsSection } from './charts';
 import { CodeSection } from './code';
@@ -32,12 +33,15 @@ const metrics = new MetricsSection(ctx);
 const charts = new ChartsSection(ctx);
 const params = new ParamsSection(ctx);
 const code = new CodeSection(ctx);
+const across = new AcrossSection(ctx);
 const toolbar = new Toolbar(ctx, () => metrics.render());
 const loading = el('p', { class: 'empty', text: 'Loading the comparison…' });
-const sections = [summary.root, metrics.root, charts.root, params.root, code.root];
+// Across versions leads: in that mode it is what the user asked for; elsewhere it is hidden.
+const sections = [across.root, summary.root, metrics.root, charts.root, params.root, code.root];
 
 const app = document.getElementById('app') ?? document.body.appendChild(el('div'));
-const head = el('header', { class: 'page-head' }, el('h1', { text: 'Compare versions' }), toolbar.root);
+const heading = el('h1', { text: 'Compare versions' });
+const head = el('header', { class: 'page-head' }, heading, toolbar.root);
 app.append(head, banner.root, loading);
 // The header stays on top while scrolling: whatever is scrolled or tabbed into view must land below
 // it, however many lines the toolbar wraps to.
@@ -47,7 +51,8 @@ new ResizeObserver(() => {
 
 function render(next: ComparisonModel): void {
   model = next;
-  vscode.setState({ versionIds: next.versions.map((v) => v.id) });
+  heading.textContent = next.acrossModel ? `${next.acrossModel} across versions` : 'Compare versions';
+  vscode.setState({ versionIds: next.versions.map((v) => v.id), acrossModel: next.acrossModel });
   const ui = ctx.ui;
   if (!next.versions.some((v) => v.id === ui.baselineId)) ui.baselineId = next.versions[0]?.id ?? null;
   if (loading.isConnected) {
@@ -61,6 +66,7 @@ function render(next: ComparisonModel): void {
   params.update(next);
   code.update(next);
   charts.update(next);
+  across.update(next);
   // For tests driving the page: how many comparisons it has rendered.
   document.body.dataset.rendered = String(Number(document.body.dataset.rendered ?? 0) + 1);
 }

@@ -43,6 +43,7 @@ export const COMMANDS = {
   // Compare, evaluate
   compareVersions: 'modelRegistry.compareVersions',
   compareWith: 'modelRegistry.compareWith',
+  plotAcrossVersions: 'modelRegistry.plotAcrossVersions',
   registerDataset: 'modelRegistry.registerDataset',
   evaluateVersion: 'modelRegistry.evaluateVersion',
   openEvaluation: 'modelRegistry.openEvaluation',

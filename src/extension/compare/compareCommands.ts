@@ -45,6 +45,29 @@ export function registerCompareCommands(
         return undefined;
       }
     }),
+    // From a model row (or any row of its versions); from the palette, ask which model.
+    registerCommand(COMMANDS.plotAcrossVersions, async (...args: unknown[]) => {
+      try {
+        const model = targets.model(args)?.model ?? (await pickModel(service));
+        if (!model) return undefined;
+        const registry = await service.get();
+        const ready = (await registry.listVersions(model)).filter((v) => v.status === 'ready');
+        if (ready.length === 0) {
+          void vscode.window.showInformationMessage(`${model} has no ready version to plot.`);
+          return undefined;
+        }
+        void setContext('compared', true);
+        return ComparePanel.show(
+          service,
+          context.extensionUri,
+          ready.map((v) => v.id),
+          model,
+        );
+      } catch (e) {
+        showError('Could not plot across versions', e);
+        return undefined;
+      }
+    }),
     registerCommand(COMMANDS.compareWith, async (...args: unknown[]) => {
       const first = (await versionsOf(args.slice(0, 1)))[0];
       if (!first) return undefined;
@@ -52,6 +75,27 @@ export function registerCompareCommands(
       return others && others.length >= 2 ? open(others) : undefined;
     }),
   ];
+}
+
+/** Which model to plot across versions: models with a ready version, most versions first. */
+async function pickModel(service: RegistryService): Promise<string | undefined> {
+  if (!service.exists()) {
+    void vscode.window.showInformationMessage('The registry is empty: import a training output first.');
+    return undefined;
+  }
+  const registry = await service.get();
+  const items: (vscode.QuickPickItem & { count: number })[] = [];
+  for (const m of await registry.listModels()) {
+    const count = (await registry.listVersions(m.name)).filter((v) => v.status === 'ready').length;
+    if (count > 0) items.push({ label: m.name, description: count === 1 ? '1 version' : `${count} versions`, count });
+  }
+  items.sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+  const chosen = await vscode.window.showQuickPick(items, {
+    ignoreFocusOut: true,
+    title: 'Plot Metric Across Versions',
+    placeHolder: 'Which model?',
+  });
+  return chosen?.label;
 }
 
 /** A multi-select QuickPick of every ready version across models; `preselected` come checked. */

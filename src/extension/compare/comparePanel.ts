@@ -18,6 +18,9 @@ import { openCodeDiff } from './codeDiff';
 import { buildComparison, DEFAULT_MAX_POINTS, seriesWindow } from './comparison';
 import { comparisonCsv, comparisonMarkdown } from './export';
 
+/** Most versions an across-versions panel shows (the newest), as many as its saved state holds. */
+const MAX_ACROSS = 50;
+
 /** Directions the user set for metric keys (the panel's ↑/↓ toggle writes here). */
 function directionSettings(): Record<string, Direction> {
   return vscode.workspace.getConfiguration('modelRegistry').get<Record<string, Direction>>('metricDirections') ?? {};
@@ -34,7 +37,12 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
   /** For tests: the last comparison posted to the page. */
   lastPosted: ComparisonModel | undefined;
 
-  static show(service: RegistryService, extensionUri: vscode.Uri, versionIds: number[]): ComparePanel {
+  static show(
+    service: RegistryService,
+    extensionUri: vscode.Uri,
+    versionIds: number[],
+    acrossModel?: string,
+  ): ComparePanel {
     const panel = BasePanel.createPanel(
       COMPARE_PAGE,
       'Compare',
@@ -42,7 +50,7 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
       { extensionUri },
       true, // charts are costly to rebuild on every tab switch
     );
-    return new ComparePanel(panel, service, extensionUri, versionIds);
+    return new ComparePanel(panel, service, extensionUri, versionIds, acrossModel);
   }
 
   static revive(
@@ -51,7 +59,7 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
     extensionUri: vscode.Uri,
     state: CompareState,
   ): ComparePanel {
-    return new ComparePanel(panel, service, extensionUri, state.versionIds);
+    return new ComparePanel(panel, service, extensionUri, state.versionIds, state.acrossModel);
   }
 
   /** Panels open now (the tests look at what they posted). */
@@ -64,6 +72,8 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
     private readonly service: RegistryService,
     extensionUri: vscode.Uri,
     readonly versionIds: number[],
+    /** Set in the across-versions mode: the panel shows every ready version of this model. */
+    readonly acrossModel?: string,
   ) {
     super(panel, COMPARE_PAGE, { extensionUri });
     ComparePanel.open.add(this);
@@ -111,17 +121,34 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
     }
   }
 
+  /**
+   * Across versions: the model's ready versions in order, re-read on each rebuild so imports and
+   * deletes show. The newest 50 at most, as many as the panel's saved state holds.
+   */
+  private async allVersions(registry: Registry, model: string): Promise<void> {
+    const ready = (await registry.listVersions(model)).filter((v) => v.status === 'ready');
+    const ids = ready
+      .map((v) => v.id)
+      .sort((a, b) => a - b)
+      .slice(-MAX_ACROSS);
+    if (ids.length > 0) this.versionIds.splice(0, this.versionIds.length, ...ids);
+  }
+
   /** Builds the comparison and posts it once the page is listening. */
   async rebuild(): Promise<ComparisonModel | undefined> {
     try {
-      await this.followNewVersions(await this.registry());
-      const model = await buildComparison(await this.registry(), this.versionIds, {
+      if (this.acrossModel) await this.allVersions(await this.registry(), this.acrossModel);
+      else await this.followNewVersions(await this.registry());
+      const built = await buildComparison(await this.registry(), this.versionIds, {
         directions: directionSettings(),
         maxPoints: this.maxPoints(),
         repositories: await workspaceRepositories(),
       });
+      const model: ComparisonModel = this.acrossModel ? { ...built, acrossModel: this.acrossModel } : built;
       this.model = model;
-      this.panel.title = `Compare ${model.versions.map((v) => v.ref).join(' · ') || '(deleted versions)'}`;
+      this.panel.title = this.acrossModel
+        ? `${this.acrossModel} across versions`
+        : `Compare ${model.versions.map((v) => v.ref).join(' · ') || '(deleted versions)'}`;
       await this.post({ type: 'comparison', payload: model });
       this.lastPosted = model;
       return model;

@@ -102,6 +102,8 @@ export interface ComparisonModel {
   code: CodeComparison[];
   /** Target points per series of the overview (the extension's downsampling budget). */
   maxPoints: number;
+  /** Set when the panel plots a metric across every version of this model (Plot Metric Across Versions). */
+  acrossModel?: string;
 }
 
 export type XAxis = 'step' | 'time';
@@ -125,6 +127,8 @@ export type FromWebview =
 /** The state the page keeps with vscode.setState, used to restore the panel after a reload. */
 export interface CompareState {
   versionIds: number[];
+  /** The model whose every version the panel follows, in the across-versions mode. */
+  acrossModel?: string;
 }
 
 /** Returns the message when it is well-formed, else undefined. */
@@ -179,7 +183,8 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
 export function parseCompareState(state: unknown): CompareState | undefined {
   if (!isObj(state) || !Array.isArray(state.versionIds)) return undefined;
   const ids = state.versionIds.filter(isInt);
-  return ids.length >= 1 && ids.length <= 50 ? { versionIds: ids } : undefined;
+  if (ids.length < 1 || ids.length > 50) return undefined;
+  return isStr(state.acrossModel, 200) ? { versionIds: ids, acrossModel: state.acrossModel } : { versionIds: ids };
 }
 
 /** The compare page: its bundle, what its CSP adds (PNG export draws to a canvas; vscode-elements inject styles), its checks. */

@@ -152,5 +152,12 @@ describe('compare panel messages', () => {
     assert.deepStrictEqual(parseCompareState({ versionIds: [1, 2, 'x'] }), { versionIds: [1, 2] });
     assert.strictEqual(parseCompareState({ versionIds: [] }), undefined);
     assert.strictEqual(parseCompareState('garbage'), undefined);
+    // The across-versions mode keeps its model; a name that is not a short string is dropped.
+    assert.deepStrictEqual(parseCompareState({ versionIds: [1], acrossModel: 'net' }), {
+      versionIds: [1],
+      acrossModel: 'net',
+    });
+    assert.deepStrictEqual(parseCompareState({ versionIds: [1], acrossModel: 'x'.repeat(500) }), { versionIds: [1] });
+    assert.deepStrictEqual(parseCompareState({ versionIds: [1], acrossModel: 7 }), { versionIds: [1] });
   });
 });
