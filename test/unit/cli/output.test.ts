@@ -91,6 +91,7 @@ describe('tree tooltips show descriptions, tags and commit subjects as text', ()
     tags: ['<img src=x onerror=alert(1)>'],
     archivedAt: null,
     description: '# Big\n[click me](command:modelRegistry.gc)',
+    details: {},
   } as unknown as VersionRecord;
 
   it('no link, image, heading or HTML survives from input', () => {
