@@ -4,9 +4,9 @@ import * as path from 'path';
 import { importTrainingOutput } from '../../../../src/core/importers/trainingOutput';
 import { mayHoldWeights, rankModels } from '../../../../src/core/importers/modelCandidates';
 import { Registry } from '../../../../src/core/registry/registry';
-import { makeSampleWorkspace } from '../../../fixtures/sampleWorkspace';
 import { writeParamsFile } from '../../helpers/makeLogs';
 import { writeOnnx, writeSafetensors } from '../../helpers/makeWeights';
+import { useSampleRegistry } from '../../helpers/sampleRegistry';
 import { git, tempDir } from '../../helpers/tmp';
 
 /** A second Lightning run beside outputs/resnet-cifar: the same head, another learning rate. */
@@ -31,14 +31,10 @@ async function resnetRun(ws: string, name: string, opts: { lr?: number; classes?
 describe('rankModels: which model a training output is a new version of', () => {
   let ws: string;
   let r: Registry;
-  before(async () => {
-    ws = tempDir();
-    await makeSampleWorkspace(ws);
+  useSampleRegistry((w, reg) => {
+    ws = w;
+    r = reg;
   });
-  beforeEach(async () => {
-    r = await Registry.open(path.join(tempDir(), '.modelreg'));
-  });
-  afterEach(() => r.close());
 
   it('a second run beside the first: same weights, same recipe, same parent folder, confident', async () => {
     await importTrainingOutput(r, path.join(ws, 'outputs', 'resnet-cifar'));

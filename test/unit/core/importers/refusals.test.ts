@@ -8,8 +8,8 @@ import { importWithConfig } from '../../../../src/core/importers/template';
 import { ConfigLanguage } from '../../../../src/core/config/language';
 import { loadTemplateCatalog } from '../../../../src/core/config/templates';
 import { Registry } from '../../../../src/core/registry/registry';
-import { makeSampleWorkspace } from '../../../fixtures/sampleWorkspace';
 import { safetensorsBytes } from '../../helpers/makeWeights';
+import { useSampleRegistry } from '../../helpers/sampleRegistry';
 import { tempDir } from '../../helpers/tmp';
 
 async function objectCount(r: Registry): Promise<number> {
@@ -29,14 +29,10 @@ function write(dir: string, files: Record<string, string | Buffer>): string {
 describe('import refusals', () => {
   let ws: string;
   let r: Registry;
-  before(async () => {
-    ws = tempDir();
-    await makeSampleWorkspace(ws);
+  useSampleRegistry((w, reg) => {
+    ws = w;
+    r = reg;
   });
-  beforeEach(async () => {
-    r = await Registry.open(path.join(tempDir(), '.modelreg'));
-  });
-  afterEach(() => r.close());
 
   describe('refuseDuplicate', () => {
     it('refuses the same files again, naming the version that holds them, and registers nothing', async () => {

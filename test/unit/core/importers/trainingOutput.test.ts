@@ -5,8 +5,8 @@ import * as path from 'path';
 import { CancelledError, InputError } from '../../../../src/core/errors';
 import { importTrainingOutput } from '../../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../../src/core/registry/registry';
-import { makeSampleWorkspace } from '../../../fixtures/sampleWorkspace';
 import { safetensorsBytes, writeSafetensors } from '../../helpers/makeWeights';
+import { useSampleRegistry } from '../../helpers/sampleRegistry';
 import { git, tempDir } from '../../helpers/tmp';
 
 async function objects(r: Registry): Promise<string[]> {
@@ -18,14 +18,10 @@ async function objects(r: Registry): Promise<string[]> {
 describe('importTrainingOutput', () => {
   let ws: string;
   let r: Registry;
-  before(async () => {
-    ws = tempDir();
-    await makeSampleWorkspace(ws);
+  useSampleRegistry((w, reg) => {
+    ws = w;
+    r = reg;
   });
-  beforeEach(async () => {
-    r = await Registry.open(path.join(tempDir(), '.modelreg'));
-  });
-  afterEach(() => r.close());
 
   it('imports a Hugging Face output: format, framework, parameters, metrics, params, files and commit', async () => {
     // With its checkpoint folder (the default leaves it out; checkpoints.test.ts): the copy counts once.
