@@ -267,6 +267,9 @@ describe('Import as Model', () => {
       writeFileSync(hparams, readFileSync(hparams, 'utf8').replace(/^lr: .*$/m, `lr: 0.${i + 2}`));
       return vscode.Uri.file(dir);
     });
+    // The first run has a checkpoint folder: a batch takes the final weights and says so.
+    mkdirSync(path.join(runs[0].fsPath, 'checkpoint-10'));
+    copyFileSync(path.join(runs[0].fsPath, 'model.onnx'), path.join(runs[0].fsPath, 'checkpoint-10', 'model.onnx'));
     const selected = [...runs, vscode.Uri.file(path.join(outputs, 'broken'))];
     // Explorer's arguments: (clicked, all selected); the third presses the summary's button.
     const result = (await vscode.commands.executeCommand(
@@ -282,8 +285,14 @@ describe('Import as Model', () => {
     assert.match(
       result.summary,
       new RegExp(
-        `^Imported 2 runs: ${first.model}@v${first.number}…v${second.number}; 1 failed: outputs/broken \\(Truncated: tensor 'w' ends at byte \\d+ but the file has \\d+ bytes \\(outputs/broken/model\\.safetensors\\)\\)\\.$`,
+        `^Imported 2 runs: ${first.model}@v${first.number}…v${second.number}; final weights only, checkpoint folders left out of outputs/batch-lr2 \\(1\\): import one alone to choose; 1 failed: outputs/broken \\(Truncated: tensor 'w' ends at byte \\d+ but the file has \\d+ bytes \\(outputs/broken/model\\.safetensors\\)\\)\\.$`,
       ),
+    );
+    const recorded = first.details.checkpoints as { included: string; found: { name: string }[] };
+    assert.deepStrictEqual(
+      [recorded.included, recorded.found.map((c) => c.name)],
+      ['final', ['checkpoint-10']],
+      'the checkpoint folder was found and left out',
     );
     const panel = result.opened;
     assert.ok(panel, 'Compare these opened the compare panel');

@@ -3,7 +3,8 @@
 
 /** How one selected folder's import ended. */
 export type BatchOutcome =
-  | { name: string; imported: { model: string; number: number } }
+  /** checkpointsLeftOut: checkpoint-N folders not imported (a batch takes the final weights). */
+  | { name: string; imported: { model: string; number: number }; checkpointsLeftOut?: number }
   /** Nothing imported, on purpose (same files as a version, no weights): why. */
   | { name: string; skipped: string }
   /** The problem, leading, as the error toast would say it (problem, then file). */
@@ -11,8 +12,8 @@ export type BatchOutcome =
 
 /**
  * "Imported 5 runs: resnet@v2…v4, bert@v1, yolo@v1; 1 failed: outputs/broken (Truncated…)". Versions
- * are grouped by model, consecutive numbers joined with "…"; skipped and failed folders are named with
- * why; `notStarted` counts the folders a cancel left out.
+ * are grouped by model, consecutive numbers joined with "…"; runs whose checkpoint folders were left
+ * out, skipped and failed folders are named with why; `notStarted` counts the folders a cancel left out.
  */
 export function batchSummary(outcomes: BatchOutcome[], notStarted = 0): string {
   const byModel = new Map<string, number[]>();
@@ -24,6 +25,11 @@ export function batchSummary(outcomes: BatchOutcome[], notStarted = 0): string {
       ? 'Imported nothing'
       : `Imported ${plural(imported, 'run')}: ${[...byModel].map(([m, ns]) => `${m}@${numbers(ns)}`).join(', ')}`,
   ];
+  const leftOut = outcomes.flatMap((o) =>
+    'imported' in o && o.checkpointsLeftOut ? [`${o.name} (${o.checkpointsLeftOut})`] : [],
+  );
+  if (leftOut.length)
+    parts.push(`final weights only, checkpoint folders left out of ${leftOut.join(', ')}: import one alone to choose`);
   const failed = outcomes.flatMap((o) => ('failed' in o ? [`${o.name} (${o.failed})`] : []));
   const skipped = outcomes.flatMap((o) => ('skipped' in o ? [`${o.name} (${o.skipped})`] : []));
   if (failed.length) parts.push(`${failed.length} failed: ${failed.join(', ')}`);

@@ -7,6 +7,13 @@ import { setContext } from '../commands/register';
 
 type Item = vscode.QuickPickItem & { choice: CheckpointChoice | 'pick' };
 
+/** A multi-select import asks nothing per folder: `all` when the setting says so, else the final weights. */
+export function batchCheckpoints(): CheckpointChoice {
+  return vscode.workspace.getConfiguration('modelRegistry').get<string>('import.checkpoints') === 'all'
+    ? 'all'
+    : 'final';
+}
+
 /**
  * The importer's `checkpoints` option for `name` (as shown to the user): asks, unless
  * `modelRegistry.import.checkpoints` says final or all; Escape cancels the import.

@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { configImporter, currentLanguage } from './catalog';
-import { askCheckpoints } from './checkpointPrompt';
+import { askCheckpoints, batchCheckpoints } from './checkpointPrompt';
 import {
   CancelledError,
+  CheckpointRecord,
   confidentModel,
   defaultModelName,
   describesModel,
@@ -279,6 +280,8 @@ async function importBatch(
               signal: abort.signal,
               refuseDuplicate: true,
               refuseNoWeights: true,
+              // Nothing is asked on the way: the final weights, unless the setting says all (the summary says so).
+              checkpoints: batchCheckpoints(),
               boundary,
               onProgress: (p) =>
                 progress.report({
@@ -289,7 +292,8 @@ async function importBatch(
                 }),
             });
             versions.push(v);
-            outcomes.push({ name, imported: v });
+            const cp = v.details.checkpoints as CheckpointRecord | undefined;
+            outcomes.push({ name, imported: v, checkpointsLeftOut: cp?.included === 'final' ? cp.found.length : 0 });
           } catch (e) {
             if (e instanceof CancelledError) {
               notStarted = targets.length - i;

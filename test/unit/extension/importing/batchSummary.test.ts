@@ -34,4 +34,14 @@ describe('batchSummary: one line for a multi-select import', () => {
       'Imported nothing; 1 failed: outputs/broken (Truncated).',
     );
   });
+
+  it('says which runs had checkpoint folders left out, since a batch asks nothing', () => {
+    assert.strictEqual(
+      batchSummary([
+        { name: 'outputs/hf-a', imported: { model: 'bert', number: 2 }, checkpointsLeftOut: 3 },
+        { name: 'outputs/hf-b', imported: { model: 'bert', number: 3 }, checkpointsLeftOut: 0 },
+      ]),
+      'Imported 2 runs: bert@v2…v3; final weights only, checkpoint folders left out of outputs/hf-a (3): import one alone to choose.',
+    );
+  });
 });
