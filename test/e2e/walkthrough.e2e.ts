@@ -138,7 +138,21 @@ async function walk(ctx: E2eContext, workspace: string): Promise<void> {
       await notification(/Imported colour-net@v1/).waitFor({ timeout: LONG });
       await ticked('import');
       await showRegistry();
-      await expand(treeItem(registry, page, 'colour-net'));
+      // A refresh landing while the row expands can leave it open and empty ("No tree item with id
+      // '1/model/colour-net' found" in the extension host log, VS Code's own race): collapse and reopen.
+      const model = treeItem(registry, page, 'colour-net');
+      await eventually(
+        async () => {
+          await expand(model);
+          try {
+            await treeItem(registry, page, 'v1').waitFor({ timeout: 5_000 });
+          } catch (e) {
+            await model.locator('.monaco-tl-twistie').click();
+            throw e;
+          }
+        },
+        { timeout: LONG },
+      );
       await expand(treeItem(registry, page, 'v1'));
       await treeItem(registry, page, 'Metrics').waitFor();
       await media('import', sidebar, 300);
