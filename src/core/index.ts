@@ -59,3 +59,16 @@ export type { ImageImportOptions, ImageReference } from './importers/containerIm
 export { rankModels, confidentModel, mayHoldWeights } from './importers/modelCandidates';
 export type { ModelCandidate } from './importers/modelCandidates';
 export { MODEL_NAME } from './registry/rows';
+export {
+  checkRecipes,
+  DEFAULT_OUTPUT,
+  expandRecipe,
+  findRecipe,
+  loadRecipes,
+  parseOverrides,
+  parseRecipes,
+  RECIPE_FILE,
+  starterRecipeFile,
+  sweepGrid,
+} from './train/recipe';
+export type { ExpandedRun, ParamValue, Recipe, RecipeFile, RecipeProblem } from './train/recipe';
