@@ -27,8 +27,7 @@ export async function readMetricsJson(
     let index = 0;
     for (let i = 0; i < lines.length; i++) {
       if (lines[i].trim() === '') continue;
-      const rec = parseJsonTolerant(lines[i], relPath, `JSON on line ${i + 1}`);
-      addRecord(builder, rec, index++, relPath, `line ${i + 1}`);
+      addJsonRecord(builder, parseJsonTolerant(lines[i], relPath, `JSON on line ${i + 1}`), index++, relPath, i + 1);
     }
   } else {
     const doc = parseJsonTolerant(text, relPath);
@@ -42,6 +41,17 @@ export async function readMetricsJson(
   }
   const series = builder.build(true);
   return series.length ? { source: relPath, series } : undefined;
+}
+
+/** The record on one non-blank line of a .jsonl log, the `index`-th such line (its step when it names none). */
+export function addJsonRecord(
+  builder: SeriesBuilder,
+  rec: unknown,
+  index: number,
+  relPath: string,
+  lineNo: number,
+): void {
+  addRecord(builder, rec, index, relPath, `line ${lineNo}`);
 }
 
 function addRecord(builder: SeriesBuilder, rec: unknown, index: number, relPath: string, where: string): void {
