@@ -7,6 +7,9 @@ need=()
 for pkg in git ripgrep chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config time strace; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The sample's train.py needs python3 with numpy; numpy may come from elsewhere (pip, pyenv), so ask Python.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import numpy' >/dev/null 2>&1 || need+=(python3-numpy)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing system packages: ${need[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
