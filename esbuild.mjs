@@ -23,6 +23,8 @@ const builds = [
   { ...common, entryPoints: ['src/core/evaluate/decodeWorker.ts'], outfile: 'dist/decodeWorker.js' },
   // The child process that hosts onnxruntime sessions (src/core/onnxrt), found beside the bundle that forks it.
   { ...common, entryPoints: ['src/core/onnxrt/ortHost.ts'], outfile: 'dist/ortHost.js' },
+  // The detached training runner (src/core/train), started beside the bundle that queues the runs.
+  { ...common, entryPoints: ['src/core/train/runnerHost.ts'], outfile: 'dist/runnerHost.js' },
 ];
 
 // The panels' pages (browser) and their stylesheets: every folder under webview/ with a main.ts is

@@ -41,6 +41,13 @@ export interface ImportOptions {
   boundary?: string;
   /** More facts for the version's details (an image's runtime…). */
   details?: Record<string, unknown>;
+  /** More parameter sources beside those read from the output (a training recipe's final values). */
+  params?: Record<string, unknown>;
+  /**
+   * The version this one was made from, and how, when the caller knows (a training run from a base);
+   * otherwise a base the output's config names is looked up (a fine-tune).
+   */
+  parent?: { id: number; kind: string };
   /**
    * Refuse (DuplicateImportError) when a version of the model already holds exactly these files,
    * and (NoWeightsError) when the input has no model weights. The CLI and the extension ask for
@@ -106,7 +113,7 @@ export async function importTrainingOutput(
   const { git, problem: gitProblem } = await gitProvenance(target);
   if (opts.refuseNoWeights && inspected.weights.length === 0)
     throw new NoWeightsError(target, await looksLikeDataset(files));
-  const base = await registry.findBase(baseModelNames(root, inspected.params));
+  const base = opts.parent ?? (await registry.findBase(baseModelNames(root, inspected.params)));
   check();
 
   const modelName = opts.model ?? defaultModelName(target, st.isDirectory());
@@ -149,7 +156,7 @@ export async function importTrainingOutput(
       framework: inspected.framework,
       parameterCount: inspected.parameterCount,
       git,
-      params: inspected.params,
+      params: { ...inspected.params, ...opts.params },
       signature: inspected.signature,
       details: {
         weights: inspected.weights.map((w) => ({ path: w.rel, ...w.info })),
@@ -162,7 +169,7 @@ export async function importTrainingOutput(
       config: opts.config && { text: opts.config.text, templateId: opts.config.templateId },
       description: opts.config?.description,
       tags: opts.config?.tags,
-      parent: base && { id: base.id, kind: 'fine-tune' },
+      parent: opts.parent ?? (base && { id: base.id, kind: 'fine-tune' }),
     });
   } catch (e) {
     await registry.abandonVersion(id);

@@ -196,6 +196,47 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE evaluations ADD COLUMN runner_pid INTEGER;
   ALTER TABLE evaluations ADD COLUMN runner_host TEXT;
   `,
+  // 9: training runs (src/core/train): a recipe run by a detached runner, its state kept here so it
+  // outlives the window that started it. The stored diff and log are objects (gc keeps them).
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    batch TEXT NOT NULL,
+    recipe TEXT NOT NULL,
+    model TEXT NOT NULL,
+    root TEXT NOT NULL,
+    base_version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,
+    base_ref TEXT,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'stopped')),
+    params TEXT NOT NULL,
+    overridden TEXT NOT NULL,
+    argv TEXT NOT NULL,
+    env TEXT NOT NULL,
+    output TEXT NOT NULL,
+    log TEXT NOT NULL,
+    metric TEXT,
+    jobs INTEGER NOT NULL,
+    devices TEXT,
+    pid INTEGER,
+    runner_pid INTEGER,
+    runner_host TEXT,
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER,
+    signal TEXT,
+    error TEXT,
+    queued_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,
+    git_commit TEXT,
+    git_dirty INTEGER,
+    diff_sha256 TEXT,
+    log_sha256 TEXT,
+    details TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX runs_by_batch ON runs (batch, queued_at);
+  CREATE INDEX runs_by_status ON runs (status);
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {

@@ -21,6 +21,8 @@ import { PgDb } from './pgDb';
 import * as remoteObjects from './remoteObjects';
 import { RemoteObject } from './remoteObjects';
 import * as replication from './replication';
+import * as runs from './runs';
+import { NewRun, RunEnd, RunRecord } from './runTypes';
 import { checkAlias, StoredMetricRow } from './rows';
 import {
   AliasMove,
@@ -42,6 +44,7 @@ export type { VerifyProblem } from './maintenance';
 export type { RegistryProgress } from './progress';
 export { parseRef } from './rows';
 export type { StoredMetricRow } from './rows';
+export type { NewRun, ParamValue, RunEnd, RunRecord, RunStatus } from './runTypes';
 
 /**
  * A registry: metadata in SQL, file contents in a content-addressed store. The folder layout is
@@ -404,6 +407,50 @@ export class Registry<S extends ObjectStore = LocalStore> {
     filter: Parameters<typeof evaluations.evaluationSamples>[2] = {},
   ): Promise<SamplePrediction[]> {
     return evaluations.evaluationSamples(this.#core, evaluationId, filter);
+  }
+
+  // ---- training runs (runs.ts; the work itself is in src/core/train) ----
+
+  /** Records new runs, queued. */
+  insertRuns(rs: NewRun[]): Promise<void> {
+    return runs.insertRuns(this.#core, rs);
+  }
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return runs.getRun(this.#core, id);
+  }
+  /** The run, or an error naming it (and runs with a similar id). */
+  requireRun(id: string): Promise<RunRecord> {
+    return runs.requireRun(this.#core, id);
+  }
+  /** Runs newest first (a batch's in the order they were queued); runs whose runner died are marked failed first. */
+  async listRuns(opts: Parameters<typeof runs.listRuns>[1] = {}): Promise<RunRecord[]> {
+    await runs.failOrphanedRuns(this.#core);
+    return runs.listRuns(this.#core, opts);
+  }
+  /** The runner of a batch records its process. */
+  setRunner(batch: string, pid: number): Promise<void> {
+    return runs.setRunner(this.#core, batch, pid);
+  }
+  /** Queued → running; false when a stop took the run first. */
+  claimRun(id: string, devices: string | null): Promise<boolean> {
+    return runs.claimRun(this.#core, id, devices);
+  }
+  setRunPid(id: string, pid: number): Promise<void> {
+    return runs.setRunPid(this.#core, id, pid);
+  }
+  setRunDetails(id: string, details: Record<string, unknown>): Promise<void> {
+    return runs.setRunDetails(this.#core, id, details);
+  }
+  /** Ends a run that has not ended; false when something else ended it first. */
+  endRun(id: string, end: RunEnd): Promise<boolean> {
+    return runs.endRun(this.#core, id, end);
+  }
+  markStopRequested(id: string): Promise<void> {
+    return runs.markStopRequested(this.#core, id);
+  }
+  /** A copy of an ended run, queued in a batch of its own (Retry). */
+  requeueRun(id: string, fresh: { id: string; batch: string; log: string }): Promise<void> {
+    return runs.requeueRun(this.#core, id, fresh);
   }
 
   // ---- remote objects (remoteObjects.ts) ----

@@ -1,0 +1,243 @@
+/**
+ * Training runs: queue them, start the detached runner that runs them (runner.ts), stop one, retry
+ * one, wait for a batch. A run's state is a row in the local registry, so it outlives the window
+ * or terminal that started it; the runner records its own pid, so one that died is noticed.
+ */
+import { spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import { existsSync, openSync, closeSync, promises as fsp } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CancelledError, RegistryError } from '../errors';
+import { findRepository, runGit } from '../git/git';
+import { gitProvenance } from '../git/provenance';
+import { Registry } from '../registry/registry';
+import { NewRun, ParamValue, RunRecord } from '../registry/runTypes';
+import { VersionRecord } from '../registry/types';
+
+/** How long a stopped run gets between SIGINT and SIGKILL, unless told otherwise. */
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+
+/** One run a recipe expands to (recipe.ts's expandRecipe), with the id its placeholders used. */
+export interface PlannedRun {
+  id: string;
+  argv: string[];
+  env: Record<string, string>;
+  output: string;
+  params: Record<string, ParamValue>;
+  overridden: string[];
+}
+
+export interface TrainingRequest {
+  recipe: { name: string; model: string; metric?: string | null };
+  /** The folder holding modelreg.json: the runs' working folder, and the boundary of their output. */
+  root: string;
+  base: VersionRecord | null;
+  runs: PlannedRun[];
+  /** How many run at once; the rest wait in the queue. */
+  jobs: number;
+  /** Device ids handed out one per running job as CUDA_VISIBLE_DEVICES (at most one job per device). */
+  devices?: string[];
+  /** Extra facts for the runs' details (a re-run's origin). */
+  details?: Record<string, unknown>;
+}
+
+/** Where a run keeps its log and its read-only view of the base version. */
+export function runFolder(registry: Registry, id: string): string {
+  return path.join(registry.dir, 'runs', id);
+}
+
+export function baseFolder(registry: Registry, id: string): string {
+  return path.join(runFolder(registry, id), 'base');
+}
+
+/** A new run id: the recipe's name (made path-safe), the time, and a little randomness. */
+export function newRunId(recipe: string, at = new Date()): string {
+  const safe = recipe.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 40) || 'run';
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${safe}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * Queues the runs and starts a runner for them. The code state is recorded once for the batch: the
+ * commit, and when tracked files differ from it, their diff as an object (untracked files are not in it).
+ */
+export async function startTraining(
+  registry: Registry,
+  req: TrainingRequest,
+): Promise<{ batch: string; runs: RunRecord[] }> {
+  if (!req.runs.length) throw new RegistryError('nothing to train: the recipe expanded to no runs');
+  const jobs = Math.max(1, Math.floor(req.jobs));
+  const batch = `batch-${newRunId(req.recipe.name).slice(-20)}`;
+  const git = await codeState(registry, req.root);
+  await fsp.mkdir(path.join(registry.dir, 'runs'), { recursive: true });
+  const rows: NewRun[] = req.runs.map((r) => ({
+    id: r.id,
+    batch,
+    recipe: req.recipe.name,
+    model: req.recipe.model,
+    root: req.root,
+    base: req.base && { id: req.base.id, ref: req.base.ref },
+    params: r.params,
+    overridden: r.overridden,
+    argv: r.argv,
+    env: r.env,
+    output: r.output,
+    log: path.join(runFolder(registry, r.id), 'log.txt'),
+    metric: req.recipe.metric ?? null,
+    jobs,
+    devices: null,
+    git,
+    details: { ...(req.devices?.length ? { devicePool: req.devices } : {}), ...req.details },
+  }));
+  await registry.insertRuns(rows);
+  spawnRunner(registry, batch);
+  return { batch, runs: await registry.listRuns({ batch }) };
+}
+
+/** Runs an ended run again, as a batch of its own: same recipe, parameters, command and code state. */
+export async function retryRun(registry: Registry, id: string): Promise<RunRecord> {
+  const run = await registry.requireRun(id);
+  if (run.status === 'queued' || run.status === 'running')
+    throw new RegistryError(`run ${id} is ${run.status}: only an ended run can be retried`);
+  if (run.output.includes(run.id))
+    throw new RegistryError(
+      `run ${id} wrote to ${run.output}, named after the run itself: start it again with Train New Version instead`,
+    );
+  const fresh = newRunId(run.recipe);
+  const batch = `batch-${fresh.slice(-20)}`;
+  await registry.requeueRun(id, { id: fresh, batch, log: path.join(runFolder(registry, fresh), 'log.txt') });
+  spawnRunner(registry, batch);
+  return registry.requireRun(fresh);
+}
+
+async function codeState(registry: Registry, root: string): Promise<NewRun['git']> {
+  const { git } = await gitProvenance(root);
+  if (!git) return null;
+  if (!git.dirty) return { commit: git.commit, dirty: false, diff: null };
+  const repo = await findRepository(root);
+  const file = path.join(registry.dir, 'runs', `diff-${process.pid}-${randomBytes(4).toString('hex')}.patch`);
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  try {
+    // --output keeps the bytes as git wrote them (no decoding); --binary so binary changes apply too.
+    await runGit(repo!, ['diff', '--binary', '--no-ext-diff', '--no-textconv', `--output=${file}`, git.commit, '--']);
+    const { sha256 } = await registry.store.ingestFile(file);
+    return { commit: git.commit, dirty: true, diff: sha256 };
+  } finally {
+    await fsp.rm(file, { force: true });
+  }
+}
+
+/** The runner's script, beside this module (out/… in tests, dist/ in the bundles). */
+export function runnerScript(): string {
+  const script = path.join(__dirname, 'runnerHost.js');
+  if (!existsSync(script)) throw new Error(`training runner script missing: ${script} (rebuild the extension)`);
+  return script;
+}
+
+/**
+ * Starts the runner of a batch as a detached process (its own session, no pipe to us), so closing
+ * the window or the terminal neither stops nor loses the runs. Its own output goes to a file.
+ */
+function spawnRunner(registry: Registry, batch: string): void {
+  const logFile = path.join(registry.dir, 'runs', `${batch}.runner.log`);
+  const out = openSync(logFile, 'a');
+  try {
+    const child = spawn(process.execPath, [runnerScript(), registry.dir, batch], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      // In the extension host process.execPath may be Electron: this makes it a plain Node.
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    child.unref();
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** True while any process of the group led by `pid` lives. */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(test: () => boolean | Promise<boolean>, ms: number, every = 50): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await test()) return true;
+    if (Date.now() >= end) return false;
+    await sleep(every);
+  }
+}
+
+/**
+ * Stops a run: a queued one leaves the queue; a running one gets SIGINT on its whole process group
+ * (so a script's own children stop too), then SIGKILL after `graceMs`. Returns the run as recorded.
+ */
+export async function stopRun(registry: Registry, id: string, opts: { graceMs?: number } = {}): Promise<RunRecord> {
+  const grace = opts.graceMs ?? DEFAULT_STOP_GRACE_MS;
+  let run = await registry.requireRun(id);
+  if (run.status === 'queued') {
+    await registry.markStopRequested(id);
+    if (await registry.endRun(id, { status: 'stopped', error: 'stopped before it started' }))
+      return registry.requireRun(id);
+    run = await registry.requireRun(id); // the runner took it meanwhile
+  }
+  if (run.status !== 'running') return run;
+  if (run.runner && run.runner.host !== os.hostname())
+    throw new RegistryError(`run ${id} runs on ${run.runner.host}: stop it there`);
+  await registry.markStopRequested(id);
+  // Claimed but not yet started: the runner records the pid right after spawning.
+  await waitUntil(async () => (run = await registry.requireRun(id)).pid !== null || run.status !== 'running', 5000);
+  if (run.pid !== null && run.status === 'running') {
+    signalGroup(run.pid, 'SIGINT');
+    const pid = run.pid;
+    if (!(await waitUntil(() => !groupAlive(pid), grace))) {
+      signalGroup(pid, 'SIGKILL');
+      await waitUntil(() => !groupAlive(pid), 5000);
+    }
+  }
+  // The runner records the end; if it is gone, nobody will.
+  const recorded = await waitUntil(async () => (await registry.requireRun(id)).status !== 'running', 5000, 100);
+  if (!recorded) await registry.endRun(id, { status: 'stopped', error: 'stopped (the runner did not record it)' });
+  return registry.requireRun(id);
+}
+
+/**
+ * Waits until every run of the batch has ended, calling `onChange` with each run whose status
+ * changed. The runs go on when the wait is cancelled: they belong to the runner, not to the waiter.
+ */
+export async function waitForBatch(
+  registry: Registry,
+  batch: string,
+  onChange: (run: RunRecord) => void = () => undefined,
+  opts: { signal?: AbortSignal; pollMs?: number } = {},
+): Promise<RunRecord[]> {
+  const seen = new Map<string, string>();
+  for (;;) {
+    const runs = await registry.listRuns({ batch });
+    for (const r of runs) {
+      if (seen.get(r.id) !== r.status) {
+        seen.set(r.id, r.status);
+        onChange(r);
+      }
+    }
+    if (runs.every((r) => r.status !== 'queued' && r.status !== 'running')) return runs;
+    if (opts.signal?.aborted) throw new CancelledError();
+    await sleep(opts.pollMs ?? 250);
+  }
+}
