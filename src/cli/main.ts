@@ -21,6 +21,7 @@ import {
   loadTemplateCatalog,
   ObjectStore,
   Registry,
+  trainingOf,
   RegistryError,
   USER_TEMPLATES_DIR,
   VersionRecord,
@@ -34,6 +35,7 @@ import { registerEvaluateCommands } from './evaluateCommands';
 import { listedVersions, registerLifecycleCommands, versionLine } from './lifecycleCommands';
 import { ProgressBar, withProgress } from './progress';
 import { openTeam, registerTeamCommands, TeamOptions } from './teamCommands';
+import { registerTrainCommands } from './trainCommands';
 
 // The AWS SDK warns on every run that its releases after January 2027 need Node 22; the version we
 // ship works on Node 20, so the warning is only noise to users (package.json pins it).
@@ -411,6 +413,11 @@ program
         console.log(
           `  commit     ${v.git.commit}${v.git.dirty ? ' (dirty)' : ''} on ${v.git.branch ?? 'detached HEAD'} — ${v.git.subject}`,
         );
+      const t = trainingOf(v);
+      if (t)
+        console.log(
+          `  trained    recipe ${t.recipe}${t.overridden.length ? ` (${t.overridden.map((k) => `${k}=${String(t.params[k])}`).join(' ')})` : ''}, run ${t.run}, exit ${t.exitCode} after ${(t.durationMs / 1000).toFixed(1)} s${t.diff ? ', on uncommitted changes (diff stored)' : ''}${t.rerunOf ? `, a re-run of ${t.rerunOf}` : ''}`,
+        );
       for (const s of v.signature.inputs ?? []) console.log(`  input      ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
       for (const s of v.signature.outputs ?? [])
         console.log(`  output     ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
@@ -466,6 +473,7 @@ registerLifecycleCommands(program, withRegistry, withAnyRegistry, print);
 registerTeamCommands(program, withRegistry, teamOptions, print);
 registerConvertCommands(program, withRegistry, print);
 registerEvaluateCommands(program, withRegistry, print);
+registerTrainCommands(program, withRegistry, print);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CancelledError) {

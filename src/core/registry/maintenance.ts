@@ -72,10 +72,10 @@ export async function gc(
       );
       // Objects go under the write lock, so no version can complete with a reference to one meanwhile.
       const referenced = new Set(
-        (await tx.all<{ sha256: string }>(`SELECT sha256 FROM files UNION SELECT manifest_sha256 FROM datasets
-           UNION SELECT diff_sha256 FROM runs WHERE diff_sha256 IS NOT NULL UNION SELECT log_sha256 FROM runs WHERE log_sha256 IS NOT NULL`)).map(
-          (r) => r.sha256,
-        ),
+        (
+          await tx.all<{ sha256: string }>(`SELECT sha256 FROM files UNION SELECT manifest_sha256 FROM datasets
+           UNION SELECT diff_sha256 FROM runs WHERE diff_sha256 IS NOT NULL UNION SELECT log_sha256 FROM runs WHERE log_sha256 IS NOT NULL`)
+        ).map((r) => r.sha256),
       );
       let removedObjects = 0;
       let removedBytes = 0;

@@ -202,6 +202,7 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE runs (
     id TEXT PRIMARY KEY,
     batch TEXT NOT NULL,
+    seq INTEGER NOT NULL,
     recipe TEXT NOT NULL,
     model TEXT NOT NULL,
     root TEXT NOT NULL,
@@ -234,7 +235,7 @@ export const MIGRATIONS: string[] = [
     log_sha256 TEXT,
     details TEXT NOT NULL DEFAULT '{}'
   );
-  CREATE INDEX runs_by_batch ON runs (batch, queued_at);
+  CREATE INDEX runs_by_batch ON runs (batch, seq);
   CREATE INDEX runs_by_status ON runs (status);
   `,
 ];

@@ -91,14 +91,15 @@ function toRun(r: RunRow): RunRecord {
 export async function insertRuns(core: Core, runs: NewRun[]): Promise<void> {
   const now = new Date().toISOString();
   await core.write(async (tx) => {
-    for (const r of runs) {
+    for (const [seq, r] of runs.entries()) {
       await tx.run(
-        `INSERT INTO runs (id, batch, recipe, model, root, base_version_id, base_ref, status, params, overridden, argv, env,
+        `INSERT INTO runs (id, batch, seq, recipe, model, root, base_version_id, base_ref, status, params, overridden, argv, env,
                            output, log, metric, jobs, devices, queued_at, git_commit, git_dirty, diff_sha256, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           r.id,
           r.batch,
+          seq,
           r.recipe,
           r.model,
           r.root,
@@ -156,7 +157,7 @@ export async function listRuns(
     where.push('r.batch = ?');
     params.push(opts.batch);
   }
-  const order = opts.batch ? 'r.queued_at, r.id' : 'r.queued_at DESC, r.id DESC';
+  const order = opts.batch ? 'r.seq' : 'r.queued_at DESC, r.seq DESC';
   const rows = await core.sql.all<RunRow>(
     `${RUN_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`,
     [...params, opts.limit ?? 500],
@@ -229,9 +230,9 @@ export async function requeueRun(
 ): Promise<void> {
   await core.write(async (tx) => {
     await tx.run(
-      `INSERT INTO runs (id, batch, recipe, model, root, base_version_id, base_ref, status, params, overridden, argv, env,
+      `INSERT INTO runs (id, batch, seq, recipe, model, root, base_version_id, base_ref, status, params, overridden, argv, env,
                          output, log, metric, jobs, devices, queued_at, git_commit, git_dirty, diff_sha256, details)
-       SELECT ?, ?, recipe, model, root, base_version_id, base_ref, 'queued', params, overridden, argv, env,
+       SELECT ?, ?, 0, recipe, model, root, base_version_id, base_ref, 'queued', params, overridden, argv, env,
               output, ?, metric, 1, NULL, ?, git_commit, git_dirty, diff_sha256, ?
          FROM runs WHERE id = ?`,
       [fresh.id, fresh.batch, fresh.log, new Date().toISOString(), JSON.stringify({ retryOf: id }), id],

@@ -7,6 +7,7 @@
 import { spawn } from 'child_process';
 import { createWriteStream, promises as fsp } from 'fs';
 import * as path from 'path';
+import { findRepository, runGit } from '../git/git';
 import { importTrainingOutput } from '../importers/trainingOutput';
 import { Registry } from '../registry/registry';
 import { RunRecord } from '../registry/runTypes';
@@ -185,6 +186,8 @@ async function importResult(
       versionId: version.id,
       logObject: end.logObject,
     });
+    // A re-run's checkout has served: its output is in the store now. A failed one stays to be looked at.
+    if (typeof run.details.worktree === 'string') await removeWorktree(run.details.worktree);
   } catch (e) {
     await registry.endRun(run.id, {
       status: 'failed',
@@ -193,6 +196,11 @@ async function importResult(
       logObject: end.logObject,
     });
   }
+}
+
+async function removeWorktree(dir: string): Promise<void> {
+  const repo = await findRepository(dir);
+  if (repo) await runGit(repo, ['worktree', 'remove', '--force', dir]).catch(() => undefined);
 }
 
 function quote(arg: string): string {
