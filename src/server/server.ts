@@ -1,7 +1,7 @@
 /**
- * The config.json language server: schema and semantic diagnostics, completion, hover, symbols,
- * formatting and quick fixes. This file is protocol glue: what to check and how lives in
- * src/core/config (the CLI validates through the same code). It runs in its own process; the
+ * The config.json and modelreg.json language server: schema and semantic diagnostics, completion,
+ * hover, symbols, formatting and quick fixes. This file is protocol glue: what to check and how lives in
+ * src/core/config and src/core/train/recipeLanguage.ts (the CLI checks through the same code). It runs in its own process; the
  * client restarts it if it dies.
  *
  * What the client can do decides what is registered: settings are pulled per document with
@@ -37,6 +37,7 @@ import {
   templateDirs,
   templateProblemDiagnostics,
 } from '../core/config';
+import { isRecipeDocument, RecipeLanguage } from '../core/train/recipeLanguage';
 import { CONFIG_SECTION, ConfigInitializationOptions, serverInfoRequest } from '../shared/configProtocol';
 
 /** Template files in any workspace folder (core's USER_TEMPLATES_DIR). */
@@ -61,6 +62,8 @@ let client = {
 let syntaxErrors = false;
 let folders: string[] = [];
 let language: ConfigLanguage | undefined;
+/** modelreg.json's language: its schema is built in, so it is loaded once. */
+const recipes = RecipeLanguage.load();
 /** Template files whose load problems we reported, to clear them once fixed. */
 let templateProblemUris: string[] = [];
 
@@ -90,7 +93,8 @@ connection.onInitialize((params): InitializeResult => {
   const result: InitializeResult = {
     capabilities: {
       textDocumentSync: TextDocumentSyncKind.Incremental,
-      completionProvider: { triggerCharacters: ['"', ':'] },
+      // '{' completes placeholders after `${` in modelreg.json; ':' also those after `${param:`.
+      completionProvider: { triggerCharacters: ['"', ':', '{'] },
       hoverProvider: true,
       documentSymbolProvider: true,
       documentFormattingProvider: true,
@@ -171,6 +175,13 @@ async function isModelConfig(doc: TextDocument): Promise<boolean> {
 async function validate(doc: TextDocument) {
   pending.delete(doc.uri);
   const version = doc.version;
+  if (isRecipeDocument(doc.uri)) {
+    const diagnostics = await (await recipes).validate(doc, { syntax: syntaxErrors });
+    if (documents.get(doc.uri)?.version !== version) return;
+    published.set(doc.uri, diagnostics);
+    void connection.sendDiagnostics({ uri: doc.uri, version, diagnostics });
+    return;
+  }
   const current = language;
   if (!current) return;
   if (!(await isModelConfig(doc))) {
@@ -208,16 +219,28 @@ documents.onDidClose((e) => {
   if (published.delete(e.document.uri)) void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 
-/** The document with its template's language service, when it is a model config. */
+/** The document with its template's language service, when it is a model config (or modelreg.json's). */
 async function configDocument(uri: string) {
   const doc = documents.get(uri);
+  if (doc && isRecipeDocument(uri)) {
+    const recipe = await recipes;
+    if (recipe.tooDeep(doc)) return undefined;
+    return { doc, json: recipe.parse(doc), service: recipe.service };
+  }
   // A too-deep document has its one diagnostic; parsing it for the other features would overflow.
   if (!doc || !language || !(await isModelConfig(doc)) || language.tooDeep(doc)) return undefined;
   const json = language.parse(doc);
   return { doc, json, service: language.resolve(json, storedTemplateId(doc.uri)).service };
 }
 
-connection.onCompletion(async ({ textDocument, position }) => {
+connection.onCompletion(async ({ textDocument, position, context }) => {
+  if (isRecipeDocument(textDocument.uri)) {
+    const doc = documents.get(textDocument.uri);
+    const recipe = await recipes;
+    return doc && !recipe.tooDeep(doc) ? recipe.complete(doc, position) : null;
+  }
+  // '{' is a trigger for placeholders only; in a config it would open the list at every new object.
+  if (context?.triggerCharacter === '{') return null;
   const c = await configDocument(textDocument.uri);
   if (!c || !language) return null;
   const dir = c.doc.uri.startsWith('file:') ? path.dirname(fileURLToPath(c.doc.uri)) : undefined;

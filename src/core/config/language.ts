@@ -87,16 +87,7 @@ export class ConfigLanguage {
    * and overflows the stack at a few thousand): then it gets one diagnostic and no other service.
    */
   tooDeep(doc: TextDocument): Diagnostic | undefined {
-    const p = scanJson(doc.getText());
-    if (!p) return undefined;
-    const at = doc.positionAt(p.offset);
-    return {
-      range: { start: at, end: { line: at.line, character: at.character + 1 } },
-      severity: DiagnosticSeverity.Error,
-      source: DIAGNOSTIC_SOURCE,
-      code: 'nested-too-deep',
-      message: `This document ${p.problem}; it is not checked. Model configs need only a few levels.`,
-    };
+    return nestingDiagnostic(doc, 'Model configs need only a few levels.');
   }
 
   async validate(doc: TextDocument, opts: ValidateOptions = {}): Promise<Diagnostic[]> {
@@ -191,6 +182,23 @@ export class ConfigLanguage {
       },
     });
   }
+}
+
+/**
+ * The one diagnostic of a document nested too deeply for the JSON language service (which recurses
+ * per level and overflows the stack at a few thousand), or undefined; `hint` says what is normal.
+ */
+export function nestingDiagnostic(doc: TextDocument, hint: string): Diagnostic | undefined {
+  const p = scanJson(doc.getText());
+  if (!p) return undefined;
+  const at = doc.positionAt(p.offset);
+  return {
+    range: { start: at, end: { line: at.line, character: at.character + 1 } },
+    severity: DiagnosticSeverity.Error,
+    source: DIAGNOSTIC_SOURCE,
+    code: 'nested-too-deep',
+    message: `This document ${p.problem}; it is not checked. ${hint}`,
+  };
 }
 
 /** Whether `offset` is in the value of the top-level `model_type` (typed or still empty after the colon). */

@@ -250,7 +250,9 @@ function checkRecipe(name: string, body: unknown, problems: RecipeProblem[]): Re
   }
 
   // Placeholders: each string is checked where it is used, since what it may name depends on the key.
-  const paramNames = Object.keys(params);
+  // A parameter with a bad default is still declared (its own problem is reported); with no params
+  // object to read, names in ${param:...} are not judged.
+  const paramNames = isObject(body.params) ? Object.keys(body.params) : body.params === undefined ? [] : undefined;
   const checkText = (
     s: string,
     where: (string | number)[],
@@ -286,7 +288,7 @@ const PLACEHOLDER = /\$\{([^}]*)(\})|\$\{([^}]*)$/g;
 /** The placeholders of one string that are not allowed where it is used. */
 function placeholderProblems(
   s: string,
-  params: string[],
+  params: string[] | undefined,
   allowed: { base: boolean; output: boolean },
 ): { problem: string; code: RecipeCheck; placeholder: string }[] {
   const out: { problem: string; code: RecipeCheck; placeholder: string }[] = [];
@@ -308,7 +310,7 @@ function placeholderProblems(
       // always known
     } else if (inner.startsWith('param:')) {
       const name = inner.slice('param:'.length);
-      if (!params.includes(name))
+      if (params && !params.includes(name))
         bad(
           `${plain(written)} names no parameter (${params.length ? `params: ${params.join(', ')}` : 'the recipe has no params'})`,
         );

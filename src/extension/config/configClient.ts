@@ -6,7 +6,8 @@ import { ConfigInitializationOptions } from '../../shared/configProtocol';
 /**
  * Starts the config.json language server (dist/server.js) in its own Node process. The client
  * restarts it when it crashes. Every JSON document is synced; the server decides which are model
- * configs (a `$template`, a stored version, or `modelRegistry.config.files`). Custom messages are
+ * configs (a `$template`, a stored version, or `modelRegistry.config.files`) and which are training
+ * recipes (modelreg.json). Custom messages are
  * typed in src/shared/configProtocol.ts.
  */
 export async function startConfigClient(context: vscode.ExtensionContext): Promise<LanguageClient> {
@@ -20,6 +21,8 @@ export async function startConfigClient(context: vscode.ExtensionContext): Promi
       { scheme: 'file', language: 'json' },
       { scheme: 'file', language: 'jsonc' },
       { scheme: 'untitled', language: 'json' },
+      // Training recipes, whatever language the editor gave them.
+      { scheme: 'file', pattern: '**/modelreg.json' },
       { scheme: STORED_CONFIG_SCHEME },
     ],
     // Nothing is pushed: the server registers for settings changes (and pulls them per document

@@ -8,6 +8,9 @@ import * as path from 'path';
 import { pathToFileURL } from 'url';
 import {
   ClientCapabilities,
+  CompletionList,
+  CompletionRequest,
+  CompletionTriggerKind,
   ConfigurationItem,
   ConfigurationRequest,
   createProtocolConnection,
@@ -200,5 +203,39 @@ describe('config.json language server: capabilities, settings and workspace fold
       changes: [{ uri: pathToFileURL(file).toString(), type: FileChangeType.Created }],
     });
     await eventually(() => assert.ok(!server!.messages(uri).some(unknown), JSON.stringify(server!.messages(uri))));
+  });
+
+  it("checks modelreg.json with the CLI's words and completes its placeholders, and leaves a config alone on {", async () => {
+    const ws = tempDir('lsp-recipe-');
+    server = await startServer(FULL, [ws], () => ({}));
+    const text = '{"train": {"s": {"command": ["python3", "--lr=${param:lrr}", "${param:"], "params": {"lr": 1}}}}\n';
+    const uri = server.open(path.join(ws, 'modelreg.json'), text);
+    await eventually(() =>
+      assert.ok(
+        server!.messages(uri).includes("recipe 's': command: ${param:lrr} names no parameter (params: lr)"),
+        JSON.stringify(server!.messages(uri)),
+      ),
+    );
+    const at = text.indexOf('${param:"') + '${param:'.length;
+    const list = (await server.conn.sendRequest(CompletionRequest.type, {
+      textDocument: { uri },
+      position: { line: 0, character: at },
+      context: { triggerKind: CompletionTriggerKind.TriggerCharacter, triggerCharacter: ':' },
+    })) as CompletionList;
+    assert.deepEqual(
+      list.items.map((i) => i.label),
+      ['lr'],
+    );
+
+    const config = server.open(
+      path.join(ws, 'config.json'),
+      '{ "$template": "image-classification", "metrics": {} }\n',
+    );
+    const onBrace = await server.conn.sendRequest(CompletionRequest.type, {
+      textDocument: { uri: config },
+      position: { line: 0, character: 51 },
+      context: { triggerKind: CompletionTriggerKind.TriggerCharacter, triggerCharacter: '{' },
+    });
+    assert.equal(onBrace, null);
   });
 });
