@@ -124,6 +124,35 @@ describe('config.json language server', () => {
     assert.match(ds.find((d) => d.code === 'metric-range')!.message, /metrics.accuracy is 93.5/);
   });
 
+  it("checks a modelreg.json: the schema, and placeholders in the CLI's words; completes ${param:", async () => {
+    const dir = path.join(workspace(), 'recipe-check');
+    mkdirSync(dir, { recursive: true });
+    const text =
+      '{\n  "train": {\n    "s": {\n      "command": ["python3", "--lr=${param:lrr}", "--out=${"],\n      "params": { "lr": 0.1 },\n      "cmd": []\n    }\n  }\n}\n';
+    const file = path.join(dir, 'modelreg.json');
+    writeFileSync(file, text);
+    const uri = vscode.Uri.file(file);
+    await vscode.workspace.openTextDocument(uri);
+    const ds = await diagnosticsUntil(
+      uri,
+      (d) => d.some((x) => x.code === 'placeholder') && d.some((x) => /cmd is not allowed/.test(x.message)),
+      'the recipe file to be checked',
+    );
+    const unknown = ds.find((d) => /lrr/.test(d.message))!;
+    assert.strictEqual(unknown.message, "recipe 's': command: ${param:lrr} names no parameter (params: lr)");
+    assert.strictEqual(unknown.range.start.line, 3);
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      uri,
+      new vscode.Position(3, text.split('\n')[3].indexOf('--out=${') + '--out=${'.length),
+    );
+    const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    assert.ok(
+      ['output', 'run', 'param:'].every((l) => labels.includes(l)),
+      JSON.stringify(labels),
+    );
+  });
+
   it('leaves JSON without $template alone (a Hugging Face config.json)', async () => {
     const dir = modelFolder('hf-model', { 'config.json': '{ "model_type": "bert", "hidden_size": 768 }\n' });
     const hf = vscode.Uri.file(path.join(dir, 'config.json'));
