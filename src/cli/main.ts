@@ -19,6 +19,9 @@ import {
   importWithConfig,
   InputError,
   loadTemplateCatalog,
+  readRecipeText,
+  RECIPE_FILE,
+  RecipeLanguage,
   ObjectStore,
   Registry,
   trainingOf,
@@ -348,16 +351,25 @@ program
 
 program
   .command('validate')
-  .description('check a config.json as the editor does; exit 1 when it has errors')
-  .argument('<config>', 'path of a config.json')
+  .description(
+    'check a config.json (or a modelreg.json of training recipes) as the editor does; exit 1 when it has errors',
+  )
+  .argument('<config>', 'path of a config.json or modelreg.json')
   .option('--template <id>', 'template to check against when the file names none')
   .option('--json', 'machine-readable output')
   .action(async (file: string, o: { template?: string; json?: boolean }) => {
-    const language = await configLanguage();
     const abs = path.resolve(file);
-    // A regular file only: a FIFO named config.json would block the read forever.
-    const text = await readRegularText(abs, { maxBytes: MAX_PARAM_FILE_BYTES });
-    const { diagnostics } = await checkConfig(language, abs, text, o.template);
+    let diagnostics;
+    if (path.basename(abs) === RECIPE_FILE) {
+      // Read as `train` reads it: a regular file, not a link out of its folder.
+      const { text } = await readRecipeText(path.dirname(abs));
+      diagnostics = await (await RecipeLanguage.load()).validateFile(abs, text);
+    } else {
+      const language = await configLanguage();
+      // A regular file only: a FIFO named config.json would block the read forever.
+      const text = await readRegularText(abs, { maxBytes: MAX_PARAM_FILE_BYTES });
+      ({ diagnostics } = await checkConfig(language, abs, text, o.template));
+    }
     if (o.json) print(diagnostics);
     else for (const line of formatDiagnostics(file, diagnostics)) console.log(line);
     if (errorsOf(diagnostics).length) process.exitCode = 1;

@@ -67,6 +67,7 @@ export {
   loadRecipes,
   parseOverrides,
   parseRecipes,
+  readRecipeText,
   RECIPE_FILE,
   starterRecipeFile,
   sweepGrid,
@@ -79,3 +80,4 @@ export type { TrainingFacts, TrainOptions } from './train/train';
 export { followRunMetrics, runProgress } from './train/liveMetrics';
 export type { RunProgress } from './train/liveMetrics';
 export type { RunRecord, RunStatus } from './registry/registry';
+export { isRecipeDocument, RecipeLanguage } from './train/recipeLanguage';

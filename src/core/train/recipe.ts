@@ -74,6 +74,12 @@ export interface RecipeProblem {
  * Throws InputError naming the file, the recipe and the key.
  */
 export async function loadRecipes(root: string): Promise<RecipeFile> {
+  const { file, text } = await readRecipeText(root);
+  return { file, root: path.dirname(file), recipes: parseRecipes(text, file) };
+}
+
+/** The text of <root>/modelreg.json, read as loadRecipes reads it (`modelreg validate` checks it all). */
+export async function readRecipeText(root: string): Promise<{ file: string; text: string }> {
   const dir = path.resolve(root);
   const file = path.join(dir, RECIPE_FILE);
   // A modelreg.json linked out of the repository is not the repository's recipe.
@@ -82,8 +88,7 @@ export async function loadRecipes(root: string): Promise<RecipeFile> {
       throw new InputError(file, `no such file; a ${RECIPE_FILE} with a "train" section holds the training recipes`);
     throw e;
   });
-  const text = await readRegularText(real, { maxBytes: MAX_RECIPE_FILE_BYTES, name: file });
-  return { file, root: dir, recipes: parseRecipes(text, file) };
+  return { file, text: await readRegularText(real, { maxBytes: MAX_RECIPE_FILE_BYTES, name: file }) };
 }
 
 /** The recipes of a modelreg.json text, with the checks of loadRecipes; `file` names it in errors. */

@@ -4,6 +4,7 @@
  * schema cannot express), so the editor refuses a recipe with the words `modelreg train` uses.
  */
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import {
   ASTNode,
   CompletionItem,
@@ -105,6 +106,11 @@ export class RecipeLanguage {
     }
     for (const d of diagnostics) d.source = DIAGNOSTIC_SOURCE;
     return diagnostics;
+  }
+
+  /** validate() for a file on disk, with syntax errors (`modelreg validate`). */
+  validateFile(file: string, text: string): Promise<Diagnostic[]> {
+    return this.validate(TextDocument.create(pathToFileURL(file).toString(), 'json', 1, text), { syntax: true });
   }
 
   /** In a string that may hold placeholders, after `${`: the placeholders (after `${param:`, the recipe's params); else the schema's completion. */

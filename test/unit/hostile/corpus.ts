@@ -2540,6 +2540,48 @@ add('validate', 'directory', async (dir) => {
   };
 });
 
+// modelreg.json (training recipes): `validate` reads it as `train` does.
+function recipeCase(id: string, make: (dir: string) => Promise<unknown>, expect: Expect, problem: RegExp) {
+  add('validate', `modelreg-json-${id}`, async (dir) => {
+    await make(dir);
+    return { args: ['validate', 'modelreg.json'], expect, names: ['modelreg.json'], problem, stores: false };
+  });
+}
+const recipeText = (text: string | Buffer) => (dir: string) => put(dir, 'modelreg.json', text);
+recipeCase('fifo', async (dir) => mkfifo(path.join(dir, 'modelreg.json')), 'refuse', P.special);
+recipeCase(
+  'link-to-etc-passwd',
+  async (dir) => fsp.symlink('/etc/passwd', path.join(dir, 'modelreg.json')),
+  'refuse',
+  P.link,
+);
+add('validate', 'modelreg-json-link-out-of-folder', async (dir) => {
+  await put(dir, 'outside/modelreg.json', '{"train": {"a": {"command": ["x"]}}}');
+  await fsp.mkdir(path.join(dir, 'ws'));
+  await fsp.symlink(path.join(dir, 'outside/modelreg.json'), path.join(dir, 'ws/modelreg.json'));
+  return {
+    args: ['validate', 'ws/modelreg.json'],
+    expect: 'refuse',
+    names: ['modelreg.json'],
+    problem: P.link,
+    stores: false,
+  };
+});
+recipeCase('deep-arrays-100k', recipeText(`{"train": {"a": {"command": ${deepArray(100000)}}}}`), 'either', P.json);
+recipeCase('deep-objects-100k', recipeText(`{"train": ${deepObject(100000)}}`), 'either', P.json);
+recipeCase('2MB', recipeText(`{"train": {}, "x": "${'a'.repeat(2 << 20)}"}`), 'refuse', /too large/);
+recipeCase(
+  'escape-names',
+  recipeText(
+    JSON.stringify({
+      train: { [ESC_NAME]: { command: [`\${${ESC_NAME}}`], [ESC_NAME]: 1, env: { [ESC_NAME]: ESC_NAME } } },
+    }),
+  ),
+  'refuse',
+  /recipe|placeholder|not allowed|name/i,
+);
+recipeCase('binary-garbage', recipeText(randomBytes(701, 4000)), 'refuse', P.json);
+
 // ---------------------------------------------------------------- convert (hostile files put in through an archive, which stores without inspecting)
 
 /** A GRU graph as torch.onnx exports it (X [seq, batch, in] → Y, Y_h). */

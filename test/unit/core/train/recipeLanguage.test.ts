@@ -1,10 +1,15 @@
 // modelreg.json in the editor: the schema's diagnostics and completion, recipe.ts's placeholder
 // checks with their ranges, completion of placeholder names, and the CLI agreeing with the editor.
 import * as assert from 'assert/strict';
+import { spawnSync } from 'child_process';
+import { writeFileSync } from 'fs';
+import * as path from 'path';
 import { CompletionItem, Diagnostic, TextDocument } from 'vscode-json-languageservice';
 import { InputError } from '../../../../src/core/errors';
 import { parseRecipes, starterRecipeFile } from '../../../../src/core/train/recipe';
 import { isRecipeDocument, RecipeLanguage } from '../../../../src/core/train/recipeLanguage';
+import { CLI_JS } from '../../helpers/paths';
+import { tempDir } from '../../helpers/tmp';
 
 let shared: Promise<RecipeLanguage> | undefined;
 const language = () => (shared ??= RecipeLanguage.load());
@@ -141,6 +146,24 @@ describe('modelreg.json language', () => {
       msg(list[0]),
       /nested more than 128 levels deep; it is not checked\. A recipe file needs only a few levels/,
     );
+  });
+
+  it('modelreg validate prints the same diagnostics, and exits 1; 0 on a valid file', async () => {
+    const ws = tempDir('modelreg-recipe-validate-');
+    const text = JSON.stringify(file({ command: ['python3', '${param:lrr}'], cmd: 1 }), null, 2);
+    writeFileSync(path.join(ws, 'modelreg.json'), text);
+    const run = () => spawnSync(process.execPath, [CLI_JS, 'validate', 'modelreg.json'], { cwd: ws, encoding: 'utf8' });
+    const bad = run();
+    assert.equal(bad.status, 1, bad.stderr);
+    const expected = (await diagnostics(text)).list.map(
+      (d) => `modelreg.json:${d.range.start.line + 1}:${d.range.start.character + 1}: error: ${msg(d)}`,
+    );
+    assert.equal(expected.length, 2);
+    assert.deepEqual(bad.stdout.trim().split('\n').sort(), expected.sort());
+    writeFileSync(path.join(ws, 'modelreg.json'), starterRecipeFile());
+    const ok = run();
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /modelreg\.json: no errors/);
   });
 
   describe('completion', () => {
