@@ -1,5 +1,8 @@
 // The compare panel inside the real extension host: command → comparison built → posted to the page.
 import * as assert from 'assert';
+import { spawn } from 'child_process';
+import { mkdtempSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ComparisonModel } from '../../src/shared/compare/contract';
@@ -125,6 +128,66 @@ describe('Compare panel', () => {
       await vscode.workspace
         .getConfiguration('modelRegistry')
         .update('metricDirections', undefined, vscode.ConfigurationTarget.Workspace);
+      panel.dispose();
+    }
+  });
+
+  it('a running training added to compare grows its live column as it writes metrics.jsonl, then gives way to its version', async () => {
+    const a = await api();
+    const registry = await a.service.get();
+    const versions = (await registry.listVersions('resnet-cifar')).slice(0, 2);
+    const panel = (await vscode.commands.executeCommand(
+      'modelRegistry.compareVersions',
+      undefined,
+      versions.map((version) => ({ kind: 'version', version })),
+    )) as ComparePanel;
+    await posted(panel, (m) => m.versions.length === 2);
+    // The output folder does not exist yet: the "training" creates it. It writes an epoch each time
+    // it is told to, so the test sees each point arrive while the process still runs.
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'modelreg-live-')), 'outputs', 'run-1');
+    const script = `
+      const fs = require('fs');
+      fs.mkdirSync(process.argv[1], { recursive: true });
+      let epoch = 0;
+      const write = () => {
+        epoch++;
+        const fd = fs.openSync(process.argv[1] + '/metrics.jsonl', 'a');
+        fs.writeSync(fd, JSON.stringify({ epoch, step: 10 * epoch, loss: 1 / epoch, eval_accuracy: 0.3 + epoch / 20 }) + '\\n');
+        fs.fsyncSync(fd);
+        fs.closeSync(fd);
+      };
+      write();
+      process.stdin.on('data', () => (epoch < 5 ? write() : process.exit(0)));`;
+    const child = spawn(process.execPath, ['-e', script, out], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    let exited = false;
+    child.on('exit', () => (exited = true));
+    try {
+      panel.addLiveRun({ id: 'run-1', label: 'classifier · run-1', output: out, metric: 'eval_accuracy' });
+      const liveLoss = (m: ComparisonModel) => m.series.find((s) => s.versionId < 0 && s.key === 'loss')?.steps ?? [];
+      for (let epoch = 1; epoch <= 5; epoch++) {
+        const m = await posted(panel, (x) => liveLoss(x).length === epoch);
+        assert.deepStrictEqual(
+          liveLoss(m),
+          Array.from({ length: epoch }, (_, i) => 10 * (i + 1)),
+        );
+        assert.strictEqual(exited, false, 'the points arrived while the training ran');
+        const column = m.versions.find((v) => v.live)!;
+        assert.deepStrictEqual(column.live, { runId: 'run-1', running: true });
+        assert.strictEqual(column.ref, 'classifier · run-1');
+        assert.strictEqual(m.metrics.find((r) => r.key === 'eval_accuracy')?.values.at(-1), 0.3 + epoch / 20);
+        child.stdin.write('next\n');
+      }
+      await eventually(() => assert.ok(exited, 'the training ended'));
+      assert.match(panel.panel.title, /classifier · run-1 \(live\)/);
+
+      // Imported as a version: its column takes the live column's place.
+      const trained = await importOutput('resnet-cifar');
+      await panel.markLiveRunEnded('run-1', trained.id);
+      const after = await posted(panel, (m) => !m.versions.some((v) => v.live));
+      assert.ok(after.versions.some((v) => v.id === trained.id));
+      assert.ok(after.series.every((s) => s.versionId > 0));
+    } finally {
+      child.kill();
       panel.dispose();
     }
   });

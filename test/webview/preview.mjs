@@ -18,6 +18,7 @@ import { createRequire } from 'module';
 const require = createRequire(import.meta.url);
 const { pageHtml } = require('../../out/src/extension/panels/pageHtml.js');
 const { COMPARE_PAGE } = require('../../out/src/shared/compare/contract.js');
+const { LiveColumnSeries, withLiveColumns } = require('../../out/src/extension/compare/live.js');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results', 'screenshots');
@@ -243,6 +244,7 @@ async function main() {
     }
     await page.evaluate(() => window.__setTheme('light'));
     await interact(page, host);
+    await liveColumn(page, host);
     const csp = await page.evaluate(() => window.__csp);
     check('no CSP violations', csp.length === 0, csp.join('; '));
     check('no console errors', errors.length === 0, errors.join('; '));
@@ -439,6 +441,75 @@ async function interact(page, host) {
   check('back to charts after the empty state', (await page.locator('.chart-card').count()) === 5);
   check('a version without metrics says so', (await text('.metrics-table th[data-sort="102"]')).includes('no metrics'));
   await page.screenshot({ path: '/tmp/webview-compare-sparse.png', fullPage: true });
+}
+
+/** A running run's metric logs after n logged points (loss and accuracy every 1000 steps, eval_loss every 4000). */
+function liveLogs(n) {
+  const at = Array.from({ length: n }, (_, i) => (i + 1) * 1000);
+  const series = (key, every, f) => {
+    const steps = at.filter((s) => s % every === 0);
+    return { key, steps, values: steps.map((s) => f(s / 100000)), wallTimes: steps.map((s) => 1.7e9 + s * 0.4) };
+  };
+  return [
+    {
+      source: 'metrics.jsonl',
+      series: [
+        series('loss', 1000, (t) => 2.3 * Math.exp(-6 * t) + 0.12),
+        series('accuracy', 1000, (t) => 0.1 + 0.85 * (1 - Math.exp(-7 * t))),
+        series('eval_loss', 4000, (t) => 2.2 * Math.exp(-5 * t) + 0.2),
+      ],
+    },
+  ];
+}
+
+/** A live column (a training run followed by the panel): its badge, dashed lines, and points appended without a re-render. */
+async function liveColumn(page, host) {
+  const live = new LiveColumnSeries(-1, 2000);
+  live.update(liveLogs(20));
+  const model = withLiveColumns(makeFixture({ versions: 3 }).model, [
+    {
+      run: { id: 'run-7', label: 'bert-sentiment · run-7', output: '/work/outputs/run-7' },
+      running: true,
+      series: live,
+    },
+  ]);
+  await host.send({ type: 'comparison', payload: model });
+  await until(() => page.locator('#summary .badge.running').count());
+  check('live column: running badge', (await page.locator('#summary .badge.running').textContent()) === 'running');
+  await buildAllCharts(page);
+  const livePoints = () =>
+    page.evaluate(() => {
+      const card = [...document.querySelectorAll('.chart-card')].find(
+        (c) => c.querySelector('h3').textContent === 'loss',
+      );
+      const chart = card.querySelector('canvas').__chart;
+      const d = chart.data.datasets.find((x) => x.label === 'bert-sentiment · run-7');
+      return { points: d?.data.length ?? 0, dashed: (d?.borderDash ?? []).length > 0 };
+    });
+  const rendered = await page.evaluate(() => document.body.dataset.rendered);
+  for (let n = 21; n <= 40; n++) await host.send({ type: 'liveSeries', payload: live.update(liveLogs(n)) });
+  const after = await until(async () => ((await livePoints()).points === 40 ? livePoints() : undefined));
+  check('live column: 20 appends grow its line to 40 points', after?.points === 40, JSON.stringify(after));
+  check('live column: dashed line', after?.dashed === true);
+  check(
+    'live column: appended without a re-render',
+    (await page.evaluate(() => document.body.dataset.rendered)) === rendered,
+  );
+  for (const theme of ['light', 'dark']) {
+    await page.evaluate((t) => {
+      window.__setTheme(t);
+      window.scrollTo(0, 0);
+    }, theme);
+    await page.waitForTimeout(150);
+    const file = path.join(shots, `webview-compare-live-${theme}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    console.log(`screenshot ${path.relative(root, file)}`);
+    // Close-ups: the column's header and a chart with its dashed line.
+    await page.locator('#summary').screenshot({ path: `/tmp/webview-compare-live-${theme}-summary.png` });
+    await page
+      .locator('.chart-card', { has: page.locator('h3', { hasText: /^loss$/ }) })
+      .screenshot({ path: `/tmp/webview-compare-live-${theme}-loss.png` });
+  }
 }
 
 await main();

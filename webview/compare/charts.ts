@@ -3,7 +3,7 @@ import type { ChartDataset, InteractionItem, InteractionModeFunction, Plugin } f
 import { getRelativePosition } from 'chart.js/helpers';
 import zoomPlugin from 'chartjs-plugin-zoom';
 import { visibleYRange } from '../../src/shared/compare/chartRange';
-import type { ComparisonModel, SeriesData, XAxis } from '../../src/shared/compare/contract';
+import type { ComparisonModel, LiveSeriesUpdate, SeriesData, XAxis } from '../../src/shared/compare/contract';
 import type { Context } from './context';
 import { custom, el } from '../shared/dom';
 import { empty, formatCount, formatDuration, formatNumber, icon, section, swatch } from './widgets';
@@ -206,6 +206,37 @@ export class ChartsSection {
         if (card.chart) this.refresh(card, axisChanged);
       }
       this.grid.append(card.root); // appending in order also reorders existing cards
+    }
+  }
+
+  /**
+   * A live column's new points (already applied to the model): appended to the built charts' lines.
+   * A zoomed chart keeps its window; the points show when its zoom is reset. A key never seen
+   * before needs a card, which update() makes.
+   */
+  appendLive(update: LiveSeriesUpdate, newKeys: boolean): void {
+    if (newKeys && this.model) {
+      this.update(this.model);
+      return;
+    }
+    for (const chunk of update.series) {
+      const card = this.cards.get(chunk.key);
+      if (!card || !this.model) continue;
+      card.overview = this.model.series.filter((s) => s.key === chunk.key);
+      const chart = card.chart;
+      if (!chart || chart.isZoomedOrPanned()) continue;
+      const i = card.versionIds.indexOf(update.versionId);
+      const xs = this.shownAxis === 'time' ? chunk.relTimes : chunk.steps;
+      const data = i === -1 ? undefined : chart.data.datasets[i].data;
+      if (!data || !xs || chunk.from > data.length) this.setData(card, card.overview);
+      else {
+        data.length = chunk.from;
+        xs.forEach((x, j) => {
+          const y = chunk.values[j];
+          data.push({ x, y: Number.isFinite(y) ? y : null });
+        });
+      }
+      chart.update('none');
     }
   }
 
@@ -464,6 +495,8 @@ export class ChartsSection {
         data,
         borderColor: v.color,
         backgroundColor: v.color,
+        // A run still training is dashed: its curve is not a result yet.
+        borderDash: v.live ? [5, 3] : [],
         // spanGaps lets chart.js skip line segmentation (faster); only series with gaps need it off.
         spanGaps: !gaps,
         hidden: this.ctx.ui.hidden.has(v.id),

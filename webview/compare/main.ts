@@ -11,6 +11,7 @@ import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { CompareState, ComparisonModel, FromWebview, ToWebview } from '../../src/shared/compare/contract';
+import { applyLiveSeries } from '../../src/shared/compare/live';
 import { AcrossSection } from './across';
 import { ErrorBanner } from './banner';
 import { ChartsSection } from './charts';
@@ -52,7 +53,8 @@ new ResizeObserver(() => {
 function render(next: ComparisonModel): void {
   model = next;
   heading.textContent = next.acrossModel ? `${next.acrossModel} across versions` : 'Compare versions';
-  vscode.setState({ versionIds: next.versions.map((v) => v.id), acrossModel: next.acrossModel });
+  // Live columns are not restored with the panel: the Runs view adds them again.
+  vscode.setState({ versionIds: next.versions.filter((v) => !v.live).map((v) => v.id), acrossModel: next.acrossModel });
   const ui = ctx.ui;
   if (!next.versions.some((v) => v.id === ui.baselineId)) ui.baselineId = next.versions[0]?.id ?? null;
   if (loading.isConnected) {
@@ -81,6 +83,14 @@ vscode.listen((msg) => {
       case 'seriesWindow':
         charts.applyWindow(msg.payload);
         break;
+      case 'liveSeries': {
+        // A running run's new points: appended to its lines, no re-render of the page.
+        if (!model) break;
+        const { newKeys } = applyLiveSeries(model, msg.payload);
+        metrics.update(model);
+        charts.appendLive(msg.payload, newKeys);
+        break;
+      }
       case 'error':
         banner.show(msg.payload.message);
         break;

@@ -44,14 +44,29 @@ export class SummarySection {
       'tr',
       {},
       el('th', { class: 'corner', attrs: { scope: 'col' } }, el('span', { class: 'visually-hidden', text: 'Field' })),
-      ...model.versions.map((v) => el('th', { attrs: { scope: 'col' } }, swatch(v.color), v.ref)),
+      ...model.versions.map((v) =>
+        el(
+          'th',
+          { attrs: { scope: 'col' } },
+          swatch(v.color),
+          v.ref,
+          v.live && badge(v.live.running ? 'running' : 'ended', v.live.running ? 'running' : 'ended'),
+        ),
+      ),
     );
+    // A live column is a training run, not a version yet: it has its output folder and nothing else to show.
+    const liveCell = (name: string, v: VersionColumn, cell: Cell): Node | string =>
+      !v.live || name === 'Source'
+        ? cell(v)
+        : name === 'Version'
+          ? el('span', { class: 'muted', text: 'training…' })
+          : el('span', { class: 'muted', text: '—' });
     const body = rows.map(([name, cell]) =>
       el(
         'tr',
         {},
         el('th', { text: name, attrs: { scope: 'row' } }),
-        ...model.versions.map((v) => el('td', {}, cell(v))),
+        ...model.versions.map((v) => el('td', {}, liveCell(name, v, cell))),
       ),
     );
     this.body.replaceChildren(

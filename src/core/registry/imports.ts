@@ -5,7 +5,7 @@
 import * as os from 'os';
 import { RegistryError } from '../errors';
 import { GitProvenance } from '../git/provenance';
-import { MetricLog } from '../inspect/types';
+import { MetricLog, MetricSeries } from '../inspect/types';
 import { LocalStore } from '../store/localStore';
 import { RegistryCore as Core } from './core';
 import { SqlDb } from './db';
@@ -145,33 +145,45 @@ export async function cleanUpInterrupted(core: Core, id: number): Promise<void> 
   if (core.store instanceof LocalStore) await core.store.removeStaleTemp(isAlive);
 }
 
-async function insertMetrics(tx: SqlDb, versionId: number, logs: MetricLog[]): Promise<void> {
+/**
+ * The series of metric logs under the keys the registry stores them by: empty ones left out, and two
+ * logs with the same key (metrics.csv and tfevents both saying "loss") kept apart by the later one's source.
+ * Live curves name a running run's series the same way (src/extension/compare/live.ts).
+ */
+export function storedMetricSeries(logs: MetricLog[]): { key: string; log: MetricLog; series: MetricSeries }[] {
   const seen = new Set<string>();
+  const out: { key: string; log: MetricLog; series: MetricSeries }[] = [];
   for (const log of logs) {
-    for (const s of log.series) {
-      if (s.steps.length === 0) continue;
-      // Two logs with the same key (metrics.csv and tfevents both saying "loss") stay apart.
-      const key = seen.has(s.key) ? `${s.key} (${log.source})` : s.key;
+    for (const series of log.series) {
+      if (series.steps.length === 0) continue;
+      const key = seen.has(series.key) ? `${series.key} (${log.source})` : series.key;
       seen.add(key);
-      const last = s.steps.length - 1;
-      const best = log.best && log.best.key === s.key ? log.best : undefined;
-      await tx.run(
-        `INSERT INTO metrics (version_id, key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          versionId,
-          key,
-          log.source,
-          s.steps.length,
-          finiteOrNull(best ? best.value : s.values[last]),
-          best ? (best.step ?? null) : s.steps[last],
-          best ? 1 : 0,
-          pack(s.steps),
-          pack(s.values),
-          s.wallTimes ? pack(s.wallTimes) : null,
-        ],
-      );
+      out.push({ key, log, series });
     }
+  }
+  return out;
+}
+
+async function insertMetrics(tx: SqlDb, versionId: number, logs: MetricLog[]): Promise<void> {
+  for (const { key, log, series: s } of storedMetricSeries(logs)) {
+    const last = s.steps.length - 1;
+    const best = log.best && log.best.key === s.key ? log.best : undefined;
+    await tx.run(
+      `INSERT INTO metrics (version_id, key, source, point_count, final_value, final_step, final_is_best, step_data, value_data, wall_time_data)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        versionId,
+        key,
+        log.source,
+        s.steps.length,
+        finiteOrNull(best ? best.value : s.values[last]),
+        best ? (best.step ?? null) : s.steps[last],
+        best ? 1 : 0,
+        pack(s.steps),
+        pack(s.values),
+        s.wallTimes ? pack(s.wallTimes) : null,
+      ],
+    );
   }
 }
 

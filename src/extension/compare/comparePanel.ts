@@ -1,6 +1,7 @@
 import { promises as fsp } from 'fs';
 import * as vscode from 'vscode';
 import { Registry } from '../../core';
+import { followRunMetrics } from '../../core/train/liveMetrics';
 import {
   COMPARE_PAGE,
   CompareState,
@@ -9,6 +10,7 @@ import {
   FromWebview,
   ToWebview,
 } from '../../shared/compare/contract';
+import { applyLiveSeries } from '../../shared/compare/live';
 import { BasePanel } from '../panels/basePanel';
 import { COMMANDS } from '../commands/commandIds';
 import { runCommand } from '../commands/register';
@@ -17,6 +19,7 @@ import { workspaceRepositories } from '../workspaceGit';
 import { openCodeDiff } from './codeDiff';
 import { buildComparison, DEFAULT_MAX_POINTS, seriesWindow } from './comparison';
 import { comparisonCsv, comparisonMarkdown } from './export';
+import { LiveColumnSeries, LiveColumnState, LiveRunInfo, withLiveColumns } from './live';
 
 /** Most versions an across-versions panel shows (the newest), as many as its saved state holds. */
 const MAX_ACROSS = 50;
@@ -34,8 +37,11 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
   private static readonly open = new Set<ComparePanel>();
   private model: ComparisonModel | undefined;
   private rebuildTimer: NodeJS.Timeout | undefined;
-  /** For tests: the last comparison posted to the page. */
+  /** For tests: the last comparison posted to the page, with the live points posted since. */
   lastPosted: ComparisonModel | undefined;
+  /** Training runs shown as live columns, by run id, each with the disposer of its follower. */
+  private readonly live = new Map<string, LiveColumnState & { stop: () => void }>();
+  private liveColumns = 0;
 
   static show(
     service: RegistryService,
@@ -81,6 +87,7 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
       new vscode.Disposable(() => {
         ComparePanel.open.delete(this);
         clearTimeout(this.rebuildTimer);
+        for (const l of this.live.values()) l.stop();
       }),
       service.onDidChange(() => this.rebuildSoon()),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -92,6 +99,46 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
       }),
     );
     void this.rebuild();
+  }
+
+  /**
+   * Adds a running training run as a live column: its curves grow as it writes its metric logs,
+   * read as the import will read them. Adding a run already shown does nothing.
+   */
+  addLiveRun(run: LiveRunInfo): void {
+    if (this.live.has(run.id) || this.disposed) return;
+    const series = new LiveColumnSeries(-++this.liveColumns, this.maxPoints());
+    const state: LiveColumnState & { stop: () => void } = { run, running: true, series, stop: () => undefined };
+    this.live.set(run.id, state);
+    state.stop = followRunMetrics(run.output, (logs) => {
+      const update = series.update(logs);
+      if (!update || this.live.get(run.id) !== state) return;
+      // A key the table has no row for yet (the run's first points): the whole comparison, once.
+      if (!this.model || update.series.some((c) => !this.model!.metrics.some((r) => r.key === c.key))) {
+        this.rebuildSoon();
+        return;
+      }
+      // The page applies the same update to its copy; export and a reloaded page see the points too.
+      applyLiveSeries(this.model, update);
+      void this.post({ type: 'liveSeries', payload: update });
+    });
+    void this.rebuild();
+  }
+
+  /**
+   * The run ended: its curves stop growing. When it became a version, that version's column takes
+   * the live column's place; otherwise the column stays with the last points, marked as ended.
+   */
+  async markLiveRunEnded(id: string, versionId?: number): Promise<void> {
+    const l = this.live.get(id);
+    if (!l) return;
+    l.stop();
+    l.running = false;
+    if (versionId !== undefined) {
+      this.live.delete(id);
+      if (!this.versionIds.includes(versionId)) this.versionIds.push(versionId);
+    }
+    await this.rebuild();
   }
 
   private async registry(): Promise<Registry> {
@@ -144,11 +191,12 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
         maxPoints: this.maxPoints(),
         repositories: await workspaceRepositories(),
       });
-      const model: ComparisonModel = this.acrossModel ? { ...built, acrossModel: this.acrossModel } : built;
+      const withLive = withLiveColumns(built, [...this.live.values()], directionSettings());
+      const model: ComparisonModel = this.acrossModel ? { ...withLive, acrossModel: this.acrossModel } : withLive;
       this.model = model;
       this.panel.title = this.acrossModel
         ? `${this.acrossModel} across versions`
-        : `Compare ${model.versions.map((v) => v.ref).join(' · ') || '(deleted versions)'}`;
+        : `Compare ${model.versions.map((v) => (v.live ? `${v.ref} (live)` : v.ref)).join(' · ') || '(deleted versions)'}`;
       await this.post({ type: 'comparison', payload: model });
       this.lastPosted = model;
       return model;
@@ -183,6 +231,10 @@ export class ComparePanel extends BasePanel<FromWebview, ToWebview, CompareState
           max,
           this.maxPoints(),
         );
+        for (const l of this.live.values()) {
+          const s = l.series.window(key, axis, min, max);
+          if (s) series.push(s);
+        }
         await this.post({ type: 'seriesWindow', payload: { requestId, key, axis, series } });
         return;
       }

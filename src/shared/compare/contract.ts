@@ -54,6 +54,11 @@ export interface VersionColumn {
   conversion: ConversionFacts | null;
   /** CSS colour of this version's lines, stable for a given position. */
   color: string;
+  /**
+   * Set on the column of a training run followed live (not a version yet): its id is negative, its
+   * curves grow by 'liveSeries' messages, and it never holds a best value.
+   */
+  live?: { runId: string; running: boolean };
 }
 
 export interface MetricRow {
@@ -108,10 +113,32 @@ export interface ComparisonModel {
 
 export type XAxis = 'step' | 'time';
 
+/**
+ * New points of one series of a live column: the page cuts its copy of the series to `from` points
+ * and appends these (from = 0 replaces it, e.g. after a rewrite or when it is downsampled again).
+ */
+export interface LiveSeriesChunk {
+  key: string;
+  from: number;
+  steps: number[];
+  values: number[];
+  /** Seconds since the series' first point, when its log has wall times. */
+  relTimes: number[] | null;
+  /** Points the run has logged in this series so far. */
+  totalPoints: number;
+}
+
+export interface LiveSeriesUpdate {
+  /** The live column's id (negative). */
+  versionId: number;
+  series: LiveSeriesChunk[];
+}
+
 /** Extension → webview. */
 export type ToWebview =
   | Message<'comparison', ComparisonModel>
   | Message<'seriesWindow', { requestId: number; key: string; axis: XAxis; series: SeriesData[] }>
+  | Message<'liveSeries', LiveSeriesUpdate>
   | Message<'error', { message: string }>;
 
 /** Webview → extension. */
