@@ -39,7 +39,7 @@ function overrides(run: RunRecord): string {
   return run.overridden.map((k) => `${k}=${String(run.params[k])}`).join(' ');
 }
 
-function progressText(p: RunProgress | undefined): string {
+function progressText(p: RunProgress | null): string {
   if (!p) return '';
   const parts = [];
   if (p.epoch !== null) parts.push(`epoch ${formatMetric(p.epoch)}`);
@@ -163,13 +163,11 @@ export function registerTrainCommands(program: Command, withRegistry: WithRegist
     .action(async (o: { status?: string; json?: boolean }) =>
       withRegistry(async (r) => {
         const status = o.status?.split(',').map((s) => s.trim()) as RunRecord['status'][] | undefined;
-        const list = await r.listRuns({ status });
-        if (o.json) return print(await Promise.all(list.map(runJson)));
+        const list = await Promise.all((await r.listRuns({ status })).map(runJson));
+        if (o.json) return print(list);
         if (!list.length)
           return console.log(`No training runs in ${r.location}. Start one with: modelreg train --recipe NAME`);
-        for (const run of list) {
-          const progress =
-            run.status === 'running' ? await runProgress(run.output, run.metric).catch(() => undefined) : undefined;
+        for (const run of list)
           console.log(
             [
               run.id,
@@ -177,10 +175,9 @@ export function registerTrainCommands(program: Command, withRegistry: WithRegist
               elapsed(run),
               run.versionRef ?? '-',
               overrides(run) || '-',
-              progressText(progress) || run.error || '',
+              progressText(run.progress) || run.error || '',
             ].join('\t'),
           );
-        }
       }),
     );
 

@@ -34,6 +34,19 @@ async function posted(panel: ComparePanel, ok: (m: ComparisonModel) => boolean, 
   );
 }
 
+/** Compare on resnet-cifar's two newest versions, once the panel has posted them. */
+async function compareFirstTwo(): Promise<ComparePanel> {
+  const registry = await (await api()).service.get();
+  const versions = (await registry.listVersions('resnet-cifar')).slice(0, 2);
+  const panel = (await vscode.commands.executeCommand(
+    'modelRegistry.compareVersions',
+    undefined,
+    versions.map((version) => ({ kind: 'version', version })),
+  )) as ComparePanel;
+  await posted(panel, (m) => m.versions.length === 2);
+  return panel;
+}
+
 describe('Compare panel', () => {
   it('compares two versions selected in the tree and posts the comparison to the page', async () => {
     const a = await api();
@@ -109,15 +122,7 @@ describe('Compare panel', () => {
   });
 
   it('applies a metric direction override from the settings', async () => {
-    const a = await api();
-    const registry = await a.service.get();
-    const versions = (await registry.listVersions('resnet-cifar')).slice(0, 2);
-    const panel = (await vscode.commands.executeCommand(
-      'modelRegistry.compareVersions',
-      undefined,
-      versions.map((version) => ({ kind: 'version', version })),
-    )) as ComparePanel;
-    await posted(panel, (m) => m.versions.length === 2);
+    const panel = await compareFirstTwo();
     await vscode.workspace
       .getConfiguration('modelRegistry')
       .update('metricDirections', { 'lr-SGD': 'lower' }, vscode.ConfigurationTarget.Workspace);
@@ -133,15 +138,7 @@ describe('Compare panel', () => {
   });
 
   it('a running training added to compare grows its live column as it writes metrics.jsonl, then gives way to its version', async () => {
-    const a = await api();
-    const registry = await a.service.get();
-    const versions = (await registry.listVersions('resnet-cifar')).slice(0, 2);
-    const panel = (await vscode.commands.executeCommand(
-      'modelRegistry.compareVersions',
-      undefined,
-      versions.map((version) => ({ kind: 'version', version })),
-    )) as ComparePanel;
-    await posted(panel, (m) => m.versions.length === 2);
+    const panel = await compareFirstTwo();
     // The output folder does not exist yet: the "training" creates it. It writes an epoch each time
     // it is told to, so the test sees each point arrive while the process still runs.
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'modelreg-live-')), 'outputs', 'run-1');

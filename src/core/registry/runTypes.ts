@@ -52,26 +52,28 @@ export interface RunRecord {
   details: Record<string, unknown>;
 }
 
-/** What a new run's row holds (queued). */
-export interface NewRun {
-  id: string;
-  batch: string;
-  recipe: string;
-  model: string;
-  root: string;
+/** What a new run's row holds (queued): the record's facts known before it runs. */
+export type NewRun = Pick<
+  RunRecord,
+  | 'id'
+  | 'batch'
+  | 'recipe'
+  | 'model'
+  | 'root'
+  | 'params'
+  | 'overridden'
+  | 'argv'
+  | 'env'
+  | 'output'
+  | 'log'
+  | 'metric'
+  | 'jobs'
+  | 'devices'
+  | 'git'
+> & {
   base: { id: number; ref: string } | null;
-  params: Record<string, ParamValue>;
-  overridden: string[];
-  argv: string[];
-  env: Record<string, string>;
-  output: string;
-  log: string;
-  metric: string | null;
-  jobs: number;
-  devices: string | null;
-  git: { commit: string; dirty: boolean; diff: string | null } | null;
   details?: Record<string, unknown>;
-}
+};
 
 /** How a run ended, as the runner (or stop, or the reconciler) records it. */
 export interface RunEnd {

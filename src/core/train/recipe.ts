@@ -13,7 +13,9 @@ import { readRegularText } from '../util/readFile';
 
 export const RECIPE_FILE = 'modelreg.json';
 
-export type ParamValue = string | number | boolean;
+import type { ParamValue } from '../registry/runTypes';
+
+export type { ParamValue };
 
 export interface Recipe {
   /** The key under "train". */

@@ -14,6 +14,7 @@ import { gitProvenance } from '../git/provenance';
 import { Registry } from '../registry/registry';
 import { NewRun, ParamValue, RunRecord } from '../registry/runTypes';
 import { VersionRecord } from '../registry/types';
+import { isProcessAlive } from '../store/localStore';
 
 /** How long a stopped run gets between SIGINT and SIGKILL, unless told otherwise. */
 export const DEFAULT_STOP_GRACE_MS = 10_000;
@@ -47,8 +48,18 @@ export function runFolder(registry: Registry, id: string): string {
   return path.join(registry.dir, 'runs', id);
 }
 
+/** The run's log: stdout and stderr of its command. */
+function logFile(registry: Registry, id: string): string {
+  return path.join(runFolder(registry, id), 'log.txt');
+}
+
 export function baseFolder(registry: Registry, id: string): string {
   return path.join(runFolder(registry, id), 'base');
+}
+
+/** A new batch id: the time and a little randomness, as a run id has them. */
+function newBatchId(recipe: string): string {
+  return `batch-${newRunId(recipe).slice(-20)}`;
 }
 
 /** A new run id: the recipe's name (made path-safe), the time, and a little randomness. */
@@ -68,7 +79,7 @@ export async function startTraining(
 ): Promise<{ batch: string; runs: RunRecord[] }> {
   if (!req.runs.length) throw new RegistryError('nothing to train: the recipe expanded to no runs');
   const jobs = Math.max(1, Math.floor(req.jobs));
-  const batch = `batch-${newRunId(req.recipe.name).slice(-20)}`;
+  const batch = newBatchId(req.recipe.name);
   const git = await codeState(registry, req.root);
   await fsp.mkdir(path.join(registry.dir, 'runs'), { recursive: true });
   const rows: NewRun[] = req.runs.map((r) => ({
@@ -83,7 +94,7 @@ export async function startTraining(
     argv: r.argv,
     env: r.env,
     output: r.output,
-    log: path.join(runFolder(registry, r.id), 'log.txt'),
+    log: logFile(registry, r.id),
     metric: req.recipe.metric ?? null,
     jobs,
     devices: null,
@@ -105,8 +116,8 @@ export async function retryRun(registry: Registry, id: string): Promise<RunRecor
       `run ${id} wrote to ${run.output}, named after the run itself: start it again with Train New Version instead`,
     );
   const fresh = newRunId(run.recipe);
-  const batch = `batch-${fresh.slice(-20)}`;
-  await registry.requeueRun(id, { id: fresh, batch, log: path.join(runFolder(registry, fresh), 'log.txt') });
+  const batch = newBatchId(run.recipe);
+  await registry.requeueRun(id, { id: fresh, batch, log: logFile(registry, fresh) });
   spawnRunner(registry, batch);
   return registry.requireRun(fresh);
 }
@@ -155,14 +166,9 @@ function spawnRunner(registry: Registry, batch: string): void {
   }
 }
 
-/** True while any process of the group led by `pid` lives. */
+/** True while any process of the group led by `pid` lives (a negative pid names the group). */
 export function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return isProcessAlive(-pid);
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -6,9 +6,9 @@ import * as path from 'path';
 import { InputError, RegistryError } from '../errors';
 import { checkCommitId, findRepository, runGit } from '../git/git';
 import { Registry } from '../registry/registry';
-import { RunRecord } from '../registry/runTypes';
+import { ParamValue, RunRecord } from '../registry/runTypes';
 import { VersionRecord } from '../registry/types';
-import { expandRecipe, findRecipe, loadRecipes, parseOverrides, Recipe, sweepGrid } from './recipe';
+import { expandRecipe, findRecipe, loadRecipes, parseOverrides, Recipe, RECIPE_FILE, sweepGrid } from './recipe';
 import { baseFolder, newRunId, PlannedRun, startTraining } from './runs';
 
 export interface TrainOptions {
@@ -57,7 +57,7 @@ export function planRuns(
   registry: Registry,
   recipe: Recipe,
   root: string,
-  opts: { base: VersionRecord | null; overrides: Record<string, string | number | boolean>; sweeps: string[] },
+  opts: { base: VersionRecord | null; overrides: Record<string, ParamValue>; sweeps: string[] },
 ): PlannedRun[] {
   const runs = sweepGrid(recipe, opts.overrides, opts.sweeps).map((overrides) => {
     const id = newRunId(recipe.name);
@@ -67,7 +67,7 @@ export function planRuns(
   const outputs = new Set(runs.map((r) => r.output));
   if (outputs.size < runs.length)
     throw new InputError(
-      `${root}/modelreg.json`,
+      path.join(root, RECIPE_FILE),
       `recipe '${recipe.name}': output: the ${runs.length} runs of the sweep would share ${runs[0].output}; put \${run} in it`,
     );
   return runs;
@@ -78,7 +78,7 @@ export interface TrainingFacts {
   run: string;
   recipe: string;
   root: string;
-  params: Record<string, string | number | boolean>;
+  params: Record<string, ParamValue>;
   overridden: string[];
   argv: string[];
   exitCode: number | null;

@@ -66,6 +66,22 @@ describe('training runs (real processes, detached runner)', function () {
   });
   afterEach(() => registry.close());
 
+  /** Starts runs with no base version, as a recipe named `recipe` training `model`. */
+  const fromScratch = (
+    recipe: string,
+    model: string,
+    runs: PlannedRun[],
+    opts: { jobs?: number; devices?: string[] } = {},
+  ) =>
+    startTraining(registry, {
+      recipe: { name: recipe, model },
+      root,
+      base: null,
+      runs,
+      jobs: opts.jobs ?? 1,
+      devices: opts.devices,
+    });
+
   const tool = (id: string, mode: string, seconds = 0, env: Record<string, string> = {}): PlannedRun => ({
     ...planned(id, root, [process.execPath, 'tool.mjs', path.join(root, 'outputs', id), mode, String(seconds)]),
     env: { WEIGHTS: weights, ...env },
@@ -147,13 +163,7 @@ describe('training runs (real processes, detached runner)', function () {
 
   it('a 2×2 sweep with two jobs makes four versions, never more than two running at once', async () => {
     const runs = [0, 1, 2, 3].map((i) => tool(newRunId(`sweep${i}`), 'ok', 0.8));
-    const { batch } = await startTraining(registry, {
-      recipe: { name: 'sweep', model: 'swept' },
-      root,
-      base: null,
-      runs,
-      jobs: 2,
-    });
+    const { batch } = await fromScratch('sweep', 'swept', runs, { jobs: 2 });
     const ended = await waitForBatch(registry, batch);
     assert.deepStrictEqual(
       ended.map((r) => r.status),
@@ -167,14 +177,7 @@ describe('training runs (real processes, detached runner)', function () {
 
   it('devices are handed out one per running job as CUDA_VISIBLE_DEVICES, never to two at once', async () => {
     const runs = [0, 1, 2].map((i) => tool(newRunId(`dev${i}`), 'ok', 0.5));
-    const { batch } = await startTraining(registry, {
-      recipe: { name: 'dev', model: 'devices' },
-      root,
-      base: null,
-      runs,
-      jobs: 3,
-      devices: ['7', '9'],
-    });
+    const { batch } = await fromScratch('dev', 'devices', runs, { jobs: 3, devices: ['7', '9'] });
     const ended = await waitForBatch(registry, batch);
     assert.ok(ended.every((r) => r.status === 'succeeded'));
     const seen = ended.map((r) => JSON.parse(readFileSync(path.join(r.output, 'env.json'), 'utf8')));
@@ -198,13 +201,7 @@ describe('training runs (real processes, detached runner)', function () {
 
   it('stop ends the whole process group (the script and its child) and records the run as stopped', async () => {
     const id = newRunId('stop');
-    const { batch } = await startTraining(registry, {
-      recipe: { name: 'stop', model: 'stopped' },
-      root,
-      base: null,
-      runs: [tool(id, 'child', 60)],
-      jobs: 1,
-    });
+    const { batch } = await fromScratch('stop', 'stopped', [tool(id, 'child', 60)]);
     const childPidFile = path.join(root, 'outputs', id, 'child.pid');
     await eventually(() => assert.ok(existsSync(childPidFile), 'the script started its child'), { timeout: 20_000 });
     const run = await registry.requireRun(id);
@@ -223,13 +220,7 @@ describe('training runs (real processes, detached runner)', function () {
   it('a failing run keeps its log and exit code and makes no version; Retry runs it again', async () => {
     const id = newRunId('fail');
     const run = { ...tool(id, 'fail'), output: path.join(root, 'outputs', 'fixed') };
-    const { batch } = await startTraining(registry, {
-      recipe: { name: 'fail', model: 'failing' },
-      root,
-      base: null,
-      runs: [run],
-      jobs: 1,
-    });
+    const { batch } = await fromScratch('fail', 'failing', [run]);
     const [ended] = await waitForBatch(registry, batch);
     assert.strictEqual(ended.status, 'failed');
     assert.strictEqual(ended.exitCode, 3);
@@ -247,13 +238,9 @@ describe('training runs (real processes, detached runner)', function () {
 
   it('a command that does not exist fails with what could not be started', async () => {
     const id = newRunId('missing');
-    const { batch } = await startTraining(registry, {
-      recipe: { name: 'missing', model: 'missing' },
-      root,
-      base: null,
-      runs: [planned(id, root, ['no-such-trainer-xyz', '--out', 'x'])],
-      jobs: 1,
-    });
+    const { batch } = await fromScratch('missing', 'missing', [
+      planned(id, root, ['no-such-trainer-xyz', '--out', 'x']),
+    ]);
     const [ended] = await waitForBatch(registry, batch);
     assert.strictEqual(ended.status, 'failed');
     assert.match(ended.error!, /cannot start no-such-trainer-xyz: not found/);
@@ -262,13 +249,7 @@ describe('training runs (real processes, detached runner)', function () {
   it('a stop before a queued run starts takes it out of the queue', async () => {
     const first = tool(newRunId('q1'), 'ok', 1.5);
     const second = tool(newRunId('q2'), 'ok', 0);
-    const { batch } = await startTraining(registry, {
-      recipe: { name: 'q', model: 'queued' },
-      root,
-      base: null,
-      runs: [first, second],
-      jobs: 1,
-    });
+    const { batch } = await fromScratch('q', 'queued', [first, second]);
     const stopped = await stopRun(registry, second.id);
     assert.strictEqual(stopped.status, 'stopped');
     assert.strictEqual(stopped.startedAt, null);
@@ -281,13 +262,7 @@ describe('training runs (real processes, detached runner)', function () {
 
   it('a runner that died is noticed and its run marked failed', async () => {
     const id = newRunId('orphan');
-    await startTraining(registry, {
-      recipe: { name: 'orphan', model: 'orphan' },
-      root,
-      base: null,
-      runs: [tool(id, 'ok', 30)],
-      jobs: 1,
-    });
+    await fromScratch('orphan', 'orphan', [tool(id, 'ok', 30)]);
     await eventually(async () => assert.ok((await registry.requireRun(id)).pid, 'started'), { timeout: 20_000 });
     const run = await registry.requireRun(id);
     process.kill(run.runner!.pid, 'SIGKILL');
@@ -308,13 +283,9 @@ describe('training runs (real processes, detached runner)', function () {
       readFileSync(TRAIN_CLASSIFIER, 'utf8').replace('const LEARNING_RATE = 0.5;', 'const LEARNING_RATE = 0.3;'),
     );
     const id = newRunId('dirty');
-    const { batch } = await startTraining(registry, {
-      recipe: { name: 'dirty', model: 'dirty' },
-      root,
-      base: null,
-      runs: [planned(id, root, [process.execPath, 'train_classifier.mjs', `outputs/${id}`])],
-      jobs: 1,
-    });
+    const { batch } = await fromScratch('dirty', 'dirty', [
+      planned(id, root, [process.execPath, 'train_classifier.mjs', `outputs/${id}`]),
+    ]);
     const [run] = await waitForBatch(registry, batch);
     assert.strictEqual(run.status, 'succeeded', run.error ?? '');
     assert.strictEqual(run.git?.dirty, true);
