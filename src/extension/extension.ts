@@ -24,6 +24,7 @@ import { TreeNode } from './registry/treeNodes';
 import { CommandTargets } from './registry/registries';
 import { contextValue } from './commands/register';
 import { lastConfirmation } from './statusMessage';
+import { registerTraining, Training } from './training/trainingCommands';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface ModelRegistryApi {
@@ -37,6 +38,8 @@ export interface ModelRegistryApi {
   contextValue: typeof contextValue;
   /** The status bar confirmation last shown (Edit Tags, Edit Description, Archive…). */
   lastConfirmation: typeof lastConfirmation;
+  /** The Runs view. */
+  training: Training;
 }
 
 export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
@@ -59,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
   const local = { key: 'local', service, tree, view } as const;
   const team = { key: 'team', service: teamService, tree: teamTree, view: teamView } as const;
   const targets = new CommandTargets({ local, team });
+  const { training, disposables: trainingDisposables } = registerTraining(context, targets);
   context.subscriptions.push(
     outputChannels,
     service,
@@ -81,12 +85,13 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     ...registerCompareCommands(context, targets),
     registerStoredConfigs(service),
     ...registerTemplateCommands(service, tree, view),
+    ...trainingDisposables,
   );
   const configClient = startConfigClient(context).catch((e: Error) => {
     log().appendLine(`The config.json language server did not start: ${e.stack ?? e.message}`);
     return undefined;
   });
-  return { service, tree, view, team, configClient, contextValue, lastConfirmation };
+  return { service, tree, view, team, configClient, contextValue, lastConfirmation, training };
 }
 
 export function deactivate(): void {

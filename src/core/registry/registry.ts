@@ -449,7 +449,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
     return runs.markStopRequested(this.#core, id);
   }
   /** A copy of an ended run, queued in a batch of its own (Retry). */
-  requeueRun(id: string, fresh: { id: string; batch: string; log: string }): Promise<void> {
+  requeueRun(id: string, fresh: Pick<RunRecord, 'id' | 'batch' | 'log' | 'argv' | 'env' | 'output'>): Promise<void> {
     return runs.requeueRun(this.#core, id, fresh);
   }
 

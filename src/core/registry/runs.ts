@@ -226,16 +226,26 @@ export async function markStopRequested(core: Core, id: string): Promise<void> {
 export async function requeueRun(
   core: Core,
   id: string,
-  fresh: { id: string; batch: string; log: string },
+  fresh: Pick<RunRecord, 'id' | 'batch' | 'log' | 'argv' | 'env' | 'output'>,
 ): Promise<void> {
   await core.write(async (tx) => {
     await tx.run(
       `INSERT INTO runs (id, batch, seq, recipe, model, root, base_version_id, base_ref, status, params, overridden, argv, env,
                          output, log, metric, jobs, devices, queued_at, git_commit, git_dirty, diff_sha256, details)
-       SELECT ?, ?, 0, recipe, model, root, base_version_id, base_ref, 'queued', params, overridden, argv, env,
-              output, ?, metric, 1, NULL, ?, git_commit, git_dirty, diff_sha256, ?
+       SELECT ?, ?, 0, recipe, model, root, base_version_id, base_ref, 'queued', params, overridden, ?, ?,
+              ?, ?, metric, 1, NULL, ?, git_commit, git_dirty, diff_sha256, ?
          FROM runs WHERE id = ?`,
-      [fresh.id, fresh.batch, fresh.log, new Date().toISOString(), JSON.stringify({ retryOf: id }), id],
+      [
+        fresh.id,
+        fresh.batch,
+        JSON.stringify(fresh.argv),
+        JSON.stringify(fresh.env),
+        fresh.output,
+        fresh.log,
+        new Date().toISOString(),
+        JSON.stringify({ retryOf: id }),
+        id,
+      ],
     );
   });
 }

@@ -22,9 +22,11 @@ export async function runBatch(registry: Registry, batch: string): Promise<void>
   if (!queued.length) return;
   const pool = Array.isArray(queued[0].details.devicePool) ? [...(queued[0].details.devicePool as string[])] : null;
   const slots = pool ? Math.min(queued[0].jobs, pool.length) : queued[0].jobs;
+  const behindOthers = queued[0].details.queue === 'after-running';
   const active = new Set<Promise<void>>();
   for (const run of queued) {
     while (active.size >= slots) await Promise.race(active);
+    if (behindOthers) await othersEnded(registry, batch);
     const device = pool ? pool.shift()! : null;
     const job: Promise<void> = runOne(registry, run, device)
       .catch(async (e: Error) => {
@@ -37,6 +39,12 @@ export async function runBatch(registry: Registry, batch: string): Promise<void>
     active.add(job);
   }
   await Promise.all(active);
+}
+
+/** Queue (rather than Run): each run waits until no run of another batch is running. */
+async function othersEnded(registry: Registry, batch: string): Promise<void> {
+  while ((await registry.listRuns({ status: ['running'] })).some((r) => r.batch !== batch))
+    await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 
 async function runOne(registry: Registry, run: RunRecord, device: string | null): Promise<void> {

@@ -111,13 +111,19 @@ export async function retryRun(registry: Registry, id: string): Promise<RunRecor
   const run = await registry.requireRun(id);
   if (run.status === 'queued' || run.status === 'running')
     throw new RegistryError(`run ${id} is ${run.status}: only an ended run can be retried`);
-  if (run.output.includes(run.id))
-    throw new RegistryError(
-      `run ${id} wrote to ${run.output}, named after the run itself: start it again with Train New Version instead`,
-    );
   const fresh = newRunId(run.recipe);
   const batch = newBatchId(run.recipe);
-  await registry.requeueRun(id, { id: fresh, batch, log: logFile(registry, fresh) });
+  // ${run} (in the output, the command, the base folder's path) named the old run: it names the new one
+  // now, so a retry never writes into the failed run's output. Run ids are unique, so this swaps nothing else.
+  const swap = (s: string) => s.split(run.id).join(fresh);
+  await registry.requeueRun(id, {
+    id: fresh,
+    batch,
+    log: logFile(registry, fresh),
+    argv: run.argv.map(swap),
+    env: Object.fromEntries(Object.entries(run.env).map(([k, v]) => [k, swap(v)])),
+    output: swap(run.output),
+  });
   spawnRunner(registry, batch);
   return registry.requireRun(fresh);
 }

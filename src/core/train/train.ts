@@ -23,6 +23,8 @@ export interface TrainOptions {
   sweeps?: string[];
   jobs?: number;
   devices?: string[];
+  /** Queue: start only once the runs of other batches now running have ended (one machine, one GPU). */
+  queue?: boolean;
   details?: Record<string, unknown>;
 }
 
@@ -48,7 +50,7 @@ export async function train(registry: Registry, opts: TrainOptions): Promise<{ b
     runs,
     jobs,
     devices: opts.devices,
-    details: opts.details,
+    details: { ...opts.details, ...(opts.queue ? { queue: 'after-running' } : {}) },
   });
 }
 

@@ -47,6 +47,15 @@ export const COMMANDS = {
   registerDataset: 'modelRegistry.registerDataset',
   evaluateVersion: 'modelRegistry.evaluateVersion',
   openEvaluation: 'modelRegistry.openEvaluation',
+  // Training
+  trainNewVersion: 'modelRegistry.trainNewVersion',
+  rerunTraining: 'modelRegistry.rerunTraining',
+  stopRun: 'modelRegistry.stopRun',
+  openRunLog: 'modelRegistry.openRunLog',
+  retryRun: 'modelRegistry.retryRun',
+  revealRunVersion: 'modelRegistry.revealRunVersion',
+  compareRun: 'modelRegistry.compareRun',
+  refreshRuns: 'modelRegistry.refreshRuns',
   // Team registry
   pushVersion: 'modelRegistry.pushVersion',
   pullVersion: 'modelRegistry.pullVersion',

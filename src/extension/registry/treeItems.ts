@@ -7,6 +7,7 @@ import {
   DatasetRecord,
   describeCheckpoint,
   ToolProfile,
+  trainingOf,
   VersionRecord,
   versionCapabilities,
   versionDtype,
@@ -237,7 +238,7 @@ const GROUP_LABELS = {
 
 /**
  * Menus in package.json match these: commit, model…, and for versions
- * version.<status>[.aliased][.archived][.onnx][.evaluable][.convertible]: Evaluate… shows only on
+ * version.<status>[.aliased][.archived][.onnx][.evaluable][.convertible][.trained]: Evaluate… shows only on
  * evaluable rows (an ONNX file, or external evaluators configured), Convert… only where something applies.
  */
 function contextValue(n: TreeNode, settings: RowSettings): string {
@@ -251,6 +252,7 @@ function contextValue(n: TreeNode, settings: RowSettings): string {
       if (can.onnx) facts.push('onnx');
       if (can.onnx || settings.evaluators) facts.push('evaluable');
       if (can.convertible) facts.push('convertible');
+      if (trainingOf(v)) facts.push('trained'); // Re-run Training
     }
     return `version.${facts.join('.')}`;
   }

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { importTrainingOutput } from '../../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../../src/core/registry/registry';
@@ -230,10 +230,41 @@ describe('training runs (real processes, detached runner)', function () {
     assert.strictEqual(await registry.getModel('failing'), undefined);
     const again = await retryRun(registry, id);
     assert.notStrictEqual(again.id, id);
-    assert.deepStrictEqual(again.argv, ended.argv);
+    assert.deepStrictEqual(
+      again.argv,
+      ended.argv.map((a) => a.replace(id, again.id)),
+      'the same command, with the new run id where the old one was',
+    );
     const [retried] = await waitForBatch(registry, again.batch);
     assert.strictEqual(retried.status, 'failed');
     assert.strictEqual(retried.details.retryOf, id);
+  });
+
+  it('Retry of a run named after itself (output outputs/${run}) writes to a folder named after the new run', async () => {
+    const id = newRunId('flaky');
+    // Fails while the marker file exists: the user fixes the cause, then retries.
+    writeFileSync(path.join(root, 'broken'), '');
+    const script = `if (require('fs').existsSync('broken')) process.exit(4); require('fs').mkdirSync(process.argv[1], { recursive: true }); require('fs').copyFileSync(process.env.WEIGHTS, process.argv[1] + '/model.safetensors');`;
+    const out = path.join(root, 'outputs', id);
+    const run = {
+      ...planned(id, root, [process.execPath, '-e', script, out]),
+      env: { WEIGHTS: weights, RUN_DIR: out },
+    };
+    const { batch } = await fromScratch('flaky', 'flaky', [run]);
+    const [failed] = await waitForBatch(registry, batch);
+    assert.strictEqual(failed.status, 'failed');
+    assert.strictEqual(failed.exitCode, 4);
+    rmSync(path.join(root, 'broken'));
+    const again = await retryRun(registry, id);
+    const fresh = path.join(root, 'outputs', again.id);
+    assert.strictEqual(again.output, fresh);
+    assert.deepStrictEqual(again.argv, [process.execPath, '-e', script, fresh]);
+    assert.strictEqual(again.env.RUN_DIR, fresh);
+    const [retried] = await waitForBatch(registry, again.batch);
+    assert.strictEqual(retried.status, 'succeeded', retried.error ?? '');
+    assert.strictEqual(retried.versionRef, 'flaky@v1');
+    assert.ok(existsSync(path.join(fresh, 'model.safetensors')));
+    assert.ok(!existsSync(out), "nothing was written under the failed run's name");
   });
 
   it('a command that does not exist fails with what could not be started', async () => {
