@@ -330,7 +330,7 @@ export function registerTraining(
       try {
         if (await refuseUntrusted('Retry Run')) return undefined;
         const again = await retryRun(await registry(), run.id);
-        await started([again], `Retrying ${run.id}`);
+        await started([again], `Retry of ${run.id} started`);
         return again;
       } catch (e) {
         showError(`Could not retry ${run.id}`, e);
