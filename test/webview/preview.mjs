@@ -476,6 +476,13 @@ async function liveColumn(page, host) {
   await host.send({ type: 'comparison', payload: model });
   await until(() => page.locator('#summary .badge.running').count());
   check('live column: running badge', (await page.locator('#summary .badge.running').textContent()) === 'running');
+  const badge = await page.locator('#summary .badge.running').boundingBox();
+  const width = page.viewportSize().width;
+  check(
+    `live column: the badge is inside the ${width} px window (three versions and a run fit without scrolling)`,
+    badge !== null && badge.x + badge.width <= width,
+    JSON.stringify(badge),
+  );
   await buildAllCharts(page);
   const livePoints = () =>
     page.evaluate(() => {
