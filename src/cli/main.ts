@@ -24,6 +24,7 @@ import {
   RecipeLanguage,
   ObjectStore,
   Registry,
+  describeTraining,
   trainingOf,
   RegistryError,
   USER_TEMPLATES_DIR,
@@ -426,10 +427,7 @@ program
           `  commit     ${v.git.commit}${v.git.dirty ? ' (dirty)' : ''} on ${v.git.branch ?? 'detached HEAD'} — ${v.git.subject}`,
         );
       const t = trainingOf(v);
-      if (t)
-        console.log(
-          `  trained    recipe ${t.recipe}${t.overridden.length ? ` (${t.overridden.map((k) => `${k}=${String(t.params[k])}`).join(' ')})` : ''}, run ${t.run}, exit ${t.exitCode} after ${(t.durationMs / 1000).toFixed(1)} s${t.diff ? ', on uncommitted changes (diff stored)' : ''}${t.rerunOf ? `, a re-run of ${t.rerunOf}` : ''}`,
-        );
+      if (t) console.log(`  trained    ${describeTraining(t)}`);
       for (const s of v.signature.inputs ?? []) console.log(`  input      ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);
       for (const s of v.signature.outputs ?? [])
         console.log(`  output     ${s.name} ${s.dtype}[${s.shape.join(', ')}]`);

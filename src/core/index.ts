@@ -75,7 +75,7 @@ export {
 export type { ExpandedRun, ParamValue, Recipe, RecipeFile, RecipeProblem } from './train/recipe';
 export { DEFAULT_STOP_GRACE_MS, groupAlive, retryRun, startTraining, stopRun, waitForBatch } from './train/runs';
 export type { PlannedRun, TrainingRequest } from './train/runs';
-export { planRuns, rerunVersion, train, trainingOf } from './train/train';
+export { describeTraining, planRuns, rerunVersion, train, trainingOf } from './train/train';
 export type { TrainingFacts, TrainOptions } from './train/train';
 export { followRunMetrics, runProgress } from './train/liveMetrics';
 export type { RunProgress } from './train/liveMetrics';

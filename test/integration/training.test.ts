@@ -38,6 +38,8 @@ describe('Training runs in the editor', function () {
       },
       { timeout: ms },
     );
+  /** The version the first test trains (Re-run Training runs it again). */
+  let trainedRef: string | undefined;
   const taskOf = (id: string) => vscode.tasks.taskExecutions.find((e) => e.task.definition.run === id);
 
   it('Train New Version… from scratch: the row goes live (epoch, metric), the run is a task and a live Compare column, then a version', async () => {
@@ -96,15 +98,40 @@ describe('Training runs in the editor', function () {
         timeout: 10_000,
       });
       const v = (await (await a.service.get()).getVersionById(run.versionId!))!;
+      trainedRef = v.ref;
       assert.strictEqual(v.parentId, null);
       assert.deepStrictEqual(v.params['modelreg.json#train.classifier'], { lr: 0.5, epochs: 6, epoch_seconds: 0.6 });
       // Re-run Training shows on the version's row.
       const model = await waitForChild(a, undefined, 'classifier', 5_000);
       const row = await eventually(() => child(a, model, `v${v.number}`), { timeout: 5_000 });
       assert.match(a.tree.getTreeItem(row).contextValue ?? '', /^version\.ready.*\.trained/);
+      // Its Source group says how it was trained.
+      const trained = await child(a, await child(a, row, 'Source'), 'trained');
+      assert.match(
+        String(a.tree.getTreeItem(trained).description),
+        new RegExp(`^recipe classifier \\(epochs=6 epoch_seconds=0\\.6\\), run ${id}, exit 0 after \\d+\\.\\d s$`),
+      );
     } finally {
       panel.dispose();
     }
+  });
+
+  it('Re-run Training on a trained version: the same recipe and parameters on a worktree at its commit; the new version says so', async () => {
+    assert.ok(trainedRef, 'the first test made a version');
+    const [run] = (await vscode.commands.executeCommand<RunRecord[]>('modelRegistry.rerunTraining', trainedRef))!;
+    assert.strictEqual(run.details.rerunOf, trainedRef);
+    assert.deepStrictEqual(run.overridden.sort(), ['epoch_seconds', 'epochs']);
+    assert.match(
+      run.root,
+      /[\\/]runs[\\/]code-/,
+      `runs in a worktree of the registry, not the user's checkout: ${run.root}`,
+    );
+    const ended_ = await ended(run.id);
+    assert.strictEqual(ended_.status, 'succeeded', ended_.error ?? '');
+    const v = (await (await a.service.get()).getVersionById(ended_.versionId!))!;
+    const original = await (await a.service.get()).resolve(trainedRef);
+    assert.strictEqual((v.details.training as { rerunOf?: string }).rerunOf, trainedRef);
+    assert.strictEqual(v.git?.commit, original.git?.commit, 'trained on the same commit');
   });
 
   it('Train New Version… on a model row asks the base (newest first) and runs the form as it is: a version parented on it', async () => {

@@ -99,6 +99,16 @@ export function trainingOf(v: VersionRecord): TrainingFacts | undefined {
     : undefined;
 }
 
+/** One line on how a version was trained (`modelreg show`, the tree's Source group). */
+export function describeTraining(t: TrainingFacts): string {
+  const set = t.overridden.map((k) => `${k}=${String(t.params[k])}`).join(' ');
+  return [
+    `recipe ${t.recipe}${set ? ` (${set})` : ''}, run ${t.run}, exit ${t.exitCode} after ${(t.durationMs / 1000).toFixed(1)} s`,
+    ...(t.diff ? ['on uncommitted changes (diff stored)'] : []),
+    ...(t.rerunOf ? [`a re-run of ${t.rerunOf}`] : []),
+  ].join(', ');
+}
+
 /**
  * Re-run Training: the version's recipe and parameters again, on a git worktree at its commit with
  * its stored diff applied, from the same base. The worktree is in the run's folder of the registry,

@@ -1,6 +1,14 @@
 // The rows under a version and under its groups, without 'vscode', so they are unit-tested on real
 // registries: registryTree.ts pages the models and versions and asks this for everything below.
-import { conversionOf, ObjectStore, Registry, VersionRecord, versionWarnings } from '../../core';
+import {
+  conversionOf,
+  describeTraining,
+  ObjectStore,
+  Registry,
+  trainingOf,
+  VersionRecord,
+  versionWarnings,
+} from '../../core';
 import { formatBytes, formatMetric } from '../../shared/format';
 import { fileRows } from './checkpointRows';
 import { NodeData } from './treeNodes';
@@ -191,6 +199,8 @@ export function sourceFacts(v: VersionRecord): NodeData[] {
   }
   // What the weights' readers found alarming (a pickle naming posix.system).
   for (const w of versionWarnings(v.details)) facts.unshift({ label: 'warning', value: w });
+  const training = trainingOf(v);
+  if (training) facts.push({ label: 'trained', value: describeTraining(training) });
   facts.push({ label: 'imported from', value: v.source.uri });
   facts.push({ label: 'imported', value: '', at: v.createdAt });
   return facts.map((f) => ({ kind: 'fact', ...f, version: v }));
