@@ -93,14 +93,28 @@ export function installVsix(vsix, extensionsDir) {
  * env is added to code-server's environment, which its extension host inherits.
  * Returns { url, port, pid, userDataDir, extensionsDir, logTail(n), stop() }.
  */
-export async function startCodeServer({ workspace, env = {}, extensionsDir, userDataDir, settings = {} } = {}) {
+/** `restricted`: Workspace Trust on, and the folder opened untrusted (Restricted Mode), as a freshly cloned repository. */
+export async function startCodeServer({
+  workspace,
+  env = {},
+  extensionsDir,
+  userDataDir,
+  settings = {},
+  restricted = false,
+} = {}) {
   ensureCodeServer();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modelreg-cs-'));
   const ud = userDataDir ?? path.join(tmp, 'user-data');
   const ext = extensionsDir ?? path.join(tmp, 'extensions');
   fs.mkdirSync(path.join(ud, 'User'), { recursive: true });
   fs.mkdirSync(ext, { recursive: true });
-  fs.writeFileSync(path.join(ud, 'User/settings.json'), JSON.stringify({ ...testSettings, ...settings }, null, 2));
+  const trust = restricted
+    ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }
+    : {};
+  fs.writeFileSync(
+    path.join(ud, 'User/settings.json'),
+    JSON.stringify({ ...testSettings, ...trust, ...settings }, null, 2),
+  );
   // An explicit empty config file and XDG_DATA_HOME keep code-server from writing into ~/.config and ~/.local.
   fs.writeFileSync(path.join(tmp, 'config.yaml'), '');
   const port = await freePort();
@@ -117,7 +131,7 @@ export async function startCodeServer({ workspace, env = {}, extensionsDir, user
     ext,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(restricted ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
   ];

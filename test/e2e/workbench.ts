@@ -20,6 +20,8 @@ export interface E2eContext {
     workspace?: string;
     env?: Record<string, string>;
     settings?: Record<string, unknown>;
+    /** Workspace Trust on and the folder untrusted (Restricted Mode). */
+    restricted?: boolean;
   }): Promise<CodeServer>;
   workbenchUrl(server: CodeServer, folder: string): string;
   /** Opens the workbench on `folder` in a fresh page (closed after the test). */
