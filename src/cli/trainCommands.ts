@@ -88,6 +88,7 @@ export function registerTrainCommands(program: Command, withRegistry: WithRegist
         'MODELREG_TRAIN_DEVICES',
       ),
     )
+    .option('--queue', 'start only once the runs of other batches now running have ended (one GPU)')
     .option('--no-wait', 'queue the runs and return; follow them with modelreg runs')
     .option('--json', 'machine-readable output: the batch and its runs when they ended')
     .action(
@@ -99,6 +100,7 @@ export function registerTrainCommands(program: Command, withRegistry: WithRegist
           sweep: string[];
           jobs: number;
           devices?: string;
+          queue?: boolean;
           wait: boolean;
           json?: boolean;
         },
@@ -116,6 +118,7 @@ export function registerTrainCommands(program: Command, withRegistry: WithRegist
             sweeps: o.sweep,
             jobs: o.jobs,
             devices,
+            queue: o.queue,
           });
           const log = o.json ? () => undefined : (s: string) => console.log(s);
           log(

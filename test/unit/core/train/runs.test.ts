@@ -175,6 +175,34 @@ describe('training runs (real processes, detached runner)', function () {
     assert.strictEqual(maxOverlap(ended), 2, 'two did run at once');
   });
 
+  it('a queued batch (Queue) starts once the runs of other batches have ended; Run starts at once', async () => {
+    const first = await fromScratch('busy', 'busy', [tool(newRunId('busy'), 'ok', 1.5)]);
+    await eventually(async () =>
+      assert.strictEqual((await registry.listRuns({ batch: first.batch }))[0].status, 'running'),
+    );
+    const queued = await startTraining(registry, {
+      recipe: { name: 'later', model: 'later' },
+      root,
+      base: null,
+      runs: [tool(newRunId('later'), 'ok', 0)],
+      jobs: 1,
+      details: { queue: 'after-running' },
+    });
+    const now = await fromScratch('now', 'now', [tool(newRunId('now'), 'ok', 0)]);
+    const [busy] = await waitForBatch(registry, first.batch);
+    const [later] = await waitForBatch(registry, queued.batch);
+    const [direct] = await waitForBatch(registry, now.batch);
+    assert.ok([busy, later, direct].every((r) => r.status === 'succeeded'));
+    assert.ok(
+      Date.parse(later.startedAt!) >= Date.parse(busy.finishedAt!),
+      `the queued run started after the busy one ended (${later.startedAt} vs ${busy.finishedAt})`,
+    );
+    assert.ok(
+      Date.parse(direct.startedAt!) < Date.parse(busy.finishedAt!),
+      'a batch started with Run did not wait for it',
+    );
+  });
+
   it('devices are handed out one per running job as CUDA_VISIBLE_DEVICES, never to two at once', async () => {
     const runs = [0, 1, 2].map((i) => tool(newRunId(`dev${i}`), 'ok', 0.5));
     const { batch } = await fromScratch('dev', 'devices', runs, { jobs: 3, devices: ['7', '9'] });
