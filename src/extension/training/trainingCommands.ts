@@ -192,16 +192,20 @@ export function registerTraining(
     const message = runEndMessage(run);
     if (run.status === 'succeeded' && run.versionId !== null) {
       const rerunOf = typeof run.details.rerunOf === 'string' ? run.details.rerunOf : undefined;
-      const compare = rerunOf ? 'Compare with Original' : run.base ? 'Compare with Base' : undefined;
+      const compare = rerunOf ? 'Compare with Original' : run.base?.id ? 'Compare with Base' : undefined;
       const pick = await vscode.window.showInformationMessage(
         message,
         ...[compare, 'Evaluate…', 'Reveal'].filter((b): b is string => !!b),
       );
-      const version = (await registry()).getVersionById(run.versionId);
-      if (pick === 'Reveal') void version.then((v) => v && revealVersion(modelsTree, modelsView, v));
-      if (pick === 'Evaluate…') void runCommand(COMMANDS.evaluateVersion, { ref: run.versionRef });
-      if (pick === compare) {
-        const other = rerunOf ? (await (await registry()).resolve(rerunOf)).id : run.base!.id!;
+      if (!pick) return;
+      const r = await registry();
+      if (pick === 'Reveal') {
+        const v = await r.getVersionById(run.versionId);
+        if (v) await revealVersion(modelsTree, modelsView, v);
+      } else if (pick === 'Evaluate…') {
+        void runCommand(COMMANDS.evaluateVersion, { ref: run.versionRef });
+      } else {
+        const other = rerunOf ? (await r.resolve(rerunOf)).id : run.base!.id!;
         void runCommand(COMMANDS.compareVersions, undefined, await rows([other, run.versionId]));
       }
     } else if (run.status === 'failed') {
@@ -233,7 +237,7 @@ export function registerTraining(
   const disposables: vscode.Disposable[] = [
     tree,
     view,
-    tree.onDidEndRun((run) => void announceEnd(run)),
+    tree.onDidEndRun((run) => void announceEnd(run).catch((e) => showError(`After ${run.id} ended`, e))),
     tree.onDidStartRun(startTask),
     vscode.tasks.registerTaskProvider(RUN_TASK_TYPE, {
       provideTasks: () => tree.all.filter((r) => r.status === 'running' || r.status === 'queued').map(runTask),
