@@ -18,6 +18,8 @@ const SHOWN_RUNS = 100;
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunRecord>, vscode.Disposable {
   private runs: RunRecord[] = [];
   private readonly progress = new Map<string, RunProgress>();
+  /** Runs whose progress was read after they succeeded: their last epoch and metric, read no more. */
+  private readonly settled = new Set<string>();
   /** Status of each run when last read; undefined before the first read, so runs that ended before the window opened are not announced. */
   private statuses: Map<string, RunRecord['status']> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -58,10 +60,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunRecord>, vsc
         this.runs = await registry.listRuns({ limit: SHOWN_RUNS });
         await Promise.all(
           this.runs
-            .filter((r) => r.status === 'running' || (r.status === 'succeeded' && !this.progress.has(r.id)))
-            .map(async (r) =>
-              this.progress.set(r.id, await runProgress(r.output, r.metric).catch(() => emptyProgress)),
-            ),
+            // A run last read while running wrote its final epoch after that read: read it once more.
+            .filter((r) => r.status === 'running' || (r.status === 'succeeded' && !this.settled.has(r.id)))
+            .map(async (r) => {
+              this.progress.set(r.id, await runProgress(r.output, r.metric).catch(() => emptyProgress));
+              if (r.status === 'succeeded') this.settled.add(r.id);
+            }),
         );
       }
     } catch (e) {
