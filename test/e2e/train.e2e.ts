@@ -194,11 +194,20 @@ export async function run(ctx: E2eContext): Promise<void> {
   const models = pane(container, page, 'Models');
   const runs = pane(container, page, 'Runs');
   const quick = page.locator('.quick-input-widget');
-  const openSidebar = async () => {
-    const tab = page.getByRole('tab', { name: /Model Registry/ });
-    await tab.waitFor();
-    if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
-  };
+  // Shows the Model Registry side bar. Clicking its tab while it is shown hides it, and after a
+  // reload the workbench restores it a moment after the tab appears: click only while neither.
+  const openSidebar = () =>
+    eventually(
+      async () => {
+        if (await runs.isVisible()) return;
+        const tab = page.getByRole('tab', { name: /Model Registry/ });
+        if ((await tab.getAttribute('aria-selected', { timeout: 5_000 })) !== 'true') await tab.click();
+        throw new Error('the Model Registry side bar does not show the Runs view');
+      },
+      { timeout: STEP_TIMEOUT, interval: 1_000 },
+    ).catch(async (e) => {
+      if (!(await runs.isVisible())) throw e;
+    });
 
   const first = 'classifier epochs=12 epoch_seconds=0.8';
   const second = 'classifier epochs=30 epoch_seconds=0.8';
