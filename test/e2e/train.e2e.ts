@@ -346,7 +346,7 @@ export async function run(ctx: E2eContext): Promise<void> {
 
   await step(
     8,
-    'Developer: Reload Window while it runs: after the reload the row is still running and climbs on',
+    'Developer: Reload Window while it runs: after the reload the row is still running and climbs on, its task terminal streams the log',
     'reloaded',
     async () => {
       const loaded = page.waitForEvent('load', { timeout: 60_000 });
@@ -355,13 +355,25 @@ export async function run(ctx: E2eContext): Promise<void> {
       await page.locator('.monaco-workbench .part.activitybar').waitFor({ timeout: 60_000 });
       await openSidebar();
       await longRow.waitFor({ timeout: STEP_TIMEOUT });
+      await page.mouse.move(700, 400); // off the activity bar, whose tab shows a hover
       const after = await runningEpoch(longRow, before);
       const later = await runningEpoch(longRow, after);
       ctx.log(`second run after the reload: epoch ${before} before, ${after} then ${later}`);
+      // Its task again: the status bar counts one running task, and the panel has its terminal (drawn
+      // on a canvas: the screenshot shows the log it streams).
+      await page.locator('[id="status.runningTasks"]').getByText('1', { exact: true }).waitFor();
+      await page.keyboard.press('Control+`');
+      const panel = page.locator('.part.panel');
+      await panel
+        .locator('.single-terminal-tab, .terminal-tabs-entry')
+        .filter({ hasText: new RegExp(`${second} \\(classifier-[\\d-]+[0-9a-f]+\\)`) })
+        .first()
+        .waitFor();
     },
   );
 
   await step(9, 'the reattached run ends as classifier@v3 and the notification says finished', 'finished', async () => {
+    await page.keyboard.press('Control+`'); // the panel closed again: the notification unobstructed
     const d = await waitDescription(longRow, /^→ classifier@v3 · \d+:\d\d · epoch 30 · eval_accuracy [\d.]+$/);
     ctx.log(`second run ended: "${d}"`);
     const done = await toast(
