@@ -4,8 +4,9 @@
 // its inline Compare Run opens the Compare panel with a live column (badge "running") whose curve
 // grows while the run trains, and which the new version replaces when it ends. Then a longer run
 // from the model row (the base pick lists v2, v1, From scratch), and Developer: Reload Window while
-// it runs: after the reload the row is still running, climbs on, and ends as classifier@v3 with the
-// "finished" notification.
+// it runs: after the reload the row is still running, climbs on, its task is back (status bar, its
+// terminal), and it ends as classifier@v3 with the "finished" notification. The side bar is widened
+// after the first screenshot: at its default width a run row's label leaves no room for its status.
 import type { Frame, Locator, Page } from 'playwright-core';
 import {
   contextMenu,
