@@ -30,6 +30,11 @@ function pane(container: Locator, page: Page, title: string): Locator {
 }
 
 /** The description a run row shows (`running · 0:04 · epoch 3 · eval_accuracy 0.8`). */
+/** The Runs view's row of the run with these parameters set (its label is the recipe; they end its description). */
+function runRow(runs: Locator, page: Page, params: string): Locator {
+  return runs.getByRole('treeitem').filter({ has: page.locator('.label-description', { hasText: params }) });
+}
+
 async function description(row: Locator): Promise<string> {
   return ((await row.locator('.label-description').textContent({ timeout: 1_000 })) ?? '').trim();
 }
@@ -221,8 +226,8 @@ export async function run(ctx: E2eContext): Promise<void> {
       await openSidebar();
       await expand(treeItem(models, page, 'classifier'));
       await treeItem(models, page, 'v1').waitFor();
-      await waitDescription(treeItem(runs, page, 'classifier epochs=2 epoch_seconds=0.1'), /^→ classifier@v1 · /);
-      // At the default width a run row's label (recipe and parameters) leaves no room for its status.
+      await waitDescription(runRow(runs, page, 'epochs=2 epoch_seconds=0.1'), /^→ classifier@v1 · /);
+      // At the default width the row shows the recipe and the start of its status; the parameters set come last.
       await page.screenshot({ path: `${ctx.screenshotDir}/e2e-train-1-default-width.png` });
       await sidebarWidth(page, 560);
     },
@@ -238,7 +243,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     },
   );
 
-  const row = treeItem(runs, page, first);
+  const row = runRow(runs, page, 'epochs=12 epoch_seconds=0.8');
   let epoch = 0;
   await step(3, 'Run: the Runs view row appears and goes live, the epoch climbing', 'running', async () => {
     await quick.getByText('Run', { exact: true }).click();
@@ -247,7 +252,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     epoch = await runningEpoch(row);
     epoch = await runningEpoch(row, epoch);
     ctx.log(`first run: "${await description(row)}"`);
-    if (!/ · eval_accuracy [\d.]+$/.test(await description(row)))
+    if (!/ · eval_accuracy [\d.]+ · epochs=12 epoch_seconds=0\.8$/.test(await description(row)))
       throw new Error(`the row has no eval_accuracy: "${await description(row)}"`);
     await clearNotifications(page);
   });
@@ -263,6 +268,11 @@ export async function run(ctx: E2eContext): Promise<void> {
       frame = await compareFrame(page, first);
       const head = frame.locator('table.summary thead th').filter({ hasText: first });
       await head.locator('.badge.running').waitFor();
+      // The header wraps rather than pushing the badge past the panel's right edge.
+      const badgeBox = await head.locator('.badge.running').boundingBox();
+      const panelBox = await (await frame.frameElement()).boundingBox();
+      if (!badgeBox || !panelBox || badgeBox.x + badgeBox.width > panelBox.x + panelBox.width)
+        throw new Error(`the running badge is outside the panel: ${JSON.stringify({ badgeBox, panelBox })}`);
       const heads = (await frame.locator('table.summary thead th').allInnerTexts()).map((h) => h.trim());
       if (!heads.some((h) => h.includes('classifier@v1')))
         throw new Error(`the panel should compare with the base v1: columns ${JSON.stringify(heads)}`);
@@ -299,7 +309,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     'first-done',
     async () => {
       ctx.log(
-        `first run ended: "${await waitDescription(row, /^→ classifier@v2 · \d+:\d\d · epoch 12 · eval_accuracy [\d.]+$/)}"`,
+        `first run ended: "${await waitDescription(row, /^→ classifier@v2 · \d+:\d\d · epoch 12 · eval_accuracy [\d.]+ · epochs=12 epoch_seconds=0\.8$/)}"`,
       );
       const done = await toast(page, /Training classifier \(epochs=12 epoch_seconds=0.8\) finished: classifier@v2/);
       await done.getByRole('button', { name: 'Compare with Base' }).waitFor();
@@ -317,7 +327,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     },
   );
 
-  const longRow = treeItem(runs, page, second);
+  const longRow = runRow(runs, page, 'epochs=30 epoch_seconds=0.8');
   await step(
     6,
     'right-click the model row → Train New Version…: the base pick lists v2, v1, then From scratch; pick v2, epochs 30',
@@ -375,7 +385,10 @@ export async function run(ctx: E2eContext): Promise<void> {
 
   await step(9, 'the reattached run ends as classifier@v3 and the notification says finished', 'finished', async () => {
     await page.keyboard.press('Control+`'); // the panel closed again: the notification unobstructed
-    const d = await waitDescription(longRow, /^→ classifier@v3 · \d+:\d\d · epoch 30 · eval_accuracy [\d.]+$/);
+    const d = await waitDescription(
+      longRow,
+      /^→ classifier@v3 · \d+:\d\d · epoch 30 · eval_accuracy [\d.]+ · epochs=30 epoch_seconds=0\.8$/,
+    );
     ctx.log(`second run ended: "${d}"`);
     const done = await toast(
       page,

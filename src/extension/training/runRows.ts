@@ -54,8 +54,9 @@ function progressText(p: RunProgress | undefined): string[] {
 }
 
 export function runRow(run: RunRecord, progress: RunProgress | undefined, now: number): RunRow {
+  // The status leads the description and the parameters set come last: in a 300 px side bar what is
+  // seen is "classifier  running · 0:42 · epoch 3 · eval_accuracy 0.81 · lr=0.1", cut at the end.
   const overrides = overridesText(run);
-  const label = overrides ? `${run.recipe} ${overrides}` : run.recipe;
   const elapsed = elapsedMs(run, now);
   const time = elapsed === undefined ? [] : [formatElapsed(elapsed)];
   let status: string[];
@@ -88,8 +89,8 @@ export function runRow(run: RunRecord, progress: RunProgress | undefined, now: n
     ...(run.git ? [`code ${run.git.commit.slice(0, 12)}${run.git.dirty ? ' with uncommitted changes' : ''}`] : []),
   ].join('\n');
   return {
-    label,
-    description: status.join(' · '),
+    label: run.recipe,
+    description: [...status, ...(overrides ? [overrides] : [])].join(' · '),
     tooltip,
     ...ICONS[run.status],
     contextValue: `run.${run.status}${run.versionId !== null ? '.version' : ''}`,

@@ -50,10 +50,10 @@ describe('Runs view rows', () => {
     assert.strictEqual(formatElapsed(-5), '0:00', 'a clock behind the start is not negative time');
   });
 
-  it('a running run: the overridden params in the label; elapsed, epoch and the metric in the description', () => {
+  it('a running run: the recipe as label; status, elapsed, epoch, the metric, then the params set in the description', () => {
     const row = runRow(run(), { step: 30, epoch: 3, metric: { key: 'eval_accuracy', value: 0.81234 } }, t0 + 42_000);
-    assert.strictEqual(row.label, 'classifier lr=0.1');
-    assert.strictEqual(row.description, 'running · 0:42 · epoch 3 · eval_accuracy 0.8123');
+    assert.strictEqual(row.label, 'classifier');
+    assert.strictEqual(row.description, 'running · 0:42 · epoch 3 · eval_accuracy 0.8123 · lr=0.1');
     assert.strictEqual(row.contextValue, 'run.running');
     assert.strictEqual(row.icon, 'sync~spin');
     assert.match(row.tooltip, /from classifier@v1/);
@@ -64,9 +64,9 @@ describe('Runs view rows', () => {
   it('a step when the log has no epoch; nothing before the first point', () => {
     assert.strictEqual(
       runRow(run(), { step: 120, epoch: null, metric: null }, t0 + 1000).description,
-      'running · 0:01 · step 120',
+      'running · 0:01 · step 120 · lr=0.1',
     );
-    assert.strictEqual(runRow(run(), undefined, t0 + 1000).description, 'running · 0:01');
+    assert.strictEqual(runRow(run({ overridden: [] }), undefined, t0 + 1000).description, 'running · 0:01');
   });
 
   it('ended runs: the version made, or how it failed; the context value offers Reveal only with a version', () => {
@@ -77,7 +77,7 @@ describe('Runs view rows', () => {
       versionRef: 'classifier@v2',
     });
     const row = runRow(done, undefined, t0 + 999_000);
-    assert.strictEqual(row.description, '→ classifier@v2 · 1:05', 'the time it ran, not the time since');
+    assert.strictEqual(row.description, '→ classifier@v2 · 1:05 · lr=0.1', 'the time it ran, not the time since');
     assert.strictEqual(row.contextValue, 'run.succeeded.version');
     const failed = runRow(
       run({
@@ -89,10 +89,13 @@ describe('Runs view rows', () => {
       undefined,
       t0,
     );
-    assert.strictEqual(failed.description, 'failed (exit 3) · 0:05');
+    assert.strictEqual(failed.description, 'failed (exit 3) · 0:05 · lr=0.1');
     assert.strictEqual(failed.contextValue, 'run.failed');
     assert.match(failed.tooltip, /failed — the command exited with code 3/);
-    assert.strictEqual(runRow(run({ status: 'queued', startedAt: null }), undefined, t0).description, 'queued');
+    assert.strictEqual(
+      runRow(run({ status: 'queued', startedAt: null }), undefined, t0).description,
+      'queued · lr=0.1',
+    );
   });
 
   it('says how a run ended, naming the version and its base', () => {
