@@ -5,7 +5,7 @@
  */
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { existsSync, openSync, closeSync, promises as fsp } from 'fs';
+import { existsSync, FSWatcher, openSync, closeSync, promises as fsp, watch } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, RegistryError } from '../errors';
@@ -232,6 +232,9 @@ export async function stopRun(registry: Registry, id: string, opts: { graceMs?: 
 /**
  * Waits until every run of the batch has ended, calling `onChange` with each run whose status
  * changed. The runs go on when the wait is cancelled: they belong to the runner, not to the waiter.
+ * It looks again as soon as the registry's change stamp moves (the runner's every write stamps it),
+ * and every `pollMs` regardless: fs.watch misses events on some file systems, and a runner that
+ * died writes nothing.
  */
 export async function waitForBatch(
   registry: Registry,
@@ -240,16 +243,50 @@ export async function waitForBatch(
   opts: { signal?: AbortSignal; pollMs?: number } = {},
 ): Promise<RunRecord[]> {
   const seen = new Map<string, string>();
-  for (;;) {
-    const runs = await registry.listRuns({ batch });
-    for (const r of runs) {
-      if (seen.get(r.id) !== r.status) {
-        seen.set(r.id, r.status);
-        onChange(r);
+  let changed: boolean;
+  let wake: (() => void) | undefined;
+  const stamp = path.basename(registry.changeStamp);
+  const watcher = watchQuietly(path.dirname(registry.changeStamp), (file) => {
+    if (file !== null && file !== stamp) return;
+    changed = true;
+    wake?.();
+  });
+  try {
+    for (;;) {
+      changed = false;
+      const runs = await registry.listRuns({ batch });
+      for (const r of runs) {
+        if (seen.get(r.id) !== r.status) {
+          seen.set(r.id, r.status);
+          onChange(r);
+        }
       }
+      if (runs.every((r) => r.status !== 'queued' && r.status !== 'running')) return runs;
+      if (opts.signal?.aborted) throw new CancelledError();
+      // A stamp while we read: look again at once, it may be the end.
+      if (changed) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, opts.pollMs ?? 250);
+        function done() {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      });
     }
-    if (runs.every((r) => r.status !== 'queued' && r.status !== 'running')) return runs;
-    if (opts.signal?.aborted) throw new CancelledError();
-    await sleep(opts.pollMs ?? 250);
+  } finally {
+    watcher?.close();
+  }
+}
+
+/** fs.watch on a folder, or undefined where it cannot be watched (the caller polls anyway). */
+function watchQuietly(dir: string, onEvent: (file: string | null) => void): FSWatcher | undefined {
+  try {
+    const w = watch(dir, { persistent: false }, (_event, file) => onEvent(file === null ? null : String(file)));
+    w.on('error', () => w.close());
+    return w;
+  } catch {
+    return undefined;
   }
 }

@@ -203,6 +203,17 @@ describe('training runs (real processes, detached runner)', function () {
     );
   });
 
+  it("waitForBatch looks again on the runner's writes (the change stamp), not only at its next poll", async () => {
+    const { batch } = await fromScratch('prompt', 'prompt', [tool(newRunId('prompt'), 'ok', 0.3)]);
+    const seen: string[] = [];
+    const started = Date.now();
+    // A poll of a minute: only the stamp's watch can end this wait in time.
+    const [run] = await waitForBatch(registry, batch, (r) => seen.push(r.status), { pollMs: 60_000 });
+    assert.strictEqual(run.status, 'succeeded', run.error ?? '');
+    assert.ok(Date.now() - started < 20_000, `ended after ${Date.now() - started} ms`);
+    assert.deepStrictEqual(seen.slice(-2), ['running', 'succeeded']);
+  });
+
   it('devices are handed out one per running job as CUDA_VISIBLE_DEVICES, never to two at once', async () => {
     const runs = [0, 1, 2].map((i) => tool(newRunId(`dev${i}`), 'ok', 0.5));
     const { batch } = await fromScratch('dev', 'devices', runs, { jobs: 3, devices: ['7', '9'] });
