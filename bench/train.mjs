@@ -1,4 +1,4 @@
-// Training-runner benchmark (not a test): the wall time of `modelreg train --recipe classifier -p …`
+// Training-runner benchmark (not a test): the wall time of `modelreg train --recipe bench -p lr=…`
 // waiting to the end (queue, detached runner, the command, the import of its output, the wait's
 // polling) against the same command run directly (`python3 train.py --out …`), interleaved, in one
 // temp git repository with the sample's train.py. The import is what the runner adds on purpose: its
@@ -7,7 +7,17 @@
 // Goal: (runner − import) / direct ≤ 1.05. BENCH_TRAIN_REPS (default 5), BENCH_TRAIN_EPOCHS (8),
 // BENCH_TRAIN_EPOCH_SECONDS (0.5): a run of ~4 s. Needs python3 with numpy, and `npm run build`.
 import { execFileSync, spawn } from 'child_process';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import {
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'fs';
 import os from 'os';
 import path from 'path';
 import { fileURLToPath } from 'url';
@@ -75,6 +85,13 @@ try {
   const imports = [];
   const cliImports = [];
   const phases = { queue: [], start: [], command: [], import: [], wait: [] };
+  // train.py's own span, from its output folder's creation (after python and numpy have started) to its
+  // last file: the same in both unless the runner slows the script itself.
+  const script = { runner: [], direct: [], runnerBefore: [], directBefore: [], runnerAfter: [], directAfter: [] };
+  const span = (out) => {
+    const made = statSync(path.join(work, out)).birthtimeMs;
+    return { made, last: statSync(path.join(work, out, 'training_args.json')).mtimeMs };
+  };
   // Rep 0 warms the caches (python, numpy, node, the registry's creation) and is not counted.
   for (let i = 0; i <= REPS; i++) {
     // A learning rate of its own per repetition: each run's weights differ, as real runs' do.
@@ -131,6 +148,14 @@ try {
     phases.command.push(commandMs);
     phases.import.push(importMs);
     phases.wait.push(r.startedAt + r.ms - finished);
+    const rs = span(path.relative(work, run.output));
+    const ds = span(`outputs/direct-${i}`);
+    script.runner.push(rs.last - rs.made);
+    script.direct.push(ds.last - ds.made);
+    script.runnerBefore.push(rs.made - started);
+    script.directBefore.push(ds.made - d.startedAt);
+    script.runnerAfter.push(finished - rs.last);
+    script.directAfter.push(d.startedAt + d.ms - ds.last);
   }
 
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
@@ -144,6 +169,13 @@ try {
   );
   console.log(
     `    command (incl. log ingest) ${s(median(phases.command))}, import ${s(median(phases.import))}, ended → CLI exit (wait's poll, exit) ${s(median(phases.wait))}`,
+  );
+  const m = (xs) => s(median(xs));
+  console.log(
+    `  train.py's own span (output folder made → last file): ${m(script.runner)} under the runner, ${m(script.direct)} direct;`,
+  );
+  console.log(
+    `    before it (started → folder; spawn → folder) ${m(script.runnerBefore)} vs ${m(script.directBefore)}, after it (→ ended; → exit) ${m(script.runnerAfter)} vs ${m(script.directAfter)}`,
   );
   console.log(`  modelreg import of the direct output (whole CLI, for reference): ${s(median(cliImports))}`);
   console.log(
