@@ -4,10 +4,10 @@
 // window picks up as it does after a reload.
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
-import { readFileSync, writeFileSync } from 'fs';
+import { readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { RunRecord } from '../../src/core';
+import { loadRecipes, type RunRecord } from '../../src/core';
 import { groupAlive } from '../../src/core/train/runs';
 import type { ComparePanel } from '../../src/extension/compare/comparePanel';
 import type { ModelRegistryApi } from '../../src/extension/extension';
@@ -223,6 +223,30 @@ describe('Training runs in the editor', function () {
       const retried = await ended(again.id);
       assert.strictEqual(retried.status, 'failed', 'the retry runs the recorded command, which still fails');
     } finally {
+      writeFileSync(file, original);
+    }
+  });
+
+  it('Create Training Recipe writes a starter modelreg.json for the folder’s train.py and opens it; an existing one is opened, not overwritten', async () => {
+    const file = path.join(workspace(), 'modelreg.json');
+    const original = readFileSync(file, 'utf8');
+    rmSync(file);
+    try {
+      const uri = await vscode.commands.executeCommand<vscode.Uri>('modelRegistry.createRecipeFile', {
+        model: 'colour-net',
+      });
+      assert.strictEqual(uri?.fsPath, file);
+      const { recipes } = await loadRecipes(workspace());
+      assert.deepStrictEqual(
+        recipes.map((r) => [r.name, r.command.slice(0, 2)]),
+        [['colour-net', ['python3', 'train.py']]],
+      );
+      assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, file, 'opened to be edited');
+      writeFileSync(file, '{"train": {}}');
+      await vscode.commands.executeCommand('modelRegistry.createRecipeFile');
+      assert.strictEqual(readFileSync(file, 'utf8'), '{"train": {}}');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       writeFileSync(file, original);
     }
   });

@@ -56,6 +56,7 @@ export const COMMANDS = {
   revealRunVersion: 'modelRegistry.revealRunVersion',
   compareRun: 'modelRegistry.compareRun',
   refreshRuns: 'modelRegistry.refreshRuns',
+  createRecipeFile: 'modelRegistry.createRecipeFile',
   // Team registry
   pushVersion: 'modelRegistry.pushVersion',
   pullVersion: 'modelRegistry.pullVersion',

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import {
   DEFAULT_STOP_GRACE_MS,
   loadRecipes,
+  MODEL_NAME,
   parseOverrides,
   Recipe,
   RECIPE_FILE,
@@ -364,6 +365,10 @@ export function registerTraining(
     }),
 
     registerCommand(COMMANDS.refreshRuns, () => tree.refresh()),
+
+    registerCommand(COMMANDS.createRecipeFile, (opts?: { model?: string }) =>
+      createRecipeFile(opts).catch((e) => showError(`Could not create ${RECIPE_FILE}`, e)),
+    ),
   ];
   return { training: { tree, view }, disposables };
 }
@@ -449,20 +454,39 @@ async function chooseRoot(model: string | undefined): Promise<string | undefined
     `No ${RECIPE_FILE} in ${folders.length === 1 ? folders[0].name : 'the workspace folders'}: a recipe says how to train (the command, its parameters, where the output goes).`,
     create,
   );
-  if (c !== create) return undefined;
-  const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick();
-  if (!folder) return undefined;
+  if (c === create) void runCommand(COMMANDS.createRecipeFile, { model });
+  return undefined;
+}
+
+/**
+ * Create Training Recipe (modelreg.json): a starter recipe for the folder's training script, opened
+ * to be edited. An existing file is opened, never overwritten.
+ */
+async function createRecipeFile(opts: { model?: string } = {}): Promise<vscode.Uri | undefined> {
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+  const folder = folders.length <= 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick();
+  if (!folder) {
+    if (!folders.length) void vscode.window.showErrorMessage(`Open a folder first: ${RECIPE_FILE} goes at its root.`);
+    return undefined;
+  }
+  const uri = vscode.Uri.joinPath(folder.uri, RECIPE_FILE);
+  if (existsSync(uri.fsPath)) {
+    await vscode.window.showTextDocument(uri);
+    void vscode.window.showInformationMessage(
+      `${folder.name} already has a ${RECIPE_FILE}; add a recipe under "train".`,
+    );
+    return uri;
+  }
   const script = ['train.py', 'train.mjs', 'train.js', 'train.sh'].find((s) =>
     existsSync(path.join(folder.uri.fsPath, s)),
   );
-  const uri = vscode.Uri.joinPath(folder.uri, RECIPE_FILE);
-  const name = model && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(model) ? model : 'model';
+  const name = opts.model && MODEL_NAME.test(opts.model) ? opts.model : 'model';
   await vscode.workspace.fs.writeFile(uri, Buffer.from(starterRecipeFile({ name, script })));
   await vscode.window.showTextDocument(uri);
   void vscode.window.showInformationMessage(
-    `Created ${RECIPE_FILE} with a recipe '${name}' for ${script ?? 'train.py'}: adjust its command and parameters, then run Train New Version… again.`,
+    `Created ${RECIPE_FILE} with a recipe '${name}' for ${script ?? 'train.py'}: adjust its command and parameters, then run Train New Version….`,
   );
-  return undefined;
+  return uri;
 }
 
 async function pickRecipe(recipes: Recipe[], model: string | undefined): Promise<Recipe | undefined> {
