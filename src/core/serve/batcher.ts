@@ -15,6 +15,8 @@
  *   batch axis is dynamic, so onnxruntime takes it; `maxBatch` bounds merging, not request size — the
  *   server's body-size limit bounds that). So does a request whose feeds have no common dims[0]
  *   (a scalar input, or inputs with different first dims): its outputs come back unsplit.
+ * - A feed whose data length is not the product of its dims is refused at submit() (TensorShapeError),
+ *   so one malformed request cannot fail the requests merged with it.
  * - Outputs are split back along axis 0 in the order the requests were merged; an output whose
  *   dims[0] is not the batch's row count cannot be split, and then every request of that batch fails.
  * - At most `maxQueue` requests wait (those running do not count); beyond that submit() rejects with
@@ -31,6 +33,20 @@ export class QueueFullError extends Error {
   constructor(readonly maxQueue: number) {
     super(`the request queue is full (${maxQueue} waiting); try again shortly`);
     this.name = 'QueueFullError';
+  }
+}
+
+/** A feed's data does not hold as many elements as its dims say. */
+export class TensorShapeError extends Error {
+  constructor(
+    readonly input: string,
+    dims: number[],
+    length: number,
+  ) {
+    super(
+      `input ${input}: dims [${dims.join(', ')}] need ${dims.reduce((a, b) => a * b, 1)} elements, the data has ${length}`,
+    );
+    this.name = 'TensorShapeError';
   }
 }
 
@@ -85,6 +101,9 @@ export class DynamicBatcher {
   /** Queues one request; resolves with its own rows of the batch's outputs. */
   submit(feeds: Feeds): Promise<Feeds> {
     if (this.closed) return Promise.reject(new BatcherClosedError());
+    for (const [name, t] of Object.entries(feeds))
+      if (t.data.length !== t.dims.reduce((a, b) => a * b, 1))
+        return Promise.reject(new TensorShapeError(name, t.dims, t.data.length));
     if (this.queue.length >= this.opts.maxQueue) return Promise.reject(new QueueFullError(this.opts.maxQueue));
     const rows = rowsOf(feeds);
     return new Promise((resolve, reject) => {

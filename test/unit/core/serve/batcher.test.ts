@@ -10,6 +10,7 @@ import {
   Feeds,
   QueueFullError,
   splitRows,
+  TensorShapeError,
 } from '../../../../src/core/serve/batcher';
 import { FLOAT, floatTensor, modelBytes, node, vi } from '../../helpers/onnxModels';
 import { tempDir } from '../../helpers/tmp';
@@ -278,14 +279,14 @@ describe('concatRows / splitRows', () => {
   });
 });
 
-/** y = x·W + b with W 3×2 and b [0.5, -1]: an affine map on a dynamic batch axis. */
+/** y = x·W + b with W 3×2 and b [0.5, -1]: an affine map on a dynamic batch axis ([-1, 3] in OIP terms). */
 function affineOnnx(): Buffer {
   return modelBytes({
     name: 'affine',
     node: [node('MatMul', ['x', 'W'], ['xw']), node('Add', ['xw', 'b'], ['y'])],
     initializer: [floatTensor('W', [3, 2], [1, 2, 3, 4, 5, 6]), floatTensor('b', [2], [0.5, -1])],
-    input: [vi('x', FLOAT, [-1, 3])],
-    output: [vi('y', FLOAT, [-1, 2])],
+    input: [vi('x', FLOAT, ['batch', 3])],
+    output: [vi('y', FLOAT, ['batch', 2])],
   });
 }
 
@@ -314,9 +315,41 @@ describe('DynamicBatcher with a real onnxruntime session', function () {
         executions.reduce((a, n) => a + n, 0),
         64,
       );
-      // onnxruntime's own refusal (a wrong width) fails that batch only.
-      await assert.rejects(b.submit(row(1, 2)));
-      assert.equal((await b.submit(row(1, 0, 0))).y.dims[0], 1);
+      // onnxruntime's own refusal fails every request of that batch (float64 data for a float32
+      // input: all three merge, having the same type and shape), and the next batch runs as usual.
+      const f64 = (v: number): Feeds => ({ x: { type: 'float64', dims: [1, 3], data: Float64Array.of(v, 0, 0) } });
+      const wrong = [b.submit(f64(1)), b.submit(f64(2)), b.submit(f64(3))];
+      const right = b.submit(row(1, 0, 0));
+      for (const p of wrong) await assert.rejects(p, /type/i);
+      assert.deepEqual(ys(await right), [1.5, 1]);
+      assert.equal(executions.length, 4 + 1); // the failed run is not reported
+      // A malformed feed is refused alone, before it can join a batch.
+      const short: Feeds = { x: { type: 'float32', dims: [1, 3], data: Float32Array.of(1, 2) } };
+      const beside = b.submit(row(0, 1, 0));
+      await assert.rejects(
+        b.submit(short),
+        (e: Error) => e instanceof TensorShapeError && /need 3 elements, the data has 2/.test(e.message),
+      );
+      assert.deepEqual(ys(await beside), [3.5, 3]);
+      await b.close();
+    } finally {
+      await s.release();
+    }
+  });
+
+  it('a full queue refuses the surplus of 64 submits while the rest are answered by the session', async () => {
+    const file = path.join(tempDir('modelreg-batcher-'), 'affine.onnx');
+    writeFileSync(file, affineOnnx());
+    const s = await OrtSession.create(file);
+    try {
+      const b = new DynamicBatcher({ maxBatch: 16, delayMs: 5, maxQueue: 20 }, (f) => s.run(f));
+      // The 16th submit fills a batch, which starts at once and leaves the queue; 20 more can wait.
+      const settled = await Promise.allSettled(Array.from({ length: 64 }, (_, i) => b.submit(row(i, 0, 0))));
+      settled.forEach((r, i) => {
+        if (i < 36)
+          assert.equal(r.status === 'fulfilled' && (r.value.y.data as Float32Array)[0], i + 0.5, `request ${i}`);
+        else assert.ok(r.status === 'rejected' && r.reason instanceof QueueFullError, `request ${i}`);
+      });
       await b.close();
     } finally {
       await s.release();
