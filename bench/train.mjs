@@ -186,7 +186,7 @@ try {
   // What the runner saves the user: training by hand is the command, then `modelreg import` of its output.
   const byHand = D + median(cliImports);
   console.log(
-    `fixed cost of the runner (runner − import − direct): ${s(R - I - D)}; by hand (direct + modelreg import): ${s(byHand)}, runner/by hand = ${(R / byHand).toFixed(3)}`,
+    `fixed cost of the runner (runner − import − direct): ${s(R - I - D)}; by hand (direct + modelreg import): ${s(byHand)}, runner/by hand = ${(R / byHand).toFixed(3)} (goal ≤ ${GOAL}) ${R / byHand <= GOAL ? 'met' : 'NOT met'}`,
   );
 } finally {
   rmSync(work, { recursive: true, force: true });
