@@ -73,7 +73,7 @@ export class MetricsSection {
           swatch(v.color),
           i === b && badge('baseline', 'baseline'),
           // A training run's values are its latest, not final: say so where they are read.
-          v.live && badge(v.live.running ? 'latest' : 'ended', v.live.running ? 'running' : 'ended'),
+          !!v.live && badge(v.live.running ? 'latest' : 'ended', v.live.running ? 'running' : 'ended'),
           noMetrics[i] &&
             el('span', {
               class: 'muted small no-metrics',
