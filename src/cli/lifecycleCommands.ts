@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { AliasMove, exportVersion, importArchive, Lineage, ObjectStore, Registry, VersionRecord } from '../core';
 import { formatBytes } from '../shared/format';
+import { addEngineExportOptions, engineExport, EngineExportOptions } from './engineCommands';
 import { withProgress } from './progress';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
@@ -210,25 +211,28 @@ export function registerLifecycleCommands(
       }),
     );
 
-  program
-    .command('export')
-    .description(
-      'write a version to a .tar (.tar.gz, .tgz) or a new folder: files, metrics and a manifest with hashes and provenance',
-    )
-    .argument('<ref>')
-    .argument('<dest>', 'DEST.tar, DEST.tar.gz or a folder')
+  addEngineExportOptions(
+    program
+      .command('export')
+      .description(
+        'write a version to a .tar (.tar.gz, .tgz) or a new folder: files, metrics and a manifest with hashes and provenance; --as triton/kserve writes a model repository for Triton (and KServe) instead',
+      )
+      .argument('<ref>')
+      .argument('<dest>', 'DEST.tar, DEST.tar.gz or a folder (with --as triton/kserve: the model repository folder)'),
+  )
     .option('--json', 'machine-readable output')
-    .action(async (ref: string, dest: string, o: { json?: boolean }) =>
-      withRegistry((r) =>
-        withProgress('exporting', 'bytes', async (signal, onProgress) => {
+    .action(async (ref: string, dest: string, o: EngineExportOptions) =>
+      withRegistry((r) => {
+        if (o.as !== 'archive') return engineExport(r, ref, dest, o, program.opts<{ store?: string }>().store, print);
+        return withProgress('exporting', 'bytes', async (signal, onProgress) => {
           const out = await exportVersion(r, ref, dest, { signal, onProgress });
           if (o.json) print({ ref: out.version.ref, dest: out.dest, bytes: out.bytes });
           else
             console.log(
               `Exported ${out.version.ref} to ${out.dest} (${out.version.fileCount} files, ${formatBytes(out.bytes)})`,
             );
-        }),
-      ),
+        });
+      }),
     );
 
   program

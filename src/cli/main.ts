@@ -35,6 +35,7 @@ import { MAX_PARAM_FILE_BYTES } from '../core/inspect/logs';
 import { readRegularText } from '../core/util/readFile';
 import { checkpointNote } from './checkpointNote';
 import { registerConvertCommands } from './convertCommands';
+import { registerEngineCommands } from './engineCommands';
 import { registerEvaluateCommands } from './evaluateCommands';
 import { listedVersions, registerLifecycleCommands, versionLine } from './lifecycleCommands';
 import { ProgressBar, withProgress } from './progress';
@@ -484,6 +485,7 @@ registerTeamCommands(program, withRegistry, teamOptions, print);
 registerConvertCommands(program, withRegistry, print);
 registerEvaluateCommands(program, withRegistry, print);
 registerTrainCommands(program, withRegistry, print);
+registerEngineCommands(program, withRegistry, print);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CancelledError) {

@@ -26,6 +26,12 @@ export type { TemplateImportOptions } from './importers/template';
 export { parseSearch } from './registry/search';
 export { exportVersion, importArchive, ARCHIVE_FORMAT } from './archive/archive';
 export type { ArchiveOptions } from './archive/archive';
+export { exportTriton, tritonConfig, DEFAULT_BATCH_DELAY_MS, DEFAULT_MAX_BATCH } from './engines/triton';
+export type { TritonExport, TritonOptions } from './engines/triton';
+export { exportKServe, inferenceServiceYaml, INFERENCE_SERVICE_FILE } from './engines/kserve';
+export type { KServeFormat, KServeOptions } from './engines/kserve';
+export { pushImage } from './engines/ociPush';
+export type { PushImageOptions, PushImageResult } from './engines/ociPush';
 export {
   BUILTIN_CONVERTERS,
   convertersFor,

@@ -108,29 +108,51 @@ function unreachable(where: string, what: string) {
   };
 }
 
-/** A client for one repository: follows the Bearer/Basic challenge once and keeps the token. */
-class Distribution {
+/** One request through Distribution: the body is made anew for the retry after an auth challenge. */
+export interface DistributionRequest {
+  method?: string;
+  accept?: string;
+  headers?: Record<string, string>;
+  body?: () => Buffer | ReadableStream<Uint8Array>;
+}
+
+/** A client for one repository: follows the Bearer/Basic challenge once per request and keeps the token. */
+export class Distribution {
   private auth?: string;
   constructor(
     private readonly ref: ImageReference,
     private readonly opts: ImageImportOptions,
   ) {}
 
-  private url(p: string): string {
+  private get origin(): string {
     const local = /^(127\.0\.0\.1|localhost)(:\d+)?$/.test(this.ref.registry);
-    return `${this.opts.insecure || local ? 'http' : 'https'}://${this.ref.registry}/v2/${this.ref.repository}/${p}`;
+    return `${this.opts.insecure || local ? 'http' : 'https'}://${this.ref.registry}`;
   }
 
-  async get(p: string, accept?: string): Promise<Response> {
+  /** A path under /v2/REPOSITORY/, or a URL the registry gave (an upload's Location, maybe relative). */
+  url(p: string): URL {
+    return /^https?:\/\/|^\//.test(p)
+      ? new URL(p, this.origin)
+      : new URL(`${this.origin}/v2/${this.ref.repository}/${p}`);
+  }
+
+  get(p: string, accept?: string): Promise<Response> {
+    return this.request(p, { accept });
+  }
+
+  async request(p: string, o: DistributionRequest = {}): Promise<Response> {
     const where = `${this.ref.registry}/${this.ref.repository}`;
+    const url = this.url(p);
     for (let attempt = 0; attempt < 2; attempt++) {
-      const headers: Record<string, string> = {};
-      if (accept) headers.accept = accept;
-      if (this.auth) headers.authorization = this.auth;
-      const r = await fetch(this.url(p), { headers, signal: this.opts.signal }).catch(
-        unreachable(where, 'the registry'),
-      );
+      const headers: Record<string, string> = { ...o.headers };
+      if (o.accept) headers.accept = o.accept;
+      // Credentials go to the registry's own origin only, never to a Location elsewhere.
+      if (this.auth && url.origin === this.origin) headers.authorization = this.auth;
+      const body = o.body?.();
+      const init = { method: o.method ?? 'GET', headers, body, signal: this.opts.signal, duplex: 'half' };
+      const r = await fetch(url, init as RequestInit).catch(unreachable(where, 'the registry'));
       if (r.status !== 401) return r;
+      await r.body?.cancel();
       // Still 401 with what the challenge asked for (a token server may hand anonymous clients a token that grants nothing).
       if (attempt === 1)
         throw new InputError(
