@@ -43,7 +43,7 @@ const TEAM_WRITING = ['alias set', 'alias rm', 'tag', 'describe', 'clone', 'arch
  * (core.ts write(), which stamps); test/unit/core/train/runs.test.ts runs them for real.
  */
 const TRAINING = ['train', 'rerun', 'runs', 'runs stop', 'runs retry', 'runs log'];
-/** Commands that only read the registry (export writes a file outside it and records nothing). */
+/** Commands that only read the registry (export writes a file outside it, push-image an image elsewhere; both record nothing). */
 const READ_ONLY = [
   'templates',
   'validate',
@@ -54,6 +54,7 @@ const READ_ONLY = [
   'lineage',
   'search',
   'export',
+  'push-image',
   'converters',
   'datasets',
   'evaluations',

@@ -1,7 +1,6 @@
 // export --as triton / kserve: config.pbtxt from the recorded ONNX signature, the repository layout
 // (model.onnx a hard link to the stored object), refusals, and the KServe manifest parsed back.
 import * as assert from 'assert/strict';
-import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
@@ -18,8 +17,8 @@ import { OrtSession } from '../../../../src/core/onnxrt/session';
 import { Registry } from '../../../../src/core/registry/registry';
 import { importOnnxModel } from '../../helpers/importModel';
 import { safetensorsBytes } from '../../helpers/makeWeights';
-import { FLOAT, floatTensor, mixedBytes, modelBytes, node, vi } from '../../helpers/onnxModels';
-import { CLI_JS } from '../../helpers/paths';
+import { affineBytes } from '../../helpers/affineModel';
+import { mixedBytes } from '../../helpers/onnxModels';
 import { tempDir } from '../../helpers/tmp';
 
 type Pb = { [k: string]: Pb | Pb[] | string | number | (string | number)[] };
@@ -64,18 +63,6 @@ function parsePbtxt(text: string): Pb {
     return m;
   };
   return message(undefined);
-}
-
-/** y = a·x + b over [batch, 4], both axes named. */
-function affineBytes(fixedBatch?: number): Buffer {
-  const batch = fixedBatch ?? 'batch';
-  return modelBytes({
-    name: 'affine',
-    node: [node('Mul', ['x', 'a'], ['ax']), node('Add', ['ax', 'b'], ['y'])],
-    initializer: [floatTensor('a', [4], [1, 2, 3, 4]), floatTensor('b', [4], [0.5, 0.5, 0.5, 0.5])],
-    input: [vi('x', FLOAT, [batch, 4])],
-    output: [vi('y', FLOAT, [batch, 4])],
-  });
 }
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -319,38 +306,5 @@ describe('export --as triton and --as kserve (real registry, real onnxruntime)',
     assert.equal(doc.spec.predictor.model.modelFormat.name, 'onnx');
     assert.throws(() => inferenceServiceYaml('m', 'm@v1', 'bucket/x'), /bucket\/x: is not a storage URI/);
     assert.deepEqual(['9lives', 'a.b_c', '--x--'].map(kubernetesName), ['m-9lives', 'a-b-c', 'x']);
-  });
-
-  it('modelreg export --as triton / --as kserve (the team store as the default storageUri), exit 2 on a refusal', async () => {
-    await importOnnxModel(r, work, 'affine', affineBytes());
-    await r.close();
-    const cli = (args: string[], env: Record<string, string> = {}) =>
-      spawnSync(process.execPath, [CLI_JS, '--registry', path.join(work, 'reg'), ...args], {
-        encoding: 'utf8',
-        env: { ...process.env, MODELREG_TEAM_STORE: '', ...env },
-      });
-    const t = cli(['export', 'affine', '--as', 'triton', path.join(work, 't'), '--max-batch', '32', '--json']);
-    assert.equal(t.status, 0, t.stderr);
-    assert.deepEqual(JSON.parse(t.stdout).maxBatchSize, 32);
-    assert.match(readFileSync(path.join(work, 't', 'affine', 'config.pbtxt'), 'utf8'), /max_batch_size: 32/);
-    const again = cli(['export', 'affine', '--as', 'triton', path.join(work, 't')]);
-    assert.equal(again.status, 2);
-    assert.match(again.stderr, /affine: already exists; nothing was written/);
-
-    const k = cli(['export', 'affine@v1', '--as', 'kserve', path.join(work, 'k')], {
-      MODELREG_TEAM_STORE: 's3://team-bucket/reg/',
-    });
-    assert.equal(k.status, 0, k.stderr);
-    assert.match(k.stdout, /aws s3 sync .* s3:\/\/team-bucket\/reg\/triton --exclude inferenceservice\.yaml/);
-    const doc = parse(readFileSync(path.join(work, 'k', 'inferenceservice.yaml'), 'utf8'));
-    assert.equal(doc.spec.predictor.model.storageUri, 's3://team-bucket/reg/triton');
-
-    const none = cli(['export', 'affine', '--as', 'kserve', path.join(work, 'k2')]);
-    assert.equal(none.status, 0, none.stderr);
-    assert.match(none.stderr, /edit storageUri in .*inferenceservice\.yaml/);
-    const bad = cli(['export', 'affine', '--as', 'torchserve', path.join(work, 'k3')]);
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--as torchserve: is not an export kind; give archive, triton or kserve/);
-    r = await Registry.open(path.join(work, 'reg'));
   });
 });
