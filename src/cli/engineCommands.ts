@@ -31,7 +31,7 @@ export function addEngineExportOptions(cmd: Command): Command {
   return cmd
     .option(
       '--as <kind>',
-      'archive (the default), triton (a Triton model repository in the folder DEST), or kserve (that plus inferenceservice.yaml)',
+      'archive, triton (a Triton model repository in the folder DEST), or kserve (that plus inferenceservice.yaml)',
       'archive',
     )
     .option(
@@ -80,7 +80,8 @@ export async function engineExport(
     force: o.force,
   };
   if (o.as === 'triton') {
-    const out = await exportTriton(r, ref, dest, opts);
+    // Ctrl+C stops a long copy (another filesystem) cleanly.
+    const out = await withProgress('exporting', 'bytes', (signal) => exportTriton(r, ref, dest, { ...opts, signal }));
     if (o.json)
       return print({
         ref: out.version.ref,
@@ -97,8 +98,8 @@ export async function engineExport(
     return;
   }
   const storageUri = o.storageUri ?? (teamStore ? `${teamStore.replace(/\/+$/, '')}/triton` : undefined);
-  const out = await withProgress('exporting', 'bytes', () =>
-    exportKServe(r, ref, dest, { ...opts, storageUri, modelFormat: o.modelFormat as KServeFormat }),
+  const out = await withProgress('exporting', 'bytes', (signal) =>
+    exportKServe(r, ref, dest, { ...opts, signal, storageUri, modelFormat: o.modelFormat as KServeFormat }),
   );
   if (o.json)
     return print({

@@ -142,7 +142,8 @@ export async function pushImage(
     throw new RegistryError(`${version.ref} is ${version.status}; only ready versions can be pushed`);
   if (version.fileCount === 0) throw new InputError(version.ref, 'has no files to put in an image');
   const where = `${image.registry}/${image.repository}:${image.reference}`;
-  const layerFile = `${registry.store.tempPath()}-layer.tar.gz`;
+  // A temp name gc knows (PID-HEX-word), so a killed push leaves nothing for long.
+  const layerFile = `${registry.store.tempPath()}-layer`;
   try {
     const layer = await packLayer(registry, version, layerFile, opts.signal);
     const labels = {

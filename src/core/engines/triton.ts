@@ -198,6 +198,8 @@ export async function exportTriton(
   await fsp.mkdir(repository, { recursive: true });
   const staging = path.join(repository, `.${version.model}.${process.pid}.partial`);
   await fsp.rm(staging, { recursive: true, force: true });
+  // Should this process die, gc removes the staging folder through the store's note of it.
+  const forget = await registry.store.noteOutsideTemp(staging);
   try {
     const placed: string[] = [];
     let linked = true;
@@ -219,5 +221,6 @@ export async function exportTriton(
     return { version, repository, modelDir, config: text, maxBatchSize, files: placed, linked };
   } finally {
     await fsp.rm(staging, { recursive: true, force: true });
+    await forget();
   }
 }

@@ -91,7 +91,7 @@ describe('push-image to docker-registry, pulled back by skopeo and import-image'
     assert.deepEqual(tags.tags.sort(), ['latest', 'v1']);
     // No layer file is left in the store's temp folder.
     assert.deepEqual(
-      readdirSync(path.join(r.dir, 'tmp')).filter((n) => n.endsWith('-layer.tar.gz')),
+      readdirSync(path.join(r.dir, 'tmp')).filter((n) => n.endsWith('-layer')),
       [],
     );
   });
