@@ -128,6 +128,13 @@ export function registerEngineCommands(program: Command, withRegistry: WithRegis
     )
     .argument('<ref>')
     .argument('<image>', 'REGISTRY/REPOSITORY:TAG')
+    .option(
+      '--layout <layout>',
+      "files: the version's files under /model; triton: a Triton model repository under /models (ONNX versions; KServe reads it from storageUri oci://IMAGE)",
+      'files',
+    )
+    .option('--max-batch <n>', `--layout triton: as for export --as triton (default ${DEFAULT_MAX_BATCH})`)
+    .option('--batch-delay-ms <ms>', `--layout triton: as for export --as triton (default ${DEFAULT_BATCH_DELAY_MS})`)
     .option('--username <user>', 'registry user; the password comes from MODELREG_REGISTRY_PASSWORD')
     .option(
       '--allow-token-realm <host...>',
@@ -135,30 +142,45 @@ export function registerEngineCommands(program: Command, withRegistry: WithRegis
       [],
     )
     .option('--json', 'machine-readable output')
-    .action(async (ref: string, image: string, o: { username?: string; allowTokenRealm: string[]; json?: boolean }) =>
-      withRegistry((r) =>
-        withProgress('uploading', 'bytes', async (signal, onProgress) => {
-          const out = await pushImage(r, ref, image, {
-            username: o.username,
-            password: process.env.MODELREG_REGISTRY_PASSWORD,
-            allowTokenRealms: o.allowTokenRealm,
-            signal,
-            onProgress,
-          });
-          if (o.json)
-            return print({
-              ref: out.version.ref,
-              image: out.image,
-              tag: out.tag,
-              digest: out.digest,
-              layer: out.layer,
-              uploaded: out.uploaded,
-              skipped: out.skipped,
+    .action(
+      async (
+        ref: string,
+        image: string,
+        o: {
+          layout: string;
+          maxBatch?: string;
+          batchDelayMs?: string;
+          username?: string;
+          allowTokenRealm: string[];
+          json?: boolean;
+        },
+      ) =>
+        withRegistry((r) =>
+          withProgress('uploading', 'bytes', async (signal, onProgress) => {
+            const out = await pushImage(r, ref, image, {
+              layout: o.layout as 'files' | 'triton',
+              maxBatch: number(o.maxBatch, '--max-batch'),
+              batchDelayMs: number(o.batchDelayMs, '--batch-delay-ms'),
+              username: o.username,
+              password: process.env.MODELREG_REGISTRY_PASSWORD,
+              allowTokenRealms: o.allowTokenRealm,
+              signal,
+              onProgress,
             });
-          console.log(
-            `Pushed ${out.version.ref} as ${out.image} (tag ${out.tag}; layer ${formatBytes(out.layer.size)}, ${out.skipped ? `${out.skipped} of 2 blobs already there` : 'all blobs uploaded'})`,
-          );
-        }),
-      ),
+            if (o.json)
+              return print({
+                ref: out.version.ref,
+                image: out.image,
+                tag: out.tag,
+                digest: out.digest,
+                layer: out.layer,
+                uploaded: out.uploaded,
+                skipped: out.skipped,
+              });
+            console.log(
+              `Pushed ${out.version.ref} as ${out.image} (tag ${out.tag}; files under ${out.root}; layer ${formatBytes(out.layer.size)}, ${out.skipped ? `${out.skipped} of 2 blobs already there` : 'all blobs uploaded'})`,
+            );
+          }),
+        ),
     );
 }

@@ -1,8 +1,8 @@
 /**
  * Push a version as an OCI image through the distribution API (the client import-image uses): one
  * gzipped tar layer holding the version's files under /model (as they are in the version: what
- * `import-image --path /model` reads back, and what a serving image's model folder expects), an
- * image config with labels naming the version, and an OCI manifest under the tag. Blobs the
+ * `import-image --path /model` reads back), or with layout triton a Triton model repository under
+ * /models (what KServe mounts from an oci:// storageUri, and Triton images serve), an image config with labels naming the version, and an OCI manifest under the tag. Blobs the
  * registry already has are skipped (HEAD), so a re-push uploads only the manifest.
  */
 import { createHash } from 'crypto';
@@ -14,9 +14,15 @@ import { createGzip } from 'zlib';
 import { CancelledError, InputError, RegistryError } from '../errors';
 import { Distribution, ImageImportOptions, parseImageReference } from '../importers/containerImage';
 import { Registry } from '../registry/registry';
+import { tritonModel } from './triton';
 import { VersionRecord } from '../registry/types';
 
 export type PushImageOptions = Omit<ImageImportOptions, 'model' | 'path' | 'onProgress'> & {
+  /** files (default): the version's files under /model; triton: a Triton repository under /models (ONNX versions). */
+  layout?: 'files' | 'triton';
+  /** With layout triton: as export --as triton takes them. */
+  maxBatch?: number;
+  batchDelayMs?: number;
   /** Bytes of the layer uploaded so far and in all (after it was packed). */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
 };
@@ -27,6 +33,8 @@ export interface PushImageResult {
   image: string;
   tag: string;
   digest: string;
+  /** Where the files are in the image: /model, or /models for a Triton repository. */
+  root: string;
   layer: { digest: string; size: number };
   /** Blobs sent, and blobs the registry already had. */
   uploaded: number;
@@ -34,39 +42,85 @@ export interface PushImageResult {
 }
 
 export const IMAGE_MODEL_DIR = '/model';
+/** Where KServe's OCI storage (modelcars) and Triton images look for the model repository. */
+export const TRITON_MODELS_DIR = '/models';
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 const CONFIG_TYPE = 'application/vnd.oci.image.config.v1+json';
 const LAYER_TYPE = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
+/** A file in the layer: its path in the image (no leading /), from a stored object or bytes. */
+interface LayerFile {
+  name: string;
+  size: number;
+  sha256?: string;
+  data?: Buffer;
+}
+
 /**
- * The layer: model/ and its folders, then each file, all owned by root with the version's creation
- * time, so the same version packs to the same bytes (and its digest is found on a re-push).
+ * What the layer holds. files: the version's files under /model. triton: a Triton model repository
+ * under /models (NAME/config.pbtxt, NAME/VERSION/model.onnx), the folder KServe reads an OCI
+ * storageUri ("modelcar") from.
  */
-async function packLayer(registry: Registry, version: VersionRecord, out: string, signal?: AbortSignal) {
-  const files = [...(await registry.files(version.id))].sort((a, b) => (a.path < b.path ? -1 : 1));
-  const mtime = new Date(version.createdAt);
+async function layerFiles(
+  registry: Registry,
+  version: VersionRecord,
+  opts: PushImageOptions,
+): Promise<{ root: string; files: LayerFile[] }> {
+  if (opts.layout === 'triton') {
+    const m = await tritonModel(registry, version, opts);
+    const dir = `${TRITON_MODELS_DIR.slice(1)}/${version.model}`;
+    const config = Buffer.from(m.config);
+    return {
+      root: TRITON_MODELS_DIR,
+      files: [
+        { name: `${dir}/config.pbtxt`, size: config.length, data: config },
+        ...m.files.map((f) => ({ name: `${dir}/${f.path}`, size: f.size, sha256: f.sha256 })),
+      ],
+    };
+  }
+  if (opts.layout !== undefined && opts.layout !== 'files')
+    throw new InputError(`--layout ${String(opts.layout)}`, 'is not an image layout; give files or triton');
+  const files = await registry.files(version.id);
+  const root = IMAGE_MODEL_DIR.slice(1);
+  return {
+    root: IMAGE_MODEL_DIR,
+    files: files.map((f) => ({ name: `${root}/${f.path}`, size: f.size, sha256: f.sha256 })),
+  };
+}
+
+/**
+ * The layer: its folders, then each file, all owned by root with the version's creation time, so
+ * the same version packs to the same bytes (and its digest is found on a re-push).
+ */
+async function packLayer(registry: Registry, files: LayerFile[], mtime: Date, out: string, signal?: AbortSignal) {
+  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : 1));
   const pack = tar.pack();
   const diff = createHash('sha256');
   const compressed = createHash('sha256');
   let size = 0;
-  const root = IMAGE_MODEL_DIR.slice(1);
   const fill = async () => {
-    const dirs = new Set<string>([root]);
-    for (const f of files) {
-      const parts = f.path.split('/');
-      for (let i = 1; i < parts.length; i++) dirs.add(`${root}/${parts.slice(0, i).join('/')}`);
+    const dirs = new Set<string>();
+    for (const f of sorted) {
+      const parts = f.name.split('/');
+      for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
     }
     const base = { mtime, uid: 0, gid: 0, uname: 'root', gname: 'root' };
     for (const d of [...dirs].sort())
       await new Promise<void>((res, rej) =>
         pack.entry({ ...base, name: `${d}/`, type: 'directory', mode: 0o755 }, (e) => (e ? rej(e) : res())),
       );
-    for (const f of files) {
+    for (const f of sorted) {
       if (signal?.aborted) throw new CancelledError();
-      const entry = pack.entry({ ...base, name: `${root}/${f.path}`, size: f.size, mode: 0o644 });
-      await pipeline(createReadStream(registry.store.objectPath(f.sha256), { highWaterMark: 1 << 20 }), entry);
+      const header = { ...base, name: f.name, size: f.size, mode: 0o644 };
+      const data = f.data;
+      if (data) await new Promise<void>((res, rej) => pack.entry(header, data, (e) => (e ? rej(e) : res())));
+      else
+        await pipeline(
+          createReadStream(registry.store.objectPath(f.sha256!), { highWaterMark: 1 << 20 }),
+          pack.entry(header),
+        );
     }
     pack.finalize();
   };
@@ -80,12 +134,7 @@ async function packLayer(registry: Registry, version: VersionRecord, out: string
     fill().catch((e) => (pack.destroy(e), Promise.reject(e))),
     pipeline(pack, gzip, createWriteStream(out, { flags: 'wx' })),
   ]);
-  return {
-    digest: `sha256:${compressed.digest('hex')}`,
-    diffId: `sha256:${diff.digest('hex')}`,
-    size,
-    files: files.length,
-  };
+  return { digest: `sha256:${compressed.digest('hex')}`, diffId: `sha256:${diff.digest('hex')}`, size };
 }
 
 /** The registry's own words for a refusal ({"errors":[{"code","message"}]}), when it gives them. */
@@ -145,21 +194,22 @@ export async function pushImage(
   // A temp name gc knows (PID-HEX-word), so a killed push leaves nothing for long.
   const layerFile = `${registry.store.tempPath()}-layer`;
   try {
-    const layer = await packLayer(registry, version, layerFile, opts.signal);
+    const { root, files } = await layerFiles(registry, version, opts);
+    const layer = await packLayer(registry, files, new Date(version.createdAt), layerFile, opts.signal);
     const labels = {
       'org.opencontainers.image.title': version.ref,
       'org.opencontainers.image.version': `v${version.number}`,
       'org.opencontainers.image.created': version.createdAt,
       'modelreg.ref': version.ref,
       'modelreg.format': version.format ?? '',
-      'modelreg.model-dir': IMAGE_MODEL_DIR,
+      'modelreg.model-dir': root,
     };
     const config = Buffer.from(
       JSON.stringify({
         created: version.createdAt,
         architecture: 'amd64',
         os: 'linux',
-        config: { Labels: labels, WorkingDir: IMAGE_MODEL_DIR },
+        config: { Labels: labels, WorkingDir: root },
         rootfs: { type: 'layers', diff_ids: [layer.diffId] },
         history: [{ created: version.createdAt, created_by: 'modelreg push-image', comment: version.ref }],
       }),
@@ -208,6 +258,7 @@ export async function pushImage(
       image: `${image.registry}/${image.repository}@${digest}`,
       tag: image.reference,
       digest,
+      root,
       layer: { digest: layer.digest, size: layer.size },
       uploaded: results.filter((x) => x === 'uploaded').length,
       skipped: results.filter((x) => x === 'skipped').length,

@@ -151,6 +151,26 @@ export function onnxFilesOf(version: VersionRecord, files: FileEntry[]): { onnx:
   return { onnx: onnx[0], extra };
 }
 
+/** What a Triton model folder holds for a version: config.pbtxt, and VERSION/… → stored objects. */
+export async function tritonModel(
+  registry: Registry,
+  version: VersionRecord,
+  opts: Pick<TritonOptions, 'maxBatch' | 'batchDelayMs'> = {},
+): Promise<{ config: string; maxBatchSize: number; files: { path: string; sha256: string; size: number }[] }> {
+  if (version.status !== 'ready')
+    throw new RegistryError(`${version.ref} is ${version.status}; only ready versions can be exported`);
+  const { onnx, extra } = onnxFilesOf(version, await registry.files(version.id));
+  const { text, maxBatchSize } = tritonConfig(version.model, version.signature, { ...opts, where: version.ref });
+  const onnxDir = path.posix.dirname(onnx.path);
+  const files = [onnx, ...extra].map((f) => ({
+    // External data is found relative to the model file: the same paths beside it.
+    path: `${version.number}/${f === onnx ? 'model.onnx' : onnxDir === '.' ? f.path : path.posix.relative(onnxDir, f.path)}`,
+    sha256: f.sha256,
+    size: f.size,
+  }));
+  return { config: text, maxBatchSize, files };
+}
+
 /** A hard link to the stored object (same filesystem), else a copy the user may change. */
 async function place(registry: Registry, sha256: string, at: string): Promise<boolean> {
   await fsp.mkdir(path.dirname(at), { recursive: true });
@@ -181,11 +201,7 @@ export async function exportTriton(
   opts: TritonOptions = {},
 ): Promise<TritonExport> {
   const version = await registry.resolve(ref);
-  if (version.status !== 'ready')
-    throw new RegistryError(`${version.ref} is ${version.status}; only ready versions can be exported`);
-  const files = await registry.files(version.id);
-  const { onnx, extra } = onnxFilesOf(version, files);
-  const { text, maxBatchSize } = tritonConfig(version.model, version.signature, { ...opts, where: version.ref });
+  const { config: text, maxBatchSize, files } = await tritonModel(registry, version, opts);
   const repository = path.resolve(dir);
   const modelDir = path.join(repository, version.model);
   const versionDir = path.join(modelDir, String(version.number));
@@ -201,15 +217,11 @@ export async function exportTriton(
   // Should this process die, gc removes the staging folder through the store's note of it.
   const forget = await registry.store.noteOutsideTemp(staging);
   try {
-    const placed: string[] = [];
     let linked = true;
     const stagedVersion = path.join(staging, String(version.number));
-    const onnxDir = path.posix.dirname(onnx.path);
-    for (const f of [onnx, ...extra]) {
+    for (const f of files) {
       if (opts.signal?.aborted) throw new CancelledError();
-      const rel = f === onnx ? 'model.onnx' : onnxDir === '.' ? f.path : path.posix.relative(onnxDir, f.path);
-      linked = (await place(registry, f.sha256, path.join(stagedVersion, ...rel.split('/')))) && linked;
-      placed.push(rel);
+      linked = (await place(registry, f.sha256, path.join(staging, ...f.path.split('/')))) && linked;
     }
     await fsp.writeFile(path.join(staging, 'config.pbtxt'), text);
     if (!(await exists(modelDir))) await fsp.rename(staging, modelDir);
@@ -218,7 +230,15 @@ export async function exportTriton(
       await fsp.rename(stagedVersion, versionDir);
       await fsp.rename(path.join(staging, 'config.pbtxt'), path.join(modelDir, 'config.pbtxt'));
     }
-    return { version, repository, modelDir, config: text, maxBatchSize, files: placed, linked };
+    return {
+      version,
+      repository,
+      modelDir,
+      config: text,
+      maxBatchSize,
+      files: files.map((f) => f.path.slice(f.path.indexOf('/') + 1)),
+      linked,
+    };
   } finally {
     await fsp.rm(staging, { recursive: true, force: true });
     await forget();

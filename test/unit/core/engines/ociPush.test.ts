@@ -3,14 +3,16 @@
 // whose files must hash as the version's do; with htpasswd and token auth as import-image is.
 import * as assert from 'assert/strict';
 import { execFile } from 'child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
-import { IMAGE_MODEL_DIR, pushImage } from '../../../../src/core/engines/ociPush';
+import { IMAGE_MODEL_DIR, pushImage, TRITON_MODELS_DIR } from '../../../../src/core/engines/ociPush';
+import { tritonConfig } from '../../../../src/core/engines/triton';
 import { importContainerImage } from '../../../../src/core/importers/containerImage';
 import { importTrainingOutput } from '../../../../src/core/importers/trainingOutput';
 import { Registry } from '../../../../src/core/registry/registry';
 import { startOciRegistry } from '../../../services/services';
+import { safetensorsBytes } from '../../helpers/makeWeights';
 import { mixedBytes } from '../../helpers/onnxModels';
 import { tempDir } from '../../helpers/tmp';
 
@@ -93,6 +95,44 @@ describe('push-image to docker-registry, pulled back by skopeo and import-image'
     assert.deepEqual(
       readdirSync(path.join(r.dir, 'tmp')).filter((n) => n.endsWith('-layer')),
       [],
+    );
+  });
+
+  it('--layout triton: a Triton repository under /models (config.pbtxt as export writes it, VERSION/model.onnx the stored file)', async () => {
+    const v = await sampleVersion(r, work);
+    const out = await pushImage(r, v.ref, `${oci.host}/team/mixed-triton:v1`, { layout: 'triton', maxBatch: 4 });
+    assert.equal(out.root, TRITON_MODELS_DIR);
+    const { stdout } = await execFileAsync('skopeo', [
+      'inspect',
+      '--tls-verify=false',
+      `docker://${oci.host}/team/mixed-triton:v1`,
+    ]);
+    assert.equal((JSON.parse(stdout) as { Labels: Record<string, string> }).Labels['modelreg.model-dir'], '/models');
+    const other = await Registry.open(path.join(work, 'other'));
+    try {
+      const back = await importContainerImage(other, `${oci.host}/team/mixed-triton:v1`, {
+        path: '/models/mixed',
+        model: 'back',
+      });
+      const files = await other.files(back.id);
+      assert.deepEqual(files.map((f) => f.path).sort(), ['1/model.onnx', 'config.pbtxt']);
+      const onnx = (await r.files(v.id)).find((f) => f.path === 'model.onnx')!;
+      assert.equal(files.find((f) => f.path === '1/model.onnx')!.sha256, onnx.sha256);
+      const config = readFileSync(other.store.objectPath(files.find((f) => f.path === 'config.pbtxt')!.sha256), 'utf8');
+      assert.equal(config, tritonConfig('mixed', v.signature, { maxBatch: 4 }).text);
+    } finally {
+      await other.close();
+    }
+    const st = path.join(work, 'st');
+    mkdirSync(st);
+    writeFileSync(
+      path.join(st, 'model.safetensors'),
+      safetensorsBytes([{ name: 'w', dtype: 'F32', shape: [2], fill: 1 }]),
+    );
+    const sv = await importTrainingOutput(r, st, { model: 'st' });
+    await assert.rejects(
+      pushImage(r, sv.ref, `${oci.host}/team/st:v1`, { layout: 'triton' }),
+      /st@v1: a safetensors version, not ONNX/,
     );
   });
 
