@@ -18,7 +18,7 @@ import { Registry } from '../../../../src/core/registry/registry';
 import { importOnnxModel } from '../../helpers/importModel';
 import { safetensorsBytes } from '../../helpers/makeWeights';
 import { affineBytes } from '../../helpers/affineModel';
-import { mixedBytes } from '../../helpers/onnxModels';
+import { FLOAT, floatTensor, mixedBytes, modelBytes, node, vi } from '../../helpers/onnxModels';
 import { tempDir } from '../../helpers/tmp';
 
 type Pb = { [k: string]: Pb | Pb[] | string | number | (string | number)[] };
@@ -306,5 +306,52 @@ describe('export --as triton and --as kserve (real registry, real onnxruntime)',
     assert.equal(doc.spec.predictor.model.modelFormat.name, 'onnx');
     assert.throws(() => inferenceServiceYaml('m', 'm@v1', 'bucket/x'), /bucket\/x: is not a storage URI/);
     assert.deepEqual(['9lives', 'a.b_c', '--x--'].map(kubernetesName), ['m-9lives', 'a-b-c', 'x']);
+  });
+});
+
+describe('export --as triton of an ONNX model with external data', function () {
+  this.timeout(60_000);
+  it('puts the external data file beside model.onnx, and onnxruntime loads the exported model', async () => {
+    const work = tempDir();
+    const r = await Registry.open(path.join(work, 'reg'));
+    try {
+      const dir = path.join(work, 'ext');
+      mkdirSync(dir);
+      // a = [1, 2, 3, 4] stored in weights.bin (ONNX external data), b inline.
+      writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(Float32Array.from([1, 2, 3, 4]).buffer));
+      const external = {
+        name: 'a',
+        dims: [4],
+        data_type: FLOAT,
+        data_location: 1,
+        external_data: [
+          { key: 'location', value: 'weights.bin' },
+          { key: 'offset', value: '0' },
+          { key: 'length', value: '16' },
+        ],
+      };
+      writeFileSync(
+        path.join(dir, 'model.onnx'),
+        modelBytes({
+          name: 'affine-ext',
+          node: [node('Mul', ['x', 'a'], ['ax']), node('Add', ['ax', 'b'], ['y'])],
+          initializer: [external, floatTensor('b', [4], [0.5, 0.5, 0.5, 0.5])],
+          input: [vi('x', FLOAT, ['batch', 4])],
+          output: [vi('y', FLOAT, ['batch', 4])],
+        }),
+      );
+      const v = await importTrainingOutput(r, dir, { model: 'ext' });
+      const out = await exportTriton(r, v.ref, path.join(work, 'repo'));
+      assert.deepEqual(out.files.sort(), ['model.onnx', 'weights.bin']);
+      const s = await OrtSession.create(path.join(work, 'repo', 'ext', '1', 'model.onnx'));
+      try {
+        const y = await s.run({ x: { type: 'float32', dims: [1, 4], data: Float32Array.from([1, 1, 1, 1]) } });
+        assert.deepEqual(Array.from(y.y.data as Float32Array), [1.5, 2.5, 3.5, 4.5]);
+      } finally {
+        await s.release();
+      }
+    } finally {
+      await r.close();
+    }
   });
 });
