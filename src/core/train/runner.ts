@@ -58,6 +58,8 @@ async function runOne(registry: Registry, run: RunRecord, device: string | null)
     log.write(`$ ${run.argv.map(quote).join(' ')}\n`);
     const { code, signal, spawnError } = await execute(registry, run, device, log);
     const touched = baseBefore && (await changedBaseFiles(baseBefore));
+    // Gone before the end is recorded: whoever sees the run ended sees no base folder left behind.
+    await removeBase(registry, run);
     if (touched?.length)
       log.write(
         `modelreg: the command wrote to its read-only base folder (${touched.join(', ')}): those are stored objects; run modelreg verify\n`,
