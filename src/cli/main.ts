@@ -40,6 +40,7 @@ import { registerEvaluateCommands } from './evaluateCommands';
 import { listedVersions, registerLifecycleCommands, versionLine } from './lifecycleCommands';
 import { ProgressBar, withProgress } from './progress';
 import { openTeam, registerTeamCommands, TeamOptions } from './teamCommands';
+import { registerServeCommands } from './serveCommands';
 import { registerTrainCommands } from './trainCommands';
 
 // The AWS SDK warns on every run that its releases after January 2027 need Node 22; the version we
@@ -486,6 +487,7 @@ registerConvertCommands(program, withRegistry, print);
 registerEvaluateCommands(program, withRegistry, print);
 registerTrainCommands(program, withRegistry, print);
 registerEngineCommands(program, withRegistry, print);
+registerServeCommands(program, withRegistry);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CancelledError) {

@@ -1,0 +1,74 @@
+import { Command, Option } from 'commander';
+import { InputError, Registry, serve } from '../core';
+
+type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
+
+const int = (what: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new InputError(what, `expected an integer ≥ ${min}, got '${v}'`);
+  return n;
+};
+
+export function registerServeCommands(program: Command, withRegistry: WithRegistry): void {
+  program
+    .command('serve')
+    .description(
+      'serve ONNX versions over the Open Inference Protocol (KServe v2 REST) until Ctrl-C; NAME@ALIAS follows the alias when it moves, NAME@vN stays',
+    )
+    .argument('<ref...>', 'versions to serve: NAME@vN, NAME@ALIAS, NAME (its latest)')
+    .option('--host <host>', 'address to bind; any but loopback needs a token', '127.0.0.1')
+    .addOption(new Option('--port <port>', 'port (0: any free one)').argParser(int('--port', 0)).default(8000))
+    .addOption(
+      new Option(
+        '--max-batch <n>',
+        'largest batch of requests run together (recorded; batching is not applied yet)',
+      ).argParser(int('--max-batch', 1)),
+    )
+    .addOption(
+      new Option(
+        '--batch-delay-ms <ms>',
+        'how long a batch waits for more requests (recorded; not applied yet)',
+      ).argParser(int('--batch-delay-ms', 0)),
+    )
+    .option(
+      '--token <token>',
+      'require Authorization: Bearer TOKEN on every request (generated for a non-loopback host)',
+    )
+    .option('--json', 'print {url, models, token?} as one JSON line once ready')
+    .action(
+      (
+        refs: string[],
+        o: { host: string; port: number; maxBatch?: number; batchDelayMs?: number; token?: string; json?: boolean },
+      ) =>
+        withRegistry(async (r) => {
+          const server = await serve(r, refs, {
+            host: o.host,
+            port: o.port,
+            token: o.token,
+            maxBatch: o.maxBatch,
+            batchDelayMs: o.batchDelayMs,
+            log: (line) => console.error(line),
+          });
+          const models = server.models();
+          const token = server.tokenGenerated ? server.token : undefined;
+          if (o.json)
+            process.stdout.write(JSON.stringify({ url: server.url, models, ...(token ? { token } : {}) }) + '\n');
+          else {
+            console.log(`serving on ${server.url} (Open Inference Protocol v2; Ctrl-C stops)`);
+            for (const m of models)
+              console.log(`  ${server.url}/v2/models/${m.name}/versions/${m.version}  (${m.ref})`);
+            if (token) console.log(`token (shown once): ${token}\n  send it as: Authorization: Bearer ${token}`);
+          }
+          await new Promise<void>((resolve) => {
+            const stop = () => {
+              process.off('SIGINT', stop);
+              process.off('SIGTERM', stop);
+              console.error('stopping: finishing the requests in flight');
+              void server.close().then(resolve);
+            };
+            process.once('SIGINT', stop);
+            process.once('SIGTERM', stop);
+          });
+        }),
+    );
+}
