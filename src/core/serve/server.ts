@@ -154,6 +154,8 @@ export interface ServerHandle {
   /** Resolves once every version is loaded and warmed up (rejects if one cannot be). */
   ready: Promise<void>;
   models(): ServedModel[];
+  /** Requests being handled now, and answered so far (for a view of running servers). */
+  stats(): { active: number; answered: number };
   /** Stops accepting, lets requests in flight finish, releases the sessions. */
   close(): Promise<void>;
 }
@@ -227,6 +229,7 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
 
   let closing = false;
   let active = 0;
+  let answered = 0;
   const loading = new AbortController();
   let idle: (() => void) | undefined;
 
@@ -382,6 +385,7 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
         `${ev.time} ${ev.method} ${ev.path} ${ev.model ?? '-'} ${ev.version ?? '-'} ${ev.status} ${ev.ms.toFixed(1)}ms`,
       );
       opts.observe?.(ev);
+      answered++;
       if (--active === 0) idle?.();
     };
     res.once('close', finish);
@@ -521,6 +525,7 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
             ]
           : [],
       ),
+    stats: () => ({ active, answered }),
     close,
   };
 }
