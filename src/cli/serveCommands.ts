@@ -57,7 +57,10 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
             console.log(`serving on ${server.url} (Open Inference Protocol v2; Ctrl-C stops)`);
             for (const m of models)
               console.log(`  ${server.url}/v2/models/${m.name}/versions/${m.version}  (${m.ref})`);
-            if (token) console.log(`token (shown once): ${token}\n  send it as: Authorization: Bearer ${token}`);
+            if (token) {
+              console.log(`token (shown once): ${token}`);
+              console.log(`  send it as: Authorization: Bearer ${token}`);
+            }
           }
           await new Promise<void>((resolve) => {
             const stop = () => {

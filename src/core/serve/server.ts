@@ -231,6 +231,8 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
   let active = 0;
   let answered = 0;
   const loading = new AbortController();
+  /** Loads after the first (alias moves, crashed sessions), one at a time. */
+  let checking: Promise<void> = Promise.resolve();
   let idle: (() => void) | undefined;
 
   const find = (model: string, version?: string): { slot: Slot; v: LoadedVersion } => {
@@ -272,6 +274,23 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
       req.on('error', reject);
     });
 
+  /** A session that crashed or hung is gone: load the version again (503 meanwhile), in the alias checks' queue. */
+  const revive = (slot: Slot, dead: LoadedVersion) => {
+    if (slot.current !== dead) return;
+    slot.current = undefined;
+    void dead.release();
+    log(`error: the onnxruntime process of ${dead.record.ref} ended; loading it again`);
+    checking = checking.then(async () => {
+      if (closing) return;
+      try {
+        slot.current = await loadVersion(registry, dead.record, opts, loading.signal);
+        log(`${dead.record.ref}: loaded again`);
+      } catch (e) {
+        log(`error: ${dead.record.ref} cannot be loaded again (${(e as Error).message}); it stays unavailable`);
+      }
+    });
+  };
+
   type Reply = { status: number; body: Buffer | object; headers?: Record<string, string> };
 
   async function handle(req: http.IncomingMessage, route: Route, ev: RequestEvent): Promise<Reply> {
@@ -302,7 +321,7 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
         throw e;
       }
     }
-    const { v } = find(route.model, route.version);
+    const { slot, v } = find(route.model, route.version);
     ev.version = v.version;
     if (route.kind === 'model') {
       return {
@@ -334,9 +353,10 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
           400,
           `onnxruntime refused the inputs of ${v.name} version ${v.version}: ${e.message.split('\n')[0]}`,
         );
-      if (e instanceof OrtCrashError || e instanceof OrtTimeoutError)
-        throw new HttpError(500, `${v.name} version ${v.version}: ${e.message}`);
-      throw e;
+      // A crash, a hang, or a run on a session whose process already ended: that session is done for.
+      revive(slot, v);
+      const why = e instanceof OrtCrashError || e instanceof OrtTimeoutError ? e.message : (e as Error).message;
+      throw new HttpError(500, `${v.name} version ${v.version}: ${why}; it is being loaded again`);
     } finally {
       ev.inferMs = performance.now() - t0;
     }
@@ -438,7 +458,6 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
   // Alias-following: re-resolve the moving refs when the change stamp does.
   const followers = slots.filter((s) => s.follows);
   let stamp: string | undefined;
-  let checking: Promise<void> = Promise.resolve();
   const check = () =>
     (checking = checking.then(async () => {
       for (const s of followers) {

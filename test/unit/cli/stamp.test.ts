@@ -43,7 +43,10 @@ const TEAM_WRITING = ['alias set', 'alias rm', 'tag', 'describe', 'clone', 'arch
  * (core.ts write(), which stamps); test/unit/core/train/runs.test.ts runs them for real.
  */
 const TRAINING = ['train', 'rerun', 'runs', 'runs stop', 'runs retry', 'runs log'];
-/** Commands that only read the registry (export writes a file outside it, push-image an image elsewhere; both record nothing). */
+/**
+ * Commands that only read the registry (export writes a file outside it, push-image an image elsewhere,
+ * and neither records anything; serve reads versions and watches the stamp).
+ */
 const READ_ONLY = [
   'templates',
   'validate',
@@ -58,6 +61,7 @@ const READ_ONLY = [
   'converters',
   'datasets',
   'evaluations',
+  'serve',
 ];
 
 function modelreg(

@@ -4,6 +4,7 @@ import * as assert from 'assert';
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Registry } from '../../../../src/core/registry/registry';
+import { ortProcesses } from '../../../../src/core/onnxrt/session';
 import { serve, ServerHandle, startServer } from '../../../../src/core/serve/server';
 import { f16BitsToF32, f32BitsToF16 } from '../../../../src/core/convert/safetensors';
 import { importOnnxModel } from '../../helpers/importModel';
@@ -435,6 +436,28 @@ describe('modelreg serve: readiness, tokens and closing', function () {
 
   it('refuses to serve a ref that does not resolve, before listening', async () => {
     await assert.rejects(serve(r, ['affine@v9'], { port: 0 }), /model .affine. has no version v9/);
+  });
+
+  it('a crashed onnxruntime process answers 500 once, then the version is loaded again and answers', async () => {
+    const pids: number[] = [];
+    const onSpawn = (p: { pid: number }) => pids.push(p.pid);
+    ortProcesses.on('spawn', onSpawn);
+    const logs: string[] = [];
+    const s = await serve(r, ['affine@v1'], { port: 0, log: (l) => logs.push(l) });
+    const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] });
+    const infer = () => fetch(`${s.url}/v2/models/affine/infer`, { method: 'POST', body });
+    try {
+      assert.strictEqual(pids.length, 1);
+      process.kill(pids[0], 'SIGKILL');
+      await eventually(() => assert.throws(() => process.kill(pids[0], 0)));
+      assert.match((await json(await infer(), 500)).error!, /affine version 1: .*ended.*; it is being loaded again/);
+      await eventually(async () => assert.strictEqual((await infer()).status, 200));
+      assert.strictEqual(pids.length, 2);
+      assert.ok(logs.some((l) => l.includes('affine@v1: loaded again')));
+    } finally {
+      ortProcesses.off('spawn', onSpawn);
+      await s.close();
+    }
   });
 
   it('closing lets a request in flight finish, then refuses connections', async () => {
