@@ -129,7 +129,7 @@ function checkHeader(t: OipTensor, meta: ValueMeta, model: string): number {
       expected.every((d, i) => typeof d !== 'number' || d < 0 || d === t.shape[i]);
     if (!fits)
       throw new TensorError(
-        `${what}: the model expects shape ${showShape(oipShape(expected))} (−1: any size); the request has ${showShape(t.shape)}`,
+        `${what}: the model expects shape ${showShape(oipShape(expected))}${oipShape(expected).includes(-1) ? ' (−1: any size)' : ''}; the request has ${showShape(t.shape)}`,
       );
   }
   return count(t.shape);
