@@ -87,5 +87,15 @@ export { followRunMetrics, runProgress } from './train/liveMetrics';
 export type { RunProgress } from './train/liveMetrics';
 export type { RunRecord, RunStatus } from './registry/registry';
 export { isRecipeDocument, RecipeLanguage } from './train/recipeLanguage';
-export { DEFAULT_MAX_BODY, serve, startServer } from './serve/server';
-export type { LoadedVersion, RequestEvent, Runner, ServedModel, ServeOptions, ServerHandle } from './serve/server';
+export { DEFAULT_MAX_BODY, HttpError, serve, startServer } from './serve/server';
+export type {
+  ExtraRoute,
+  LoadedVersion,
+  RequestEvent,
+  RouteContext,
+  Runner,
+  ServedModel,
+  ServeOptions,
+  ServerHandle,
+  ServeReply,
+} from './serve/server';

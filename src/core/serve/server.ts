@@ -73,6 +73,8 @@ export interface ServeOptions {
   observe?: (e: RequestEvent) => void;
   /** How feeds run on a version; default: straight on its session. */
   runner?: (v: LoadedVersion, opts: ServeOptions) => Runner;
+  /** Routes beside the OIP ones (asked in order, for paths OIP does not have), behind the same token. */
+  routes?: ExtraRoute[];
   /** How often the change stamp is read for alias moves; default 500 ms. */
   followIntervalMs?: number;
 }
@@ -162,15 +164,42 @@ export interface ServerHandle {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-class HttpError extends Error {
+/** An answer with this status and `{"error": message}`; routes plugged in through `routes` throw it too. */
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.name = 'HttpError';
   }
 }
+
+/** An answer: a Buffer is sent as it is, anything else as JSON. */
+export interface ServeReply {
+  status: number;
+  body: Buffer | object;
+  headers?: Record<string, string>;
+}
+
+/** What a plugged-in route (MLflow's /invocations, /metrics…) gets: the request, and the served versions. */
+export interface RouteContext {
+  method: string;
+  url: URL;
+  headers: http.IncomingHttpHeaders;
+  /** The body, within the size limit (413 beyond). */
+  body(): Promise<Buffer>;
+  /** The version serving `name` (and `version`); without a name, the first ref given. 404/503 as the OIP routes. */
+  model(name?: string, version?: string): LoadedVersion;
+  /** Every version served now. */
+  models(): LoadedVersion[];
+  /** The request's log and metrics event: set model and version on it. */
+  event: RequestEvent;
+}
+
+/** A route beside the OIP ones: answers, or undefined when the path is not its. */
+export type ExtraRoute = (ctx: RouteContext) => Promise<ServeReply | undefined> | ServeReply | undefined;
 
 /** The version's ONNX file in the store (the first .onnx of its files, as the evaluator picks). */
 async function onnxFile(registry: Registry, v: VersionRecord): Promise<string> {
@@ -291,7 +320,30 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
     });
   };
 
-  type Reply = { status: number; body: Buffer | object; headers?: Record<string, string> };
+  type Reply = ServeReply;
+
+  /** A plugged-in route's answer for this request, if one takes it. */
+  async function extra(req: http.IncomingMessage, url: URL, ev: RequestEvent): Promise<Reply | undefined> {
+    const ctx: RouteContext = {
+      method: req.method ?? 'GET',
+      url,
+      headers: req.headers,
+      body: () => readBody(req),
+      model: (name, version) => {
+        const { v } = find(name ?? slots[0].model, version);
+        ev.model = v.name;
+        ev.version = v.version;
+        return v;
+      },
+      models: () => slots.flatMap((s) => (s.current ? [s.current] : [])),
+      event: ev,
+    };
+    for (const route of opts.routes ?? []) {
+      const reply = await route(ctx);
+      if (reply) return reply;
+    }
+    return undefined;
+  }
 
   async function handle(req: http.IncomingMessage, route: Route, ev: RequestEvent): Promise<Reply> {
     if (req.method !== route.allow && !(req.method === 'HEAD' && route.allow === 'GET'))
@@ -420,8 +472,9 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
             });
         }
         if (closing) throw new HttpError(503, 'the server is shutting down');
-        if (!route) throw new HttpError(404, `no such route: ${req.method} ${url.pathname.slice(0, 200)}`);
-        send(await handle(req, route, ev));
+        const reply = route ? await handle(req, route, ev) : await extra(req, url, ev);
+        if (!reply) throw new HttpError(404, `no such route: ${req.method} ${url.pathname.slice(0, 200)}`);
+        send(reply);
       } catch (e) {
         if (e instanceof HttpError) send({ status: e.status, body: { error: e.message }, headers: e.headers });
         else if (e instanceof TensorError) send({ status: 400, body: { error: e.message } });

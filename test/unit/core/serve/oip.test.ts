@@ -5,7 +5,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Registry } from '../../../../src/core/registry/registry';
 import { ortProcesses } from '../../../../src/core/onnxrt/session';
-import { serve, ServerHandle, startServer } from '../../../../src/core/serve/server';
+import { HttpError, RequestEvent, serve, ServerHandle, startServer } from '../../../../src/core/serve/server';
 import { f16BitsToF32, f32BitsToF16 } from '../../../../src/core/convert/safetensors';
 import { importOnnxModel } from '../../helpers/importModel';
 import { loopBytes } from '../../helpers/onnxModels';
@@ -436,6 +436,53 @@ describe('modelreg serve: readiness, tokens and closing', function () {
 
   it('refuses to serve a ref that does not resolve, before listening', async () => {
     await assert.rejects(serve(r, ['affine@v9'], { port: 0 }), /model .affine. has no version v9/);
+  });
+
+  it('plugged-in routes and runner: a route beside OIP runs feeds on a served version; events for every request', async () => {
+    const events: RequestEvent[] = [];
+    const runs: number[] = [];
+    const s = await serve(r, ['affine@v1'], {
+      port: 0,
+      token: 't',
+      observe: (e) => events.push(e),
+      // Where the batcher goes: every run passes here, the warm-up not (it is the session's own).
+      runner: (v) => ({ run: (feeds) => (runs.push(feeds.x.dims[0]), v.session.run(feeds)) }),
+      routes: [
+        async (ctx) => {
+          if (ctx.url.pathname !== '/sum') return undefined;
+          if (ctx.method !== 'POST') throw new HttpError(405, '/sum takes POST', { Allow: 'POST' });
+          const xs = JSON.parse((await ctx.body()).toString()) as number[];
+          const out = await ctx.model().run({ x: { type: 'float32', dims: [1, 3], data: Float32Array.from(xs) } });
+          return { status: 200, body: { y: Array.from(out.y.data as Float32Array) } };
+        },
+      ],
+    });
+    const auth = { Authorization: 'Bearer t' };
+    try {
+      const res = await fetch(`${s.url}/sum`, { method: 'POST', body: '[1, 2, 3]', headers: auth });
+      assert.deepStrictEqual(await json(res, 200), { y: [1, 2, 3] });
+      assert.strictEqual((await fetch(`${s.url}/sum`, { method: 'POST', body: '[1, 2, 3]' })).status, 401);
+      assert.strictEqual((await fetch(`${s.url}/sum`, { headers: auth })).status, 405);
+      assert.strictEqual((await fetch(`${s.url}/other`, { headers: auth })).status, 404);
+      const body = JSON.stringify({
+        inputs: [{ name: 'x', shape: [2, 3], datatype: 'FP32', data: [0, 0, 0, 0, 0, 0] }],
+      });
+      await json(await fetch(`${s.url}/v2/models/affine/infer`, { method: 'POST', body, headers: auth }), 200);
+      assert.deepStrictEqual(runs, [1, 2]);
+      assert.deepStrictEqual(
+        events.map((e) => [e.method, e.path, e.route, e.model, e.version, e.status]),
+        [
+          ['POST', '/sum', 'unknown', 'affine', '1', 200],
+          ['POST', '/sum', 'unknown', undefined, undefined, 401],
+          ['GET', '/sum', 'unknown', undefined, undefined, 405],
+          ['GET', '/other', 'unknown', undefined, undefined, 404],
+          ['POST', '/v2/models/affine/infer', 'infer', 'affine', '1', 200],
+        ],
+      );
+      assert.ok(events[4].inferMs! >= 0 && events[4].ms >= events[4].inferMs!);
+    } finally {
+      await s.close();
+    }
   });
 
   it('a crashed onnxruntime process answers 500 once, then the version is loaded again and answers', async () => {
