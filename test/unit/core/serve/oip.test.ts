@@ -336,6 +336,19 @@ describe('modelreg serve: Open Inference Protocol v2 over HTTP', function () {
   it('a body over the size limit is 413, and the server keeps serving', async () => {
     const big = await post('/v2/models/affine/infer', Buffer.alloc(2 * 1024 * 1024, 0x20));
     assert.match((await json(big, 413)).error!, /larger than 1048576 bytes/);
+    // Chunked, with no Content-Length to refuse up front: counted as it arrives.
+    const chunk = new Uint8Array(256 * 1024).fill(0x20);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull: (c) => (sent++ < 8 ? c.enqueue(chunk) : c.close()),
+    });
+    const chunked = await fetch(`${server.url}/v2/models/affine/infer`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit).catch((e: Error) => e);
+    // The server answers 413 and closes; a client still sending may see the reset instead.
+    if (!(chunked instanceof Error)) assert.match((await json(chunked, 413)).error!, /larger than 1048576 bytes/);
     await json(await infer('affine', [x([1, 2, 3, 4, 5, 6])]), 200);
   });
 
