@@ -88,6 +88,21 @@ describe('modelreg serve', function () {
     assert.strictEqual(await s.exited, 0, s.err());
   });
 
+  it('--json carries a generated token in its ready line, and nowhere else', async () => {
+    const s = start('m@v1', '--host', '0.0.0.0', '--port', '0', '--json');
+    const ready = await eventually(() => JSON.parse(s.out().split('\n')[0]) as Ready, { timeout: 60_000 });
+    assert.ok(ready.token && ready.token.length >= 32);
+    const port = new URL(ready.url).port;
+    const ok = await fetch(`http://127.0.0.1:${port}/v2/models/m`, {
+      headers: { Authorization: `Bearer ${ready.token}` },
+    });
+    assert.strictEqual(ok.status, 200);
+    s.child.kill('SIGTERM');
+    assert.strictEqual(await s.exited, 0, s.err());
+    assert.strictEqual(s.out().trim().split('\n').length, 1);
+    assert.ok(!s.err().includes(ready.token));
+  });
+
   it('refuses a version that does not exist, exit 2, naming it', async () => {
     const s = start('m@v5', '--port', '0');
     assert.strictEqual(await s.exited, 2);
