@@ -30,6 +30,11 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
         'how long a batch waits for more requests (recorded; not applied yet)',
       ).argParser(int('--batch-delay-ms', 0)),
     )
+    .addOption(
+      new Option('--max-body-mb <n>', 'largest request body in MiB (413 beyond)')
+        .argParser(int('--max-body-mb', 1))
+        .default(64),
+    )
     .option(
       '--token <token>',
       'require Authorization: Bearer TOKEN on every request (generated for a non-loopback host)',
@@ -38,13 +43,22 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
     .action(
       (
         refs: string[],
-        o: { host: string; port: number; maxBatch?: number; batchDelayMs?: number; token?: string; json?: boolean },
+        o: {
+          host: string;
+          port: number;
+          maxBodyMb: number;
+          maxBatch?: number;
+          batchDelayMs?: number;
+          token?: string;
+          json?: boolean;
+        },
       ) =>
         withRegistry(async (r) => {
           const server = await serve(r, refs, {
             host: o.host,
             port: o.port,
             token: o.token,
+            maxBodyBytes: o.maxBodyMb * 1024 * 1024,
             maxBatch: o.maxBatch,
             batchDelayMs: o.batchDelayMs,
             log: (line) => console.error(line),
