@@ -2,6 +2,7 @@
 // request while clients keep sending; a pinned ref beside it stays where it was.
 import * as assert from 'assert';
 import * as path from 'path';
+import { ortProcesses } from '../../../../src/core/onnxrt/session';
 import { Registry } from '../../../../src/core/registry/registry';
 import { serve } from '../../../../src/core/serve/server';
 import { eventually } from '../../../helpers/eventually';
@@ -25,6 +26,9 @@ describe('modelreg serve: alias-following', function () {
     await importOnnxModel(r, work, 'm', affineBytes([1, 1, 1], [100, 100, 100]));
     await r.setAlias('m@v1', 'production');
     const logs: string[] = [];
+    const spawned: { pid: number }[] = [];
+    const onSpawn = (p: { pid: number }) => spawned.push(p);
+    ortProcesses.on('spawn', onSpawn);
     const server = await serve(r, ['m@production', 'm@v1'], {
       port: 0,
       followIntervalMs: 100,
@@ -80,7 +84,19 @@ describe('modelreg serve: alias-following', function () {
       const pinned = await fetch(`${server.url}/v2/models/m/versions/1/infer`, { method: 'POST', body });
       assert.strictEqual(((await pinned.json()) as { model_version: string }).model_version, '1');
       assert.ok(logs.some((l) => l.includes('m@production: now serving m@v2 (was m@v1)')));
+      // Three sessions were started (m@production on v1, m@v1, then v2); the retired one has ended.
+      assert.strictEqual(spawned.length, 3);
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await eventually(() => assert.deepStrictEqual(spawned.map((p) => alive(p.pid)).filter(Boolean).length, 2));
     } finally {
+      ortProcesses.off('spawn', onSpawn);
       sending = false;
       await server.close();
       await r.close();
