@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { InputError, Registry, serve } from '../core';
+import { InputError, Registry, serve, servingFeatures } from '../core';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
 
@@ -13,7 +13,7 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
   program
     .command('serve')
     .description(
-      'serve ONNX versions over the Open Inference Protocol (KServe v2 REST) until Ctrl-C; NAME@ALIAS follows the alias when it moves, NAME@vN stays',
+      'serve ONNX versions over the Open Inference Protocol (KServe v2 REST), MLflow /invocations and Prometheus /metrics until Ctrl-C; NAME@ALIAS follows the alias when it moves, NAME@vN stays',
     )
     .argument('<ref...>', 'versions to serve: NAME@vN, NAME@ALIAS, NAME (its latest)')
     .option('--host <host>', 'address to bind; any but loopback needs a token', '127.0.0.1')
@@ -21,13 +21,13 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
     .addOption(
       new Option(
         '--max-batch <n>',
-        'largest batch of requests run together (recorded; batching is not applied yet)',
+        'dynamic batching: run requests that arrive together as one batch of at most N rows (models whose inputs and outputs have a dynamic first axis); default 1, no batching',
       ).argParser(int('--max-batch', 1)),
     )
     .addOption(
       new Option(
         '--batch-delay-ms <ms>',
-        'how long a batch waits for more requests (recorded; not applied yet)',
+        'how long a batch waits for more requests before it runs (default 0: only what is already waiting)',
       ).argParser(int('--batch-delay-ms', 0)),
     )
     .addOption(
@@ -54,7 +54,7 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
         },
       ) =>
         withRegistry(async (r) => {
-          const server = await serve(r, refs, {
+          const { options } = servingFeatures({
             host: o.host,
             port: o.port,
             token: o.token,
@@ -63,6 +63,7 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
             batchDelayMs: o.batchDelayMs,
             log: (line) => console.error(line),
           });
+          const server = await serve(r, refs, options);
           const models = server.models();
           const token = server.tokenGenerated ? server.token : undefined;
           if (o.json)

@@ -88,6 +88,7 @@ export type { RunProgress } from './train/liveMetrics';
 export type { RunRecord, RunStatus } from './registry/registry';
 export { isRecipeDocument, RecipeLanguage } from './train/recipeLanguage';
 export { DEFAULT_MAX_BODY, HttpError, serve, startServer } from './serve/server';
+export { batchable, servingFeatures } from './serve/features';
 export type {
   ExtraRoute,
   LoadedVersion,

@@ -64,7 +64,7 @@ export interface ServeOptions {
   token?: string;
   /** Largest request body in bytes (413 beyond); default 64 MiB. */
   maxBodyBytes?: number;
-  /** Recorded for the dynamic batcher (not applied yet: requests run one by one). */
+  /** For the dynamic batcher (features.ts): the largest batch of rows run together, and how long one waits. */
   maxBatch?: number;
   batchDelayMs?: number;
   /** One line per request (never the payload), and notes such as an alias move. */
@@ -400,6 +400,7 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
     try {
       results = await v.run(parsed.feeds);
     } catch (e) {
+      if (e instanceof HttpError) throw e; // the runner's own answer (a full batch queue: 503)
       if (e instanceof OrtError)
         throw new HttpError(
           400,
