@@ -48,7 +48,7 @@ describe('modelreg serve: batching, metrics, MLflow routes', function () {
     await importOnnxModel(r, work, 'affine', affineBytes(A, B));
     await importOnnxModel(r, work, 'fixed', affineBytes([2, 2, 2], [0, 0, 0], 1));
     // A long delay, so the 64 requests below meet in full batches whatever the machine's load.
-    const { options } = servingFeatures({ port: 0, maxBatch: 16, batchDelayMs: 50 });
+    const { options } = servingFeatures({ port: 0, maxBatch: 16, batchDelayMs: 200 });
     server = await serve(r, ['affine@v1', 'fixed@v1'], options);
   });
   after(async () => {
@@ -149,7 +149,9 @@ describe('modelreg serve: batching, metrics, MLflow routes', function () {
     const work = tempDir();
     const r2 = await Registry.open(path.join(work, 'registry'));
     await importOnnxModel(r2, work, 'affine', affineBytes(A, B));
-    const { options } = servingFeatures({ port: 0, maxBatch: 2, batchDelayMs: 200, maxQueue: 4 });
+    // A batch of up to 64 rows waits 1.5 s for more: the first 4 requests wait in the queue, the rest
+    // (sent well within that time) find it full, whatever the machine's speed.
+    const { options } = servingFeatures({ port: 0, maxBatch: 64, batchDelayMs: 1500, maxQueue: 4 });
     const small = await serve(r2, ['affine@v1'], options);
     try {
       const post = () =>
