@@ -205,7 +205,13 @@ export async function run(ctx: E2eContext): Promise<void> {
   const openSidebar = () =>
     eventually(
       async () => {
-        if (await runs.isVisible()) return;
+        // The Runs pane starts collapsed (an empty one would take half the side bar); Train New Version… reveals it.
+        const header = container.locator('.pane-header').filter({ hasText: 'Runs' });
+        if (await header.isVisible()) {
+          if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+          if (await runs.isVisible()) return;
+          throw new Error('the Runs pane is not expanded yet');
+        }
         const tab = page.getByRole('tab', { name: /Model Registry/ });
         if ((await tab.getAttribute('aria-selected', { timeout: 5_000 })) !== 'true') await tab.click();
         throw new Error('the Model Registry side bar does not show the Runs view');

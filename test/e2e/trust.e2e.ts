@@ -3,7 +3,7 @@
 // why, and offers Manage Workspace Trust; nothing is queued and the command never runs.
 import { existsSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { E2eContext, expand, STEP_TIMEOUT, stepper, treeItem, workspaceCli } from './workbench';
+import { E2eContext, expand, expandPane, STEP_TIMEOUT, stepper, treeItem, workspaceCli } from './workbench';
 
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();
@@ -36,6 +36,7 @@ export async function run(ctx: E2eContext): Promise<void> {
     'Train New Version… from the Runs view is refused: it names why, with Manage Workspace Trust',
     'refused',
     async () => {
+      await expandPane(registry, 'Runs');
       await registry.locator('.welcome-view-content').getByRole('button', { name: 'Train New Version…' }).click();
       const toast = page.locator('.notification-toast').filter({
         hasText: /Train New Version runs the workspace's training command; that is only allowed in a trusted workspace/,
