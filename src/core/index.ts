@@ -86,6 +86,7 @@ export type { TrainingFacts, TrainOptions } from './train/train';
 export { followRunMetrics, runProgress } from './train/liveMetrics';
 export type { RunProgress } from './train/liveMetrics';
 export type { RunRecord, RunStatus } from './registry/registry';
+export { isActiveStatus } from './registry/runTypes';
 export { isRecipeDocument, RecipeLanguage } from './train/recipeLanguage';
 export { DEFAULT_MAX_BODY, HttpError, serve, startServer } from './serve/server';
 export { batchable, servingFeatures } from './serve/features';

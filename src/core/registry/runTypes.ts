@@ -6,6 +6,8 @@ export type ParamValue = string | number | boolean;
 /** A run still to end: the runner may pick it up or is running it. */
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
 
+export const isActiveStatus = (s: RunStatus): boolean => ACTIVE_STATUSES.includes(s);
+
 export interface RunRecord {
   /** Safe in paths and on a command line: `<recipe>-<yyyymmdd-hhmmss>-<4 hex>`. */
   id: string;

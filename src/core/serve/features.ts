@@ -14,7 +14,7 @@ import { OrtError } from '../onnxrt/session';
 import { BatcherClosedError, DynamicBatcher, QueueFullError, TensorShapeError } from './batcher';
 import { METRICS_CONTENT_TYPE, ServeMetrics } from './metrics';
 import { formatPredictions, InvocationError, parseInvocation } from './mlflow';
-import { ExtraRoute, HttpError, LoadedVersion, Runner, ServeOptions } from './server';
+import { ExtraRoute, HttpError, LoadedVersion, refusedInputs, Runner, ServeOptions } from './server';
 
 /** Requests that may wait for a batch, per version, before the server answers 503. */
 export const DEFAULT_MAX_QUEUE = 1024;
@@ -98,11 +98,7 @@ export function servingFeatures(opts: ServeOptions & { maxQueue?: number } = {})
       try {
         return { status: 200, body: formatPredictions(await v.run(feeds)) };
       } catch (e) {
-        if (e instanceof OrtError)
-          throw new HttpError(
-            400,
-            `onnxruntime refused the inputs of ${v.name} version ${v.version}: ${e.message.split('\n')[0]}`,
-          );
+        if (e instanceof OrtError) throw refusedInputs(v, e);
         throw e;
       }
     },

@@ -176,6 +176,14 @@ export class HttpError extends Error {
   }
 }
 
+/** onnxruntime refused a request's feeds (a type or shape it checks itself): the client's error, 400. */
+export function refusedInputs(v: LoadedVersion, e: OrtError): HttpError {
+  return new HttpError(
+    400,
+    `onnxruntime refused the inputs of ${v.name} version ${v.version}: ${e.message.split('\n')[0]}`,
+  );
+}
+
 /** An answer: a Buffer is sent as it is, anything else as JSON. */
 export interface ServeReply {
   status: number;
@@ -401,11 +409,7 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
       results = await v.run(parsed.feeds);
     } catch (e) {
       if (e instanceof HttpError) throw e; // the runner's own answer (a full batch queue: 503)
-      if (e instanceof OrtError)
-        throw new HttpError(
-          400,
-          `onnxruntime refused the inputs of ${v.name} version ${v.version}: ${e.message.split('\n')[0]}`,
-        );
+      if (e instanceof OrtError) throw refusedInputs(v, e);
       // A crash, a hang, or a run on a session whose process already ended: that session is done for.
       revive(slot, v);
       const why = e instanceof OrtCrashError || e instanceof OrtTimeoutError ? e.message : (e as Error).message;

@@ -12,7 +12,7 @@ import { CancelledError, RegistryError } from '../errors';
 import { findRepository, runGit } from '../git/git';
 import { gitProvenance } from '../git/provenance';
 import { Registry } from '../registry/registry';
-import { NewRun, ParamValue, RunRecord } from '../registry/runTypes';
+import { isActiveStatus, NewRun, ParamValue, RunRecord } from '../registry/runTypes';
 import { VersionRecord } from '../registry/types';
 import { isProcessAlive } from '../store/localStore';
 
@@ -109,7 +109,7 @@ export async function startTraining(
 /** Runs an ended run again, as a batch of its own: same recipe, parameters, command and code state. */
 export async function retryRun(registry: Registry, id: string): Promise<RunRecord> {
   const run = await registry.requireRun(id);
-  if (run.status === 'queued' || run.status === 'running')
+  if (isActiveStatus(run.status))
     throw new RegistryError(`run ${id} is ${run.status}: only an ended run can be retried`);
   const fresh = newRunId(run.recipe);
   const batch = newBatchId(run.recipe);

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'fs';
 import { StringDecoder } from 'string_decoder';
 import * as vscode from 'vscode';
-import { RunRecord } from '../../core';
+import { isActiveStatus, RunRecord } from '../../core';
 import { RegistryService } from '../registry/registryService';
 import { runEndMessage } from './runRows';
 
@@ -44,7 +44,7 @@ export class RunLogTerminal implements vscode.Pseudoterminal {
       .get()
       .then((r) => r.requireRun(this.runId))
       .then((run) => {
-        if (run.status === 'queued' || run.status === 'running') this.opts.onInterrupt(run);
+        if (isActiveStatus(run.status)) this.opts.onInterrupt(run);
       });
   }
 
@@ -58,7 +58,7 @@ export class RunLogTerminal implements vscode.Pseudoterminal {
         this.announcedQueue = true;
         this.write(`Run ${run.id} is queued.\n`);
       }
-      if (!more && run.status !== 'queued' && run.status !== 'running') {
+      if (!more && !isActiveStatus(run.status)) {
         // Read once more after the end: the runner closes the log before it records how the run ended.
         while (await this.readMore(run.log));
         this.write(`\n${runEndMessage(run)}\n`);

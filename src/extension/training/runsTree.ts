@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { RunProgress, RunRecord, runProgress } from '../../core';
+import { isActiveStatus, RunProgress, RunRecord, runProgress } from '../../core';
 import { log } from '../errors';
 import { RegistryService } from '../registry/registryService';
 import { runRow } from './runRows';
@@ -73,8 +73,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunRecord>, vsc
     }
     this.announce();
     this.changed.fire();
-    if (this.runs.some((r) => r.status === 'queued' || r.status === 'running'))
-      this.timer = setTimeout(() => void this.refresh(), POLL_MS);
+    if (this.runs.some((r) => isActiveStatus(r.status))) this.timer = setTimeout(() => void this.refresh(), POLL_MS);
   }
 
   private announce(): void {
@@ -83,8 +82,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunRecord>, vsc
     for (const r of this.runs) {
       const was = before?.get(r.id);
       if (r.status === 'running' && was !== 'running') this.started.fire(r);
-      if (before && (was === 'queued' || was === 'running') && r.status !== 'queued' && r.status !== 'running')
-        this.ended.fire(r);
+      if (before && was && isActiveStatus(was) && !isActiveStatus(r.status)) this.ended.fire(r);
     }
   }
 

@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   DEFAULT_STOP_GRACE_MS,
+  isActiveStatus,
   loadRecipes,
   MODEL_NAME,
   parseOverrides,
@@ -377,7 +378,7 @@ function isRun(x: unknown): x is RunRecord {
   return typeof x === 'object' && x !== null && typeof (x as RunRecord).batch === 'string' && 'argv' in x;
 }
 
-const isActive = (r: RunRecord) => r.status === 'queued' || r.status === 'running';
+const isActive = (r: RunRecord) => isActiveStatus(r.status);
 
 function optionsArg<T>(x: unknown): T | undefined {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && !('kind' in x) && !('ref' in x) && !isRun(x)
