@@ -37,6 +37,7 @@ import { checkpointNote } from './checkpointNote';
 import { registerConvertCommands } from './convertCommands';
 import { registerEngineCommands } from './engineCommands';
 import { registerEvaluateCommands } from './evaluateCommands';
+import { registerExampleCommands } from './exampleCommands';
 import { listedVersions, registerLifecycleCommands, versionLine } from './lifecycleCommands';
 import { ProgressBar, withProgress } from './progress';
 import { openTeam, registerTeamCommands, TeamOptions } from './teamCommands';
@@ -488,6 +489,7 @@ registerEvaluateCommands(program, withRegistry, print);
 registerTrainCommands(program, withRegistry, print);
 registerEngineCommands(program, withRegistry, print);
 registerServeCommands(program, withRegistry);
+registerExampleCommands(program, withRegistry, print);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CancelledError) {

@@ -90,6 +90,9 @@ export { isActiveStatus } from './registry/runTypes';
 export { isRecipeDocument, RecipeLanguage } from './train/recipeLanguage';
 export { DEFAULT_MAX_BODY, HttpError, serve, startServer } from './serve/server';
 export { batchable, servingFeatures } from './serve/features';
+export { compareAnswers, DEFAULT_TOLERANCE, readInferRequest, recordExample, replayExamples } from './serve/examples';
+export type { ExampleComparison, ReplayResult } from './serve/examples';
+export { EXAMPLE_NAME, MAX_EXAMPLE_BYTES } from './registry/examples';
 export type {
   ExtraRoute,
   LoadedVersion,

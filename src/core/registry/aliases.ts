@@ -86,8 +86,8 @@ export async function aliasHistory(core: Core, model: string, alias?: string): P
   }));
 }
 
-/** Who moves aliases: the git user of the registry's folder (asked once per registry). */
-function actor(core: Core): Promise<string> {
+/** Who moves aliases (and saves examples): the git user of the registry's folder (asked once per registry). */
+export function actor(core: Core): Promise<string> {
   let name = actors.get(core);
   if (!name) actors.set(core, (name = gitUser(core.dir)));
   return name;

@@ -238,6 +238,19 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX runs_by_batch ON runs (batch, seq);
   CREATE INDEX runs_by_status ON runs (status);
   `,
+  // 10: a version's examples (src/core/serve/examples.ts): an inference request and the answer the
+  // version gave, kept to replay against another version as a regression check.
+  `
+  CREATE TABLE version_examples (
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    request TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (version_id, name)
+  );
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {

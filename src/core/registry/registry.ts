@@ -8,6 +8,7 @@ import * as datasets from './datasets';
 import { DatasetManifest, DatasetRecord } from './datasetTypes';
 import { SqliteDb } from './db';
 import * as evaluations from './evaluations';
+import * as examples from './examples';
 import { EvaluationRecord, EvaluationResults, SamplePrediction } from './evaluationTypes';
 import * as imports from './imports';
 import { VersionContent } from './imports';
@@ -33,6 +34,7 @@ import {
   ModelSummary,
   StoredSeries,
   VersionRecord,
+  VersionExample,
   VersionSource,
 } from './types';
 import { exampleComparison, explainNoMatch, metricTerms, parseSearch } from './search';
@@ -286,6 +288,24 @@ export class Registry<S extends ObjectStore = LocalStore> {
   /** Every move of a model's aliases (or of one alias), newest first. */
   aliasHistory(model: string, alias?: string): Promise<AliasMove[]> {
     return aliases.aliasHistory(this.#core, model, alias);
+  }
+
+  // ---- examples (examples.ts; replayed by src/core/serve/examples.ts) ----
+
+  /** Keeps a request and the version's answer under `name`; an existing name is refused unless `replace`. */
+  async saveExample(
+    ref: string,
+    e: Pick<VersionExample, 'name' | 'request' | 'response'>,
+    opts: { replace?: boolean } = {},
+  ): Promise<VersionExample> {
+    return examples.saveExample(this.#core, await this.resolve(ref), e, opts);
+  }
+  /** The version's examples in name order. */
+  examples(versionId: number): Promise<VersionExample[]> {
+    return examples.listExamples(this.#core, versionId);
+  }
+  async removeExample(ref: string, name: string): Promise<void> {
+    return examples.removeExample(this.#core, await this.resolve(ref), name);
   }
 
   // ---- clones and lineage (lineage.ts) ----

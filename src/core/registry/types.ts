@@ -136,3 +136,15 @@ export interface Lineage {
   /** The walk stopped at the node limit. */
   truncated: boolean;
 }
+
+/**
+ * An example of a version: an inference request (Open Inference Protocol JSON) and the answer the
+ * version gave, replayed later against another version as a regression check.
+ */
+export interface VersionExample {
+  name: string;
+  request: { inputs: unknown[]; outputs?: unknown[]; parameters?: unknown };
+  response: { outputs: unknown[]; [key: string]: unknown };
+  createdAt: string;
+  createdBy: string;
+}

@@ -35,6 +35,8 @@ const WRITING = [
   'evaluate',
   'push',
   'pull',
+  'example save',
+  'example rm',
 ];
 /** The writing commands a team registry takes too (--registry postgres://…), each run on one below. */
 const TEAM_WRITING = ['alias set', 'alias rm', 'tag', 'describe', 'clone', 'archive', 'delete'];
@@ -62,6 +64,8 @@ const READ_ONLY = [
   'datasets',
   'evaluations',
   'serve',
+  'example list',
+  'example replay',
 ];
 
 function modelreg(
@@ -208,6 +212,12 @@ describe('CLI commands that write stamp the change', function () {
       await stamps('convert', 'convert', 'm@v1', '--to', 'onnx-fp16');
       await stamps('dataset add', 'dataset', 'add', 'data.csv', '--name', 'd');
       await stamps('evaluate', 'evaluate', 'm@v1', '--dataset', 'd');
+      writeFileSync(
+        path.join(ws, 'request.json'),
+        JSON.stringify({ inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [1, 0] }] }),
+      );
+      await stamps('example save', 'example', 'save', 'm@v1', 'first', '--request', 'request.json');
+      await stamps('example rm', 'example', 'rm', 'm@v1', 'first');
 
       // push writes the team registry: its stamp (a folder per team registry) and a NOTIFY.
       const teamDir = path.join(

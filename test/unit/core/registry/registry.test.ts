@@ -332,6 +332,7 @@ describe('Registry', () => {
     // What an older Model Registry left: no identity row, no marker, schema at migration 6.
     await sqlOf(r).exec('DROP TABLE registry_identity');
     await sqlOf(r).exec('DROP TABLE runs');
+    await sqlOf(r).exec('DROP TABLE version_examples');
     await sqlOf(r).exec(
       'ALTER TABLE evaluations DROP COLUMN runner_pid; ALTER TABLE evaluations DROP COLUMN runner_host',
     );
