@@ -263,6 +263,15 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
   // Resolved before listening: a wrong ref is the caller's error, not a server that never gets ready.
   const records = await Promise.all(slots.map((s) => registry.resolve(s.ref)));
   for (const [i, v] of records.entries()) slots[i].model = v.model;
+  // Two slots answering for the same version would make /versions/N ambiguous: refuse before loading.
+  const given = new Map<string, string>();
+  for (const [i, s] of slots.entries()) {
+    const key = s.follows ? `follows ${s.ref}` : `pinned ${records[i].id}`;
+    const earlier = given.get(key);
+    if (earlier !== undefined)
+      throw new RegistryError(`${earlier} and ${s.ref} both name ${s.follows ? s.ref : records[i].ref}; give it once`);
+    given.set(key, s.ref);
+  }
 
   let closing = false;
   let active = 0;

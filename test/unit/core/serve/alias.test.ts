@@ -102,4 +102,29 @@ describe('modelreg serve: alias-following', function () {
       await r.close();
     }
   });
+  it('refuses one version given twice (m@v1 m@1, or one alias twice) before loading anything; an alias beside a pin is served', async () => {
+    const work = tempDir();
+    const r = await Registry.open(path.join(work, 'registry'));
+    try {
+      await importOnnxModel(r, work, 'm', affineBytes([1, 1, 1], [0, 0, 0]));
+      await r.setAlias('m@v1', 'production');
+      const spawned: unknown[] = [];
+      const onSpawn = (p: unknown) => spawned.push(p);
+      ortProcesses.on('spawn', onSpawn);
+      try {
+        await assert.rejects(serve(r, ['m@v1', 'm@1'], { port: 0 }), /m@v1 and m@1 both name m@v1; give it once/);
+        await assert.rejects(
+          serve(r, ['m@production', 'm@production'], { port: 0 }),
+          /m@production and m@production both name m@production; give it once/,
+        );
+        assert.strictEqual(spawned.length, 0, 'no session was started');
+      } finally {
+        ortProcesses.off('spawn', onSpawn);
+      }
+      const server = await serve(r, ['m@production', 'm@v1'], { port: 0 });
+      await server.close();
+    } finally {
+      await r.close();
+    }
+  });
 });
