@@ -40,6 +40,8 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
       'require Authorization: Bearer TOKEN on every request (generated for a non-loopback host)',
     )
     .option('--json', 'print {url, models, token?} as one JSON line once ready')
+    // For a parent that runs the server (VS Code's Deployments view): stop when it goes.
+    .addOption(new Option('--stop-with-stdin', 'stop when stdin ends').hideHelp())
     .action(
       (
         refs: string[],
@@ -51,6 +53,7 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
           batchDelayMs?: number;
           token?: string;
           json?: boolean;
+          stopWithStdin?: boolean;
         },
       ) =>
         withRegistry(async (r) => {
@@ -81,11 +84,13 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
             const stop = () => {
               process.off('SIGINT', stop);
               process.off('SIGTERM', stop);
+              if (o.stopWithStdin) process.stdin.off('end', stop).destroy(); // so it does not keep the process
               console.error('stopping: finishing the requests in flight');
               void server.close().then(resolve);
             };
             process.once('SIGINT', stop);
             process.once('SIGTERM', stop);
+            if (o.stopWithStdin) process.stdin.once('end', stop).resume();
           });
         }),
     );

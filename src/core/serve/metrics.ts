@@ -129,6 +129,42 @@ export class ServeMetrics {
     return lines.join('\n') + '\n';
   }
 
+  /**
+   * The metrics a server rendered (the Deployments view reads a server's /metrics in another process),
+   * enough for summary(): request and failure counts and the histogram. Lines it does not know are skipped.
+   */
+  static parse(text: string): ServeMetrics {
+    const rows: { name: string; labels: Record<string, string>; value: number }[] = [];
+    for (const line of text.split('\n')) {
+      const x = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$/.exec(line);
+      if (!x) continue;
+      const labels = Object.fromEntries(
+        [...x[2].matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k, unescapeLabel(v)]),
+      );
+      if (labels.model !== undefined && labels.version !== undefined)
+        rows.push({ name: x[1], labels, value: Number(x[3]) });
+    }
+    const bucketRows = rows.filter((r) => r.name === `${HISTOGRAM}_bucket` && r.labels.le !== '+Inf');
+    const bounds = [...new Set(bucketRows.map((r) => Number(r.labels.le)))].sort((a, b) => a - b);
+    const m = new ServeMetrics(bounds.length ? bounds : DURATION_BUCKETS);
+    const cumulative = new Map<Series, number[]>();
+    for (const r of rows) {
+      const s = m.get(r.labels.model, r.labels.version);
+      if (r.name === 'nv_inference_request_success') s.success = r.value;
+      else if (r.name === 'nv_inference_request_failure') s.failure = r.value;
+      else if (r.name === `${HISTOGRAM}_bucket` && r.labels.le !== '+Inf') {
+        const c = cumulative.get(s) ?? new Array(m.buckets.length).fill(0);
+        c[m.buckets.indexOf(Number(r.labels.le))] = r.value;
+        cumulative.set(s, c);
+      }
+    }
+    for (const [s, c] of cumulative) {
+      c.forEach((n, i) => (s.buckets[i] = n - (i ? c[i - 1] : 0)));
+      s.buckets[m.buckets.length] = s.success - (c[c.length - 1] ?? 0);
+    }
+    return m;
+  }
+
   /** Per model and version: request and failure counts, and p50/p95 in ms from the histogram. */
   summary(): ModelSummary[] {
     return [...this.series.values()].map((s) => ({
@@ -191,5 +227,6 @@ function labels(s: Series, le?: string): string {
 
 /** Label values: backslash, double quote and line feed are escaped (text format 0.0.4). */
 export const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const unescapeLabel = (v: string) => v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 /** HELP text: backslash and line feed are escaped. */
 const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');

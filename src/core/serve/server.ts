@@ -501,9 +501,19 @@ export async function startServer(registry: Registry, refs: string[], opts: Serv
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (e: NodeJS.ErrnoException) => {
+      const where = `${host}:${opts.port ?? 8000}`;
+      if (e.code === 'EADDRINUSE')
+        reject(new RegistryError(`${where} is in use; give another --port (0 picks a free one)`));
+      else if (e.code === 'EACCES')
+        reject(new RegistryError(`${where}: not allowed to listen there (ports below 1024 need privileges)`));
+      else if (e.code === 'EADDRNOTAVAIL')
+        reject(new RegistryError(`${where}: no such address on this machine (--host)`));
+      else reject(e);
+    };
+    server.once('error', refused);
     server.listen(opts.port ?? 8000, host, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve();
     });
   });

@@ -195,4 +195,16 @@ describe('ServeMetrics: Prometheus text and percentiles', () => {
     // Rank 1.5 of 3: past the first bucket's single request, into +Inf.
     assert.equal(s.p50Ms, 100);
   });
+  it('parse() reads rendered text back to the same summary (what the Deployments view shows of another process)', () => {
+    const m = new ServeMetrics();
+    for (let d = 1; d <= 100; d++) m.request('resnet', 3, true, d);
+    m.request('resnet', 3, false, 1);
+    m.request('resnet', 3, true, 60_000); // into +Inf
+    m.track('a "quoted"\\name', 'v\\1');
+    m.execution('resnet', 3, 4, 2);
+    const parsed = ServeMetrics.parse(m.render());
+    assert.deepEqual(parsed.summary(), m.summary());
+    assert.equal(parsed.summary()[0].requests, 102);
+    assert.deepEqual(ServeMetrics.parse('garbage\n# HELP x\nx{model="m"} 1\n').summary(), []);
+  });
 });
