@@ -93,6 +93,10 @@ export { batchable, servingFeatures } from './serve/features';
 export { compareAnswers, DEFAULT_TOLERANCE, readInferRequest, recordExample, replayExamples } from './serve/examples';
 export type { ExampleComparison, ReplayResult } from './serve/examples';
 export { EXAMPLE_NAME, MAX_EXAMPLE_BYTES } from './registry/examples';
+export { cliScript, ServerProcess } from './serve/serverProcess';
+export { generatedRequest, imageRequest, takesImage, topClasses, versionLabels } from './serve/requestInputs';
+export type { DeploySpec, DeploymentSnapshot, DeploymentStatus } from './serve/serverProcess';
+export type { ModelSummary as VersionMetrics } from './serve/metrics';
 export type {
   ExtraRoute,
   LoadedVersion,

@@ -25,6 +25,7 @@ import { CommandTargets } from './registry/registries';
 import { contextValue } from './commands/register';
 import { lastConfirmation } from './statusMessage';
 import { registerTraining, Training } from './training/trainingCommands';
+import { registerServing, Serving } from './serving/servingCommands';
 
 /** What activate() returns: used by the integration tests and by other extensions. */
 export interface ModelRegistryApi {
@@ -40,6 +41,8 @@ export interface ModelRegistryApi {
   lastConfirmation: typeof lastConfirmation;
   /** The Runs view. */
   training: Training;
+  /** The Deployments view and Deploy Locally. */
+  serving: Serving;
 }
 
 export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
@@ -63,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
   const team = { key: 'team', service: teamService, tree: teamTree, view: teamView } as const;
   const targets = new CommandTargets({ local, team });
   const { training, disposables: trainingDisposables } = registerTraining(context, targets);
+  const { serving, disposables: servingDisposables } = registerServing(context, targets);
   context.subscriptions.push(
     outputChannels,
     service,
@@ -86,12 +90,13 @@ export function activate(context: vscode.ExtensionContext): ModelRegistryApi {
     registerStoredConfigs(service),
     ...registerTemplateCommands(service, tree, view),
     ...trainingDisposables,
+    ...servingDisposables,
   );
   const configClient = startConfigClient(context).catch((e: Error) => {
     log().appendLine(`The config.json language server did not start: ${e.stack ?? e.message}`);
     return undefined;
   });
-  return { service, tree, view, team, configClient, contextValue, lastConfirmation, training };
+  return { service, tree, view, team, configClient, contextValue, lastConfirmation, training, serving };
 }
 
 export function deactivate(): void {

@@ -33,8 +33,26 @@ export interface EvaluateOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The version's config: the one stored with it (template imports), else a config.json beside its ONNX
+ * file or at its root; undefined without one (or when it is not JSON). The request panel reads it too.
+ */
+export async function versionConfig(
+  registry: Registry,
+  v: VersionRecord,
+  files?: Awaited<ReturnType<Registry['files']>>,
+): Promise<unknown> {
+  if (v.config) return safeJson(v.config.text);
+  files ??= await registry.files(v.id);
+  const onnx = files.find((f) => f.path.toLowerCase().endsWith('.onnx'));
+  const configFile =
+    (onnx && files.find((f) => f.path === path.posix.join(path.posix.dirname(onnx.path), 'config.json'))) ??
+    files.find((f) => f.path === 'config.json');
+  return configFile ? safeJson(await fsp.readFile(registry.store.objectPath(configFile.sha256), 'utf8')) : undefined;
+}
+
 /** Where the model's own class names are in its config (Hugging Face id2label, or a labels/classes list). */
-function modelLabels(config: unknown): string[] | undefined {
+export function modelLabels(config: unknown): string[] | undefined {
   const c = config as Record<string, unknown> | null;
   if (!c || typeof c !== 'object') return undefined;
   if (c.id2label && typeof c.id2label === 'object') {
@@ -163,14 +181,7 @@ export async function evaluateVersion(
   const root = await realDatasetRoot(dataset);
   await checkDatasetFiles(dataset, manifest, root, samples, opts.signal);
 
-  // The config stored with the version (template imports), else a config.json beside the model.
-  const configFile =
-    files.find((f) => f.path === path.posix.join(path.posix.dirname(onnx.path), 'config.json')) ??
-    files.find((f) => f.path === 'config.json');
-  const configText =
-    v.config?.text ??
-    (configFile ? await fsp.readFile(registry.store.objectPath(configFile.sha256), 'utf8') : undefined);
-  const config = configText === undefined ? undefined : safeJson(configText);
+  const config = await versionConfig(registry, v, files);
   const source = inputSource({ ...dataset, root }, manifest, v, config);
   // Refused here, in our words, rather than by onnxruntime in the first batch.
   const mismatch = inputMismatch({ ref: v.ref, file: onnx.path }, v.signature.inputs, {

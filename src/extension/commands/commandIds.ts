@@ -57,6 +57,14 @@ export const COMMANDS = {
   compareRun: 'modelRegistry.compareRun',
   refreshRuns: 'modelRegistry.refreshRuns',
   createRecipeFile: 'modelRegistry.createRecipeFile',
+  // Serving
+  deployLocally: 'modelRegistry.deployLocally',
+  stopDeployment: 'modelRegistry.stopDeployment',
+  restartDeployment: 'modelRegistry.restartDeployment',
+  removeDeployment: 'modelRegistry.removeDeployment',
+  openDeploymentLogs: 'modelRegistry.openDeploymentLogs',
+  copyDeploymentUrl: 'modelRegistry.copyDeploymentUrl',
+  openRequestPanel: 'modelRegistry.openRequestPanel',
   // Team registry
   pushVersion: 'modelRegistry.pushVersion',
   pullVersion: 'modelRegistry.pullVersion',

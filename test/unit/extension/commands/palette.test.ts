@@ -80,11 +80,12 @@ describe('Command Palette and menus (package.json)', () => {
     assert.deepStrictEqual([...new Set(groups)], ['7_modelRegistry']);
   });
 
-  it('contributes the Runs, Datasets and Team Registry panes collapsed; Models open', () => {
+  it('contributes the Runs, Deployments, Datasets and Team Registry panes collapsed; Models open', () => {
     const views = Object.fromEntries(contributes.views.modelRegistry.map((v) => [v.id, v.visibility]));
     assert.deepStrictEqual(views, {
       'modelRegistry.models': undefined,
       'modelRegistry.runs': 'collapsed',
+      'modelRegistry.deployments': 'collapsed',
       'modelRegistry.datasets': 'collapsed',
       'modelRegistry.team': 'collapsed',
     });
