@@ -10,6 +10,9 @@ done
 # The sample's train.py needs python3 with numpy; numpy may come from elsewhere (pip, pyenv), so ask Python.
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import numpy' >/dev/null 2>&1 || need+=(python3-numpy)
+# The request panel's curl and Python snippets are run by the tests.
+command -v curl >/dev/null 2>&1 || need+=(curl)
+python3 -c 'import requests' >/dev/null 2>&1 || need+=(python3-requests)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing system packages: ${need[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
