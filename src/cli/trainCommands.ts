@@ -4,10 +4,12 @@ import * as path from 'path';
 import {
   findRepository,
   Registry,
+  readableRunOutput,
   RECIPE_FILE,
   rerunVersion,
   retryRun,
   RunProgress,
+  runLogFile,
   runProgress,
   RunRecord,
   stopRun,
@@ -66,9 +68,13 @@ function statusLine(run: RunRecord): string {
   }
 }
 
-/** A run as `--json` gives it: the record, and while it runs, its progress. */
+/**
+ * A run as `--json` gives it: the record, and while it runs, its progress. Progress is read only from
+ * an output inside the current folder (readableRunOutput): the row may come from a cloned repository.
+ */
 async function runJson(run: RunRecord): Promise<RunRecord & { progress: RunProgress | null }> {
-  const progress = run.status === 'running' ? await runProgress(run.output, run.metric).catch(() => null) : null;
+  const output = run.status === 'running' ? readableRunOutput(run, [process.cwd()]) : undefined;
+  const progress = output ? await runProgress(output, run.metric).catch(() => null) : null;
   return { ...run, progress };
 }
 
@@ -196,7 +202,7 @@ export function registerTrainCommands(program: Command, withRegistry: WithRegist
         if (o.json) return print(run);
         console.log(
           run.status === 'stopped'
-            ? `Stopped ${run.id} after ${elapsed(run)}`
+            ? `Stopped ${run.id} after ${elapsed(run)}${run.error ? ` (${run.error})` : ''}`
             : `${run.id} had already ended: ${run.status}`,
         );
       }),
@@ -223,7 +229,9 @@ export function registerTrainCommands(program: Command, withRegistry: WithRegist
     .action(async (id: string, o: { follow?: boolean }) =>
       withRegistry(async (r) => {
         const run = await r.requireRun(id);
-        const file = existsSync(run.log) ? run.log : run.logObject ? r.store.objectPath(run.logObject) : undefined;
+        // The live log is where the runner writes it (from the id), never the row's `log` path; then the stored copy.
+        const live = runLogFile(r, run.id);
+        const file = existsSync(live) ? live : run.logObject ? r.store.objectPath(run.logObject) : undefined;
         let offset = 0;
         const drain = async () => {
           if (!file) return;

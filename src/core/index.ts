@@ -79,7 +79,17 @@ export {
   sweepGrid,
 } from './train/recipe';
 export type { ExpandedRun, ParamValue, Recipe, RecipeFile, RecipeProblem } from './train/recipe';
-export { DEFAULT_STOP_GRACE_MS, groupAlive, retryRun, startTraining, stopRun, waitForBatch } from './train/runs';
+export {
+  DEFAULT_STOP_GRACE_MS,
+  groupAlive,
+  isRunProcess,
+  logFile as runLogFile,
+  readableRunOutput,
+  retryRun,
+  startTraining,
+  stopRun,
+  waitForBatch,
+} from './train/runs';
 export type { PlannedRun, TrainingRequest } from './train/runs';
 export { describeTraining, planRuns, rerunVersion, train, trainingOf } from './train/train';
 export type { TrainingFacts, TrainOptions } from './train/train';

@@ -11,7 +11,7 @@ import { findRepository, runGit } from '../git/git';
 import { importTrainingOutput } from '../importers/trainingOutput';
 import { Registry } from '../registry/registry';
 import { RunRecord } from '../registry/runTypes';
-import { baseFolder } from './runs';
+import { baseFolder, logFile } from './runs';
 
 /** Variables of the runner's own environment a training command must not inherit. */
 const RUNNER_ONLY_ENV = ['ELECTRON_RUN_AS_NODE', 'NODE_OPTIONS', 'VSCODE_IPC_HOOK', 'VSCODE_PID'];
@@ -49,8 +49,10 @@ async function othersEnded(registry: Registry, batch: string): Promise<void> {
 
 async function runOne(registry: Registry, run: RunRecord, device: string | null): Promise<void> {
   if (!(await registry.claimRun(run.id, device))) return; // stopped while queued
-  await fsp.mkdir(path.dirname(run.log), { recursive: true });
-  const log = createWriteStream(run.log, { flags: 'a' });
+  // From the id, not the row's `log` column: the row does not get to choose which file is written.
+  const logPath = logFile(registry, run.id);
+  await fsp.mkdir(path.dirname(logPath), { recursive: true });
+  const log = createWriteStream(logPath, { flags: 'a' });
   await new Promise((resolve) => log.once('open', resolve));
   const started = Date.now();
   try {
@@ -65,7 +67,7 @@ async function runOne(registry: Registry, run: RunRecord, device: string | null)
         `modelreg: the command wrote to its read-only base folder (${touched.join(', ')}): those are stored objects; run modelreg verify\n`,
       );
     await new Promise((resolve) => log.end(resolve));
-    const logObject = (await registry.store.ingestFile(run.log)).sha256;
+    const logObject = (await registry.store.ingestFile(logPath)).sha256;
     const now = await registry.requireRun(run.id);
     if (touched?.length) {
       const error = `the command changed files of its read-only base folder (${touched.join(', ')}); run modelreg verify`;

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { existsSync, FSWatcher, openSync, closeSync, promises as fsp, watch } from 'fs';
+import { existsSync, FSWatcher, openSync, closeSync, promises as fsp, realpathSync, watch } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CancelledError, RegistryError } from '../errors';
@@ -15,6 +15,7 @@ import { Registry } from '../registry/registry';
 import { isActiveStatus, NewRun, ParamValue, RunRecord } from '../registry/runTypes';
 import { VersionRecord } from '../registry/types';
 import { isProcessAlive } from '../store/localStore';
+import { isInside } from '../util/paths';
 
 /** How long a stopped run gets between SIGINT and SIGKILL, unless told otherwise. */
 export const DEFAULT_STOP_GRACE_MS = 10_000;
@@ -43,14 +44,80 @@ export interface TrainingRequest {
   details?: Record<string, unknown>;
 }
 
-/** Where a run keeps its log and its read-only view of the base version. */
-export function runFolder(registry: Registry, id: string): string {
-  return path.join(registry.dir, 'runs', id);
+/**
+ * A run id as a folder name. Ids come from rows of a registry that may have come with a cloned
+ * repository: '../../x' must not lead a read (the log) or a removal (the base folder) out of runs/.
+ */
+function safeRunId(id: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(id) || id === '.' || id === '..')
+    throw new RegistryError(`run id '${id}' is not a plain name: refusing to use it as a folder`);
+  return id;
 }
 
-/** The run's log: stdout and stderr of its command. */
-function logFile(registry: Registry, id: string): string {
+/** Where a run keeps its log and its read-only view of the base version. */
+export function runFolder(registry: Registry, id: string): string {
+  return path.join(registry.dir, 'runs', safeRunId(id));
+}
+
+/**
+ * The run's live log: stdout and stderr of its command. Always derived from the id, never the row's
+ * `log` column, which a crafted registry could point at ~/.ssh/id_rsa.
+ */
+export function logFile(registry: Registry, id: string): string {
   return path.join(runFolder(registry, id), 'log.txt');
+}
+
+/** The real path of `p`, or of its nearest existing folder joined with the rest (an output not written yet). */
+function realPathOrParent(p: string): string | undefined {
+  const rest: string[] = [];
+  for (let at = p; ; at = path.dirname(at)) {
+    try {
+      return path.join(realpathSync(at), ...rest);
+    } catch {
+      if (path.dirname(at) === at) return undefined;
+      rest.unshift(path.basename(at));
+    }
+  }
+}
+
+/**
+ * The run's output folder to read progress and curves from, or undefined when the row points
+ * elsewhere: its root must be inside one of `folders` (the folders the user opened) and its output,
+ * links followed, inside its root. A crafted row must not make us read /etc or a link out of the
+ * repository. Returns the resolved path, so the reader reads what was checked.
+ */
+export function readableRunOutput(run: Pick<RunRecord, 'root' | 'output'>, folders: string[]): string | undefined {
+  if (!path.isAbsolute(run.root) || !path.isAbsolute(run.output)) return undefined;
+  let root: string;
+  try {
+    root = realpathSync(run.root);
+  } catch {
+    return undefined;
+  }
+  const opened = folders.flatMap((f) => {
+    try {
+      return [realpathSync(f)];
+    } catch {
+      return [];
+    }
+  });
+  if (!opened.some((f) => isInside(f, root))) return undefined;
+  const output = realPathOrParent(run.output);
+  return output !== undefined && isInside(root, output) ? output : undefined;
+}
+
+/**
+ * Whether `pid` is the command the runner started for run `id`: the runner puts MODELREG_RUN=<id>
+ * in its environment. A crafted row's pid (or a pid reused since the run ended) has no such variable,
+ * so Stop does not signal some other process group of the user. Where there is no /proc (macOS,
+ * Windows) it cannot be told and is taken as the run, as before.
+ */
+export async function isRunProcess(pid: number, id: string): Promise<boolean> {
+  // 0, 1 and negatives would name our own group, init, or every process: never a run's.
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  if (!existsSync('/proc/self/environ')) return true;
+  const environ = await fsp.readFile(`/proc/${pid}/environ`).catch(() => undefined);
+  return !!environ && environ.toString('utf8').split('\0').includes(`MODELREG_RUN=${id}`);
 }
 
 export function baseFolder(registry: Registry, id: string): string {
@@ -198,7 +265,9 @@ async function waitUntil(test: () => boolean | Promise<boolean>, ms: number, eve
 
 /**
  * Stops a run: a queued one leaves the queue; a running one gets SIGINT on its whole process group
- * (so a script's own children stop too), then SIGKILL after `graceMs`. Returns the run as recorded.
+ * (so a script's own children stop too), then SIGKILL after `graceMs`. A pid that is not the run's
+ * command (isRunProcess) is not signalled: the run is recorded as stopped, its error says why.
+ * Returns the run as recorded.
  */
 export async function stopRun(registry: Registry, id: string, opts: { graceMs?: number } = {}): Promise<RunRecord> {
   const grace = opts.graceMs ?? DEFAULT_STOP_GRACE_MS;
@@ -216,12 +285,23 @@ export async function stopRun(registry: Registry, id: string, opts: { graceMs?: 
   // Claimed but not yet started: the runner records the pid right after spawning.
   await waitUntil(async () => (run = await registry.requireRun(id)).pid !== null || run.status !== 'running', 5000);
   if (run.pid !== null && run.status === 'running') {
-    signalGroup(run.pid, 'SIGINT');
     const pid = run.pid;
-    if (!(await waitUntil(() => !groupAlive(pid), grace))) {
-      signalGroup(pid, 'SIGKILL');
-      await waitUntil(() => !groupAlive(pid), 5000);
+    if (await isRunProcess(pid, id)) {
+      signalGroup(pid, 'SIGINT');
+      if (!(await waitUntil(() => !groupAlive(pid), grace))) {
+        signalGroup(pid, 'SIGKILL');
+        await waitUntil(() => !groupAlive(pid), 5000);
+      }
+    } else if (!Number.isInteger(pid) || pid <= 1 || isProcessAlive(pid) || groupAlive(pid)) {
+      // Someone else's process (a crafted row, or a pid reused): end the run as stopped, signal nothing.
+      // If the runner is running this run after all, its own end loses to this one; it was asked to stop.
+      await registry.endRun(id, {
+        status: 'stopped',
+        error: `stopped without a signal: process ${pid} is not this run's command (no MODELREG_RUN=${id} in its environment)`,
+      });
+      return registry.requireRun(id);
     }
+    // Otherwise the command has ended already: the runner records the end.
   }
   // The runner records the end; if it is gone, nobody will.
   const recorded = await waitUntil(async () => (await registry.requireRun(id)).status !== 'running', 5000, 100);

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'fs';
 import { StringDecoder } from 'string_decoder';
 import * as vscode from 'vscode';
-import { isActiveStatus, RunRecord } from '../../core';
+import { isActiveStatus, RunRecord, runLogFile } from '../../core';
 import { RegistryService } from '../registry/registryService';
 import { runEndMessage } from './runRows';
 
@@ -53,14 +53,16 @@ export class RunLogTerminal implements vscode.Pseudoterminal {
     try {
       const registry = await this.service.get();
       const run = await registry.requireRun(this.runId);
-      const more = await this.readMore(run.log);
+      // Where the runner writes it (from the id), never the row's `log` path: the row may be crafted.
+      const file = runLogFile(registry, run.id);
+      const more = await this.readMore(file);
       if (run.status === 'queued' && this.offset === 0 && !this.announcedQueue) {
         this.announcedQueue = true;
         this.write(`Run ${run.id} is queued.\n`);
       }
       if (!more && !isActiveStatus(run.status)) {
         // Read once more after the end: the runner closes the log before it records how the run ended.
-        while (await this.readMore(run.log));
+        while (await this.readMore(file));
         this.write(`\n${runEndMessage(run)}\n`);
         this.done = true;
         if (this.opts.closeOnEnd) this.closed.fire(run.exitCode ?? (run.status === 'succeeded' ? 0 : 1));

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { isActiveStatus, RunProgress, RunRecord, runProgress } from '../../core';
+import { isActiveStatus, readableRunOutput, RunProgress, RunRecord, runProgress } from '../../core';
 import { log } from '../errors';
 import { RegistryService } from '../registry/registryService';
 import { runRow } from './runRows';
@@ -7,6 +7,11 @@ import { runRow } from './runRows';
 /** How often the view reads the registry while a run is active: elapsed time and epoch move on. */
 const POLL_MS = 1000;
 const SHOWN_RUNS = 100;
+
+/** The folders the user opened (file ones): the only places a run's output is read from. */
+export function workspaceFolderPaths(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+}
 
 /**
  * The Runs view: the registry's runs, newest first, each with its status, elapsed time, epoch or
@@ -63,7 +68,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunRecord>, vsc
             // A run last read while running wrote its final epoch after that read: read it once more.
             .filter((r) => r.status === 'running' || (r.status === 'succeeded' && !this.settled.has(r.id)))
             .map(async (r) => {
-              this.progress.set(r.id, await runProgress(r.output, r.metric).catch(() => emptyProgress));
+              // The registry may come from a cloned repository: no progress from an output outside the workspace.
+              const output = readableRunOutput(r, workspaceFolderPaths());
+              const progress = output ? await runProgress(output, r.metric).catch(() => emptyProgress) : emptyProgress;
+              this.progress.set(r.id, progress);
               if (r.status === 'succeeded') this.settled.add(r.id);
             }),
         );

@@ -7,8 +7,10 @@ import {
   loadRecipes,
   MODEL_NAME,
   parseOverrides,
+  readableRunOutput,
   Recipe,
   RECIPE_FILE,
+  RegistryError,
   rerunVersion,
   retryRun,
   RunRecord,
@@ -26,7 +28,7 @@ import { revealVersion } from '../importing/importCommands';
 import { CommandTargets } from '../registry/registries';
 import { RunLogTerminal } from './runLog';
 import { overridesText, runEndMessage } from './runRows';
-import { RunsTreeProvider } from './runsTree';
+import { RunsTreeProvider, workspaceFolderPaths } from './runsTree';
 
 export const RUN_TASK_TYPE = 'modelreg-run';
 
@@ -136,7 +138,7 @@ export function registerTraining(
       void tree.refresh();
       void vscode.window.showInformationMessage(
         ended.status === 'stopped'
-          ? `Stopped ${ended.id}; no version was made.`
+          ? `Stopped ${ended.id}; no version was made.${ended.error ? ` (${ended.error})` : ''}`
           : `${ended.id} had already ${ended.status}.`,
       );
       return ended;
@@ -174,10 +176,16 @@ export function registerTraining(
       ids.push(run.versionId);
       return runCommand(COMMANDS.compareVersions, undefined, await rows(ids));
     }
+    // Its curves are read from its output: only one inside its root, inside the workspace (the row may be crafted).
+    const output = readableRunOutput(run, workspaceFolderPaths());
+    if (!output)
+      throw new RegistryError(
+        `run ${run.id}: its output ${run.output} is not a folder inside its root ${run.root} within the workspace folders; not reading it`,
+      );
     // Into the Compare panel already open (a sweep's runs side by side), else a new one with the base.
     const panel = ComparePanel.all().at(-1) ?? ComparePanel.show(service, context.extensionUri, ids);
     const label = `${run.recipe} ${overridesText(run)}`.trim();
-    panel.addLiveRun({ id: run.id, label, output: run.output, metric: run.metric });
+    panel.addLiveRun({ id: run.id, label, output, metric: run.metric });
     return panel;
   };
 
@@ -232,7 +240,8 @@ export function registerTraining(
       )
       .then((pick) => {
         if (pick === 'Open Log') openLog(runs[0]);
-        if (pick === 'Compare Live') void compareLive(runs[0]);
+        if (pick === 'Compare Live')
+          void compareLive(runs[0]).catch((e) => showError(`Could not compare ${runs[0].id}`, e));
       });
   };
 
