@@ -88,6 +88,11 @@ export class RequestPanel extends BasePanel<FromRequestPage, ToRequestPage> {
     };
   }
 
+  /** The request as last sent or made (the page's text once it sends). */
+  get currentRequest(): string {
+    return this.request;
+  }
+
   /** The answer last shown (tests). */
   lastAnswer: { status: number; body: unknown } | undefined;
 
