@@ -50,10 +50,8 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
   getTreeItem(n: DeploymentNode): vscode.TreeItem {
     if (isDeployment(n)) {
       const row = deploymentRow(n.snapshot(), Date.now());
-      const item = new vscode.TreeItem(
-        row.label,
-        n.models.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
-      );
+      // Expanded from the start: its versions appear under it once it is ready.
+      const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.Expanded);
       item.id = `deployment-${n.id}`;
       item.description = row.description;
       item.tooltip = row.tooltip;

@@ -12,6 +12,7 @@ import {
   VersionExample,
 } from '../../core';
 import { FromRequestPage, REQUEST_PAGE, RequestTarget, ToRequestPage } from '../../shared/request/contract';
+import { tensorsPerLine } from '../../shared/request/snippets';
 import { showError } from '../errors';
 import { BasePanel } from '../panels/basePanel';
 import { RegistryService } from '../registry/registryService';
@@ -65,7 +66,7 @@ export class RequestPanel extends BasePanel<FromRequestPage, ToRequestPage> {
     readonly model: ServedModel,
   ) {
     super(panel, REQUEST_PAGE, { extensionUri });
-    this.request = JSON.stringify(generatedRequest(model.inputs, 'zeros'), null, 1);
+    this.request = tensorsPerLine(generatedRequest(model.inputs, 'zeros'));
     void this.start();
   }
 
@@ -118,7 +119,7 @@ export class RequestPanel extends BasePanel<FromRequestPage, ToRequestPage> {
       case 'send':
         return this.send(m.payload.request);
       case 'generate':
-        this.request = JSON.stringify(generatedRequest(this.model.inputs, m.payload.kind), null, 1);
+        this.request = tensorsPerLine(generatedRequest(this.model.inputs, m.payload.kind));
         await this.post({ type: 'request', payload: { request: this.request } });
         return;
       case 'pickImage':
@@ -180,7 +181,7 @@ export class RequestPanel extends BasePanel<FromRequestPage, ToRequestPage> {
     const answer = parsed as { outputs?: unknown[]; model_version?: string };
     const ok = res.status === 200 && Array.isArray(answer?.outputs);
     this.last = ok ? { request, response: answer as VersionExample['response'] } : undefined;
-    const shown = typeof parsed === 'string' ? parsed : JSON.stringify(parsed, null, 1);
+    const shown = typeof parsed === 'string' ? parsed : tensorsPerLine(parsed);
     await this.post({
       type: 'answer',
       payload: {
@@ -212,7 +213,7 @@ export class RequestPanel extends BasePanel<FromRequestPage, ToRequestPage> {
   async useImage(file: string): Promise<void> {
     const registry = await this.service.get();
     const request = await imageRequest(registry, await this.version(), this.model.inputs[0], file);
-    this.request = JSON.stringify(request);
+    this.request = tensorsPerLine(request);
     await this.post({ type: 'request', payload: { request: this.request } });
   }
 

@@ -1,4 +1,4 @@
-// The request as a command to copy: curl, and Python with requests. Plain strings (the page shows
+// The request as text: one tensor per line in the panel, and as a command to copy: curl, and Python with requests. Plain strings (the page shows
 // them, the tests run them). A large request goes through a file rather than onto the command line.
 import type { RequestTarget } from './contract';
 
@@ -53,4 +53,15 @@ function pythonLiteral(json: string): string {
   return json.replace(/("(?:[^"\\]|\\.)*")|\btrue\b|\bfalse\b|\bnull\b/g, (m, str: string | undefined) =>
     str ? str : m === 'true' ? 'True' : m === 'false' ? 'False' : 'None',
   );
+}
+
+/** A request or answer as JSON with one tensor per line: readable for small ones, not a number per line for large ones. */
+export function tensorsPerLine(body: unknown): string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return JSON.stringify(body, null, 1);
+  const lines = Object.entries(body).map(([k, v]) =>
+    (k === 'inputs' || k === 'outputs') && Array.isArray(v)
+      ? ` ${JSON.stringify(k)}: [\n${v.map((t) => `  ${JSON.stringify(t)}`).join(',\n')}\n ]`
+      : ` ${JSON.stringify(k)}: ${JSON.stringify(v)}`,
+  );
+  return `{\n${lines.join(',\n')}\n}`;
 }

@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import type { DeploymentSnapshot } from '../../../../src/core';
 import { deploymentRow, servedModelRow, totals } from '../../../../src/extension/serving/deploymentRows';
+import { tensorsPerLine } from '../../../../src/shared/request/snippets';
 
 const model = {
   name: 'm',
@@ -57,5 +58,23 @@ describe('Deployments view rows', () => {
     assert.strictEqual(servedModelRow(model, []).description, 'follows m@production');
     assert.strictEqual(servedModelRow({ ...model, ref: 'm@v3' }, []).description, 'pinned');
     assert.match(servedModelRow(model, []).tooltip, /inputs: x FP32\[-1, 3\]/);
+  });
+});
+
+describe('request panel text', () => {
+  it('one tensor per line; other keys as they are; not an object: plain JSON', () => {
+    const text = tensorsPerLine({
+      id: 'a',
+      inputs: [
+        { name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] },
+        { name: 'y', shape: [1], datatype: 'BYTES', data: ['s'] },
+      ],
+    });
+    assert.strictEqual(
+      text,
+      '{\n "id": "a",\n "inputs": [\n  {"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]},\n  {"name":"y","shape":[1],"datatype":"BYTES","data":["s"]}\n ]\n}',
+    );
+    assert.deepStrictEqual(JSON.parse(text).inputs[1].data, ['s']);
+    assert.strictEqual(tensorsPerLine([1]), '[\n 1\n]');
   });
 });
