@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { InputError, Registry, serve, servingFeatures } from '../core';
+import { InputError, modelApiRoute, Registry, serve, servingFeatures } from '../core';
 
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
 
@@ -66,6 +66,8 @@ export function registerServeCommands(program: Command, withRegistry: WithRegist
             batchDelayMs: o.batchDelayMs,
             log: (line) => console.error(line),
           });
+          // The model's own API (config.json apis) after the built-in routes: it cannot hide /metrics.
+          options.routes = [...(options.routes ?? []), modelApiRoute(r, (line) => console.error(line))];
           const server = await serve(r, refs, options);
           const models = server.models();
           const token = server.tokenGenerated ? server.token : undefined;

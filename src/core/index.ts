@@ -104,6 +104,7 @@ export { compareAnswers, DEFAULT_TOLERANCE, readInferRequest, recordExample, rep
 export type { ExampleComparison, ReplayResult } from './serve/examples';
 export { EXAMPLE_NAME, MAX_EXAMPLE_BYTES } from './registry/examples';
 export { cliScript, ServerProcess } from './serve/serverProcess';
+export { modelApiRoute } from './serve/modelApi';
 export { generatedRequest, imageRequest, takesImage, topClasses, versionLabels } from './serve/requestInputs';
 export type { DeploySpec, DeploymentSnapshot, DeploymentStatus } from './serve/serverProcess';
 export type { ModelSummary as VersionMetrics } from './serve/metrics';

@@ -110,7 +110,8 @@ export function servingFeatures(opts: ServeOptions & { maxQueue?: number } = {})
       ...opts,
       runner: opts.runner ?? runner,
       observe: (e) => {
-        if (e.model && e.version && (e.route === 'infer' || e.path === '/invocations'))
+        // Inference: OIP's infer, and the routes plugged in that run a model (/invocations, the model's own API).
+        if (e.model && e.version && (e.route === 'infer' || e.route === 'unknown'))
           metrics.request(e.model, e.version, e.status < 400, e.ms);
         opts.observe?.(e);
       },
