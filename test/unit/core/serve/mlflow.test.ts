@@ -3,6 +3,11 @@ import { writeFileSync } from 'fs';
 import * as path from 'path';
 import type { TensorData, ValueMeta } from '../../../../src/core/onnxrt/protocol';
 import { OrtSession } from '../../../../src/core/onnxrt/session';
+import { Registry } from '../../../../src/core/registry/registry';
+import { servingFeatures } from '../../../../src/core/serve/features';
+import { serve } from '../../../../src/core/serve/server';
+import { importOnnxModel } from '../../helpers/importModel';
+import { affineBytes } from './models';
 import { formatPredictions, InvocationError, parseInvocation } from '../../../../src/core/serve/mlflow';
 import { mixedBytes } from '../../helpers/onnxModels';
 import { tempDir } from '../../helpers/tmp';
@@ -437,6 +442,50 @@ describe('MLflow /invocations: formatPredictions', () => {
       assert.deepEqual(out, { predictions: { out: [[2, 4, 6]], n: [8, 41], h: [[1, 2, 3]] } });
     } finally {
       await s.release();
+    }
+  });
+});
+
+describe('MLflow /invocations over HTTP: bad input', function () {
+  this.timeout(60_000);
+  it('answers 4xx with what was expected, never the payload, and the server keeps answering', async () => {
+    const work = tempDir();
+    const r = await Registry.open(path.join(work, 'registry'));
+    await importOnnxModel(r, work, 'm', affineBytes([1, 1, 1], [0, 0, 0]));
+    const server = await serve(r, ['m@v1'], servingFeatures({ port: 0, maxBodyBytes: 4096 }).options);
+    const post = async (body: string, type = 'application/json') => {
+      const res = await fetch(`${server.url}/invocations`, { method: 'POST', headers: { 'Content-Type': type }, body });
+      return { status: res.status, error: ((await res.json()) as { error?: string }).error ?? '' };
+    };
+    try {
+      const secret = 'SECRET-4711';
+      const cases: [string, string, number, RegExp][] = [
+        [`{"inputs": [[1, 2, "${secret}"]]}`, 'application/json', 400, /x|number/],
+        [`{"inputs": [[1, 2]]}`, 'application/json', 400, /x/],
+        [
+          `{"instances": [[1, 2, 3]], "inputs": [["${secret}"]]}`,
+          'application/json',
+          400,
+          /inputs|instances|dataframe/,
+        ],
+        [`{"inputs": [[1, 2, 3]`, 'application/json', 400, /JSON/],
+        [`a,b,c\n1,2,${secret}\n`, 'text/csv', 400, /./],
+        [`<x>${secret}</x>`, 'application/xml', 415, /application\/json|text\/csv/],
+        [`{"inputs": [${'[1, 2, 3],'.repeat(500)}[1, 2, 3]]}`, 'application/json', 413, /larger than 4096 bytes/],
+      ];
+      for (const [body, type, status, error] of cases) {
+        const a = await post(body, type);
+        assert.equal(a.status, status, `${type} ${body.slice(0, 40)}: ${a.error}`);
+        assert.match(a.error, error);
+        assert.ok(!a.error.includes(secret), `the error repeats the payload: ${a.error}`);
+      }
+      const get = await fetch(`${server.url}/invocations`);
+      assert.equal(get.status, 405);
+      const ok = await post('{"inputs": [[1, 2, 3]]}');
+      assert.equal(ok.status, 200, ok.error);
+    } finally {
+      await server.close();
+      await r.close();
     }
   });
 });
