@@ -2,23 +2,17 @@
 // Locally… → follow production, any free port, no batching; the Deployments view shows the server
 // ready; Enter on its served version opens the request panel; Random, Send: 200 with the latency and
 // the top classes; the row then counts the request.
-import type { Locator, Page } from 'playwright-core';
 import {
   contextMenu,
   E2eContext,
   eventually,
   expand,
+  pane,
   STEP_TIMEOUT,
   stepper,
   treeItem,
   workspaceCli,
 } from './workbench';
-
-function pane(container: Locator, page: Page, title: string): Locator {
-  return container
-    .locator('.pane')
-    .filter({ has: page.locator('.pane-header .title').getByText(title, { exact: true }) });
-}
 
 export async function run(ctx: E2eContext): Promise<void> {
   const workspace = await ctx.prepareWorkspace();

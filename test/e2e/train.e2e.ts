@@ -13,6 +13,7 @@ import {
   E2eContext,
   eventually,
   expand,
+  pane,
   STEP_TIMEOUT,
   stepper,
   treeItem,
@@ -21,13 +22,6 @@ import {
 
 /** How long a run may take to start and end, with python's start and the import at the end. */
 const RUN_TIMEOUT = 90_000;
-
-/** A view's pane in the Model Registry container, by its title. */
-function pane(container: Locator, page: Page, title: string): Locator {
-  return container
-    .locator('.pane')
-    .filter({ has: page.locator('.pane-header .title').getByText(title, { exact: true }) });
-}
 
 /** The description a run row shows (`running · 0:04 · epoch 3 · eval_accuracy 0.8`). */
 /** The Runs view's row of the run with these parameters set (its label is the recipe; they end its description). */

@@ -64,6 +64,13 @@ export async function expand(row: Locator): Promise<void> {
   await waitForAttribute(row, 'aria-expanded', 'true');
 }
 
+/** The pane titled `title` in a view container (Models, Runs, Deployments…). */
+export function pane(container: Locator, page: Page, title: string): Locator {
+  return container
+    .locator('.pane')
+    .filter({ has: page.locator('.pane-header .title').getByText(title, { exact: true }) });
+}
+
 /** Opens the pane titled `title` in a view container (Datasets and Team Registry start collapsed). */
 export async function expandPane(container: Locator, title: string): Promise<void> {
   const header = container.locator('.pane-header').filter({ hasText: title });

@@ -1,17 +1,11 @@
 // What a row of the Deployments view says about a server, without 'vscode' (unit-tested): its label,
 // the status line with live numbers, the tooltip, and the context value the row menus match.
 import type { DeploymentSnapshot, VersionMetrics, ServedModel } from '../../core';
+import type { RowView } from '../rowItem';
 import { formatElapsed } from '../training/runRows';
 
-export interface DeploymentRow {
-  label: string;
-  description: string;
-  tooltip: string;
-  icon: string;
-  color?: string;
-  /** deployment.<status>: Stop on running ones, Restart on ended ones, Request Panel on ready ones. */
-  contextValue: string;
-}
+/** deployment.<status>: Stop on running ones, Restart on ended ones, Request Panel on ready ones. */
+export type DeploymentRow = RowView;
 
 const ICONS: Record<DeploymentSnapshot['status'], { icon: string; color?: string }> = {
   starting: { icon: 'sync~spin', color: 'charts.blue' },

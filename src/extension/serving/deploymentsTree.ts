@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { ServedModel, ServerProcess } from '../../core';
 import { COMMANDS } from '../commands/commandIds';
 import { log } from '../errors';
+import { rowTreeItem } from '../rowItem';
 import { deploymentRow, servedModelRow } from './deploymentRows';
 
 /** How often the view reads each ready server's /metrics. */
@@ -48,18 +49,13 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
   }
 
   getTreeItem(n: DeploymentNode): vscode.TreeItem {
-    if (isDeployment(n)) {
-      const row = deploymentRow(n.snapshot(), Date.now());
+    if (isDeployment(n))
       // Expanded from the start: its versions appear under it once it is ready.
-      const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.Expanded);
-      item.id = `deployment-${n.id}`;
-      item.description = row.description;
-      item.tooltip = row.tooltip;
-      item.contextValue = row.contextValue;
-      item.iconPath = new vscode.ThemeIcon(row.icon, row.color ? new vscode.ThemeColor(row.color) : undefined);
-      item.accessibilityInformation = { label: `${row.label}, ${row.description}` };
-      return item;
-    }
+      return rowTreeItem(
+        deploymentRow(n.snapshot(), Date.now()),
+        `deployment-${n.id}`,
+        vscode.TreeItemCollapsibleState.Expanded,
+      );
     const row = servedModelRow(n.model, n.deployment.metrics);
     const item = new vscode.TreeItem(row.label);
     item.id = `deployment-${n.deployment.id}-${n.model.ref}`;

@@ -2,18 +2,10 @@
 // status line, the tooltip and the context value the row menus match.
 import type { RunProgress, RunRecord } from '../../core';
 import { formatMetric } from '../../shared/format';
+import type { RowView } from '../rowItem';
 
-export interface RunRow {
-  label: string;
-  description: string;
-  tooltip: string;
-  /** A codicon id; `spin` rows animate. */
-  icon: string;
-  /** A theme colour id for the icon, when the status has one. */
-  color?: string;
-  /** run.<status>[.version]: the row menus show Stop on active rows, Retry on ended ones… */
-  contextValue: string;
-}
+/** run.<status>[.version]: the row menus show Stop on active rows, Retry on ended ones… */
+export type RunRow = RowView;
 
 const ICONS: Record<RunRecord['status'], { icon: string; color?: string }> = {
   queued: { icon: 'clock' },

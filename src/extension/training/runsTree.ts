@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { isActiveStatus, readableRunOutput, RunProgress, RunRecord, runProgress } from '../../core';
 import { log } from '../errors';
 import { RegistryService } from '../registry/registryService';
+import { rowTreeItem } from '../rowItem';
 import { runRow } from './runRows';
 
 /** How often the view reads the registry while a run is active: elapsed time and epoch move on. */
@@ -100,15 +101,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunRecord>, vsc
   }
 
   getTreeItem(run: RunRecord): vscode.TreeItem {
-    const row = runRow(run, this.progress.get(run.id), Date.now());
-    const item = new vscode.TreeItem(row.label);
-    item.id = run.id;
-    item.description = row.description;
-    item.tooltip = row.tooltip;
-    item.contextValue = row.contextValue;
-    item.iconPath = new vscode.ThemeIcon(row.icon, row.color ? new vscode.ThemeColor(row.color) : undefined);
-    item.accessibilityInformation = { label: `${row.label}, ${row.description}` };
-    return item;
+    return rowTreeItem(runRow(run, this.progress.get(run.id), Date.now()), run.id);
   }
 
   getChildren(element?: RunRecord): RunRecord[] {

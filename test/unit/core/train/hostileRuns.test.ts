@@ -2,6 +2,7 @@
 // a crafted `log`, `pid`, `output`, `root` or id must not make the CLI or Stop read a file of the
 // user's, signal one of their processes, or read progress from outside the workspace. Real SQLite
 // (rows inserted as a registry would hold them), real processes, the real CLI.
+import { isProcessAlive } from '../../../../src/core/store/localStore';
 import * as assert from 'assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'fs';
@@ -25,14 +26,7 @@ import { tempDir } from '../../helpers/tmp';
 
 const PASSWD = readFileSync('/etc/passwd', 'utf8');
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isProcessAlive;
 
 describe('runs rows from a registry that came with a clone (crafted log, pid, output, id)', function () {
   this.timeout(60_000);
