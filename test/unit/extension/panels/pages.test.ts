@@ -23,6 +23,11 @@ function contractOf(page: string): PageContract<{ type: string }, unknown> {
   return found[0];
 }
 
+/** Pages that do not come back after a window reload, and why. */
+const NOT_RESTORED: Record<string, string> = {
+  request: 'it sends to a server the window started, which stops with the window: after a reload there is none',
+};
+
 describe('panel pages', () => {
   it('finds the pages (a new folder joins these checks by itself)', () => {
     for (const known of ['compare', 'evaluation', 'lineage']) assert.ok(pages.includes(known), known);
@@ -70,6 +75,10 @@ describe('panel pages', () => {
 
       it('can be restored after a reload, from state it checks', () => {
         const { parseState } = contractOf(page);
+        if (page in NOT_RESTORED) {
+          assert.strictEqual(parseState, undefined, `${page} says it is not restored: ${NOT_RESTORED[page]}`);
+          return;
+        }
         assert.ok(parseState, 'the contract validates the state the page keeps');
         for (const bad of [undefined, null, 'x', [], {}, { evaluationId: -1, versionIds: 'x', ref: 4 }])
           assert.strictEqual(parseState(bad), undefined, JSON.stringify(bad));
