@@ -98,9 +98,20 @@ function pngDamage(bytes: Buffer): string | undefined {
  * per channel (x*scale - mean) / std, in pre.channelOrder and pre.layout.
  */
 export async function loadImage(file: string, pre: ImagePreprocess): Promise<Float32Array> {
-  const img = decodeImage(file, await fsp.readFile(file));
+  return preprocessImageBytes(file, await fsp.readFile(file), pre);
+}
+
+/** loadImage on bytes already read (an upload); `file` names them in errors. */
+export function preprocessImageBytes(file: string, bytes: Buffer, pre: ImagePreprocess): Float32Array {
+  const img = decodeImage(file, bytes);
   if (!img.width || !img.height) throw new InputError(file, 'not a readable PNG/JPEG image (zero size)');
   return preprocessRgba(img, pre);
+}
+
+/** The shape of one image as the preprocessing makes it: [3, h, w] (NCHW) or [h, w, 3] (NHWC). */
+export function imageShape(pre: ImagePreprocess): number[] {
+  const [h, w] = pre.size;
+  return pre.layout === 'NCHW' ? [3, h, w] : [h, w, 3];
 }
 
 /** The preprocessing part of loadImage, on decoded RGBA pixels (exported for tests and callers that decode themselves). */

@@ -8,7 +8,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { CancelledError, InputError, RegistryError } from '../errors';
 import { gitProvenance } from '../git/provenance';
-import { ArrayReader, preprocessFromConfig, sampleFilePath, TableReader } from '../datasets/samples';
+import { ArrayReader, imageShape, preprocessFromConfig, sampleFilePath, TableReader } from '../datasets/samples';
 import { DatasetManifest, DatasetRecord, DatasetSample, ImagePreprocess } from '../datasets/types';
 import { checkDatasetFiles, realDatasetRoot } from '../datasets/verify';
 import { Registry } from '../registry/registry';
@@ -84,11 +84,10 @@ function inputSource(d: DatasetRecord, m: DatasetManifest, v: VersionRecord, con
   if (m.kind === 'image-folder') {
     const pre: ImagePreprocess = preprocessFromConfig(config, spec?.shape);
     const pool = new ImagePool();
-    const [h, w] = pre.size;
-    const shape = pre.layout === 'NCHW' ? [3, h, w] : [h, w, 3];
+    const shape = imageShape(pre);
     return {
       what: 'images',
-      width: 3 * h * w,
+      width: 3 * pre.size[0] * pre.size[1],
       shape,
       load: async (s) => pool.load(sampleFilePath(d.root, d.kind, s.file), pre),
       close: () => pool.close(),

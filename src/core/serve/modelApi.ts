@@ -8,14 +8,14 @@
  * It serves the first ref given (as /invocations does) and follows it when an alias moves.
  */
 import Ajv, { type ValidateFunction } from 'ajv';
-import { decodeImage, preprocessFromConfig, preprocessRgba } from '../datasets/samples';
+import { imageShape, preprocessFromConfig, preprocessImageBytes } from '../datasets/samples';
 import { modelLabels, versionConfig } from '../evaluate/evaluate';
 import { toProbabilities } from '../evaluate/metrics';
 import { InputError } from '../errors';
 import { OrtError } from '../onnxrt/session';
 import type { Registry } from '../registry/registry';
 import { metadataTensor } from './oip';
-import { takesImage } from './requestInputs';
+import { rankClasses, takesImage } from './requestInputs';
 import { ExtraRoute, HttpError, LoadedVersion, refusedInputs } from './server';
 
 interface ApiSpec {
@@ -166,12 +166,11 @@ export function modelApiRoute(registry: Registry, log: (line: string) => void = 
     const pre = preprocessFromConfig(declared.config, metadataTensor(input).shape);
     let pixels: Float32Array;
     try {
-      pixels = preprocessRgba(decodeImage(fields.name, fields.bytes), pre);
+      pixels = preprocessImageBytes(fields.name, fields.bytes, pre);
     } catch (e) {
       throw new HttpError(400, (e as Error).message);
     }
-    const [h, w] = pre.size;
-    const dims = pre.layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
+    const dims = [1, ...imageShape(pre)];
     let out;
     try {
       out = await v.run({ [input.name]: { type: 'float32', dims, data: pixels } });
@@ -181,10 +180,8 @@ export function modelApiRoute(registry: Registry, log: (line: string) => void = 
     }
     const scores = out[v.outputs[0].name];
     const probs = toProbabilities(Array.from(scores.data as ArrayLike<number>));
-    const ranked = [...probs]
-      .map((p, i) => [declared.labels?.[i] ?? String(i), p] as [string, number])
-      .sort((a, b) => b[1] - a[1]);
-    const answer = { predicted_label: ranked[0]?.[0], scores: ranked.slice(0, TOP) };
+    const named = rankClasses(probs, declared.labels, TOP).map((c) => [c.label ?? String(c.index), c.score]);
+    const answer = { predicted_label: named[0]?.[0], scores: named };
     if (!api.response(answer))
       throw new HttpError(500, `the answer does not match ${where}.response.data: ${schemaErrors(api.response)}`);
     return { status: 200, body: answer };

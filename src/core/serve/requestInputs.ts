@@ -3,7 +3,7 @@
  * up (zeros or random), an image made into the model's input the way the evaluator makes it (the
  * version's preprocessing), and the top classes of an answer with the version's labels.
  */
-import { loadImage, preprocessFromConfig } from '../datasets/samples';
+import { imageShape, loadImage, preprocessFromConfig } from '../datasets/samples';
 import { RegistryError } from '../errors';
 import { modelLabels, versionConfig } from '../evaluate/evaluate';
 import type { Registry } from '../registry/registry';
@@ -54,8 +54,7 @@ export async function imageRequest(
 ): Promise<InferRequestJson> {
   const pre = preprocessFromConfig(await versionConfig(registry, v), input.shape);
   const data = await loadImage(file, pre);
-  const [h, w] = pre.size;
-  const shape = pre.layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
+  const shape = [1, ...imageShape(pre)];
   if (input.shape.some((d, i) => d > 0 && d !== shape[i]))
     throw new RegistryError(
       `${v.ref} takes ${input.name} of shape [${input.shape}]; its preprocessing makes [${shape}] (check config.json "preprocessing")`,
@@ -78,9 +77,16 @@ export function topClasses(answer: unknown, labels?: string[], k = 5): TopClass[
     (o) => o.datatype !== 'BYTES' && o.shape.filter((d) => d > 1).length === 1 && o.shape.at(-1)! > 1,
   );
   if (!scores) return undefined;
-  const values = (scores.data.flat(Infinity) as unknown[]).map(Number);
-  return values
-    .map((score, index) => ({ index, score, ...(labels?.[index] !== undefined ? { label: labels[index] } : {}) }))
+  return rankClasses((scores.data.flat(Infinity) as unknown[]).map(Number), labels, k);
+}
+
+/** The k highest of a row of class scores, best first, each named by its label when there is one. */
+export function rankClasses(scores: ArrayLike<number>, labels?: string[], k = 5): TopClass[] {
+  return Array.from(scores, (score, index) => ({
+    index,
+    score,
+    ...(labels?.[index] !== undefined ? { label: labels[index] } : {}),
+  }))
     .sort((a, b) => b.score - a.score)
     .slice(0, k);
 }
