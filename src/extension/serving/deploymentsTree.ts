@@ -21,9 +21,11 @@ export class DeploymentsTreeProvider implements vscode.TreeDataProvider<Deployme
   readonly deployments: ServerProcess[] = [];
   private readonly changed = new vscode.EventEmitter<DeploymentNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly timer = setInterval(() => void this.readMetrics(), METRICS_MS);
+  /** Started by the first deployment: a window that never deploys runs no timer. */
+  private timer: NodeJS.Timeout | undefined;
 
   add(d: ServerProcess): void {
+    this.timer ??= setInterval(() => void this.readMetrics(), METRICS_MS);
     this.deployments.unshift(d);
     d.on('change', () => this.changed.fire(undefined));
     this.changed.fire(undefined);
