@@ -8,10 +8,11 @@
  *     "score_threshold": 0.001,    // boxes scoring at or below it are dropped (low: evaluation wants the whole PR curve)
  *     "iou_threshold": 0.7,        // NMS: a box overlapping a better one of its class by more is dropped (yolo only)
  *     "max_detections": 100,       // per image, the best by score
- *     "box_format": "xyxy",        // or "xywh", "cxcywh"; yolo's raw output is always cxcywh
+ *     "multi_label": false,        // yolo: an anchor gives a box for every class above the threshold (Ultralytics' val), not only its best
+ *     "box_format": "xyxy",        // or "xywh", "cxcywh"; default cxcywh for yolo (Ultralytics' raw output)
  *     "normalized": false,         // true: boxes are 0..1 of the input's width and height
  *     "label_offset": 0,           // subtracted from labels (torchvision counts background as 0: use 1)
- *     "outputs": { "boxes": "…", "scores": "…", "labels": "…" }  // output names; default: by name, shape and type
+ *     "outputs": { "boxes": "…", "scores": "…", "labels": "…" }  // boxes-scores-labels: output names (default: by name, shape and type); yolo reads the first output
  *   }
  */
 import { InputError } from '../../errors';
@@ -25,6 +26,7 @@ export interface Postprocess {
   scoreThreshold: number;
   iouThreshold: number;
   maxDetections: number;
+  multiLabel: boolean;
   boxFormat: BoxFormat;
   normalized: boolean;
   labelOffset: number;
@@ -56,6 +58,7 @@ export function postprocessFromConfig(config: unknown): Postprocess {
     'score_threshold',
     'iou_threshold',
     'max_detections',
+    'multi_label',
     'box_format',
     'normalized',
     'label_offset',
@@ -88,9 +91,12 @@ export function postprocessFromConfig(config: unknown): Postprocess {
       WHERE,
       `postprocessing.box_format must be ${FORMATS.map(quote).join(', ')}, not ${JSON.stringify(boxFormat)}`,
     );
-  const normalized = raw.normalized ?? false;
-  if (typeof normalized !== 'boolean')
-    throw new InputError(WHERE, `postprocessing.normalized must be true or false, not ${JSON.stringify(normalized)}`);
+  const flag = (key: string) => {
+    const v = raw[key] ?? false;
+    if (typeof v !== 'boolean')
+      throw new InputError(WHERE, `postprocessing.${key} must be true or false, not ${JSON.stringify(v)}`);
+    return v;
+  };
   const labelOffset = raw.label_offset ?? 0;
   if (typeof labelOffset !== 'number' || !Number.isInteger(labelOffset))
     throw new InputError(
@@ -114,8 +120,9 @@ export function postprocessFromConfig(config: unknown): Postprocess {
     scoreThreshold: fraction('score_threshold', 0.001),
     iouThreshold: fraction('iou_threshold', 0.7),
     maxDetections,
+    multiLabel: flag('multi_label'),
     boxFormat: boxFormat as BoxFormat,
-    normalized,
+    normalized: flag('normalized'),
     labelOffset,
     outputs: outputs as Postprocess['outputs'],
   };
@@ -134,13 +141,20 @@ function corners(a: number, b: number, c: number, d: number, format: BoxFormat, 
 
 /**
  * Ultralytics' raw output [1, 4 + C, A] (or [4 + C, A]): per anchor a box, then C class scores (no
- * objectness). Each anchor keeps its best class, as Ultralytics' predictor does; anchors scoring at
- * or below the threshold are dropped. Boxes are not yet suppressed: see nmsClasswise.
+ * objectness). Each anchor keeps its best class, as Ultralytics' predictor does, or with multiLabel
+ * every class, as its validator does; scores at or below the threshold are dropped. Boxes are not yet
+ * suppressed: see nmsClasswise.
  */
 export function decodeYolo(
   output: ArrayLike<number>,
   dims: number[],
-  opts: { scoreThreshold: number; boxFormat?: BoxFormat; normalized?: boolean; inputSize?: [number, number] },
+  opts: {
+    scoreThreshold: number;
+    multiLabel?: boolean;
+    boxFormat?: BoxFormat;
+    normalized?: boolean;
+    inputSize?: [number, number];
+  },
 ): Detection[] {
   const rows = dims.length === 3 && dims[0] === 1 ? dims[1] : dims.length === 2 ? dims[0] : -1;
   const anchors = dims[dims.length - 1];
@@ -149,15 +163,17 @@ export function decodeYolo(
   const [sy, sx] = opts.normalized && opts.inputSize ? opts.inputSize : [1, 1];
   const out: Detection[] = [];
   for (let a = 0; a < anchors; a++) {
+    const at = (r: number) => output[r * anchors + a];
+    const box = () => corners(at(0), at(1), at(2), at(3), opts.boxFormat ?? 'cxcywh', sx, sy);
+    if (opts.multiLabel) {
+      for (let c = 4; c < rows; c++)
+        if (at(c) > opts.scoreThreshold) out.push({ ...box(), score: at(c), label: c - 4 });
+      continue;
+    }
     let label = 0;
     let score = -Infinity;
-    for (let c = 4; c < rows; c++) {
-      const s = output[c * anchors + a];
-      if (s > score) [score, label] = [s, c - 4];
-    }
-    if (!(score > opts.scoreThreshold)) continue;
-    const at = (r: number) => output[r * anchors + a];
-    out.push({ ...corners(at(0), at(1), at(2), at(3), opts.boxFormat ?? 'cxcywh', sx, sy), score, label });
+    for (let c = 4; c < rows; c++) if (at(c) > score) [score, label] = [at(c), c - 4];
+    if (score > opts.scoreThreshold) out.push({ ...box(), score, label });
   }
   return out;
 }

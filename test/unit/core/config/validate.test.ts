@@ -185,6 +185,7 @@ describe('config.json: schema diagnostics', () => {
         score_threshold: 0.001,
         iou_threshold: 0.7,
         max_detections: 300,
+        multi_label: true,
         box_format: 'cxcywh',
         normalized: false,
         label_offset: 0,

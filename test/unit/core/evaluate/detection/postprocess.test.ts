@@ -37,6 +37,7 @@ describe('detector postprocessing', () => {
         scoreThreshold: 0.001,
         iouThreshold: 0.7,
         maxDetections: 100,
+        multiLabel: false,
         boxFormat: 'cxcywh',
         normalized: false,
         labelOffset: 0,
@@ -64,6 +65,7 @@ describe('detector postprocessing', () => {
       refuses({ kind: 'yolo', iou_threshold: '0.5' }, /^postprocessing\.iou_threshold must be a number/);
       refuses({ kind: 'yolo', max_detections: 0 }, /^postprocessing\.max_detections must be a whole number above 0/);
       refuses({ kind: 'yolo', box_format: 'yxyx' }, /^postprocessing\.box_format must be "xyxy", "xywh", "cxcywh"/);
+      refuses({ kind: 'yolo', multi_label: 1 }, /^postprocessing\.multi_label must be true or false, not 1/);
       refuses({ kind: 'yolo', label_offset: 0.5 }, /^postprocessing\.label_offset must be a whole number/);
       refuses(
         { kind: 'yolo', outputs: { box: 'x' } },
@@ -114,6 +116,12 @@ describe('detector postprocessing', () => {
 
     it('keeps each anchor best class above the threshold, as corners', () => {
       assert.deepEqual(decodeYolo(raw, [1, 6, 3], { scoreThreshold: 0.001 }), [
+        det(40, 35, 60, 45, 0.6, 1),
+        det(25, 25, 35, 35, 0.2, 0),
+      ]);
+      // Every class above the threshold, anchor by anchor, as Ultralytics' validator.
+      assert.deepEqual(decodeYolo(raw, [1, 6, 3], { scoreThreshold: 0.15, multiLabel: true }), [
+        det(40, 35, 60, 45, 0.3, 0),
         det(40, 35, 60, 45, 0.6, 1),
         det(25, 25, 35, 35, 0.2, 0),
       ]);
