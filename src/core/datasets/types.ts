@@ -14,4 +14,6 @@ export interface ImagePreprocess {
   std: [number, number, number];
   channelOrder: 'RGB' | 'BGR';
   layout: 'NCHW' | 'NHWC';
+  /** Resize keeping the aspect ratio and pad the rest (Ultralytics' letterbox) instead of stretching to size. */
+  letterbox?: boolean;
 }
