@@ -66,6 +66,33 @@ function crowdIou(d: BoxXYWH, g: BoxXYWH): number {
 /** Ultralytics computes IoU in float32 (torch); its eps of 1e-7 is below float32's resolution for boxes over a pixel. */
 const f32Iou = (d: BoxXYWH, g: BoxXYWH) => Math.fround(boxIou(d, g));
 
+/**
+ * Indices by score descending, ties in index order, without a comparator (half a million of them):
+ * each score's rank among the distinct scores, then a counting sort by rank, which is stable.
+ */
+function orderByScore(score: Float64Array): Int32Array {
+  const distinct = score.slice().sort();
+  let u = 0;
+  for (let i = 0; i < distinct.length; i++) if (u === 0 || distinct[i] !== distinct[u - 1]) distinct[u++] = distinct[i];
+  const rank = new Int32Array(score.length);
+  const start = new Int32Array(u + 1);
+  for (let i = 0; i < score.length; i++) {
+    let lo = 0;
+    let hi = u;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (distinct[mid] < score[i]) lo = mid + 1;
+      else hi = mid;
+    }
+    rank[i] = u - 1 - lo; // 0 for the highest score
+    start[rank[i] + 1]++;
+  }
+  for (let r = 0; r < u; r++) start[r + 1] += start[r];
+  const order = new Int32Array(score.length);
+  for (let i = 0; i < score.length; i++) order[start[rank[i]]++] = i;
+  return order;
+}
+
 /** Predictions of one image by score descending, ties in the given order. */
 function byScore(predictions: PredictedBox[]): number[] {
   return Array.from(predictions, (_, i) => i).sort((a, b) => predictions[b].score - predictions[a].score || a - b);
@@ -405,29 +432,28 @@ function addToConfusion(
   for (let d = 0; d < D; d++) if (!matched[d]) confusion[K][predictions[order[d]].label]++;
 }
 
-function checkInput(
-  classes: string[],
-  images: DetectionImage[],
-  predictions: Map<number, PredictedBox[]>,
-  iou: number,
-) {
-  const K = classes.length;
+/** Labels, boxes and scores the matching can rely on; readers report bad files, this guards the arithmetic. */
+function checkInput(K: number, images: DetectionImage[], predictions: Map<number, PredictedBox[]>, iou: number) {
   const badLabel = (l: number) => !Number.isInteger(l) || l < 0 || l >= K;
+  const badBox = ([x, y, w, h]: BoxXYWH) =>
+    !(Number.isFinite(x) && Number.isFinite(y) && w >= 0 && h >= 0 && w + h < Infinity);
   if (!(iou > 0 && iou <= 1)) throw new RangeError(`IoU threshold ${iou} is not in (0, 1]`);
   const seen = new Set<number>();
   for (const image of images) {
-    if (seen.has(image.imageId)) throw new RangeError(`image id ${image.imageId} appears twice`);
+    const where = `image ${image.imageId}`;
+    if (seen.has(image.imageId)) throw new RangeError(`${where} appears twice`);
     seen.add(image.imageId);
-    for (const t of image.truths)
+    for (const t of image.truths) {
       if (badLabel(t.label))
-        throw new RangeError(
-          `image ${image.imageId}: ground truth ${t.id} has label ${t.label}, not one of the ${K} classes`,
-        );
-    for (const p of predictions.get(image.imageId) ?? [])
+        throw new RangeError(`${where}: ground truth ${t.id} has label ${t.label}, not one of the ${K} classes`);
+      if (badBox(t.bbox)) throw new RangeError(`${where}: ground truth ${t.id} has box [${t.bbox}]`);
+    }
+    for (const p of predictions.get(image.imageId) ?? []) {
       if (badLabel(p.label))
-        throw new RangeError(
-          `image ${image.imageId}: prediction ${p.id} has label ${p.label}, not one of the ${K} classes`,
-        );
+        throw new RangeError(`${where}: prediction ${p.id} has label ${p.label}, not one of the ${K} classes`);
+      if (badBox(p.bbox) || !Number.isFinite(p.score))
+        throw new RangeError(`${where}: prediction ${p.id} has box [${p.bbox}] and score ${p.score}`);
+    }
   }
 }
 
@@ -444,7 +470,7 @@ export function summarizeDetections(
 ): DetectionSummary {
   const confidence = opts.confidence ?? 0.25;
   const iou = opts.iou ?? 0.5;
-  checkInput(classes, images, predictions, iou);
+  checkInput(classes.length, images, predictions, iou);
   const K = classes.length;
   const predsOf = (image: DetectionImage) => predictions.get(image.imageId) ?? [];
 
@@ -526,7 +552,7 @@ export function summarizeDetections(
   }
 
   // All predictions by score (stable: image order, then each image's score order), then grouped by class.
-  const global = Array.from({ length: N }, (_, i) => i).sort((a, b) => score[b] - score[a] || a - b);
+  const global = orderByScore(score);
   const classStart = new Int32Array(K + 1);
   for (let i = 0; i < N; i++) classStart[label[i] + 1]++;
   for (let k = 0; k < K; k++) classStart[k + 1] += classStart[k];
@@ -545,8 +571,8 @@ export function summarizeDetections(
     if (npos[k] === 0) continue;
     const members = byClass.subarray(classStart[k], classStart[k + 1]);
     const flags = new Uint8Array(members.length);
-    members.forEach((i, j) => {
-      const g = vocTruth[i];
+    for (let j = 0; j < members.length; j++) {
+      const g = vocTruth[members[j]];
       if (g < 0) flags[j] = 2;
       else if (vocIgnore[g]) flags[j] = 0;
       else if (detected[g]) flags[j] = 2;
@@ -554,23 +580,23 @@ export function summarizeDetections(
         flags[j] = 1;
         detected[g] = 1;
       }
-    });
+    }
     const [ap07, apAll] = vocAp(flags, npos[k]);
     voc07.push(ap07);
     vocAll.push(apAll);
 
     const n = members.length;
+    const recall = new Float64Array(n);
+    const precision = new Float64Array(n);
     for (let t = 0; t < ULTRA_THRESHOLDS.length; t++) {
       let ap = 0;
       if (n) {
-        const recall = new Float64Array(n);
-        const precision = new Float64Array(n);
         let tpc = 0;
-        members.forEach((i, j) => {
-          tpc += (ultraCorrect[i] >> t) & 1;
+        for (let j = 0; j < n; j++) {
+          tpc += (ultraCorrect[members[j]] >> t) & 1;
           recall[j] = tpc / (npos[k] + 1e-16);
           precision[j] = tpc / (j + 1);
-        });
+        }
         ap = ultralyticsAp(recall, precision);
       }
       ultraAp.push(ap);

@@ -378,7 +378,15 @@ describe('detection summary', () => {
       () => summarizeDetections(['cat'], [img], one(img, preds([3, [0, 0, 10, 10], 0.9]))),
       /image 1: prediction 0 has label 3, not one of the 1 classes/,
     );
-    assert.throws(() => summarizeDetections(['cat'], [img, img], new Map()), /image id 1 appears twice/);
+    assert.throws(() => summarizeDetections(['cat'], [img, img], new Map()), /image 1 appears twice/);
+    assert.throws(
+      () => summarizeDetections(['cat'], [img], one(img, preds([0, [0, 0, 10, 10], NaN]))),
+      /image 1: prediction 0 has box \[0,0,10,10\] and score NaN/,
+    );
+    assert.throws(
+      () => summarizeDetections(['cat'], [img], one(img, preds([0, [0, 0, -1, 10], 0.5]))),
+      /prediction 0 has box \[0,0,-1,10\]/,
+    );
   });
 
   it('puts the COCO stats of the pycocotools reference run under the issue keys', () => {
