@@ -428,6 +428,11 @@ describe('detection summary', () => {
       ARl: 0.553744,
     };
     for (const [k, v] of Object.entries(reference)) near(s.metrics[k], v, k, 1e-6);
+    // VOC and Ultralytics as numpy computes them (voc_ultralytics_numpy.py beside the fixture prints these).
+    near(s.metrics.VOC07_AP50, 0.6891883761536421, 'VOC07_AP50', 1e-15);
+    near(s.metrics.VOC_AP50, 0.6974111753960991, 'VOC_AP50', 1e-15);
+    near(s.metrics.mAP50, 0.7796682919852044, 'mAP50', 1e-15);
+    near(s.metrics['mAP50-95'], 0.5955335387196411, 'mAP50-95', 1e-15);
     assert.strictEqual(s.images.length, truth.images.length);
     assert.strictEqual(s.perClass.length, 80);
     // Every detection has an outcome, every ground truth one too.
