@@ -644,7 +644,7 @@ export function summarizeDetections(
   const t50 = coco.iouThresholds.indexOf(0.5);
   const prCurves: PrCurve[] = classes.map((name, k) => ({
     class: name,
-    recall: coco.recallThresholds,
+    recall: [...coco.recallThresholds], // a copy: cocoEval hands out its module constant
     precision: coco.recallThresholds.map((_, r) => orNull(coco.precision[(t50 * R + r) * K + k])),
   }));
 
