@@ -80,6 +80,9 @@ class Problems {
 
 type Where = Omit<DetectionProblem, 'problem'>;
 
+/** A box in a message: 6 significant digits, so 0.45·256 reads 115.2. */
+const boxText = (b: number[]) => `[${b.map((v) => (Number.isFinite(v) ? Number(v.toPrecision(6)) : v)).join(', ')}]`;
+
 /**
  * Checks a box against its image: non-finite numbers, w ≤ 0 or h ≤ 0, and boxes entirely outside
  * are dropped (undefined); boxes partly outside are kept as given and reported.
@@ -95,26 +98,26 @@ function checkBox(
   if (!bbox.every(Number.isFinite)) {
     problems.add('box-not-finite', {
       ...where,
-      problem: `box [${bbox.join(', ')}] has a number that is not finite; dropped`,
+      problem: `box ${boxText(bbox)} has a number that is not finite; dropped`,
     });
     return undefined;
   }
   if (w <= 0 || h <= 0) {
-    problems.add('box-empty', { ...where, problem: `box [${bbox.join(', ')}] has no area (w or h ≤ 0); dropped` });
+    problems.add('box-empty', { ...where, problem: `box ${boxText(bbox)} has no area (w or h ≤ 0); dropped` });
     return undefined;
   }
   const e = EDGE_TOLERANCE;
   if (x >= width - e || y >= height - e || x + w <= e || y + h <= e) {
     problems.add('box-outside', {
       ...where,
-      problem: `box [${bbox.join(', ')}] lies entirely outside the ${width}×${height} image; dropped`,
+      problem: `box ${boxText(bbox)} lies entirely outside the ${width}×${height} image; dropped`,
     });
     return undefined;
   }
   if (x < -e || y < -e || x + w > width + e || y + h > height + e) {
     problems.add('box-partly-outside', {
       ...where,
-      problem: `box [${bbox.join(', ')}] reaches outside the ${width}×${height} image; kept as given`,
+      problem: `box ${boxText(bbox)} reaches outside the ${width}×${height} image; kept as given`,
     });
   }
   return [x, y, w, h];
@@ -774,6 +777,8 @@ async function readVocXml(
   const st = await fsp.stat(abs);
   if (st.size > MAX_XML_BYTES) return skip(`${st.size} bytes, more than the 1 MiB an annotation file takes`);
   const text = await fsp.readFile(abs, 'utf8');
+  // VOC annotations declare nothing; a DOCTYPE can only be there to expand entities.
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) return skip('declares a DOCTYPE or entities, which VOC annotations never do');
   const valid = XMLValidator.validate(text);
   if (valid !== true) return skip(`not valid XML at line ${valid.err.line}: ${valid.err.msg}`);
   let doc: unknown;
