@@ -351,7 +351,7 @@ export async function buildCoco(file: string, opts: RegisterDatasetOptions): Pro
     manifest,
     details: {
       ...counts(samples),
-      ...(imagesDir ? { imagesDir } : {}),
+      ...(imagesDir ? { imagesDir } : { imagesMissing: true }),
       ...(warnings.length ? { warnings } : {}),
       ...problems.details(),
     },

@@ -380,6 +380,7 @@ describe('Detection datasets', () => {
         ['gt_dataset.json'],
       );
       assert.strictEqual(d.details.imagesDir, undefined);
+      assert.strictEqual(d.details.imagesMissing, true);
       assert.match(
         (d.details.warnings as string[])[0],
         /^2 of 3 images are not under .*empty; registered without images/,
