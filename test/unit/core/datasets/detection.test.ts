@@ -493,6 +493,15 @@ describe('Detection datasets', () => {
       assert.strictEqual(d.root, root);
       write(yaml, 'names: 3\ntrain: images/train\n');
       await rejects(registerDataset(registry, yaml), yaml, /"names" must be a list of class names/);
+      const laughs = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+      for (let i = 1; i < 9; i++)
+        laughs.push(
+          `${'bcdefghij'[i - 1]}: &${'bcdefghij'[i - 1]} [${Array(9)
+            .fill(`*${'abcdefghij'[i - 1]}`)
+            .join(', ')}]`,
+        );
+      write(yaml, laughs.join('\n') + '\nnames: [x]\ntrain: images/train\n');
+      await rejects(registerDataset(registry, yaml), yaml, /^invalid YAML: .*alias/i);
     });
   });
 
@@ -507,6 +516,10 @@ describe('Detection datasets', () => {
       write(
         path.join(root, 'Annotations', 'bomb.xml'),
         '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><annotation><object><name>&b;</name></object></annotation>',
+      );
+      write(
+        path.join(root, 'Annotations', 'deep.xml'),
+        `<annotation>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</annotation>`,
       );
       write(path.join(root, 'ImageSets', 'Main', 'val.txt'), 'img_3\nimg_1\nnope\n');
       write(path.join(root, 'ImageSets', 'Main', 'trainval.txt'), 'img_1\n');
@@ -531,6 +544,7 @@ describe('Detection datasets', () => {
         [
           ['Annotations/bomb.xml', undefined, 'declares a DOCTYPE or entities, which VOC annotations never do'],
           ['Annotations/broken.xml', undefined, 'not valid XML'],
+          ['Annotations/deep.xml', undefined, 'not readable XML: Maximum nested tags exceeded'],
           ['Annotations/odd.xml', undefined, 'no <annotation> element'],
           ['ImageSets/Main/val.txt', 2, 'img_1 is in train and val'],
           ['ImageSets/Main/val.txt', 3, 'nope has no annotation and image'],
