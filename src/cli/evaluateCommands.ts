@@ -1,10 +1,11 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import * as path from 'path';
 import {
   checkEvaluatorProfile,
   DatasetRecord,
   EvaluationRecord,
   evaluateExternally,
+  evaluateFromPredictions,
   evaluateVersion,
   Registry,
   RegistryError,
@@ -17,6 +18,7 @@ import { withProgress } from './progress';
 type WithRegistry = <T>(fn: (r: Registry) => Promise<T>) => Promise<T>;
 
 function summary(e: EvaluationRecord): string[] {
+  if (e.details.task === 'detection') return detectionSummary(e);
   const m = e.metrics;
   const lines = [
     `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (dataset ${e.datasetSha256.slice(0, 12)}${e.git ? `, commit ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' dirty' : ''}` : ''}): ${e.sampleCount} samples${e.errorCount ? `, ${e.errorCount} could not be evaluated` : ''}`,
@@ -27,6 +29,40 @@ function summary(e: EvaluationRecord): string[] {
   for (const c of e.perClass)
     lines.push(
       `  ${c.class.padEnd(width)}  ${String(c.support).padStart(7)}  ${formatMetric(c.precision).padStart(9)}  ${formatMetric(c.recall).padStart(6)}  ${formatMetric(c.f1)}`,
+    );
+  return lines;
+}
+
+function header(e: EvaluationRecord, what: string): string {
+  return `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (dataset ${e.datasetSha256.slice(0, 12)}${e.git ? `, commit ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' dirty' : ''}` : ''}): ${what}`;
+}
+
+function detectionSummary(e: EvaluationRecord): string[] {
+  const m = e.metrics;
+  const f = (k: string) => `${k} ${formatMetric(m[k] ?? null)}`;
+  const conf = Number(e.details.confidence);
+  const lines = [
+    header(e, `${e.sampleCount} images, ${String(e.details.predictionCount)} predictions`),
+    `  COCO  ${['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl'].map(f).join('  ')}`,
+    `        ${['AR1', 'AR10', 'AR100', 'ARs', 'ARm', 'ARl'].map(f).join('  ')}`,
+    `  VOC   ${['VOC_AP50', 'VOC07_AP50'].map(f).join('  ')}   Ultralytics  ${['mAP50', 'mAP50-95'].map(f).join('  ')}`,
+    `  at confidence ${conf}, IoU 0.5: ${['precision', 'recall', 'F1'].map(f).join('  ')}   best F1 ${formatMetric(m.bestF1 ?? null)} at ${formatMetric(m.bestF1Confidence ?? null)}`,
+  ];
+  const rows = e.perClass as unknown as {
+    class: string;
+    support: number;
+    AP: number | null;
+    AP50: number | null;
+    precision: number | null;
+    recall: number | null;
+    fp: number;
+    fn: number;
+  }[];
+  const width = Math.max(5, ...rows.map((c) => c.class.length));
+  lines.push(`  ${'class'.padEnd(width)}  boxes      AP    AP50  precision  recall     FP     FN`);
+  for (const c of rows)
+    lines.push(
+      `  ${c.class.padEnd(width)}  ${String(c.support).padStart(5)}  ${formatMetric(c.AP).padStart(6)}  ${formatMetric(c.AP50).padStart(6)}  ${formatMetric(c.precision).padStart(9)}  ${formatMetric(c.recall).padStart(6)}  ${String(c.fp).padStart(5)}  ${String(c.fn).padStart(5)}`,
     );
   return lines;
 }
@@ -141,6 +177,15 @@ export function registerEvaluateCommands(
     .option('--batch <n>', 'batch size when the model allows any', (s) => Number(s), 32)
     .option('--evaluator <id>', 'an external evaluator from <registry>/evaluators.json instead of the built-in one')
     .option(
+      '--predictions <file>',
+      'detection: record an evaluation from predictions made elsewhere (COCO results JSON: [{image_id, category_id, bbox, score}])',
+    )
+    .option(
+      '--confidence <c>',
+      'detection: the confidence precision, recall, F1 and the confusion matrix are taken at (default 0.25)',
+      parseConfidence,
+    )
+    .option(
       '--trust-profiles',
       'load <registry>/evaluators.json (its commands run); also "trustProfiles": true in ~/.config/modelreg/config.json',
     )
@@ -153,6 +198,8 @@ export function registerEvaluateCommands(
           split?: string;
           batch: number;
           evaluator?: string;
+          predictions?: string;
+          confidence?: number;
           trustProfiles?: boolean;
           json?: boolean;
         },
@@ -160,23 +207,34 @@ export function registerEvaluateCommands(
         withRegistry((r) =>
           withProgress('evaluating', 'count', async (signal, onProgress) => {
             const log = (l: string) => console.error(l);
-            const e = o.evaluator
-              ? await evaluateExternally(r, ref, await evaluatorProfile(r, o.evaluator, o.trustProfiles), {
+            if (o.predictions && o.evaluator) throw new RegistryError('give --predictions or --evaluator, not both');
+            const e = o.predictions
+              ? await evaluateFromPredictions(r, ref, o.predictions, {
                   dataset: o.dataset,
                   split: o.split,
+                  confidence: o.confidence,
                   cwd: process.cwd(),
                   signal,
                   log,
                 })
-              : await evaluateVersion(r, ref, {
-                  dataset: o.dataset,
-                  split: o.split,
-                  batchSize: o.batch,
-                  cwd: process.cwd(),
-                  signal,
-                  onProgress,
-                  log,
-                });
+              : o.evaluator
+                ? await evaluateExternally(r, ref, await evaluatorProfile(r, o.evaluator, o.trustProfiles), {
+                    dataset: o.dataset,
+                    split: o.split,
+                    cwd: process.cwd(),
+                    signal,
+                    log,
+                  })
+                : await evaluateVersion(r, ref, {
+                    dataset: o.dataset,
+                    split: o.split,
+                    batchSize: o.batch,
+                    confidence: o.confidence,
+                    cwd: process.cwd(),
+                    signal,
+                    onProgress,
+                    log,
+                  });
             if (o.json) print(e);
             else for (const line of summary(e)) console.log(line);
           }),
@@ -195,7 +253,7 @@ export function registerEvaluateCommands(
           console.log(`${ref} has not been evaluated. Run: modelreg evaluate ${ref} --dataset NAME`);
         for (const e of list)
           console.log(
-            `#${e.id}\t${e.finishedAt}\t${e.datasetName}${e.split ? `/${e.split}` : ''}\taccuracy ${formatMetric(e.metrics.accuracy ?? null)}\t${e.sampleCount} samples`,
+            `#${e.id}\t${e.finishedAt}\t${e.datasetName}${e.split ? `/${e.split}` : ''}\t${e.details.task === 'detection' ? `AP ${formatMetric(e.metrics.AP ?? null)}\t${e.sampleCount} images` : `accuracy ${formatMetric(e.metrics.accuracy ?? null)}\t${e.sampleCount} samples`}`,
           );
       }),
     );
@@ -211,6 +269,12 @@ function datasetSummary(d: DatasetRecord): string {
   if (d.kind !== 'detection') return `${d.kind}: ${d.sampleCount} samples, ${d.classes.length} classes${splits}`;
   const n = problemCount(d);
   return `detection: ${d.sampleCount} images, ${Number(d.details.boxes ?? 0)} boxes, ${d.classes.length} classes${splits}, ${n} problem${n === 1 ? '' : 's'}${d.details.imagesMissing ? ', without images' : ''}`;
+}
+
+function parseConfidence(s: string): number {
+  const c = Number(s);
+  if (!(c >= 0 && c <= 1)) throw new InvalidArgumentError('a confidence between 0 and 1');
+  return c;
 }
 
 /** An evaluator from <registry>/evaluators.json (a list, as in the modelRegistry.evaluate.profiles setting), when trusted. */

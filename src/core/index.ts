@@ -53,6 +53,8 @@ export type { EvaluateOptions } from './evaluate/evaluate';
 export type { ClassificationMetrics, ClassMetrics, EvaluationRecord, SamplePrediction } from './evaluate/types';
 export { checkEvaluatorProfile, evaluateExternally } from './evaluate/external';
 export type { EvaluatorProfile } from './evaluate/external';
+export { evaluateFromPredictions, readCocoResults, recordDetectionEvaluation } from './evaluate/detection/record';
+export type * from './evaluate/detection/types';
 export { importFromObjectStorage } from './importers/objectStorage';
 export type { ObjectStorageImportOptions } from './importers/objectStorage';
 export { s3Client } from './store/s3/client';

@@ -13,6 +13,7 @@ import { DatasetManifest, DatasetRecord, DatasetSample, ImagePreprocess } from '
 import { checkDatasetFiles, realDatasetRoot } from '../datasets/verify';
 import { Registry } from '../registry/registry';
 import { VersionRecord } from '../registry/types';
+import { evaluateDetector } from './detection/evaluateDetector';
 import { OrtCrashError, OrtError, OrtSession, OrtTimeoutError } from '../onnxrt/session';
 import { ImagePool } from './imagePool';
 import { inputMismatch } from './inputCheck';
@@ -26,6 +27,8 @@ export interface EvaluateOptions {
   /** A split to run on; default: test, else val…, never train (see defaultSplit). */
   split?: string;
   batchSize?: number;
+  /** Detection: the confidence precision, recall, F1 and the confusion matrix are taken at. */
+  confidence?: number;
   /** The workspace folder, whose git commit the evaluation records. */
   cwd?: string;
   signal?: AbortSignal;
@@ -172,10 +175,10 @@ export async function evaluateVersion(
     );
   const dataset = await registry.getDataset(opts.dataset);
   const manifest = await registry.readManifest(dataset);
-  if (manifest.kind === 'detection')
-    throw new RegistryError(
-      `dataset ${dataset.name} holds detection boxes; evaluate a detector on it (this evaluator scores classifiers: one class label a sample)`,
-    );
+  if (manifest.kind === 'detection') {
+    const config = await versionConfig(registry, v, files);
+    return evaluateDetector(registry, v, onnx, config, modelLabels(config), opts);
+  }
   const split = chooseSplit(dataset, opts.split);
   const samples = manifest.samples.filter((s) => split === null || s.split === split);
   if (samples.length === 0)

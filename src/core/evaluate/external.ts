@@ -9,6 +9,9 @@
  *   ${outputDir}/metrics.json      {"name": number, …}  — kept as the evaluation's metrics (they win
  *                                  over the ones computed from the predictions)
  *   ${outputDir}/predictions.jsonl {"sample_id": "...", "prediction": "cat" | 3, "score": 0.93}  per line
+ *   For a detection dataset instead: ${outputDir}/predictions.json, COCO results
+ *   ([{"image_id", "category_id", "bbox": [x, y, w, h], "score"}], ids as in the manifest's
+ *   images and detection.categoryIds); metrics.json is not read, the metrics are computed here.
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
@@ -21,6 +24,7 @@ import { chooseSplit } from './splits';
 import { checkDatasetFiles, realDatasetRoot } from '../datasets/verify';
 import { EvaluationRecord, SamplePrediction } from './types';
 import { parseJsonBounded } from '../util/json';
+import { describeIgnored, readCocoResults, recordDetectionEvaluation, toDetectionImage } from './detection/record';
 
 export interface EvaluatorProfile {
   id: string;
@@ -138,6 +142,26 @@ export async function evaluateExternally(
       fsp.readFile(path.join(outputDir, name), 'utf8').catch(() => {
         throw new RegistryError(`${profile.id} did not write ${name} into its output folder. Full log: ${logFile}`);
       });
+    if (manifest.kind === 'detection') {
+      // A detector writes COCO results; the metrics are ours (pycocotools' semantics), whatever it reports.
+      const images = samples.map(toDetectionImage);
+      const where = path.join(outputDir, 'predictions.json');
+      const read = readCocoResults(
+        await fsp.readFile(where, 'utf8').catch(() => {
+          throw new RegistryError(
+            `${profile.id} did not write predictions.json (COCO results) into its output folder. Full log: ${logFile}`,
+          );
+        }),
+        `${profile.id}: predictions.json`,
+        manifest,
+        images,
+      );
+      log(`${read.count} predictions ingested; ignored: ${describeIgnored(read.ignored)}`);
+      return await recordDetectionEvaluation(registry, id, manifest.classes, images, read.predictions, {
+        signal: opts.signal,
+        details: { log: logFile, tool: profile.tool, ignoredPredictions: read.ignored },
+      });
+    }
     let given: Record<string, unknown>;
     try {
       given = parseJsonBounded(await read('metrics.json'), `${profile.id}: metrics.json`) as Record<string, unknown>;

@@ -46,6 +46,7 @@ export const COMMANDS = {
   plotAcrossVersions: 'modelRegistry.plotAcrossVersions',
   registerDataset: 'modelRegistry.registerDataset',
   evaluateVersion: 'modelRegistry.evaluateVersion',
+  importPredictions: 'modelRegistry.importPredictions',
   openEvaluation: 'modelRegistry.openEvaluation',
   // Training
   trainNewVersion: 'modelRegistry.trainNewVersion',

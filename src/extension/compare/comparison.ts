@@ -80,6 +80,17 @@ const EVALUATION_METRICS: [string, string, Direction][] = [
   ['macroF1', 'macro F1', 'higher'],
   ['weightedF1', 'weighted F1', 'higher'],
   ['ece', 'ECE', 'lower'],
+  // Detection (a version evaluated on boxes has these instead): COCO's, then the other conventions.
+  ['AP', 'AP', 'higher'],
+  ['AP50', 'AP50', 'higher'],
+  ['AP75', 'AP75', 'higher'],
+  ['APs', 'AP small', 'higher'],
+  ['APm', 'AP medium', 'higher'],
+  ['APl', 'AP large', 'higher'],
+  ['AR100', 'AR100', 'higher'],
+  ['VOC_AP50', 'VOC AP50', 'higher'],
+  ['mAP50-95', 'mAP50-95 (Ultralytics)', 'higher'],
+  ['F1', 'F1', 'higher'],
 ];
 
 /** Each version's newest evaluation per dataset and split, as rows "eval points/test: accuracy". */

@@ -4,6 +4,7 @@ import {
   checkEvaluatorProfile,
   DatasetRecord,
   evaluateExternally,
+  evaluateFromPredictions,
   evaluateVersion,
   EvaluatorProfile,
   registerDataset,
@@ -170,6 +171,54 @@ export function registerEvaluateCommands(
         return undefined;
       }
     }),
+    registerCommand(COMMANDS.importPredictions, async (...args: unknown[]) => {
+      const v = (await targets.version(args, { ask: 'Import predictions for', offers: /^version\.ready/ }))?.version;
+      if (!v) return undefined;
+      const arg = args[1];
+      const given =
+        typeof arg === 'object' && arg !== null && 'file' in arg
+          ? (arg as { dataset: string; split?: string; file: string; open?: boolean })
+          : undefined;
+      try {
+        const target = given ?? (await pickDataset(service, v, register, 'detection'));
+        if (!target) return undefined;
+        const file =
+          given?.file ??
+          (
+            await vscode.window.showOpenDialog({
+              canSelectFiles: true,
+              openLabel: 'Import Predictions',
+              title: `Predictions of ${v.ref} on ${target.dataset}: COCO results JSON ([{image_id, category_id, bbox, score}])`,
+              filters: { 'COCO results': ['json'] },
+              defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+            })
+          )?.[0]?.fsPath;
+        if (!file) return undefined;
+        const out = evaluationLog();
+        const e = await withCancellableProgress(
+          `Importing predictions of ${v.ref} on ${target.dataset}`,
+          `Import of ${v.ref}'s predictions cancelled; nothing was recorded.`,
+          async ({ signal }) =>
+            evaluateFromPredictions(await service.get(), v.ref, file, {
+              dataset: target.dataset,
+              split: target.split,
+              cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+              signal,
+              log: (l) => out.appendLine(`${v.ref}: ${l}`),
+            }),
+        );
+        if (!e) return undefined;
+        service.fireSoon();
+        void vscode.window.showInformationMessage(
+          `${v.ref} on ${target.dataset}: AP ${formatMetric(e.metrics.AP ?? null)}, AP50 ${formatMetric(e.metrics.AP50 ?? null)} from ${String(e.details.predictionCount)} predictions.`,
+        );
+        if (given?.open !== false) await EvaluationPanel.show(service, context.extensionUri, e.id);
+        return e;
+      } catch (e) {
+        showError(`Could not import predictions for ${v.ref}`, e);
+        return undefined;
+      }
+    }),
   ];
 }
 
@@ -177,8 +226,9 @@ async function pickDataset(
   service: RegistryService,
   v: VersionRecord,
   register: () => Promise<DatasetRecord | undefined>,
+  kind?: DatasetRecord['kind'],
 ): Promise<{ dataset: string; split?: string } | undefined> {
-  const list = await (await service.get()).listDatasets();
+  const list = (await (await service.get()).listDatasets()).filter((d) => !kind || d.kind === kind);
   const add = {
     label: '$(add) Register a Dataset…',
     detail: 'A folder of class folders with images, a CSV/JSONL, or a .npz',
@@ -267,7 +317,9 @@ async function run(
       });
       service.fireSoon();
       void vscode.window.setStatusBarMessage(
-        `${v.ref} on ${dataset}: accuracy ${formatMetric(e.metrics.accuracy ?? null)}`,
+        e.details.task === 'detection'
+          ? `${v.ref} on ${dataset}: AP ${formatMetric(e.metrics.AP ?? null)}`
+          : `${v.ref} on ${dataset}: accuracy ${formatMetric(e.metrics.accuracy ?? null)}`,
         8000,
       );
       return e;

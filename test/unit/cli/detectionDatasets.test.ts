@@ -1,5 +1,5 @@
 // `modelreg dataset add` / `dataset show` / `datasets` for detection datasets through the real CLI,
-// on the coco-shapes fixture; the classification evaluator refuses a detection dataset in words.
+// on the coco-shapes fixture; a version whose config.json has no postprocessing is not run as a detector.
 import * as assert from 'assert';
 import { spawnSync } from 'child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
@@ -69,7 +69,7 @@ describe('modelreg dataset add (detection)', () => {
     );
   });
 
-  it('refuses bad input naming the file, and the classification evaluator refuses a detection dataset', () => {
+  it('refuses bad input naming the file, and a version without detector postprocessing on a detection dataset', () => {
     writeFileSync(path.join(ws, 'deep.json'), `{"images": ${'['.repeat(5000)}${']'.repeat(5000)}}`);
     const deep = modelreg(ws, 'dataset', 'add', 'deep.json');
     assert.strictEqual(deep.code, 2, deep.err);
@@ -84,6 +84,11 @@ describe('modelreg dataset add (detection)', () => {
     ok('import', 'models/net', '--model', 'net');
     const e = modelreg(ws, 'evaluate', 'net@v1', '--dataset', 'shapes');
     assert.strictEqual(e.code, 2, e.err);
-    assert.match(e.err, /^modelreg: dataset shapes holds detection boxes; evaluate a detector on it/);
+    // Without postprocessing in its config.json the version is no detector: refused before anything runs.
+    assert.match(
+      e.err,
+      /^modelreg: net@v1:config\.json: a detector needs "postprocessing": .* \(dataset shapes holds boxes, so net@v1 is run as a detector\)\n/,
+    );
+    assert.strictEqual(JSON.parse(ok('evaluations', 'net@v1', '--json').out).length, 0);
   });
 });
