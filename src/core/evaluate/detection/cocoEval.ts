@@ -103,90 +103,32 @@ function meanDefined(values: number[]): number {
   return kept.length ? pairwiseSum(kept) / kept.length : -1;
 }
 
-/** maskApi's bbIou: intersection over union, or over the detection's area for a crowd region. */
-function iou(d: number[], g: number[], crowd: boolean): number {
-  const w = Math.min(d[0] + d[2], g[0] + g[2]) - Math.max(d[0], g[0]);
+/** maskApi's bbIou of boxes d and g (x, y, w, h at d…d + 3 and g…g + 3): intersection over union, or over the detection's area for a crowd region. */
+function iou(dts: Float64Array, d: number, gts: Float64Array, g: number, crowd: boolean): number {
+  const w = Math.min(dts[d] + dts[d + 2], gts[g] + gts[g + 2]) - Math.max(dts[d], gts[g]);
   if (w <= 0) return 0;
-  const h = Math.min(d[1] + d[3], g[1] + g[3]) - Math.max(d[1], g[1]);
+  const h = Math.min(dts[d + 1] + dts[d + 3], gts[g + 1] + gts[g + 3]) - Math.max(dts[d + 1], gts[g + 1]);
   if (h <= 0) return 0;
   const inter = w * h;
-  const da = d[2] * d[3];
-  return inter / (crowd ? da : da + g[2] * g[3] - inter);
+  const da = dts[d + 2] * dts[d + 3];
+  return inter / (crowd ? da : da + gts[g + 2] * gts[g + 3] - inter);
 }
 
-interface Det {
-  id: number;
-  score: number;
-  area: number;
-  bbox: number[];
-}
-interface Gt {
-  id: number;
-  area: number;
-  crowd: boolean;
-  bbox: number[];
+/** Members of each group, in the order they came: group c holds order[start[c]] … order[start[c + 1] − 1]. */
+function groupBy(groupOf: Int32Array, groups: number): { start: Int32Array; order: Int32Array } {
+  const start = new Int32Array(groups + 1);
+  for (const g of groupOf) start[g + 1]++;
+  for (let c = 0; c < groups; c++) start[c + 1] += start[c];
+  const next = start.slice(0, groups);
+  const order = new Int32Array(groupOf.length);
+  for (let j = 0; j < groupOf.length; j++) order[next[groupOf[j]]++] = j;
+  return { start, order };
 }
 
-/** evaluateImg's result for one image, category and area range (maxDets[-1] detections). */
-interface ImageEval {
-  /** T × D: the matched ground truth's id (0: none), and whether the detection is ignored. */
-  dtMatches: Float64Array;
-  dtIgnore: Uint8Array;
-  dtScores: number[];
-  gtIgnore: Uint8Array;
-  D: number;
-}
-
-/** Stable order of indices by key ascending (numpy's argsort kind='mergesort'). */
-const stableOrder = (n: number, key: (i: number) => number) =>
-  Array.from({ length: n }, (_, i) => i).sort((a, b) => key(a) - key(b) || a - b);
-
-function evaluateImage(
-  gts: Gt[],
-  dts: Det[],
-  ious: number[][],
-  range: [number, number],
-  maxDet: number,
-): ImageEval | null {
-  if (!gts.length && !dts.length) return null;
-  const T = IOU_THRESHOLDS.length;
-  const ignoreOf = (g: Gt) => (g.crowd || g.area < range[0] || g.area > range[1] ? 1 : 0);
-  const gtOrder = stableOrder(gts.length, (i) => ignoreOf(gts[i]));
-  const gt = gtOrder.map((i) => gts[i]);
-  // dts arrive sorted by score and cut at maxDets[-1] (computeIoU's order); a smaller maxDet cuts again.
-  const dt = dts.slice(0, maxDet);
-  const G = gt.length;
-  const D = dt.length;
-  const gtIg = Uint8Array.from(gt, ignoreOf);
-  const gtm = new Float64Array(T * G);
-  const dtm = new Float64Array(T * D);
-  const dtIg = new Uint8Array(T * D);
-  if (ious.length && G) {
-    for (let t = 0; t < T; t++) {
-      for (let di = 0; di < D; di++) {
-        let best = Math.min(IOU_THRESHOLDS[t], 1 - 1e-10);
-        let m = -1;
-        for (let gi = 0; gi < G; gi++) {
-          if (gtm[t * G + gi] > 0 && !gt[gi].crowd) continue; // matched already, and not a crowd
-          if (m > -1 && gtIg[m] === 0 && gtIg[gi] === 1) break; // matched a regular one; the rest are ignored
-          const v = ious[di][gtOrder[gi]];
-          if (v < best) continue;
-          best = v;
-          m = gi;
-        }
-        if (m === -1) continue;
-        dtIg[t * D + di] = gtIg[m];
-        dtm[t * D + di] = gt[m].id;
-        gtm[t * G + m] = dt[di].id;
-      }
-    }
-  }
-  // Unmatched detections outside the area range are ignored.
-  for (let t = 0; t < T; t++)
-    for (let di = 0; di < D; di++)
-      if (dtm[t * D + di] === 0 && (dt[di].area < range[0] || dt[di].area > range[1])) dtIg[t * D + di] = 1;
-  return { dtMatches: dtm, dtIgnore: dtIg, dtScores: dt.map((d) => d.score), gtIgnore: gtIg, D };
-}
+/** What a detection is at one IoU threshold and area range, as accumulate() counts it. */
+const FALSE_POSITIVE = 0;
+const TRUE_POSITIVE = 1;
+const IGNORED = 2;
 
 /** Evaluates detections against ground truth as pycocotools' COCOeval(gt, loadRes(dets), 'bbox') does. */
 export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]): CocoResult {
@@ -196,88 +138,166 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
   const catIndex = new Map(catIds.map((id, i) => [id, i]));
   const I = imgIds.length;
   const K = catIds.length;
-  const key = (img: number, cat: number) => catIndex.get(cat)! * I + imgIndex.get(img)!;
-
-  const gtsBy: Gt[][] = Array.from({ length: I * K }, () => []);
-  for (const a of truth.annotations) {
-    if (!imgIndex.has(a.image_id) || !catIndex.has(a.category_id)) continue;
-    gtsBy[key(a.image_id, a.category_id)].push({ id: a.id, area: a.area, crowd: !!a.iscrowd, bbox: a.bbox });
-  }
-  const dtsBy: Det[][] = Array.from({ length: I * K }, () => []);
-  detections.forEach((d, i) => {
-    // loadRes numbers results from 1 in their order and takes w·h as the area.
-    if (!imgIndex.has(d.image_id) || !catIndex.has(d.category_id)) return;
-    dtsBy[key(d.image_id, d.category_id)].push({
-      id: i + 1,
-      score: d.score,
-      area: d.bbox[2] * d.bbox[3],
-      bbox: d.bbox,
-    });
-  });
-
-  const maxDet = MAX_DETS[MAX_DETS.length - 1];
-  // computeIoU: detections by score (stable), at most maxDets[-1], against the ground truth in file order.
-  const sortedDts: Det[][] = [];
-  const iousBy: number[][][] = [];
-  for (let c = 0; c < I * K; c++) {
-    const ds = dtsBy[c];
-    const order = stableOrder(ds.length, (i) => -ds[i].score);
-    const dt = order.slice(0, maxDet).map((i) => ds[i]);
-    sortedDts.push(dt);
-    const gt = gtsBy[c];
-    iousBy.push(gt.length && dt.length ? dt.map((d) => gt.map((g) => iou(d.bbox, g.bbox, g.crowd))) : []);
-  }
-
-  // evaluate(): for each category, area range and image.
-  const A = AREA_RANGES.length;
-  const evals: (ImageEval | null)[] = new Array(K * A * I);
-  for (let k = 0; k < K; k++)
-    for (let a = 0; a < A; a++)
-      for (let i = 0; i < I; i++) {
-        const c = k * I + i;
-        evals[(k * A + a) * I + i] = evaluateImage(gtsBy[c], sortedDts[c], iousBy[c], AREA_RANGES[a], maxDet);
-      }
-
-  // accumulate()
   const T = IOU_THRESHOLDS.length;
   const R = RECALL_THRESHOLDS.length;
+  const A = AREA_RANGES.length;
   const M = MAX_DETS.length;
+  const maxDet = MAX_DETS[M - 1];
+  // A cell is one (category k, image i): k·I + i, the order evaluate() visits them in.
+  const cells = I * K;
+
+  // Ground truth of known images and categories, in file order.
+  const gtAnns = truth.annotations.filter((a) => imgIndex.has(a.image_id) && catIndex.has(a.category_id));
+  const G = gtAnns.length;
+  const gtCell = new Int32Array(G);
+  const gtBox = new Float64Array(4 * G);
+  const gtArea = new Float64Array(G);
+  const gtCrowd = new Uint8Array(G);
+  // evaluateImg keeps the matched ground truth's id, and a zero id reads as "no match".
+  const gtMatchable = new Uint8Array(G);
+  gtAnns.forEach((a, j) => {
+    gtCell[j] = catIndex.get(a.category_id)! * I + imgIndex.get(a.image_id)!;
+    for (let x = 0; x < 4; x++) gtBox[4 * j + x] = a.bbox[x];
+    gtArea[j] = a.area;
+    gtCrowd[j] = a.iscrowd ? 1 : 0;
+    gtMatchable[j] = Number(a.id) !== 0 ? 1 : 0;
+  });
+  const gtsOf = groupBy(gtCell, cells);
+
+  // Detections of known images and categories, in results order (loadRes's ids); area w·h as loadRes takes it.
+  const dtAnns = detections.filter((d) => imgIndex.has(d.image_id) && catIndex.has(d.category_id));
+  const N = dtAnns.length;
+  const dtCat = new Int32Array(N);
+  const dtImg = new Int32Array(N);
+  const dtKey = new Float64Array(N);
+  const dtBox = new Float64Array(4 * N);
+  const dtArea = new Float64Array(N);
+  dtAnns.forEach((d, j) => {
+    dtCat[j] = catIndex.get(d.category_id)!;
+    dtImg[j] = imgIndex.get(d.image_id)!;
+    dtKey[j] = -d.score;
+    for (let x = 0; x < 4; x++) dtBox[4 * j + x] = d.bbox[x];
+    dtArea[j] = d.bbox[2] * d.bbox[3];
+  });
+  // computeIoU sorts each cell's detections by score (stable) and keeps maxDets[-1]; accumulate
+  // concatenates a category's cells in image order and sorts again by score (stable). Both orders
+  // are this one, by category, score, image and results order, so one sort serves both.
+  const byScore = Array.from({ length: N }, (_, j) => j).sort(
+    (a, b) => dtCat[a] - dtCat[b] || dtKey[a] - dtKey[b] || dtImg[a] - dtImg[b] || a - b,
+  );
+  // The kept detections, numbered in that order: p → results index, rank in its cell, cell.
+  const seen = new Int32Array(cells);
+  const posDet = new Int32Array(N);
+  const posRank = new Int32Array(N);
+  const posCell = new Int32Array(N);
+  const catStart = new Int32Array(K + 1);
+  let S = 0;
+  for (const j of byScore) {
+    const c = dtCat[j] * I + dtImg[j];
+    if (seen[c] >= maxDet) continue;
+    posDet[S] = j;
+    posRank[S] = seen[c]++;
+    posCell[S] = c;
+    catStart[dtCat[j] + 1] = ++S;
+  }
+  for (let k = 0; k < K; k++) catStart[k + 1] = Math.max(catStart[k + 1], catStart[k]);
+  const dtsOf = groupBy(posCell.subarray(0, S), cells);
+
+  // evaluate(): each kept detection's outcome at each area range and threshold, state[(a·T + t)·S + p].
+  const state = new Uint8Array(A * T * S);
+  let ious = new Float64Array(0);
+  let gtOrder = new Int32Array(0);
+  let gtIg = new Uint8Array(0);
+  let gtm = new Uint8Array(0);
+  for (let c = 0; c < cells; c++) {
+    const g0 = gtsOf.start[c];
+    const nG = gtsOf.start[c + 1] - g0;
+    const d0 = dtsOf.start[c];
+    const nD = dtsOf.start[c + 1] - d0;
+    if (!nD) continue;
+    if (ious.length < nD * nG) ious = new Float64Array(2 * nD * nG);
+    if (gtOrder.length < nG) {
+      gtOrder = new Int32Array(2 * nG);
+      gtIg = new Uint8Array(2 * nG);
+      gtm = new Uint8Array(2 * T * nG);
+    }
+    // computeIoU, once for every range and threshold: maskApi's bbIou, over the detection's area for a crowd.
+    for (let di = 0; di < nD; di++)
+      for (let gi = 0; gi < nG; gi++) {
+        const gj = gtsOf.order[g0 + gi];
+        ious[di * nG + gi] = iou(dtBox, 4 * posDet[dtsOf.order[d0 + di]], gtBox, 4 * gj, gtCrowd[gj] === 1);
+      }
+    for (let a = 0; a < A; a++) {
+      const [lo, hi] = AREA_RANGES[a];
+      // evaluateImg: ground truth ordered by its ignore flag (stable), regular ones first.
+      let n = 0;
+      for (let ignored = 0; ignored < 2; ignored++)
+        for (let gi = 0; gi < nG; gi++) {
+          const gj = gtsOf.order[g0 + gi];
+          const ig = gtCrowd[gj] || gtArea[gj] < lo || gtArea[gj] > hi ? 1 : 0;
+          if (ig !== ignored) continue;
+          gtOrder[n] = gi;
+          gtIg[n++] = ig;
+        }
+      gtm.fill(0, 0, T * nG);
+      for (let t = 0; t < T; t++) {
+        const out = (a * T + t) * S;
+        for (let di = 0; di < nD; di++) {
+          const p = dtsOf.order[d0 + di];
+          let best = Math.min(IOU_THRESHOLDS[t], 1 - 1e-10);
+          let m = -1;
+          for (let gi = 0; gi < nG; gi++) {
+            const gj = gtsOf.order[g0 + gtOrder[gi]];
+            if (gtm[t * nG + gi] && !gtCrowd[gj]) continue; // matched already, and not a crowd
+            if (m > -1 && gtIg[m] === 0 && gtIg[gi] === 1) break; // matched a regular one; the rest are ignored
+            const v = ious[di * nG + gtOrder[gi]];
+            if (v < best) continue;
+            best = v;
+            m = gi;
+          }
+          const matched = m > -1 && gtMatchable[gtsOf.order[g0 + gtOrder[m]]] === 1;
+          if (m > -1) gtm[t * nG + m] = 1;
+          // Unmatched detections outside the area range are ignored.
+          const area = dtArea[posDet[p]];
+          const ignored = (m > -1 && gtIg[m] === 1) || (!matched && (area < lo || area > hi));
+          state[out + p] = ignored ? IGNORED : matched ? TRUE_POSITIVE : FALSE_POSITIVE;
+        }
+      }
+    }
+  }
+
+  // accumulate(): the ground truth each category and range counts (not ignored)…
+  const npig = new Int32Array(K * A);
+  for (let j = 0; j < G; j++)
+    for (let a = 0; a < A; a++)
+      if (!gtCrowd[j] && !(gtArea[j] < AREA_RANGES[a][0] || gtArea[j] > AREA_RANGES[a][1]))
+        npig[Math.floor(gtCell[j] / I) * A + a]++;
+  // …and precision at each recall threshold from the category's detections by score.
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
   const pIdx = (t: number, r: number, k: number, a: number, m: number) => (((t * R + r) * K + k) * A + a) * M + m;
   const rIdx = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
+  const rc = new Float64Array(S);
+  const pr = new Float64Array(S);
   for (let k = 0; k < K; k++)
-    for (let a = 0; a < A; a++)
+    for (let a = 0; a < A; a++) {
+      const np = npig[k * A + a];
+      if (np === 0) continue;
       for (let m = 0; m < M; m++) {
-        const E = evals.slice((k * A + a) * I, (k * A + a + 1) * I).filter((e): e is ImageEval => e !== null);
-        if (!E.length) continue;
         const md = MAX_DETS[m];
-        const scores: number[] = [];
-        const where: [ImageEval, number][] = [];
-        for (const e of E)
-          for (let d = 0; d < Math.min(md, e.D); d++) {
-            scores.push(e.dtScores[d]);
-            where.push([e, d]);
-          }
-        const order = stableOrder(scores.length, (i) => -scores[i]);
-        let npig = 0;
-        for (const e of E) for (const g of e.gtIgnore) if (g === 0) npig++;
-        if (npig === 0) continue;
-        const nd = order.length;
         for (let t = 0; t < T; t++) {
-          const pr = new Float64Array(nd);
-          const rc = new Float64Array(nd);
+          const out = (a * T + t) * S;
           let tp = 0;
           let fp = 0;
-          order.forEach((o, j) => {
-            const [e, d] = where[o];
-            const matched = e.dtMatches[t * e.D + d] !== 0;
-            const ignored = e.dtIgnore[t * e.D + d] !== 0;
-            if (matched && !ignored) tp++;
-            else if (!matched && !ignored) fp++;
-            rc[j] = tp / npig;
-            pr[j] = tp / (fp + tp + EPS);
-          });
+          let nd = 0;
+          for (let p = catStart[k]; p < catStart[k + 1]; p++) {
+            if (posRank[p] >= md) continue;
+            const s = state[out + p];
+            if (s === TRUE_POSITIVE) tp++;
+            else if (s === FALSE_POSITIVE) fp++;
+            rc[nd] = tp / np;
+            pr[nd++] = tp / (fp + tp + EPS);
+          }
           recall[rIdx(t, k, a, m)] = nd ? rc[nd - 1] : 0;
           for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
           // searchsorted(rc, recThrs, 'left'); recall points past the last detection keep 0.
@@ -288,15 +308,14 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
           }
         }
       }
+    }
 
-  // summarize()
+  // summarize(): means over precision[t][r][k] in numpy's (C) order, of one threshold or category or all.
   const ap = (a: number, m: number, t?: number, k?: number) => {
     const vals: number[] = [];
-    for (let ti = 0; ti < T; ti++) {
-      if (t !== undefined && ti !== t) continue;
+    for (let ti = t ?? 0; ti <= (t ?? T - 1); ti++)
       for (let r = 0; r < R; r++)
-        for (let ki = 0; ki < K; ki++) if (k === undefined || ki === k) vals.push(precision[pIdx(ti, r, ki, a, m)]);
-    }
+        for (let ki = k ?? 0; ki <= (k ?? K - 1); ki++) vals.push(precision[pIdx(ti, r, ki, a, m)]);
     return meanDefined(vals);
   };
   const ar = (a: number, m: number) => {
