@@ -129,6 +129,9 @@ function groupBy(groupOf: Int32Array, groups: number): { start: Int32Array; orde
 const FALSE_POSITIVE = 0;
 const TRUE_POSITIVE = 1;
 const IGNORED = 2;
+const MIXED = 3;
+/** evaluateImg's starting IoU for each threshold: a match needs at least this. */
+const IOU_CUTS = IOU_THRESHOLDS.map((t) => Math.min(t, 1 - 1e-10));
 
 /** Evaluates detections against ground truth as pycocotools' COCOeval(gt, loadRes(dets), 'bbox') does. */
 export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]): CocoResult {
@@ -164,71 +167,92 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
   });
   const gtsOf = groupBy(gtCell, cells);
 
-  // Detections of known images and categories, in results order (loadRes's ids); area w·h as loadRes takes it.
+  // Detections of known images and categories, in results order (loadRes's ids), grouped by cell.
   const dtAnns = detections.filter((d) => imgIndex.has(d.image_id) && catIndex.has(d.category_id));
   const N = dtAnns.length;
-  const dtCat = new Int32Array(N);
-  const dtImg = new Int32Array(N);
-  const dtKey = new Float64Array(N);
+  const dtCell = new Int32Array(N);
+  const dtScore = new Float64Array(N);
   const dtBox = new Float64Array(4 * N);
-  const dtArea = new Float64Array(N);
+  // Read in results order, the order JSON.parse laid the objects out in memory.
   dtAnns.forEach((d, j) => {
-    dtCat[j] = catIndex.get(d.category_id)!;
-    dtImg[j] = imgIndex.get(d.image_id)!;
-    dtKey[j] = -d.score;
+    dtCell[j] = catIndex.get(d.category_id)! * I + imgIndex.get(d.image_id)!;
+    dtScore[j] = d.score;
     for (let x = 0; x < 4; x++) dtBox[4 * j + x] = d.bbox[x];
-    dtArea[j] = d.bbox[2] * d.bbox[3];
   });
+  const dtsOfCell = groupBy(dtCell, cells);
   // computeIoU sorts each cell's detections by score (stable) and keeps maxDets[-1]; accumulate
-  // concatenates a category's cells in image order and sorts again by score (stable). Both orders
-  // are this one, by category, score, image and results order, so one sort serves both.
-  const byScore = Array.from({ length: N }, (_, j) => j).sort(
-    (a, b) => dtCat[a] - dtCat[b] || dtKey[a] - dtKey[b] || dtImg[a] - dtImg[b] || a - b,
-  );
-  // The kept detections, numbered in that order: p → results index, rank in its cell, cell.
-  const seen = new Int32Array(cells);
-  const posDet = new Int32Array(N);
-  const posRank = new Int32Array(N);
-  const posCell = new Int32Array(N);
-  const catStart = new Int32Array(K + 1);
-  let S = 0;
-  for (const j of byScore) {
-    const c = dtCat[j] * I + dtImg[j];
-    if (seen[c] >= maxDet) continue;
-    posDet[S] = j;
-    posRank[S] = seen[c]++;
-    posCell[S] = c;
-    catStart[dtCat[j] + 1] = ++S;
-  }
-  for (let k = 0; k < K; k++) catStart[k + 1] = Math.max(catStart[k + 1], catStart[k]);
-  const dtsOf = groupBy(posCell.subarray(0, S), cells);
+  // concatenates a category's cells in image order and sorts again by score (stable). Both are one
+  // order of a category's detections: by score, then image, then results order — the grouped order.
+  const negScore = Float64Array.from(dtsOfCell.order, (j) => -dtScore[j]);
+  const byScore = Int32Array.from(dtsOfCell.order, (_, q) => q);
+  for (let k = 0; k < K; k++)
+    byScore
+      .subarray(dtsOfCell.start[k * I], dtsOfCell.start[(k + 1) * I])
+      .sort((a, b) => negScore[a] - negScore[b] || a - b);
 
-  // evaluate(): each kept detection's outcome at each area range and threshold, state[(a·T + t)·S + p].
+  // The kept detections (maxDets[-1] a cell) numbered p in that order: box, area (w·h, as loadRes
+  // takes it), rank in the cell; a cell's are cellPos[cellStart[c]] … in rank order.
+  const cellStart = new Int32Array(cells + 1);
+  for (let c = 0; c < cells; c++)
+    cellStart[c + 1] = cellStart[c] + Math.min(dtsOfCell.start[c + 1] - dtsOfCell.start[c], maxDet);
+  const S = cellStart[cells];
+  const posBox = new Float64Array(4 * S);
+  const posArea = new Float64Array(S);
+  const posRank = new Int32Array(S);
+  const cellPos = new Int32Array(S);
+  const catStart = new Int32Array(K + 1);
+  const seen = new Int32Array(cells);
+  let p = 0;
+  for (let k = 0; k < K; k++) {
+    catStart[k] = p;
+    for (let q = dtsOfCell.start[k * I]; q < dtsOfCell.start[(k + 1) * I]; q++) {
+      const j = dtsOfCell.order[byScore[q]];
+      const c = dtCell[j];
+      const rank = seen[c]++;
+      if (rank >= maxDet) continue;
+      for (let x = 0; x < 4; x++) posBox[4 * p + x] = dtBox[4 * j + x];
+      posArea[p] = dtBox[4 * j + 2] * dtBox[4 * j + 3];
+      posRank[p] = rank;
+      cellPos[cellStart[c] + rank] = p++;
+    }
+  }
+  catStart[K] = p;
+
+  // evaluate(): each kept detection's outcome at each area range and threshold, state[(a·S + p)·T + t]
+  // (a detection's thresholds side by side: matching writes them together, accumulate reads them together).
   const state = new Uint8Array(A * T * S);
+  // Most detections are the same at every threshold (state[(a·S + p)·T] or MIXED): accumulate counts those at once.
+  const sameState = new Uint8Array(A * S);
   let ious = new Float64Array(0);
+  const bestIou = new Float64Array(maxDet);
   let gtOrder = new Int32Array(0);
   let gtIg = new Uint8Array(0);
   let gtm = new Uint8Array(0);
   for (let c = 0; c < cells; c++) {
+    const d0 = cellStart[c];
+    const nD = cellStart[c + 1] - d0;
+    if (!nD) continue;
     const g0 = gtsOf.start[c];
     const nG = gtsOf.start[c + 1] - g0;
-    const d0 = dtsOf.start[c];
-    const nD = dtsOf.start[c + 1] - d0;
-    if (!nD) continue;
     if (ious.length < nD * nG) ious = new Float64Array(2 * nD * nG);
     if (gtOrder.length < nG) {
       gtOrder = new Int32Array(2 * nG);
       gtIg = new Uint8Array(2 * nG);
       gtm = new Uint8Array(2 * T * nG);
     }
-    // computeIoU, once for every range and threshold: maskApi's bbIou, over the detection's area for a crowd.
-    for (let di = 0; di < nD; di++)
+    // computeIoU, once for every range and threshold; a detection whose best IoU is under a threshold matches nothing.
+    for (let di = 0; di < nD; di++) {
+      bestIou[di] = -Infinity;
       for (let gi = 0; gi < nG; gi++) {
         const gj = gtsOf.order[g0 + gi];
-        ious[di * nG + gi] = iou(dtBox, 4 * posDet[dtsOf.order[d0 + di]], gtBox, 4 * gj, gtCrowd[gj] === 1);
+        const v = iou(posBox, 4 * cellPos[d0 + di], gtBox, 4 * gj, gtCrowd[gj] === 1);
+        ious[di * nG + gi] = v;
+        bestIou[di] = Math.max(bestIou[di], v);
       }
+    }
     for (let a = 0; a < A; a++) {
-      const [lo, hi] = AREA_RANGES[a];
+      const lo = AREA_RANGES[a][0];
+      const hi = AREA_RANGES[a][1];
       // evaluateImg: ground truth ordered by its ignore flag (stable), regular ones first.
       let n = 0;
       for (let ignored = 0; ignored < 2; ignored++)
@@ -240,12 +264,20 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
           gtIg[n++] = ig;
         }
       gtm.fill(0, 0, T * nG);
-      for (let t = 0; t < T; t++) {
-        const out = (a * T + t) * S;
-        for (let di = 0; di < nD; di++) {
-          const p = dtsOf.order[d0 + di];
-          let best = Math.min(IOU_THRESHOLDS[t], 1 - 1e-10);
+      // Thresholds are independent (one gtm row each), so each detection goes through all of them in turn.
+      for (let di = 0; di < nD; di++) {
+        const p = cellPos[d0 + di];
+        const at = (a * S + p) * T;
+        const outside = posArea[p] < lo || posArea[p] > hi;
+        for (let t = 0; t < T; t++) {
+          const threshold = IOU_CUTS[t];
+          if (bestIou[di] < threshold) {
+            // Under this threshold, and so under every higher one: unmatched from here on.
+            state.fill(outside ? IGNORED : FALSE_POSITIVE, at + t, at + T);
+            break;
+          }
           let m = -1;
+          let best = threshold;
           for (let gi = 0; gi < nG; gi++) {
             const gj = gtsOf.order[g0 + gtOrder[gi]];
             if (gtm[t * nG + gi] && !gtCrowd[gj]) continue; // matched already, and not a crowd
@@ -258,10 +290,12 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
           const matched = m > -1 && gtMatchable[gtsOf.order[g0 + gtOrder[m]]] === 1;
           if (m > -1) gtm[t * nG + m] = 1;
           // Unmatched detections outside the area range are ignored.
-          const area = dtArea[posDet[p]];
-          const ignored = (m > -1 && gtIg[m] === 1) || (!matched && (area < lo || area > hi));
-          state[out + p] = ignored ? IGNORED : matched ? TRUE_POSITIVE : FALSE_POSITIVE;
+          const ignored = (m > -1 && gtIg[m] === 1) || (!matched && outside);
+          state[at + t] = ignored ? IGNORED : matched ? TRUE_POSITIVE : FALSE_POSITIVE;
         }
+        let same = 1;
+        while (same < T && state[at + same] === state[at]) same++;
+        sameState[a * S + p] = same === T ? state[at] : MIXED;
       }
     }
   }
@@ -272,39 +306,73 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
     for (let a = 0; a < A; a++)
       if (!gtCrowd[j] && !(gtArea[j] < AREA_RANGES[a][0] || gtArea[j] > AREA_RANGES[a][1]))
         npig[Math.floor(gtCell[j] / I) * A + a]++;
-  // …and precision at each recall threshold from the category's detections by score.
+  // …the detections each maxDets counts, by category (rank in the cell under it)…
+  const counted = MAX_DETS.map((md) => {
+    const pos = new Int32Array(S);
+    const start = new Int32Array(K + 1);
+    let n = 0;
+    for (let k = 0; k < K; k++) {
+      start[k] = n;
+      for (let p = catStart[k]; p < catStart[k + 1]; p++) if (posRank[p] < md) pos[n++] = p;
+    }
+    start[K] = n;
+    return { pos, start };
+  });
+  // …and precision at each recall threshold. Recall only changes at a true positive, and precision
+  // only falls between two, so the runs that start there (and at the first detection) hold every
+  // value that the monotone precision and searchsorted(rc, recThrs, 'left') can read.
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
   const pIdx = (t: number, r: number, k: number, a: number, m: number) => (((t * R + r) * K + k) * A + a) * M + m;
   const rIdx = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
-  const rc = new Float64Array(S);
-  const pr = new Float64Array(S);
+  // Per threshold t, the runs' recall and precision at runRc[t·W + u], runPr[t·W + u]: at most one
+  // more run than the category's true positives, which are at most its counted ground truth.
+  const W = npig.reduce((most, n) => Math.max(most, n), 0) + 1;
+  const runRc = new Float64Array(T * W);
+  const runPr = new Float64Array(T * W);
+  const runs = new Int32Array(T);
+  const tp = new Int32Array(T);
+  const fp = new Int32Array(T);
   for (let k = 0; k < K; k++)
     for (let a = 0; a < A; a++) {
       const np = npig[k * A + a];
       if (np === 0) continue;
       for (let m = 0; m < M; m++) {
-        const md = MAX_DETS[m];
-        for (let t = 0; t < T; t++) {
-          const out = (a * T + t) * S;
-          let tp = 0;
-          let fp = 0;
-          let nd = 0;
-          for (let p = catStart[k]; p < catStart[k + 1]; p++) {
-            if (posRank[p] >= md) continue;
-            const s = state[out + p];
-            if (s === TRUE_POSITIVE) tp++;
-            else if (s === FALSE_POSITIVE) fp++;
-            rc[nd] = tp / np;
-            pr[nd++] = tp / (fp + tp + EPS);
+        const { pos, start } = counted[m];
+        runs.fill(0);
+        tp.fill(0);
+        fp.fill(0);
+        // False positives at every threshold, counted once (fp[t] holds the rest).
+        let fpAll = 0;
+        for (let j = start[k]; j < start[k + 1]; j++) {
+          const same = sameState[a * S + pos[j]];
+          if (j > start[k] && same !== MIXED && same !== TRUE_POSITIVE) {
+            if (same === FALSE_POSITIVE) fpAll++;
+            continue;
           }
-          recall[rIdx(t, k, a, m)] = nd ? rc[nd - 1] : 0;
-          for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
-          // searchsorted(rc, recThrs, 'left'); recall points past the last detection keep 0.
-          let j = 0;
+          const at = (a * S + pos[j]) * T;
+          for (let t = 0; t < T; t++) {
+            const s = state[at + t];
+            if (s === TRUE_POSITIVE) tp[t]++;
+            else {
+              if (s === FALSE_POSITIVE) fp[t]++;
+              if (j > start[k]) continue;
+            }
+            runRc[t * W + runs[t]] = tp[t] / np;
+            runPr[t * W + runs[t]++] = tp[t] / (fpAll + fp[t] + tp[t] + EPS);
+          }
+        }
+        for (let t = 0; t < T; t++) {
+          const n = runs[t];
+          const rc = runRc.subarray(t * W, t * W + n);
+          const pr = runPr.subarray(t * W, t * W + n);
+          recall[rIdx(t, k, a, m)] = n ? rc[n - 1] : 0;
+          for (let u = n - 1; u > 0; u--) if (pr[u] > pr[u - 1]) pr[u - 1] = pr[u];
+          // Recall points past the last detection keep 0.
+          let u = 0;
           for (let r = 0; r < R; r++) {
-            while (j < nd && rc[j] < RECALL_THRESHOLDS[r]) j++;
-            precision[pIdx(t, r, k, a, m)] = j < nd ? pr[j] : 0;
+            while (u < n && rc[u] < RECALL_THRESHOLDS[r]) u++;
+            precision[pIdx(t, r, k, a, m)] = u < n ? pr[u] : 0;
           }
         }
       }
