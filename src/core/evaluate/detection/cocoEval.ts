@@ -125,6 +125,28 @@ function groupBy(groupOf: Int32Array, groups: number): { start: Int32Array; orde
   return { start, order };
 }
 
+/**
+ * Writes from … to − 1 into order[from …] by key ascending, ties in index order (numpy's stable
+ * argsort; NaN last as there): each index goes to its key's rank among the sorted keys, the count
+ * of smaller keys, plus the ties placed before it. A native sort of the keys and no comparator.
+ */
+function stableOrder(key: Float64Array, from: number, to: number, order: Int32Array): void {
+  const sorted = key.slice(from, to).sort();
+  let numbers = sorted.length;
+  while (numbers > 0 && Number.isNaN(sorted[numbers - 1])) numbers--;
+  const ties = new Int32Array(sorted.length);
+  for (let q = from; q < to; q++) {
+    let lo = Number.isNaN(key[q]) ? numbers : 0;
+    let hi = numbers;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] < key[q]) lo = mid + 1;
+      else hi = mid;
+    }
+    order[from + lo + ties[lo]++] = q;
+  }
+}
+
 /** What a detection is at one IoU threshold and area range, as accumulate() counts it. */
 const FALSE_POSITIVE = 0;
 const TRUE_POSITIVE = 1;
@@ -133,31 +155,41 @@ const MIXED = 3;
 /** evaluateImg's starting IoU for each threshold: a match needs at least this. */
 const IOU_CUTS = IOU_THRESHOLDS.map((t) => Math.min(t, 1 - 1e-10));
 
-/** Evaluates detections against ground truth as pycocotools' COCOeval(gt, loadRes(dets), 'bbox') does. */
-export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]): CocoResult {
-  const imgIds = [...new Set(truth.images.map((i) => i.id))].sort((a, b) => a - b);
-  const catIds = [...new Set(truth.categories.map((c) => c.id))].sort((a, b) => a - b);
-  const imgIndex = new Map(imgIds.map((id, i) => [id, i]));
-  const catIndex = new Map(catIds.map((id, i) => [id, i]));
-  const I = imgIds.length;
-  const K = catIds.length;
-  const T = IOU_THRESHOLDS.length;
-  const R = RECALL_THRESHOLDS.length;
-  const A = AREA_RANGES.length;
-  const M = MAX_DETS.length;
-  const maxDet = MAX_DETS[M - 1];
-  // A cell is one (category k, image i): k·I + i, the order evaluate() visits them in.
-  const cells = I * K;
+const T = IOU_THRESHOLDS.length;
+const R = RECALL_THRESHOLDS.length;
+const A = AREA_RANGES.length;
+const M = MAX_DETS.length;
+const maxDet = MAX_DETS[M - 1];
 
-  // Ground truth of known images and categories, in file order.
-  const gtAnns = truth.annotations.filter((a) => imgIndex.has(a.image_id) && catIndex.has(a.category_id));
+/** The known images' and categories' indices; a cell is one (category k, image i): k·I + i, the order evaluate() visits them in. */
+interface Index {
+  imgIndex: Map<number, number>;
+  catIndex: Map<number, number>;
+  I: number;
+  K: number;
+}
+
+/** The ground truth of known images and categories, in file order; a cell's are byCell.order[byCell.start[c]] …. */
+interface Truth {
+  G: number;
+  cell: Int32Array;
+  box: Float64Array;
+  area: Float64Array;
+  crowd: Uint8Array;
+  /** evaluateImg keeps the matched ground truth's id, and a zero id reads as "no match". */
+  matchable: Uint8Array;
+  byCell: { start: Int32Array; order: Int32Array };
+}
+
+function readTruth(annotations: CocoGroundTruthBox[], { imgIndex, catIndex, I, K }: Index): Truth {
+  const gtAnns = annotations.filter((a) => imgIndex.has(a.image_id) && catIndex.has(a.category_id));
   const G = gtAnns.length;
   const gtCell = new Int32Array(G);
   const gtBox = new Float64Array(4 * G);
   const gtArea = new Float64Array(G);
   const gtCrowd = new Uint8Array(G);
-  // evaluateImg keeps the matched ground truth's id, and a zero id reads as "no match".
   const gtMatchable = new Uint8Array(G);
+  // Read in file order, the order JSON.parse laid the objects out in memory.
   gtAnns.forEach((a, j) => {
     gtCell[j] = catIndex.get(a.category_id)! * I + imgIndex.get(a.image_id)!;
     for (let x = 0; x < 4; x++) gtBox[4 * j + x] = a.bbox[x];
@@ -165,8 +197,33 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
     gtCrowd[j] = a.iscrowd ? 1 : 0;
     gtMatchable[j] = Number(a.id) !== 0 ? 1 : 0;
   });
-  const gtsOf = groupBy(gtCell, cells);
+  return {
+    G,
+    cell: gtCell,
+    box: gtBox,
+    area: gtArea,
+    crowd: gtCrowd,
+    matchable: gtMatchable,
+    byCell: groupBy(gtCell, I * K),
+  };
+}
 
+/**
+ * The kept detections (maxDets[-1] a cell) numbered p in score order: box, area (w·h, as loadRes
+ * takes it), rank in the cell; a category's are catStart[k] …, a cell's cellPos[cellStart[c]] … in rank order.
+ */
+interface Kept {
+  S: number;
+  box: Float64Array;
+  area: Float64Array;
+  rank: Int32Array;
+  catStart: Int32Array;
+  cellStart: Int32Array;
+  cellPos: Int32Array;
+}
+
+function keepDetections(detections: CocoDetection[], { imgIndex, catIndex, I, K }: Index): Kept {
+  const cells = I * K;
   // Detections of known images and categories, in results order (loadRes's ids), grouped by cell.
   const dtAnns = detections.filter((d) => imgIndex.has(d.image_id) && catIndex.has(d.category_id));
   const N = dtAnns.length;
@@ -183,15 +240,12 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
   // computeIoU sorts each cell's detections by score (stable) and keeps maxDets[-1]; accumulate
   // concatenates a category's cells in image order and sorts again by score (stable). Both are one
   // order of a category's detections: by score, then image, then results order — the grouped order.
-  const negScore = Float64Array.from(dtsOfCell.order, (j) => -dtScore[j]);
-  const byScore = Int32Array.from(dtsOfCell.order, (_, q) => q);
-  for (let k = 0; k < K; k++)
-    byScore
-      .subarray(dtsOfCell.start[k * I], dtsOfCell.start[(k + 1) * I])
-      .sort((a, b) => negScore[a] - negScore[b] || a - b);
+  const negScore = new Float64Array(N);
+  for (let q = 0; q < N; q++) negScore[q] = -dtScore[dtsOfCell.order[q]];
+  const byScore = new Int32Array(N);
+  for (let k = 0; k < K; k++) stableOrder(negScore, dtsOfCell.start[k * I], dtsOfCell.start[(k + 1) * I], byScore);
 
-  // The kept detections (maxDets[-1] a cell) numbered p in that order: box, area (w·h, as loadRes
-  // takes it), rank in the cell; a cell's are cellPos[cellStart[c]] … in rank order.
+  // Numbered in that order, at most maxDets[-1] a cell.
   const cellStart = new Int32Array(cells + 1);
   for (let c = 0; c < cells; c++)
     cellStart[c + 1] = cellStart[c] + Math.min(dtsOfCell.start[c + 1] - dtsOfCell.start[c], maxDet);
@@ -217,12 +271,18 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
     }
   }
   catStart[K] = p;
+  return { S, box: posBox, area: posArea, rank: posRank, catStart, cellStart, cellPos };
+}
 
-  // evaluate(): each kept detection's outcome at each area range and threshold, state[(a·S + p)·T + t]
-  // (a detection's thresholds side by side: matching writes them together, accumulate reads them together).
-  const state = new Uint8Array(A * T * S);
-  // Most detections are the same at every threshold (state[(a·S + p)·T] or MIXED): accumulate counts those at once.
-  const sameState = new Uint8Array(A * S);
+/** evaluate(): each kept detection's outcome at each area range and threshold. */
+function evaluateCells(gt: Truth, dt: Kept, cells: number): { sameState: Uint8Array; state: Uint8Array } {
+  const { box: gtBox, area: gtArea, crowd: gtCrowd, matchable: gtMatchable, byCell: gtsOf } = gt;
+  const { S, box: posBox, area: posArea, cellStart, cellPos } = dt;
+  // sameState[p·A + a]: most are the
+  // same at every threshold (a box near no ground truth is unmatched at all of them). Only a MIXED
+  // one has its thresholds' outcomes in state[(p·A + a)·T + t].
+  const sameState = new Uint8Array(S * A);
+  const state = new Uint8Array(S * A * T);
   let ious = new Float64Array(0);
   const bestIou = new Float64Array(maxDet);
   let gtOrder = new Int32Array(0);
@@ -267,13 +327,18 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
       // Thresholds are independent (one gtm row each), so each detection goes through all of them in turn.
       for (let di = 0; di < nD; di++) {
         const p = cellPos[d0 + di];
-        const at = (a * S + p) * T;
+        const at = (p * A + a) * T;
         const outside = posArea[p] < lo || posArea[p] > hi;
+        if (bestIou[di] < IOU_CUTS[0]) {
+          // Under the lowest threshold, and so under all: unmatched at every one.
+          sameState[p * A + a] = outside ? IGNORED : FALSE_POSITIVE;
+          continue;
+        }
         for (let t = 0; t < T; t++) {
           const threshold = IOU_CUTS[t];
           if (bestIou[di] < threshold) {
             // Under this threshold, and so under every higher one: unmatched from here on.
-            state.fill(outside ? IGNORED : FALSE_POSITIVE, at + t, at + T);
+            for (let u = t; u < T; u++) state[at + u] = outside ? IGNORED : FALSE_POSITIVE;
             break;
           }
           let m = -1;
@@ -295,12 +360,24 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
         }
         let same = 1;
         while (same < T && state[at + same] === state[at]) same++;
-        sameState[a * S + p] = same === T ? state[at] : MIXED;
+        sameState[p * A + a] = same === T ? state[at] : MIXED;
       }
     }
   }
+  return { sameState, state };
+}
 
-  // accumulate(): the ground truth each category and range counts (not ignored)…
+/** accumulate(): precision[t][r][k][a][m] and recall[t][k][a][m], −1 where a category has no ground truth. */
+function accumulate(
+  gt: Truth,
+  dt: Kept,
+  { sameState, state }: { sameState: Uint8Array; state: Uint8Array },
+  I: number,
+  K: number,
+): { precision: Float64Array; recall: Float64Array } {
+  const { G, cell: gtCell, area: gtArea, crowd: gtCrowd } = gt;
+  const { S, rank: posRank, catStart } = dt;
+  // The ground truth each category and range counts (not ignored)…
   const npig = new Int32Array(K * A);
   for (let j = 0; j < G; j++)
     for (let a = 0; a < A; a++)
@@ -344,23 +421,26 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
         fp.fill(0);
         // False positives at every threshold, counted once (fp[t] holds the rest).
         let fpAll = 0;
+        const record = (t: number) => {
+          runRc[t * W + runs[t]] = tp[t] / np;
+          runPr[t * W + runs[t]++] = tp[t] / (fpAll + fp[t] + tp[t] + EPS);
+        };
         for (let j = start[k]; j < start[k + 1]; j++) {
-          const same = sameState[a * S + pos[j]];
-          if (j > start[k] && same !== MIXED && same !== TRUE_POSITIVE) {
-            if (same === FALSE_POSITIVE) fpAll++;
+          const first = j === start[k];
+          const same = sameState[pos[j] * A + a];
+          if (same === MIXED) {
+            const at = (pos[j] * A + a) * T;
+            for (let t = 0; t < T; t++) {
+              const s = state[at + t];
+              if (s === TRUE_POSITIVE) tp[t]++;
+              else if (s === FALSE_POSITIVE) fp[t]++;
+              if (s === TRUE_POSITIVE || first) record(t);
+            }
             continue;
           }
-          const at = (a * S + pos[j]) * T;
-          for (let t = 0; t < T; t++) {
-            const s = state[at + t];
-            if (s === TRUE_POSITIVE) tp[t]++;
-            else {
-              if (s === FALSE_POSITIVE) fp[t]++;
-              if (j > start[k]) continue;
-            }
-            runRc[t * W + runs[t]] = tp[t] / np;
-            runPr[t * W + runs[t]++] = tp[t] / (fpAll + fp[t] + tp[t] + EPS);
-          }
+          if (same === FALSE_POSITIVE) fpAll++;
+          if (same === TRUE_POSITIVE) for (let t = 0; t < T; t++) tp[t]++;
+          if (same === TRUE_POSITIVE || first) for (let t = 0; t < T; t++) record(t);
         }
         for (let t = 0; t < T; t++) {
           const n = runs[t];
@@ -377,6 +457,27 @@ export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]
         }
       }
     }
+  return { precision, recall };
+}
+
+/** Evaluates detections against ground truth as pycocotools' COCOeval(gt, loadRes(dets), 'bbox') does. */
+export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]): CocoResult {
+  const imgIds = [...new Set(truth.images.map((i) => i.id))].sort((a, b) => a - b);
+  const catIds = [...new Set(truth.categories.map((c) => c.id))].sort((a, b) => a - b);
+  const index: Index = {
+    imgIndex: new Map(imgIds.map((id, i) => [id, i])),
+    catIndex: new Map(catIds.map((id, i) => [id, i])),
+    I: imgIds.length,
+    K: catIds.length,
+  };
+  const K = index.K;
+  // One function a step, so that each is optimised on its own.
+  const gt = readTruth(truth.annotations, index);
+  const dt = keepDetections(detections, index);
+  const outcomes = evaluateCells(gt, dt, index.I * K);
+  const { precision, recall } = accumulate(gt, dt, outcomes, index.I, K);
+  const pIdx = (t: number, r: number, k: number, a: number, m: number) => (((t * R + r) * K + k) * A + a) * M + m;
+  const rIdx = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
 
   // summarize(): means over precision[t][r][k] in numpy's (C) order, of one threshold or category or all.
   const ap = (a: number, m: number, t?: number, k?: number) => {
