@@ -139,31 +139,27 @@ if (!existsSync(dtFile)) {
   renameSync(dtFile + '.tmp', dtFile);
 }
 
-// One evaluation in a fresh process: read both files (not timed), parse and evaluate (timed).
+// One evaluation in a fresh process: read both files (not timed), then JSON.parse (the reference)
+// and cocoEvaluate on what it gave, timed apart; the evaluation is the two together.
 const evaluateScript = `
 const { readFileSync } = require('fs');
 const { cocoEvaluate } = require(${JSON.stringify(path.join(repo, 'out/src/core/evaluate/detection/cocoEval.js'))});
 const gt = readFileSync(process.argv[1], 'utf8');
 const dt = readFileSync(process.argv[2], 'utf8');
 const rssBeforeMiB = process.memoryUsage().rss / 2 ** 20;
-const t = performance.now();
-const result = cocoEvaluate(JSON.parse(gt), JSON.parse(dt));
-const ms = performance.now() - t;
-console.log(JSON.stringify({ ms, rssBeforeMiB, maxRssMiB: process.resourceUsage().maxRSS / 1024, stats: result.stats }));`;
+const t0 = performance.now();
+const truth = JSON.parse(gt);
+const detections = JSON.parse(dt);
+const t1 = performance.now();
+const result = cocoEvaluate(truth, detections);
+const t2 = performance.now();
+console.log(JSON.stringify({ parse: t1 - t0, ms: t2 - t0, rssBeforeMiB, maxRssMiB: process.resourceUsage().maxRSS / 1024, stats: result.stats }));`;
 
 const gtText = readFileSync(gtFile, 'utf8');
 const dtText = readFileSync(dtFile, 'utf8');
-const parseMs = () => {
-  const t = performance.now();
-  JSON.parse(gtText);
-  JSON.parse(dtText);
-  return performance.now() - t;
-};
 const rows = [];
-for (let i = 0; i < RUNS; i++) {
-  const run = JSON.parse(execFileSync(process.execPath, ['-e', evaluateScript, gtFile, dtFile]).toString());
-  rows.push({ ...run, parse: parseMs() });
-}
+for (let i = 0; i < RUNS; i++)
+  rows.push(JSON.parse(execFileSync(process.execPath, ['-e', evaluateScript, gtFile, dtFile]).toString()));
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const evalMs = median(rows.map((r) => r.ms));
 const refMs = median(rows.map((r) => r.parse));
@@ -173,7 +169,7 @@ console.log(
   `\nDetection: COCO evaluation of ${gt.images.length.toLocaleString('en')} images, ${gt.annotations.length.toLocaleString('en')} boxes (${gt.annotations.filter((a) => a.iscrowd).length} crowd), ${(IMAGES * DETS_PER_IMAGE).toLocaleString('en')} detections, 80 classes (${mib(gtText)} + ${mib(dtText)} MiB of JSON); median of ${RUNS}; reference = JSON.parse of both`,
 );
 console.log(
-  `  cocoEvaluate(JSON.parse …) ${evalMs.toFixed(0).padStart(6)} ms   JSON.parse ${refMs.toFixed(0).padStart(5)} ms   ${(evalMs / refMs).toFixed(1)}×   ${evalMs < 2000 ? 'met' : 'NOT met'} (< 2 s)`,
+  `  cocoEvaluate(JSON.parse …) ${evalMs.toFixed(0).padStart(6)} ms   JSON.parse alone ${refMs.toFixed(0).padStart(5)} ms   ${(evalMs / refMs).toFixed(1)}×   ${evalMs < 2000 ? 'met' : 'NOT met'} (< 2 s; cocoEvaluate itself ${median(rows.map((r) => r.ms - r.parse)).toFixed(0)} ms)`,
 );
 console.log(
   `  peak RSS ${Math.max(...rows.map((r) => r.maxRssMiB)).toFixed(0)} MB (${median(rows.map((r) => r.rssBeforeMiB)).toFixed(0)} MB before, with the JSON text read)   AP ${rows[0].stats.AP.toFixed(3)}  AP50 ${rows[0].stats.AP50.toFixed(3)}  AR100 ${rows[0].stats.AR100.toFixed(3)}`,
