@@ -275,7 +275,7 @@ function keepDetections(detections: CocoDetection[], { imgIndex, catIndex, I, K 
 }
 
 /** evaluate(): each kept detection's outcome at each area range and threshold. */
-function evaluateCells(gt: Truth, dt: Kept, cells: number): { sameState: Uint8Array; state: Uint8Array } {
+function evaluateCells(gt: Truth, dt: Kept, cells: number): Outcomes {
   const { box: gtBox, area: gtArea, crowd: gtCrowd, matchable: gtMatchable, byCell: gtsOf } = gt;
   const { S, box: posBox, area: posArea, cellStart, cellPos } = dt;
   // sameState[p·A + a]: most are the
@@ -367,11 +367,69 @@ function evaluateCells(gt: Truth, dt: Kept, cells: number): { sameState: Uint8Ar
   return { sameState, state };
 }
 
+/** Each kept detection's outcome: sameState[p·A + a], or MIXED and then state[(p·A + a)·T + t]. */
+interface Outcomes {
+  sameState: Uint8Array;
+  state: Uint8Array;
+}
+
+/**
+ * Per threshold t, the runs of a category's detections (see accumulate): recall and precision where
+ * each starts, at rc[t·W + u] and pr[t·W + u] for u < n[t]. There is at most one more run than the
+ * category's true positives, which are at most its counted ground truth, so W is that count + 1.
+ */
+interface Runs {
+  W: number;
+  rc: Float64Array;
+  pr: Float64Array;
+  n: Int32Array;
+  tp: Int32Array;
+  fp: Int32Array;
+}
+
+/** The runs of the counted detections pos[from] … pos[to − 1], by score, at area range a, with np ground truth. */
+function countRuns(
+  { sameState, state }: Outcomes,
+  pos: Int32Array,
+  from: number,
+  to: number,
+  a: number,
+  np: number,
+  { W, rc, pr, n, tp, fp }: Runs,
+): void {
+  n.fill(0);
+  tp.fill(0);
+  fp.fill(0);
+  // False positives at every threshold, counted once (fp[t] holds the rest).
+  let fpAll = 0;
+  const record = (t: number) => {
+    rc[t * W + n[t]] = tp[t] / np;
+    pr[t * W + n[t]++] = tp[t] / (fpAll + fp[t] + tp[t] + EPS);
+  };
+  for (let j = from; j < to; j++) {
+    const first = j === from;
+    const same = sameState[pos[j] * A + a];
+    if (same === MIXED) {
+      const at = (pos[j] * A + a) * T;
+      for (let t = 0; t < T; t++) {
+        const s = state[at + t];
+        if (s === TRUE_POSITIVE) tp[t]++;
+        else if (s === FALSE_POSITIVE) fp[t]++;
+        if (s === TRUE_POSITIVE || first) record(t);
+      }
+      continue;
+    }
+    if (same === FALSE_POSITIVE) fpAll++;
+    if (same === TRUE_POSITIVE) for (let t = 0; t < T; t++) tp[t]++;
+    if (same === TRUE_POSITIVE || first) for (let t = 0; t < T; t++) record(t);
+  }
+}
+
 /** accumulate(): precision[t][r][k][a][m] and recall[t][k][a][m], −1 where a category has no ground truth. */
 function accumulate(
   gt: Truth,
   dt: Kept,
-  { sameState, state }: { sameState: Uint8Array; state: Uint8Array },
+  outcomes: Outcomes,
   I: number,
   K: number,
 ): { precision: Float64Array; recall: Float64Array } {
@@ -402,57 +460,34 @@ function accumulate(
   const recall = new Float64Array(T * K * A * M).fill(-1);
   const pIdx = (t: number, r: number, k: number, a: number, m: number) => (((t * R + r) * K + k) * A + a) * M + m;
   const rIdx = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
-  // Per threshold t, the runs' recall and precision at runRc[t·W + u], runPr[t·W + u]: at most one
-  // more run than the category's true positives, which are at most its counted ground truth.
   const W = npig.reduce((most, n) => Math.max(most, n), 0) + 1;
-  const runRc = new Float64Array(T * W);
-  const runPr = new Float64Array(T * W);
-  const runs = new Int32Array(T);
-  const tp = new Int32Array(T);
-  const fp = new Int32Array(T);
+  const runs: Runs = {
+    W,
+    rc: new Float64Array(T * W),
+    pr: new Float64Array(T * W),
+    n: new Int32Array(T),
+    tp: new Int32Array(T),
+    fp: new Int32Array(T),
+  };
   for (let k = 0; k < K; k++)
     for (let a = 0; a < A; a++) {
       const np = npig[k * A + a];
       if (np === 0) continue;
       for (let m = 0; m < M; m++) {
         const { pos, start } = counted[m];
-        runs.fill(0);
-        tp.fill(0);
-        fp.fill(0);
-        // False positives at every threshold, counted once (fp[t] holds the rest).
-        let fpAll = 0;
-        const record = (t: number) => {
-          runRc[t * W + runs[t]] = tp[t] / np;
-          runPr[t * W + runs[t]++] = tp[t] / (fpAll + fp[t] + tp[t] + EPS);
-        };
-        for (let j = start[k]; j < start[k + 1]; j++) {
-          const first = j === start[k];
-          const same = sameState[pos[j] * A + a];
-          if (same === MIXED) {
-            const at = (pos[j] * A + a) * T;
-            for (let t = 0; t < T; t++) {
-              const s = state[at + t];
-              if (s === TRUE_POSITIVE) tp[t]++;
-              else if (s === FALSE_POSITIVE) fp[t]++;
-              if (s === TRUE_POSITIVE || first) record(t);
-            }
-            continue;
-          }
-          if (same === FALSE_POSITIVE) fpAll++;
-          if (same === TRUE_POSITIVE) for (let t = 0; t < T; t++) tp[t]++;
-          if (same === TRUE_POSITIVE || first) for (let t = 0; t < T; t++) record(t);
-        }
+        countRuns(outcomes, pos, start[k], start[k + 1], a, np, runs);
         for (let t = 0; t < T; t++) {
-          const n = runs[t];
-          const rc = runRc.subarray(t * W, t * W + n);
-          const pr = runPr.subarray(t * W, t * W + n);
-          recall[rIdx(t, k, a, m)] = n ? rc[n - 1] : 0;
-          for (let u = n - 1; u > 0; u--) if (pr[u] > pr[u - 1]) pr[u - 1] = pr[u];
+          const n = runs.n[t];
+          const rc = runs.rc;
+          const pr = runs.pr;
+          const base = t * W;
+          recall[rIdx(t, k, a, m)] = n ? rc[base + n - 1] : 0;
+          for (let u = base + n - 1; u > base; u--) if (pr[u] > pr[u - 1]) pr[u - 1] = pr[u];
           // Recall points past the last detection keep 0.
           let u = 0;
           for (let r = 0; r < R; r++) {
-            while (u < n && rc[u] < RECALL_THRESHOLDS[r]) u++;
-            precision[pIdx(t, r, k, a, m)] = u < n ? pr[u] : 0;
+            while (u < n && rc[base + u] < RECALL_THRESHOLDS[r]) u++;
+            precision[pIdx(t, r, k, a, m)] = u < n ? pr[base + u] : 0;
           }
         }
       }
