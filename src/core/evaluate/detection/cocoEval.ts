@@ -103,200 +103,423 @@ function meanDefined(values: number[]): number {
   return kept.length ? pairwiseSum(kept) / kept.length : -1;
 }
 
-/** maskApi's bbIou: intersection over union, or over the detection's area for a crowd region. */
-function iou(d: number[], g: number[], crowd: boolean): number {
-  const w = Math.min(d[0] + d[2], g[0] + g[2]) - Math.max(d[0], g[0]);
+/** maskApi's bbIou of boxes d and g (x, y, w, h at d…d + 3 and g…g + 3): intersection over union, or over the detection's area for a crowd region. */
+function iou(dts: Float64Array, d: number, gts: Float64Array, g: number, crowd: boolean): number {
+  const w = Math.min(dts[d] + dts[d + 2], gts[g] + gts[g + 2]) - Math.max(dts[d], gts[g]);
   if (w <= 0) return 0;
-  const h = Math.min(d[1] + d[3], g[1] + g[3]) - Math.max(d[1], g[1]);
+  const h = Math.min(dts[d + 1] + dts[d + 3], gts[g + 1] + gts[g + 3]) - Math.max(dts[d + 1], gts[g + 1]);
   if (h <= 0) return 0;
   const inter = w * h;
-  const da = d[2] * d[3];
-  return inter / (crowd ? da : da + g[2] * g[3] - inter);
+  const da = dts[d + 2] * dts[d + 3];
+  return inter / (crowd ? da : da + gts[g + 2] * gts[g + 3] - inter);
 }
 
-interface Det {
-  id: number;
-  score: number;
-  area: number;
-  bbox: number[];
-}
-interface Gt {
-  id: number;
-  area: number;
-  crowd: boolean;
-  bbox: number[];
+/** Members of each group, in the order they came: group c holds order[start[c]] … order[start[c + 1] − 1]. */
+function groupBy(groupOf: Int32Array, groups: number): { start: Int32Array; order: Int32Array } {
+  const start = new Int32Array(groups + 1);
+  for (const g of groupOf) start[g + 1]++;
+  for (let c = 0; c < groups; c++) start[c + 1] += start[c];
+  const next = start.slice(0, groups);
+  const order = new Int32Array(groupOf.length);
+  for (let j = 0; j < groupOf.length; j++) order[next[groupOf[j]]++] = j;
+  return { start, order };
 }
 
-/** evaluateImg's result for one image, category and area range (maxDets[-1] detections). */
-interface ImageEval {
-  /** T × D: the matched ground truth's id (0: none), and whether the detection is ignored. */
-  dtMatches: Float64Array;
-  dtIgnore: Uint8Array;
-  dtScores: number[];
-  gtIgnore: Uint8Array;
-  D: number;
+/**
+ * Writes from … to − 1 into order[from …] by key ascending, ties in index order (numpy's stable
+ * argsort; NaN last as there): each index goes to its key's rank among the sorted keys, the count
+ * of smaller keys, plus the ties placed before it. A native sort of the keys and no comparator.
+ */
+function stableOrder(key: Float64Array, from: number, to: number, order: Int32Array): void {
+  const sorted = key.slice(from, to).sort();
+  let numbers = sorted.length;
+  while (numbers > 0 && Number.isNaN(sorted[numbers - 1])) numbers--;
+  const ties = new Int32Array(sorted.length);
+  for (let q = from; q < to; q++) {
+    let lo = Number.isNaN(key[q]) ? numbers : 0;
+    let hi = numbers;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] < key[q]) lo = mid + 1;
+      else hi = mid;
+    }
+    order[from + lo + ties[lo]++] = q;
+  }
 }
 
-/** Stable order of indices by key ascending (numpy's argsort kind='mergesort'). */
-const stableOrder = (n: number, key: (i: number) => number) =>
-  Array.from({ length: n }, (_, i) => i).sort((a, b) => key(a) - key(b) || a - b);
+/** What a detection is at one IoU threshold and area range, as accumulate() counts it. */
+const FALSE_POSITIVE = 0;
+const TRUE_POSITIVE = 1;
+const IGNORED = 2;
+const MIXED = 3;
+/** evaluateImg's starting IoU for each threshold: a match needs at least this. */
+const IOU_CUTS = IOU_THRESHOLDS.map((t) => Math.min(t, 1 - 1e-10));
 
-function evaluateImage(
-  gts: Gt[],
-  dts: Det[],
-  ious: number[][],
-  range: [number, number],
-  maxDet: number,
-): ImageEval | null {
-  if (!gts.length && !dts.length) return null;
-  const T = IOU_THRESHOLDS.length;
-  const ignoreOf = (g: Gt) => (g.crowd || g.area < range[0] || g.area > range[1] ? 1 : 0);
-  const gtOrder = stableOrder(gts.length, (i) => ignoreOf(gts[i]));
-  const gt = gtOrder.map((i) => gts[i]);
-  // dts arrive sorted by score and cut at maxDets[-1] (computeIoU's order); a smaller maxDet cuts again.
-  const dt = dts.slice(0, maxDet);
-  const G = gt.length;
-  const D = dt.length;
-  const gtIg = Uint8Array.from(gt, ignoreOf);
-  const gtm = new Float64Array(T * G);
-  const dtm = new Float64Array(T * D);
-  const dtIg = new Uint8Array(T * D);
-  if (ious.length && G) {
-    for (let t = 0; t < T; t++) {
-      for (let di = 0; di < D; di++) {
-        let best = Math.min(IOU_THRESHOLDS[t], 1 - 1e-10);
-        let m = -1;
-        for (let gi = 0; gi < G; gi++) {
-          if (gtm[t * G + gi] > 0 && !gt[gi].crowd) continue; // matched already, and not a crowd
-          if (m > -1 && gtIg[m] === 0 && gtIg[gi] === 1) break; // matched a regular one; the rest are ignored
-          const v = ious[di][gtOrder[gi]];
-          if (v < best) continue;
-          best = v;
-          m = gi;
+const T = IOU_THRESHOLDS.length;
+const R = RECALL_THRESHOLDS.length;
+const A = AREA_RANGES.length;
+const M = MAX_DETS.length;
+const maxDet = MAX_DETS[M - 1];
+
+/** The known images' and categories' indices; a cell is one (category k, image i): k·I + i, the order evaluate() visits them in. */
+interface Index {
+  imgIndex: Map<number, number>;
+  catIndex: Map<number, number>;
+  I: number;
+  K: number;
+}
+
+/** The ground truth of known images and categories, in file order; a cell's are byCell.order[byCell.start[c]] …. */
+interface Truth {
+  G: number;
+  cell: Int32Array;
+  box: Float64Array;
+  area: Float64Array;
+  crowd: Uint8Array;
+  /** evaluateImg keeps the matched ground truth's id, and a zero id reads as "no match". */
+  matchable: Uint8Array;
+  byCell: { start: Int32Array; order: Int32Array };
+}
+
+function readTruth(annotations: CocoGroundTruthBox[], { imgIndex, catIndex, I, K }: Index): Truth {
+  const gtAnns = annotations.filter((a) => imgIndex.has(a.image_id) && catIndex.has(a.category_id));
+  const G = gtAnns.length;
+  const gtCell = new Int32Array(G);
+  const gtBox = new Float64Array(4 * G);
+  const gtArea = new Float64Array(G);
+  const gtCrowd = new Uint8Array(G);
+  const gtMatchable = new Uint8Array(G);
+  // Read in file order, the order JSON.parse laid the objects out in memory.
+  gtAnns.forEach((a, j) => {
+    gtCell[j] = catIndex.get(a.category_id)! * I + imgIndex.get(a.image_id)!;
+    for (let x = 0; x < 4; x++) gtBox[4 * j + x] = a.bbox[x];
+    gtArea[j] = a.area;
+    gtCrowd[j] = a.iscrowd ? 1 : 0;
+    gtMatchable[j] = Number(a.id) !== 0 ? 1 : 0;
+  });
+  return {
+    G,
+    cell: gtCell,
+    box: gtBox,
+    area: gtArea,
+    crowd: gtCrowd,
+    matchable: gtMatchable,
+    byCell: groupBy(gtCell, I * K),
+  };
+}
+
+/**
+ * The kept detections (maxDets[-1] a cell) numbered p in score order: box, area (w·h, as loadRes
+ * takes it), rank in the cell; a category's are catStart[k] …, a cell's cellPos[cellStart[c]] … in rank order.
+ */
+interface Kept {
+  S: number;
+  box: Float64Array;
+  area: Float64Array;
+  rank: Int32Array;
+  catStart: Int32Array;
+  cellStart: Int32Array;
+  cellPos: Int32Array;
+}
+
+function keepDetections(detections: CocoDetection[], { imgIndex, catIndex, I, K }: Index): Kept {
+  const cells = I * K;
+  // Detections of known images and categories, in results order (loadRes's ids), grouped by cell.
+  const dtAnns = detections.filter((d) => imgIndex.has(d.image_id) && catIndex.has(d.category_id));
+  const N = dtAnns.length;
+  const dtCell = new Int32Array(N);
+  const dtScore = new Float64Array(N);
+  const dtBox = new Float64Array(4 * N);
+  // Read in results order, the order JSON.parse laid the objects out in memory.
+  dtAnns.forEach((d, j) => {
+    dtCell[j] = catIndex.get(d.category_id)! * I + imgIndex.get(d.image_id)!;
+    dtScore[j] = d.score;
+    for (let x = 0; x < 4; x++) dtBox[4 * j + x] = d.bbox[x];
+  });
+  const dtsOfCell = groupBy(dtCell, cells);
+  // computeIoU sorts each cell's detections by score (stable) and keeps maxDets[-1]; accumulate
+  // concatenates a category's cells in image order and sorts again by score (stable). Both are one
+  // order of a category's detections: by score, then image, then results order — the grouped order.
+  const negScore = new Float64Array(N);
+  for (let q = 0; q < N; q++) negScore[q] = -dtScore[dtsOfCell.order[q]];
+  const byScore = new Int32Array(N);
+  for (let k = 0; k < K; k++) stableOrder(negScore, dtsOfCell.start[k * I], dtsOfCell.start[(k + 1) * I], byScore);
+
+  // Numbered in that order, at most maxDets[-1] a cell.
+  const cellStart = new Int32Array(cells + 1);
+  for (let c = 0; c < cells; c++)
+    cellStart[c + 1] = cellStart[c] + Math.min(dtsOfCell.start[c + 1] - dtsOfCell.start[c], maxDet);
+  const S = cellStart[cells];
+  const posBox = new Float64Array(4 * S);
+  const posArea = new Float64Array(S);
+  const posRank = new Int32Array(S);
+  const cellPos = new Int32Array(S);
+  const catStart = new Int32Array(K + 1);
+  const seen = new Int32Array(cells);
+  let p = 0;
+  for (let k = 0; k < K; k++) {
+    catStart[k] = p;
+    for (let q = dtsOfCell.start[k * I]; q < dtsOfCell.start[(k + 1) * I]; q++) {
+      const j = dtsOfCell.order[byScore[q]];
+      const c = dtCell[j];
+      const rank = seen[c]++;
+      if (rank >= maxDet) continue;
+      for (let x = 0; x < 4; x++) posBox[4 * p + x] = dtBox[4 * j + x];
+      posArea[p] = dtBox[4 * j + 2] * dtBox[4 * j + 3];
+      posRank[p] = rank;
+      cellPos[cellStart[c] + rank] = p++;
+    }
+  }
+  catStart[K] = p;
+  return { S, box: posBox, area: posArea, rank: posRank, catStart, cellStart, cellPos };
+}
+
+/** evaluate(): each kept detection's outcome at each area range and threshold. */
+function evaluateCells(gt: Truth, dt: Kept, cells: number): Outcomes {
+  const { box: gtBox, area: gtArea, crowd: gtCrowd, matchable: gtMatchable, byCell: gtsOf } = gt;
+  const { S, box: posBox, area: posArea, cellStart, cellPos } = dt;
+  // sameState[p·A + a]: most are the
+  // same at every threshold (a box near no ground truth is unmatched at all of them). Only a MIXED
+  // one has its thresholds' outcomes in state[(p·A + a)·T + t].
+  const sameState = new Uint8Array(S * A);
+  const state = new Uint8Array(S * A * T);
+  let ious = new Float64Array(0);
+  const bestIou = new Float64Array(maxDet);
+  let gtOrder = new Int32Array(0);
+  let gtIg = new Uint8Array(0);
+  let gtm = new Uint8Array(0);
+  for (let c = 0; c < cells; c++) {
+    const d0 = cellStart[c];
+    const nD = cellStart[c + 1] - d0;
+    if (!nD) continue;
+    const g0 = gtsOf.start[c];
+    const nG = gtsOf.start[c + 1] - g0;
+    if (ious.length < nD * nG) ious = new Float64Array(2 * nD * nG);
+    if (gtOrder.length < nG) {
+      gtOrder = new Int32Array(2 * nG);
+      gtIg = new Uint8Array(2 * nG);
+      gtm = new Uint8Array(2 * T * nG);
+    }
+    // computeIoU, once for every range and threshold; a detection whose best IoU is under a threshold matches nothing.
+    for (let di = 0; di < nD; di++) {
+      bestIou[di] = -Infinity;
+      for (let gi = 0; gi < nG; gi++) {
+        const gj = gtsOf.order[g0 + gi];
+        const v = iou(posBox, 4 * cellPos[d0 + di], gtBox, 4 * gj, gtCrowd[gj] === 1);
+        ious[di * nG + gi] = v;
+        bestIou[di] = Math.max(bestIou[di], v);
+      }
+    }
+    for (let a = 0; a < A; a++) {
+      const lo = AREA_RANGES[a][0];
+      const hi = AREA_RANGES[a][1];
+      // evaluateImg: ground truth ordered by its ignore flag (stable), regular ones first.
+      let n = 0;
+      for (let ignored = 0; ignored < 2; ignored++)
+        for (let gi = 0; gi < nG; gi++) {
+          const gj = gtsOf.order[g0 + gi];
+          const ig = gtCrowd[gj] || gtArea[gj] < lo || gtArea[gj] > hi ? 1 : 0;
+          if (ig !== ignored) continue;
+          gtOrder[n] = gi;
+          gtIg[n++] = ig;
         }
-        if (m === -1) continue;
-        dtIg[t * D + di] = gtIg[m];
-        dtm[t * D + di] = gt[m].id;
-        gtm[t * G + m] = dt[di].id;
+      gtm.fill(0, 0, T * nG);
+      // Thresholds are independent (one gtm row each), so each detection goes through all of them in turn.
+      for (let di = 0; di < nD; di++) {
+        const p = cellPos[d0 + di];
+        const at = (p * A + a) * T;
+        const outside = posArea[p] < lo || posArea[p] > hi;
+        if (bestIou[di] < IOU_CUTS[0]) {
+          // Under the lowest threshold, and so under all: unmatched at every one.
+          sameState[p * A + a] = outside ? IGNORED : FALSE_POSITIVE;
+          continue;
+        }
+        for (let t = 0; t < T; t++) {
+          const threshold = IOU_CUTS[t];
+          if (bestIou[di] < threshold) {
+            // Under this threshold, and so under every higher one: unmatched from here on.
+            for (let u = t; u < T; u++) state[at + u] = outside ? IGNORED : FALSE_POSITIVE;
+            break;
+          }
+          let m = -1;
+          let best = threshold;
+          for (let gi = 0; gi < nG; gi++) {
+            const gj = gtsOf.order[g0 + gtOrder[gi]];
+            if (gtm[t * nG + gi] && !gtCrowd[gj]) continue; // matched already, and not a crowd
+            if (m > -1 && gtIg[m] === 0 && gtIg[gi] === 1) break; // matched a regular one; the rest are ignored
+            const v = ious[di * nG + gtOrder[gi]];
+            if (v < best) continue;
+            best = v;
+            m = gi;
+          }
+          const matched = m > -1 && gtMatchable[gtsOf.order[g0 + gtOrder[m]]] === 1;
+          if (m > -1) gtm[t * nG + m] = 1;
+          // Unmatched detections outside the area range are ignored.
+          const ignored = (m > -1 && gtIg[m] === 1) || (!matched && outside);
+          state[at + t] = ignored ? IGNORED : matched ? TRUE_POSITIVE : FALSE_POSITIVE;
+        }
+        let same = 1;
+        while (same < T && state[at + same] === state[at]) same++;
+        sameState[p * A + a] = same === T ? state[at] : MIXED;
       }
     }
   }
-  // Unmatched detections outside the area range are ignored.
-  for (let t = 0; t < T; t++)
-    for (let di = 0; di < D; di++)
-      if (dtm[t * D + di] === 0 && (dt[di].area < range[0] || dt[di].area > range[1])) dtIg[t * D + di] = 1;
-  return { dtMatches: dtm, dtIgnore: dtIg, dtScores: dt.map((d) => d.score), gtIgnore: gtIg, D };
+  return { sameState, state };
+}
+
+/** Each kept detection's outcome: sameState[p·A + a], or MIXED and then state[(p·A + a)·T + t]. */
+interface Outcomes {
+  sameState: Uint8Array;
+  state: Uint8Array;
+}
+
+/**
+ * Per threshold t, the runs of a category's detections (see accumulate): recall and precision where
+ * each starts, at rc[t·W + u] and pr[t·W + u] for u < n[t]. There is at most one more run than the
+ * category's true positives, which are at most its counted ground truth, so W is that count + 1.
+ */
+interface Runs {
+  W: number;
+  rc: Float64Array;
+  pr: Float64Array;
+  n: Int32Array;
+  tp: Int32Array;
+  fp: Int32Array;
+}
+
+/** The runs of the counted detections pos[from] … pos[to − 1], by score, at area range a, with np ground truth. */
+function countRuns(
+  { sameState, state }: Outcomes,
+  pos: Int32Array,
+  from: number,
+  to: number,
+  a: number,
+  np: number,
+  { W, rc, pr, n, tp, fp }: Runs,
+): void {
+  n.fill(0);
+  tp.fill(0);
+  fp.fill(0);
+  // False positives at every threshold, counted once (fp[t] holds the rest).
+  let fpAll = 0;
+  const record = (t: number) => {
+    rc[t * W + n[t]] = tp[t] / np;
+    pr[t * W + n[t]++] = tp[t] / (fpAll + fp[t] + tp[t] + EPS);
+  };
+  for (let j = from; j < to; j++) {
+    const first = j === from;
+    const same = sameState[pos[j] * A + a];
+    if (same === MIXED) {
+      const at = (pos[j] * A + a) * T;
+      for (let t = 0; t < T; t++) {
+        const s = state[at + t];
+        if (s === TRUE_POSITIVE) tp[t]++;
+        else if (s === FALSE_POSITIVE) fp[t]++;
+        if (s === TRUE_POSITIVE || first) record(t);
+      }
+      continue;
+    }
+    if (same === FALSE_POSITIVE) fpAll++;
+    if (same === TRUE_POSITIVE) for (let t = 0; t < T; t++) tp[t]++;
+    if (same === TRUE_POSITIVE || first) for (let t = 0; t < T; t++) record(t);
+  }
+}
+
+/** accumulate(): precision[t][r][k][a][m] and recall[t][k][a][m], −1 where a category has no ground truth. */
+function accumulate(
+  gt: Truth,
+  dt: Kept,
+  outcomes: Outcomes,
+  I: number,
+  K: number,
+): { precision: Float64Array; recall: Float64Array } {
+  const { G, cell: gtCell, area: gtArea, crowd: gtCrowd } = gt;
+  const { S, rank: posRank, catStart } = dt;
+  // The ground truth each category and range counts (not ignored)…
+  const npig = new Int32Array(K * A);
+  for (let j = 0; j < G; j++)
+    for (let a = 0; a < A; a++)
+      if (!gtCrowd[j] && !(gtArea[j] < AREA_RANGES[a][0] || gtArea[j] > AREA_RANGES[a][1]))
+        npig[Math.floor(gtCell[j] / I) * A + a]++;
+  // …the detections each maxDets counts, by category (rank in the cell under it)…
+  const counted = MAX_DETS.map((md) => {
+    const pos = new Int32Array(S);
+    const start = new Int32Array(K + 1);
+    let n = 0;
+    for (let k = 0; k < K; k++) {
+      start[k] = n;
+      for (let p = catStart[k]; p < catStart[k + 1]; p++) if (posRank[p] < md) pos[n++] = p;
+    }
+    start[K] = n;
+    return { pos, start };
+  });
+  // …and precision at each recall threshold. Recall only changes at a true positive, and precision
+  // only falls between two, so the runs that start there (and at the first detection) hold every
+  // value that the monotone precision and searchsorted(rc, recThrs, 'left') can read.
+  const precision = new Float64Array(T * R * K * A * M).fill(-1);
+  const recall = new Float64Array(T * K * A * M).fill(-1);
+  const pIdx = (t: number, r: number, k: number, a: number, m: number) => (((t * R + r) * K + k) * A + a) * M + m;
+  const rIdx = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
+  const W = npig.reduce((most, n) => Math.max(most, n), 0) + 1;
+  const runs: Runs = {
+    W,
+    rc: new Float64Array(T * W),
+    pr: new Float64Array(T * W),
+    n: new Int32Array(T),
+    tp: new Int32Array(T),
+    fp: new Int32Array(T),
+  };
+  for (let k = 0; k < K; k++)
+    for (let a = 0; a < A; a++) {
+      const np = npig[k * A + a];
+      if (np === 0) continue;
+      for (let m = 0; m < M; m++) {
+        const { pos, start } = counted[m];
+        countRuns(outcomes, pos, start[k], start[k + 1], a, np, runs);
+        for (let t = 0; t < T; t++) {
+          const n = runs.n[t];
+          const rc = runs.rc;
+          const pr = runs.pr;
+          const base = t * W;
+          recall[rIdx(t, k, a, m)] = n ? rc[base + n - 1] : 0;
+          for (let u = base + n - 1; u > base; u--) if (pr[u] > pr[u - 1]) pr[u - 1] = pr[u];
+          // Recall points past the last detection keep 0.
+          let u = 0;
+          for (let r = 0; r < R; r++) {
+            while (u < n && rc[base + u] < RECALL_THRESHOLDS[r]) u++;
+            precision[pIdx(t, r, k, a, m)] = u < n ? pr[base + u] : 0;
+          }
+        }
+      }
+    }
+  return { precision, recall };
 }
 
 /** Evaluates detections against ground truth as pycocotools' COCOeval(gt, loadRes(dets), 'bbox') does. */
 export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]): CocoResult {
   const imgIds = [...new Set(truth.images.map((i) => i.id))].sort((a, b) => a - b);
   const catIds = [...new Set(truth.categories.map((c) => c.id))].sort((a, b) => a - b);
-  const imgIndex = new Map(imgIds.map((id, i) => [id, i]));
-  const catIndex = new Map(catIds.map((id, i) => [id, i]));
-  const I = imgIds.length;
-  const K = catIds.length;
-  const key = (img: number, cat: number) => catIndex.get(cat)! * I + imgIndex.get(img)!;
-
-  const gtsBy: Gt[][] = Array.from({ length: I * K }, () => []);
-  for (const a of truth.annotations) {
-    if (!imgIndex.has(a.image_id) || !catIndex.has(a.category_id)) continue;
-    gtsBy[key(a.image_id, a.category_id)].push({ id: a.id, area: a.area, crowd: !!a.iscrowd, bbox: a.bbox });
-  }
-  const dtsBy: Det[][] = Array.from({ length: I * K }, () => []);
-  detections.forEach((d, i) => {
-    // loadRes numbers results from 1 in their order and takes w·h as the area.
-    if (!imgIndex.has(d.image_id) || !catIndex.has(d.category_id)) return;
-    dtsBy[key(d.image_id, d.category_id)].push({
-      id: i + 1,
-      score: d.score,
-      area: d.bbox[2] * d.bbox[3],
-      bbox: d.bbox,
-    });
-  });
-
-  const maxDet = MAX_DETS[MAX_DETS.length - 1];
-  // computeIoU: detections by score (stable), at most maxDets[-1], against the ground truth in file order.
-  const sortedDts: Det[][] = [];
-  const iousBy: number[][][] = [];
-  for (let c = 0; c < I * K; c++) {
-    const ds = dtsBy[c];
-    const order = stableOrder(ds.length, (i) => -ds[i].score);
-    const dt = order.slice(0, maxDet).map((i) => ds[i]);
-    sortedDts.push(dt);
-    const gt = gtsBy[c];
-    iousBy.push(gt.length && dt.length ? dt.map((d) => gt.map((g) => iou(d.bbox, g.bbox, g.crowd))) : []);
-  }
-
-  // evaluate(): for each category, area range and image.
-  const A = AREA_RANGES.length;
-  const evals: (ImageEval | null)[] = new Array(K * A * I);
-  for (let k = 0; k < K; k++)
-    for (let a = 0; a < A; a++)
-      for (let i = 0; i < I; i++) {
-        const c = k * I + i;
-        evals[(k * A + a) * I + i] = evaluateImage(gtsBy[c], sortedDts[c], iousBy[c], AREA_RANGES[a], maxDet);
-      }
-
-  // accumulate()
-  const T = IOU_THRESHOLDS.length;
-  const R = RECALL_THRESHOLDS.length;
-  const M = MAX_DETS.length;
-  const precision = new Float64Array(T * R * K * A * M).fill(-1);
-  const recall = new Float64Array(T * K * A * M).fill(-1);
+  const index: Index = {
+    imgIndex: new Map(imgIds.map((id, i) => [id, i])),
+    catIndex: new Map(catIds.map((id, i) => [id, i])),
+    I: imgIds.length,
+    K: catIds.length,
+  };
+  const K = index.K;
+  // One function a step, so that each is optimised on its own.
+  const gt = readTruth(truth.annotations, index);
+  const dt = keepDetections(detections, index);
+  const outcomes = evaluateCells(gt, dt, index.I * K);
+  const { precision, recall } = accumulate(gt, dt, outcomes, index.I, K);
   const pIdx = (t: number, r: number, k: number, a: number, m: number) => (((t * R + r) * K + k) * A + a) * M + m;
   const rIdx = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
-  for (let k = 0; k < K; k++)
-    for (let a = 0; a < A; a++)
-      for (let m = 0; m < M; m++) {
-        const E = evals.slice((k * A + a) * I, (k * A + a + 1) * I).filter((e): e is ImageEval => e !== null);
-        if (!E.length) continue;
-        const md = MAX_DETS[m];
-        const scores: number[] = [];
-        const where: [ImageEval, number][] = [];
-        for (const e of E)
-          for (let d = 0; d < Math.min(md, e.D); d++) {
-            scores.push(e.dtScores[d]);
-            where.push([e, d]);
-          }
-        const order = stableOrder(scores.length, (i) => -scores[i]);
-        let npig = 0;
-        for (const e of E) for (const g of e.gtIgnore) if (g === 0) npig++;
-        if (npig === 0) continue;
-        const nd = order.length;
-        for (let t = 0; t < T; t++) {
-          const pr = new Float64Array(nd);
-          const rc = new Float64Array(nd);
-          let tp = 0;
-          let fp = 0;
-          order.forEach((o, j) => {
-            const [e, d] = where[o];
-            const matched = e.dtMatches[t * e.D + d] !== 0;
-            const ignored = e.dtIgnore[t * e.D + d] !== 0;
-            if (matched && !ignored) tp++;
-            else if (!matched && !ignored) fp++;
-            rc[j] = tp / npig;
-            pr[j] = tp / (fp + tp + EPS);
-          });
-          recall[rIdx(t, k, a, m)] = nd ? rc[nd - 1] : 0;
-          for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
-          // searchsorted(rc, recThrs, 'left'); recall points past the last detection keep 0.
-          let j = 0;
-          for (let r = 0; r < R; r++) {
-            while (j < nd && rc[j] < RECALL_THRESHOLDS[r]) j++;
-            precision[pIdx(t, r, k, a, m)] = j < nd ? pr[j] : 0;
-          }
-        }
-      }
 
-  // summarize()
+  // summarize(): means over precision[t][r][k] in numpy's (C) order, of one threshold or category or all.
   const ap = (a: number, m: number, t?: number, k?: number) => {
     const vals: number[] = [];
-    for (let ti = 0; ti < T; ti++) {
-      if (t !== undefined && ti !== t) continue;
+    for (let ti = t ?? 0; ti <= (t ?? T - 1); ti++)
       for (let r = 0; r < R; r++)
-        for (let ki = 0; ki < K; ki++) if (k === undefined || ki === k) vals.push(precision[pIdx(ti, r, ki, a, m)]);
-    }
+        for (let ki = k ?? 0; ki <= (k ?? K - 1); ki++) vals.push(precision[pIdx(ti, r, ki, a, m)]);
     return meanDefined(vals);
   };
   const ar = (a: number, m: number) => {
