@@ -1,4 +1,5 @@
 /** Evaluations: a version run on a dataset, with metrics and per-sample predictions. */
+import type { DetectionBox, BoxXYWH } from './datasetTypes';
 
 export type EvaluationStatus = 'running' | 'done' | 'failed';
 
@@ -71,4 +72,55 @@ export interface EvaluationRecord {
   confusion: number[][];
   classes: string[];
   details: Record<string, unknown>;
+}
+
+// ---- detection: every box's outcome, stored per image (evaluation_images) ----
+
+/** One predicted box. `id` is its index among the image's predictions (0, 1, …), as the model or the results file gave them. */
+export interface PredictedBox {
+  id: number;
+  label: number;
+  bbox: BoxXYWH;
+  score: number;
+}
+
+/** Why a false positive is one, at IoU 0.5 (the order in which they are tried). */
+export type FalsePositiveReason =
+  /** overlaps a ground truth of its class by ≥ 0.5 that a more confident prediction already matched */
+  | 'duplicate'
+  /** overlaps a ground truth of another class by ≥ 0.5 */
+  | 'wrong-class'
+  /** overlaps a ground truth of its class by 0.1 ≤ IoU < 0.5 */
+  | 'localisation'
+  /** overlaps nothing (IoU < 0.1 with every ground truth) */
+  | 'background';
+
+/**
+ * A prediction's outcome at IoU 0.5, matched per class greedily by score as COCO matches (all
+ * predictions, no confidence cut). Because matching is greedy by score, raising the confidence
+ * threshold to c never changes the outcome of a prediction scoring ≥ c: the panel's slider
+ * re-classifies by dropping predictions below c and turning their matched truths into misses.
+ * 'ignored': matched a crowd region or a VOC difficult box.
+ */
+export interface PredictionOutcome extends PredictedBox {
+  outcome: 'tp' | 'fp' | 'ignored';
+  reason?: FalsePositiveReason;
+  /** The ground truth it matched (tp, ignored) or overlaps most (fp other than background). */
+  truthId?: number;
+  iou?: number;
+}
+
+/** A ground truth's outcome at IoU 0.5; `score` is the matching prediction's, so it is missed at any confidence above that. */
+export interface TruthOutcome extends DetectionBox {
+  outcome: 'matched' | 'fn' | 'ignored';
+  predictionId?: number;
+  iou?: number;
+  score?: number;
+}
+
+export interface ImageOutcomes {
+  imageId: number;
+  sampleId: string;
+  predictions: PredictionOutcome[];
+  truths: TruthOutcome[];
 }

@@ -1,8 +1,13 @@
 /** Evaluations: a version run on a dataset, with its metrics and per-sample outcomes. */
 import * as os from 'os';
 import { RegistryCore as Core } from './core';
-import { EvaluationRecord, EvaluationResults, EvaluationStatus, SamplePrediction } from './evaluationTypes';
-import type { ImageOutcomes } from '../evaluate/detection/types';
+import {
+  EvaluationRecord,
+  EvaluationResults,
+  EvaluationStatus,
+  ImageOutcomes,
+  SamplePrediction,
+} from './evaluationTypes';
 
 interface EvaluationRow {
   id: number;
