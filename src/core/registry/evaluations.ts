@@ -2,6 +2,7 @@
 import * as os from 'os';
 import { RegistryCore as Core } from './core';
 import { EvaluationRecord, EvaluationResults, EvaluationStatus, SamplePrediction } from './evaluationTypes';
+import type { ImageOutcomes } from '../evaluate/detection/types';
 
 interface EvaluationRow {
   id: number;
@@ -100,6 +101,59 @@ export async function addEvaluationSamples(core: Core, evaluationId: number, row
     },
     () => false,
   ); // samples of a running evaluation: nothing shown changes until it completes
+}
+
+/** Stores a detection evaluation's per-image box outcomes (see migration 11); `idx` is the image's place in the evaluated split. */
+export async function addEvaluationImages(
+  core: Core,
+  evaluationId: number,
+  rows: { idx: number; image: ImageOutcomes }[],
+): Promise<void> {
+  await core.write(
+    async (tx) => {
+      for (let i = 0; i < rows.length; i += 100) {
+        const batch = rows.slice(i, i + 100);
+        await tx.run(
+          `INSERT INTO evaluation_images (evaluation_id, idx, sample_id, fp_score, fn_area, outcomes) VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+          batch.flatMap(({ idx, image }) => [
+            evaluationId,
+            idx,
+            image.sampleId,
+            maxOf(image.predictions.filter((p) => p.outcome === 'fp').map((p) => p.score)),
+            maxOf(image.truths.filter((t) => t.outcome === 'fn').map((t) => t.bbox[2] * t.bbox[3])),
+            JSON.stringify(image),
+          ]),
+        );
+      }
+    },
+    () => false,
+  ); // as for samples: nothing shown changes until the evaluation completes
+}
+
+const maxOf = (xs: number[]) => (xs.length ? Math.max(...xs) : null);
+
+/**
+ * A detection evaluation's images with their box outcomes, a page at a time: in dataset order, by
+ * most confident false positive, or by largest missed object (over all predictions; the panel
+ * re-classifies at its confidence with outcomesAt).
+ */
+export async function evaluationImages(
+  core: Core,
+  evaluationId: number,
+  opts: { sort?: 'index' | 'fp-score' | 'fn-area'; sampleIds?: string[]; limit?: number; offset?: number } = {},
+): Promise<ImageOutcomes[]> {
+  const order =
+    opts.sort === 'fp-score'
+      ? 'fp_score IS NULL, fp_score DESC, idx'
+      : opts.sort === 'fn-area'
+        ? 'fn_area IS NULL, fn_area DESC, idx'
+        : 'idx';
+  const ids = opts.sampleIds;
+  const rows = await core.sql.all<{ outcomes: string }>(
+    `SELECT outcomes FROM evaluation_images WHERE evaluation_id = ?${ids ? ` AND sample_id IN (${ids.map(() => '?').join(', ')})` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`,
+    [evaluationId, ...(ids ?? []), opts.limit ?? 200, opts.offset ?? 0],
+  );
+  return rows.map((r) => JSON.parse(r.outcomes) as ImageOutcomes);
 }
 
 export async function completeEvaluation(core: Core, id: number, r: EvaluationResults): Promise<EvaluationRecord> {

@@ -59,6 +59,7 @@ export async function gc(
       const deadEvaluations = evaluating.filter((e) => !isAlive(e.runner_pid));
       for (const e of deadEvaluations) {
         await tx.run('DELETE FROM evaluation_samples WHERE evaluation_id = ?', [e.id]);
+        await tx.run('DELETE FROM evaluation_images WHERE evaluation_id = ?', [e.id]);
         await tx.run('DELETE FROM evaluations WHERE id = ?', [e.id]);
       }
       // A model goes only if it never had a ready version: the others keep their row and its last number.

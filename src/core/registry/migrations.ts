@@ -251,6 +251,20 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (version_id, name)
   );
   `,
+  // 11: a detection evaluation's outcome for every box, one row per image (ImageOutcomes as JSON,
+  // read a page at a time by the review panel); `fp_score` is its most confident false positive and
+  // `fn_area` its largest missed object, so the panel's two sorts are an index scan.
+  `
+  CREATE TABLE evaluation_images (
+    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    sample_id TEXT NOT NULL,
+    fp_score REAL,
+    fn_area REAL,
+    outcomes TEXT NOT NULL,
+    PRIMARY KEY (evaluation_id, idx)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export async function migrate(db: SqlDb): Promise<number> {

@@ -403,6 +403,17 @@ export class Registry<S extends ObjectStore = LocalStore> {
   addEvaluationSamples(evaluationId: number, rows: SamplePrediction[]): Promise<void> {
     return evaluations.addEvaluationSamples(this.#core, evaluationId, rows);
   }
+  /** Stores a running detection evaluation's per-image box outcomes. */
+  addEvaluationImages(evaluationId: number, rows: Parameters<typeof evaluations.addEvaluationImages>[2]): Promise<void> {
+    return evaluations.addEvaluationImages(this.#core, evaluationId, rows);
+  }
+  /** A detection evaluation's images with their box outcomes, a page at a time. */
+  evaluationImages(
+    evaluationId: number,
+    opts: Parameters<typeof evaluations.evaluationImages>[2] = {},
+  ): ReturnType<typeof evaluations.evaluationImages> {
+    return evaluations.evaluationImages(this.#core, evaluationId, opts);
+  }
   completeEvaluation(id: number, r: EvaluationResults): Promise<EvaluationRecord> {
     return evaluations.completeEvaluation(this.#core, id, r);
   }

@@ -333,6 +333,7 @@ describe('Registry', () => {
     await sqlOf(r).exec('DROP TABLE registry_identity');
     await sqlOf(r).exec('DROP TABLE runs');
     await sqlOf(r).exec('DROP TABLE version_examples');
+    await sqlOf(r).exec('DROP TABLE evaluation_images');
     await sqlOf(r).exec(
       'ALTER TABLE evaluations DROP COLUMN runner_pid; ALTER TABLE evaluations DROP COLUMN runner_host',
     );
