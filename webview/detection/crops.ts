@@ -56,7 +56,7 @@ export class CropsView {
     this.heading.textContent = describeCrops(classes, q);
     this.status.textContent = !crops.length
       ? `No boxes at confidence ${formatMetric(confidence)}.`
-      : `${total > crops.length ? `The first ${crops.length} of ${plural(total, 'box')}` : plural(total, 'box')} at confidence ${formatMetric(confidence)}, most confident (misses: largest) first.`;
+      : `${total > crops.length ? `The first ${crops.length} of ${plural(total, 'box', 'boxes')}` : plural(total, 'box', 'boxes')} at confidence ${formatMetric(confidence)}, most confident (misses: largest) first.`;
     const draw = (n: number) => {
       this.list.replaceChildren(...crops.slice(0, n).map((c) => this.item(classes, c)));
       this.more.replaceChildren(
@@ -74,6 +74,7 @@ export class CropsView {
     const boxes: DrawnBox[] = [{ bbox: c.bbox, kind: c.kind }];
     if (c.truth) boxes.unshift({ bbox: c.truth.bbox, kind: 'gt' });
     const svg = boxesSvg(c.width, c.height, boxes, view);
+    svg.setAttribute('class', 'crop-view'); // not the overlay's absolute placement: a crop stands alone
     svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
     svg.setAttribute('width', String(SIDE));
     svg.setAttribute('height', String(SIDE));

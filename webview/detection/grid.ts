@@ -42,7 +42,7 @@ export class ImageGrid {
     this.scroller.addEventListener('scroll', () => this.schedule());
     this.scroller.addEventListener('keydown', (e) => this.key(e));
     this.scroller.addEventListener('click', (e) => {
-      const cell = (e.target as HTMLElement).closest<HTMLElement>('.cell');
+      const cell = (e.target as HTMLElement).closest<HTMLElement>('.tile');
       if (!cell) return;
       this.select(Number(cell.dataset.pos));
       this.open(this.selected);
@@ -199,7 +199,7 @@ export class ImageGrid {
 
   private cell(pos: number, tile: ImageTile | undefined): HTMLElement {
     const cell = el('div', {
-      class: 'cell',
+      class: 'tile',
       attrs: { role: 'option', id: `cell-${pos}`, 'data-pos': String(pos), 'aria-selected': 'false' },
     });
     if (!tile) {

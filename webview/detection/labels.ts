@@ -11,7 +11,7 @@ export interface DrawnBox {
   text?: string;
 }
 
-export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, word: string, words = `${word}s`): string => `${n} ${n === 1 ? word : words}`;
 
 export const className = (classes: string[], i: number): string =>
   i === classes.length ? 'background' : (classes[i] ?? `#${i}`);

@@ -71,7 +71,7 @@ export class ConfusionMatrix {
               'data-r': String(r),
               'data-c': String(c),
               'aria-pressed': 'false',
-              'aria-label': `${plural(n, 'box')}: ${what}`,
+              'aria-label': `${plural(n, 'box', 'boxes')}: ${what}`,
             },
           });
           const share = rowSum ? n / rowSum : 0;

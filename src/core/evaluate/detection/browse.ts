@@ -112,8 +112,14 @@ export function countsAt(
   for (const image of images) {
     for (const p of image.predictions) {
       if (p.score < confidence || p.outcome === 'ignored') continue;
-      total[p.outcome]++;
-      if (perClass[p.label]) perClass[p.label][p.outcome]++;
+      const row = perClass[p.label];
+      if (p.outcome === 'tp') {
+        total.tp++;
+        if (row) row.tp++;
+      } else {
+        total.fp++;
+        if (row) row.fp++;
+      }
     }
     for (const t of image.truths) {
       if (!isMiss(t, confidence)) continue;
@@ -156,49 +162,62 @@ export function iou(a: BoxXYWH, b: BoxXYWH): number {
  * ('ignored') take no part, as they are neither missed nor invented.
  */
 export function confusionPairs(image: ImageOutcomes, confidence: number, classCount: number): ConfusionPair[] {
-  const K = classCount;
-  const truths = image.truths.filter((t) => t.outcome !== 'ignored');
-  const preds = image.predictions.filter((p) => p.score >= confidence && p.outcome !== 'ignored');
-  const candidates: { t: number; p: number; iou: number }[] = [];
-  truths.forEach((t, ti) =>
-    preds.forEach((p, pi) => {
-      const v = iou(t.bbox, p.bbox);
-      if (v > CONFUSION_IOU) candidates.push({ t: ti, p: pi, iou: v });
+  const pairs: ConfusionPair[] = [];
+  pairImage(image, confidence, classCount, (truth, predicted, truthBox, prediction) =>
+    pairs.push({
+      truth,
+      predicted,
+      ...(truthBox ? { truthBox } : {}),
+      ...(prediction ? { prediction } : {}),
     }),
   );
-  candidates.sort((a, b) => b.iou - a.iou); // stable: ties keep truth-then-prediction order, as np.where lists them
-  const predTaken = new Set<number>();
-  const truthOf = new Map<number, number>(); // prediction → truth
-  const truthTaken = new Set<number>();
-  for (const m of candidates) {
-    if (predTaken.has(m.p)) continue;
-    predTaken.add(m.p);
-    if (truthTaken.has(m.t)) continue; // this prediction's best truth went to a better pair: it stays unpaired
-    truthTaken.add(m.t);
-    truthOf.set(m.p, m.t);
-  }
-  const predOfTruth = new Map([...truthOf].map(([p, t]) => [t, p]));
-  const pairs: ConfusionPair[] = [];
-  truths.forEach((t, ti) => {
-    const pi = predOfTruth.get(ti);
-    pairs.push(
-      pi === undefined
-        ? { truth: t.label, predicted: K, truthBox: t }
-        : { truth: t.label, predicted: preds[pi].label, truthBox: t, prediction: preds[pi] },
-    );
-  });
-  preds.forEach((p, pi) => {
-    if (!truthOf.has(pi)) pairs.push({ truth: K, predicted: p.label, prediction: p });
-  });
   return pairs;
+}
+
+/** confusionPairs without building the list: `visit` sees each entry (the matrix and the crops run this over every image). */
+function pairImage(
+  image: ImageOutcomes,
+  confidence: number,
+  K: number,
+  visit: (truth: number, predicted: number, truthBox?: TruthOutcome, prediction?: PredictionOutcome) => void,
+): void {
+  const truths: TruthOutcome[] = [];
+  for (const t of image.truths) if (t.outcome !== 'ignored') truths.push(t);
+  const preds: PredictionOutcome[] = [];
+  for (const p of image.predictions) if (p.score >= confidence && p.outcome !== 'ignored') preds.push(p);
+  const candidates: { t: number; p: number; iou: number }[] = [];
+  for (let ti = 0; ti < truths.length; ti++)
+    for (let pi = 0; pi < preds.length; pi++) {
+      const v = iou(truths[ti].bbox, preds[pi].bbox);
+      if (v > CONFUSION_IOU) candidates.push({ t: ti, p: pi, iou: v });
+    }
+  candidates.sort((a, b) => b.iou - a.iou); // stable: ties keep truth-then-prediction order, as np.where lists them
+  const predOf = new Int32Array(truths.length).fill(-1);
+  const paired = new Uint8Array(preds.length);
+  const seen = new Uint8Array(preds.length);
+  for (const m of candidates) {
+    if (seen[m.p]) continue;
+    seen[m.p] = 1;
+    if (predOf[m.t] >= 0) continue; // this prediction's best truth went to a better pair: it stays unpaired
+    predOf[m.t] = m.p;
+    paired[m.p] = 1;
+  }
+  for (let ti = 0; ti < truths.length; ti++) {
+    const t = truths[ti];
+    const pi = predOf[ti];
+    if (pi < 0) visit(t.label, K, t);
+    else visit(t.label, preds[pi].label, t, preds[pi]);
+  }
+  for (let pi = 0; pi < preds.length; pi++) if (!paired[pi]) visit(K, preds[pi].label, undefined, preds[pi]);
 }
 
 /** The (K+1)×(K+1) confusion matrix at the confidence: confusion[truth][predicted], background at K. */
 export function confusionAt(images: ImageOutcomes[], confidence: number, classCount: number): number[][] {
   const m = Array.from({ length: classCount + 1 }, () => new Array<number>(classCount + 1).fill(0));
   for (const image of images)
-    for (const { truth, predicted } of confusionPairs(image, confidence, classCount))
+    pairImage(image, confidence, classCount, (truth, predicted) => {
       if (truth <= classCount && predicted <= classCount) m[truth][predicted]++;
+    });
   return m;
 }
 
@@ -233,39 +252,52 @@ export function boxCrops(
   classCount: number,
   max = MAX_CROPS,
 ): { total: number; crops: BoxCrop[] } {
-  const crops: BoxCrop[] = [];
+  // Found boxes are kept as references and ranked by one number (a query lists either predictions,
+  // ranked by score, or misses, ranked by area); only the crops shown are built.
+  const found: { index: number; t?: TruthOutcome; p?: PredictionOutcome }[] = [];
+  const keys: number[] = [];
+  const add = (index: number, t: TruthOutcome | undefined, p: PredictionOutcome | undefined) => {
+    found.push({ index, t, p });
+    keys.push(p ? p.score : t!.bbox[2] * t!.bbox[3]);
+  };
   images.forEach((image, index) => {
-    const at = { index, sampleId: image.sampleId, imageId: image.imageId };
     if ('cls' in query) {
       if (query.outcome === 'fp') {
         for (const p of image.predictions)
-          if (p.label === query.cls && p.outcome === 'fp' && p.score >= confidence)
-            crops.push({ ...at, bbox: p.bbox, label: p.label, score: p.score, kind: 'fp', reason: p.reason });
+          if (p.label === query.cls && p.outcome === 'fp' && p.score >= confidence) add(index, undefined, p);
       } else {
-        for (const t of image.truths)
-          if (t.label === query.cls && isMiss(t, confidence))
-            crops.push({ ...at, bbox: t.bbox, label: t.label, kind: 'fn' });
+        for (const t of image.truths) if (t.label === query.cls && isMiss(t, confidence)) add(index, t, undefined);
       }
       return;
     }
-    for (const pair of confusionPairs(image, confidence, classCount)) {
-      if (pair.truth !== query.truth || pair.predicted !== query.predicted) continue;
-      const p = pair.prediction;
-      const t = pair.truthBox;
-      if (!p) crops.push({ ...at, bbox: t!.bbox, label: t!.label, kind: 'fn' });
-      else
-        crops.push({
-          ...at,
-          bbox: p.bbox,
-          label: p.label,
-          score: p.score,
-          kind: t && t.label === p.label ? 'tp' : 'fp',
-          ...(p.outcome === 'fp' && p.reason ? { reason: p.reason } : {}),
-          ...(t ? { truth: { bbox: t.bbox, label: t.label } } : {}),
-        });
-    }
+    // An image without a truth of the row's class or a prediction of the column's has nothing in the cell.
+    const { truth, predicted } = query;
+    if (truth < classCount && !image.truths.some((t) => t.label === truth)) return;
+    if (predicted < classCount && !image.predictions.some((p) => p.label === predicted && p.score >= confidence))
+      return;
+    pairImage(image, confidence, classCount, (tc, pc, t, p) => {
+      if (tc === truth && pc === predicted) add(index, t, p);
+    });
   });
-  const area = (b: BoxXYWH) => b[2] * b[3];
-  crops.sort((a, b) => (b.score ?? -1) - (a.score ?? -1) || area(b.bbox) - area(a.bbox));
-  return { total: crops.length, crops: crops.slice(0, max) };
+  const order = Uint32Array.from(keys.keys()).sort((a, b) => keys[b] - keys[a] || a - b);
+  const crops = Array.from(order.subarray(0, max), (i) => toCrop(images[found[i].index], found[i], query));
+  return { total: found.length, crops };
+}
+
+function toCrop(
+  image: ImageOutcomes,
+  { index, t, p }: { index: number; t?: TruthOutcome; p?: PredictionOutcome },
+  query: CropQuery,
+): BoxCrop {
+  const at = { index, sampleId: image.sampleId, imageId: image.imageId };
+  if (!p) return { ...at, bbox: t!.bbox, label: t!.label, kind: 'fn' };
+  const crop: BoxCrop = { ...at, bbox: p.bbox, label: p.label, score: p.score, kind: 'fp' };
+  if ('cls' in query) {
+    if (p.reason) crop.reason = p.reason;
+    return crop;
+  }
+  if (t && t.label === p.label) crop.kind = 'tp';
+  if (p.outcome === 'fp' && p.reason) crop.reason = p.reason;
+  if (t) crop.truth = { bbox: t.bbox, label: t.label };
+  return crop;
 }
