@@ -262,6 +262,21 @@ class Host {
       }));
       return this.send({ type: 'images', payload: { request, offset, total: r.total, images: tiles } });
     }
+    if (msg.type === 'image') {
+      const { request, confidence, index } = msg.payload;
+      const b = browse.imageAt(images, index, confidence);
+      const tile = {
+        index,
+        sampleId: b.image.sampleId,
+        width: sizes[index][0],
+        height: sizes[index][1],
+        counts: b.counts,
+        predictions: b.image.predictions,
+        truths: b.image.truths,
+        ...(srcOf(index) ? { src: srcOf(index) } : {}),
+      };
+      return this.send({ type: 'image', payload: { request, image: tile } });
+    }
     if (msg.type === 'crops') {
       const { request, confidence, query } = msg.payload;
       const r = browse.boxCrops(images, confidence, query, K);
@@ -445,6 +460,23 @@ async function main() {
     await until(() => page.locator('ul.crops li').count());
     check('a class FN count lists its misses', (await page.locator('ul.crops li').count()) > 0);
     await page.locator('#crops').screenshot({ path: path.join(shots, `webview-detection-${THEME}-crops.png`) });
+    // A crop opens its whole image, asked of the host by its place in the evaluation; Escape gives the focus back.
+    const firstCrop = page.locator('ul.crops button.crop-open').first();
+    const cropImage = (await firstCrop.getAttribute('title')).replace(/^Open /, '');
+    await firstCrop.focus();
+    await page.keyboard.press('Enter');
+    await until(
+      async () =>
+        (await page.locator('#viewer-title').textContent()) === cropImage &&
+        (await page.locator('.viewer:not([hidden])').count()),
+    );
+    check('a crop opens its image large', (await page.locator('#viewer-title').textContent()) === cropImage, cropImage);
+    await page.screenshot({ path: path.join(shots, `webview-detection-${THEME}-crop-viewer.png`) });
+    await page.keyboard.press('Escape');
+    check(
+      'Escape returns the focus to the crop',
+      await page.evaluate(() => document.activeElement?.classList.contains('crop-open')),
+    );
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(shots, `webview-detection-${THEME}-full.png`), fullPage: true });
 

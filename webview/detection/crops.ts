@@ -40,6 +40,9 @@ export class CropsView {
     this.more,
   );
 
+  /** `open` shows a crop's whole image (by its place in the evaluation). */
+  constructor(private readonly open: (index: number) => void) {}
+
   loading(classes: string[], q: CropQuery): void {
     this.heading.textContent = describeCrops(classes, q);
     this.status.textContent = 'Loading…';
@@ -96,10 +99,12 @@ export class CropsView {
     svg.setAttribute('role', 'img');
     svg.setAttribute('aria-label', `${c.sampleId}: ${what.join(', ')}`);
     svg.removeAttribute('aria-hidden');
+    const b = button('', () => this.open(c.index), { class: 'crop-open', title: `Open ${c.sampleId}` });
+    b.append(svg);
     return el(
       'li',
       { class: 'crop' },
-      svg,
+      b,
       el('div', { class: 'small', text: what.join(' · ') }),
       el('div', { class: 'muted small sample-id', text: c.sampleId, title: c.sampleId }),
     );

@@ -38,6 +38,7 @@ let statsRequest = -1;
 let imageRequests = new Set<number>();
 let cropRequest = -1;
 let cropQuery: CropQuery | undefined;
+let imageRequest = -1;
 
 const header = el('header', { class: 'page-head' }, el('h1', { text: 'Detection evaluation' }));
 const banner = el('div', { class: 'banner', attrs: { role: 'alert' } });
@@ -46,15 +47,12 @@ const cards = el('section', { class: 'metrics', attrs: { 'aria-label': 'Metrics'
 const classTable = new ClassTable((cls, outcome) => askCrops({ cls, outcome }));
 const matrix = new ConfusionMatrix((truth, predicted) => askCrops({ truth, predicted }));
 const curves = new PrCurves();
-const crops = new CropsView();
+const crops = new CropsView((index) => askImage(index));
 const grid = new ImageGrid(
   (offset, limit) => askImages(offset, limit),
   (pos) => openViewer(pos),
 );
-const viewer = new ImageViewer(
-  (delta) => openViewer(grid.selection + delta),
-  () => grid.focus(),
-);
+const viewer = new ImageViewer((delta) => openViewer(grid.selection + delta));
 
 // ---- the controls ----------------------------------------------------------------------------
 const slider = el('input', {
@@ -165,7 +163,13 @@ function openViewer(position: number): void {
   const pos = Math.max(0, Math.min(grid.count - 1, position));
   grid.select(pos);
   const tile = grid.tileAt(pos);
-  if (tile) viewer.show(tile, view.classes, pos, grid.count);
+  if (tile) viewer.show(tile, view.classes, `Image ${pos + 1} of ${grid.count}`, true);
+}
+
+/** A crop's whole image, from the host (it need not be among the images the browser has loaded). */
+function askImage(index: number): void {
+  imageRequest = ++request;
+  vscode.post({ type: 'image', payload: { request: imageRequest, confidence: query.confidence, index } });
 }
 
 // ---- rendering -------------------------------------------------------------------------------
@@ -255,6 +259,15 @@ vscode.listen((msg) => {
       }
       case 'thumbs':
         for (const t of msg.payload.thumbs) grid.setThumb(t.index, t.thumb);
+        break;
+      case 'image':
+        if (msg.payload.request === imageRequest && view)
+          viewer.show(
+            msg.payload.image,
+            view.classes,
+            `Image ${msg.payload.image.index + 1} of ${view.imageCount}`,
+            false,
+          );
         break;
       case 'crops':
         if (msg.payload.request === cropRequest && view)

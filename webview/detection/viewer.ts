@@ -1,7 +1,7 @@
 /**
  * One image, large: the original file (or a blank canvas of its size) with every box labelled by
  * class and score. A modal dialog: Escape or the close button closes it and gives the focus back to
- * the grid; the arrow keys step to the previous and next image of the browser.
+ * where it was (the grid, a crop); from the grid, the arrow keys step to the previous and next image.
  */
 import type { ImageTile } from '../../src/shared/detection/contract';
 import { button, el } from '../shared/dom';
@@ -18,16 +18,18 @@ export class ImageViewer {
   });
   private tile: ImageTile | undefined;
   private classes: string[] = [];
+  private readonly nav: HTMLElement;
+  private canStep = false;
+  /** Where the focus was when the view opened; it goes back there on close. */
+  private opener: HTMLElement | undefined;
 
-  constructor(
-    private readonly step: (delta: number) => void,
-    private readonly closed: () => void,
-  ) {
+  constructor(private readonly step: (delta: number) => void) {
     const close = button('Close', () => this.close(), { class: 'close', attrs: { 'aria-label': 'Close (Escape)' } });
     const prev = button('‹ Previous', () => this.step(-1), { attrs: { 'aria-label': 'Previous image (left arrow)' } });
     const next = button('Next ›', () => this.step(1), { attrs: { 'aria-label': 'Next image (right arrow)' } });
+    this.nav = el('span', { class: 'viewer-nav' }, prev, next);
     this.root.append(
-      el('div', { class: 'viewer-head' }, this.title, el('div', { class: 'viewer-nav' }, prev, next, close)),
+      el('div', { class: 'viewer-head' }, this.title, el('div', { class: 'viewer-nav' }, this.nav, close)),
       this.facts,
       this.body,
       legend(),
@@ -35,8 +37,8 @@ export class ImageViewer {
     this.root.hidden = true;
     this.root.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') this.close();
-      else if (e.key === 'ArrowLeft') this.step(-1);
-      else if (e.key === 'ArrowRight') this.step(1);
+      else if (e.key === 'ArrowLeft' && this.canStep) this.step(-1);
+      else if (e.key === 'ArrowRight' && this.canStep) this.step(1);
       else return;
       e.preventDefault();
       e.stopPropagation();
@@ -48,12 +50,16 @@ export class ImageViewer {
     return !this.root.hidden;
   }
 
-  show(tile: ImageTile, classes: string[], position: number, total: number): void {
+  /** `where` says which image it is ("Image 8 of 5000"); `canStep` when the arrows move through the browser. */
+  show(tile: ImageTile, classes: string[], where: string, canStep: boolean): void {
     this.tile = tile;
     this.classes = classes;
+    this.canStep = canStep;
+    this.nav.hidden = !canStep;
     this.title.textContent = tile.sampleId;
-    this.facts.textContent = `Image ${position + 1} of ${total} · ${tile.width}×${tile.height} · ${longCounts(tile.counts)}${tile.src ? '' : ' · no image file: boxes on a blank canvas'}`;
+    this.facts.textContent = `${where} · ${tile.width}×${tile.height} · ${longCounts(tile.counts)}${tile.src ? '' : ' · no image file: boxes on a blank canvas'}`;
     const wasOpen = this.isOpen;
+    if (!wasOpen) this.opener = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
     this.root.hidden = false;
     this.draw();
     if (!wasOpen) this.root.focus();
@@ -63,7 +69,7 @@ export class ImageViewer {
     if (!this.isOpen) return;
     this.root.hidden = true;
     this.tile = undefined;
-    this.closed();
+    this.opener?.focus();
   }
 
   private draw(): void {

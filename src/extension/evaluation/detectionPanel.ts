@@ -2,7 +2,14 @@ import { existsSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { boxCrops, browseImages, confusionAt, countsAt } from '../../core/evaluate/detection/browse';
+import {
+  boxCrops,
+  BrowsedImage,
+  browseImages,
+  confusionAt,
+  countsAt,
+  imageAt,
+} from '../../core/evaluate/detection/browse';
 import { imagesDirOf, ReviewImage, reviewImages, ThumbnailCache } from '../../core/evaluate/detection/thumbnails';
 import type { ImageOutcomes } from '../../core/evaluate/detection/types';
 import { ImagePool } from '../../core/evaluate/imagePool';
@@ -169,28 +176,16 @@ export class DetectionPanel extends BasePanel<PageMessage, HostMessage, Detectio
           offset,
           limit,
         });
-        const tiles = await Promise.all(
-          page.images.map(async ({ index, image, counts }) => {
-            const source = this.images.get(image.sampleId);
-            const tile: ImageTile = {
-              index,
-              sampleId: image.sampleId,
-              width: source?.width ?? 0,
-              height: source?.height ?? 0,
-              counts,
-              predictions: image.predictions,
-              truths: image.truths,
-            };
-            if (source?.file && existsSync(source.file)) {
-              tile.src = this.uri(source.file);
-              const cached = source.sha256 ? await this.thumbnails.cached(source.sha256) : undefined;
-              if (cached) tile.thumb = this.uri(cached);
-            }
-            return tile;
-          }),
-        );
+        const tiles = await Promise.all(page.images.map((b) => this.tile(b)));
         await this.post({ type: 'images', payload: { request, offset, total: page.total, images: tiles } });
         this.makeThumbnails(tiles);
+        return;
+      }
+      case 'image': {
+        const { request, confidence, index } = msg.payload;
+        const found = imageAt(images, index, confidence);
+        if (!found) throw new Error(`this evaluation has no image ${index}`);
+        await this.post({ type: 'image', payload: { request, image: await this.tile(found) } });
         return;
       }
       case 'crops': {
@@ -210,6 +205,26 @@ export class DetectionPanel extends BasePanel<PageMessage, HostMessage, Detectio
         return;
       }
     }
+  }
+
+  /** An image as the page draws it: its boxes, size, and the webview URIs of its file and cached thumbnail. */
+  private async tile({ index, image, counts }: BrowsedImage): Promise<ImageTile> {
+    const source = this.images.get(image.sampleId);
+    const tile: ImageTile = {
+      index,
+      sampleId: image.sampleId,
+      width: source?.width ?? 0,
+      height: source?.height ?? 0,
+      counts,
+      predictions: image.predictions,
+      truths: image.truths,
+    };
+    if (source?.file && existsSync(source.file)) {
+      tile.src = this.uri(source.file);
+      const cached = source.sha256 ? await this.thumbnails.cached(source.sha256) : undefined;
+      if (cached) tile.thumb = this.uri(cached);
+    }
+    return tile;
   }
 
   /** Thumbnails not cached yet are made on the pool's workers and sent as each is ready. */

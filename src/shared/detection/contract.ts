@@ -85,6 +85,8 @@ export type HostMessage =
   /** Thumbnails made after their images were posted. */
   | Message<'thumbs', { thumbs: { index: number; thumb: string }[] }>
   | Message<'crops', { request: number; query: CropQuery; total: number; crops: CropTile[] }>
+  /** One image, asked for by its place in the evaluation (a crop's image, opened large). */
+  | Message<'image', { request: number; image: ImageTile }>
   /** With a request: that query failed; without: the whole evaluation cannot be shown. */
   | Message<'error', { request?: number; message: string }>;
 
@@ -93,7 +95,8 @@ export type PageMessage =
   | Ready
   | Message<'stats', { request: number; confidence: number }>
   | Message<'images', { request: number; query: ImagesQuery; offset: number; limit: number }>
-  | Message<'crops', { request: number; confidence: number; query: CropQuery }>;
+  | Message<'crops', { request: number; confidence: number; query: CropQuery }>
+  | Message<'image', { request: number; confidence: number; index: number }>;
 
 export interface DetectionState {
   evaluationId: number;
@@ -157,6 +160,10 @@ export function parseFromDetectionPage(msg: unknown, classCount = MAX_CLASSES): 
         ? { type: 'crops', payload: { request, confidence: p.confidence, query } }
         : undefined;
     }
+    case 'image':
+      return isConfidence(p.confidence) && isIndex(p.index, MAX_OFFSET)
+        ? { type: 'image', payload: { request, confidence: p.confidence, index: p.index } }
+        : undefined;
     default:
       return undefined;
   }

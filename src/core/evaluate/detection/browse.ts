@@ -101,6 +101,13 @@ export function browseImages(images: ImageOutcomes[], q: ImageQuery): { total: n
   };
 }
 
+/** One image (by its place in the evaluation) re-classified at the confidence, as browseImages lists it. */
+export function imageAt(images: ImageOutcomes[], index: number, confidence: number): BrowsedImage | undefined {
+  const image = images[index];
+  if (!image) return undefined;
+  return { index, image: outcomesAt(image, confidence), counts: scan(image, confidence, undefined).counts };
+}
+
 /** True positives, false positives and misses per class at the confidence (ignored boxes left out), and their sum. */
 export function countsAt(
   images: ImageOutcomes[],

@@ -19,6 +19,13 @@ describe('detection panel contract', () => {
       ),
       { type: 'images', payload: { request: 4, query, offset: 120, limit: 60 } },
     );
+    assert.deepStrictEqual(
+      parseFromDetectionPage({ type: 'image', payload: { request: 2, confidence: 0.4, index: 4999 } }, 3),
+      {
+        type: 'image',
+        payload: { request: 2, confidence: 0.4, index: 4999 },
+      },
+    );
     const all = { confidence: 1, cls: null, outcome: null, sort: 'index' };
     assert.deepStrictEqual(
       parseFromDetectionPage({ type: 'images', payload: { request: 5, query: all, offset: 0, limit: MAX_PAGE } }, 3)
@@ -61,6 +68,8 @@ describe('detection panel contract', () => {
       { type: 'crops', payload: { request: 1, confidence: 0.5, query: { truth: 4, predicted: 0 } } },
       { type: 'crops', payload: { request: 1, confidence: 0.5, query: { cls: 3, outcome: 'fp' } } },
       { type: 'crops', payload: { request: 1, confidence: 0.5, query: { cls: 0, outcome: 'tp' } } },
+      { type: 'image', payload: { request: 1, confidence: 0.5, index: -1 } },
+      { type: 'image', payload: { request: 1, confidence: 0.5, index: 'val/1.jpg' } },
       { type: 'openImage', payload: { request: 1 } },
     ])
       assert.strictEqual(parseFromDetectionPage(bad, 3), undefined, JSON.stringify(bad));

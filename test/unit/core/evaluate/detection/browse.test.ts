@@ -9,6 +9,7 @@ import {
   confusionAt,
   confusionPairs,
   countsAt,
+  imageAt,
   iou,
 } from '../../../../../src/core/evaluate/detection/browse';
 import { outcomesAt } from '../../../../../src/core/evaluate/detection/outcomesAt';
@@ -219,9 +220,11 @@ describe('detection review queries', () => {
         [2, { tp: 1, fp: 0, fn: 1 }],
       ],
     );
-    // Each image comes re-classified at the confidence.
+    // Each image comes re-classified at the confidence, also when asked for alone.
     const [d] = browseImages(ALL, { confidence: 0.85, offset: 3, limit: 1 }).images;
     assert.deepStrictEqual(d.image, outcomesAt(D, 0.85));
+    assert.deepStrictEqual(imageAt(ALL, 3, 0.85), d);
+    assert.strictEqual(imageAt(ALL, 4, 0.85), undefined);
   });
 
   it('answers on 5,000 images of 100 predictions each, agreeing with a per-image count', () => {
