@@ -115,10 +115,12 @@ export class DetectionPanel extends BasePanel<PageMessage, HostMessage, Detectio
 
   /** All the evaluation's images, read once (5,000 images of 100 boxes are some tens of MB). */
   private all(): Promise<ImageOutcomes[]> {
-    this.outcomes ??= this.service
-      .get()
-      .then((r) => r.evaluationImages(this.view.id, { limit: Number.MAX_SAFE_INTEGER }));
-    this.outcomes.catch(() => (this.outcomes = undefined)); // try again on the next query
+    if (!this.outcomes) {
+      this.outcomes = this.service
+        .get()
+        .then((r) => r.evaluationImages(this.view.id, { limit: Number.MAX_SAFE_INTEGER }));
+      this.outcomes.catch(() => (this.outcomes = undefined)); // a failed read is tried again on the next query
+    }
     return this.outcomes;
   }
 
