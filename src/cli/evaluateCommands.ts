@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import * as path from 'path';
 import {
   checkEvaluatorProfile,
+  DatasetRecord,
   EvaluationRecord,
   evaluateExternally,
   evaluateVersion,
@@ -39,18 +40,29 @@ export function registerEvaluateCommands(
   dataset
     .command('add')
     .description(
-      'register a folder of class folders with images (optionally under train/val/test), a CSV/JSONL with a label column, or a .npz / inputs.npy+labels.npy',
+      'register a folder of class folders with images (optionally under train/val/test), a CSV/JSONL with a label column, a .npz / inputs.npy+labels.npy, or a detection dataset: a COCO instances .json (--images DIR), a YOLO data.yaml (or its folder), a Pascal VOC folder',
     )
     .argument('<path>')
     .option('--name <name>', 'dataset name (default: the folder or file name)')
     .option('--label-column <col>', 'table label column', 'label')
     .option('--split-column <col>', 'table split column (default: "split" when present)')
     .option('--text-column <col>', 'table text column (kept out of the features)')
+    .option(
+      '--images <dir>',
+      'COCO: the folder holding the images (file_name is relative to it); without it, boxes only',
+    )
     .option('--json', 'machine-readable output')
     .action(
       async (
         src: string,
-        o: { name?: string; labelColumn: string; splitColumn?: string; textColumn?: string; json?: boolean },
+        o: {
+          name?: string;
+          labelColumn: string;
+          splitColumn?: string;
+          textColumn?: string;
+          images?: string;
+          json?: boolean;
+        },
       ) =>
         withRegistry((r) =>
           withProgress('hashing', 'bytes', async (signal, onProgress) => {
@@ -59,16 +71,47 @@ export function registerEvaluateCommands(
               labelColumn: o.labelColumn,
               splitColumn: o.splitColumn,
               textColumn: o.textColumn,
+              images: o.images,
               signal,
               onProgress,
             });
-            if (o.json) print(d);
-            else
-              console.log(
+            if (o.json) return print(d);
+            if (d.kind !== 'detection')
+              return console.log(
                 `Registered dataset ${d.name} (${d.kind}): ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}; manifest ${d.manifestSha256.slice(0, 12)}`,
               );
+            console.log(
+              `Registered dataset ${d.name} (${datasetSummary(d)}); manifest ${d.manifestSha256.slice(0, 12)}`,
+            );
+            for (const w of detailList(d, 'warnings')) console.error(`warning: ${w}`);
+            if (problemCount(d)) console.error(`See the problems with: modelreg dataset show ${d.name}`);
           }),
         ),
+    );
+  dataset
+    .command('show')
+    .description("a dataset's record: kind, counts, splits, and a detection dataset's warnings and problems")
+    .argument('<name>')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, o: { json?: boolean }) =>
+      withRegistry(async (r) => {
+        const d = await r.getDataset(name);
+        if (o.json) return print(d);
+        console.log(`${d.name}: ${datasetSummary(d)}`);
+        console.log(`  root ${d.root}`);
+        if (typeof d.details.imagesDir === 'string') console.log(`  images ${d.details.imagesDir}`);
+        console.log(`  manifest ${d.manifestSha256}, registered ${d.createdAt}`);
+        for (const w of detailList(d, 'warnings')) console.log(`  warning: ${w}`);
+        for (const p of detailList(d, 'problems') as unknown as Record<string, unknown>[]) {
+          const at = ['annotationId', 'imageId', 'line']
+            .filter((k) => p[k] !== undefined)
+            .map((k) => `${k === 'annotationId' ? 'annotation' : k === 'imageId' ? 'image' : 'line'} ${String(p[k])}`);
+          console.log(`  ${String(p.file)}${at.length ? ` (${at.join(', ')})` : ''}: ${String(p.problem)}`);
+        }
+        const shown = detailList(d, 'problems').length;
+        if (problemCount(d) > shown)
+          console.log(`  … ${problemCount(d) - shown} more problems (only the first ${shown} are kept)`);
+      }),
     );
   program
     .command('datasets')
@@ -81,7 +124,9 @@ export function registerEvaluateCommands(
         if (list.length === 0) console.log('No datasets. Register one with: modelreg dataset add PATH');
         for (const d of list)
           console.log(
-            `${d.name}\t${d.kind}\t${d.sampleCount} samples\t${d.classes.length} classes\t${d.manifestSha256.slice(0, 12)}\t${d.root}`,
+            d.kind === 'detection'
+              ? `${d.name}\tdetection\t${d.sampleCount} images\t${Number(d.details.boxes ?? 0)} boxes\t${d.classes.length} classes\t${problemCount(d)} problems\t${d.manifestSha256.slice(0, 12)}\t${d.root}`
+              : `${d.name}\t${d.kind}\t${d.sampleCount} samples\t${d.classes.length} classes\t${d.manifestSha256.slice(0, 12)}\t${d.root}`,
           );
       }),
     );
@@ -154,6 +199,18 @@ export function registerEvaluateCommands(
           );
       }),
     );
+}
+
+const problemCount = (d: DatasetRecord) => Number(d.details.problemCount ?? 0);
+const detailList = (d: DatasetRecord, key: string): unknown[] =>
+  Array.isArray(d.details[key]) ? (d.details[key] as unknown[]) : [];
+
+/** "detection (coco): 3 images, 9 boxes, 4 classes, splits train/val, 2 problems" — or a classification dataset's counts. */
+function datasetSummary(d: DatasetRecord): string {
+  const splits = d.splits.length ? `, splits ${d.splits.join('/')}` : '';
+  if (d.kind !== 'detection') return `${d.kind}: ${d.sampleCount} samples, ${d.classes.length} classes${splits}`;
+  const n = problemCount(d);
+  return `detection: ${d.sampleCount} images, ${Number(d.details.boxes ?? 0)} boxes, ${d.classes.length} classes${splits}, ${n} problem${n === 1 ? '' : 's'}${d.details.imagesMissing ? ', without images' : ''}`;
 }
 
 /** An evaluator from <registry>/evaluators.json (a list, as in the modelRegistry.evaluate.profiles setting), when trusted. */

@@ -3,57 +3,28 @@
  * file, and store the manifest. The manifest holds no absolute paths or times, so registering the
  * same content again yields the same manifest (and the same record).
  */
-import { Dirent, promises as fsp } from 'fs';
+import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { CancelledError, InputError } from '../errors';
+import { InputError } from '../errors';
 import { Registry } from '../registry/registry';
 import { realPathWithin } from '../util/paths';
-import { hashFile } from '../store/localStore';
+import { Built, checkCancel, cmp, Entry, hashAll, listDir, RegisterDatasetOptions, sortSplits, ToHash } from './build';
+import { buildCoco, buildVoc, buildYolo, looksLikeVoc } from './detection';
 import { listNpz, NpyArray, NpzMember, openNpzArray, toNumbers } from './npy';
 import { cellNumber, cellText, readTable } from './samples';
 import { DatasetFile, DatasetManifest, DatasetRecord, DatasetSample } from './types';
 
-export interface RegisterDatasetOptions {
-  /** Default: the folder or file stem, sanitised. */
-  name?: string;
-  /** Table label column (default "label"). */
-  labelColumn?: string;
-  /** Table split column (default "split" when present). */
-  splitColumn?: string;
-  /** Table text column, left out of the features. */
-  textColumn?: string;
-  signal?: AbortSignal;
-  /** The folder the user chose (the workspace folder): links may not lead out of it. Default: the folder holding `src`. */
-  boundary?: string;
-  /** Bytes hashed so far and in all. */
-  onProgress?: (done: number, total: number) => void;
-}
+export type { RegisterDatasetOptions } from './build';
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
 const TABLE_EXT = /\.(csv|jsonl|ndjson)$/i;
 const SPLIT_NAMES = new Set(['train', 'val', 'valid', 'validation', 'test', 'dev']);
-/** Known splits first, in the usual order, then any others alphabetically. */
-const SPLIT_ORDER = ['train', 'dev', 'val', 'valid', 'validation', 'test'];
 /** Array name pairs tried in order, in an npz and (with .npy) in a folder. */
 const ARRAY_PAIRS: [string, string][] = [
   ['x', 'y'],
   ['inputs', 'labels'],
   ['X', 'Y'],
 ];
-const HASH_CONCURRENCY = 8;
-
-interface Built {
-  manifest: DatasetManifest;
-  details: Record<string, unknown>;
-  /** The folder or file samples are read from. */
-  root: string;
-}
-
-interface ToHash {
-  abs: string;
-  rel: string;
-  size: number;
-}
 
 /** Detects what `src` is, builds its manifest, and stores it (see the module comment). */
 export async function registerDataset(
@@ -88,11 +59,9 @@ export function defaultName(abs: string, isFile: boolean): string {
   return clean || 'dataset';
 }
 
-function checkCancel(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new CancelledError();
-}
-
 async function fromFile(abs: string, opts: RegisterDatasetOptions): Promise<Built> {
+  if (/\.json$/i.test(abs)) return buildCoco(abs, opts);
+  if (/\.ya?ml$/i.test(abs)) return buildYolo(abs, opts);
   if (TABLE_EXT.test(abs)) return buildTable(abs, opts);
   if (/\.npz$/i.test(abs)) return buildNpz(abs, opts);
   if (/\.npy$/i.test(abs))
@@ -102,13 +71,17 @@ async function fromFile(abs: string, opts: RegisterDatasetOptions): Promise<Buil
     );
   throw new InputError(
     abs,
-    'not a dataset: expected a .csv, .jsonl or .npz file, or a folder (class folders of images, one table file, or inputs.npy + labels.npy)',
+    'not a dataset: expected a .csv, .jsonl or .npz file, a COCO .json, a YOLO data.yaml, or a folder (class folders of images, one table file, inputs.npy + labels.npy, a YOLO or Pascal VOC dataset)',
   );
 }
 
 async function fromFolder(abs: string, opts: RegisterDatasetOptions): Promise<Built> {
   const top = await listDir(abs, abs);
   const fileNames = new Set(top.filter((e) => e.isFile).map((e) => e.name));
+  // Detection layouts first: VOC's folders, or YOLO's images/ and labels/, would otherwise pass for class folders.
+  if (looksLikeVoc(new Set(top.filter((e) => e.isDir).map((e) => e.name)))) return buildVoc(abs, opts);
+  const yaml = ['data.yaml', 'data.yml'].find((n) => fileNames.has(n));
+  if (yaml) return buildYolo(path.join(abs, yaml), opts);
   for (const [x, y] of [
     ['inputs', 'labels'],
     ['x', 'y'],
@@ -139,41 +112,6 @@ async function fromFolder(abs: string, opts: RegisterDatasetOptions): Promise<Bu
     abs,
     'no dataset found: expected class folders of .jpg/.png images, one .csv/.jsonl, an .npz, or inputs.npy + labels.npy',
   );
-}
-
-interface Entry {
-  name: string;
-  isDir: boolean;
-  isFile: boolean;
-}
-
-/** Non-hidden entries of `dir`; symlinks are followed while they stay inside the dataset's `root` (a broken one is left out). */
-async function listDir(dir: string, root: string): Promise<Entry[]> {
-  const dirents: Dirent[] = await fsp.readdir(dir, { withFileTypes: true });
-  const out: Entry[] = [];
-  for (const d of dirents) {
-    if (d.name.startsWith('.')) continue;
-    if (d.isSymbolicLink()) {
-      const link = path.join(dir, d.name);
-      if (!(await fsp.stat(link).catch(() => undefined))) continue;
-      const st = await fsp.stat(await realPathWithin(link, root));
-      if (st) out.push({ name: d.name, isDir: st.isDirectory(), isFile: st.isFile() });
-    } else {
-      out.push({ name: d.name, isDir: d.isDirectory(), isFile: d.isFile() });
-    }
-  }
-  return out.sort((a, b) => cmp(a.name, b.name));
-}
-
-/** Code-unit order, as Python's sorted() (and so torchvision's ImageFolder) orders class names. */
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-function sortSplits(splits: Iterable<string>): string[] {
-  const rank = (s: string) => {
-    const i = SPLIT_ORDER.indexOf(s.toLowerCase());
-    return i === -1 ? SPLIT_ORDER.length : i;
-  };
-  return [...new Set(splits)].sort((a, b) => rank(a) - rank(b) || cmp(a, b));
 }
 
 // ---------------------------------------------------------------- image folders
@@ -273,36 +211,6 @@ async function walkImages(root: string, rel: string): Promise<{ images: ToHash[]
   };
   await walk(rel);
   return { images, skipped };
-}
-
-/** SHA-256 of every file, a few at a time; files come back sorted by path. */
-async function hashAll(list: ToHash[], opts: RegisterDatasetOptions): Promise<DatasetFile[]> {
-  const total = list.reduce((a, f) => a + f.size, 0);
-  let done = 0;
-  opts.onProgress?.(0, total);
-  const out: DatasetFile[] = new Array(list.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < list.length) {
-      const i = next++;
-      checkCancel(opts.signal);
-      const { sha256, size } = await hashFile(list[i].abs, {
-        signal: opts.signal,
-        onBytes: (n) => {
-          done += n;
-          opts.onProgress?.(done, total);
-        },
-      });
-      out[i] = { path: list[i].rel, sha256, size };
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, list.length) }, worker));
-  } catch (e) {
-    if (opts.signal?.aborted) throw new CancelledError();
-    throw e;
-  }
-  return out.sort((a, b) => cmp(a.path, b.path));
 }
 
 // ---------------------------------------------------------------- tables

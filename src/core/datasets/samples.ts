@@ -114,13 +114,51 @@ export function imageShape(pre: ImagePreprocess): number[] {
   return pre.layout === 'NCHW' ? [3, h, w] : [h, w, 3];
 }
 
+/**
+ * Where an image of width × height lands in the model's input: input = original * scale + pad, per
+ * axis. A plain resize stretches each axis on its own; a letterbox scales both by the same factor and
+ * centres the result, with Ultralytics' rounding (LetterBox and scale_boxes), so boxes map back as
+ * Ultralytics maps them.
+ */
+export interface InputGeometry {
+  scaleX: number;
+  scaleY: number;
+  padX: number;
+  padY: number;
+  /** The size the image itself is resized to inside the input (the input size without letterbox). */
+  resizedW: number;
+  resizedH: number;
+}
+
+export function inputGeometry(width: number, height: number, pre: ImagePreprocess): InputGeometry {
+  const [outH, outW] = pre.size;
+  if (!pre.letterbox)
+    return { scaleX: outW / width, scaleY: outH / height, padX: 0, padY: 0, resizedW: outW, resizedH: outH };
+  const gain = Math.min(outH / height, outW / width);
+  const resizedW = Math.round(width * gain);
+  const resizedH = Math.round(height * gain);
+  // Ultralytics pads round(d - 0.1) before and round(d + 0.1) after, d being half the spare room.
+  const padX = Math.max(0, Math.round((outW - resizedW) / 2 - 0.1));
+  const padY = Math.max(0, Math.round((outH - resizedH) / 2 - 0.1));
+  return { scaleX: gain, scaleY: gain, padX, padY, resizedW, resizedH };
+}
+
+/** The grey Ultralytics fills a letterbox's border with, in 0..255 pixel values (normalised like the image). */
+export const LETTERBOX_PAD = 114;
+
 /** The preprocessing part of loadImage, on decoded RGBA pixels (exported for tests and callers that decode themselves). */
 export function preprocessRgba(img: Rgba, pre: ImagePreprocess): Float32Array {
   const [outH, outW] = pre.size;
+  const g = inputGeometry(img.width, img.height, pre);
   const planes = [0, 1, 2].map((c) => {
     const p = new Float32Array(img.width * img.height);
     for (let i = 0; i < p.length; i++) p[i] = img.data[i * 4 + c];
-    return resizePlane(p, img.width, img.height, outW, outH);
+    const resized = resizePlane(p, img.width, img.height, g.resizedW, g.resizedH);
+    if (!pre.letterbox) return resized;
+    const padded = new Float32Array(outW * outH).fill(LETTERBOX_PAD);
+    for (let y = 0; y < g.resizedH; y++)
+      padded.set(resized.subarray(y * g.resizedW, (y + 1) * g.resizedW), (y + g.padY) * outW + g.padX);
+    return padded;
   });
   const out = new Float32Array(3 * outH * outW);
   const hw = outH * outW;
@@ -223,7 +261,8 @@ const DEFAULT_SIZE: [number, number] = [224, 224];
  *     "mean": [0.485, 0.456, 0.406], // subtracted per channel, in channel_order order (one number = all channels)
  *     "std": [0.229, 0.224, 0.225],  // divided per channel, after mean (one number = all channels)
  *     "channel_order": "RGB",        // or "BGR" (Caffe/OpenCV-trained models)
- *     "layout": "NCHW"               // or "NHWC"; default from the input shape ([N,H,W,3] → NHWC), else NCHW
+ *     "layout": "NCHW",              // or "NHWC"; default from the input shape ([N,H,W,3] → NHWC), else NCHW
+ *     "letterbox": false             // true: keep the aspect ratio and pad with grey 114 (Ultralytics YOLO)
  *   }
  *
  * Defaults are the ImageNet ones torchvision models use.
@@ -275,6 +314,9 @@ export function preprocessFromConfig(config: unknown, inputShape: (number | stri
     scale = p.scale;
   }
 
+  if (p.letterbox !== undefined && typeof p.letterbox !== 'boolean')
+    throw new InputError(where, `preprocessing.letterbox must be true or false, not ${JSON.stringify(p.letterbox)}`);
+
   return {
     size,
     scale,
@@ -282,6 +324,7 @@ export function preprocessFromConfig(config: unknown, inputShape: (number | stri
     std: triple(p.std, IMAGENET_STD, 'std', true),
     channelOrder,
     layout,
+    ...(p.letterbox ? { letterbox: true } : {}),
   };
 }
 

@@ -2,7 +2,15 @@
  * Datasets for evaluation. The records and manifests live with their table in the registry
  * (registry/datasetTypes.ts); what only evaluation needs is here.
  */
-export type { DatasetFile, DatasetKind, DatasetManifest, DatasetRecord, DatasetSample } from '../registry/datasetTypes';
+export type {
+  BoxXYWH,
+  DatasetFile,
+  DatasetKind,
+  DatasetManifest,
+  DatasetRecord,
+  DatasetSample,
+  DetectionBox,
+} from '../registry/datasetTypes';
 
 /** How to turn an image into the model's input; from the version's config.json ("preprocessing") or defaults. */
 export interface ImagePreprocess {
@@ -14,4 +22,6 @@ export interface ImagePreprocess {
   std: [number, number, number];
   channelOrder: 'RGB' | 'BGR';
   layout: 'NCHW' | 'NHWC';
+  /** Resize keeping the aspect ratio and pad the rest (Ultralytics' letterbox) instead of stretching to size. */
+  letterbox?: boolean;
 }

@@ -46,16 +46,24 @@ export async function checkDatasetFiles(
 ): Promise<void> {
   const used = new Set(samples.map((s) => s.file));
   const rootIsFile = (await fsp.stat(root)).isFile();
-  // A table or npz dataset is its one file; a folder of .npy holds the inputs and the labels read at registration.
-  const files = m.kind === 'image-folder' ? m.files.filter((f) => used.has(f.path)) : m.files;
-  const abs = (f: DatasetFile) => (rootIsFile ? root : path.join(root, ...f.path.split('/')));
+  const files = filesToCheck(m, used);
+  // A COCO file's images are under details.imagesDir; every other file of a file-rooted dataset is the root.
+  const imagesDir = m.kind === 'detection' ? detectionImagesDir(d, root) : root;
+  const sampleFiles = m.kind === 'detection' && rootIsFile ? new Set(m.samples.map((s) => s.file)) : undefined;
+  const under = (f: DatasetFile) => (sampleFiles?.has(f.path) ? imagesDir : rootIsFile ? undefined : root);
+  const abs = (f: DatasetFile) => {
+    const dir = under(f);
+    return dir === undefined ? root : path.join(dir, ...f.path.split('/'));
+  };
   const changed = (f: DatasetFile, what: string) =>
     new InputError(abs(f), `changed since dataset ${d.name} was registered (${what}); register it again`);
+  const realImagesDir = imagesDir === root ? root : await fsp.realpath(imagesDir).catch(() => imagesDir);
 
   const real = await Promise.all(
     files.map(async (f) => {
+      const dir = under(f);
       // root is real already: one realpath a file (realPathWithin would resolve the root each time).
-      const p = rootIsFile ? root : await realPathWithin(abs(f), root, root);
+      const p = dir === undefined ? root : await realPathWithin(abs(f), dir, dir === root ? root : realImagesDir);
       const st = await fsp.stat(p).catch(() => undefined);
       if (!st?.isFile()) throw changed(f, st ? 'no longer a file' : 'it is gone');
       if (st.size !== f.size) throw changed(f, `${st.size} bytes, registered with ${f.size}`);
@@ -78,4 +86,28 @@ export async function checkDatasetFiles(
     }
   };
   await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, files.length) }, worker));
+}
+
+/**
+ * Which files an evaluation of `used` depends on: an image folder's images of those samples; a
+ * detection dataset's images of those samples and every annotation file; all files otherwise (a
+ * table or npz is one file, a folder of .npy holds the inputs and the labels read at registration).
+ */
+function filesToCheck(m: DatasetManifest, used: Set<string>): DatasetFile[] {
+  if (m.kind === 'image-folder') return m.files.filter((f) => used.has(f.path));
+  if (m.kind === 'detection') {
+    const images = new Set(m.samples.map((s) => s.file));
+    return m.files.filter((f) => used.has(f.path) || !images.has(f.path));
+  }
+  return m.files;
+}
+
+/**
+ * The folder a detection dataset's sample files are relative to: a COCO file's images folder
+ * (details.imagesDir), else the root (YOLO and VOC). A COCO file registered without images has no
+ * images folder: the root (the JSON) is returned, and the manifest lists no image files.
+ */
+export function detectionImagesDir(d: DatasetRecord, root = d.root): string {
+  if (typeof d.details.imagesDir === 'string') return d.details.imagesDir;
+  return root;
 }

@@ -172,6 +172,10 @@ export async function evaluateVersion(
     );
   const dataset = await registry.getDataset(opts.dataset);
   const manifest = await registry.readManifest(dataset);
+  if (manifest.kind === 'detection')
+    throw new RegistryError(
+      `dataset ${dataset.name} holds detection boxes; evaluate a detector on it (this evaluator scores classifiers: one class label a sample)`,
+    );
   const split = chooseSplit(dataset, opts.split);
   const samples = manifest.samples.filter((s) => split === null || s.split === split);
   if (samples.length === 0)

@@ -404,10 +404,7 @@ export class Registry<S extends ObjectStore = LocalStore> {
     return evaluations.addEvaluationSamples(this.#core, evaluationId, rows);
   }
   /** Stores a running detection evaluation's per-image box outcomes. */
-  addEvaluationImages(
-    evaluationId: number,
-    rows: Parameters<typeof evaluations.addEvaluationImages>[2],
-  ): Promise<void> {
+  addEvaluationImages(evaluationId: number, rows: Parameters<typeof evaluations.addEvaluationImages>[2]): Promise<void> {
     return evaluations.addEvaluationImages(this.#core, evaluationId, rows);
   }
   /** A detection evaluation's images with their box outcomes, a page at a time. */

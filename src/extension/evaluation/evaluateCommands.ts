@@ -57,6 +57,31 @@ export class DatasetsTree implements vscode.TreeDataProvider<DatasetNode>, vscod
 }
 
 /** Register Dataset…, Evaluate… (a version) and the Datasets view. Arguments skip the pickers (tests, keybindings). */
+/**
+ * A COCO file's images folder: a folder picked, null to go on without images (boxes only), or
+ * undefined when the user cancels.
+ */
+async function pickCocoImages(target: vscode.Uri, name: string): Promise<string | null | undefined> {
+  const choose = 'Choose Images Folder…';
+  const without = 'Without Images';
+  const choice = await vscode.window.showInformationMessage(
+    `${name} is read as COCO annotations. Where are its images? (Metrics need only the boxes.)`,
+    { modal: true },
+    choose,
+    without,
+  );
+  if (choice === without) return null;
+  if (choice !== choose) return undefined;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFiles: false,
+    canSelectFolders: true,
+    openLabel: 'Use Images Folder',
+    title: `The folder the file_name entries of ${name} are relative to`,
+    defaultUri: vscode.Uri.joinPath(target, '..'),
+  });
+  return picked?.[0]?.fsPath;
+}
+
 export function registerEvaluateCommands(
   context: vscode.ExtensionContext,
   targets: CommandTargets,
@@ -71,12 +96,15 @@ export function registerEvaluateCommands(
           canSelectFiles: true,
           canSelectFolders: true,
           openLabel: 'Register Dataset',
-          title: 'A folder of class folders with images, a CSV/JSONL with a label column, or a .npz',
+          title:
+            'A folder of class folders with images, a CSV/JSONL with a label column, a .npz, a COCO .json, a YOLO data.yaml or a Pascal VOC folder',
           defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
         })
       )?.[0];
     if (!target) return undefined;
     const name = vscode.workspace.asRelativePath(target);
+    const images = /\.json$/i.test(target.fsPath) ? await pickCocoImages(target, name) : null;
+    if (images === undefined) return undefined;
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Registering dataset ${name}`, cancellable: true },
       async (progress, token) => {
@@ -84,14 +112,18 @@ export function registerEvaluateCommands(
         const sub = token.onCancellationRequested(() => abort.abort());
         try {
           const d = await registerDataset(await service.get(), target.fsPath, {
+            images: images ?? undefined,
             signal: abort.signal,
             boundary: vscode.workspace.getWorkspaceFolder(target)?.uri.fsPath,
             onProgress: (done, total) =>
               progress.report({ message: `hashing ${Math.round((100 * done) / Math.max(1, total))}%` }),
           });
           service.fireSoon();
+          const problems = Number(d.details.problemCount ?? 0);
           void vscode.window.showInformationMessage(
-            `Registered dataset ${d.name}: ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}.`,
+            d.kind === 'detection'
+              ? `Registered dataset ${d.name}: ${d.sampleCount} images, ${Number(d.details.boxes ?? 0)} boxes, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}${d.details.imagesMissing ? ', without images' : ''}; ${problems} problem${problems === 1 ? '' : 's'}${problems ? ` (modelreg dataset show ${d.name} lists them)` : ''}.`
+              : `Registered dataset ${d.name}: ${d.sampleCount} samples, ${d.classes.length} classes${d.splits.length ? `, splits ${d.splits.join('/')}` : ''}.`,
           );
           return d;
         } catch (e) {

@@ -62,6 +62,7 @@ const READ_ONLY = [
   'push-image',
   'converters',
   'datasets',
+  'dataset show',
   'evaluations',
   'serve',
   'example list',

@@ -174,6 +174,37 @@ describe('config.json: schema diagnostics', () => {
     only(diagnostics, /Incorrect type. Expected "number"/);
   });
 
+  it('preprocessing and postprocessing, as the built-in evaluator reads them, are known', async () => {
+    const { diagnostics } = await check({
+      $template: 'object-detection',
+      model_type: 'ONNX',
+      model_algorithm: 'object_detection',
+      preprocessing: { size: [640, 640], mean: 0, std: 1, letterbox: true },
+      postprocessing: {
+        kind: 'yolo',
+        score_threshold: 0.001,
+        iou_threshold: 0.7,
+        max_detections: 300,
+        multi_label: true,
+        box_format: 'cxcywh',
+        normalized: false,
+        label_offset: 0,
+        outputs: { boxes: 'output0' },
+      },
+    });
+    assert.deepStrictEqual(diagnostics, []);
+  });
+
+  it('postprocessing: kind from the list, thresholds within 0..1', async () => {
+    const kind = await check({ model_type: 'ONNX', postprocessing: { kind: 'ssd' } });
+    only(kind.diagnostics, /Value is not accepted. Valid values: "yolo", "boxes-scores-labels"/);
+    const threshold = await check({ model_type: 'ONNX', postprocessing: { kind: 'yolo', score_threshold: -0.1 } });
+    const d = only(threshold.diagnostics, /Value is below the minimum of 0/);
+    assert.strictEqual(d.range.start.line + 1, lineOf(threshold.text, '-0.1'));
+    const missing = await check({ model_type: 'ONNX', postprocessing: { score_threshold: 0.1 } });
+    only(missing.diagnostics, /Missing property "kind"/);
+  });
+
   it('the image-classification template fixes model_algorithm', async () => {
     const { diagnostics, text } = await check(
       await configOf('image-classification', { model_algorithm: 'object_detection' }),
