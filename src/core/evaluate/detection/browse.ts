@@ -5,7 +5,7 @@
  * positives or negatives (the patches view). Pure: the host loads the images once and asks again on
  * every change of the slider, so each query is one pass over the boxes without copying them.
  */
-import { outcomesAt } from './outcomesAt';
+import { boxIou, outcomesAt } from './summary';
 import type { BoxXYWH, FalsePositiveReason, ImageOutcomes, PredictionOutcome, TruthOutcome } from './types';
 
 export type BoxKind = 'tp' | 'fp' | 'fn';
@@ -48,9 +48,12 @@ interface Scan {
   fnArea: number;
 }
 
-/** A truth is missed at c when it was never matched, or matched only by a prediction scoring below c. */
+/**
+ * A truth is missed at c when it was never matched, or matched only by a prediction scoring below c
+ * (a VOC difficult box then is ignored, not missed), as outcomesAt re-classifies it.
+ */
 const isMiss = (t: TruthOutcome, c: number) =>
-  t.outcome === 'fn' || (t.outcome === 'matched' && (t.score ?? -Infinity) < c);
+  t.outcome === 'fn' || (t.outcome === 'matched' && (t.score ?? -Infinity) < c && !t.difficult);
 
 function scan(image: ImageOutcomes, c: number, cls: number | undefined): Scan {
   const s: Scan = { counts: { tp: 0, fp: 0, fn: 0 }, of: { tp: 0, fp: 0, fn: 0 }, fpScore: -1, fnArea: -1 };
@@ -139,7 +142,7 @@ export function countsAt(
 
 // ---------------------------------------------------------------- confusion
 
-/** Ultralytics' ConfusionMatrix counts a truth and a prediction as a pair when their IoU exceeds this. */
+/** The confusion matrix pairs a truth and a prediction when their IoU exceeds this (Ultralytics' and summarizeDetections' default). */
 export const CONFUSION_IOU = 0.5;
 
 /** One entry of the confusion matrix: confusion[truth][predicted], with the class count K as background. */
@@ -152,21 +155,14 @@ export interface ConfusionPair {
   prediction?: PredictionOutcome;
 }
 
-export function iou(a: BoxXYWH, b: BoxXYWH): number {
-  const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-  const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  return inter / (a[2] * a[3] + b[2] * b[3] - inter);
-}
-
 /**
- * One image's cells of the confusion matrix, as Ultralytics' ConfusionMatrix.process_batch assigns
- * them: predictions scoring ≥ confidence; every (truth, prediction) pair with IoU > 0.5 whatever the
- * classes, sorted by IoU, each prediction kept once then each truth kept once (its best IoU); a
- * paired truth counts at [its class][the prediction's class], an unpaired one at [class][K] (missed),
- * an unpaired prediction at [K][class] (invented). Crowd regions and predictions that matched them
- * ('ignored') take no part, as they are neither missed nor invented.
+ * One image's cells of the confusion matrix, assigned as summarizeDetections assigns them (so the
+ * matrix at the recorded confidence is the recorded one), which is Ultralytics'
+ * ConfusionMatrix.process_batch: predictions scoring ≥ confidence, in score order; non-crowd truths;
+ * pairs of any classes with float32 IoU > 0.5; each prediction keeps its best-IoU truth, then each
+ * truth its best-IoU prediction among those (ties: the later one). A paired truth counts at
+ * [its class][the prediction's class], an unpaired one at [class][K] (missed), an unpaired
+ * prediction at [K][class] (invented).
  */
 export function confusionPairs(image: ImageOutcomes, confidence: number, classCount: number): ConfusionPair[] {
   const pairs: ConfusionPair[] = [];
@@ -188,34 +184,46 @@ function pairImage(
   K: number,
   visit: (truth: number, predicted: number, truthBox?: TruthOutcome, prediction?: PredictionOutcome) => void,
 ): void {
-  const truths: TruthOutcome[] = [];
-  for (const t of image.truths) if (t.outcome !== 'ignored') truths.push(t);
-  const preds: PredictionOutcome[] = [];
-  for (const p of image.predictions) if (p.score >= confidence && p.outcome !== 'ignored') preds.push(p);
-  const candidates: { t: number; p: number; iou: number }[] = [];
-  for (let ti = 0; ti < truths.length; ti++)
-    for (let pi = 0; pi < preds.length; pi++) {
-      const v = iou(truths[ti].bbox, preds[pi].bbox);
-      if (v > CONFUSION_IOU) candidates.push({ t: ti, p: pi, iou: v });
+  const all = image.predictions;
+  const order: number[] = [];
+  for (let i = 0; i < all.length; i++) if (all[i].score >= confidence) order.push(i);
+  order.sort((a, b) => all[b].score - all[a].score || a - b);
+  const preds = order.map((i) => all[i]);
+  const truths = image.truths;
+  const threshold = Math.fround(CONFUSION_IOU);
+  const bestTruth = new Int32Array(preds.length).fill(-1);
+  const bestTruthIou = new Float64Array(preds.length);
+  for (let g = 0; g < truths.length; g++) {
+    if (truths[g].iscrowd) continue;
+    for (let d = 0; d < preds.length; d++) {
+      const v = Math.fround(boxIou(preds[d].bbox, truths[g].bbox));
+      if (v > threshold && v >= bestTruthIou[d]) {
+        bestTruth[d] = g;
+        bestTruthIou[d] = v;
+      }
     }
-  candidates.sort((a, b) => b.iou - a.iou); // stable: ties keep truth-then-prediction order, as np.where lists them
-  const predOf = new Int32Array(truths.length).fill(-1);
+  }
+  const bestPrediction = new Int32Array(truths.length).fill(-1);
+  const bestPredictionIou = new Float64Array(truths.length);
+  for (let d = 0; d < preds.length; d++) {
+    const g = bestTruth[d];
+    if (g >= 0 && bestTruthIou[d] >= bestPredictionIou[g]) {
+      bestPrediction[g] = d;
+      bestPredictionIou[g] = bestTruthIou[d];
+    }
+  }
   const paired = new Uint8Array(preds.length);
-  const seen = new Uint8Array(preds.length);
-  for (const m of candidates) {
-    if (seen[m.p]) continue;
-    seen[m.p] = 1;
-    if (predOf[m.t] >= 0) continue; // this prediction's best truth went to a better pair: it stays unpaired
-    predOf[m.t] = m.p;
-    paired[m.p] = 1;
+  for (let g = 0; g < truths.length; g++) {
+    const t = truths[g];
+    if (t.iscrowd) continue;
+    const d = bestPrediction[g];
+    if (d < 0) visit(t.label, K, t);
+    else {
+      paired[d] = 1;
+      visit(t.label, preds[d].label, t, preds[d]);
+    }
   }
-  for (let ti = 0; ti < truths.length; ti++) {
-    const t = truths[ti];
-    const pi = predOf[ti];
-    if (pi < 0) visit(t.label, K, t);
-    else visit(t.label, preds[pi].label, t, preds[pi]);
-  }
-  for (let pi = 0; pi < preds.length; pi++) if (!paired[pi]) visit(K, preds[pi].label, undefined, preds[pi]);
+  for (let d = 0; d < preds.length; d++) if (!paired[d]) visit(K, preds[d].label, undefined, preds[d]);
 }
 
 /** The (K+1)×(K+1) confusion matrix at the confidence: confusion[truth][predicted], background at K. */

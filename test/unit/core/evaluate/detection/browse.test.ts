@@ -10,12 +10,13 @@ import {
   confusionPairs,
   countsAt,
   imageAt,
-  iou,
 } from '../../../../../src/core/evaluate/detection/browse';
-import { outcomesAt } from '../../../../../src/core/evaluate/detection/outcomesAt';
+import { outcomesAt, summarizeDetections } from '../../../../../src/core/evaluate/detection/summary';
 import type {
   BoxXYWH,
+  DetectionImage,
   ImageOutcomes,
+  PredictedBox,
   PredictionOutcome,
   TruthOutcome,
 } from '../../../../../src/core/evaluate/detection/types';
@@ -61,8 +62,8 @@ const A = image(
 );
 // B: a cat nobody found.
 const B = image(2, [truth(CAT, [0, 0, 10, 10])], []);
-// C: one dog prediction over two dogs, IoU 90/110 with each: the tie goes to the first truth, the other is missed.
-// A crowd region and the prediction it absorbed take no part.
+// C: one dog prediction over two dogs, IoU 90/110 with each: the tie goes to the later truth, the other is missed.
+// A crowd region takes no part; the prediction it absorbed (ignored by COCO) is an invented dog here, as in Ultralytics.
 const cDog = truth(DOG, [0, 0, 10, 10], { outcome: 'matched', predictionId: 0, iou: 90 / 110, score: 0.9 });
 const C = image(
   3,
@@ -105,12 +106,6 @@ describe('detection review queries', () => {
     assert.strictEqual(D.truths[1].outcome, 'matched');
   });
 
-  it('computes IoU of [x, y, w, h] boxes', () => {
-    assert.strictEqual(iou([0, 0, 10, 10], [0, 0, 10, 10]), 1);
-    assert.strictEqual(iou([0, 0, 10, 10], [1, 0, 10, 10]), 90 / 110);
-    assert.strictEqual(iou([0, 0, 10, 10], [10, 0, 10, 10]), 0); // touching edges
-  });
-
   it('pairs boxes as Ultralytics does and sums to the hand-computed confusion matrix', () => {
     assert.deepStrictEqual(
       confusionPairs(D, 0.5, 2).map((p) => [p.truth, p.predicted]),
@@ -120,23 +115,31 @@ describe('detection review queries', () => {
         [BG, CAT],
       ],
     );
+    assert.deepStrictEqual(
+      confusionPairs(C, 0.5, 2).map((p) => [p.truth, p.predicted, p.truthBox?.bbox[0]]),
+      [
+        [DOG, BG, 0], // the first dog, missed: the tie went to the second
+        [DOG, DOG, 2],
+        [BG, DOG, undefined], // the prediction inside the crowd region
+      ],
+    );
     // Rows are truths (cat, dog, background), columns predictions; at 0.5 A's duplicate (0.3) is out.
-    //            cat  dog  bg
-    // cat:  A, D | 2    0    2 | B, D
-    // dog:  A    | 1    1    1 | C
-    // bg:   D    | 1    1    0 | A
+    //               cat  dog  bg
+    // cat:  A, D    | 2    0    2 | B, D
+    // dog:  A       | 1    1    1 | C
+    // bg:   D | A, C | 1    2    0 |
     assert.deepStrictEqual(confusionAt(ALL, 0.5, 2), [
       [2, 0, 2],
       [1, 1, 1],
-      [1, 1, 0],
+      [1, 2, 0],
     ]);
     // At 0.2 A's duplicate joins; its best truth (the cat, 90/110) is taken by the exact box: one more invented cat.
-    assert.deepStrictEqual(confusionAt(ALL, 0.2, 2)[BG], [2, 1, 0]);
+    assert.deepStrictEqual(confusionAt(ALL, 0.2, 2)[BG], [2, 2, 0]);
     // At 0.85 D's second prediction and A's two below 0.85 drop: the dog A called a cat becomes a miss, A's invented dog goes.
     assert.deepStrictEqual(confusionAt(ALL, 0.85, 2), [
       [2, 0, 2],
       [0, 1, 2],
-      [0, 0, 0],
+      [0, 1, 0],
     ]);
   });
 
@@ -225,6 +228,65 @@ describe('detection review queries', () => {
     assert.deepStrictEqual(d.image, outcomesAt(D, 0.85));
     assert.deepStrictEqual(imageAt(ALL, 3, 0.85), d);
     assert.strictEqual(imageAt(ALL, 4, 0.85), undefined);
+  });
+
+  it("agrees with summarizeDetections' confusion matrix and counts at its confidence (crowd, difficult, tied scores)", () => {
+    let seed = 3;
+    const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    const K = 3;
+    const images: DetectionImage[] = [];
+    const predictions = new Map<number, PredictedBox[]>();
+    let annotation = 1;
+    for (let i = 1; i <= 300; i++) {
+      const truths = Array.from({ length: Math.floor(rnd() * 5) }, () => {
+        const w = 10 + Math.floor(rnd() * 60);
+        const h = 10 + Math.floor(rnd() * 60);
+        const r = rnd();
+        return {
+          id: annotation++,
+          label: Math.floor(rnd() * K),
+          bbox: [Math.floor(rnd() * 200), Math.floor(rnd() * 200), w, h] as BoxXYWH,
+          area: w * h,
+          ...(r < 0.05 ? { iscrowd: true as const } : r < 0.1 ? { difficult: true as const } : {}),
+        };
+      });
+      const preds: PredictedBox[] = [];
+      for (const t of truths)
+        for (let k = 0; k < 1 + Math.floor(rnd() * 2); k++) {
+          const j = Math.floor(rnd() * 6) - 3; // shifted a little: IoU mostly above 0.5, sometimes below
+          preds.push({
+            id: preds.length,
+            label: rnd() < 0.8 ? t.label : Math.floor(rnd() * K),
+            bbox: [t.bbox[0] + j, t.bbox[1] - j, t.bbox[2], t.bbox[3]],
+            score: Math.round(rnd() * 10) / 10, // tied scores are common
+          });
+        }
+      for (let k = Math.floor(rnd() * 4); k > 0; k--)
+        preds.push({
+          id: preds.length,
+          label: Math.floor(rnd() * K),
+          bbox: [rnd() * 250, rnd() * 250, 20, 20],
+          score: rnd(),
+        });
+      images.push({ imageId: i, sampleId: `${i}.jpg`, width: 300, height: 300, truths });
+      predictions.set(i, preds);
+    }
+    for (const confidence of [0.25, 0.5]) {
+      const summary = summarizeDetections(['a', 'b', 'c'], images, predictions, { confidence });
+      assert.deepStrictEqual(
+        confusionAt(summary.images, confidence, K),
+        summary.confusion,
+        `confusion at ${confidence}`,
+      );
+      assert.deepStrictEqual(
+        countsAt(summary.images, confidence, K).perClass,
+        summary.perClass.map((r) => ({ tp: r.tp, fp: r.fp, fn: r.fn })),
+        `counts at ${confidence}`,
+      );
+    }
+    // The matrix has something in every kind of cell, so the agreement is not of empty matrices.
+    const m = summarizeDetections(['a', 'b', 'c'], images, predictions, { confidence: 0.25 }).confusion;
+    assert.ok(m[0][0] > 0 && m[0][1] > 0 && m[0][K] > 0 && m[K][0] > 0, JSON.stringify(m));
   });
 
   it('answers on 5,000 images of 100 predictions each, agreeing with a per-image count', () => {
