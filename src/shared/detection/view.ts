@@ -30,8 +30,8 @@ export function detectionView(e: EvaluationRecord, opts: { imagesMissing: boolea
     ? d.notes.filter((n): n is string => typeof n === 'string')
     : typeof d.notes === 'string'
       ? [d.notes]
-      : isObj(d.notes)
-        ? Object.entries(d.notes).map(([k, v]) => `${k}: ${String(v)}`)
+      : isObj(d.notes) // METRIC_NOTES: one note per convention
+        ? Object.values(d.notes).filter((n): n is string => typeof n === 'string')
         : [];
   return {
     id: e.id,

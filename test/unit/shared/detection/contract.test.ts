@@ -111,6 +111,10 @@ describe('detection panel contract', () => {
     ]);
     assert.deepStrictEqual(v.prCurves, [{ class: 'cat', recall: [0, 0.5], precision: [1, null] }]);
     assert.deepStrictEqual([v.confidence, v.iou, v.notes, v.imagesMissing], [0.3, 0.5, ['COCO vs VOC'], true]);
+    // summary.ts's METRIC_NOTES: one note per convention.
+    const notes = { voc: 'VOC is…', ultralytics: 'Ultralytics is…' };
+    const w = detectionView({ ...record, details: { ...record.details, notes } }, { imagesMissing: false });
+    assert.deepStrictEqual(w.notes, ['VOC is…', 'Ultralytics is…']);
   });
 
   it('computes precision, recall and F1 of counts, null where undefined', () => {
