@@ -173,6 +173,23 @@ export function preprocessRgba(img: Rgba, pre: ImagePreprocess): Float32Array {
   return out;
 }
 
+/** A JPEG of the image at most `side` pixels on its longer side (never enlarged). */
+export function thumbnailJpeg(file: string, bytes: Buffer, side: number): Buffer {
+  const img = decodeImage(file, bytes);
+  if (!img.width || !img.height) throw new InputError(file, 'not a readable PNG/JPEG image (zero size)');
+  const scale = Math.min(1, side / Math.max(img.width, img.height));
+  const w = Math.max(1, Math.round(img.width * scale));
+  const h = Math.max(1, Math.round(img.height * scale));
+  const out = Buffer.alloc(w * h * 4, 255);
+  for (let c = 0; c < 3; c++) {
+    const plane = new Float32Array(img.width * img.height);
+    for (let i = 0; i < plane.length; i++) plane[i] = img.data[i * 4 + c];
+    const small = resizePlane(plane, img.width, img.height, w, h);
+    for (let i = 0; i < small.length; i++) out[i * 4 + c] = Math.min(255, Math.max(0, Math.round(small[i])));
+  }
+  return Buffer.from(jpeg.encode({ data: out, width: w, height: h }, 80).data);
+}
+
 /**
  * Bilinear resize with the half-pixel convention (align_corners=false), computed the way PIL (and
  * so torchvision's Resize) does: a separable triangle filter centred at (i + 0.5) * in/out. When

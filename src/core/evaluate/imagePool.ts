@@ -1,8 +1,8 @@
-import { existsSync } from 'fs';
+import { existsSync, promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { loadImage } from '../datasets/samples';
+import { loadImage, thumbnailJpeg } from '../datasets/samples';
 import { ImagePreprocess } from '../datasets/types';
 import { InputError } from '../errors';
 
@@ -13,7 +13,7 @@ import { InputError } from '../errors';
  */
 export class ImagePool {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, { resolve: (d: Float32Array) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (d: never) => void; reject: (e: Error) => void }>();
   private next = 0;
 
   constructor(size = Math.max(1, os.cpus().length - 1)) {
@@ -21,15 +21,18 @@ export class ImagePool {
     if (!existsSync(script)) return;
     for (let i = 0; i < size; i++) {
       const w = new Worker(script);
-      w.on('message', (m: { id: number; data?: Float32Array; error?: string; file?: string; problem?: string }) => {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        if (m.data) p?.resolve(m.data);
-        else
-          p?.reject(
-            m.file !== undefined && m.problem !== undefined ? new InputError(m.file, m.problem) : new Error(m.error),
-          );
-      });
+      w.on(
+        'message',
+        (m: { id: number; data?: Float32Array | Uint8Array; error?: string; file?: string; problem?: string }) => {
+          const p = this.pending.get(m.id);
+          this.pending.delete(m.id);
+          if (m.data) p?.resolve(m.data as never);
+          else
+            p?.reject(
+              m.file !== undefined && m.problem !== undefined ? new InputError(m.file, m.problem) : new Error(m.error),
+            );
+        },
+      );
       w.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
@@ -40,10 +43,20 @@ export class ImagePool {
 
   load(file: string, pre: ImagePreprocess): Promise<Float32Array> {
     if (this.workers.length === 0) return loadImage(file, pre);
+    return this.send({ file, pre });
+  }
+
+  /** A JPEG thumbnail of the image, at most `side` pixels on its longer side (thumbnailJpeg). */
+  async thumbnail(file: string, side: number): Promise<Uint8Array> {
+    if (this.workers.length === 0) return thumbnailJpeg(file, await fsp.readFile(file), side);
+    return this.send({ file, thumbnail: side });
+  }
+
+  private send<T>(job: { file: string; pre?: ImagePreprocess; thumbnail?: number }): Promise<T> {
     const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.workers[id % this.workers.length].postMessage({ id, file, pre });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (d: never) => void, reject });
+      this.workers[id % this.workers.length].postMessage({ id, ...job });
     });
   }
 

@@ -16,10 +16,12 @@ import {
   SampleView,
 } from '../../shared/evaluation/contract';
 import { evaluationView, sampleTotal } from '../../shared/evaluation/view';
+import { isDetectionEvaluation } from '../../shared/detection/view';
 import { showError } from '../errors';
 import { BasePanel, registerPanelSerializer } from '../panels/basePanel';
 import { COMMANDS } from '../commands/commandIds';
 import { RegistryService } from '../registry/registryService';
+import { DetectionPanel, registerDetectionPanel } from './detectionPanel';
 
 export const OPEN_EVALUATION_COMMAND = COMMANDS.openEvaluation;
 /** Samples listed per query; the page says how many more there are. */
@@ -214,12 +216,13 @@ function datasetRoots(dataset: DatasetRecord | undefined): vscode.Uri[] {
   return dataset?.kind === 'image-folder' && path.isAbsolute(dataset.root) ? [vscode.Uri.file(dataset.root)] : [];
 }
 
-/** The command modelRegistry.openEvaluation: argument an evaluation id or a tree node {kind: 'evaluation', evaluation}. */
+/** The command modelRegistry.openEvaluation (argument an evaluation id or a tree node {kind: 'evaluation', evaluation}): a detection evaluation opens the detection panel. */
 export function registerEvaluationPanel(
   context: vscode.ExtensionContext,
   service: RegistryService,
 ): vscode.Disposable[] {
   return [
+    ...registerDetectionPanel(context, service),
     registerPanelSerializer(EVALUATION_PAGE, (panel, state) =>
       EvaluationPanel.revive(panel, service, context.extensionUri, state.evaluationId),
     ),
@@ -232,6 +235,8 @@ export function registerEvaluationPanel(
         return undefined;
       }
       try {
+        const e = await (await service.get()).getEvaluation(id);
+        if (e && isDetectionEvaluation(e)) return await DetectionPanel.show(service, context.extensionUri, id);
         return await EvaluationPanel.show(service, context.extensionUri, id);
       } catch (e) {
         showError('Could not open the evaluation', e);
