@@ -216,6 +216,17 @@ function datasetRoots(dataset: DatasetRecord | undefined): vscode.Uri[] {
   return dataset?.kind === 'image-folder' && path.isAbsolute(dataset.root) ? [vscode.Uri.file(dataset.root)] : [];
 }
 
+/** Opens an evaluation in its panel: the detection review for a detection evaluation, else the classification one. */
+export async function openEvaluation(
+  service: RegistryService,
+  extensionUri: vscode.Uri,
+  id: number,
+): Promise<EvaluationPanel | DetectionPanel> {
+  const e = await (await service.get()).getEvaluation(id);
+  if (e && isDetectionEvaluation(e)) return DetectionPanel.show(service, extensionUri, id);
+  return EvaluationPanel.show(service, extensionUri, id);
+}
+
 /** The command modelRegistry.openEvaluation (argument an evaluation id or a tree node {kind: 'evaluation', evaluation}): a detection evaluation opens the detection panel. */
 export function registerEvaluationPanel(
   context: vscode.ExtensionContext,
@@ -235,9 +246,7 @@ export function registerEvaluationPanel(
         return undefined;
       }
       try {
-        const e = await (await service.get()).getEvaluation(id);
-        if (e && isDetectionEvaluation(e)) return await DetectionPanel.show(service, context.extensionUri, id);
-        return await EvaluationPanel.show(service, context.extensionUri, id);
+        return await openEvaluation(service, context.extensionUri, id);
       } catch (e) {
         showError('Could not open the evaluation', e);
         return undefined;
