@@ -19,7 +19,7 @@ import { RegistryService } from '../registry/registryService';
 import { CommandTargets } from '../registry/registries';
 import { datasetFacts, datasetItemOf, DatasetNode } from '../registry/treeItems';
 import { toTreeItem } from '../registry/registryTree';
-import { EvaluationPanel } from './evaluationPanel';
+import { openEvaluation } from './evaluationPanel';
 import { COMMANDS } from '../commands/commandIds';
 import { registerCommand } from '../commands/register';
 
@@ -164,7 +164,7 @@ export function registerEvaluateCommands(
           return undefined;
         }
         const e = await run(service, v, target.dataset, target.split, evaluator);
-        if (e && given?.open !== false) await EvaluationPanel.show(service, context.extensionUri, e.id);
+        if (e && given?.open !== false) await openEvaluation(service, context.extensionUri, e.id);
         return e;
       } catch (e) {
         showError(`Could not evaluate ${v.ref}`, e);
@@ -180,7 +180,9 @@ export function registerEvaluateCommands(
           ? (arg as { dataset: string; split?: string; file: string; open?: boolean })
           : undefined;
       try {
-        const target = given ?? (await pickDataset(service, v, register, 'detection'));
+        const target =
+          given ??
+          (await pickDataset(service, v, register, { kind: 'detection', title: `Import predictions of ${v.ref} on` }));
         if (!target) return undefined;
         const file =
           given?.file ??
@@ -212,7 +214,7 @@ export function registerEvaluateCommands(
         void vscode.window.showInformationMessage(
           `${v.ref} on ${target.dataset}: AP ${formatMetric(e.metrics.AP ?? null)}, AP50 ${formatMetric(e.metrics.AP50 ?? null)} from ${String(e.details.predictionCount)} predictions.`,
         );
-        if (given?.open !== false) await EvaluationPanel.show(service, context.extensionUri, e.id);
+        if (given?.open !== false) await openEvaluation(service, context.extensionUri, e.id);
         return e;
       } catch (e) {
         showError(`Could not import predictions for ${v.ref}`, e);
@@ -226,12 +228,15 @@ async function pickDataset(
   service: RegistryService,
   v: VersionRecord,
   register: () => Promise<DatasetRecord | undefined>,
-  kind?: DatasetRecord['kind'],
+  only: { kind?: DatasetRecord['kind']; title?: string } = {},
 ): Promise<{ dataset: string; split?: string } | undefined> {
-  const list = (await (await service.get()).listDatasets()).filter((d) => !kind || d.kind === kind);
+  const list = (await (await service.get()).listDatasets()).filter((d) => !only.kind || d.kind === only.kind);
   const add = {
     label: '$(add) Register a Dataset…',
-    detail: 'A folder of class folders with images, a CSV/JSONL, or a .npz',
+    detail:
+      only.kind === 'detection'
+        ? 'A COCO instances .json, a YOLO data.yaml or a Pascal VOC folder'
+        : 'A folder of class folders with images, a CSV/JSONL, or a .npz',
   };
   const items = [
     ...list.map((d) => ({
@@ -243,7 +248,7 @@ async function pickDataset(
     add,
   ];
   const pick = await vscode.window.showQuickPick(items, {
-    title: `Evaluate ${v.ref} on`,
+    title: only.title ?? `Evaluate ${v.ref} on`,
     placeHolder: list.length ? 'Pick a dataset' : 'No datasets yet',
     ignoreFocusOut: true, // kept open when the focus moves: a walkthrough page that started this takes the focus back
   });
