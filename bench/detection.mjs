@@ -155,13 +155,16 @@ const cpu = () => Object.values(process.cpuUsage()).reduce((a, b) => a + b) / 10
 const c0 = cpu();
 const t0 = performance.now();
 const truth = JSON.parse(gt);
-const detections = JSON.parse(dt);
+let detections = JSON.parse(dt);
 const t1 = performance.now();
 const c1 = cpu();
-const result = cocoEvaluate(truth, detections);
+let result = cocoEvaluate(truth, detections);
 const t2 = performance.now();
 const c2 = cpu();
 const cocoMaxRssMiB = process.resourceUsage().maxRSS / 1024;
+const stats = result.stats;
+detections = result = null; // what follows starts as a user's process would, without them (and their garbage)
+global.gc();
 
 const { readCocoResults } = require(${JSON.stringify(path.join(repo, 'out/src/core/evaluate/detection/record.js'))});
 const { summarizeDetections } = require(${JSON.stringify(path.join(repo, 'out/src/core/evaluate/detection/summary.js'))});
@@ -182,13 +185,15 @@ const t5 = performance.now();
 const c5 = cpu();
 console.log(JSON.stringify({ parse: t1 - t0, ms: t2 - t0, parseCpu: c1 - c0, evalCpu: c2 - c1, rssBeforeMiB, cocoMaxRssMiB,
   readMs: t4 - t3, summaryMs: t5 - t4, readCpu: c4 - c3, summaryCpu: c5 - c4, maxRssMiB: process.resourceUsage().maxRSS / 1024,
-  stats: result.stats, metrics: summary.metrics }));`;
+  stats, metrics: summary.metrics }));`;
 
 const gtText = readFileSync(gtFile, 'utf8');
 const dtText = readFileSync(dtFile, 'utf8');
 const rows = [];
 for (let i = 0; i < RUNS; i++)
-  rows.push(JSON.parse(execFileSync(process.execPath, ['-e', evaluateScript, gtFile, dtFile]).toString()));
+  rows.push(
+    JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', evaluateScript, gtFile, dtFile]).toString()),
+  );
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const evalMs = median(rows.map((r) => r.ms));
 const refMs = median(rows.map((r) => r.parse));

@@ -453,8 +453,8 @@ function addToConfusion(
 /** Labels, boxes and scores the matching can rely on; readers report bad files, this guards the arithmetic. */
 function checkInput(K: number, images: DetectionImage[], predictions: Map<number, PredictedBox[]>, iou: number) {
   const badLabel = (l: number) => !Number.isInteger(l) || l < 0 || l >= K;
-  const badBox = ([x, y, w, h]: BoxXYWH) =>
-    !(Number.isFinite(x) && Number.isFinite(y) && w >= 0 && h >= 0 && w + h < Infinity);
+  const badBox = (b: BoxXYWH) =>
+    !(Number.isFinite(b[0]) && Number.isFinite(b[1]) && b[2] >= 0 && b[3] >= 0 && b[2] + b[3] < Infinity);
   if (!(iou > 0 && iou <= 1)) throw new RangeError(`IoU threshold ${iou} is not in (0, 1]`);
   const seen = new Set<number>();
   for (const image of images) {
