@@ -6,15 +6,7 @@
  * union of those rectangles, with no "+1" (the old VOC devkit's +1 counts pixel indices of
  * inclusive [x1, x2] boxes, a convention xywh boxes do not have).
  */
-import {
-  cocoEvaluate,
-  COCO_STAT_KEYS,
-  CocoDetection,
-  CocoGroundTruth,
-  IOU_THRESHOLDS,
-  linspace,
-  pairwiseSum,
-} from './cocoEval';
+import { cocoEvaluate, COCO_STAT_KEYS, CocoGroundTruth, IOU_THRESHOLDS, linspace, pairwiseSum } from './cocoEval';
 import type {
   BoxXYWH,
   DetectionClassMetrics,
@@ -492,7 +484,7 @@ export function summarizeDetections(
   const K = classes.length;
   const predsOf = (image: DetectionImage) => predictions.get(image.imageId) ?? [];
 
-  // COCO, with category id = class index.
+  // COCO, with category id = class index (the detections as columns, below).
   const truth: CocoGroundTruth = {
     images: images.map((i) => ({ id: i.imageId })),
     annotations: images.flatMap((i) =>
@@ -507,11 +499,6 @@ export function summarizeDetections(
     ),
     categories: classes.map((name, id) => ({ id, name })),
   };
-  const detections: CocoDetection[] = [];
-  for (const i of images)
-    for (const p of predsOf(i))
-      detections.push({ image_id: i.imageId, category_id: p.label, bbox: p.bbox, score: p.score });
-  const coco = cocoEvaluate(truth, detections);
   const orNull = (v: number) => (v === -1 ? null : v);
 
   // Every prediction laid out flat, image by image in the given order; then all of them by score
@@ -525,17 +512,27 @@ export function summarizeDetections(
   const score = new Float64Array(N);
   const label = new Int32Array(N);
   const imageOf = new Int32Array(N);
+  const boxes = new Float64Array(4 * N);
   const imageStart = new Int32Array(images.length + 1);
   images.forEach((image, m) => {
     const preds = predsOf(image);
     const at = imageStart[m];
     for (let pi = 0; pi < preds.length; pi++) {
-      score[at + pi] = preds[pi].score;
-      label[at + pi] = preds[pi].label;
+      const p = preds[pi];
+      score[at + pi] = p.score;
+      label[at + pi] = p.label;
       imageOf[at + pi] = m;
+      for (let x = 0; x < 4; x++) boxes[4 * (at + pi) + x] = p.bbox[x];
     }
     imageStart[m + 1] = at + preds.length;
   });
+  const coco = cocoEvaluate(truth, {
+    imageId: Float64Array.from(imageOf, (m) => images[m].imageId),
+    categoryId: label,
+    bbox: boxes,
+    score,
+  });
+
   const global = orderByScore(score);
   const imageOrder = new Int32Array(N); // per image, the indices of its predictions by score
   const imageFill = imageStart.slice(0, images.length);
