@@ -25,6 +25,17 @@ export interface CocoDetection extends CocoBox {
   category_id: number;
   score: number;
 }
+/**
+ * Detections column by column, as summarizeDetections holds them (half a million objects cost more
+ * to make and collect than to evaluate): detection j is in image imageId[j], of category
+ * categoryId[j], with box bbox[4j … 4j + 3] and score score[j].
+ */
+export interface CocoDetectionColumns {
+  imageId: ArrayLike<number>;
+  categoryId: ArrayLike<number>;
+  bbox: ArrayLike<number>;
+  score: ArrayLike<number>;
+}
 export interface CocoGroundTruth {
   images: { id: number }[];
   annotations: CocoGroundTruthBox[];
@@ -222,20 +233,48 @@ interface Kept {
   cellPos: Int32Array;
 }
 
-function keepDetections(detections: CocoDetection[], { imgIndex, catIndex, I, K }: Index): Kept {
+/** Detections of known images and categories, in results order (loadRes's ids): cell, score, box. */
+function readDetections(
+  detections: CocoDetection[] | CocoDetectionColumns,
+  { imgIndex, catIndex, I }: Index,
+): { N: number; cell: Int32Array; score: Float64Array; box: Float64Array } {
+  if (Array.isArray(detections)) {
+    const dtAnns = detections.filter((d) => imgIndex.has(d.image_id) && catIndex.has(d.category_id));
+    const N = dtAnns.length;
+    const cell = new Int32Array(N);
+    const score = new Float64Array(N);
+    const box = new Float64Array(4 * N);
+    // Read in results order, the order JSON.parse laid the objects out in memory.
+    dtAnns.forEach((d, j) => {
+      cell[j] = catIndex.get(d.category_id)! * I + imgIndex.get(d.image_id)!;
+      score[j] = d.score;
+      for (let x = 0; x < 4; x++) box[4 * j + x] = d.bbox[x];
+    });
+    return { N, cell, score, box };
+  }
+  const { imageId, categoryId, bbox, score: given } = detections;
+  let N = 0;
+  for (let q = 0; q < imageId.length; q++) if (imgIndex.has(imageId[q]) && catIndex.has(categoryId[q])) N++;
+  const cell = new Int32Array(N);
+  const score = new Float64Array(N);
+  const box = new Float64Array(4 * N);
+  for (let q = 0, j = 0; q < imageId.length; q++) {
+    const i = imgIndex.get(imageId[q]);
+    const k = catIndex.get(categoryId[q]);
+    if (i === undefined || k === undefined) continue;
+    cell[j] = k * I + i;
+    score[j] = given[q];
+    for (let x = 0; x < 4; x++) box[4 * j + x] = bbox[4 * q + x];
+    j++;
+  }
+  return { N, cell, score, box };
+}
+
+function keepDetections(detections: CocoDetection[] | CocoDetectionColumns, index: Index): Kept {
+  const { I, K } = index;
   const cells = I * K;
   // Detections of known images and categories, in results order (loadRes's ids), grouped by cell.
-  const dtAnns = detections.filter((d) => imgIndex.has(d.image_id) && catIndex.has(d.category_id));
-  const N = dtAnns.length;
-  const dtCell = new Int32Array(N);
-  const dtScore = new Float64Array(N);
-  const dtBox = new Float64Array(4 * N);
-  // Read in results order, the order JSON.parse laid the objects out in memory.
-  dtAnns.forEach((d, j) => {
-    dtCell[j] = catIndex.get(d.category_id)! * I + imgIndex.get(d.image_id)!;
-    dtScore[j] = d.score;
-    for (let x = 0; x < 4; x++) dtBox[4 * j + x] = d.bbox[x];
-  });
+  const { N, cell: dtCell, score: dtScore, box: dtBox } = readDetections(detections, index);
   const dtsOfCell = groupBy(dtCell, cells);
   // computeIoU sorts each cell's detections by score (stable) and keeps maxDets[-1]; accumulate
   // concatenates a category's cells in image order and sorts again by score (stable). Both are one
@@ -496,7 +535,7 @@ function accumulate(
 }
 
 /** Evaluates detections against ground truth as pycocotools' COCOeval(gt, loadRes(dets), 'bbox') does. */
-export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[]): CocoResult {
+export function cocoEvaluate(truth: CocoGroundTruth, detections: CocoDetection[] | CocoDetectionColumns): CocoResult {
   const imgIds = [...new Set(truth.images.map((i) => i.id))].sort((a, b) => a - b);
   const catIds = [...new Set(truth.categories.map((c) => c.id))].sort((a, b) => a - b);
   const index: Index = {

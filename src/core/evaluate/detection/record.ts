@@ -93,7 +93,10 @@ export function readCocoResults(
     if (
       !Array.isArray(b) ||
       b.length !== 4 ||
-      !b.every((x) => typeof x === 'number' && Number.isFinite(x)) ||
+      !Number.isFinite(b[0]) || // Number.isFinite is false for anything but a finite number
+      !Number.isFinite(b[1]) ||
+      !Number.isFinite(b[2]) ||
+      !Number.isFinite(b[3]) ||
       b[2] < 0 ||
       b[3] < 0 ||
       typeof r.score !== 'number' ||

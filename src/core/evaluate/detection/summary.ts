@@ -6,15 +6,7 @@
  * union of those rectangles, with no "+1" (the old VOC devkit's +1 counts pixel indices of
  * inclusive [x1, x2] boxes, a convention xywh boxes do not have).
  */
-import {
-  cocoEvaluate,
-  COCO_STAT_KEYS,
-  CocoDetection,
-  CocoGroundTruth,
-  IOU_THRESHOLDS,
-  linspace,
-  pairwiseSum,
-} from './cocoEval';
+import { cocoEvaluate, COCO_STAT_KEYS, CocoGroundTruth, IOU_THRESHOLDS, linspace, pairwiseSum } from './cocoEval';
 import type {
   BoxXYWH,
   DetectionClassMetrics,
@@ -63,8 +55,7 @@ function crowdIou(d: BoxXYWH, g: BoxXYWH): number {
   return inter === 0 ? 0 : inter / (d[2] * d[3]);
 }
 
-/** Ultralytics computes IoU in float32 (torch); its eps of 1e-7 is below float32's resolution for boxes over a pixel. */
-const f32Iou = (d: BoxXYWH, g: BoxXYWH) => Math.fround(boxIou(d, g));
+// Ultralytics computes IoU in float32 (torch), Math.fround of ours; its eps of 1e-7 is below float32's resolution for boxes over a pixel.
 
 /**
  * Indices by score descending, ties in index order, without a comparator (half a million of them):
@@ -93,11 +84,6 @@ function orderByScore(score: Float64Array): Int32Array {
   return order;
 }
 
-/** Predictions of one image by score descending, ties in the given order. */
-function byScore(predictions: PredictedBox[]): number[] {
-  return Array.from(predictions, (_, i) => i).sort((a, b) => predictions[b].score - predictions[a].score || a - b);
-}
-
 // Outcomes are built as literals of fixed shapes (not spreads): there are half a million of them.
 const judged = (p: PredictedBox, outcome: 'tp' | 'ignored', truthId: number, iou: number): PredictionOutcome => ({
   id: p.id,
@@ -124,15 +110,22 @@ const falseBecause = (
   iou,
 });
 
-/** A false positive with what it overlaps, tried in the order FalsePositiveReason lists. */
-function falsePositive(p: PredictedBox, truths: DetectionImage['truths'], threshold: number): PredictionOutcome {
+/** A false positive with what it overlaps, tried in the order FalsePositiveReason lists; its boxIou with truth g is at ious[row + g]. */
+function falsePositive(
+  p: PredictedBox,
+  truths: DetectionImage['truths'],
+  ious: Float64Array,
+  row: number,
+  threshold: number,
+): PredictionOutcome {
   let same = 0;
   let sameId = -1;
   let other = 0;
   let otherId = -1;
-  for (const t of truths) {
+  for (let g = 0; g < truths.length; g++) {
+    const t = truths[g];
     if (t.iscrowd) continue;
-    const v = boxIou(p.bbox, t.bbox);
+    const v = ious[row + g];
     if (t.label === p.label) {
       if (v > same) {
         same = v;
@@ -156,26 +149,31 @@ function falsePositive(p: PredictedBox, truths: DetectionImage['truths'], thresh
  * `iou < min(t, 1 - 1e-10)` fails, so IoU exactly t matches; of equal IoUs the later truth, as
  * pycocotools), else a crowd region or difficult box of their class (→ 'ignored'), else are false
  * positives. Unlike COCO there is no 100-per-image cap, and difficult boxes are ignored as VOC does.
+ * `ious` holds boxIou of the d-th prediction in `order` with truth g at d·T + g.
  */
 function matchImage(
   image: DetectionImage,
   predictions: PredictedBox[],
-  order: number[],
+  order: Int32Array,
+  ious: Float64Array,
   iouThreshold: number,
 ): ImageOutcomes {
+  const T = image.truths.length;
   const truths = image.truths;
   const threshold = Math.min(iouThreshold, 1 - 1e-10);
   const takenBy = new Int32Array(truths.length).fill(-1);
   const takenIou = new Float64Array(truths.length);
   const outcomes: PredictionOutcome[] = new Array(predictions.length);
-  for (const pi of order) {
+  for (let d = 0; d < order.length; d++) {
+    const pi = order[d];
     const p = predictions[pi];
+    const row = d * T;
     let best = threshold;
     let m = -1;
     for (let g = 0; g < truths.length; g++) {
       const t = truths[g];
       if (t.label !== p.label || t.iscrowd || t.difficult || takenBy[g] >= 0) continue;
-      const v = boxIou(p.bbox, t.bbox);
+      const v = ious[row + g];
       if (v < best) continue;
       best = v;
       m = g;
@@ -190,7 +188,7 @@ function matchImage(
     for (let g = 0; g < truths.length; g++) {
       const t = truths[g];
       if (t.label !== p.label || !(t.iscrowd || t.difficult)) continue;
-      const v = t.iscrowd ? crowdIou(p.bbox, t.bbox) : boxIou(p.bbox, t.bbox);
+      const v = t.iscrowd ? crowdIou(p.bbox, t.bbox) : ious[row + g];
       if (v < best) continue;
       best = v;
       m = g;
@@ -204,20 +202,20 @@ function matchImage(
       outcomes[pi] = judged(p, 'ignored', truths[m].id, best);
       continue;
     }
-    outcomes[pi] = falsePositive(p, truths, threshold);
+    outcomes[pi] = falsePositive(p, truths, ious, row, threshold);
   }
+  // Object.assign, not a spread: V8 copies these box objects with a spread several times slower.
   const truthOutcomes = truths.map((t, g): TruthOutcome => {
-    if (t.iscrowd) return { ...t, outcome: 'ignored' };
+    if (t.iscrowd) return Object.assign({}, t, { outcome: 'ignored' as const });
     const k = takenBy[g];
     if (k >= 0)
-      return {
-        ...t,
-        outcome: 'matched',
+      return Object.assign({}, t, {
+        outcome: 'matched' as const,
         predictionId: predictions[k].id,
         iou: takenIou[g],
         score: predictions[k].score,
-      };
-    return { ...t, outcome: t.difficult ? 'ignored' : 'fn' };
+      });
+    return Object.assign({}, t, { outcome: t.difficult ? ('ignored' as const) : ('fn' as const) });
   });
   return { imageId: image.imageId, sampleId: image.sampleId, predictions: outcomes, truths: truthOutcomes };
 }
@@ -239,16 +237,19 @@ export function outcomesAt(image: ImageOutcomes, confidence: number): ImageOutco
   };
 }
 
-/** tp / fp / fn per class (index K: all classes) from outcomes already cut at a confidence. */
-function countOutcomes(images: ImageOutcomes[], K: number) {
+/** tp / fp / fn per class (index K: all classes) as outcomesAt(image, confidence) would leave them, without its copies. */
+function countOutcomes(images: ImageOutcomes[], K: number, confidence: number) {
   const tp = new Array<number>(K + 1).fill(0);
   const fp = new Array<number>(K + 1).fill(0);
   const fn = new Array<number>(K + 1).fill(0);
   for (const image of images) {
-    for (const p of image.predictions)
+    for (const p of image.predictions) {
+      if (!(p.score >= confidence)) continue;
       if (p.outcome === 'tp') tp[p.label]++;
       else if (p.outcome === 'fp') fp[p.label]++;
-    for (const t of image.truths) if (t.outcome === 'fn') fn[t.label]++;
+    }
+    for (const t of image.truths)
+      if (t.outcome === 'fn' || (t.outcome === 'matched' && !(t.score! >= confidence) && !t.difficult)) fn[t.label]++;
   }
   tp[K] = tp.reduce((s, v) => s + v, 0);
   fp[K] = fp.reduce((s, v) => s + v, 0);
@@ -280,22 +281,28 @@ function vocAp(flags: Uint8Array, npos: number): [number, number] {
     rec[i] = tp / npos;
     prec[i] = tp / Math.max(tp + fp, 2.220446049250313e-16);
   }
-  // VOC2007: mean of the best precision at recall ≥ 0, 0.1, …, 1 (numpy's arange values, i·0.1).
+  // The precision envelope: mpre[i + 1] is the best precision at index i or later (0 past the end).
+  const mrec = new Float64Array(n + 2);
+  const mpre = new Float64Array(n + 2);
+  mrec.set(rec, 1);
+  mrec[n + 1] = 1;
+  mpre.set(prec, 1);
+  for (let i = n + 1; i > 0; i--) mpre[i - 1] = Math.max(mpre[i - 1], mpre[i]);
+  // VOC2007: mean of the best precision at recall ≥ 0, 0.1, …, 1 (numpy's arange values, i·0.1);
+  // recall never falls, so that is the envelope at the first index reaching it.
   let ap07 = 0;
+  let first = 0;
   for (let k = 0; k <= 10; k++) {
     const t = k * 0.1;
-    let p = 0;
-    for (let i = 0; i < n; i++) if (rec[i] >= t && prec[i] > p) p = prec[i];
-    ap07 = ap07 + p / 11;
+    while (first < n && !(rec[first] >= t)) first++;
+    ap07 = ap07 + mpre[first + 1] / 11;
   }
   // VOC2010+: area under the precision envelope, summed where recall changes.
-  const mrec = [0, ...rec, 1];
-  const mpre = [0, ...prec, 0];
-  for (let i = mpre.length - 1; i > 0; i--) mpre[i - 1] = Math.max(mpre[i - 1], mpre[i]);
-  const areas: number[] = [];
+  const areas = new Float64Array(n + 1);
+  let a = 0;
   for (let i = 0; i + 1 < mrec.length; i++)
-    if (mrec[i + 1] !== mrec[i]) areas.push((mrec[i + 1] - mrec[i]) * mpre[i + 1]);
-  return [ap07, pairwiseSum(areas)];
+    if (mrec[i + 1] !== mrec[i]) areas[a++] = (mrec[i + 1] - mrec[i]) * mpre[i + 1];
+  return [ap07, pairwiseSum(areas, 0, a)];
 }
 
 const X101 = linspace(0, 1, 101);
@@ -341,19 +348,20 @@ const ULTRA_THRESHOLDS = IOU_THRESHOLDS.map(Math.fround);
  * the later truth). Returns per prediction (in `order`) a bit per threshold.
  */
 function ultralyticsCorrect(
-  order: number[],
+  order: Int32Array,
   predictions: PredictedBox[],
   truths: DetectionImage['truths'],
+  ious: Float64Array,
 ): Uint16Array {
+  const T = truths.length;
   const correct = new Uint16Array(order.length);
   const pairs: { g: number; d: number; iou: number }[] = [];
   for (let g = 0; g < truths.length; g++) {
     const t = truths[g];
     if (t.iscrowd || t.difficult) continue;
     for (let d = 0; d < order.length; d++) {
-      const p = predictions[order[d]];
-      if (p.label !== t.label) continue;
-      const v = f32Iou(p.bbox, t.bbox);
+      if (predictions[order[d]].label !== t.label) continue;
+      const v = Math.fround(ious[d * T + g]);
       if (v >= ULTRA_THRESHOLDS[0]) pairs.push({ g, d, iou: v });
     }
   }
@@ -391,13 +399,15 @@ function ultralyticsCorrect(
  */
 function addToConfusion(
   confusion: number[][],
-  order: number[],
+  order: Int32Array,
   predictions: PredictedBox[],
   truths: DetectionImage['truths'],
+  ious: Float64Array,
   confidence: number,
   iouThreshold: number,
 ): void {
   const K = confusion.length - 1;
+  const T = truths.length;
   let D = 0;
   while (D < order.length && predictions[order[D]].score >= confidence) D++;
   const threshold = Math.fround(iouThreshold);
@@ -406,7 +416,7 @@ function addToConfusion(
   for (let g = 0; g < truths.length; g++) {
     if (truths[g].iscrowd) continue;
     for (let d = 0; d < D; d++) {
-      const v = f32Iou(predictions[order[d]].bbox, truths[g].bbox);
+      const v = Math.fround(ious[d * T + g]);
       if (v > threshold && v >= bestTruthIou[d]) {
         bestTruth[d] = g;
         bestTruthIou[d] = v;
@@ -435,8 +445,8 @@ function addToConfusion(
 /** Labels, boxes and scores the matching can rely on; readers report bad files, this guards the arithmetic. */
 function checkInput(K: number, images: DetectionImage[], predictions: Map<number, PredictedBox[]>, iou: number) {
   const badLabel = (l: number) => !Number.isInteger(l) || l < 0 || l >= K;
-  const badBox = ([x, y, w, h]: BoxXYWH) =>
-    !(Number.isFinite(x) && Number.isFinite(y) && w >= 0 && h >= 0 && w + h < Infinity);
+  const badBox = (b: BoxXYWH) =>
+    !(Number.isFinite(b[0]) && Number.isFinite(b[1]) && b[2] >= 0 && b[3] >= 0 && b[2] + b[3] < Infinity);
   if (!(iou > 0 && iou <= 1)) throw new RangeError(`IoU threshold ${iou} is not in (0, 1]`);
   const seen = new Set<number>();
   for (const image of images) {
@@ -474,7 +484,7 @@ export function summarizeDetections(
   const K = classes.length;
   const predsOf = (image: DetectionImage) => predictions.get(image.imageId) ?? [];
 
-  // COCO, with category id = class index.
+  // COCO, with category id = class index (the detections as columns, below).
   const truth: CocoGroundTruth = {
     images: images.map((i) => ({ id: i.imageId })),
     annotations: images.flatMap((i) =>
@@ -489,14 +499,10 @@ export function summarizeDetections(
     ),
     categories: classes.map((name, id) => ({ id, name })),
   };
-  const detections: CocoDetection[] = images.flatMap((i) =>
-    predsOf(i).map((p) => ({ image_id: i.imageId, category_id: p.label, bbox: p.bbox, score: p.score })),
-  );
-  const coco = cocoEvaluate(truth, detections);
   const orNull = (v: number) => (v === -1 ? null : v);
 
-  // One pass over the images: outcomes, the confusion matrix, and per prediction what VOC and
-  // Ultralytics need, laid out flat in image order, each image's predictions by score.
+  // Every prediction laid out flat, image by image in the given order; then all of them by score
+  // (stable: image order, then the given order), which, image by image, is each image's score order.
   let N = 0;
   let truthCount = 0;
   for (const image of images) {
@@ -505,6 +511,35 @@ export function summarizeDetections(
   }
   const score = new Float64Array(N);
   const label = new Int32Array(N);
+  const imageOf = new Int32Array(N);
+  const boxes = new Float64Array(4 * N);
+  const imageStart = new Int32Array(images.length + 1);
+  images.forEach((image, m) => {
+    const preds = predsOf(image);
+    const at = imageStart[m];
+    for (let pi = 0; pi < preds.length; pi++) {
+      const p = preds[pi];
+      score[at + pi] = p.score;
+      label[at + pi] = p.label;
+      imageOf[at + pi] = m;
+      for (let x = 0; x < 4; x++) boxes[4 * (at + pi) + x] = p.bbox[x];
+    }
+    imageStart[m + 1] = at + preds.length;
+  });
+  const coco = cocoEvaluate(truth, {
+    imageId: Float64Array.from(imageOf, (m) => images[m].imageId),
+    categoryId: label,
+    bbox: boxes,
+    score,
+  });
+
+  const global = orderByScore(score);
+  const imageOrder = new Int32Array(N); // per image, the indices of its predictions by score
+  const imageFill = imageStart.slice(0, images.length);
+  for (const i of global) imageOrder[imageFill[imageOf[i]]++] = i - imageStart[imageOf[i]];
+
+  // One pass over the images: outcomes, the confusion matrix, and per prediction what VOC and
+  // Ultralytics need, all from one IoU matrix per image.
   const outcome = new Uint8Array(N); // 1 tp, 2 fp, 0 ignored, at `iou`
   const vocTruth = new Int32Array(N).fill(-1); // flat index of the truth it overlaps most by IoU > 0.5
   const ultraCorrect = new Uint16Array(N);
@@ -513,46 +548,78 @@ export function summarizeDetections(
   const support = new Array<number>(K).fill(0);
   const confusion = Array.from({ length: K + 1 }, () => new Array<number>(K + 1).fill(0));
   const outcomes: ImageOutcomes[] = [];
-  let at = 0;
+  let ious = new Float64Array(0);
+  let truthBox = new Float64Array(0); // per truth x0, y0, x1, y1, area
   let truthAt = 0;
-  for (const image of images) {
+  images.forEach((image, m) => {
     const preds = predsOf(image);
     const truths = image.truths;
-    const order = byScore(preds);
-    const result = matchImage(image, preds, order, iou);
+    const T = truths.length;
+    const at = imageStart[m];
+    const order = imageOrder.subarray(at, imageStart[m + 1]);
+    if (ious.length < order.length * T) ious = new Float64Array(order.length * T * 2);
+    if (truthBox.length < 5 * T) truthBox = new Float64Array(10 * T);
+    for (let g = 0; g < T; g++) {
+      const box = truths[g].bbox;
+      truthBox[5 * g] = box[0];
+      truthBox[5 * g + 1] = box[1];
+      truthBox[5 * g + 2] = box[0] + box[2];
+      truthBox[5 * g + 3] = box[1] + box[3];
+      truthBox[5 * g + 4] = box[2] * box[3];
+    }
+    // boxIou of every prediction (by score) with every truth, its operations in its order (so bit-identical).
+    for (let d = 0; d < order.length; d++) {
+      const box = preds[order[d]].bbox;
+      const x = box[0];
+      const y = box[1];
+      const x1 = x + box[2];
+      const y1 = y + box[3];
+      const area = box[2] * box[3];
+      for (let g = 0; g < T; g++) {
+        const b = 5 * g;
+        let v = 0;
+        const iw = Math.min(x1, truthBox[b + 2]) - Math.max(x, truthBox[b]);
+        if (iw > 0) {
+          const ih = Math.min(y1, truthBox[b + 3]) - Math.max(y, truthBox[b + 1]);
+          if (ih > 0) {
+            const inter = iw * ih;
+            if (inter !== 0) v = inter / (area + truthBox[b + 4] - inter);
+          }
+        }
+        ious[d * T + g] = v;
+      }
+    }
+    const result = matchImage(image, preds, order, ious, iou);
     outcomes.push(result);
-    addToConfusion(confusion, order, preds, truths, confidence, iou);
-    const correct = ultralyticsCorrect(order, preds, truths);
-    truths.forEach((t, g) => {
+    addToConfusion(confusion, order, preds, truths, ious, confidence, iou);
+    const correct = ultralyticsCorrect(order, preds, truths, ious);
+    for (let g = 0; g < T; g++) {
+      const t = truths[g];
       if (!t.iscrowd) support[t.label]++;
       if (t.iscrowd || t.difficult) vocIgnore[truthAt + g] = 1;
       else npos[t.label]++;
-    });
-    order.forEach((pi, d) => {
-      const p = preds[pi];
-      const i = at + d;
-      score[i] = p.score;
-      label[i] = p.label;
+    }
+    for (let d = 0; d < order.length; d++) {
+      const pi = order[d];
+      const i = at + pi;
       const o = result.predictions[pi].outcome;
       outcome[i] = o === 'tp' ? 1 : o === 'fp' ? 2 : 0;
       ultraCorrect[i] = correct[d];
       let best = -Infinity;
-      for (let g = 0; g < truths.length; g++) {
-        if (truths[g].label !== p.label) continue;
-        const v = boxIou(p.bbox, truths[g].bbox);
+      for (let g = 0; g < T; g++) {
+        if (truths[g].label !== label[i]) continue;
+        const v = ious[d * T + g];
         if (v > best) {
           best = v;
           vocTruth[i] = truthAt + g;
         }
       }
       if (!(best > 0.5)) vocTruth[i] = -1;
-    });
-    at += preds.length;
-    truthAt += truths.length;
-  }
+    }
+    truthAt += T;
+  });
 
-  // All predictions by score (stable: image order, then each image's score order), then grouped by class.
-  const global = orderByScore(score);
+  // All predictions grouped by class, by score within each.
   const classStart = new Int32Array(K + 1);
   for (let i = 0; i < N; i++) classStart[label[i] + 1]++;
   for (let k = 0; k < K; k++) classStart[k + 1] += classStart[k];
@@ -588,12 +655,14 @@ export function summarizeDetections(
     const n = members.length;
     const recall = new Float64Array(n);
     const precision = new Float64Array(n);
+    const correct = new Uint16Array(n); // read ten times: gathered once
+    for (let j = 0; j < n; j++) correct[j] = ultraCorrect[members[j]];
     for (let t = 0; t < ULTRA_THRESHOLDS.length; t++) {
       let ap = 0;
       if (n) {
         let tpc = 0;
         for (let j = 0; j < n; j++) {
-          tpc += (ultraCorrect[members[j]] >> t) & 1;
+          tpc += (correct[j] >> t) & 1;
           recall[j] = tpc / (npos[k] + 1e-16);
           precision[j] = tpc / (j + 1);
         }
@@ -623,10 +692,7 @@ export function summarizeDetections(
     }
   }
 
-  const counts = countOutcomes(
-    outcomes.map((o) => outcomesAt(o, confidence)),
-    K,
-  );
+  const counts = countOutcomes(outcomes, K, confidence);
   const perClass: DetectionClassMetrics[] = classes.map((name, k) => ({
     class: name,
     support: support[k],
