@@ -1,5 +1,5 @@
 import type { EvaluationView } from '../../src/shared/evaluation/contract';
-import { el } from '../shared/dom';
+import { el, moveInMatrix } from '../shared/dom';
 import { plural } from './labels';
 
 /** Beyond this many classes the matrix would be tens of thousands of buttons; the per-class table still works. */
@@ -87,26 +87,8 @@ export class ConfusionMatrix {
       el('thead', {}, head),
       el('tbody', {}, ...rows),
     );
-    table.addEventListener('keydown', (e) => this.move(e, classes.length));
+    table.addEventListener('keydown', (e) => moveInMatrix(this.root, e, classes.length));
     this.root.replaceChildren(title, el('div', { class: 'matrix-scroll' }, table));
     this.select(this.selected);
-  }
-
-  /** Arrow keys move the focus between cells, as in a grid. */
-  private move(e: KeyboardEvent, n: number): void {
-    const t = e.target as HTMLElement;
-    if (!t.classList.contains('cell')) return;
-    const step: Record<string, [number, number]> = {
-      ArrowUp: [-1, 0],
-      ArrowDown: [1, 0],
-      ArrowLeft: [0, -1],
-      ArrowRight: [0, 1],
-    };
-    const d = step[e.key];
-    if (!d) return;
-    const r = Math.min(n - 1, Math.max(0, Number(t.dataset.r) + d[0]));
-    const c = Math.min(n - 1, Math.max(0, Number(t.dataset.c) + d[1]));
-    this.root.querySelector<HTMLButtonElement>(`button.cell[data-r="${r}"][data-c="${c}"]`)?.focus();
-    e.preventDefault();
   }
 }

@@ -44,3 +44,24 @@ function apply(e: HTMLElement, props: Props, children: Child[]): void {
   for (const [k, v] of Object.entries(props.attrs ?? {})) e.setAttribute(k, v);
   for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
 }
+
+/**
+ * Arrow keys move the focus between the `button.cell` elements of an n×n matrix under `root`
+ * (data-r, data-c), as in a grid.
+ */
+export function moveInMatrix(root: ParentNode, e: KeyboardEvent, n: number): void {
+  const t = e.target as HTMLElement;
+  if (!t.classList.contains('cell')) return;
+  const step: Record<string, [number, number]> = {
+    ArrowUp: [-1, 0],
+    ArrowDown: [1, 0],
+    ArrowLeft: [0, -1],
+    ArrowRight: [0, 1],
+  };
+  const d = step[e.key];
+  if (!d) return;
+  const r = Math.min(n - 1, Math.max(0, Number(t.dataset.r) + d[0]));
+  const c = Math.min(n - 1, Math.max(0, Number(t.dataset.c) + d[1]));
+  root.querySelector<HTMLButtonElement>(`button.cell[data-r="${r}"][data-c="${c}"]`)?.focus();
+  e.preventDefault();
+}

@@ -164,7 +164,7 @@ export function treeItemOf(n: TreeNode, settings: RowSettings = DEFAULT_SETTINGS
     case 'evaluation': {
       const e = n.evaluation;
       const at = e.finishedAt ?? e.startedAt;
-      item.description = `${e.details.task === 'detection' ? `AP ${formatMetric(e.metrics.AP ?? null)} · AP50 ${formatMetric(e.metrics.AP50 ?? null)} · ${e.sampleCount} images` : `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples`}${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${formatRelativeTime(at, now)}`;
+      item.description = `${e.details?.task === 'detection' ? `AP ${formatMetric(e.metrics.AP ?? null)} · AP50 ${formatMetric(e.metrics.AP50 ?? null)} · ${e.sampleCount} images` : `accuracy ${formatMetric(e.metrics.accuracy ?? null)} · ${e.sampleCount} samples`}${e.errorCount ? ` (+${e.errorCount} errors)` : ''} · ${formatRelativeTime(at, now)}`;
       item.tooltip = `${e.ref} on ${e.datasetName}${e.split ? `/${e.split}` : ''} (manifest ${e.datasetSha256.slice(0, 12)}), ${e.evaluator} evaluator${e.git ? `, workspace at ${e.git.commit.slice(0, 8)}${e.git.dirty ? ' (dirty)' : ''}` : ''}\n${e.finishedAt ? 'finished' : 'started'} ${formatTime(at, now)}`;
       item.icon = { id: 'beaker' };
       if (local) item.command = { id: COMMANDS.openEvaluation, title: 'Open Evaluation', arguments: [n] };

@@ -63,7 +63,14 @@ describe('config.json completion and hover', () => {
     });
     // The top level lists the template's keys not yet written (keys are unique in JSON).
     const top = await completeAt(text.replace('{\n', '{\n  |\n'));
-    assert.deepStrictEqual(labels(top).sort(), ['health', 'metrics', 'model_source', 'swr_location']);
+    assert.deepStrictEqual(labels(top).sort(), [
+      'health',
+      'metrics',
+      'model_source',
+      'postprocessing',
+      'preprocessing',
+      'swr_location',
+    ]);
     // apis[].request.data is a JSON Schema: its keywords complete (nothing was offered there before).
     const inData = await completeAt(text.replace('"data": {', '"data": { |'));
     for (const key of ['additionalProperties', 'items', 'enum', 'format', 'description'])
