@@ -247,7 +247,7 @@ async function walk(ctx: E2eContext, workspace: string): Promise<void> {
     async () => {
       await clickButton('dataset', 'Register Dataset…');
       await pickPath(
-        'A folder of class folders with images, a CSV/JSONL with a label column, or a .npz',
+        'A folder of class folders with images, a CSV/JSONL with a label column, a .npz, a COCO .json, a YOLO data.yaml or a Pascal VOC folder',
         'Register Dataset',
         'datasets/colours',
       );

@@ -75,7 +75,7 @@ describe('Evaluate in the tree', () => {
         const init = panel.lastPosted as { type: 'init'; payload: { confusion: number[][]; classes: string[] } };
         assert.deepStrictEqual(init.payload.confusion, e.confusion);
       },
-      { timeout: 5_000 },
+      { timeout: 30_000 },
     );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
